@@ -1,0 +1,331 @@
+//! `LiveStream.spec`: every parameter of the channel, with the defaults of the original pattern.
+//!
+//! Validation lives next to each field so that the API server refuses a bad manifest at admission,
+//! naming the field: OpenAPI bounds and patterns through schemars, cross-field rules through CEL
+//! (`x-kubernetes-validations`). The bounds are the ones MediaLive and MediaPackage accept.
+
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::status::LiveStreamStatus;
+
+/// Pattern shared by `spec.channelId` and a `metadata.name` that stands in for it: the id names the
+/// MediaPackage channel and prefixes every MediaLive resource, so it keeps to the characters both accept.
+pub const CHANNEL_ID_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$";
+
+/// A live video channel: RTMP ingest → MediaLive ladder → MediaPackage HLS → web player.
+#[derive(CustomResource, KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[kube(
+    group = "media.livestream.io",
+    version = "v1alpha1",
+    kind = "LiveStream",
+    plural = "livestreams",
+    shortname = "lvs",
+    category = "media",
+    namespaced,
+    status = "LiveStreamStatus",
+    doc = "A live video channel on AWS Elemental MediaLive + MediaPackage: RTMP ingest, an H.264 ladder, HLS playback and a web player.",
+    validation = Rule::new("has(self.spec.channelId) || self.metadata.name.matches('^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$')")
+        .message("metadata.name is not a valid channel id (letters, digits, '-' and '_', at most 50): set spec.channelId")
+        .field_path(".spec.channelId"),
+    printcolumn(name = "Running", type_ = "boolean", json_path = ".spec.running", description = "Whether the channel should be running"),
+    printcolumn(name = "State", type_ = "string", json_path = ".status.state", description = "The MediaLive channel's state"),
+    printcolumn(name = "Playback URL", type_ = "string", json_path = ".status.playbackUrl", description = "HLS master playlist"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
+    printcolumn(name = "Ingest URL", type_ = "string", json_path = ".status.ingestUrl", priority = 1, description = "RTMP URL to publish to"),
+    printcolumn(name = "Website URL", type_ = "string", json_path = ".status.websiteUrl", priority = 1, description = "Player page")
+)]
+#[x_kube(
+    validation = Rule::new("has(self.channelId) == has(oldSelf.channelId)")
+        .message("spec.channelId cannot be added or removed after creation: it names the AWS resources")
+        .field_path(".channelId")
+)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveStreamSpec {
+    /// Whether the MediaLive channel should be running. A running channel is billed by the second, so
+    /// the default is false: create everything, then start it by setting this to true.
+    #[serde(default)]
+    pub running: bool,
+
+    /// Id of the MediaPackage channel and prefix of the MediaLive resource names. Defaults to
+    /// metadata.name. Letters, digits, '-' and '_', at most 50 characters. Immutable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = "^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$"))]
+    #[x_kube(validation = Rule::new("self == oldSelf").message("spec.channelId is immutable: it names the AWS resources"))]
+    pub channel_id: Option<String>,
+
+    /// The RTMP input that the encoder (OBS, ffmpeg) pushes to.
+    #[serde(default)]
+    pub input: InputSpec,
+
+    /// How MediaPackage packages the stream for playback.
+    #[serde(default)]
+    pub packaging: PackagingSpec,
+
+    /// The MediaLive encoding ladder.
+    #[serde(default)]
+    pub encoding: EncodingSpec,
+
+    /// The player web page published to S3.
+    #[serde(default)]
+    pub website: WebsiteSpec,
+
+    /// IAM role that MediaLive assumes to write to MediaPackage. Defaults to the operator's
+    /// --medialive-role-arn flag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$"))]
+    pub role_arn: Option<String>,
+}
+
+/// The RTMP push input and who may publish to it.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct InputSpec {
+    /// CIDR blocks (IPv4 or IPv6) allowed to push to the input; they form the MediaLive input
+    /// security group. Defaults to everyone, 0.0.0.0/0.
+    #[serde(default = "default_allowed_cidrs")]
+    #[schemars(length(min = 1, max = 10), inner(length(max = 64)))]
+    #[x_kube(
+        validation = Rule::new("self.all(c, isCIDR(c))").message("every entry must be a CIDR block such as 203.0.113.0/24 or 2001:db8::/32"),
+        merge_strategy = ListMerge::Set
+    )]
+    pub allowed_cidrs: Vec<String>,
+
+    /// RTMP application and instance, in MediaLive's `app/instance` form; the publisher's stream
+    /// key is the instance part. Default `test/channel`.
+    #[serde(default = "default_stream_name")]
+    #[schemars(regex(pattern = "^[A-Za-z0-9_-]{1,64}/[A-Za-z0-9_-]{1,64}$"))]
+    pub stream_name: String,
+}
+
+/// Packaging settings for MediaPackage.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PackagingSpec {
+    /// The HLS origin endpoint.
+    #[serde(default)]
+    pub hls: HlsSpec,
+}
+
+/// The MediaPackage HLS origin endpoint.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[x_kube(
+    validation = Rule::new("self.playlistWindowSeconds >= self.segmentDurationSeconds")
+        .message("playlistWindowSeconds must be at least segmentDurationSeconds")
+        .field_path(".playlistWindowSeconds"),
+    validation = Rule::new("self.minVideoBitsPerSecond <= self.maxVideoBitsPerSecond")
+        .message("minVideoBitsPerSecond must not exceed maxVideoBitsPerSecond")
+        .field_path(".minVideoBitsPerSecond")
+)]
+#[serde(rename_all = "camelCase")]
+pub struct HlsSpec {
+    /// Duration of each HLS segment, in seconds (1–30). Default 5.
+    #[serde(default = "default_segment_duration")]
+    #[schemars(range(min = 1, max = 30))]
+    pub segment_duration_seconds: i32,
+
+    /// Time window held by each live playlist, in seconds (up to 86400, and at least one segment).
+    /// Default 60.
+    #[serde(default = "default_playlist_window")]
+    #[schemars(range(min = 1, max = 86400))]
+    pub playlist_window_seconds: i32,
+
+    /// Renditions below this video bitrate are left out of the playlist. Default 0.
+    #[serde(default)]
+    #[schemars(range(min = 0, max = 2147483647))]
+    pub min_video_bits_per_second: i32,
+
+    /// Renditions above this video bitrate are left out of the playlist. Default 2147483647.
+    #[serde(default = "default_max_video_bits")]
+    #[schemars(range(min = 0, max = 2147483647))]
+    pub max_video_bits_per_second: i32,
+
+    /// Order of the renditions in the master playlist. Default ORIGINAL (the ladder's order).
+    #[serde(default)]
+    pub stream_order: StreamOrder,
+}
+
+/// Order of the renditions in the HLS master playlist (MediaPackage's StreamOrder).
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StreamOrder {
+    /// The order of the encoding ladder.
+    #[default]
+    Original,
+    /// Lowest video bitrate first.
+    VideoBitrateAscending,
+    /// Highest video bitrate first.
+    VideoBitrateDescending,
+}
+
+/// The MediaLive encoding ladder: one H.264 video rendition each, sharing one AAC audio track.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct EncodingSpec {
+    /// Video renditions, each an HLS variant. At least one, names unique. Default: 1080p30 at
+    /// 5 Mb/s and 720p30 at 3 Mb/s.
+    #[serde(default = "default_renditions")]
+    #[schemars(length(min = 1, max = 8))]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
+    pub renditions: Vec<Rendition>,
+
+    /// The audio track added to every rendition.
+    #[serde(default)]
+    pub audio: AudioSpec,
+}
+
+/// One H.264 video rendition of the ladder.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[x_kube(
+    validation = Rule::new("self.width % 2 == 0 && self.height % 2 == 0")
+        .message("width and height must be even numbers (4:2:0 chroma)")
+        .field_path(".width")
+)]
+#[serde(rename_all = "camelCase")]
+pub struct Rendition {
+    /// Name of the rendition, unique in the ladder; used in MediaLive output names.
+    /// Lowercase letters, digits and '-', at most 32 characters.
+    #[schemars(regex(pattern = "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$"))]
+    pub name: String,
+
+    /// Frame width in pixels (32–3840, even).
+    #[schemars(range(min = 32, max = 3840))]
+    pub width: i32,
+
+    /// Frame height in pixels (32–2160, even).
+    #[schemars(range(min = 32, max = 2160))]
+    pub height: i32,
+
+    /// Frames per second (1–60). Default 30.
+    #[serde(default = "default_fps")]
+    #[schemars(range(min = 1, max = 60))]
+    pub frames_per_second: i32,
+
+    /// Average video bitrate in bits per second (MediaLive H.264 accepts 1000–80000000).
+    #[schemars(range(min = 1000, max = 80000000))]
+    pub bits_per_second: i32,
+}
+
+impl Rendition {
+    fn new(name: &str, width: i32, height: i32, bits_per_second: i32) -> Self {
+        Self {
+            name: name.to_owned(),
+            width,
+            height,
+            frames_per_second: default_fps(),
+            bits_per_second,
+        }
+    }
+}
+
+/// The AAC audio track.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AudioSpec {
+    /// Audio bitrate in bits per second (16000–320000). Default 192000.
+    #[serde(default = "default_audio_bits")]
+    #[schemars(range(min = 16000, max = 320000))]
+    pub bits_per_second: i32,
+
+    /// Sample rate in Hz: 32000, 44100 or 48000. Default 48000.
+    #[serde(default = "default_sample_rate")]
+    #[x_kube(validation = Rule::new("self in [32000, 44100, 48000]").message("sampleRate must be 32000, 44100 or 48000"))]
+    pub sample_rate: i32,
+}
+
+/// The player page published to S3.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct WebsiteSpec {
+    /// Publish the player page for this stream. Default true.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+
+    /// S3 bucket to publish to. Defaults to the operator's --website-bucket flag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"))]
+    pub bucket: Option<String>,
+}
+
+fn default_allowed_cidrs() -> Vec<String> {
+    vec!["0.0.0.0/0".to_owned()]
+}
+fn default_stream_name() -> String {
+    "test/channel".to_owned()
+}
+fn default_segment_duration() -> i32 {
+    5
+}
+fn default_playlist_window() -> i32 {
+    60
+}
+fn default_max_video_bits() -> i32 {
+    i32::MAX
+}
+fn default_renditions() -> Vec<Rendition> {
+    vec![
+        Rendition::new("1080p", 1920, 1080, 5_000_000),
+        Rendition::new("720p", 1280, 720, 3_000_000),
+    ]
+}
+fn default_fps() -> i32 {
+    30
+}
+fn default_audio_bits() -> i32 {
+    192_000
+}
+fn default_sample_rate() -> i32 {
+    48_000
+}
+fn default_true() -> bool {
+    true
+}
+
+impl Default for InputSpec {
+    fn default() -> Self {
+        Self {
+            allowed_cidrs: default_allowed_cidrs(),
+            stream_name: default_stream_name(),
+        }
+    }
+}
+
+impl Default for HlsSpec {
+    fn default() -> Self {
+        Self {
+            segment_duration_seconds: default_segment_duration(),
+            playlist_window_seconds: default_playlist_window(),
+            min_video_bits_per_second: 0,
+            max_video_bits_per_second: default_max_video_bits(),
+            stream_order: StreamOrder::default(),
+        }
+    }
+}
+
+impl Default for EncodingSpec {
+    fn default() -> Self {
+        Self {
+            renditions: default_renditions(),
+            audio: AudioSpec::default(),
+        }
+    }
+}
+
+impl Default for AudioSpec {
+    fn default() -> Self {
+        Self {
+            bits_per_second: default_audio_bits(),
+            sample_rate: default_sample_rate(),
+        }
+    }
+}
+
+impl Default for WebsiteSpec {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            bucket: None,
+        }
+    }
+}

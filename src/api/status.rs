@@ -1,0 +1,145 @@
+//! `LiveStream.status`: what the operator observed in AWS, for people (`kubectl get lvs`) and tools.
+//!
+//! AWS ids and ARNs here are a cache for speed; the tags on the AWS resources are the source of truth.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::KubeSchema;
+use serde::{Deserialize, Serialize};
+
+/// Condition types, following the Kubernetes API conventions (positive polarity except Degraded).
+pub mod condition_type {
+    /// Every AWS resource exists with the spec's settings; the URLs in status are usable.
+    pub const READY: &str = "Ready";
+    /// The operator is creating, updating, starting, stopping or deleting something.
+    pub const PROGRESSING: &str = "Progressing";
+    /// Something failed that needs attention; the message says what and what to do.
+    pub const DEGRADED: &str = "Degraded";
+    /// The channel is not running (it is not billed for encoding).
+    pub const STOPPED: &str = "Stopped";
+}
+
+/// Observed state of a LiveStream.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveStreamStatus {
+    /// The metadata.generation of the spec this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+
+    /// The MediaLive channel's state: CREATING, IDLE, STARTING, RUNNING, STOPPING, UPDATING, DELETING,
+    /// or a *_FAILED state; Pending before the channel exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+
+    /// RTMP URL to publish to, in OBS terms Server + Stream Key
+    /// (rtmp://host:1935/app/instance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingest_url: Option<String>,
+
+    /// HLS master playlist URL of the MediaPackage origin endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub playback_url: Option<String>,
+
+    /// URL of the published player page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website_url: Option<String>,
+
+    /// When the channel last entered RUNNING; absent while it is not running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running_since: Option<Time>,
+
+    /// Ids and ARNs of the AWS resources that belong to this LiveStream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws: Option<AwsResources>,
+
+    /// Ready, Progressing, Degraded and Stopped, each with the generation it was computed for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["type".into()]))]
+    pub conditions: Vec<Condition>,
+}
+
+/// Ids and ARNs of the AWS resources behind a LiveStream.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AwsResources {
+    /// MediaLive input security group id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_security_group_id: Option<String>,
+    /// MediaLive input id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_id: Option<String>,
+    /// MediaLive channel id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_id: Option<String>,
+    /// MediaLive channel ARN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_arn: Option<String>,
+    /// MediaPackage channel id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_package_channel_id: Option<String>,
+    /// MediaPackage HLS origin endpoint id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin_endpoint_id: Option<String>,
+}
+
+/// Puts `new` into `conditions`, replacing the condition of the same type. The transition time is
+/// kept when the status did not change, so it tells when the condition last flipped.
+pub fn set_condition(conditions: &mut Vec<Condition>, new: Condition) {
+    match conditions.iter_mut().find(|c| c.type_ == new.type_) {
+        Some(existing) => {
+            let last_transition_time = if existing.status == new.status {
+                existing.last_transition_time.clone()
+            } else {
+                new.last_transition_time.clone()
+            };
+            *existing = Condition {
+                last_transition_time,
+                ..new
+            };
+        }
+        None => conditions.push(new),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::jiff::Timestamp;
+
+    fn condition(status: &str, at: i64, generation: i64) -> Condition {
+        Condition {
+            type_: condition_type::READY.into(),
+            status: status.into(),
+            reason: "Test".into(),
+            message: String::new(),
+            observed_generation: Some(generation),
+            last_transition_time: Time(Timestamp::from_second(at).unwrap()),
+        }
+    }
+
+    #[test]
+    fn same_status_keeps_transition_time_but_updates_generation() {
+        let mut conditions = vec![condition("True", 100, 1)];
+        set_condition(&mut conditions, condition("True", 200, 2));
+        assert_eq!(conditions.len(), 1);
+        assert_eq!(conditions[0].last_transition_time.0.as_second(), 100);
+        assert_eq!(conditions[0].observed_generation, Some(2));
+    }
+
+    #[test]
+    fn changed_status_moves_transition_time() {
+        let mut conditions = vec![condition("True", 100, 1)];
+        set_condition(&mut conditions, condition("False", 200, 1));
+        assert_eq!(conditions[0].status, "False");
+        assert_eq!(conditions[0].last_transition_time.0.as_second(), 200);
+    }
+
+    #[test]
+    fn new_type_is_appended() {
+        let mut conditions = vec![condition("True", 100, 1)];
+        let mut stopped = condition("True", 100, 1);
+        stopped.type_ = condition_type::STOPPED.into();
+        set_condition(&mut conditions, stopped);
+        assert_eq!(conditions.len(), 2);
+    }
+}
