@@ -4,7 +4,11 @@ use clap::{Parser, Subcommand};
 use livestream_operator::{api, controller, telemetry};
 
 #[derive(Parser)]
-#[command(name = "livestream-operator", version, about = "Runs LiveStream resources as AWS Elemental MediaLive + MediaPackage channels")]
+#[command(
+    name = "livestream-operator",
+    version,
+    about = "Runs LiveStream resources as AWS Elemental MediaLive + MediaPackage channels"
+)]
 struct Cli {
     /// Log format.
     #[arg(long, value_enum, default_value_t, global = true, env = "LOG_FORMAT")]

@@ -85,11 +85,7 @@ pub struct InputSpec {
     /// CIDR blocks (IPv4 or IPv6) allowed to push to the input; they form the MediaLive input
     /// security group. Defaults to everyone, 0.0.0.0/0.
     #[serde(default = "default_allowed_cidrs")]
-    #[schemars(length(min = 1, max = 10), inner(length(max = 64)))]
-    #[x_kube(
-        validation = Rule::new("self.all(c, isCIDR(c))").message("every entry must be a CIDR block such as 203.0.113.0/24 or 2001:db8::/32"),
-        merge_strategy = ListMerge::Set
-    )]
+    #[schemars(schema_with = "cidr_list_schema")]
     pub allowed_cidrs: Vec<String>,
 
     /// RTMP application and instance, in MediaLive's `app/instance` form; the publisher's stream
@@ -246,6 +242,30 @@ pub struct WebsiteSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"))]
     pub bucket: Option<String>,
+}
+
+/// `allowedCidrs`: a set of 1–10 CIDR blocks, each checked on its own so the error names the entry.
+fn cidr_list_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "array",
+        "minItems": 1,
+        "maxItems": 10,
+        "x-kubernetes-list-type": "set",
+        "items": {
+            "type": "string",
+            "maxLength": 64,
+            "x-kubernetes-validations": [
+                {
+                    "rule": "isCIDR(self)",
+                    "messageExpression": "self + ' is not a CIDR block (expected e.g. 203.0.113.0/24 or 2001:db8::/32)'"
+                },
+                {
+                    "rule": "!isCIDR(self) || cidr(self) == cidr(self).masked()",
+                    "messageExpression": "self + ' has host bits set: write the network address, e.g. 10.0.0.0/8 rather than 10.1.2.3/8'"
+                }
+            ]
+        }
+    })
 }
 
 fn default_allowed_cidrs() -> Vec<String> {

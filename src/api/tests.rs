@@ -32,7 +32,10 @@ fn crd_names_and_scope() {
 #[test]
 fn printer_columns_hide_urls_except_playback_in_narrow_view() {
     let crd = crd();
-    let columns = crd.spec.versions[0].additional_printer_columns.clone().unwrap();
+    let columns = crd.spec.versions[0]
+        .additional_printer_columns
+        .clone()
+        .unwrap();
     let narrow: Vec<_> = columns
         .iter()
         .filter(|c| c.priority.unwrap_or(0) == 0)
@@ -54,8 +57,14 @@ fn empty_spec_deserializes_to_the_pattern_defaults() {
     assert_eq!(spec.input.allowed_cidrs, ["0.0.0.0/0"]);
     assert_eq!(spec.input.stream_name, "test/channel");
     let hls = &spec.packaging.hls;
-    assert_eq!((hls.segment_duration_seconds, hls.playlist_window_seconds), (5, 60));
-    assert_eq!((hls.min_video_bits_per_second, hls.max_video_bits_per_second), (0, i32::MAX));
+    assert_eq!(
+        (hls.segment_duration_seconds, hls.playlist_window_seconds),
+        (5, 60)
+    );
+    assert_eq!(
+        (hls.min_video_bits_per_second, hls.max_video_bits_per_second),
+        (0, i32::MAX)
+    );
     assert_eq!(hls.stream_order, StreamOrder::Original);
     let ladder: Vec<_> = spec
         .encoding
@@ -63,7 +72,10 @@ fn empty_spec_deserializes_to_the_pattern_defaults() {
         .iter()
         .map(|r| (r.width, r.height, r.frames_per_second, r.bits_per_second))
         .collect();
-    assert_eq!(ladder, [(1920, 1080, 30, 5_000_000), (1280, 720, 30, 3_000_000)]);
+    assert_eq!(
+        ladder,
+        [(1920, 1080, 30, 5_000_000), (1280, 720, 30, 3_000_000)]
+    );
     assert_eq!(spec.encoding.audio.bits_per_second, 192_000);
     assert_eq!(spec.encoding.audio.sample_rate, 48_000);
     assert!(spec.website.enabled);
@@ -88,7 +100,7 @@ fn schema_defaults_match_serde_defaults() {
 fn schema_is_structural_and_carries_the_validations() {
     let text = serde_json::to_string(&crd()).unwrap();
     for needle in [
-        "isCIDR(c)",
+        "isCIDR(self)",
         "self.playlistWindowSeconds >= self.segmentDurationSeconds",
         "self.minVideoBitsPerSecond <= self.maxVideoBitsPerSecond",
         "self == oldSelf",
@@ -109,4 +121,33 @@ fn channel_id_defaults_to_the_name() {
     assert_eq!(stream.channel_id(), "launch-event");
     stream.spec.channel_id = Some("keynote".into());
     assert_eq!(stream.channel_id(), "keynote");
+}
+
+/// `kubectl explain` shows each field's description: every field we define must have one.
+#[test]
+fn every_spec_and_status_field_is_described() {
+    fn walk(path: &str, schema: &Value, missing: &mut Vec<String>) {
+        if let Some(properties) = schema["properties"].as_object() {
+            for (name, property) in properties {
+                let here = format!("{path}.{name}");
+                if property["description"].as_str().is_none_or(str::is_empty) {
+                    missing.push(here.clone());
+                }
+                walk(&here, property, missing);
+                walk(&here, &property["items"], missing);
+            }
+        }
+    }
+    let crd = serde_json::to_value(crd()).unwrap();
+    let root = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"];
+    let mut missing = Vec::new();
+    walk("spec", &root["spec"], &mut missing);
+    // Conditions are the upstream metav1.Condition type; check our own status fields only.
+    let mut status = root["status"].clone();
+    status["properties"]["conditions"]["items"] = Value::Null;
+    walk("status", &status, &mut missing);
+    assert!(
+        missing.is_empty(),
+        "fields without a description: {missing:?}"
+    );
 }

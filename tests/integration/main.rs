@@ -1,1 +1,9 @@
+//! Integration tests: a real kube-apiserver + etcd (hack/control-plane.sh), driven through kubectl
+//! as a user would and through kube-rs as the operator does. Run them with `hack/test.sh`, which
+//! starts the control plane and stops it afterwards.
 
+mod harness;
+
+mod admission;
+mod cli;
+mod kubectl_ux;

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: lint, unit tests, and integration tests against a real
+# kube-apiserver + etcd that this script starts on free ports and stops (by process id) on exit.
+# Extra arguments go to `cargo test` (e.g. `hack/test.sh admission` runs the admission tests only).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+hack/setup.sh
+# shellcheck source=hack/env.sh
+. hack/env.sh
+
+step() { printf '\n== %s\n' "$*"; }
+started=$SECONDS
+
+step "format and lint"
+cargo fmt --all -- --check
+cargo clippy --locked --all-targets -- -D warnings
+
+step "build the control plane binaries (cached after the first run)"
+hack/control-plane.sh build
+
+step "start a control plane for this run"
+CONTROL_PLANE=$(mktemp -d "${TMPDIR:-/tmp}/livestream-test.XXXXXX")
+trap 'hack/control-plane.sh down --dir "$CONTROL_PLANE"' EXIT
+hack/control-plane.sh up --dir "$CONTROL_PLANE"
+eval "$(hack/control-plane.sh env --dir "$CONTROL_PLANE")"
+
+step "cargo test"
+cargo test --locked "$@"
+
+step "done in $((SECONDS - started)) s"

@@ -1,0 +1,126 @@
+//! The `livestream-operator` binary as a user runs it: `crd`, `run`, and the README's demo command.
+
+use std::{process::Stdio, time::Duration};
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::harness::{self, kubectl_ok};
+
+const OPERATOR: &str = env!("CARGO_BIN_EXE_livestream-operator");
+
+#[test]
+fn crd_subcommand_prints_the_committed_crd() {
+    let out = std::process::Command::new(OPERATOR)
+        .arg("crd")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        harness::read("crds/livestream.yaml")
+    );
+}
+
+#[tokio::test]
+async fn run_watches_livestreams_and_logs_them_as_json() {
+    harness::install_crd().await;
+    let ns = harness::namespace("run");
+    let mut operator = tokio::process::Command::new(OPERATOR)
+        .args(["run", "--log-format", "json"])
+        .env("KUBECONFIG", harness::admin_kubeconfig())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    kubectl_ok(&["apply", "-n", &ns, "-f", "examples/livestream.yaml"]);
+
+    let mut lines = BufReader::new(operator.stderr.take().unwrap()).lines();
+    let wanted = format!("{ns}/launch-event");
+    let seen = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            let entry: serde_json::Value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("log line is not JSON ({e}): {line}"));
+            if entry["fields"]["message"] == "observed LiveStream"
+                && entry["span"]["livestream"] == wanted.as_str()
+            {
+                return entry;
+            }
+        }
+        panic!("the operator exited before it saw {wanted}");
+    })
+    .await
+    .expect("the operator logs the LiveStream within 30 s");
+    assert_eq!(seen["fields"]["channel_id"], "launch-event");
+    assert_eq!(seen["fields"]["renditions"], 2);
+    operator.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn run_without_rbac_says_what_is_missing() {
+    harness::install_crd().await;
+    // The operator's ServiceAccount identity before any RBAC is granted to it.
+    let kubeconfig =
+        std::env::var("LIVESTREAM_OPERATOR_KUBECONFIG").expect("set by hack/control-plane.sh env");
+    let out = tokio::time::timeout(
+        Duration::from_secs(30),
+        tokio::process::Command::new(OPERATOR)
+            .arg("run")
+            .env("KUBECONFIG", kubeconfig)
+            .output(),
+    )
+    .await
+    .expect("the operator gives up promptly")
+    .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot list LiveStreams"), "{stderr}");
+    assert!(stderr.contains("forbidden"), "{stderr}");
+}
+
+#[test]
+fn readme_demo_brings_the_stack_up_and_down() {
+    let dir = std::env::temp_dir().join(format!("livestream-demo-test-{}", std::process::id()));
+    let demo = |arg: &str| {
+        std::process::Command::new(harness::repo_root().join("hack/demo.sh"))
+            .arg(arg)
+            .env("LIVESTREAM_DEMO_DIR", &dir)
+            .env("LIVESTREAM_OPERATOR_BIN", OPERATOR)
+            .output()
+            .unwrap()
+    };
+    let up = demo("up");
+    let stdout = String::from_utf8_lossy(&up.stdout);
+    let pids: Vec<String> = [
+        "operator.pid",
+        "control-plane/etcd.pid",
+        "control-plane/kube-apiserver.pid",
+    ]
+    .iter()
+    .filter_map(|f| std::fs::read_to_string(dir.join(f)).ok())
+    .map(|p| p.trim().to_owned())
+    .collect();
+    let down = demo("down");
+    assert!(
+        up.status.success(),
+        "demo up failed: {}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    assert!(
+        stdout.contains("NAME") && stdout.contains("INGEST URL"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("launch-event"), "{stdout}");
+    assert!(
+        down.status.success(),
+        "demo down failed: {}",
+        String::from_utf8_lossy(&down.stderr)
+    );
+    assert!(!dir.exists(), "demo down removes its state");
+    assert_eq!(pids.len(), 3, "demo up records the processes it started");
+    for pid in pids {
+        assert!(
+            !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            "process {pid} still runs after demo down"
+        );
+    }
+}
