@@ -4,14 +4,23 @@ set -euo pipefail
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 
-# Debian packages: openssl (test certificates), curl (readiness probes), python3 (free ports).
+# Debian packages: openssl (test certificates), curl (readiness probes, HTTP checks), python3 (free
+# ports), ffmpeg/ffprobe (livestream-local's encoder; test publishers and probes).
 need_apt=()
-for tool in openssl:openssl curl:curl python3:python3; do
+for tool in openssl:openssl curl:curl python3:python3 ffmpeg:ffmpeg ffprobe:ffmpeg; do
   command -v "${tool%%:*}" >/dev/null || need_apt+=("${tool#*:}")
 done
+mapfile -t need_apt < <(printf '%s\n' "${need_apt[@]}" | sort -u | sed '/^$/d')
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# The AWS CLI, from PyPI: the independent client of the wire-format tests.
+AWSCLI_VERSION=1.45.11
+if ! aws --version 2>/dev/null | grep -q "aws-cli/$AWSCLI_VERSION"; then
+  log "installing awscli $AWSCLI_VERSION"
+  python3 -m pip install --quiet --disable-pip-version-check "awscli==$AWSCLI_VERSION"
 fi
 
 for tool in cargo go; do

@@ -15,7 +15,7 @@ started=$SECONDS
 
 step "format and lint"
 cargo fmt --all -- --check
-cargo clippy --locked --all-targets -- -D warnings
+cargo clippy --locked --workspace --all-targets -- -D warnings
 
 step "build the control plane binaries (cached after the first run)"
 hack/control-plane.sh build
@@ -27,6 +27,8 @@ hack/control-plane.sh up --dir "$CONTROL_PLANE"
 eval "$(hack/control-plane.sh env --dir "$CONTROL_PLANE")"
 
 step "cargo test"
-cargo test --locked "$@"
+# The integration tests start the livestream-local binary: build every binary first.
+cargo build --locked --workspace --bins
+cargo test --locked --workspace "$@"
 
 step "done in $((SECONDS - started)) s"

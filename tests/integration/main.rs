@@ -3,7 +3,11 @@
 //! starts the control plane and stops it afterwards.
 
 mod harness;
+mod local_cloud;
 
 mod admission;
+mod aws_cli;
 mod cli;
 mod kubectl_ux;
+mod local_api;
+mod local_media;

@@ -1,0 +1,155 @@
+//! Command-line flags (each also an environment variable).
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::{Parser, ValueEnum};
+
+use crate::faults::FaultConfig;
+
+#[derive(Parser, Clone, Debug)]
+#[command(
+    name = "livestream-local",
+    version,
+    about = "A local AWS media cloud (MediaLive + MediaPackage + S3 subset) whose channels really stream.\n\
+             Point AWS SDKs and the AWS CLI at it with AWS_ENDPOINT_URL=http://<listen>."
+)]
+pub struct Config {
+    /// Address of the API endpoint (MediaLive, MediaPackage and S3 on one port, told apart by the
+    /// SigV4 service name) and of the HLS origin and public S3 objects.
+    #[arg(
+        long,
+        env = "LIVESTREAM_LOCAL_LISTEN",
+        default_value = "127.0.0.1:4580"
+    )]
+    pub listen: SocketAddr,
+
+    /// Host name put into the URLs the services hand out (ingest, playback).
+    #[arg(
+        long,
+        env = "LIVESTREAM_LOCAL_PUBLIC_HOST",
+        default_value = "127.0.0.1"
+    )]
+    pub public_host: String,
+
+    /// Directory for HLS output and S3 objects.
+    #[arg(
+        long,
+        env = "LIVESTREAM_LOCAL_DATA_DIR",
+        default_value = "/tmp/livestream-local"
+    )]
+    pub data_dir: PathBuf,
+
+    /// First RTMP port handed to inputs (the next free one above it is used); 0 = any free port.
+    #[arg(long, env = "LIVESTREAM_LOCAL_RTMP_PORT", default_value_t = 1935)]
+    pub rtmp_port: u16,
+
+    /// The ffmpeg binary that encodes running channels.
+    #[arg(long, env = "LIVESTREAM_LOCAL_FFMPEG", default_value = "ffmpeg")]
+    pub ffmpeg: PathBuf,
+
+    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
+    pub region: String,
+
+    #[arg(
+        long,
+        env = "LIVESTREAM_LOCAL_ACCOUNT_ID",
+        default_value = "123456789012"
+    )]
+    pub account_id: String,
+
+    /// How long transitions take, in milliseconds (AWS takes minutes; the defaults keep demos brisk).
+    #[command(flatten)]
+    pub delays: Delays,
+
+    /// Per-operation rate limit, OPERATION=CALLS_PER_SECOND ("*" for all); repeatable.
+    #[arg(long = "throttle", env = "LIVESTREAM_LOCAL_THROTTLE", value_delimiter = ',', value_parser = FaultConfig::parse_throttle)]
+    pub throttle: Vec<(String, f64)>,
+
+    /// Fraction of API calls that fail with a 500 (0–1).
+    #[arg(long, env = "LIVESTREAM_LOCAL_ERROR_RATE", default_value_t = 0.0)]
+    pub error_rate: f64,
+
+    /// Latency added to every API call, in milliseconds.
+    #[arg(long, env = "LIVESTREAM_LOCAL_LATENCY_MS", default_value_t = 0)]
+    pub latency_ms: u64,
+
+    /// How long a new MediaPackage channel stays invisible to MediaLive, in milliseconds.
+    #[arg(
+        long,
+        env = "LIVESTREAM_LOCAL_CONSISTENCY_DELAY_MS",
+        default_value_t = 0
+    )]
+    pub consistency_delay_ms: u64,
+
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args, Clone, Debug)]
+pub struct Delays {
+    #[arg(
+        long,
+        env = "LIVESTREAM_LOCAL_CHANNEL_CREATE_MS",
+        default_value_t = 1000
+    )]
+    pub channel_create_ms: u64,
+    #[arg(
+        long,
+        env = "LIVESTREAM_LOCAL_CHANNEL_START_MS",
+        default_value_t = 2000
+    )]
+    pub channel_start_ms: u64,
+    #[arg(long, env = "LIVESTREAM_LOCAL_CHANNEL_STOP_MS", default_value_t = 1000)]
+    pub channel_stop_ms: u64,
+    #[arg(
+        long,
+        env = "LIVESTREAM_LOCAL_CHANNEL_UPDATE_MS",
+        default_value_t = 500
+    )]
+    pub channel_update_ms: u64,
+    #[arg(
+        long,
+        env = "LIVESTREAM_LOCAL_CHANNEL_DELETE_MS",
+        default_value_t = 1000
+    )]
+    pub channel_delete_ms: u64,
+    #[arg(long, env = "LIVESTREAM_LOCAL_INPUT_CREATE_MS", default_value_t = 500)]
+    pub input_create_ms: u64,
+    #[arg(long, env = "LIVESTREAM_LOCAL_INPUT_DELETE_MS", default_value_t = 500)]
+    pub input_delete_ms: u64,
+}
+
+impl Delays {
+    pub fn of(ms: u64) -> Duration {
+        Duration::from_millis(ms)
+    }
+}
+
+impl Config {
+    pub fn faults(&self) -> FaultConfig {
+        FaultConfig {
+            throttle: self.throttle.iter().cloned().collect(),
+            error_rate: self.error_rate,
+            latency_ms: self.latency_ms,
+            consistency_delay_ms: self.consistency_delay_ms,
+        }
+    }
+
+    /// Base URL of the HTTP endpoint as clients should reach it.
+    pub fn public_url(&self) -> String {
+        format!("http://{}:{}", self.public_host, self.listen.port())
+    }
+
+    pub fn arn(&self, service: &str, kind: &str, id: &str) -> String {
+        format!(
+            "arn:aws:{service}:{}:{}:{kind}:{id}",
+            self.region, self.account_id
+        )
+    }
+}

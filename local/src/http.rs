@@ -1,0 +1,317 @@
+//! One HTTP endpoint for everything, like the AWS endpoints behind `AWS_ENDPOINT_URL`: signed
+//! requests go to the service named in their SigV4 credential scope; unsigned ones are a browser or
+//! player fetching HLS (`/out/v1/...`) or a public S3 object, or a test talking to the admin API
+//! (`/_local/...`).
+
+use std::{collections::HashMap, sync::Arc};
+
+use axum::{
+    Json, Router,
+    body::{Body, Bytes},
+    extract::{Request, State},
+    http::{Method, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::any,
+};
+use serde_json::json;
+
+use crate::{Cloud, error::ApiError, faults::FaultConfig};
+
+pub fn router(cloud: Arc<Cloud>) -> Router {
+    Router::new().fallback(any(dispatch)).with_state(cloud)
+}
+
+async fn dispatch(State(cloud): State<Arc<Cloud>>, req: Request) -> Response {
+    match signing_service(&req).as_deref() {
+        Some("medialive") => {
+            api(&cloud, "medialive", req, |c, r| {
+                Box::pin(c.medialive.handle(r))
+            })
+            .await
+        }
+        Some("mediapackage") => {
+            api(&cloud, "mediapackage", req, |c, r| {
+                Box::pin(c.mediapackage.handle(r))
+            })
+            .await
+        }
+        Some("s3") => s3(&cloud, req).await,
+        Some(other) => {
+            ApiError::bad_request(format!("livestream-local does not serve the {other} API"))
+                .into_response()
+        }
+        None => unsigned(&cloud, req).await,
+    }
+}
+
+type Handled<'a> =
+    std::pin::Pin<Box<dyn Future<Output = (&'static str, Result<Response, ApiError>)> + Send + 'a>>;
+
+/// Runs one MediaLive or MediaPackage call through fault injection and call accounting.
+async fn api(
+    cloud: &Arc<Cloud>,
+    service: &str,
+    req: Request,
+    handle: impl for<'a> Fn(&'a Cloud, ApiRequest) -> Handled<'a>,
+) -> Response {
+    let req = match ApiRequest::read(req).await {
+        Ok(req) => req,
+        Err(e) => return e.into_response(),
+    };
+    let operation = match service {
+        "medialive" => crate::medialive::operation_name(&req),
+        _ => crate::mediapackage::operation_name(&req),
+    };
+    if let Err(e) = cloud.faults.before(operation).await {
+        cloud.faults.record(service, operation, e.kind);
+        return e.into_response();
+    }
+    let (operation, result) = handle(cloud, req).await;
+    match result {
+        Ok(response) => {
+            cloud.faults.record(service, operation, "ok");
+            response
+        }
+        Err(e) => {
+            tracing::info!(service, operation, error = e.kind, message = %e.message, "refused");
+            cloud.faults.record(service, operation, e.kind);
+            e.into_response()
+        }
+    }
+}
+
+async fn s3(cloud: &Arc<Cloud>, req: Request) -> Response {
+    let operation = s3_operation(req.method());
+    if let Err(e) = cloud.faults.before(operation).await {
+        cloud.faults.record("s3", operation, e.kind);
+        return e.into_response();
+    }
+    let response = cloud.s3.handle(req).await;
+    let outcome = if response.status().is_success() {
+        "ok"
+    } else {
+        "error"
+    };
+    cloud.faults.record("s3", operation, outcome);
+    response
+}
+
+fn s3_operation(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "S3Get",
+        Method::HEAD => "S3Head",
+        Method::PUT => "S3Put",
+        Method::POST => "S3Post",
+        Method::DELETE => "S3Delete",
+        _ => "S3Other",
+    }
+}
+
+async fn unsigned(cloud: &Arc<Cloud>, req: Request) -> Response {
+    let path = req.uri().path().to_owned();
+    if let Some(rest) = path.strip_prefix("/out/v1/") {
+        return crate::mediapackage::serve_origin(cloud, rest).await;
+    }
+    match (req.method().clone(), path.as_str()) {
+        (Method::GET, "/healthz") => "ok".into_response(),
+        (Method::GET, "/metrics") | (Method::GET, "/_local/metrics") => metrics(cloud),
+        (Method::GET, "/_local/calls") => Json(cloud.faults.calls()).into_response(),
+        (Method::GET, "/_local/faults") => Json(cloud.faults.config()).into_response(),
+        (Method::PUT, "/_local/faults") => {
+            let body = axum::body::to_bytes(req.into_body(), 1 << 20)
+                .await
+                .unwrap_or_default();
+            match serde_json::from_slice::<FaultConfig>(&body) {
+                Ok(config) => {
+                    cloud.faults.configure(config.clone());
+                    Json(config).into_response()
+                }
+                Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+            }
+        }
+        (Method::POST, "/_local/reset") => {
+            cloud.reset().await;
+            Json(json!({"reset": true})).into_response()
+        }
+        _ => s3(cloud, req).await,
+    }
+}
+
+fn metrics(cloud: &Cloud) -> Response {
+    let mut text = cloud.faults.metrics_text();
+    let stats = serde_json::to_value(cloud.media.stats()).unwrap_or_default();
+    if let Some(stats) = stats.as_object() {
+        for (name, value) in stats {
+            text.push_str(&format!("# TYPE livestream_local_media_{name} counter\nlivestream_local_media_{name} {value}\n"));
+        }
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// The service named in a SigV4 `Authorization` header or presigned query (`.../region/SERVICE/aws4_request`).
+fn signing_service(req: &Request) -> Option<String> {
+    let scope = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split("Credential=").nth(1))
+        .map(str::to_owned)
+        .or_else(|| {
+            req.uri().query()?.split('&').find_map(|kv| {
+                let (k, v) = kv.split_once('=')?;
+                (k == "X-Amz-Credential").then(|| percent_decode(v))
+            })
+        })?;
+    scope.split(['/', ',']).nth(3).map(str::to_owned)
+}
+
+/// A REST-JSON request, read whole (bodies are small).
+pub struct ApiRequest {
+    pub method: Method,
+    /// Path segments, percent-decoded (an ARN in `/tags/{arn}` stays one segment).
+    pub segments: Vec<String>,
+    pub query: HashMap<String, Vec<String>>,
+    pub body: Bytes,
+}
+
+impl ApiRequest {
+    async fn read(req: Request) -> Result<Self, ApiError> {
+        let (parts, body) = req.into_parts();
+        let body = axum::body::to_bytes(body, 16 << 20)
+            .await
+            .map_err(|e| ApiError::bad_request(format!("cannot read body: {e}")))?;
+        Ok(Self::new(
+            parts.method,
+            parts.uri.path(),
+            parts.uri.query().unwrap_or(""),
+            body,
+        ))
+    }
+
+    pub fn new(method: Method, path: &str, query: &str, body: Bytes) -> Self {
+        let segments = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(percent_decode)
+            .collect();
+        let mut params: HashMap<String, Vec<String>> = HashMap::new();
+        for kv in query.split('&').filter(|kv| !kv.is_empty()) {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            params
+                .entry(percent_decode(k))
+                .or_default()
+                .push(percent_decode(v));
+        }
+        Self {
+            method,
+            segments,
+            query: params,
+            body,
+        }
+    }
+
+    pub fn path(&self) -> Vec<&str> {
+        self.segments.iter().map(String::as_str).collect()
+    }
+
+    pub fn query_one(&self, key: &str) -> Option<&str> {
+        self.query
+            .get(key)
+            .and_then(|v| v.first())
+            .map(String::as_str)
+    }
+
+    /// `maxResults` / `nextToken` pagination parameters.
+    pub fn page(&self) -> Result<(usize, Option<String>), ApiError> {
+        let max = match self.query_one("maxResults") {
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!("maxResults must be 1-1000, got {v}"))
+                })?,
+            None => 1000,
+        };
+        Ok((max, self.query_one("nextToken").map(str::to_owned)))
+    }
+}
+
+/// One page of `items` (sorted by key) after `token`, and the token of the next page.
+pub fn paginate<T>(
+    items: Vec<(String, T)>,
+    max: usize,
+    token: Option<&str>,
+) -> (Vec<T>, Option<String>) {
+    let mut rest: Vec<_> = items
+        .into_iter()
+        .filter(|(key, _)| token.is_none_or(|t| key.as_str() > t))
+        .collect();
+    let more = rest.len() > max;
+    rest.truncate(max);
+    let next = if more {
+        rest.last().map(|(key, _)| key.clone())
+    } else {
+        None
+    };
+    (rest.into_iter().map(|(_, item)| item).collect(), next)
+}
+
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A JSON response with a status code.
+pub fn json_response(status: StatusCode, value: serde_json::Value) -> Response {
+    (status, Json(value)).into_response()
+}
+
+pub fn empty_response(status: StatusCode) -> Response {
+    (status, Body::empty()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_arns_in_paths() {
+        let req = ApiRequest::new(
+            Method::GET,
+            "/prod/tags/arn%3Aaws%3Amedialive%3Aus-east-1%3A1%3Achannel%3A7",
+            "tagKeys=a&tagKeys=b",
+            Bytes::new(),
+        );
+        assert_eq!(
+            req.path(),
+            ["prod", "tags", "arn:aws:medialive:us-east-1:1:channel:7"]
+        );
+        assert_eq!(req.query["tagKeys"], ["a", "b"]);
+    }
+
+    #[test]
+    fn paginates_after_the_token() {
+        let items: Vec<_> = (1..=5).map(|i| (format!("{i}"), i)).collect();
+        let (page, next) = paginate(items.clone(), 2, None);
+        assert_eq!((page, next.as_deref()), (vec![1, 2], Some("2")));
+        let (page, next) = paginate(items, 2, Some("4"));
+        assert_eq!((page, next), (vec![5], None));
+    }
+}

@@ -1,0 +1,109 @@
+//! livestream-local: an AWS-API-compatible local media cloud. MediaLive + MediaPackage + S3 (the
+//! subset livestream-operator uses) on one loopback port; running channels really stream: an RTMP
+//! front door per input, a supervised ffmpeg ladder per channel and an HLS origin per endpoint.
+//!
+//! - [`medialive`], [`mediapackage`], [`s3`]: the three APIs, each owning its state.
+//! - [`media`]: RTMP ingest, transcoding and HLS packaging.
+//! - [`http`]: one endpoint that routes requests by their SigV4 service; the admin API.
+//! - [`faults`]: throttling, error and latency injection, call counters.
+
+mod config;
+mod error;
+mod faults;
+mod http;
+mod lifecycle;
+mod media;
+mod medialive;
+mod mediapackage;
+mod s3;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+use tracing::info;
+
+use crate::{
+    config::Config, faults::Faults, media::Media, medialive::MediaLive, mediapackage::MediaPackage,
+    s3::S3,
+};
+
+/// Everything the local cloud serves.
+pub struct Cloud {
+    pub faults: Arc<Faults>,
+    pub media: Media,
+    pub medialive: MediaLive,
+    pub mediapackage: MediaPackage,
+    pub s3: S3,
+}
+
+impl Cloud {
+    fn new(config: Config) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating {}", config.data_dir.display()))?;
+        let faults = Arc::new(Faults::new(config.faults()));
+        let media = Media::new(config.data_dir.clone(), config.ffmpeg.clone());
+        let mediapackage = MediaPackage::new(config.clone(), faults.clone(), media.clone());
+        let medialive = MediaLive::new(config.clone(), media.clone(), mediapackage.clone());
+        let s3 = S3::new(config.data_dir.join("s3"))?;
+        Ok(Self {
+            faults,
+            media,
+            medialive,
+            mediapackage,
+            s3,
+        })
+    }
+
+    /// Forgets every resource and fault (the admin API's reset), stopping media processes.
+    pub async fn reset(&self) {
+        self.medialive.reset();
+        self.mediapackage.reset();
+        self.faults.reset();
+        if let Err(e) = self.s3.reset().await {
+            tracing::warn!(error = %e, "S3 reset failed");
+        }
+    }
+}
+
+fn init_logging(format: config::LogFormat) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        config::LogFormat::Text => builder.init(),
+        config::LogFormat::Json => builder.json().init(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut config = Config::parse();
+    init_logging(config.log_format);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    // With port 0 the URLs handed out must carry the port actually bound.
+    config.listen = listener.local_addr()?;
+    let cloud = Arc::new(Cloud::new(config.clone())?);
+    info!(endpoint = %config.public_url(), data_dir = %config.data_dir.display(), "livestream-local ready");
+    // A line on stdout that scripts and tests wait for.
+    println!("livestream-local listening on {}", config.public_url());
+    axum::serve(listener, http::router(cloud.clone()))
+        .with_graceful_shutdown(async {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("SIGTERM handler");
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        })
+        .await?;
+    // Stop encoders and close RTMP ports; S3 objects and HLS files stay on disk.
+    cloud.medialive.reset();
+    info!("livestream-local stopped");
+    Ok(())
+}

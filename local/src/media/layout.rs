@@ -1,0 +1,408 @@
+//! The on-disk layout shared by the transcoder (writer) and the origin (reader), see [`super`].
+
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Input segments kept on disk, at least: MediaPackage keeps a long startover window; our
+/// endpoints' playlist windows are shorter than this.
+pub const RETENTION_SECONDS: f64 = 600.0;
+
+pub const LADDER_FILE: &str = "ladder.json";
+pub const RUNS_FILE: &str = "runs.json";
+pub const FFMPEG_MASTER: &str = "ffmaster.m3u8";
+
+/// A file or directory name that cannot escape its parent.
+pub fn is_safe_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// `{data_dir}/mediapackage/{package_channel_id}`, or None for an unsafe id.
+pub fn channel_dir(data_dir: &Path, package_channel_id: &str) -> Option<PathBuf> {
+    is_safe_name(package_channel_id).then(|| data_dir.join("mediapackage").join(package_channel_id))
+}
+
+pub fn run_playlist(channel_dir: &Path, rendition: &str, run_id: u32) -> PathBuf {
+    channel_dir
+        .join(rendition)
+        .join(format!("run-{run_id}.m3u8"))
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Ladder {
+    pub gop_seconds: f64,
+    pub renditions: Vec<LadderRendition>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct LadderRendition {
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+    pub video_bitrate: u64,
+    pub audio_bitrate: u64,
+    pub framerate_numerator: u32,
+    pub framerate_denominator: u32,
+    /// Derived from the preset and level; the origin prefers what ffmpeg reports.
+    pub codecs: String,
+}
+
+/// One ffmpeg run: its segments are numbered from `start_seq`.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Run {
+    pub id: u32,
+    pub start_seq: u64,
+}
+
+pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> io::Result<T> {
+    let text = std::fs::read(path)?;
+    serde_json::from_slice(&text).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
+/// Write-then-rename, so the origin never reads half a file.
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(
+        &tmp,
+        serde_json::to_vec_pretty(value).map_err(io::Error::other)?,
+    )?;
+    std::fs::rename(tmp, path)
+}
+
+pub fn read_runs(channel_dir: &Path) -> io::Result<Vec<Run>> {
+    match read_json(&channel_dir.join(RUNS_FILE)) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        other => other,
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct InputSegment {
+    pub seq: u64,
+    pub duration: f64,
+    pub uri: String,
+}
+
+/// One of ffmpeg's per-run media playlists.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct InputPlaylist {
+    pub segments: Vec<InputSegment>,
+    /// `#EXT-X-ENDLIST`: ffmpeg finished the run normally.
+    pub ended: bool,
+}
+
+impl InputPlaylist {
+    pub fn parse(text: &str) -> Self {
+        let mut playlist = InputPlaylist::default();
+        let (mut seq, mut duration) = (0u64, None);
+        for line in text.lines().map(str::trim) {
+            if let Some(v) = line.strip_prefix("#EXT-X-MEDIA-SEQUENCE:") {
+                seq = v.parse().unwrap_or(0);
+            } else if let Some(v) = line.strip_prefix("#EXTINF:") {
+                duration = v.split(',').next().and_then(|d| d.parse::<f64>().ok());
+            } else if line == "#EXT-X-ENDLIST" {
+                playlist.ended = true;
+            } else if !line.is_empty() && !line.starts_with('#') {
+                playlist.segments.push(InputSegment {
+                    seq,
+                    duration: duration.take().unwrap_or(0.0),
+                    uri: line.to_owned(),
+                });
+                seq += 1;
+            }
+        }
+        playlist
+    }
+
+    pub fn read(path: &Path) -> io::Result<Option<Self>> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Ok(Some(Self::parse(&text))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn next_seq(&self) -> Option<u64> {
+        self.segments.last().map(|s| s.seq + 1)
+    }
+}
+
+/// Registers a new ffmpeg run: it starts right after the highest segment any rendition of the
+/// previous run produced (a run without segments is replaced). Also deletes the files of old runs
+/// beyond [`RETENTION_SECONDS`]; the entries stay in runs.json because the endpoint's sequence
+/// numbers are derived from every run's length.
+pub fn begin_run(channel_dir: &Path, renditions: &[String]) -> io::Result<Run> {
+    let mut runs = read_runs(channel_dir)?;
+    let mut next = Run {
+        id: 0,
+        start_seq: 0,
+    };
+    if let Some(last) = runs.last().copied() {
+        let mut end = None;
+        for name in renditions {
+            if let Some(p) = InputPlaylist::read(&run_playlist(channel_dir, name, last.id))? {
+                end = end.max(p.next_seq());
+            }
+        }
+        next = Run {
+            id: last.id + 1,
+            start_seq: end.unwrap_or(last.start_seq).max(last.start_seq),
+        };
+        if next.start_seq == last.start_seq {
+            runs.pop();
+        }
+    }
+    prune(channel_dir, &runs, next.start_seq, renditions);
+    runs.push(next);
+    write_json(&channel_dir.join(RUNS_FILE), &runs)?;
+    Ok(next)
+}
+
+/// Deletes segments and playlists of the runs older than the newest RETENTION_SECONDS.
+fn prune(channel_dir: &Path, runs: &[Run], end_seq: u64, renditions: &[String]) {
+    let mut kept = 0.0;
+    for (i, run) in runs.iter().enumerate().rev() {
+        let end = runs.get(i + 1).map_or(end_seq, |r| r.start_seq);
+        if kept < RETENTION_SECONDS {
+            let first = renditions
+                .first()
+                .map(|n| run_playlist(channel_dir, n, run.id));
+            if let Some(Ok(Some(p))) = first.map(|path| InputPlaylist::read(&path)) {
+                kept += p.segments.iter().map(|s| s.duration).sum::<f64>();
+            }
+            continue;
+        }
+        for name in renditions {
+            let dir = channel_dir.join(name);
+            for seq in run.start_seq..end {
+                let _ = std::fs::remove_file(dir.join(format!("{seq}.ts")));
+            }
+            let _ = std::fs::remove_file(run_playlist(channel_dir, name, run.id));
+        }
+    }
+}
+
+/// `CODECS` per rendition name from ffmpeg's master playlist (whose URIs are `{name}/run-N.m3u8`).
+pub fn ffmpeg_codecs(text: &str) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let mut pending = None;
+    for line in text.lines().map(str::trim) {
+        if let Some(attrs) = line.strip_prefix("#EXT-X-STREAM-INF:") {
+            pending = attrs
+                .split_once("CODECS=\"")
+                .and_then(|(_, rest)| rest.split_once('"'))
+                .map(|(c, _)| c.to_owned());
+        } else if !line.is_empty()
+            && !line.starts_with('#')
+            && let (Some(codecs), Some((name, _))) = (pending.take(), line.split_once('/'))
+        {
+            out.insert(name.to_owned(), codecs);
+        }
+    }
+    out
+}
+
+/// The CODECS string x264 will signal: Constrained Baseline at `ultrafast` (no CABAC, no
+/// B-frames, no 8x8 transform), High otherwise; level from the frame size, macroblock rate and
+/// bitrate, as x264 picks it.
+pub fn derive_codecs(preset: &str, width: u32, height: u32, fps: f64, bitrate: u64) -> String {
+    // (level_idc, max macroblocks per second, max frame size in macroblocks, max kbit/s)
+    const LEVELS: &[(u8, f64, u64, u64)] = &[
+        (10, 1485.0, 99, 64),
+        (11, 3000.0, 396, 192),
+        (12, 6000.0, 396, 384),
+        (13, 11880.0, 396, 768),
+        (20, 11880.0, 396, 2000),
+        (21, 19800.0, 792, 4000),
+        (22, 20250.0, 1620, 4000),
+        (30, 40500.0, 1620, 10000),
+        (31, 108000.0, 3600, 14000),
+        (32, 216000.0, 5120, 20000),
+        (40, 245760.0, 8192, 20000),
+        (41, 245760.0, 8192, 50000),
+        (42, 522240.0, 8704, 50000),
+        (50, 589824.0, 22080, 135000),
+        (51, 983040.0, 36864, 240000),
+        (52, 2073600.0, 36864, 240000),
+    ];
+    let baseline = preset == "ultrafast";
+    let frame_mbs = u64::from(width.div_ceil(16)) * u64::from(height.div_ceil(16));
+    let kbps = bitrate.div_ceil(1000);
+    // High profile allows 1.25x the bitrate of the level's baseline/main limit.
+    let kbps_limit = |max: u64| if baseline { max } else { max * 5 / 4 };
+    let level = LEVELS
+        .iter()
+        .find(|(_, mbps, fs, br)| {
+            frame_mbs <= *fs && frame_mbs as f64 * fps <= *mbps && kbps <= kbps_limit(*br)
+        })
+        .map_or(52, |l| l.0);
+    if baseline {
+        format!("avc1.42c0{level:02x},mp4a.40.2")
+    } else {
+        format!("avc1.6400{level:02x},mp4a.40.2")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_ffmpeg_playlist() {
+        let p = InputPlaylist::parse(
+            "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:17\n\
+             #EXTINF:2.000000,\n17.ts\n#EXTINF:1.033333,\n18.ts\n#EXT-X-ENDLIST\n",
+        );
+        assert!(p.ended);
+        assert_eq!(p.segments.len(), 2);
+        assert_eq!(
+            p.segments[1],
+            InputSegment {
+                seq: 18,
+                duration: 1.033333,
+                uri: "18.ts".into()
+            }
+        );
+        assert_eq!(p.next_seq(), Some(19));
+        assert_eq!(InputPlaylist::parse("#EXTM3U\n").next_seq(), None);
+    }
+
+    #[test]
+    fn reads_codecs_from_ffmpeg_master() {
+        let text = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-STREAM-INF:BANDWIDTH=3440800,RESOLUTION=1280x720,\
+                    CODECS=\"avc1.42c01f,mp4a.40.2\"\nhi/run-3.m3u8\n\n#EXT-X-STREAM-INF:BANDWIDTH=1\nlo/run-3.m3u8\n";
+        let codecs = ffmpeg_codecs(text);
+        assert_eq!(
+            codecs.get("hi").map(String::as_str),
+            Some("avc1.42c01f,mp4a.40.2")
+        );
+        assert!(!codecs.contains_key("lo"));
+    }
+
+    #[test]
+    fn derives_codecs_like_x264() {
+        // Measured with ffmpeg 5.1 / x264 at ultrafast: 1280x720@30 -> 3.1, 640x360@30 -> 3.0.
+        assert_eq!(
+            derive_codecs("ultrafast", 1280, 720, 30.0, 3_000_000),
+            "avc1.42c01f,mp4a.40.2"
+        );
+        assert_eq!(
+            derive_codecs("ultrafast", 640, 360, 30.0, 1_000_000),
+            "avc1.42c01e,mp4a.40.2"
+        );
+        assert_eq!(
+            derive_codecs("ultrafast", 1920, 1080, 30.0, 5_000_000),
+            "avc1.42c028,mp4a.40.2"
+        );
+        assert_eq!(
+            derive_codecs("veryfast", 1920, 1080, 60.0, 8_000_000),
+            "avc1.64002a,mp4a.40.2"
+        );
+    }
+
+    #[test]
+    fn safe_names() {
+        assert!(is_safe_name("abc-123_x.y"));
+        for bad in ["", ".", "..", "a/b", "a\\b", "a b"] {
+            assert!(!is_safe_name(bad), "{bad}");
+        }
+        assert!(channel_dir(Path::new("/d"), "../x").is_none());
+    }
+
+    #[test]
+    fn runs_continue_numbering_and_replace_empty_runs() {
+        let dir = std::env::temp_dir().join(format!("media-layout-{}", uuid::Uuid::new_v4()));
+        let names = vec!["hi".to_owned(), "lo".to_owned()];
+        for n in &names {
+            std::fs::create_dir_all(dir.join(n)).unwrap();
+        }
+        assert_eq!(
+            begin_run(&dir, &names).unwrap(),
+            Run {
+                id: 0,
+                start_seq: 0
+            }
+        );
+        // Run 0 produced 0..=4 in one rendition and 0..=3 in the other.
+        std::fs::write(
+            run_playlist(&dir, "hi", 0),
+            "#EXT-X-MEDIA-SEQUENCE:3\n#EXTINF:1,\n3.ts\n#EXTINF:1,\n4.ts\n",
+        )
+        .unwrap();
+        std::fs::write(
+            run_playlist(&dir, "lo", 0),
+            "#EXT-X-MEDIA-SEQUENCE:3\n#EXTINF:1,\n3.ts\n",
+        )
+        .unwrap();
+        assert_eq!(
+            begin_run(&dir, &names).unwrap(),
+            Run {
+                id: 1,
+                start_seq: 5
+            }
+        );
+        // Run 1 crashed before its first segment: run 2 replaces it.
+        assert_eq!(
+            begin_run(&dir, &names).unwrap(),
+            Run {
+                id: 2,
+                start_seq: 5
+            }
+        );
+        assert_eq!(
+            read_runs(&dir).unwrap(),
+            vec![
+                Run {
+                    id: 0,
+                    start_seq: 0
+                },
+                Run {
+                    id: 2,
+                    start_seq: 5
+                }
+            ]
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn old_runs_beyond_retention_are_pruned() {
+        let dir = std::env::temp_dir().join(format!("media-prune-{}", uuid::Uuid::new_v4()));
+        let names = vec!["hi".to_owned()];
+        std::fs::create_dir_all(dir.join("hi")).unwrap();
+        // Three runs of one 300 s segment each (seq 0, 1, 2).
+        for seq in 0..3u64 {
+            let run = begin_run(&dir, &names).unwrap();
+            assert_eq!(
+                run,
+                Run {
+                    id: seq as u32,
+                    start_seq: seq
+                }
+            );
+            let text =
+                format!("#EXT-X-MEDIA-SEQUENCE:{seq}\n#EXTINF:300,\n{seq}.ts\n#EXT-X-ENDLIST\n");
+            std::fs::write(run_playlist(&dir, "hi", run.id), text).unwrap();
+            std::fs::write(dir.join(format!("hi/{seq}.ts")), b"ts").unwrap();
+        }
+        // The newest 600 s (runs 2 and 1) stay; run 0's files go, its entry stays.
+        assert_eq!(
+            begin_run(&dir, &names).unwrap(),
+            Run {
+                id: 3,
+                start_seq: 3
+            }
+        );
+        assert!(!run_playlist(&dir, "hi", 0).exists() && !dir.join("hi/0.ts").exists());
+        assert!(run_playlist(&dir, "hi", 1).exists() && dir.join("hi/1.ts").exists());
+        assert_eq!(read_runs(&dir).unwrap().len(), 4);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

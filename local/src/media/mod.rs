@@ -1,0 +1,233 @@
+//! The media path of the local cloud: RTMP ingest → one supervised ffmpeg per channel → HLS origin.
+//!
+//! - [`rtmp`]: the RTMP front door of each MediaLive input (scuffle-rtmp). The [`InputGate`] decides
+//!   on every TCP accept (before the handshake) and on every publish.
+//! - [`flv`]: RTMP audio/video/data message payloads are FLV tag bodies, so the publisher's stream is
+//!   re-muxed as FLV into ffmpeg's stdin.
+//! - [`transcoder`]: builds the ffmpeg ladder command and supervises the process (restart on crash).
+//! - [`layout`]: on-disk layout shared by the transcoder and the origin.
+//! - [`origin`]: MediaPackage HLS endpoint semantics over ffmpeg's input segments.
+//!
+//! On disk, under `{data_dir}/mediapackage/{package_channel_id}/`:
+//! - `ladder.json`: the renditions (name, size, bitrates, codecs) and the GOP length;
+//! - `runs.json`: one entry per ffmpeg run (publisher session or restart after a crash) with the
+//!   input sequence number it starts at; a new run is an `EXT-X-DISCONTINUITY` at the endpoint;
+//! - `{rendition}/run-{id}.m3u8` and `{rendition}/{sequence}.ts`: ffmpeg's own HLS output, one
+//!   input segment per GOP;
+//! - `ffmaster.m3u8`: ffmpeg's master playlist, read only for the CODECS it reports.
+//!
+//! HTTP mapping (mounted by the lead under one prefix, all URIs in playlists are relative):
+//! - `GET /out/v1/{endpointId}/{manifestName}.m3u8` → [`Media::master_playlist`]; entries are
+//!   `{rendition}/index.m3u8`;
+//! - `GET /out/v1/{endpointId}/{rendition}/index.m3u8` → [`Media::media_playlist`]; entries are
+//!   `{sequence}.ts`;
+//! - `GET /out/v1/{endpointId}/{rendition}/{sequence}.ts` → [`Media::segment`] (MPEG-TS bytes).
+
+pub mod flv;
+pub mod layout;
+pub mod origin;
+pub mod rtmp;
+pub mod transcoder;
+
+#[cfg(test)]
+mod e2e;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use tokio::sync::watch;
+
+// The origin types are part of the interface; callers may name them either way.
+#[allow(unused_imports)]
+pub use origin::{OriginError, Packaging, StreamOrder};
+
+/// Implemented by the MediaLive state; called by the RTMP front door.
+pub trait InputGate: Send + Sync {
+    /// On TCP accept, before the RTMP handshake. Err(reason) closes the socket immediately.
+    fn admit(&self, input_id: &str, peer: std::net::IpAddr) -> Result<(), String>;
+    /// On RTMP publish(app, stream name). Err(reason) refuses the publish.
+    fn publish(&self, input_id: &str, app: &str, stream: &str) -> Result<TranscodeJob, String>;
+}
+
+/// What a publish turns into: the ladder a MediaLive channel encodes into a MediaPackage channel.
+#[derive(Clone, Debug)]
+pub struct TranscodeJob {
+    /// MediaLive channel id.
+    pub channel_id: String,
+    /// MediaPackage channel to write HLS into.
+    pub package_channel_id: String,
+    pub renditions: Vec<VideoRendition>,
+    pub audio: AudioRendition,
+    /// Input segment length = GOP (keyframe) interval, e.g. 1.0 or 2.0.
+    pub gop_seconds: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct VideoRendition {
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+    pub bitrate: u64,
+    pub framerate_numerator: u32,
+    pub framerate_denominator: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct AudioRendition {
+    pub bitrate: u64,
+    pub sample_rate: u32,
+}
+
+/// Counters for the admin/metrics view.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct MediaStats {
+    /// ffmpeg processes started (first start of a publish and every restart).
+    pub transcoder_starts: u64,
+    /// ffmpeg processes that exited while their publisher was still connected.
+    pub transcoder_restarts: u64,
+    /// Connections or publishes refused (gate said no, or the channel already has a publisher).
+    pub refused_publishers: u64,
+    /// Publishes accepted.
+    pub publishes: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    transcoder_starts: AtomicU64,
+    transcoder_restarts: AtomicU64,
+    refused_publishers: AtomicU64,
+    publishes: AtomicU64,
+}
+
+/// An open RTMP listener; dropping `closed` (or sending true) ends it and its connections.
+struct InputHandle {
+    closed: watch::Sender<bool>,
+}
+
+/// Per MediaLive channel: who publishes, and the lock that serializes ffmpeg runs.
+#[derive(Default)]
+struct ChannelSlot {
+    /// Held by a transcoder for its whole life so a reconnecting publisher's ffmpeg starts only
+    /// after the previous one has flushed its last segment.
+    run_lock: tokio::sync::Mutex<()>,
+    active: Mutex<Option<ActivePublisher>>,
+}
+
+struct ActivePublisher {
+    id: u64,
+    /// stop_channel sends true: the connection drops and ffmpeg is killed.
+    kick: Arc<watch::Sender<bool>>,
+}
+
+struct Inner {
+    data_dir: PathBuf,
+    ffmpeg: PathBuf,
+    x264_preset: String,
+    inputs: Mutex<HashMap<String, InputHandle>>,
+    channels: Mutex<HashMap<String, Arc<ChannelSlot>>>,
+    next_id: AtomicU64,
+    counters: Counters,
+}
+
+/// The media path; cheap to clone.
+#[derive(Clone)]
+pub struct Media {
+    inner: Arc<Inner>,
+}
+
+impl Media {
+    /// data_dir: root of local state; ffmpeg: path of the ffmpeg binary. The x264 preset is
+    /// `LIVESTREAM_LOCAL_X264_PRESET` (default `ultrafast`: the 1080p+720p ladder then costs about
+    /// half a core, superfast about a full core).
+    pub fn new(data_dir: PathBuf, ffmpeg: PathBuf) -> Self {
+        let x264_preset = std::env::var("LIVESTREAM_LOCAL_X264_PRESET")
+            .ok()
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "ultrafast".to_owned());
+        Media {
+            inner: Arc::new(Inner {
+                data_dir,
+                ffmpeg,
+                x264_preset,
+                inputs: Mutex::default(),
+                channels: Mutex::default(),
+                next_id: AtomicU64::new(1),
+                counters: Counters::default(),
+            }),
+        }
+    }
+
+    /// The x264 preset every ladder is encoded with.
+    pub fn x264_preset(&self) -> &str {
+        &self.inner.x264_preset
+    }
+
+    /// Open the RTMP listener of a MediaLive input on 127.0.0.1:`port` (0 = any free port; if
+    /// `port` is taken, try port+1.. up to +100). Returns the bound port. The listener lives until
+    /// close_input.
+    pub async fn open_input(
+        &self,
+        input_id: &str,
+        port: u16,
+        gate: Arc<dyn InputGate>,
+    ) -> std::io::Result<u16> {
+        rtmp::open_input(self, input_id, port, gate).await
+    }
+
+    /// Closes the listener and every connection it accepted.
+    pub fn close_input(&self, input_id: &str) {
+        if let Some(handle) = self.inner.inputs.lock().unwrap().remove(input_id) {
+            handle.closed.send_replace(true);
+        }
+    }
+
+    /// Channel STOP (or delete): end the channel's ffmpeg and disconnect its publisher.
+    pub fn stop_channel(&self, channel_id: &str) {
+        let slot = self.inner.channels.lock().unwrap().get(channel_id).cloned();
+        if let Some(active) = slot.and_then(|s| s.active.lock().unwrap().take()) {
+            tracing::info!(
+                channel_id,
+                "stopping channel: disconnecting publisher, killing ffmpeg"
+            );
+            active.kick.send_replace(true);
+        }
+    }
+
+    /// MediaPackage channel DELETE: remove its files.
+    pub fn remove_package_channel(&self, package_channel_id: &str) {
+        let Some(dir) = layout::channel_dir(&self.inner.data_dir, package_channel_id) else {
+            return;
+        };
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => tracing::info!(package_channel_id, "removed packaged media"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                tracing::warn!(package_channel_id, error = %e, "cannot remove packaged media")
+            }
+        }
+    }
+
+    /// Counters for the admin/metrics view.
+    pub fn stats(&self) -> MediaStats {
+        let c = &self.inner.counters;
+        MediaStats {
+            transcoder_starts: c.transcoder_starts.load(Ordering::Relaxed),
+            transcoder_restarts: c.transcoder_restarts.load(Ordering::Relaxed),
+            refused_publishers: c.refused_publishers.load(Ordering::Relaxed),
+            publishes: c.publishes.load(Ordering::Relaxed),
+        }
+    }
+
+    fn slot(&self, channel_id: &str) -> Arc<ChannelSlot> {
+        self.inner
+            .channels
+            .lock()
+            .unwrap()
+            .entry(channel_id.to_owned())
+            .or_default()
+            .clone()
+    }
+}

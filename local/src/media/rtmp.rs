@@ -1,0 +1,340 @@
+//! The RTMP front door of a MediaLive input: we own the TCP accept so the gate can refuse a peer
+//! before the handshake; scuffle-rtmp drives the session; a publish becomes a transcoder run.
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use scuffle_rtmp::ServerSession;
+use scuffle_rtmp::chunk::CHUNK_SIZE;
+use scuffle_rtmp::chunk::writer::ChunkWriter;
+use scuffle_rtmp::command_messages::on_status::{OnStatus, OnStatusCode};
+use scuffle_rtmp::command_messages::{Command, CommandResultLevel, CommandType};
+use scuffle_rtmp::session::server::{ServerSessionError, SessionData, SessionHandler};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+
+use super::flv::{Tag, TagKind};
+use super::{ActivePublisher, ChannelSlot, InputGate, InputHandle, Media, transcoder};
+
+/// Tags buffered between the RTMP session and ffmpeg's stdin (a few seconds of a stream); when
+/// full, the publisher is slowed down by TCP backpressure.
+const FEED_CAPACITY: usize = 1024;
+
+pub(super) async fn open_input(
+    media: &Media,
+    input_id: &str,
+    port: u16,
+    gate: Arc<dyn InputGate>,
+) -> io::Result<u16> {
+    let listener = bind(port).await?;
+    let bound = listener.local_addr()?.port();
+    let (closed, closed_rx) = watch::channel(false);
+    let previous = media
+        .inner
+        .inputs
+        .lock()
+        .unwrap()
+        .insert(input_id.to_owned(), InputHandle { closed });
+    if let Some(previous) = previous {
+        previous.closed.send_replace(true);
+    }
+    tracing::info!(input_id, port = bound, "RTMP listener open");
+    tokio::spawn(accept_loop(
+        media.clone(),
+        input_id.to_owned(),
+        listener,
+        gate,
+        closed_rx,
+    ));
+    Ok(bound)
+}
+
+/// 127.0.0.1:port, or the next free port up to port+100 (0: any free port).
+async fn bind(port: u16) -> io::Result<TcpListener> {
+    if port == 0 {
+        return TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await;
+    }
+    let mut last = io::Error::new(io::ErrorKind::AddrInUse, "no port");
+    for p in port..=port.saturating_add(100) {
+        match TcpListener::bind((Ipv4Addr::LOCALHOST, p)).await {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+/// Resolves once the flag is set, or its sender is gone (the input was closed or replaced).
+async fn signaled(flag: &mut watch::Receiver<bool>) {
+    let _ = flag.wait_for(|set| *set).await;
+}
+
+async fn accept_loop(
+    media: Media,
+    input_id: String,
+    listener: TcpListener,
+    gate: Arc<dyn InputGate>,
+    mut closed: watch::Receiver<bool>,
+) {
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = signaled(&mut closed) => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(input_id, error = %e, "RTMP accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        if let Err(reason) = gate.admit(&input_id, peer.ip()) {
+            media
+                .inner
+                .counters
+                .refused_publishers
+                .fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(input_id, %peer, reason, "RTMP connection refused");
+            continue;
+        }
+        tracing::debug!(input_id, %peer, "RTMP connection admitted");
+        tokio::spawn(serve(
+            media.clone(),
+            input_id.clone(),
+            gate.clone(),
+            stream,
+            peer,
+            closed.clone(),
+        ));
+    }
+    tracing::info!(input_id, "RTMP listener closed");
+}
+
+async fn serve(
+    media: Media,
+    input_id: String,
+    gate: Arc<dyn InputGate>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    mut closed: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let io = SharedIo(Arc::new(Mutex::new(stream)));
+    let kick = Arc::new(watch::channel(false).0);
+    let mut kicked = kick.subscribe();
+    let handler = Handler {
+        media,
+        input_id: input_id.clone(),
+        gate,
+        peer,
+        io: io.clone(),
+        kick,
+        publishing: None,
+    };
+    // Dropping the session closes the socket: that is how input close and channel stop disconnect.
+    tokio::select! {
+        result = ServerSession::new(io, handler).run() => match result {
+            Ok(clean) => tracing::debug!(input_id, %peer, clean, "RTMP session ended"),
+            Err(e) => tracing::debug!(input_id, %peer, error = %e, "RTMP session ended"),
+        },
+        () = signaled(&mut closed) => tracing::info!(input_id, %peer, "input closed; RTMP connection dropped"),
+        () = signaled(&mut kicked) => tracing::info!(input_id, %peer, "channel stopped; publisher disconnected"),
+    }
+}
+
+/// The TCP stream, shared so a refusal status can be written outside the session's own buffer
+/// (the session is ended by the refusal and never flushes again).
+#[derive(Clone)]
+struct SharedIo(Arc<Mutex<TcpStream>>);
+
+impl AsyncRead for SharedIo {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.0.lock().unwrap()).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for SharedIo {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut *self.0.lock().unwrap()).poll_write(cx, buf)
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.0.lock().unwrap()).poll_flush(cx)
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.0.lock().unwrap()).poll_shutdown(cx)
+    }
+}
+
+struct Handler {
+    media: Media,
+    input_id: String,
+    gate: Arc<dyn InputGate>,
+    peer: SocketAddr,
+    io: SharedIo,
+    /// Shared with the channel slot (stop_channel) and the transcoder.
+    kick: Arc<watch::Sender<bool>>,
+    publishing: Option<Publishing>,
+}
+
+struct Publishing {
+    stream_id: u32,
+    channel_id: String,
+    feed: mpsc::Sender<Tag>,
+    _slot: SlotGuard,
+}
+
+/// Frees the channel for the next publisher when this one unpublishes or disconnects.
+struct SlotGuard {
+    slot: Arc<ChannelSlot>,
+    id: u64,
+}
+
+impl Drop for SlotGuard {
+    fn drop(&mut self) {
+        let mut active = self.slot.active.lock().unwrap();
+        if active.as_ref().is_some_and(|a| a.id == self.id) {
+            *active = None;
+        }
+    }
+}
+
+impl Handler {
+    fn try_publish(&mut self, stream_id: u32, app: &str, stream: &str) -> Result<(), String> {
+        if self.publishing.is_some() {
+            return Err("this connection is already publishing".into());
+        }
+        let job = self.gate.publish(&self.input_id, app, stream)?;
+        transcoder::validate(&job)?;
+        let slot = self.media.slot(&job.channel_id);
+        let id = self.media.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut active = slot.active.lock().unwrap();
+            if active.is_some() {
+                return Err(format!(
+                    "channel {} already has an active publisher",
+                    job.channel_id
+                ));
+            }
+            *active = Some(ActivePublisher {
+                id,
+                kick: self.kick.clone(),
+            });
+        }
+        let guard = SlotGuard {
+            slot: slot.clone(),
+            id,
+        };
+        let (feed, rx) = mpsc::channel(FEED_CAPACITY);
+        let channel_id = job.channel_id.clone();
+        tokio::spawn(transcoder::supervise(
+            self.media.clone(),
+            slot,
+            job,
+            rx,
+            self.kick.subscribe(),
+        ));
+        self.media
+            .inner
+            .counters
+            .publishes
+            .fetch_add(1, Ordering::Relaxed);
+        tracing::info!(input_id = self.input_id, peer = %self.peer, channel_id, app, stream, "RTMP publish accepted");
+        self.publishing = Some(Publishing {
+            stream_id,
+            channel_id,
+            feed,
+            _slot: guard,
+        });
+        Ok(())
+    }
+
+    /// Best effort: an `onStatus` error tells the client why (ffmpeg prints "Server error: ...").
+    fn send_refusal(&self, reason: &str) {
+        let mut writer = ChunkWriter::default();
+        writer.set_chunk_size(CHUNK_SIZE);
+        let status = OnStatus {
+            code: OnStatusCode("NetStream.Publish.Denied"),
+            description: Some(reason.into()),
+            level: CommandResultLevel::Error,
+            others: None,
+        };
+        let mut buf = Vec::new();
+        let command = Command {
+            command_type: CommandType::OnStatus(status),
+            transaction_id: 0.0,
+        };
+        if command.write(&mut buf, &writer).is_ok() {
+            let _ = self.io.0.lock().unwrap().try_write(&buf);
+        }
+    }
+}
+
+impl SessionHandler for Handler {
+    async fn on_publish(
+        &mut self,
+        stream_id: u32,
+        app_name: &str,
+        stream_name: &str,
+    ) -> Result<(), ServerSessionError> {
+        let Err(reason) = self.try_publish(stream_id, app_name, stream_name) else {
+            return Ok(());
+        };
+        self.media
+            .inner
+            .counters
+            .refused_publishers
+            .fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(input_id = self.input_id, peer = %self.peer, app = app_name, stream = stream_name, reason, "RTMP publish refused");
+        self.send_refusal(&reason);
+        // Any error ends the session; scuffle-rtmp has no "refused" variant.
+        Err(ServerSessionError::PlayNotSupported)
+    }
+
+    async fn on_unpublish(&mut self, stream_id: u32) -> Result<(), ServerSessionError> {
+        if let Some(p) = self.publishing.take_if(|p| p.stream_id == stream_id) {
+            tracing::info!(input_id = self.input_id, peer = %self.peer, channel_id = p.channel_id, "RTMP unpublish");
+        }
+        Ok(())
+    }
+
+    async fn on_data(
+        &mut self,
+        _stream_id: u32,
+        data: SessionData,
+    ) -> Result<(), ServerSessionError> {
+        let Some(p) = &self.publishing else {
+            return Ok(());
+        };
+        let tag = match data {
+            SessionData::Video { timestamp, data } => Tag::new(TagKind::Video, timestamp, data),
+            SessionData::Audio { timestamp, data } => Tag::new(TagKind::Audio, timestamp, data),
+            SessionData::Amf0 { timestamp, data } => Tag::new(TagKind::Script, timestamp, data),
+        };
+        if p.feed.send(tag).await.is_err() {
+            // The transcoder gave up (ffmpeg cannot start): drop the publisher rather than
+            // accept a stream that goes nowhere.
+            tracing::warn!(
+                input_id = self.input_id,
+                channel_id = p.channel_id,
+                "transcoder gone; disconnecting publisher"
+            );
+            self.publishing = None;
+            return Err(ServerSessionError::PlayNotSupported);
+        }
+        Ok(())
+    }
+}

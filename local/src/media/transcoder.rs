@@ -1,0 +1,568 @@
+//! One supervised ffmpeg per publishing channel: FLV in on stdin, the HLS ladder out on disk.
+//!
+//! A run is one ffmpeg process. It starts at a video key frame (a restarted ffmpeg first gets the
+//! cached metadata and decoder configuration, and timestamps rebased to 0), ends normally when
+//! the publisher leaves (stdin EOF: ffmpeg flushes the last segment), is killed by stop_channel,
+//! and is restarted with a bounded backoff when it exits while the publisher is still there.
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+use tokio::process::{Child, ChildStdin, Command};
+use tokio::sync::{mpsc, watch};
+
+use super::flv::{self, Tag, TagKind};
+use super::layout::{self, Ladder, LadderRendition, Run};
+use super::{ChannelSlot, Media, TranscodeJob};
+
+const MIN_BACKOFF: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// A run that lasted this long was healthy: the next crash restarts quickly again.
+const HEALTHY_RUN: Duration = Duration::from_secs(60);
+/// How long ffmpeg may take to flush after stdin EOF before it is killed.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Checks what ffmpeg and the origin rely on; Err is a reason to refuse the publish.
+pub fn validate(job: &TranscodeJob) -> Result<(), String> {
+    if !layout::is_safe_name(&job.package_channel_id) {
+        return Err(format!(
+            "invalid MediaPackage channel id {:?}",
+            job.package_channel_id
+        ));
+    }
+    if job.renditions.is_empty() {
+        return Err("the channel has no video renditions".into());
+    }
+    if !(job.gop_seconds.is_finite() && job.gop_seconds > 0.0) {
+        return Err(format!("invalid GOP length {}", job.gop_seconds));
+    }
+    for (i, r) in job.renditions.iter().enumerate() {
+        // var_stream_map and the file layout need plain names; yuv420p needs even sizes.
+        if !layout::is_safe_name(&r.name) || job.renditions[..i].iter().any(|o| o.name == r.name) {
+            return Err(format!("invalid or duplicate rendition name {:?}", r.name));
+        }
+        if r.width == 0 || r.height == 0 || r.width % 2 == 1 || r.height % 2 == 1 {
+            return Err(format!(
+                "rendition {} has an odd or zero size {}x{}",
+                r.name, r.width, r.height
+            ));
+        }
+        if r.bitrate == 0 || r.framerate_numerator == 0 || r.framerate_denominator == 0 {
+            return Err(format!(
+                "rendition {} has a zero bitrate or frame rate",
+                r.name
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `ladder.json`: what the origin needs to know about the renditions.
+pub fn ladder(job: &TranscodeJob, preset: &str) -> Ladder {
+    let renditions = job
+        .renditions
+        .iter()
+        .map(|r| LadderRendition {
+            name: r.name.clone(),
+            width: r.width,
+            height: r.height,
+            video_bitrate: r.bitrate,
+            audio_bitrate: job.audio.bitrate,
+            framerate_numerator: r.framerate_numerator,
+            framerate_denominator: r.framerate_denominator,
+            codecs: layout::derive_codecs(preset, r.width, r.height, fps(r), r.bitrate),
+        })
+        .collect();
+    Ladder {
+        gop_seconds: job.gop_seconds,
+        renditions,
+    }
+}
+
+fn fps(r: &super::VideoRendition) -> f64 {
+    f64::from(r.framerate_numerator) / f64::from(r.framerate_denominator.max(1))
+}
+
+/// Everything one ffmpeg command line depends on.
+pub struct FfmpegRun<'a> {
+    pub job: &'a TranscodeJob,
+    pub channel_dir: &'a Path,
+    pub run: Run,
+    pub preset: &'a str,
+    /// Without audio in the input, silence is encoded so every rendition still has AAC.
+    pub has_audio: bool,
+}
+
+/// The ffmpeg command line (without the binary) of one run.
+pub fn ffmpeg_args(r: &FfmpegRun) -> Vec<String> {
+    let job = r.job;
+    let gop = job.gop_seconds;
+    let dir = r.channel_dir.display();
+    let mut a: Vec<String> = Vec::new();
+    // Space-separated words; only paths and the filter graph (pushed whole) may contain spaces.
+    let mut words = |s: String| a.extend(s.split_whitespace().map(str::to_owned));
+    words("-hide_banner -nostdin -loglevel warning -y".into());
+    words("-thread_queue_size 1024 -f flv -i pipe:0".into());
+    if !r.has_audio {
+        // Paced (-re) so it does not race ahead of the live video; -shortest ends it at EOF.
+        let rate = job.audio.sample_rate;
+        words(format!(
+            "-re -f lavfi -i anullsrc=r={rate}:cl=stereo -shortest"
+        ));
+    }
+    let audio = if r.has_audio { "0:a:0" } else { "1:a:0" };
+    for i in 0..job.renditions.len() {
+        words(format!("-map [v{i}] -map {audio}"));
+    }
+    let preset = r.preset;
+    words(format!("-c:v libx264 -preset {preset} -sc_threshold 0"));
+    words(format!("-force_key_frames expr:gte(t,n_forced*{gop})"));
+    for (i, v) in job.renditions.iter().enumerate() {
+        let frames = (fps(v) * gop).round().max(1.0);
+        let (bitrate, buffer) = (v.bitrate, v.bitrate * 2);
+        words(format!("-b:v:{i} {bitrate} -maxrate:v:{i} {bitrate}"));
+        words(format!("-bufsize:v:{i} {buffer} -g:v:{i} {frames}"));
+    }
+    let (ab, ar) = (job.audio.bitrate, job.audio.sample_rate);
+    words(format!("-c:a aac -b:a {ab} -ar {ar} -ac 2"));
+    let list_size = (layout::RETENTION_SECONDS / gop).ceil() as u64 + 1;
+    words(format!("-f hls -hls_time {gop} -hls_list_size {list_size}"));
+    let start = r.run.start_seq;
+    words(format!(
+        "-hls_flags delete_segments+temp_file -start_number {start}"
+    ));
+    words(format!("-master_pl_name {}", layout::FFMPEG_MASTER));
+    let mut graph = format!("[0:v]split={}", job.renditions.len());
+    for i in 0..job.renditions.len() {
+        graph += &format!("[s{i}]");
+    }
+    for (i, v) in job.renditions.iter().enumerate() {
+        let (num, den) = (v.framerate_numerator, v.framerate_denominator);
+        let (w, h) = (v.width, v.height);
+        graph += &format!(";[s{i}]fps={num}/{den},scale={w}:{h},format=yuv420p[v{i}]");
+    }
+    let streams: Vec<String> = (job.renditions.iter().enumerate())
+        .map(|(i, v)| format!("v:{i},a:{i},name:{}", v.name))
+        .collect();
+    a.extend([
+        "-filter_complex".to_owned(),
+        graph,
+        "-hls_segment_filename".to_owned(),
+        format!("{dir}/%v/%d.ts"),
+        "-var_stream_map".to_owned(),
+        streams.join(" "),
+        format!("{dir}/%v/run-{}.m3u8", r.run.id),
+    ]);
+    a
+}
+
+/// What a restarted ffmpeg must see again before any frame.
+#[derive(Default)]
+struct Cache {
+    metadata: Option<Tag>,
+    video_config: Option<Tag>,
+    audio_config: Option<Tag>,
+    saw_audio: bool,
+}
+
+impl Cache {
+    fn observe(&mut self, tag: &Tag) {
+        if tag.is_metadata() {
+            self.metadata = Some(tag.clone());
+        } else if tag.is_sequence_header() {
+            let slot = if tag.kind == TagKind::Video {
+                &mut self.video_config
+            } else {
+                &mut self.audio_config
+            };
+            *slot = Some(tag.clone());
+        }
+        self.saw_audio |= tag.kind == TagKind::Audio;
+    }
+}
+
+enum Outcome {
+    PublisherLeft,
+    Kicked,
+    Crashed(std::io::Result<ExitStatus>),
+}
+
+/// Resolves once stop_channel kicked this publisher; never if the kick sender is gone unused.
+async fn kicked(kick: &mut watch::Receiver<bool>) {
+    if kick.wait_for(|k| *k).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// The next tag, or None when the publisher left or was kicked (`kicked` says which).
+async fn next(
+    rx: &mut mpsc::Receiver<Tag>,
+    kick: &mut watch::Receiver<bool>,
+) -> Result<Tag, Outcome> {
+    tokio::select! {
+        biased;
+        () = kicked(kick) => Err(Outcome::Kicked),
+        tag = rx.recv() => tag.ok_or(Outcome::PublisherLeft),
+    }
+}
+
+/// Runs the channel's transcoder until its publisher leaves or is kicked.
+pub(super) async fn supervise(
+    media: Media,
+    slot: Arc<ChannelSlot>,
+    job: TranscodeJob,
+    mut rx: mpsc::Receiver<Tag>,
+    mut kick: watch::Receiver<bool>,
+) {
+    let inner = &media.inner;
+    let channel_id = job.channel_id.as_str();
+    // The previous publisher's ffmpeg must have flushed before this one numbers its run.
+    let _run_guard = slot.run_lock.lock().await;
+    let Some(dir) = layout::channel_dir(&inner.data_dir, &job.package_channel_id) else {
+        return;
+    };
+    let names: Vec<String> = job.renditions.iter().map(|r| r.name.clone()).collect();
+    let prepared = names
+        .iter()
+        .try_for_each(|n| std::fs::create_dir_all(dir.join(n)))
+        .and_then(|()| {
+            layout::write_json(
+                &dir.join(layout::LADDER_FILE),
+                &ladder(&job, &inner.x264_preset),
+            )
+        });
+    if let Err(e) = prepared {
+        tracing::error!(channel_id, dir = %dir.display(), error = %e, "cannot prepare the package directory");
+        return;
+    }
+    let mut cache = Cache::default();
+    let mut backoff = MIN_BACKOFF;
+    loop {
+        // A run starts with decodable video.
+        let first = loop {
+            match next(&mut rx, &mut kick).await {
+                Ok(tag) => {
+                    cache.observe(&tag);
+                    if tag.is_keyframe() && !tag.is_sequence_header() {
+                        break tag;
+                    }
+                }
+                Err(_) => return,
+            }
+        };
+        let run = match layout::begin_run(&dir, &names) {
+            Ok(run) => run,
+            Err(e) => {
+                return tracing::error!(channel_id, error = %e, "cannot register an ffmpeg run");
+            }
+        };
+        let has_audio = cache.audio_config.is_some() || cache.saw_audio;
+        let args = ffmpeg_args(&FfmpegRun {
+            job: &job,
+            channel_dir: &dir,
+            run,
+            preset: &inner.x264_preset,
+            has_audio,
+        });
+        let mut command = Command::new(&inner.ffmpeg);
+        command
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        // kill_on_drop: no ffmpeg outlives the server; own process group: a terminal's Ctrl-C
+        // reaches the server, which then ends ffmpeg, instead of looking like a crash.
+        command.kill_on_drop(true).process_group(0);
+        let mut child = match command.spawn() {
+            Ok(child) => child,
+            Err(e) => {
+                return tracing::error!(channel_id, ffmpeg = %inner.ffmpeg.display(), error = %e, "cannot start ffmpeg");
+            }
+        };
+        inner
+            .counters
+            .transcoder_starts
+            .fetch_add(1, Ordering::Relaxed);
+        tracing::info!(
+            channel_id,
+            run = run.id,
+            start_seq = run.start_seq,
+            pid = child.id(),
+            "ffmpeg started"
+        );
+        let started = Instant::now();
+        let stderr = log_stderr(&mut child, channel_id);
+        let stdin = child.stdin.take().expect("stdin is piped");
+        match pump(
+            &mut child, stdin, &mut rx, &mut kick, &mut cache, first, has_audio,
+        )
+        .await
+        {
+            Outcome::PublisherLeft => {
+                // stdin is closed: ffmpeg writes the last segment and ENDLIST.
+                match tokio::time::timeout(FLUSH_TIMEOUT, child.wait()).await {
+                    Ok(status) => {
+                        tracing::info!(channel_id, ?status, "publisher left; ffmpeg finished")
+                    }
+                    Err(_) => {
+                        tracing::warn!(channel_id, "ffmpeg did not finish after EOF; killing it");
+                        let _ = child.kill().await;
+                    }
+                }
+                return;
+            }
+            Outcome::Kicked => {
+                let _ = child.kill().await;
+                return tracing::info!(channel_id, "channel stopped; ffmpeg killed");
+            }
+            Outcome::Crashed(status) => {
+                inner
+                    .counters
+                    .transcoder_restarts
+                    .fetch_add(1, Ordering::Relaxed);
+                if started.elapsed() >= HEALTHY_RUN {
+                    backoff = MIN_BACKOFF;
+                }
+                let tail = stderr
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" | ");
+                tracing::error!(channel_id, ?status, stderr = %tail, retry_in = ?backoff, "ffmpeg exited while the publisher is connected; restarting");
+            }
+        }
+        // Keep draining (the publisher must not stall) and caching until the retry.
+        let retry = tokio::time::sleep(backoff);
+        tokio::pin!(retry);
+        loop {
+            tokio::select! {
+                () = &mut retry => break,
+                tag = next(&mut rx, &mut kick) => match tag {
+                    Ok(tag) => cache.observe(&tag),
+                    Err(_) => return,
+                },
+            }
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// Feeds FLV into ffmpeg until the publisher leaves, stop_channel kicks, or ffmpeg exits.
+async fn pump(
+    child: &mut Child,
+    mut stdin: ChildStdin,
+    rx: &mut mpsc::Receiver<Tag>,
+    kick: &mut watch::Receiver<bool>,
+    cache: &mut Cache,
+    first: Tag,
+    has_audio: bool,
+) -> Outcome {
+    // Timestamps are rebased so every run starts at 0, which the key-frame expression expects.
+    let base = first.timestamp;
+    let mut buf = flv::header(has_audio, true).to_vec();
+    for tag in [&cache.metadata, &cache.video_config, &cache.audio_config]
+        .into_iter()
+        .flatten()
+    {
+        flv::write_tag(&mut buf, tag.kind, 0, &tag.data);
+    }
+    flv::write_tag(&mut buf, first.kind, 0, &first.data);
+    loop {
+        tokio::select! {
+            biased;
+            () = kicked(kick) => return Outcome::Kicked,
+            result = stdin.write_all(&buf) => {
+                if result.is_err() {
+                    return Outcome::Crashed(child.wait().await);
+                }
+            }
+        }
+        buf.clear();
+        let tag = tokio::select! {
+            biased;
+            () = kicked(kick) => return Outcome::Kicked,
+            status = child.wait() => return Outcome::Crashed(status),
+            tag = rx.recv() => match tag {
+                Some(tag) => tag,
+                None => return Outcome::PublisherLeft,
+            },
+        };
+        cache.observe(&tag);
+        flv::write_tag(
+            &mut buf,
+            tag.kind,
+            tag.timestamp.saturating_sub(base),
+            &tag.data,
+        );
+    }
+}
+
+/// Logs ffmpeg's stderr at debug and keeps the last lines for the crash report.
+fn log_stderr(child: &mut Child, channel_id: &str) -> Arc<Mutex<VecDeque<String>>> {
+    let tail = Arc::new(Mutex::new(VecDeque::new()));
+    if let Some(stderr) = child.stderr.take() {
+        let (tail, channel_id) = (tail.clone(), channel_id.to_owned());
+        tokio::spawn(async move {
+            let mut lines = tokio::io::BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                tracing::debug!(channel_id, "ffmpeg: {line}");
+                let mut tail = tail.lock().unwrap();
+                if tail.len() == 8 {
+                    tail.pop_front();
+                }
+                tail.push_back(line);
+            }
+        });
+    }
+    tail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::{AudioRendition, VideoRendition};
+
+    fn job() -> TranscodeJob {
+        let v = |name: &str, width, height, bitrate| VideoRendition {
+            name: name.into(),
+            width,
+            height,
+            bitrate,
+            framerate_numerator: 30,
+            framerate_denominator: 1,
+        };
+        TranscodeJob {
+            channel_id: "ch".into(),
+            package_channel_id: "pkg".into(),
+            renditions: vec![
+                v("1080p", 1920, 1080, 5_000_000),
+                v("720p", 1280, 720, 3_000_000),
+            ],
+            audio: AudioRendition {
+                bitrate: 128_000,
+                sample_rate: 48_000,
+            },
+            gop_seconds: 2.0,
+        }
+    }
+
+    fn value<'a>(args: &'a [String], flag: &str) -> &'a str {
+        let i = args
+            .iter()
+            .position(|a| a == flag)
+            .unwrap_or_else(|| panic!("{flag} missing"));
+        &args[i + 1]
+    }
+
+    #[test]
+    fn builds_the_ladder_command() {
+        let job = job();
+        let run = Run {
+            id: 4,
+            start_seq: 17,
+        };
+        let args = ffmpeg_args(&FfmpegRun {
+            job: &job,
+            channel_dir: Path::new("/d/pkg"),
+            run,
+            preset: "ultrafast",
+            has_audio: true,
+        });
+        let start =
+            "-hide_banner -nostdin -loglevel warning -y -thread_queue_size 1024 -f flv -i pipe:0";
+        assert_eq!(args[..12].join(" "), start);
+        assert_eq!(
+            value(&args, "-filter_complex"),
+            "[0:v]split=2[s0][s1];[s0]fps=30/1,scale=1920:1080,format=yuv420p[v0];[s1]fps=30/1,scale=1280:720,format=yuv420p[v1]"
+        );
+        let maps: Vec<_> = args
+            .windows(2)
+            .filter(|w| w[0] == "-map")
+            .map(|w| w[1].as_str())
+            .collect();
+        assert_eq!(maps, ["[v0]", "0:a:0", "[v1]", "0:a:0"]);
+        assert_eq!(value(&args, "-preset"), "ultrafast");
+        assert_eq!(value(&args, "-force_key_frames"), "expr:gte(t,n_forced*2)");
+        assert_eq!(value(&args, "-sc_threshold"), "0");
+        assert_eq!(value(&args, "-g:v:0"), "60");
+        assert_eq!(value(&args, "-b:v:1"), "3000000");
+        assert_eq!(value(&args, "-maxrate:v:1"), "3000000");
+        assert_eq!(value(&args, "-bufsize:v:1"), "6000000");
+        assert_eq!(value(&args, "-b:a"), "128000");
+        assert_eq!(value(&args, "-ar"), "48000");
+        assert_eq!(value(&args, "-hls_time"), "2");
+        assert_eq!(value(&args, "-hls_list_size"), "301");
+        assert_eq!(value(&args, "-hls_flags"), "delete_segments+temp_file");
+        assert_eq!(value(&args, "-start_number"), "17");
+        assert_eq!(value(&args, "-hls_segment_filename"), "/d/pkg/%v/%d.ts");
+        assert_eq!(value(&args, "-master_pl_name"), "ffmaster.m3u8");
+        assert_eq!(
+            value(&args, "-var_stream_map"),
+            "v:0,a:0,name:1080p v:1,a:1,name:720p"
+        );
+        assert_eq!(args.last().unwrap(), "/d/pkg/%v/run-4.m3u8");
+    }
+
+    #[test]
+    fn silent_audio_when_the_input_has_none() {
+        let mut job = job();
+        job.gop_seconds = 1.0;
+        job.renditions.truncate(1);
+        job.renditions[0].framerate_numerator = 30000;
+        job.renditions[0].framerate_denominator = 1001;
+        let run = Run {
+            id: 0,
+            start_seq: 0,
+        };
+        let args = ffmpeg_args(&FfmpegRun {
+            job: &job,
+            channel_dir: Path::new("/d"),
+            run,
+            preset: "superfast",
+            has_audio: false,
+        });
+        let silence = "-re -f lavfi -i anullsrc=r=48000:cl=stereo -shortest";
+        assert!(args.join(" ").contains(silence));
+        assert!(args.windows(2).any(|w| w == ["-map", "1:a:0"]));
+        assert_eq!(value(&args, "-g:v:0"), "30");
+        assert_eq!(value(&args, "-force_key_frames"), "expr:gte(t,n_forced*1)");
+        assert_eq!(value(&args, "-hls_list_size"), "601");
+        assert!(
+            value(&args, "-filter_complex").starts_with("[0:v]split=1[s0];[s0]fps=30000/1001,")
+        );
+    }
+
+    #[test]
+    fn validates_jobs() {
+        assert!(validate(&job()).is_ok());
+        let mut bad = job();
+        bad.renditions[1].name = "1080p".into();
+        assert!(validate(&bad).unwrap_err().contains("duplicate"));
+        let mut bad = job();
+        bad.renditions[0].width = 1919;
+        assert!(validate(&bad).is_err());
+        let mut bad = job();
+        bad.package_channel_id = "../x".into();
+        assert!(validate(&bad).is_err());
+        let mut bad = job();
+        bad.renditions[0].name = "a b".into();
+        assert!(validate(&bad).is_err());
+    }
+
+    #[test]
+    fn ladder_describes_renditions() {
+        let ladder = ladder(&job(), "ultrafast");
+        assert_eq!(ladder.gop_seconds, 2.0);
+        assert_eq!(ladder.renditions[1].name, "720p");
+        assert_eq!(ladder.renditions[1].video_bitrate, 3_000_000);
+        assert_eq!(ladder.renditions[1].audio_bitrate, 128_000);
+        assert_eq!(ladder.renditions[1].codecs, "avc1.42c01f,mp4a.40.2");
+    }
+}

@@ -1,0 +1,361 @@
+//! Channels: CREATING → IDLE → STARTING → RUNNING → STOPPING → IDLE → DELETING → DELETED, moved by
+//! time. Start only from IDLE, update and delete only when stopped, with the error types and status
+//! codes the real service returns (a running channel cannot be deleted: ConflictException).
+
+use std::time::{Duration, Instant};
+
+use axum::{http::StatusCode, response::Response};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::{DELETED_RETENTION, MediaLive, State, Tags, tags_member};
+use crate::{
+    config::Delays,
+    error::{ApiError, ApiResult, parse_body},
+    http::{ApiRequest, json_response, paginate},
+    lifecycle::Lifecycle,
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ChannelState {
+    Creating,
+    Idle,
+    Starting,
+    Running,
+    Stopping,
+    Updating,
+    Deleting,
+    Deleted,
+}
+
+impl ChannelState {
+    fn name(self) -> Value {
+        serde_json::to_value(self).expect("enum serializes")
+    }
+}
+
+/// Members of CreateChannel / UpdateChannel that the channel keeps and describes back as sent.
+const SETTINGS: &[&str] = &[
+    "anywhereSettings",
+    "cdiInputSpecification",
+    "channelClass",
+    "channelEngineVersion",
+    "channelSecurityGroups",
+    "destinations",
+    "encoderSettings",
+    "inferenceSettings",
+    "inputAttachments",
+    "inputSpecification",
+    "linkedChannelSettings",
+    "logLevel",
+    "maintenance",
+    "name",
+    "roleArn",
+    "vpc",
+];
+
+pub struct Channel {
+    pub id: String,
+    pub arn: String,
+    pub settings: Map<String, Value>,
+    pub tags: Tags,
+    lifecycle: Lifecycle<ChannelState>,
+}
+
+impl Channel {
+    pub fn state(&self) -> ChannelState {
+        self.lifecycle.now()
+    }
+
+    pub fn gone(&self, now: Instant) -> bool {
+        self.lifecycle.at(now) == ChannelState::Deleted
+            && self
+                .lifecycle
+                .entered_at(now)
+                .is_some_and(|t| now.duration_since(t) >= DELETED_RETENTION)
+    }
+
+    pub fn input_ids(&self) -> Vec<String> {
+        input_ids(&self.settings)
+    }
+
+    fn to_json(&self) -> Value {
+        let state = self.state();
+        let mut value = Value::Object(self.settings.clone());
+        let running = u8::from(state == ChannelState::Running);
+        value["arn"] = json!(self.arn);
+        value["id"] = json!(self.id);
+        value["state"] = state.name();
+        value["tags"] = json!(self.tags);
+        value["pipelinesRunningCount"] = json!(running);
+        value["egressEndpoints"] = json!([{ "sourceIp": "127.0.0.1" }]);
+        value["pipelineDetails"] = if running == 1 {
+            json!([{ "pipelineId": "0" }])
+        } else {
+            json!([])
+        };
+        value
+            .as_object_mut()
+            .unwrap()
+            .entry("channelClass")
+            .or_insert(json!("STANDARD"));
+        value
+    }
+}
+
+fn input_ids(settings: &Map<String, Value>) -> Vec<String> {
+    settings
+        .get("inputAttachments")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x["inputId"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn settings_of(body: &Value) -> Map<String, Value> {
+    SETTINGS
+        .iter()
+        .filter_map(|k| {
+            body.get(*k)
+                .filter(|v| !v.is_null())
+                .map(|v| ((*k).to_owned(), v.clone()))
+        })
+        .collect()
+}
+
+impl MediaLive {
+    /// What would make the channel unusable, as the service's 422 validation errors.
+    fn validate(
+        &self,
+        state: &mut State,
+        settings: &Map<String, Value>,
+        channel_id: Option<&str>,
+    ) -> ApiResult<()> {
+        let mut errors: Vec<(String, String)> = Vec::new();
+        let inputs = input_ids(settings);
+        if inputs.is_empty() {
+            errors.push((
+                "inputAttachments".into(),
+                "at least one input attachment is required".into(),
+            ));
+        }
+        for input in &inputs {
+            match state.inputs.get_mut(input) {
+                Some(i) if i.is_live() => {}
+                _ => errors.push((
+                    "inputAttachments".into(),
+                    format!("input {input} does not exist"),
+                )),
+            }
+            if let Some(other) = state.attached_channel(input)
+                && Some(other.id.as_str()) != channel_id
+            {
+                errors.push((
+                    "inputAttachments".into(),
+                    format!("input {input} is already attached to channel {}", other.id),
+                ));
+            }
+        }
+        let destinations = settings
+            .get("destinations")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for (n, destination) in destinations.iter().enumerate() {
+            for package in destination["mediaPackageSettings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                let id = package["channelId"].as_str().unwrap_or_default();
+                if !self.inner.packages.channel_visible(id) {
+                    errors.push((
+                        format!("destinations[{n}].mediaPackageSettings"),
+                        format!("MediaPackage channel {id} does not exist"),
+                    ));
+                }
+            }
+        }
+        match settings.get("encoderSettings") {
+            None => errors.push((
+                "encoderSettings".into(),
+                "encoderSettings is required".into(),
+            )),
+            Some(encoder) => errors.extend(super::gate::encoder_errors(encoder, &destinations)),
+        }
+        if errors.is_empty() {
+            return Ok(());
+        }
+        let summary = errors
+            .iter()
+            .map(|(path, msg)| format!("{path}: {msg}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Err(ApiError::unprocessable(format!(
+            "Failed to validate channel: {summary}"
+        )))
+    }
+
+    pub(super) fn create_channel(&self, req: &ApiRequest) -> ApiResult<Response> {
+        let body: Value = parse_body(&req.body)?;
+        let settings = settings_of(&body);
+        let tags = tags_member(&body)?;
+        let mut state = self.state();
+        self.validate(&mut state, &settings, None)?;
+        let id = state.new_id();
+        let channel = Channel {
+            arn: self.inner.config.arn("medialive", "channel", &id),
+            id: id.clone(),
+            settings,
+            tags,
+            lifecycle: Lifecycle::transition(
+                ChannelState::Creating,
+                ChannelState::Idle,
+                self.delay(|d| d.channel_create_ms),
+            ),
+        };
+        let value = channel.to_json();
+        state.channels.insert(id, channel);
+        Ok(json_response(
+            StatusCode::CREATED,
+            json!({ "channel": value }),
+        ))
+    }
+
+    pub(super) fn list_channels(&self, req: &ApiRequest) -> ApiResult<Response> {
+        let (max, token) = req.page()?;
+        let mut state = self.state();
+        let all = state
+            .channels
+            .iter_mut()
+            .filter_map(|(id, c)| {
+                let mut summary = c.to_json();
+                (c.state() != ChannelState::Deleted).then(|| {
+                    // Summaries leave out the (large) encoder settings, as the service does.
+                    summary.as_object_mut().unwrap().remove("encoderSettings");
+                    (id.clone(), summary)
+                })
+            })
+            .collect();
+        let (page, next) = paginate(all, max, token.as_deref());
+        Ok(json_response(
+            StatusCode::OK,
+            json!({ "channels": page, "nextToken": next }),
+        ))
+    }
+
+    pub(super) fn describe_channel(&self, id: &str) -> ApiResult<Response> {
+        let mut state = self.state();
+        let channel = state.channels.get_mut(id).ok_or_else(|| not_found(id))?;
+        Ok(json_response(StatusCode::OK, channel.to_json()))
+    }
+
+    pub(super) fn update_channel(&self, req: &ApiRequest) -> ApiResult<Response> {
+        let id = req.segments[2].clone();
+        let body: Value = parse_body(&req.body)?;
+        let mut state = self.state();
+        let channel = state.channels.get_mut(&id).ok_or_else(|| not_found(&id))?;
+        let current = channel.state();
+        if current != ChannelState::Idle {
+            return Err(ApiError::conflict(format!(
+                "Channel {id} is {}; a channel can only be updated while IDLE (stop it first)",
+                current.name().as_str().unwrap_or_default()
+            )));
+        }
+        let mut settings = channel.settings.clone();
+        settings.extend(settings_of(&body));
+        self.validate(&mut state, &settings, Some(&id))?;
+        let delay = self.delay(|d| d.channel_update_ms);
+        let channel = state.channels.get_mut(&id).expect("checked");
+        channel.settings = settings;
+        channel
+            .lifecycle
+            .begin(ChannelState::Updating, ChannelState::Idle, delay);
+        Ok(json_response(
+            StatusCode::OK,
+            json!({ "channel": channel.to_json() }),
+        ))
+    }
+
+    pub(super) fn delete_channel(&self, id: &str) -> ApiResult<Response> {
+        let delay = self.delay(|d| d.channel_delete_ms);
+        let mut state = self.state();
+        let channel = state.channels.get_mut(id).ok_or_else(|| not_found(id))?;
+        match channel.state() {
+            ChannelState::Idle => {}
+            ChannelState::Starting | ChannelState::Running | ChannelState::Stopping => {
+                return Err(ApiError::conflict(
+                    "Cannot delete a channel that has not been stopped yet. Please stop the channel before deleting it.",
+                ));
+            }
+            other => {
+                return Err(ApiError::conflict(format!(
+                    "Channel {id} is {} and cannot be deleted now",
+                    other.name().as_str().unwrap_or_default()
+                )));
+            }
+        }
+        channel
+            .lifecycle
+            .begin(ChannelState::Deleting, ChannelState::Deleted, delay);
+        Ok(json_response(StatusCode::OK, channel.to_json()))
+    }
+
+    pub(super) fn start_channel(&self, id: &str) -> ApiResult<Response> {
+        let delay = self.delay(|d| d.channel_start_ms);
+        let mut state = self.state();
+        let channel = state.channels.get_mut(id).ok_or_else(|| not_found(id))?;
+        match channel.state() {
+            ChannelState::Idle => {}
+            ChannelState::Creating => {
+                return Err(ApiError::bad_request(format!(
+                    "Channel {id} is still being created; start it once it is IDLE"
+                )));
+            }
+            other => {
+                return Err(ApiError::conflict(format!(
+                    "Channel {id} is {} and can only be started from IDLE",
+                    other.name().as_str().unwrap_or_default()
+                )));
+            }
+        }
+        channel
+            .lifecycle
+            .begin(ChannelState::Starting, ChannelState::Running, delay);
+        Ok(json_response(StatusCode::OK, channel.to_json()))
+    }
+
+    pub(super) fn stop_channel(&self, id: &str) -> ApiResult<Response> {
+        let delay = self.delay(|d| d.channel_stop_ms);
+        let mut state = self.state();
+        let channel = state.channels.get_mut(id).ok_or_else(|| not_found(id))?;
+        match channel.state() {
+            ChannelState::Starting | ChannelState::Running => {}
+            other => {
+                return Err(ApiError::conflict(format!(
+                    "Channel {id} is {} and can only be stopped while STARTING or RUNNING",
+                    other.name().as_str().unwrap_or_default()
+                )));
+            }
+        }
+        channel
+            .lifecycle
+            .begin(ChannelState::Stopping, ChannelState::Idle, delay);
+        let value = channel.to_json();
+        drop(state);
+        self.inner.media.stop_channel(id);
+        Ok(json_response(StatusCode::OK, value))
+    }
+
+    fn delay(&self, pick: impl Fn(&crate::config::Delays) -> u64) -> Duration {
+        Delays::of(pick(&self.inner.config.delays))
+    }
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::not_found(format!("Channel {id} not found"))
+}

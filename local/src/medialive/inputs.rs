@@ -1,0 +1,287 @@
+//! RTMP push inputs: CREATING → DETACHED ↔ ATTACHED → DELETING → DELETED. Each input has its own
+//! RTMP port on the loopback address; its destinations are `app/instance` stream names on it.
+
+use std::time::Instant;
+
+use axum::{http::StatusCode, response::Response};
+use serde_json::{Value, json};
+
+use super::{DELETED_RETENTION, MediaLive, State, Tags, tags_member};
+use crate::{
+    config::Delays,
+    error::{ApiError, ApiResult, parse_body},
+    http::{ApiRequest, json_response, paginate},
+    lifecycle::Lifecycle,
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Creating,
+    Ready,
+    Deleting,
+    Deleted,
+}
+
+pub struct Input {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    pub port: u16,
+    /// `app/instance` stream names, one per destination.
+    pub stream_names: Vec<String>,
+    pub security_groups: Vec<String>,
+    pub role_arn: Option<String>,
+    pub tags: Tags,
+    pub lifecycle: Lifecycle<Phase>,
+}
+
+impl Input {
+    /// Not deleting or deleted.
+    pub fn is_live(&self) -> bool {
+        matches!(self.lifecycle.now(), Phase::Creating | Phase::Ready)
+    }
+
+    pub fn gone(&self, now: Instant) -> bool {
+        self.lifecycle.at(now) == Phase::Deleted
+            && self
+                .lifecycle
+                .entered_at(now)
+                .is_some_and(|t| now.duration_since(t) >= DELETED_RETENTION)
+    }
+}
+
+/// `destinations: [{streamName}]`: one or two `app/instance` names.
+fn stream_names(body: &Value) -> ApiResult<Vec<String>> {
+    let destinations = body["destinations"].as_array().cloned().unwrap_or_default();
+    if destinations.is_empty() || destinations.len() > 2 {
+        return Err(ApiError::bad_request(
+            "RTMP_PUSH inputs need one or two destinations",
+        ));
+    }
+    destinations
+        .iter()
+        .map(|d| {
+            let name = d["streamName"].as_str().unwrap_or_default();
+            let valid = name.split_once('/').is_some_and(|(app, instance)| {
+                !app.is_empty() && !instance.is_empty() && !instance.contains('/')
+            });
+            if valid {
+                Ok(name.to_owned())
+            } else {
+                Err(ApiError::bad_request(format!(
+                    "Invalid destination streamName {name:?}: expected applicationName/applicationInstance"
+                )))
+            }
+        })
+        .collect()
+}
+
+fn security_group_ids(state: &State, body: &Value) -> ApiResult<Vec<String>> {
+    let ids: Vec<String> =
+        serde_json::from_value(body["inputSecurityGroups"].clone()).unwrap_or_default();
+    if ids.is_empty() {
+        return Err(ApiError::bad_request(
+            "RTMP_PUSH inputs need an input security group",
+        ));
+    }
+    if let Some(missing) = ids.iter().find(|id| !state.groups.contains_key(*id)) {
+        return Err(ApiError::bad_request(format!(
+            "Input security group {missing} not found"
+        )));
+    }
+    Ok(ids)
+}
+
+impl MediaLive {
+    fn input_json(&self, state: &mut State, id: &str) -> Value {
+        let attached: Vec<String> = state
+            .attached_channel(id)
+            .map(|c| c.id.clone())
+            .into_iter()
+            .collect();
+        let input = state.inputs.get_mut(id).expect("caller checked");
+        let phase = input.lifecycle.now();
+        let host = &self.inner.config.public_host;
+        let state_name = match phase {
+            Phase::Creating => "CREATING",
+            Phase::Ready if attached.is_empty() => "DETACHED",
+            Phase::Ready => "ATTACHED",
+            Phase::Deleting => "DELETING",
+            Phase::Deleted => "DELETED",
+        };
+        let destinations: Vec<Value> = input
+            .stream_names
+            .iter()
+            .map(|name| {
+                json!({"ip": host, "port": input.port.to_string(), "url": format!("rtmp://{host}:{}/{name}", input.port)})
+            })
+            .collect();
+        let mut value = json!({
+            "arn": input.arn,
+            "id": input.id,
+            "name": input.name,
+            "state": state_name,
+            "type": "RTMP_PUSH",
+            "inputClass": if input.stream_names.len() == 2 { "STANDARD" } else { "SINGLE_PIPELINE" },
+            "inputSourceType": "STATIC",
+            "destinations": destinations,
+            "securityGroups": input.security_groups,
+            "attachedChannels": attached,
+            "sources": [], "mediaConnectFlows": [], "inputDevices": [], "inputPartnerIds": [],
+            "tags": input.tags,
+        });
+        if let Some(role) = &input.role_arn {
+            value["roleArn"] = json!(role);
+        }
+        value
+    }
+
+    pub(super) async fn create_input(&self, req: &ApiRequest) -> ApiResult<Response> {
+        let body: Value = parse_body(&req.body)?;
+        if body["type"].as_str() != Some("RTMP_PUSH") {
+            return Err(ApiError::bad_request(format!(
+                "Input type {} is not supported by livestream-local; use RTMP_PUSH",
+                body["type"]
+            )));
+        }
+        let names = stream_names(&body)?;
+        let tags = tags_member(&body)?;
+        let (id, groups) = {
+            let mut state = self.state();
+            let groups = security_group_ids(&state, &body)?;
+            (state.new_id(), groups)
+        };
+        // The listener is bound before the input is visible, so its URL is real from the start.
+        let port = self
+            .inner
+            .media
+            .open_input(
+                &id,
+                self.inner.config.rtmp_port,
+                std::sync::Arc::new(self.clone()),
+            )
+            .await
+            .map_err(|e| ApiError::internal(format!("cannot open an RTMP port: {e}")))?;
+        let mut state = self.state();
+        let input = Input {
+            id: id.clone(),
+            arn: self.inner.config.arn("medialive", "input", &id),
+            name: body["name"].as_str().unwrap_or_default().to_owned(),
+            port,
+            stream_names: names,
+            security_groups: groups,
+            role_arn: body["roleArn"].as_str().map(str::to_owned),
+            tags,
+            lifecycle: Lifecycle::transition(
+                Phase::Creating,
+                Phase::Ready,
+                Delays::of(self.inner.config.delays.input_create_ms),
+            ),
+        };
+        state.inputs.insert(id.clone(), input);
+        Ok(json_response(
+            StatusCode::CREATED,
+            json!({ "input": self.input_json(&mut state, &id) }),
+        ))
+    }
+
+    pub(super) fn list_inputs(&self, req: &ApiRequest) -> ApiResult<Response> {
+        let (max, token) = req.page()?;
+        let mut state = self.state();
+        let ids: Vec<String> = state.inputs.keys().cloned().collect();
+        let all = ids
+            .into_iter()
+            .map(|id| (id.clone(), self.input_json(&mut state, &id)))
+            .collect();
+        let (page, next) = paginate(all, max, token.as_deref());
+        Ok(json_response(
+            StatusCode::OK,
+            json!({ "inputs": page, "nextToken": next }),
+        ))
+    }
+
+    pub(super) fn describe_input(&self, id: &str) -> ApiResult<Response> {
+        let mut state = self.state();
+        if !state.inputs.contains_key(id) {
+            return Err(not_found(id));
+        }
+        Ok(json_response(
+            StatusCode::OK,
+            self.input_json(&mut state, id),
+        ))
+    }
+
+    pub(super) fn update_input(&self, req: &ApiRequest) -> ApiResult<Response> {
+        let id = req.segments[2].clone();
+        let body: Value = parse_body(&req.body)?;
+        let mut state = self.state();
+        if !state.inputs.contains_key(&id) {
+            return Err(not_found(&id));
+        }
+        if let Some(channel) = state.attached_channel(&id)
+            && channel.state() != super::ChannelState::Idle
+        {
+            let (channel, now) = (channel.id.clone(), channel.state());
+            return Err(ApiError::conflict(format!(
+                "Input {id} is attached to channel {channel} which is {now:?}; stop the channel first"
+            )));
+        }
+        let names = if body["destinations"].is_null() {
+            None
+        } else {
+            Some(stream_names(&body)?)
+        };
+        let groups = if body["inputSecurityGroups"].is_null() {
+            None
+        } else {
+            Some(security_group_ids(&state, &body)?)
+        };
+        let input = state.inputs.get_mut(&id).expect("checked");
+        if !input.is_live() {
+            return Err(ApiError::conflict(format!("Input {id} is being deleted")));
+        }
+        if let Some(names) = names {
+            input.stream_names = names;
+        }
+        if let Some(groups) = groups {
+            input.security_groups = groups;
+        }
+        if let Some(name) = body["name"].as_str() {
+            input.name = name.to_owned();
+        }
+        Ok(json_response(
+            StatusCode::OK,
+            json!({ "input": self.input_json(&mut state, &id) }),
+        ))
+    }
+
+    pub(super) fn delete_input(&self, id: &str) -> ApiResult<Response> {
+        let mut state = self.state();
+        if !state.inputs.contains_key(id) {
+            return Err(not_found(id));
+        }
+        if let Some(channel) = state.attached_channel(id) {
+            return Err(ApiError::conflict(format!(
+                "Input {id} is attached to channel {}; delete the channel first",
+                channel.id
+            )));
+        }
+        let input = state.inputs.get_mut(id).expect("checked");
+        if !input.is_live() {
+            return Err(ApiError::conflict(format!(
+                "Input {id} is already being deleted"
+            )));
+        }
+        input.lifecycle.begin(
+            Phase::Deleting,
+            Phase::Deleted,
+            Delays::of(self.inner.config.delays.input_delete_ms),
+        );
+        self.inner.media.close_input(id);
+        Ok(json_response(StatusCode::OK, json!({})))
+    }
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::not_found(format!("Input {id} not found"))
+}

@@ -1,0 +1,217 @@
+//! AWS Elemental MediaLive (REST-JSON, `/prod/...`): input security groups, RTMP push inputs,
+//! channels with time-driven states, and tags. Paths, member names, status codes and error types
+//! follow the service model the AWS SDKs are generated from.
+
+mod channels;
+mod gate;
+mod inputs;
+mod security_groups;
+
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use axum::{
+    http::{Method, StatusCode},
+    response::Response,
+};
+use serde_json::{Value, json};
+
+pub use channels::ChannelState;
+
+use crate::{
+    config::Config,
+    error::{ApiError, ApiResult, parse_body},
+    http::{ApiRequest, empty_response, json_response},
+    media::Media,
+    mediapackage::MediaPackage,
+};
+
+pub type Tags = BTreeMap<String, String>;
+
+/// How long a DELETED channel or input still answers Describe before it is gone (NotFound).
+const DELETED_RETENTION: Duration = Duration::from_secs(60);
+
+#[derive(Clone)]
+pub struct MediaLive {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    state: Mutex<State>,
+    media: Media,
+    packages: MediaPackage,
+}
+
+#[derive(Default)]
+struct State {
+    next_id: u64,
+    groups: BTreeMap<String, security_groups::SecurityGroup>,
+    inputs: BTreeMap<String, inputs::Input>,
+    channels: BTreeMap<String, channels::Channel>,
+}
+
+impl State {
+    /// MediaLive ids are numeric strings.
+    fn new_id(&mut self) -> String {
+        if self.next_id == 0 {
+            self.next_id = rand::random_range(1_000_000..8_000_000);
+        }
+        self.next_id += 1;
+        self.next_id.to_string()
+    }
+
+    /// Applies due transitions and forgets resources deleted long enough ago.
+    fn advance(&mut self) {
+        let now = Instant::now();
+        self.channels.retain(|_, c| !c.gone(now));
+        self.inputs.retain(|_, i| !i.gone(now));
+    }
+
+    /// The channel (not deleted) that has `input_id` attached.
+    fn attached_channel(&self, input_id: &str) -> Option<&channels::Channel> {
+        self.channels.values().find(|c| {
+            c.state() != ChannelState::Deleted && c.input_ids().iter().any(|i| i == input_id)
+        })
+    }
+}
+
+impl MediaLive {
+    pub fn new(config: Config, media: Media, packages: MediaPackage) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                state: Mutex::new(State::default()),
+                media,
+                packages,
+            }),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        let mut state = self.inner.state.lock().unwrap();
+        state.advance();
+        state
+    }
+
+    /// Forgets every resource (admin reset); media processes and listeners are closed.
+    pub fn reset(&self) {
+        let state = std::mem::take(&mut *self.inner.state.lock().unwrap());
+        for id in state.channels.keys() {
+            self.inner.media.stop_channel(id);
+        }
+        for id in state.inputs.keys() {
+            self.inner.media.close_input(id);
+        }
+    }
+
+    pub async fn handle(&self, req: ApiRequest) -> (&'static str, ApiResult<Response>) {
+        let operation = operation_name(&req);
+        let result = match operation {
+            "CreateInputSecurityGroup" => self.create_security_group(&req),
+            "ListInputSecurityGroups" => self.list_security_groups(&req),
+            "DescribeInputSecurityGroup" => self.describe_security_group(&req.segments[2]),
+            "UpdateInputSecurityGroup" => self.update_security_group(&req),
+            "DeleteInputSecurityGroup" => self.delete_security_group(&req.segments[2]),
+            "CreateInput" => self.create_input(&req).await,
+            "ListInputs" => self.list_inputs(&req),
+            "DescribeInput" => self.describe_input(&req.segments[2]),
+            "UpdateInput" => self.update_input(&req),
+            "DeleteInput" => self.delete_input(&req.segments[2]),
+            "CreateChannel" => self.create_channel(&req),
+            "ListChannels" => self.list_channels(&req),
+            "DescribeChannel" => self.describe_channel(&req.segments[2]),
+            "UpdateChannel" => self.update_channel(&req),
+            "DeleteChannel" => self.delete_channel(&req.segments[2]),
+            "StartChannel" => self.start_channel(&req.segments[2]),
+            "StopChannel" => self.stop_channel(&req.segments[2]),
+            "ListTagsForResource" => self.list_tags(&req.segments[2]),
+            "CreateTags" => self.create_tags(&req),
+            "DeleteTags" => self.delete_tags(&req),
+            _ => Err(ApiError::not_found(format!(
+                "no MediaLive operation at {} /{}",
+                req.method,
+                req.segments.join("/")
+            ))),
+        };
+        (operation, result)
+    }
+
+    fn list_tags(&self, arn: &str) -> ApiResult<Response> {
+        let mut state = self.state();
+        let tags = tags_of(&mut state, arn)?;
+        Ok(json_response(StatusCode::OK, json!({ "tags": tags })))
+    }
+
+    fn create_tags(&self, req: &ApiRequest) -> ApiResult<Response> {
+        let body: Value = parse_body(&req.body)?;
+        let new: Tags = serde_json::from_value(body["tags"].clone())
+            .map_err(|e| ApiError::bad_request(format!("tags: {e}")))?;
+        let mut state = self.state();
+        tags_of(&mut state, &req.segments[2])?.extend(new);
+        Ok(empty_response(StatusCode::NO_CONTENT))
+    }
+
+    fn delete_tags(&self, req: &ApiRequest) -> ApiResult<Response> {
+        let keys = req.query.get("tagKeys").cloned().unwrap_or_default();
+        let mut state = self.state();
+        let tags = tags_of(&mut state, &req.segments[2])?;
+        for key in keys {
+            tags.remove(&key);
+        }
+        Ok(empty_response(StatusCode::NO_CONTENT))
+    }
+}
+
+fn tags_of<'a>(state: &'a mut State, arn: &str) -> ApiResult<&'a mut Tags> {
+    if let Some(g) = state.groups.values_mut().find(|g| g.arn == arn) {
+        return Ok(&mut g.tags);
+    }
+    if let Some(i) = state.inputs.values_mut().find(|i| i.arn == arn) {
+        return Ok(&mut i.tags);
+    }
+    if let Some(c) = state.channels.values_mut().find(|c| c.arn == arn) {
+        return Ok(&mut c.tags);
+    }
+    Err(ApiError::not_found(format!("Resource {arn} not found")))
+}
+
+/// The operation a request addresses, named as in the service model.
+pub fn operation_name(req: &ApiRequest) -> &'static str {
+    let path = req.path();
+    match (&req.method, path.as_slice()) {
+        (&Method::POST, ["prod", "inputSecurityGroups"]) => "CreateInputSecurityGroup",
+        (&Method::GET, ["prod", "inputSecurityGroups"]) => "ListInputSecurityGroups",
+        (&Method::GET, ["prod", "inputSecurityGroups", _]) => "DescribeInputSecurityGroup",
+        (&Method::PUT, ["prod", "inputSecurityGroups", _]) => "UpdateInputSecurityGroup",
+        (&Method::DELETE, ["prod", "inputSecurityGroups", _]) => "DeleteInputSecurityGroup",
+        (&Method::POST, ["prod", "inputs"]) => "CreateInput",
+        (&Method::GET, ["prod", "inputs"]) => "ListInputs",
+        (&Method::GET, ["prod", "inputs", _]) => "DescribeInput",
+        (&Method::PUT, ["prod", "inputs", _]) => "UpdateInput",
+        (&Method::DELETE, ["prod", "inputs", _]) => "DeleteInput",
+        (&Method::POST, ["prod", "channels"]) => "CreateChannel",
+        (&Method::GET, ["prod", "channels"]) => "ListChannels",
+        (&Method::GET, ["prod", "channels", _]) => "DescribeChannel",
+        (&Method::PUT, ["prod", "channels", _]) => "UpdateChannel",
+        (&Method::DELETE, ["prod", "channels", _]) => "DeleteChannel",
+        (&Method::POST, ["prod", "channels", _, "start"]) => "StartChannel",
+        (&Method::POST, ["prod", "channels", _, "stop"]) => "StopChannel",
+        (&Method::GET, ["prod", "tags", _]) => "ListTagsForResource",
+        (&Method::POST, ["prod", "tags", _]) => "CreateTags",
+        (&Method::DELETE, ["prod", "tags", _]) => "DeleteTags",
+        _ => "Unknown",
+    }
+}
+
+/// Reads an optional string-to-string `tags` member.
+fn tags_member(body: &Value) -> ApiResult<Tags> {
+    match &body["tags"] {
+        Value::Null => Ok(Tags::new()),
+        tags => serde_json::from_value(tags.clone())
+            .map_err(|e| ApiError::bad_request(format!("tags: {e}"))),
+    }
+}

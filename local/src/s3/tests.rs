@@ -1,0 +1,377 @@
+//! End-to-end over real HTTP: the handler behind `axum::serve` on a random port.
+
+use super::S3;
+
+use std::path::PathBuf;
+
+use axum::body::{Body, Bytes};
+use axum::extract::Request;
+use axum::http::{HeaderMap, Method, StatusCode};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+/// What the AWS SDK sends, with a signature nobody could verify.
+const FAKE_AUTH: &str = "AWS4-HMAC-SHA256 Credential=anyone/20250101/us-east-1/s3/aws4_request, \
+    SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=deadbeef";
+
+struct Server {
+    base: String,
+    s3: S3,
+    dir: PathBuf,
+    client: Client<HttpConnector, Body>,
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn start() -> Server {
+    let dir =
+        std::env::temp_dir().join(format!("livestream-local-s3-test-{}", uuid::Uuid::new_v4()));
+    let s3 = S3::new(dir.join("s3")).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new().fallback({
+        let s3 = s3.clone();
+        move |req: Request| {
+            let s3 = s3.clone();
+            async move { s3.handle(req).await }
+        }
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let client = Client::builder(TokioExecutor::new()).build_http();
+    Server {
+        base,
+        s3,
+        dir,
+        client,
+    }
+}
+
+impl Server {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        signed: bool,
+        headers: &[(&str, &str)],
+        body: Body,
+    ) -> Reply {
+        let mut req = axum::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        if signed {
+            req = req
+                .header("authorization", FAKE_AUTH)
+                .header("x-amz-date", "20250101T000000Z")
+                .header("x-amz-content-sha256", "UNSIGNED-PAYLOAD");
+        }
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let resp = self.client.request(req.body(body).unwrap()).await.unwrap();
+        let (parts, body) = resp.into_parts();
+        let body = axum::body::to_bytes(Body::new(body), usize::MAX)
+            .await
+            .unwrap();
+        Reply {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        }
+    }
+
+    async fn signed(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &'static str,
+    ) -> Reply {
+        self.send(method, path, true, headers, Body::from(body))
+            .await
+    }
+
+    async fn anonymous(&self, method: Method, path: &str) -> Reply {
+        self.send(method, path, false, &[], Body::empty()).await
+    }
+}
+
+const PUBLIC_SITE: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"PublicRead","Effect":"Allow",
+    "Principal":"*","Action":["s3:GetObject"],"Resource":["arn:aws:s3:::web/site/*"]}]}"#;
+
+#[tokio::test]
+async fn anonymous_reads_follow_the_bucket_policy() {
+    let srv = start().await;
+    assert_eq!(
+        srv.signed(Method::PUT, "/web", &[], "").await.status,
+        StatusCode::OK
+    );
+    let html = [("content-type", "text/html")];
+    assert!(
+        srv.signed(Method::PUT, "/web/site/index.html", &html, "<h1>hi</h1>")
+            .await
+            .status
+            .is_success()
+    );
+    assert!(
+        srv.signed(Method::PUT, "/web/private/notes.txt", &[], "secret")
+            .await
+            .status
+            .is_success()
+    );
+
+    // No policy: nothing is public.
+    let denied = srv.anonymous(Method::GET, "/web/site/index.html").await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    assert!(denied.text().contains("AccessDenied"), "{}", denied.text());
+    let missing = srv.signed(Method::GET, "/web?policy", &[], "").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(
+        missing.text().contains("NoSuchBucketPolicy"),
+        "{}",
+        missing.text()
+    );
+
+    assert!(
+        srv.signed(Method::PUT, "/web?policy", &[], PUBLIC_SITE)
+            .await
+            .status
+            .is_success()
+    );
+    assert_eq!(
+        srv.signed(Method::GET, "/web?policy", &[], "").await.text(),
+        PUBLIC_SITE
+    );
+
+    let page = srv.anonymous(Method::GET, "/web/site/index.html").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.text(), "<h1>hi</h1>");
+    assert_eq!(page.header("content-type"), Some("text/html"));
+    assert_eq!(page.header("access-control-allow-origin"), Some("*"));
+    let head = srv.anonymous(Method::HEAD, "/web/site/index.html").await;
+    assert_eq!(head.status, StatusCode::OK);
+    assert_eq!(head.header("access-control-allow-origin"), Some("*"));
+
+    // Outside the granted prefix, and anything but reads, stays private.
+    assert_eq!(
+        srv.anonymous(Method::GET, "/web/private/notes.txt")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        srv.anonymous(Method::GET, "/web").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        srv.anonymous(Method::GET, "/").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        srv.anonymous(Method::GET, "/web/site/index.html?acl")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        srv.anonymous(Method::PUT, "/web/site/evil.html")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        srv.anonymous(Method::DELETE, "/web/site/index.html")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        srv.anonymous(Method::GET, "/web?policy").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let preflight = srv.anonymous(Method::OPTIONS, "/web/site/index.html").await;
+    assert!(preflight.status.is_success());
+    assert_eq!(preflight.header("access-control-allow-origin"), Some("*"));
+
+    assert!(
+        srv.signed(Method::DELETE, "/web?policy", &[], "")
+            .await
+            .status
+            .is_success()
+    );
+    assert_eq!(
+        srv.anonymous(Method::GET, "/web/site/index.html")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn signed_requests_with_any_credentials_round_trip_headers() {
+    let srv = start().await;
+    assert_eq!(
+        srv.signed(Method::PUT, "/media", &[], "").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        srv.signed(Method::HEAD, "/media", &[], "").await.status,
+        StatusCode::OK
+    );
+    let headers = [
+        ("content-type", "application/vnd.apple.mpegurl"),
+        ("cache-control", "max-age=1"),
+    ];
+    let put = srv
+        .signed(Method::PUT, "/media/live/index.m3u8", &headers, "#EXTM3U\n")
+        .await;
+    assert!(put.status.is_success(), "{}", put.text());
+
+    for method in [Method::GET, Method::HEAD] {
+        let got = srv.signed(method, "/media/live/index.m3u8", &[], "").await;
+        assert_eq!(got.status, StatusCode::OK);
+        assert_eq!(
+            got.header("content-type"),
+            Some("application/vnd.apple.mpegurl")
+        );
+        assert_eq!(got.header("cache-control"), Some("max-age=1"));
+    }
+
+    // A presigned URL is signed too: its query signature is ignored like a header one.
+    let presigned = "/media/live/index.m3u8?X-Amz-Algorithm=AWS4-HMAC-SHA256\
+        &X-Amz-Credential=anyone%2F20250101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20250101T000000Z\
+        &X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature=deadbeef";
+    let got = srv.anonymous(Method::GET, presigned).await;
+    assert_eq!(got.status, StatusCode::OK, "{}", got.text());
+    assert_eq!(got.text(), "#EXTM3U\n");
+
+    let list = srv
+        .signed(Method::GET, "/media?list-type=2&prefix=live/", &[], "")
+        .await;
+    assert!(
+        list.text().contains("<Key>live/index.m3u8</Key>"),
+        "{}",
+        list.text()
+    );
+    assert!(
+        srv.signed(Method::GET, "/", &[], "")
+            .await
+            .text()
+            .contains("<Name>media</Name>")
+    );
+
+    // Like AWS (unlike plain s3s-fs), a bucket with objects cannot be deleted.
+    let refused = srv.signed(Method::DELETE, "/media", &[], "").await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text());
+    assert!(refused.text().contains("BucketNotEmpty"));
+    let deleted = srv
+        .signed(Method::DELETE, "/media/live/index.m3u8", &[], "")
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let gone = srv
+        .signed(Method::GET, "/media/live/index.m3u8", &[], "")
+        .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        srv.signed(Method::DELETE, "/media", &[], "").await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        srv.signed(Method::HEAD, "/media", &[], "").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn aws_chunked_upload_with_trailing_checksum() {
+    let srv = start().await;
+    srv.signed(Method::PUT, "/uploads", &[], "").await;
+    // What the Rust SDK sends for a streaming body (flexible checksums).
+    let body = "5\r\nhello\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n";
+    let headers = [
+        ("content-encoding", "aws-chunked"),
+        ("content-type", "text/plain"),
+        ("x-amz-decoded-content-length", "11"),
+        ("x-amz-sdk-checksum-algorithm", "CRC32"),
+        ("x-amz-trailer", "x-amz-checksum-crc32"),
+    ];
+    let mut req_headers = headers.to_vec();
+    req_headers.push(("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"));
+    let put = srv
+        .send(
+            Method::PUT,
+            "/uploads/hello.txt",
+            true,
+            &req_headers,
+            Body::from(body),
+        )
+        .await;
+    assert!(put.status.is_success(), "{}", put.text());
+
+    // The trailing checksum is really checked.
+    let corrupt = body.replace("DUoRhQ==", "AAAAAA==");
+    let bad = srv
+        .send(
+            Method::PUT,
+            "/uploads/bad.txt",
+            true,
+            &req_headers,
+            Body::from(corrupt),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text());
+
+    let got = srv.signed(Method::GET, "/uploads/hello.txt", &[], "").await;
+    assert_eq!(got.text(), "hello world");
+    assert_eq!(got.header("content-type"), Some("text/plain"));
+    assert_eq!(got.header("content-encoding"), None);
+}
+
+#[tokio::test]
+async fn reset_removes_buckets_objects_and_policies() {
+    let srv = start().await;
+    srv.signed(Method::PUT, "/web", &[], "").await;
+    srv.signed(Method::PUT, "/web/site/index.html", &[], "x")
+        .await;
+    srv.signed(Method::PUT, "/web?policy", &[], PUBLIC_SITE)
+        .await;
+    srv.s3.reset().await.unwrap();
+    let list = srv.signed(Method::GET, "/", &[], "").await;
+    assert!(!list.text().contains("<Name>web</Name>"), "{}", list.text());
+    assert_eq!(
+        srv.anonymous(Method::GET, "/web/site/index.html")
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    // Still usable afterwards, and the old policy did not survive.
+    assert_eq!(
+        srv.signed(Method::PUT, "/web", &[], "").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        srv.signed(Method::GET, "/web?policy", &[], "").await.status,
+        StatusCode::NOT_FOUND
+    );
+}

@@ -1,0 +1,328 @@
+//! MediaLive requests: the input security group's rules, the RTMP input, and the channel (a
+//! single-pipeline H.264 ladder + AAC into a MediaPackage output group).
+
+use aws_sdk_medialive::types::{
+    AacCodingMode, AacInputType, AacProfile, AacRateControlMode, AacRawFormat, AacSettings,
+    AacSpec, AudioCodecSettings, AudioDescription, AudioDescriptionAudioTypeControl,
+    AudioDescriptionLanguageCodeControl, AudioSelector, ChannelClass, EncoderSettings,
+    H264FramerateControl, H264GopSizeUnits, H264Level, H264ParControl, H264Profile,
+    H264RateControlMode, H264ScanType, H264Settings, InputAttachment, InputCodec,
+    InputDestinationRequest, InputMaximumBitrate, InputResolution, InputSettings,
+    InputSourceEndBehavior, InputSpecification, InputWhitelistRuleCidr, MediaPackageGroupSettings,
+    MediaPackageOutputDestinationSettings, MediaPackageOutputSettings, Output, OutputDestination,
+    OutputGroup, OutputGroupSettings, OutputLocationRef, OutputSettings, TimecodeConfig,
+    TimecodeConfigSource, VideoCodecSettings, VideoDescription,
+};
+
+use super::Names;
+use crate::api::{EncodingSpec, InputSpec, LiveStreamSpec, Rendition};
+
+const DESTINATION: &str = "mediapackage";
+const AUDIO: &str = "audio_aac";
+const AUDIO_SELECTOR: &str = "default";
+
+/// The security group's allow-list, one rule per CIDR.
+pub fn whitelist_rules(input: &InputSpec) -> Vec<InputWhitelistRuleCidr> {
+    input
+        .allowed_cidrs
+        .iter()
+        .map(|cidr| InputWhitelistRuleCidr::builder().cidr(cidr).build())
+        .collect()
+}
+
+/// The RTMP input's single destination (`app/instance`).
+pub fn input_destinations(input: &InputSpec) -> Vec<InputDestinationRequest> {
+    vec![
+        InputDestinationRequest::builder()
+            .stream_name(&input.stream_name)
+            .build(),
+    ]
+}
+
+/// Everything CreateChannel and UpdateChannel send, except tags.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChannelSettings {
+    pub name: String,
+    pub channel_class: ChannelClass,
+    pub input_specification: InputSpecification,
+    pub input_attachments: Vec<InputAttachment>,
+    pub destinations: Vec<OutputDestination>,
+    pub encoder_settings: EncoderSettings,
+    pub role_arn: String,
+}
+
+/// The channel for `spec`, reading from `input_id` and writing to the MediaPackage channel.
+pub fn channel_settings(
+    spec: &LiveStreamSpec,
+    names: &Names,
+    input_id: &str,
+    role_arn: &str,
+) -> ChannelSettings {
+    ChannelSettings {
+        name: names.channel.clone(),
+        channel_class: ChannelClass::SinglePipeline,
+        input_specification: InputSpecification::builder()
+            .codec(InputCodec::Avc)
+            .maximum_bitrate(InputMaximumBitrate::Max20Mbps)
+            .resolution(InputResolution::Hd)
+            .build(),
+        input_attachments: vec![
+            InputAttachment::builder()
+                .input_id(input_id)
+                .input_attachment_name(&names.input)
+                .input_settings(
+                    InputSettings::builder()
+                        .source_end_behavior(InputSourceEndBehavior::Continue)
+                        .audio_selectors(AudioSelector::builder().name(AUDIO_SELECTOR).build())
+                        .build(),
+                )
+                .build(),
+        ],
+        destinations: vec![
+            OutputDestination::builder()
+                .id(DESTINATION)
+                .media_package_settings(
+                    MediaPackageOutputDestinationSettings::builder()
+                        .channel_id(&names.channel)
+                        .build(),
+                )
+                .build(),
+        ],
+        encoder_settings: encoder_settings(
+            &spec.encoding,
+            spec.packaging.hls.segment_duration_seconds,
+        ),
+        role_arn: role_arn.to_owned(),
+    }
+}
+
+/// Keyframe interval: every segment must start on one, so it divides the segment duration.
+pub fn gop_seconds(segment_duration_seconds: i32) -> f64 {
+    if segment_duration_seconds % 2 == 0 {
+        2.0
+    } else {
+        1.0
+    }
+}
+
+/// The ladder: one video description and one output per rendition, all sharing the AAC track.
+pub fn encoder_settings(encoding: &EncodingSpec, segment_duration_seconds: i32) -> EncoderSettings {
+    let gop = gop_seconds(segment_duration_seconds);
+    EncoderSettings::builder()
+        .set_video_descriptions(Some(
+            encoding
+                .renditions
+                .iter()
+                .map(|r| video_description(r, gop))
+                .collect(),
+        ))
+        .audio_descriptions(
+            AudioDescription::builder()
+                .name(AUDIO)
+                .audio_selector_name(AUDIO_SELECTOR)
+                .audio_type_control(AudioDescriptionAudioTypeControl::FollowInput)
+                .language_code_control(AudioDescriptionLanguageCodeControl::FollowInput)
+                .codec_settings(
+                    AudioCodecSettings::builder()
+                        .aac_settings(
+                            AacSettings::builder()
+                                .bitrate(f64::from(encoding.audio.bits_per_second))
+                                .sample_rate(f64::from(encoding.audio.sample_rate))
+                                .coding_mode(AacCodingMode::CodingMode20)
+                                .profile(AacProfile::Lc)
+                                .rate_control_mode(AacRateControlMode::Cbr)
+                                .raw_format(AacRawFormat::None)
+                                .spec(AacSpec::Mpeg4)
+                                .input_type(AacInputType::Normal)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build(),
+        )
+        .output_groups(
+            OutputGroup::builder()
+                .name("hls")
+                .output_group_settings(
+                    OutputGroupSettings::builder()
+                        .media_package_group_settings(
+                            MediaPackageGroupSettings::builder()
+                                .destination(
+                                    OutputLocationRef::builder()
+                                        .destination_ref_id(DESTINATION)
+                                        .build(),
+                                )
+                                .build(),
+                        )
+                        .build(),
+                )
+                .set_outputs(Some(encoding.renditions.iter().map(output).collect()))
+                .build(),
+        )
+        .timecode_config(
+            TimecodeConfig::builder()
+                .source(TimecodeConfigSource::Systemclock)
+                .build(),
+        )
+        .build()
+}
+
+fn video_description_name(rendition: &Rendition) -> String {
+    format!("video_{}", rendition.name)
+}
+
+fn video_description(rendition: &Rendition, gop_seconds: f64) -> VideoDescription {
+    VideoDescription::builder()
+        .name(video_description_name(rendition))
+        .width(rendition.width)
+        .height(rendition.height)
+        .codec_settings(
+            VideoCodecSettings::builder()
+                .h264_settings(
+                    H264Settings::builder()
+                        .bitrate(rendition.bits_per_second)
+                        .buf_size(rendition.bits_per_second.saturating_mul(2))
+                        .rate_control_mode(H264RateControlMode::Cbr)
+                        .framerate_control(H264FramerateControl::Specified)
+                        .framerate_numerator(rendition.frames_per_second)
+                        .framerate_denominator(1)
+                        .gop_size(gop_seconds)
+                        .gop_size_units(H264GopSizeUnits::Seconds)
+                        .par_control(H264ParControl::Specified)
+                        .par_numerator(1)
+                        .par_denominator(1)
+                        .profile(H264Profile::High)
+                        .level(H264Level::H264LevelAuto)
+                        .scan_type(H264ScanType::Progressive)
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+}
+
+fn output(rendition: &Rendition) -> Output {
+    Output::builder()
+        .output_name(&rendition.name)
+        .video_description_name(video_description_name(rendition))
+        .audio_description_names(AUDIO)
+        .output_settings(
+            OutputSettings::builder()
+                .media_package_output_settings(MediaPackageOutputSettings::builder().build())
+                .build(),
+        )
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn spec() -> LiveStreamSpec {
+        serde_json::from_value(
+            json!({"input": {"allowedCidrs": ["203.0.113.0/24", "2001:db8::/32"]}}),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn one_rule_per_cidr() {
+        let rules: Vec<_> = whitelist_rules(&spec().input)
+            .into_iter()
+            .map(|r| r.cidr.unwrap())
+            .collect();
+        assert_eq!(rules, ["203.0.113.0/24", "2001:db8::/32"]);
+    }
+
+    #[test]
+    fn default_ladder_is_two_hd_renditions_into_mediapackage() {
+        let names = Names {
+            channel: "launch".into(),
+            endpoint: "launch-hls".into(),
+            input: "launch-rtmp".into(),
+        };
+        let settings = channel_settings(
+            &spec(),
+            &names,
+            "1234567",
+            "arn:aws:iam::123456789012:role/MediaLiveAccessRole",
+        );
+        assert_eq!(settings.channel_class, ChannelClass::SinglePipeline);
+        assert_eq!(
+            settings.input_attachments[0].input_id.as_deref(),
+            Some("1234567")
+        );
+        assert_eq!(
+            settings.destinations[0]
+                .media_package_settings
+                .as_ref()
+                .unwrap()[0]
+                .channel_id
+                .as_deref(),
+            Some("launch")
+        );
+        let encoder = &settings.encoder_settings;
+        let ladder: Vec<_> = encoder
+            .video_descriptions
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                let h264 = v
+                    .codec_settings
+                    .as_ref()
+                    .unwrap()
+                    .h264_settings
+                    .as_ref()
+                    .unwrap();
+                (
+                    v.width.unwrap(),
+                    v.height.unwrap(),
+                    h264.bitrate.unwrap(),
+                    h264.framerate_numerator.unwrap(),
+                    h264.gop_size.unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            ladder,
+            [
+                (1920, 1080, 5_000_000, 30, 1.0),
+                (1280, 720, 3_000_000, 30, 1.0)
+            ]
+        );
+        let aac = encoder.audio_descriptions.as_ref().unwrap()[0]
+            .codec_settings
+            .as_ref()
+            .unwrap()
+            .aac_settings
+            .clone()
+            .unwrap();
+        assert_eq!(
+            (aac.bitrate, aac.sample_rate),
+            (Some(192_000.0), Some(48_000.0))
+        );
+        let group = &encoder.output_groups.as_ref().unwrap()[0];
+        let outputs: Vec<_> = group
+            .outputs
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|o| o.video_description_name.clone().unwrap())
+            .collect();
+        assert_eq!(outputs, ["video_1080p", "video_720p"]);
+    }
+
+    #[test]
+    fn keyframes_divide_the_segment() {
+        for segment in 1..=30 {
+            assert_eq!(
+                f64::from(segment) % gop_seconds(segment),
+                0.0,
+                "segment {segment}"
+            );
+        }
+    }
+}

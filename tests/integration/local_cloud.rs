@@ -1,0 +1,147 @@
+//! A live livestream-local for a test: started on free ports with short delays, stopped (by its
+//! process id, through kill-on-drop) when the test ends.
+
+use std::{
+    path::PathBuf,
+    process::Stdio,
+    time::{Duration, Instant},
+};
+
+use livestream_operator::aws::{AwsClients, AwsSettings};
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+};
+
+pub struct LocalCloud {
+    pub endpoint: String,
+    pub data_dir: PathBuf,
+    pub aws: AwsClients,
+    _process: Child,
+}
+
+/// The livestream-local binary next to this test binary (`cargo build --workspace` builds it).
+pub fn binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let path = dir.join("livestream-local");
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace` (hack/test.sh does)",
+        path.display()
+    );
+    path
+}
+
+impl LocalCloud {
+    /// Starts with the default test timings; `extra` adds flags (e.g. fault injection).
+    pub async fn start(extra: &[&str]) -> Self {
+        let data_dir = std::env::temp_dir().join(format!(
+            "livestream-local-test-{}-{}",
+            std::process::id(),
+            unique()
+        ));
+        // Its log goes next to its data directory and stays after the test, for post-mortems.
+        let log = std::fs::File::create(data_dir.with_extension("log")).unwrap();
+        let mut process = Command::new(binary())
+            .args(["--listen", "127.0.0.1:0", "--rtmp-port", "0", "--data-dir"])
+            .arg(&data_dir)
+            .args([
+                "--channel-create-ms",
+                "300",
+                "--channel-start-ms",
+                "500",
+                "--channel-stop-ms",
+                "300",
+                "--channel-update-ms",
+                "200",
+                "--channel-delete-ms",
+                "300",
+                "--input-create-ms",
+                "200",
+                "--input-delete-ms",
+                "200",
+            ])
+            .args(extra)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("livestream-local starts");
+        let mut lines = BufReader::new(process.stdout.take().unwrap()).lines();
+        let endpoint = tokio::time::timeout(Duration::from_secs(20), async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if let Some(url) = line.strip_prefix("livestream-local listening on ") {
+                    return url.to_owned();
+                }
+            }
+            panic!("livestream-local exited before listening");
+        })
+        .await
+        .expect("livestream-local listens within 20 s");
+        // Keep draining stdout so the process never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let aws = AwsClients::load(&AwsSettings {
+            endpoint_url: Some(endpoint.clone()),
+            region: Some("us-east-1".into()),
+        })
+        .await;
+        Self {
+            endpoint,
+            data_dir,
+            aws,
+            _process: process,
+        }
+    }
+
+    /// `GET` on the admin or origin API, as text.
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        http_get(&format!("{}{path}", self.endpoint)).await
+    }
+}
+
+impl Drop for LocalCloud {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+fn unique() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+        % 1_000_000_000
+}
+
+/// A plain HTTP GET through curl, as an independent client would fetch.
+pub async fn http_get(url: &str) -> (u16, String) {
+    let out = Command::new("curl")
+        .args(["-s", "-o", "-", "-w", "\n%{http_code}", url])
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (code.trim().parse().unwrap_or(0), body.to_owned())
+}
+
+/// Polls `check` until it returns Some, or fails after `timeout` naming `what`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -1,0 +1,354 @@
+//! A RUNNING livestream-local channel really streams: push a test pattern with ffmpeg to the input's
+//! RTMP URL, then read the MediaPackage endpoint with ffprobe as a player would. Publishers with a
+//! wrong stream key or from outside the security group are refused.
+
+use std::time::Duration;
+
+use aws_sdk_medialive::types::{ChannelState, InputType, InputWhitelistRuleCidr};
+use livestream_operator::{
+    api::LiveStreamSpec,
+    desired::{
+        Names,
+        medialive::{channel_settings, input_destinations, whitelist_rules},
+        mediapackage::hls_package,
+    },
+};
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+
+use crate::local_cloud::{LocalCloud, eventually, http_get};
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/MediaLiveAccessRole";
+
+/// `ffmpeg` pushing a moving test pattern with a tone to `url` for `seconds`.
+fn publish(url: &str, seconds: u32) -> Child {
+    Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-re"])
+        .args(["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30"])
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
+        .args([
+            "-t",
+            &seconds.to_string(),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "30",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .args(["-c:a", "aac", "-b:a", "128k", "-f", "flv", url])
+        .kill_on_drop(true)
+        .spawn()
+        .expect("ffmpeg starts")
+}
+
+async fn ffprobe(args: &[&str]) -> Value {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-of", "json"])
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ffprobe {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Attribute `name` of an `#EXT-X-STREAM-INF` line.
+fn attribute<'a>(line: &'a str, name: &str) -> &'a str {
+    let start = line
+        .find(&format!("{name}="))
+        .unwrap_or_else(|| panic!("{name} missing in {line}"))
+        + name.len()
+        + 1;
+    let rest = &line[start..];
+    if let Some(quoted) = rest.strip_prefix('"') {
+        &quoted[..quoted.find('"').unwrap()]
+    } else {
+        rest.split(',').next().unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_pushed_test_pattern_plays_as_two_rendition_hls_and_intruders_are_refused() {
+    let cloud = LocalCloud::start(&[]).await;
+    let (ml, mp) = (&cloud.aws.medialive, &cloud.aws.mediapackage);
+    let spec: LiveStreamSpec = serde_json::from_value(json!({
+        "input": {"allowedCidrs": ["127.0.0.0/8"], "streamName": "live/media-test"},
+        "packaging": {"hls": {"segmentDurationSeconds": 2, "playlistWindowSeconds": 8, "streamOrder": "VIDEO_BITRATE_ASCENDING"}}
+    }))
+    .unwrap();
+    let names = Names {
+        channel: "media".into(),
+        endpoint: "media-hls".into(),
+        input: "media-rtmp".into(),
+    };
+
+    let sg = ml
+        .create_input_security_group()
+        .set_whitelist_rules(Some(whitelist_rules(&spec.input)))
+        .send()
+        .await
+        .unwrap();
+    let sg_id = sg.security_group.unwrap().id.unwrap();
+    let input = ml
+        .create_input()
+        .r#type(InputType::RtmpPush)
+        .input_security_groups(&sg_id)
+        .set_destinations(Some(input_destinations(&spec.input)))
+        .send()
+        .await
+        .unwrap()
+        .input
+        .unwrap();
+    let (input_id, ingest) = (
+        input.id.unwrap(),
+        input.destinations.unwrap()[0].url.clone().unwrap(),
+    );
+    mp.create_channel().id(&names.channel).send().await.unwrap();
+    let playback = mp
+        .create_origin_endpoint()
+        .channel_id(&names.channel)
+        .id(&names.endpoint)
+        .hls_package(hls_package(&spec.packaging.hls))
+        .send()
+        .await
+        .unwrap()
+        .url
+        .unwrap();
+    let s = channel_settings(&spec, &names, &input_id, ROLE);
+    let channel_id = ml
+        .create_channel()
+        .name(s.name)
+        .channel_class(s.channel_class)
+        .input_specification(s.input_specification)
+        .set_input_attachments(Some(s.input_attachments))
+        .set_destinations(Some(s.destinations))
+        .encoder_settings(s.encoder_settings)
+        .role_arn(s.role_arn)
+        .send()
+        .await
+        .unwrap()
+        .channel
+        .unwrap()
+        .id
+        .unwrap();
+    let state = |want: ChannelState| {
+        let id = channel_id.clone();
+        async move {
+            eventually(
+                &format!("channel {want:?}"),
+                Duration::from_secs(10),
+                || async {
+                    let now = ml
+                        .describe_channel()
+                        .channel_id(&id)
+                        .send()
+                        .await
+                        .ok()?
+                        .state;
+                    (now == Some(want.clone())).then_some(())
+                },
+            )
+            .await
+        }
+    };
+
+    // Before the channel runs, nobody may publish.
+    state(ChannelState::Idle).await;
+    assert!(
+        !publish(&ingest, 2).wait().await.unwrap().success(),
+        "an idle channel refuses publishers"
+    );
+
+    ml.start_channel()
+        .channel_id(&channel_id)
+        .send()
+        .await
+        .unwrap();
+    state(ChannelState::Running).await;
+    let wrong_key = ingest.replace("/live/media-test", "/live/not-the-key");
+    assert!(
+        !publish(&wrong_key, 2).wait().await.unwrap().success(),
+        "a wrong stream key is refused"
+    );
+
+    let mut publisher = publish(&ingest, 40);
+    // Wait for a full window: 8 s of 2 s segments.
+    let media_url = playback.replace("index.m3u8", "");
+    let master = eventually(
+        "a master playlist and a full window",
+        Duration::from_secs(45),
+        || async {
+            let (status, master) = http_get(&playback).await;
+            if status != 200 {
+                return None;
+            }
+            let first = master
+                .lines()
+                .find(|l| !l.starts_with('#') && !l.is_empty())?
+                .to_owned();
+            let (_, media) = http_get(&format!("{media_url}{first}")).await;
+            (media.matches("#EXTINF").count() >= 4).then_some(master)
+        },
+    )
+    .await;
+
+    // Master: both renditions, ascending video bitrate, with resolution, bandwidth and codecs.
+    let variants: Vec<(&str, &str)> = master
+        .lines()
+        .zip(master.lines().skip(1))
+        .filter(|(info, _)| info.starts_with("#EXT-X-STREAM-INF"))
+        .collect();
+    assert_eq!(variants.len(), 2, "{master}");
+    let resolutions: Vec<&str> = variants
+        .iter()
+        .map(|(info, _)| attribute(info, "RESOLUTION"))
+        .collect();
+    assert_eq!(resolutions, ["1280x720", "1920x1080"], "{master}");
+    let bandwidths: Vec<u64> = variants
+        .iter()
+        .map(|(info, _)| attribute(info, "BANDWIDTH").parse().unwrap())
+        .collect();
+    assert_eq!(
+        bandwidths,
+        [
+            (3_000_000 + 192_000) * 11 / 10,
+            (5_000_000 + 192_000) * 11 / 10
+        ],
+        "(video + audio) × 1.1"
+    );
+    for (info, _) in &variants {
+        let codecs = attribute(info, "CODECS");
+        assert!(
+            codecs.starts_with("avc1.") && codecs.ends_with("mp4a.40.2"),
+            "{codecs}"
+        );
+    }
+
+    // Media playlist: 2 s target, 2 s segments, an 8 s window.
+    let media = http_get(&format!("{media_url}{}", variants[1].1)).await.1;
+    assert!(media.contains("#EXT-X-TARGETDURATION:2"), "{media}");
+    let durations: Vec<f64> = media
+        .lines()
+        .filter_map(|l| l.strip_prefix("#EXTINF:"))
+        .map(|d| {
+            d.trim_end_matches(',')
+                .split(',')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        durations.iter().all(|d| (d - 2.0).abs() < 0.1),
+        "segment durations {durations:?}"
+    );
+    let window: f64 = durations.iter().sum();
+    assert!(
+        (7.9..=8.1).contains(&window),
+        "window holds {window} s: {media}"
+    );
+
+    // ffprobe, a real player's demuxer, reads both renditions and the audio from the master.
+    let probe = ffprobe(&["-show_entries", "stream=codec_name,width,height", &playback]).await;
+    let mut streams: Vec<String> = probe["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {}x{}",
+                s["codec_name"].as_str().unwrap(),
+                s["width"],
+                s["height"]
+            )
+        })
+        .collect();
+    streams.sort();
+    streams.dedup();
+    assert_eq!(
+        streams,
+        ["aac nullxnull", "h264 1280x720", "h264 1920x1080"],
+        "{probe}"
+    );
+    let segment = media.lines().rfind(|l| l.ends_with(".ts")).unwrap();
+    let rendition_dir = variants[1].1.rsplit_once('/').map_or("", |(dir, _)| dir);
+    let format = ffprobe(&[
+        "-show_entries",
+        "format=duration",
+        &format!("{media_url}{rendition_dir}/{segment}"),
+    ])
+    .await;
+    let duration: f64 = format["format"]["duration"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((duration - 2.0).abs() < 0.15, "segment lasts {duration} s");
+
+    // A publisher outside the security group's CIDRs is refused (the running one is unaffected).
+    ml.update_input_security_group()
+        .input_security_group_id(&sg_id)
+        .whitelist_rules(
+            InputWhitelistRuleCidr::builder()
+                .cidr("203.0.113.0/24")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !publish(&ingest, 2).wait().await.unwrap().success(),
+        "127.0.0.1 is outside 203.0.113.0/24"
+    );
+    let (_, metrics) = cloud.get("/metrics").await;
+    assert!(
+        metrics.contains("livestream_local_media_refused"),
+        "{metrics}"
+    );
+
+    // STOP ends the media processes; deleting the MediaPackage channel removes its files.
+    ml.stop_channel()
+        .channel_id(&channel_id)
+        .send()
+        .await
+        .unwrap();
+    state(ChannelState::Idle).await;
+    let _ = publisher.kill().await;
+    let data_dir = cloud.data_dir.to_str().unwrap().to_owned();
+    eventually(
+        "no ffmpeg left for the channel",
+        Duration::from_secs(10),
+        || async {
+            let out = Command::new("pgrep")
+                .args(["-f", &data_dir])
+                .output()
+                .await
+                .unwrap();
+            out.stdout.is_empty().then_some(())
+        },
+    )
+    .await;
+    let files = cloud.data_dir.join("mediapackage").join(&names.channel);
+    assert!(
+        files.exists(),
+        "HLS output stays until the MediaPackage channel is deleted"
+    );
+    mp.delete_origin_endpoint()
+        .id(&names.endpoint)
+        .send()
+        .await
+        .unwrap();
+    mp.delete_channel().id(&names.channel).send().await.unwrap();
+    assert!(
+        !files.exists(),
+        "deleting the MediaPackage channel removes its files"
+    );
+}
