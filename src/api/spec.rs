@@ -71,11 +71,33 @@ pub struct LiveStreamSpec {
     #[serde(default)]
     pub website: WebsiteSpec,
 
+    /// What to do when a change needs a channel update while the channel is running (AWS cannot
+    /// update a running channel): Manual (default) reports it and waits for you to stop the channel;
+    /// Restart stops the channel, updates it and starts it again (a short outage).
+    #[serde(default)]
+    pub update_policy: UpdatePolicy,
+
+    /// Cost guard: stop the channel once it has been running this long (e.g. "4h", "90m"). To run
+    /// again, set running to false and back to true. Unset: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
+    pub max_run_duration: Option<kube::core::Duration>,
+
     /// IAM role that MediaLive assumes to write to MediaPackage. Defaults to the operator's
     /// --medialive-role-arn flag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$"))]
     pub role_arn: Option<String>,
+}
+
+/// How changes that need a channel update are applied to a running channel.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum UpdatePolicy {
+    /// Report the pending change (condition + event) and apply it when the channel is stopped.
+    #[default]
+    Manual,
+    /// Stop the channel, apply the change, start it again.
+    Restart,
 }
 
 /// The RTMP push input and who may publish to it.

@@ -48,6 +48,11 @@ pub struct LiveStreamStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub running_since: Option<Time>,
 
+    /// Set when the maxRunDuration guard stopped the channel: the metadata.generation it stopped at.
+    /// The channel stays stopped until the spec changes (set running to false and back to true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_run_duration_stopped_generation: Option<i64>,
+
     /// Ids and ARNs of the AWS resources that belong to this LiveStream.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aws: Option<AwsResources>,

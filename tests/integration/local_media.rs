@@ -280,17 +280,25 @@ async fn a_pushed_test_pattern_plays_as_two_rendition_hls_and_intruders_are_refu
     );
     let segment = media.lines().rfind(|l| l.ends_with(".ts")).unwrap();
     let rendition_dir = variants[1].1.rsplit_once('/').map_or("", |(dir, _)| dir);
-    let format = ffprobe(&[
+    // The segment's video spans its EXTINF: first to last frame, plus one frame.
+    let packets = ffprobe(&[
+        "-select_streams",
+        "v:0",
         "-show_entries",
-        "format=duration",
+        "packet=pts_time",
         &format!("{media_url}{rendition_dir}/{segment}"),
     ])
     .await;
-    let duration: f64 = format["format"]["duration"]
-        .as_str()
+    let times: Vec<f64> = packets["packets"]
+        .as_array()
         .unwrap()
-        .parse()
-        .unwrap();
+        .iter()
+        .filter_map(|p| p["pts_time"].as_str()?.parse().ok())
+        .collect();
+    let (first, last) = times
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), t| (lo.min(*t), hi.max(*t)));
+    let duration = last - first + 1.0 / 30.0;
     assert!((duration - 2.0).abs() < 0.15, "segment lasts {duration} s");
 
     // A publisher outside the security group's CIDRs is refused (the running one is unaffected).
@@ -315,6 +323,22 @@ async fn a_pushed_test_pattern_plays_as_two_rendition_hls_and_intruders_are_refu
     );
 
     // STOP ends the media processes; deleting the MediaPackage channel removes its files.
+    let data_dir = cloud.data_dir.to_str().unwrap().to_owned();
+    // The transcoder's command line names its output under the data directory.
+    let transcoder = format!("^ffmpeg .*{data_dir}");
+    let transcoders = || async {
+        let out = Command::new("pgrep")
+            .args(["-f", &transcoder])
+            .output()
+            .await
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).lines().count()
+    };
+    assert_eq!(
+        transcoders().await,
+        1,
+        "one ffmpeg ladder runs for the channel"
+    );
     ml.stop_channel()
         .channel_id(&channel_id)
         .send()
@@ -322,18 +346,10 @@ async fn a_pushed_test_pattern_plays_as_two_rendition_hls_and_intruders_are_refu
         .unwrap();
     state(ChannelState::Idle).await;
     let _ = publisher.kill().await;
-    let data_dir = cloud.data_dir.to_str().unwrap().to_owned();
     eventually(
         "no ffmpeg left for the channel",
         Duration::from_secs(10),
-        || async {
-            let out = Command::new("pgrep")
-                .args(["-f", &data_dir])
-                .output()
-                .await
-                .unwrap();
-            out.stdout.is_empty().then_some(())
-        },
+        || async { (transcoders().await == 0).then_some(()) },
     )
     .await;
     let files = cloud.data_dir.join("mediapackage").join(&names.channel);

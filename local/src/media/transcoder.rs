@@ -477,7 +477,7 @@ mod tests {
         });
         let start =
             "-hide_banner -nostdin -loglevel warning -y -thread_queue_size 1024 -f flv -i pipe:0";
-        assert_eq!(args[..12].join(" "), start);
+        assert_eq!(args[..11].join(" "), start);
         assert_eq!(
             value(&args, "-filter_complex"),
             "[0:v]split=2[s0][s1];[s0]fps=30/1,scale=1920:1080,format=yuv420p[v0];[s1]fps=30/1,scale=1280:720,format=yuv420p[v1]"
