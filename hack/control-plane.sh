@@ -10,7 +10,8 @@
 # $LIVESTREAM_CACHE/bin (default ~/.cache/livestream-operator), once per version. Each DIR is one
 # control plane with its own free ports, so several suites can run side by side.
 # DIR holds: admin.kubeconfig (system:masters), operator.kubeconfig (the operator's ServiceAccount
-# identity, subject to RBAC), logs, pids and certificates.
+# identity, subject to RBAC), unprivileged.kubeconfig (a user no RBAC rule names), logs, pids and
+# certificates.
 set -euo pipefail
 
 HACK=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -126,10 +127,13 @@ up() {
   etcd_port=$(free_port); peer_port=$(free_port); api_port=$(free_port)
   echo "$api_port" >"$DIR/apiserver.port"
   [ -f "$DIR/admin.token" ] || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DIR/admin.token"
-  [ -f "$DIR/operator.token" ] || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DIR/operator.token"
+  for who in operator unprivileged; do
+    [ -f "$DIR/$who.token" ] || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DIR/$who.token"
+  done
   cat >"$DIR/tokens.csv" <<EOF
 $(cat "$DIR/admin.token"),admin,admin,"system:masters"
 $(cat "$DIR/operator.token"),$OPERATOR_SA,livestream-operator,"system:serviceaccounts,system:serviceaccounts:livestream-system"
+$(cat "$DIR/unprivileged.token"),unprivileged,unprivileged
 EOF
   start etcd "$BIN/etcd-$ETCD_VERSION" --name livestream-test --data-dir "$DIR/etcd-data" \
     --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
@@ -149,6 +153,7 @@ EOF
     --v 1
   kubeconfig "$DIR/admin.kubeconfig" admin "$(cat "$DIR/admin.token")"
   kubeconfig "$DIR/operator.kubeconfig" livestream-operator "$(cat "$DIR/operator.token")"
+  kubeconfig "$DIR/unprivileged.kubeconfig" unprivileged "$(cat "$DIR/unprivileged.token")"
   wait_ready
   log "ready: https://127.0.0.1:$api_port (etcd 127.0.0.1:$etcd_port), state in $DIR"
 }
@@ -177,6 +182,7 @@ env_lines() {
   [ -f "$DIR/admin.kubeconfig" ] || die "no control plane in $DIR: run \`$0 up\` first"
   echo "export KUBECONFIG=$DIR/admin.kubeconfig"
   echo "export LIVESTREAM_OPERATOR_KUBECONFIG=$DIR/operator.kubeconfig"
+  echo "export LIVESTREAM_UNPRIVILEGED_KUBECONFIG=$DIR/unprivileged.kubeconfig"
   if ! command -v kubectl >/dev/null; then echo "export PATH=$BIN:\$PATH"; fi
 }
 

@@ -1,58 +1,150 @@
-//! The reconcile loop. For now it watches LiveStreams and reports what it sees; the AWS pipeline
-//! (validate → desired state → apply → status) plugs in here.
+//! The controller: watches LiveStreams, runs the reconcile pipeline under a finalizer (so deletion
+//! waits for AWS teardown), and requeues: on a resync when stable, quickly during AWS transitions,
+//! with jittered exponential backoff after failures.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use futures::StreamExt;
 use kube::{
     Api, Client, ResourceExt,
-    runtime::{Controller, controller::Action, watcher},
+    runtime::{
+        Controller,
+        controller::Action,
+        events::{Recorder, Reporter},
+        finalizer::{Event, finalizer},
+        watcher,
+    },
 };
-use tracing::{info, instrument, warn};
+use tracing::{Instrument, info, info_span, warn};
 
-use crate::api::LiveStream;
+use crate::{
+    api::LiveStream,
+    aws::AwsClients,
+    error::{Error, Result},
+    reconcile,
+};
+
+pub const FIELD_MANAGER: &str = "livestream-operator";
+pub const FINALIZER: &str = "media.livestream.io/aws-teardown";
+
+/// Operator-wide settings (flags).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// MediaLive's IAM role when a LiveStream sets none.
+    pub role_arn: Option<String>,
+    /// How often a stable stream's AWS state is re-read (drift detection).
+    pub resync: Duration,
+    /// How soon to look again while AWS carries out a change.
+    pub transition_requeue: Duration,
+}
 
 /// Shared state handed to every reconcile.
 pub struct Context {
     pub client: Client,
+    pub aws: AwsClients,
+    pub recorder: Recorder,
+    pub settings: Settings,
+    /// Consecutive failures per stream, for backoff.
+    failures: Mutex<HashMap<String, u32>>,
 }
 
-/// Why a reconcile failed; each variant names the step, and becomes a metric label later.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("Kubernetes API call failed: {0}")]
-    Kube(#[from] kube::Error),
+impl Context {
+    pub fn new(client: Client, aws: AwsClients, settings: Settings) -> Self {
+        let recorder = Recorder::new(
+            client.clone(),
+            Reporter {
+                controller: FIELD_MANAGER.into(),
+                instance: std::env::var("POD_NAME").ok(),
+            },
+        );
+        Self {
+            client,
+            aws,
+            recorder,
+            settings,
+            failures: Mutex::default(),
+        }
+    }
 }
 
-#[instrument(skip_all, fields(livestream = %format!("{}/{}", stream.namespace().unwrap_or_default(), stream.name_any())))]
-async fn reconcile(stream: Arc<LiveStream>, _ctx: Arc<Context>) -> Result<Action, Error> {
-    info!(
-        channel_id = %stream.channel_id(),
-        running = stream.spec.running,
-        renditions = stream.spec.encoding.renditions.len(),
-        generation = stream.metadata.generation,
-        "observed LiveStream"
-    );
-    Ok(Action::await_change())
+fn key(stream: &LiveStream) -> String {
+    format!(
+        "{}/{}",
+        stream.namespace().unwrap_or_default(),
+        stream.name_any()
+    )
 }
 
-fn error_policy(stream: Arc<LiveStream>, error: &Error, _ctx: Arc<Context>) -> Action {
-    warn!(livestream = %stream.name_any(), %error, "reconcile failed");
-    Action::requeue(Duration::from_secs(5))
-}
-
-/// Runs the controller over every namespace until SIGTERM or Ctrl-C.
-pub async fn run(client: Client) -> anyhow::Result<()> {
-    let streams: Api<LiveStream> = Api::all(client.clone());
-    // Fail fast with a clear message when the CRD is not installed.
-    streams
-        .list(&kube::api::ListParams::default().limit(1))
+async fn reconcile(stream: Arc<LiveStream>, ctx: Arc<Context>) -> Result<Action> {
+    let span = info_span!("reconcile", livestream = %key(&stream), generation = stream.metadata.generation);
+    async {
+        let api: Api<LiveStream> =
+            Api::namespaced(ctx.client.clone(), &stream.namespace().unwrap_or_default());
+        let action = finalizer(&api, FINALIZER, stream.clone(), |event| async {
+            match event {
+                Event::Apply(stream) => reconcile::apply(stream, &ctx).await,
+                Event::Cleanup(stream) => reconcile::cleanup(&stream, &ctx).await,
+            }
+        })
         .await
-        .map_err(|e| anyhow::anyhow!("cannot list LiveStreams (is the CRD installed? `livestream-operator crd | kubectl apply -f -`): {e}"))?;
-    info!("controller started");
-    Controller::new(streams, watcher::Config::default())
+        .map_err(|e| Error::Finalizer(Box::new(e)))?;
+        ctx.failures.lock().unwrap().remove(&key(&stream));
+        Ok(action)
+    }
+    .instrument(span)
+    .await
+}
+
+/// Waiting is not failing: look again soon. Failures back off exponentially with jitter, so a
+/// throttled account is not hammered in lockstep by many streams.
+fn error_policy(stream: Arc<LiveStream>, error: &Error, ctx: Arc<Context>) -> Action {
+    let error = error.inner();
+    if let Error::Waiting(what) = error {
+        info!(livestream = %key(&stream), "waiting: {what}");
+        return Action::requeue(ctx.settings.transition_requeue);
+    }
+    let attempt = {
+        let mut failures = ctx.failures.lock().unwrap();
+        let count = failures.entry(key(&stream)).or_default();
+        *count = count.saturating_add(1);
+        *count
+    };
+    let delay = backoff(attempt, rand::random::<f64>());
+    warn!(livestream = %key(&stream), reason = error.metric_label(), %error, attempt, retry_in = ?delay, "reconcile failed");
+    Action::requeue(delay)
+}
+
+/// 1 s, 2 s, 4 s … up to 256 s, each ±50 % jitter.
+pub fn backoff(attempt: u32, unit_random: f64) -> Duration {
+    let base =
+        Duration::from_secs(1u64 << attempt.saturating_sub(1).min(8)).min(Duration::from_secs(300));
+    base.mul_f64(0.5 + unit_random)
+}
+
+/// Runs the controller over one namespace or all until SIGTERM or Ctrl-C.
+pub async fn run(
+    client: Client,
+    aws: AwsClients,
+    settings: Settings,
+    namespace: Option<&str>,
+) -> anyhow::Result<()> {
+    let streams: Api<LiveStream> = match namespace {
+        Some(namespace) => Api::namespaced(client.clone(), namespace),
+        None => Api::all(client.clone()),
+    };
+    // Fail fast with a clear message when the CRD is not installed or RBAC is missing.
+    streams.list(&kube::api::ListParams::default().limit(1)).await.map_err(|e| {
+        anyhow::anyhow!("cannot list LiveStreams (is the CRD installed? `livestream-operator crd | kubectl apply -f -`): {e}")
+    })?;
+    info!(?settings, "controller started");
+    let ctx = Arc::new(Context::new(client, aws, settings));
+    Controller::new(streams, watcher::Config::default().any_semantic())
         .shutdown_on_signal()
-        .run(reconcile, error_policy, Arc::new(Context { client }))
+        .run(reconcile, error_policy, ctx)
         .for_each(|result| async move {
             if let Err(error) = result {
                 warn!(%error, "controller event");
@@ -61,4 +153,18 @@ pub async fn run(client: Client) -> anyhow::Result<()> {
         .await;
     info!("controller stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_is_capped() {
+        assert_eq!(backoff(1, 0.5), Duration::from_secs(1));
+        assert_eq!(backoff(3, 0.5), Duration::from_secs(4));
+        assert_eq!(backoff(30, 0.5), Duration::from_secs(256));
+        assert!(backoff(30, 1.0) <= Duration::from_secs(450));
+        assert_eq!(backoff(2, 0.0), Duration::from_secs(1));
+    }
 }

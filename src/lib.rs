@@ -4,11 +4,15 @@
 //! - [`api`] — the CRD types (spec, status, conditions) and the generated CRD.
 //! - [`desired`] — pure builders of the AWS requests from a spec.
 //! - [`aws`] — the AWS I/O seam: SDK clients for AWS or livestream-local.
-//! - [`controller`] — the reconcile loop.
+//! - [`reconcile`] — the pipeline for one LiveStream: observe, converge, tear down, status.
+//! - [`controller`] — the watch loop: finalizer, requeue and backoff.
+//! - [`error`] — what can fail, as conditions and metric labels.
 //! - [`telemetry`] — logging.
 
 pub mod api;
 pub mod aws;
 pub mod controller;
 pub mod desired;
+pub mod error;
+pub mod reconcile;
 pub mod telemetry;

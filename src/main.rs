@@ -1,7 +1,14 @@
 //! `livestream-operator`: the command line.
 
-use clap::{Parser, Subcommand};
-use livestream_operator::{api, controller, telemetry};
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use livestream_operator::{
+    api,
+    aws::{AwsClients, AwsSettings},
+    controller::{self, Settings},
+    telemetry,
+};
 
 #[derive(Parser)]
 #[command(
@@ -21,9 +28,41 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the controller against the cluster of the current kubeconfig (or in-cluster config).
-    Run,
+    Run(RunArgs),
     /// Print the LiveStream CustomResourceDefinition as YAML.
     Crd,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// One endpoint for MediaLive, MediaPackage and S3, e.g. livestream-local's
+    /// http://127.0.0.1:4580. Unset: real AWS.
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    aws_endpoint_url: Option<String>,
+
+    /// AWS region (default: the SDK's region chain, AWS_REGION / profile).
+    #[arg(long, env = "AWS_REGION")]
+    aws_region: Option<String>,
+
+    /// IAM role MediaLive assumes, for LiveStreams without spec.roleArn.
+    #[arg(long, env = "LIVESTREAM_MEDIALIVE_ROLE_ARN")]
+    medialive_role_arn: Option<String>,
+
+    /// Watch only this namespace (default: all namespaces).
+    #[arg(long, env = "WATCH_NAMESPACE")]
+    namespace: Option<String>,
+
+    /// Seconds between re-reads of a stable stream's AWS state (drift detection).
+    #[arg(long, env = "LIVESTREAM_RESYNC_SECONDS", default_value_t = 300)]
+    resync_seconds: u64,
+
+    /// Seconds between re-reads while AWS carries out a change (a channel starting, stopping …).
+    #[arg(
+        long,
+        env = "LIVESTREAM_TRANSITION_REQUEUE_SECONDS",
+        default_value_t = 5.0
+    )]
+    transition_requeue_seconds: f64,
 }
 
 #[tokio::main]
@@ -34,10 +73,20 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", api::crd_yaml());
             Ok(())
         }
-        Command::Run => {
+        Command::Run(args) => {
             telemetry::init(cli.log_format);
             let client = kube::Client::try_default().await?;
-            controller::run(client).await
+            let aws = AwsClients::load(&AwsSettings {
+                endpoint_url: args.aws_endpoint_url,
+                region: args.aws_region,
+            })
+            .await;
+            let settings = Settings {
+                role_arn: args.medialive_role_arn,
+                resync: Duration::from_secs(args.resync_seconds),
+                transition_requeue: Duration::from_secs_f64(args.transition_requeue_seconds),
+            };
+            controller::run(client, aws, settings, args.namespace.as_deref()).await
         }
     }
 }

@@ -138,6 +138,7 @@ impl Config {
             error_rate: self.error_rate,
             latency_ms: self.latency_ms,
             consistency_delay_ms: self.consistency_delay_ms,
+            hold_after_mutations: None,
         }
     }
 

@@ -27,6 +27,10 @@ pub struct FaultConfig {
     pub latency_ms: u64,
     /// How long a new MediaPackage channel stays invisible to MediaLive's CreateChannel.
     pub consistency_delay_ms: u64,
+    /// Crash rehearsal: the Nth mutating call (counted from this setting) is carried out but its
+    /// response is held back, and every later call waits, until the faults are changed. A client
+    /// killed meanwhile has made N changes and learned of N - 1.
+    pub hold_after_mutations: Option<u64>,
 }
 
 impl FaultConfig {
@@ -52,11 +56,22 @@ struct State {
     config: FaultConfig,
     buckets: HashMap<String, TokenBucket>,
     calls: BTreeMap<(String, String, String), u64>,
+    /// Mutating calls since the hold was configured.
+    mutations: u64,
+    held: bool,
 }
 
 #[derive(Default)]
 pub struct Faults {
     state: Mutex<State>,
+    released: tokio::sync::Notify,
+}
+
+/// What `GET /_local/hold` reports.
+#[derive(Serialize)]
+pub struct HoldStatus {
+    pub held: bool,
+    pub mutations: u64,
 }
 
 /// One row of the call counters.
@@ -79,6 +94,54 @@ impl Faults {
         let mut state = self.state.lock().unwrap();
         state.config = config;
         state.buckets.clear();
+        state.mutations = 0;
+        state.held = false;
+        self.released.notify_waiters();
+    }
+
+    pub fn hold_status(&self) -> HoldStatus {
+        let state = self.state.lock().unwrap();
+        HoldStatus {
+            held: state.held,
+            mutations: state.mutations,
+        }
+    }
+
+    /// Waits while calls are held.
+    pub async fn wait_while_held(&self) {
+        loop {
+            let released = self.released.notified();
+            if !self.state.lock().unwrap().held {
+                return;
+            }
+            released.await;
+        }
+    }
+
+    /// Counts a mutating call that was carried out; holds its response if it is the one to hold.
+    pub async fn after_mutation(&self, operation: &str) {
+        let mutating = [
+            "Create", "Update", "Delete", "Start", "Stop", "Tag", "Untag",
+        ]
+        .iter()
+        .any(|p| operation.starts_with(p));
+        if !mutating {
+            return;
+        }
+        {
+            let mut state = self.state.lock().unwrap();
+            state.mutations += 1;
+            if state.config.hold_after_mutations != Some(state.mutations) {
+                return;
+            }
+            state.held = true;
+            tracing::warn!(
+                operation,
+                mutations = state.mutations,
+                "holding the response of this call and every later call"
+            );
+        }
+        self.wait_while_held().await;
     }
 
     pub fn config(&self) -> FaultConfig {
@@ -88,6 +151,7 @@ impl Faults {
     /// Clears counters and faults.
     pub fn reset(&self) {
         *self.state.lock().unwrap() = State::default();
+        self.released.notify_waiters();
     }
 
     /// Runs before an API call: waits out the injected latency, then throttles or fails it.

@@ -62,11 +62,15 @@ async fn api(
         "medialive" => crate::medialive::operation_name(&req),
         _ => crate::mediapackage::operation_name(&req),
     };
+    cloud.faults.wait_while_held().await;
     if let Err(e) = cloud.faults.before(operation).await {
         cloud.faults.record(service, operation, e.kind);
         return e.into_response();
     }
     let (operation, result) = handle(cloud, req).await;
+    if result.is_ok() {
+        cloud.faults.after_mutation(operation).await;
+    }
     match result {
         Ok(response) => {
             cloud.faults.record(service, operation, "ok");
@@ -117,6 +121,7 @@ async fn unsigned(cloud: &Arc<Cloud>, req: Request) -> Response {
         (Method::GET, "/metrics") | (Method::GET, "/_local/metrics") => metrics(cloud),
         (Method::GET, "/_local/calls") => Json(cloud.faults.calls()).into_response(),
         (Method::GET, "/_local/faults") => Json(cloud.faults.config()).into_response(),
+        (Method::GET, "/_local/hold") => Json(cloud.faults.hold_status()).into_response(),
         (Method::PUT, "/_local/faults") => {
             let body = axum::body::to_bytes(req.into_body(), 1 << 20)
                 .await

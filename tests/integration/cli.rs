@@ -1,10 +1,12 @@
 //! The `livestream-operator` binary as a user runs it: `crd`, `run`, and the README's demo command.
 
-use std::{process::Stdio, time::Duration};
+use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, BufReader};
-
-use crate::harness::{self, kubectl_ok};
+use crate::{
+    harness::{self, kubectl_ok},
+    local_cloud::LocalCloud,
+    operator::Operator,
+};
 
 const OPERATOR: &str = env!("CARGO_BIN_EXE_livestream-operator");
 
@@ -22,37 +24,31 @@ fn crd_subcommand_prints_the_committed_crd() {
 }
 
 #[tokio::test]
-async fn run_watches_livestreams_and_logs_them_as_json() {
-    harness::install_crd().await;
-    let ns = harness::namespace("run");
-    let mut operator = tokio::process::Command::new(OPERATOR)
-        .args(["run", "--log-format", "json"])
-        .env("KUBECONFIG", harness::admin_kubeconfig())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    kubectl_ok(&["apply", "-n", &ns, "-f", "examples/livestream.yaml"]);
-
-    let mut lines = BufReader::new(operator.stderr.take().unwrap()).lines();
-    let wanted = format!("{ns}/launch-event");
-    let seen = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            let entry: serde_json::Value = serde_json::from_str(&line)
-                .unwrap_or_else(|e| panic!("log line is not JSON ({e}): {line}"));
-            if entry["fields"]["message"] == "observed LiveStream"
-                && entry["span"]["livestream"] == wanted.as_str()
-            {
-                return entry;
-            }
-        }
-        panic!("the operator exited before it saw {wanted}");
-    })
-    .await
-    .expect("the operator logs the LiveStream within 30 s");
-    assert_eq!(seen["fields"]["channel_id"], "launch-event");
-    assert_eq!(seen["fields"]["renditions"], 2);
-    operator.kill().await.unwrap();
+async fn run_logs_json_lines_with_the_livestream_in_the_span() {
+    let cloud = LocalCloud::start(&[]).await;
+    let ns = harness::namespace("logs");
+    let operator = Operator::start(&cloud, &ns).await;
+    kubectl_ok(&["apply", "-n", &ns, "-f", "examples/minimal.yaml"]);
+    crate::operator::kubectl_wait(&ns, "condition=Ready", "minimal", Duration::from_secs(60));
+    let log = operator.log_text();
+    let entries: Vec<serde_json::Value> = log
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("log line is not JSON ({e}): {line}"))
+        })
+        .collect();
+    let wanted = format!("{ns}/minimal");
+    let created = entries
+        .iter()
+        .find(|e| {
+            e["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("Created MediaLive channel"))
+        })
+        .unwrap_or_else(|| panic!("no channel creation logged:\n{log}"));
+    assert_eq!(created["span"]["livestream"], wanted.as_str());
+    assert_eq!(created["fields"]["reason"], "CreatedChannel");
 }
 
 #[tokio::test]
@@ -85,6 +81,9 @@ fn readme_demo_brings_the_stack_up_and_down() {
             .arg(arg)
             .env("LIVESTREAM_DEMO_DIR", &dir)
             .env("LIVESTREAM_OPERATOR_BIN", OPERATOR)
+            .env("LIVESTREAM_LOCAL_BIN", crate::local_cloud::binary())
+            .env("LIVESTREAM_LOCAL_LISTEN", "127.0.0.1:0")
+            .env("LIVESTREAM_LOCAL_RTMP_PORT", "0")
             .output()
             .unwrap()
     };
@@ -116,7 +115,7 @@ fn readme_demo_brings_the_stack_up_and_down() {
         String::from_utf8_lossy(&down.stderr)
     );
     assert!(!dir.exists(), "demo down removes its state");
-    assert_eq!(pids.len(), 3, "demo up records the processes it started");
+    assert_eq!(pids.len(), 4, "demo up records the processes it started");
     for pid in pids {
         assert!(
             !std::path::Path::new(&format!("/proc/{pid}")).exists(),

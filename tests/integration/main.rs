@@ -4,6 +4,7 @@
 
 mod harness;
 mod local_cloud;
+mod operator;
 
 mod admission;
 mod aws_cli;
@@ -11,3 +12,5 @@ mod cli;
 mod kubectl_ux;
 mod local_api;
 mod local_media;
+mod reconcile;
+mod resilience;

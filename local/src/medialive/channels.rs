@@ -204,7 +204,16 @@ impl MediaLive {
         let body: Value = parse_body(&req.body)?;
         let settings = settings_of(&body);
         let tags = tags_member(&body)?;
+        let request = body["requestId"].as_str().map(str::to_owned);
         let mut state = self.state();
+        if let Some(existing) = request.as_ref().and_then(|r| state.requests.get(r))
+            && let Some(channel) = state.channels.get(existing)
+        {
+            return Ok(json_response(
+                StatusCode::CREATED,
+                json!({ "channel": channel.to_json() }),
+            ));
+        }
         self.validate(&mut state, &settings, None)?;
         let id = state.new_id();
         let channel = Channel {
@@ -219,6 +228,9 @@ impl MediaLive {
             ),
         };
         let value = channel.to_json();
+        if let Some(request) = request {
+            state.requests.insert(request, id.clone());
+        }
         state.channels.insert(id, channel);
         Ok(json_response(
             StatusCode::CREATED,

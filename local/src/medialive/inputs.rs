@@ -146,8 +146,20 @@ impl MediaLive {
         }
         let names = stream_names(&body)?;
         let tags = tags_member(&body)?;
+        let request = body["requestId"].as_str().map(str::to_owned);
         let (id, groups) = {
             let mut state = self.state();
+            if let Some(existing) = request
+                .as_ref()
+                .and_then(|r| state.requests.get(r))
+                .cloned()
+                && state.inputs.contains_key(&existing)
+            {
+                return Ok(json_response(
+                    StatusCode::CREATED,
+                    json!({ "input": self.input_json(&mut state, &existing) }),
+                ));
+            }
             let groups = security_group_ids(&state, &body)?;
             (state.new_id(), groups)
         };

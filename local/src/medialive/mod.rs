@@ -52,6 +52,9 @@ struct State {
     groups: BTreeMap<String, security_groups::SecurityGroup>,
     inputs: BTreeMap<String, inputs::Input>,
     channels: BTreeMap<String, channels::Channel>,
+    /// CreateInput / CreateChannel `requestId` → the id created for it: a retried create returns
+    /// the first resource instead of making a second one, as MediaLive does.
+    requests: std::collections::HashMap<String, String>,
 }
 
 impl State {

@@ -1,0 +1,118 @@
+//! Why a reconcile did not finish. Each variant names what failed and maps to a metric label; AWS
+//! errors keep the service's error code so conditions and events say what to do.
+
+use std::fmt::Debug;
+
+use aws_sdk_medialive::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("Kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+
+    #[error("{operation}: {code}: {message}")]
+    Aws {
+        operation: &'static str,
+        code: String,
+        message: String,
+    },
+
+    /// Not a failure: a transition is under way (a channel starting, an input being created, a new
+    /// MediaPackage channel not yet visible); reconcile again shortly.
+    #[error("waiting: {0}")]
+    Waiting(String),
+
+    /// The spec cannot be applied as it is; the message says what to change.
+    #[error("{0}")]
+    Invalid(String),
+
+    /// An AWS resource with our deterministic name belongs to another LiveStream.
+    #[error("{0}")]
+    Conflict(String),
+
+    #[error("finalizer: {0}")]
+    Finalizer(#[source] Box<kube::runtime::finalizer::Error<Error>>),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Wraps an SDK error with the operation it came from.
+    pub fn aws<E, R>(operation: &'static str, err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: Debug,
+    {
+        let code = err.code().unwrap_or("Unknown").to_owned();
+        let message = err
+            .message()
+            .map(str::to_owned)
+            .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
+        Error::Aws {
+            operation,
+            code,
+            message,
+        }
+    }
+
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Aws { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.code() == Some("NotFoundException")
+    }
+
+    /// Throttling and server-side failures: retry with backoff rather than report at once.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self.code(),
+            Some(
+                "TooManyRequestsException"
+                    | "InternalServerErrorException"
+                    | "ServiceUnavailableException"
+                    | "BadGatewayException"
+                    | "GatewayTimeoutException"
+                    | "Unknown"
+            )
+        )
+    }
+
+    /// Label for the errors metric.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Error::Kube(_) => "kube",
+            Error::Aws { code, .. } if code == "TooManyRequestsException" => "aws_throttled",
+            Error::Aws { .. } if self.is_transient() => "aws_transient",
+            Error::Aws { .. } => "aws",
+            Error::Waiting(_) => "waiting",
+            Error::Invalid(_) => "invalid_spec",
+            Error::Conflict(_) => "conflict",
+            Error::Finalizer(_) => "finalizer",
+        }
+    }
+
+    /// The error behind a finalizer wrapper.
+    pub fn inner(&self) -> &Error {
+        match self {
+            Error::Finalizer(boxed) => match boxed.as_ref() {
+                kube::runtime::finalizer::Error::ApplyFailed(e)
+                | kube::runtime::finalizer::Error::CleanupFailed(e) => e.inner(),
+                _ => self,
+            },
+            other => other,
+        }
+    }
+}
+
+/// Turns "not found" into `None`, keeping every other error.
+pub fn found<T>(result: Result<T>) -> Result<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,194 @@
+//! Reading AWS: find the resources that belong to a LiveStream. Ids cached in status are tried
+//! first (one Describe); the owner tags are the source of truth, so a missing or foreign cached id
+//! falls back to listing by tag. That is how the operator adopts what it created before a crash.
+
+use std::collections::HashMap;
+
+use aws_sdk_medialive::{
+    operation::{
+        describe_channel::DescribeChannelOutput, describe_input::DescribeInputOutput,
+        describe_input_security_group::DescribeInputSecurityGroupOutput,
+    },
+    types::{ChannelState, InputState},
+};
+use aws_sdk_mediapackage::operation::{
+    describe_channel::DescribeChannelOutput as PackageChannel,
+    describe_origin_endpoint::DescribeOriginEndpointOutput,
+};
+
+use crate::{
+    aws::AwsClients,
+    desired::tag,
+    error::{Error, Result, found},
+};
+
+fn owned(tags: Option<&HashMap<String, String>>, uid: &str) -> bool {
+    tags.and_then(|t| t.get(tag::UID))
+        .is_some_and(|owner| owner == uid)
+}
+
+/// Who owns a resource, for messages about a name clash.
+pub fn owner(tags: Option<&HashMap<String, String>>) -> String {
+    let get = |k: &str| {
+        tags.and_then(|t| t.get(k))
+            .cloned()
+            .unwrap_or_else(|| "?".into())
+    };
+    match tags.and_then(|t| t.get(tag::UID)) {
+        Some(_) => format!("LiveStream {}/{}", get(tag::NAMESPACE), get(tag::NAME)),
+        None => "something other than livestream-operator".into(),
+    }
+}
+
+pub async fn package_channel(aws: &AwsClients, id: &str) -> Result<Option<PackageChannel>> {
+    found(
+        aws.mediapackage
+            .describe_channel()
+            .id(id)
+            .send()
+            .await
+            .map_err(|e| Error::aws("DescribeChannel", e)),
+    )
+}
+
+pub async fn endpoint(aws: &AwsClients, id: &str) -> Result<Option<DescribeOriginEndpointOutput>> {
+    found(
+        aws.mediapackage
+            .describe_origin_endpoint()
+            .id(id)
+            .send()
+            .await
+            .map_err(|e| Error::aws("DescribeOriginEndpoint", e)),
+    )
+}
+
+pub async fn security_group(
+    aws: &AwsClients,
+    cached: Option<&str>,
+    uid: &str,
+) -> Result<Option<DescribeInputSecurityGroupOutput>> {
+    let describe = |id: String| async move {
+        found(
+            aws.medialive
+                .describe_input_security_group()
+                .input_security_group_id(id)
+                .send()
+                .await
+                .map_err(|e| Error::aws("DescribeInputSecurityGroup", e)),
+        )
+    };
+    if let Some(id) = cached
+        && let Some(group) = describe(id.to_owned()).await?
+        && owned(group.tags.as_ref(), uid)
+    {
+        return Ok(Some(group));
+    }
+    let mut pages = aws
+        .medialive
+        .list_input_security_groups()
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Error::aws("ListInputSecurityGroups", e))?;
+        if let Some(group) = page
+            .input_security_groups()
+            .iter()
+            .find(|g| owned(g.tags.as_ref(), uid))
+        {
+            return describe(group.id.clone().unwrap_or_default()).await;
+        }
+    }
+    Ok(None)
+}
+
+/// The input, unless it is deleted.
+pub async fn input(
+    aws: &AwsClients,
+    cached: Option<&str>,
+    uid: &str,
+) -> Result<Option<DescribeInputOutput>> {
+    let describe = |id: String| async move {
+        let input = found(
+            aws.medialive
+                .describe_input()
+                .input_id(id)
+                .send()
+                .await
+                .map_err(|e| Error::aws("DescribeInput", e)),
+        )?;
+        Ok::<_, Error>(input.filter(|i| i.state != Some(InputState::Deleted)))
+    };
+    if let Some(id) = cached
+        && let Some(input) = describe(id.to_owned()).await?
+        && owned(input.tags.as_ref(), uid)
+    {
+        return Ok(Some(input));
+    }
+    let mut pages = aws.medialive.list_inputs().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Error::aws("ListInputs", e))?;
+        let mine = page
+            .inputs()
+            .iter()
+            .find(|i| owned(i.tags.as_ref(), uid) && i.state != Some(InputState::Deleted));
+        if let Some(input) = mine {
+            return describe(input.id.clone().unwrap_or_default()).await;
+        }
+    }
+    Ok(None)
+}
+
+/// The channel, unless it is deleted.
+pub async fn channel(
+    aws: &AwsClients,
+    cached: Option<&str>,
+    uid: &str,
+) -> Result<Option<DescribeChannelOutput>> {
+    let describe = |id: String| async move {
+        let channel = found(
+            aws.medialive
+                .describe_channel()
+                .channel_id(id)
+                .send()
+                .await
+                .map_err(|e| Error::aws("DescribeChannel", e)),
+        )?;
+        Ok::<_, Error>(channel.filter(|c| c.state != Some(ChannelState::Deleted)))
+    };
+    if let Some(id) = cached
+        && let Some(channel) = describe(id.to_owned()).await?
+        && owned(channel.tags.as_ref(), uid)
+    {
+        return Ok(Some(channel));
+    }
+    let mut pages = aws.medialive.list_channels().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Error::aws("ListChannels", e))?;
+        let mine = page
+            .channels()
+            .iter()
+            .find(|c| owned(c.tags.as_ref(), uid) && c.state != Some(ChannelState::Deleted));
+        if let Some(channel) = mine {
+            return describe(channel.id.clone().unwrap_or_default()).await;
+        }
+    }
+    Ok(None)
+}
+
+/// A MediaPackage resource with our deterministic id must carry our tags; anything else is a clash
+/// the user has to resolve (we never adopt or delete what we did not create).
+pub fn check_owner(
+    kind: &str,
+    id: &str,
+    tags: Option<&HashMap<String, String>>,
+    uid: &str,
+) -> Result<()> {
+    if owned(tags, uid) {
+        Ok(())
+    } else {
+        Err(Error::Conflict(format!(
+            "{kind} {id} already exists and belongs to {}; choose another spec.channelId",
+            owner(tags)
+        )))
+    }
+}

@@ -1,0 +1,93 @@
+//! The operator as it runs in a cluster: the real binary, with the ServiceAccount's identity (so
+//! missing RBAC fails here), against a live livestream-local, watching one test namespace.
+
+use std::{path::PathBuf, process::Stdio, sync::Once, time::Duration};
+
+use kube::Api;
+use livestream_operator::api::LiveStream;
+use tokio::process::{Child, Command};
+
+use crate::{harness, local_cloud::LocalCloud};
+
+pub const BINARY: &str = env!("CARGO_BIN_EXE_livestream-operator");
+pub const ROLE: &str = "arn:aws:iam::123456789012:role/MediaLiveAccessRole";
+
+pub struct Operator {
+    process: Child,
+    pub log: PathBuf,
+}
+
+/// Installs the CRD and the operator's RBAC (deploy/base) once per test binary.
+pub async fn install() {
+    harness::install_crd().await;
+    static RBAC: Once = Once::new();
+    RBAC.call_once(|| {
+        harness::kubectl_ok(&[
+            "apply",
+            "-f",
+            "deploy/base/namespace.yaml",
+            "-f",
+            "deploy/base/rbac.yaml",
+        ]);
+    });
+}
+
+impl Operator {
+    pub async fn start(cloud: &LocalCloud, namespace: &str) -> Self {
+        install().await;
+        let kubeconfig = std::env::var("LIVESTREAM_OPERATOR_KUBECONFIG")
+            .expect("set by hack/control-plane.sh env");
+        let log = cloud.data_dir.with_extension(format!(
+            "operator-{}.log",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis()
+        ));
+        let process = Command::new(BINARY)
+            .args(["run", "--log-format", "json", "--namespace", namespace])
+            .args([
+                "--resync-seconds",
+                "3",
+                "--transition-requeue-seconds",
+                "0.3",
+            ])
+            .env("KUBECONFIG", kubeconfig)
+            .env("AWS_ENDPOINT_URL", &cloud.endpoint)
+            .env("LIVESTREAM_MEDIALIVE_ROLE_ARN", ROLE)
+            .env("RUST_LOG", "info,livestream_operator=debug")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("operator starts");
+        Self { process, log }
+    }
+
+    /// SIGKILL, as a node failure or OOM kill would.
+    pub async fn kill(&mut self) {
+        let _ = self.process.kill().await;
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+pub async fn streams(namespace: &str) -> Api<LiveStream> {
+    Api::namespaced(harness::client().await, namespace)
+}
+
+/// Waits with kubectl, as a user would, for a condition or a JSONPath value.
+pub fn kubectl_wait(namespace: &str, what: &str, name: &str, timeout: Duration) {
+    let timeout = format!("{}s", timeout.as_secs());
+    harness::kubectl_ok(&[
+        "wait",
+        "-n",
+        namespace,
+        &format!("--for={what}"),
+        &format!("lvs/{name}"),
+        "--timeout",
+        &timeout,
+    ]);
+}

@@ -1,0 +1,538 @@
+//! The operator end to end, as a user drives it: apply, read the URLs, start, push a stream and play
+//! it, edit, stop, delete — and AWS (livestream-local, read back through the AWS API) follows.
+
+use std::{collections::HashMap, time::Duration};
+
+use aws_sdk_medialive::types::{ChannelState, InputState};
+use kube::ResourceExt;
+use livestream_operator::aws::AwsClients;
+use serde_json::Value;
+use tokio::process::Command;
+
+use crate::{
+    harness::{kubectl, kubectl_ok, namespace},
+    local_cloud::{LocalCloud, eventually, http_get},
+    operator::{Operator, kubectl_wait, streams},
+};
+
+const UID_TAG: &str = "livestream.io/uid";
+
+/// Every live MediaLive and MediaPackage resource, by kind, with its owner uid.
+pub async fn inventory(aws: &AwsClients) -> HashMap<&'static str, Vec<String>> {
+    let uid = |tags: Option<&HashMap<String, String>>| {
+        tags.and_then(|t| t.get(UID_TAG))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut all: HashMap<&'static str, Vec<String>> = HashMap::new();
+    let groups = aws
+        .medialive
+        .list_input_security_groups()
+        .send()
+        .await
+        .unwrap();
+    all.insert(
+        "security groups",
+        groups
+            .input_security_groups()
+            .iter()
+            .map(|g| uid(g.tags.as_ref()))
+            .collect(),
+    );
+    let inputs = aws.medialive.list_inputs().send().await.unwrap();
+    all.insert(
+        "inputs",
+        inputs
+            .inputs()
+            .iter()
+            .filter(|i| i.state != Some(InputState::Deleted))
+            .map(|i| uid(i.tags.as_ref()))
+            .collect(),
+    );
+    let channels = aws.medialive.list_channels().send().await.unwrap();
+    all.insert(
+        "channels",
+        channels
+            .channels()
+            .iter()
+            .filter(|c| c.state != Some(ChannelState::Deleted))
+            .map(|c| uid(c.tags.as_ref()))
+            .collect(),
+    );
+    let packages = aws.mediapackage.list_channels().send().await.unwrap();
+    all.insert(
+        "package channels",
+        packages
+            .channels()
+            .iter()
+            .map(|c| uid(c.tags.as_ref()))
+            .collect(),
+    );
+    let endpoints = aws
+        .mediapackage
+        .list_origin_endpoints()
+        .send()
+        .await
+        .unwrap();
+    all.insert(
+        "endpoints",
+        endpoints
+            .origin_endpoints()
+            .iter()
+            .map(|e| uid(e.tags.as_ref()))
+            .collect(),
+    );
+    all
+}
+
+/// Asserts that each kind holds exactly one resource per uid in `uids` and nothing else.
+pub async fn assert_exactly_one_each(aws: &AwsClients, uids: &[String]) {
+    for (kind, owners) in inventory(aws).await {
+        let mut owners = owners;
+        owners.sort();
+        let mut want = uids.to_vec();
+        want.sort();
+        assert_eq!(owners, want, "{kind}: exactly one per LiveStream");
+    }
+}
+
+fn status(namespace: &str, name: &str) -> Value {
+    let object: Value = serde_json::from_str(&kubectl_ok(&[
+        "get", "lvs", name, "-n", namespace, "-o", "json",
+    ]))
+    .unwrap();
+    object["status"].clone()
+}
+
+fn patch(namespace: &str, name: &str, spec: &str) {
+    kubectl_ok(&[
+        "patch",
+        "lvs",
+        name,
+        "-n",
+        namespace,
+        "--type",
+        "merge",
+        "-p",
+        &format!(r#"{{"spec":{spec}}}"#),
+    ]);
+}
+
+fn publish(url: &str, seconds: u32) -> tokio::process::Child {
+    Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-re",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=1280x720:rate=30",
+        ])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-t",
+            &seconds.to_string(),
+        ])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "30",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-f",
+            "flv",
+            url,
+        ])
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn apply_start_play_stop_and_delete_while_running() {
+    let cloud = LocalCloud::start(&[]).await;
+    let ns = namespace("story");
+    let operator = Operator::start(&cloud, &ns).await;
+
+    // apply → Ready, with the URLs in `kubectl get lvs -o wide`.
+    kubectl_ok(&["apply", "-n", &ns, "-f", "examples/livestream.yaml"]);
+    kubectl_wait(
+        &ns,
+        "condition=Ready",
+        "launch-event",
+        Duration::from_secs(60),
+    );
+    let wide = kubectl_ok(&["get", "lvs", "-n", &ns, "-o", "wide"]);
+    let s = status(&ns, "launch-event");
+    let (ingest, playback) = (
+        s["ingestUrl"].as_str().unwrap().to_owned(),
+        s["playbackUrl"].as_str().unwrap().to_owned(),
+    );
+    assert!(
+        ingest.starts_with("rtmp://127.0.0.1:") && ingest.ends_with("/live/launch-event"),
+        "{ingest}"
+    );
+    assert!(
+        wide.contains(&ingest) && wide.contains(&playback) && wide.contains("IDLE"),
+        "{wide}"
+    );
+    assert_eq!(s["state"], "IDLE");
+
+    // The resources exist in AWS with the spec's values.
+    let aws = &cloud.aws;
+    let uid = streams(&ns)
+        .await
+        .get("launch-event")
+        .await
+        .unwrap()
+        .uid()
+        .unwrap();
+    assert_exactly_one_each(aws, std::slice::from_ref(&uid)).await;
+    let endpoint = aws
+        .mediapackage
+        .describe_origin_endpoint()
+        .id("launch-event-hls")
+        .send()
+        .await
+        .unwrap();
+    let hls = endpoint.hls_package.unwrap();
+    assert_eq!(
+        (hls.segment_duration_seconds, hls.playlist_window_seconds),
+        (Some(5), Some(60))
+    );
+    let channel_id = s["aws"]["channelId"].as_str().unwrap();
+    let channel = aws
+        .medialive
+        .describe_channel()
+        .channel_id(channel_id)
+        .send()
+        .await
+        .unwrap();
+    let ladder: Vec<_> = channel
+        .encoder_settings
+        .unwrap()
+        .video_descriptions
+        .unwrap()
+        .iter()
+        .map(|v| (v.width.unwrap(), v.height.unwrap()))
+        .collect();
+    assert_eq!(ladder, [(1920, 1080), (1280, 720)]);
+
+    // running: true → RUNNING; a pushed stream plays as two-rendition HLS.
+    patch(&ns, "launch-event", r#"{"running":true}"#);
+    kubectl_wait(
+        &ns,
+        "jsonpath={.status.state}=RUNNING",
+        "launch-event",
+        Duration::from_secs(30),
+    );
+    assert!(status(&ns, "launch-event")["runningSince"].is_string());
+    let mut publisher = publish(&ingest, 60);
+    let master = eventually(
+        "the playback URL to serve HLS",
+        Duration::from_secs(40),
+        || async {
+            let (code, body) = http_get(&playback).await;
+            (code == 200 && body.matches("#EXT-X-STREAM-INF").count() == 2).then_some(body)
+        },
+    )
+    .await;
+    // VIDEO_BITRATE_DESCENDING in the example: 1080p first.
+    let first = master
+        .lines()
+        .find(|l| l.starts_with("#EXT-X-STREAM-INF"))
+        .unwrap();
+    assert!(first.contains("RESOLUTION=1920x1080"), "{master}");
+    let probe = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=width",
+            "-of",
+            "csv=p=0",
+            &playback,
+        ])
+        .output()
+        .await
+        .unwrap();
+    let widths = String::from_utf8_lossy(&probe.stdout);
+    assert!(
+        widths.contains("1920") && widths.contains("1280"),
+        "ffprobe sees {widths}"
+    );
+
+    // running: false → IDLE.
+    patch(&ns, "launch-event", r#"{"running":false}"#);
+    kubectl_wait(
+        &ns,
+        "jsonpath={.status.state}=IDLE",
+        "launch-event",
+        Duration::from_secs(30),
+    );
+    let _ = publisher.kill().await;
+
+    // Delete while RUNNING: the channel is stopped first, then everything goes.
+    patch(&ns, "launch-event", r#"{"running":true}"#);
+    kubectl_wait(
+        &ns,
+        "jsonpath={.status.state}=RUNNING",
+        "launch-event",
+        Duration::from_secs(30),
+    );
+    kubectl_ok(&[
+        "delete",
+        "lvs",
+        "launch-event",
+        "-n",
+        &ns,
+        "--timeout",
+        "60s",
+    ]);
+    assert_exactly_one_each(aws, &[]).await;
+    let log = operator.log_text();
+    let stop = log
+        .find("Stopping MediaLive channel")
+        .expect("the channel was stopped");
+    let delete = log
+        .find("Deleting MediaLive channel")
+        .expect("the channel was deleted");
+    assert!(stop < delete, "stopped before deleting");
+    let events = kubectl_ok(&[
+        "get",
+        "events",
+        "-n",
+        &ns,
+        "-o",
+        "jsonpath={.items[*].reason}",
+    ]);
+    for reason in [
+        "CreatedChannel",
+        "StartingChannel",
+        "StoppingChannel",
+        "DeletingChannel",
+    ] {
+        assert!(events.contains(reason), "event {reason} missing: {events}");
+    }
+}
+
+#[tokio::test]
+async fn spec_edits_and_console_drift_are_applied_to_aws() {
+    let cloud = LocalCloud::start(&[]).await;
+    let ns = namespace("edits");
+    let _operator = Operator::start(&cloud, &ns).await;
+    kubectl_ok(&["apply", "-n", &ns, "-f", "examples/minimal.yaml"]);
+    kubectl_wait(&ns, "condition=Ready", "minimal", Duration::from_secs(60));
+    let aws = &cloud.aws;
+    let group_id = status(&ns, "minimal")["aws"]["inputSecurityGroupId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Window and CIDRs: edited in the spec, updated in AWS.
+    patch(
+        &ns,
+        "minimal",
+        r#"{"packaging":{"hls":{"playlistWindowSeconds":120}},"input":{"allowedCidrs":["203.0.113.0/24","127.0.0.0/8"]}}"#,
+    );
+    eventually(
+        "AWS to follow the edit",
+        Duration::from_secs(20),
+        || async {
+            let hls = aws
+                .mediapackage
+                .describe_origin_endpoint()
+                .id("minimal-hls")
+                .send()
+                .await
+                .ok()?
+                .hls_package?;
+            let group = aws
+                .medialive
+                .describe_input_security_group()
+                .input_security_group_id(&group_id)
+                .send()
+                .await
+                .ok()?;
+            let cidrs: Vec<_> = group
+                .whitelist_rules()
+                .iter()
+                .filter_map(|r| r.cidr.clone())
+                .collect();
+            (hls.playlist_window_seconds == Some(120) && cidrs.len() == 2).then_some(())
+        },
+    )
+    .await;
+
+    // Someone edits the endpoint in the console: corrected within the resync period.
+    let drifted = aws_sdk_mediapackage::types::HlsPackage::builder()
+        .segment_duration_seconds(5)
+        .playlist_window_seconds(600)
+        .build();
+    aws.mediapackage
+        .update_origin_endpoint()
+        .id("minimal-hls")
+        .hls_package(drifted)
+        .send()
+        .await
+        .unwrap();
+    eventually(
+        "the drift to be corrected",
+        Duration::from_secs(20),
+        || async {
+            let hls = aws
+                .mediapackage
+                .describe_origin_endpoint()
+                .id("minimal-hls")
+                .send()
+                .await
+                .ok()?
+                .hls_package?;
+            (hls.playlist_window_seconds == Some(120)).then_some(())
+        },
+    )
+    .await;
+
+    // A rendition change while running, updatePolicy Manual: reported, the channel keeps running.
+    patch(&ns, "minimal", r#"{"running":true}"#);
+    kubectl_wait(
+        &ns,
+        "jsonpath={.status.state}=RUNNING",
+        "minimal",
+        Duration::from_secs(30),
+    );
+    let channel_id = status(&ns, "minimal")["aws"]["channelId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ladder = |id: String| async move {
+        let channel = aws
+            .medialive
+            .describe_channel()
+            .channel_id(id)
+            .send()
+            .await
+            .unwrap();
+        channel
+            .encoder_settings
+            .unwrap()
+            .video_descriptions
+            .unwrap()
+            .iter()
+            .map(|v| v.width.unwrap())
+            .collect::<Vec<_>>()
+    };
+    patch(
+        &ns,
+        "minimal",
+        r#"{"encoding":{"renditions":[{"name":"720p","width":1280,"height":720,"bitsPerSecond":3000000}]}}"#,
+    );
+    eventually(
+        "the pending update to be reported",
+        Duration::from_secs(20),
+        || async {
+            let conditions = status(&ns, "minimal")["conditions"].clone();
+            let ready = conditions
+                .as_array()?
+                .iter()
+                .find(|c| c["type"] == "Ready")?
+                .clone();
+            (ready["reason"] == "UpdatePending").then_some(())
+        },
+    )
+    .await;
+    assert_eq!(status(&ns, "minimal")["state"], "RUNNING");
+    assert_eq!(
+        ladder(channel_id.clone()).await,
+        [1920, 1280],
+        "Manual: not applied while running"
+    );
+
+    // updatePolicy Restart: stopped, updated, started again.
+    patch(&ns, "minimal", r#"{"updatePolicy":"Restart"}"#);
+    kubectl_wait(&ns, "condition=Ready", "minimal", Duration::from_secs(60));
+    assert_eq!(status(&ns, "minimal")["state"], "RUNNING");
+    assert_eq!(ladder(channel_id).await, [1280]);
+    let events = kubectl_ok(&[
+        "get",
+        "events",
+        "-n",
+        &ns,
+        "-o",
+        "jsonpath={.items[*].reason}",
+    ]);
+    assert!(
+        events.contains("RestartingChannel") && events.contains("UpdatedChannel"),
+        "{events}"
+    );
+
+    kubectl_ok(&["delete", "lvs", "minimal", "-n", &ns, "--timeout", "60s"]);
+    assert_exactly_one_each(aws, &[]).await;
+}
+
+#[tokio::test]
+async fn max_run_duration_stops_a_forgotten_channel() {
+    let cloud = LocalCloud::start(&[]).await;
+    let ns = namespace("guard");
+    let _operator = Operator::start(&cloud, &ns).await;
+    kubectl_ok(&["apply", "-n", &ns, "-f", "examples/minimal.yaml"]);
+    patch(&ns, "minimal", r#"{"running":true,"maxRunDuration":"3s"}"#);
+    kubectl_wait(
+        &ns,
+        "jsonpath={.status.state}=RUNNING",
+        "minimal",
+        Duration::from_secs(60),
+    );
+    kubectl_wait(
+        &ns,
+        "jsonpath={.status.state}=IDLE",
+        "minimal",
+        Duration::from_secs(30),
+    );
+    let stopped = status(&ns, "minimal")["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Stopped")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (stopped["status"].as_str(), stopped["reason"].as_str()),
+        (Some("True"), Some("MaxRunDurationExceeded"))
+    );
+    // It stays stopped although spec.running is still true.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(status(&ns, "minimal")["state"], "IDLE");
+    let events = kubectl_ok(&[
+        "get",
+        "events",
+        "-n",
+        &ns,
+        "--field-selector",
+        "type=Warning",
+        "-o",
+        "jsonpath={.items[*].reason}",
+    ]);
+    assert!(events.contains("MaxRunDurationExceeded"), "{events}");
+    // false → true starts it again.
+    patch(&ns, "minimal", r#"{"running":false}"#);
+    patch(&ns, "minimal", r#"{"running":true,"maxRunDuration":"1h"}"#);
+    kubectl_wait(
+        &ns,
+        "jsonpath={.status.state}=RUNNING",
+        "minimal",
+        Duration::from_secs(30),
+    );
+    kubectl_ok(&["delete", "lvs", "minimal", "-n", &ns, "--timeout", "60s"]);
+    assert!(kubectl(&["get", "lvs", "minimal", "-n", &ns]).status.code() != Some(0));
+}

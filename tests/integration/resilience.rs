@@ -1,0 +1,162 @@
+//! Crashes and a hostile AWS: the operator is killed right after each mutating AWS call in turn
+//! (the call took effect, its answer never arrived), and 50 streams converge through injected
+//! throttling and 5xx errors. Afterwards there is exactly one of each resource, and after delete none.
+
+use std::time::Duration;
+
+use kube::{Api, ResourceExt, api::PostParams};
+use livestream_operator::api::{LiveStream, LiveStreamSpec};
+use serde_json::json;
+
+use crate::{
+    harness::{kubectl_ok, namespace},
+    local_cloud::{LocalCloud, eventually},
+    operator::{Operator, kubectl_wait, streams},
+    reconcile::assert_exactly_one_each,
+};
+
+/// The mutating calls of one stream's life: create five resources and start; stop and delete five.
+const APPLY_MUTATIONS: u64 = 6;
+const DELETE_MUTATIONS: u64 = 6;
+
+async fn faults(cloud: &LocalCloud, body: serde_json::Value) {
+    let status = tokio::process::Command::new("curl")
+        .args([
+            "-sf",
+            "-o",
+            "/dev/null",
+            "-X",
+            "PUT",
+            "-d",
+            &body.to_string(),
+            &format!("{}/_local/faults", cloud.endpoint),
+        ])
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success());
+}
+
+async fn wait_held(cloud: &LocalCloud, n: u64) {
+    eventually(
+        &format!("mutating call {n} to be held"),
+        Duration::from_secs(30),
+        || async {
+            let (_, body) = cloud.get("/_local/hold").await;
+            let hold: serde_json::Value = serde_json::from_str(&body).ok()?;
+            (hold["held"] == true).then_some(())
+        },
+    )
+    .await;
+}
+
+async fn create(api: &Api<LiveStream>, name: &str, running: bool) -> String {
+    let spec: LiveStreamSpec = serde_json::from_value(
+        json!({"running": running, "input": {"allowedCidrs": ["127.0.0.0/8"]}}),
+    )
+    .unwrap();
+    api.create(&PostParams::default(), &LiveStream::new(name, spec))
+        .await
+        .unwrap()
+        .uid()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_crash_after_any_mutating_call_leaves_no_duplicate_and_no_orphan() {
+    let cloud = LocalCloud::start(&[]).await;
+    let ns = namespace("crash");
+    let api = streams(&ns).await;
+
+    for n in 1..=APPLY_MUTATIONS {
+        let name = format!("apply-crash-{n}");
+        faults(&cloud, json!({"holdAfterMutations": n})).await;
+        let mut operator = Operator::start(&cloud, &ns).await;
+        let uid = create(&api, &name, true).await;
+        wait_held(&cloud, n).await;
+        operator.kill().await;
+        faults(&cloud, json!({})).await;
+        let _restarted = Operator::start(&cloud, &ns).await;
+        kubectl_wait(
+            &ns,
+            "jsonpath={.status.state}=RUNNING",
+            &name,
+            Duration::from_secs(60),
+        );
+        assert_exactly_one_each(&cloud.aws, std::slice::from_ref(&uid)).await;
+        kubectl_ok(&["delete", "lvs", &name, "-n", &ns, "--timeout", "60s"]);
+        assert_exactly_one_each(&cloud.aws, &[]).await;
+    }
+
+    for n in 1..=DELETE_MUTATIONS {
+        let name = format!("delete-crash-{n}");
+        let mut operator = Operator::start(&cloud, &ns).await;
+        create(&api, &name, true).await;
+        kubectl_wait(
+            &ns,
+            "jsonpath={.status.state}=RUNNING",
+            &name,
+            Duration::from_secs(60),
+        );
+        faults(&cloud, json!({"holdAfterMutations": n})).await;
+        kubectl_ok(&["delete", "lvs", &name, "-n", &ns, "--wait=false"]);
+        wait_held(&cloud, n).await;
+        operator.kill().await;
+        faults(&cloud, json!({})).await;
+        let _restarted = Operator::start(&cloud, &ns).await;
+        kubectl_ok(&[
+            "wait",
+            "--for=delete",
+            &format!("lvs/{name}"),
+            "-n",
+            &ns,
+            "--timeout",
+            "60s",
+        ]);
+        assert_exactly_one_each(&cloud.aws, &[]).await;
+    }
+}
+
+#[tokio::test]
+async fn fifty_streams_converge_through_throttling_and_errors_without_duplicates() {
+    let cloud = LocalCloud::start(&["--error-rate", "0.2", "--throttle", "*=40"]).await;
+    let ns = namespace("fifty");
+    let api = streams(&ns).await;
+    let _operator = Operator::start(&cloud, &ns).await;
+    let mut uids = Vec::new();
+    for i in 0..50 {
+        uids.push(create(&api, &format!("stream-{i:02}"), false).await);
+    }
+    eventually("all 50 streams Ready", Duration::from_secs(180), || async {
+        let list = api.list(&Default::default()).await.ok()?;
+        let ready = list
+            .items
+            .iter()
+            .filter(|s| {
+                s.status.as_ref().is_some_and(|st| {
+                    st.conditions.iter().any(|c| {
+                        c.type_ == "Ready"
+                            && c.status == "True"
+                            && c.observed_generation == s.metadata.generation
+                    })
+                })
+            })
+            .count();
+        (ready == 50).then_some(())
+    })
+    .await;
+    // Count with faults off, so the test's own reads are exact.
+    faults(&cloud, json!({})).await;
+    assert_exactly_one_each(&cloud.aws, &uids).await;
+    let (_, calls) = cloud.get("/_local/calls").await;
+    assert!(
+        calls.contains("TooManyRequestsException")
+            || calls.contains("InternalServerErrorException"),
+        "faults were injected: {calls}"
+    );
+
+    faults(&cloud, json!({"errorRate": 0.2})).await;
+    kubectl_ok(&["delete", "lvs", "--all", "-n", &ns, "--timeout", "180s"]);
+    faults(&cloud, json!({})).await;
+    assert_exactly_one_each(&cloud.aws, &[]).await;
+}
