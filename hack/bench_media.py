@@ -38,10 +38,10 @@ ENDPOINT = "bench-hls"
 SOURCE_SECONDS = 20
 # Generous bounds: a failure to produce media must end a run, not hang the benchmark.
 FIRST_SEGMENT_TIMEOUT = 60.0
-SPEED_TIMEOUT = 180.0
+SPEED_TIMEOUT = 120.0
 STATE_TIMEOUT = 30.0
 
-# The publisher the brief prescribes: a moving 1080p30 pattern with a tone, x264 ultrafast.
+# The publisher: a moving 1080p30 pattern with a tone, as an x264 ultrafast encoder sends it.
 PUBLISH_ENCODE = [
     "-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30",
     "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
@@ -122,7 +122,7 @@ def http_get(url, timeout=5.0):
         conn.request("GET", u.path + (f"?{u.query}" if u.query else ""))
         resp = conn.getresponse()
         return resp.status, resp.read()
-    except OSError:
+    except (OSError, http.client.HTTPException):
         return 0, b""
     finally:
         conn.close()
@@ -392,31 +392,42 @@ def make_source(path):
         tmp.unlink(missing_ok=True)
 
 
-def produced_seconds(local):
-    """Media seconds in the channel's on-disk HLS output: the least of all renditions."""
+def produced(local):
+    """(media seconds in the channel's on-disk HLS output, least of all renditions; whether every
+    rendition's playlist has ENDLIST, i.e. the ladder's ffmpeg finished)."""
     channel_dir = local.data_dir / "mediapackage" / PACKAGE_CHANNEL
     try:
         names = re.findall(r'"name":\s*"([^"]+)"', (channel_dir / "ladder.json").read_text())
     except OSError:
-        return 0.0
-    totals = []
+        return 0.0, False
+    totals, ended = [], bool(names)
     for name in names:
         # A fresh MediaPackage channel: this push is run 0.
         try:
             text = (channel_dir / name / "run-0.m3u8").read_text()
         except OSError:
-            return 0.0
+            return 0.0, False
         totals.append(sum(float(d) for d in re.findall(r"^#EXTINF:([\d.]+)", text, re.M)))
-    return min(totals, default=0.0)
+        ended &= "#EXT-X-ENDLIST" in text
+    return min(totals, default=0.0), ended
 
 
 def speed_factor(local, source, workdir, gop=1.0):
-    """Media seconds produced / wall seconds, from the publisher's launch to ≥ source − 1 GOP."""
+    """Media seconds produced / wall seconds, publisher launch → ≥ source − 1 GOP segmented."""
     local.start_channel()
     launched = time.monotonic()
     publisher = publish(local, ["-i", str(source), "-c", "copy"], workdir / "publisher.log")
     try:
-        while (media := produced_seconds(local)) < SOURCE_SECONDS - gop:
+        while True:
+            media, ended = produced(local)
+            if media >= SOURCE_SECONDS - gop - 1e-6:
+                break
+            if ended:
+                # A publisher far ahead of real time that disconnects at once can lose its last
+                # megabytes (still in socket buffers when the connection resets). The rate up to
+                # the end of what arrived is still the ladder's throughput: keep it, say so.
+                log(f"note: the run ended with {media:.2f} s of {SOURCE_SECONDS} s (tail lost)")
+                break
             if time.monotonic() - launched > SPEED_TIMEOUT:
                 raise RunFailed(f"only {media:.1f} s of media after {SPEED_TIMEOUT:.0f} s")
             time.sleep(0.05)
@@ -446,34 +457,40 @@ def fmt(value, spec):
     return "–" if value is None else format(value, spec)
 
 
+def ratio(value, base):
+    return None if value is None or not base else value / base
+
+
 def report(results, runs, load_start):
     nproc, model, ffmpeg = machine()
     base = results.get("ultrafast", {})
     base_ttfs, base_speed = median(base.get("ttfs", [])), median(base.get("speed", []))
-    ratio = lambda v, b: None if v is None or not b else v / b  # noqa: E731
     print("\n## livestream-local media benchmark\n")
     print(f"- machine: nproc {nproc}, {model}; load average at start {load_start}")
     print(f"- {ffmpeg}")
-    print(f"- ladder: 1080p30 5 Mb/s + 720p30 3 Mb/s H.264, GOP 1 s, AAC 192 kb/s 48 kHz; "
-          f"endpoint 5 s segments; {runs} run(s) per case, medians\n")
+    print("- ladder: 1080p30 5 Mb/s + 720p30 3 Mb/s H.264, GOP 1 s, AAC 192 kb/s 48 kHz; "
+          f"endpoint 5 s segments; medians of {runs} run(s) per case\n")
     print("| case | runs | first segment (s) | vs ultrafast | speed factor (×) | vs ultrafast |")
     print("|---|---|---|---|---|---|")
     for preset, r in results.items():
         ttfs, speed = median(r["ttfs"]), median(r["speed"])
         done = min(sum(v is not None for v in r[k]) for k in ("ttfs", "speed"))
         runs_done = str(done) if done == runs else f"{done} of {runs} ok"
-        print(f"| {preset} | {runs_done} | {fmt(ttfs, '.2f')} | {fmt(ratio(ttfs, base_ttfs), '.2f')} "
-              f"| {fmt(speed, '.2f')} | {fmt(ratio(speed, base_speed), '.2f')} |")
-    print("\nfirst segment: from the server accepting the RTMP publish (its /metrics publish counter,")
-    print("polled every 20 ms) to a 200 on master, media playlist and first 5 s segment (polled every")
-    print("50 ms); it includes the 5 s of realtime media the segment holds. From the publisher ffmpeg's")
-    print("launch instead (RTMP connect and encoder start included): "
-          + ", ".join(f"{p} {fmt(median(r['ttfs_launch']), '.2f')} s" for p, r in results.items()))
-    print(f"speed factor: {SOURCE_SECONDS} s source pushed without -re; media on disk (least rendition)")
-    print("/ wall time from the publisher's launch until ≥ source − 1 GOP is segmented.")
-    print("raw: " + "; ".join(
-        f"{p} ttfs {[fmt(t, '.2f') for t in r['ttfs']]} speed {[fmt(s, '.2f') for s in r['speed']]}"
-        for p, r in results.items()))
+        cells = [preset, runs_done, fmt(ttfs, ".2f"), fmt(ratio(ttfs, base_ttfs), ".2f"),
+                 fmt(speed, ".2f"), fmt(ratio(speed, base_speed), ".2f")]
+        print(f"| {' | '.join(cells)} |")
+    from_launch = ", ".join(
+        f"{p} {fmt(median(r['ttfs_launch']), '.2f')} s" for p, r in results.items())
+    print(f"""
+- first segment: from the server accepting the RTMP publish (its /metrics publish counter,
+  polled every 20 ms) to a 200 on the master, the first media playlist and its first 5 s
+  segment (polled every 50 ms), so it includes the 5 s of realtime media in that segment.
+  Measured from the publisher ffmpeg's launch instead (RTMP connect, encoder start): {from_launch}.
+- speed factor: the {SOURCE_SECONDS} s source pushed without -re; media seconds on disk (least
+  rendition) / wall seconds from the publisher's launch until ≥ source − 1 GOP is segmented.""")
+    for p, r in results.items():
+        raw = lambda k: ", ".join(fmt(v, ".2f") for v in r[k])  # noqa: E731
+        print(f"- raw {p}: first segment [{raw('ttfs')}] s; speed [{raw('speed')}] ×")
 
 
 def interrupted(*_):
@@ -493,7 +510,9 @@ def main():
     if args.runs < 1:
         parser.error("--runs must be at least 1")
 
-    # SIGTERM (e.g. from a CI timeout) unwinds like Ctrl-C, through the cleanup below.
+    # Ctrl-C and SIGTERM (e.g. a CI timeout) unwind through the cleanup below, even when the
+    # caller started us with SIGINT ignored (as shells do for background jobs).
+    signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, interrupted)
     workdir = Path(tempfile.mkdtemp(prefix="livestream-bench-media."))
     results, failed, ok = {}, False, False
@@ -531,9 +550,11 @@ def main():
         log("interrupted")
     finally:
         stop_all()
-        if ok:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
+        # Keep only the logs, and only when something went wrong: the media is tens of MB.
+        for path in workdir.iterdir() if not ok else [workdir]:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+        if not ok:
             log(f"logs kept in {workdir}")
     return 0 if ok else 1
 

@@ -125,6 +125,21 @@ pub fn backoff(attempt: u32, unit_random: f64) -> Duration {
     base.mul_f64(0.5 + unit_random)
 }
 
+fn watched(client: &Client, namespace: Option<&str>) -> Api<LiveStream> {
+    match namespace {
+        Some(namespace) => Api::namespaced(client.clone(), namespace),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// Fails fast, before anything else starts, when the CRD is not installed or RBAC is missing.
+pub async fn preflight(client: &Client, namespace: Option<&str>) -> anyhow::Result<()> {
+    watched(client, namespace).list(&kube::api::ListParams::default().limit(1)).await.map_err(|e| {
+        anyhow::anyhow!("cannot list LiveStreams (is the CRD installed? `livestream-operator crd | kubectl apply -f -`; is RBAC from deploy/ applied?): {e}")
+    })?;
+    Ok(())
+}
+
 /// Runs the controller over one namespace or all until SIGTERM or Ctrl-C.
 pub async fn run(
     client: Client,

@@ -76,6 +76,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Run(args) => {
             telemetry::init(cli.log_format);
             let client = kube::Client::try_default().await?;
+            controller::preflight(&client, args.namespace.as_deref()).await?;
             let aws = AwsClients::load(&AwsSettings {
                 endpoint_url: args.aws_endpoint_url,
                 region: args.aws_region,

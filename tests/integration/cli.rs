@@ -91,6 +91,7 @@ fn readme_demo_brings_the_stack_up_and_down() {
     let stdout = String::from_utf8_lossy(&up.stdout);
     let pids: Vec<String> = [
         "operator.pid",
+        "local.pid",
         "control-plane/etcd.pid",
         "control-plane/kube-apiserver.pid",
     ]
@@ -115,7 +116,11 @@ fn readme_demo_brings_the_stack_up_and_down() {
         String::from_utf8_lossy(&down.stderr)
     );
     assert!(!dir.exists(), "demo down removes its state");
-    assert_eq!(pids.len(), 4, "demo up records the processes it started");
+    assert_eq!(
+        pids.len(),
+        4,
+        "demo up records the processes it started: {pids:?}"
+    );
     for pid in pids {
         assert!(
             !std::path::Path::new(&format!("/proc/{pid}")).exists(),

@@ -1,0 +1,152 @@
+//! The MediaLive ingest side: the input security group (who may publish) and the RTMP input.
+
+use aws_sdk_medialive::types::InputState;
+
+use super::{Run, drift, observe};
+use crate::{
+    desired::{
+        Names,
+        medialive::{input_destinations, whitelist_rules},
+    },
+    error::{Error, Result},
+};
+
+impl Run<'_> {
+    pub(super) async fn ensure_security_group(&mut self) -> Result<String> {
+        let cidrs = &self.stream.spec.input.allowed_cidrs;
+        let cached = self.cached(|a| a.input_security_group_id.clone());
+        let id = match observe::security_group(self.aws(), cached.as_deref(), &self.uid).await? {
+            Some(group) => {
+                let id = group.id.clone().unwrap_or_default();
+                if drift::cidrs_differ(group.whitelist_rules(), cidrs) {
+                    self.aws()
+                        .medialive
+                        .update_input_security_group()
+                        .input_security_group_id(&id)
+                        .set_whitelist_rules(Some(whitelist_rules(&self.stream.spec.input)))
+                        .send()
+                        .await
+                        .map_err(|e| Error::aws("UpdateInputSecurityGroup", e))?;
+                    self.event(
+                        "UpdatedSecurityGroup",
+                        format!("Set input security group {id} to {}", cidrs.join(", ")),
+                    )
+                    .await;
+                }
+                id
+            }
+            None => {
+                let created = self
+                    .aws()
+                    .medialive
+                    .create_input_security_group()
+                    .set_whitelist_rules(Some(whitelist_rules(&self.stream.spec.input)))
+                    .set_tags(Some(self.tags.clone()))
+                    .send()
+                    .await
+                    .map_err(|e| Error::aws("CreateInputSecurityGroup", e))?;
+                let id = created
+                    .security_group
+                    .and_then(|g| g.id)
+                    .unwrap_or_default();
+                self.event(
+                    "CreatedSecurityGroup",
+                    format!("Created input security group {id} for {}", cidrs.join(", ")),
+                )
+                .await;
+                id
+            }
+        };
+        self.ids().input_security_group_id = Some(id.clone());
+        Ok(id)
+    }
+
+    /// The input; its stream name and group are brought up to date only while no channel runs on it.
+    pub(super) async fn ensure_input(
+        &mut self,
+        names: &Names,
+        group: &str,
+    ) -> Result<(String, Option<InputState>)> {
+        let stream_name = &self.stream.spec.input.stream_name;
+        let cached = self.cached(|a| a.input_id.clone());
+        let (id, state, url) = match observe::input(self.aws(), cached.as_deref(), &self.uid)
+            .await?
+        {
+            Some(input) => {
+                let id = input.id.clone().unwrap_or_default();
+                let url = input.destinations().first().and_then(|d| d.url.clone());
+                let name_differs = !url
+                    .as_deref()
+                    .is_some_and(|u| u.ends_with(&format!("/{stream_name}")));
+                let group_differs = input.security_groups() != [group.to_owned()];
+                if !(name_differs || group_differs) {
+                    (id, input.state, url)
+                } else {
+                    let updated = self
+                        .aws()
+                        .medialive
+                        .update_input()
+                        .input_id(&id)
+                        .input_security_groups(group)
+                        .set_destinations(Some(input_destinations(&self.stream.spec.input)))
+                        .send()
+                        .await
+                        .map_err(|e| Error::aws("UpdateInput", e));
+                    match updated {
+                        Ok(updated) => {
+                            self.event(
+                                "UpdatedInput",
+                                format!("Updated input {id} to stream name {stream_name}"),
+                            )
+                            .await;
+                            let url = updated
+                                .input
+                                .and_then(|i| i.destinations?.first()?.url.clone());
+                            (id, input.state, url)
+                        }
+                        // AWS refuses to change the input of a running channel.
+                        Err(e) if e.code() == Some("ConflictException") => {
+                            self.update_pending = Some(format!(
+                                "input {id} needs stream name {stream_name}, which can change only while the channel is stopped"
+                            ));
+                            (id, input.state, url)
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            None => {
+                let created = self
+                    .aws()
+                    .medialive
+                    .create_input()
+                    .name(&names.input)
+                    .r#type(aws_sdk_medialive::types::InputType::RtmpPush)
+                    .input_security_groups(group)
+                    .set_destinations(Some(input_destinations(&self.stream.spec.input)))
+                    .request_id(format!("{}-input", self.uid))
+                    .set_tags(Some(self.tags.clone()))
+                    .send()
+                    .await
+                    .map_err(|e| Error::aws("CreateInput", e))?;
+                let input = created
+                    .input
+                    .ok_or_else(|| Error::Waiting("CreateInput returned no input".into()))?;
+                let id = input.id.clone().unwrap_or_default();
+                self.event(
+                    "CreatedInput",
+                    format!("Created RTMP input {id} ({stream_name})"),
+                )
+                .await;
+                (
+                    id,
+                    input.state,
+                    input.destinations.and_then(|d| d.first()?.url.clone()),
+                )
+            }
+        };
+        self.ids().input_id = Some(id.clone());
+        self.status.ingest_url = url;
+        Ok((id, state))
+    }
+}
