@@ -28,9 +28,7 @@ impl AwsClients {
     pub async fn load(settings: &AwsSettings) -> Self {
         // One rustls (ring) HTTP stack instead of the SDK default's two; see NOTES on build cost.
         let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::Ring,
-            ))
+            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
             .build_https();
         let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http);
         if let Some(region) = &settings.region {
@@ -43,13 +41,8 @@ impl AwsClients {
         if let Some(url) = &endpoint {
             loader = loader.endpoint_url(url);
             if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-                loader = loader.credentials_provider(Credentials::new(
-                    "local",
-                    "local",
-                    None,
-                    None,
-                    "livestream-local",
-                ));
+                loader =
+                    loader.credentials_provider(Credentials::new("local", "local", None, None, "livestream-local"));
             }
             if settings.region.is_none() && std::env::var_os("AWS_REGION").is_none() {
                 loader = loader.region(Region::new("us-east-1"));
@@ -59,11 +52,48 @@ impl AwsClients {
         // Path-style S3 addressing: bucket names cannot become host names on a local endpoint.
         let s3 = aws_sdk_s3::config::Builder::from(&config)
             .force_path_style(endpoint.is_some())
+            .interceptor(CountCalls("s3"))
+            .build();
+        let medialive = aws_sdk_medialive::config::Builder::from(&config)
+            .interceptor(CountCalls("medialive"))
+            .build();
+        let mediapackage = aws_sdk_mediapackage::config::Builder::from(&config)
+            .interceptor(CountCalls("mediapackage"))
             .build();
         Self {
-            medialive: aws_sdk_medialive::Client::new(&config),
-            mediapackage: aws_sdk_mediapackage::Client::new(&config),
+            medialive: aws_sdk_medialive::Client::from_conf(medialive),
+            mediapackage: aws_sdk_mediapackage::Client::from_conf(mediapackage),
             s3: aws_sdk_s3::Client::from_conf(s3),
         }
+    }
+}
+
+/// Counts every call attempt in the metrics, by operation and outcome.
+#[derive(Debug)]
+struct CountCalls(&'static str);
+
+impl aws_sdk_medialive::config::Intercept for CountCalls {
+    fn name(&self) -> &'static str {
+        "CountCalls"
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &aws_sdk_medialive::config::interceptors::FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &aws_sdk_medialive::config::RuntimeComponents,
+        cfg: &mut aws_sdk_medialive::config::ConfigBag,
+    ) -> Result<(), aws_sdk_medialive::error::BoxError> {
+        let operation = cfg
+            .load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
+            .map_or("unknown", |m| m.name());
+        let outcome = match context.response().map(|r| r.status().as_u16()) {
+            None => "no_response",
+            Some(429) => "throttled",
+            Some(code) if code < 400 => "ok",
+            Some(code) if code < 500 => "client_error",
+            Some(_) => "server_error",
+        };
+        crate::metrics::count_aws_call(self.0, operation, outcome);
+        Ok(())
     }
 }

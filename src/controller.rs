@@ -25,7 +25,7 @@ use crate::{
     api::LiveStream,
     aws::AwsClients,
     error::{Error, Result},
-    reconcile,
+    metrics, reconcile,
 };
 
 pub const FIELD_MANAGER: &str = "livestream-operator";
@@ -72,31 +72,49 @@ impl Context {
 }
 
 fn key(stream: &LiveStream) -> String {
-    format!(
-        "{}/{}",
-        stream.namespace().unwrap_or_default(),
-        stream.name_any()
-    )
+    format!("{}/{}", stream.namespace().unwrap_or_default(), stream.name_any())
 }
 
 async fn reconcile(stream: Arc<LiveStream>, ctx: Arc<Context>) -> Result<Action> {
     let span = info_span!("reconcile", livestream = %key(&stream), generation = stream.metadata.generation);
-    async {
-        let api: Api<LiveStream> =
-            Api::namespaced(ctx.client.clone(), &stream.namespace().unwrap_or_default());
+    let started = std::time::Instant::now();
+    let work = async {
+        let api: Api<LiveStream> = Api::namespaced(ctx.client.clone(), &stream.namespace().unwrap_or_default());
         let action = finalizer(&api, FINALIZER, stream.clone(), |event| async {
             match event {
                 Event::Apply(stream) => reconcile::apply(stream, &ctx).await,
-                Event::Cleanup(stream) => reconcile::cleanup(&stream, &ctx).await,
+                Event::Cleanup(stream) => {
+                    let action = reconcile::cleanup(&stream, &ctx).await?;
+                    metrics::set_running(&key(&stream), false);
+                    Ok(action)
+                }
             }
         })
         .await
         .map_err(|e| Error::Finalizer(Box::new(e)))?;
         ctx.failures.lock().unwrap().remove(&key(&stream));
         Ok(action)
-    }
-    .instrument(span)
-    .await
+    };
+    // Count the AWS calls this reconcile makes (the SDK interceptor adds to the task-local cell).
+    let (result, calls) = metrics::RECONCILE_CALLS
+        .scope(std::cell::Cell::new(0), async {
+            let result: Result<Action> = work.instrument(span).await;
+            (result, metrics::RECONCILE_CALLS.with(|c| c.get()))
+        })
+        .await;
+    let m = metrics::metrics();
+    m.reconcile_seconds.observe(started.elapsed().as_secs_f64());
+    m.aws_calls_per_reconcile.observe(calls as f64);
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(e) => e.inner().metric_label(),
+    };
+    m.reconciles
+        .get_or_create(&metrics::OutcomeLabels {
+            outcome: outcome.into(),
+        })
+        .inc();
+    result
 }
 
 /// Waiting is not failing: look again soon. Failures back off exponentially with jitter, so a
@@ -120,8 +138,7 @@ fn error_policy(stream: Arc<LiveStream>, error: &Error, ctx: Arc<Context>) -> Ac
 
 /// 1 s, 2 s, 4 s … up to 256 s, each ±50 % jitter.
 pub fn backoff(attempt: u32, unit_random: f64) -> Duration {
-    let base =
-        Duration::from_secs(1u64 << attempt.saturating_sub(1).min(8)).min(Duration::from_secs(300));
+    let base = Duration::from_secs(1u64 << attempt.saturating_sub(1).min(8)).min(Duration::from_secs(300));
     base.mul_f64(0.5 + unit_random)
 }
 
@@ -141,20 +158,20 @@ pub async fn preflight(client: &Client, namespace: Option<&str>) -> anyhow::Resu
 }
 
 /// Runs the controller over one namespace or all until SIGTERM or Ctrl-C.
-pub async fn run(
-    client: Client,
-    aws: AwsClients,
-    settings: Settings,
-    namespace: Option<&str>,
-) -> anyhow::Result<()> {
+pub async fn run(client: Client, aws: AwsClients, settings: Settings, namespace: Option<&str>) -> anyhow::Result<()> {
     let streams: Api<LiveStream> = match namespace {
         Some(namespace) => Api::namespaced(client.clone(), namespace),
         None => Api::all(client.clone()),
     };
     // Fail fast with a clear message when the CRD is not installed or RBAC is missing.
-    streams.list(&kube::api::ListParams::default().limit(1)).await.map_err(|e| {
-        anyhow::anyhow!("cannot list LiveStreams (is the CRD installed? `livestream-operator crd | kubectl apply -f -`): {e}")
-    })?;
+    streams
+        .list(&kube::api::ListParams::default().limit(1))
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot list LiveStreams (is the CRD installed? `livestream-operator crd | kubectl apply -f -`): {e}"
+            )
+        })?;
     info!(?settings, "controller started");
     let ctx = Arc::new(Context::new(client, aws, settings));
     Controller::new(streams, watcher::Config::default().any_semantic())

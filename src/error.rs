@@ -99,8 +99,9 @@ impl Error {
     pub fn inner(&self) -> &Error {
         match self {
             Error::Finalizer(boxed) => match boxed.as_ref() {
-                kube::runtime::finalizer::Error::ApplyFailed(e)
-                | kube::runtime::finalizer::Error::CleanupFailed(e) => e.inner(),
+                kube::runtime::finalizer::Error::ApplyFailed(e) | kube::runtime::finalizer::Error::CleanupFailed(e) => {
+                    e.inner()
+                }
                 _ => self,
             },
             other => other,

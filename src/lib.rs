@@ -7,6 +7,7 @@
 //! - [`reconcile`] — the pipeline for one LiveStream: observe, converge, tear down, status.
 //! - [`controller`] — the watch loop: finalizer, requeue and backoff.
 //! - [`error`] — what can fail, as conditions and metric labels.
+//! - [`metrics`], [`server`] — Prometheus metrics, health and readiness over HTTP.
 //! - [`telemetry`] — logging.
 
 pub mod api;
@@ -14,5 +15,7 @@ pub mod aws;
 pub mod controller;
 pub mod desired;
 pub mod error;
+pub mod metrics;
 pub mod reconcile;
+pub mod server;
 pub mod telemetry;

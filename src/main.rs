@@ -48,6 +48,10 @@ struct RunArgs {
     #[arg(long, env = "LIVESTREAM_MEDIALIVE_ROLE_ARN")]
     medialive_role_arn: Option<String>,
 
+    /// Address for /metrics, /healthz and /readyz (port 0: any free port); unset: not served.
+    #[arg(long, env = "LIVESTREAM_HTTP_ADDR")]
+    http_addr: Option<std::net::SocketAddr>,
+
     /// Watch only this namespace (default: all namespaces).
     #[arg(long, env = "WATCH_NAMESPACE")]
     namespace: Option<String>,
@@ -57,11 +61,7 @@ struct RunArgs {
     resync_seconds: u64,
 
     /// Seconds between re-reads while AWS carries out a change (a channel starting, stopping …).
-    #[arg(
-        long,
-        env = "LIVESTREAM_TRANSITION_REQUEUE_SECONDS",
-        default_value_t = 5.0
-    )]
+    #[arg(long, env = "LIVESTREAM_TRANSITION_REQUEUE_SECONDS", default_value_t = 5.0)]
     transition_requeue_seconds: f64,
 }
 
@@ -75,8 +75,13 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Run(args) => {
             telemetry::init(cli.log_format);
+            let ready = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            if let Some(addr) = args.http_addr {
+                livestream_operator::server::serve(addr, ready.clone()).await?;
+            }
             let client = kube::Client::try_default().await?;
             controller::preflight(&client, args.namespace.as_deref()).await?;
+            ready.store(true, std::sync::atomic::Ordering::Relaxed);
             let aws = AwsClients::load(&AwsSettings {
                 endpoint_url: args.aws_endpoint_url,
                 region: args.aws_region,

@@ -16,27 +16,15 @@ use crate::faults::FaultConfig;
 pub struct Config {
     /// Address of the API endpoint (MediaLive, MediaPackage and S3 on one port, told apart by the
     /// SigV4 service name) and of the HLS origin and public S3 objects.
-    #[arg(
-        long,
-        env = "LIVESTREAM_LOCAL_LISTEN",
-        default_value = "127.0.0.1:4580"
-    )]
+    #[arg(long, env = "LIVESTREAM_LOCAL_LISTEN", default_value = "127.0.0.1:4580")]
     pub listen: SocketAddr,
 
     /// Host name put into the URLs the services hand out (ingest, playback).
-    #[arg(
-        long,
-        env = "LIVESTREAM_LOCAL_PUBLIC_HOST",
-        default_value = "127.0.0.1"
-    )]
+    #[arg(long, env = "LIVESTREAM_LOCAL_PUBLIC_HOST", default_value = "127.0.0.1")]
     pub public_host: String,
 
     /// Directory for HLS output and S3 objects.
-    #[arg(
-        long,
-        env = "LIVESTREAM_LOCAL_DATA_DIR",
-        default_value = "/tmp/livestream-local"
-    )]
+    #[arg(long, env = "LIVESTREAM_LOCAL_DATA_DIR", default_value = "/tmp/livestream-local")]
     pub data_dir: PathBuf,
 
     /// First RTMP port handed to inputs (the next free one above it is used); 0 = any free port.
@@ -50,11 +38,7 @@ pub struct Config {
     #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
     pub region: String,
 
-    #[arg(
-        long,
-        env = "LIVESTREAM_LOCAL_ACCOUNT_ID",
-        default_value = "123456789012"
-    )]
+    #[arg(long, env = "LIVESTREAM_LOCAL_ACCOUNT_ID", default_value = "123456789012")]
     pub account_id: String,
 
     /// How long transitions take, in milliseconds (AWS takes minutes; the defaults keep demos brisk).
@@ -74,11 +58,7 @@ pub struct Config {
     pub latency_ms: u64,
 
     /// How long a new MediaPackage channel stays invisible to MediaLive, in milliseconds.
-    #[arg(
-        long,
-        env = "LIVESTREAM_LOCAL_CONSISTENCY_DELAY_MS",
-        default_value_t = 0
-    )]
+    #[arg(long, env = "LIVESTREAM_LOCAL_CONSISTENCY_DELAY_MS", default_value_t = 0)]
     pub consistency_delay_ms: u64,
 
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -93,31 +73,15 @@ pub enum LogFormat {
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct Delays {
-    #[arg(
-        long,
-        env = "LIVESTREAM_LOCAL_CHANNEL_CREATE_MS",
-        default_value_t = 1000
-    )]
+    #[arg(long, env = "LIVESTREAM_LOCAL_CHANNEL_CREATE_MS", default_value_t = 1000)]
     pub channel_create_ms: u64,
-    #[arg(
-        long,
-        env = "LIVESTREAM_LOCAL_CHANNEL_START_MS",
-        default_value_t = 2000
-    )]
+    #[arg(long, env = "LIVESTREAM_LOCAL_CHANNEL_START_MS", default_value_t = 2000)]
     pub channel_start_ms: u64,
     #[arg(long, env = "LIVESTREAM_LOCAL_CHANNEL_STOP_MS", default_value_t = 1000)]
     pub channel_stop_ms: u64,
-    #[arg(
-        long,
-        env = "LIVESTREAM_LOCAL_CHANNEL_UPDATE_MS",
-        default_value_t = 500
-    )]
+    #[arg(long, env = "LIVESTREAM_LOCAL_CHANNEL_UPDATE_MS", default_value_t = 500)]
     pub channel_update_ms: u64,
-    #[arg(
-        long,
-        env = "LIVESTREAM_LOCAL_CHANNEL_DELETE_MS",
-        default_value_t = 1000
-    )]
+    #[arg(long, env = "LIVESTREAM_LOCAL_CHANNEL_DELETE_MS", default_value_t = 1000)]
     pub channel_delete_ms: u64,
     #[arg(long, env = "LIVESTREAM_LOCAL_INPUT_CREATE_MS", default_value_t = 500)]
     pub input_create_ms: u64,
@@ -148,9 +112,6 @@ impl Config {
     }
 
     pub fn arn(&self, service: &str, kind: &str, id: &str) -> String {
-        format!(
-            "arn:aws:{service}:{}:{}:{kind}:{id}",
-            self.region, self.account_id
-        )
+        format!("arn:aws:{service}:{}:{}:{kind}:{id}", self.region, self.account_id)
     }
 }

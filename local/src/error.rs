@@ -42,11 +42,7 @@ impl ApiError {
         )
     }
     pub fn too_many_requests(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "TooManyRequestsException",
-            message,
-        )
+        Self::new(StatusCode::TOO_MANY_REQUESTS, "TooManyRequestsException", message)
     }
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(
@@ -56,11 +52,7 @@ impl ApiError {
         )
     }
     pub fn unavailable(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "ServiceUnavailableException",
-            message,
-        )
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailableException", message)
     }
 }
 
@@ -76,11 +68,6 @@ impl IntoResponse for ApiError {
 
 /// Parses a JSON request body, refusing malformed input as the services do.
 pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
-    let body = if body.is_empty() {
-        b"{}".as_slice()
-    } else {
-        body
-    };
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("Invalid request body: {e}")))
+    let body = if body.is_empty() { b"{}".as_slice() } else { body };
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("Invalid request body: {e}")))
 }

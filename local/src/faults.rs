@@ -36,12 +36,8 @@ pub struct FaultConfig {
 impl FaultConfig {
     /// Parses `Operation=N` flags (N calls per second).
     pub fn parse_throttle(spec: &str) -> Result<(String, f64), String> {
-        let (op, rate) = spec
-            .split_once('=')
-            .ok_or("expected OPERATION=CALLS_PER_SECOND")?;
-        let rate: f64 = rate
-            .parse()
-            .map_err(|e| format!("bad rate {rate:?}: {e}"))?;
+        let (op, rate) = spec.split_once('=').ok_or("expected OPERATION=CALLS_PER_SECOND")?;
+        let rate: f64 = rate.parse().map_err(|e| format!("bad rate {rate:?}: {e}"))?;
         Ok((op.to_owned(), rate))
     }
 }
@@ -120,11 +116,9 @@ impl Faults {
 
     /// Counts a mutating call that was carried out; holds its response if it is the one to hold.
     pub async fn after_mutation(&self, operation: &str) {
-        let mutating = [
-            "Create", "Update", "Delete", "Start", "Stop", "Tag", "Untag",
-        ]
-        .iter()
-        .any(|p| operation.starts_with(p));
+        let mutating = ["Create", "Update", "Delete", "Start", "Stop", "Tag", "Untag"]
+            .iter()
+            .any(|p| operation.starts_with(p));
         if !mutating {
             return;
         }
@@ -169,30 +163,20 @@ impl Faults {
             .copied();
         if let Some(rate) = rate {
             let now = Instant::now();
-            let bucket = state
-                .buckets
-                .entry(operation.to_owned())
-                .or_insert(TokenBucket {
-                    tokens: rate,
-                    updated: now,
-                });
-            bucket.tokens = (bucket.tokens
-                + now.duration_since(bucket.updated).as_secs_f64() * rate)
-                .min(rate.max(1.0));
+            let bucket = state.buckets.entry(operation.to_owned()).or_insert(TokenBucket {
+                tokens: rate,
+                updated: now,
+            });
+            bucket.tokens =
+                (bucket.tokens + now.duration_since(bucket.updated).as_secs_f64() * rate).min(rate.max(1.0));
             bucket.updated = now;
             if bucket.tokens < 1.0 {
-                return Err(ApiError::too_many_requests(format!(
-                    "Rate exceeded for {operation}"
-                )));
+                return Err(ApiError::too_many_requests(format!("Rate exceeded for {operation}")));
             }
             bucket.tokens -= 1.0;
         }
-        if state.config.error_rate > 0.0
-            && rand::rng().random_bool(state.config.error_rate.clamp(0.0, 1.0))
-        {
-            return Err(ApiError::internal(format!(
-                "Injected failure of {operation}"
-            )));
+        if state.config.error_rate > 0.0 && rand::rng().random_bool(state.config.error_rate.clamp(0.0, 1.0)) {
+            return Err(ApiError::internal(format!("Injected failure of {operation}")));
         }
         Ok(())
     }
@@ -256,10 +240,7 @@ mod tests {
                 throttled += 1;
             }
         }
-        assert_eq!(
-            throttled, 8,
-            "a burst of 2 then nothing within the same instant"
-        );
+        assert_eq!(throttled, 8, "a burst of 2 then nothing within the same instant");
         assert!(
             faults.before("DescribeChannel").await.is_ok(),
             "other operations are not throttled"
@@ -272,15 +253,7 @@ mod tests {
             error_rate: 1.0,
             ..Default::default()
         });
-        assert_eq!(
-            faults
-                .before("ListChannels")
-                .await
-                .unwrap_err()
-                .status
-                .as_u16(),
-            500
-        );
+        assert_eq!(faults.before("ListChannels").await.unwrap_err().status.as_u16(), 500);
     }
 
     #[test]

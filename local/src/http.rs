@@ -23,29 +23,17 @@ pub fn router(cloud: Arc<Cloud>) -> Router {
 
 async fn dispatch(State(cloud): State<Arc<Cloud>>, req: Request) -> Response {
     match signing_service(&req).as_deref() {
-        Some("medialive") => {
-            api(&cloud, "medialive", req, |c, r| {
-                Box::pin(c.medialive.handle(r))
-            })
-            .await
-        }
-        Some("mediapackage") => {
-            api(&cloud, "mediapackage", req, |c, r| {
-                Box::pin(c.mediapackage.handle(r))
-            })
-            .await
-        }
+        Some("medialive") => api(&cloud, "medialive", req, |c, r| Box::pin(c.medialive.handle(r))).await,
+        Some("mediapackage") => api(&cloud, "mediapackage", req, |c, r| Box::pin(c.mediapackage.handle(r))).await,
         Some("s3") => s3(&cloud, req).await,
         Some(other) => {
-            ApiError::bad_request(format!("livestream-local does not serve the {other} API"))
-                .into_response()
+            ApiError::bad_request(format!("livestream-local does not serve the {other} API")).into_response()
         }
         None => unsigned(&cloud, req).await,
     }
 }
 
-type Handled<'a> =
-    std::pin::Pin<Box<dyn Future<Output = (&'static str, Result<Response, ApiError>)> + Send + 'a>>;
+type Handled<'a> = std::pin::Pin<Box<dyn Future<Output = (&'static str, Result<Response, ApiError>)> + Send + 'a>>;
 
 /// Runs one MediaLive or MediaPackage call through fault injection and call accounting.
 async fn api(
@@ -91,11 +79,7 @@ async fn s3(cloud: &Arc<Cloud>, req: Request) -> Response {
         return e.into_response();
     }
     let response = cloud.s3.handle(req).await;
-    let outcome = if response.status().is_success() {
-        "ok"
-    } else {
-        "error"
-    };
+    let outcome = if response.status().is_success() { "ok" } else { "error" };
     cloud.faults.record("s3", operation, outcome);
     response
 }
@@ -123,9 +107,7 @@ async fn unsigned(cloud: &Arc<Cloud>, req: Request) -> Response {
         (Method::GET, "/_local/faults") => Json(cloud.faults.config()).into_response(),
         (Method::GET, "/_local/hold") => Json(cloud.faults.hold_status()).into_response(),
         (Method::PUT, "/_local/faults") => {
-            let body = axum::body::to_bytes(req.into_body(), 1 << 20)
-                .await
-                .unwrap_or_default();
+            let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap_or_default();
             match serde_json::from_slice::<FaultConfig>(&body) {
                 Ok(config) => {
                     cloud.faults.configure(config.clone());
@@ -147,7 +129,9 @@ fn metrics(cloud: &Cloud) -> Response {
     let stats = serde_json::to_value(cloud.media.stats()).unwrap_or_default();
     if let Some(stats) = stats.as_object() {
         for (name, value) in stats {
-            text.push_str(&format!("# TYPE livestream_local_media_{name} counter\nlivestream_local_media_{name} {value}\n"));
+            text.push_str(&format!(
+                "# TYPE livestream_local_media_{name} counter\nlivestream_local_media_{name} {value}\n"
+            ));
         }
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
@@ -194,18 +178,11 @@ impl ApiRequest {
     }
 
     pub fn new(method: Method, path: &str, query: &str, body: Bytes) -> Self {
-        let segments = path
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(percent_decode)
-            .collect();
+        let segments = path.split('/').filter(|s| !s.is_empty()).map(percent_decode).collect();
         let mut params: HashMap<String, Vec<String>> = HashMap::new();
         for kv in query.split('&').filter(|kv| !kv.is_empty()) {
             let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            params
-                .entry(percent_decode(k))
-                .or_default()
-                .push(percent_decode(v));
+            params.entry(percent_decode(k)).or_default().push(percent_decode(v));
         }
         Self {
             method,
@@ -220,10 +197,7 @@ impl ApiRequest {
     }
 
     pub fn query_one(&self, key: &str) -> Option<&str> {
-        self.query
-            .get(key)
-            .and_then(|v| v.first())
-            .map(String::as_str)
+        self.query.get(key).and_then(|v| v.first()).map(String::as_str)
     }
 
     /// `maxResults` / `nextToken` pagination parameters.
@@ -233,9 +207,7 @@ impl ApiRequest {
                 .parse::<usize>()
                 .ok()
                 .filter(|n| (1..=1000).contains(n))
-                .ok_or_else(|| {
-                    ApiError::bad_request(format!("maxResults must be 1-1000, got {v}"))
-                })?,
+                .ok_or_else(|| ApiError::bad_request(format!("maxResults must be 1-1000, got {v}")))?,
             None => 1000,
         };
         Ok((max, self.query_one("nextToken").map(str::to_owned)))
@@ -243,11 +215,7 @@ impl ApiRequest {
 }
 
 /// One page of `items` (sorted by key) after `token`, and the token of the next page.
-pub fn paginate<T>(
-    items: Vec<(String, T)>,
-    max: usize,
-    token: Option<&str>,
-) -> (Vec<T>, Option<String>) {
+pub fn paginate<T>(items: Vec<(String, T)>, max: usize, token: Option<&str>) -> (Vec<T>, Option<String>) {
     let mut rest: Vec<_> = items
         .into_iter()
         .filter(|(key, _)| token.is_none_or(|t| key.as_str() > t))
@@ -304,10 +272,7 @@ mod tests {
             "tagKeys=a&tagKeys=b",
             Bytes::new(),
         );
-        assert_eq!(
-            req.path(),
-            ["prod", "tags", "arn:aws:medialive:us-east-1:1:channel:7"]
-        );
+        assert_eq!(req.path(), ["prod", "tags", "arn:aws:medialive:us-east-1:1:channel:7"]);
         assert_eq!(req.query["tagKeys"], ["a", "b"]);
     }
 

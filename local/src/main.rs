@@ -23,10 +23,7 @@ use anyhow::Context;
 use clap::Parser;
 use tracing::info;
 
-use crate::{
-    config::Config, faults::Faults, media::Media, medialive::MediaLive, mediapackage::MediaPackage,
-    s3::S3,
-};
+use crate::{config::Config, faults::Faults, media::Media, medialive::MediaLive, mediapackage::MediaPackage, s3::S3};
 
 /// Everything the local cloud serves.
 pub struct Cloud {
@@ -39,8 +36,7 @@ pub struct Cloud {
 
 impl Cloud {
     fn new(config: Config) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("creating {}", config.data_dir.display()))?;
+        std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
         let faults = Arc::new(Faults::new(config.faults()));
         let media = Media::new(config.data_dir.clone(), config.ffmpeg.clone());
         let mediapackage = MediaPackage::new(config.clone(), faults.clone(), media.clone());
@@ -67,8 +63,7 @@ impl Cloud {
 }
 
 fn init_logging(format: config::LogFormat) {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -94,8 +89,7 @@ async fn main() -> anyhow::Result<()> {
     axum::serve(listener, http::router(cloud.clone()))
         .with_graceful_shutdown(async {
             let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    .expect("SIGTERM handler");
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}

@@ -12,10 +12,7 @@ use kube::{CustomResourceExt, ResourceExt};
 impl LiveStream {
     /// The id that names the AWS resources: `spec.channelId`, or metadata.name when unset.
     pub fn channel_id(&self) -> String {
-        self.spec
-            .channel_id
-            .clone()
-            .unwrap_or_else(|| self.name_any())
+        self.spec.channel_id.clone().unwrap_or_else(|| self.name_any())
     }
 }
 

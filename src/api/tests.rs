@@ -32,10 +32,7 @@ fn crd_names_and_scope() {
 #[test]
 fn printer_columns_hide_urls_except_playback_in_narrow_view() {
     let crd = crd();
-    let columns = crd.spec.versions[0]
-        .additional_printer_columns
-        .clone()
-        .unwrap();
+    let columns = crd.spec.versions[0].additional_printer_columns.clone().unwrap();
     let narrow: Vec<_> = columns
         .iter()
         .filter(|c| c.priority.unwrap_or(0) == 0)
@@ -57,10 +54,7 @@ fn empty_spec_deserializes_to_the_pattern_defaults() {
     assert_eq!(spec.input.allowed_cidrs, ["0.0.0.0/0"]);
     assert_eq!(spec.input.stream_name, "test/channel");
     let hls = &spec.packaging.hls;
-    assert_eq!(
-        (hls.segment_duration_seconds, hls.playlist_window_seconds),
-        (5, 60)
-    );
+    assert_eq!((hls.segment_duration_seconds, hls.playlist_window_seconds), (5, 60));
     assert_eq!(
         (hls.min_video_bits_per_second, hls.max_video_bits_per_second),
         (0, i32::MAX)
@@ -72,10 +66,7 @@ fn empty_spec_deserializes_to_the_pattern_defaults() {
         .iter()
         .map(|r| (r.width, r.height, r.frames_per_second, r.bits_per_second))
         .collect();
-    assert_eq!(
-        ladder,
-        [(1920, 1080, 30, 5_000_000), (1280, 720, 30, 3_000_000)]
-    );
+    assert_eq!(ladder, [(1920, 1080, 30, 5_000_000), (1280, 720, 30, 3_000_000)]);
     assert_eq!(spec.encoding.audio.bits_per_second, 192_000);
     assert_eq!(spec.encoding.audio.sample_rate, 48_000);
     assert!(spec.website.enabled);
@@ -146,8 +137,5 @@ fn every_spec_and_status_field_is_described() {
     let mut status = root["status"].clone();
     status["properties"]["conditions"]["items"] = Value::Null;
     walk("status", &status, &mut missing);
-    assert!(
-        missing.is_empty(),
-        "fields without a description: {missing:?}"
-    );
+    assert!(missing.is_empty(), "fields without a description: {missing:?}");
 }

@@ -2,16 +2,14 @@
 //! single-pipeline H.264 ladder + AAC into a MediaPackage output group).
 
 use aws_sdk_medialive::types::{
-    AacCodingMode, AacInputType, AacProfile, AacRateControlMode, AacRawFormat, AacSettings,
-    AacSpec, AudioCodecSettings, AudioDescription, AudioDescriptionAudioTypeControl,
-    AudioDescriptionLanguageCodeControl, AudioSelector, ChannelClass, EncoderSettings,
-    H264FramerateControl, H264GopSizeUnits, H264Level, H264ParControl, H264Profile,
-    H264RateControlMode, H264ScanType, H264Settings, InputAttachment, InputCodec,
-    InputDestinationRequest, InputMaximumBitrate, InputResolution, InputSettings,
-    InputSourceEndBehavior, InputSpecification, InputWhitelistRuleCidr, MediaPackageGroupSettings,
-    MediaPackageOutputDestinationSettings, MediaPackageOutputSettings, Output, OutputDestination,
-    OutputGroup, OutputGroupSettings, OutputLocationRef, OutputSettings, TimecodeConfig,
-    TimecodeConfigSource, VideoCodecSettings, VideoDescription,
+    AacCodingMode, AacInputType, AacProfile, AacRateControlMode, AacRawFormat, AacSettings, AacSpec,
+    AudioCodecSettings, AudioDescription, AudioDescriptionAudioTypeControl, AudioDescriptionLanguageCodeControl,
+    AudioSelector, ChannelClass, EncoderSettings, H264FramerateControl, H264GopSizeUnits, H264Level, H264ParControl,
+    H264Profile, H264RateControlMode, H264ScanType, H264Settings, InputAttachment, InputCodec, InputDestinationRequest,
+    InputMaximumBitrate, InputResolution, InputSettings, InputSourceEndBehavior, InputSpecification,
+    InputWhitelistRuleCidr, MediaPackageGroupSettings, MediaPackageOutputDestinationSettings,
+    MediaPackageOutputSettings, Output, OutputDestination, OutputGroup, OutputGroupSettings, OutputLocationRef,
+    OutputSettings, TimecodeConfig, TimecodeConfigSource, VideoCodecSettings, VideoDescription,
 };
 
 use super::Names;
@@ -52,12 +50,7 @@ pub struct ChannelSettings {
 }
 
 /// The channel for `spec`, reading from `input_id` and writing to the MediaPackage channel.
-pub fn channel_settings(
-    spec: &LiveStreamSpec,
-    names: &Names,
-    input_id: &str,
-    role_arn: &str,
-) -> ChannelSettings {
+pub fn channel_settings(spec: &LiveStreamSpec, names: &Names, input_id: &str, role_arn: &str) -> ChannelSettings {
     ChannelSettings {
         name: names.channel.clone(),
         channel_class: ChannelClass::SinglePipeline,
@@ -88,21 +81,14 @@ pub fn channel_settings(
                 )
                 .build(),
         ],
-        encoder_settings: encoder_settings(
-            &spec.encoding,
-            spec.packaging.hls.segment_duration_seconds,
-        ),
+        encoder_settings: encoder_settings(&spec.encoding, spec.packaging.hls.segment_duration_seconds),
         role_arn: role_arn.to_owned(),
     }
 }
 
 /// Keyframe interval: every segment must start on one, so it divides the segment duration.
 pub fn gop_seconds(segment_duration_seconds: i32) -> f64 {
-    if segment_duration_seconds % 2 == 0 {
-        2.0
-    } else {
-        1.0
-    }
+    if segment_duration_seconds % 2 == 0 { 2.0 } else { 1.0 }
 }
 
 /// The ladder: one video description and one output per rendition, all sharing the AAC track.
@@ -110,11 +96,7 @@ pub fn encoder_settings(encoding: &EncodingSpec, segment_duration_seconds: i32) 
     let gop = gop_seconds(segment_duration_seconds);
     EncoderSettings::builder()
         .set_video_descriptions(Some(
-            encoding
-                .renditions
-                .iter()
-                .map(|r| video_description(r, gop))
-                .collect(),
+            encoding.renditions.iter().map(|r| video_description(r, gop)).collect(),
         ))
         .audio_descriptions(
             AudioDescription::builder()
@@ -147,11 +129,7 @@ pub fn encoder_settings(encoding: &EncodingSpec, segment_duration_seconds: i32) 
                     OutputGroupSettings::builder()
                         .media_package_group_settings(
                             MediaPackageGroupSettings::builder()
-                                .destination(
-                                    OutputLocationRef::builder()
-                                        .destination_ref_id(DESTINATION)
-                                        .build(),
-                                )
+                                .destination(OutputLocationRef::builder().destination_ref_id(DESTINATION).build())
                                 .build(),
                         )
                         .build(),
@@ -221,10 +199,7 @@ mod tests {
     use super::*;
 
     fn spec() -> LiveStreamSpec {
-        serde_json::from_value(
-            json!({"input": {"allowedCidrs": ["203.0.113.0/24", "2001:db8::/32"]}}),
-        )
-        .unwrap()
+        serde_json::from_value(json!({"input": {"allowedCidrs": ["203.0.113.0/24", "2001:db8::/32"]}})).unwrap()
     }
 
     #[test]
@@ -250,15 +225,9 @@ mod tests {
             "arn:aws:iam::123456789012:role/MediaLiveAccessRole",
         );
         assert_eq!(settings.channel_class, ChannelClass::SinglePipeline);
+        assert_eq!(settings.input_attachments[0].input_id.as_deref(), Some("1234567"));
         assert_eq!(
-            settings.input_attachments[0].input_id.as_deref(),
-            Some("1234567")
-        );
-        assert_eq!(
-            settings.destinations[0]
-                .media_package_settings
-                .as_ref()
-                .unwrap()[0]
+            settings.destinations[0].media_package_settings.as_ref().unwrap()[0]
                 .channel_id
                 .as_deref(),
             Some("launch")
@@ -270,13 +239,7 @@ mod tests {
             .unwrap()
             .iter()
             .map(|v| {
-                let h264 = v
-                    .codec_settings
-                    .as_ref()
-                    .unwrap()
-                    .h264_settings
-                    .as_ref()
-                    .unwrap();
+                let h264 = v.codec_settings.as_ref().unwrap().h264_settings.as_ref().unwrap();
                 (
                     v.width.unwrap(),
                     v.height.unwrap(),
@@ -288,10 +251,7 @@ mod tests {
             .collect();
         assert_eq!(
             ladder,
-            [
-                (1920, 1080, 5_000_000, 30, 1.0),
-                (1280, 720, 3_000_000, 30, 1.0)
-            ]
+            [(1920, 1080, 5_000_000, 30, 1.0), (1280, 720, 3_000_000, 30, 1.0)]
         );
         let aac = encoder.audio_descriptions.as_ref().unwrap()[0]
             .codec_settings
@@ -300,10 +260,7 @@ mod tests {
             .aac_settings
             .clone()
             .unwrap();
-        assert_eq!(
-            (aac.bitrate, aac.sample_rate),
-            (Some(192_000.0), Some(48_000.0))
-        );
+        assert_eq!((aac.bitrate, aac.sample_rate), (Some(192_000.0), Some(48_000.0)));
         let group = &encoder.output_groups.as_ref().unwrap()[0];
         let outputs: Vec<_> = group
             .outputs
@@ -318,11 +275,7 @@ mod tests {
     #[test]
     fn keyframes_divide_the_segment() {
         for segment in 1..=30 {
-            assert_eq!(
-                f64::from(segment) % gop_seconds(segment),
-                0.0,
-                "segment {segment}"
-            );
+            assert_eq!(f64::from(segment) % gop_seconds(segment), 0.0, "segment {segment}");
         }
     }
 }

@@ -51,9 +51,6 @@ mod tests {
         let selection = package.stream_selection.unwrap();
         assert_eq!(selection.min_video_bits_per_second, Some(1_000_000));
         assert_eq!(selection.max_video_bits_per_second, Some(4_000_000));
-        assert_eq!(
-            selection.stream_order,
-            Some(AwsStreamOrder::VideoBitrateDescending)
-        );
+        assert_eq!(selection.stream_order, Some(AwsStreamOrder::VideoBitrateDescending));
     }
 }

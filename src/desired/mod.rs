@@ -24,10 +24,7 @@ pub mod tag {
 pub fn owner_tags(stream: &LiveStream) -> HashMap<String, String> {
     HashMap::from([
         (tag::MANAGED_BY.to_owned(), tag::OPERATOR.to_owned()),
-        (
-            tag::NAMESPACE.to_owned(),
-            stream.namespace().unwrap_or_default(),
-        ),
+        (tag::NAMESPACE.to_owned(), stream.namespace().unwrap_or_default()),
         (tag::NAME.to_owned(), stream.name_any()),
         (tag::UID.to_owned(), stream.uid().unwrap_or_default()),
     ])

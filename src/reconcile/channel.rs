@@ -23,8 +23,7 @@ impl Run<'_> {
         input_id: &str,
     ) -> Result<Progress> {
         let cached = self.cached(|a| a.channel_id.clone());
-        let Some(channel) = observe::channel(self.aws(), cached.as_deref(), &self.uid).await?
-        else {
+        let Some(channel) = observe::channel(self.aws(), cached.as_deref(), &self.uid).await? else {
             let created = self
                 .aws()
                 .medialive
@@ -43,8 +42,7 @@ impl Run<'_> {
                 .map_err(|e| Error::aws("CreateChannel", e));
             let channel = match created {
                 Err(e)
-                    if e.code() == Some("UnprocessableEntityException")
-                        && e.to_string().contains("does not exist") =>
+                    if e.code() == Some("UnprocessableEntityException") && e.to_string().contains("does not exist") =>
                 {
                     return Err(Error::Waiting(format!(
                         "MediaPackage channel {} is not visible to MediaLive yet",
@@ -76,8 +74,7 @@ impl Run<'_> {
             channel.input_attachments(),
             channel.role_arn.as_deref(),
         );
-        let differs = fingerprint != drift::ChannelFingerprint::desired(&desired)
-            || self.update_pending.is_some();
+        let differs = fingerprint != drift::ChannelFingerprint::desired(&desired) || self.update_pending.is_some();
         let want_running = self.stream.spec.running && !self.guarded();
         let medialive = &self.ctx.aws.medialive;
         match state {
@@ -94,11 +91,8 @@ impl Run<'_> {
                     .send()
                     .await
                     .map_err(|e| Error::aws("UpdateChannel", e))?;
-                self.event(
-                    "UpdatedChannel",
-                    format!("Updated MediaLive channel {id} to the spec"),
-                )
-                .await;
+                self.event("UpdatedChannel", format!("Updated MediaLive channel {id} to the spec"))
+                    .await;
                 Ok(Progress::Transition("the channel is being updated".into()))
             }
             ChannelState::Idle if want_running => {
@@ -116,36 +110,23 @@ impl Run<'_> {
                 Ok(Progress::Transition("the channel is starting".into()))
             }
             ChannelState::Idle => Ok(Progress::Steady),
-            ChannelState::Running | ChannelState::Starting => {
-                self.running(&id, &state, differs, input_id).await
-            }
-            ChannelState::CreateFailed | ChannelState::UpdateFailed => {
-                Err(Error::Invalid(format!(
-                    "MediaLive channel {id} is {state}: check the channel in the MediaLive console and fix the spec"
-                )))
-            }
+            ChannelState::Running | ChannelState::Starting => self.running(&id, &state, differs, input_id).await,
+            ChannelState::CreateFailed | ChannelState::UpdateFailed => Err(Error::Invalid(format!(
+                "MediaLive channel {id} is {state}: check the channel in the MediaLive console and fix the spec"
+            ))),
             other => Ok(Progress::Transition(format!("the channel is {other}"))),
         }
     }
 
     /// A running channel: stop it when asked, when the cost guard fires, or to apply an update.
-    async fn running(
-        &mut self,
-        id: &str,
-        state: &ChannelState,
-        differs: bool,
-        _input_id: &str,
-    ) -> Result<Progress> {
+    async fn running(&mut self, id: &str, state: &ChannelState, differs: bool, _input_id: &str) -> Result<Progress> {
         let medialive = &self.ctx.aws.medialive;
         if *state == ChannelState::Running {
-            self.status.running_since.get_or_insert_with(|| {
-                k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(Timestamp::now())
-            });
+            self.status
+                .running_since
+                .get_or_insert_with(|| k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(Timestamp::now()));
         }
-        let over_limit = match (
-            &self.stream.spec.max_run_duration,
-            &self.status.running_since,
-        ) {
+        let over_limit = match (&self.stream.spec.max_run_duration, &self.status.running_since) {
             (Some(max), Some(since)) => elapsed(since) >= Duration::from(*max),
             _ => false,
         };
@@ -163,9 +144,7 @@ impl Run<'_> {
         } else if differs && self.stream.spec.update_policy == UpdatePolicy::Restart {
             Some((
                 "RestartingChannel",
-                format!(
-                    "Stopping MediaLive channel {id} to apply a spec change (updatePolicy: Restart)"
-                ),
+                format!("Stopping MediaLive channel {id} to apply a spec change (updatePolicy: Restart)"),
             ))
         } else {
             None
@@ -201,12 +180,7 @@ impl Run<'_> {
             && self.status.max_run_duration_stopped_generation == self.stream.meta().generation
     }
 
-    pub(super) fn record_channel(
-        &mut self,
-        id: &str,
-        arn: Option<String>,
-        state: Option<ChannelState>,
-    ) {
+    pub(super) fn record_channel(&mut self, id: &str, arn: Option<String>, state: Option<ChannelState>) {
         let ids = self.ids();
         ids.channel_id = Some(id.to_owned());
         ids.channel_arn = arn;

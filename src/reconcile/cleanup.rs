@@ -17,11 +17,7 @@ use crate::{
 pub async fn cleanup(stream: &LiveStream, ctx: &Context) -> Result<Action> {
     let aws = &ctx.aws;
     let uid = stream.uid().unwrap_or_default();
-    let cached = stream
-        .status
-        .as_ref()
-        .and_then(|s| s.aws.clone())
-        .unwrap_or_default();
+    let cached = stream.status.as_ref().and_then(|s| s.aws.clone()).unwrap_or_default();
     let names = Names::of(stream);
     let step = |reason: &'static str, note: String| async move {
         tracing::info!(reason, "{note}");
@@ -61,11 +57,7 @@ pub async fn cleanup(stream: &LiveStream, ctx: &Context) -> Result<Action> {
                         .await
                         .map_err(|e| Error::aws("DeleteChannel", e)),
                 )?;
-                step(
-                    "DeletingChannel",
-                    format!("Deleting MediaLive channel {id}"),
-                )
-                .await
+                step("DeletingChannel", format!("Deleting MediaLive channel {id}")).await
             }
             other => Err(Error::Waiting(format!("channel {id} is {other}"))),
         };
@@ -87,9 +79,7 @@ pub async fn cleanup(stream: &LiveStream, ctx: &Context) -> Result<Action> {
             other => Err(Error::Waiting(format!("input {id} is {other}"))),
         };
     }
-    if let Some(group) =
-        observe::security_group(aws, cached.input_security_group_id.as_deref(), &uid).await?
-    {
+    if let Some(group) = observe::security_group(aws, cached.input_security_group_id.as_deref(), &uid).await? {
         let id = group.id.clone().unwrap_or_default();
         let deleted = aws
             .medialive
@@ -157,10 +147,7 @@ pub async fn cleanup(stream: &LiveStream, ctx: &Context) -> Result<Action> {
                 .await;
             }
             Err(e) if e.code() == Some("UnprocessableEntityException") => {
-                return Err(Error::Waiting(format!(
-                    "MediaPackage channel {}: {e}",
-                    names.channel
-                )));
+                return Err(Error::Waiting(format!("MediaPackage channel {}: {e}", names.channel)));
             }
             Err(e) => return Err(e),
         }

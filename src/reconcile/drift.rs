@@ -72,10 +72,7 @@ impl ChannelFingerprint {
             .into_iter()
             .flatten()
             .map(|v| {
-                let h264 = v
-                    .codec_settings
-                    .as_ref()
-                    .and_then(|c| c.h264_settings.as_ref());
+                let h264 = v.codec_settings.as_ref().and_then(|c| c.h264_settings.as_ref());
                 (
                     v.name.clone(),
                     v.width,
@@ -150,12 +147,8 @@ mod tests {
 
     #[test]
     fn cidr_order_is_not_drift() {
-        let rules =
-            ["10.0.0.0/8", "192.168.0.0/16"].map(|c| InputWhitelistRule::builder().cidr(c).build());
-        assert!(!cidrs_differ(
-            &rules,
-            &["192.168.0.0/16".into(), "10.0.0.0/8".into()]
-        ));
+        let rules = ["10.0.0.0/8", "192.168.0.0/16"].map(|c| InputWhitelistRule::builder().cidr(c).build());
+        assert!(!cidrs_differ(&rules, &["192.168.0.0/16".into(), "10.0.0.0/8".into()]));
         assert!(cidrs_differ(&rules, &["10.0.0.0/8".into()]));
     }
 

@@ -45,10 +45,7 @@ impl Run<'_> {
                     .send()
                     .await
                     .map_err(|e| Error::aws("CreateInputSecurityGroup", e))?;
-                let id = created
-                    .security_group
-                    .and_then(|g| g.id)
-                    .unwrap_or_default();
+                let id = created.security_group.and_then(|g| g.id).unwrap_or_default();
                 self.event(
                     "CreatedSecurityGroup",
                     format!("Created input security group {id} for {}", cidrs.join(", ")),
@@ -62,22 +59,14 @@ impl Run<'_> {
     }
 
     /// The input; its stream name and group are brought up to date only while no channel runs on it.
-    pub(super) async fn ensure_input(
-        &mut self,
-        names: &Names,
-        group: &str,
-    ) -> Result<(String, Option<InputState>)> {
+    pub(super) async fn ensure_input(&mut self, names: &Names, group: &str) -> Result<(String, Option<InputState>)> {
         let stream_name = &self.stream.spec.input.stream_name;
         let cached = self.cached(|a| a.input_id.clone());
-        let (id, state, url) = match observe::input(self.aws(), cached.as_deref(), &self.uid)
-            .await?
-        {
+        let (id, state, url) = match observe::input(self.aws(), cached.as_deref(), &self.uid).await? {
             Some(input) => {
                 let id = input.id.clone().unwrap_or_default();
                 let url = input.destinations().first().and_then(|d| d.url.clone());
-                let name_differs = !url
-                    .as_deref()
-                    .is_some_and(|u| u.ends_with(&format!("/{stream_name}")));
+                let name_differs = !url.as_deref().is_some_and(|u| u.ends_with(&format!("/{stream_name}")));
                 let group_differs = input.security_groups() != [group.to_owned()];
                 if !(name_differs || group_differs) {
                     (id, input.state, url)
@@ -99,9 +88,7 @@ impl Run<'_> {
                                 format!("Updated input {id} to stream name {stream_name}"),
                             )
                             .await;
-                            let url = updated
-                                .input
-                                .and_then(|i| i.destinations?.first()?.url.clone());
+                            let url = updated.input.and_then(|i| i.destinations?.first()?.url.clone());
                             (id, input.state, url)
                         }
                         // AWS refuses to change the input of a running channel.
@@ -133,16 +120,9 @@ impl Run<'_> {
                     .input
                     .ok_or_else(|| Error::Waiting("CreateInput returned no input".into()))?;
                 let id = input.id.clone().unwrap_or_default();
-                self.event(
-                    "CreatedInput",
-                    format!("Created RTMP input {id} ({stream_name})"),
-                )
-                .await;
-                (
-                    id,
-                    input.state,
-                    input.destinations.and_then(|d| d.first()?.url.clone()),
-                )
+                self.event("CreatedInput", format!("Created RTMP input {id} ({stream_name})"))
+                    .await;
+                (id, input.state, input.destinations.and_then(|d| d.first()?.url.clone()))
             }
         };
         self.ids().input_id = Some(id.clone());

@@ -10,12 +10,9 @@ use kube::ResourceExt;
 impl Run<'_> {
     pub(super) async fn ensure_package_channel(&mut self, names: &Names) -> Result<()> {
         match observe::package_channel(self.aws(), &names.channel).await? {
-            Some(channel) => observe::check_owner(
-                "MediaPackage channel",
-                &names.channel,
-                channel.tags.as_ref(),
-                &self.uid,
-            )?,
+            Some(channel) => {
+                observe::check_owner("MediaPackage channel", &names.channel, channel.tags.as_ref(), &self.uid)?
+            }
             None => {
                 self.aws()
                     .mediapackage
@@ -62,10 +59,7 @@ impl Run<'_> {
                         .map_err(|e| Error::aws("UpdateOriginEndpoint", e))?;
                     self.event(
                         "UpdatedEndpoint",
-                        format!(
-                            "Updated the HLS settings of MediaPackage endpoint {}",
-                            names.endpoint
-                        ),
+                        format!("Updated the HLS settings of MediaPackage endpoint {}", names.endpoint),
                     )
                     .await;
                 }

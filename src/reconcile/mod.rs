@@ -64,26 +64,17 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
         update_pending: None,
     };
     let outcome = run.converge().await;
-    status::write(
-        &stream,
-        ctx,
-        run.status,
-        &outcome,
-        run.update_pending.as_deref(),
-    )
-    .await?;
+    status::write(&stream, ctx, run.status, &outcome, run.update_pending.as_deref()).await?;
     let progress = outcome?;
     let mut action = match progress {
-        Progress::Steady => ctx.settings.resync,
+        // ±10 % so that many streams created together do not resync in lockstep.
+        Progress::Steady => ctx.settings.resync.mul_f64(0.9 + rand::random::<f64>() * 0.2),
         Progress::Transition(_) => ctx.settings.transition_requeue,
     };
     // Wake up when the cost guard is due.
     if let (Some(max), Some(since)) = (
         &stream.spec.max_run_duration,
-        stream
-            .status
-            .as_ref()
-            .and_then(|s| s.running_since.as_ref()),
+        stream.status.as_ref().and_then(|s| s.running_since.as_ref()),
     ) {
         let due = Duration::from(*max).saturating_sub(elapsed(since));
         action = action.min(due.max(Duration::from_secs(1)));
@@ -120,16 +111,18 @@ impl Run<'_> {
             .role_arn
             .clone()
             .or_else(|| self.ctx.settings.role_arn.clone())
-            .ok_or_else(|| Error::Invalid("no IAM role for MediaLive: set spec.roleArn or the operator's --medialive-role-arn".into()))?;
+            .ok_or_else(|| {
+                Error::Invalid(
+                    "no IAM role for MediaLive: set spec.roleArn or the operator's --medialive-role-arn".into(),
+                )
+            })?;
         let names = Names::of(self.stream);
         self.ensure_package_channel(&names).await?;
         self.ensure_endpoint(&names).await?;
         let group = self.ensure_security_group().await?;
         let (input_id, input_state) = self.ensure_input(&names, &group).await?;
         if input_state == Some(InputState::Creating) {
-            return Ok(Progress::Transition(
-                "the MediaLive input is being created".into(),
-            ));
+            return Ok(Progress::Transition("the MediaLive input is being created".into()));
         }
         let desired = channel_settings(spec, &names, &input_id, &role);
         self.ensure_channel(&names, desired, &input_id).await
@@ -137,13 +130,7 @@ impl Run<'_> {
 }
 
 /// Publishes a Kubernetes event about the stream; a failure to publish is logged, not fatal.
-pub async fn publish(
-    ctx: &Context,
-    stream: &LiveStream,
-    type_: EventType,
-    reason: &str,
-    note: String,
-) {
+pub async fn publish(ctx: &Context, stream: &LiveStream, type_: EventType, reason: &str, note: String) {
     let event = Event {
         type_,
         reason: reason.into(),

@@ -12,8 +12,7 @@ use aws_sdk_medialive::{
     types::{ChannelState, InputState},
 };
 use aws_sdk_mediapackage::operation::{
-    describe_channel::DescribeChannelOutput as PackageChannel,
-    describe_origin_endpoint::DescribeOriginEndpointOutput,
+    describe_channel::DescribeChannelOutput as PackageChannel, describe_origin_endpoint::DescribeOriginEndpointOutput,
 };
 
 use crate::{
@@ -23,17 +22,12 @@ use crate::{
 };
 
 fn owned(tags: Option<&HashMap<String, String>>, uid: &str) -> bool {
-    tags.and_then(|t| t.get(tag::UID))
-        .is_some_and(|owner| owner == uid)
+    tags.and_then(|t| t.get(tag::UID)).is_some_and(|owner| owner == uid)
 }
 
 /// Who owns a resource, for messages about a name clash.
 pub fn owner(tags: Option<&HashMap<String, String>>) -> String {
-    let get = |k: &str| {
-        tags.and_then(|t| t.get(k))
-            .cloned()
-            .unwrap_or_else(|| "?".into())
-    };
+    let get = |k: &str| tags.and_then(|t| t.get(k)).cloned().unwrap_or_else(|| "?".into());
     match tags.and_then(|t| t.get(tag::UID)) {
         Some(_) => format!("LiveStream {}/{}", get(tag::NAMESPACE), get(tag::NAME)),
         None => "something other than livestream-operator".into(),
@@ -83,11 +77,7 @@ pub async fn security_group(
     {
         return Ok(Some(group));
     }
-    let mut pages = aws
-        .medialive
-        .list_input_security_groups()
-        .into_paginator()
-        .send();
+    let mut pages = aws.medialive.list_input_security_groups().into_paginator().send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| Error::aws("ListInputSecurityGroups", e))?;
         if let Some(group) = page
@@ -102,11 +92,7 @@ pub async fn security_group(
 }
 
 /// The input, unless it is deleted.
-pub async fn input(
-    aws: &AwsClients,
-    cached: Option<&str>,
-    uid: &str,
-) -> Result<Option<DescribeInputOutput>> {
+pub async fn input(aws: &AwsClients, cached: Option<&str>, uid: &str) -> Result<Option<DescribeInputOutput>> {
     let describe = |id: String| async move {
         let input = found(
             aws.medialive
@@ -139,11 +125,7 @@ pub async fn input(
 }
 
 /// The channel, unless it is deleted.
-pub async fn channel(
-    aws: &AwsClients,
-    cached: Option<&str>,
-    uid: &str,
-) -> Result<Option<DescribeChannelOutput>> {
+pub async fn channel(aws: &AwsClients, cached: Option<&str>, uid: &str) -> Result<Option<DescribeChannelOutput>> {
     let describe = |id: String| async move {
         let channel = found(
             aws.medialive
@@ -177,12 +159,7 @@ pub async fn channel(
 
 /// A MediaPackage resource with our deterministic id must carry our tags; anything else is a clash
 /// the user has to resolve (we never adopt or delete what we did not create).
-pub fn check_owner(
-    kind: &str,
-    id: &str,
-    tags: Option<&HashMap<String, String>>,
-    uid: &str,
-) -> Result<()> {
+pub fn check_owner(kind: &str, id: &str, tags: Option<&HashMap<String, String>>, uid: &str) -> Result<()> {
     if owned(tags, uid) {
         Ok(())
     } else {

@@ -42,11 +42,7 @@ pub fn conditions(
                 (false, "AsExpected", String::new()),
             ),
             None => (
-                (
-                    true,
-                    "Reconciled",
-                    "every AWS resource matches the spec".into(),
-                ),
+                (true, "Reconciled", "every AWS resource matches the spec".into()),
                 (false, "Idle", String::new()),
                 (false, "AsExpected", String::new()),
             ),
@@ -76,12 +72,7 @@ pub fn conditions(
     );
     set_condition(
         &mut status.conditions,
-        make(
-            condition_type::PROGRESSING,
-            progressing.0,
-            progressing.1,
-            progressing.2,
-        ),
+        make(condition_type::PROGRESSING, progressing.0, progressing.1, progressing.2),
     );
     set_condition(
         &mut status.conditions,
@@ -139,11 +130,12 @@ pub async fn write(
     update_pending: Option<&str>,
 ) -> Result<()> {
     let status = conditions(status, stream.metadata.generation, outcome, update_pending);
+    let key = format!("{}/{}", stream.namespace().unwrap_or_default(), stream.name_any());
+    crate::metrics::set_running(&key, status.state.as_deref() == Some("RUNNING"));
     if stream.status.as_ref() == Some(&status) {
         return Ok(());
     }
-    let api: Api<LiveStream> =
-        Api::namespaced(ctx.client.clone(), &stream.namespace().unwrap_or_default());
+    let api: Api<LiveStream> = Api::namespaced(ctx.client.clone(), &stream.namespace().unwrap_or_default());
     let patch = json!({ "apiVersion": "media.livestream.io/v1alpha1", "kind": "LiveStream", "status": status });
     api.patch_status(
         &stream.name_any(),
@@ -172,12 +164,7 @@ mod tests {
         assert_eq!(find(&status, "Ready").status, "True");
         assert_eq!(find(&status, "Stopped").status, "True");
         assert_eq!(find(&status, "Degraded").status, "False");
-        assert!(
-            status
-                .conditions
-                .iter()
-                .all(|c| c.observed_generation == Some(3))
-        );
+        assert!(status.conditions.iter().all(|c| c.observed_generation == Some(3)));
     }
 
     #[test]

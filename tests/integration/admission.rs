@@ -16,11 +16,7 @@ async fn crd_becomes_established_with_its_names_accepted() {
     let conditions = crd.status.unwrap().conditions.unwrap();
     for wanted in ["Established", "NamesAccepted"] {
         let condition = conditions.iter().find(|c| c.type_ == wanted).unwrap();
-        assert_eq!(
-            condition.status, "True",
-            "{wanted}: {:?}",
-            condition.message
-        );
+        assert_eq!(condition.status, "True", "{wanted}: {:?}", condition.message);
     }
 }
 
@@ -35,18 +31,11 @@ async fn every_example_applies_and_reads_back_unchanged() {
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
         .collect();
     examples.sort();
-    assert!(
-        examples.len() >= 3,
-        "examples/ holds the documented manifests"
-    );
+    assert!(examples.len() >= 3, "examples/ holds the documented manifests");
     for path in examples {
         kubectl_ok(&["apply", "-n", &ns, "-f", path.to_str().unwrap()]);
-        let written: LiveStream =
-            serde_saphyr::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let stored = streams
-            .get(&written.metadata.name.clone().unwrap())
-            .await
-            .unwrap();
+        let written: LiveStream = serde_saphyr::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let stored = streams.get(&written.metadata.name.clone().unwrap()).await.unwrap();
         assert_eq!(stored.spec, written.spec, "{} round-trips", path.display());
     }
 }
@@ -57,10 +46,7 @@ async fn minimal_manifest_gets_the_pattern_defaults_from_the_api_server() {
     let ns = harness::namespace("defaults");
     kubectl_ok(&["apply", "-n", &ns, "-f", "examples/minimal.yaml"]);
     // Read the raw JSON: these values were filled in by the API server, not by our serde defaults.
-    let stored: Value = serde_json::from_str(&kubectl_ok(&[
-        "get", "lvs", "minimal", "-n", &ns, "-o", "json",
-    ]))
-    .unwrap();
+    let stored: Value = serde_json::from_str(&kubectl_ok(&["get", "lvs", "minimal", "-n", &ns, "-o", "json"])).unwrap();
     let spec = &stored["spec"];
     assert_eq!(spec["running"], json!(false));
     assert_eq!(
@@ -99,10 +85,7 @@ async fn every_invalid_manifest_is_refused_naming_the_field() {
     harness::install_crd().await;
     let ns = harness::namespace("invalid");
     let dir = harness::repo_root().join("tests/fixtures/invalid");
-    let mut cases: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut cases: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     cases.sort();
     assert!(
         cases.len() >= 20,
@@ -112,15 +95,8 @@ async fn every_invalid_manifest_is_refused_naming_the_field() {
     let mut failures = Vec::new();
     for path in &cases {
         let text = std::fs::read_to_string(path).unwrap();
-        let expected: Vec<_> = text
-            .lines()
-            .filter_map(|l| l.strip_prefix("# expect: "))
-            .collect();
-        assert!(
-            !expected.is_empty(),
-            "{} has no `# expect:` line",
-            path.display()
-        );
+        let expected: Vec<_> = text.lines().filter_map(|l| l.strip_prefix("# expect: ")).collect();
+        assert!(!expected.is_empty(), "{} has no `# expect:` line", path.display());
         let out = kubectl(&["create", "-n", &ns, "-f", path.to_str().unwrap()]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         let name = path.file_name().unwrap().to_string_lossy();

@@ -51,11 +51,7 @@ impl Cli<'_> {
     /// Runs `aws ARGS`, which must fail; returns its error output.
     async fn fails(&self, args: &[&str]) -> String {
         let out = self.command(args).output().await.expect("aws CLI runs");
-        assert!(
-            !out.status.success(),
-            "aws {} unexpectedly succeeded",
-            args.join(" ")
-        );
+        assert!(!out.status.success(), "aws {} unexpectedly succeeded", args.join(" "));
         String::from_utf8_lossy(&out.stderr).into_owned()
     }
 }
@@ -97,21 +93,20 @@ async fn aws_cli_drives_the_whole_lifecycle() {
         .await;
     let input_id = text(&input["Input"]["Id"]);
     assert!(text(&input["Input"]["Destinations"][0]["Url"]).ends_with("/live/cli"));
-    aws.ok(&[
-        "medialive",
-        "wait",
-        "input-detached",
-        "--input-id",
-        &input_id,
-    ])
-    .await;
-
-    aws.ok(&["mediapackage", "create-channel", "--id", "cli-channel"])
+    aws.ok(&["medialive", "wait", "input-detached", "--input-id", &input_id])
         .await;
+
+    aws.ok(&["mediapackage", "create-channel", "--id", "cli-channel"]).await;
     let endpoint = aws
         .ok(&[
-            "mediapackage", "create-origin-endpoint", "--channel-id", "cli-channel", "--id", "cli-hls",
-            "--hls-package", "SegmentDurationSeconds=2,PlaylistWindowSeconds=20,StreamSelection={StreamOrder=VIDEO_BITRATE_ASCENDING}",
+            "mediapackage",
+            "create-origin-endpoint",
+            "--channel-id",
+            "cli-channel",
+            "--id",
+            "cli-hls",
+            "--hls-package",
+            "SegmentDurationSeconds=2,PlaylistWindowSeconds=20,StreamSelection={StreamOrder=VIDEO_BITRATE_ASCENDING}",
         ])
         .await;
     assert_eq!(endpoint["HlsPackage"]["SegmentDurationSeconds"], 2);
@@ -140,33 +135,15 @@ async fn aws_cli_drives_the_whole_lifecycle() {
         channel["Channel"]["EncoderSettings"]["VideoDescriptions"][0]["Width"],
         960
     );
-    aws.ok(&[
-        "medialive",
-        "wait",
-        "channel-created",
-        "--channel-id",
-        &channel_id,
-    ])
-    .await;
-    aws.ok(&[
-        "medialive",
-        "wait",
-        "input-attached",
-        "--input-id",
-        &input_id,
-    ])
-    .await;
+    aws.ok(&["medialive", "wait", "channel-created", "--channel-id", &channel_id])
+        .await;
+    aws.ok(&["medialive", "wait", "input-attached", "--input-id", &input_id])
+        .await;
 
     aws.ok(&["medialive", "start-channel", "--channel-id", &channel_id])
         .await;
-    aws.ok(&[
-        "medialive",
-        "wait",
-        "channel-running",
-        "--channel-id",
-        &channel_id,
-    ])
-    .await;
+    aws.ok(&["medialive", "wait", "channel-running", "--channel-id", &channel_id])
+        .await;
     let refused = aws
         .fails(&["medialive", "delete-channel", "--channel-id", &channel_id])
         .await;
@@ -183,34 +160,15 @@ async fn aws_cli_drives_the_whole_lifecycle() {
 
     aws.ok(&["medialive", "stop-channel", "--channel-id", &channel_id])
         .await;
-    aws.ok(&[
-        "medialive",
-        "wait",
-        "channel-stopped",
-        "--channel-id",
-        &channel_id,
-    ])
-    .await;
+    aws.ok(&["medialive", "wait", "channel-stopped", "--channel-id", &channel_id])
+        .await;
     aws.ok(&["medialive", "delete-channel", "--channel-id", &channel_id])
         .await;
-    aws.ok(&[
-        "medialive",
-        "wait",
-        "channel-deleted",
-        "--channel-id",
-        &channel_id,
-    ])
-    .await;
-    aws.ok(&["medialive", "delete-input", "--input-id", &input_id])
+    aws.ok(&["medialive", "wait", "channel-deleted", "--channel-id", &channel_id])
         .await;
-    aws.ok(&[
-        "medialive",
-        "wait",
-        "input-deleted",
-        "--input-id",
-        &input_id,
-    ])
-    .await;
+    aws.ok(&["medialive", "delete-input", "--input-id", &input_id]).await;
+    aws.ok(&["medialive", "wait", "input-deleted", "--input-id", &input_id])
+        .await;
     aws.ok(&[
         "medialive",
         "delete-input-security-group",
@@ -231,14 +189,10 @@ async fn aws_cli_drives_the_whole_lifecycle() {
     let refused = aws
         .fails(&["mediapackage", "delete-channel", "--id", "cli-channel"])
         .await;
-    assert!(
-        refused.contains("UnprocessableEntityException"),
-        "{refused}"
-    );
+    assert!(refused.contains("UnprocessableEntityException"), "{refused}");
     aws.ok(&["mediapackage", "delete-origin-endpoint", "--id", "cli-hls"])
         .await;
-    aws.ok(&["mediapackage", "delete-channel", "--id", "cli-channel"])
-        .await;
+    aws.ok(&["mediapackage", "delete-channel", "--id", "cli-channel"]).await;
     assert_eq!(
         aws.ok(&["mediapackage", "list-channels"]).await["Channels"],
         serde_json::json!([])
@@ -254,8 +208,7 @@ async fn aws_cli_publishes_a_page_that_a_browser_can_read_only_under_the_public_
     std::fs::write(&page, "<h1>player</h1>").unwrap();
     let page = page.to_str().unwrap();
 
-    aws.ok(&["s3api", "create-bucket", "--bucket", "player-pages"])
-        .await;
+    aws.ok(&["s3api", "create-bucket", "--bucket", "player-pages"]).await;
     for key in ["public/launch/index.html", "private/notes.html"] {
         aws.ok(&[
             "s3api",
@@ -333,18 +286,10 @@ async fn aws_cli_publishes_a_page_that_a_browser_can_read_only_under_the_public_
         "<h1>player</h1>"
     );
     for key in ["public/launch/index.html", "private/notes.html"] {
-        aws.ok(&[
-            "s3api",
-            "delete-object",
-            "--bucket",
-            "player-pages",
-            "--key",
-            key,
-        ])
-        .await;
+        aws.ok(&["s3api", "delete-object", "--bucket", "player-pages", "--key", key])
+            .await;
     }
-    aws.ok(&["s3api", "delete-bucket", "--bucket", "player-pages"])
-        .await;
+    aws.ok(&["s3api", "delete-bucket", "--bucket", "player-pages"]).await;
     assert_eq!(
         aws.ok(&["s3api", "list-buckets"]).await["Buckets"],
         serde_json::json!([])

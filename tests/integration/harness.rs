@@ -28,11 +28,7 @@ pub fn admin_kubeconfig() -> PathBuf {
         "KUBECONFIG is not set: run the suite with hack/test.sh, or \
          `hack/control-plane.sh up && eval \"$(hack/control-plane.sh env)\"` first",
     );
-    assert!(
-        path.exists(),
-        "KUBECONFIG {} does not exist",
-        path.display()
-    );
+    assert!(path.exists(), "KUBECONFIG {} does not exist", path.display());
     path
 }
 
@@ -60,24 +56,15 @@ pub fn kubectl_ok(args: &[&str]) -> String {
 /// The admin client, as the tests' own view of the cluster.
 pub async fn client() -> Client {
     let _ = admin_kubeconfig();
-    Client::try_default()
-        .await
-        .expect("kube client from KUBECONFIG")
+    Client::try_default().await.expect("kube client from KUBECONFIG")
 }
 
 /// A fresh namespace per test (no controller-manager runs, so namespaces are never deleted: names
 /// must not repeat between runs against the same control plane).
 pub fn namespace(prefix: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let stamp = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis()
-        % 1_000_000_000;
-    let name = format!(
-        "{prefix}-{stamp}-{}",
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
+    let stamp = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() % 1_000_000_000;
+    let name = format!("{prefix}-{stamp}-{}", COUNTER.fetch_add(1, Ordering::Relaxed));
     kubectl_ok(&["create", "namespace", &name]);
     name
 }

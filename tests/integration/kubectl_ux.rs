@@ -40,10 +40,7 @@ async fn get_livestreams_shows_running_state_and_urls() {
     ]);
 
     let narrow = table(&kubectl_ok(&["get", "livestreams", "-n", &ns]));
-    assert_eq!(
-        narrow[0],
-        ["NAME", "RUNNING", "STATE", "PLAYBACK URL", "AGE"]
-    );
+    assert_eq!(narrow[0], ["NAME", "RUNNING", "STATE", "PLAYBACK URL", "AGE"]);
     assert_eq!(
         narrow[1][..4],
         [
@@ -94,12 +91,7 @@ async fn short_name_and_category_find_livestreams() {
     harness::install_crd().await;
     let ns = harness::namespace("names");
     kubectl_ok(&["apply", "-n", &ns, "-f", "examples/minimal.yaml"]);
-    for resource in [
-        "lvs",
-        "livestream",
-        "livestreams.media.livestream.io",
-        "media",
-    ] {
+    for resource in ["lvs", "livestream", "livestreams.media.livestream.io", "media"] {
         let out = kubectl_ok(&["get", resource, "-n", &ns, "-o", "name"]);
         assert_eq!(
             out.trim(),
@@ -130,9 +122,6 @@ async fn explain_describes_the_hls_settings() {
         "maxVideoBitsPerSecond\t<integer>",
         "enum: ORIGINAL, VIDEO_BITRATE_ASCENDING, VIDEO_BITRATE_DESCENDING",
     ] {
-        assert!(
-            out.contains(expected),
-            "kubectl explain lacks {expected:?}:\n{out}"
-        );
+        assert!(out.contains(expected), "kubectl explain lacks {expected:?}:\n{out}");
     }
 }

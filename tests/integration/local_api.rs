@@ -24,10 +24,7 @@ const ROLE: &str = "arn:aws:iam::123456789012:role/MediaLiveAccessRole";
 const WAIT: Duration = Duration::from_secs(10);
 
 fn spec() -> LiveStreamSpec {
-    serde_json::from_value(
-        json!({"input": {"allowedCidrs": ["127.0.0.0/8"], "streamName": "live/launch"}}),
-    )
-    .unwrap()
+    serde_json::from_value(json!({"input": {"allowedCidrs": ["127.0.0.0/8"], "streamName": "live/launch"}})).unwrap()
 }
 
 async fn channel_state(cloud: &LocalCloud, id: &str) -> Option<ChannelState> {
@@ -92,11 +89,7 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
     // Input security group: a bad CIDR is refused, a good one stored.
     let bad = ml
         .create_input_security_group()
-        .whitelist_rules(
-            InputWhitelistRuleCidr::builder()
-                .cidr("10.0.0.0/33")
-                .build(),
-        )
+        .whitelist_rules(InputWhitelistRuleCidr::builder().cidr("10.0.0.0/33").build())
         .send()
         .await
         .unwrap_err();
@@ -112,10 +105,7 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
         .unwrap();
     let sg_id = sg.id.clone().unwrap();
     assert_eq!(sg.state, Some(InputSecurityGroupState::Idle));
-    assert_eq!(
-        sg.whitelist_rules.unwrap()[0].cidr.as_deref(),
-        Some("127.0.0.0/8")
-    );
+    assert_eq!(sg.whitelist_rules.unwrap()[0].cidr.as_deref(), Some("127.0.0.0/8"));
 
     // RTMP input: CREATING, then DETACHED; its URL is a real RTMP port with the stream name.
     let input = ml
@@ -148,12 +138,7 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
         .send()
         .await
         .unwrap();
-    let duplicate = mp
-        .create_channel()
-        .id(&names.channel)
-        .send()
-        .await
-        .unwrap_err();
+    let duplicate = mp.create_channel().id(&names.channel).send().await.unwrap_err();
     assert_eq!(duplicate.code(), Some("UnprocessableEntityException"));
     let endpoint = mp
         .create_origin_endpoint()
@@ -170,10 +155,7 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
             .unwrap()
             .ends_with("/out/v1/launch-hls/index.m3u8")
     );
-    assert_eq!(
-        endpoint.hls_package.unwrap().segment_duration_seconds,
-        Some(5)
-    );
+    assert_eq!(endpoint.hls_package.unwrap().segment_duration_seconds, Some(5));
 
     // A channel pointing at a MediaPackage channel that does not exist is refused.
     let mut dangling = channel_settings(&spec, &names, &input_id, ROLE);
@@ -187,10 +169,7 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
         ROLE,
     )
     .destinations;
-    let refused = create_channel_request(&cloud, dangling)
-        .send()
-        .await
-        .unwrap_err();
+    let refused = create_channel_request(&cloud, dangling).send().await.unwrap_err();
     assert_eq!(refused.code(), Some("UnprocessableEntityException"));
     assert!(
         refused
@@ -210,18 +189,10 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
     let channel_id = channel.id.clone().unwrap();
     let channel_arn = channel.arn.clone().unwrap();
     assert_eq!(channel.state, Some(ChannelState::Creating));
-    let early = ml
-        .start_channel()
-        .channel_id(&channel_id)
-        .send()
-        .await
-        .unwrap_err();
+    let early = ml.start_channel().channel_id(&channel_id).send().await.unwrap_err();
     assert_eq!(early.code(), Some("BadRequestException"));
     wait_channel(&cloud, &channel_id, ChannelState::Idle).await;
-    assert_eq!(
-        input_state(&cloud, &input_id).await,
-        Some(InputState::Attached)
-    );
+    assert_eq!(input_state(&cloud, &input_id).await, Some(InputState::Attached));
     let in_use = ml
         .describe_input_security_group()
         .input_security_group_id(&sg_id)
@@ -232,20 +203,10 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
     assert_eq!(in_use.inputs.unwrap(), std::slice::from_ref(&input_id));
 
     // Start: STARTING, then RUNNING; while running nothing may be updated or deleted.
-    let started = ml
-        .start_channel()
-        .channel_id(&channel_id)
-        .send()
-        .await
-        .unwrap();
+    let started = ml.start_channel().channel_id(&channel_id).send().await.unwrap();
     assert_eq!(started.state, Some(ChannelState::Starting));
     wait_channel(&cloud, &channel_id, ChannelState::Running).await;
-    let again = ml
-        .start_channel()
-        .channel_id(&channel_id)
-        .send()
-        .await
-        .unwrap_err();
+    let again = ml.start_channel().channel_id(&channel_id).send().await.unwrap_err();
     assert_eq!(again.code(), Some("ConflictException"));
     let update = ml
         .update_channel()
@@ -255,12 +216,7 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
         .await
         .unwrap_err();
     assert_eq!(update.code(), Some("ConflictException"));
-    let delete = ml
-        .delete_channel()
-        .channel_id(&channel_id)
-        .send()
-        .await
-        .unwrap_err();
+    let delete = ml.delete_channel().channel_id(&channel_id).send().await.unwrap_err();
     assert_eq!(delete.code(), Some("ConflictException"));
     assert!(
         delete
@@ -268,12 +224,7 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
             .unwrap()
             .contains("Cannot delete a channel that has not been stopped yet")
     );
-    let delete_input = ml
-        .delete_input()
-        .input_id(&input_id)
-        .send()
-        .await
-        .unwrap_err();
+    let delete_input = ml.delete_input().input_id(&input_id).send().await.unwrap_err();
     assert_eq!(delete_input.code(), Some("ConflictException"));
     let delete_sg = ml
         .delete_input_security_group()
@@ -282,21 +233,11 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
         .await
         .unwrap_err();
     assert_eq!(delete_sg.code(), Some("BadRequestException"));
-    let delete_mp = mp
-        .delete_channel()
-        .id(&names.channel)
-        .send()
-        .await
-        .unwrap_err();
+    let delete_mp = mp.delete_channel().id(&names.channel).send().await.unwrap_err();
     assert_eq!(delete_mp.code(), Some("UnprocessableEntityException"));
 
     // Stop, then update the ladder (UPDATING, then IDLE) and read it back.
-    let stopped = ml
-        .stop_channel()
-        .channel_id(&channel_id)
-        .send()
-        .await
-        .unwrap();
+    let stopped = ml.stop_channel().channel_id(&channel_id).send().await.unwrap();
     assert_eq!(stopped.state, Some(ChannelState::Stopping));
     wait_channel(&cloud, &channel_id, ChannelState::Idle).await;
     let mut smaller = spec.clone();
@@ -312,21 +253,8 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
         .unwrap();
     assert_eq!(updated.state, Some(ChannelState::Updating));
     wait_channel(&cloud, &channel_id, ChannelState::Idle).await;
-    let described = ml
-        .describe_channel()
-        .channel_id(&channel_id)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        described
-            .encoder_settings
-            .unwrap()
-            .video_descriptions
-            .unwrap()
-            .len(),
-        1
-    );
+    let described = ml.describe_channel().channel_id(&channel_id).send().await.unwrap();
+    assert_eq!(described.encoder_settings.unwrap().video_descriptions.unwrap().len(), 1);
 
     // Tags by ARN.
     ml.create_tags()
@@ -364,12 +292,7 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
         .unwrap()
         .id
         .unwrap();
-    let page = ml
-        .list_input_security_groups()
-        .max_results(1)
-        .send()
-        .await
-        .unwrap();
+    let page = ml.list_input_security_groups().max_results(1).send().await.unwrap();
     assert_eq!(page.input_security_groups.unwrap().len(), 1);
     let next = ml
         .list_input_security_groups()
@@ -387,20 +310,12 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
         .unwrap();
 
     // Teardown in dependency order; each resource is gone afterwards.
-    let deleting = ml
-        .delete_channel()
-        .channel_id(&channel_id)
-        .send()
-        .await
-        .unwrap();
+    let deleting = ml.delete_channel().channel_id(&channel_id).send().await.unwrap();
     assert_eq!(deleting.state, Some(ChannelState::Deleting));
     wait_channel(&cloud, &channel_id, ChannelState::Deleted).await;
     let listed = ml.list_channels().send().await.unwrap().channels.unwrap();
     assert!(listed.is_empty(), "deleted channels are not listed");
-    assert_eq!(
-        input_state(&cloud, &input_id).await,
-        Some(InputState::Detached)
-    );
+    assert_eq!(input_state(&cloud, &input_id).await, Some(InputState::Detached));
     ml.delete_input().input_id(&input_id).send().await.unwrap();
     eventually("input DELETED", WAIT, || async {
         (input_state(&cloud, &input_id).await == Some(InputState::Deleted)).then_some(())
@@ -418,18 +333,9 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
         .await
         .unwrap_err();
     assert_eq!(gone.code(), Some("NotFoundException"));
-    mp.delete_origin_endpoint()
-        .id(&names.endpoint)
-        .send()
-        .await
-        .unwrap();
+    mp.delete_origin_endpoint().id(&names.endpoint).send().await.unwrap();
     mp.delete_channel().id(&names.channel).send().await.unwrap();
-    let gone = mp
-        .describe_channel()
-        .id(&names.channel)
-        .send()
-        .await
-        .unwrap_err();
+    let gone = mp.describe_channel().id(&names.channel).send().await.unwrap_err();
     assert_eq!(gone.code(), Some("NotFoundException"));
 
     // Every call was counted, refusals by their error type.

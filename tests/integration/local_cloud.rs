@@ -36,11 +36,7 @@ pub fn binary() -> PathBuf {
 impl LocalCloud {
     /// Starts with the default test timings; `extra` adds flags (e.g. fault injection).
     pub async fn start(extra: &[&str]) -> Self {
-        let data_dir = std::env::temp_dir().join(format!(
-            "livestream-local-test-{}-{}",
-            std::process::id(),
-            unique()
-        ));
+        let data_dir = std::env::temp_dir().join(format!("livestream-local-test-{}-{}", std::process::id(), unique()));
         // Its log goes next to its data directory and stays after the test, for post-mortems.
         let log = std::fs::File::create(data_dir.with_extension("log")).unwrap();
         let mut process = Command::new(binary())

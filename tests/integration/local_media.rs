@@ -106,10 +106,7 @@ async fn a_pushed_test_pattern_plays_as_two_rendition_hls_and_intruders_are_refu
         .unwrap()
         .input
         .unwrap();
-    let (input_id, ingest) = (
-        input.id.unwrap(),
-        input.destinations.unwrap()[0].url.clone().unwrap(),
-    );
+    let (input_id, ingest) = (input.id.unwrap(), input.destinations.unwrap()[0].url.clone().unwrap());
     mp.create_channel().id(&names.channel).send().await.unwrap();
     let playback = mp
         .create_origin_endpoint()
@@ -141,20 +138,10 @@ async fn a_pushed_test_pattern_plays_as_two_rendition_hls_and_intruders_are_refu
     let state = |want: ChannelState| {
         let id = channel_id.clone();
         async move {
-            eventually(
-                &format!("channel {want:?}"),
-                Duration::from_secs(10),
-                || async {
-                    let now = ml
-                        .describe_channel()
-                        .channel_id(&id)
-                        .send()
-                        .await
-                        .ok()?
-                        .state;
-                    (now == Some(want.clone())).then_some(())
-                },
-            )
+            eventually(&format!("channel {want:?}"), Duration::from_secs(10), || async {
+                let now = ml.describe_channel().channel_id(&id).send().await.ok()?.state;
+                (now == Some(want.clone())).then_some(())
+            })
             .await
         }
     };
@@ -166,11 +153,7 @@ async fn a_pushed_test_pattern_plays_as_two_rendition_hls_and_intruders_are_refu
         "an idle channel refuses publishers"
     );
 
-    ml.start_channel()
-        .channel_id(&channel_id)
-        .send()
-        .await
-        .unwrap();
+    ml.start_channel().channel_id(&channel_id).send().await.unwrap();
     state(ChannelState::Running).await;
     let wrong_key = ingest.replace("/live/media-test", "/live/not-the-key");
     assert!(
@@ -206,10 +189,7 @@ async fn a_pushed_test_pattern_plays_as_two_rendition_hls_and_intruders_are_refu
         .filter(|(info, _)| info.starts_with("#EXT-X-STREAM-INF"))
         .collect();
     assert_eq!(variants.len(), 2, "{master}");
-    let resolutions: Vec<&str> = variants
-        .iter()
-        .map(|(info, _)| attribute(info, "RESOLUTION"))
-        .collect();
+    let resolutions: Vec<&str> = variants.iter().map(|(info, _)| attribute(info, "RESOLUTION")).collect();
     assert_eq!(resolutions, ["1280x720", "1920x1080"], "{master}");
     let bandwidths: Vec<u64> = variants
         .iter()
@@ -217,18 +197,12 @@ async fn a_pushed_test_pattern_plays_as_two_rendition_hls_and_intruders_are_refu
         .collect();
     assert_eq!(
         bandwidths,
-        [
-            (3_000_000 + 192_000) * 11 / 10,
-            (5_000_000 + 192_000) * 11 / 10
-        ],
+        [(3_000_000 + 192_000) * 11 / 10, (5_000_000 + 192_000) * 11 / 10],
         "(video + audio) × 1.1"
     );
     for (info, _) in &variants {
         let codecs = attribute(info, "CODECS");
-        assert!(
-            codecs.starts_with("avc1.") && codecs.ends_with("mp4a.40.2"),
-            "{codecs}"
-        );
+        assert!(codecs.starts_with("avc1.") && codecs.ends_with("mp4a.40.2"), "{codecs}");
     }
 
     // Media playlist: 2 s target, 2 s segments, an 8 s window.
@@ -237,24 +211,14 @@ async fn a_pushed_test_pattern_plays_as_two_rendition_hls_and_intruders_are_refu
     let durations: Vec<f64> = media
         .lines()
         .filter_map(|l| l.strip_prefix("#EXTINF:"))
-        .map(|d| {
-            d.trim_end_matches(',')
-                .split(',')
-                .next()
-                .unwrap()
-                .parse()
-                .unwrap()
-        })
+        .map(|d| d.trim_end_matches(',').split(',').next().unwrap().parse().unwrap())
         .collect();
     assert!(
         durations.iter().all(|d| (d - 2.0).abs() < 0.1),
         "segment durations {durations:?}"
     );
     let window: f64 = durations.iter().sum();
-    assert!(
-        (7.9..=8.1).contains(&window),
-        "window holds {window} s: {media}"
-    );
+    assert!((7.9..=8.1).contains(&window), "window holds {window} s: {media}");
 
     // ffprobe, a real player's demuxer, reads both renditions and the audio from the master.
     let probe = ffprobe(&["-show_entries", "stream=codec_name,width,height", &playback]).await;
@@ -262,22 +226,11 @@ async fn a_pushed_test_pattern_plays_as_two_rendition_hls_and_intruders_are_refu
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| {
-            format!(
-                "{} {}x{}",
-                s["codec_name"].as_str().unwrap(),
-                s["width"],
-                s["height"]
-            )
-        })
+        .map(|s| format!("{} {}x{}", s["codec_name"].as_str().unwrap(), s["width"], s["height"]))
         .collect();
     streams.sort();
     streams.dedup();
-    assert_eq!(
-        streams,
-        ["aac nullxnull", "h264 1280x720", "h264 1920x1080"],
-        "{probe}"
-    );
+    assert_eq!(streams, ["aac nullxnull", "h264 1280x720", "h264 1920x1080"], "{probe}");
     let segment = media.lines().rfind(|l| l.ends_with(".ts")).unwrap();
     let rendition_dir = variants[1].1.rsplit_once('/').map_or("", |(dir, _)| dir);
     // The segment's video spans its EXTINF: first to last frame, plus one frame.
@@ -304,11 +257,7 @@ async fn a_pushed_test_pattern_plays_as_two_rendition_hls_and_intruders_are_refu
     // A publisher outside the security group's CIDRs is refused (the running one is unaffected).
     ml.update_input_security_group()
         .input_security_group_id(&sg_id)
-        .whitelist_rules(
-            InputWhitelistRuleCidr::builder()
-                .cidr("203.0.113.0/24")
-                .build(),
-        )
+        .whitelist_rules(InputWhitelistRuleCidr::builder().cidr("203.0.113.0/24").build())
         .send()
         .await
         .unwrap();
@@ -317,54 +266,30 @@ async fn a_pushed_test_pattern_plays_as_two_rendition_hls_and_intruders_are_refu
         "127.0.0.1 is outside 203.0.113.0/24"
     );
     let (_, metrics) = cloud.get("/metrics").await;
-    assert!(
-        metrics.contains("livestream_local_media_refused"),
-        "{metrics}"
-    );
+    assert!(metrics.contains("livestream_local_media_refused"), "{metrics}");
 
     // STOP ends the media processes; deleting the MediaPackage channel removes its files.
     let data_dir = cloud.data_dir.to_str().unwrap().to_owned();
     // The transcoder's command line names its output under the data directory.
     let transcoder = format!("^ffmpeg .*{data_dir}");
     let transcoders = || async {
-        let out = Command::new("pgrep")
-            .args(["-f", &transcoder])
-            .output()
-            .await
-            .unwrap();
+        let out = Command::new("pgrep").args(["-f", &transcoder]).output().await.unwrap();
         String::from_utf8_lossy(&out.stdout).lines().count()
     };
-    assert_eq!(
-        transcoders().await,
-        1,
-        "one ffmpeg ladder runs for the channel"
-    );
-    ml.stop_channel()
-        .channel_id(&channel_id)
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(transcoders().await, 1, "one ffmpeg ladder runs for the channel");
+    ml.stop_channel().channel_id(&channel_id).send().await.unwrap();
     state(ChannelState::Idle).await;
     let _ = publisher.kill().await;
-    eventually(
-        "no ffmpeg left for the channel",
-        Duration::from_secs(10),
-        || async { (transcoders().await == 0).then_some(()) },
-    )
+    eventually("no ffmpeg left for the channel", Duration::from_secs(10), || async {
+        (transcoders().await == 0).then_some(())
+    })
     .await;
     let files = cloud.data_dir.join("mediapackage").join(&names.channel);
     assert!(
         files.exists(),
         "HLS output stays until the MediaPackage channel is deleted"
     );
-    mp.delete_origin_endpoint()
-        .id(&names.endpoint)
-        .send()
-        .await
-        .unwrap();
+    mp.delete_origin_endpoint().id(&names.endpoint).send().await.unwrap();
     mp.delete_channel().id(&names.channel).send().await.unwrap();
-    assert!(
-        !files.exists(),
-        "deleting the MediaPackage channel removes its files"
-    );
+    assert!(!files.exists(), "deleting the MediaPackage channel removes its files");
 }

@@ -35,8 +35,7 @@ pub async fn install() {
 impl Operator {
     pub async fn start(cloud: &LocalCloud, namespace: &str) -> Self {
         install().await;
-        let kubeconfig = std::env::var("LIVESTREAM_OPERATOR_KUBECONFIG")
-            .expect("set by hack/control-plane.sh env");
+        let kubeconfig = std::env::var("LIVESTREAM_OPERATOR_KUBECONFIG").expect("set by hack/control-plane.sh env");
         let log = cloud.data_dir.with_extension(format!(
             "operator-{}.log",
             std::time::SystemTime::now()
@@ -51,6 +50,8 @@ impl Operator {
                 "3",
                 "--transition-requeue-seconds",
                 "0.3",
+                "--http-addr",
+                "127.0.0.1:0",
             ])
             .env("KUBECONFIG", kubeconfig)
             .env("AWS_ENDPOINT_URL", &cloud.endpoint)
@@ -67,6 +68,17 @@ impl Operator {
     /// SIGKILL, as a node failure or OOM kill would.
     pub async fn kill(&mut self) {
         let _ = self.process.kill().await;
+    }
+
+    /// Where the operator serves /metrics, from its log.
+    pub async fn http_addr(&self) -> String {
+        crate::local_cloud::eventually("the operator's HTTP address", Duration::from_secs(10), || async {
+            self.log_text().lines().find_map(|line| {
+                let entry: serde_json::Value = serde_json::from_str(line).ok()?;
+                entry["fields"]["bound"].as_str().map(str::to_owned)
+            })
+        })
+        .await
     }
 
     pub fn log_text(&self) -> String {

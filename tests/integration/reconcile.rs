@@ -19,18 +19,9 @@ const UID_TAG: &str = "livestream.io/uid";
 
 /// Every live MediaLive and MediaPackage resource, by kind, with its owner uid.
 pub async fn inventory(aws: &AwsClients) -> HashMap<&'static str, Vec<String>> {
-    let uid = |tags: Option<&HashMap<String, String>>| {
-        tags.and_then(|t| t.get(UID_TAG))
-            .cloned()
-            .unwrap_or_default()
-    };
+    let uid = |tags: Option<&HashMap<String, String>>| tags.and_then(|t| t.get(UID_TAG)).cloned().unwrap_or_default();
     let mut all: HashMap<&'static str, Vec<String>> = HashMap::new();
-    let groups = aws
-        .medialive
-        .list_input_security_groups()
-        .send()
-        .await
-        .unwrap();
+    let groups = aws.medialive.list_input_security_groups().send().await.unwrap();
     all.insert(
         "security groups",
         groups
@@ -62,18 +53,9 @@ pub async fn inventory(aws: &AwsClients) -> HashMap<&'static str, Vec<String>> {
     let packages = aws.mediapackage.list_channels().send().await.unwrap();
     all.insert(
         "package channels",
-        packages
-            .channels()
-            .iter()
-            .map(|c| uid(c.tags.as_ref()))
-            .collect(),
+        packages.channels().iter().map(|c| uid(c.tags.as_ref())).collect(),
     );
-    let endpoints = aws
-        .mediapackage
-        .list_origin_endpoints()
-        .send()
-        .await
-        .unwrap();
+    let endpoints = aws.mediapackage.list_origin_endpoints().send().await.unwrap();
     all.insert(
         "endpoints",
         endpoints
@@ -97,10 +79,8 @@ pub async fn assert_exactly_one_each(aws: &AwsClients, uids: &[String]) {
 }
 
 fn status(namespace: &str, name: &str) -> Value {
-    let object: Value = serde_json::from_str(&kubectl_ok(&[
-        "get", "lvs", name, "-n", namespace, "-o", "json",
-    ]))
-    .unwrap();
+    let object: Value =
+        serde_json::from_str(&kubectl_ok(&["get", "lvs", name, "-n", namespace, "-o", "json"])).unwrap();
     object["status"].clone()
 }
 
@@ -166,12 +146,7 @@ async fn apply_start_play_stop_and_delete_while_running() {
 
     // apply → Ready, with the URLs in `kubectl get lvs -o wide`.
     kubectl_ok(&["apply", "-n", &ns, "-f", "examples/livestream.yaml"]);
-    kubectl_wait(
-        &ns,
-        "condition=Ready",
-        "launch-event",
-        Duration::from_secs(60),
-    );
+    kubectl_wait(&ns, "condition=Ready", "launch-event", Duration::from_secs(60));
     let wide = kubectl_ok(&["get", "lvs", "-n", &ns, "-o", "wide"]);
     let s = status(&ns, "launch-event");
     let (ingest, playback) = (
@@ -190,13 +165,7 @@ async fn apply_start_play_stop_and_delete_while_running() {
 
     // The resources exist in AWS with the spec's values.
     let aws = &cloud.aws;
-    let uid = streams(&ns)
-        .await
-        .get("launch-event")
-        .await
-        .unwrap()
-        .uid()
-        .unwrap();
+    let uid = streams(&ns).await.get("launch-event").await.unwrap().uid().unwrap();
     assert_exactly_one_each(aws, std::slice::from_ref(&uid)).await;
     let endpoint = aws
         .mediapackage
@@ -238,20 +207,13 @@ async fn apply_start_play_stop_and_delete_while_running() {
     );
     assert!(status(&ns, "launch-event")["runningSince"].is_string());
     let mut publisher = publish(&ingest, 60);
-    let master = eventually(
-        "the playback URL to serve HLS",
-        Duration::from_secs(40),
-        || async {
-            let (code, body) = http_get(&playback).await;
-            (code == 200 && body.matches("#EXT-X-STREAM-INF").count() == 2).then_some(body)
-        },
-    )
+    let master = eventually("the playback URL to serve HLS", Duration::from_secs(40), || async {
+        let (code, body) = http_get(&playback).await;
+        (code == 200 && body.matches("#EXT-X-STREAM-INF").count() == 2).then_some(body)
+    })
     .await;
     // VIDEO_BITRATE_DESCENDING in the example: 1080p first.
-    let first = master
-        .lines()
-        .find(|l| l.starts_with("#EXT-X-STREAM-INF"))
-        .unwrap();
+    let first = master.lines().find(|l| l.starts_with("#EXT-X-STREAM-INF")).unwrap();
     assert!(first.contains("RESOLUTION=1920x1080"), "{master}");
     let probe = Command::new("ffprobe")
         .args([
@@ -290,32 +252,13 @@ async fn apply_start_play_stop_and_delete_while_running() {
         "launch-event",
         Duration::from_secs(30),
     );
-    kubectl_ok(&[
-        "delete",
-        "lvs",
-        "launch-event",
-        "-n",
-        &ns,
-        "--timeout",
-        "60s",
-    ]);
+    kubectl_ok(&["delete", "lvs", "launch-event", "-n", &ns, "--timeout", "60s"]);
     assert_exactly_one_each(aws, &[]).await;
     let log = operator.log_text();
-    let stop = log
-        .find("Stopping MediaLive channel")
-        .expect("the channel was stopped");
-    let delete = log
-        .find("Deleting MediaLive channel")
-        .expect("the channel was deleted");
+    let stop = log.find("Stopping MediaLive channel").expect("the channel was stopped");
+    let delete = log.find("Deleting MediaLive channel").expect("the channel was deleted");
     assert!(stop < delete, "stopped before deleting");
-    let events = kubectl_ok(&[
-        "get",
-        "events",
-        "-n",
-        &ns,
-        "-o",
-        "jsonpath={.items[*].reason}",
-    ]);
+    let events = kubectl_ok(&["get", "events", "-n", &ns, "-o", "jsonpath={.items[*].reason}"]);
     for reason in [
         "CreatedChannel",
         "StartingChannel",
@@ -328,7 +271,8 @@ async fn apply_start_play_stop_and_delete_while_running() {
 
 #[tokio::test]
 async fn spec_edits_and_console_drift_are_applied_to_aws() {
-    let cloud = LocalCloud::start(&[]).await;
+    // New MediaPackage channels stay invisible to MediaLive for 1.5 s, as right after creation on AWS.
+    let cloud = LocalCloud::start(&["--consistency-delay-ms", "1500"]).await;
     let ns = namespace("edits");
     let _operator = Operator::start(&cloud, &ns).await;
     kubectl_ok(&["apply", "-n", &ns, "-f", "examples/minimal.yaml"]);
@@ -345,33 +289,25 @@ async fn spec_edits_and_console_drift_are_applied_to_aws() {
         "minimal",
         r#"{"packaging":{"hls":{"playlistWindowSeconds":120}},"input":{"allowedCidrs":["203.0.113.0/24","127.0.0.0/8"]}}"#,
     );
-    eventually(
-        "AWS to follow the edit",
-        Duration::from_secs(20),
-        || async {
-            let hls = aws
-                .mediapackage
-                .describe_origin_endpoint()
-                .id("minimal-hls")
-                .send()
-                .await
-                .ok()?
-                .hls_package?;
-            let group = aws
-                .medialive
-                .describe_input_security_group()
-                .input_security_group_id(&group_id)
-                .send()
-                .await
-                .ok()?;
-            let cidrs: Vec<_> = group
-                .whitelist_rules()
-                .iter()
-                .filter_map(|r| r.cidr.clone())
-                .collect();
-            (hls.playlist_window_seconds == Some(120) && cidrs.len() == 2).then_some(())
-        },
-    )
+    eventually("AWS to follow the edit", Duration::from_secs(20), || async {
+        let hls = aws
+            .mediapackage
+            .describe_origin_endpoint()
+            .id("minimal-hls")
+            .send()
+            .await
+            .ok()?
+            .hls_package?;
+        let group = aws
+            .medialive
+            .describe_input_security_group()
+            .input_security_group_id(&group_id)
+            .send()
+            .await
+            .ok()?;
+        let cidrs: Vec<_> = group.whitelist_rules().iter().filter_map(|r| r.cidr.clone()).collect();
+        (hls.playlist_window_seconds == Some(120) && cidrs.len() == 2).then_some(())
+    })
     .await;
 
     // Someone edits the endpoint in the console: corrected within the resync period.
@@ -386,21 +322,17 @@ async fn spec_edits_and_console_drift_are_applied_to_aws() {
         .send()
         .await
         .unwrap();
-    eventually(
-        "the drift to be corrected",
-        Duration::from_secs(20),
-        || async {
-            let hls = aws
-                .mediapackage
-                .describe_origin_endpoint()
-                .id("minimal-hls")
-                .send()
-                .await
-                .ok()?
-                .hls_package?;
-            (hls.playlist_window_seconds == Some(120)).then_some(())
-        },
-    )
+    eventually("the drift to be corrected", Duration::from_secs(20), || async {
+        let hls = aws
+            .mediapackage
+            .describe_origin_endpoint()
+            .id("minimal-hls")
+            .send()
+            .await
+            .ok()?
+            .hls_package?;
+        (hls.playlist_window_seconds == Some(120)).then_some(())
+    })
     .await;
 
     // A rendition change while running, updatePolicy Manual: reported, the channel keeps running.
@@ -411,18 +343,9 @@ async fn spec_edits_and_console_drift_are_applied_to_aws() {
         "minimal",
         Duration::from_secs(30),
     );
-    let channel_id = status(&ns, "minimal")["aws"]["channelId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let channel_id = status(&ns, "minimal")["aws"]["channelId"].as_str().unwrap().to_owned();
     let ladder = |id: String| async move {
-        let channel = aws
-            .medialive
-            .describe_channel()
-            .channel_id(id)
-            .send()
-            .await
-            .unwrap();
+        let channel = aws.medialive.describe_channel().channel_id(id).send().await.unwrap();
         channel
             .encoder_settings
             .unwrap()
@@ -437,19 +360,11 @@ async fn spec_edits_and_console_drift_are_applied_to_aws() {
         "minimal",
         r#"{"encoding":{"renditions":[{"name":"720p","width":1280,"height":720,"bitsPerSecond":3000000}]}}"#,
     );
-    eventually(
-        "the pending update to be reported",
-        Duration::from_secs(20),
-        || async {
-            let conditions = status(&ns, "minimal")["conditions"].clone();
-            let ready = conditions
-                .as_array()?
-                .iter()
-                .find(|c| c["type"] == "Ready")?
-                .clone();
-            (ready["reason"] == "UpdatePending").then_some(())
-        },
-    )
+    eventually("the pending update to be reported", Duration::from_secs(20), || async {
+        let conditions = status(&ns, "minimal")["conditions"].clone();
+        let ready = conditions.as_array()?.iter().find(|c| c["type"] == "Ready")?.clone();
+        (ready["reason"] == "UpdatePending").then_some(())
+    })
     .await;
     assert_eq!(status(&ns, "minimal")["state"], "RUNNING");
     assert_eq!(
@@ -463,14 +378,7 @@ async fn spec_edits_and_console_drift_are_applied_to_aws() {
     kubectl_wait(&ns, "condition=Ready", "minimal", Duration::from_secs(60));
     assert_eq!(status(&ns, "minimal")["state"], "RUNNING");
     assert_eq!(ladder(channel_id).await, [1280]);
-    let events = kubectl_ok(&[
-        "get",
-        "events",
-        "-n",
-        &ns,
-        "-o",
-        "jsonpath={.items[*].reason}",
-    ]);
+    let events = kubectl_ok(&["get", "events", "-n", &ns, "-o", "jsonpath={.items[*].reason}"]);
     assert!(
         events.contains("RestartingChannel") && events.contains("UpdatedChannel"),
         "{events}"
@@ -493,12 +401,7 @@ async fn max_run_duration_stops_a_forgotten_channel() {
         "minimal",
         Duration::from_secs(60),
     );
-    kubectl_wait(
-        &ns,
-        "jsonpath={.status.state}=IDLE",
-        "minimal",
-        Duration::from_secs(30),
-    );
+    kubectl_wait(&ns, "jsonpath={.status.state}=IDLE", "minimal", Duration::from_secs(30));
     let stopped = status(&ns, "minimal")["conditions"]
         .as_array()
         .unwrap()
@@ -535,4 +438,64 @@ async fn max_run_duration_stops_a_forgotten_channel() {
     );
     kubectl_ok(&["delete", "lvs", "minimal", "-n", &ns, "--timeout", "60s"]);
     assert!(kubectl(&["get", "lvs", "minimal", "-n", &ns]).status.code() != Some(0));
+}
+
+#[tokio::test]
+async fn a_steady_stream_costs_a_handful_of_reads_per_resync() {
+    let cloud = LocalCloud::start(&[]).await;
+    let ns = namespace("budget");
+    let operator = Operator::start(&cloud, &ns).await;
+    kubectl_ok(&["apply", "-n", &ns, "-f", "examples/minimal.yaml"]);
+    kubectl_wait(&ns, "condition=Ready", "minimal", Duration::from_secs(60));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    let calls = || async {
+        let (_, body) = cloud.get("/_local/calls").await;
+        let rows: Vec<Value> = serde_json::from_str(&body).unwrap();
+        rows.into_iter()
+            .map(|r| {
+                (
+                    r["operation"].as_str().unwrap().to_owned(),
+                    r["count"].as_u64().unwrap(),
+                )
+            })
+            .fold(HashMap::new(), |mut all: HashMap<String, u64>, (op, n)| {
+                *all.entry(op).or_default() += n;
+                all
+            })
+    };
+    let before = calls().await;
+    // Resync is 3 s (±10 %) in the tests: about three steady passes.
+    tokio::time::sleep(Duration::from_secs(9)).await;
+    let after = calls().await;
+    let spent: HashMap<&String, u64> = after
+        .iter()
+        .map(|(op, n)| (op, n - before.get(op).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    assert!(
+        spent.keys().all(|op| op.starts_with("Describe")),
+        "a steady pass only reads: {spent:?}"
+    );
+    let total: u64 = spent.values().sum();
+    assert!(
+        (5..=20).contains(&total),
+        "five reads per pass, about three passes: {spent:?}"
+    );
+
+    // The operator's own metrics count the same calls, per operation and per reconcile.
+    let metrics = Command::new("curl")
+        .args(["-s", &format!("http://{}/metrics", operator.http_addr().await)])
+        .output()
+        .await
+        .unwrap();
+    let metrics = String::from_utf8_lossy(&metrics.stdout);
+    for needle in [
+        r#"livestream_operator_aws_calls_total{service="medialive",operation="DescribeChannel",outcome="ok"}"#,
+        "livestream_operator_aws_calls_per_reconcile_bucket",
+        r#"livestream_operator_reconciles_total{outcome="ok"}"#,
+        "livestream_operator_reconcile_duration_seconds_count",
+    ] {
+        assert!(metrics.contains(needle), "metrics lack {needle}:\n{metrics}");
+    }
 }

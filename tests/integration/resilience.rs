@@ -51,10 +51,8 @@ async fn wait_held(cloud: &LocalCloud, n: u64) {
 }
 
 async fn create(api: &Api<LiveStream>, name: &str, running: bool) -> String {
-    let spec: LiveStreamSpec = serde_json::from_value(
-        json!({"running": running, "input": {"allowedCidrs": ["127.0.0.0/8"]}}),
-    )
-    .unwrap();
+    let spec: LiveStreamSpec =
+        serde_json::from_value(json!({"running": running, "input": {"allowedCidrs": ["127.0.0.0/8"]}})).unwrap();
     api.create(&PostParams::default(), &LiveStream::new(name, spec))
         .await
         .unwrap()
@@ -77,12 +75,7 @@ async fn a_crash_after_any_mutating_call_leaves_no_duplicate_and_no_orphan() {
         operator.kill().await;
         faults(&cloud, json!({})).await;
         let _restarted = Operator::start(&cloud, &ns).await;
-        kubectl_wait(
-            &ns,
-            "jsonpath={.status.state}=RUNNING",
-            &name,
-            Duration::from_secs(60),
-        );
+        kubectl_wait(&ns, "jsonpath={.status.state}=RUNNING", &name, Duration::from_secs(60));
         assert_exactly_one_each(&cloud.aws, std::slice::from_ref(&uid)).await;
         kubectl_ok(&["delete", "lvs", &name, "-n", &ns, "--timeout", "60s"]);
         assert_exactly_one_each(&cloud.aws, &[]).await;
@@ -92,12 +85,7 @@ async fn a_crash_after_any_mutating_call_leaves_no_duplicate_and_no_orphan() {
         let name = format!("delete-crash-{n}");
         let mut operator = Operator::start(&cloud, &ns).await;
         create(&api, &name, true).await;
-        kubectl_wait(
-            &ns,
-            "jsonpath={.status.state}=RUNNING",
-            &name,
-            Duration::from_secs(60),
-        );
+        kubectl_wait(&ns, "jsonpath={.status.state}=RUNNING", &name, Duration::from_secs(60));
         faults(&cloud, json!({"holdAfterMutations": n})).await;
         kubectl_ok(&["delete", "lvs", &name, "-n", &ns, "--wait=false"]);
         wait_held(&cloud, n).await;
@@ -135,9 +123,7 @@ async fn fifty_streams_converge_through_throttling_and_errors_without_duplicates
             .filter(|s| {
                 s.status.as_ref().is_some_and(|st| {
                     st.conditions.iter().any(|c| {
-                        c.type_ == "Ready"
-                            && c.status == "True"
-                            && c.observed_generation == s.metadata.generation
+                        c.type_ == "Ready" && c.status == "True" && c.observed_generation == s.metadata.generation
                     })
                 })
             })
@@ -150,8 +136,7 @@ async fn fifty_streams_converge_through_throttling_and_errors_without_duplicates
     assert_exactly_one_each(&cloud.aws, &uids).await;
     let (_, calls) = cloud.get("/_local/calls").await;
     assert!(
-        calls.contains("TooManyRequestsException")
-            || calls.contains("InternalServerErrorException"),
+        calls.contains("TooManyRequestsException") || calls.contains("InternalServerErrorException"),
         "faults were injected: {calls}"
     );
 

@@ -137,10 +137,7 @@ fn packaging() -> Packaging {
 
 async fn stderr_of(child: Child) -> (bool, String) {
     let out = child.wait_with_output().await.expect("publisher output");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -160,15 +157,9 @@ async fn publish_crash_reconnect_package_and_stop() {
     let p = packaging();
 
     let first = push(port, 9, "key");
-    wait_until("the publish", Duration::from_secs(5), || {
-        media.stats().publishes == 1
-    })
-    .await;
+    wait_until("the publish", Duration::from_secs(5), || media.stats().publishes == 1).await;
     let run0 = pkg.join("360p/run-0.m3u8");
-    let input = wait_until("a first input segment", Duration::from_secs(8), || {
-        run0.exists()
-    })
-    .await;
+    let input = wait_until("a first input segment", Duration::from_secs(8), || run0.exists()).await;
     let endpoint = wait_until("a first endpoint segment", Duration::from_secs(8), || {
         media.media_playlist("pkg1", "360p", &p).is_ok()
     })
@@ -180,15 +171,9 @@ async fn publish_crash_reconnect_package_and_stop() {
 
     // A second publisher on the same channel, and a wrong stream name, are refused.
     let (ok, err) = stderr_of(push(port, 2, "key")).await;
-    assert!(
-        !ok && err.contains("already has an active publisher"),
-        "{err}"
-    );
+    assert!(!ok && err.contains("already has an active publisher"), "{err}");
     let (ok, err) = stderr_of(push(port, 2, "nope")).await;
-    assert!(
-        !ok && err.contains("live/nope is not a destination"),
-        "{err}"
-    );
+    assert!(!ok && err.contains("live/nope is not a destination"), "{err}");
 
     // Crash: the transcoder is restarted while the publisher stays connected.
     let pids = transcoder_pids(&data);
@@ -205,8 +190,7 @@ async fn publish_crash_reconnect_package_and_stop() {
     assert!(ok, "{err}");
     // The publisher left: ffmpeg flushes and writes ENDLIST.
     let ended = |run: u32| {
-        std::fs::read_to_string(pkg.join(format!("180p/run-{run}.m3u8")))
-            .is_ok_and(|t| t.contains("ENDLIST"))
+        std::fs::read_to_string(pkg.join(format!("180p/run-{run}.m3u8"))).is_ok_and(|t| t.contains("ENDLIST"))
     };
     wait_until("the end of run 1", Duration::from_secs(10), || ended(1)).await;
 
@@ -227,13 +211,7 @@ async fn publish_crash_reconnect_package_and_stop() {
     let master = media.master_playlist("pkg1", &p).unwrap();
     println!("{master}");
     let lines: Vec<&str> = master.lines().collect();
-    assert_eq!(
-        lines
-            .iter()
-            .filter(|l| l.starts_with("#EXT-X-STREAM-INF"))
-            .count(),
-        2
-    );
+    assert_eq!(lines.iter().filter(|l| l.starts_with("#EXT-X-STREAM-INF")).count(), 2);
     // Ascending: 180p first. BANDWIDTH = (video + audio) * 1.1; ultrafast = Constrained Baseline.
     assert!(
         lines[3].contains("BANDWIDTH=435600,") && lines[3].contains("RESOLUTION=320x180"),
@@ -245,11 +223,7 @@ async fn publish_crash_reconnect_package_and_stop() {
     let playlist = media.media_playlist("pkg1", "360p", &p).unwrap();
     println!("{playlist}");
     assert!(playlist.contains("#EXT-X-TARGETDURATION:2\n"), "{playlist}");
-    assert_eq!(
-        playlist.matches("#EXT-X-DISCONTINUITY\n").count(),
-        2,
-        "{playlist}"
-    );
+    assert_eq!(playlist.matches("#EXT-X-DISCONTINUITY\n").count(), 2, "{playlist}");
     let seqs: Vec<u64> = playlist
         .lines()
         .filter_map(|l| l.strip_suffix(".ts")?.parse().ok())
@@ -322,9 +296,7 @@ async fn refused_connection_is_closed_before_the_handshake() {
         refuse_admit: true,
     });
     let port = media.open_input("in2", 0, gate).await.unwrap();
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     let mut buf = [0u8; 16];
     let read = tokio::time::timeout(
         Duration::from_secs(2),
@@ -375,10 +347,7 @@ async fn self_check_default_ladder() {
         framerate_denominator: 1,
     };
     let job = TranscodeJob {
-        renditions: vec![
-            v("1080p", 1920, 1080, 5_000_000),
-            v("720p", 1280, 720, 3_000_000),
-        ],
+        renditions: vec![v("1080p", 1920, 1080, 5_000_000), v("720p", 1280, 720, 3_000_000)],
         audio: AudioRendition {
             bitrate: 128_000,
             sample_rate: 48_000,
@@ -403,15 +372,9 @@ async fn self_check_default_ladder() {
         ..packaging()
     };
     let publisher = push(port, 12, "key");
-    wait_until("the publish", Duration::from_secs(5), || {
-        media.stats().publishes == 1
-    })
-    .await;
+    wait_until("the publish", Duration::from_secs(5), || media.stats().publishes == 1).await;
     let run0 = data.join("mediapackage/pkg1/1080p/run-0.m3u8");
-    let input = wait_until("an input segment", Duration::from_secs(10), || {
-        run0.exists()
-    })
-    .await;
+    let input = wait_until("an input segment", Duration::from_secs(10), || run0.exists()).await;
     let pid = transcoder_pids(&data)[0];
     let (t0, c0) = (Instant::now(), cpu_ticks(pid).unwrap());
     let more = wait_until("an endpoint segment", Duration::from_secs(10), || {

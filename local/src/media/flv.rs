@@ -28,16 +28,10 @@ const ON_META_DATA: &[u8] = b"\x02\x00\x0aonMetaData";
 impl Tag {
     pub fn new(kind: TagKind, timestamp: u32, data: Bytes) -> Self {
         let data = match kind {
-            TagKind::Script if data.starts_with(SET_DATA_FRAME) => {
-                data.slice(SET_DATA_FRAME.len()..)
-            }
+            TagKind::Script if data.starts_with(SET_DATA_FRAME) => data.slice(SET_DATA_FRAME.len()..),
             _ => data,
         };
-        Tag {
-            kind,
-            timestamp,
-            data,
-        }
+        Tag { kind, timestamp, data }
     }
 
     /// A video key frame (frame type 1; bits 4-6 in both legacy and enhanced RTMP).
@@ -90,10 +84,7 @@ mod tests {
 
     #[test]
     fn header_flags() {
-        assert_eq!(
-            header(true, true),
-            *b"FLV\x01\x05\x00\x00\x00\x09\x00\x00\x00\x00"
-        );
+        assert_eq!(header(true, true), *b"FLV\x01\x05\x00\x00\x00\x09\x00\x00\x00\x00");
         assert_eq!(header(false, true)[4], 1);
         assert_eq!(header(true, false)[4], 4);
     }
@@ -135,11 +126,7 @@ mod tests {
         body.extend_from_slice(&[0x08, 0, 0, 0, 0, 0, 0, 9]);
         let tag = Tag::new(TagKind::Script, 0, Bytes::from(body));
         assert!(tag.data.starts_with(ON_META_DATA) && tag.is_metadata());
-        let plain = Tag::new(
-            TagKind::Script,
-            0,
-            Bytes::from_static(b"\x02\x00\x0aonCuePoint"),
-        );
+        let plain = Tag::new(TagKind::Script, 0, Bytes::from_static(b"\x02\x00\x0aonCuePoint"));
         assert!(!plain.is_metadata());
     }
 }

@@ -30,9 +30,7 @@ pub fn channel_dir(data_dir: &Path, package_channel_id: &str) -> Option<PathBuf>
 }
 
 pub fn run_playlist(channel_dir: &Path, rendition: &str, run_id: u32) -> PathBuf {
-    channel_dir
-        .join(rendition)
-        .join(format!("run-{run_id}.m3u8"))
+    channel_dir.join(rendition).join(format!("run-{run_id}.m3u8"))
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -69,10 +67,7 @@ pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> io::Result<T> {
 /// Write-then-rename, so the origin never reads half a file.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
     let tmp = path.with_extension("json.tmp");
-    std::fs::write(
-        &tmp,
-        serde_json::to_vec_pretty(value).map_err(io::Error::other)?,
-    )?;
+    std::fs::write(&tmp, serde_json::to_vec_pretty(value).map_err(io::Error::other)?)?;
     std::fs::rename(tmp, path)
 }
 
@@ -140,10 +135,7 @@ impl InputPlaylist {
 /// numbers are derived from every run's length.
 pub fn begin_run(channel_dir: &Path, renditions: &[String]) -> io::Result<Run> {
     let mut runs = read_runs(channel_dir)?;
-    let mut next = Run {
-        id: 0,
-        start_seq: 0,
-    };
+    let mut next = Run { id: 0, start_seq: 0 };
     if let Some(last) = runs.last().copied() {
         let mut end = None;
         for name in renditions {
@@ -171,9 +163,7 @@ fn prune(channel_dir: &Path, runs: &[Run], end_seq: u64, renditions: &[String]) 
     for (i, run) in runs.iter().enumerate().rev() {
         let end = runs.get(i + 1).map_or(end_seq, |r| r.start_seq);
         if kept < RETENTION_SECONDS {
-            let first = renditions
-                .first()
-                .map(|n| run_playlist(channel_dir, n, run.id));
+            let first = renditions.first().map(|n| run_playlist(channel_dir, n, run.id));
             if let Some(Ok(Some(p))) = first.map(|path| InputPlaylist::read(&path)) {
                 kept += p.segments.iter().map(|s| s.duration).sum::<f64>();
             }
@@ -239,9 +229,7 @@ pub fn derive_codecs(preset: &str, width: u32, height: u32, fps: f64, bitrate: u
     let kbps_limit = |max: u64| if baseline { max } else { max * 5 / 4 };
     let level = LEVELS
         .iter()
-        .find(|(_, mbps, fs, br)| {
-            frame_mbs <= *fs && frame_mbs as f64 * fps <= *mbps && kbps <= kbps_limit(*br)
-        })
+        .find(|(_, mbps, fs, br)| frame_mbs <= *fs && frame_mbs as f64 * fps <= *mbps && kbps <= kbps_limit(*br))
         .map_or(52, |l| l.0);
     if baseline {
         format!("avc1.42c0{level:02x},mp4a.40.2")
@@ -279,10 +267,7 @@ mod tests {
         let text = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-STREAM-INF:BANDWIDTH=3440800,RESOLUTION=1280x720,\
                     CODECS=\"avc1.42c01f,mp4a.40.2\"\nhi/run-3.m3u8\n\n#EXT-X-STREAM-INF:BANDWIDTH=1\nlo/run-3.m3u8\n";
         let codecs = ffmpeg_codecs(text);
-        assert_eq!(
-            codecs.get("hi").map(String::as_str),
-            Some("avc1.42c01f,mp4a.40.2")
-        );
+        assert_eq!(codecs.get("hi").map(String::as_str), Some("avc1.42c01f,mp4a.40.2"));
         assert!(!codecs.contains_key("lo"));
     }
 
@@ -323,13 +308,7 @@ mod tests {
         for n in &names {
             std::fs::create_dir_all(dir.join(n)).unwrap();
         }
-        assert_eq!(
-            begin_run(&dir, &names).unwrap(),
-            Run {
-                id: 0,
-                start_seq: 0
-            }
-        );
+        assert_eq!(begin_run(&dir, &names).unwrap(), Run { id: 0, start_seq: 0 });
         // Run 0 produced 0..=4 in one rendition and 0..=3 in the other.
         std::fs::write(
             run_playlist(&dir, "hi", 0),
@@ -341,33 +320,12 @@ mod tests {
             "#EXT-X-MEDIA-SEQUENCE:3\n#EXTINF:1,\n3.ts\n",
         )
         .unwrap();
-        assert_eq!(
-            begin_run(&dir, &names).unwrap(),
-            Run {
-                id: 1,
-                start_seq: 5
-            }
-        );
+        assert_eq!(begin_run(&dir, &names).unwrap(), Run { id: 1, start_seq: 5 });
         // Run 1 crashed before its first segment: run 2 replaces it.
-        assert_eq!(
-            begin_run(&dir, &names).unwrap(),
-            Run {
-                id: 2,
-                start_seq: 5
-            }
-        );
+        assert_eq!(begin_run(&dir, &names).unwrap(), Run { id: 2, start_seq: 5 });
         assert_eq!(
             read_runs(&dir).unwrap(),
-            vec![
-                Run {
-                    id: 0,
-                    start_seq: 0
-                },
-                Run {
-                    id: 2,
-                    start_seq: 5
-                }
-            ]
+            vec![Run { id: 0, start_seq: 0 }, Run { id: 2, start_seq: 5 }]
         );
         std::fs::remove_dir_all(dir).unwrap();
     }
@@ -387,19 +345,12 @@ mod tests {
                     start_seq: seq
                 }
             );
-            let text =
-                format!("#EXT-X-MEDIA-SEQUENCE:{seq}\n#EXTINF:300,\n{seq}.ts\n#EXT-X-ENDLIST\n");
+            let text = format!("#EXT-X-MEDIA-SEQUENCE:{seq}\n#EXTINF:300,\n{seq}.ts\n#EXT-X-ENDLIST\n");
             std::fs::write(run_playlist(&dir, "hi", run.id), text).unwrap();
             std::fs::write(dir.join(format!("hi/{seq}.ts")), b"ts").unwrap();
         }
         // The newest 600 s (runs 2 and 1) stay; run 0's files go, its entry stays.
-        assert_eq!(
-            begin_run(&dir, &names).unwrap(),
-            Run {
-                id: 3,
-                start_seq: 3
-            }
-        );
+        assert_eq!(begin_run(&dir, &names).unwrap(), Run { id: 3, start_seq: 3 });
         assert!(!run_playlist(&dir, "hi", 0).exists() && !dir.join("hi/0.ts").exists());
         assert!(run_playlist(&dir, "hi", 1).exists() && dir.join("hi/1.ts").exists());
         assert_eq!(read_runs(&dir).unwrap().len(), 4);

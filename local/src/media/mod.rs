@@ -168,12 +168,7 @@ impl Media {
     /// Open the RTMP listener of a MediaLive input on 127.0.0.1:`port` (0 = any free port; if
     /// `port` is taken, try port+1.. up to +100). Returns the bound port. The listener lives until
     /// close_input.
-    pub async fn open_input(
-        &self,
-        input_id: &str,
-        port: u16,
-        gate: Arc<dyn InputGate>,
-    ) -> std::io::Result<u16> {
+    pub async fn open_input(&self, input_id: &str, port: u16, gate: Arc<dyn InputGate>) -> std::io::Result<u16> {
         rtmp::open_input(self, input_id, port, gate).await
     }
 
@@ -188,10 +183,7 @@ impl Media {
     pub fn stop_channel(&self, channel_id: &str) {
         let slot = self.inner.channels.lock().unwrap().get(channel_id).cloned();
         if let Some(active) = slot.and_then(|s| s.active.lock().unwrap().take()) {
-            tracing::info!(
-                channel_id,
-                "stopping channel: disconnecting publisher, killing ffmpeg"
-            );
+            tracing::info!(channel_id, "stopping channel: disconnecting publisher, killing ffmpeg");
             active.kick.send_replace(true);
         }
     }

@@ -81,13 +81,10 @@ pub fn group_segments(runs: &[Run], playlists: &[Option<InputPlaylist>], k: u64)
         // A run ends where the next starts, or at ENDLIST; the open run's last group must be full.
         let end = match runs.get(i + 1) {
             Some(next) => Some(next.start_seq),
-            None => playlist
-                .filter(|p| p.ended)
-                .and_then(InputPlaylist::next_seq),
+            None => playlist.filter(|p| p.ended).and_then(InputPlaylist::next_seq),
         };
         if let Some(p) = playlist {
-            let by_seq: HashMap<u64, &layout::InputSegment> =
-                p.segments.iter().map(|s| (s.seq, s)).collect();
+            let by_seq: HashMap<u64, &layout::InputSegment> = p.segments.iter().map(|s| (s.seq, s)).collect();
             let mut last_j = None;
             for seg in p
                 .segments
@@ -123,14 +120,11 @@ pub fn group_segments(runs: &[Run], playlists: &[Option<InputPlaylist>], k: u64)
 pub fn render_media_playlist(groups: &[Group], p: &Packaging, gop_seconds: f64) -> Option<String> {
     let k = group_size(p.segment_duration_seconds, gop_seconds);
     let nominal = k as f64 * gop_seconds;
-    let count = (f64::from(p.playlist_window_seconds) / nominal)
-        .ceil()
-        .max(1.0) as usize;
+    let count = (f64::from(p.playlist_window_seconds) / nominal).ceil().max(1.0) as usize;
     // Sequence numbers are implicit in HLS, so a hole (a group some rendition lost) cuts the list.
     let mut tail_start = groups.len();
     while tail_start > 0
-        && (tail_start == groups.len()
-            || groups[tail_start - 1].sequence + 1 == groups[tail_start].sequence)
+        && (tail_start == groups.len() || groups[tail_start - 1].sequence + 1 == groups[tail_start].sequence)
     {
         tail_start -= 1;
     }
@@ -166,16 +160,12 @@ pub fn select_renditions<'a>(ladder: &'a Ladder, p: &Packaging) -> Vec<&'a Ladde
     let mut selected: Vec<_> = ladder
         .renditions
         .iter()
-        .filter(|r| {
-            (p.min_video_bits_per_second..=p.max_video_bits_per_second).contains(&r.video_bitrate)
-        })
+        .filter(|r| (p.min_video_bits_per_second..=p.max_video_bits_per_second).contains(&r.video_bitrate))
         .collect();
     match p.stream_order {
         StreamOrder::Original => {}
         StreamOrder::VideoBitrateAscending => selected.sort_by_key(|r| r.video_bitrate),
-        StreamOrder::VideoBitrateDescending => {
-            selected.sort_by_key(|r| std::cmp::Reverse(r.video_bitrate))
-        }
+        StreamOrder::VideoBitrateDescending => selected.sort_by_key(|r| std::cmp::Reverse(r.video_bitrate)),
     }
     selected
 }
@@ -200,11 +190,7 @@ pub fn render_master(renditions: &[&LadderRendition], codecs: &HashMap<String, S
 impl Media {
     /// Master playlist of a MediaPackage HLS endpoint (NotFound until the channel has produced
     /// output in a selected rendition).
-    pub fn master_playlist(
-        &self,
-        package_channel_id: &str,
-        p: &Packaging,
-    ) -> Result<String, OriginError> {
+    pub fn master_playlist(&self, package_channel_id: &str, p: &Packaging) -> Result<String, OriginError> {
         let (dir, ladder) = self.ladder(package_channel_id)?;
         let selected = select_renditions(&ladder, p);
         if selected.is_empty() {
@@ -246,11 +232,8 @@ impl Media {
             rendition,
             group_size(p.segment_duration_seconds, ladder.gop_seconds),
         )?;
-        render_media_playlist(&groups, p, ladder.gop_seconds).ok_or_else(|| {
-            OriginError::NotFound(format!(
-                "{package_channel_id}/{rendition} has no segments yet"
-            ))
-        })
+        render_media_playlist(&groups, p, ladder.gop_seconds)
+            .ok_or_else(|| OriginError::NotFound(format!("{package_channel_id}/{rendition} has no segments yet")))
     }
 
     /// One endpoint segment (MPEG-TS bytes).
@@ -278,9 +261,7 @@ impl Media {
             if !layout::is_safe_name(uri) {
                 return Err(OriginError::NotFound(missing()));
             }
-            out.extend(
-                std::fs::read(dir.join(rendition).join(uri)).map_err(|e| io_error(e, missing))?,
-            );
+            out.extend(std::fs::read(dir.join(rendition).join(uri)).map_err(|e| io_error(e, missing))?);
         }
         Ok(Bytes::from(out))
     }
@@ -289,16 +270,12 @@ impl Media {
         let missing = || format!("MediaPackage channel {package_channel_id} has no media");
         let dir = layout::channel_dir(&self.inner.data_dir, package_channel_id)
             .ok_or_else(|| OriginError::NotFound(missing()))?;
-        let ladder =
-            layout::read_json(&dir.join(layout::LADDER_FILE)).map_err(|e| io_error(e, missing))?;
+        let ladder = layout::read_json(&dir.join(layout::LADDER_FILE)).map_err(|e| io_error(e, missing))?;
         Ok((dir, ladder))
     }
 
     fn selected(ladder: &Ladder, rendition: &str, p: &Packaging) -> Result<(), OriginError> {
-        if select_renditions(ladder, p)
-            .iter()
-            .any(|r| r.name == rendition)
-        {
+        if select_renditions(ladder, p).iter().any(|r| r.name == rendition) {
             Ok(())
         } else {
             Err(OriginError::NotFound(format!(
@@ -314,9 +291,7 @@ fn rendition_groups(dir: &Path, rendition: &str, k: u64) -> Result<Vec<Group>, O
     let mut playlists = vec![None; runs.len()];
     for (i, run) in runs.iter().enumerate().rev() {
         let playlist = InputPlaylist::read(&layout::run_playlist(dir, rendition, run.id))?;
-        let closed_nonempty = runs
-            .get(i + 1)
-            .is_some_and(|next| next.start_seq > run.start_seq);
+        let closed_nonempty = runs.get(i + 1).is_some_and(|next| next.start_seq > run.start_seq);
         if playlist.is_none() && closed_nonempty {
             break;
         }
@@ -360,25 +335,16 @@ mod tests {
 
     #[test]
     fn groups_are_aligned_complete_and_stable() {
-        let runs = [Run {
-            id: 0,
-            start_seq: 0,
-        }];
+        let runs = [Run { id: 0, start_seq: 0 }];
         // ffmpeg already deleted 0 and 1; 2 belongs to the incomplete group 0..3.
         let groups = group_segments(&runs, &[playlist(2, &[2.0; 6], false)], 3);
-        assert_eq!(
-            groups.iter().map(|g| g.sequence).collect::<Vec<_>>(),
-            vec![1]
-        );
+        assert_eq!(groups.iter().map(|g| g.sequence).collect::<Vec<_>>(), vec![1]);
         assert_eq!(groups[0].uris, ["3.ts", "4.ts", "5.ts"]);
         assert_eq!(groups[0].duration, 6.0);
         assert!(!groups[0].discontinuity);
         // 6..=7 wait for 8; once it exists the earlier group is unchanged.
         let more = group_segments(&runs, &[playlist(2, &[2.0; 7], false)], 3);
-        assert_eq!(
-            more.iter().map(|g| g.sequence).collect::<Vec<_>>(),
-            vec![1, 2]
-        );
+        assert_eq!(more.iter().map(|g| g.sequence).collect::<Vec<_>>(), vec![1, 2]);
         assert_eq!(more[0], groups[0]);
     }
 
@@ -387,18 +353,9 @@ mod tests {
         // Run 0: 0..=4 (last group short); run 1 crashed before any segment and was replaced by
         // run 2 (5..=8, closed by run 3); run 3 is open.
         let runs = [
-            Run {
-                id: 0,
-                start_seq: 0,
-            },
-            Run {
-                id: 2,
-                start_seq: 5,
-            },
-            Run {
-                id: 3,
-                start_seq: 9,
-            },
+            Run { id: 0, start_seq: 0 },
+            Run { id: 2, start_seq: 5 },
+            Run { id: 3, start_seq: 9 },
         ];
         let playlists = [
             playlist(0, &[2.0; 5], true),
@@ -408,14 +365,7 @@ mod tests {
         let groups = group_segments(&runs, &playlists, 3);
         let seqs: Vec<_> = groups
             .iter()
-            .map(|g| {
-                (
-                    g.sequence,
-                    g.uris.len(),
-                    g.discontinuity,
-                    g.discontinuity_sequence,
-                )
-            })
+            .map(|g| (g.sequence, g.uris.len(), g.discontinuity, g.discontinuity_sequence))
             .collect();
         assert_eq!(
             seqs,
@@ -433,26 +383,12 @@ mod tests {
 
     #[test]
     fn media_playlist_window_and_tags() {
-        let runs = [
-            Run {
-                id: 0,
-                start_seq: 0,
-            },
-            Run {
-                id: 1,
-                start_seq: 12,
-            },
-        ];
-        let playlists = [
-            playlist(0, &[2.0; 12], true),
-            playlist(12, &[2.0; 9], false),
-        ];
+        let runs = [Run { id: 0, start_seq: 0 }, Run { id: 1, start_seq: 12 }];
+        let playlists = [playlist(0, &[2.0; 12], true), playlist(12, &[2.0; 9], false)];
         let groups = group_segments(&runs, &playlists, 3);
         // 60 s window of 6 s segments = 10 groups; only 7 exist.
         let text = render_media_playlist(&groups, &packaging(6, 60), 2.0).unwrap();
-        assert!(text.starts_with(
-            "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:0\n"
-        ));
+        assert!(text.starts_with("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:0\n"));
         assert_eq!(text.matches("#EXTINF:6.000,").count(), 7);
         assert!(text.contains("3.ts\n#EXT-X-DISCONTINUITY\n#EXTINF:6.000,\n4.ts\n"));
         // 12 s window: the last 2 groups; the discontinuity before them is counted.
@@ -467,17 +403,11 @@ mod tests {
 
     #[test]
     fn a_hole_cuts_the_playlist() {
-        let runs = [Run {
-            id: 0,
-            start_seq: 0,
-        }];
+        let runs = [Run { id: 0, start_seq: 0 }];
         let mut p = playlist(0, &[1.0; 6], false).unwrap();
         p.segments.remove(2);
         let groups = group_segments(&runs, &[Some(p)], 2);
-        assert_eq!(
-            groups.iter().map(|g| g.sequence).collect::<Vec<_>>(),
-            vec![0, 2]
-        );
+        assert_eq!(groups.iter().map(|g| g.sequence).collect::<Vec<_>>(), vec![0, 2]);
         let text = render_media_playlist(&groups, &packaging(2, 60), 1.0).unwrap();
         assert!(text.contains("#EXT-X-MEDIA-SEQUENCE:2\n") && !text.contains("0.ts"));
     }

@@ -25,12 +25,7 @@ use super::{ActivePublisher, ChannelSlot, InputGate, InputHandle, Media, transco
 /// full, the publisher is slowed down by TCP backpressure.
 const FEED_CAPACITY: usize = 1024;
 
-pub(super) async fn open_input(
-    media: &Media,
-    input_id: &str,
-    port: u16,
-    gate: Arc<dyn InputGate>,
-) -> io::Result<u16> {
+pub(super) async fn open_input(media: &Media, input_id: &str, port: u16, gate: Arc<dyn InputGate>) -> io::Result<u16> {
     let listener = bind(port).await?;
     let bound = listener.local_addr()?.port();
     let (closed, closed_rx) = watch::channel(false);
@@ -95,11 +90,7 @@ async fn accept_loop(
             },
         };
         if let Err(reason) = gate.admit(&input_id, peer.ip()) {
-            media
-                .inner
-                .counters
-                .refused_publishers
-                .fetch_add(1, Ordering::Relaxed);
+            media.inner.counters.refused_publishers.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(input_id, %peer, reason, "RTMP connection refused");
             continue;
         }
@@ -154,21 +145,13 @@ async fn serve(
 struct SharedIo(Arc<Mutex<TcpStream>>);
 
 impl AsyncRead for SharedIo {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut *self.0.lock().unwrap()).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for SharedIo {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         Pin::new(&mut *self.0.lock().unwrap()).poll_write(cx, buf)
     }
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -224,20 +207,14 @@ impl Handler {
         {
             let mut active = slot.active.lock().unwrap();
             if active.is_some() {
-                return Err(format!(
-                    "channel {} already has an active publisher",
-                    job.channel_id
-                ));
+                return Err(format!("channel {} already has an active publisher", job.channel_id));
             }
             *active = Some(ActivePublisher {
                 id,
                 kick: self.kick.clone(),
             });
         }
-        let guard = SlotGuard {
-            slot: slot.clone(),
-            id,
-        };
+        let guard = SlotGuard { slot: slot.clone(), id };
         let (feed, rx) = mpsc::channel(FEED_CAPACITY);
         let channel_id = job.channel_id.clone();
         tokio::spawn(transcoder::supervise(
@@ -247,11 +224,7 @@ impl Handler {
             rx,
             self.kick.subscribe(),
         ));
-        self.media
-            .inner
-            .counters
-            .publishes
-            .fetch_add(1, Ordering::Relaxed);
+        self.media.inner.counters.publishes.fetch_add(1, Ordering::Relaxed);
         tracing::info!(input_id = self.input_id, peer = %self.peer, channel_id, app, stream, "RTMP publish accepted");
         self.publishing = Some(Publishing {
             stream_id,
@@ -311,11 +284,7 @@ impl SessionHandler for Handler {
         Ok(())
     }
 
-    async fn on_data(
-        &mut self,
-        _stream_id: u32,
-        data: SessionData,
-    ) -> Result<(), ServerSessionError> {
+    async fn on_data(&mut self, _stream_id: u32, data: SessionData) -> Result<(), ServerSessionError> {
         let Some(p) = &self.publishing else {
             return Ok(());
         };

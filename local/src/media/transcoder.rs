@@ -30,10 +30,7 @@ const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
 /// Checks what ffmpeg and the origin rely on; Err is a reason to refuse the publish.
 pub fn validate(job: &TranscodeJob) -> Result<(), String> {
     if !layout::is_safe_name(&job.package_channel_id) {
-        return Err(format!(
-            "invalid MediaPackage channel id {:?}",
-            job.package_channel_id
-        ));
+        return Err(format!("invalid MediaPackage channel id {:?}", job.package_channel_id));
     }
     if job.renditions.is_empty() {
         return Err("the channel has no video renditions".into());
@@ -53,10 +50,7 @@ pub fn validate(job: &TranscodeJob) -> Result<(), String> {
             ));
         }
         if r.bitrate == 0 || r.framerate_numerator == 0 || r.framerate_denominator == 0 {
-            return Err(format!(
-                "rendition {} has a zero bitrate or frame rate",
-                r.name
-            ));
+            return Err(format!("rendition {} has a zero bitrate or frame rate", r.name));
         }
     }
     Ok(())
@@ -111,9 +105,7 @@ pub fn ffmpeg_args(r: &FfmpegRun) -> Vec<String> {
     if !r.has_audio {
         // Paced (-re) so it does not race ahead of the live video; -shortest ends it at EOF.
         let rate = job.audio.sample_rate;
-        words(format!(
-            "-re -f lavfi -i anullsrc=r={rate}:cl=stereo -shortest"
-        ));
+        words(format!("-re -f lavfi -i anullsrc=r={rate}:cl=stereo -shortest"));
     }
     let audio = if r.has_audio { "0:a:0" } else { "1:a:0" };
     for i in 0..job.renditions.len() {
@@ -133,9 +125,7 @@ pub fn ffmpeg_args(r: &FfmpegRun) -> Vec<String> {
     let list_size = (layout::RETENTION_SECONDS / gop).ceil() as u64 + 1;
     words(format!("-f hls -hls_time {gop} -hls_list_size {list_size}"));
     let start = r.run.start_seq;
-    words(format!(
-        "-hls_flags delete_segments+temp_file -start_number {start}"
-    ));
+    words(format!("-hls_flags delete_segments+temp_file -start_number {start}"));
     words(format!("-master_pl_name {}", layout::FFMPEG_MASTER));
     let mut graph = format!("[0:v]split={}", job.renditions.len());
     for i in 0..job.renditions.len() {
@@ -200,10 +190,7 @@ async fn kicked(kick: &mut watch::Receiver<bool>) {
 }
 
 /// The next tag, or None when the publisher left or was kicked (`kicked` says which).
-async fn next(
-    rx: &mut mpsc::Receiver<Tag>,
-    kick: &mut watch::Receiver<bool>,
-) -> Result<Tag, Outcome> {
+async fn next(rx: &mut mpsc::Receiver<Tag>, kick: &mut watch::Receiver<bool>) -> Result<Tag, Outcome> {
     tokio::select! {
         biased;
         () = kicked(kick) => Err(Outcome::Kicked),
@@ -230,12 +217,7 @@ pub(super) async fn supervise(
     let prepared = names
         .iter()
         .try_for_each(|n| std::fs::create_dir_all(dir.join(n)))
-        .and_then(|()| {
-            layout::write_json(
-                &dir.join(layout::LADDER_FILE),
-                &ladder(&job, &inner.x264_preset),
-            )
-        });
+        .and_then(|()| layout::write_json(&dir.join(layout::LADDER_FILE), &ladder(&job, &inner.x264_preset)));
     if let Err(e) = prepared {
         tracing::error!(channel_id, dir = %dir.display(), error = %e, "cannot prepare the package directory");
         return;
@@ -284,10 +266,7 @@ pub(super) async fn supervise(
                 return tracing::error!(channel_id, ffmpeg = %inner.ffmpeg.display(), error = %e, "cannot start ffmpeg");
             }
         };
-        inner
-            .counters
-            .transcoder_starts
-            .fetch_add(1, Ordering::Relaxed);
+        inner.counters.transcoder_starts.fetch_add(1, Ordering::Relaxed);
         tracing::info!(
             channel_id,
             run = run.id,
@@ -298,11 +277,7 @@ pub(super) async fn supervise(
         let started = Instant::now();
         let stderr = log_stderr(&mut child, channel_id);
         let stdin = child.stdin.take().expect("stdin is piped");
-        match pump(
-            &mut child, stdin, &mut rx, &mut kick, &mut cache, first, has_audio,
-        )
-        .await
-        {
+        match pump(&mut child, stdin, &mut rx, &mut kick, &mut cache, first, has_audio).await {
             Outcome::PublisherLeft => {
                 // stdin is closed: ffmpeg writes the last segment and ENDLIST.
                 match tokio::time::timeout(FLUSH_TIMEOUT, child.wait()).await {
@@ -321,20 +296,11 @@ pub(super) async fn supervise(
                 return tracing::info!(channel_id, "channel stopped; ffmpeg killed");
             }
             Outcome::Crashed(status) => {
-                inner
-                    .counters
-                    .transcoder_restarts
-                    .fetch_add(1, Ordering::Relaxed);
+                inner.counters.transcoder_restarts.fetch_add(1, Ordering::Relaxed);
                 if started.elapsed() >= HEALTHY_RUN {
                     backoff = MIN_BACKOFF;
                 }
-                let tail = stderr
-                    .lock()
-                    .unwrap()
-                    .iter()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(" | ");
+                let tail = stderr.lock().unwrap().iter().cloned().collect::<Vec<_>>().join(" | ");
                 tracing::error!(channel_id, ?status, stderr = %tail, retry_in = ?backoff, "ffmpeg exited while the publisher is connected; restarting");
             }
         }
@@ -395,12 +361,7 @@ async fn pump(
             },
         };
         cache.observe(&tag);
-        flv::write_tag(
-            &mut buf,
-            tag.kind,
-            tag.timestamp.saturating_sub(base),
-            &tag.data,
-        );
+        flv::write_tag(&mut buf, tag.kind, tag.timestamp.saturating_sub(base), &tag.data);
     }
 }
 
@@ -441,10 +402,7 @@ mod tests {
         TranscodeJob {
             channel_id: "ch".into(),
             package_channel_id: "pkg".into(),
-            renditions: vec![
-                v("1080p", 1920, 1080, 5_000_000),
-                v("720p", 1280, 720, 3_000_000),
-            ],
+            renditions: vec![v("1080p", 1920, 1080, 5_000_000), v("720p", 1280, 720, 3_000_000)],
             audio: AudioRendition {
                 bitrate: 128_000,
                 sample_rate: 48_000,
@@ -464,10 +422,7 @@ mod tests {
     #[test]
     fn builds_the_ladder_command() {
         let job = job();
-        let run = Run {
-            id: 4,
-            start_seq: 17,
-        };
+        let run = Run { id: 4, start_seq: 17 };
         let args = ffmpeg_args(&FfmpegRun {
             job: &job,
             channel_dir: Path::new("/d/pkg"),
@@ -475,8 +430,7 @@ mod tests {
             preset: "ultrafast",
             has_audio: true,
         });
-        let start =
-            "-hide_banner -nostdin -loglevel warning -y -thread_queue_size 1024 -f flv -i pipe:0";
+        let start = "-hide_banner -nostdin -loglevel warning -y -thread_queue_size 1024 -f flv -i pipe:0";
         assert_eq!(args[..11].join(" "), start);
         assert_eq!(
             value(&args, "-filter_complex"),
@@ -503,10 +457,7 @@ mod tests {
         assert_eq!(value(&args, "-start_number"), "17");
         assert_eq!(value(&args, "-hls_segment_filename"), "/d/pkg/%v/%d.ts");
         assert_eq!(value(&args, "-master_pl_name"), "ffmaster.m3u8");
-        assert_eq!(
-            value(&args, "-var_stream_map"),
-            "v:0,a:0,name:1080p v:1,a:1,name:720p"
-        );
+        assert_eq!(value(&args, "-var_stream_map"), "v:0,a:0,name:1080p v:1,a:1,name:720p");
         assert_eq!(args.last().unwrap(), "/d/pkg/%v/run-4.m3u8");
     }
 
@@ -517,10 +468,7 @@ mod tests {
         job.renditions.truncate(1);
         job.renditions[0].framerate_numerator = 30000;
         job.renditions[0].framerate_denominator = 1001;
-        let run = Run {
-            id: 0,
-            start_seq: 0,
-        };
+        let run = Run { id: 0, start_seq: 0 };
         let args = ffmpeg_args(&FfmpegRun {
             job: &job,
             channel_dir: Path::new("/d"),
@@ -534,9 +482,7 @@ mod tests {
         assert_eq!(value(&args, "-g:v:0"), "30");
         assert_eq!(value(&args, "-force_key_frames"), "expr:gte(t,n_forced*1)");
         assert_eq!(value(&args, "-hls_list_size"), "601");
-        assert!(
-            value(&args, "-filter_complex").starts_with("[0:v]split=1[s0];[s0]fps=30000/1001,")
-        );
+        assert!(value(&args, "-filter_complex").starts_with("[0:v]split=1[s0];[s0]fps=30000/1001,"));
     }
 
     #[test]

@@ -129,12 +129,7 @@ fn settings_of(body: &Value) -> Map<String, Value> {
 
 impl MediaLive {
     /// What would make the channel unusable, as the service's 422 validation errors.
-    fn validate(
-        &self,
-        state: &mut State,
-        settings: &Map<String, Value>,
-        channel_id: Option<&str>,
-    ) -> ApiResult<()> {
+    fn validate(&self, state: &mut State, settings: &Map<String, Value>, channel_id: Option<&str>) -> ApiResult<()> {
         let mut errors: Vec<(String, String)> = Vec::new();
         let inputs = input_ids(settings);
         if inputs.is_empty() {
@@ -146,10 +141,7 @@ impl MediaLive {
         for input in &inputs {
             match state.inputs.get_mut(input) {
                 Some(i) if i.is_live() => {}
-                _ => errors.push((
-                    "inputAttachments".into(),
-                    format!("input {input} does not exist"),
-                )),
+                _ => errors.push(("inputAttachments".into(), format!("input {input} does not exist"))),
             }
             if let Some(other) = state.attached_channel(input)
                 && Some(other.id.as_str()) != channel_id
@@ -166,11 +158,7 @@ impl MediaLive {
             .cloned()
             .unwrap_or_default();
         for (n, destination) in destinations.iter().enumerate() {
-            for package in destination["mediaPackageSettings"]
-                .as_array()
-                .into_iter()
-                .flatten()
-            {
+            for package in destination["mediaPackageSettings"].as_array().into_iter().flatten() {
                 let id = package["channelId"].as_str().unwrap_or_default();
                 if !self.inner.packages.channel_visible(id) {
                     errors.push((
@@ -181,10 +169,7 @@ impl MediaLive {
             }
         }
         match settings.get("encoderSettings") {
-            None => errors.push((
-                "encoderSettings".into(),
-                "encoderSettings is required".into(),
-            )),
+            None => errors.push(("encoderSettings".into(), "encoderSettings is required".into())),
             Some(encoder) => errors.extend(super::gate::encoder_errors(encoder, &destinations)),
         }
         if errors.is_empty() {
@@ -232,10 +217,7 @@ impl MediaLive {
             state.requests.insert(request, id.clone());
         }
         state.channels.insert(id, channel);
-        Ok(json_response(
-            StatusCode::CREATED,
-            json!({ "channel": value }),
-        ))
+        Ok(json_response(StatusCode::CREATED, json!({ "channel": value })))
     }
 
     pub(super) fn list_channels(&self, req: &ApiRequest) -> ApiResult<Response> {
@@ -287,10 +269,7 @@ impl MediaLive {
         channel
             .lifecycle
             .begin(ChannelState::Updating, ChannelState::Idle, delay);
-        Ok(json_response(
-            StatusCode::OK,
-            json!({ "channel": channel.to_json() }),
-        ))
+        Ok(json_response(StatusCode::OK, json!({ "channel": channel.to_json() })))
     }
 
     pub(super) fn delete_channel(&self, id: &str) -> ApiResult<Response> {

@@ -47,9 +47,7 @@ impl InputGate for MediaLive {
         let name = format!("{app}/{stream}");
         let input = state.inputs.get(input_id).ok_or("input deleted")?;
         if !input.stream_names.contains(&name) {
-            return Err(format!(
-                "stream {name:?} is not a destination of input {input_id}"
-            ));
+            return Err(format!("stream {name:?} is not a destination of input {input_id}"));
         }
         // The peer was admitted at accept; the channel must still be running at publish.
         let channel_id = state
@@ -60,30 +58,16 @@ impl InputGate for MediaLive {
         if channel.state() != ChannelState::Running {
             return Err(format!("channel {channel_id} is not RUNNING"));
         }
-        let destinations = channel
-            .settings
-            .get("destinations")
-            .cloned()
-            .unwrap_or_default();
-        transcode_job(
-            &channel_id,
-            &channel.settings["encoderSettings"],
-            &destinations,
-        )
+        let destinations = channel.settings.get("destinations").cloned().unwrap_or_default();
+        transcode_job(&channel_id, &channel.settings["encoderSettings"], &destinations)
     }
 }
 
 /// Validation of the parts of EncoderSettings the local cloud acts on.
 pub fn encoder_errors(encoder: &Value, destinations: &[Value]) -> Vec<(String, String)> {
     let mut errors = Vec::new();
-    let videos = encoder["videoDescriptions"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let audios = encoder["audioDescriptions"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let videos = encoder["videoDescriptions"].as_array().cloned().unwrap_or_default();
+    let audios = encoder["audioDescriptions"].as_array().cloned().unwrap_or_default();
     for (n, video) in videos.iter().enumerate() {
         if video["name"].as_str().is_none() {
             errors.push((
@@ -92,10 +76,7 @@ pub fn encoder_errors(encoder: &Value, destinations: &[Value]) -> Vec<(String, S
             ));
         }
     }
-    let groups = encoder["outputGroups"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let groups = encoder["outputGroups"].as_array().cloned().unwrap_or_default();
     if groups.is_empty() {
         errors.push((
             "encoderSettings.outputGroups".into(),
@@ -103,36 +84,25 @@ pub fn encoder_errors(encoder: &Value, destinations: &[Value]) -> Vec<(String, S
         ));
     }
     for (g, group) in groups.iter().enumerate() {
-        if let Some(reference) = group["outputGroupSettings"]["mediaPackageGroupSettings"]["destination"]["destinationRefId"].as_str()
+        if let Some(reference) =
+            group["outputGroupSettings"]["mediaPackageGroupSettings"]["destination"]["destinationRefId"].as_str()
             && !destinations.iter().any(|d| d["id"].as_str() == Some(reference))
         {
-            errors.push((format!("encoderSettings.outputGroups[{g}]"), format!("destination {reference} is not defined")));
+            errors.push((
+                format!("encoderSettings.outputGroups[{g}]"),
+                format!("destination {reference} is not defined"),
+            ));
         }
-        for (o, output) in group["outputs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (o, output) in group["outputs"].as_array().into_iter().flatten().enumerate() {
             let path = format!("encoderSettings.outputGroups[{g}].outputs[{o}]");
             if let Some(video) = output["videoDescriptionName"].as_str()
                 && !videos.iter().any(|v| v["name"].as_str() == Some(video))
             {
-                errors.push((
-                    path.clone(),
-                    format!("video description {video} is not defined"),
-                ));
+                errors.push((path.clone(), format!("video description {video} is not defined")));
             }
-            for audio in output["audioDescriptionNames"]
-                .as_array()
-                .into_iter()
-                .flatten()
-            {
+            for audio in output["audioDescriptionNames"].as_array().into_iter().flatten() {
                 if !audios.iter().any(|a| a["name"] == *audio) {
-                    errors.push((
-                        path.clone(),
-                        format!("audio description {audio} is not defined"),
-                    ));
+                    errors.push((path.clone(), format!("audio description {audio} is not defined")));
                 }
             }
         }
@@ -141,15 +111,8 @@ pub fn encoder_errors(encoder: &Value, destinations: &[Value]) -> Vec<(String, S
 }
 
 /// Reads the encoding job of the channel's MediaPackage output group.
-pub fn transcode_job(
-    channel_id: &str,
-    encoder: &Value,
-    destinations: &Value,
-) -> Result<TranscodeJob, String> {
-    let groups = encoder["outputGroups"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+pub fn transcode_job(channel_id: &str, encoder: &Value, destinations: &Value) -> Result<TranscodeJob, String> {
+    let groups = encoder["outputGroups"].as_array().cloned().unwrap_or_default();
     let group = groups
         .iter()
         .find(|g| !g["outputGroupSettings"]["mediaPackageGroupSettings"].is_null())
@@ -181,8 +144,8 @@ pub fn transcode_job(
     let mut gop_seconds: f64 = 1.0;
     for output in group["outputs"].as_array().into_iter().flatten() {
         if let Some(audio_name) = output["audioDescriptionNames"][0].as_str()
-            && let Some(aac) = description("audioDescriptions", audio_name)
-                .map(|a| a["codecSettings"]["aacSettings"].clone())
+            && let Some(aac) =
+                description("audioDescriptions", audio_name).map(|a| a["codecSettings"]["aacSettings"].clone())
         {
             audio.bitrate = aac["bitrate"].as_f64().unwrap_or(192_000.0) as u64;
             audio.sample_rate = aac["sampleRate"].as_f64().unwrap_or(48_000.0) as u32;
@@ -262,16 +225,10 @@ mod tests {
         let job = transcode_job("42", &encoder, &destinations).unwrap();
         assert_eq!(job.package_channel_id, "launch");
         assert_eq!(
-            job.renditions
-                .iter()
-                .map(|r| (r.width, r.bitrate))
-                .collect::<Vec<_>>(),
+            job.renditions.iter().map(|r| (r.width, r.bitrate)).collect::<Vec<_>>(),
             [(1920, 5_000_000), (1280, 3_000_000)]
         );
-        assert_eq!(
-            (job.audio.bitrate, job.audio.sample_rate),
-            (128_000, 44_100)
-        );
+        assert_eq!((job.audio.bitrate, job.audio.sample_rate), (128_000, 44_100));
         assert_eq!(job.gop_seconds, 1.0);
     }
 

@@ -54,17 +54,15 @@ impl Input {
 fn stream_names(body: &Value) -> ApiResult<Vec<String>> {
     let destinations = body["destinations"].as_array().cloned().unwrap_or_default();
     if destinations.is_empty() || destinations.len() > 2 {
-        return Err(ApiError::bad_request(
-            "RTMP_PUSH inputs need one or two destinations",
-        ));
+        return Err(ApiError::bad_request("RTMP_PUSH inputs need one or two destinations"));
     }
     destinations
         .iter()
         .map(|d| {
             let name = d["streamName"].as_str().unwrap_or_default();
-            let valid = name.split_once('/').is_some_and(|(app, instance)| {
-                !app.is_empty() && !instance.is_empty() && !instance.contains('/')
-            });
+            let valid = name
+                .split_once('/')
+                .is_some_and(|(app, instance)| !app.is_empty() && !instance.is_empty() && !instance.contains('/'));
             if valid {
                 Ok(name.to_owned())
             } else {
@@ -77,12 +75,9 @@ fn stream_names(body: &Value) -> ApiResult<Vec<String>> {
 }
 
 fn security_group_ids(state: &State, body: &Value) -> ApiResult<Vec<String>> {
-    let ids: Vec<String> =
-        serde_json::from_value(body["inputSecurityGroups"].clone()).unwrap_or_default();
+    let ids: Vec<String> = serde_json::from_value(body["inputSecurityGroups"].clone()).unwrap_or_default();
     if ids.is_empty() {
-        return Err(ApiError::bad_request(
-            "RTMP_PUSH inputs need an input security group",
-        ));
+        return Err(ApiError::bad_request("RTMP_PUSH inputs need an input security group"));
     }
     if let Some(missing) = ids.iter().find(|id| !state.groups.contains_key(*id)) {
         return Err(ApiError::bad_request(format!(
@@ -94,11 +89,7 @@ fn security_group_ids(state: &State, body: &Value) -> ApiResult<Vec<String>> {
 
 impl MediaLive {
     fn input_json(&self, state: &mut State, id: &str) -> Value {
-        let attached: Vec<String> = state
-            .attached_channel(id)
-            .map(|c| c.id.clone())
-            .into_iter()
-            .collect();
+        let attached: Vec<String> = state.attached_channel(id).map(|c| c.id.clone()).into_iter().collect();
         let input = state.inputs.get_mut(id).expect("caller checked");
         let phase = input.lifecycle.now();
         let host = &self.inner.config.public_host;
@@ -149,10 +140,7 @@ impl MediaLive {
         let request = body["requestId"].as_str().map(str::to_owned);
         let (id, groups) = {
             let mut state = self.state();
-            if let Some(existing) = request
-                .as_ref()
-                .and_then(|r| state.requests.get(r))
-                .cloned()
+            if let Some(existing) = request.as_ref().and_then(|r| state.requests.get(r)).cloned()
                 && state.inputs.contains_key(&existing)
             {
                 return Ok(json_response(
@@ -167,11 +155,7 @@ impl MediaLive {
         let port = self
             .inner
             .media
-            .open_input(
-                &id,
-                self.inner.config.rtmp_port,
-                std::sync::Arc::new(self.clone()),
-            )
+            .open_input(&id, self.inner.config.rtmp_port, std::sync::Arc::new(self.clone()))
             .await
             .map_err(|e| ApiError::internal(format!("cannot open an RTMP port: {e}")))?;
         let mut state = self.state();
@@ -217,10 +201,7 @@ impl MediaLive {
         if !state.inputs.contains_key(id) {
             return Err(not_found(id));
         }
-        Ok(json_response(
-            StatusCode::OK,
-            self.input_json(&mut state, id),
-        ))
+        Ok(json_response(StatusCode::OK, self.input_json(&mut state, id)))
     }
 
     pub(super) fn update_input(&self, req: &ApiRequest) -> ApiResult<Response> {
@@ -280,9 +261,7 @@ impl MediaLive {
         }
         let input = state.inputs.get_mut(id).expect("checked");
         if !input.is_live() {
-            return Err(ApiError::conflict(format!(
-                "Input {id} is already being deleted"
-            )));
+            return Err(ApiError::conflict(format!("Input {id} is already being deleted")));
         }
         input.lifecycle.begin(
             Phase::Deleting,

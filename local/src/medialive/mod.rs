@@ -76,9 +76,9 @@ impl State {
 
     /// The channel (not deleted) that has `input_id` attached.
     fn attached_channel(&self, input_id: &str) -> Option<&channels::Channel> {
-        self.channels.values().find(|c| {
-            c.state() != ChannelState::Deleted && c.input_ids().iter().any(|i| i == input_id)
-        })
+        self.channels
+            .values()
+            .find(|c| c.state() != ChannelState::Deleted && c.input_ids().iter().any(|i| i == input_id))
     }
 }
 
@@ -151,8 +151,8 @@ impl MediaLive {
 
     fn create_tags(&self, req: &ApiRequest) -> ApiResult<Response> {
         let body: Value = parse_body(&req.body)?;
-        let new: Tags = serde_json::from_value(body["tags"].clone())
-            .map_err(|e| ApiError::bad_request(format!("tags: {e}")))?;
+        let new: Tags =
+            serde_json::from_value(body["tags"].clone()).map_err(|e| ApiError::bad_request(format!("tags: {e}")))?;
         let mut state = self.state();
         tags_of(&mut state, &req.segments[2])?.extend(new);
         Ok(empty_response(StatusCode::NO_CONTENT))
@@ -214,7 +214,6 @@ pub fn operation_name(req: &ApiRequest) -> &'static str {
 fn tags_member(body: &Value) -> ApiResult<Tags> {
     match &body["tags"] {
         Value::Null => Ok(Tags::new()),
-        tags => serde_json::from_value(tags.clone())
-            .map_err(|e| ApiError::bad_request(format!("tags: {e}"))),
+        tags => serde_json::from_value(tags.clone()).map_err(|e| ApiError::bad_request(format!("tags: {e}"))),
     }
 }

@@ -29,17 +29,13 @@ impl SecurityGroup {
 
 /// `whitelistRules: [{cidr}]`, each a valid CIDR block.
 fn whitelist_rules(body: &Value) -> ApiResult<Vec<IpNet>> {
-    let rules = body["whitelistRules"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let rules = body["whitelistRules"].as_array().cloned().unwrap_or_default();
     rules
         .iter()
         .map(|rule| {
             let cidr = rule["cidr"].as_str().unwrap_or_default();
-            cidr.parse::<IpNet>().map_err(|_| {
-                ApiError::bad_request(format!("Invalid CIDR block in whitelistRules: {cidr:?}"))
-            })
+            cidr.parse::<IpNet>()
+                .map_err(|_| ApiError::bad_request(format!("Invalid CIDR block in whitelistRules: {cidr:?}")))
         })
         .collect()
 }
@@ -69,10 +65,7 @@ impl MediaLive {
         let tags = tags_member(&body)?;
         let mut state = self.state();
         let id = state.new_id();
-        let arn = self
-            .inner
-            .config
-            .arn("medialive", "inputSecurityGroup", &id);
+        let arn = self.inner.config.arn("medialive", "inputSecurityGroup", &id);
         state.groups.insert(
             id.clone(),
             SecurityGroup {
@@ -116,10 +109,7 @@ impl MediaLive {
         let body: Value = parse_body(&req.body)?;
         let cidrs = whitelist_rules(&body)?;
         let mut state = self.state();
-        let group = state
-            .groups
-            .get_mut(id.as_str())
-            .ok_or_else(|| not_found(id))?;
+        let group = state.groups.get_mut(id.as_str()).ok_or_else(|| not_found(id))?;
         group.cidrs = cidrs;
         if !body["tags"].is_null() {
             group.tags = tags_member(&body)?;

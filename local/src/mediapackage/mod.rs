@@ -111,9 +111,7 @@ impl MediaPackage {
         let result = match operation {
             "CreateChannel" => self.create_channel(&req),
             "ListChannels" => self.list_channels(&req),
-            "DescribeChannel" => self.with_channel(&id, |c, _| {
-                Ok(json_response(StatusCode::OK, self.channel_json(c)))
-            }),
+            "DescribeChannel" => self.with_channel(&id, |c, _| Ok(json_response(StatusCode::OK, self.channel_json(c)))),
             "UpdateChannel" => self.update_channel(&req, &id),
             "DeleteChannel" => self.delete_channel(&id),
             "CreateOriginEndpoint" => self.create_endpoint(&req),
@@ -143,11 +141,7 @@ impl MediaPackage {
         })
     }
 
-    fn with_channel<T>(
-        &self,
-        id: &str,
-        f: impl FnOnce(&mut Channel, &mut State) -> ApiResult<T>,
-    ) -> ApiResult<T> {
+    fn with_channel<T>(&self, id: &str, f: impl FnOnce(&mut Channel, &mut State) -> ApiResult<T>) -> ApiResult<T> {
         let mut state = self.inner.state.lock().unwrap();
         let mut channel = state
             .channels
@@ -161,12 +155,7 @@ impl MediaPackage {
     fn create_channel(&self, req: &ApiRequest) -> ApiResult<Response> {
         let body: Value = parse_body(&req.body)?;
         let id = body["id"].as_str().unwrap_or_default().to_owned();
-        if id.is_empty()
-            || !id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            || id.len() > 256
-        {
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') || id.len() > 256 {
             return Err(ApiError::unprocessable(format!(
                 "Invalid channel id {id:?}: letters, digits, '-' and '_' only"
             )));
@@ -174,9 +163,7 @@ impl MediaPackage {
         let tags: Tags = serde_json::from_value(body["tags"].clone()).unwrap_or_default();
         let mut state = self.inner.state.lock().unwrap();
         if state.channels.contains_key(&id) {
-            return Err(ApiError::unprocessable(format!(
-                "Channel {id} already exists"
-            )));
+            return Err(ApiError::unprocessable(format!("Channel {id} already exists")));
         }
         let channel = Channel {
             arn: self.inner.config.arn("mediapackage", "channels", &id),
@@ -273,32 +260,19 @@ impl MediaPackage {
         let body: Value = parse_body(&req.body)?;
         let id = body["id"].as_str().unwrap_or_default().to_owned();
         let channel_id = body["channelId"].as_str().unwrap_or_default().to_owned();
-        if id.is_empty()
-            || !id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(ApiError::unprocessable(format!(
-                "Invalid origin endpoint id {id:?}"
-            )));
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(ApiError::unprocessable(format!("Invalid origin endpoint id {id:?}")));
         }
         let settings = endpoint_settings(&body)?;
         let mut state = self.inner.state.lock().unwrap();
         if !state.channels.contains_key(&channel_id) {
-            return Err(ApiError::not_found(format!(
-                "Channel {channel_id} not found"
-            )));
+            return Err(ApiError::not_found(format!("Channel {channel_id} not found")));
         }
         if state.endpoints.contains_key(&id) {
-            return Err(ApiError::unprocessable(format!(
-                "Origin endpoint {id} already exists"
-            )));
+            return Err(ApiError::unprocessable(format!("Origin endpoint {id} already exists")));
         }
         let endpoint = Endpoint {
-            arn: self
-                .inner
-                .config
-                .arn("mediapackage", "origin_endpoints", &id),
+            arn: self.inner.config.arn("mediapackage", "origin_endpoints", &id),
             id: id.clone(),
             channel_id,
             settings,
@@ -329,10 +303,7 @@ impl MediaPackage {
 
     fn describe_endpoint(&self, id: &str) -> ApiResult<Response> {
         let state = self.inner.state.lock().unwrap();
-        let endpoint = state
-            .endpoints
-            .get(id)
-            .ok_or_else(|| endpoint_not_found(id))?;
+        let endpoint = state.endpoints.get(id).ok_or_else(|| endpoint_not_found(id))?;
         Ok(json_response(StatusCode::OK, self.endpoint_json(endpoint)))
     }
 
@@ -340,20 +311,14 @@ impl MediaPackage {
         let body: Value = parse_body(&req.body)?;
         let update = endpoint_settings(&body)?;
         let mut state = self.inner.state.lock().unwrap();
-        let endpoint = state
-            .endpoints
-            .get_mut(id)
-            .ok_or_else(|| endpoint_not_found(id))?;
+        let endpoint = state.endpoints.get_mut(id).ok_or_else(|| endpoint_not_found(id))?;
         endpoint.settings.extend(update);
         Ok(json_response(StatusCode::OK, self.endpoint_json(endpoint)))
     }
 
     fn delete_endpoint(&self, id: &str) -> ApiResult<Response> {
         let mut state = self.inner.state.lock().unwrap();
-        state
-            .endpoints
-            .remove(id)
-            .ok_or_else(|| endpoint_not_found(id))?;
+        state.endpoints.remove(id).ok_or_else(|| endpoint_not_found(id))?;
         Ok(empty_response(StatusCode::ACCEPTED))
     }
 
@@ -365,10 +330,7 @@ impl MediaPackage {
             Value::Null
         };
         let mut state = self.inner.state.lock().unwrap();
-        let State {
-            channels,
-            endpoints,
-        } = &mut *state;
+        let State { channels, endpoints } = &mut *state;
         let tags = channels
             .values_mut()
             .map(|c| (&c.arn, &mut c.tags))
@@ -409,9 +371,7 @@ impl MediaPackage {
             segment_duration_seconds: hls["segmentDurationSeconds"].as_u64().unwrap_or(6) as u32,
             playlist_window_seconds: hls["playlistWindowSeconds"].as_u64().unwrap_or(60) as u32,
             min_video_bits_per_second: selection["minVideoBitsPerSecond"].as_u64().unwrap_or(0),
-            max_video_bits_per_second: selection["maxVideoBitsPerSecond"]
-                .as_u64()
-                .unwrap_or(i32::MAX as u64),
+            max_video_bits_per_second: selection["maxVideoBitsPerSecond"].as_u64().unwrap_or(i32::MAX as u64),
             stream_order: match selection["streamOrder"].as_str() {
                 Some("VIDEO_BITRATE_ASCENDING") => StreamOrder::VideoBitrateAscending,
                 Some("VIDEO_BITRATE_DESCENDING") => StreamOrder::VideoBitrateDescending,
@@ -464,9 +424,7 @@ fn endpoint_not_found(id: &str) -> ApiError {
 }
 
 fn now_iso() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%S%:z")
-        .to_string()
+    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
 
 pub fn operation_name(req: &ApiRequest) -> &'static str {
@@ -498,34 +456,24 @@ pub async fn serve_origin(cloud: &Cloud, rest: &str) -> Response {
     };
     let media = &cloud.media;
     let result = match parts.as_slice() {
-        [_, file] if *file == format!("{manifest}.m3u8") => {
-            media.master_playlist(&channel, &packaging).map(playlist)
-        }
-        [_, rendition, "index.m3u8"] => media
-            .media_playlist(&channel, rendition, &packaging)
-            .map(playlist),
-        [_, rendition, segment] => match segment
-            .strip_suffix(".ts")
-            .and_then(|s| s.parse::<u64>().ok())
-        {
-            Some(sequence) => media
-                .segment(&channel, rendition, sequence, &packaging)
-                .map(|bytes| {
-                    (
-                        [
-                            (header::CONTENT_TYPE, "video/mp2t"),
-                            (header::CACHE_CONTROL, "max-age=86400"),
-                        ],
-                        bytes,
-                    )
-                        .into_response()
-                }),
+        [_, file] if *file == format!("{manifest}.m3u8") => media.master_playlist(&channel, &packaging).map(playlist),
+        [_, rendition, "index.m3u8"] => media.media_playlist(&channel, rendition, &packaging).map(playlist),
+        [_, rendition, segment] => match segment.strip_suffix(".ts").and_then(|s| s.parse::<u64>().ok()) {
+            Some(sequence) => media.segment(&channel, rendition, sequence, &packaging).map(|bytes| {
+                (
+                    [
+                        (header::CONTENT_TYPE, "video/mp2t"),
+                        (header::CACHE_CONTROL, "max-age=86400"),
+                    ],
+                    bytes,
+                )
+                    .into_response()
+            }),
             None => return (StatusCode::NOT_FOUND, "not a segment").into_response(),
         },
         _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
     };
-    let mut response =
-        result.unwrap_or_else(|e| (StatusCode::NOT_FOUND, e.to_string()).into_response());
+    let mut response = result.unwrap_or_else(|e| (StatusCode::NOT_FOUND, e.to_string()).into_response());
     response.headers_mut().insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         header::HeaderValue::from_static("*"),

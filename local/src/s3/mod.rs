@@ -86,10 +86,8 @@ impl S3 {
         }
         let mut resp = call(&self.inner.anonymous, req.map(s3s::Body::http_body_unsync)).await;
         // The player page and its HLS may be served from another origin.
-        resp.headers_mut().insert(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        );
+        resp.headers_mut()
+            .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
         resp
     }
 
@@ -142,19 +140,12 @@ async fn unsign(req: Request) -> Result<http::Request<s3s::Body>, Response> {
     let chunked = header_str("x-amz-content-sha256").starts_with("STREAMING-")
         || header_str("content-encoding").contains("aws-chunked");
     if !chunked {
-        return Ok(http::Request::from_parts(
-            parts,
-            s3s::Body::http_body_unsync(body),
-        ));
+        return Ok(http::Request::from_parts(parts, s3s::Body::http_body_unsync(body)));
     }
 
-    let raw = axum::body::to_bytes(body, usize::MAX).await.map_err(|_| {
-        error_response(
-            StatusCode::BAD_REQUEST,
-            "IncompleteBody",
-            "could not read the body",
-        )
-    })?;
+    let raw = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .map_err(|_| error_response(StatusCode::BAD_REQUEST, "IncompleteBody", "could not read the body"))?;
     let decoded = chunked::decode(&raw).map_err(invalid)?;
 
     // Otherwise s3s-fs would store `aws-chunked` as the object's Content-Encoding.
@@ -166,38 +157,26 @@ async fn unsign(req: Request) -> Result<http::Request<s3s::Body>, Response> {
     if encodings.is_empty() {
         parts.headers.remove(header::CONTENT_ENCODING);
     } else {
-        let value = HeaderValue::from_str(&encodings.join(","))
-            .map_err(|_| invalid("bad Content-Encoding"))?;
+        let value = HeaderValue::from_str(&encodings.join(",")).map_err(|_| invalid("bad Content-Encoding"))?;
         parts.headers.insert(header::CONTENT_ENCODING, value);
     }
-    for name in [
-        "x-amz-content-sha256",
-        "x-amz-decoded-content-length",
-        "x-amz-trailer",
-    ] {
+    for name in ["x-amz-content-sha256", "x-amz-decoded-content-length", "x-amz-trailer"] {
         parts.headers.remove(name);
     }
     parts.headers.remove(header::TRANSFER_ENCODING);
-    parts.headers.insert(
-        header::CONTENT_LENGTH,
-        HeaderValue::from(decoded.data.len()),
-    );
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(decoded.data.len()));
     // Trailing checksums become headers so s3s-fs verifies and stores them
     // (it rejects a declared checksum algorithm whose value never arrives).
     for (name, value) in decoded.trailers {
         if name.starts_with("x-amz-checksum-")
-            && let (Ok(name), Ok(value)) = (
-                header::HeaderName::try_from(name),
-                HeaderValue::try_from(value),
-            )
+            && let (Ok(name), Ok(value)) = (header::HeaderName::try_from(name), HeaderValue::try_from(value))
         {
             parts.headers.insert(name, value);
         }
     }
-    Ok(http::Request::from_parts(
-        parts,
-        s3s::Body::from(decoded.data),
-    ))
+    Ok(http::Request::from_parts(parts, s3s::Body::from(decoded.data)))
 }
 
 /// Answers a CORS preflight for anonymous reads.
@@ -210,19 +189,13 @@ fn preflight(req: &Request) -> Response {
     (
         StatusCode::NO_CONTENT,
         [
-            (
-                header::ACCESS_CONTROL_ALLOW_ORIGIN,
-                HeaderValue::from_static("*"),
-            ),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")),
             (
                 header::ACCESS_CONTROL_ALLOW_METHODS,
                 HeaderValue::from_static("GET, HEAD"),
             ),
             (header::ACCESS_CONTROL_ALLOW_HEADERS, allow_headers),
-            (
-                header::ACCESS_CONTROL_MAX_AGE,
-                HeaderValue::from_static("86400"),
-            ),
+            (header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400")),
         ],
     )
         .into_response()
@@ -233,11 +206,7 @@ async fn call(service: &S3Service, req: http::Request<s3s::Body>) -> Response {
         Ok(resp) => resp.map(Body::new),
         Err(err) => {
             tracing::error!(?err, "s3 request failed");
-            error_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "InternalError",
-                "internal error",
-            )
+            error_response(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "internal error")
         }
     }
 }

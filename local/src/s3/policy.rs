@@ -37,8 +37,7 @@ pub(super) fn allows_anonymous_get(policy: &str, bucket: &str, key: &str) -> boo
     let mut allowed = false;
     for stmt in one_or_many(doc.get("Statement")) {
         let applies = is_everyone(stmt.get("Principal"))
-            && strings(stmt.get("Action"))
-                .any(|a| wildcard_match(&a.to_ascii_lowercase(), "s3:getobject"))
+            && strings(stmt.get("Action")).any(|a| wildcard_match(&a.to_ascii_lowercase(), "s3:getobject"))
             && strings(stmt.get("Resource")).any(|r| wildcard_match(r, &resource));
         if !applies {
             continue;
@@ -110,11 +109,7 @@ mod tests {
 
     #[test]
     fn prefix_scoped_public_read() {
-        let p = policy(
-            r#""*""#,
-            r#""s3:GetObject""#,
-            r#""arn:aws:s3:::web/live/*""#,
-        );
+        let p = policy(r#""*""#, r#""s3:GetObject""#, r#""arn:aws:s3:::web/live/*""#);
         assert!(allows_anonymous_get(&p, "web", "live/index.html"));
         assert!(allows_anonymous_get(&p, "web", "live/a/b.ts"));
         assert!(!allows_anonymous_get(&p, "web", "private/x"));

@@ -30,8 +30,7 @@ impl Store {
             .canonicalize()
             .with_context(|| format!("resolving {}", root.display()))?;
         // s3s_fs::Error implements Debug but not Display.
-        let fs = FileSystem::new(&root)
-            .map_err(|e| anyhow::anyhow!("opening {}: {e:?}", root.display()))?;
+        let fs = FileSystem::new(&root).map_err(|e| anyhow::anyhow!("opening {}: {e:?}", root.display()))?;
         Ok(Self(Arc::new(Inner { fs, root })))
     }
 
@@ -54,9 +53,7 @@ impl Store {
 
     /// The bucket's policy document, if it has one.
     pub(super) async fn policy(&self, bucket: &str) -> Option<String> {
-        tokio::fs::read_to_string(self.policy_path(bucket))
-            .await
-            .ok()
+        tokio::fs::read_to_string(self.policy_path(bucket)).await.ok()
     }
 
     /// Empties the root directory but keeps it (s3s-fs holds its path).

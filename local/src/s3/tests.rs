@@ -45,8 +45,7 @@ impl Drop for Server {
 }
 
 async fn start() -> Server {
-    let dir =
-        std::env::temp_dir().join(format!("livestream-local-s3-test-{}", uuid::Uuid::new_v4()));
+    let dir = std::env::temp_dir().join(format!("livestream-local-s3-test-{}", uuid::Uuid::new_v4()));
     let s3 = S3::new(dir.join("s3")).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -59,23 +58,11 @@ async fn start() -> Server {
     });
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let client = Client::builder(TokioExecutor::new()).build_http();
-    Server {
-        base,
-        s3,
-        dir,
-        client,
-    }
+    Server { base, s3, dir, client }
 }
 
 impl Server {
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        signed: bool,
-        headers: &[(&str, &str)],
-        body: Body,
-    ) -> Reply {
+    async fn send(&self, method: Method, path: &str, signed: bool, headers: &[(&str, &str)], body: Body) -> Reply {
         let mut req = axum::http::Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base));
@@ -90,9 +77,7 @@ impl Server {
         }
         let resp = self.client.request(req.body(body).unwrap()).await.unwrap();
         let (parts, body) = resp.into_parts();
-        let body = axum::body::to_bytes(Body::new(body), usize::MAX)
-            .await
-            .unwrap();
+        let body = axum::body::to_bytes(Body::new(body), usize::MAX).await.unwrap();
         Reply {
             status: parts.status,
             headers: parts.headers,
@@ -100,15 +85,8 @@ impl Server {
         }
     }
 
-    async fn signed(
-        &self,
-        method: Method,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &'static str,
-    ) -> Reply {
-        self.send(method, path, true, headers, Body::from(body))
-            .await
+    async fn signed(&self, method: Method, path: &str, headers: &[(&str, &str)], body: &'static str) -> Reply {
+        self.send(method, path, true, headers, Body::from(body)).await
     }
 
     async fn anonymous(&self, method: Method, path: &str) -> Reply {
@@ -122,10 +100,7 @@ const PUBLIC_SITE: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Public
 #[tokio::test]
 async fn anonymous_reads_follow_the_bucket_policy() {
     let srv = start().await;
-    assert_eq!(
-        srv.signed(Method::PUT, "/web", &[], "").await.status,
-        StatusCode::OK
-    );
+    assert_eq!(srv.signed(Method::PUT, "/web", &[], "").await.status, StatusCode::OK);
     let html = [("content-type", "text/html")];
     assert!(
         srv.signed(Method::PUT, "/web/site/index.html", &html, "<h1>hi</h1>")
@@ -146,11 +121,7 @@ async fn anonymous_reads_follow_the_bucket_policy() {
     assert!(denied.text().contains("AccessDenied"), "{}", denied.text());
     let missing = srv.signed(Method::GET, "/web?policy", &[], "").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
-    assert!(
-        missing.text().contains("NoSuchBucketPolicy"),
-        "{}",
-        missing.text()
-    );
+    assert!(missing.text().contains("NoSuchBucketPolicy"), "{}", missing.text());
 
     assert!(
         srv.signed(Method::PUT, "/web?policy", &[], PUBLIC_SITE)
@@ -174,35 +145,21 @@ async fn anonymous_reads_follow_the_bucket_policy() {
 
     // Outside the granted prefix, and anything but reads, stays private.
     assert_eq!(
-        srv.anonymous(Method::GET, "/web/private/notes.txt")
-            .await
-            .status,
+        srv.anonymous(Method::GET, "/web/private/notes.txt").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(srv.anonymous(Method::GET, "/web").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(srv.anonymous(Method::GET, "/").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        srv.anonymous(Method::GET, "/web/site/index.html?acl").await.status,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        srv.anonymous(Method::GET, "/web").await.status,
+        srv.anonymous(Method::PUT, "/web/site/evil.html").await.status,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        srv.anonymous(Method::GET, "/").await.status,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        srv.anonymous(Method::GET, "/web/site/index.html?acl")
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        srv.anonymous(Method::PUT, "/web/site/evil.html")
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        srv.anonymous(Method::DELETE, "/web/site/index.html")
-            .await
-            .status,
+        srv.anonymous(Method::DELETE, "/web/site/index.html").await.status,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
@@ -221,9 +178,7 @@ async fn anonymous_reads_follow_the_bucket_policy() {
             .is_success()
     );
     assert_eq!(
-        srv.anonymous(Method::GET, "/web/site/index.html")
-            .await
-            .status,
+        srv.anonymous(Method::GET, "/web/site/index.html").await.status,
         StatusCode::FORBIDDEN
     );
 }
@@ -231,14 +186,8 @@ async fn anonymous_reads_follow_the_bucket_policy() {
 #[tokio::test]
 async fn signed_requests_with_any_credentials_round_trip_headers() {
     let srv = start().await;
-    assert_eq!(
-        srv.signed(Method::PUT, "/media", &[], "").await.status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        srv.signed(Method::HEAD, "/media", &[], "").await.status,
-        StatusCode::OK
-    );
+    assert_eq!(srv.signed(Method::PUT, "/media", &[], "").await.status, StatusCode::OK);
+    assert_eq!(srv.signed(Method::HEAD, "/media", &[], "").await.status, StatusCode::OK);
     let headers = [
         ("content-type", "application/vnd.apple.mpegurl"),
         ("cache-control", "max-age=1"),
@@ -251,10 +200,7 @@ async fn signed_requests_with_any_credentials_round_trip_headers() {
     for method in [Method::GET, Method::HEAD] {
         let got = srv.signed(method, "/media/live/index.m3u8", &[], "").await;
         assert_eq!(got.status, StatusCode::OK);
-        assert_eq!(
-            got.header("content-type"),
-            Some("application/vnd.apple.mpegurl")
-        );
+        assert_eq!(got.header("content-type"), Some("application/vnd.apple.mpegurl"));
         assert_eq!(got.header("cache-control"), Some("max-age=1"));
     }
 
@@ -269,11 +215,7 @@ async fn signed_requests_with_any_credentials_round_trip_headers() {
     let list = srv
         .signed(Method::GET, "/media?list-type=2&prefix=live/", &[], "")
         .await;
-    assert!(
-        list.text().contains("<Key>live/index.m3u8</Key>"),
-        "{}",
-        list.text()
-    );
+    assert!(list.text().contains("<Key>live/index.m3u8</Key>"), "{}", list.text());
     assert!(
         srv.signed(Method::GET, "/", &[], "")
             .await
@@ -285,13 +227,9 @@ async fn signed_requests_with_any_credentials_round_trip_headers() {
     let refused = srv.signed(Method::DELETE, "/media", &[], "").await;
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text());
     assert!(refused.text().contains("BucketNotEmpty"));
-    let deleted = srv
-        .signed(Method::DELETE, "/media/live/index.m3u8", &[], "")
-        .await;
+    let deleted = srv.signed(Method::DELETE, "/media/live/index.m3u8", &[], "").await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
-    let gone = srv
-        .signed(Method::GET, "/media/live/index.m3u8", &[], "")
-        .await;
+    let gone = srv.signed(Method::GET, "/media/live/index.m3u8", &[], "").await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
     assert_eq!(
         srv.signed(Method::DELETE, "/media", &[], "").await.status,
@@ -319,26 +257,14 @@ async fn aws_chunked_upload_with_trailing_checksum() {
     let mut req_headers = headers.to_vec();
     req_headers.push(("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"));
     let put = srv
-        .send(
-            Method::PUT,
-            "/uploads/hello.txt",
-            true,
-            &req_headers,
-            Body::from(body),
-        )
+        .send(Method::PUT, "/uploads/hello.txt", true, &req_headers, Body::from(body))
         .await;
     assert!(put.status.is_success(), "{}", put.text());
 
     // The trailing checksum is really checked.
     let corrupt = body.replace("DUoRhQ==", "AAAAAA==");
     let bad = srv
-        .send(
-            Method::PUT,
-            "/uploads/bad.txt",
-            true,
-            &req_headers,
-            Body::from(corrupt),
-        )
+        .send(Method::PUT, "/uploads/bad.txt", true, &req_headers, Body::from(corrupt))
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text());
 
@@ -352,24 +278,17 @@ async fn aws_chunked_upload_with_trailing_checksum() {
 async fn reset_removes_buckets_objects_and_policies() {
     let srv = start().await;
     srv.signed(Method::PUT, "/web", &[], "").await;
-    srv.signed(Method::PUT, "/web/site/index.html", &[], "x")
-        .await;
-    srv.signed(Method::PUT, "/web?policy", &[], PUBLIC_SITE)
-        .await;
+    srv.signed(Method::PUT, "/web/site/index.html", &[], "x").await;
+    srv.signed(Method::PUT, "/web?policy", &[], PUBLIC_SITE).await;
     srv.s3.reset().await.unwrap();
     let list = srv.signed(Method::GET, "/", &[], "").await;
     assert!(!list.text().contains("<Name>web</Name>"), "{}", list.text());
     assert_eq!(
-        srv.anonymous(Method::GET, "/web/site/index.html")
-            .await
-            .status,
+        srv.anonymous(Method::GET, "/web/site/index.html").await.status,
         StatusCode::FORBIDDEN
     );
     // Still usable afterwards, and the old policy did not survive.
-    assert_eq!(
-        srv.signed(Method::PUT, "/web", &[], "").await.status,
-        StatusCode::OK
-    );
+    assert_eq!(srv.signed(Method::PUT, "/web", &[], "").await.status, StatusCode::OK);
     assert_eq!(
         srv.signed(Method::GET, "/web?policy", &[], "").await.status,
         StatusCode::NOT_FOUND
