@@ -12,7 +12,7 @@ use livestream_operator::{
     api::LiveStreamSpec,
     desired::{
         Names,
-        medialive::{ChannelSettings, channel_settings, input_destinations, whitelist_rules},
+        medialive::{channel_settings, input_destinations, whitelist_rules},
         mediapackage::hls_package,
     },
 };
@@ -56,23 +56,6 @@ async fn wait_channel(cloud: &LocalCloud, id: &str, want: ChannelState) {
         (channel_state(cloud, id).await == Some(want.clone())).then_some(())
     })
     .await;
-}
-
-fn create_channel_request(
-    cloud: &LocalCloud,
-    s: ChannelSettings,
-) -> aws_sdk_medialive::operation::create_channel::builders::CreateChannelFluentBuilder {
-    cloud
-        .aws
-        .medialive
-        .create_channel()
-        .name(s.name)
-        .channel_class(s.channel_class)
-        .input_specification(s.input_specification)
-        .set_input_attachments(Some(s.input_attachments))
-        .set_destinations(Some(s.destinations))
-        .encoder_settings(s.encoder_settings)
-        .role_arn(s.role_arn)
 }
 
 #[tokio::test]
@@ -169,7 +152,7 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
         ROLE,
     )
     .destinations;
-    let refused = create_channel_request(&cloud, dangling).send().await.unwrap_err();
+    let refused = cloud.create_channel(dangling).send().await.unwrap_err();
     assert_eq!(refused.code(), Some("UnprocessableEntityException"));
     assert!(
         refused
@@ -179,7 +162,8 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
     );
 
     // The channel: CREATING (cannot start yet), then IDLE; the input is ATTACHED, the group IN_USE.
-    let channel = create_channel_request(&cloud, channel_settings(&spec, &names, &input_id, ROLE))
+    let channel = cloud
+        .create_channel(channel_settings(&spec, &names, &input_id, ROLE))
         .tags("livestream.io/name", "launch")
         .send()
         .await

@@ -91,6 +91,23 @@ impl LocalCloud {
         }
     }
 
+    /// A CreateChannel request carrying the operator's desired settings.
+    pub fn create_channel(
+        &self,
+        s: livestream_operator::desired::medialive::ChannelSettings,
+    ) -> aws_sdk_medialive::operation::create_channel::builders::CreateChannelFluentBuilder {
+        self.aws
+            .medialive
+            .create_channel()
+            .name(s.name)
+            .channel_class(s.channel_class)
+            .input_specification(s.input_specification)
+            .set_input_attachments(Some(s.input_attachments))
+            .set_destinations(Some(s.destinations))
+            .encoder_settings(s.encoder_settings)
+            .role_arn(s.role_arn)
+    }
+
     /// `GET` on the admin or origin API, as text.
     pub async fn get(&self, path: &str) -> (u16, String) {
         http_get(&format!("{}{path}", self.endpoint)).await
@@ -140,4 +157,28 @@ where
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// `ffmpeg` pushing a moving test pattern with a tone to `url` for `seconds`.
+pub fn publish(url: &str, seconds: u32) -> Child {
+    Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-re"])
+        .args(["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30"])
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
+        .args([
+            "-t",
+            &seconds.to_string(),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "30",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .args(["-c:a", "aac", "-b:a", "128k", "-f", "flv", url])
+        .kill_on_drop(true)
+        .spawn()
+        .expect("ffmpeg starts")
 }

@@ -14,35 +14,11 @@ use livestream_operator::{
     },
 };
 use serde_json::{Value, json};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
-use crate::local_cloud::{LocalCloud, eventually, http_get};
+use crate::local_cloud::{LocalCloud, eventually, http_get, publish};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/MediaLiveAccessRole";
-
-/// `ffmpeg` pushing a moving test pattern with a tone to `url` for `seconds`.
-fn publish(url: &str, seconds: u32) -> Child {
-    Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-re"])
-        .args(["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30"])
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
-        .args([
-            "-t",
-            &seconds.to_string(),
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-g",
-            "30",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .args(["-c:a", "aac", "-b:a", "128k", "-f", "flv", url])
-        .kill_on_drop(true)
-        .spawn()
-        .expect("ffmpeg starts")
-}
 
 async fn ffprobe(args: &[&str]) -> Value {
     let out = Command::new("ffprobe")
@@ -118,16 +94,8 @@ async fn a_pushed_test_pattern_plays_as_two_rendition_hls_and_intruders_are_refu
         .unwrap()
         .url
         .unwrap();
-    let s = channel_settings(&spec, &names, &input_id, ROLE);
-    let channel_id = ml
-        .create_channel()
-        .name(s.name)
-        .channel_class(s.channel_class)
-        .input_specification(s.input_specification)
-        .set_input_attachments(Some(s.input_attachments))
-        .set_destinations(Some(s.destinations))
-        .encoder_settings(s.encoder_settings)
-        .role_arn(s.role_arn)
+    let channel_id = cloud
+        .create_channel(channel_settings(&spec, &names, &input_id, ROLE))
         .send()
         .await
         .unwrap()

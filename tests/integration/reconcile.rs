@@ -11,7 +11,7 @@ use tokio::process::Command;
 
 use crate::{
     harness::{kubectl, kubectl_ok, namespace},
-    local_cloud::{LocalCloud, eventually, http_get},
+    local_cloud::{LocalCloud, eventually, http_get, publish},
     operator::{Operator, kubectl_wait, streams},
 };
 
@@ -96,46 +96,6 @@ fn patch(namespace: &str, name: &str, spec: &str) {
         "-p",
         &format!(r#"{{"spec":{spec}}}"#),
     ]);
-}
-
-fn publish(url: &str, seconds: u32) -> tokio::process::Child {
-    Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-re",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=1280x720:rate=30",
-        ])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=48000",
-            "-t",
-            &seconds.to_string(),
-        ])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-g",
-            "30",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-f",
-            "flv",
-            url,
-        ])
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap()
 }
 
 #[tokio::test]
