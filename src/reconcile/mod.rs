@@ -65,6 +65,12 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
     };
     let outcome = run.converge().await;
     status::write(&stream, ctx, run.status, &outcome, run.update_pending.as_deref()).await?;
+    // A failure the user can act on is also an event (repeats are aggregated by the recorder).
+    if let Err(e) = &outcome
+        && !matches!(e, Error::Waiting(_))
+    {
+        publish(ctx, &stream, EventType::Warning, status::reason(e), e.to_string()).await;
+    }
     let progress = outcome?;
     let mut action = match progress {
         // ±10 % so that many streams created together do not resync in lockstep.

@@ -109,7 +109,7 @@ pub fn conditions(
 }
 
 /// A CamelCase condition reason for an error.
-fn reason(e: &Error) -> &'static str {
+pub fn reason(e: &Error) -> &'static str {
     match e {
         Error::Aws { code, .. } if code == "TooManyRequestsException" => "AwsThrottled",
         Error::Aws { .. } if e.is_transient() => "AwsUnavailable",

@@ -459,3 +459,52 @@ async fn a_steady_stream_costs_a_handful_of_reads_per_resync() {
         assert!(metrics.contains(needle), "metrics lack {needle}:\n{metrics}");
     }
 }
+
+#[tokio::test]
+async fn a_name_taken_in_aws_is_reported_and_never_adopted_or_deleted() {
+    let cloud = LocalCloud::start(&[]).await;
+    let ns = namespace("clash");
+    let _operator = Operator::start(&cloud, &ns).await;
+    // Someone else's MediaPackage channel already uses the id.
+    cloud
+        .aws
+        .mediapackage
+        .create_channel()
+        .id("minimal")
+        .send()
+        .await
+        .unwrap();
+    kubectl_ok(&["apply", "-n", &ns, "-f", "examples/minimal.yaml"]);
+    let degraded = eventually("the clash to be reported", Duration::from_secs(20), || async {
+        let conditions = status(&ns, "minimal")["conditions"].clone();
+        conditions
+            .as_array()?
+            .iter()
+            .find(|c| c["type"] == "Degraded" && c["status"] == "True")
+            .cloned()
+    })
+    .await;
+    assert_eq!(degraded["reason"], "NameConflict");
+    assert!(
+        degraded["message"]
+            .as_str()
+            .unwrap()
+            .contains("choose another spec.channelId"),
+        "{degraded}"
+    );
+    let warnings = kubectl_ok(&[
+        "get",
+        "events",
+        "-n",
+        &ns,
+        "--field-selector",
+        "type=Warning",
+        "-o",
+        "jsonpath={.items[*].reason}",
+    ]);
+    assert!(warnings.contains("NameConflict"), "{warnings}");
+
+    kubectl_ok(&["delete", "lvs", "minimal", "-n", &ns, "--timeout", "60s"]);
+    let still = cloud.aws.mediapackage.describe_channel().id("minimal").send().await;
+    assert!(still.is_ok(), "the foreign channel is left alone");
+}
