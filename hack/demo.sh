@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The whole local stack in one command: a real control plane, the LiveStream CRD, livestream-local
-# (the local AWS media cloud), the operator pointed at it, and examples/livestream.yaml applied.
+# (the local AWS media cloud), the operator pointed at it, examples/livestream.yaml applied and
+# started, a moving test pattern with a clock pushed to it, and the player page's URL printed.
 #
-#   hack/demo.sh          bring everything up, show `kubectl get lvs`, follow the operator's log;
-#                         Ctrl-C stops everything
-#   hack/demo.sh up       bring everything up and return (leave it running)
+#   hack/demo.sh          all of that, then follow the operator's log; Ctrl-C stops everything
+#   hack/demo.sh --obs    the same, but instead of the test pattern print the OBS settings and wait
+#                         for you to "Start Streaming" from OBS
+#   hack/demo.sh up [--obs]   bring everything up and return (leave it running)
 #   hack/demo.sh down     stop everything `up` started
 #
 # State lives in $LIVESTREAM_DEMO_DIR (default ~/.cache/livestream-operator/demo). Set
@@ -57,7 +59,8 @@ up() {
   [ -n "$endpoint" ] || { log "livestream-local did not start"; exit 1; }
   if ! alive "$DIR/operator.pid"; then
     AWS_ENDPOINT_URL=$endpoint LIVESTREAM_MEDIALIVE_ROLE_ARN=arn:aws:iam::123456789012:role/MediaLiveAccessRole \
-      setsid "$operator" run --transition-requeue-seconds 1 >"$DIR/operator.log" 2>&1 </dev/null &
+      setsid "$operator" run --transition-requeue-seconds 1 --website-bucket livestream-player \
+      >"$DIR/operator.log" 2>&1 </dev/null &
     echo $! >"$DIR/operator.pid"
   fi
   kubectl apply -f "$ROOT/examples/livestream.yaml"
@@ -66,14 +69,39 @@ up() {
     log "the LiveStream did not become Ready"
     exit 1
   fi
+  # Start the channel (billing starts on AWS; here it starts an encoder).
+  kubectl patch lvs launch-event --type merge -p '{"spec":{"running":true}}' >/dev/null
+  kubectl wait --for jsonpath='{.status.state}'=RUNNING --timeout 120s lvs/launch-event >/dev/null
+  local ingest player
+  ingest=$(kubectl get lvs launch-event -o jsonpath='{.status.ingestUrl}')
+  player=$(kubectl get lvs launch-event -o jsonpath='{.status.websiteUrl}')
+  if $OBS; then
+    cat <<EOF
+
+OBS → Settings → Stream: Service "Custom…", Server "${ingest%/*}", Stream Key "${ingest##*/}"
+(only publishers from spec.input.allowedCidrs are accepted). Then press "Start Streaming".
+EOF
+  elif ! alive "$DIR/publisher.pid"; then
+    # A moving test pattern with the wall clock burnt in, so the player's latency can be read off.
+    local clock="drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
+    clock+=":text='%{localtime\:%H\\\\\:%M\\\\\:%S}':fontsize=96:fontcolor=white:box=1:boxcolor=black@0.6"
+    clock+=":x=(w-tw)/2:y=h-th-60"
+    setsid ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=1280x720:rate=30 \
+      -f lavfi -i sine=frequency=440:sample_rate=48000 -vf "$clock" -c:v libx264 -preset ultrafast \
+      -g 30 -pix_fmt yuv420p -c:a aac -b:a 128k -f flv "$ingest" >"$DIR/publisher.log" 2>&1 </dev/null &
+    echo $! >"$DIR/publisher.pid"
+  fi
   echo
   kubectl get livestreams -o wide
   cat <<EOF
 
-The stack is up: livestream-local (AWS APIs) at $endpoint. In another shell:
+The stack is up and live: livestream-local (AWS APIs) at $endpoint.
+  Player:   $player   (open it in a browser; the first segments arrive after ~10 s)
+  Ingest:   $ingest
+In another shell:
   eval "\$(hack/control-plane.sh env --dir $CP)"
-  kubectl get lvs
-  kubectl patch lvs launch-event --type merge -p '{"spec":{"running":true}}'
+  kubectl get lvs -o wide
+  kubectl patch lvs launch-event --type merge -p '{"spec":{"running":false}}'
 Operator log: $DIR/operator.log
 EOF
 }
@@ -90,6 +118,7 @@ stop() {
 }
 
 down() {
+  stop "$DIR/publisher.pid"
   stop "$DIR/operator.pid"
   stop "$DIR/local.pid"
   "$ROOT/hack/control-plane.sh" down --dir "$CP"
@@ -97,15 +126,17 @@ down() {
   log "stopped"
 }
 
+OBS=false
 case ${1:-} in
-  up) up ;;
+  up) [ "${2:-}" = --obs ] && OBS=true; up ;;
   down) down ;;
-  "")
+  "" | --obs)
+    [ "${1:-}" = --obs ] && OBS=true
     trap down EXIT
     trap 'exit 0' INT TERM
     up
     echo "Following the operator log; Ctrl-C stops everything."
     tail -n +1 -f "$DIR/operator.log"
     ;;
-  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

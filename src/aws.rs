@@ -16,6 +16,9 @@ pub struct AwsSettings {
 
 #[derive(Clone, Debug)]
 pub struct AwsClients {
+    /// The custom endpoint in use (livestream-local), if any.
+    pub endpoint_url: Option<String>,
+    pub region: String,
     pub medialive: aws_sdk_medialive::Client,
     pub mediapackage: aws_sdk_mediapackage::Client,
     pub s3: aws_sdk_s3::Client,
@@ -61,6 +64,10 @@ impl AwsClients {
             .interceptor(CountCalls("mediapackage"))
             .build();
         Self {
+            endpoint_url: endpoint,
+            region: config
+                .region()
+                .map_or_else(|| "us-east-1".to_owned(), |r| r.to_string()),
             medialive: aws_sdk_medialive::Client::from_conf(medialive),
             mediapackage: aws_sdk_mediapackage::Client::from_conf(mediapackage),
             s3: aws_sdk_s3::Client::from_conf(s3),

@@ -40,6 +40,8 @@ pub struct Settings {
     pub resync: Duration,
     /// How soon to look again while AWS carries out a change.
     pub transition_requeue: Duration,
+    /// S3 bucket for player pages when a LiveStream names none; unset: pages are not published.
+    pub website_bucket: Option<String>,
 }
 
 /// Shared state handed to every reconcile.
@@ -50,6 +52,8 @@ pub struct Context {
     pub settings: Settings,
     /// Consecutive failures per stream, for backoff.
     failures: Mutex<HashMap<String, u32>>,
+    /// Bucket policies are read-modify-write and shared by streams: one update at a time.
+    pub bucket_policy_lock: tokio::sync::Mutex<()>,
 }
 
 impl Context {
@@ -67,6 +71,7 @@ impl Context {
             recorder,
             settings,
             failures: Mutex::default(),
+            bucket_policy_lock: Default::default(),
         }
     }
 }

@@ -52,6 +52,11 @@ struct RunArgs {
     #[arg(long, env = "LIVESTREAM_HTTP_ADDR")]
     http_addr: Option<std::net::SocketAddr>,
 
+    /// S3 bucket for the player pages of LiveStreams that name none (created if missing; it must
+    /// allow public bucket policies). Unset: only LiveStreams with spec.website.bucket get a page.
+    #[arg(long, env = "LIVESTREAM_WEBSITE_BUCKET")]
+    website_bucket: Option<String>,
+
     /// Watch only this namespace (default: all namespaces).
     #[arg(long, env = "WATCH_NAMESPACE")]
     namespace: Option<String>,
@@ -91,6 +96,7 @@ async fn main() -> anyhow::Result<()> {
                 role_arn: args.medialive_role_arn,
                 resync: Duration::from_secs(args.resync_seconds),
                 transition_requeue: Duration::from_secs_f64(args.transition_requeue_seconds),
+                website_bucket: args.website_bucket,
             };
             controller::run(client, aws, settings, args.namespace.as_deref()).await
         }

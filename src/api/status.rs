@@ -53,6 +53,10 @@ pub struct LiveStreamStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_run_duration_stopped_generation: Option<i64>,
 
+    /// Digest of the player page and config last published to S3; a change republishes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website_digest: Option<String>,
+
     /// Ids and ARNs of the AWS resources that belong to this LiveStream.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aws: Option<AwsResources>,

@@ -3,6 +3,7 @@
 
 pub mod medialive;
 pub mod mediapackage;
+pub mod website;
 
 use std::collections::HashMap;
 

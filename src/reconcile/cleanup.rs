@@ -152,6 +152,7 @@ pub async fn cleanup(stream: &LiveStream, ctx: &Context) -> Result<Action> {
             Err(e) => return Err(e),
         }
     }
+    super::website::remove(stream, ctx).await?;
     tracing::info!("every AWS resource is gone; removing the finalizer");
     Ok(Action::await_change())
 }

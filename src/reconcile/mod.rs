@@ -11,6 +11,7 @@ mod ingest;
 mod mediapackage;
 mod observe;
 mod status;
+mod website;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -125,6 +126,7 @@ impl Run<'_> {
         let names = Names::of(self.stream);
         self.ensure_package_channel(&names).await?;
         self.ensure_endpoint(&names).await?;
+        self.ensure_website().await?;
         let group = self.ensure_security_group().await?;
         let (input_id, input_state) = self.ensure_input(&names, &group).await?;
         if input_state == Some(InputState::Creating) {

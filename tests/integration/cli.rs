@@ -85,6 +85,7 @@ fn readme_demo_brings_the_stack_up_and_down() {
     let pids: Vec<String> = [
         "operator.pid",
         "local.pid",
+        "publisher.pid",
         "control-plane/etcd.pid",
         "control-plane/kube-apiserver.pid",
     ]
@@ -99,14 +100,21 @@ fn readme_demo_brings_the_stack_up_and_down() {
         String::from_utf8_lossy(&up.stderr)
     );
     assert!(stdout.contains("NAME") && stdout.contains("INGEST URL"), "{stdout}");
-    assert!(stdout.contains("launch-event"), "{stdout}");
+    assert!(
+        stdout.contains("launch-event") && stdout.contains("RUNNING"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Player:   http://"),
+        "prints the player page's URL: {stdout}"
+    );
     assert!(
         down.status.success(),
         "demo down failed: {}",
         String::from_utf8_lossy(&down.stderr)
     );
     assert!(!dir.exists(), "demo down removes its state");
-    assert_eq!(pids.len(), 4, "demo up records the processes it started: {pids:?}");
+    assert_eq!(pids.len(), 5, "demo up records the processes it started: {pids:?}");
     for pid in pids {
         assert!(
             !std::path::Path::new(&format!("/proc/{pid}")).exists(),

@@ -14,3 +14,4 @@ mod local_api;
 mod local_media;
 mod reconcile;
 mod resilience;
+mod website;

@@ -34,6 +34,11 @@ pub async fn install() {
 
 impl Operator {
     pub async fn start(cloud: &LocalCloud, namespace: &str) -> Self {
+        Self::start_with(cloud, namespace, &[]).await
+    }
+
+    /// Starts with extra `run` flags.
+    pub async fn start_with(cloud: &LocalCloud, namespace: &str, extra: &[&str]) -> Self {
         install().await;
         let kubeconfig = std::env::var("LIVESTREAM_OPERATOR_KUBECONFIG").expect("set by hack/control-plane.sh env");
         let log = cloud.data_dir.with_extension(format!(
@@ -53,6 +58,7 @@ impl Operator {
                 "--http-addr",
                 "127.0.0.1:0",
             ])
+            .args(extra)
             .env("KUBECONFIG", kubeconfig)
             .env("AWS_ENDPOINT_URL", &cloud.endpoint)
             .env("LIVESTREAM_MEDIALIVE_ROLE_ARN", ROLE)

@@ -1,0 +1,167 @@
+//! The player page on S3: upload the page and the stream's config under its prefix when they
+//! changed, grant public read on exactly that prefix in the bucket policy, and remove both on delete.
+
+use aws_sdk_s3::primitives::ByteStream;
+use kube::runtime::events::EventType;
+
+use super::{Run, publish};
+use crate::{
+    api::LiveStream,
+    aws::AwsClients,
+    controller::Context,
+    desired::website::{self, digest, objects, policy_with, policy_without, statement_id},
+    error::{Error, Result},
+};
+
+impl Run<'_> {
+    pub(super) async fn ensure_website(&mut self) -> Result<()> {
+        let spec = &self.stream.spec.website;
+        let bucket = spec.bucket.clone().or_else(|| self.ctx.settings.website_bucket.clone());
+        let (Some(bucket), true, Some(playback)) = (bucket, spec.enabled, self.status.playback_url.clone()) else {
+            // Disabled, or no bucket configured: nothing published (a page published before stays
+            // until the LiveStream is deleted).
+            self.status.website_url = None;
+            return Ok(());
+        };
+        let aws = &self.ctx.aws;
+        let prefix = website::prefix(self.stream);
+        let objects = objects(self.stream, &playback);
+        let digest = digest(&objects);
+        if self.status.website_digest.as_deref() != Some(digest.as_str()) {
+            ensure_bucket(aws, &bucket).await?;
+            for object in objects {
+                aws.s3
+                    .put_object()
+                    .bucket(&bucket)
+                    .key(format!("{prefix}{}", object.name))
+                    .body(ByteStream::from(object.body))
+                    .content_type(object.content_type)
+                    .cache_control(object.cache_control)
+                    .send()
+                    .await
+                    .map_err(|e| Error::aws("PutObject", e))?;
+            }
+            self.grant_public_read(&bucket, &prefix).await?;
+            self.event(
+                "PublishedWebsite",
+                format!("Published the player page to s3://{bucket}/{prefix}"),
+            )
+            .await;
+            self.status.website_digest = Some(digest);
+        }
+        self.status.website_url = Some(website::url(aws.endpoint_url.as_deref(), &aws.region, &bucket, &prefix));
+        Ok(())
+    }
+
+    async fn grant_public_read(&self, bucket: &str, prefix: &str) -> Result<()> {
+        let _serialized = self.ctx.bucket_policy_lock.lock().await;
+        let existing = bucket_policy(self.aws(), bucket).await?;
+        let policy = policy_with(existing.as_deref(), bucket, prefix, &statement_id(self.stream));
+        if existing.as_deref() != Some(policy.as_str()) {
+            self.aws()
+                .s3
+                .put_bucket_policy()
+                .bucket(bucket)
+                .policy(policy)
+                .send()
+                .await
+                .map_err(|e| Error::aws("PutBucketPolicy", e))?;
+        }
+        Ok(())
+    }
+}
+
+/// Creates the bucket when it does not exist yet (it is shared and never deleted by the operator).
+async fn ensure_bucket(aws: &AwsClients, bucket: &str) -> Result<()> {
+    match aws
+        .s3
+        .head_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(|e| Error::aws("HeadBucket", e))
+    {
+        Ok(_) => Ok(()),
+        Err(e) if matches!(e.code(), Some("NotFound" | "NoSuchBucket")) => {
+            aws.s3
+                .create_bucket()
+                .bucket(bucket)
+                .send()
+                .await
+                .map_err(|e| Error::aws("CreateBucket", e))?;
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn bucket_policy(aws: &AwsClients, bucket: &str) -> Result<Option<String>> {
+    match aws
+        .s3
+        .get_bucket_policy()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(|e| Error::aws("GetBucketPolicy", e))
+    {
+        Ok(out) => Ok(out.policy),
+        Err(e) if e.code() == Some("NoSuchBucketPolicy") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Deletes the stream's objects and its policy statement (the bucket stays).
+pub async fn remove(stream: &LiveStream, ctx: &Context) -> Result<()> {
+    let Some(bucket) = stream
+        .spec
+        .website
+        .bucket
+        .clone()
+        .or_else(|| ctx.settings.website_bucket.clone())
+    else {
+        return Ok(());
+    };
+    let aws = &ctx.aws;
+    let prefix = website::prefix(stream);
+    let listed = aws.s3.list_objects_v2().bucket(&bucket).prefix(&prefix).send().await;
+    let keys: Vec<String> = match listed.map_err(|e| Error::aws("ListObjectsV2", e)) {
+        Ok(out) => out.contents().iter().filter_map(|o| o.key.clone()).collect(),
+        Err(e) if e.code() == Some("NoSuchBucket") => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for key in &keys {
+        aws.s3
+            .delete_object()
+            .bucket(&bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| Error::aws("DeleteObject", e))?;
+    }
+    let _serialized = ctx.bucket_policy_lock.lock().await;
+    let existing = bucket_policy(aws, &bucket).await?;
+    let sid = statement_id(stream);
+    if existing.as_deref().is_some_and(|p| p.contains(&sid)) {
+        match policy_without(existing.as_deref(), &sid) {
+            Some(policy) => {
+                let put = aws.s3.put_bucket_policy().bucket(&bucket).policy(policy).send().await;
+                put.map_err(|e| Error::aws("PutBucketPolicy", e))?;
+            }
+            None => {
+                let delete = aws.s3.delete_bucket_policy().bucket(&bucket).send().await;
+                delete.map_err(|e| Error::aws("DeleteBucketPolicy", e))?;
+            }
+        }
+    }
+    if !keys.is_empty() {
+        publish(
+            ctx,
+            stream,
+            EventType::Normal,
+            "DeletedWebsite",
+            format!("Deleted the player page from s3://{bucket}/{prefix}"),
+        )
+        .await;
+    }
+    Ok(())
+}

@@ -1,0 +1,187 @@
+//! The player page: published by the operator to S3 under the stream's prefix, readable by anyone
+//! there and nowhere else, removed on delete — and played in a real headless Chromium.
+
+use std::{path::PathBuf, time::Duration};
+
+use serde_json::Value;
+use tokio::process::Command;
+
+use crate::{
+    harness::{kubectl_ok, namespace, repo_root},
+    local_cloud::{LocalCloud, eventually, http_get, publish},
+    operator::{Operator, kubectl_wait},
+};
+
+const BUCKET: &str = "player-pages";
+
+fn status(ns: &str, name: &str) -> Value {
+    let object: Value = serde_json::from_str(&kubectl_ok(&["get", "lvs", name, "-n", ns, "-o", "json"])).unwrap();
+    object["status"].clone()
+}
+
+/// `curl -sI`-style check of a URL's status code and content type.
+async fn head(url: &str) -> (u16, String) {
+    let out = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code} %{content_type}", url])
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (code, content_type) = text.split_once(' ').unwrap_or(("0", ""));
+    (code.parse().unwrap_or(0), content_type.to_owned())
+}
+
+#[tokio::test]
+async fn the_player_page_is_public_under_its_prefix_only_and_removed_on_delete() {
+    let cloud = LocalCloud::start(&[]).await;
+    let ns = namespace("website");
+    let _operator = Operator::start_with(&cloud, &ns, &["--website-bucket", BUCKET]).await;
+    kubectl_ok(&["apply", "-n", &ns, "-f", "examples/livestream.yaml"]);
+    kubectl_wait(&ns, "condition=Ready", "launch-event", Duration::from_secs(60));
+    let s = status(&ns, "launch-event");
+    let page = s["websiteUrl"].as_str().expect("websiteUrl in status").to_owned();
+    assert_eq!(
+        page,
+        format!("{}/{BUCKET}/livestreams/{ns}/launch-event/index.html", cloud.endpoint)
+    );
+    assert!(kubectl_ok(&["get", "lvs", "-n", &ns, "-o", "wide"]).contains(&page));
+
+    let base = page.trim_end_matches("index.html");
+    assert_eq!(head(&page).await, (200, "text/html; charset=utf-8".to_owned()));
+    assert_eq!(
+        head(&format!("{base}player.js")).await,
+        (200, "text/javascript; charset=utf-8".to_owned())
+    );
+    let (code, config) = http_get(&format!("{base}config.json")).await;
+    assert_eq!(code, 200);
+    let config: Value = serde_json::from_str(&config).unwrap();
+    assert_eq!(config["playbackUrl"], s["playbackUrl"]);
+    assert_eq!(config["streamName"], "live/launch-event");
+
+    // Only the stream's prefix is public.
+    let s3 = &cloud.aws.s3;
+    s3.put_object()
+        .bucket(BUCKET)
+        .key("private/notes.txt")
+        .body(b"secret".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        head(&format!("{}/{BUCKET}/private/notes.txt", cloud.endpoint)).await.0,
+        403
+    );
+
+    kubectl_ok(&["delete", "lvs", "launch-event", "-n", &ns, "--timeout", "60s"]);
+    let left = s3
+        .list_objects_v2()
+        .bucket(BUCKET)
+        .prefix("livestreams/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(left.contents().len(), 0, "the page's objects are deleted");
+    assert_eq!(head(&page).await.0, 403, "and its public grant is gone");
+    let others = s3.list_objects_v2().bucket(BUCKET).send().await.unwrap();
+    assert_eq!(others.contents().len(), 1, "other objects in the shared bucket stay");
+}
+
+/// Runs website/test/check-player.mjs (playwright-core driving Debian's Chromium).
+async fn check_player(url: &str, expect: &str, extra: &[&str]) -> Value {
+    let out = Command::new("node")
+        .arg(repo_root().join("website/test/check-player.mjs"))
+        .args(["--url", url, "--expect", expect, "--timeout-ms", "60000"])
+        .args(extra)
+        .output()
+        .await
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report: Value = stdout
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .unwrap_or_else(|| panic!("no JSON report: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+    assert!(
+        out.status.success(),
+        "player check failed: {report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    report
+}
+
+#[tokio::test]
+async fn the_player_plays_switches_renditions_and_says_when_the_stream_is_off() {
+    let cloud = LocalCloud::start(&[]).await;
+    let ns = namespace("browser");
+    let _operator = Operator::start_with(&cloud, &ns, &["--website-bucket", BUCKET]).await;
+    kubectl_ok(&["apply", "-n", &ns, "-f", "examples/livestream.yaml"]);
+    kubectl_ok(&[
+        "patch",
+        "lvs",
+        "launch-event",
+        "-n",
+        &ns,
+        "--type",
+        "merge",
+        "-p",
+        r#"{"spec":{"packaging":{"hls":{"segmentDurationSeconds":2,"playlistWindowSeconds":12}}}}"#,
+    ]);
+    kubectl_wait(&ns, "condition=Ready", "launch-event", Duration::from_secs(60));
+    let page = status(&ns, "launch-event")["websiteUrl"].as_str().unwrap().to_owned();
+    let artifacts = repo_root().join("artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+
+    // Not running: the page says so (and keeps retrying).
+    let offline = check_player(&page, "offline", &[]).await;
+    assert!(
+        offline["statusText"].as_str().unwrap().contains("not live"),
+        "{offline}"
+    );
+
+    kubectl_ok(&[
+        "patch",
+        "lvs",
+        "launch-event",
+        "-n",
+        &ns,
+        "--type",
+        "merge",
+        "-p",
+        r#"{"spec":{"running":true}}"#,
+    ]);
+    kubectl_wait(
+        &ns,
+        "jsonpath={.status.state}=RUNNING",
+        "launch-event",
+        Duration::from_secs(30),
+    );
+    let ingest = status(&ns, "launch-event")["ingestUrl"].as_str().unwrap().to_owned();
+    let mut publisher = publish(&ingest, 120);
+    let playback = status(&ns, "launch-event")["playbackUrl"].as_str().unwrap().to_owned();
+    eventually("HLS on the origin", Duration::from_secs(40), || async {
+        (http_get(&playback).await.0 == 200).then_some(())
+    })
+    .await;
+
+    let screenshot: PathBuf = artifacts.join("player.png");
+    let playing = check_player(
+        &page,
+        "playing",
+        &["--switch-rendition", "--screenshot", screenshot.to_str().unwrap()],
+    )
+    .await;
+    let width = playing["videoWidth"].as_u64().unwrap();
+    assert!(
+        [1920, 1280].contains(&width),
+        "plays a rendition of the ladder: {playing}"
+    );
+    assert!(playing["currentTimeAdvanced"].as_f64().unwrap() > 0.5, "{playing}");
+    let switched = playing["switchedTo"]["width"].as_u64().unwrap();
+    assert!([1920, 1280].contains(&switched), "{playing}");
+    assert!(
+        std::fs::metadata(&screenshot).unwrap().len() > 10_000,
+        "a screenshot was saved"
+    );
+    let _ = publisher.kill().await;
+    kubectl_ok(&["delete", "lvs", "launch-event", "-n", &ns, "--timeout", "60s"]);
+}
