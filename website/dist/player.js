@@ -1,0 +1,1 @@
+/* placeholder until website/build.sh runs */
