@@ -9,6 +9,7 @@ mod operator;
 mod admission;
 mod aws_cli;
 mod cli;
+mod deploy;
 mod kubectl_ux;
 mod local_api;
 mod local_media;
