@@ -16,6 +16,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+# Debian's Chromium: the headless browser website/test/check-player.mjs drives (playwright-core
+# never downloads one).
+if [ ! -x /usr/bin/chromium ]; then
+  log "installing chromium"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
 # The AWS CLI, from PyPI: the independent client of the wire-format tests.
 AWSCLI_VERSION=1.45.11
 if ! aws --version 2>/dev/null | grep -q "aws-cli/$AWSCLI_VERSION"; then

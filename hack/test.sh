@@ -17,6 +17,10 @@ step "format and lint"
 cargo fmt --all -- --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
 
+step "build the player page; the committed website/dist must be what the sources build"
+website/build.sh
+git diff --exit-code --stat -- website/dist || { echo "website/dist is stale: run website/build.sh and commit" >&2; exit 1; }
+
 step "build the control plane binaries (cached after the first run)"
 hack/control-plane.sh build
 

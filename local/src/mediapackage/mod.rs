@@ -452,7 +452,7 @@ pub fn operation_name(req: &ApiRequest) -> &'static str {
 pub async fn serve_origin(cloud: &Cloud, rest: &str) -> Response {
     let parts: Vec<&str> = rest.split('/').collect();
     let Some((channel, manifest, packaging)) = cloud.mediapackage.packaging(parts[0]) else {
-        return (StatusCode::NOT_FOUND, "no such origin endpoint").into_response();
+        return with_cors((StatusCode::NOT_FOUND, "no such origin endpoint").into_response());
     };
     let media = &cloud.media;
     let result = match parts.as_slice() {
@@ -469,11 +469,15 @@ pub async fn serve_origin(cloud: &Cloud, rest: &str) -> Response {
                 )
                     .into_response()
             }),
-            None => return (StatusCode::NOT_FOUND, "not a segment").into_response(),
+            None => return with_cors((StatusCode::NOT_FOUND, "not a segment").into_response()),
         },
-        _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
+        _ => return with_cors((StatusCode::NOT_FOUND, "not found").into_response()),
     };
-    let mut response = result.unwrap_or_else(|e| (StatusCode::NOT_FOUND, e.to_string()).into_response());
+    with_cors(result.unwrap_or_else(|e| (StatusCode::NOT_FOUND, e.to_string()).into_response()))
+}
+
+/// Players on other origins (the S3-hosted page) must be able to read every answer, 404s included.
+fn with_cors(mut response: Response) -> Response {
     response.headers_mut().insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         header::HeaderValue::from_static("*"),
