@@ -193,6 +193,8 @@ impl MediaLive {
         let mut state = self.state();
         if let Some(existing) = request.as_ref().and_then(|r| state.requests.get(r))
             && let Some(channel) = state.channels.get(existing)
+            // A deleted resource no longer answers for its request id; a new one may be created.
+            && !matches!(channel.state(), ChannelState::Deleting | ChannelState::Deleted)
         {
             return Ok(json_response(
                 StatusCode::CREATED,

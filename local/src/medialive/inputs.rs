@@ -141,7 +141,7 @@ impl MediaLive {
         let (id, groups) = {
             let mut state = self.state();
             if let Some(existing) = request.as_ref().and_then(|r| state.requests.get(r)).cloned()
-                && state.inputs.contains_key(&existing)
+                && state.inputs.get(&existing).is_some_and(Input::is_live)
             {
                 return Ok(json_response(
                     StatusCode::CREATED,
