@@ -76,6 +76,13 @@ impl Context {
     }
 }
 
+impl Context {
+    /// Failed reconciles of this stream in a row so far.
+    pub fn consecutive_failures(&self, stream: &LiveStream) -> u32 {
+        self.failures.lock().unwrap().get(&key(stream)).copied().unwrap_or(0)
+    }
+}
+
 fn key(stream: &LiveStream) -> String {
     format!("{}/{}", stream.namespace().unwrap_or_default(), stream.name_any())
 }

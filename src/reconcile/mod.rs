@@ -35,6 +35,9 @@ use crate::{
     error::{Error, Result},
 };
 
+/// Consecutive transient AWS failures (throttling, 5xx) before they are reported in status.
+const REPORT_TRANSIENT_AFTER: u32 = 5;
+
 /// Where a successful pass left the stream.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Progress {
@@ -65,12 +68,18 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
         update_pending: None,
     };
     let outcome = run.converge().await;
-    status::write(&stream, ctx, run.status, &outcome, run.update_pending.as_deref()).await?;
-    // A failure the user can act on is also an event (repeats are aggregated by the recorder).
-    if let Err(e) = &outcome
-        && !matches!(e, Error::Waiting(_))
-    {
-        publish(ctx, &stream, EventType::Warning, status::reason(e), e.to_string()).await;
+    // A throttled or 5xx call is retried with backoff; only when it keeps failing does it become
+    // Degraded and an event, so a busy account does not flap the Ready of converged streams.
+    let passing =
+        matches!(&outcome, Err(e) if e.is_transient()) && ctx.consecutive_failures(&stream) < REPORT_TRANSIENT_AFTER;
+    if !passing {
+        status::write(&stream, ctx, run.status, &outcome, run.update_pending.as_deref()).await?;
+        // A failure the user can act on is also an event (repeats are aggregated by the recorder).
+        if let Err(e) = &outcome
+            && !matches!(e, Error::Waiting(_))
+        {
+            publish(ctx, &stream, EventType::Warning, status::reason(e), e.to_string()).await;
+        }
     }
     let progress = outcome?;
     let mut action = match progress {
