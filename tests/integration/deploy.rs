@@ -47,3 +47,43 @@ async fn deploy_applies_server_side_and_grants_exactly_what_the_operator_uses() 
         assert!(!can_i(verb, resource, &all), "the operator must not {verb} {resource}");
     }
 }
+
+/// Every AWS operation the operator called (from its own /metrics) is granted by
+/// deploy/iam-policy.json, so the least-privilege policy cannot fall behind the code.
+pub fn assert_policy_grants(metrics: &str) {
+    let policy: serde_json::Value = serde_json::from_str(&crate::harness::read("deploy/iam-policy.json")).unwrap();
+    let granted: Vec<String> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| match &s["Action"] {
+            serde_json::Value::String(a) => vec![a.clone()],
+            actions => actions
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap().to_owned())
+                .collect(),
+        })
+        .collect();
+    let called: std::collections::BTreeSet<String> = metrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("livestream_operator_aws_calls_total{"))
+        .map(|labels| {
+            let value = |key: &str| {
+                labels
+                    .split(&format!("{key}=\""))
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap()
+                    .to_owned()
+            };
+            format!("{}:{}", value("service"), value("operation"))
+        })
+        .collect();
+    assert!(called.len() >= 10, "the operator's calls were counted: {called:?}");
+    let missing: Vec<_> = called.iter().filter(|a| !granted.contains(a)).collect();
+    assert!(missing.is_empty(), "deploy/iam-policy.json lacks {missing:?}");
+}

@@ -214,6 +214,13 @@ async fn apply_start_play_stop_and_delete_while_running() {
     );
     kubectl_ok(&["delete", "lvs", "launch-event", "-n", &ns, "--timeout", "60s"]);
     assert_exactly_one_each(aws, &[]).await;
+    // Everything the operator called is granted by the documented least-privilege IAM policy.
+    let metrics = Command::new("curl")
+        .args(["-s", &format!("http://{}/metrics", operator.http_addr().await)])
+        .output()
+        .await
+        .unwrap();
+    crate::deploy::assert_policy_grants(&String::from_utf8_lossy(&metrics.stdout));
     let log = operator.log_text();
     let stop = log.find("Stopping MediaLive channel").expect("the channel was stopped");
     let delete = log.find("Deleting MediaLive channel").expect("the channel was deleted");
