@@ -25,6 +25,7 @@ use crate::{
     api::LiveStream,
     aws::AwsClients,
     error::{Error, Result},
+    leader::Leadership,
     metrics, reconcile,
 };
 
@@ -170,24 +171,41 @@ pub async fn preflight(client: &Client, namespace: Option<&str>) -> anyhow::Resu
 }
 
 /// Runs the controller over one namespace or all until SIGTERM or Ctrl-C.
-pub async fn run(client: Client, aws: AwsClients, settings: Settings, namespace: Option<&str>) -> anyhow::Result<()> {
-    let streams: Api<LiveStream> = match namespace {
-        Some(namespace) => Api::namespaced(client.clone(), namespace),
-        None => Api::all(client.clone()),
+pub async fn run(
+    client: Client,
+    aws: AwsClients,
+    settings: Settings,
+    namespace: Option<&str>,
+    leadership: Option<Leadership>,
+) -> anyhow::Result<()> {
+    let streams = watched(&client, namespace);
+    let mut leadership = leadership;
+    if let Some(election) = leadership.as_mut() {
+        info!("standing by until this replica holds the lease");
+        tokio::select! {
+            acquired = election.acquired() => anyhow::ensure!(acquired, "the leader election stopped"),
+            _ = shutdown_signal() => return Ok(()),
+        }
+        info!("holding the lease: reconciling");
+    }
+    let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let lease_lost = leadership.as_ref().map(Leadership::lost);
+    let trigger = {
+        let lost = lost.clone();
+        async move {
+            tokio::select! {
+                _ = shutdown_signal() => info!("shutting down: finishing reconciles in flight"),
+                _ = async { match lease_lost { Some(lease_lost) => lease_lost.await, None => std::future::pending().await } } => {
+                    warn!("lost the lease: stopping");
+                    lost.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        }
     };
-    // Fail fast with a clear message when the CRD is not installed or RBAC is missing.
-    streams
-        .list(&kube::api::ListParams::default().limit(1))
-        .await
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "cannot list LiveStreams (is the CRD installed? `livestream-operator crd | kubectl apply -f -`): {e}"
-            )
-        })?;
     info!(?settings, "controller started");
     let ctx = Arc::new(Context::new(client, aws, settings));
     Controller::new(streams, watcher::Config::default().any_semantic())
-        .shutdown_on_signal()
+        .graceful_shutdown_on(trigger)
         .run(reconcile, error_policy, ctx)
         .for_each(|result| async move {
             if let Err(error) = result {
@@ -196,7 +214,23 @@ pub async fn run(client: Client, aws: AwsClients, settings: Settings, namespace:
         })
         .await;
     info!("controller stopped");
+    if let Some(election) = leadership {
+        election.release().await;
+    }
+    anyhow::ensure!(
+        !lost.load(std::sync::atomic::Ordering::Relaxed),
+        "lost the leader lease"
+    );
     Ok(())
+}
+
+/// SIGTERM (Kubernetes stopping the pod) or Ctrl-C.
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! - [`desired`] — pure builders of the AWS requests from a spec.
 //! - [`aws`] — the AWS I/O seam: SDK clients for AWS or livestream-local.
 //! - [`reconcile`] — the pipeline for one LiveStream: observe, converge, tear down, status.
-//! - [`controller`] — the watch loop: finalizer, requeue and backoff.
+//! - [`controller`] — the watch loop: finalizer, requeue and backoff; [`leader`] — only the lease holder reconciles.
 //! - [`error`] — what can fail, as conditions and metric labels.
 //! - [`metrics`], [`server`] — Prometheus metrics, health and readiness over HTTP.
 //! - [`telemetry`] — logging.
@@ -15,6 +15,7 @@ pub mod aws;
 pub mod controller;
 pub mod desired;
 pub mod error;
+pub mod leader;
 pub mod metrics;
 pub mod reconcile;
 pub mod server;

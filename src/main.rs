@@ -7,6 +7,7 @@ use livestream_operator::{
     api,
     aws::{AwsClients, AwsSettings},
     controller::{self, Settings},
+    leader::{Leadership, LeaseSettings},
     telemetry,
 };
 
@@ -28,7 +29,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the controller against the cluster of the current kubeconfig (or in-cluster config).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Print the LiveStream CustomResourceDefinition as YAML.
     Crd,
 }
@@ -56,6 +57,27 @@ struct RunArgs {
     /// allow public bucket policies). Unset: only LiveStreams with spec.website.bucket get a page.
     #[arg(long, env = "LIVESTREAM_WEBSITE_BUCKET")]
     website_bucket: Option<String>,
+
+    /// Elect a leader through a Lease: only the holder reconciles (run two replicas for
+    /// availability).
+    #[arg(long, env = "LIVESTREAM_LEADER_ELECTION")]
+    leader_election: bool,
+
+    /// Namespace of the Lease (default: the pod's namespace, else livestream-system).
+    #[arg(long, env = "POD_NAMESPACE", default_value = "livestream-system")]
+    lease_namespace: String,
+
+    /// Name of the Lease.
+    #[arg(long, default_value = "livestream-operator")]
+    lease_name: String,
+
+    /// How long a lease holder that stops renewing keeps the lease.
+    #[arg(long, default_value_t = 15)]
+    lease_duration_seconds: u64,
+
+    /// Renew this long before the lease would expire.
+    #[arg(long, default_value_t = 5)]
+    lease_grace_seconds: u64,
 
     /// Watch only this namespace (default: all namespaces).
     #[arg(long, env = "WATCH_NAMESPACE")]
@@ -98,7 +120,21 @@ async fn main() -> anyhow::Result<()> {
                 transition_requeue: Duration::from_secs_f64(args.transition_requeue_seconds),
                 website_bucket: args.website_bucket,
             };
-            controller::run(client, aws, settings, args.namespace.as_deref()).await
+            let leadership = if args.leader_election {
+                let identity =
+                    std::env::var("POD_NAME").unwrap_or_else(|_| format!("livestream-operator-{}", std::process::id()));
+                let lease = LeaseSettings {
+                    namespace: args.lease_namespace,
+                    name: args.lease_name,
+                    identity,
+                    duration_seconds: args.lease_duration_seconds,
+                    grace_seconds: args.lease_grace_seconds,
+                };
+                Some(Leadership::join(client.clone(), &lease).await?)
+            } else {
+                None
+            };
+            controller::run(client, aws, settings, args.namespace.as_deref(), leadership).await
         }
     }
 }

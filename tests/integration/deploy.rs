@@ -34,6 +34,18 @@ async fn deploy_applies_server_side_and_grants_exactly_what_the_operator_uses() 
     ] {
         assert!(can_i(verb, resource, &all), "the operator needs {verb} {resource}");
     }
+    let own = ["-n", "livestream-system"];
+    for verb in ["get", "create", "patch"] {
+        assert!(
+            can_i(verb, "leases.coordination.k8s.io", &own),
+            "leader election needs {verb} leases"
+        );
+    }
+    assert!(
+        !can_i("get", "leases.coordination.k8s.io", &["-n", "kube-system"]),
+        "only its own namespace's leases"
+    );
+    assert!(!can_i("delete", "leases.coordination.k8s.io", &own));
     for (verb, resource) in [
         ("create", "livestreams.media.livestream.io"),
         ("delete", "livestreams.media.livestream.io"),

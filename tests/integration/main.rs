@@ -11,6 +11,7 @@ mod aws_cli;
 mod cli;
 mod deploy;
 mod kubectl_ux;
+mod leader;
 mod local_api;
 mod local_media;
 mod reconcile;

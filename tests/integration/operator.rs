@@ -87,6 +87,16 @@ impl Operator {
         .await
     }
 
+    /// SIGTERM, as Kubernetes stops a pod; waits for the exit.
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.process.id().expect("running").to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().await.unwrap();
+        tokio::time::timeout(Duration::from_secs(20), self.process.wait())
+            .await
+            .expect("exits within 20 s")
+            .unwrap()
+    }
+
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }

@@ -1,0 +1,82 @@
+//! Two operator replicas with leader election against the real API server: only the lease holder
+//! reconciles; kill it and the standby takes over within the lease duration; nothing is created
+//! twice; a clean shutdown releases the lease.
+
+use std::time::{Duration, Instant};
+
+use kube::{ResourceExt, api::PostParams};
+use livestream_operator::api::{LiveStream, LiveStreamSpec};
+
+use crate::{
+    harness::{kubectl_ok, namespace},
+    local_cloud::{LocalCloud, eventually},
+    operator::{Operator, kubectl_wait, streams},
+    reconcile::assert_exactly_one_each,
+};
+
+async fn logged(operator: &Operator, what: &str, timeout: Duration) {
+    eventually(what, timeout, || async {
+        operator.log_text().contains(what).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn only_the_lease_holder_reconciles_and_a_standby_takes_over() {
+    let cloud = LocalCloud::start(&[]).await;
+    let ns = namespace("leader");
+    let lease = format!("lease-{ns}");
+    let args = [
+        "--leader-election",
+        "--lease-namespace",
+        "livestream-system",
+        "--lease-name",
+        &lease,
+        "--lease-duration-seconds",
+        "4",
+        "--lease-grace-seconds",
+        "1",
+    ];
+    let mut first = Operator::start_with(&cloud, &ns, &args).await;
+    logged(&first, "holding the lease", Duration::from_secs(20)).await;
+    let mut second = Operator::start_with(&cloud, &ns, &args).await;
+    logged(&second, "standing by", Duration::from_secs(20)).await;
+
+    kubectl_ok(&["apply", "-n", &ns, "-f", "examples/minimal.yaml"]);
+    kubectl_wait(&ns, "condition=Ready", "minimal", Duration::from_secs(60));
+    assert!(
+        first.log_text().contains("Created MediaLive channel"),
+        "the holder reconciles"
+    );
+    assert!(!second.log_text().contains("Created"), "the standby does nothing");
+    assert!(!second.log_text().contains("holding the lease"));
+
+    // The holder dies without releasing: the standby takes over once the lease expires.
+    first.kill().await;
+    let killed = Instant::now();
+    logged(&second, "holding the lease", Duration::from_secs(30)).await;
+    let takeover = killed.elapsed();
+    assert!(
+        takeover < Duration::from_secs(12),
+        "took over in {takeover:?} (lease 4 s)"
+    );
+
+    let api = streams(&ns).await;
+    let spec: LiveStreamSpec = serde_json::from_value(serde_json::json!({})).unwrap();
+    let after = api
+        .create(&PostParams::default(), &LiveStream::new("after-takeover", spec))
+        .await
+        .unwrap();
+    kubectl_wait(&ns, "condition=Ready", "after-takeover", Duration::from_secs(60));
+    let first_uid = api.get("minimal").await.unwrap().uid().unwrap();
+    assert_exactly_one_each(&cloud.aws, &[first_uid, after.uid().unwrap()]).await;
+
+    // SIGTERM: in-flight work finishes, the lease is released, the process exits cleanly.
+    let status = second.terminate().await;
+    assert!(status.success(), "clean exit: {status:?}");
+    assert!(
+        second.log_text().contains("released the lease"),
+        "{}",
+        second.log_text()
+    );
+}
