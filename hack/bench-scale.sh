@@ -89,8 +89,9 @@ stop() {
 
 cleanup() {
   local status=$?
-  trap - EXIT INT TERM
+  trap - EXIT INT TERM HUP
   set +e
+  [ "$status" = 0 ] || log "exiting with status $status"
   stop "$SAMPLER_PID"
   stop "$OPERATOR_PID"
   stop "$LOCAL_PID"
@@ -99,8 +100,9 @@ cleanup() {
   exit "$status"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'log "interrupted (SIGINT): stopping what this run started"; exit 130' INT
+trap 'log "terminated (SIGTERM): stopping what this run started"; exit 143' TERM
+trap 'log "hung up (SIGHUP): stopping what this run started"; exit 129' HUP
 
 now() { python3 -c 'import time; print(f"{time.time():.3f}")'; }
 mark() { printf '%s %s\n' "$1" "$(now)" >>"$WORK/marks"; }
