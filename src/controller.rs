@@ -43,6 +43,8 @@ pub struct Settings {
     pub transition_requeue: Duration,
     /// S3 bucket for player pages when a LiveStream names none; unset: pages are not published.
     pub website_bucket: Option<String>,
+    /// The operator's ServiceAccount (`namespace:name`), named in stream-key RBAC hints.
+    pub service_account: String,
 }
 
 /// Shared state handed to every reconcile.
@@ -98,7 +100,7 @@ async fn reconcile(stream: Arc<LiveStream>, ctx: Arc<Context>) -> Result<Action>
                 Event::Apply(stream) => reconcile::apply(stream, &ctx).await,
                 Event::Cleanup(stream) => {
                     let action = reconcile::cleanup(&stream, &ctx).await?;
-                    metrics::set_running(&key(&stream), false);
+                    metrics::set_running(&stream.namespace().unwrap_or_default(), &stream.name_any(), false);
                     Ok(action)
                 }
             }
@@ -144,7 +146,12 @@ fn error_policy(stream: Arc<LiveStream>, error: &Error, ctx: Arc<Context>) -> Ac
         *count = count.saturating_add(1);
         *count
     };
-    let delay = backoff(attempt, rand::random::<f64>());
+    let mut delay = backoff(attempt, rand::random::<f64>());
+    if matches!(error, Error::StreamKey { .. }) {
+        // Fixed in Kubernetes (a Secret or Role created), which the operator does not watch: look
+        // again within 30 s (or the resync interval, if shorter).
+        delay = delay.min(ctx.settings.resync.min(Duration::from_secs(30)));
+    }
     warn!(livestream = %key(&stream), reason = error.metric_label(), %error, attempt, retry_in = ?delay, "reconcile failed");
     Action::requeue(delay)
 }

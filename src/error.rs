@@ -30,6 +30,10 @@ pub enum Error {
     #[error("{0}")]
     Conflict(String),
 
+    /// The stream-key Secret cannot be used. The message says what to do and never holds the key.
+    #[error("{message}")]
+    StreamKey { reason: &'static str, message: String },
+
     #[error("finalizer: {0}")]
     Finalizer(#[source] Box<kube::runtime::finalizer::Error<Error>>),
 }
@@ -91,6 +95,7 @@ impl Error {
             Error::Waiting(_) => "waiting",
             Error::Invalid(_) => "invalid_spec",
             Error::Conflict(_) => "conflict",
+            Error::StreamKey { .. } => "stream_key",
             Error::Finalizer(_) => "finalizer",
         }
     }

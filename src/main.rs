@@ -83,6 +83,15 @@ struct RunArgs {
     #[arg(long, env = "WATCH_NAMESPACE")]
     namespace: Option<String>,
 
+    /// The operator's ServiceAccount as `namespace:name`, for the commands that conditions give
+    /// namespaces to let it read a stream-key Secret.
+    #[arg(
+        long,
+        env = "LIVESTREAM_SERVICE_ACCOUNT",
+        default_value = "livestream-system:livestream-operator"
+    )]
+    service_account: String,
+
     /// Seconds between re-reads of a stable stream's AWS state (drift detection).
     #[arg(long, env = "LIVESTREAM_RESYNC_SECONDS", default_value_t = 300)]
     resync_seconds: u64,
@@ -119,6 +128,7 @@ async fn main() -> anyhow::Result<()> {
                 resync: Duration::from_secs(args.resync_seconds),
                 transition_requeue: Duration::from_secs_f64(args.transition_requeue_seconds),
                 website_bucket: args.website_bucket,
+                service_account: args.service_account,
             };
             let leadership = if args.leader_election {
                 let identity =

@@ -1,12 +1,24 @@
 //! Prometheus metrics: reconciles and their errors by reason, reconcile duration, every AWS call by
 //! service, operation and outcome (counted once per attempt, as AWS rate limits count them), AWS
-//! calls per reconcile, and channels running.
+//! calls per reconcile, channels running and the seconds they ran.
 
-use std::{cell::Cell, sync::LazyLock};
+use std::{
+    cell::Cell,
+    collections::HashMap,
+    sync::{Arc, LazyLock, Mutex},
+    time::{Duration, Instant},
+};
 
 use prometheus_client::{
-    encoding::{EncodeLabelSet, text::encode},
-    metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
+    collector::Collector,
+    encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric, text::encode},
+    metrics::{
+        MetricType,
+        counter::{ConstCounter, Counter},
+        family::Family,
+        gauge::Gauge,
+        histogram::Histogram,
+    },
     registry::Registry,
 };
 
@@ -32,6 +44,8 @@ pub struct Metrics {
     pub aws_calls_per_reconcile: Histogram,
     pub channels_running: Gauge,
 }
+
+static CLOCKS: LazyLock<Arc<RunningClocks>> = LazyLock::new(Default::default);
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     let mut registry = Registry::with_prefix("livestream_operator");
@@ -61,6 +75,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "MediaLive channels observed RUNNING",
         channels_running.clone(),
     );
+    registry.register_collector(Box::new(CLOCKS.clone()));
     Metrics {
         registry,
         reconciles,
@@ -80,16 +95,60 @@ tokio::task_local! {
     pub static RECONCILE_CALLS: Cell<u64>;
 }
 
-/// Records whether a stream's channel is RUNNING, for the channels_running gauge.
-pub fn set_running(stream: &str, running: bool) {
-    static RUNNING: LazyLock<std::sync::Mutex<std::collections::HashSet<String>>> = LazyLock::new(Default::default);
-    let mut set = RUNNING.lock().unwrap();
-    if running {
-        set.insert(stream.to_owned());
-    } else {
-        set.remove(stream);
+/// How long each stream's channel has been observed RUNNING. Read at scrape time, so the counter
+/// grows between reconciles; its precision is that of the observations (a reconcile, or the
+/// operator's own start and stop).
+#[derive(Debug, Default)]
+struct RunningClocks(Mutex<HashMap<StreamLabels, Clock>>);
+
+#[derive(Debug, Default)]
+struct Clock {
+    since: Option<Instant>,
+    total: Duration,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StreamLabels {
+    namespace: String,
+    name: String,
+}
+
+impl Collector for RunningClocks {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let clocks = self.0.lock().unwrap();
+        let mut family = encoder.encode_descriptor(
+            "channel_running_seconds",
+            "Seconds each LiveStream's MediaLive channel was observed RUNNING (billed time)",
+            None,
+            MetricType::Counter,
+        )?;
+        let now = Instant::now();
+        for (labels, clock) in clocks.iter() {
+            let running = clock.since.map(|since| now - since).unwrap_or_default();
+            ConstCounter::new((clock.total + running).as_secs_f64()).encode(family.encode_family(labels)?)?;
+        }
+        Ok(())
     }
-    metrics().channels_running.set(set.len() as i64);
+}
+
+/// Records whether a stream's channel is RUNNING, for channels_running and channel_running_seconds.
+pub fn set_running(namespace: &str, name: &str, running: bool) {
+    let labels = StreamLabels {
+        namespace: namespace.to_owned(),
+        name: name.to_owned(),
+    };
+    let mut clocks = CLOCKS.0.lock().unwrap();
+    let clock = clocks.entry(labels).or_default();
+    match (clock.since, running) {
+        (None, true) => clock.since = Some(Instant::now()),
+        (Some(since), false) => {
+            clock.total += since.elapsed();
+            clock.since = None;
+        }
+        _ => {}
+    }
+    let count = clocks.values().filter(|c| c.since.is_some()).count();
+    metrics().channels_running.set(count as i64);
 }
 
 /// Counts one AWS call attempt (called by the SDK interceptor in `aws`).
@@ -110,4 +169,36 @@ pub fn render() -> String {
     let mut text = String::new();
     encode(&mut text, &metrics().registry).expect("metrics encode to a String");
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seconds(name: &str) -> f64 {
+        let prefix =
+            format!("livestream_operator_channel_running_seconds_total{{namespace=\"unit\",name=\"{name}\"}} ");
+        render()
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .map(|v| v.parse().unwrap())
+            .unwrap_or_else(|| panic!("no series for {name} in\n{}", render()))
+    }
+
+    #[test]
+    fn running_seconds_grow_while_running_and_hold_when_stopped() {
+        set_running("unit", "clock", true);
+        std::thread::sleep(Duration::from_millis(30));
+        let running = seconds("clock");
+        assert!(running >= 0.03, "{running}");
+        set_running("unit", "clock", true); // a repeated observation does not restart the clock
+        set_running("unit", "clock", false);
+        let stopped = seconds("clock");
+        assert!(stopped >= running);
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(seconds("clock"), stopped, "a stopped channel costs nothing");
+        set_running("unit", "clock", true);
+        std::thread::sleep(Duration::from_millis(10));
+        assert!(seconds("clock") > stopped, "a restart adds to the total");
+    }
 }

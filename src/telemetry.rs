@@ -1,7 +1,8 @@
 //! Logging: human-readable by default, JSON lines for log pipelines.
 
 use clap::ValueEnum;
-use tracing_subscriber::{EnvFilter, fmt};
+use tracing::Level;
+use tracing_subscriber::{EnvFilter, filter::filter_fn, fmt, layer::SubscriberExt, util::SubscriberInitExt};
 
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -13,12 +14,18 @@ pub enum LogFormat {
     Json,
 }
 
+/// The AWS SDK traces whole request and response bodies, and CreateInput / UpdateInput bodies hold
+/// the stream key: those events are never logged, whatever RUST_LOG says.
+const BODY_TRACING: &str = "aws_smithy_runtime::client::orchestrator";
+
 /// Installs the global subscriber. `RUST_LOG` overrides the default level (info).
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let no_bodies = filter_fn(|meta| !(*meta.level() == Level::TRACE && meta.target().starts_with(BODY_TRACING)));
+    let registry = tracing_subscriber::registry().with(filter).with(no_bodies);
+    let writer = fmt::layer().with_writer(std::io::stderr);
     match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().with_current_span(true).init(),
+        LogFormat::Text => registry.with(writer).init(),
+        LogFormat::Json => registry.with(writer.json().with_current_span(true)).init(),
     }
 }

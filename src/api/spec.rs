@@ -115,6 +115,28 @@ pub struct InputSpec {
     #[serde(default = "default_stream_name")]
     #[schemars(regex(pattern = "^[A-Za-z0-9_-]{1,64}/[A-Za-z0-9_-]{1,64}$"))]
     pub stream_name: String,
+
+    /// Take the stream key from a Secret in this namespace instead: the input becomes
+    /// `<app of streamName>/<key>`, and status.ingestUrl shows only the server part
+    /// (`rtmp://host:1935/app`). The operator reads just this Secret, by name, when the namespace
+    /// grants it (a Role with `resourceNames`; the condition message gives the commands).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_key_secret_ref: Option<SecretKeyRef>,
+}
+
+/// One key of one Secret in the LiveStream's namespace.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretKeyRef {
+    /// Name of the Secret.
+    #[schemars(length(min = 1, max = 253), regex(pattern = "^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"))]
+    pub name: String,
+
+    /// Key within the Secret's data whose value is the stream key (1–64 letters, digits, '-' or
+    /// '_'; surrounding whitespace is ignored). Default `streamKey`.
+    #[serde(default = "default_secret_key")]
+    #[schemars(length(min = 1, max = 253), regex(pattern = "^[-._a-zA-Z0-9]+$"))]
+    pub key: String,
 }
 
 /// Packaging settings for MediaPackage.
@@ -296,6 +318,9 @@ fn default_allowed_cidrs() -> Vec<String> {
 fn default_stream_name() -> String {
     "test/channel".to_owned()
 }
+fn default_secret_key() -> String {
+    "streamKey".to_owned()
+}
 fn default_segment_duration() -> i32 {
     5
 }
@@ -329,6 +354,7 @@ impl Default for InputSpec {
         Self {
             allowed_cidrs: default_allowed_cidrs(),
             stream_name: default_stream_name(),
+            stream_key_secret_ref: None,
         }
     }
 }

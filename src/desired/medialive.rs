@@ -5,11 +5,11 @@ use aws_sdk_medialive::types::{
     AacCodingMode, AacInputType, AacProfile, AacRateControlMode, AacRawFormat, AacSettings, AacSpec,
     AudioCodecSettings, AudioDescription, AudioDescriptionAudioTypeControl, AudioDescriptionLanguageCodeControl,
     AudioSelector, ChannelClass, EncoderSettings, H264FramerateControl, H264GopSizeUnits, H264Level, H264ParControl,
-    H264Profile, H264RateControlMode, H264ScanType, H264Settings, InputAttachment, InputCodec, InputDestinationRequest,
-    InputMaximumBitrate, InputResolution, InputSettings, InputSourceEndBehavior, InputSpecification,
-    InputWhitelistRuleCidr, MediaPackageGroupSettings, MediaPackageOutputDestinationSettings,
-    MediaPackageOutputSettings, Output, OutputDestination, OutputGroup, OutputGroupSettings, OutputLocationRef,
-    OutputSettings, TimecodeConfig, TimecodeConfigSource, VideoCodecSettings, VideoDescription,
+    H264Profile, H264RateControlMode, H264ScanType, H264Settings, InputAttachment, InputCodec, InputMaximumBitrate,
+    InputResolution, InputSettings, InputSourceEndBehavior, InputSpecification, InputWhitelistRuleCidr,
+    MediaPackageGroupSettings, MediaPackageOutputDestinationSettings, MediaPackageOutputSettings, Output,
+    OutputDestination, OutputGroup, OutputGroupSettings, OutputLocationRef, OutputSettings, TimecodeConfig,
+    TimecodeConfigSource, VideoCodecSettings, VideoDescription,
 };
 
 use super::Names;
@@ -26,15 +26,6 @@ pub fn whitelist_rules(input: &InputSpec) -> Vec<InputWhitelistRuleCidr> {
         .iter()
         .map(|cidr| InputWhitelistRuleCidr::builder().cidr(cidr).build())
         .collect()
-}
-
-/// The RTMP input's single destination (`app/instance`).
-pub fn input_destinations(input: &InputSpec) -> Vec<InputDestinationRequest> {
-    vec![
-        InputDestinationRequest::builder()
-            .stream_name(&input.stream_name)
-            .build(),
-    ]
 }
 
 /// Everything CreateChannel and UpdateChannel send, except tags.

@@ -4,10 +4,7 @@ use aws_sdk_medialive::types::InputState;
 
 use super::{Run, drift, observe};
 use crate::{
-    desired::{
-        Names,
-        medialive::{input_destinations, whitelist_rules},
-    },
+    desired::{Names, ingest::server_part, medialive::whitelist_rules},
     error::{Error, Result},
 };
 
@@ -59,17 +56,28 @@ impl Run<'_> {
     }
 
     /// The input; its stream name and group are brought up to date only while no channel runs on it.
+    /// When the stream-key Secret cannot be read, an existing input is left as it is (so starting
+    /// and stopping still work) and the problem is reported after the pass.
     pub(super) async fn ensure_input(&mut self, names: &Names, group: &str) -> Result<(String, Option<InputState>)> {
-        let stream_name = &self.stream.spec.input.stream_name;
+        let target = self.rtmp_target().await;
         let cached = self.cached(|a| a.input_id.clone());
         let (id, state, url) = match observe::input(self.aws(), cached.as_deref(), &self.uid).await? {
             Some(input) => {
                 let id = input.id.clone().unwrap_or_default();
                 let url = input.destinations().first().and_then(|d| d.url.clone());
-                let name_differs = !url.as_deref().is_some_and(|u| u.ends_with(&format!("/{stream_name}")));
+                let target = match target {
+                    Ok(target) => target,
+                    Err(e) => {
+                        self.deferred = Some(e);
+                        self.status.ingest_url = url.as_deref().map(server_part);
+                        self.ids().input_id = Some(id.clone());
+                        return Ok((id, input.state));
+                    }
+                };
+                let name_differs = !url.as_deref().is_some_and(|u| target.matches(u));
                 let group_differs = input.security_groups() != [group.to_owned()];
-                if !(name_differs || group_differs) {
-                    (id, input.state, url)
+                let url = if !(name_differs || group_differs) {
+                    url
                 } else {
                     let updated = self
                         .aws()
@@ -77,32 +85,32 @@ impl Run<'_> {
                         .update_input()
                         .input_id(&id)
                         .input_security_groups(group)
-                        .set_destinations(Some(input_destinations(&self.stream.spec.input)))
+                        .set_destinations(Some(target.destinations()))
                         .send()
                         .await
                         .map_err(|e| Error::aws("UpdateInput", e));
                     match updated {
                         Ok(updated) => {
-                            self.event(
-                                "UpdatedInput",
-                                format!("Updated input {id} to stream name {stream_name}"),
-                            )
-                            .await;
-                            let url = updated.input.and_then(|i| i.destinations?.first()?.url.clone());
-                            (id, input.state, url)
+                            let what = target.describe();
+                            self.event("UpdatedInput", format!("Updated input {id} to stream name {what}"))
+                                .await;
+                            updated.input.and_then(|i| i.destinations?.first()?.url.clone())
                         }
                         // AWS refuses to change the input of a running channel.
                         Err(e) if e.code() == Some("ConflictException") => {
                             self.update_pending = Some(format!(
-                                "input {id} needs stream name {stream_name}, which can change only while the channel is stopped"
+                                "input {id} needs stream name {}, which can change only while the channel is stopped",
+                                target.describe()
                             ));
-                            (id, input.state, url)
+                            url
                         }
                         Err(e) => return Err(e),
                     }
-                }
+                };
+                (id, input.state, url.map(|u| target.status_url(&u)))
             }
             None => {
+                let target = target?;
                 let created = self
                     .aws()
                     .medialive
@@ -110,7 +118,7 @@ impl Run<'_> {
                     .name(&names.input)
                     .r#type(aws_sdk_medialive::types::InputType::RtmpPush)
                     .input_security_groups(group)
-                    .set_destinations(Some(input_destinations(&self.stream.spec.input)))
+                    .set_destinations(Some(target.destinations()))
                     .request_id(format!("{}-input", self.uid))
                     .set_tags(Some(self.tags.clone()))
                     .send()
@@ -120,9 +128,13 @@ impl Run<'_> {
                     .input
                     .ok_or_else(|| Error::Waiting("CreateInput returned no input".into()))?;
                 let id = input.id.clone().unwrap_or_default();
-                self.event("CreatedInput", format!("Created RTMP input {id} ({stream_name})"))
-                    .await;
-                (id, input.state, input.destinations.and_then(|d| d.first()?.url.clone()))
+                self.event(
+                    "CreatedInput",
+                    format!("Created RTMP input {id} ({})", target.describe()),
+                )
+                .await;
+                let url = input.destinations.and_then(|d| d.first()?.url.clone());
+                (id, input.state, url.map(|u| target.status_url(&u)))
             }
         };
         self.ids().input_id = Some(id.clone());

@@ -11,6 +11,7 @@ mod ingest;
 mod mediapackage;
 mod observe;
 mod status;
+mod stream_key;
 mod website;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
@@ -56,6 +57,9 @@ pub struct Run<'a> {
     status: LiveStreamStatus,
     /// A change that waits for the user to stop the channel (updatePolicy: Manual).
     update_pending: Option<String>,
+    /// A failure that did not stop the pass (an unreadable stream-key Secret for an existing
+    /// input): the rest converged, and this is reported as the outcome.
+    deferred: Option<Error>,
 }
 
 pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
@@ -66,8 +70,12 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
         tags: owner_tags(&stream),
         status: stream.status.clone().unwrap_or_default(),
         update_pending: None,
+        deferred: None,
     };
-    let outcome = run.converge().await;
+    let outcome = match (run.converge().await, run.deferred.take()) {
+        (Ok(_), Some(deferred)) => Err(deferred),
+        (outcome, _) => outcome,
+    };
     // A throttled or 5xx call is retried with backoff; only when it keeps failing does it become
     // Degraded and an event, so a busy account does not flap the Ready of converged streams.
     let passing =

@@ -116,6 +116,7 @@ pub fn reason(e: &Error) -> &'static str {
         Error::Aws { .. } => "AwsError",
         Error::Invalid(_) => "InvalidSpec",
         Error::Conflict(_) => "NameConflict",
+        Error::StreamKey { reason, .. } => reason,
         Error::Kube(_) => "KubernetesError",
         Error::Waiting(_) => "Waiting",
         Error::Finalizer(_) => "FinalizerError",
@@ -130,8 +131,11 @@ pub async fn write(
     update_pending: Option<&str>,
 ) -> Result<()> {
     let status = conditions(status, stream.metadata.generation, outcome, update_pending);
-    let key = format!("{}/{}", stream.namespace().unwrap_or_default(), stream.name_any());
-    crate::metrics::set_running(&key, status.state.as_deref() == Some("RUNNING"));
+    crate::metrics::set_running(
+        &stream.namespace().unwrap_or_default(),
+        &stream.name_any(),
+        status.state.as_deref() == Some("RUNNING"),
+    );
     if stream.status.as_ref() == Some(&status) {
         return Ok(());
     }

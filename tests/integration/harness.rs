@@ -53,6 +53,18 @@ pub fn kubectl_ok(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// `kubectl apply -f -` of a manifest written in the test.
+pub fn kubectl_apply(manifest: &str) {
+    let mut apply = Command::new("kubectl")
+        .args(["apply", "-f", "-"])
+        .env("KUBECONFIG", admin_kubeconfig())
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("kubectl runs");
+    std::io::Write::write_all(&mut apply.stdin.take().unwrap(), manifest.as_bytes()).unwrap();
+    assert!(apply.wait().unwrap().success(), "kubectl apply of\n{manifest}");
+}
+
 /// The admin client, as the tests' own view of the cluster.
 pub async fn client() -> Client {
     let _ = admin_kubeconfig();

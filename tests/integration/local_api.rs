@@ -12,7 +12,8 @@ use livestream_operator::{
     api::LiveStreamSpec,
     desired::{
         Names,
-        medialive::{channel_settings, input_destinations, whitelist_rules},
+        ingest::RtmpTarget,
+        medialive::{channel_settings, whitelist_rules},
         mediapackage::hls_package,
     },
 };
@@ -96,7 +97,7 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
         .name(&names.input)
         .r#type(InputType::RtmpPush)
         .input_security_groups(&sg_id)
-        .set_destinations(Some(input_destinations(&spec.input)))
+        .set_destinations(Some(RtmpTarget::public(&spec.input).destinations()))
         .send()
         .await
         .unwrap()

@@ -9,7 +9,8 @@ use livestream_operator::{
     api::LiveStreamSpec,
     desired::{
         Names,
-        medialive::{channel_settings, input_destinations, whitelist_rules},
+        ingest::RtmpTarget,
+        medialive::{channel_settings, whitelist_rules},
         mediapackage::hls_package,
     },
 };
@@ -76,7 +77,7 @@ async fn a_pushed_test_pattern_plays_as_two_rendition_hls_and_intruders_are_refu
         .create_input()
         .r#type(InputType::RtmpPush)
         .input_security_groups(&sg_id)
-        .set_destinations(Some(input_destinations(&spec.input)))
+        .set_destinations(Some(RtmpTarget::public(&spec.input).destinations()))
         .send()
         .await
         .unwrap()

@@ -16,4 +16,5 @@ mod local_api;
 mod local_media;
 mod reconcile;
 mod resilience;
+mod stream_key;
 mod website;

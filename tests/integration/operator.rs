@@ -39,6 +39,15 @@ impl Operator {
 
     /// Starts with extra `run` flags.
     pub async fn start_with(cloud: &LocalCloud, namespace: &str, extra: &[&str]) -> Self {
+        Self::spawn(cloud, namespace, extra, "info,livestream_operator=debug").await
+    }
+
+    /// Starts with every log line enabled, dependencies' included (RUST_LOG=trace).
+    pub async fn start_tracing(cloud: &LocalCloud, namespace: &str) -> Self {
+        Self::spawn(cloud, namespace, &[], "trace").await
+    }
+
+    async fn spawn(cloud: &LocalCloud, namespace: &str, extra: &[&str], rust_log: &str) -> Self {
         install().await;
         let kubeconfig = std::env::var("LIVESTREAM_OPERATOR_KUBECONFIG").expect("set by hack/control-plane.sh env");
         let log = cloud.data_dir.with_extension(format!(
@@ -62,7 +71,7 @@ impl Operator {
             .env("KUBECONFIG", kubeconfig)
             .env("AWS_ENDPOINT_URL", &cloud.endpoint)
             .env("LIVESTREAM_MEDIALIVE_ROLE_ARN", ROLE)
-            .env("RUST_LOG", "info,livestream_operator=debug")
+            .env("RUST_LOG", rust_log)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .kill_on_drop(true)
@@ -97,9 +106,25 @@ impl Operator {
             .unwrap()
     }
 
+    /// The Prometheus text the operator serves on /metrics.
+    pub async fn metrics(&self) -> String {
+        let (code, body) = crate::local_cloud::http_get(&format!("http://{}/metrics", self.http_addr().await)).await;
+        assert_eq!(code, 200, "/metrics answers");
+        body
+    }
+
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+}
+
+/// A LiveStream's status as `kubectl get -o json` shows it.
+pub fn status(namespace: &str, name: &str) -> serde_json::Value {
+    let object: serde_json::Value = serde_json::from_str(&harness::kubectl_ok(&[
+        "get", "lvs", name, "-n", namespace, "-o", "json",
+    ]))
+    .unwrap();
+    object["status"].clone()
 }
 
 pub async fn streams(namespace: &str) -> Api<LiveStream> {

@@ -12,7 +12,7 @@ use tokio::process::Command;
 use crate::{
     harness::{kubectl, kubectl_ok, namespace},
     local_cloud::{LocalCloud, eventually, http_get, publish},
-    operator::{Operator, kubectl_wait, streams},
+    operator::{Operator, kubectl_wait, status, streams},
 };
 
 const UID_TAG: &str = "livestream.io/uid";
@@ -76,12 +76,6 @@ pub async fn assert_exactly_one_each(aws: &AwsClients, uids: &[String]) {
         want.sort();
         assert_eq!(owners, want, "{kind}: exactly one per LiveStream");
     }
-}
-
-fn status(namespace: &str, name: &str) -> Value {
-    let object: Value =
-        serde_json::from_str(&kubectl_ok(&["get", "lvs", name, "-n", namespace, "-o", "json"])).unwrap();
-    object["status"].clone()
 }
 
 fn patch(namespace: &str, name: &str, spec: &str) {
@@ -215,12 +209,7 @@ async fn apply_start_play_stop_and_delete_while_running() {
     kubectl_ok(&["delete", "lvs", "launch-event", "-n", &ns, "--timeout", "60s"]);
     assert_exactly_one_each(aws, &[]).await;
     // Everything the operator called is granted by the documented least-privilege IAM policy.
-    let metrics = Command::new("curl")
-        .args(["-s", &format!("http://{}/metrics", operator.http_addr().await)])
-        .output()
-        .await
-        .unwrap();
-    crate::deploy::assert_policy_grants(&String::from_utf8_lossy(&metrics.stdout));
+    crate::deploy::assert_policy_grants(&operator.metrics().await);
     let log = operator.log_text();
     let stop = log.find("Stopping MediaLive channel").expect("the channel was stopped");
     let delete = log.find("Deleting MediaLive channel").expect("the channel was deleted");
@@ -451,12 +440,7 @@ async fn a_steady_stream_costs_a_handful_of_reads_per_resync() {
     );
 
     // The operator's own metrics count the same calls, per operation and per reconcile.
-    let metrics = Command::new("curl")
-        .args(["-s", &format!("http://{}/metrics", operator.http_addr().await)])
-        .output()
-        .await
-        .unwrap();
-    let metrics = String::from_utf8_lossy(&metrics.stdout);
+    let metrics = operator.metrics().await;
     for needle in [
         r#"livestream_operator_aws_calls_total{service="medialive",operation="DescribeChannel",outcome="ok"}"#,
         "livestream_operator_aws_calls_per_reconcile_bucket",

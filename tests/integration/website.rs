@@ -9,15 +9,10 @@ use tokio::process::Command;
 use crate::{
     harness::{kubectl_ok, namespace, repo_root},
     local_cloud::{LocalCloud, eventually, http_get, publish},
-    operator::{Operator, kubectl_wait},
+    operator::{Operator, kubectl_wait, status},
 };
 
 const BUCKET: &str = "player-pages";
-
-fn status(ns: &str, name: &str) -> Value {
-    let object: Value = serde_json::from_str(&kubectl_ok(&["get", "lvs", name, "-n", ns, "-o", "json"])).unwrap();
-    object["status"].clone()
-}
 
 /// `curl -sI`-style check of a URL's status code and content type.
 async fn head(url: &str) -> (u16, String) {
