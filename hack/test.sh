@@ -22,6 +22,13 @@ step "build the player page; the committed website/dist must be what the sources
 website/build.sh
 git diff --exit-code --stat -- website/dist || { echo "website/dist is stale: run website/build.sh and commit" >&2; exit 1; }
 
+step "release build: the command the Dockerfile's build stage runs, and a smoke check of its binary"
+cargo build --release --locked -p livestream-operator
+release="$CARGO_TARGET_DIR/release/livestream-operator"
+"$release" --version
+"$release" crd | diff -q - crds/livestream.yaml
+"$release" run --help >/dev/null
+
 step "build the control plane binaries (cached after the first run)"
 hack/control-plane.sh build
 

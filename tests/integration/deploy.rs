@@ -15,7 +15,27 @@ fn can_i(verb: &str, resource: &str, scope: &[&str]) -> bool {
 async fn deploy_applies_server_side_and_grants_exactly_what_the_operator_uses() {
     crate::harness::install_crd().await;
     kubectl_ok(&["apply", "--server-side", "-k", "deploy/base"]);
-    kubectl_ok(&["get", "deployment", "livestream-operator", "-n", "livestream-system"]);
+    for object in [
+        "deployment/livestream-operator",
+        "poddisruptionbudget/livestream-operator",
+        "service/livestream-operator-metrics",
+        "serviceaccount/livestream-operator",
+    ] {
+        kubectl_ok(&["get", object, "-n", "livestream-system"]);
+    }
+    // The pod names its own ServiceAccount in the stream-key hints it gives namespaces.
+    let deployment = kubectl_ok(&[
+        "get",
+        "deployment/livestream-operator",
+        "-n",
+        "livestream-system",
+        "-o",
+        "json",
+    ]);
+    assert!(
+        deployment.contains("$(POD_NAMESPACE):$(SERVICE_ACCOUNT_NAME)"),
+        "{deployment}"
+    );
     let rendered = kubectl_ok(&["kustomize", "deploy/overlays/local"]);
     assert!(
         rendered.contains("AWS_ENDPOINT_URL"),
