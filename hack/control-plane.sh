@@ -2,6 +2,7 @@
 # A real Kubernetes control plane (etcd + kube-apiserver) on 127.0.0.1, for tests and the local demo.
 #
 #   hack/control-plane.sh build                 build (or reuse) the pinned binaries in the cache
+#   hack/control-plane.sh build-helm            the same for the Helm CLI (the tests render deploy/helm)
 #   hack/control-plane.sh up   [--dir DIR]      start etcd + kube-apiserver; idempotent
 #   hack/control-plane.sh env  [--dir DIR]      print `export KUBECONFIG=...` lines for the shell
 #   hack/control-plane.sh down [--dir DIR]      stop what `up` started (by process id) and remove DIR
@@ -17,6 +18,7 @@ set -euo pipefail
 HACK=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 KUBE_VERSION=v1.33.13 # keep in step with hack/kubernetes/go.mod
 ETCD_VERSION=v3.5.21  # the etcd Kubernetes 1.33 pins; keep in step with hack/etcd/go.mod
+HELM_VERSION=v3.22.0  # keep in step with hack/helm/go.mod
 CACHE=${LIVESTREAM_CACHE:-$HOME/.cache/livestream-operator}
 BIN=$CACHE/bin
 OPERATOR_SA=system:serviceaccount:livestream-system:livestream-operator
@@ -51,6 +53,11 @@ build() {
     go_build kubectl "$KUBE_VERSION" "$HACK/kubernetes" ./cmd/kubectl "$(kube_ldflags)"
     ln -sf "kubectl-$KUBE_VERSION" "$BIN/kubectl"
   fi
+}
+
+build_helm() {
+  go_build helm "$HELM_VERSION" "$HACK/helm" helm.sh/helm/v3/cmd/helm \
+    "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
 }
 
 free_port() {
@@ -184,6 +191,7 @@ env_lines() {
   echo "export LIVESTREAM_OPERATOR_KUBECONFIG=$DIR/operator.kubeconfig"
   echo "export LIVESTREAM_UNPRIVILEGED_KUBECONFIG=$DIR/unprivileged.kubeconfig"
   if ! command -v kubectl >/dev/null; then echo "export PATH=$BIN:\$PATH"; fi
+  if [ -x "$BIN/helm-$HELM_VERSION" ]; then echo "export HELM=$BIN/helm-$HELM_VERSION"; fi
 }
 
 cmd=${1:-}; shift || true
@@ -198,8 +206,9 @@ DIR=$(mkdir -p "$(dirname "$DIR")" && cd "$(dirname "$DIR")" && pwd)/$(basename 
 
 case $cmd in
   build) build ;;
+  build-helm) build_helm ;;
   up) up ;;
   env) env_lines ;;
   down) down ;;
-  *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

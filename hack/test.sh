@@ -31,6 +31,7 @@ release="$CARGO_TARGET_DIR/release/livestream-operator"
 
 step "build the control plane binaries (cached after the first run)"
 hack/control-plane.sh build
+hack/control-plane.sh build-helm
 
 step "start a control plane for this run"
 CONTROL_PLANE=$(mktemp -d "${TMPDIR:-/tmp}/livestream-test.XXXXXX")

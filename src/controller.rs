@@ -54,7 +54,7 @@ pub struct Context {
     pub recorder: Recorder,
     pub settings: Settings,
     /// Consecutive failures per stream, for backoff.
-    failures: Mutex<HashMap<String, u32>>,
+    failures: Mutex<HashMap<String, Failures>>,
     /// Bucket policies are read-modify-write and shared by streams: one update at a time.
     pub bucket_policy_lock: tokio::sync::Mutex<()>,
 }
@@ -82,8 +82,28 @@ impl Context {
 impl Context {
     /// Failed reconciles of this stream in a row so far.
     pub fn consecutive_failures(&self, stream: &LiveStream) -> u32 {
-        self.failures.lock().unwrap().get(&key(stream)).copied().unwrap_or(0)
+        self.failures.lock().unwrap().get(&key(stream)).map_or(0, |f| f.count)
     }
+
+    /// How long a failed stream still backs off. Watch events (our own status and finalizer
+    /// writes, other controllers' edits) would otherwise retry at once and defeat the backoff; a
+    /// user's spec change or a deletion is not held back.
+    fn backing_off(&self, stream: &LiveStream) -> Option<Duration> {
+        let failures = self.failures.lock().unwrap();
+        let failed = failures.get(&key(stream))?;
+        let same = failed.generation == stream.metadata.generation
+            && failed.deleting == stream.metadata.deletion_timestamp.is_some();
+        let left = failed.retry_at.checked_duration_since(std::time::Instant::now())?;
+        same.then_some(left)
+    }
+}
+
+/// A stream's run of failures: how many, and when (for which version of it) to try again.
+struct Failures {
+    count: u32,
+    retry_at: std::time::Instant,
+    generation: Option<i64>,
+    deleting: bool,
 }
 
 fn key(stream: &LiveStream) -> String {
@@ -91,6 +111,9 @@ fn key(stream: &LiveStream) -> String {
 }
 
 async fn reconcile(stream: Arc<LiveStream>, ctx: Arc<Context>) -> Result<Action> {
+    if let Some(left) = ctx.backing_off(&stream) {
+        return Ok(Action::requeue(left));
+    }
     let span = info_span!("reconcile", livestream = %key(&stream), generation = stream.metadata.generation);
     let started = std::time::Instant::now();
     let work = async {
@@ -140,18 +163,24 @@ fn error_policy(stream: Arc<LiveStream>, error: &Error, ctx: Arc<Context>) -> Ac
         info!(livestream = %key(&stream), "waiting: {what}");
         return Action::requeue(ctx.settings.transition_requeue);
     }
-    let attempt = {
-        let mut failures = ctx.failures.lock().unwrap();
-        let count = failures.entry(key(&stream)).or_default();
-        *count = count.saturating_add(1);
-        *count
-    };
+    let mut failures = ctx.failures.lock().unwrap();
+    let attempt = failures.get(&key(&stream)).map_or(0, |f| f.count).saturating_add(1);
     let mut delay = backoff(attempt, rand::random::<f64>());
     if matches!(error, Error::StreamKey { .. }) {
         // Fixed in Kubernetes (a Secret or Role created), which the operator does not watch: look
         // again within 30 s (or the resync interval, if shorter).
         delay = delay.min(ctx.settings.resync.min(Duration::from_secs(30)));
     }
+    failures.insert(
+        key(&stream),
+        Failures {
+            count: attempt,
+            retry_at: std::time::Instant::now() + delay,
+            generation: stream.metadata.generation,
+            deleting: stream.metadata.deletion_timestamp.is_some(),
+        },
+    );
+    drop(failures);
     warn!(livestream = %key(&stream), reason = error.metric_label(), %error, attempt, retry_in = ?delay, "reconcile failed");
     Action::requeue(delay)
 }
