@@ -5,7 +5,10 @@ use kube::{Api, api::PostParams};
 use livestream_operator::api::{LiveStream, LiveStreamSpec};
 use serde_json::{Value, json};
 
-use crate::harness::{self, kubectl, kubectl_ok};
+use crate::{
+    harness::{self, kubectl, kubectl_ok},
+    operator::patch,
+};
 
 #[tokio::test]
 async fn crd_becomes_established_with_its_names_accepted() {
@@ -159,17 +162,7 @@ async fn channel_id_cannot_change_after_creation() {
     assert!(String::from_utf8_lossy(&removed.stderr).contains("cannot be added or removed"));
 
     // Everything else stays editable.
-    kubectl_ok(&[
-        "patch",
-        "lvs",
-        "keynote",
-        "-n",
-        &ns,
-        "--type",
-        "merge",
-        "-p",
-        r#"{"spec":{"running":true}}"#,
-    ]);
+    patch(&ns, "keynote", r#"{"running":true}"#);
     assert!(streams.get("keynote").await.unwrap().spec.running);
 }
 

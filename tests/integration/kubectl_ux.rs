@@ -1,6 +1,9 @@
 //! What a user sees with kubectl: `get lvs` columns, `-o wide`, `patch running`, `explain`.
 
-use crate::harness::{self, kubectl_ok};
+use crate::{
+    harness::{self, kubectl_ok},
+    operator::patch,
+};
 
 /// Splits `kubectl get` output into rows of columns (two or more spaces separate columns).
 fn table(output: &str) -> Vec<Vec<String>> {
@@ -71,17 +74,7 @@ async fn get_livestreams_shows_running_state_and_urls() {
     );
 
     // The documented way to start a channel flips the RUNNING column.
-    kubectl_ok(&[
-        "patch",
-        "lvs",
-        "launch-event",
-        "-n",
-        &ns,
-        "--type",
-        "merge",
-        "-p",
-        r#"{"spec":{"running":true}}"#,
-    ]);
+    patch(&ns, "launch-event", r#"{"running":true}"#);
     let after = table(&kubectl_ok(&["get", "lvs", "launch-event", "-n", &ns]));
     assert_eq!(after[1][1], "true");
 }

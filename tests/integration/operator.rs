@@ -127,6 +127,21 @@ pub fn status(namespace: &str, name: &str) -> serde_json::Value {
     object["status"].clone()
 }
 
+/// `kubectl patch lvs NAME --type merge -p '{"spec":SPEC}'`.
+pub fn patch(namespace: &str, name: &str, spec: &str) {
+    harness::kubectl_ok(&[
+        "patch",
+        "lvs",
+        name,
+        "-n",
+        namespace,
+        "--type",
+        "merge",
+        "-p",
+        &format!(r#"{{"spec":{spec}}}"#),
+    ]);
+}
+
 pub async fn streams(namespace: &str) -> Api<LiveStream> {
     Api::namespaced(harness::client().await, namespace)
 }

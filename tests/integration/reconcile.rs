@@ -12,7 +12,7 @@ use tokio::process::Command;
 use crate::{
     harness::{kubectl, kubectl_ok, namespace},
     local_cloud::{LocalCloud, eventually, http_get, publish},
-    operator::{Operator, kubectl_wait, status, streams},
+    operator::{Operator, kubectl_wait, patch, status, streams},
 };
 
 const UID_TAG: &str = "livestream.io/uid";
@@ -76,20 +76,6 @@ pub async fn assert_exactly_one_each(aws: &AwsClients, uids: &[String]) {
         want.sort();
         assert_eq!(owners, want, "{kind}: exactly one per LiveStream");
     }
-}
-
-fn patch(namespace: &str, name: &str, spec: &str) {
-    kubectl_ok(&[
-        "patch",
-        "lvs",
-        name,
-        "-n",
-        namespace,
-        "--type",
-        "merge",
-        "-p",
-        &format!(r#"{{"spec":{spec}}}"#),
-    ]);
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::{
     harness::{admin_kubeconfig, kubectl, kubectl_apply, kubectl_ok, namespace},
     local_cloud::{LocalCloud, eventually, http_get, publish},
-    operator::{Operator, kubectl_wait, status},
+    operator::{Operator, kubectl_wait, patch, status},
     reconcile::{assert_exactly_one_each, inventory},
 };
 
@@ -120,17 +120,7 @@ async fn a_stream_key_from_a_secret_is_granted_used_rotated_and_never_shown() {
         "{ingest}"
     );
     let playback = status(&ns, "keyed")["playbackUrl"].as_str().unwrap().to_owned();
-    kubectl_ok(&[
-        "patch",
-        "lvs",
-        "keyed",
-        "-n",
-        &ns,
-        "--type",
-        "merge",
-        "-p",
-        r#"{"spec":{"running":true}}"#,
-    ]);
+    patch(&ns, "keyed", r#"{"running":true}"#);
     kubectl_wait(
         &ns,
         "jsonpath={.status.state}=RUNNING",
@@ -164,17 +154,7 @@ async fn a_stream_key_from_a_secret_is_granted_used_rotated_and_never_shown() {
     };
     assert!(seconds(operator.metrics().await) > 1.0);
     let _ = publisher.kill().await;
-    kubectl_ok(&[
-        "patch",
-        "lvs",
-        "keyed",
-        "-n",
-        &ns,
-        "--type",
-        "merge",
-        "-p",
-        r#"{"spec":{"running":false}}"#,
-    ]);
+    patch(&ns, "keyed", r#"{"running":false}"#);
     kubectl_wait(&ns, "jsonpath={.status.state}=IDLE", "keyed", Duration::from_secs(30));
     let billed = seconds(operator.metrics().await);
     tokio::time::sleep(Duration::from_secs(1)).await;

@@ -9,7 +9,7 @@ use tokio::process::Command;
 use crate::{
     harness::{kubectl_ok, namespace, repo_root},
     local_cloud::{LocalCloud, eventually, http_get, publish},
-    operator::{Operator, kubectl_wait, status},
+    operator::{Operator, kubectl_wait, patch, status},
 };
 
 const BUCKET: &str = "player-pages";
@@ -110,17 +110,11 @@ async fn the_player_plays_switches_renditions_and_says_when_the_stream_is_off() 
     let ns = namespace("browser");
     let _operator = Operator::start_with(&cloud, &ns, &["--website-bucket", BUCKET]).await;
     kubectl_ok(&["apply", "-n", &ns, "-f", "examples/livestream.yaml"]);
-    kubectl_ok(&[
-        "patch",
-        "lvs",
-        "launch-event",
-        "-n",
+    patch(
         &ns,
-        "--type",
-        "merge",
-        "-p",
-        r#"{"spec":{"packaging":{"hls":{"segmentDurationSeconds":2,"playlistWindowSeconds":12}}}}"#,
-    ]);
+        "launch-event",
+        r#"{"packaging":{"hls":{"segmentDurationSeconds":2,"playlistWindowSeconds":12}}}"#,
+    );
     kubectl_wait(&ns, "condition=Ready", "launch-event", Duration::from_secs(60));
     let page = status(&ns, "launch-event")["websiteUrl"].as_str().unwrap().to_owned();
     let artifacts = repo_root().join("artifacts");
@@ -133,17 +127,7 @@ async fn the_player_plays_switches_renditions_and_says_when_the_stream_is_off() 
         "{offline}"
     );
 
-    kubectl_ok(&[
-        "patch",
-        "lvs",
-        "launch-event",
-        "-n",
-        &ns,
-        "--type",
-        "merge",
-        "-p",
-        r#"{"spec":{"running":true}}"#,
-    ]);
+    patch(&ns, "launch-event", r#"{"running":true}"#);
     kubectl_wait(
         &ns,
         "jsonpath={.status.state}=RUNNING",
