@@ -33,7 +33,11 @@ impl AwsClients {
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
             .build_https();
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http);
+        // Adaptive retries: after a throttle, the client paces its own calls (a shared token bucket
+        // per service) instead of every reconcile retrying into the limit on its own.
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http)
+            .retry_config(aws_config::retry::RetryConfig::adaptive());
         if let Some(region) = &settings.region {
             loader = loader.region(Region::new(region.clone()));
         }

@@ -165,7 +165,10 @@ fn error_policy(stream: Arc<LiveStream>, error: &Error, ctx: Arc<Context>) -> Ac
     }
     let mut failures = ctx.failures.lock().unwrap();
     let attempt = failures.get(&key(&stream)).map_or(0, |f| f.count).saturating_add(1);
-    let mut delay = backoff(attempt, rand::random::<f64>());
+    // Throttling and 5xx say nothing about this stream: once the account has room again, a stream
+    // should not sit out minutes of backoff earned while it was crowded.
+    let cap = if error.is_transient() { 64 } else { 256 };
+    let mut delay = backoff(attempt, cap, rand::random::<f64>());
     if matches!(error, Error::StreamKey { .. }) {
         // Fixed in Kubernetes (a Secret or Role created), which the operator does not watch: look
         // again within 30 s (or the resync interval, if shorter).
@@ -185,10 +188,10 @@ fn error_policy(stream: Arc<LiveStream>, error: &Error, ctx: Arc<Context>) -> Ac
     Action::requeue(delay)
 }
 
-/// 1 s, 2 s, 4 s … up to 256 s, each ±50 % jitter.
-pub fn backoff(attempt: u32, unit_random: f64) -> Duration {
-    let base = Duration::from_secs(1u64 << attempt.saturating_sub(1).min(8)).min(Duration::from_secs(300));
-    base.mul_f64(0.5 + unit_random)
+/// 1 s, 2 s, 4 s … up to `cap_seconds`, each ±50 % jitter.
+pub fn backoff(attempt: u32, cap_seconds: u64, unit_random: f64) -> Duration {
+    let base = (1u64 << attempt.saturating_sub(1).min(16)).min(cap_seconds);
+    Duration::from_secs(base).mul_f64(0.5 + unit_random)
 }
 
 fn watched(client: &Client, namespace: Option<&str>) -> Api<LiveStream> {
@@ -275,10 +278,12 @@ mod tests {
 
     #[test]
     fn backoff_grows_with_jitter_and_is_capped() {
-        assert_eq!(backoff(1, 0.5), Duration::from_secs(1));
-        assert_eq!(backoff(3, 0.5), Duration::from_secs(4));
-        assert_eq!(backoff(30, 0.5), Duration::from_secs(256));
-        assert!(backoff(30, 1.0) <= Duration::from_secs(450));
-        assert_eq!(backoff(2, 0.0), Duration::from_secs(1));
+        assert_eq!(backoff(1, 256, 0.5), Duration::from_secs(1));
+        assert_eq!(backoff(3, 256, 0.5), Duration::from_secs(4));
+        assert_eq!(backoff(30, 256, 0.5), Duration::from_secs(256));
+        assert!(backoff(30, 256, 1.0) <= Duration::from_secs(450));
+        assert_eq!(backoff(2, 256, 0.0), Duration::from_secs(1));
+        assert_eq!(backoff(12, 64, 0.5), Duration::from_secs(64), "transient failures cap lower");
+        assert!(backoff(12, 64, 0.0) < backoff(12, 64, 0.99), "still jittered at the cap");
     }
 }
