@@ -247,8 +247,10 @@ pub async fn run(
         .graceful_shutdown_on(trigger)
         .run(reconcile, error_policy, ctx)
         .for_each(|result| async move {
-            if let Err(error) = result {
-                warn!(%error, "controller event");
+            match result {
+                // error_policy has logged it, once, with the stream and the retry delay.
+                Ok(_) | Err(kube::runtime::controller::Error::ReconcilerFailed(..)) => {}
+                Err(error) => warn!(%error, "controller event"),
             }
         })
         .await;
