@@ -285,7 +285,14 @@ mod tests {
         assert_eq!(backoff(30, 256, 0.5), Duration::from_secs(256));
         assert!(backoff(30, 256, 1.0) <= Duration::from_secs(450));
         assert_eq!(backoff(2, 256, 0.0), Duration::from_secs(1));
-        assert_eq!(backoff(12, 64, 0.5), Duration::from_secs(64), "transient failures cap lower");
-        assert!(backoff(12, 64, 0.0) < backoff(12, 64, 0.99), "still jittered at the cap");
+        assert_eq!(
+            backoff(12, 64, 0.5),
+            Duration::from_secs(64),
+            "transient failures cap lower"
+        );
+        assert!(
+            backoff(12, 64, 0.0) < backoff(12, 64, 0.99),
+            "still jittered at the cap"
+        );
     }
 }
