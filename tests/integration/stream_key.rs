@@ -185,6 +185,25 @@ async fn a_stream_key_from_a_secret_is_granted_used_rotated_and_never_shown() {
     .await;
     assert_eq!(status(&ns, "keyed")["ingestUrl"].as_str(), Some(ingest.as_str()));
 
+    // The Secret is deleted by mistake: that is reported, but the input stays and the channel can
+    // still be started and, above all, stopped.
+    kubectl_ok(&["delete", "secret", "obs-key", "-n", &ns]);
+    degraded_with(&ns, "StreamKeySecretNotFound").await;
+    patch(&ns, "keyed", r#"{"running":true}"#);
+    kubectl_wait(
+        &ns,
+        "jsonpath={.status.state}=RUNNING",
+        "keyed",
+        Duration::from_secs(30),
+    );
+    patch(&ns, "keyed", r#"{"running":false}"#);
+    kubectl_wait(&ns, "jsonpath={.status.state}=IDLE", "keyed", Duration::from_secs(30));
+    assert_eq!(
+        status(&ns, "keyed")["aws"]["inputId"].as_str(),
+        Some(input_id.as_str()),
+        "the same input"
+    );
+
     // What a user, a log pipeline or Prometheus sees holds neither key.
     let seen = [
         ("status", kubectl_ok(&["get", "lvs", "keyed", "-n", &ns, "-o", "yaml"])),
