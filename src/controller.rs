@@ -82,7 +82,7 @@ impl Context {
 impl Context {
     /// Failed reconciles of this stream in a row so far.
     pub fn consecutive_failures(&self, stream: &LiveStream) -> u32 {
-        self.failures.lock().unwrap().get(&key(stream)).map_or(0, |f| f.count)
+        self.failures.lock().unwrap().get(&uid(stream)).map_or(0, |f| f.count)
     }
 
     /// How long a failed stream still backs off. Watch events (our own status and finalizer
@@ -90,7 +90,7 @@ impl Context {
     /// user's spec change or a deletion is not held back.
     fn backing_off(&self, stream: &LiveStream) -> Option<Duration> {
         let failures = self.failures.lock().unwrap();
-        let failed = failures.get(&key(stream))?;
+        let failed = failures.get(&uid(stream))?;
         let same = failed.generation == stream.metadata.generation
             && failed.deleting == stream.metadata.deletion_timestamp.is_some();
         let left = failed.retry_at.checked_duration_since(std::time::Instant::now())?;
@@ -104,6 +104,11 @@ struct Failures {
     retry_at: std::time::Instant,
     generation: Option<i64>,
     deleting: bool,
+}
+
+/// Failures are tracked per object: a LiveStream deleted and created again starts afresh.
+fn uid(stream: &LiveStream) -> String {
+    stream.uid().unwrap_or_default()
 }
 
 fn key(stream: &LiveStream) -> String {
@@ -123,14 +128,15 @@ async fn reconcile(stream: Arc<LiveStream>, ctx: Arc<Context>) -> Result<Action>
                 Event::Apply(stream) => reconcile::apply(stream, &ctx).await,
                 Event::Cleanup(stream) => {
                     let action = reconcile::cleanup(&stream, &ctx).await?;
-                    metrics::set_running(&stream.namespace().unwrap_or_default(), &stream.name_any(), false);
+                    // Gone: its series goes too (a new stream of the same name starts from zero).
+                    metrics::forget(&stream.namespace().unwrap_or_default(), &stream.name_any());
                     Ok(action)
                 }
             }
         })
         .await
         .map_err(|e| Error::Finalizer(Box::new(e)))?;
-        ctx.failures.lock().unwrap().remove(&key(&stream));
+        ctx.failures.lock().unwrap().remove(&uid(&stream));
         Ok(action)
     };
     // Count the AWS calls this reconcile makes (the SDK interceptor adds to the task-local cell).
@@ -161,10 +167,11 @@ fn error_policy(stream: Arc<LiveStream>, error: &Error, ctx: Arc<Context>) -> Ac
     let error = error.inner();
     if let Error::Waiting(what) = error {
         info!(livestream = %key(&stream), "waiting: {what}");
+        ctx.failures.lock().unwrap().remove(&uid(&stream));
         return Action::requeue(ctx.settings.transition_requeue);
     }
     let mut failures = ctx.failures.lock().unwrap();
-    let attempt = failures.get(&key(&stream)).map_or(0, |f| f.count).saturating_add(1);
+    let attempt = failures.get(&uid(&stream)).map_or(0, |f| f.count).saturating_add(1);
     // Throttling and 5xx say nothing about this stream: once the account has room again, a stream
     // should not sit out minutes of backoff earned while it was crowded.
     let cap = if error.is_transient() { 64 } else { 256 };
@@ -175,7 +182,7 @@ fn error_policy(stream: Arc<LiveStream>, error: &Error, ctx: Arc<Context>) -> Ac
         delay = delay.min(ctx.settings.resync.min(Duration::from_secs(30)));
     }
     failures.insert(
-        key(&stream),
+        uid(&stream),
         Failures {
             count: attempt,
             retry_at: std::time::Instant::now() + delay,

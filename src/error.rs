@@ -59,6 +59,22 @@ impl Error {
         }
     }
 
+    /// The same error with a stream key taken out of the service's message.
+    pub fn redacted(self, target: &crate::desired::ingest::RtmpTarget) -> Self {
+        match self {
+            Error::Aws {
+                operation,
+                code,
+                message,
+            } => Error::Aws {
+                operation,
+                code,
+                message: target.redact(&message),
+            },
+            other => other,
+        }
+    }
+
     pub fn code(&self) -> Option<&str> {
         match self {
             Error::Aws { code, .. } => Some(code),

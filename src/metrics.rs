@@ -151,6 +151,15 @@ pub fn set_running(namespace: &str, name: &str, running: bool) {
     metrics().channels_running.set(count as i64);
 }
 
+/// Drops a deleted stream's series.
+pub fn forget(namespace: &str, name: &str) {
+    set_running(namespace, name, false);
+    CLOCKS.0.lock().unwrap().remove(&StreamLabels {
+        namespace: namespace.to_owned(),
+        name: name.to_owned(),
+    });
+}
+
 /// Counts one AWS call attempt (called by the SDK interceptor in `aws`).
 pub fn count_aws_call(service: &str, operation: &str, outcome: &str) {
     metrics()
@@ -200,5 +209,10 @@ mod tests {
         set_running("unit", "clock", true);
         std::thread::sleep(Duration::from_millis(10));
         assert!(seconds("clock") > stopped, "a restart adds to the total");
+        forget("unit", "clock");
+        assert!(
+            !render().contains(r#"namespace="unit",name="clock""#),
+            "a deleted stream's series goes"
+        );
     }
 }

@@ -100,11 +100,21 @@ impl RtmpTarget {
     }
 
     /// The URL for status: whole when the instance is public and the input has it; otherwise only
-    /// the server part `rtmp://host:port/app`, so an old or secret key is never shown.
-    pub fn status_url(&self, url: &str) -> String {
+    /// the server part `rtmp://host:port/app`, so an old or secret key is never shown — and nothing
+    /// when the URL has an unexpected shape.
+    pub fn status_url(&self, url: &str) -> Option<String> {
         match &self.instance {
-            Instance::Public(_) if self.matches(url) => url.to_owned(),
+            Instance::Public(_) if self.matches(url) => Some(url.to_owned()),
             _ => server_part(url),
+        }
+    }
+
+    /// Text from AWS about a request that carried the key (an error message may quote it), with
+    /// the key replaced.
+    pub fn redact(&self, text: &str) -> String {
+        match &self.instance {
+            Instance::Secret { key, .. } => text.replace(&key.0, "<redacted>"),
+            Instance::Public(_) => text.to_owned(),
         }
     }
 
@@ -123,17 +133,14 @@ impl fmt::Debug for RtmpTarget {
     }
 }
 
-/// `rtmp://host:port/app/instance` → `rtmp://host:port/app` (what OBS calls the Server).
-pub fn server_part(url: &str) -> String {
-    // Only a URL with a path of app/instance loses its last segment.
-    let path = url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.split_once('/'))
-        .map(|(_, path)| path);
-    match (path, url.rsplit_once('/')) {
-        (Some(path), Some((server, _))) if path.contains('/') => server.to_owned(),
-        _ => url.to_owned(),
-    }
+/// `rtmp://host:port/app/instance` → `rtmp://host:port/app` (what OBS calls the Server); `None` for
+/// any other shape, which might hold a key where this does not expect one.
+pub fn server_part(url: &str) -> Option<String> {
+    let (_, rest) = url.split_once("://")?;
+    let (_, path) = rest.split_once('/')?;
+    let (app, instance) = path.split_once('/')?;
+    (!app.is_empty() && !instance.is_empty() && !instance.contains('/'))
+        .then(|| url[..url.len() - instance.len() - 1].to_owned())
 }
 
 fn split(stream_name: &str) -> (&str, &str) {
@@ -172,10 +179,10 @@ mod tests {
         let url = "rtmp://10.0.0.1:1935/live/launch-event";
         assert!(target.matches(url));
         assert!(!target.matches("rtmp://10.0.0.1:1935/live/xlaunch-event"));
-        assert_eq!(target.status_url(url), url);
+        assert_eq!(target.status_url(url).as_deref(), Some(url));
         assert_eq!(
-            target.status_url("rtmp://10.0.0.1:1935/live/old"),
-            "rtmp://10.0.0.1:1935/live"
+            target.status_url("rtmp://10.0.0.1:1935/live/old").as_deref(),
+            Some("rtmp://10.0.0.1:1935/live")
         );
     }
 
@@ -189,7 +196,16 @@ mod tests {
         );
         let url = format!("rtmp://10.0.0.1:1935/live/{KEY}");
         assert!(target.matches(&url));
-        assert_eq!(target.status_url(&url), "rtmp://10.0.0.1:1935/live");
+        assert_eq!(target.status_url(&url).as_deref(), Some("rtmp://10.0.0.1:1935/live"));
+        assert_eq!(
+            target.status_url(&format!("odd:{KEY}")),
+            None,
+            "an unexpected shape is not shown"
+        );
+        assert_eq!(
+            target.redact(&format!("Invalid destination streamName \"live/{KEY}\"")),
+            "Invalid destination streamName \"live/<redacted>\""
+        );
         for shown in [
             target.describe(),
             format!("{target:?}"),
@@ -226,9 +242,17 @@ mod tests {
 
     #[test]
     fn server_part_drops_only_the_instance() {
-        assert_eq!(server_part("rtmp://1.2.3.4:1935/live/k"), "rtmp://1.2.3.4:1935/live");
-        assert_eq!(server_part("rtmp://1.2.3.4:1935/"), "rtmp://1.2.3.4:1935/");
-        assert_eq!(server_part("rtmp://1.2.3.4:1935/live"), "rtmp://1.2.3.4:1935/live");
-        assert_eq!(server_part("not a url"), "not a url");
+        assert_eq!(
+            server_part("rtmp://1.2.3.4:1935/live/k").as_deref(),
+            Some("rtmp://1.2.3.4:1935/live")
+        );
+        for odd in [
+            "rtmp://1.2.3.4:1935/",
+            "rtmp://1.2.3.4:1935/live",
+            "rtmp://h/a/b/c",
+            "not a url",
+        ] {
+            assert_eq!(server_part(odd), None, "{odd}");
+        }
     }
 }

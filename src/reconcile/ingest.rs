@@ -69,7 +69,7 @@ impl Run<'_> {
                     Ok(target) => target,
                     Err(e) => {
                         self.deferred = Some(e);
-                        self.status.ingest_url = url.as_deref().map(server_part);
+                        self.status.ingest_url = url.as_deref().and_then(server_part);
                         self.ids().input_id = Some(id.clone());
                         return Ok((id, input.state));
                     }
@@ -88,7 +88,7 @@ impl Run<'_> {
                         .set_destinations(Some(target.destinations()))
                         .send()
                         .await
-                        .map_err(|e| Error::aws("UpdateInput", e));
+                        .map_err(|e| Error::aws("UpdateInput", e).redacted(&target));
                     match updated {
                         Ok(updated) => {
                             let what = target.describe();
@@ -107,7 +107,7 @@ impl Run<'_> {
                         Err(e) => return Err(e),
                     }
                 };
-                (id, input.state, url.map(|u| target.status_url(&u)))
+                (id, input.state, url.and_then(|u| target.status_url(&u)))
             }
             None => {
                 let target = target?;
@@ -123,7 +123,7 @@ impl Run<'_> {
                     .set_tags(Some(self.tags.clone()))
                     .send()
                     .await
-                    .map_err(|e| Error::aws("CreateInput", e))?;
+                    .map_err(|e| Error::aws("CreateInput", e).redacted(&target))?;
                 let input = created
                     .input
                     .ok_or_else(|| Error::Waiting("CreateInput returned no input".into()))?;
@@ -134,7 +134,7 @@ impl Run<'_> {
                 )
                 .await;
                 let url = input.destinations.and_then(|d| d.first()?.url.clone());
-                (id, input.state, url.map(|u| target.status_url(&u)))
+                (id, input.state, url.and_then(|u| target.status_url(&u)))
             }
         };
         self.ids().input_id = Some(id.clone());

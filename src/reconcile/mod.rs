@@ -72,9 +72,13 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
         update_pending: None,
         deferred: None,
     };
-    let outcome = match (run.converge().await, run.deferred.take()) {
-        (Ok(_), Some(deferred)) => Err(deferred),
-        (outcome, _) => outcome,
+    let converged = run.converge().await;
+    // A deferred failure is what status and events report, but the pass itself went through: it
+    // is requeued by its progress (a starting channel, the cost guard), within 30 s, and does not
+    // count as a failure.
+    let (outcome, deferred) = match (converged, run.deferred.take()) {
+        (Ok(progress), Some(deferred)) => (Err(deferred), Some(progress)),
+        (outcome, _) => (outcome, None),
     };
     // A throttled or 5xx call is retried with backoff; only when it keeps failing does it become
     // Degraded and an event, so a busy account does not flap the Ready of converged streams.
@@ -89,7 +93,11 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
             publish(ctx, &stream, EventType::Warning, status::reason(e), e.to_string()).await;
         }
     }
-    let progress = outcome?;
+    let retry_deferred = deferred.is_some();
+    let progress = match deferred {
+        Some(progress) => progress,
+        None => outcome?,
+    };
     let mut action = match progress {
         // ±10 % so that many streams created together do not resync in lockstep.
         Progress::Steady => ctx.settings.resync.mul_f64(0.9 + rand::random::<f64>() * 0.2),
@@ -102,6 +110,9 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
     ) {
         let due = Duration::from(*max).saturating_sub(elapsed(since));
         action = action.min(due.max(Duration::from_secs(1)));
+    }
+    if retry_deferred {
+        action = action.min(Duration::from_secs(30));
     }
     Ok(Action::requeue(action))
 }

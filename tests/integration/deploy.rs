@@ -232,11 +232,20 @@ async fn the_helm_chart_knobs_render_objects_the_api_server_accepts() {
         ])
     );
     assert!(container["env"].to_string().contains("http://livestream-local:4580"));
-    assert!(
-        !objects
-            .keys()
-            .any(|k| k.starts_with("Role/") || k.starts_with("PodDisruptionBudget/"))
-    );
+    for absent in ["Role/", "RoleBinding/", "PodDisruptionBudget/"] {
+        assert!(
+            !objects.keys().any(|k| k.starts_with(absent)),
+            "no {absent} when turned off"
+        );
+    }
+    assert!(objects.contains_key(&format!("Service/{ns}/livestream-operator-metrics")));
+    // Two replicas without a Lease would both reconcile: the chart refuses to render that.
+    let refused = std::process::Command::new(std::env::var("HELM").unwrap())
+        .args(["template", "x", CHART, "--set", "leaderElection=false"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("replicas > 1 needs leaderElection"));
     let path = std::env::temp_dir().join(format!("{ns}.yaml"));
     std::fs::write(&path, &rendered).unwrap();
     kubectl_ok(&["apply", "--dry-run=server", "-f", path.to_str().unwrap()]);

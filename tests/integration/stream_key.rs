@@ -128,19 +128,22 @@ async fn a_stream_key_from_a_secret_is_granted_used_rotated_and_never_shown() {
         Duration::from_secs(30),
     );
 
-    // The encoder with the key plays; one with the spec's placeholder instance is turned away.
+    // An encoder with the spec's placeholder instance is turned away (the channel runs and nobody
+    // else publishes, so the key is the only reason); the encoder with the key plays.
+    let refused = tokio::time::timeout(
+        Duration::from_secs(20),
+        publish(&format!("{ingest}/not-the-key"), 10).wait(),
+    )
+    .await
+    .expect("a wrong key is refused promptly")
+    .unwrap();
+    assert!(!refused.success(), "publishing without the key fails");
     let mut publisher = publish(&format!("{ingest}/{key}"), 60);
     eventually("HLS from the keyed stream", Duration::from_secs(40), || async {
         let (code, body) = http_get(&playback).await;
         (code == 200 && body.contains("#EXT-X-STREAM-INF")).then_some(())
     })
     .await;
-    let mut intruder = publish(&format!("{ingest}/not-the-key"), 10);
-    let refused = tokio::time::timeout(Duration::from_secs(20), intruder.wait())
-        .await
-        .expect("a wrong key is refused promptly")
-        .unwrap();
-    assert!(!refused.success(), "publishing without the key fails");
 
     // The channel-seconds counter bills this stream while it runs, and stops when it stops.
     let series = format!("livestream_operator_channel_running_seconds_total{{namespace=\"{ns}\",name=\"keyed\"}} ");
