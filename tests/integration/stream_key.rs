@@ -110,6 +110,31 @@ async fn a_stream_key_from_a_secret_is_granted_used_rotated_and_never_shown() {
     // Now it may look, and the Secret is not there yet: the condition says how to create it.
     let missing = degraded_with(&ns, "StreamKeySecretNotFound").await;
     assert!(missing.contains("create secret generic obs-key"), "{missing}");
+    // A Secret without the key, then with a value that is no stream key: each is named, the
+    // value is not quoted.
+    kubectl_ok(&[
+        "create",
+        "secret",
+        "generic",
+        "obs-key",
+        "-n",
+        &ns,
+        "--from-literal=other=x",
+    ]);
+    let no_key = degraded_with(&ns, "StreamKeyMissing").await;
+    assert!(no_key.contains(r#"has no key "streamKey""#), "{no_key}");
+    run_quoted_commands(
+        &format!(
+            "`kubectl -n {ns} create secret generic obs-key --from-literal=streamKey='not a key' --dry-run=client -o yaml | kubectl apply -f -`"
+        ),
+        &key,
+    );
+    let invalid = degraded_with(&ns, "StreamKeyInvalid").await;
+    assert!(
+        invalid.contains("may contain only") && !invalid.contains("not a key"),
+        "{invalid}"
+    );
+    kubectl_ok(&["delete", "secret", "obs-key", "-n", &ns]);
     assert_eq!(run_quoted_commands(&missing, &key), 1);
     kubectl_wait(&ns, "condition=Ready", "keyed", Duration::from_secs(60));
 
@@ -156,6 +181,24 @@ async fn a_stream_key_from_a_secret_is_granted_used_rotated_and_never_shown() {
             .unwrap()
     };
     assert!(seconds(operator.metrics().await) > 1.0);
+
+    // Rotation while live: AWS cannot change a running channel's input, so it waits, and says so
+    // without the key; stopping the channel lets the new key reach the input.
+    let rotate = format!(
+        "kubectl -n {ns} create secret generic obs-key --from-literal=streamKey={rotated} --dry-run=client -o yaml | kubectl apply -f -"
+    );
+    run_quoted_commands(&format!("`{rotate}`"), &rotated);
+    let pending = eventually("Ready=False/UpdatePending", Duration::from_secs(30), || async {
+        let s = status(&ns, "keyed");
+        let ready = s["conditions"]
+            .as_array()?
+            .iter()
+            .find(|c| c["type"] == "Ready")?
+            .clone();
+        (ready["reason"] == "UpdatePending").then(|| ready["message"].as_str().unwrap().to_owned())
+    })
+    .await;
+    assert!(pending.contains("live/<key from Secret obs-key>"), "{pending}");
     let _ = publisher.kill().await;
     patch(&ns, "keyed", r#"{"running":false}"#);
     kubectl_wait(&ns, "jsonpath={.status.state}=IDLE", "keyed", Duration::from_secs(30));
@@ -167,11 +210,6 @@ async fn a_stream_key_from_a_secret_is_granted_used_rotated_and_never_shown() {
         "an idle channel is not billed"
     );
 
-    // Rotation: a new value in the Secret reaches the input on the next pass.
-    let rotate = format!(
-        "kubectl -n {ns} create secret generic obs-key --from-literal=streamKey={rotated} --dry-run=client -o yaml | kubectl apply -f -"
-    );
-    run_quoted_commands(&format!("`{rotate}`"), &rotated);
     let input_id = status(&ns, "keyed")["aws"]["inputId"].as_str().unwrap().to_owned();
     eventually("the input to take the rotated key", Duration::from_secs(30), || async {
         let input = cloud
