@@ -57,6 +57,8 @@ pub struct Context {
     failures: Mutex<HashMap<String, Failures>>,
     /// Bucket policies are read-modify-write and shared by streams: one update at a time.
     pub bucket_policy_lock: tokio::sync::Mutex<()>,
+    /// MediaLive List results shared by the streams that look up resources by tag.
+    pub listings: reconcile::Listings,
 }
 
 impl Context {
@@ -75,6 +77,7 @@ impl Context {
             settings,
             failures: Mutex::default(),
             bucket_policy_lock: Default::default(),
+            listings: Default::default(),
         }
     }
 }

@@ -8,7 +8,7 @@ use k8s_openapi::jiff::Timestamp;
 use kube::{Resource, runtime::events::EventType};
 use tracing::info;
 
-use super::{Progress, Run, drift, elapsed, observe, publish};
+use super::{Progress, Run, drift, elapsed, listings::Kind, observe, publish};
 use crate::{
     api::UpdatePolicy,
     desired::{Names, medialive::ChannelSettings},
@@ -23,7 +23,9 @@ impl Run<'_> {
         input_id: &str,
     ) -> Result<Progress> {
         let cached = self.cached(|a| a.channel_id.clone());
-        let Some(channel) = observe::channel(self.aws(), cached.as_deref(), &self.uid).await? else {
+        let Some(channel) = observe::channel(self.aws(), &self.ctx.listings, cached.as_deref(), &self.uid).await?
+        else {
+            self.ctx.listings.creating(&self.uid, Kind::Channel);
             let created = self
                 .aws()
                 .medialive

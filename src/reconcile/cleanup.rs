@@ -32,7 +32,7 @@ pub async fn cleanup(stream: &LiveStream, ctx: &Context) -> Result<Action> {
         Err(Error::Waiting(note))
     };
 
-    if let Some(channel) = observe::channel(aws, cached.channel_id.as_deref(), &uid).await? {
+    if let Some(channel) = observe::channel(aws, &ctx.listings, cached.channel_id.as_deref(), &uid).await? {
         let id = channel.id.clone().unwrap_or_default();
         return match channel.state.unwrap_or(ChannelState::Creating) {
             ChannelState::Running | ChannelState::Starting | ChannelState::Recovering => {
@@ -62,7 +62,7 @@ pub async fn cleanup(stream: &LiveStream, ctx: &Context) -> Result<Action> {
             other => Err(Error::Waiting(format!("channel {id} is {other}"))),
         };
     }
-    if let Some(input) = observe::input(aws, cached.input_id.as_deref(), &uid).await? {
+    if let Some(input) = observe::input(aws, &ctx.listings, cached.input_id.as_deref(), &uid).await? {
         let id = input.id.clone().unwrap_or_default();
         return match input.state.unwrap_or(InputState::Creating) {
             InputState::Detached => {
@@ -79,7 +79,9 @@ pub async fn cleanup(stream: &LiveStream, ctx: &Context) -> Result<Action> {
             other => Err(Error::Waiting(format!("input {id} is {other}"))),
         };
     }
-    if let Some(group) = observe::security_group(aws, cached.input_security_group_id.as_deref(), &uid).await? {
+    if let Some(group) =
+        observe::security_group(aws, &ctx.listings, cached.input_security_group_id.as_deref(), &uid).await?
+    {
         let id = group.id.clone().unwrap_or_default();
         let deleted = aws
             .medialive

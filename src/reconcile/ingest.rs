@@ -2,7 +2,7 @@
 
 use aws_sdk_medialive::types::InputState;
 
-use super::{Run, drift, observe};
+use super::{Run, drift, listings::Kind, observe};
 use crate::{
     desired::{Names, ingest::server_part, medialive::whitelist_rules},
     error::{Error, Result},
@@ -12,7 +12,7 @@ impl Run<'_> {
     pub(super) async fn ensure_security_group(&mut self) -> Result<String> {
         let cidrs = &self.stream.spec.input.allowed_cidrs;
         let cached = self.cached(|a| a.input_security_group_id.clone());
-        let id = match observe::security_group(self.aws(), cached.as_deref(), &self.uid).await? {
+        let id = match observe::security_group(self.aws(), &self.ctx.listings, cached.as_deref(), &self.uid).await? {
             Some(group) => {
                 let id = group.id.clone().unwrap_or_default();
                 if drift::cidrs_differ(group.whitelist_rules(), cidrs) {
@@ -33,6 +33,7 @@ impl Run<'_> {
                 id
             }
             None => {
+                self.ctx.listings.creating(&self.uid, Kind::SecurityGroup);
                 let created = self
                     .aws()
                     .medialive
@@ -61,7 +62,9 @@ impl Run<'_> {
     pub(super) async fn ensure_input(&mut self, names: &Names, group: &str) -> Result<(String, Option<InputState>)> {
         let target = self.rtmp_target().await;
         let cached = self.cached(|a| a.input_id.clone());
-        let (id, state, url) = match observe::input(self.aws(), cached.as_deref(), &self.uid).await? {
+        let (id, state, url) = match observe::input(self.aws(), &self.ctx.listings, cached.as_deref(), &self.uid)
+            .await?
+        {
             Some(input) => {
                 let id = input.id.clone().unwrap_or_default();
                 let url = input.destinations().first().and_then(|d| d.url.clone());
@@ -111,6 +114,7 @@ impl Run<'_> {
             }
             None => {
                 let target = target?;
+                self.ctx.listings.creating(&self.uid, Kind::Input);
                 let created = self
                     .aws()
                     .medialive

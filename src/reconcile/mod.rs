@@ -8,6 +8,7 @@ mod channel;
 mod cleanup;
 mod drift;
 mod ingest;
+mod listings;
 mod mediapackage;
 mod observe;
 mod status;
@@ -28,6 +29,7 @@ use kube::{
 use tracing::info;
 
 pub use cleanup::cleanup;
+pub use listings::Listings;
 
 use crate::{
     api::{LiveStream, LiveStreamStatus},

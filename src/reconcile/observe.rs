@@ -1,6 +1,7 @@
 //! Reading AWS: find the resources that belong to a LiveStream. Ids cached in status are tried
 //! first (one Describe); the owner tags are the source of truth, so a missing or foreign cached id
-//! falls back to listing by tag. That is how the operator adopts what it created before a crash.
+//! falls back to listing by tag (a listing shared between streams, see `listings`). That is how the
+//! operator adopts what it created before a crash.
 
 use std::collections::HashMap;
 
@@ -15,6 +16,7 @@ use aws_sdk_mediapackage::operation::{
     describe_channel::DescribeChannelOutput as PackageChannel, describe_origin_endpoint::DescribeOriginEndpointOutput,
 };
 
+use super::listings::Listings;
 use crate::{
     aws::AwsClients,
     desired::tag,
@@ -58,6 +60,7 @@ pub async fn endpoint(aws: &AwsClients, id: &str) -> Result<Option<DescribeOrigi
 
 pub async fn security_group(
     aws: &AwsClients,
+    listings: &Listings,
     cached: Option<&str>,
     uid: &str,
 ) -> Result<Option<DescribeInputSecurityGroupOutput>> {
@@ -77,22 +80,20 @@ pub async fn security_group(
     {
         return Ok(Some(group));
     }
-    let mut pages = aws.medialive.list_input_security_groups().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| Error::aws("ListInputSecurityGroups", e))?;
-        if let Some(group) = page
-            .input_security_groups()
-            .iter()
-            .find(|g| owned(g.tags.as_ref(), uid))
-        {
-            return describe(group.id.clone().unwrap_or_default()).await;
-        }
+    let groups = listings.security_groups(aws, uid).await?;
+    match groups.iter().find(|g| owned(g.tags.as_ref(), uid)) {
+        Some(group) => describe(group.id.clone().unwrap_or_default()).await,
+        None => Ok(None),
     }
-    Ok(None)
 }
 
 /// The input, unless it is deleted.
-pub async fn input(aws: &AwsClients, cached: Option<&str>, uid: &str) -> Result<Option<DescribeInputOutput>> {
+pub async fn input(
+    aws: &AwsClients,
+    listings: &Listings,
+    cached: Option<&str>,
+    uid: &str,
+) -> Result<Option<DescribeInputOutput>> {
     let describe = |id: String| async move {
         let input = found(
             aws.medialive
@@ -110,22 +111,23 @@ pub async fn input(aws: &AwsClients, cached: Option<&str>, uid: &str) -> Result<
     {
         return Ok(Some(input));
     }
-    let mut pages = aws.medialive.list_inputs().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| Error::aws("ListInputs", e))?;
-        let mine = page
-            .inputs()
-            .iter()
-            .find(|i| owned(i.tags.as_ref(), uid) && i.state != Some(InputState::Deleted));
-        if let Some(input) = mine {
-            return describe(input.id.clone().unwrap_or_default()).await;
-        }
+    let inputs = listings.inputs(aws, uid).await?;
+    let mine = inputs
+        .iter()
+        .find(|i| owned(i.tags.as_ref(), uid) && i.state != Some(InputState::Deleted));
+    match mine {
+        Some(input) => describe(input.id.clone().unwrap_or_default()).await,
+        None => Ok(None),
     }
-    Ok(None)
 }
 
 /// The channel, unless it is deleted.
-pub async fn channel(aws: &AwsClients, cached: Option<&str>, uid: &str) -> Result<Option<DescribeChannelOutput>> {
+pub async fn channel(
+    aws: &AwsClients,
+    listings: &Listings,
+    cached: Option<&str>,
+    uid: &str,
+) -> Result<Option<DescribeChannelOutput>> {
     let describe = |id: String| async move {
         let channel = found(
             aws.medialive
@@ -143,18 +145,14 @@ pub async fn channel(aws: &AwsClients, cached: Option<&str>, uid: &str) -> Resul
     {
         return Ok(Some(channel));
     }
-    let mut pages = aws.medialive.list_channels().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| Error::aws("ListChannels", e))?;
-        let mine = page
-            .channels()
-            .iter()
-            .find(|c| owned(c.tags.as_ref(), uid) && c.state != Some(ChannelState::Deleted));
-        if let Some(channel) = mine {
-            return describe(channel.id.clone().unwrap_or_default()).await;
-        }
+    let channels = listings.channels(aws, uid).await?;
+    let mine = channels
+        .iter()
+        .find(|c| owned(c.tags.as_ref(), uid) && c.state != Some(ChannelState::Deleted));
+    match mine {
+        Some(channel) => describe(channel.id.clone().unwrap_or_default()).await,
+        None => Ok(None),
     }
-    Ok(None)
 }
 
 /// A MediaPackage resource with our deterministic id must carry our tags; anything else is a clash
