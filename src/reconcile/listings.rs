@@ -57,6 +57,11 @@ impl Listings {
             .insert((uid.to_owned(), kind), Instant::now());
     }
 
+    /// A deleted stream's create attempts no longer matter.
+    pub fn forget(&self, uid: &str) {
+        self.creating.lock().unwrap().retain(|(owner, _), _| owner != uid);
+    }
+
     fn needed_after(&self, uid: &str, kind: Kind) -> Instant {
         let created = self.creating.lock().unwrap().get(&(uid.to_owned(), kind)).copied();
         created.map_or(self.started, |at| at.max(self.started))
