@@ -22,6 +22,7 @@ RUN mkdir -p src local/src \
 COPY src src
 COPY crds crds
 COPY website/dist website/dist
+COPY website/src/index.html website/src/player.css website/src/
 RUN touch src/main.rs src/lib.rs \
     && cargo build --release --locked -p livestream-operator
 

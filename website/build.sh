@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the player page into website/dist/ (committed: the operator embeds it with include_bytes!).
+# Bundles the player script (hls.js included) into website/dist/player.js (committed: the operator
+# embeds it, with src/index.html and src/player.css as they are, with include_bytes!).
 # Idempotent and deterministic: a second run gives the same bytes, so CI can rebuild and
 # `git diff --exit-code website/dist`.
 #   website/build.sh          install the locked npm packages if needed, then build
@@ -34,7 +35,6 @@ node_modules/.bin/esbuild src/player.js \
   --charset=utf8 \
   --log-level=warning \
   --outfile=dist/player.js
-cp src/index.html src/player.css dist/
 chmod 0644 dist/*
 
 log "built $(cd dist && for f in *; do printf '%s=%s ' "$f" "$(wc -c <"$f")"; done)"

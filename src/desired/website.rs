@@ -49,7 +49,7 @@ pub fn objects(stream: &LiveStream, playback_url: &str) -> Vec<Object> {
     vec![
         asset(
             "index.html",
-            include_bytes!("../../website/dist/index.html"),
+            include_bytes!("../../website/src/index.html"),
             "text/html; charset=utf-8",
         ),
         asset(
@@ -59,7 +59,7 @@ pub fn objects(stream: &LiveStream, playback_url: &str) -> Vec<Object> {
         ),
         asset(
             "player.css",
-            include_bytes!("../../website/dist/player.css"),
+            include_bytes!("../../website/src/player.css"),
             "text/css; charset=utf-8",
         ),
         Object {
