@@ -4,7 +4,8 @@ use crate::harness::{kubectl, kubectl_ok};
 
 const OPERATOR: &str = "system:serviceaccount:livestream-system:livestream-operator";
 
-fn can_i(verb: &str, resource: &str, scope: &[&str]) -> bool {
+/// `kubectl auth can-i VERB RESOURCE --as` the operator's ServiceAccount, in `scope` (-n NS or -A).
+pub fn can_i(verb: &str, resource: &str, scope: &[&str]) -> bool {
     let mut args = vec!["auth", "can-i", verb, resource, "--as", OPERATOR];
     args.extend_from_slice(scope);
     let out = kubectl(&args);

@@ -21,7 +21,7 @@ use serde_json::json;
 
 use crate::local_cloud::{LocalCloud, eventually};
 
-const ROLE: &str = "arn:aws:iam::123456789012:role/MediaLiveAccessRole";
+use crate::operator::ROLE;
 const WAIT: Duration = Duration::from_secs(10);
 
 fn spec() -> LiveStreamSpec {

@@ -19,7 +19,7 @@ use tokio::process::Command;
 
 use crate::local_cloud::{LocalCloud, eventually, http_get, publish};
 
-const ROLE: &str = "arn:aws:iam::123456789012:role/MediaLiveAccessRole";
+use crate::operator::ROLE;
 
 async fn ffprobe(args: &[&str]) -> Value {
     let out = Command::new("ffprobe")

@@ -15,11 +15,13 @@ use crate::{
     operator::{Operator, kubectl_wait, patch, status, streams},
 };
 
-const UID_TAG: &str = "livestream.io/uid";
-
 /// Every live MediaLive and MediaPackage resource, by kind, with its owner uid.
 pub async fn inventory(aws: &AwsClients) -> HashMap<&'static str, Vec<String>> {
-    let uid = |tags: Option<&HashMap<String, String>>| tags.and_then(|t| t.get(UID_TAG)).cloned().unwrap_or_default();
+    let uid = |tags: Option<&HashMap<String, String>>| {
+        tags.and_then(|t| t.get(livestream_operator::desired::tag::UID))
+            .cloned()
+            .unwrap_or_default()
+    };
     let mut all: HashMap<&'static str, Vec<String>> = HashMap::new();
     let groups = aws.medialive.list_input_security_groups().send().await.unwrap();
     all.insert(

@@ -7,13 +7,11 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::{
-    harness::{admin_kubeconfig, kubectl, kubectl_apply, kubectl_ok, namespace},
+    harness::{admin_kubeconfig, kubectl_apply, kubectl_ok, namespace},
     local_cloud::{LocalCloud, eventually, http_get, publish},
     operator::{Operator, kubectl_wait, patch, status},
     reconcile::{assert_exactly_one_each, inventory},
 };
-
-const OPERATOR: &str = "system:serviceaccount:livestream-system:livestream-operator";
 
 fn manifest(ns: &str) -> String {
     format!(
@@ -72,11 +70,8 @@ fn run_quoted_commands(message: &str, key: &str) -> usize {
     commands.len()
 }
 
-fn operator_can(verb_resource: &[&str], ns: &str) -> bool {
-    let mut args = vec!["auth", "can-i"];
-    args.extend_from_slice(verb_resource);
-    args.extend(["-n", ns, "--as", OPERATOR]);
-    String::from_utf8_lossy(&kubectl(&args).stdout).trim() == "yes"
+fn operator_can(verb: &str, resource: &str, ns: &str) -> bool {
+    crate::deploy::can_i(verb, resource, &["-n", ns])
 }
 
 #[tokio::test]
@@ -96,16 +91,13 @@ async fn a_stream_key_from_a_secret_is_granted_used_rotated_and_never_shown() {
         inventory(&cloud.aws).await["inputs"].is_empty(),
         "no input without the key"
     );
-    assert!(!operator_can(&["get", "secret/obs-key"], &ns));
+    assert!(!operator_can("get", "secret/obs-key", &ns));
     assert_eq!(run_quoted_commands(&forbidden, &key), 2);
-    assert!(operator_can(&["get", "secret/obs-key"], &ns));
-    assert!(!operator_can(&["get", "secret/another"], &ns), "only the named Secret");
-    assert!(!operator_can(&["list", "secrets"], &ns), "no listing");
-    assert!(!operator_can(&["watch", "secrets"], &ns), "no watching");
-    assert!(
-        !operator_can(&["get", "secret/obs-key"], "default"),
-        "no other namespace"
-    );
+    assert!(operator_can("get", "secret/obs-key", &ns));
+    assert!(!operator_can("get", "secret/another", &ns), "only the named Secret");
+    assert!(!operator_can("list", "secrets", &ns), "no listing");
+    assert!(!operator_can("watch", "secrets", &ns), "no watching");
+    assert!(!operator_can("get", "secret/obs-key", "default"), "no other namespace");
 
     // Now it may look, and the Secret is not there yet: the condition says how to create it.
     let missing = degraded_with(&ns, "StreamKeySecretNotFound").await;

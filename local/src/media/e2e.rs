@@ -35,14 +35,7 @@ impl InputGate for Gate {
 }
 
 fn job() -> TranscodeJob {
-    let v = |name: &str, width, height, bitrate| VideoRendition {
-        name: name.into(),
-        width,
-        height,
-        bitrate,
-        framerate_numerator: 30,
-        framerate_denominator: 1,
-    };
+    let v = VideoRendition::at_30fps;
     TranscodeJob {
         channel_id: "ch1".into(),
         package_channel_id: "pkg1".into(),
@@ -338,14 +331,7 @@ fn cpu_ticks(pid: u32) -> Option<u64> {
 async fn self_check_default_ladder() {
     let data = std::env::temp_dir().join(format!("media-check-{}", uuid::Uuid::new_v4()));
     let media = Media::new(data.clone(), FFMPEG.into());
-    let v = |name: &str, width, height, bitrate| VideoRendition {
-        name: name.into(),
-        width,
-        height,
-        bitrate,
-        framerate_numerator: 30,
-        framerate_denominator: 1,
-    };
+    let v = VideoRendition::at_30fps;
     let job = TranscodeJob {
         renditions: vec![v("1080p", 1920, 1080, 5_000_000), v("720p", 1280, 720, 3_000_000)],
         audio: AudioRendition {

@@ -75,6 +75,21 @@ pub struct VideoRendition {
     pub framerate_denominator: u32,
 }
 
+#[cfg(test)]
+impl VideoRendition {
+    /// A 30 fps rendition, as the tests' ladders use.
+    pub fn at_30fps(name: &str, width: u32, height: u32, bitrate: u64) -> Self {
+        Self {
+            name: name.into(),
+            width,
+            height,
+            bitrate,
+            framerate_numerator: 30,
+            framerate_denominator: 1,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct AudioRendition {
     pub bitrate: u64,

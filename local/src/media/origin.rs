@@ -225,13 +225,7 @@ impl Media {
         rendition: &str,
         p: &Packaging,
     ) -> Result<String, OriginError> {
-        let (dir, ladder) = self.ladder(package_channel_id)?;
-        Self::selected(&ladder, rendition, p)?;
-        let groups = rendition_groups(
-            &dir,
-            rendition,
-            group_size(p.segment_duration_seconds, ladder.gop_seconds),
-        )?;
+        let (_, ladder, groups) = self.selected_groups(package_channel_id, rendition, p)?;
         render_media_playlist(&groups, p, ladder.gop_seconds)
             .ok_or_else(|| OriginError::NotFound(format!("{package_channel_id}/{rendition} has no segments yet")))
     }
@@ -244,13 +238,7 @@ impl Media {
         sequence: u64,
         p: &Packaging,
     ) -> Result<Bytes, OriginError> {
-        let (dir, ladder) = self.ladder(package_channel_id)?;
-        Self::selected(&ladder, rendition, p)?;
-        let groups = rendition_groups(
-            &dir,
-            rendition,
-            group_size(p.segment_duration_seconds, ladder.gop_seconds),
-        )?;
+        let (dir, _, groups) = self.selected_groups(package_channel_id, rendition, p)?;
         let missing = || format!("segment {sequence} of {package_channel_id}/{rendition}");
         let group = groups
             .iter()
@@ -264,6 +252,23 @@ impl Media {
             out.extend(std::fs::read(dir.join(rendition).join(uri)).map_err(|e| io_error(e, missing))?);
         }
         Ok(Bytes::from(out))
+    }
+
+    /// The endpoint segments of one rendition the endpoint's stream selection lets through.
+    fn selected_groups(
+        &self,
+        package_channel_id: &str,
+        rendition: &str,
+        p: &Packaging,
+    ) -> Result<(PathBuf, Ladder, Vec<Group>), OriginError> {
+        let (dir, ladder) = self.ladder(package_channel_id)?;
+        Self::selected(&ladder, rendition, p)?;
+        let groups = rendition_groups(
+            &dir,
+            rendition,
+            group_size(p.segment_duration_seconds, ladder.gop_seconds),
+        )?;
+        Ok((dir, ladder, groups))
     }
 
     fn ladder(&self, package_channel_id: &str) -> Result<(PathBuf, Ladder), OriginError> {

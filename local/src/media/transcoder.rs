@@ -391,14 +391,7 @@ mod tests {
     use crate::media::{AudioRendition, VideoRendition};
 
     fn job() -> TranscodeJob {
-        let v = |name: &str, width, height, bitrate| VideoRendition {
-            name: name.into(),
-            width,
-            height,
-            bitrate,
-            framerate_numerator: 30,
-            framerate_denominator: 1,
-        };
+        let v = VideoRendition::at_30fps;
         TranscodeJob {
             channel_id: "ch".into(),
             package_channel_id: "pkg".into(),
