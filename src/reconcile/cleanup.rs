@@ -6,7 +6,7 @@
 use aws_sdk_medialive::types::{ChannelState, InputState};
 use kube::{ResourceExt, runtime::controller::Action};
 
-use super::{observe, publish};
+use super::{action, observe};
 use crate::{
     api::LiveStream,
     controller::Context,
@@ -19,16 +19,9 @@ pub async fn cleanup(stream: &LiveStream, ctx: &Context) -> Result<Action> {
     let uid = stream.uid().unwrap_or_default();
     let cached = stream.status.as_ref().and_then(|s| s.aws.clone()).unwrap_or_default();
     let names = Names::of(stream);
+    // An action that AWS carries out over time: wait for it, then look again.
     let step = |reason: &'static str, note: String| async move {
-        tracing::info!(reason, "{note}");
-        publish(
-            ctx,
-            stream,
-            kube::runtime::events::EventType::Normal,
-            reason,
-            note.clone(),
-        )
-        .await;
+        action(ctx, stream, reason, note.clone()).await;
         Err(Error::Waiting(note))
     };
 
@@ -91,10 +84,9 @@ pub async fn cleanup(stream: &LiveStream, ctx: &Context) -> Result<Action> {
             .await;
         match found(deleted.map_err(|e| Error::aws("DeleteInputSecurityGroup", e))) {
             Ok(_) => {
-                publish(
+                action(
                     ctx,
                     stream,
-                    kube::runtime::events::EventType::Normal,
                     "DeletedSecurityGroup",
                     format!("Deleted input security group {id}"),
                 )
@@ -118,10 +110,9 @@ pub async fn cleanup(stream: &LiveStream, ctx: &Context) -> Result<Action> {
                 .await
                 .map_err(|e| Error::aws("DeleteOriginEndpoint", e)),
         )?;
-        publish(
+        action(
             ctx,
             stream,
-            kube::runtime::events::EventType::Normal,
             "DeletedEndpoint",
             format!("Deleted MediaPackage endpoint {}", names.endpoint),
         )
@@ -139,10 +130,9 @@ pub async fn cleanup(stream: &LiveStream, ctx: &Context) -> Result<Action> {
                 .map_err(|e| Error::aws("DeleteChannel", e)),
         ) {
             Ok(_) => {
-                publish(
+                action(
                     ctx,
                     stream,
-                    kube::runtime::events::EventType::Normal,
                     "DeletedPackageChannel",
                     format!("Deleted MediaPackage channel {}", names.channel),
                 )

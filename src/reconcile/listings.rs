@@ -12,8 +12,9 @@ use std::{
     time::Instant,
 };
 
-use aws_sdk_medialive::types::{ChannelSummary, Input, InputSecurityGroup};
+use aws_sdk_medialive::types::{ChannelState, ChannelSummary, Input, InputSecurityGroup, InputState};
 
+use super::observe::owned;
 use crate::{
     aws::AwsClients,
     error::{Error, Result},
@@ -67,9 +68,10 @@ impl Listings {
         created.map_or(self.started, |at| at.max(self.started))
     }
 
-    pub async fn security_groups(&self, aws: &AwsClients, uid: &str) -> Result<Arc<Vec<InputSecurityGroup>>> {
+    /// The id of `uid`'s security group in a suitable listing.
+    pub async fn security_group_id(&self, aws: &AwsClients, uid: &str) -> Result<Option<String>> {
         let after = self.needed_after(uid, Kind::SecurityGroup);
-        shared(&self.security_groups, after, || async {
+        let all = shared(&self.security_groups, after, || async {
             let mut all = Vec::new();
             let mut pages = aws.medialive.list_input_security_groups().into_paginator().send();
             while let Some(page) = pages.next().await {
@@ -78,12 +80,17 @@ impl Listings {
             }
             Ok(all)
         })
-        .await
+        .await?;
+        Ok(all
+            .iter()
+            .find(|g| owned(g.tags.as_ref(), uid))
+            .and_then(|g| g.id.clone()))
     }
 
-    pub async fn inputs(&self, aws: &AwsClients, uid: &str) -> Result<Arc<Vec<Input>>> {
+    /// The id of `uid`'s input (not deleted) in a suitable listing.
+    pub async fn input_id(&self, aws: &AwsClients, uid: &str) -> Result<Option<String>> {
         let after = self.needed_after(uid, Kind::Input);
-        shared(&self.inputs, after, || async {
+        let all = shared(&self.inputs, after, || async {
             let mut all = Vec::new();
             let mut pages = aws.medialive.list_inputs().into_paginator().send();
             while let Some(page) = pages.next().await {
@@ -92,12 +99,17 @@ impl Listings {
             }
             Ok(all)
         })
-        .await
+        .await?;
+        let mine = all
+            .iter()
+            .find(|i| owned(i.tags.as_ref(), uid) && i.state != Some(InputState::Deleted));
+        Ok(mine.and_then(|i| i.id.clone()))
     }
 
-    pub async fn channels(&self, aws: &AwsClients, uid: &str) -> Result<Arc<Vec<ChannelSummary>>> {
+    /// The id of `uid`'s channel (not deleted) in a suitable listing.
+    pub async fn channel_id(&self, aws: &AwsClients, uid: &str) -> Result<Option<String>> {
         let after = self.needed_after(uid, Kind::Channel);
-        shared(&self.channels, after, || async {
+        let all = shared(&self.channels, after, || async {
             let mut all = Vec::new();
             let mut pages = aws.medialive.list_channels().into_paginator().send();
             while let Some(page) = pages.next().await {
@@ -106,7 +118,11 @@ impl Listings {
             }
             Ok(all)
         })
-        .await
+        .await?;
+        let mine = all
+            .iter()
+            .find(|c| owned(c.tags.as_ref(), uid) && c.state != Some(ChannelState::Deleted));
+        Ok(mine.and_then(|c| c.id.clone()))
     }
 }
 

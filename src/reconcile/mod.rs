@@ -126,8 +126,7 @@ fn elapsed(since: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time) -> Dura
 
 impl Run<'_> {
     async fn event(&self, reason: &str, note: String) {
-        info!(reason, "{note}");
-        publish(self.ctx, self.stream, EventType::Normal, reason, note).await;
+        action(self.ctx, self.stream, reason, note).await;
     }
 
     fn aws(&self) -> &crate::aws::AwsClients {
@@ -165,6 +164,12 @@ impl Run<'_> {
         let desired = channel_settings(spec, &names, &input_id, &role);
         self.ensure_channel(&names, desired, &input_id).await
     }
+}
+
+/// An AWS action on the stream's behalf: logged (in the stream's span) and a Normal event.
+async fn action(ctx: &Context, stream: &LiveStream, reason: &str, note: String) {
+    info!(reason, "{note}");
+    publish(ctx, stream, EventType::Normal, reason, note).await;
 }
 
 /// Publishes a Kubernetes event about the stream; a failure to publish is logged, not fatal.

@@ -23,7 +23,7 @@ use crate::{
     error::{Error, Result, found},
 };
 
-fn owned(tags: Option<&HashMap<String, String>>, uid: &str) -> bool {
+pub(super) fn owned(tags: Option<&HashMap<String, String>>, uid: &str) -> bool {
     tags.and_then(|t| t.get(tag::UID)).is_some_and(|owner| owner == uid)
 }
 
@@ -74,17 +74,8 @@ pub async fn security_group(
                 .map_err(|e| Error::aws("DescribeInputSecurityGroup", e)),
         )
     };
-    if let Some(id) = cached
-        && let Some(group) = describe(id.to_owned()).await?
-        && owned(group.tags.as_ref(), uid)
-    {
-        return Ok(Some(group));
-    }
-    let groups = listings.security_groups(aws, uid).await?;
-    match groups.iter().find(|g| owned(g.tags.as_ref(), uid)) {
-        Some(group) => describe(group.id.clone().unwrap_or_default()).await,
-        None => Ok(None),
-    }
+    let listed = listings.security_group_id(aws, uid);
+    cached_or_listed(cached, uid, describe, |g| g.tags.as_ref(), listed).await
 }
 
 /// The input, unless it is deleted.
@@ -105,20 +96,8 @@ pub async fn input(
         )?;
         Ok::<_, Error>(input.filter(|i| i.state != Some(InputState::Deleted)))
     };
-    if let Some(id) = cached
-        && let Some(input) = describe(id.to_owned()).await?
-        && owned(input.tags.as_ref(), uid)
-    {
-        return Ok(Some(input));
-    }
-    let inputs = listings.inputs(aws, uid).await?;
-    let mine = inputs
-        .iter()
-        .find(|i| owned(i.tags.as_ref(), uid) && i.state != Some(InputState::Deleted));
-    match mine {
-        Some(input) => describe(input.id.clone().unwrap_or_default()).await,
-        None => Ok(None),
-    }
+    let listed = listings.input_id(aws, uid);
+    cached_or_listed(cached, uid, describe, |i| i.tags.as_ref(), listed).await
 }
 
 /// The channel, unless it is deleted.
@@ -139,18 +118,30 @@ pub async fn channel(
         )?;
         Ok::<_, Error>(channel.filter(|c| c.state != Some(ChannelState::Deleted)))
     };
+    let listed = listings.channel_id(aws, uid);
+    cached_or_listed(cached, uid, describe, |c| c.tags.as_ref(), listed).await
+}
+
+/// The resource under the cached id while it is still ours; otherwise the one the listing names
+/// (listed only then), described afresh.
+async fn cached_or_listed<T, Fut>(
+    cached: Option<&str>,
+    uid: &str,
+    describe: impl Fn(String) -> Fut,
+    tags: fn(&T) -> Option<&HashMap<String, String>>,
+    listed: impl Future<Output = Result<Option<String>>>,
+) -> Result<Option<T>>
+where
+    Fut: Future<Output = Result<Option<T>>>,
+{
     if let Some(id) = cached
-        && let Some(channel) = describe(id.to_owned()).await?
-        && owned(channel.tags.as_ref(), uid)
+        && let Some(resource) = describe(id.to_owned()).await?
+        && owned(tags(&resource), uid)
     {
-        return Ok(Some(channel));
+        return Ok(Some(resource));
     }
-    let channels = listings.channels(aws, uid).await?;
-    let mine = channels
-        .iter()
-        .find(|c| owned(c.tags.as_ref(), uid) && c.state != Some(ChannelState::Deleted));
-    match mine {
-        Some(channel) => describe(channel.id.clone().unwrap_or_default()).await,
+    match listed.await? {
+        Some(id) => describe(id).await,
         None => Ok(None),
     }
 }

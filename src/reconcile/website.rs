@@ -2,9 +2,8 @@
 //! changed, grant public read on exactly that prefix in the bucket policy, and remove both on delete.
 
 use aws_sdk_s3::primitives::ByteStream;
-use kube::runtime::events::EventType;
 
-use super::{Run, publish};
+use super::{Run, action};
 use crate::{
     api::LiveStream,
     aws::AwsClients,
@@ -154,10 +153,9 @@ pub async fn remove(stream: &LiveStream, ctx: &Context) -> Result<()> {
         }
     }
     if !keys.is_empty() {
-        publish(
+        action(
             ctx,
             stream,
-            EventType::Normal,
             "DeletedWebsite",
             format!("Deleted the player page from s3://{bucket}/{prefix}"),
         )
