@@ -39,11 +39,11 @@ pub fn statement_id(stream: &LiveStream) -> String {
     format!("LiveStreamPlayer{id}")
 }
 
-/// The page, its script and style, and the stream's config.
+/// The page, its script and style, and the stream's config. The page is public: nothing of the
+/// ingest side (the stream name is the publishing key) goes into it.
 pub fn objects(stream: &LiveStream, playback_url: &str) -> Vec<Object> {
     let config = json!({
         "title": stream.name_any(),
-        "streamName": stream.spec.input.stream_name,
         "playbackUrl": playback_url,
     });
     vec![
@@ -159,7 +159,11 @@ mod tests {
         let b = objects(&stream(), "http://x/out/v1/b/index.m3u8");
         let config: Value = serde_json::from_slice(&a[3].body).unwrap();
         assert_eq!(config["playbackUrl"], "http://x/out/v1/a/index.m3u8");
-        assert_eq!(config["streamName"], "test/channel");
+        assert_eq!(
+            config.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["playbackUrl", "title"],
+            "no ingest detail on a public page"
+        );
         assert_ne!(digest(&a), digest(&b));
         assert_eq!(digest(&a), digest(&objects(&stream(), "http://x/out/v1/a/index.m3u8")));
     }

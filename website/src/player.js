@@ -1,5 +1,5 @@
 // The LiveStream player page: one built page for every stream, configured by the config.json
-// published next to it ({"title", "streamName", "playbackUrl"}).
+// published next to it ({"title", "playbackUrl"}).
 //
 // DOM contract (used by the operator's integration tests through website/test/check-player.mjs):
 //   body[data-state]     loading | offline | playing | error
@@ -271,18 +271,14 @@ async function loadConfig() {
   }
   return {
     title: typeof value.title === 'string' ? value.title : '',
-    streamName: typeof value.streamName === 'string' ? value.streamName : '',
     playbackUrl: value.playbackUrl,
   };
 }
 
 function showConfig() {
-  const title = config.title || config.streamName || 'Live stream';
+  const title = config.title || 'Live stream';
   $('title').textContent = title;
   document.title = title;
-  const name = $('stream-name');
-  name.textContent = config.streamName && config.streamName !== title ? config.streamName : '';
-  name.hidden = name.textContent === '';
 }
 
 async function init() {
