@@ -215,7 +215,7 @@ impl ApiRequest {
 }
 
 /// One page of `items` (sorted by key) after `token`, and the token of the next page.
-pub fn paginate<T>(items: Vec<(String, T)>, max: usize, token: Option<&str>) -> (Vec<T>, Option<String>) {
+fn paginate<T>(items: Vec<(String, T)>, max: usize, token: Option<&str>) -> (Vec<T>, Option<String>) {
     let mut rest: Vec<_> = items
         .into_iter()
         .filter(|(key, _)| token.is_none_or(|t| key.as_str() > t))
@@ -228,6 +228,17 @@ pub fn paginate<T>(items: Vec<(String, T)>, max: usize, token: Option<&str>) -> 
         None
     };
     (rest.into_iter().map(|(_, item)| item).collect(), next)
+}
+
+/// A 200 list answer: one page of `items` under `field`, with the next page's token.
+pub fn page_response(
+    field: &str,
+    items: Vec<(String, serde_json::Value)>,
+    max: usize,
+    token: Option<&str>,
+) -> Response {
+    let (page, next) = paginate(items, max, token);
+    json_response(StatusCode::OK, json!({ field: page, "nextToken": next }))
 }
 
 pub fn percent_decode(s: &str) -> String {

@@ -12,7 +12,7 @@ use super::{DELETED_RETENTION, MediaLive, State, Tags, tags_member};
 use crate::{
     config::Delays,
     error::{ApiError, ApiResult, parse_body},
-    http::{ApiRequest, json_response, paginate},
+    http::{ApiRequest, json_response, page_response},
     lifecycle::Lifecycle,
 };
 
@@ -237,11 +237,7 @@ impl MediaLive {
                 })
             })
             .collect();
-        let (page, next) = paginate(all, max, token.as_deref());
-        Ok(json_response(
-            StatusCode::OK,
-            json!({ "channels": page, "nextToken": next }),
-        ))
+        Ok(page_response("channels", all, max, token.as_deref()))
     }
 
     pub(super) fn describe_channel(&self, id: &str) -> ApiResult<Response> {

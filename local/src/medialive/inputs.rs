@@ -10,7 +10,7 @@ use super::{DELETED_RETENTION, MediaLive, State, Tags, tags_member};
 use crate::{
     config::Delays,
     error::{ApiError, ApiResult, parse_body},
-    http::{ApiRequest, json_response, paginate},
+    http::{ApiRequest, json_response, page_response},
     lifecycle::Lifecycle,
 };
 
@@ -189,11 +189,7 @@ impl MediaLive {
             .into_iter()
             .map(|id| (id.clone(), self.input_json(&mut state, &id)))
             .collect();
-        let (page, next) = paginate(all, max, token.as_deref());
-        Ok(json_response(
-            StatusCode::OK,
-            json!({ "inputs": page, "nextToken": next }),
-        ))
+        Ok(page_response("inputs", all, max, token.as_deref()))
     }
 
     pub(super) fn describe_input(&self, id: &str) -> ApiResult<Response> {

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::{MediaLive, State, Tags, tags_member};
 use crate::{
     error::{ApiError, ApiResult, parse_body},
-    http::{ApiRequest, json_response, paginate},
+    http::{ApiRequest, json_response, page_response},
 };
 
 pub struct SecurityGroup {
@@ -89,11 +89,7 @@ impl MediaLive {
             .into_iter()
             .map(|id| (id.clone(), to_json(&mut state, &id)))
             .collect();
-        let (page, next) = paginate(all, max, token.as_deref());
-        Ok(json_response(
-            StatusCode::OK,
-            json!({ "inputSecurityGroups": page, "nextToken": next }),
-        ))
+        Ok(page_response("inputSecurityGroups", all, max, token.as_deref()))
     }
 
     pub(super) fn describe_security_group(&self, id: &str) -> ApiResult<Response> {

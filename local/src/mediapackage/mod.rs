@@ -19,7 +19,7 @@ use crate::{
     config::Config,
     error::{ApiError, ApiResult, parse_body},
     faults::Faults,
-    http::{ApiRequest, empty_response, json_response, paginate},
+    http::{ApiRequest, empty_response, json_response, page_response},
     media::{Media, origin::Packaging, origin::StreamOrder},
 };
 
@@ -186,11 +186,7 @@ impl MediaPackage {
             .values()
             .map(|c| (c.id.clone(), self.channel_json(c)))
             .collect();
-        let (page, next) = paginate(all, max, token.as_deref());
-        Ok(json_response(
-            StatusCode::OK,
-            json!({ "channels": page, "nextToken": next }),
-        ))
+        Ok(page_response("channels", all, max, token.as_deref()))
     }
 
     fn update_channel(&self, req: &ApiRequest, id: &str) -> ApiResult<Response> {
@@ -294,11 +290,7 @@ impl MediaPackage {
             .filter(|e| channel.is_none_or(|c| c == e.channel_id))
             .map(|e| (e.id.clone(), self.endpoint_json(e)))
             .collect();
-        let (page, next) = paginate(all, max, token.as_deref());
-        Ok(json_response(
-            StatusCode::OK,
-            json!({ "originEndpoints": page, "nextToken": next }),
-        ))
+        Ok(page_response("originEndpoints", all, max, token.as_deref()))
     }
 
     fn describe_endpoint(&self, id: &str) -> ApiResult<Response> {
