@@ -1,0 +1,3 @@
+//! High-level API to drive RTMP sessions.
+
+pub mod server;
