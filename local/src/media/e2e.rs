@@ -10,11 +10,11 @@ use tokio::process::{Child, Command};
 
 use super::*;
 
-const FFMPEG: &str = "/usr/bin/ffmpeg";
+pub(super) const FFMPEG: &str = "/usr/bin/ffmpeg";
 
-struct Gate {
-    job: TranscodeJob,
-    refuse_admit: bool,
+pub(super) struct Gate {
+    pub(super) job: TranscodeJob,
+    pub(super) refuse_admit: bool,
 }
 
 impl InputGate for Gate {
@@ -34,7 +34,7 @@ impl InputGate for Gate {
     }
 }
 
-fn job() -> TranscodeJob {
+pub(super) fn job() -> TranscodeJob {
     let v = VideoRendition::at_30fps;
     TranscodeJob {
         channel_id: "ch1".into(),
@@ -93,7 +93,7 @@ fn push(port: u16, seconds: u32, key: &str) -> Child {
         .expect("spawn ffmpeg publisher")
 }
 
-async fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) -> Duration {
+pub(super) async fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) -> Duration {
     let start = Instant::now();
     while !ok() {
         assert!(start.elapsed() < timeout, "timed out waiting for {what}");

@@ -31,6 +31,10 @@ pub mod transcoder;
 
 #[cfg(test)]
 mod e2e;
+#[cfg(test)]
+mod robustness;
+#[cfg(test)]
+mod scripted;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -135,6 +139,10 @@ struct ActivePublisher {
     id: u64,
     /// stop_channel sends true: the connection drops and ffmpeg is killed.
     kick: Arc<watch::Sender<bool>>,
+    /// A newer publisher sends true: only the connection drops (see rtmp::STALE_PUBLISHER).
+    replace: Arc<watch::Sender<bool>>,
+    /// When this publisher last sent audio or video (rtmp::now_ms).
+    last_media_ms: Arc<AtomicU64>,
 }
 
 struct Inner {

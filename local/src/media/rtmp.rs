@@ -1,20 +1,16 @@
 //! The RTMP front door of a MediaLive input: we own the TCP accept so the gate can refuse a peer
-//! before the handshake; scuffle-rtmp drives the session; a publish becomes a transcoder run.
+//! before the handshake; scuffle-rtmp (our fork in third_party/, see its FORK.md) drives the
+//! session; a publish becomes a transcoder run.
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::pin::Pin;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::sync::{Arc, LazyLock};
+use std::time::{Duration, Instant};
 
 use scuffle_rtmp::ServerSession;
-use scuffle_rtmp::chunk::CHUNK_SIZE;
-use scuffle_rtmp::chunk::writer::ChunkWriter;
-use scuffle_rtmp::command_messages::on_status::{OnStatus, OnStatusCode};
-use scuffle_rtmp::command_messages::{Command, CommandResultLevel, CommandType};
+use scuffle_rtmp::error::RtmpError;
 use scuffle_rtmp::session::server::{ServerSessionError, SessionData, SessionHandler};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 
@@ -24,6 +20,20 @@ use super::{ActivePublisher, ChannelSlot, InputGate, InputHandle, Media, transco
 /// Tags buffered between the RTMP session and ffmpeg's stdin (a few seconds of a stream); when
 /// full, the publisher is slowed down by TCP backpressure.
 const FEED_CAPACITY: usize = 1024;
+
+/// A connection that sends nothing for this long is closed (a vanished encoder, a half-open TCP).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A publisher that sent no media for this long may be replaced by a new, authorized one: an
+/// encoder reconnecting after a network drop (OBS retries after 2 s by default) finds its old,
+/// half-open connection in the channel's slot.
+const STALE_PUBLISHER: Duration = Duration::from_secs(2);
+
+/// Milliseconds on a process-wide monotonic clock, for the last-media stamp of each publisher.
+fn now_ms() -> u64 {
+    static START: LazyLock<Instant> = LazyLock::new(Instant::now);
+    START.elapsed().as_millis() as u64
+}
 
 pub(super) async fn open_input(media: &Media, input_id: &str, port: u16, gate: Arc<dyn InputGate>) -> io::Result<u16> {
     let listener = bind(port).await?;
@@ -94,7 +104,7 @@ async fn accept_loop(
             tracing::warn!(input_id, %peer, reason, "RTMP connection refused");
             continue;
         }
-        tracing::debug!(input_id, %peer, "RTMP connection admitted");
+        tracing::info!(input_id, %peer, "RTMP connection admitted");
         tokio::spawn(serve(
             media.clone(),
             input_id.clone(),
@@ -116,49 +126,44 @@ async fn serve(
     mut closed: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
-    let io = SharedIo(Arc::new(Mutex::new(stream)));
     let kick = Arc::new(watch::channel(false).0);
     let mut kicked = kick.subscribe();
+    let replace = Arc::new(watch::channel(false).0);
+    let mut replaced = replace.subscribe();
     let handler = Handler {
         media,
         input_id: input_id.clone(),
         gate,
         peer,
-        io: io.clone(),
         kick,
+        replace,
+        last_media_ms: Arc::new(now_ms().into()),
         publishing: None,
     };
     // Dropping the session closes the socket: that is how input close and channel stop disconnect.
+    let session = ServerSession::new(stream, handler).with_read_timeout(IDLE_TIMEOUT);
     tokio::select! {
-        result = ServerSession::new(io, handler).run() => match result {
-            Ok(clean) => tracing::debug!(input_id, %peer, clean, "RTMP session ended"),
-            Err(e) => tracing::debug!(input_id, %peer, error = %e, "RTMP session ended"),
-        },
+        result = session.run() => {
+            let outcome = session_outcome(&result);
+            tracing::info!(input_id, %peer, outcome, "RTMP session ended");
+        }
         () = signaled(&mut closed) => tracing::info!(input_id, %peer, "input closed; RTMP connection dropped"),
         () = signaled(&mut kicked) => tracing::info!(input_id, %peer, "channel stopped; publisher disconnected"),
+        () = signaled(&mut replaced) => tracing::info!(input_id, %peer, "a new publisher took over; stale connection dropped"),
     }
 }
 
-/// The TCP stream, shared so a refusal status can be written outside the session's own buffer
-/// (the session is ended by the refusal and never flushes again).
-#[derive(Clone)]
-struct SharedIo(Arc<Mutex<TcpStream>>);
-
-impl AsyncRead for SharedIo {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.0.lock().unwrap()).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for SharedIo {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Pin::new(&mut *self.0.lock().unwrap()).poll_write(cx, buf)
-    }
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.0.lock().unwrap()).poll_flush(cx)
-    }
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.0.lock().unwrap()).poll_shutdown(cx)
+/// Why a session ended, in a user's words (logged at info level).
+fn session_outcome(result: &Result<bool, RtmpError>) -> String {
+    match result {
+        Ok(true) => "the publisher disconnected after unpublishing".into(),
+        Ok(false) => "the client closed the connection".into(),
+        Err(RtmpError::Session(ServerSessionError::Timeout(_))) => {
+            format!("nothing received for {} s", IDLE_TIMEOUT.as_secs())
+        }
+        Err(RtmpError::Session(ServerSessionError::PublishRefused(reason))) => format!("publish refused: {reason}"),
+        Err(RtmpError::Session(ServerSessionError::PlayNotSupported)) => "playback is not offered on an input".into(),
+        Err(e) => format!("protocol error: {e}"),
     }
 }
 
@@ -167,9 +172,13 @@ struct Handler {
     input_id: String,
     gate: Arc<dyn InputGate>,
     peer: SocketAddr,
-    io: SharedIo,
     /// Shared with the channel slot (stop_channel) and the transcoder.
     kick: Arc<watch::Sender<bool>>,
+    /// Shared with the channel slot: a newer publisher ends this connection (not its transcoder
+    /// run, which finishes as if the publisher had left).
+    replace: Arc<watch::Sender<bool>>,
+    /// `now_ms()` of the last audio or video message, shared with the channel slot.
+    last_media_ms: Arc<std::sync::atomic::AtomicU64>,
     publishing: Option<Publishing>,
 }
 
@@ -206,12 +215,27 @@ impl Handler {
         let id = self.media.inner.next_id.fetch_add(1, Ordering::Relaxed);
         {
             let mut active = slot.active.lock().unwrap();
-            if active.is_some() {
-                return Err(format!("channel {} already has an active publisher", job.channel_id));
+            if let Some(current) = active.as_ref() {
+                let silent =
+                    Duration::from_millis(now_ms().saturating_sub(current.last_media_ms.load(Ordering::Relaxed)));
+                if silent < STALE_PUBLISHER {
+                    return Err(format!("channel {} already has an active publisher", job.channel_id));
+                }
+                tracing::info!(
+                    input_id = self.input_id,
+                    peer = %self.peer,
+                    channel_id = job.channel_id,
+                    silent_ms = silent.as_millis() as u64,
+                    "taking over from a publisher that stopped sending"
+                );
+                current.replace.send_replace(true);
             }
+            self.last_media_ms.store(now_ms(), Ordering::Relaxed);
             *active = Some(ActivePublisher {
                 id,
                 kick: self.kick.clone(),
+                replace: self.replace.clone(),
+                last_media_ms: self.last_media_ms.clone(),
             });
         }
         let guard = SlotGuard { slot: slot.clone(), id };
@@ -234,26 +258,6 @@ impl Handler {
         });
         Ok(())
     }
-
-    /// Best effort: an `onStatus` error tells the client why (ffmpeg prints "Server error: ...").
-    fn send_refusal(&self, reason: &str) {
-        let mut writer = ChunkWriter::default();
-        writer.set_chunk_size(CHUNK_SIZE);
-        let status = OnStatus {
-            code: OnStatusCode("NetStream.Publish.Denied"),
-            description: Some(reason.into()),
-            level: CommandResultLevel::Error,
-            others: None,
-        };
-        let mut buf = Vec::new();
-        let command = Command {
-            command_type: CommandType::OnStatus(status),
-            transaction_id: 0.0,
-        };
-        if command.write(&mut buf, &writer).is_ok() {
-            let _ = self.io.0.lock().unwrap().try_write(&buf);
-        }
-    }
 }
 
 impl SessionHandler for Handler {
@@ -272,9 +276,9 @@ impl SessionHandler for Handler {
             .refused_publishers
             .fetch_add(1, Ordering::Relaxed);
         tracing::warn!(input_id = self.input_id, peer = %self.peer, app = app_name, stream = stream_name, reason, "RTMP publish refused");
-        self.send_refusal(&reason);
-        // Any error ends the session; scuffle-rtmp has no "refused" variant.
-        Err(ServerSessionError::PlayNotSupported)
+        // The session answers `onStatus NetStream.Publish.Denied` with the reason (ffmpeg prints
+        // "Server error: ..."), then closes the connection.
+        Err(ServerSessionError::PublishRefused(reason))
     }
 
     async fn on_unpublish(&mut self, stream_id: u32) -> Result<(), ServerSessionError> {
@@ -293,6 +297,9 @@ impl SessionHandler for Handler {
             SessionData::Audio { timestamp, data } => Tag::new(TagKind::Audio, timestamp, data),
             SessionData::Amf0 { timestamp, data } => Tag::new(TagKind::Script, timestamp, data),
         };
+        if tag.kind != TagKind::Script {
+            self.last_media_ms.store(now_ms(), Ordering::Relaxed);
+        }
         if p.feed.send(tag).await.is_err() {
             // The transcoder gave up (ffmpeg cannot start): drop the publisher rather than
             // accept a stream that goes nowhere.
@@ -302,7 +309,9 @@ impl SessionHandler for Handler {
                 "transcoder gone; disconnecting publisher"
             );
             self.publishing = None;
-            return Err(ServerSessionError::PlayNotSupported);
+            return Err(ServerSessionError::PublishRefused(
+                "the channel's encoder is not running".into(),
+            ));
         }
         Ok(())
     }

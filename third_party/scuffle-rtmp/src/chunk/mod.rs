@@ -107,10 +107,9 @@ impl Chunk {
 /// We bump our chunk size to 4096 bytes.
 pub const CHUNK_SIZE: usize = 4096;
 
-/// Not apart of the spec but we have a limit on how big a chunk can be.
-/// This is the maximum chunk size we will accept. If the peer requests a chunk
-/// size bigger than this, we will close the connection.
-pub const MAX_CHUNK_SIZE: usize = 4096 * 16; // 64 KB
+/// livestream fork: the largest useful chunk size, the largest message (3-byte length). A peer may
+/// ask for more (up to 2^31-1, spec 5.4.1); it means one chunk per message. Upstream: 64 KiB.
+pub const MAX_CHUNK_SIZE: usize = 0xFF_FFFF;
 
 /// The default chunk size is 128 bytes.
 /// 5.4.1 "The maximum chunk size defaults to 128 bytes ..."

@@ -17,7 +17,9 @@ use crate::messages::MessageType;
 // This is for when someone is trying to send us a malicious chunk streams
 const MAX_PARTIAL_CHUNK_SIZE: usize = 10 * 1024 * 1024; // 10MB (should be more than enough)
 const MAX_PREVIOUS_CHUNK_HEADERS: usize = 100; // 100 chunks
-const MAX_PARTIAL_CHUNK_COUNT: usize = 4; // 4 chunks
+// livestream fork: 8, not 4: encoders interleave audio, video and data messages on their own chunk
+// streams, each partial at a small chunk size.
+const MAX_PARTIAL_CHUNK_COUNT: usize = 8;
 
 /// A chunk reader.
 ///
@@ -28,6 +30,11 @@ pub struct ChunkReader {
     /// We then have a chunk header (since some chunks refer to the previous
     /// chunk header)
     previous_chunk_headers: HashMap<u32, ChunkMessageHeader>,
+
+    /// livestream fork: the timestamp field of the last type 0/1/2 header on each chunk stream (the
+    /// absolute timestamp for type 0, the delta for types 1 and 2). A type 3 chunk that starts a
+    /// new message adds it again (RTMP spec 5.3.1.2.4).
+    timestamp_fields: HashMap<u32, u32>,
 
     /// Technically according to the spec, we can have multiple message streams
     /// in a single chunk stream. Because of this the key of this map is a tuple
@@ -43,6 +50,7 @@ impl Default for ChunkReader {
     fn default() -> Self {
         Self {
             previous_chunk_headers: HashMap::with_capacity(MAX_PREVIOUS_CHUNK_HEADERS),
+            timestamp_fields: HashMap::with_capacity(MAX_PREVIOUS_CHUNK_HEADERS),
             partial_chunks: HashMap::with_capacity(MAX_PARTIAL_CHUNK_COUNT),
             max_chunk_size: INIT_CHUNK_SIZE,
         }
@@ -55,14 +63,37 @@ impl ChunkReader {
     /// Returns `false` if the chunk size is out of bounds.
     /// The connection should be closed in this case.
     pub fn update_max_chunk_size(&mut self, chunk_size: usize) -> bool {
-        // We need to make sure that the chunk size is within the allowed range.
-        // Returning false here should close the connection.
-        if !(INIT_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&chunk_size) {
+        // livestream fork: the spec allows 1 to 2^31-1 (5.4.1); anything past the largest
+        // message (0xFFFFFF) means "one chunk per message". Upstream refused below 128 and above
+        // 64 KiB.
+        if !(1..=0x7FFF_FFFF).contains(&chunk_size) {
             false
         } else {
-            self.max_chunk_size = chunk_size;
+            self.max_chunk_size = chunk_size.min(MAX_CHUNK_SIZE);
             true
         }
+    }
+
+    /// livestream fork: an Abort Message (type 2) discards the partial message of a chunk stream.
+    pub fn abort(&mut self, chunk_stream_id: u32) {
+        self.partial_chunks.retain(|(csid, _), _| *csid != chunk_stream_id);
+    }
+
+    /// livestream fork: the previous header of a chunk stream, or an all-zero one for a stream
+    /// never seen. librtmp (GStreamer's rtmpsink, OBS's lineage) opens the control chunk stream 2
+    /// with a type 1 header (its Acknowledgement), as nginx-rtmp, ffmpeg and Red5 accept;
+    /// upstream closed the connection ("missing previous chunk header: 2").
+    fn previous_header(&self, chunk_stream_id: u32) -> ChunkMessageHeader {
+        self.previous_chunk_headers
+            .get(&chunk_stream_id)
+            .cloned()
+            .unwrap_or(ChunkMessageHeader {
+                timestamp: 0,
+                msg_length: 0,
+                msg_type_id: MessageType::from(0),
+                msg_stream_id: 0,
+                was_extended_timestamp: false,
+            })
     }
 
     /// This function is used to read a chunk from the buffer.
@@ -100,8 +131,8 @@ impl ChunkReader {
                 }
             };
 
-            let message_header = match self.read_message_header(&header, &mut cursor) {
-                Ok(message_header) => message_header,
+            let (message_header, timestamp_field) = match self.read_message_header(&header, &mut cursor) {
+                Ok(read) => read,
                 Err(None) => {
                     // Returning none here means that the buffer is empty and we need to wait for
                     // more data.
@@ -113,6 +144,18 @@ impl ChunkReader {
                     return Err(err);
                 }
             };
+
+            // livestream fork: a partial message that a new header makes impossible to complete
+            // (already as long as the new length) was abandoned by the peer; upstream underflowed.
+            let key = (header.chunk_stream_id, message_header.msg_stream_id);
+            if timestamp_field.is_some()
+                && self
+                    .partial_chunks
+                    .get(&key)
+                    .is_some_and(|partial| partial.len() >= message_header.msg_length as usize)
+            {
+                self.abort(header.chunk_stream_id);
+            }
 
             let (payload_range_start, payload_range_end) =
                 match self.get_payload_range(&header, &message_header, &mut cursor) {
@@ -169,6 +212,9 @@ impl ChunkReader {
             // We insert the chunk header into our map.
             self.previous_chunk_headers
                 .insert(header.chunk_stream_id, message_header.clone());
+            if let Some(field) = timestamp_field {
+                self.timestamp_fields.insert(header.chunk_stream_id, field);
+            }
 
             // It is possible in theory to get a chunk message that requires us to change
             // the max chunk size. However the size of that message is smaller than the
@@ -292,7 +338,7 @@ impl ChunkReader {
         &self,
         header: &ChunkBasicHeader,
         cursor: &mut Cursor<&[u8]>,
-    ) -> Result<ChunkMessageHeader, Option<crate::error::RtmpError>> {
+    ) -> Result<(ChunkMessageHeader, Option<u32>), Option<crate::error::RtmpError>> {
         // Each format has a different message header length.
         match header.format {
             // Type0 headers have the most information and can be compared to keyframes in video.
@@ -349,13 +395,16 @@ impl ChunkReader {
                     (timestamp, false)
                 };
 
-                Ok(ChunkMessageHeader {
-                    timestamp,
-                    msg_length,
-                    msg_type_id,
-                    msg_stream_id,
-                    was_extended_timestamp,
-                })
+                Ok((
+                    ChunkMessageHeader {
+                        timestamp,
+                        msg_length,
+                        msg_type_id,
+                        msg_stream_id,
+                        was_extended_timestamp,
+                    },
+                    Some(timestamp),
+                ))
             }
             // For ChunkType 1 we have a delta timestamp, message length and message type id.
             // The message stream id is the same as the previous chunk.
@@ -398,36 +447,22 @@ impl ChunkReader {
                     (timestamp_delta, false)
                 };
 
-                // We get the previous chunk header.
-                // If the previous chunk header is not found we return an error. (this is a real
-                // error)
-                let previous_header =
-                    self.previous_chunk_headers
-                        .get(&header.chunk_stream_id)
-                        .ok_or(crate::error::RtmpError::ChunkRead(
-                            ChunkReadError::MissingPreviousChunkHeader(header.chunk_stream_id),
-                        ))?;
+                let previous_header = self.previous_header(header.chunk_stream_id);
 
-                // We calculate the timestamp by adding the delta timestamp to the previous
-                // timestamp. We need to make sure this does not overflow.
-                let timestamp = previous_header.timestamp.checked_add(timestamp_delta).unwrap_or_else(|| {
-                    tracing::warn!(
-						"Timestamp overflow detected. Previous timestamp: {}, delta timestamp: {}, using previous timestamp.",
-						previous_header.timestamp,
-						timestamp_delta
-					);
+                // livestream fork: timestamps wrap around (spec 5.3.1.1) rather than stick.
+                let timestamp = previous_header.timestamp.wrapping_add(timestamp_delta);
 
-                    previous_header.timestamp
-                });
-
-                Ok(ChunkMessageHeader {
-                    timestamp,
-                    msg_length,
-                    msg_type_id,
-                    was_extended_timestamp,
-                    // The message stream id is the same as the previous chunk.
-                    msg_stream_id: previous_header.msg_stream_id,
-                })
+                Ok((
+                    ChunkMessageHeader {
+                        timestamp,
+                        msg_length,
+                        msg_type_id,
+                        was_extended_timestamp,
+                        // The message stream id is the same as the previous chunk.
+                        msg_stream_id: previous_header.msg_stream_id,
+                    },
+                    Some(timestamp_delta),
+                ))
             }
             // ChunkType2 headers only have a delta timestamp.
             // The message length, message type id and message stream id are the same as the
@@ -453,40 +488,36 @@ impl ChunkReader {
                     (timestamp_delta, false)
                 };
 
-                // We get the previous chunk header.
-                // If the previous chunk header is not found we return an error. (this is a real
-                // error)
-                let previous_header =
-                    self.previous_chunk_headers
-                        .get(&header.chunk_stream_id)
-                        .ok_or(crate::error::RtmpError::ChunkRead(
-                            ChunkReadError::MissingPreviousChunkHeader(header.chunk_stream_id),
-                        ))?;
+                let previous_header = self.previous_header(header.chunk_stream_id);
 
-                // We calculate the timestamp by adding the delta timestamp to the previous
-                // timestamp.
-                let timestamp = previous_header.timestamp + timestamp_delta;
+                // livestream fork: wrapping, as for type 1 (upstream overflowed here).
+                let timestamp = previous_header.timestamp.wrapping_add(timestamp_delta);
 
-                Ok(ChunkMessageHeader {
-                    timestamp,
-                    msg_length: previous_header.msg_length,
-                    msg_type_id: previous_header.msg_type_id,
-                    msg_stream_id: previous_header.msg_stream_id,
-                    was_extended_timestamp,
-                })
+                Ok((
+                    ChunkMessageHeader {
+                        timestamp,
+                        msg_length: previous_header.msg_length,
+                        msg_type_id: previous_header.msg_type_id,
+                        msg_stream_id: previous_header.msg_stream_id,
+                        was_extended_timestamp,
+                    },
+                    Some(timestamp_delta),
+                ))
             }
             // ChunkType3 headers are the same as the previous chunk header.
             ChunkType::Type3 => {
-                // We get the previous chunk header.
-                // If the previous chunk header is not found we return an error. (this is a real
-                // error)
-                let previous_header = self
-                    .previous_chunk_headers
-                    .get(&header.chunk_stream_id)
-                    .ok_or(crate::error::RtmpError::ChunkRead(
-                        ChunkReadError::MissingPreviousChunkHeader(header.chunk_stream_id),
-                    ))?
-                    .clone();
+                let mut previous_header = self.previous_header(header.chunk_stream_id);
+
+                // livestream fork: a type 3 chunk that is not the continuation of a partial
+                // message starts a new one, whose timestamp advances by the last timestamp field
+                // (5.3.1.2.4); upstream repeated the previous timestamp. ffmpeg sends audio so.
+                let continuation = self
+                    .partial_chunks
+                    .contains_key(&(header.chunk_stream_id, previous_header.msg_stream_id));
+                if !continuation {
+                    let field = self.timestamp_fields.get(&header.chunk_stream_id).copied().unwrap_or(0);
+                    previous_header.timestamp = previous_header.timestamp.wrapping_add(field);
+                }
 
                 // Now this is truely stupid.
                 // If the PREVIOUS HEADER is extended then we now waste an additional 4 bytes to
@@ -502,7 +533,7 @@ impl ChunkReader {
                         .map_err(|e| e.map(crate::error::RtmpError::Io))?;
                 }
 
-                Ok(previous_header)
+                Ok((previous_header, None))
             }
         }
     }
@@ -521,7 +552,7 @@ impl ChunkReader {
         // Check how much we still need to read (if we have already read some of the
         // chunk)
         let remaining_read_length =
-            message_header.msg_length as usize - self.partial_chunks.get(&key).map(|data| data.len()).unwrap_or(0);
+            (message_header.msg_length as usize).saturating_sub(self.partial_chunks.get(&key).map_or(0, |data| data.len()));
 
         // We get the min between our max chunk size and the remaining read length.
         // This is the amount of bytes we need to read.
@@ -584,7 +615,51 @@ mod tests {
     #[test]
     fn test_reader_chunk_size_out_of_bounds() {
         let mut reader = ChunkReader::default();
-        assert!(!reader.update_max_chunk_size(MAX_CHUNK_SIZE + 1));
+        assert!(!reader.update_max_chunk_size(0));
+        assert!(!reader.update_max_chunk_size(0x8000_0000));
+        // livestream fork: any size the spec allows is taken; past the largest message it is clamped.
+        assert!(reader.update_max_chunk_size(1));
+        assert!(reader.update_max_chunk_size(60_000));
+        assert!(reader.update_max_chunk_size(0x7FFF_FFFF));
+        assert_eq!(reader.max_chunk_size, MAX_CHUNK_SIZE);
+    }
+
+    #[test]
+    fn test_reader_librtmp_opens_control_stream_with_type1() {
+        // livestream fork: librtmp's first message on chunk stream 2 is an Acknowledgement with a
+        // type 1 header; the missing previous header reads as all zero.
+        let mut buf = BytesMut::new();
+        #[rustfmt::skip]
+        buf.extend_from_slice(&[
+            (1 << 6) | 2, // chunk type 1, chunk stream id 2
+            0x00, 0x00, 0x00, // timestamp delta
+            0x00, 0x00, 0x04, // message length
+            0x03, // acknowledgement
+            0x00, 0x00, 0x10, 0x00, // sequence number
+        ]);
+        let mut reader = ChunkReader::default();
+        let chunk = reader.read_chunk(&mut buf).expect("read chunk").expect("chunk");
+        assert_eq!(chunk.message_header.msg_type_id, MessageType::Acknowledgement);
+        assert_eq!(chunk.message_header.msg_stream_id, 0);
+        assert_eq!(chunk.payload.as_ref(), &[0x00, 0x00, 0x10, 0x00]);
+    }
+
+    #[test]
+    fn test_reader_type3_new_message_advances_timestamp() {
+        // livestream fork: type 0 at 1000, type 2 delta 21, then two type 3 messages: 1021, 1042, 1063.
+        let mut buf = BytesMut::new();
+        #[rustfmt::skip]
+        buf.extend_from_slice(&[
+            4, 0x00, 0x03, 0xE8, 0x00, 0x00, 0x01, 0x08, 0x01, 0x00, 0x00, 0x00, 0xAA,
+            (2 << 6) | 4, 0x00, 0x00, 0x15, 0xBB,
+            (3 << 6) | 4, 0xCC,
+            (3 << 6) | 4, 0xDD,
+        ]);
+        let mut reader = ChunkReader::default();
+        let times: Vec<u32> = std::iter::from_fn(|| reader.read_chunk(&mut buf).unwrap())
+            .map(|c| c.message_header.timestamp)
+            .collect();
+        assert_eq!(times, [1000, 1021, 1042, 1063]);
     }
 
     #[test]
@@ -903,21 +978,18 @@ mod tests {
     }
 
     #[test]
-    fn test_reader_error_no_previous_chunk() {
+    fn test_reader_no_previous_chunk_reads_as_zero_header() {
         let mut buf = BytesMut::new();
 
-        // Write a chunk with type 3 but no previous chunk
+        // livestream fork: a type 3 chunk with no previous chunk is an empty message, not an error.
         #[rustfmt::skip]
         buf.extend_from_slice(&[
-            (3 << 6) | 3, // chunk type 0, chunk stream id 3
+            (3 << 6) | 3, // chunk type 3, chunk stream id 3
         ]);
 
         let mut unpacker = ChunkReader::default();
-        let err = unpacker.read_chunk(&mut buf).unwrap_err();
-        match err {
-            crate::error::RtmpError::ChunkRead(ChunkReadError::MissingPreviousChunkHeader(3)) => {}
-            _ => panic!("Unexpected error: {err:?}"),
-        }
+        let chunk = unpacker.read_chunk(&mut buf).expect("read chunk").expect("chunk");
+        assert_eq!(chunk.message_header.msg_length, 0);
     }
 
     #[test]
@@ -950,7 +1022,7 @@ mod tests {
 
         let mut unpacker = ChunkReader::default();
 
-        for i in 0..4 {
+        for i in 0..MAX_PARTIAL_CHUNK_COUNT as u8 {
             // Write another chunk with a different chunk stream id
             #[rustfmt::skip]
             buf.extend_from_slice(&[
@@ -978,7 +1050,7 @@ mod tests {
         // Write another chunk with a different chunk stream id
         #[rustfmt::skip]
         buf.extend_from_slice(&[
-            12, // chunk type 0, chunk stream id 6
+            20, // chunk type 0, chunk stream id 20
             0xFF, 0xFF, 0xFF, // timestamp
             0x00, 0x01, 0x00, // message length (max chunk size is set to 128)
             0x09, // message type id (video)

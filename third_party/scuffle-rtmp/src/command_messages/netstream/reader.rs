@@ -54,7 +54,13 @@ impl NetStreamCommand<'_> {
                 decoder.decode_null()?;
 
                 let publishing_name = decoder.decode_string()?;
-                let publishing_type = decoder.deserialize()?;
+                // livestream fork: the type is optional in practice (some encoders send only the
+                // name); "live" is its default.
+                let publishing_type = if decoder.has_remaining()? {
+                    decoder.deserialize()?
+                } else {
+                    super::NetStreamCommandPublishPublishingType::Live
+                };
 
                 Ok(Some(Self::Publish {
                     publishing_name,

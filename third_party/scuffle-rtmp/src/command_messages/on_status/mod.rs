@@ -59,5 +59,9 @@ nutype_enum! {
         NET_STREAM_PUBLISH_START = "NetStream.Publish.Start",
         /// Stream was successfully deleted.
         NET_STREAM_DELETE_STREAM_SUCCESS = "NetStream.DeleteStream.Suceess",
+        /// livestream fork: a refused publish.
+        NET_STREAM_PUBLISH_DENIED = "NetStream.Publish.Denied",
+        /// livestream fork: the answer to FCUnpublish.
+        NET_STREAM_UNPUBLISH_SUCCESS = "NetStream.Unpublish.Success",
     }
 }

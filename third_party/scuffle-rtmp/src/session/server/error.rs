@@ -15,4 +15,8 @@ pub enum ServerSessionError {
     /// Invalid chunk size.
     #[error("invalid chunk size: {0}")]
     InvalidChunkSize(usize),
+    /// livestream fork: a handler refuses a publish; the session answers the client with
+    /// `onStatus NetStream.Publish.Denied` carrying this reason, then ends.
+    #[error("publish refused: {0}")]
+    PublishRefused(String),
 }

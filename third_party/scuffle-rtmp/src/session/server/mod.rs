@@ -8,7 +8,10 @@ use scuffle_context::ContextFutExt;
 use scuffle_future_ext::FutureExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::chunk::CHUNK_SIZE;
+use crate::chunk::{CHUNK_SIZE, CHUNK_STREAM_ID_COMMAND, Chunk};
+use crate::command_messages::error::CommandError;
+use crate::messages::MessageType;
+use scuffle_amf0::{Amf0Object, Amf0Value};
 use crate::chunk::reader::ChunkReader;
 use crate::chunk::writer::ChunkWriter;
 use crate::command_messages::netconnection::{
@@ -81,6 +84,11 @@ pub struct ServerSession<S, H> {
     chunk_writer: ChunkWriter,
     /// Is Publishing
     publishing_stream_ids: Vec<u32>,
+    /// livestream fork: how long the peer may send nothing before the session ends (upstream: a
+    /// fixed 2.5 s).
+    read_timeout: Duration,
+    /// livestream fork: the client announced its stream with FCPublish, so it expects onFCPublish.
+    fc_publish: bool,
 }
 
 impl<S, H> ServerSession<S, H> {
@@ -101,7 +109,15 @@ impl<S, H> ServerSession<S, H> {
             read_buf: BytesMut::new(),
             write_buf: Vec::new(),
             publishing_stream_ids: Vec::new(),
+            read_timeout: Duration::from_millis(2500),
+            fc_publish: false,
         }
+    }
+
+    /// livestream fork: how long the peer may send nothing before the session ends with a timeout.
+    pub fn with_read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
     }
 
     /// Set the context of the session.
@@ -142,6 +158,8 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin, H: SessionHandler>
             match self.drive().await {
                 Ok(true) => self.flush().await?, // Continue driving
                 Ok(false) => break,              // Client has closed the connection
+                // livestream fork: an idle peer is reported as such, not as a clean close.
+                Err(err @ crate::error::RtmpError::Session(ServerSessionError::Timeout(_))) => return Err(err),
                 Err(err) if err.is_client_closed() => {
                     // The client closed the connection
                     // We are done with the session
@@ -246,7 +264,7 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin, H: SessionHandler>
             let n = self
                 .io
                 .read_buf(&mut self.read_buf)
-                .with_timeout(Duration::from_millis(2500))
+                .with_timeout(self.read_timeout)
                 .await
                 .map_err(ServerSessionError::Timeout)?? as u32;
 
@@ -288,6 +306,14 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin, H: SessionHandler>
         while let Some(chunk) = self.chunk_reader.read_chunk(&mut self.read_buf)? {
             let timestamp = chunk.message_header.timestamp;
             let msg_stream_id = chunk.message_header.msg_stream_id;
+
+            // livestream fork: Abort Message (5.4.2) carries the chunk stream to discard.
+            if chunk.message_header.msg_type_id == crate::messages::MessageType::Abort {
+                if let [a, b, c, d] = chunk.payload[..] {
+                    self.chunk_reader.abort(u32::from_be_bytes([a, b, c, d]));
+                }
+                continue;
+            }
 
             let msg = MessageData::read(&chunk)?;
             self.process_message(msg, msg_stream_id, timestamp).await?;
@@ -378,7 +404,8 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin, H: SessionHandler>
                     .await?;
             }
             CommandType::Unknown(unknown_command) => {
-                self.handler.on_unknown_command(stream_id, unknown_command).await?;
+                self.on_unknown_command(stream_id, command.transaction_id, unknown_command)
+                    .await?;
             }
             // ignore everything else
             _ => {}
@@ -403,6 +430,10 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin, H: SessionHandler>
     /// from the client.
     fn on_acknowledgement_window_size(&mut self, acknowledgement_window_size: u32) -> Result<(), crate::error::RtmpError> {
         tracing::debug!(acknowledgement_window_size = %acknowledgement_window_size, "received new acknowledgement window size");
+        // livestream fork: a zero window would divide by zero in `drive`; keep the previous one.
+        if acknowledgement_window_size == 0 {
+            return Ok(());
+        }
         self.acknowledgement_window_size = acknowledgement_window_size;
         Ok(())
     }
@@ -416,13 +447,15 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin, H: SessionHandler>
         transaction_id: f64,
         connect: NetConnectionCommandConnect<'_>,
     ) -> Result<(), crate::error::RtmpError> {
+        // livestream fork: the window ffmpeg and nginx-rtmp use. Upstream announced 4096 bytes,
+        // which makes librtmp acknowledge every ~400 bytes it receives, from its first answer on.
         ProtocolControlMessageWindowAcknowledgementSize {
-            acknowledgement_window_size: CHUNK_SIZE as u32,
+            acknowledgement_window_size: DEFAULT_ACKNOWLEDGEMENT_WINDOW_SIZE,
         }
         .write(&mut self.write_buf, &self.chunk_writer)?;
 
         ProtocolControlMessageSetPeerBandwidth {
-            acknowledgement_window_size: CHUNK_SIZE as u32,
+            acknowledgement_window_size: DEFAULT_ACKNOWLEDGEMENT_WINDOW_SIZE,
             limit_type: ProtocolControlMessageSetPeerBandwidthLimitType::Dynamic,
         }
         .write(&mut self.write_buf, &self.chunk_writer)?;
@@ -506,23 +539,155 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin, H: SessionHandler>
             return Err(crate::error::RtmpError::Session(ServerSessionError::PublishBeforeConnect));
         };
 
-        self.handler.on_publish(stream_id, app_name.as_ref(), publishing_name).await?;
+        if let Err(error) = self.handler.on_publish(stream_id, app_name.as_ref(), publishing_name).await {
+            // livestream fork: tell the client why before closing (ffmpeg prints the description).
+            if let ServerSessionError::PublishRefused(reason) = &error {
+                self.write_stream_status(
+                    stream_id,
+                    CommandResultLevel::Error,
+                    OnStatusCode::NET_STREAM_PUBLISH_DENIED,
+                    reason,
+                    publishing_name,
+                )?;
+                self.flush().await?;
+            }
+            return Err(error.into());
+        }
+        let _ = transaction_id; // the status below is an event of the stream (transaction 0)
 
         self.publishing_stream_ids.push(stream_id);
 
         EventMessageStreamBegin { stream_id }.write(&self.chunk_writer, &mut self.write_buf)?;
 
-        Command {
-            command_type: CommandType::OnStatus(OnStatus {
-                level: CommandResultLevel::Status,
-                code: OnStatusCode::NET_STREAM_PUBLISH_START,
-                description: None,
-                others: None,
-            }),
-            transaction_id,
+        // livestream fork: encoders that announced FCPublish (OBS, ffmpeg) wait for onFCPublish.
+        if self.fc_publish {
+            self.write_command_values(
+                0,
+                "onFCPublish",
+                0.0,
+                Self::status_object(
+                    CommandResultLevel::Status,
+                    OnStatusCode::NET_STREAM_PUBLISH_START,
+                    &format!("FCPublish to stream {publishing_name}."),
+                    publishing_name,
+                ),
+            )?;
         }
-        .write(&mut self.write_buf, &self.chunk_writer)?;
 
+        // livestream fork: onStatus goes to the publishing stream (upstream sent it on stream 0,
+        // where GStreamer's rtmp2sink never sees it and gives up).
+        self.write_stream_status(
+            stream_id,
+            CommandResultLevel::Status,
+            OnStatusCode::NET_STREAM_PUBLISH_START,
+            &format!("{publishing_name} is now published."),
+            publishing_name,
+        )?;
+
+        Ok(())
+    }
+
+    /// livestream fork: the NetConnection calls of the FMLE/OBS publish sequence, answered as
+    /// nginx-rtmp, SRS and Wowza answer them; anything else goes to the handler.
+    async fn on_unknown_command(
+        &mut self,
+        stream_id: u32,
+        transaction_id: f64,
+        command: crate::command_messages::UnknownCommand<'_>,
+    ) -> Result<(), crate::error::RtmpError> {
+        let name = |values: &[Amf0Value<'_>]| match values.get(1) {
+            Some(Amf0Value::String(name)) => name.as_str().to_owned(),
+            _ => String::new(),
+        };
+        match command.command_name.as_str() {
+            "releaseStream" => self.write_result(transaction_id)?,
+            "FCPublish" => {
+                self.fc_publish = true;
+                self.write_result(transaction_id)?;
+            }
+            "FCUnpublish" => {
+                let stream = name(&command.values);
+                self.write_command_values(
+                    0,
+                    "onFCUnpublish",
+                    0.0,
+                    Self::status_object(
+                        CommandResultLevel::Status,
+                        OnStatusCode::NET_STREAM_UNPUBLISH_SUCCESS,
+                        &format!("FCUnpublish to stream {stream}."),
+                        &stream,
+                    ),
+                )?;
+                self.write_result(transaction_id)?;
+            }
+            _ => self.handler.on_unknown_command(stream_id, command).await?,
+        }
+        Ok(())
+    }
+
+    /// livestream fork: `_result` with a null command object and an undefined value: the answer to
+    /// releaseStream, FCPublish and FCUnpublish.
+    fn write_result(&mut self, transaction_id: f64) -> Result<(), crate::error::RtmpError> {
+        let mut payload = Vec::new();
+        let mut encoder = scuffle_amf0::encoder::Amf0Encoder::new(&mut payload);
+        encoder.encode_string("_result").map_err(CommandError::from)?;
+        encoder.encode_number(transaction_id).map_err(CommandError::from)?;
+        encoder.encode_null().map_err(CommandError::from)?;
+        encoder.encode_undefined().map_err(CommandError::from)?;
+        self.write_amf0_command(0, payload)
+    }
+
+    fn status_object(
+        level: CommandResultLevel,
+        code: OnStatusCode,
+        description: &str,
+        details: &str,
+    ) -> Amf0Object<'static> {
+        [
+            ("level".into(), Amf0Value::String(level.to_string().into())),
+            ("code".into(), Amf0Value::String(code.0.into())),
+            ("description".into(), Amf0Value::String(description.to_owned().into())),
+            ("details".into(), Amf0Value::String(details.to_owned().into())),
+        ]
+        .into_iter()
+        .collect()
+    }
+
+    /// livestream fork: `onStatus` on a message stream, transaction 0, as NetStream events are.
+    fn write_stream_status(
+        &mut self,
+        stream_id: u32,
+        level: CommandResultLevel,
+        code: OnStatusCode,
+        description: &str,
+        details: &str,
+    ) -> Result<(), crate::error::RtmpError> {
+        let info = Self::status_object(level, code, description, details);
+        self.write_command_values(stream_id, "onStatus", 0.0, info)
+    }
+
+    /// livestream fork: `name(transaction_id, null, info)` on a message stream.
+    fn write_command_values(
+        &mut self,
+        stream_id: u32,
+        name: &str,
+        transaction_id: f64,
+        info: Amf0Object<'_>,
+    ) -> Result<(), crate::error::RtmpError> {
+        let mut payload = Vec::new();
+        let mut encoder = scuffle_amf0::encoder::Amf0Encoder::new(&mut payload);
+        encoder.encode_string(name).map_err(CommandError::from)?;
+        encoder.encode_number(transaction_id).map_err(CommandError::from)?;
+        encoder.encode_null().map_err(CommandError::from)?;
+        encoder.encode_object(&info).map_err(CommandError::from)?;
+        self.write_amf0_command(stream_id, payload)
+    }
+
+    fn write_amf0_command(&mut self, stream_id: u32, payload: Vec<u8>) -> Result<(), crate::error::RtmpError> {
+        self.chunk_writer.write_chunk(
+            &mut self.write_buf,
+            Chunk::new(CHUNK_STREAM_ID_COMMAND, 0, MessageType::CommandAMF0, stream_id, payload.into()),
+        )?;
         Ok(())
     }
 
