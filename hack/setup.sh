@@ -16,6 +16,16 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+# GStreamer: two RTMP publishers no one here wrote, rtmpsink (librtmp, OBS Studio's lineage) and
+# rtmp2sink, with the x264 and AAC encoders their test pipelines use.
+if ! gst-inspect-1.0 rtmpsink >/dev/null 2>&1 || ! gst-inspect-1.0 rtmp2sink >/dev/null 2>&1 \
+  || ! gst-inspect-1.0 x264enc >/dev/null 2>&1 || ! gst-inspect-1.0 avenc_aac >/dev/null 2>&1; then
+  log "installing GStreamer"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gstreamer1.0-tools \
+    gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
+    gstreamer1.0-plugins-ugly gstreamer1.0-libav >/dev/null
+fi
+
 # Debian's Chromium: the headless browser website/test/check-player.mjs drives (playwright-core
 # never downloads one).
 if [ ! -x /usr/bin/chromium ]; then

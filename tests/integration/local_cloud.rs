@@ -7,7 +7,19 @@ use std::{
     time::{Duration, Instant},
 };
 
-use livestream_operator::aws::{AwsClients, AwsSettings};
+use aws_sdk_medialive::types::{ChannelState, InputType};
+use livestream_operator::{
+    api::LiveStreamSpec,
+    aws::{AwsClients, AwsSettings},
+    desired::{
+        Names,
+        ingest::RtmpTarget,
+        medialive::{channel_settings, whitelist_rules},
+        mediapackage::hls_package,
+    },
+};
+
+use crate::operator::ROLE;
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
     process::{Child, Command},
@@ -181,4 +193,93 @@ pub fn publish(url: &str, seconds: u32) -> Child {
         .kill_on_drop(true)
         .spawn()
         .expect("ffmpeg starts")
+}
+
+/// A MediaLive channel of the operator's desired settings, created straight through the SDK with
+/// its input security group, RTMP input and MediaPackage channel and HLS endpoint; IDLE.
+pub struct TestChannel {
+    pub security_group_id: String,
+    pub channel_id: String,
+    /// The input's RTMP URL, `rtmp://127.0.0.1:PORT/APP/STREAM`.
+    pub ingest: String,
+    /// The endpoint's master playlist.
+    pub playback: String,
+}
+
+impl LocalCloud {
+    pub async fn test_channel(&self, spec: &LiveStreamSpec, names: &Names) -> TestChannel {
+        let (ml, mp) = (&self.aws.medialive, &self.aws.mediapackage);
+        let sg = ml
+            .create_input_security_group()
+            .set_whitelist_rules(Some(whitelist_rules(&spec.input)))
+            .send()
+            .await
+            .unwrap();
+        let security_group_id = sg.security_group.unwrap().id.unwrap();
+        let input = ml
+            .create_input()
+            .r#type(InputType::RtmpPush)
+            .input_security_groups(&security_group_id)
+            .set_destinations(Some(RtmpTarget::public(&spec.input).destinations()))
+            .send()
+            .await
+            .unwrap()
+            .input
+            .unwrap();
+        let (input_id, ingest) = (input.id.unwrap(), input.destinations.unwrap()[0].url.clone().unwrap());
+        mp.create_channel().id(&names.channel).send().await.unwrap();
+        let playback = mp
+            .create_origin_endpoint()
+            .channel_id(&names.channel)
+            .id(&names.endpoint)
+            .hls_package(hls_package(&spec.packaging.hls))
+            .send()
+            .await
+            .unwrap()
+            .url
+            .unwrap();
+        let channel_id = self
+            .create_channel(channel_settings(spec, names, &input_id, ROLE))
+            .send()
+            .await
+            .unwrap()
+            .channel
+            .unwrap()
+            .id
+            .unwrap();
+        let channel = TestChannel {
+            security_group_id,
+            channel_id,
+            ingest,
+            playback,
+        };
+        self.channel_state(&channel, ChannelState::Idle).await;
+        channel
+    }
+
+    /// Waits (10 s at most) until the channel is in state `want`.
+    pub async fn channel_state(&self, channel: &TestChannel, want: ChannelState) {
+        let ml = &self.aws.medialive;
+        eventually(&format!("channel {want:?}"), Duration::from_secs(10), || async {
+            let now = ml
+                .describe_channel()
+                .channel_id(&channel.channel_id)
+                .send()
+                .await
+                .ok()?
+                .state;
+            (now == Some(want.clone())).then_some(())
+        })
+        .await
+    }
+
+    /// A counter of livestream-local's media path from `/metrics` (e.g. `publishes`, `refused_publishers`).
+    pub async fn media_counter(&self, name: &str) -> u64 {
+        let (_, metrics) = self.get("/metrics").await;
+        let prefix = format!("livestream_local_media_{name} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {prefix} in {metrics}"))
+    }
 }

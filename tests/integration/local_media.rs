@@ -4,24 +4,15 @@
 
 use std::time::Duration;
 
-use aws_sdk_medialive::types::{ChannelState, InputType, InputWhitelistRuleCidr};
-use livestream_operator::{
-    api::LiveStreamSpec,
-    desired::{
-        Names,
-        ingest::RtmpTarget,
-        medialive::{channel_settings, whitelist_rules},
-        mediapackage::hls_package,
-    },
-};
+use aws_sdk_medialive::types::{ChannelState, InputWhitelistRuleCidr};
+use livestream_operator::{api::LiveStreamSpec, desired::Names};
 use serde_json::{Value, json};
 use tokio::process::Command;
 
 use crate::local_cloud::{LocalCloud, eventually, http_get, publish};
 
-use crate::operator::ROLE;
-
-async fn ffprobe(args: &[&str]) -> Value {
+/// ffprobe's JSON about `args`, failing the test with its stderr.
+pub async fn ffprobe(args: &[&str]) -> Value {
     let out = Command::new("ffprobe")
         .args(["-v", "error", "-of", "json"])
         .args(args)
@@ -66,63 +57,18 @@ async fn a_pushed_test_pattern_plays_as_two_rendition_hls_and_intruders_are_refu
         input: "media-rtmp".into(),
     };
 
-    let sg = ml
-        .create_input_security_group()
-        .set_whitelist_rules(Some(whitelist_rules(&spec.input)))
-        .send()
-        .await
-        .unwrap();
-    let sg_id = sg.security_group.unwrap().id.unwrap();
-    let input = ml
-        .create_input()
-        .r#type(InputType::RtmpPush)
-        .input_security_groups(&sg_id)
-        .set_destinations(Some(RtmpTarget::public(&spec.input).destinations()))
-        .send()
-        .await
-        .unwrap()
-        .input
-        .unwrap();
-    let (input_id, ingest) = (input.id.unwrap(), input.destinations.unwrap()[0].url.clone().unwrap());
-    mp.create_channel().id(&names.channel).send().await.unwrap();
-    let playback = mp
-        .create_origin_endpoint()
-        .channel_id(&names.channel)
-        .id(&names.endpoint)
-        .hls_package(hls_package(&spec.packaging.hls))
-        .send()
-        .await
-        .unwrap()
-        .url
-        .unwrap();
-    let channel_id = cloud
-        .create_channel(channel_settings(&spec, &names, &input_id, ROLE))
-        .send()
-        .await
-        .unwrap()
-        .channel
-        .unwrap()
-        .id
-        .unwrap();
-    let state = |want: ChannelState| {
-        let id = channel_id.clone();
-        async move {
-            eventually(&format!("channel {want:?}"), Duration::from_secs(10), || async {
-                let now = ml.describe_channel().channel_id(&id).send().await.ok()?.state;
-                (now == Some(want.clone())).then_some(())
-            })
-            .await
-        }
-    };
+    let channel = cloud.test_channel(&spec, &names).await;
+    let (sg_id, ingest, playback) = (&channel.security_group_id, &channel.ingest, &channel.playback);
+    let channel_id = &channel.channel_id;
+    let state = |want: ChannelState| cloud.channel_state(&channel, want);
 
     // Before the channel runs, nobody may publish.
-    state(ChannelState::Idle).await;
     assert!(
         !publish(&ingest, 2).wait().await.unwrap().success(),
         "an idle channel refuses publishers"
     );
 
-    ml.start_channel().channel_id(&channel_id).send().await.unwrap();
+    ml.start_channel().channel_id(channel_id).send().await.unwrap();
     state(ChannelState::Running).await;
     let wrong_key = ingest.replace("/live/media-test", "/live/not-the-key");
     assert!(
@@ -225,7 +171,7 @@ async fn a_pushed_test_pattern_plays_as_two_rendition_hls_and_intruders_are_refu
 
     // A publisher outside the security group's CIDRs is refused (the running one is unaffected).
     ml.update_input_security_group()
-        .input_security_group_id(&sg_id)
+        .input_security_group_id(sg_id)
         .whitelist_rules(InputWhitelistRuleCidr::builder().cidr("203.0.113.0/24").build())
         .send()
         .await
@@ -246,7 +192,7 @@ async fn a_pushed_test_pattern_plays_as_two_rendition_hls_and_intruders_are_refu
         String::from_utf8_lossy(&out.stdout).lines().count()
     };
     assert_eq!(transcoders().await, 1, "one ffmpeg ladder runs for the channel");
-    ml.stop_channel().channel_id(&channel_id).send().await.unwrap();
+    ml.stop_channel().channel_id(channel_id).send().await.unwrap();
     state(ChannelState::Idle).await;
     let _ = publisher.kill().await;
     eventually("no ffmpeg left for the channel", Duration::from_secs(10), || async {

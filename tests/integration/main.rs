@@ -10,6 +10,7 @@ mod admission;
 mod aws_cli;
 mod cli;
 mod deploy;
+mod encoders;
 mod kubectl_ux;
 mod leader;
 mod local_api;
