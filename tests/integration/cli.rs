@@ -66,20 +66,23 @@ async fn run_without_rbac_says_what_is_missing() {
     assert!(stderr.contains("forbidden"), "{stderr}");
 }
 
+/// `hack/demo.sh ARGS` with its state in `dir`, the built binaries and free ports.
+fn demo(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(harness::repo_root().join("hack/demo.sh"))
+        .args(args)
+        .env("LIVESTREAM_DEMO_DIR", dir)
+        .env("LIVESTREAM_OPERATOR_BIN", OPERATOR)
+        .env("LIVESTREAM_LOCAL_BIN", crate::local_cloud::binary())
+        .env("LIVESTREAM_LOCAL_LISTEN", "127.0.0.1:0")
+        .env("LIVESTREAM_LOCAL_RTMP_PORT", "0")
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn readme_demo_brings_the_stack_up_and_down() {
     let dir = std::env::temp_dir().join(format!("livestream-demo-test-{}", std::process::id()));
-    let demo = |arg: &str| {
-        std::process::Command::new(harness::repo_root().join("hack/demo.sh"))
-            .arg(arg)
-            .env("LIVESTREAM_DEMO_DIR", &dir)
-            .env("LIVESTREAM_OPERATOR_BIN", OPERATOR)
-            .env("LIVESTREAM_LOCAL_BIN", crate::local_cloud::binary())
-            .env("LIVESTREAM_LOCAL_LISTEN", "127.0.0.1:0")
-            .env("LIVESTREAM_LOCAL_RTMP_PORT", "0")
-            .output()
-            .unwrap()
-    };
+    let demo = |arg: &str| demo(&dir, &[arg]);
     let up = demo("up");
     let stdout = String::from_utf8_lossy(&up.stdout);
     let pids: Vec<String> = [
@@ -121,4 +124,75 @@ fn readme_demo_brings_the_stack_up_and_down() {
             "process {pid} still runs after demo down"
         );
     }
+}
+
+/// `hack/demo.sh --obs` prints what to paste into OBS; publishing with exactly that Server and
+/// Stream Key, split as OBS splits them (librtmp gets the Server as its URL and the key as its
+/// playpath), plays.
+#[tokio::test]
+async fn demo_obs_settings_publish_through_librtmp() {
+    let dir = std::env::temp_dir().join(format!("livestream-demo-obs-test-{}", std::process::id()));
+    let up = demo(&dir, &["up", "--obs"]);
+    let stdout = String::from_utf8_lossy(&up.stdout).into_owned();
+    let quoted = |label: &str| {
+        let start = stdout.find(&format!("{label} \"")).map(|i| i + label.len() + 2)?;
+        Some(stdout[start..start + stdout[start..].find('"')?].to_owned())
+    };
+    let settings = quoted("Server").zip(quoted("Stream Key"));
+    let playback = stdout
+        .split_whitespace()
+        .find(|w| w.contains("/out/v1/") && w.ends_with(".m3u8"))
+        .map(str::to_owned);
+    let played = async {
+        let (server, key) = settings.clone()?;
+        let mut obs = crate::encoders::push(
+            crate::encoders::Encoder::GstLibrtmp,
+            &format!("{server} playpath={key} live=1"),
+        );
+        let playback = playback.clone()?;
+        let probe = crate::local_cloud::eventually("the stream to play", Duration::from_secs(40), || async {
+            let out = tokio::process::Command::new("ffprobe")
+                .args([
+                    "-v",
+                    "error",
+                    "-of",
+                    "csv=p=0",
+                    "-show_entries",
+                    "stream=codec_name,width",
+                ])
+                .arg(&playback)
+                .output()
+                .await
+                .ok()?;
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            (out.status.success() && text.contains("h264,1920") && text.contains("h264,1280")).then_some(text)
+        })
+        .await;
+        let _ = obs.kill().await;
+        Some(probe)
+    }
+    .await;
+    let down = demo(&dir, &["down"]);
+    assert!(
+        up.status.success(),
+        "demo up --obs failed: {}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let (server, key) = settings.unwrap_or_else(|| panic!("no Server and Stream Key in: {stdout}"));
+    assert!(
+        server.starts_with("rtmp://127.0.0.1:") && server.ends_with("/live"),
+        "{server}"
+    );
+    assert_eq!(key, "launch-event");
+    assert!(
+        !dir.join("publisher.pid").exists(),
+        "--obs starts no test pattern of its own"
+    );
+    let probe = played.unwrap_or_else(|| panic!("no playback URL in: {stdout}"));
+    assert!(probe.contains("aac"), "{probe}");
+    assert!(
+        down.status.success(),
+        "demo down failed: {}",
+        String::from_utf8_lossy(&down.stderr)
+    );
 }

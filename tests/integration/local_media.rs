@@ -64,7 +64,7 @@ async fn a_pushed_test_pattern_plays_as_two_rendition_hls_and_intruders_are_refu
 
     // Before the channel runs, nobody may publish.
     assert!(
-        !publish(&ingest, 2).wait().await.unwrap().success(),
+        !publish(ingest, 2).wait().await.unwrap().success(),
         "an idle channel refuses publishers"
     );
 
@@ -76,14 +76,14 @@ async fn a_pushed_test_pattern_plays_as_two_rendition_hls_and_intruders_are_refu
         "a wrong stream key is refused"
     );
 
-    let mut publisher = publish(&ingest, 40);
+    let mut publisher = publish(ingest, 40);
     // Wait for a full window: 8 s of 2 s segments.
     let media_url = playback.replace("index.m3u8", "");
     let master = eventually(
         "a master playlist and a full window",
         Duration::from_secs(45),
         || async {
-            let (status, master) = http_get(&playback).await;
+            let (status, master) = http_get(playback).await;
             if status != 200 {
                 return None;
             }
@@ -136,7 +136,7 @@ async fn a_pushed_test_pattern_plays_as_two_rendition_hls_and_intruders_are_refu
     assert!((7.9..=8.1).contains(&window), "window holds {window} s: {media}");
 
     // ffprobe, a real player's demuxer, reads both renditions and the audio from the master.
-    let probe = ffprobe(&["-show_entries", "stream=codec_name,width,height", &playback]).await;
+    let probe = ffprobe(&["-show_entries", "stream=codec_name,width,height", playback]).await;
     let mut streams: Vec<String> = probe["streams"]
         .as_array()
         .unwrap()
@@ -177,7 +177,7 @@ async fn a_pushed_test_pattern_plays_as_two_rendition_hls_and_intruders_are_refu
         .await
         .unwrap();
     assert!(
-        !publish(&ingest, 2).wait().await.unwrap().success(),
+        !publish(ingest, 2).wait().await.unwrap().success(),
         "127.0.0.1 is outside 203.0.113.0/24"
     );
     let (_, metrics) = cloud.get("/metrics").await;
