@@ -57,6 +57,11 @@ pub struct LiveStreamStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website_digest: Option<String>,
 
+    /// The bucket the player page was last published to: when `spec.website.bucket` changes, the
+    /// page and its grant are removed from this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website_bucket: Option<String>,
+
     /// Ids and ARNs of the AWS resources that belong to this LiveStream.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aws: Option<AwsResources>,

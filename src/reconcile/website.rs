@@ -8,7 +8,7 @@ use crate::{
     api::LiveStream,
     aws::AwsClients,
     controller::Context,
-    desired::website::{self, digest, objects, policy_with, policy_without, statement_id},
+    desired::website::{self, Grant, digest, has_grant, objects, policy_with, policy_without},
     error::{Error, Result},
 };
 
@@ -26,7 +26,8 @@ impl Run<'_> {
         let prefix = website::prefix(self.stream);
         let objects = objects(self.stream, &playback);
         let digest = digest(&objects);
-        if self.status.website_digest.as_deref() != Some(digest.as_str()) {
+        let moved = self.status.website_bucket.as_deref().is_some_and(|b| b != bucket);
+        if self.status.website_digest.as_deref() != Some(digest.as_str()) || moved {
             ensure_bucket(aws, &bucket).await?;
             for object in objects {
                 aws.s3
@@ -40,22 +41,32 @@ impl Run<'_> {
                     .await
                     .map_err(|e| Error::aws("PutObject", e))?;
             }
-            self.grant_public_read(&bucket, &prefix).await?;
+            self.grant_public_read(&bucket).await?;
             self.event(
                 "PublishedWebsite",
                 format!("Published the player page to s3://{bucket}/{prefix}"),
             )
             .await;
+            // spec.website.bucket changed: the page and its grant leave the old bucket once the
+            // new one serves them.
+            if let Some(old) = self.status.website_bucket.clone().filter(|old| *old != bucket) {
+                remove_from(self.stream, self.ctx, &old).await?;
+            }
             self.status.website_digest = Some(digest);
+            self.status.website_bucket = Some(bucket.clone());
+        }
+        if self.status.website_bucket.is_none() {
+            // Published by a release that did not record the bucket.
+            self.status.website_bucket = Some(bucket.clone());
         }
         self.status.website_url = Some(website::url(aws.endpoint_url.as_deref(), &aws.region, &bucket, &prefix));
         Ok(())
     }
 
-    async fn grant_public_read(&self, bucket: &str, prefix: &str) -> Result<()> {
+    async fn grant_public_read(&self, bucket: &str) -> Result<()> {
         let _serialized = self.ctx.bucket_policy_lock.lock().await;
         let existing = bucket_policy(self.aws(), bucket).await?;
-        let policy = policy_with(existing.as_deref(), bucket, prefix, &statement_id(self.stream));
+        let policy = policy_with(existing.as_deref(), &Grant::new(self.stream, bucket));
         if existing.as_deref() != Some(policy.as_str()) {
             self.aws()
                 .s3
@@ -109,17 +120,24 @@ async fn bucket_policy(aws: &AwsClients, bucket: &str) -> Result<Option<String>>
     }
 }
 
-/// Deletes the stream's objects and its policy statement (the bucket stays).
+/// Deletes the stream's objects and its policy statement from the bucket it was published to and
+/// the one its spec names (the buckets stay).
 pub async fn remove(stream: &LiveStream, ctx: &Context) -> Result<()> {
-    let Some(bucket) = stream
+    let published = stream.status.as_ref().and_then(|s| s.website_bucket.clone());
+    let configured = stream
         .spec
         .website
         .bucket
         .clone()
-        .or_else(|| ctx.settings.website_bucket.clone())
-    else {
-        return Ok(());
-    };
+        .or_else(|| ctx.settings.website_bucket.clone());
+    for bucket in published.iter().chain(configured.iter().filter(|c| Some(*c) != published.as_ref())) {
+        remove_from(stream, ctx, bucket).await?;
+    }
+    Ok(())
+}
+
+async fn remove_from(stream: &LiveStream, ctx: &Context, bucket: &str) -> Result<()> {
+    let bucket = bucket.to_owned();
     let aws = &ctx.aws;
     let prefix = website::prefix(stream);
     let listed = aws.s3.list_objects_v2().bucket(&bucket).prefix(&prefix).send().await;
@@ -139,9 +157,9 @@ pub async fn remove(stream: &LiveStream, ctx: &Context) -> Result<()> {
     }
     let _serialized = ctx.bucket_policy_lock.lock().await;
     let existing = bucket_policy(aws, &bucket).await?;
-    let sid = statement_id(stream);
-    if existing.as_deref().is_some_and(|p| p.contains(&sid)) {
-        match policy_without(existing.as_deref(), &sid) {
+    let grant = Grant::new(stream, &bucket);
+    if has_grant(existing.as_deref(), &grant) {
+        match policy_without(existing.as_deref(), &grant) {
             Some(policy) => {
                 let put = aws.s3.put_bucket_policy().bucket(&bucket).policy(policy).send().await;
                 put.map_err(|e| Error::aws("PutBucketPolicy", e))?;
