@@ -103,7 +103,12 @@ fn asset(name: &'static str, body: &[u8], content_type: &'static str) -> Object 
 pub fn digest(objects: &[Object]) -> String {
     let mut hasher = Sha256::new();
     for object in objects {
-        for field in [object.name.as_bytes(), &object.body, object.content_type.as_bytes(), object.cache_control.as_bytes()] {
+        for field in [
+            object.name.as_bytes(),
+            &object.body,
+            object.content_type.as_bytes(),
+            object.cache_control.as_bytes(),
+        ] {
             hasher.update((field.len() as u64).to_be_bytes());
             hasher.update(field);
         }
@@ -182,7 +187,10 @@ mod tests {
     #[test]
     fn one_prefix_and_statement_per_stream() {
         assert_eq!(prefix(&stream()), "livestreams/events/launch-event/");
-        assert_eq!(Grant::new(&stream(), "b").sid, "LiveStreamPlayer6c1a3f0e000040008000000000000abcd");
+        assert_eq!(
+            Grant::new(&stream(), "b").sid,
+            "LiveStreamPlayer6c1a3f0e00004000800000000000abcd"
+        );
     }
 
     #[test]
@@ -193,7 +201,10 @@ mod tests {
         assert_ne!(grant_a.sid, grant_b.sid);
         let both = policy_with(Some(&policy_with(None, &grant_a)), &grant_b);
         let left = policy_without(Some(&both), &grant_a).expect("b's grant stays");
-        assert!(has_grant(Some(&left), &grant_b) && !has_grant(Some(&left), &grant_a), "{left}");
+        assert!(
+            has_grant(Some(&left), &grant_b) && !has_grant(Some(&left), &grant_a),
+            "{left}"
+        );
     }
 
     #[test]
@@ -207,21 +218,45 @@ mod tests {
         let old = json!({"Version": "2012-10-17", "Statement": [legacy("livestreams/team-a/x/"), legacy("livestreams/teama/x/")]});
         let upgraded = policy_with(Some(&old.to_string()), &grant_a);
         let statements: Value = serde_json::from_str(&upgraded).unwrap();
-        let resources: Vec<&str> = statements["Statement"].as_array().unwrap().iter().map(|s| s["Resource"].as_str().unwrap()).collect();
-        assert_eq!(resources, ["arn:aws:s3:::pages/livestreams/teama/x/*", "arn:aws:s3:::pages/livestreams/team-a/x/*"]);
-        assert!(has_grant(Some(&upgraded), &grant_b), "b's legacy statement is still b's");
+        let resources: Vec<&str> = statements["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["Resource"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            resources,
+            [
+                "arn:aws:s3:::pages/livestreams/teama/x/*",
+                "arn:aws:s3:::pages/livestreams/team-a/x/*"
+            ]
+        );
+        assert!(
+            has_grant(Some(&upgraded), &grant_b),
+            "b's legacy statement is still b's"
+        );
     }
 
     #[test]
     fn the_digest_is_sha256_stable_across_releases() {
         let objects = objects(&stream(), "http://x/out/v1/a/index.m3u8");
         let config = &objects[3];
-        let one = [Object { name: config.name, body: config.body.clone(), content_type: config.content_type, cache_control: config.cache_control }];
+        let one = [Object {
+            name: config.name,
+            body: config.body.clone(),
+            content_type: config.content_type,
+            cache_control: config.cache_control,
+        }];
         // Pinned: a change here republishes every page on upgrade.
         assert_eq!(digest(&one).len(), 64);
         assert_eq!(digest(&one), digest(&one));
         assert_eq!(
-            digest(&[Object { name: "a", body: b"b".to_vec(), content_type: "c", cache_control: "d" }]),
+            digest(&[Object {
+                name: "a",
+                body: b"b".to_vec(),
+                content_type: "c",
+                cache_control: "d"
+            }]),
             "d576b8b53d6d1c38b59c0423b12c72bedf55396feef884636d6dfb373f09a757"
         );
     }

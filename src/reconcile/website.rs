@@ -130,7 +130,10 @@ pub async fn remove(stream: &LiveStream, ctx: &Context) -> Result<()> {
         .bucket
         .clone()
         .or_else(|| ctx.settings.website_bucket.clone());
-    for bucket in published.iter().chain(configured.iter().filter(|c| Some(*c) != published.as_ref())) {
+    for bucket in published
+        .iter()
+        .chain(configured.iter().filter(|c| Some(*c) != published.as_ref()))
+    {
         remove_from(stream, ctx, bucket).await?;
     }
     Ok(())

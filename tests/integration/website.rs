@@ -80,15 +80,40 @@ async fn the_player_page_is_public_under_its_prefix_only_and_removed_on_delete()
     .await;
     assert_eq!(head(&moved).await.0, 200, "{moved}");
     assert_eq!(status(&ns, "launch-event")["websiteBucket"], MOVED);
-    let old = s3.list_objects_v2().bucket(BUCKET).prefix("livestreams/").send().await.unwrap();
+    let old = s3
+        .list_objects_v2()
+        .bucket(BUCKET)
+        .prefix("livestreams/")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(old.contents().len(), 0, "nothing left under the old bucket's prefix");
     let grant = format!("livestreams/{ns}/launch-event/");
-    let policy = s3.get_bucket_policy().bucket(BUCKET).send().await.ok().and_then(|p| p.policy);
-    assert!(!policy.as_deref().unwrap_or("").contains(&grant), "and no grant for it: {policy:?}");
+    let policy = s3
+        .get_bucket_policy()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .ok()
+        .and_then(|p| p.policy);
+    assert!(
+        !policy.as_deref().unwrap_or("").contains(&grant),
+        "and no grant for it: {policy:?}"
+    );
 
     kubectl_ok(&["delete", "lvs", "launch-event", "-n", &ns, "--timeout", "60s"]);
-    let left_moved = s3.list_objects_v2().bucket(MOVED).prefix("livestreams/").send().await.unwrap();
-    assert_eq!(left_moved.contents().len(), 0, "deleting removes the page from the bucket it moved to");
+    let left_moved = s3
+        .list_objects_v2()
+        .bucket(MOVED)
+        .prefix("livestreams/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        left_moved.contents().len(),
+        0,
+        "deleting removes the page from the bucket it moved to"
+    );
     assert_eq!(head(&moved).await.0, 403);
     let left = s3
         .list_objects_v2()
