@@ -2,11 +2,7 @@
 //! waits for AWS teardown), and requeues: on a resync when stable, quickly during AWS transitions,
 //! with jittered exponential backoff after failures.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use futures::StreamExt;
 use kube::{
@@ -14,13 +10,13 @@ use kube::{
     runtime::{
         Controller,
         controller::Action,
-        events::{Recorder, Reporter},
         finalizer::{Event, finalizer},
         watcher,
     },
 };
 use tracing::{Instrument, info, info_span, warn};
 
+pub use crate::context::{Context, FIELD_MANAGER, Settings};
 use crate::{
     api::LiveStream,
     aws::AwsClients,
@@ -29,90 +25,7 @@ use crate::{
     metrics, reconcile,
 };
 
-pub const FIELD_MANAGER: &str = "livestream-operator";
 pub const FINALIZER: &str = "media.livestream.io/aws-teardown";
-
-/// Operator-wide settings (flags).
-#[derive(Clone, Debug)]
-pub struct Settings {
-    /// MediaLive's IAM role when a LiveStream sets none.
-    pub role_arn: Option<String>,
-    /// How often a stable stream's AWS state is re-read (drift detection).
-    pub resync: Duration,
-    /// How soon to look again while AWS carries out a change.
-    pub transition_requeue: Duration,
-    /// S3 bucket for player pages when a LiveStream names none; unset: pages are not published.
-    pub website_bucket: Option<String>,
-    /// The operator's ServiceAccount (`namespace:name`), named in stream-key RBAC hints.
-    pub service_account: String,
-}
-
-/// Shared state handed to every reconcile.
-pub struct Context {
-    pub client: Client,
-    pub aws: AwsClients,
-    pub recorder: Recorder,
-    pub settings: Settings,
-    /// Consecutive failures per stream, for backoff.
-    failures: Mutex<HashMap<String, Failures>>,
-    /// Bucket policies are read-modify-write and shared by streams: one update at a time.
-    pub bucket_policy_lock: tokio::sync::Mutex<()>,
-    /// MediaLive List results shared by the streams that look up resources by tag.
-    pub listings: reconcile::Listings,
-}
-
-impl Context {
-    pub fn new(client: Client, aws: AwsClients, settings: Settings) -> Self {
-        let recorder = Recorder::new(
-            client.clone(),
-            Reporter {
-                controller: FIELD_MANAGER.into(),
-                instance: std::env::var("POD_NAME").ok(),
-            },
-        );
-        Self {
-            client,
-            aws,
-            recorder,
-            settings,
-            failures: Mutex::default(),
-            bucket_policy_lock: Default::default(),
-            listings: Default::default(),
-        }
-    }
-}
-
-impl Context {
-    /// Failed reconciles of this stream in a row so far.
-    pub fn consecutive_failures(&self, stream: &LiveStream) -> u32 {
-        self.failures.lock().unwrap().get(&uid(stream)).map_or(0, |f| f.count)
-    }
-
-    /// How long a failed stream still backs off. Watch events (our own status and finalizer
-    /// writes, other controllers' edits) would otherwise retry at once and defeat the backoff; a
-    /// user's spec change or a deletion is not held back.
-    fn backing_off(&self, stream: &LiveStream) -> Option<Duration> {
-        let failures = self.failures.lock().unwrap();
-        let failed = failures.get(&uid(stream))?;
-        let same = failed.generation == stream.metadata.generation
-            && failed.deleting == stream.metadata.deletion_timestamp.is_some();
-        let left = failed.retry_at.checked_duration_since(std::time::Instant::now())?;
-        same.then_some(left)
-    }
-}
-
-/// A stream's run of failures: how many, and when (for which version of it) to try again.
-struct Failures {
-    count: u32,
-    retry_at: std::time::Instant,
-    generation: Option<i64>,
-    deleting: bool,
-}
-
-/// Failures are tracked per object: a LiveStream deleted and created again starts afresh.
-fn uid(stream: &LiveStream) -> String {
-    stream.uid().unwrap_or_default()
-}
 
 fn key(stream: &LiveStream) -> String {
     format!("{}/{}", stream.namespace().unwrap_or_default(), stream.name_any())
@@ -133,14 +46,14 @@ async fn reconcile(stream: Arc<LiveStream>, ctx: Arc<Context>) -> Result<Action>
                     let action = reconcile::cleanup(&stream, &ctx).await?;
                     // Gone: its series goes too (a new stream of the same name starts from zero).
                     metrics::forget(&stream.namespace().unwrap_or_default(), &stream.name_any());
-                    ctx.listings.forget(&uid(&stream));
+                    ctx.listings.forget(&stream.uid().unwrap_or_default());
                     Ok(action)
                 }
             }
         })
         .await
         .map_err(|e| Error::Finalizer(Box::new(e)))?;
-        ctx.failures.lock().unwrap().remove(&uid(&stream));
+        ctx.forget_failures(&stream);
         Ok(action)
     };
     // Count the AWS calls this reconcile makes (the SDK interceptor adds to the task-local cell).
@@ -171,11 +84,10 @@ fn error_policy(stream: Arc<LiveStream>, error: &Error, ctx: Arc<Context>) -> Ac
     let error = error.inner();
     if let Error::Waiting(what) = error {
         info!(livestream = %key(&stream), "waiting: {what}");
-        ctx.failures.lock().unwrap().remove(&uid(&stream));
+        ctx.forget_failures(&stream);
         return Action::requeue(ctx.settings.transition_requeue);
     }
-    let mut failures = ctx.failures.lock().unwrap();
-    let attempt = failures.get(&uid(&stream)).map_or(0, |f| f.count).saturating_add(1);
+    let attempt = ctx.consecutive_failures(&stream).saturating_add(1);
     // Throttling and 5xx say nothing about this stream: once the account has room again, a stream
     // should not sit out minutes of backoff earned while it was crowded.
     let cap = if error.is_transient() { 64 } else { 256 };
@@ -185,16 +97,7 @@ fn error_policy(stream: Arc<LiveStream>, error: &Error, ctx: Arc<Context>) -> Ac
         // again within 30 s (or the resync interval, if shorter).
         delay = delay.min(ctx.settings.resync.min(Duration::from_secs(30)));
     }
-    failures.insert(
-        uid(&stream),
-        Failures {
-            count: attempt,
-            retry_at: std::time::Instant::now() + delay,
-            generation: stream.metadata.generation,
-            deleting: stream.metadata.deletion_timestamp.is_some(),
-        },
-    );
-    drop(failures);
+    ctx.record_failure(&stream, attempt, delay);
     warn!(livestream = %key(&stream), reason = error.metric_label(), %error, attempt, retry_in = ?delay, "reconcile failed");
     Action::requeue(delay)
 }

@@ -32,7 +32,7 @@ impl Leadership {
             .with_identity(&settings.identity)
             .with_duration(settings.duration_seconds)
             .with_grace(settings.grace_seconds)
-            .with_field_manager(crate::controller::FIELD_MANAGER)
+            .with_field_manager(crate::context::FIELD_MANAGER)
             .build()
             .await?;
         let (leading, task) = manager.watch().await;

@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod aws;
+pub mod context;
 pub mod controller;
 pub mod desired;
 pub mod error;

@@ -9,7 +9,7 @@ use kube::{ResourceExt, runtime::controller::Action};
 use super::{action, observe};
 use crate::{
     api::LiveStream,
-    controller::Context,
+    context::Context,
     desired::Names,
     error::{Error, Result, found},
 };

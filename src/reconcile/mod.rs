@@ -33,7 +33,7 @@ pub use listings::Listings;
 
 use crate::{
     api::{LiveStream, LiveStreamStatus},
-    controller::Context,
+    context::Context,
     desired::{Names, medialive::channel_settings, owner_tags},
     error::{Error, Result},
 };

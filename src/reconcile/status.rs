@@ -14,7 +14,7 @@ use serde_json::json;
 use super::Progress;
 use crate::{
     api::{LiveStream, LiveStreamStatus, condition_type, set_condition},
-    controller::{Context, FIELD_MANAGER},
+    context::{Context, FIELD_MANAGER},
     error::{Error, Result},
 };
 

@@ -7,7 +7,7 @@ use super::{Run, action};
 use crate::{
     api::LiveStream,
     aws::AwsClients,
-    controller::Context,
+    context::Context,
     desired::website::{self, Grant, digest, has_grant, objects, policy_with, policy_without},
     error::{Error, Result},
 };

@@ -1,0 +1,112 @@
+//! What every reconcile shares: the Kubernetes and AWS clients, the event recorder, the operator's
+//! settings, the per-stream failure bookkeeping that drives backoff, and the field manager. Its own
+//! module so the reconcile pipeline depends on it without depending on the controller loop.
+
+use std::{collections::HashMap, sync::Mutex, time::Duration};
+
+use kube::{
+    Client, ResourceExt,
+    runtime::events::{Recorder, Reporter},
+};
+
+use crate::{api::LiveStream, aws::AwsClients, reconcile};
+
+pub const FIELD_MANAGER: &str = "livestream-operator";
+
+/// Operator-wide settings (flags).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// MediaLive's IAM role when a LiveStream sets none.
+    pub role_arn: Option<String>,
+    /// How often a stable stream's AWS state is re-read (drift detection).
+    pub resync: Duration,
+    /// How soon to look again while AWS carries out a change.
+    pub transition_requeue: Duration,
+    /// S3 bucket for player pages when a LiveStream names none; unset: pages are not published.
+    pub website_bucket: Option<String>,
+    /// The operator's ServiceAccount (`namespace:name`), named in stream-key RBAC hints.
+    pub service_account: String,
+}
+
+/// Shared state handed to every reconcile.
+pub struct Context {
+    pub client: Client,
+    pub aws: AwsClients,
+    pub recorder: Recorder,
+    pub settings: Settings,
+    /// Consecutive failures per stream (by uid), for backoff.
+    failures: Mutex<HashMap<String, Failures>>,
+    /// Bucket policies are read-modify-write and shared by streams: one update at a time.
+    pub bucket_policy_lock: tokio::sync::Mutex<()>,
+    /// MediaLive List results shared by the streams that look up resources by tag.
+    pub listings: reconcile::Listings,
+}
+
+impl Context {
+    pub fn new(client: Client, aws: AwsClients, settings: Settings) -> Self {
+        let recorder = Recorder::new(
+            client.clone(),
+            Reporter {
+                controller: FIELD_MANAGER.into(),
+                instance: std::env::var("POD_NAME").ok(),
+            },
+        );
+        Self {
+            client,
+            aws,
+            recorder,
+            settings,
+            failures: Mutex::default(),
+            bucket_policy_lock: Default::default(),
+            listings: Default::default(),
+        }
+    }
+}
+
+impl Context {
+    /// Failed reconciles of this stream in a row so far.
+    pub fn consecutive_failures(&self, stream: &LiveStream) -> u32 {
+        self.failures.lock().unwrap().get(&uid(stream)).map_or(0, |f| f.count)
+    }
+
+    /// How long a failed stream still backs off. Watch events (our own status and finalizer
+    /// writes, other controllers' edits) would otherwise retry at once and defeat the backoff; a
+    /// user's spec change or a deletion is not held back.
+    pub fn backing_off(&self, stream: &LiveStream) -> Option<Duration> {
+        let failures = self.failures.lock().unwrap();
+        let failed = failures.get(&uid(stream))?;
+        let same = failed.generation == stream.metadata.generation
+            && failed.deleting == stream.metadata.deletion_timestamp.is_some();
+        let left = failed.retry_at.checked_duration_since(std::time::Instant::now())?;
+        same.then_some(left)
+    }
+
+    /// A reconcile of this stream failed for the `attempt`th time in a row; retry after `delay`.
+    pub fn record_failure(&self, stream: &LiveStream, attempt: u32, delay: Duration) {
+        let failures = Failures {
+            count: attempt,
+            retry_at: std::time::Instant::now() + delay,
+            generation: stream.metadata.generation,
+            deleting: stream.metadata.deletion_timestamp.is_some(),
+        };
+        self.failures.lock().unwrap().insert(uid(stream), failures);
+    }
+
+    /// The stream converged, is waiting on AWS, or is gone: its backoff starts afresh.
+    pub fn forget_failures(&self, stream: &LiveStream) {
+        self.failures.lock().unwrap().remove(&uid(stream));
+    }
+}
+
+/// A stream's run of failures: how many, and when (for which version of it) to try again.
+struct Failures {
+    count: u32,
+    retry_at: std::time::Instant,
+    generation: Option<i64>,
+    deleting: bool,
+}
+
+/// Failures are tracked per object: a LiveStream deleted and created again starts afresh.
+fn uid(stream: &LiveStream) -> String {
+    stream.uid().unwrap_or_default()
+}
