@@ -67,14 +67,10 @@ async fn reconcile(stream: Arc<LiveStream>, ctx: Arc<Context>) -> Result<Action>
     m.reconcile_seconds.observe(started.elapsed().as_secs_f64());
     m.aws_calls_per_reconcile.observe(calls as f64);
     let outcome = match &result {
-        Ok(_) => "ok",
+        Ok(_) => "ok".to_owned(),
         Err(e) => e.inner().metric_label(),
     };
-    m.reconciles
-        .get_or_create(&metrics::OutcomeLabels {
-            outcome: outcome.into(),
-        })
-        .inc();
+    m.reconciles.get_or_create(&metrics::OutcomeLabels { outcome }).inc();
     result
 }
 
@@ -90,7 +86,11 @@ fn error_policy(stream: Arc<LiveStream>, error: &Error, ctx: Arc<Context>) -> Ac
     let attempt = ctx.consecutive_failures(&stream).saturating_add(1);
     // Throttling and 5xx say nothing about this stream: once the account has room again, a stream
     // should not sit out minutes of backoff earned while it was crowded.
-    let cap = if error.is_transient() { 64 } else { 256 };
+    let cap = if error.is_transient() || error.may_be_eventual_consistency() {
+        64
+    } else {
+        256
+    };
     let mut delay = backoff(attempt, cap, rand::random::<f64>());
     if matches!(error, Error::StreamKey { .. }) {
         // Fixed in Kubernetes (a Secret or Role created), which the operator does not watch: look
@@ -98,7 +98,7 @@ fn error_policy(stream: Arc<LiveStream>, error: &Error, ctx: Arc<Context>) -> Ac
         delay = delay.min(ctx.settings.resync.min(Duration::from_secs(30)));
     }
     ctx.record_failure(&stream, attempt, delay);
-    warn!(livestream = %key(&stream), reason = error.metric_label(), %error, attempt, retry_in = ?delay, "reconcile failed");
+    warn!(livestream = %key(&stream), reason = error.reason(), %error, attempt, retry_in = ?delay, "reconcile failed");
     Action::requeue(delay)
 }
 

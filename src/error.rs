@@ -101,19 +101,37 @@ impl Error {
         )
     }
 
-    /// Label for the errors metric.
-    pub fn metric_label(&self) -> &'static str {
+    /// The condition reason (CamelCase) and event reason for this error. The single place that
+    /// classifies errors: by variant and, for AWS, by the service's error code, never by message.
+    pub fn reason(&self) -> &'static str {
         match self {
-            Error::Kube(_) => "kube",
-            Error::Aws { code, .. } if code == "TooManyRequestsException" => "aws_throttled",
-            Error::Aws { .. } if self.is_transient() => "aws_transient",
-            Error::Aws { .. } => "aws",
-            Error::Waiting(_) => "waiting",
-            Error::Invalid(_) => "invalid_spec",
-            Error::Conflict(_) => "conflict",
-            Error::StreamKey { .. } => "stream_key",
-            Error::Finalizer(_) => "finalizer",
+            Error::Aws { code, .. } if code == "TooManyRequestsException" => "AwsThrottled",
+            Error::Aws { .. } if self.is_transient() => "AwsUnavailable",
+            Error::Aws { .. } => "AwsError",
+            Error::Invalid(_) => "InvalidSpec",
+            Error::Conflict(_) => "NameConflict",
+            Error::StreamKey { reason, .. } => reason,
+            Error::Kube(_) => "KubernetesError",
+            Error::Waiting(_) => "Waiting",
+            Error::Finalizer(_) => "FinalizerError",
         }
+    }
+
+    /// A refusal that right after creating a dependency is most likely AWS's eventual consistency
+    /// (MediaLive not seeing a new MediaPackage channel yet answers 422), judged by operation and
+    /// error code alone. Retried quietly like a transient error; reported if it persists.
+    pub fn may_be_eventual_consistency(&self) -> bool {
+        matches!(self, Error::Aws { operation: "CreateChannel", code, .. } if code == "UnprocessableEntityException")
+    }
+
+    /// Label for the reconciles metric: the reason in snake_case, stream-key reasons folded into
+    /// one (`aws_throttled`, `invalid_spec`, `stream_key` …), so the two never disagree.
+    pub fn metric_label(&self) -> String {
+        let reason = match self {
+            Error::StreamKey { .. } => "StreamKey",
+            other => other.reason(),
+        };
+        snake_case(reason)
     }
 
     /// The error behind a finalizer wrapper.
@@ -130,11 +148,63 @@ impl Error {
     }
 }
 
+/// `AwsThrottled` → `aws_throttled`.
+fn snake_case(camel: &str) -> String {
+    let mut out = String::with_capacity(camel.len() + 4);
+    for (i, c) in camel.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
 /// Turns "not found" into `None`, keeping every other error.
 pub fn found<T>(result: Result<T>) -> Result<Option<T>> {
     match result {
         Ok(value) => Ok(Some(value)),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aws(code: &str) -> Error {
+        Error::Aws {
+            operation: "CreateChannel",
+            code: code.into(),
+            message: "m".into(),
+        }
+    }
+
+    #[test]
+    fn the_metric_label_is_the_reason_in_snake_case() {
+        let cases = [
+            (aws("TooManyRequestsException"), "AwsThrottled", "aws_throttled"),
+            (aws("InternalServerErrorException"), "AwsUnavailable", "aws_unavailable"),
+            (aws("BadRequestException"), "AwsError", "aws_error"),
+            (Error::Invalid("x".into()), "InvalidSpec", "invalid_spec"),
+            (Error::Conflict("x".into()), "NameConflict", "name_conflict"),
+            (Error::Waiting("x".into()), "Waiting", "waiting"),
+            (
+                Error::StreamKey {
+                    reason: "StreamKeyForbidden",
+                    message: "x".into(),
+                },
+                "StreamKeyForbidden",
+                "stream_key",
+            ),
+        ];
+        for (error, reason, label) in cases {
+            assert_eq!(
+                (error.reason(), error.metric_label().as_str()),
+                (reason, label),
+                "{error}"
+            );
+        }
     }
 }

@@ -11,17 +11,12 @@ use tracing::info;
 use super::{Progress, Run, drift, elapsed, listings::Kind, observe, publish};
 use crate::{
     api::UpdatePolicy,
-    desired::{Names, medialive::ChannelSettings},
+    desired::medialive::ChannelSettings,
     error::{Error, Result},
 };
 
 impl Run<'_> {
-    pub(super) async fn ensure_channel(
-        &mut self,
-        names: &Names,
-        desired: ChannelSettings,
-        input_id: &str,
-    ) -> Result<Progress> {
+    pub(super) async fn ensure_channel(&mut self, desired: ChannelSettings, input_id: &str) -> Result<Progress> {
         let cached = self.cached(|a| a.channel_id.clone());
         let Some(channel) = observe::channel(self.aws(), &self.ctx.listings, cached.as_deref(), &self.uid).await?
         else {
@@ -42,19 +37,11 @@ impl Run<'_> {
                 .send()
                 .await
                 .map_err(|e| Error::aws("CreateChannel", e));
-            let channel = match created {
-                Err(e)
-                    if e.code() == Some("UnprocessableEntityException") && e.to_string().contains("does not exist") =>
-                {
-                    return Err(Error::Waiting(format!(
-                        "MediaPackage channel {} is not visible to MediaLive yet",
-                        names.channel
-                    )));
-                }
-                other => other?
-                    .channel
-                    .ok_or_else(|| Error::Waiting("CreateChannel returned no channel".into()))?,
-            };
+            // A 422 here may be MediaLive not seeing the new MediaPackage channel yet: the error
+            // is retried quietly with backoff and reported only if it persists (see `apply`).
+            let channel = created?
+                .channel
+                .ok_or_else(|| Error::Waiting("CreateChannel returned no channel".into()))?;
             let id = channel.id.clone().unwrap_or_default();
             self.event(
                 "CreatedChannel",

@@ -84,15 +84,15 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
     };
     // A throttled or 5xx call is retried with backoff; only when it keeps failing does it become
     // Degraded and an event, so a busy account does not flap the Ready of converged streams.
-    let passing =
-        matches!(&outcome, Err(e) if e.is_transient()) && ctx.consecutive_failures(&stream) < REPORT_TRANSIENT_AFTER;
+    let passing = matches!(&outcome, Err(e) if e.is_transient() || e.may_be_eventual_consistency())
+        && ctx.consecutive_failures(&stream) < REPORT_TRANSIENT_AFTER;
     if !passing {
         status::write(&stream, ctx, run.status, &outcome, run.update_pending.as_deref()).await?;
         // A failure the user can act on is also an event (repeats are aggregated by the recorder).
         if let Err(e) = &outcome
             && !matches!(e, Error::Waiting(_))
         {
-            publish(ctx, &stream, EventType::Warning, status::reason(e), e.to_string()).await;
+            publish(ctx, &stream, EventType::Warning, e.reason(), e.to_string()).await;
         }
     }
     let retry_deferred = deferred.is_some();
@@ -162,7 +162,7 @@ impl Run<'_> {
             return Ok(Progress::Transition("the MediaLive input is being created".into()));
         }
         let desired = channel_settings(spec, &names, &input_id, &role);
-        self.ensure_channel(&names, desired, &input_id).await
+        self.ensure_channel(desired, &input_id).await
     }
 }
 

@@ -58,7 +58,7 @@ pub fn conditions(
             (false, "AsExpected", String::new()),
         ),
         Err(e) => {
-            let reason = reason(e);
+            let reason = e.reason();
             (
                 (false, reason, e.to_string()),
                 (false, "Failed", String::new()),
@@ -106,21 +106,6 @@ pub fn conditions(
         status.state = Some("Pending".into());
     }
     status
-}
-
-/// A CamelCase condition reason for an error.
-pub fn reason(e: &Error) -> &'static str {
-    match e {
-        Error::Aws { code, .. } if code == "TooManyRequestsException" => "AwsThrottled",
-        Error::Aws { .. } if e.is_transient() => "AwsUnavailable",
-        Error::Aws { .. } => "AwsError",
-        Error::Invalid(_) => "InvalidSpec",
-        Error::Conflict(_) => "NameConflict",
-        Error::StreamKey { reason, .. } => reason,
-        Error::Kube(_) => "KubernetesError",
-        Error::Waiting(_) => "Waiting",
-        Error::Finalizer(_) => "FinalizerError",
-    }
 }
 
 pub async fn write(
