@@ -8,15 +8,22 @@ use k8s_openapi::jiff::Timestamp;
 use kube::{Resource, runtime::events::EventType};
 use tracing::info;
 
-use super::{Progress, Run, drift, elapsed, listings::Kind, observe, publish};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+use super::{
+    Progress, Run, drift, elapsed,
+    listings::Kind,
+    observe,
+    plan::{ChannelFacts, ChannelStep, StopReason, channel_step},
+    publish,
+};
 use crate::{
-    api::UpdatePolicy,
     desired::medialive::ChannelSettings,
     error::{Error, Result},
 };
 
 impl Run<'_> {
-    pub(super) async fn ensure_channel(&mut self, desired: ChannelSettings, input_id: &str) -> Result<Progress> {
+    pub(super) async fn ensure_channel(&mut self, desired: ChannelSettings) -> Result<Progress> {
         let cached = self.cached(|a| a.channel_id.clone());
         let Some(channel) = observe::channel(self.aws(), &self.ctx.listings, cached.as_deref(), &self.uid).await?
         else {
@@ -63,11 +70,29 @@ impl Run<'_> {
             channel.input_attachments(),
             channel.role_arn.as_deref(),
         );
-        let differs = fingerprint != drift::ChannelFingerprint::desired(&desired) || self.update_pending.is_some();
-        let want_running = self.stream.spec.running && !self.guarded();
+        let differs = fingerprint != drift::ChannelFingerprint::desired(&desired);
+        if state == ChannelState::Running {
+            self.status.running_since.get_or_insert_with(|| Time(Timestamp::now()));
+        }
+        let over_limit = match (&self.stream.spec.max_run_duration, &self.status.running_since) {
+            (Some(max), Some(since)) if matches!(state, ChannelState::Running | ChannelState::Starting) => {
+                elapsed(since) >= Duration::from(*max)
+            }
+            _ => false,
+        };
+        let step = channel_step(&ChannelFacts {
+            state: Some(state),
+            differs,
+            pending_elsewhere: self.update_pending.is_some(),
+            running: self.stream.spec.running,
+            guarded: self.guarded(),
+            over_limit,
+            update_policy: self.stream.spec.update_policy,
+        });
         let medialive = &self.ctx.aws.medialive;
-        match state {
-            ChannelState::Idle if differs && self.update_pending.is_none() => {
+        match step {
+            ChannelStep::Create => unreachable!("the channel exists"),
+            ChannelStep::Update => {
                 medialive
                     .update_channel()
                     .channel_id(&id)
@@ -84,7 +109,7 @@ impl Run<'_> {
                     .await;
                 Ok(Progress::Transition("the channel is being updated".into()))
             }
-            ChannelState::Idle if want_running => {
+            ChannelStep::Start => {
                 medialive
                     .start_channel()
                     .channel_id(&id)
@@ -98,69 +123,60 @@ impl Run<'_> {
                 .await;
                 Ok(Progress::Transition("the channel is starting".into()))
             }
-            ChannelState::Idle => Ok(Progress::Steady),
-            ChannelState::Running | ChannelState::Starting => self.running(&id, &state, differs, input_id).await,
-            ChannelState::CreateFailed | ChannelState::UpdateFailed => Err(Error::Invalid(format!(
+            ChannelStep::Stop(why) => self.stop(&id, why).await,
+            ChannelStep::Steady { update_pending } => {
+                self.note_pending(update_pending);
+                Ok(Progress::Steady)
+            }
+            ChannelStep::Wait { what, update_pending } => {
+                self.note_pending(update_pending);
+                Ok(Progress::Transition(what))
+            }
+            ChannelStep::Failed(state) => Err(Error::Invalid(format!(
                 "MediaLive channel {id} is {state}: check the channel in the MediaLive console and fix the spec"
             ))),
-            other => Ok(Progress::Transition(format!("the channel is {other}"))),
         }
     }
 
-    /// A running channel: stop it when asked, when the cost guard fires, or to apply an update.
-    async fn running(&mut self, id: &str, state: &ChannelState, differs: bool, _input_id: &str) -> Result<Progress> {
-        let medialive = &self.ctx.aws.medialive;
-        if *state == ChannelState::Running {
-            self.status
-                .running_since
-                .get_or_insert_with(|| k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(Timestamp::now()));
-        }
-        let over_limit = match (&self.stream.spec.max_run_duration, &self.status.running_since) {
-            (Some(max), Some(since)) => elapsed(since) >= Duration::from(*max),
-            _ => false,
-        };
-        let reason = if !self.stream.spec.running || self.guarded() {
-            Some((
-                "StoppingChannel",
-                format!("Stopping MediaLive channel {id} (spec.running is false)"),
-            ))
-        } else if over_limit {
-            self.status.max_run_duration_stopped_generation = self.stream.meta().generation;
-            Some((
-                "MaxRunDurationExceeded",
-                format!("Stopping MediaLive channel {id}: it ran longer than spec.maxRunDuration"),
-            ))
-        } else if differs && self.stream.spec.update_policy == UpdatePolicy::Restart {
-            Some((
-                "RestartingChannel",
-                format!("Stopping MediaLive channel {id} to apply a spec change (updatePolicy: Restart)"),
-            ))
-        } else {
-            None
-        };
-        if let Some((event, note)) = reason {
-            medialive
-                .stop_channel()
-                .channel_id(id)
-                .send()
-                .await
-                .map_err(|e| Error::aws("StopChannel", e))?;
-            let kind = if event == "MaxRunDurationExceeded" {
-                EventType::Warning
-            } else {
-                EventType::Normal
-            };
-            info!(event, "{note}");
-            publish(self.ctx, self.stream, kind, event, note).await;
-            return Ok(Progress::Transition("the channel is stopping".into()));
-        }
-        if differs {
+    fn note_pending(&mut self, pending: bool) {
+        if pending {
             self.update_pending.get_or_insert_with(|| "the spec changed while the channel runs; stop it (running: false) or set updatePolicy: Restart to apply".into());
         }
-        match state {
-            ChannelState::Running => Ok(Progress::Steady),
-            _ => Ok(Progress::Transition("the channel is starting".into())),
-        }
+    }
+
+    /// Stops a running channel: when asked, when the cost guard fires, or to apply an update.
+    async fn stop(&mut self, id: &str, why: StopReason) -> Result<Progress> {
+        let (event, kind, note) = match why {
+            StopReason::NotRunning => (
+                "StoppingChannel",
+                EventType::Normal,
+                format!("Stopping MediaLive channel {id} (spec.running is false)"),
+            ),
+            StopReason::MaxRunDuration => {
+                self.status.max_run_duration_stopped_generation = self.stream.meta().generation;
+                (
+                    "MaxRunDurationExceeded",
+                    EventType::Warning,
+                    format!("Stopping MediaLive channel {id}: it ran longer than spec.maxRunDuration"),
+                )
+            }
+            StopReason::Restart => (
+                "RestartingChannel",
+                EventType::Normal,
+                format!("Stopping MediaLive channel {id} to apply a spec change (updatePolicy: Restart)"),
+            ),
+        };
+        self.ctx
+            .aws
+            .medialive
+            .stop_channel()
+            .channel_id(id)
+            .send()
+            .await
+            .map_err(|e| Error::aws("StopChannel", e))?;
+        info!(event, "{note}");
+        publish(self.ctx, self.stream, kind, event, note).await;
+        Ok(Progress::Transition("the channel is stopping".into()))
     }
 
     /// The cost guard stopped the channel at the current generation.

@@ -11,6 +11,7 @@ mod ingest;
 mod listings;
 mod mediapackage;
 mod observe;
+pub mod plan;
 mod status;
 mod stream_key;
 mod website;
@@ -162,7 +163,7 @@ impl Run<'_> {
             return Ok(Progress::Transition("the MediaLive input is being created".into()));
         }
         let desired = channel_settings(spec, &names, &input_id, &role);
-        self.ensure_channel(desired, &input_id).await
+        self.ensure_channel(desired).await
     }
 }
 
