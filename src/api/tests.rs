@@ -14,6 +14,11 @@ fn committed_crd_matches_the_code() {
         committed == crd_yaml(),
         "crds/livestream.yaml is stale: run `cargo run -- crd > crds/livestream.yaml`"
     );
+    let chart = include_str!("../../deploy/helm/livestream-operator/crds/livestream.yaml");
+    assert!(
+        chart == committed,
+        "the Helm chart's CRD is stale: `cp crds/livestream.yaml deploy/helm/livestream-operator/crds/`"
+    );
 }
 
 #[test]
