@@ -27,6 +27,20 @@ pub async fn ffprobe(args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// The distinct streams ffprobe finds behind a master playlist, as `codec WIDTHxHEIGHT`, sorted.
+pub async fn probe_streams(playback: &str) -> Vec<String> {
+    let probe = ffprobe(&["-show_entries", "stream=codec_name,width,height", playback]).await;
+    let mut streams: Vec<String> = probe["streams"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no streams: {probe}"))
+        .iter()
+        .map(|s| format!("{} {}x{}", s["codec_name"].as_str().unwrap(), s["width"], s["height"]))
+        .collect();
+    streams.sort();
+    streams.dedup();
+    streams
+}
+
 /// Attribute `name` of an `#EXT-X-STREAM-INF` line.
 fn attribute<'a>(line: &'a str, name: &str) -> &'a str {
     let start = line
@@ -136,16 +150,8 @@ async fn a_pushed_test_pattern_plays_as_two_rendition_hls_and_intruders_are_refu
     assert!((7.9..=8.1).contains(&window), "window holds {window} s: {media}");
 
     // ffprobe, a real player's demuxer, reads both renditions and the audio from the master.
-    let probe = ffprobe(&["-show_entries", "stream=codec_name,width,height", playback]).await;
-    let mut streams: Vec<String> = probe["streams"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| format!("{} {}x{}", s["codec_name"].as_str().unwrap(), s["width"], s["height"]))
-        .collect();
-    streams.sort();
-    streams.dedup();
-    assert_eq!(streams, ["aac nullxnull", "h264 1280x720", "h264 1920x1080"], "{probe}");
+    let streams = probe_streams(playback).await;
+    assert_eq!(streams, ["aac nullxnull", "h264 1280x720", "h264 1920x1080"]);
     let segment = media.lines().rfind(|l| l.ends_with(".ts")).unwrap();
     let rendition_dir = variants[1].1.rsplit_once('/').map_or("", |(dir, _)| dir);
     // The segment's video spans its EXTINF: first to last frame, plus one frame.

@@ -48,28 +48,28 @@ pub(super) fn job() -> TranscodeJob {
     }
 }
 
-fn push(port: u16, seconds: u32, key: &str) -> Child {
-    let src = "testsrc2=size=1280x720:rate=30";
-    let sine = "sine=frequency=440:sample_rate=48000";
-    let url = format!("rtmp://127.0.0.1:{port}/live/{key}");
-    let t = seconds.to_string();
-    let args = [
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-re",
+/// ffmpeg's arguments for `seconds` of a test pattern with a tone, as H.264 + AAC in FLV (keyframe
+/// every second), up to the output; `-re` paces it as a live encoder would.
+pub(super) fn test_pattern(seconds: u32, size: &str, realtime: bool) -> Vec<String> {
+    let mut args: Vec<String> = ["-hide_banner", "-loglevel", "error"].map(String::from).into();
+    if realtime {
+        args.push("-re".into());
+    }
+    let source = format!("testsrc2=size={size}:rate=30");
+    for arg in [
         "-f",
         "lavfi",
         "-i",
-        src,
+        &source,
         "-f",
         "lavfi",
         "-i",
-        sine,
-        "-t",
-        &t,
-    ];
-    let out = [
+        "sine=frequency=440:sample_rate=48000",
+    ] {
+        args.push(arg.into());
+    }
+    args.extend(["-t".to_owned(), seconds.to_string()]);
+    for arg in [
         "-c:v",
         "libx264",
         "-preset",
@@ -80,11 +80,16 @@ fn push(port: u16, seconds: u32, key: &str) -> Child {
         "aac",
         "-f",
         "flv",
-        &url,
-    ];
+    ] {
+        args.push(arg.into());
+    }
+    args
+}
+
+fn push(port: u16, seconds: u32, key: &str) -> Child {
     Command::new(FFMPEG)
-        .args(args)
-        .args(out)
+        .args(test_pattern(seconds, "1280x720", true))
+        .arg(format!("rtmp://127.0.0.1:{port}/live/{key}"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::e2e::{FFMPEG, Gate, job, wait_until};
+use super::e2e::{FFMPEG, Gate, job, test_pattern, wait_until};
 use super::scripted::{FlvTag, Publisher, read_flv};
 use super::*;
 use scuffle_amf0::Amf0Value;
@@ -17,21 +17,7 @@ use scuffle_amf0::Amf0Value;
 fn source_flv(dir: &Path) -> Vec<FlvTag> {
     let path = dir.join("source.flv");
     let status = std::process::Command::new(FFMPEG)
-        .args(["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i"])
-        .arg("testsrc2=size=640x360:rate=30")
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "12"])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-g",
-            "30",
-            "-c:a",
-            "aac",
-            "-f",
-            "flv",
-        ])
+        .args(test_pattern(12, "640x360", false))
         .arg(&path)
         .status()
         .expect("ffmpeg runs");
