@@ -14,8 +14,8 @@ if ! command -v ffmpeg >/dev/null || ! command -v python3 >/dev/null \
   || ! python3 -c 'import botocore' 2>/dev/null; then
   hack/setup.sh
 fi
-# shellcheck source=hack/env.sh
-. hack/env.sh
+# shellcheck source=hack/lib.sh
+. hack/lib.sh
 
 if [ -z "${LIVESTREAM_LOCAL_BIN:-}" ]; then
   # A no-op when up to date; benchmarks the tree as it is. Debug is fine: ffmpeg does the work.

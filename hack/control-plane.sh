@@ -19,12 +19,12 @@ HACK=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 KUBE_VERSION=v1.33.13 # keep in step with hack/kubernetes/go.mod
 ETCD_VERSION=v3.5.21  # the etcd Kubernetes 1.33 pins; keep in step with hack/etcd/go.mod
 HELM_VERSION=v3.22.0  # keep in step with hack/helm/go.mod
-CACHE=${LIVESTREAM_CACHE:-$HOME/.cache/livestream-operator}
-BIN=$CACHE/bin
+BIN=$LIVESTREAM_CACHE/bin
 OPERATOR_SA=system:serviceaccount:livestream-system:livestream-operator
 
-log() { printf 'control-plane: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+LOG_NAME=control-plane
+# shellcheck source=hack/lib.sh
+. "$HACK/lib.sh"
 
 # go_build NAME VERSION MODULE_DIR PACKAGE [LDFLAGS]: builds once into $BIN/NAME-VERSION.
 go_build() {
@@ -59,12 +59,6 @@ build_helm() {
   go_build helm "$HELM_VERSION" "$HACK/helm" helm.sh/helm/v3/cmd/helm \
     "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
 }
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 # start NAME CMD...: runs CMD in its own session, logs to DIR/NAME.log, pid in DIR/NAME.pid.
 start() {
@@ -167,13 +161,9 @@ EOF
 
 # stop_all: TERM what this DIR started, then KILL what is left after 10 s.
 stop_all() {
-  local name pid
+  local name
   for name in kube-apiserver etcd; do
-    alive "$DIR/$name.pid" || continue
-    pid=$(cat "$DIR/$name.pid")
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
+    alive "$DIR/$name.pid" && stop_pidfile "$DIR/$name.pid"
   done
   rm -f "$DIR"/*.pid
 }
@@ -195,7 +185,7 @@ env_lines() {
 }
 
 cmd=${1:-}; shift || true
-DIR=${LIVESTREAM_CONTROL_PLANE_DIR:-$CACHE/control-plane}
+DIR=${LIVESTREAM_CONTROL_PLANE_DIR:-$LIVESTREAM_CACHE/control-plane}
 while [ $# -gt 0 ]; do
   case $1 in
     --dir) DIR=$2; shift 2 ;;

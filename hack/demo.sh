@@ -16,11 +16,11 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-CACHE=${LIVESTREAM_CACHE:-$HOME/.cache/livestream-operator}
-DIR=${LIVESTREAM_DEMO_DIR:-$CACHE/demo}
+LOG_NAME=demo
+# shellcheck source=hack/lib.sh
+. "$ROOT/hack/lib.sh"
+DIR=${LIVESTREAM_DEMO_DIR:-$LIVESTREAM_CACHE/demo}
 CP=$DIR/control-plane
-
-log() { printf 'demo: %s\n' "$*" >&2; }
 
 # Prints the operator and livestream-local binaries, building them unless given.
 binaries() {
@@ -29,14 +29,10 @@ binaries() {
     return
   fi
   "$ROOT/hack/setup.sh" >&2
-  # shellcheck source=hack/env.sh
-  . "$ROOT/hack/env.sh"
   log "building the operator and livestream-local"
   (cd "$ROOT" && cargo build --quiet --workspace --bins >&2)
   echo "$CARGO_TARGET_DIR/debug/livestream-operator $CARGO_TARGET_DIR/debug/livestream-local"
 }
-
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 up() {
   local operator local_cloud endpoint=""
@@ -106,21 +102,10 @@ Operator log: $DIR/operator.log
 EOF
 }
 
-# stop PIDFILE: TERM, then KILL after 5 s.
-stop() {
-  [ -f "$1" ] || return 0
-  local pid
-  pid=$(cat "$1")
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$1"
-}
-
 down() {
-  stop "$DIR/publisher.pid"
-  stop "$DIR/operator.pid"
-  stop "$DIR/local.pid"
+  stop_pidfile "$DIR/publisher.pid" 5
+  stop_pidfile "$DIR/operator.pid" 5
+  stop_pidfile "$DIR/local.pid" 5
   "$ROOT/hack/control-plane.sh" down --dir "$CP"
   rm -rf "$DIR"
   log "stopped"

@@ -2,7 +2,9 @@
 # Installs what the build and the tests need, idempotently; a second run only checks.
 set -euo pipefail
 
-log() { printf 'setup: %s\n' "$*" >&2; }
+LOG_NAME=setup
+# shellcheck source=hack/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Debian packages: openssl (test certificates), curl (readiness probes, HTTP checks), python3 (free
 # ports), ffmpeg/ffprobe (livestream-local's encoder; test publishers and probes).

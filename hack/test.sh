@@ -7,8 +7,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 hack/setup.sh
-# shellcheck source=hack/env.sh
-. hack/env.sh
+# shellcheck source=hack/lib.sh
+. hack/lib.sh
 
 step() { printf '\n== %s\n' "$*"; }
 started=$SECONDS

@@ -1,0 +1,34 @@
+# shellcheck shell=bash
+# Sourced by every hack/ script: where builds and caches live (outside the clone, so a fresh clone
+# on the same machine starts warm; a cold machine simply fills them), logging, and the process and
+# port helpers. Set LOG_NAME before sourcing to prefix log lines.
+export LIVESTREAM_CACHE=${LIVESTREAM_CACHE:-$HOME/.cache/livestream-operator}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$LIVESTREAM_CACHE/target}
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+log() { printf '%s: %s\n' "${LOG_NAME:-hack}" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# alive PIDFILE: the process named in PIDFILE runs.
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# stop_pid PID [SECONDS]: TERM, then KILL after SECONDS (default 10); nothing for an empty PID.
+stop_pid() {
+  local pid=$1 tenths=$((${2:-10} * 10))
+  [ -n "$pid" ] || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 "$tenths"); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# stop_pidfile PIDFILE [SECONDS]: stop_pid of the process in PIDFILE, then remove PIDFILE.
+stop_pidfile() {
+  [ -f "$1" ] || return 0
+  stop_pid "$(cat "$1")" "${2:-10}"
+  rm -f "$1"
+}
+
+# free_port: a TCP port on 127.0.0.1 that is free right now.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
