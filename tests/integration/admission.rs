@@ -6,16 +6,16 @@ use livestream_operator::api::{LiveStream, LiveStreamSpec};
 use serde_json::{Value, json};
 
 use crate::{
-    harness::{self, kubectl, kubectl_ok},
-    operator::patch,
+    support::cluster::{self, kubectl, kubectl_ok},
+    support::operator::patch,
 };
 
 #[tokio::test]
 async fn crd_becomes_established_with_its_names_accepted() {
-    harness::install_crd().await;
+    cluster::install_crd().await;
     let crds: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> =
-        Api::all(harness::client().await);
-    let crd = crds.get(harness::CRD_NAME).await.unwrap();
+        Api::all(cluster::client().await);
+    let crd = crds.get(cluster::CRD_NAME).await.unwrap();
     let conditions = crd.status.unwrap().conditions.unwrap();
     for wanted in ["Established", "NamesAccepted"] {
         let condition = conditions.iter().find(|c| c.type_ == wanted).unwrap();
@@ -25,10 +25,10 @@ async fn crd_becomes_established_with_its_names_accepted() {
 
 #[tokio::test]
 async fn every_example_applies_and_reads_back_unchanged() {
-    harness::install_crd().await;
-    let ns = harness::namespace("examples");
-    let streams: Api<LiveStream> = Api::namespaced(harness::client().await, &ns);
-    let mut examples: Vec<_> = std::fs::read_dir(harness::repo_root().join("examples"))
+    cluster::install_crd().await;
+    let ns = cluster::namespace("examples");
+    let streams: Api<LiveStream> = Api::namespaced(cluster::client().await, &ns);
+    let mut examples: Vec<_> = std::fs::read_dir(cluster::repo_root().join("examples"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
@@ -48,8 +48,8 @@ async fn every_example_applies_and_reads_back_unchanged() {
 
 #[tokio::test]
 async fn minimal_manifest_gets_the_pattern_defaults_from_the_api_server() {
-    harness::install_crd().await;
-    let ns = harness::namespace("defaults");
+    cluster::install_crd().await;
+    let ns = cluster::namespace("defaults");
     kubectl_ok(&["apply", "-n", &ns, "-f", "examples/minimal.yaml"]);
     // Read the raw JSON: these values were filled in by the API server, not by our serde defaults.
     let stored: Value = serde_json::from_str(&kubectl_ok(&["get", "lvs", "minimal", "-n", &ns, "-o", "json"])).unwrap();
@@ -88,9 +88,9 @@ async fn minimal_manifest_gets_the_pattern_defaults_from_the_api_server() {
 /// lines are what kubectl must print (the field path first).
 #[tokio::test]
 async fn every_invalid_manifest_is_refused_naming_the_field() {
-    harness::install_crd().await;
-    let ns = harness::namespace("invalid");
-    let dir = harness::repo_root().join("tests/fixtures/invalid");
+    cluster::install_crd().await;
+    let ns = cluster::namespace("invalid");
+    let dir = cluster::repo_root().join("tests/fixtures/invalid");
     let mut cases: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     cases.sort();
     assert!(
@@ -123,9 +123,9 @@ async fn every_invalid_manifest_is_refused_naming_the_field() {
 
 #[tokio::test]
 async fn channel_id_cannot_change_after_creation() {
-    harness::install_crd().await;
-    let ns = harness::namespace("immutable");
-    let streams: Api<LiveStream> = Api::namespaced(harness::client().await, &ns);
+    cluster::install_crd().await;
+    let ns = cluster::namespace("immutable");
+    let streams: Api<LiveStream> = Api::namespaced(cluster::client().await, &ns);
     let spec: LiveStreamSpec = serde_json::from_value(json!({"channelId": "keynote"})).unwrap();
     streams
         .create(&PostParams::default(), &LiveStream::new("keynote", spec))
@@ -168,8 +168,8 @@ async fn channel_id_cannot_change_after_creation() {
 
 #[tokio::test]
 async fn status_is_a_subresource_users_cannot_write_through_the_spec() {
-    harness::install_crd().await;
-    let ns = harness::namespace("status");
+    cluster::install_crd().await;
+    let ns = cluster::namespace("status");
     kubectl_ok(&["apply", "-n", &ns, "-f", "examples/minimal.yaml"]);
     // A write of status through the main resource is ignored ...
     kubectl_ok(&[
@@ -183,7 +183,7 @@ async fn status_is_a_subresource_users_cannot_write_through_the_spec() {
         "-p",
         r#"{"status":{"state":"RUNNING"}}"#,
     ]);
-    let streams: Api<LiveStream> = Api::namespaced(harness::client().await, &ns);
+    let streams: Api<LiveStream> = Api::namespaced(cluster::client().await, &ns);
     assert_eq!(streams.get("minimal").await.unwrap().status, None);
     // ... and lands through the status subresource, where the operator writes it.
     kubectl_ok(&[

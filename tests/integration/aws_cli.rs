@@ -7,8 +7,8 @@ use serde_json::Value;
 use tokio::process::Command;
 
 use crate::{
-    harness,
-    local_cloud::{LocalCloud, http_get},
+    support::cloud::{LocalCloud, http_get},
+    support::cluster,
 };
 
 struct Cli<'a> {
@@ -117,7 +117,7 @@ async fn aws_cli_drives_the_whole_lifecycle() {
     assert!(text(&endpoint["Url"]).ends_with("/out/v1/cli-hls/index.m3u8"));
 
     // The channel request as a CLI user writes it (PascalCase, --cli-input-json).
-    let request = harness::read("tests/fixtures/aws-cli/create-channel.json")
+    let request = cluster::read("tests/fixtures/aws-cli/create-channel.json")
         .replace("INPUT_ID", &input_id)
         .replace("PACKAGE_CHANNEL_ID", "cli-channel");
     let file = cloud.data_dir.join("create-channel.json");

@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use crate::{
-    harness::{self, kubectl_ok},
-    local_cloud::LocalCloud,
-    operator::Operator,
+    support::cloud::LocalCloud,
+    support::cluster::{self, kubectl_ok},
+    support::operator::Operator,
 };
 
 const OPERATOR: &str = env!("CARGO_BIN_EXE_livestream-operator");
@@ -16,17 +16,17 @@ fn crd_subcommand_prints_the_committed_crd() {
     assert!(out.status.success());
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
-        harness::read("crds/livestream.yaml")
+        cluster::read("crds/livestream.yaml")
     );
 }
 
 #[tokio::test]
 async fn run_logs_json_lines_with_the_livestream_in_the_span() {
     let cloud = LocalCloud::start(&[]).await;
-    let ns = harness::namespace("logs");
+    let ns = cluster::namespace("logs");
     let operator = Operator::start(&cloud, &ns).await;
     kubectl_ok(&["apply", "-n", &ns, "-f", "examples/minimal.yaml"]);
-    crate::operator::kubectl_wait(&ns, "condition=Ready", "minimal", Duration::from_secs(60));
+    crate::support::operator::kubectl_wait(&ns, "condition=Ready", "minimal", Duration::from_secs(60));
     let log = operator.log_text();
     let entries: Vec<serde_json::Value> = log
         .lines()
@@ -47,7 +47,7 @@ async fn run_logs_json_lines_with_the_livestream_in_the_span() {
 
 #[tokio::test]
 async fn run_without_rbac_says_what_is_missing() {
-    harness::install_crd().await;
+    cluster::install_crd().await;
     // An identity no RBAC rule names, as the operator's ServiceAccount is before deploy/ is applied.
     let kubeconfig = std::env::var("LIVESTREAM_UNPRIVILEGED_KUBECONFIG").expect("set by hack/control-plane.sh env");
     let out = tokio::time::timeout(
@@ -68,11 +68,11 @@ async fn run_without_rbac_says_what_is_missing() {
 
 /// `hack/demo.sh ARGS` with its state in `dir`, the built binaries and free ports.
 fn demo(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(harness::repo_root().join("hack/demo.sh"))
+    std::process::Command::new(cluster::repo_root().join("hack/demo.sh"))
         .args(args)
         .env("LIVESTREAM_DEMO_DIR", dir)
         .env("LIVESTREAM_OPERATOR_BIN", OPERATOR)
-        .env("LIVESTREAM_LOCAL_BIN", crate::local_cloud::binary())
+        .env("LIVESTREAM_LOCAL_BIN", crate::support::cloud::binary())
         .env("LIVESTREAM_LOCAL_LISTEN", "127.0.0.1:0")
         .env("LIVESTREAM_LOCAL_RTMP_PORT", "0")
         .output()
@@ -150,7 +150,7 @@ async fn demo_obs_settings_publish_through_librtmp() {
             &format!("{server} playpath={key} live=1"),
         );
         let playback = playback.clone()?;
-        let probe = crate::local_cloud::eventually("the stream to play", Duration::from_secs(40), || async {
+        let probe = crate::support::cloud::eventually("the stream to play", Duration::from_secs(40), || async {
             let out = tokio::process::Command::new("ffprobe")
                 .args([
                     "-v",

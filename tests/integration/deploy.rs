@@ -1,20 +1,10 @@
 //! deploy/: the manifests a platform team applies, and the least privilege they grant.
 
-use crate::harness::{kubectl, kubectl_ok};
-
-const OPERATOR: &str = "system:serviceaccount:livestream-system:livestream-operator";
-
-/// `kubectl auth can-i VERB RESOURCE --as` the operator's ServiceAccount, in `scope` (-n NS or -A).
-pub fn can_i(verb: &str, resource: &str, scope: &[&str]) -> bool {
-    let mut args = vec!["auth", "can-i", verb, resource, "--as", OPERATOR];
-    args.extend_from_slice(scope);
-    let out = kubectl(&args);
-    String::from_utf8_lossy(&out.stdout).trim() == "yes"
-}
+use crate::support::{checks::can_i, cluster::kubectl_ok};
 
 #[tokio::test]
 async fn deploy_applies_server_side_and_grants_exactly_what_the_operator_uses() {
-    crate::harness::install_crd().await;
+    crate::support::cluster::install_crd().await;
     kubectl_ok(&["apply", "--server-side", "-k", "deploy/base"]);
     for object in [
         "deployment/livestream-operator",
@@ -84,7 +74,8 @@ async fn deploy_applies_server_side_and_grants_exactly_what_the_operator_uses() 
 /// Every AWS operation the operator called (from its own /metrics) is granted by
 /// deploy/iam-policy.json, so the least-privilege policy cannot fall behind the code.
 pub fn assert_policy_grants(metrics: &str) {
-    let policy: serde_json::Value = serde_json::from_str(&crate::harness::read("deploy/iam-policy.json")).unwrap();
+    let policy: serde_json::Value =
+        serde_json::from_str(&crate::support::cluster::read("deploy/iam-policy.json")).unwrap();
     let granted: Vec<String> = policy["Statement"]
         .as_array()
         .unwrap()
@@ -162,7 +153,7 @@ fn helm(args: &[&str]) -> String {
     let helm = std::env::var("HELM").expect("HELM is set by `hack/control-plane.sh env` (built by its `build`)");
     let out = std::process::Command::new(helm)
         .args(args)
-        .env("KUBECONFIG", crate::harness::admin_kubeconfig())
+        .env("KUBECONFIG", crate::support::cluster::admin_kubeconfig())
         .output()
         .expect("helm runs");
     assert!(
@@ -202,8 +193,8 @@ fn the_helm_chart_with_default_values_is_deploy_base() {
 
 #[tokio::test]
 async fn the_helm_chart_knobs_render_objects_the_api_server_accepts() {
-    crate::harness::install_crd().await;
-    let ns = crate::harness::namespace("helm");
+    crate::support::cluster::install_crd().await;
+    let ns = crate::support::cluster::namespace("helm");
     let rendered = helm(&[
         "template",
         "livestream-operator",

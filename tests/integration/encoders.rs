@@ -10,8 +10,8 @@ use livestream_operator::{api::LiveStreamSpec, desired::Names};
 use serde_json::json;
 use tokio::process::{Child, Command};
 
-use crate::local_cloud::{LocalCloud, eventually, http_get, publish};
 use crate::local_media::probe_streams;
+use crate::support::cloud::{LocalCloud, eventually, http_get, publish};
 
 /// The RTMP publishers a user may have, by name.
 #[derive(Clone, Copy, Debug)]

@@ -1,8 +1,8 @@
 //! What a user sees with kubectl: `get lvs` columns, `-o wide`, `patch running`, `explain`.
 
 use crate::{
-    harness::{self, kubectl_ok},
-    operator::patch,
+    support::cluster::{self, kubectl_ok},
+    support::operator::patch,
 };
 
 /// Splits `kubectl get` output into rows of columns (two or more spaces separate columns).
@@ -21,8 +21,8 @@ fn table(output: &str) -> Vec<Vec<String>> {
 
 #[tokio::test]
 async fn get_livestreams_shows_running_state_and_urls() {
-    harness::install_crd().await;
-    let ns = harness::namespace("columns");
+    cluster::install_crd().await;
+    let ns = cluster::namespace("columns");
     kubectl_ok(&["apply", "-n", &ns, "-f", "examples/livestream.yaml"]);
     // Stand in for the operator: write the status it would write.
     let status = r#"{"status":{"state":"IDLE",
@@ -81,8 +81,8 @@ async fn get_livestreams_shows_running_state_and_urls() {
 
 #[tokio::test]
 async fn short_name_and_category_find_livestreams() {
-    harness::install_crd().await;
-    let ns = harness::namespace("names");
+    cluster::install_crd().await;
+    let ns = cluster::namespace("names");
     kubectl_ok(&["apply", "-n", &ns, "-f", "examples/minimal.yaml"]);
     for resource in ["lvs", "livestream", "livestreams.media.livestream.io", "media"] {
         let out = kubectl_ok(&["get", resource, "-n", &ns, "-o", "name"]);
@@ -96,7 +96,7 @@ async fn short_name_and_category_find_livestreams() {
 
 #[tokio::test]
 async fn explain_describes_the_hls_settings() {
-    harness::install_crd().await;
+    cluster::install_crd().await;
     // The API server publishes the CRD's OpenAPI asynchronously; retry briefly.
     let mut out = String::new();
     for _ in 0..40 {

@@ -8,10 +8,10 @@ use kube::{ResourceExt, api::PostParams};
 use livestream_operator::api::{LiveStream, LiveStreamSpec};
 
 use crate::{
-    harness::{kubectl_ok, namespace},
-    local_cloud::{LocalCloud, eventually},
-    operator::{Operator, kubectl_wait, streams},
-    reconcile::assert_exactly_one_each,
+    support::checks::assert_exactly_one_each,
+    support::cloud::{LocalCloud, eventually},
+    support::cluster::{kubectl_ok, namespace},
+    support::operator::{Operator, kubectl_wait, streams},
 };
 
 async fn logged(operator: &Operator, what: &str, timeout: Duration) {

@@ -19,9 +19,9 @@ use livestream_operator::{
 };
 use serde_json::json;
 
-use crate::local_cloud::{LocalCloud, eventually};
+use crate::support::cloud::{LocalCloud, eventually};
 
-use crate::operator::ROLE;
+use crate::support::operator::ROLE;
 const WAIT: Duration = Duration::from_secs(10);
 
 fn spec() -> LiveStreamSpec {

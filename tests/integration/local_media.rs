@@ -9,7 +9,7 @@ use livestream_operator::{api::LiveStreamSpec, desired::Names};
 use serde_json::{Value, json};
 use tokio::process::Command;
 
-use crate::local_cloud::{LocalCloud, eventually, http_get, publish};
+use crate::support::cloud::{LocalCloud, eventually, http_get, publish};
 
 /// ffprobe's JSON about `args`, failing the test with its stderr.
 pub async fn ffprobe(args: &[&str]) -> Value {

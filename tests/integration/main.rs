@@ -2,9 +2,7 @@
 //! as a user would and through kube-rs as the operator does. Run them with `hack/test.sh`, which
 //! starts the control plane and stops it afterwards.
 
-mod harness;
-mod local_cloud;
-mod operator;
+mod support;
 
 mod admission;
 mod aws_cli;

@@ -3,82 +3,16 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use aws_sdk_medialive::types::{ChannelState, InputState};
 use kube::ResourceExt;
-use livestream_operator::aws::AwsClients;
 use serde_json::Value;
 use tokio::process::Command;
 
 use crate::{
-    harness::{kubectl, kubectl_ok, namespace},
-    local_cloud::{LocalCloud, eventually, http_get, publish},
-    operator::{Operator, kubectl_wait, patch, status, streams},
+    support::checks::assert_exactly_one_each,
+    support::cloud::{LocalCloud, eventually, http_get, publish},
+    support::cluster::{kubectl, kubectl_ok, namespace},
+    support::operator::{Operator, kubectl_wait, patch, status, streams},
 };
-
-/// Every live MediaLive and MediaPackage resource, by kind, with its owner uid.
-pub async fn inventory(aws: &AwsClients) -> HashMap<&'static str, Vec<String>> {
-    let uid = |tags: Option<&HashMap<String, String>>| {
-        tags.and_then(|t| t.get(livestream_operator::desired::tag::UID))
-            .cloned()
-            .unwrap_or_default()
-    };
-    let mut all: HashMap<&'static str, Vec<String>> = HashMap::new();
-    let groups = aws.medialive.list_input_security_groups().send().await.unwrap();
-    all.insert(
-        "security groups",
-        groups
-            .input_security_groups()
-            .iter()
-            .map(|g| uid(g.tags.as_ref()))
-            .collect(),
-    );
-    let inputs = aws.medialive.list_inputs().send().await.unwrap();
-    all.insert(
-        "inputs",
-        inputs
-            .inputs()
-            .iter()
-            .filter(|i| i.state != Some(InputState::Deleted))
-            .map(|i| uid(i.tags.as_ref()))
-            .collect(),
-    );
-    let channels = aws.medialive.list_channels().send().await.unwrap();
-    all.insert(
-        "channels",
-        channels
-            .channels()
-            .iter()
-            .filter(|c| c.state != Some(ChannelState::Deleted))
-            .map(|c| uid(c.tags.as_ref()))
-            .collect(),
-    );
-    let packages = aws.mediapackage.list_channels().send().await.unwrap();
-    all.insert(
-        "package channels",
-        packages.channels().iter().map(|c| uid(c.tags.as_ref())).collect(),
-    );
-    let endpoints = aws.mediapackage.list_origin_endpoints().send().await.unwrap();
-    all.insert(
-        "endpoints",
-        endpoints
-            .origin_endpoints()
-            .iter()
-            .map(|e| uid(e.tags.as_ref()))
-            .collect(),
-    );
-    all
-}
-
-/// Asserts that each kind holds exactly one resource per uid in `uids` and nothing else.
-pub async fn assert_exactly_one_each(aws: &AwsClients, uids: &[String]) {
-    for (kind, owners) in inventory(aws).await {
-        let mut owners = owners;
-        owners.sort();
-        let mut want = uids.to_vec();
-        want.sort();
-        assert_eq!(owners, want, "{kind}: exactly one per LiveStream");
-    }
-}
 
 #[tokio::test]
 async fn apply_start_play_stop_and_delete_while_running() {

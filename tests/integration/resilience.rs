@@ -9,10 +9,10 @@ use livestream_operator::api::{LiveStream, LiveStreamSpec};
 use serde_json::json;
 
 use crate::{
-    harness::{kubectl_ok, namespace},
-    local_cloud::{LocalCloud, eventually},
-    operator::{Operator, kubectl_wait, streams},
-    reconcile::assert_exactly_one_each,
+    support::checks::assert_exactly_one_each,
+    support::cloud::{LocalCloud, eventually},
+    support::cluster::{kubectl_ok, namespace},
+    support::operator::{Operator, kubectl_wait, streams},
 };
 
 /// The mutating calls of one stream's life: create five resources and start; stop and delete five.

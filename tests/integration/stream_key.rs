@@ -7,10 +7,10 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::{
-    harness::{admin_kubeconfig, kubectl_apply, kubectl_ok, namespace},
-    local_cloud::{LocalCloud, eventually, http_get, publish},
-    operator::{Operator, kubectl_wait, patch, status},
-    reconcile::{assert_exactly_one_each, inventory},
+    support::checks::{assert_exactly_one_each, inventory},
+    support::cloud::{LocalCloud, eventually, http_get, publish},
+    support::cluster::{admin_kubeconfig, kubectl_apply, kubectl_ok, namespace},
+    support::operator::{Operator, kubectl_wait, patch, status},
 };
 
 fn manifest(ns: &str) -> String {
@@ -71,7 +71,7 @@ fn run_quoted_commands(message: &str, key: &str) -> usize {
 }
 
 fn operator_can(verb: &str, resource: &str, ns: &str) -> bool {
-    crate::deploy::can_i(verb, resource, &["-n", ns])
+    crate::support::checks::can_i(verb, resource, &["-n", ns])
 }
 
 #[tokio::test]

@@ -7,9 +7,9 @@ use serde_json::Value;
 use tokio::process::Command;
 
 use crate::{
-    harness::{kubectl_ok, namespace, repo_root},
-    local_cloud::{LocalCloud, eventually, http_get, publish},
-    operator::{Operator, kubectl_wait, patch, status},
+    support::cloud::{LocalCloud, eventually, http_get, publish},
+    support::cluster::{kubectl_ok, namespace, repo_root},
+    support::operator::{Operator, kubectl_wait, patch, status},
 };
 
 const BUCKET: &str = "player-pages";

@@ -7,7 +7,7 @@ use kube::Api;
 use livestream_operator::api::LiveStream;
 use tokio::process::{Child, Command};
 
-use crate::{harness, local_cloud::LocalCloud};
+use crate::support::{cloud::LocalCloud, cluster};
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_livestream-operator");
 pub const ROLE: &str = "arn:aws:iam::123456789012:role/MediaLiveAccessRole";
@@ -19,10 +19,10 @@ pub struct Operator {
 
 /// Installs the CRD and the operator's RBAC (deploy/base) once per test binary.
 pub async fn install() {
-    harness::install_crd().await;
+    cluster::install_crd().await;
     static RBAC: Once = Once::new();
     RBAC.call_once(|| {
-        harness::kubectl_ok(&[
+        cluster::kubectl_ok(&[
             "apply",
             "-f",
             "deploy/base/namespace.yaml",
@@ -87,7 +87,7 @@ impl Operator {
 
     /// Where the operator serves /metrics, from its log.
     pub async fn http_addr(&self) -> String {
-        crate::local_cloud::eventually("the operator's HTTP address", Duration::from_secs(10), || async {
+        crate::support::cloud::eventually("the operator's HTTP address", Duration::from_secs(10), || async {
             self.log_text().lines().find_map(|line| {
                 let entry: serde_json::Value = serde_json::from_str(line).ok()?;
                 entry["fields"]["bound"].as_str().map(str::to_owned)
@@ -108,7 +108,7 @@ impl Operator {
 
     /// The Prometheus text the operator serves on /metrics.
     pub async fn metrics(&self) -> String {
-        let (code, body) = crate::local_cloud::http_get(&format!("http://{}/metrics", self.http_addr().await)).await;
+        let (code, body) = crate::support::cloud::http_get(&format!("http://{}/metrics", self.http_addr().await)).await;
         assert_eq!(code, 200, "/metrics answers");
         body
     }
@@ -120,7 +120,7 @@ impl Operator {
 
 /// A LiveStream's status as `kubectl get -o json` shows it.
 pub fn status(namespace: &str, name: &str) -> serde_json::Value {
-    let object: serde_json::Value = serde_json::from_str(&harness::kubectl_ok(&[
+    let object: serde_json::Value = serde_json::from_str(&cluster::kubectl_ok(&[
         "get", "lvs", name, "-n", namespace, "-o", "json",
     ]))
     .unwrap();
@@ -129,7 +129,7 @@ pub fn status(namespace: &str, name: &str) -> serde_json::Value {
 
 /// `kubectl patch lvs NAME --type merge -p '{"spec":SPEC}'`.
 pub fn patch(namespace: &str, name: &str, spec: &str) {
-    harness::kubectl_ok(&[
+    cluster::kubectl_ok(&[
         "patch",
         "lvs",
         name,
@@ -143,13 +143,13 @@ pub fn patch(namespace: &str, name: &str, spec: &str) {
 }
 
 pub async fn streams(namespace: &str) -> Api<LiveStream> {
-    Api::namespaced(harness::client().await, namespace)
+    Api::namespaced(cluster::client().await, namespace)
 }
 
 /// Waits with kubectl, as a user would, for a condition or a JSONPath value.
 pub fn kubectl_wait(namespace: &str, what: &str, name: &str, timeout: Duration) {
     let timeout = format!("{}s", timeout.as_secs());
-    harness::kubectl_ok(&[
+    cluster::kubectl_ok(&[
         "wait",
         "-n",
         namespace,

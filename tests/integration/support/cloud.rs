@@ -19,7 +19,7 @@ use livestream_operator::{
     },
 };
 
-use crate::operator::ROLE;
+use crate::support::operator::ROLE;
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
     process::{Child, Command},
