@@ -2,9 +2,18 @@
 
 use aws_sdk_medialive::types::InputState;
 
-use super::{Run, drift, listings::Kind, observe};
+use super::{
+    Run, drift,
+    listings::Kind,
+    observe,
+    plan::{InputFacts, InputStep, input_step},
+};
 use crate::{
-    desired::{Names, ingest::server_part, medialive::whitelist_rules},
+    desired::{
+        Names,
+        ingest::{RtmpTarget, server_part},
+        medialive::whitelist_rules,
+    },
     error::{Error, Result},
 };
 
@@ -68,18 +77,24 @@ impl Run<'_> {
             Some(input) => {
                 let id = input.id.clone().unwrap_or_default();
                 let url = input.destinations().first().and_then(|d| d.url.clone());
-                let target = match target {
-                    Ok(target) => target,
-                    Err(e) => {
+                let differs = |target: &RtmpTarget| {
+                    !url.as_deref().is_some_and(|u| target.matches(u)) || input.security_groups() != [group.to_owned()]
+                };
+                let step = input_step(InputFacts {
+                    exists: true,
+                    key_known: target.is_ok(),
+                    differs: target.as_ref().is_ok_and(differs),
+                });
+                let target = match (step, target) {
+                    (InputStep::KeepAndReport, Err(e)) => {
                         self.deferred = Some(e);
                         self.status.ingest_url = url.as_deref().and_then(server_part);
                         self.ids().input_id = Some(id.clone());
                         return Ok((id, input.state));
                     }
+                    (_, target) => target?,
                 };
-                let name_differs = !url.as_deref().is_some_and(|u| target.matches(u));
-                let group_differs = input.security_groups() != [group.to_owned()];
-                let url = if !(name_differs || group_differs) {
+                let url = if step == InputStep::Keep {
                     url
                 } else {
                     let updated = self
@@ -113,6 +128,8 @@ impl Run<'_> {
                 (id, input.state, url.and_then(|u| target.status_url(&u)))
             }
             None => {
+                // plan::input_step: Create with a known key, else Blocked (the key's problem is
+                // this pass's outcome and nothing is created).
                 let target = target?;
                 self.ctx.listings.creating(&self.uid, Kind::Input);
                 let created = self

@@ -93,6 +93,42 @@ pub fn channel_step(f: &ChannelFacts) -> ChannelStep {
     }
 }
 
+/// The RTMP input this pass, next to the spec and the stream key.
+#[derive(Clone, Copy, Debug)]
+pub struct InputFacts {
+    pub exists: bool,
+    /// The stream key is known: no Secret is named, or the named Secret was read and its value is
+    /// valid. False for every stream-key problem (forbidden, Secret missing, data key missing,
+    /// invalid value).
+    pub key_known: bool,
+    /// The existing input's stream name or security group differs from the spec's.
+    pub differs: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputStep {
+    Create,
+    /// Bring the input's stream name and security group to the spec (AWS refuses while its channel
+    /// runs: that becomes an update pending until the channel stops).
+    Update,
+    Keep,
+    /// The key cannot be read: keep the input as it is, so the channel still starts and stops, and
+    /// report the problem after the pass.
+    KeepAndReport,
+    /// No input, and no key to create one with: nothing is created; the problem is the outcome.
+    Blocked,
+}
+
+pub fn input_step(f: InputFacts) -> InputStep {
+    match (f.exists, f.key_known, f.differs) {
+        (false, true, _) => InputStep::Create,
+        (false, false, _) => InputStep::Blocked,
+        (true, false, _) => InputStep::KeepAndReport,
+        (true, true, true) => InputStep::Update,
+        (true, true, false) => InputStep::Keep,
+    }
+}
+
 /// The kinds of AWS resource a stream owns, in the only order AWS lets them be deleted: a channel
 /// holds its input, an input its security group, an endpoint its MediaPackage channel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -350,6 +386,39 @@ mod tests {
         }
         for found in [Found::SecurityGroup, Found::Endpoint, Found::PackageChannel] {
             assert_eq!(teardown_step(&found), TeardownStep::Delete { settles: false });
+        }
+    }
+
+    #[test]
+    fn a_stream_key_problem_never_creates_an_input_and_never_touches_one() {
+        // Stream-key states: none named or read fine (known); forbidden, Secret not found, data key
+        // missing, invalid value (all unknown to the operator).
+        for known in [true, false] {
+            for exists in [false, true] {
+                for differs in [false, true] {
+                    let step = input_step(InputFacts {
+                        exists,
+                        key_known: known,
+                        differs,
+                    });
+                    let case = format!("exists {exists}, key known {known}, differs {differs}: {step:?}");
+                    if !known {
+                        // No input is created with, or updated to, a key the operator cannot read;
+                        // an existing one stays so the channel still starts and stops.
+                        let expected = if exists {
+                            InputStep::KeepAndReport
+                        } else {
+                            InputStep::Blocked
+                        };
+                        assert_eq!(step, expected, "{case}");
+                    } else if !exists {
+                        assert_eq!(step, InputStep::Create, "{case}");
+                    } else {
+                        assert_eq!(step == InputStep::Update, differs, "{case}");
+                        assert!(matches!(step, InputStep::Update | InputStep::Keep), "{case}");
+                    }
+                }
+            }
         }
     }
 }
