@@ -87,6 +87,9 @@ for key, title in phases:
                 cpu[name] = (b["cpu"][name] - a["cpu"][name]) / span
         cpu["machine"] = (b["machine"] - a["machine"]) / span
         cpu["load"] = max(float(s["load"]) for s in inside)
+    rss = [s["rss"]["operator"] for s in inside if s.get("rss", {}).get("operator") is not None]
+    cpu["rss_peak"] = max(rss) if rss else None
+    cpu["rss_end"] = rss[-1] if rss else None
     m0, m1 = metrics(f"{key}-start"), metrics(f"{key}-end")
     md = m1 - m0
     results[key] = dict(title=title, wall=wall, diff=diff, ops=by_op(diff), throttled=by_op(diff, True),
@@ -142,6 +145,30 @@ for key, r in results.items():
     row(r["title"], f"{int(total_rec):,}", ", ".join(f"{int(v):,} {k}" for k, v in sorted(failed.items())) or "0",
         fmt(per, 2), fmt(dur, 2), g("operator"), api, g("livestream-local"),
         f"{g('machine')} of 2 ({c.get('load', '-')})")
+# The operator's memory: peak and end of each phase (VmRSS, MiB).
+print()
+row("phase", "operator RSS peak (MiB)", "operator RSS at the end (MiB)")
+row(*["---"] * 3)
+for key, r in results.items():
+    c = r["cpu"]
+    row(r["title"], fmt(c.get("rss_peak")), fmt(c.get("rss_end")))
+# The rate-limit floor of the create phase: the busiest rate-limited operation's calls divided by
+# its limit (livestream-local keys its buckets by operation name, so both services' calls count).
+limits = {}
+for part in ([] if throttle == "none" else throttle.split(",")):
+    op, _, limit = part.partition("=")
+    limits[op] = float(limit)
+create = results.get("create")
+if create and limits:
+    by_name = collections.Counter()
+    for (svc, op), calls in create["ops"].items():
+        by_name[op] += calls
+    floor, busiest = max(((calls / limits.get(op, limits.get("*", float("inf"))), op) for op, calls in by_name.items()),
+                         default=(0.0, "-"))
+    full = next((t for t, r in progress if r >= n), None)
+    ratio = f"; all Ready at {fmt(full)} s = {fmt(full / floor, 2)}× the floor" if full and floor else ""
+    print(f"\nRate-limit floor of the create phase: {fmt(floor)} s ({busiest}: {by_name[busiest]:,} calls at "
+          f"{fmt(limits.get(busiest, limits.get('*')))}/s){ratio}.")
 # The operator's own count of its calls, as a cross-check of livestream-local's.
 for key, r in results.items():
     op_calls = sum(v for k, v in r["m"].items() if k.startswith("livestream_operator_aws_calls_total"))
@@ -181,7 +208,9 @@ if steady:
     total = sum(steady["ops"].values())
     per_stream = total / n / (steady["wall"] / resync)
     busiest = max(extrapolated.items(), key=lambda kv: kv[1]) if extrapolated else (("-", "-"), 0)
-    print(f"\nSteady: {fmt(per_stream, 2)} AWS calls per stream per resync. Extrapolated to the production "
+    print(f"\nSteady: {fmt(per_stream, 2)} AWS calls per stream per resync, "
+          f"{fmt(per_stream * 3600 / prod_resync, 1)} per stream per hour at the production resync. "
+          "Extrapolated to the production "
           f"resync ({prod_resync} s) and {prod_streams:,} streams: {fmt(sum(extrapolated.values()), 1)} calls/s "
           f"in total, at most {fmt(busiest[1], 2)}/s for one operation ({busiest[0][0]} {busiest[0][1]}) "
           f"— against the stand-in limit `{throttle}` per operation.")

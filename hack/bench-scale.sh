@@ -142,8 +142,8 @@ done
 curl -fsS --max-time 2 "http://$METRICS_ADDR/readyz" >/dev/null || die "the operator is not ready after 30 s"
 log "livestream-local $ENDPOINT (throttle '${THROTTLE:-none}'), operator metrics http://$METRICS_ADDR"
 
-# The sampler: every SAMPLE_SECONDS, livestream-local's counters, the CPU seconds of each process
-# this script started and of the whole machine (to see other load), as JSON lines.
+# The sampler: every SAMPLE_SECONDS, livestream-local's counters, the CPU seconds and resident memory
+# of each process this script started, and the whole machine's CPU (to see other load), as JSON lines.
 python3 - "$ENDPOINT" "$SAMPLE_SECONDS" "$WORK/samples.jsonl" \
   "operator=$OPERATOR_PID" "livestream-local=$LOCAL_PID" \
   "kube-apiserver=$(cat "$CP/kube-apiserver.pid")" "etcd=$(cat "$CP/etcd.pid")" <<'PY' &
@@ -161,6 +161,14 @@ def cpu(pid):
     except OSError:
         return None
 
+def rss_mib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            kib = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+        return kib / 1024
+    except (OSError, StopIteration):
+        return None
+
 def machine():
     with open("/proc/stat") as f:
         values = [int(v) for v in f.readline().split()[1:]]
@@ -176,6 +184,7 @@ with open(out, "a") as f:
         except Exception:
             calls = None
         record = {"t": started, "calls": calls, "cpu": {n: cpu(p) for n, p in pids.items()},
+                  "rss": {n: rss_mib(p) for n, p in pids.items()},
                   "machine": machine(), "load": open("/proc/loadavg").read().split()[0]}
         f.write(json.dumps(record) + "\n")
         f.flush()
