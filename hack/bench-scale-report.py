@@ -152,8 +152,10 @@ row(*["---"] * 3)
 for key, r in results.items():
     c = r["cpu"]
     row(r["title"], fmt(c.get("rss_peak")), fmt(c.get("rss_end")))
-# The rate-limit floor of the create phase: the busiest rate-limited operation's calls divided by
-# its limit (livestream-local keys its buckets by operation name, so both services' calls count).
+# The rate-limit floor of the create phase: every resource has to be created once, so the busiest
+# Create operation's calls divided by its limit is the least time creating N streams can take
+# (livestream-local keys its buckets by operation name, so both services' calls count). The busiest
+# operation of the run, including reads, is shown next to it.
 limits = {}
 for part in ([] if throttle == "none" else throttle.split(",")):
     op, _, limit = part.partition("=")
@@ -163,12 +165,18 @@ if create and limits:
     by_name = collections.Counter()
     for (svc, op), calls in create["ops"].items():
         by_name[op] += calls
-    floor, busiest = max(((calls / limits.get(op, limits.get("*", float("inf"))), op) for op, calls in by_name.items()),
-                         default=(0.0, "-"))
-    full = next((t for t, r in progress if r >= n), None)
-    ratio = f"; all Ready at {fmt(full)} s = {fmt(full / floor, 2)}× the floor" if full and floor else ""
-    print(f"\nRate-limit floor of the create phase: {fmt(floor)} s ({busiest}: {by_name[busiest]:,} calls at "
-          f"{fmt(limits.get(busiest, limits.get('*')))}/s){ratio}.")
+    limit_of = lambda op: limits.get(op, limits.get("*", float("inf")))
+    seconds = {op: calls / limit_of(op) for op, calls in by_name.items()}
+    creates = [op for op in seconds if op.startswith("Create")]
+    floor_op = max(creates, key=seconds.get, default=None)
+    busiest = max(seconds, key=seconds.get, default=None)
+    if floor_op:
+        floor = seconds[floor_op]
+        full = next((t for t, r in progress if r >= n), None)
+        ratio = f"; all Ready at {fmt(full)} s = {fmt(full / floor, 2)}× the floor" if full and floor else ""
+        print(f"\nRate-limit floor of the create phase: {fmt(floor)} s ({floor_op}: {by_name[floor_op]:,} calls at "
+              f"{fmt(limit_of(floor_op))}/s){ratio}. Busiest operation of the phase: {busiest}, "
+              f"{by_name[busiest]:,} calls = {fmt(seconds[busiest])} s of its limit.")
 # The operator's own count of its calls, as a cross-check of livestream-local's.
 for key, r in results.items():
     op_calls = sum(v for k, v in r["m"].items() if k.startswith("livestream_operator_aws_calls_total"))
