@@ -26,6 +26,18 @@ async fn head(url: &str) -> (u16, String) {
     (code.parse().unwrap_or(0), content_type.to_owned())
 }
 
+/// How many player-page objects (under `livestreams/`) a bucket holds.
+async fn pages_in(s3: &aws_sdk_s3::Client, bucket: &str) -> usize {
+    let listed = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix("livestreams/")
+        .send()
+        .await
+        .unwrap();
+    listed.contents().len()
+}
+
 #[tokio::test]
 async fn the_player_page_is_public_under_its_prefix_only_and_removed_on_delete() {
     let cloud = LocalCloud::start(&[]).await;
@@ -80,14 +92,8 @@ async fn the_player_page_is_public_under_its_prefix_only_and_removed_on_delete()
     .await;
     assert_eq!(head(&moved).await.0, 200, "{moved}");
     assert_eq!(status(&ns, "launch-event")["websiteBucket"], MOVED);
-    let old = s3
-        .list_objects_v2()
-        .bucket(BUCKET)
-        .prefix("livestreams/")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(old.contents().len(), 0, "nothing left under the old bucket's prefix");
+    let old = pages_in(s3, BUCKET).await;
+    assert_eq!(old, 0, "nothing left under the old bucket's prefix");
     let grant = format!("livestreams/{ns}/launch-event/");
     let policy = s3
         .get_bucket_policy()
@@ -102,27 +108,11 @@ async fn the_player_page_is_public_under_its_prefix_only_and_removed_on_delete()
     );
 
     kubectl_ok(&["delete", "lvs", "launch-event", "-n", &ns, "--timeout", "60s"]);
-    let left_moved = s3
-        .list_objects_v2()
-        .bucket(MOVED)
-        .prefix("livestreams/")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        left_moved.contents().len(),
-        0,
-        "deleting removes the page from the bucket it moved to"
-    );
+    let left_moved = pages_in(s3, MOVED).await;
+    assert_eq!(left_moved, 0, "deleting removes the page from the bucket it moved to");
     assert_eq!(head(&moved).await.0, 403);
-    let left = s3
-        .list_objects_v2()
-        .bucket(BUCKET)
-        .prefix("livestreams/")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(left.contents().len(), 0, "the page's objects are deleted");
+    let left = pages_in(s3, BUCKET).await;
+    assert_eq!(left, 0, "the page's objects are deleted");
     assert_eq!(head(&page).await.0, 403, "and its public grant is gone");
     let others = s3.list_objects_v2().bucket(BUCKET).send().await.unwrap();
     assert_eq!(others.contents().len(), 1, "other objects in the shared bucket stay");
