@@ -26,8 +26,8 @@ impl Run<'_> {
         let prefix = website::prefix(self.stream);
         let objects = objects(self.stream, &playback);
         let digest = digest(&objects);
-        let moved = self.status.website_bucket.as_deref().is_some_and(|b| b != bucket);
-        if self.status.website_digest.as_deref() != Some(digest.as_str()) || moved {
+        let moved_from = self.status.website_bucket.clone().filter(|old| *old != bucket);
+        if self.status.website_digest.as_deref() != Some(digest.as_str()) || moved_from.is_some() {
             ensure_bucket(aws, &bucket).await?;
             for object in objects {
                 aws.s3
@@ -49,16 +49,13 @@ impl Run<'_> {
             .await;
             // spec.website.bucket changed: the page and its grant leave the old bucket once the
             // new one serves them.
-            if let Some(old) = self.status.website_bucket.clone().filter(|old| *old != bucket) {
-                remove_from(self.stream, self.ctx, &old).await?;
+            if let Some(old) = &moved_from {
+                remove_from(self.stream, self.ctx, old).await?;
             }
             self.status.website_digest = Some(digest);
-            self.status.website_bucket = Some(bucket.clone());
         }
-        if self.status.website_bucket.is_none() {
-            // Published by a release that did not record the bucket.
-            self.status.website_bucket = Some(bucket.clone());
-        }
+        // Also records the bucket of a page published by a release that did not record it.
+        self.status.website_bucket = Some(bucket.clone());
         self.status.website_url = Some(website::url(aws.endpoint_url.as_deref(), &aws.region, &bucket, &prefix));
         Ok(())
     }
@@ -140,10 +137,9 @@ pub async fn remove(stream: &LiveStream, ctx: &Context) -> Result<()> {
 }
 
 async fn remove_from(stream: &LiveStream, ctx: &Context, bucket: &str) -> Result<()> {
-    let bucket = bucket.to_owned();
     let aws = &ctx.aws;
     let prefix = website::prefix(stream);
-    let listed = aws.s3.list_objects_v2().bucket(&bucket).prefix(&prefix).send().await;
+    let listed = aws.s3.list_objects_v2().bucket(bucket).prefix(&prefix).send().await;
     let keys: Vec<String> = match listed.map_err(|e| Error::aws("ListObjectsV2", e)) {
         Ok(out) => out.contents().iter().filter_map(|o| o.key.clone()).collect(),
         Err(e) if e.code() == Some("NoSuchBucket") => return Ok(()),
@@ -152,23 +148,23 @@ async fn remove_from(stream: &LiveStream, ctx: &Context, bucket: &str) -> Result
     for key in &keys {
         aws.s3
             .delete_object()
-            .bucket(&bucket)
+            .bucket(bucket)
             .key(key)
             .send()
             .await
             .map_err(|e| Error::aws("DeleteObject", e))?;
     }
     let _serialized = ctx.bucket_policy_lock.lock().await;
-    let existing = bucket_policy(aws, &bucket).await?;
-    let grant = Grant::new(stream, &bucket);
+    let existing = bucket_policy(aws, bucket).await?;
+    let grant = Grant::new(stream, bucket);
     if has_grant(existing.as_deref(), &grant) {
         match policy_without(existing.as_deref(), &grant) {
             Some(policy) => {
-                let put = aws.s3.put_bucket_policy().bucket(&bucket).policy(policy).send().await;
+                let put = aws.s3.put_bucket_policy().bucket(bucket).policy(policy).send().await;
                 put.map_err(|e| Error::aws("PutBucketPolicy", e))?;
             }
             None => {
-                let delete = aws.s3.delete_bucket_policy().bucket(&bucket).send().await;
+                let delete = aws.s3.delete_bucket_policy().bucket(bucket).send().await;
                 delete.map_err(|e| Error::aws("DeleteBucketPolicy", e))?;
             }
         }
