@@ -28,6 +28,14 @@ pub struct Settings {
     pub service_account: String,
 }
 
+impl Settings {
+    /// How old what the operator read of a resource may be and still decide a pass: a tenth of the
+    /// resync, so drift is seen at the first resync after it (30 s at the default 300 s).
+    pub fn freshness(&self) -> Duration {
+        self.resync / 10
+    }
+}
+
 /// Shared state handed to every reconcile.
 pub struct Context {
     pub client: Client,
@@ -38,8 +46,9 @@ pub struct Context {
     failures: Mutex<HashMap<String, Failures>>,
     /// Bucket policies are read-modify-write and shared by streams: one update at a time.
     pub bucket_policy_lock: tokio::sync::Mutex<()>,
-    /// MediaLive List results shared by the streams that look up resources by tag.
-    pub listings: reconcile::Listings,
+    /// What the operator knows of each kind of AWS resource across the fleet (shared listings,
+    /// the latest answers): how one snapshot per pass stays cheap at 1,000 streams.
+    pub fleets: reconcile::Fleets,
 }
 
 impl Context {
@@ -58,7 +67,7 @@ impl Context {
             settings,
             failures: Mutex::default(),
             bucket_policy_lock: Default::default(),
-            listings: Default::default(),
+            fleets: Default::default(),
         }
     }
 }

@@ -1,15 +1,12 @@
-//! The reconcile pipeline for one LiveStream: validate → build the desired requests (pure, in
-//! `desired`) → bring each AWS resource in dependency order to them → start or stop the channel →
-//! write status. Every step re-reads AWS first and is idempotent, so a crash anywhere is repaired by
-//! the next run: deterministic names and MediaLive request ids prevent duplicates, owner tags let a
-//! restarted operator adopt what it had created.
+//! The reconcile pipeline for one LiveStream: validate → observe (one snapshot of what AWS holds,
+//! `observe`) → plan (pure: `plan`) → execute (`execute`), looping plan and execute until nothing is
+//! left to do → status from the outcome (`status`). Every pass starts from AWS and every step is
+//! idempotent, so a crash anywhere is repaired by the next pass: deterministic names and MediaLive
+//! request ids prevent duplicates, owner tags let a restarted operator adopt what it had created.
 
-mod channel;
 mod cleanup;
-mod drift;
-mod ingest;
-mod listings;
-mod mediapackage;
+mod execute;
+mod fleet;
 mod observe;
 pub mod plan;
 mod status;
@@ -18,8 +15,8 @@ mod website;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use aws_sdk_medialive::types::InputState;
-use k8s_openapi::jiff::Timestamp;
+use aws_sdk_medialive::types::ChannelState;
+use k8s_openapi::{apimachinery::pkg::apis::meta::v1::Time, jiff::Timestamp};
 use kube::{
     Resource, ResourceExt,
     runtime::{
@@ -30,12 +27,16 @@ use kube::{
 use tracing::info;
 
 pub use cleanup::cleanup;
-pub use listings::Listings;
+pub use observe::Fleets;
 
 use crate::{
     api::{LiveStream, LiveStreamStatus},
     context::Context,
-    desired::{Names, medialive::channel_settings, owner_tags},
+    desired::{
+        Names,
+        ingest::{RtmpTarget, server_part},
+        owner_tags,
+    },
     error::{Error, Result},
 };
 
@@ -130,18 +131,6 @@ impl Run<'_> {
         action(self.ctx, self.stream, reason, note).await;
     }
 
-    fn aws(&self) -> &crate::aws::AwsClients {
-        &self.ctx.aws
-    }
-
-    fn cached(&self, pick: impl Fn(&crate::api::AwsResources) -> Option<String>) -> Option<String> {
-        self.status.aws.as_ref().and_then(pick)
-    }
-
-    fn ids(&mut self) -> &mut crate::api::AwsResources {
-        self.status.aws.get_or_insert_with(Default::default)
-    }
-
     async fn converge(&mut self) -> Result<Progress> {
         let spec = &self.stream.spec;
         let role = spec
@@ -154,16 +143,56 @@ impl Run<'_> {
                 )
             })?;
         let names = Names::of(self.stream);
-        self.ensure_package_channel(&names).await?;
-        self.ensure_endpoint(&names).await?;
-        self.ensure_website().await?;
-        let group = self.ensure_security_group().await?;
-        let (input_id, input_state) = self.ensure_input(&names, &group).await?;
-        if input_state == Some(InputState::Creating) {
-            return Ok(Progress::Transition("the MediaLive input is being created".into()));
+        let target = self.rtmp_target().await;
+        let cached = self.status.aws.clone().unwrap_or_default();
+        let max_age = self.ctx.settings.freshness();
+        let mut observed = self
+            .ctx
+            .fleets
+            .observe(&self.ctx.aws, max_age, &self.uid, &names, &cached)
+            .await?;
+        let rounds = self.rounds(&mut observed, &names, &role, &target).await;
+        // What exists goes into status whether or not the pass finished.
+        self.record(&observed, &target);
+        self.conclude(rounds?, target)
+    }
+
+    /// Status fields that follow from what AWS holds: ids, URLs, the channel's state.
+    fn record(&mut self, observed: &observe::Observed, target: &Result<RtmpTarget>) {
+        self.status.aws = Some(observed.ids());
+        self.status.playback_url = observed.endpoint.as_ref().and_then(|e| e.url.clone());
+        let url = observed.input.as_ref().and_then(|i| i.url.as_deref());
+        self.status.ingest_url = match target {
+            Ok(target) => url.and_then(|u| target.status_url(u)),
+            Err(_) => url.and_then(server_part),
+        };
+        let state = observed.channel.as_ref().map(|c| c.state.clone());
+        if state == Some(ChannelState::Running) {
+            self.status.running_since.get_or_insert_with(|| Time(Timestamp::now()));
+        } else {
+            self.status.running_since = None;
         }
-        let desired = channel_settings(spec, &names, &input_id, &role);
-        self.ensure_channel(desired).await
+        self.status.state = state.map(|s| s.as_str().to_owned());
+    }
+
+    /// The cost guard stopped the channel at the current generation.
+    fn guarded(&self) -> bool {
+        self.status.max_run_duration_stopped_generation.is_some()
+            && self.status.max_run_duration_stopped_generation == self.stream.meta().generation
+    }
+
+    /// A running (or starting) channel has been running longer than spec.maxRunDuration.
+    fn over_limit(&mut self, observed: &observe::Observed) -> bool {
+        let state = observed.channel.as_ref().map(|c| c.state.clone());
+        if state == Some(ChannelState::Running) {
+            self.status.running_since.get_or_insert_with(|| Time(Timestamp::now()));
+        }
+        match (&self.stream.spec.max_run_duration, &self.status.running_since) {
+            (Some(max), Some(since)) if matches!(state, Some(ChannelState::Running | ChannelState::Starting)) => {
+                elapsed(since) >= Duration::from(*max)
+            }
+            _ => false,
+        }
     }
 }
 

@@ -1,160 +1,121 @@
-//! Reading AWS: find the resources that belong to a LiveStream. Ids cached in status are tried
-//! first (one Describe); the owner tags are the source of truth, so a missing or foreign cached id
-//! falls back to listing by tag (a listing shared between streams, see `listings`). That is how the
-//! operator adopts what it created before a crash.
+//! Observe: one snapshot of every AWS resource a LiveStream owns, read through the fleet-wide
+//! `Fleets` (see `fleet` for what is read how). Ids in status are only a cache; the owner tags are
+//! the truth, which is how a restarted operator adopts what it created before a crash.
 
-use std::collections::HashMap;
+use std::time::Duration;
 
-use aws_sdk_medialive::{
-    operation::{
-        describe_channel::DescribeChannelOutput, describe_input::DescribeInputOutput,
-        describe_input_security_group::DescribeInputSecurityGroupOutput,
-    },
-    types::{ChannelState, InputState},
-};
-use aws_sdk_mediapackage::operation::{
-    describe_channel::DescribeChannelOutput as PackageChannel, describe_origin_endpoint::DescribeOriginEndpointOutput,
-};
-
-use super::listings::Listings;
+use super::fleet::{Fleet, Lookup};
 use crate::{
-    aws::AwsClients,
-    desired::tag,
-    error::{Error, Result, found},
+    api::AwsResources,
+    aws::{AwsClients, Channel, Endpoint, Input, Managed, PackageChannel, SecurityGroup},
+    desired::Names,
+    error::Result,
 };
 
-pub(super) fn owned(tags: Option<&HashMap<String, String>>, uid: &str) -> bool {
-    tags.and_then(|t| t.get(tag::UID)).is_some_and(|owner| owner == uid)
+/// What AWS holds of one stream, as of this pass.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Observed {
+    pub package_channel: Option<PackageChannel>,
+    pub endpoint: Option<Endpoint>,
+    pub security_group: Option<SecurityGroup>,
+    pub input: Option<Input>,
+    pub channel: Option<Channel>,
 }
 
-/// Who owns a resource, for messages about a name clash.
-pub fn owner(tags: Option<&HashMap<String, String>>) -> String {
-    let get = |k: &str| tags.and_then(|t| t.get(k)).cloned().unwrap_or_else(|| "?".into());
-    match tags.and_then(|t| t.get(tag::UID)) {
-        Some(_) => format!("LiveStream {}/{}", get(tag::NAMESPACE), get(tag::NAME)),
-        None => "something other than livestream-operator".into(),
+impl Observed {
+    /// The ids for status.
+    pub fn ids(&self) -> AwsResources {
+        AwsResources {
+            input_security_group_id: self.security_group.as_ref().map(|g| g.id.clone()),
+            input_id: self.input.as_ref().map(|i| i.id.clone()),
+            channel_id: self.channel.as_ref().map(|c| c.id.clone()),
+            channel_arn: self.channel.as_ref().and_then(|c| c.arn.clone()),
+            media_package_channel_id: self.package_channel.as_ref().map(|c| c.id.clone()),
+            origin_endpoint_id: self.endpoint.as_ref().map(|e| e.id.clone()),
+        }
     }
 }
 
-pub async fn package_channel(aws: &AwsClients, id: &str) -> Result<Option<PackageChannel>> {
-    found(
-        aws.mediapackage
-            .describe_channel()
-            .id(id)
-            .send()
-            .await
-            .map_err(|e| Error::aws("DescribeChannel", e)),
-    )
+/// One `Fleet` per kind, shared by every reconcile.
+#[derive(Default)]
+pub struct Fleets {
+    pub package_channels: Fleet<PackageChannel>,
+    pub endpoints: Fleet<Endpoint>,
+    pub security_groups: Fleet<SecurityGroup>,
+    pub inputs: Fleet<Input>,
+    pub channels: Fleet<Channel>,
 }
 
-pub async fn endpoint(aws: &AwsClients, id: &str) -> Result<Option<DescribeOriginEndpointOutput>> {
-    found(
-        aws.mediapackage
-            .describe_origin_endpoint()
-            .id(id)
-            .send()
-            .await
-            .map_err(|e| Error::aws("DescribeOriginEndpoint", e)),
-    )
+impl Fleets {
+    /// A deleted stream's bookkeeping goes with it.
+    pub fn forget(&self, uid: &str) {
+        self.package_channels.forget(uid);
+        self.endpoints.forget(uid);
+        self.security_groups.forget(uid);
+        self.inputs.forget(uid);
+        self.channels.forget(uid);
+    }
+
+    /// Reads everything of the stream `uid` (the five kinds concurrently).
+    pub async fn observe(
+        &self,
+        aws: &AwsClients,
+        max_age: Duration,
+        uid: &str,
+        names: &Names,
+        cached: &AwsResources,
+    ) -> Result<Observed> {
+        fn by_tag<'a>(uid: &'a str, cached: &'a Option<String>) -> Lookup<'a> {
+            Lookup {
+                uid,
+                name: None,
+                cached: cached.as_deref(),
+            }
+        }
+        let package_channel = Lookup {
+            uid,
+            name: Some(&names.channel),
+            cached: cached.media_package_channel_id.as_deref(),
+        };
+        let endpoint = Lookup {
+            uid,
+            name: Some(&names.endpoint),
+            cached: cached.origin_endpoint_id.as_deref(),
+        };
+        let (package_channel, endpoint, security_group, input, channel) = futures::try_join!(
+            read(&self.package_channels, aws, package_channel, max_age),
+            read(&self.endpoints, aws, endpoint, max_age),
+            read(
+                &self.security_groups,
+                aws,
+                by_tag(uid, &cached.input_security_group_id),
+                max_age
+            ),
+            read(&self.inputs, aws, by_tag(uid, &cached.input_id), max_age),
+            read(&self.channels, aws, by_tag(uid, &cached.channel_id), max_age),
+        )?;
+        Ok(Observed {
+            package_channel,
+            endpoint,
+            security_group,
+            input,
+            channel,
+        })
+    }
 }
 
-pub async fn security_group(
+async fn read<K: Managed>(
+    fleet: &Fleet<K>,
     aws: &AwsClients,
-    listings: &Listings,
-    cached: Option<&str>,
-    uid: &str,
-) -> Result<Option<DescribeInputSecurityGroupOutput>> {
-    let describe = |id: String| async move {
-        found(
-            aws.medialive
-                .describe_input_security_group()
-                .input_security_group_id(id)
-                .send()
-                .await
-                .map_err(|e| Error::aws("DescribeInputSecurityGroup", e)),
+    lookup: Lookup<'_>,
+    max_age: Duration,
+) -> Result<Option<K>> {
+    fleet
+        .observe(
+            lookup,
+            max_age,
+            || K::list(aws),
+            |id| async move { K::describe(aws, &id).await },
         )
-    };
-    let listed = listings.security_group_id(aws, uid);
-    cached_or_listed(cached, uid, describe, |g| g.tags.as_ref(), listed).await
-}
-
-/// The input, unless it is deleted.
-pub async fn input(
-    aws: &AwsClients,
-    listings: &Listings,
-    cached: Option<&str>,
-    uid: &str,
-) -> Result<Option<DescribeInputOutput>> {
-    let describe = |id: String| async move {
-        let input = found(
-            aws.medialive
-                .describe_input()
-                .input_id(id)
-                .send()
-                .await
-                .map_err(|e| Error::aws("DescribeInput", e)),
-        )?;
-        Ok::<_, Error>(input.filter(|i| i.state != Some(InputState::Deleted)))
-    };
-    let listed = listings.input_id(aws, uid);
-    cached_or_listed(cached, uid, describe, |i| i.tags.as_ref(), listed).await
-}
-
-/// The channel, unless it is deleted.
-pub async fn channel(
-    aws: &AwsClients,
-    listings: &Listings,
-    cached: Option<&str>,
-    uid: &str,
-) -> Result<Option<DescribeChannelOutput>> {
-    let describe = |id: String| async move {
-        let channel = found(
-            aws.medialive
-                .describe_channel()
-                .channel_id(id)
-                .send()
-                .await
-                .map_err(|e| Error::aws("DescribeChannel", e)),
-        )?;
-        Ok::<_, Error>(channel.filter(|c| c.state != Some(ChannelState::Deleted)))
-    };
-    let listed = listings.channel_id(aws, uid);
-    cached_or_listed(cached, uid, describe, |c| c.tags.as_ref(), listed).await
-}
-
-/// The resource under the cached id while it is still ours; otherwise the one the listing names
-/// (listed only then), described afresh.
-async fn cached_or_listed<T, Fut>(
-    cached: Option<&str>,
-    uid: &str,
-    describe: impl Fn(String) -> Fut,
-    tags: fn(&T) -> Option<&HashMap<String, String>>,
-    listed: impl Future<Output = Result<Option<String>>>,
-) -> Result<Option<T>>
-where
-    Fut: Future<Output = Result<Option<T>>>,
-{
-    if let Some(id) = cached
-        && let Some(resource) = describe(id.to_owned()).await?
-        && owned(tags(&resource), uid)
-    {
-        return Ok(Some(resource));
-    }
-    match listed.await? {
-        Some(id) => describe(id).await,
-        None => Ok(None),
-    }
-}
-
-/// A MediaPackage resource with our deterministic id must carry our tags; anything else is a clash
-/// the user has to resolve (we never adopt or delete what we did not create).
-pub fn check_owner(kind: &str, id: &str, tags: Option<&HashMap<String, String>>, uid: &str) -> Result<()> {
-    if owned(tags, uid) {
-        Ok(())
-    } else {
-        Err(Error::Conflict(format!(
-            "{kind} {id} already exists and belongs to {}; choose another spec.channelId",
-            owner(tags)
-        )))
-    }
+        .await
 }

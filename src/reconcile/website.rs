@@ -3,7 +3,7 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 
-use super::{Run, action};
+use super::{Run, action, observe::Observed};
 use crate::{
     api::LiveStream,
     aws::AwsClients,
@@ -12,60 +12,90 @@ use crate::{
     error::{Error, Result},
 };
 
+/// The player page this pass should have published.
+pub struct Page {
+    bucket: String,
+    prefix: String,
+    objects: Vec<website::Object>,
+    digest: String,
+    /// `spec.website.bucket` changed: the page leaves this bucket once the new one serves it.
+    moved_from: Option<String>,
+}
+
 impl Run<'_> {
-    pub(super) async fn ensure_website(&mut self) -> Result<()> {
+    /// None when the page is disabled, no bucket is configured or there is no playback URL yet (a
+    /// page published before stays until the LiveStream is deleted).
+    pub(super) fn page(&self, observed: &Observed) -> Option<Page> {
         let spec = &self.stream.spec.website;
-        let bucket = spec.bucket.clone().or_else(|| self.ctx.settings.website_bucket.clone());
-        let (Some(bucket), true, Some(playback)) = (bucket, spec.enabled, self.status.playback_url.clone()) else {
-            // Disabled, or no bucket configured: nothing published (a page published before stays
-            // until the LiveStream is deleted).
-            self.status.website_url = None;
-            return Ok(());
-        };
-        let aws = &self.ctx.aws;
-        let prefix = website::prefix(self.stream);
-        let objects = objects(self.stream, &playback);
-        let digest = digest(&objects);
-        let moved_from = self.status.website_bucket.clone().filter(|old| *old != bucket);
-        if self.status.website_digest.as_deref() != Some(digest.as_str()) || moved_from.is_some() {
-            ensure_bucket(aws, &bucket).await?;
-            for object in objects {
-                aws.s3
-                    .put_object()
-                    .bucket(&bucket)
-                    .key(format!("{prefix}{}", object.name))
-                    .body(ByteStream::from(object.body))
-                    .content_type(object.content_type)
-                    .cache_control(object.cache_control)
-                    .send()
-                    .await
-                    .map_err(|e| Error::aws("PutObject", e))?;
-            }
-            self.grant_public_read(&bucket).await?;
-            self.event(
-                "PublishedWebsite",
-                format!("Published the player page to s3://{bucket}/{prefix}"),
-            )
-            .await;
-            // spec.website.bucket changed: the page and its grant leave the old bucket once the
-            // new one serves them.
-            if let Some(old) = &moved_from {
-                remove_from(self.stream, self.ctx, old).await?;
-            }
-            self.status.website_digest = Some(digest);
+        let bucket = spec
+            .bucket
+            .clone()
+            .or_else(|| self.ctx.settings.website_bucket.clone())?;
+        let playback = observed.endpoint.as_ref()?.url.as_deref()?;
+        if !spec.enabled {
+            return None;
         }
-        // Also records the bucket of a page published by a release that did not record it.
-        self.status.website_bucket = Some(bucket.clone());
-        self.status.website_url = Some(website::url(aws.endpoint_url.as_deref(), &aws.region, &bucket, &prefix));
+        let objects = objects(self.stream, playback);
+        Some(Page {
+            prefix: website::prefix(self.stream),
+            digest: digest(&objects),
+            moved_from: self.status.website_bucket.clone().filter(|old| *old != bucket),
+            bucket,
+            objects,
+        })
+    }
+
+    pub(super) fn page_stale(&self, page: &Page) -> bool {
+        self.status.website_digest.as_deref() != Some(page.digest.as_str()) || page.moved_from.is_some()
+    }
+
+    /// Where the page is, for status (also the bucket of a page published by a release that did
+    /// not record it).
+    pub(super) fn record_page(&mut self, page: Option<&Page>) {
+        let aws = &self.ctx.aws;
+        self.status.website_url =
+            page.map(|p| website::url(aws.endpoint_url.as_deref(), &aws.region, &p.bucket, &p.prefix));
+        if let Some(page) = page {
+            self.status.website_bucket = Some(page.bucket.clone());
+        }
+    }
+
+    pub(super) async fn publish_page(&mut self, page: &Page) -> Result<()> {
+        let (aws, bucket, prefix) = (&self.ctx.aws, &page.bucket, &page.prefix);
+        ensure_bucket(aws, bucket).await?;
+        for object in &page.objects {
+            aws.s3
+                .put_object()
+                .bucket(bucket)
+                .key(format!("{prefix}{}", object.name))
+                .body(ByteStream::from(object.body.clone()))
+                .content_type(object.content_type)
+                .cache_control(object.cache_control)
+                .send()
+                .await
+                .map_err(|e| Error::aws("PutObject", e))?;
+        }
+        self.grant_public_read(bucket).await?;
+        self.event(
+            "PublishedWebsite",
+            format!("Published the player page to s3://{bucket}/{prefix}"),
+        )
+        .await;
+        if let Some(old) = &page.moved_from {
+            remove_from(self.stream, self.ctx, old).await?;
+        }
+        self.status.website_digest = Some(page.digest.clone());
+        self.record_page(Some(page));
         Ok(())
     }
 
     async fn grant_public_read(&self, bucket: &str) -> Result<()> {
         let _serialized = self.ctx.bucket_policy_lock.lock().await;
-        let existing = bucket_policy(self.aws(), bucket).await?;
+        let existing = bucket_policy(&self.ctx.aws, bucket).await?;
         let policy = policy_with(existing.as_deref(), &Grant::new(self.stream, bucket));
         if existing.as_deref() != Some(policy.as_str()) {
-            self.aws()
+            self.ctx
+                .aws
                 .s3
                 .put_bucket_policy()
                 .bucket(bucket)

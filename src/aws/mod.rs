@@ -1,9 +1,99 @@
-//! The AWS I/O seam: the three SDK clients the operator talks through, built the same way against
-//! real AWS and against livestream-local (`AWS_ENDPOINT_URL` or `--aws-endpoint-url`).
+//! The AWS I/O seam: the SDK clients the operator talks through, built the same way against real
+//! AWS and against livestream-local (`AWS_ENDPOINT_URL` or `--aws-endpoint-url`), and one module
+//! per kind of AWS resource a LiveStream owns, each behind the same faces (`Managed`): describe,
+//! list, create, update, delete, and the pure comparison with what the spec wants. Adding a kind is
+//! adding a module here, a `Kind` variant and its place in the plan.
+
+pub mod channel;
+mod endpoint;
+mod input;
+mod package_channel;
+mod security_group;
+
+use std::collections::HashMap;
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_s3::config::Credentials;
 use aws_smithy_http_client::tls;
+
+pub use channel::Channel;
+pub use endpoint::{Endpoint, EndpointRequest};
+pub use input::{Input, InputRequest};
+pub use package_channel::{PackageChannel, PackageChannelRequest};
+pub use security_group::SecurityGroup;
+
+use crate::{desired::tag, error::Result};
+
+/// The kinds of AWS resource a LiveStream owns.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub enum Kind {
+    PackageChannel,
+    Endpoint,
+    SecurityGroup,
+    Input,
+    Channel,
+}
+
+/// The only order AWS lets them be deleted in: a channel holds its input, an input its security
+/// group, an endpoint its MediaPackage channel. Creation goes the other way.
+pub const TEARDOWN_ORDER: [Kind; 5] = [
+    Kind::Channel,
+    Kind::Input,
+    Kind::SecurityGroup,
+    Kind::Endpoint,
+    Kind::PackageChannel,
+];
+
+/// Who a create is for: the owner tags every resource carries, and the stream's uid, from which
+/// MediaLive request ids (idempotency tokens) are derived.
+pub struct Owner<'a> {
+    pub uid: &'a str,
+    pub tags: &'a HashMap<String, String>,
+}
+
+/// The faces every managed AWS resource shows the reconciler (crossplane-runtime's Observe /
+/// Create / Update / Delete): what AWS describes, condensed to what the operator decides on.
+pub trait Managed: Clone + Send + Sync + 'static {
+    const KIND: Kind;
+    /// A List answer holds everything the plan needs (MediaLive's channel summaries lack the
+    /// encoder settings, so a channel is always described).
+    const LISTING_IS_COMPLETE: bool = true;
+    /// What the spec asks for.
+    type Desired: Send + Sync;
+
+    fn id(&self) -> &str;
+    /// The `livestream.io/uid` tag.
+    fn owner(&self) -> Option<&str>;
+    /// AWS is still moving it (creating, deleting…): an answer about it holds for one pass only.
+    fn settling(&self) -> bool {
+        false
+    }
+    /// It differs from the spec in something the operator owns (AWS's own defaults are not drift).
+    fn differs(&self, desired: &Self::Desired) -> bool;
+
+    /// `None`: not found (or deleted).
+    fn describe(aws: &AwsClients, id: &str) -> impl Future<Output = Result<Option<Self>>> + Send;
+    /// Every one in the account (all pages, 1,000 a page).
+    fn list(aws: &AwsClients) -> impl Future<Output = Result<Vec<Self>>> + Send;
+    fn create(aws: &AwsClients, desired: &Self::Desired, owner: &Owner) -> impl Future<Output = Result<Self>> + Send;
+    fn update(aws: &AwsClients, current: &Self, desired: &Self::Desired) -> impl Future<Output = Result<Self>> + Send;
+    /// "Already gone" is success.
+    fn delete(aws: &AwsClients, id: &str) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// The owner uid in a resource's tags.
+fn owner_of(tags: Option<&HashMap<String, String>>) -> Option<String> {
+    tags.and_then(|t| t.get(tag::UID)).cloned()
+}
+
+/// `namespace/name` of the owning LiveStream, for messages about a name clash.
+fn owner_name(tags: Option<&HashMap<String, String>>) -> Option<String> {
+    let get = |k: &str| tags.and_then(|t| t.get(k));
+    Some(format!("{}/{}", get(tag::NAMESPACE)?, get(tag::NAME)?))
+}
+
+/// The largest page MediaLive and MediaPackage List operations return.
+const PAGE: i32 = 1000;
 
 /// Where and how to reach AWS.
 #[derive(Clone, Debug, Default)]

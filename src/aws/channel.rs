@@ -1,0 +1,292 @@
+//! The MediaLive channel: the encoding ladder into MediaPackage, reading the RTMP input, started
+//! and stopped from spec.running.
+
+use aws_sdk_medialive::{
+    operation::describe_channel::DescribeChannelOutput,
+    types::{ChannelState, ChannelSummary, EncoderSettings, InputAttachment, OutputDestination},
+};
+
+use super::{AwsClients, Kind, Managed, Owner, PAGE, owner_of};
+use crate::{
+    desired::medialive::ChannelSettings,
+    error::{Error, Result, found},
+};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Channel {
+    pub id: String,
+    pub arn: Option<String>,
+    pub owner: Option<String>,
+    pub state: ChannelState,
+    /// The settings the operator owns; `None` in a List summary, which lacks the encoder settings.
+    pub settings: Option<ChannelFingerprint>,
+}
+
+impl Channel {
+    fn new(
+        id: Option<String>,
+        arn: Option<String>,
+        tags: Option<&std::collections::HashMap<String, String>>,
+        state: Option<ChannelState>,
+        settings: Option<ChannelFingerprint>,
+    ) -> Self {
+        Self {
+            id: id.unwrap_or_default(),
+            arn,
+            owner: owner_of(tags),
+            state: state.unwrap_or(ChannelState::Creating),
+            settings,
+        }
+    }
+}
+
+impl From<aws_sdk_medialive::types::Channel> for Channel {
+    fn from(c: aws_sdk_medialive::types::Channel) -> Self {
+        let settings = ChannelFingerprint::of(
+            c.encoder_settings.as_ref(),
+            c.destinations(),
+            c.input_attachments(),
+            c.role_arn.as_deref(),
+        );
+        Self::new(c.id, c.arn, c.tags.as_ref(), c.state, Some(settings))
+    }
+}
+
+impl From<DescribeChannelOutput> for Channel {
+    fn from(c: DescribeChannelOutput) -> Self {
+        let settings = ChannelFingerprint::of(
+            c.encoder_settings.as_ref(),
+            c.destinations(),
+            c.input_attachments(),
+            c.role_arn.as_deref(),
+        );
+        Self::new(c.id, c.arn, c.tags.as_ref(), c.state, Some(settings))
+    }
+}
+
+impl From<ChannelSummary> for Channel {
+    fn from(c: ChannelSummary) -> Self {
+        Self::new(c.id, c.arn, c.tags.as_ref(), c.state, None)
+    }
+}
+
+impl Managed for Channel {
+    const KIND: Kind = Kind::Channel;
+    const LISTING_IS_COMPLETE: bool = false;
+    type Desired = ChannelSettings;
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn owner(&self) -> Option<&str> {
+        self.owner.as_deref()
+    }
+
+    fn settling(&self) -> bool {
+        !matches!(self.state, ChannelState::Idle | ChannelState::Running)
+    }
+
+    fn differs(&self, desired: &ChannelSettings) -> bool {
+        self.settings.as_ref() != Some(&ChannelFingerprint::desired(desired))
+    }
+
+    async fn describe(aws: &AwsClients, id: &str) -> Result<Option<Self>> {
+        let described = aws.medialive.describe_channel().channel_id(id).send().await;
+        let channel = found(described.map_err(|e| Error::aws("DescribeChannel", e)))?;
+        Ok(channel.map(Self::from).filter(|c| c.state != ChannelState::Deleted))
+    }
+
+    async fn list(aws: &AwsClients) -> Result<Vec<Self>> {
+        let mut all = Vec::new();
+        let mut pages = aws.medialive.list_channels().max_results(PAGE).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| Error::aws("ListChannels", e))?;
+            let channels = page.channels.unwrap_or_default().into_iter().map(Self::from);
+            all.extend(channels.filter(|c| c.state != ChannelState::Deleted));
+        }
+        Ok(all)
+    }
+
+    async fn create(aws: &AwsClients, desired: &ChannelSettings, owner: &Owner<'_>) -> Result<Self> {
+        let created = aws
+            .medialive
+            .create_channel()
+            .name(&desired.name)
+            .channel_class(desired.channel_class.clone())
+            .input_specification(desired.input_specification.clone())
+            .set_input_attachments(Some(desired.input_attachments.clone()))
+            .set_destinations(Some(desired.destinations.clone()))
+            .encoder_settings(desired.encoder_settings.clone())
+            .role_arn(&desired.role_arn)
+            .request_id(format!("{}-channel", owner.uid))
+            .set_tags(Some(owner.tags.clone()))
+            .send()
+            .await
+            .map_err(|e| Error::aws("CreateChannel", e))?;
+        let channel = created
+            .channel
+            .ok_or_else(|| Error::Waiting("CreateChannel returned no channel".into()))?;
+        Ok(Self::from(channel))
+    }
+
+    async fn update(aws: &AwsClients, current: &Self, desired: &ChannelSettings) -> Result<Self> {
+        let updated = aws
+            .medialive
+            .update_channel()
+            .channel_id(&current.id)
+            .name(&desired.name)
+            .input_specification(desired.input_specification.clone())
+            .set_input_attachments(Some(desired.input_attachments.clone()))
+            .set_destinations(Some(desired.destinations.clone()))
+            .encoder_settings(desired.encoder_settings.clone())
+            .role_arn(&desired.role_arn)
+            .send()
+            .await
+            .map_err(|e| Error::aws("UpdateChannel", e))?;
+        Ok(updated.channel.map_or_else(
+            || Self {
+                state: ChannelState::Updating,
+                ..current.clone()
+            },
+            Self::from,
+        ))
+    }
+
+    async fn delete(aws: &AwsClients, id: &str) -> Result<()> {
+        let deleted = aws.medialive.delete_channel().channel_id(id).send().await;
+        found(deleted.map_err(|e| Error::aws("DeleteChannel", e))).map(drop)
+    }
+}
+
+/// Starts an IDLE channel (billing starts).
+pub async fn start(aws: &AwsClients, id: &str) -> Result<()> {
+    let started = aws.medialive.start_channel().channel_id(id).send().await;
+    started.map(drop).map_err(|e| Error::aws("StartChannel", e))
+}
+
+/// Stops a running or starting channel.
+pub async fn stop(aws: &AwsClients, id: &str) -> Result<()> {
+    let stopped = aws.medialive.stop_channel().channel_id(id).send().await;
+    stopped.map(drop).map_err(|e| Error::aws("StopChannel", e))
+}
+
+/// Name, width, height, bitrate, frame rate and GOP of one video description.
+type RenditionFingerprint = (
+    Option<String>,
+    Option<i32>,
+    Option<i32>,
+    Option<i32>,
+    Option<i32>,
+    Option<f64>,
+);
+
+/// The parts of a channel the operator sets: the ladder, audio, destination, input and role.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChannelFingerprint {
+    renditions: Vec<RenditionFingerprint>,
+    audio: Vec<(Option<f64>, Option<f64>)>,
+    outputs: Vec<Option<String>>,
+    package_channels: Vec<String>,
+    inputs: Vec<String>,
+    role_arn: Option<String>,
+}
+
+impl ChannelFingerprint {
+    pub fn of(
+        encoder: Option<&EncoderSettings>,
+        destinations: &[OutputDestination],
+        inputs: &[InputAttachment],
+        role_arn: Option<&str>,
+    ) -> Self {
+        let renditions = encoder
+            .and_then(|e| e.video_descriptions.as_ref())
+            .into_iter()
+            .flatten()
+            .map(|v| {
+                let h264 = v.codec_settings.as_ref().and_then(|c| c.h264_settings.as_ref());
+                (
+                    v.name.clone(),
+                    v.width,
+                    v.height,
+                    h264.and_then(|h| h.bitrate),
+                    h264.and_then(|h| h.framerate_numerator),
+                    h264.and_then(|h| h.gop_size),
+                )
+            })
+            .collect();
+        let audio = encoder
+            .and_then(|e| e.audio_descriptions.as_ref())
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.codec_settings.as_ref()?.aac_settings.as_ref())
+            .map(|aac| (aac.bitrate, aac.sample_rate))
+            .collect();
+        let outputs = encoder
+            .and_then(|e| e.output_groups.as_ref())
+            .into_iter()
+            .flatten()
+            .flat_map(|g| g.outputs.iter().flatten())
+            .map(|o| o.video_description_name.clone())
+            .collect();
+        let package_channels = destinations
+            .iter()
+            .flat_map(|d| d.media_package_settings.iter().flatten())
+            .filter_map(|m| m.channel_id.clone())
+            .collect();
+        let inputs = inputs.iter().filter_map(|a| a.input_id.clone()).collect();
+        Self {
+            renditions,
+            audio,
+            outputs,
+            package_channels,
+            inputs,
+            role_arn: role_arn.map(str::to_owned),
+        }
+    }
+
+    pub fn desired(settings: &ChannelSettings) -> Self {
+        Self::of(
+            Some(&settings.encoder_settings),
+            &settings.destinations,
+            &settings.input_attachments,
+            Some(&settings.role_arn),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::{
+        api::LiveStreamSpec,
+        desired::{Names, medialive::channel_settings},
+    };
+
+    fn names() -> Names {
+        Names {
+            channel: "c".into(),
+            endpoint: "c-hls".into(),
+            input: "c-rtmp".into(),
+        }
+    }
+
+    #[test]
+    fn a_changed_rendition_is_drift_but_identical_settings_are_not() {
+        let spec = |v| serde_json::from_value::<LiveStreamSpec>(v).unwrap();
+        let base = channel_settings(&spec(json!({})), &names(), "1", "arn:aws:iam::1:role/r");
+        let mut bigger = spec(json!({}));
+        bigger.encoding.renditions[1].bits_per_second = 3_500_000;
+        let changed = channel_settings(&bigger, &names(), "1", "arn:aws:iam::1:role/r");
+        assert_eq!(
+            ChannelFingerprint::desired(&base),
+            ChannelFingerprint::desired(&base.clone())
+        );
+        assert_ne!(
+            ChannelFingerprint::desired(&base),
+            ChannelFingerprint::desired(&changed)
+        );
+    }
+}

@@ -1,0 +1,278 @@
+//! Execute: carry out a plan's steps, each an AWS call and an event, folding every answer into the
+//! snapshot so the next plan sees it. `Run::converge` loops observe → plan → execute until a plan
+//! has nothing left to do.
+
+use aws_sdk_medialive::types::ChannelState;
+use kube::{Resource, ResourceExt, runtime::events::EventType};
+use tracing::info;
+
+use super::{
+    Progress, Run,
+    fleet::Fleet,
+    observe::Observed,
+    plan::{self, Blocker, Desired, Flags, Outcome, Step, StopReason},
+    publish,
+};
+use crate::{
+    aws::{self, Kind, Managed, Owner},
+    desired::{Names, ingest::RtmpTarget},
+    error::{Error, Result},
+};
+
+/// A step's dependency, which the plan only asks for once it exists.
+fn want<T>(dependency: Option<&T>) -> Result<&T> {
+    dependency.ok_or_else(|| Error::Waiting("a dependency is not there yet".into()))
+}
+
+/// More rounds than the longest chain of creates (MediaPackage channel and security group →
+/// endpoint and input → channel) can need; a plan that keeps asking is a bug, not a loop.
+const MAX_ROUNDS: usize = 6;
+
+impl Run<'_> {
+    /// Plans and executes until nothing is left to do this pass; `observed` ends as AWS was left.
+    pub(super) async fn rounds(
+        &mut self,
+        observed: &mut Observed,
+        names: &Names,
+        role: &str,
+        target: &Result<RtmpTarget>,
+    ) -> Result<plan::Plan> {
+        let description = format!(
+            "LiveStream {}/{}",
+            self.stream.namespace().unwrap_or_default(),
+            self.stream.name_any()
+        );
+        let mut refused = false;
+        for _ in 0..MAX_ROUNDS {
+            let spec = &self.stream.spec;
+            let desired = Desired::of(spec, names, description.clone(), role, target.as_ref().ok(), observed);
+            let page = self.page(observed);
+            let flags = Flags {
+                key_known: target.is_ok(),
+                running: spec.running,
+                guarded: self.guarded(),
+                over_limit: self.over_limit(observed),
+                update_policy: spec.update_policy,
+                website_stale: page.as_ref().is_some_and(|p| self.page_stale(p)),
+                input_update_refused: refused,
+            };
+            let plan = plan::plan(&self.uid, observed, &desired, &flags);
+            if plan.steps.is_empty() {
+                self.record_page(page.as_ref());
+                return Ok(plan);
+            }
+            for step in plan.steps {
+                match self.execute(&step, &desired, observed, page.as_ref()).await {
+                    Err(e) if step == Step::Update(Kind::Input) && e.code() == Some("ConflictException") => {
+                        refused = true
+                    }
+                    other => other?,
+                }
+            }
+        }
+        Err(Error::Waiting("the plan did not settle this pass".into()))
+    }
+
+    /// The outcome of the last plan as the pass's result.
+    pub(super) fn conclude(&mut self, plan: plan::Plan, target: Result<RtmpTarget>) -> Result<Progress> {
+        let key_problem = target.err();
+        if plan.report_stream_key {
+            self.deferred = key_problem;
+            return self.progress(plan.outcome, None);
+        }
+        self.progress(plan.outcome, key_problem)
+    }
+
+    fn progress(&mut self, outcome: Outcome, key_problem: Option<Error>) -> Result<Progress> {
+        match outcome {
+            Outcome::Steady { update_pending } => {
+                self.update_pending = update_pending;
+                Ok(Progress::Steady)
+            }
+            Outcome::Transition(what) => Ok(Progress::Transition(what)),
+            Outcome::Blocked(Blocker::StreamKey) => {
+                Err(key_problem.unwrap_or_else(|| Error::Waiting("the stream key is being read".into())))
+            }
+            Outcome::Blocked(Blocker::NameConflict { what, id, owner }) => {
+                let owner = owner.map_or_else(
+                    || "something other than livestream-operator".to_owned(),
+                    |o| format!("LiveStream {o}"),
+                );
+                Err(Error::Conflict(format!(
+                    "{what} {id} already exists and belongs to {owner}; choose another spec.channelId"
+                )))
+            }
+            Outcome::Blocked(Blocker::ChannelFailed { id, state }) => Err(Error::Invalid(format!(
+                "MediaLive channel {id} is {state}: check the channel in the MediaLive console and fix the spec"
+            ))),
+        }
+    }
+
+    async fn execute(
+        &mut self,
+        step: &Step,
+        desired: &Desired,
+        observed: &mut Observed,
+        page: Option<&super::website::Page>,
+    ) -> Result<()> {
+        let fleets = &self.ctx.fleets;
+        match step {
+            Step::Create(Kind::PackageChannel) => {
+                let made = self.create(&fleets.package_channels, &desired.package_channel).await?;
+                self.event(
+                    "CreatedPackageChannel",
+                    format!("Created MediaPackage channel {}", made.id),
+                )
+                .await;
+                observed.package_channel = Some(made);
+            }
+            Step::Create(Kind::Endpoint) => {
+                let made = match self.create(&fleets.endpoints, &desired.endpoint).await {
+                    // Eventual consistency: the channel created a moment ago may not be visible yet.
+                    Err(e) if e.is_not_found() => {
+                        let channel = &desired.endpoint.channel_id;
+                        return Err(Error::Waiting(format!(
+                            "MediaPackage channel {channel} is not visible yet"
+                        )));
+                    }
+                    other => other?,
+                };
+                self.event(
+                    "CreatedEndpoint",
+                    format!("Created MediaPackage HLS endpoint {}", made.id),
+                )
+                .await;
+                observed.endpoint = Some(made);
+            }
+            Step::Update(Kind::Endpoint) => {
+                let current = want(observed.endpoint.as_ref())?;
+                let made = self.update(&fleets.endpoints, current, &desired.endpoint).await?;
+                let note = format!("Updated the HLS settings of MediaPackage endpoint {}", made.id);
+                self.event("UpdatedEndpoint", note).await;
+                observed.endpoint = Some(made);
+            }
+            Step::PublishWebsite => {
+                let page = page.ok_or_else(|| Error::Waiting("no player page to publish".into()))?;
+                self.publish_page(page).await?;
+            }
+            Step::Create(Kind::SecurityGroup) => {
+                let made = self.create(&fleets.security_groups, &desired.cidrs).await?;
+                let note = format!(
+                    "Created input security group {} for {}",
+                    made.id,
+                    desired.cidrs.join(", ")
+                );
+                self.event("CreatedSecurityGroup", note).await;
+                observed.security_group = Some(made);
+            }
+            Step::Update(Kind::SecurityGroup) => {
+                let current = want(observed.security_group.as_ref())?;
+                let made = self.update(&fleets.security_groups, current, &desired.cidrs).await?;
+                let note = format!("Set input security group {} to {}", made.id, desired.cidrs.join(", "));
+                self.event("UpdatedSecurityGroup", note).await;
+                observed.security_group = Some(made);
+            }
+            Step::Create(Kind::Input) => {
+                let request = want(desired.input.as_ref())?;
+                let made = self.create(&fleets.inputs, request).await?;
+                let note = format!("Created RTMP input {} ({})", made.id, request.target.describe());
+                self.event("CreatedInput", note).await;
+                observed.input = Some(made);
+            }
+            Step::Update(Kind::Input) => {
+                let (current, request) = (want(observed.input.as_ref())?, want(desired.input.as_ref())?);
+                let made = self.update(&fleets.inputs, current, request).await?;
+                let note = format!("Updated input {} to stream name {}", made.id, request.target.describe());
+                self.event("UpdatedInput", note).await;
+                observed.input = Some(made);
+            }
+            Step::Create(Kind::Channel) => {
+                let settings = want(desired.channel.as_ref())?;
+                let made = self.create(&fleets.channels, settings).await?;
+                let renditions = self.stream.spec.encoding.renditions.len();
+                let note = format!("Created MediaLive channel {} ({renditions} renditions)", made.id);
+                self.event("CreatedChannel", note).await;
+                observed.channel = Some(made);
+            }
+            Step::Update(Kind::Channel) => {
+                let (current, settings) = (want(observed.channel.as_ref())?, want(desired.channel.as_ref())?);
+                let made = self.update(&fleets.channels, current, settings).await?;
+                self.event(
+                    "UpdatedChannel",
+                    format!("Updated MediaLive channel {} to the spec", made.id),
+                )
+                .await;
+                observed.channel = Some(made);
+            }
+            Step::StartChannel => {
+                let channel = observed
+                    .channel
+                    .as_mut()
+                    .ok_or_else(|| Error::Waiting("no channel".into()))?;
+                fleets.channels.changing(&self.uid);
+                aws::channel::start(&self.ctx.aws, &channel.id).await?;
+                channel.state = ChannelState::Starting;
+                let note = format!("Starting MediaLive channel {} (billing starts)", channel.id);
+                self.event("StartingChannel", note).await;
+            }
+            Step::StopChannel(why) => {
+                let channel = observed
+                    .channel
+                    .as_mut()
+                    .ok_or_else(|| Error::Waiting("no channel".into()))?;
+                fleets.channels.changing(&self.uid);
+                aws::channel::stop(&self.ctx.aws, &channel.id).await?;
+                channel.state = ChannelState::Stopping;
+                let id = channel.id.clone();
+                self.stopped(&id, *why).await;
+            }
+            // Nothing of a MediaPackage channel is managed after creation: the plan never asks.
+            Step::Update(Kind::PackageChannel) => {}
+        }
+        Ok(())
+    }
+
+    async fn create<K: Managed>(&self, fleet: &Fleet<K>, desired: &K::Desired) -> Result<K> {
+        fleet.changing(&self.uid);
+        let owner = Owner {
+            uid: &self.uid,
+            tags: &self.tags,
+        };
+        let made = K::create(&self.ctx.aws, desired, &owner).await?;
+        fleet.seen(&self.uid, &made);
+        Ok(made)
+    }
+
+    async fn update<K: Managed>(&self, fleet: &Fleet<K>, current: &K, desired: &K::Desired) -> Result<K> {
+        fleet.changing(&self.uid);
+        let made = K::update(&self.ctx.aws, current, desired).await?;
+        fleet.seen(&self.uid, &made);
+        Ok(made)
+    }
+
+    /// The event for a stop: asked for, the cost guard, or to apply an update.
+    async fn stopped(&mut self, id: &str, why: StopReason) {
+        let (event, kind, note) = match why {
+            StopReason::NotRunning => (
+                "StoppingChannel",
+                EventType::Normal,
+                format!("Stopping MediaLive channel {id} (spec.running is false)"),
+            ),
+            StopReason::MaxRunDuration => {
+                self.status.max_run_duration_stopped_generation = self.stream.meta().generation;
+                (
+                    "MaxRunDurationExceeded",
+                    EventType::Warning,
+                    format!("Stopping MediaLive channel {id}: it ran longer than spec.maxRunDuration"),
+                )
+            }
+            StopReason::Restart => (
+                "RestartingChannel",
+                EventType::Normal,
+                format!("Stopping MediaLive channel {id} to apply a spec change (updatePolicy: Restart)"),
+            ),
+        };
+        info!(event, "{note}");
+        publish(self.ctx, self.stream, kind, event, note).await;
+    }
+}

@@ -1,0 +1,362 @@
+//! Reading AWS cheaply for a whole fleet of streams. Each kind of resource is read through one
+//! `Fleet`: a List of the whole account shared by every stream (one page holds 1,000), the latest
+//! answer about each stream's own resource (a create, an update, a describe), and when each stream
+//! last changed it. A stream's resource is read, in this order, from:
+//!
+//! 1. the latest answer about it, if that is younger than the freshness bound and AWS is not moving
+//!    the resource (a stream waiting for its channel does not re-read its input every 5 s);
+//! 2. a Describe, when the kind's List lacks what the plan needs (MediaLive channels) or the stream
+//!    changed the resource within the bound (it may be in flux);
+//! 3. a shared listing that began after the freshness bound and after this stream's last change.
+//!
+//! The rule for (3) is what keeps adoption safe: a create whose answer was lost happened before the
+//! listing began, so the listing shows it. A cached id missing from a listing is described once
+//! more before it counts as gone (Lists may lag).
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use crate::{aws::Managed, error::Result};
+
+/// How to recognise one stream's resource.
+#[derive(Clone, Copy, Debug)]
+pub struct Lookup<'a> {
+    pub uid: &'a str,
+    /// A deterministic id (MediaPackage): the resource is found by it, whoever owns it.
+    pub name: Option<&'a str>,
+    /// The id recorded in status, if any.
+    pub cached: Option<&'a str>,
+}
+
+impl Lookup<'_> {
+    fn matches<K: Managed>(&self, item: &K) -> bool {
+        match self.name {
+            Some(name) => item.id() == name,
+            None => item.owner() == Some(self.uid),
+        }
+    }
+}
+
+struct Listing<K> {
+    began: Instant,
+    items: Arc<Vec<K>>,
+}
+
+#[derive(Clone)]
+struct Known<K> {
+    /// When this process last sent a mutation of it (create, update, delete, start, stop).
+    changed: Option<Instant>,
+    /// The latest answer about it, and when it came.
+    seen: Option<(Instant, K)>,
+}
+
+pub struct Fleet<K> {
+    started: Instant,
+    listing: tokio::sync::Mutex<Option<Listing<K>>>,
+    known: Mutex<HashMap<String, Known<K>>>,
+}
+
+impl<K> Default for Fleet<K> {
+    fn default() -> Self {
+        Self {
+            started: Instant::now(),
+            listing: Default::default(),
+            known: Default::default(),
+        }
+    }
+}
+
+impl<K: Managed> Fleet<K> {
+    /// Call before sending a mutation: only listings begun after it serve this stream.
+    pub fn changing(&self, uid: &str) {
+        let mut known = self.known.lock().unwrap();
+        let entry = known.entry(uid.to_owned()).or_insert(Known {
+            changed: None,
+            seen: None,
+        });
+        entry.changed = Some(Instant::now());
+        entry.seen = None;
+    }
+
+    /// AWS's answer about the stream's resource (after a create or update, or a describe).
+    pub fn seen(&self, uid: &str, item: &K) {
+        let mut known = self.known.lock().unwrap();
+        let entry = known.entry(uid.to_owned()).or_insert(Known {
+            changed: None,
+            seen: None,
+        });
+        entry.seen = Some((Instant::now(), item.clone()));
+    }
+
+    /// The stream is gone.
+    pub fn forget(&self, uid: &str) {
+        self.known.lock().unwrap().remove(uid);
+    }
+
+    /// The stream's resource of this kind (`None`: there is none), read as cheaply as the
+    /// freshness bound `max_age` allows. `list` and `describe` are the kind's AWS calls.
+    pub async fn observe<L, LF, D, DF>(
+        &self,
+        lookup: Lookup<'_>,
+        max_age: Duration,
+        list: L,
+        describe: D,
+    ) -> Result<Option<K>>
+    where
+        L: FnOnce() -> LF,
+        LF: Future<Output = Result<Vec<K>>>,
+        D: Fn(String) -> DF,
+        DF: Future<Output = Result<Option<K>>>,
+    {
+        let now = Instant::now();
+        let fresh = now.checked_sub(max_age).map_or(self.started, |t| t.max(self.started));
+        let known = self.known.lock().unwrap().get(lookup.uid).cloned();
+        let changed = known.as_ref().and_then(|k| k.changed);
+        if K::LISTING_IS_COMPLETE
+            && let Some((at, item)) = known.as_ref().and_then(|k| k.seen.as_ref())
+            && *at > fresh
+            && !item.settling()
+        {
+            return Ok(Some(item.clone()));
+        }
+        let recently_changed = changed.is_some_and(|at| at > fresh);
+        let id = lookup.name.or(lookup.cached);
+        let mut described = false;
+        if (recently_changed || !K::LISTING_IS_COMPLETE)
+            && let Some(id) = id
+        {
+            let found = describe(id.to_owned()).await?;
+            described = true;
+            if lookup.name.is_some() || found.as_ref().is_some_and(|k| lookup.matches(k)) {
+                return Ok(self.record(lookup.uid, found));
+            }
+        }
+        let after = changed.map_or(fresh, |at| at.max(fresh));
+        let listing = self.listing_after(after, list).await?;
+        match listing.iter().find(|k| lookup.matches(*k)) {
+            Some(hit) if K::LISTING_IS_COMPLETE => Ok(Some(hit.clone())),
+            Some(hit) => {
+                let found = describe(hit.id().to_owned()).await?;
+                Ok(self.record(lookup.uid, found.filter(|k| lookup.matches(k))))
+            }
+            None => match lookup.cached.filter(|_| !described) {
+                // Lists may lag behind: what was seen before is described once more.
+                Some(id) => {
+                    let found = describe(id.to_owned()).await?;
+                    Ok(self.record(lookup.uid, found.filter(|k| lookup.matches(k))))
+                }
+                None => Ok(None),
+            },
+        }
+    }
+
+    fn record(&self, uid: &str, found: Option<K>) -> Option<K> {
+        if let Some(item) = &found {
+            self.seen(uid, item);
+        }
+        found
+    }
+
+    /// The shared listing if it began after `after`; otherwise a new one (streams that wait on
+    /// the lock meanwhile get that one).
+    async fn listing_after<L, LF>(&self, after: Instant, list: L) -> Result<Arc<Vec<K>>>
+    where
+        L: FnOnce() -> LF,
+        LF: Future<Output = Result<Vec<K>>>,
+    {
+        let mut slot = self.listing.lock().await;
+        if let Some(listing) = slot.as_ref()
+            && listing.began > after
+        {
+            return Ok(listing.items.clone());
+        }
+        let began = Instant::now();
+        let items = Arc::new(list().await?);
+        *slot = Some(Listing {
+            began,
+            items: items.clone(),
+        });
+        Ok(items)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+
+    use super::*;
+    use crate::aws::{AwsClients, Kind, Owner};
+
+    /// A resource of a kind found by owner tag; `settling` like an input being created.
+    #[derive(Clone, Debug, PartialEq)]
+    struct Fake {
+        id: String,
+        owner: String,
+        settling: bool,
+    }
+
+    impl Managed for Fake {
+        const KIND: Kind = Kind::Input;
+        type Desired = ();
+        fn id(&self) -> &str {
+            &self.id
+        }
+        fn owner(&self) -> Option<&str> {
+            Some(&self.owner)
+        }
+        fn settling(&self) -> bool {
+            self.settling
+        }
+        fn differs(&self, _: &()) -> bool {
+            false
+        }
+        async fn describe(_: &AwsClients, _: &str) -> Result<Option<Self>> {
+            unreachable!("the tests pass their own calls")
+        }
+        async fn list(_: &AwsClients) -> Result<Vec<Self>> {
+            unreachable!()
+        }
+        async fn create(_: &AwsClients, _: &(), _: &Owner<'_>) -> Result<Self> {
+            unreachable!()
+        }
+        async fn update(_: &AwsClients, _: &Self, _: &()) -> Result<Self> {
+            unreachable!()
+        }
+        async fn delete(_: &AwsClients, _: &str) -> Result<()> {
+            unreachable!()
+        }
+    }
+
+    /// An account holding `items`, counting List and Describe calls.
+    struct Account {
+        items: Mutex<Vec<Fake>>,
+        lists: AtomicU32,
+        describes: AtomicU32,
+    }
+
+    impl Account {
+        fn new() -> Self {
+            Self {
+                items: Mutex::default(),
+                lists: AtomicU32::new(0),
+                describes: AtomicU32::new(0),
+            }
+        }
+
+        fn add(&self, id: &str, owner: &str) {
+            let fake = Fake {
+                id: id.into(),
+                owner: owner.into(),
+                settling: false,
+            };
+            self.items.lock().unwrap().push(fake);
+        }
+
+        async fn observe(
+            &self,
+            fleet: &Fleet<Fake>,
+            uid: &str,
+            cached: Option<&str>,
+            max_age: Duration,
+        ) -> Option<Fake> {
+            let lookup = Lookup {
+                uid,
+                name: None,
+                cached,
+            };
+            let list = || async {
+                self.lists.fetch_add(1, Relaxed);
+                Ok(self.items.lock().unwrap().clone())
+            };
+            let describe = |id: String| async move {
+                self.describes.fetch_add(1, Relaxed);
+                Ok(self.items.lock().unwrap().iter().find(|f| f.id == id).cloned())
+            };
+            fleet.observe(lookup, max_age, list, describe).await.unwrap()
+        }
+
+        fn calls(&self) -> (u32, u32) {
+            (self.lists.load(Relaxed), self.describes.load(Relaxed))
+        }
+    }
+
+    const LONG: Duration = Duration::from_secs(3600);
+
+    #[tokio::test]
+    async fn a_create_whose_answer_was_lost_is_adopted_from_a_listing_begun_after_it() {
+        let (account, fleet) = (Account::new(), Fleet::<Fake>::default());
+        assert_eq!(account.observe(&fleet, "a", None, LONG).await, None);
+        // The create reaches AWS, its answer is lost (no `seen`, no id in status).
+        fleet.changing("a");
+        account.add("7", "a");
+        // The listing from before the create does not serve "a"; a new one finds its resource.
+        let found = account.observe(&fleet, "a", None, LONG).await;
+        assert_eq!(found.map(|f| f.id), Some("7".into()));
+        assert_eq!(account.calls(), (2, 0));
+    }
+
+    #[tokio::test]
+    async fn a_restarted_operator_adopts_what_the_last_one_created() {
+        let account = Account::new();
+        account.add("7", "a");
+        let found = account.observe(&Fleet::default(), "a", None, LONG).await;
+        assert_eq!(found.map(|f| f.id), Some("7".into()));
+    }
+
+    #[tokio::test]
+    async fn one_listing_serves_every_stream_that_did_not_change_since_it_began() {
+        let (account, fleet) = (Account::new(), Fleet::<Fake>::default());
+        for uid in ["a", "b", "c"] {
+            account.add(&format!("id-{uid}"), uid);
+        }
+        for uid in ["a", "b", "c"] {
+            assert!(
+                account
+                    .observe(&fleet, uid, Some(&format!("id-{uid}")), LONG)
+                    .await
+                    .is_some()
+            );
+        }
+        assert_eq!(account.calls(), (1, 0), "one List for three streams, no Describe");
+        // A listing older than the freshness bound serves nobody.
+        assert!(account.observe(&fleet, "a", None, Duration::ZERO).await.is_some());
+        assert_eq!(account.calls(), (2, 0));
+    }
+
+    #[tokio::test]
+    async fn a_fresh_settled_answer_is_reused_and_a_settling_one_described_again() {
+        let (account, fleet) = (Account::new(), Fleet::<Fake>::default());
+        fleet.changing("a");
+        let mut creating = Fake {
+            id: "7".into(),
+            owner: "a".into(),
+            settling: true,
+        };
+        account.items.lock().unwrap().push(creating.clone());
+        fleet.seen("a", &creating);
+        // Being created: described (the stream just changed it), not listed.
+        account.observe(&fleet, "a", Some("7"), LONG).await;
+        assert_eq!(account.calls(), (0, 1));
+        creating.settling = false;
+        *account.items.lock().unwrap() = vec![creating];
+        account.observe(&fleet, "a", Some("7"), LONG).await;
+        assert_eq!(account.calls(), (0, 2));
+        // Settled and fresh: no call at all.
+        let found = account.observe(&fleet, "a", Some("7"), LONG).await;
+        assert_eq!(found.map(|f| f.settling), Some(false));
+        assert_eq!(account.calls(), (0, 2));
+    }
+
+    #[tokio::test]
+    async fn a_cached_id_missing_from_a_listing_is_described_before_it_counts_as_gone() {
+        let (account, fleet) = (Account::new(), Fleet::<Fake>::default());
+        assert_eq!(account.observe(&fleet, "a", Some("7"), LONG).await, None);
+        assert_eq!(account.calls(), (1, 1));
+        // Someone else's resource under the cached id is not ours.
+        account.add("7", "b");
+        assert_eq!(account.observe(&fleet, "a", Some("7"), Duration::ZERO).await, None);
+    }
+}

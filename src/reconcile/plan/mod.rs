@@ -1,0 +1,268 @@
+//! Plan: what to do next, as pure functions of what AWS holds (`Observed`) and what the spec asks
+//! (`Desired`): no I/O, so every combination is a unit test that runs in microseconds. The
+//! executor (`execute.rs`) carries the steps out, folds AWS's answers into the snapshot and asks
+//! again until nothing is left to do; the outcome of that last plan becomes status.
+//!
+//! Kinds are planned in dependency order — MediaPackage channel, endpoint (and the player page
+//! that links to it), security group, input, MediaLive channel — and the channel only once
+//! everything it reads from or writes to has converged.
+
+mod channel;
+mod teardown;
+
+use aws_sdk_medialive::types::{ChannelState, InputState};
+
+pub use channel::{ChannelFacts, ChannelStep, InputFacts, InputStep, StopReason, channel_step, input_step};
+pub use teardown::{Found, TeardownStep, teardown_step};
+
+use super::observe::Observed;
+use crate::{
+    api::{LiveStreamSpec, UpdatePolicy},
+    aws::{EndpointRequest, InputRequest, Kind, Managed, PackageChannelRequest},
+    desired::{Names, ingest::RtmpTarget, medialive::channel_settings, mediapackage::hls_package},
+};
+
+/// What the spec asks of each kind, given the ids of what exists so far.
+pub struct Desired {
+    pub package_channel: PackageChannelRequest,
+    pub endpoint: EndpointRequest,
+    pub cidrs: Vec<String>,
+    /// None until the security group exists, or while the stream key cannot be read.
+    pub input: Option<InputRequest>,
+    /// None until the input exists.
+    pub channel: Option<crate::desired::medialive::ChannelSettings>,
+}
+
+impl Desired {
+    pub fn of(
+        spec: &LiveStreamSpec,
+        names: &Names,
+        description: String,
+        role: &str,
+        target: Option<&RtmpTarget>,
+        observed: &Observed,
+    ) -> Self {
+        Self {
+            package_channel: PackageChannelRequest {
+                id: names.channel.clone(),
+                description,
+            },
+            endpoint: EndpointRequest {
+                id: names.endpoint.clone(),
+                channel_id: names.channel.clone(),
+                hls: hls_package(&spec.packaging.hls),
+            },
+            cidrs: spec.input.allowed_cidrs.clone(),
+            input: observed
+                .security_group
+                .as_ref()
+                .zip(target)
+                .map(|(group, target)| InputRequest {
+                    name: names.input.clone(),
+                    security_group: group.id.clone(),
+                    target: target.clone(),
+                }),
+            channel: observed
+                .input
+                .as_ref()
+                .map(|input| channel_settings(spec, names, &input.id, role)),
+        }
+    }
+}
+
+/// Everything a plan depends on besides the snapshot and the desired requests.
+#[derive(Clone, Debug)]
+pub struct Flags {
+    /// The stream key is known (no Secret named, or the Secret read and valid).
+    pub key_known: bool,
+    pub running: bool,
+    /// The cost guard stopped the channel at this generation.
+    pub guarded: bool,
+    /// The channel has run longer than maxRunDuration.
+    pub over_limit: bool,
+    pub update_policy: UpdatePolicy,
+    /// The player page published is not the one this spec and endpoint give.
+    pub website_stale: bool,
+    /// AWS refused to update the input because its channel runs.
+    pub input_update_refused: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    Create(Kind),
+    Update(Kind),
+    StartChannel,
+    StopChannel(StopReason),
+    PublishWebsite,
+}
+
+/// Where the stream stands once there is nothing left to do this pass.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Converged; `update_pending`: a change waits for the user to stop the channel.
+    Steady { update_pending: Option<String> },
+    /// AWS is carrying out a change.
+    Transition(String),
+    /// Only the user can unblock it.
+    Blocked(Blocker),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Blocker {
+    /// A MediaPackage resource with this stream's deterministic id belongs to someone else.
+    NameConflict {
+        what: &'static str,
+        id: String,
+        owner: Option<String>,
+    },
+    /// No input yet and no stream key to create it with.
+    StreamKey,
+    /// CREATE_FAILED / UPDATE_FAILED.
+    ChannelFailed { id: String, state: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// In dependency order.
+    pub steps: Vec<Step>,
+    pub outcome: Outcome,
+    /// The stream key cannot be read but an input exists: the rest converges, the problem is
+    /// reported after the pass.
+    pub report_stream_key: bool,
+}
+
+const MANUAL_UPDATE: &str =
+    "the spec changed while the channel runs; stop it (running: false) or set updatePolicy: Restart to apply";
+
+pub fn plan(uid: &str, observed: &Observed, desired: &Desired, flags: &Flags) -> Plan {
+    let mut steps = Vec::new();
+    let mut report_stream_key = false;
+    let blocked = |steps, blocker, report_stream_key| Plan {
+        steps,
+        outcome: Outcome::Blocked(blocker),
+        report_stream_key,
+    };
+    let conflict = |what, id: &str, owner: &Option<String>| Blocker::NameConflict {
+        what,
+        id: id.to_owned(),
+        owner: owner.clone(),
+    };
+
+    match &observed.package_channel {
+        None => steps.push(Step::Create(Kind::PackageChannel)),
+        Some(c) if c.owner() != Some(uid) => {
+            return blocked(steps, conflict("MediaPackage channel", &c.id, &c.owner_name), false);
+        }
+        Some(_) => {}
+    }
+    match &observed.endpoint {
+        None if observed.package_channel.is_some() => steps.push(Step::Create(Kind::Endpoint)),
+        None => {}
+        Some(e) if e.owner() != Some(uid) => {
+            return blocked(steps, conflict("MediaPackage endpoint", &e.id, &e.owner_name), false);
+        }
+        Some(e) if e.differs(&desired.endpoint) => steps.push(Step::Update(Kind::Endpoint)),
+        Some(_) if flags.website_stale => steps.push(Step::PublishWebsite),
+        Some(_) => {}
+    }
+
+    match &observed.security_group {
+        None => steps.push(Step::Create(Kind::SecurityGroup)),
+        Some(g) if g.differs(&desired.cidrs) => steps.push(Step::Update(Kind::SecurityGroup)),
+        Some(_) => {}
+    }
+    let channel_busy = observed.channel.as_ref().is_some_and(|c| {
+        matches!(
+            c.state,
+            ChannelState::Running | ChannelState::Starting | ChannelState::Stopping | ChannelState::Recovering
+        )
+    });
+    let mut input_pending = None;
+    if observed.security_group.is_some() {
+        let differs = match (&observed.input, &desired.input) {
+            (Some(input), Some(want)) => input.differs(want),
+            _ => false,
+        };
+        let step = input_step(InputFacts {
+            exists: observed.input.is_some(),
+            key_known: flags.key_known,
+            differs,
+        });
+        match step {
+            InputStep::Create => steps.push(Step::Create(Kind::Input)),
+            InputStep::Update if channel_busy || flags.input_update_refused => {
+                let (input, want) = (observed.input.as_ref(), desired.input.as_ref());
+                input_pending = Some(format!(
+                    "input {} needs stream name {}, which can change only while the channel is stopped",
+                    input.map_or("", |i| i.id.as_str()),
+                    want.map(|w| w.target.describe()).unwrap_or_default()
+                ));
+            }
+            InputStep::Update => steps.push(Step::Update(Kind::Input)),
+            InputStep::Keep => {}
+            InputStep::KeepAndReport => report_stream_key = true,
+            InputStep::Blocked => return blocked(steps, Blocker::StreamKey, false),
+        }
+    }
+
+    // The channel only once what it reads from and writes to has converged.
+    if !steps.is_empty() {
+        return Plan {
+            steps,
+            outcome: Outcome::Transition("applying the spec".into()),
+            report_stream_key,
+        };
+    }
+    let transition = |what: &str| Plan {
+        steps: Vec::new(),
+        outcome: Outcome::Transition(what.into()),
+        report_stream_key,
+    };
+    let (Some(input), Some(want)) = (&observed.input, &desired.channel) else {
+        return transition("the MediaLive input is being created");
+    };
+    if input.state == InputState::Creating {
+        return transition("the MediaLive input is being created");
+    }
+    let step = channel_step(&ChannelFacts {
+        state: observed.channel.as_ref().map(|c| c.state.clone()),
+        differs: observed.channel.as_ref().is_some_and(|c| c.differs(want)),
+        pending_elsewhere: input_pending.is_some(),
+        running: flags.running,
+        guarded: flags.guarded,
+        over_limit: flags.over_limit,
+        update_policy: flags.update_policy,
+    });
+    let pending = |update_pending: bool| update_pending.then(|| input_pending.clone().unwrap_or(MANUAL_UPDATE.into()));
+    let (steps, outcome) = match step {
+        ChannelStep::Create => (
+            vec![Step::Create(Kind::Channel)],
+            Outcome::Transition("creating".into()),
+        ),
+        ChannelStep::Update => (
+            vec![Step::Update(Kind::Channel)],
+            Outcome::Transition("updating".into()),
+        ),
+        ChannelStep::Start => (vec![Step::StartChannel], Outcome::Transition("starting".into())),
+        ChannelStep::Stop(why) => (vec![Step::StopChannel(why)], Outcome::Transition("stopping".into())),
+        ChannelStep::Steady { update_pending } => (
+            vec![],
+            Outcome::Steady {
+                update_pending: pending(update_pending),
+            },
+        ),
+        ChannelStep::Wait { what, .. } => (vec![], Outcome::Transition(what)),
+        ChannelStep::Failed(state) => {
+            let id = observed.channel.as_ref().map(|c| c.id.clone()).unwrap_or_default();
+            (vec![], Outcome::Blocked(Blocker::ChannelFailed { id, state }))
+        }
+    };
+    Plan {
+        steps,
+        outcome,
+        report_stream_key,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,302 @@
+//! The whole pass as a plan: from an empty account to a running channel, round by round, and what
+//! each kind's state, the stream key and the update policy make of it.
+
+use aws_sdk_medialive::types::{ChannelState, InputState};
+use serde_json::json;
+
+use super::*;
+use crate::{
+    api::LiveStreamSpec,
+    aws::{Channel, Endpoint, Input, PackageChannel, SecurityGroup},
+    desired::ingest::RtmpTarget,
+};
+
+const UID: &str = "uid-1";
+const ROLE: &str = "arn:aws:iam::123456789012:role/MediaLiveAccessRole";
+
+fn spec() -> LiveStreamSpec {
+    serde_json::from_value(json!({"input": {"allowedCidrs": ["203.0.113.0/24"], "streamName": "live/a"}})).unwrap()
+}
+
+fn names() -> Names {
+    Names {
+        channel: "a".into(),
+        endpoint: "a-hls".into(),
+        input: "a-rtmp".into(),
+    }
+}
+
+fn flags() -> Flags {
+    Flags {
+        key_known: true,
+        running: false,
+        guarded: false,
+        over_limit: false,
+        update_policy: UpdatePolicy::Manual,
+        website_stale: false,
+        input_update_refused: false,
+    }
+}
+
+fn desired(spec: &LiveStreamSpec, observed: &Observed, key_known: bool) -> Desired {
+    let target = RtmpTarget::public(&spec.input);
+    Desired::of(spec, &names(), "d".into(), ROLE, key_known.then_some(&target), observed)
+}
+
+/// What AWS would answer to each step: the executor's fold, without AWS.
+fn apply(observed: &mut Observed, desired: &Desired, step: &Step) {
+    let owner = Some(UID.to_owned());
+    match step {
+        Step::Create(Kind::PackageChannel) => {
+            observed.package_channel = Some(PackageChannel {
+                id: desired.package_channel.id.clone(),
+                owner,
+                owner_name: None,
+            })
+        }
+        Step::Create(Kind::Endpoint) | Step::Update(Kind::Endpoint) => {
+            observed.endpoint = Some(Endpoint {
+                id: desired.endpoint.id.clone(),
+                owner,
+                owner_name: None,
+                url: Some("http://origin/out/v1/a/index.m3u8".into()),
+                hls: Some(desired.endpoint.hls.clone()),
+            })
+        }
+        Step::Create(Kind::SecurityGroup) | Step::Update(Kind::SecurityGroup) => {
+            observed.security_group = Some(SecurityGroup {
+                id: "1234".into(),
+                owner,
+                cidrs: desired.cidrs.clone(),
+            })
+        }
+        Step::Create(Kind::Input) | Step::Update(Kind::Input) => {
+            let request = desired.input.as_ref().unwrap();
+            observed.input = Some(Input {
+                id: "5678".into(),
+                owner,
+                state: InputState::Detached,
+                url: Some(format!("rtmp://127.0.0.1:1935/{}", request.target.describe())),
+                security_groups: vec![request.security_group.clone()],
+            })
+        }
+        Step::Create(Kind::Channel) | Step::Update(Kind::Channel) => {
+            let settings = desired.channel.as_ref().unwrap();
+            observed.channel = Some(Channel {
+                id: "9".into(),
+                arn: None,
+                owner,
+                state: ChannelState::Idle,
+                settings: Some(crate::aws::channel::ChannelFingerprint::desired(settings)),
+            })
+        }
+        Step::StartChannel => observed.channel.as_mut().unwrap().state = ChannelState::Running,
+        Step::StopChannel(_) => observed.channel.as_mut().unwrap().state = ChannelState::Idle,
+        Step::PublishWebsite | Step::Update(Kind::PackageChannel) => {}
+    }
+}
+
+/// Plans and applies until the plan is empty; every round's steps.
+fn converge(spec: &LiveStreamSpec, observed: &mut Observed, flags: &Flags) -> (Vec<Vec<Step>>, Plan) {
+    let mut rounds = Vec::new();
+    for _ in 0..6 {
+        let desired = desired(spec, observed, flags.key_known);
+        let plan = plan(UID, observed, &desired, flags);
+        if plan.steps.is_empty() {
+            return (rounds, plan);
+        }
+        for step in &plan.steps {
+            apply(observed, &desired, step);
+        }
+        rounds.push(plan.steps);
+    }
+    panic!("the plan did not settle: {rounds:?}");
+}
+
+#[test]
+fn an_empty_account_is_built_in_dependency_order_and_then_left_alone() {
+    let mut observed = Observed::default();
+    let (rounds, last) = converge(&spec(), &mut observed, &flags());
+    assert_eq!(
+        rounds,
+        vec![
+            vec![Step::Create(Kind::PackageChannel), Step::Create(Kind::SecurityGroup)],
+            vec![Step::Create(Kind::Endpoint), Step::Create(Kind::Input)],
+            vec![Step::Create(Kind::Channel)],
+        ]
+    );
+    assert_eq!(last.outcome, Outcome::Steady { update_pending: None });
+    // The next pass over the same account does nothing.
+    let (again, _) = converge(&spec(), &mut observed, &flags());
+    assert!(again.is_empty(), "{again:?}");
+}
+
+#[test]
+fn running_true_starts_the_idle_channel_and_false_stops_it() {
+    let mut observed = Observed::default();
+    converge(&spec(), &mut observed, &flags());
+    let running = Flags {
+        running: true,
+        ..flags()
+    };
+    let (rounds, _) = converge(&spec(), &mut observed, &running);
+    assert_eq!(rounds, vec![vec![Step::StartChannel]]);
+    let (rounds, _) = converge(&spec(), &mut observed, &flags());
+    assert_eq!(rounds, vec![vec![Step::StopChannel(StopReason::NotRunning)]]);
+}
+
+#[test]
+fn adopted_resources_are_never_created_again() {
+    // A create whose answer was lost: the next pass's snapshot (found by owner tag) holds it, so
+    // the plan goes on from there and creates only what is missing.
+    let mut observed = Observed::default();
+    converge(&spec(), &mut observed, &flags());
+    let full = observed.clone();
+    for missing in [
+        Kind::Channel,
+        Kind::Input,
+        Kind::SecurityGroup,
+        Kind::Endpoint,
+        Kind::PackageChannel,
+    ] {
+        let mut partial = full.clone();
+        match missing {
+            Kind::Channel => partial.channel = None,
+            Kind::Input => (partial.input, partial.channel) = (None, None),
+            Kind::SecurityGroup => (partial.security_group, partial.input, partial.channel) = (None, None, None),
+            Kind::Endpoint => partial.endpoint = None,
+            Kind::PackageChannel => (partial.package_channel, partial.endpoint) = (None, None),
+        }
+        let present = |o: &Observed, kind| match kind {
+            Kind::Channel => o.channel.is_some(),
+            Kind::Input => o.input.is_some(),
+            Kind::SecurityGroup => o.security_group.is_some(),
+            Kind::Endpoint => o.endpoint.is_some(),
+            Kind::PackageChannel => o.package_channel.is_some(),
+        };
+        let before = partial.clone();
+        let (rounds, last) = converge(&spec(), &mut partial, &flags());
+        for step in rounds.iter().flatten() {
+            if let Step::Create(kind) = step {
+                assert!(!present(&before, *kind), "{missing:?} missing: {kind:?} created again");
+            }
+        }
+        assert_eq!(last.outcome, Outcome::Steady { update_pending: None }, "{missing:?}");
+    }
+}
+
+#[test]
+fn a_mediapackage_id_taken_by_someone_else_blocks_before_anything_is_done() {
+    let foreign = Observed {
+        package_channel: Some(PackageChannel {
+            id: "a".into(),
+            owner: Some("another-uid".into()),
+            owner_name: Some("team-b/a".into()),
+        }),
+        ..Default::default()
+    };
+    let desired = desired(&spec(), &foreign, true);
+    let plan = plan(UID, &foreign, &desired, &flags());
+    assert!(plan.steps.is_empty());
+    assert!(matches!(
+        plan.outcome,
+        Outcome::Blocked(Blocker::NameConflict { ref owner, .. }) if owner.as_deref() == Some("team-b/a")
+    ));
+}
+
+#[test]
+fn the_stream_key_states_never_create_or_change_an_input_they_cannot_read() {
+    // Unreadable key, no input yet: MediaPackage and the security group are built, no input.
+    let mut observed = Observed::default();
+    let unknown = Flags {
+        key_known: false,
+        ..flags()
+    };
+    let (rounds, last) = converge(&spec(), &mut observed, &unknown);
+    assert!(
+        !rounds
+            .iter()
+            .flatten()
+            .any(|s| matches!(s, Step::Create(Kind::Input) | Step::Update(Kind::Input)))
+    );
+    assert_eq!(last.outcome, Outcome::Blocked(Blocker::StreamKey));
+    // With an input: it stays as it is, the channel still starts, the problem is reported.
+    let mut observed = Observed::default();
+    converge(&spec(), &mut observed, &flags());
+    let (rounds, last) = converge(
+        &spec(),
+        &mut observed,
+        &Flags {
+            running: true,
+            ..unknown
+        },
+    );
+    assert_eq!(rounds, vec![vec![Step::StartChannel]]);
+    assert!(last.report_stream_key);
+}
+
+#[test]
+fn a_new_stream_name_waits_for_a_running_channel_to_stop_under_manual_and_restarts_under_restart() {
+    let mut observed = Observed::default();
+    let running = Flags {
+        running: true,
+        ..flags()
+    };
+    converge(&spec(), &mut observed, &running);
+    let mut renamed = spec();
+    renamed.input.stream_name = "live/b".into();
+    let (rounds, last) = converge(&renamed, &mut observed, &running);
+    assert!(rounds.is_empty(), "{rounds:?}");
+    assert!(matches!(last.outcome, Outcome::Steady { update_pending: Some(ref m) } if m.contains("live/b")));
+    let restart = Flags {
+        update_policy: UpdatePolicy::Restart,
+        ..running
+    };
+    let desired = desired(&renamed, &observed, true);
+    let plan = plan(UID, &observed, &desired, &restart);
+    assert_eq!(plan.steps, vec![Step::StopChannel(StopReason::Restart)]);
+}
+
+#[test]
+fn spec_edits_become_updates_of_the_kind_they_touch() {
+    let mut observed = Observed::default();
+    converge(&spec(), &mut observed, &flags());
+    let mut edited = spec();
+    edited.input.allowed_cidrs = vec!["198.51.100.0/24".into()];
+    edited.packaging.hls.playlist_window_seconds = 120;
+    edited.encoding.renditions[0].bits_per_second = 4_000_000;
+    let (rounds, _) = converge(&edited, &mut observed, &flags());
+    assert_eq!(
+        rounds,
+        vec![
+            vec![Step::Update(Kind::Endpoint), Step::Update(Kind::SecurityGroup)],
+            vec![Step::Update(Kind::Channel)],
+        ]
+    );
+}
+
+#[test]
+fn a_stale_player_page_is_published_once_the_endpoint_exists() {
+    let stale = Flags {
+        website_stale: true,
+        ..flags()
+    };
+    let empty = Observed::default();
+    let plan_empty = plan(UID, &empty, &desired(&spec(), &empty, true), &stale);
+    assert!(!plan_empty.steps.contains(&Step::PublishWebsite));
+    let mut observed = Observed::default();
+    converge(&spec(), &mut observed, &flags());
+    let plan = plan(UID, &observed, &desired(&spec(), &observed, true), &stale);
+    assert_eq!(plan.steps, vec![Step::PublishWebsite]);
+}
+
+#[test]
+fn the_channel_waits_while_its_input_is_being_created() {
+    let mut observed = Observed::default();
+    converge(&spec(), &mut observed, &flags());
+    observed.channel = None;
+    observed.input.as_mut().unwrap().state = InputState::Creating;
+    let plan = plan(UID, &observed, &desired(&spec(), &observed, true), &flags());
+    assert!(plan.steps.is_empty());
+    assert!(matches!(plan.outcome, Outcome::Transition(_)));
+}
