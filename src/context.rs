@@ -26,6 +26,8 @@ pub struct Settings {
     pub website_bucket: Option<String>,
     /// The operator's ServiceAccount (`namespace:name`), named in stream-key RBAC hints.
     pub service_account: String,
+    /// Reconciles in flight at once.
+    pub concurrency: u16,
 }
 
 impl Settings {

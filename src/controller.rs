@@ -156,8 +156,10 @@ pub async fn run(
         }
     };
     info!(?settings, "controller started");
+    let config = kube::runtime::controller::Config::default().concurrency(settings.concurrency);
     let ctx = Arc::new(Context::new(client, aws, settings));
     Controller::new(streams, watcher::Config::default().any_semantic())
+        .with_config(config)
         .graceful_shutdown_on(trigger)
         .run(reconcile, error_policy, ctx)
         .for_each(|result| async move {

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! livestream-operator: a Kubernetes operator that turns `LiveStream` resources into live video
 //! channels on AWS Elemental MediaLive + MediaPackage.
 //!

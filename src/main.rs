@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! `livestream-operator`: the command line.
 
 use std::time::Duration;
@@ -96,6 +97,11 @@ struct RunArgs {
     #[arg(long, env = "LIVESTREAM_RESYNC_SECONDS", default_value_t = 300)]
     resync_seconds: u64,
 
+    /// Reconciles in flight at once. AWS's rate limits, not this, set the pace: more only hold more
+    /// memory while their calls wait for the client's token bucket.
+    #[arg(long, env = "LIVESTREAM_MAX_CONCURRENT_RECONCILES", default_value_t = 32)]
+    max_concurrent_reconciles: u16,
+
     /// Seconds between re-reads while AWS carries out a change (a channel starting, stopping …).
     #[arg(long, env = "LIVESTREAM_TRANSITION_REQUEUE_SECONDS", default_value_t = 5.0)]
     transition_requeue_seconds: f64,
@@ -129,6 +135,7 @@ async fn main() -> anyhow::Result<()> {
                 transition_requeue: Duration::from_secs_f64(args.transition_requeue_seconds),
                 website_bucket: args.website_bucket,
                 service_account: args.service_account,
+                concurrency: args.max_concurrent_reconciles,
             };
             let leadership = if args.leader_election {
                 let identity =
