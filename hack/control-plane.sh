@@ -19,12 +19,12 @@ HACK=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 KUBE_VERSION=v1.33.13 # keep in step with hack/kubernetes/go.mod
 ETCD_VERSION=v3.5.21  # the etcd Kubernetes 1.33 pins; keep in step with hack/etcd/go.mod
 HELM_VERSION=v3.22.0  # keep in step with hack/helm/go.mod
-BIN=$LIVESTREAM_CACHE/bin
 OPERATOR_SA=system:serviceaccount:livestream-system:livestream-operator
 
 LOG_NAME=control-plane
 # shellcheck source=hack/lib.sh
 . "$HACK/lib.sh"
+BIN=$LIVESTREAM_CACHE/bin
 
 # go_build NAME VERSION MODULE_DIR PACKAGE [LDFLAGS]: builds once into $BIN/NAME-VERSION.
 go_build() {

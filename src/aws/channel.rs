@@ -40,29 +40,23 @@ impl Channel {
     }
 }
 
-impl From<aws_sdk_medialive::types::Channel> for Channel {
-    fn from(c: aws_sdk_medialive::types::Channel) -> Self {
-        let settings = ChannelFingerprint::of(
-            c.encoder_settings.as_ref(),
-            c.destinations(),
-            c.input_attachments(),
-            c.role_arn.as_deref(),
-        );
-        Self::new(c.id, c.arn, c.tags.as_ref(), c.state, Some(settings))
-    }
+/// A create or update answer and a Describe answer carry the same fields.
+macro_rules! channel_from {
+    ($($answer:ty),+) => {$(
+        impl From<$answer> for Channel {
+            fn from(c: $answer) -> Self {
+                let settings = ChannelFingerprint::of(
+                    c.encoder_settings.as_ref(),
+                    c.destinations(),
+                    c.input_attachments(),
+                    c.role_arn.as_deref(),
+                );
+                Self::new(c.id, c.arn, c.tags.as_ref(), c.state, Some(settings))
+            }
+        }
+    )+};
 }
-
-impl From<DescribeChannelOutput> for Channel {
-    fn from(c: DescribeChannelOutput) -> Self {
-        let settings = ChannelFingerprint::of(
-            c.encoder_settings.as_ref(),
-            c.destinations(),
-            c.input_attachments(),
-            c.role_arn.as_deref(),
-        );
-        Self::new(c.id, c.arn, c.tags.as_ref(), c.state, Some(settings))
-    }
-}
+channel_from!(aws_sdk_medialive::types::Channel, DescribeChannelOutput);
 
 impl From<ChannelSummary> for Channel {
     fn from(c: ChannelSummary) -> Self {

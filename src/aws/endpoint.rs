@@ -22,29 +22,26 @@ pub struct EndpointRequest {
     pub hls: HlsPackage,
 }
 
-impl From<aws_sdk_mediapackage::types::OriginEndpoint> for Endpoint {
-    fn from(e: aws_sdk_mediapackage::types::OriginEndpoint) -> Self {
-        Self {
-            id: e.id.unwrap_or_default(),
-            owner: owner_of(e.tags.as_ref()),
-            owner_name: owner_name(e.tags.as_ref()),
-            url: e.url,
-            hls: e.hls_package,
+/// The List item and the Describe answer carry the same fields.
+macro_rules! endpoint_from {
+    ($($answer:ty),+) => {$(
+        impl From<$answer> for Endpoint {
+            fn from(e: $answer) -> Self {
+                Self {
+                    id: e.id.unwrap_or_default(),
+                    owner: owner_of(e.tags.as_ref()),
+                    owner_name: owner_name(e.tags.as_ref()),
+                    url: e.url,
+                    hls: e.hls_package,
+                }
+            }
         }
-    }
+    )+};
 }
-
-impl From<DescribeOriginEndpointOutput> for Endpoint {
-    fn from(e: DescribeOriginEndpointOutput) -> Self {
-        Self {
-            id: e.id.unwrap_or_default(),
-            owner: owner_of(e.tags.as_ref()),
-            owner_name: owner_name(e.tags.as_ref()),
-            url: e.url,
-            hls: e.hls_package,
-        }
-    }
-}
+endpoint_from!(
+    aws_sdk_mediapackage::types::OriginEndpoint,
+    DescribeOriginEndpointOutput
+);
 
 /// Segment, window, bitrate filter or order differ.
 pub fn hls_differs(described: Option<&HlsPackage>, desired: &HlsPackage) -> bool {

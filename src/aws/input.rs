@@ -32,29 +32,23 @@ fn url(destinations: Option<&[InputDestination]>) -> Option<String> {
     destinations?.first()?.url.clone()
 }
 
-impl From<aws_sdk_medialive::types::Input> for Input {
-    fn from(i: aws_sdk_medialive::types::Input) -> Self {
-        Self {
-            id: i.id.unwrap_or_default(),
-            owner: owner_of(i.tags.as_ref()),
-            state: i.state.unwrap_or(InputState::Creating),
-            url: url(i.destinations.as_deref()),
-            security_groups: i.security_groups.unwrap_or_default(),
+/// The List item and the Describe answer carry the same fields.
+macro_rules! input_from {
+    ($($answer:ty),+) => {$(
+        impl From<$answer> for Input {
+            fn from(i: $answer) -> Self {
+                Self {
+                    id: i.id.unwrap_or_default(),
+                    owner: owner_of(i.tags.as_ref()),
+                    state: i.state.unwrap_or(InputState::Creating),
+                    url: url(i.destinations.as_deref()),
+                    security_groups: i.security_groups.unwrap_or_default(),
+                }
+            }
         }
-    }
+    )+};
 }
-
-impl From<DescribeInputOutput> for Input {
-    fn from(i: DescribeInputOutput) -> Self {
-        Self {
-            id: i.id.unwrap_or_default(),
-            owner: owner_of(i.tags.as_ref()),
-            state: i.state.unwrap_or(InputState::Creating),
-            url: url(i.destinations.as_deref()),
-            security_groups: i.security_groups.unwrap_or_default(),
-        }
-    }
-}
+input_from!(aws_sdk_medialive::types::Input, DescribeInputOutput);
 
 impl Managed for Input {
     const KIND: Kind = Kind::Input;

@@ -19,25 +19,21 @@ pub struct PackageChannelRequest {
     pub description: String,
 }
 
-impl From<aws_sdk_mediapackage::types::Channel> for PackageChannel {
-    fn from(c: aws_sdk_mediapackage::types::Channel) -> Self {
-        Self {
-            id: c.id.unwrap_or_default(),
-            owner: owner_of(c.tags.as_ref()),
-            owner_name: owner_name(c.tags.as_ref()),
+/// The List item and the Describe answer carry the same fields.
+macro_rules! package_channel_from {
+    ($($answer:ty),+) => {$(
+        impl From<$answer> for PackageChannel {
+            fn from(c: $answer) -> Self {
+                Self {
+                    id: c.id.unwrap_or_default(),
+                    owner: owner_of(c.tags.as_ref()),
+                    owner_name: owner_name(c.tags.as_ref()),
+                }
+            }
         }
-    }
+    )+};
 }
-
-impl From<DescribeChannelOutput> for PackageChannel {
-    fn from(c: DescribeChannelOutput) -> Self {
-        Self {
-            id: c.id.unwrap_or_default(),
-            owner: owner_of(c.tags.as_ref()),
-            owner_name: owner_name(c.tags.as_ref()),
-        }
-    }
-}
+package_channel_from!(aws_sdk_mediapackage::types::Channel, DescribeChannelOutput);
 
 impl Managed for PackageChannel {
     const KIND: Kind = Kind::PackageChannel;

@@ -23,25 +23,21 @@ fn cidrs(rules: Option<&[InputWhitelistRule]>) -> Vec<String> {
         .collect()
 }
 
-impl From<InputSecurityGroup> for SecurityGroup {
-    fn from(g: InputSecurityGroup) -> Self {
-        Self {
-            id: g.id.unwrap_or_default(),
-            owner: owner_of(g.tags.as_ref()),
-            cidrs: cidrs(g.whitelist_rules.as_deref()),
+/// The List item and the Describe answer carry the same fields.
+macro_rules! security_group_from {
+    ($($answer:ty),+) => {$(
+        impl From<$answer> for SecurityGroup {
+            fn from(g: $answer) -> Self {
+                Self {
+                    id: g.id.unwrap_or_default(),
+                    owner: owner_of(g.tags.as_ref()),
+                    cidrs: cidrs(g.whitelist_rules.as_deref()),
+                }
+            }
         }
-    }
+    )+};
 }
-
-impl From<DescribeInputSecurityGroupOutput> for SecurityGroup {
-    fn from(g: DescribeInputSecurityGroupOutput) -> Self {
-        Self {
-            id: g.id.unwrap_or_default(),
-            owner: owner_of(g.tags.as_ref()),
-            cidrs: cidrs(g.whitelist_rules.as_deref()),
-        }
-    }
-}
+security_group_from!(InputSecurityGroup, DescribeInputSecurityGroupOutput);
 
 /// The allow-lists differ as sets of CIDRs.
 pub fn cidrs_differ(described: &[String], desired: &[String]) -> bool {

@@ -8,12 +8,13 @@ use kube::{ResourceExt, runtime::controller::Action};
 
 use super::{
     action,
+    fleet::Fleet,
     observe::Observed,
     plan::{Found, TeardownStep, teardown_step},
 };
 use crate::{
     api::LiveStream,
-    aws::{self, Channel, Endpoint, Input, Kind, Managed, PackageChannel, SecurityGroup, TEARDOWN_ORDER},
+    aws::{self, Kind, Managed, TEARDOWN_ORDER},
     context::Context,
     desired::Names,
     error::{Error, Result},
@@ -22,10 +23,11 @@ use crate::{
 pub async fn cleanup(stream: &LiveStream, ctx: &Context) -> Result<Action> {
     let uid = stream.uid().unwrap_or_default();
     let cached = stream.status.as_ref().and_then(|s| s.aws.clone()).unwrap_or_default();
-    let observed = ctx
+    let names = Names::of(stream);
+    let observe = ctx
         .fleets
-        .observe(&ctx.aws, ctx.settings.freshness(), &uid, &Names::of(stream), &cached)
-        .await?;
+        .observe(&ctx.aws, ctx.settings.freshness(), &uid, &names, &cached);
+    let observed = Box::pin(observe).await?;
     for kind in TEARDOWN_ORDER {
         let Some((found, id)) = still_there(&observed, kind, &uid) else {
             continue;
@@ -85,32 +87,32 @@ fn still_there(observed: &Observed, kind: Kind, uid: &str) -> Option<(Found, Str
 
 /// Deletes it; a resource AWS still sees in use is waited for (each kind's `delete` says so).
 async fn delete(ctx: &Context, uid: &str, kind: Kind, id: &str) -> Result<(&'static str, String)> {
-    let (aws, fleets) = (&ctx.aws, &ctx.fleets);
-    match kind {
+    let fleets = &ctx.fleets;
+    Ok(match kind {
         Kind::Channel => {
-            fleets.channels.changing(uid);
-            Channel::delete(aws, id).await?;
-            Ok(("DeletingChannel", format!("Deleting MediaLive channel {id}")))
+            remove(&fleets.channels, ctx, uid, id).await?;
+            ("DeletingChannel", format!("Deleting MediaLive channel {id}"))
         }
         Kind::Input => {
-            fleets.inputs.changing(uid);
-            Input::delete(aws, id).await?;
-            Ok(("DeletingInput", format!("Deleting input {id}")))
+            remove(&fleets.inputs, ctx, uid, id).await?;
+            ("DeletingInput", format!("Deleting input {id}"))
         }
         Kind::SecurityGroup => {
-            fleets.security_groups.changing(uid);
-            SecurityGroup::delete(aws, id).await?;
-            Ok(("DeletedSecurityGroup", format!("Deleted input security group {id}")))
+            remove(&fleets.security_groups, ctx, uid, id).await?;
+            ("DeletedSecurityGroup", format!("Deleted input security group {id}"))
         }
         Kind::Endpoint => {
-            fleets.endpoints.changing(uid);
-            Endpoint::delete(aws, id).await?;
-            Ok(("DeletedEndpoint", format!("Deleted MediaPackage endpoint {id}")))
+            remove(&fleets.endpoints, ctx, uid, id).await?;
+            ("DeletedEndpoint", format!("Deleted MediaPackage endpoint {id}"))
         }
         Kind::PackageChannel => {
-            fleets.package_channels.changing(uid);
-            PackageChannel::delete(aws, id).await?;
-            Ok(("DeletedPackageChannel", format!("Deleted MediaPackage channel {id}")))
+            remove(&fleets.package_channels, ctx, uid, id).await?;
+            ("DeletedPackageChannel", format!("Deleted MediaPackage channel {id}"))
         }
-    }
+    })
+}
+
+async fn remove<K: Managed>(fleet: &Fleet<K>, ctx: &Context, uid: &str, id: &str) -> Result<()> {
+    fleet.changing(uid);
+    Box::pin(K::delete(&ctx.aws, id)).await
 }

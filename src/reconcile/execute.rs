@@ -62,7 +62,7 @@ impl Run<'_> {
                 return Ok(plan);
             }
             for step in plan.steps {
-                match self.execute(&step, &desired, observed, page.as_ref()).await {
+                match Box::pin(self.execute(&step, &desired, observed, page.as_ref())).await {
                     Err(e) if step == Step::Update(Kind::Input) && e.code() == Some("ConflictException") => {
                         refused = true
                     }
@@ -238,14 +238,14 @@ impl Run<'_> {
             uid: &self.uid,
             tags: &self.tags,
         };
-        let made = K::create(&self.ctx.aws, desired, &owner).await?;
+        let made = Box::pin(K::create(&self.ctx.aws, desired, &owner)).await?;
         fleet.seen(&self.uid, &made);
         Ok(made)
     }
 
     async fn update<K: Managed>(&self, fleet: &Fleet<K>, current: &K, desired: &K::Desired) -> Result<K> {
         fleet.changing(&self.uid);
-        let made = K::update(&self.ctx.aws, current, desired).await?;
+        let made = Box::pin(K::update(&self.ctx.aws, current, desired)).await?;
         fleet.seen(&self.uid, &made);
         Ok(made)
     }

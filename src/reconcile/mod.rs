@@ -76,7 +76,9 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
         update_pending: None,
         deferred: None,
     };
-    let converged = run.converge().await;
+    // Boxed: the pass's future holds every SDK call's and would overflow a worker's stack in debug
+    // builds.
+    let converged = Box::pin(run.converge()).await;
     // A deferred failure is what status and events report, but the pass itself went through: it
     // is requeued by its progress (a starting channel, the cost guard), within 30 s, and does not
     // count as a failure.

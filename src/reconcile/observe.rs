@@ -110,12 +110,7 @@ async fn read<K: Managed>(
     lookup: Lookup<'_>,
     max_age: Duration,
 ) -> Result<Option<K>> {
-    fleet
-        .observe(
-            lookup,
-            max_age,
-            || K::list(aws),
-            |id| async move { K::describe(aws, &id).await },
-        )
-        .await
+    let list = || Box::pin(K::list(aws));
+    let describe = |id: String| Box::pin(async move { K::describe(aws, &id).await });
+    Box::pin(fleet.observe(lookup, max_age, list, describe)).await
 }
