@@ -8,7 +8,7 @@ use futures::StreamExt;
 use kube::{
     Api, Client, ResourceExt,
     runtime::{
-        Controller,
+        Controller, WatchStreamExt,
         controller::Action,
         finalizer::{Event, finalizer},
         watcher,
@@ -158,7 +158,17 @@ pub async fn run(
     info!(?settings, "controller started");
     let config = kube::runtime::controller::Config::default().concurrency(settings.concurrency);
     let ctx = Arc::new(Context::new(client, aws, settings));
-    Controller::new(streams, watcher::Config::default().any_semantic())
+    // The store keeps every LiveStream without its managedFields (the operator never reads them);
+    // a change reconciles only if it is the user's (spec, deletion, finalizers, labels and
+    // annotations), not the operator's own status writes: resyncs and requeues cover the rest.
+    let (reader, writer) = kube::runtime::reflector::store();
+    let changes = watcher(streams, watcher::Config::default().any_semantic())
+        .default_backoff()
+        .modify(|stream| stream.managed_fields_mut().clear())
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(user_change, Default::default());
+    Controller::for_stream(changes, reader)
         .with_config(config)
         .graceful_shutdown_on(trigger)
         .run(reconcile, error_policy, ctx)
@@ -179,6 +189,22 @@ pub async fn run(
         "lost the leader lease"
     );
     Ok(())
+}
+
+/// What a user's change to a LiveStream touches; the operator's own status writes change none of it.
+fn user_change(stream: &LiveStream) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let meta = &stream.metadata;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (
+        meta.generation,
+        meta.deletion_timestamp.as_ref().map(|t| t.0.as_second()),
+        &meta.finalizers,
+        &meta.labels,
+        &meta.annotations,
+    )
+        .hash(&mut hasher);
+    Some(hasher.finish())
 }
 
 /// SIGTERM (Kubernetes stopping the pod) or Ctrl-C.
