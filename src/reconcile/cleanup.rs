@@ -35,8 +35,8 @@ pub async fn cleanup(stream: &LiveStream, ctx: &Context) -> Result<Action> {
         match teardown_step(&found) {
             TeardownStep::Wait(what) => return Err(Error::Waiting(format!("{what} ({id})"))),
             TeardownStep::Stop => {
-                ctx.fleets.channels.changing(&uid);
-                aws::channel::stop(&ctx.aws, &id).await?;
+                let stop = aws::channel::stop(&ctx.aws, &id);
+                ctx.fleets.channels.change(&uid, stop).await?;
                 let note = format!("Stopping MediaLive channel {id} before deleting it");
                 action(ctx, stream, "StoppingChannel", note.clone()).await;
                 return Err(Error::Waiting(note));
@@ -113,6 +113,5 @@ async fn delete(ctx: &Context, uid: &str, kind: Kind, id: &str) -> Result<(&'sta
 }
 
 async fn remove<K: Managed>(fleet: &Fleet<K>, ctx: &Context, uid: &str, id: &str) -> Result<()> {
-    fleet.changing(uid);
-    Box::pin(K::delete(&ctx.aws, id)).await
+    Box::pin(fleet.change(uid, K::delete(&ctx.aws, id))).await
 }

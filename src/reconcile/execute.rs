@@ -209,8 +209,8 @@ impl Run<'_> {
                     .channel
                     .as_mut()
                     .ok_or_else(|| Error::Waiting("no channel".into()))?;
-                fleets.channels.changing(&self.uid);
-                aws::channel::start(&self.ctx.aws, &channel.id).await?;
+                let start = aws::channel::start(&self.ctx.aws, &channel.id);
+                fleets.channels.change(&self.uid, start).await?;
                 channel.state = ChannelState::Starting;
                 let note = format!("Starting MediaLive channel {} (billing starts)", channel.id);
                 self.event("StartingChannel", note).await;
@@ -220,8 +220,8 @@ impl Run<'_> {
                     .channel
                     .as_mut()
                     .ok_or_else(|| Error::Waiting("no channel".into()))?;
-                fleets.channels.changing(&self.uid);
-                aws::channel::stop(&self.ctx.aws, &channel.id).await?;
+                let stop = aws::channel::stop(&self.ctx.aws, &channel.id);
+                fleets.channels.change(&self.uid, stop).await?;
                 channel.state = ChannelState::Stopping;
                 let id = channel.id.clone();
                 self.stopped(&id, *why).await;
@@ -233,19 +233,17 @@ impl Run<'_> {
     }
 
     async fn create<K: Managed>(&self, fleet: &Fleet<K>, desired: &K::Desired) -> Result<K> {
-        fleet.changing(&self.uid);
         let owner = Owner {
             uid: &self.uid,
             tags: &self.tags,
         };
-        let made = Box::pin(K::create(&self.ctx.aws, desired, &owner)).await?;
+        let made = Box::pin(fleet.change(&self.uid, K::create(&self.ctx.aws, desired, &owner))).await?;
         fleet.seen(&self.uid, &made);
         Ok(made)
     }
 
     async fn update<K: Managed>(&self, fleet: &Fleet<K>, current: &K, desired: &K::Desired) -> Result<K> {
-        fleet.changing(&self.uid);
-        let made = Box::pin(K::update(&self.ctx.aws, current, desired)).await?;
+        let made = Box::pin(fleet.change(&self.uid, K::update(&self.ctx.aws, current, desired))).await?;
         fleet.seen(&self.uid, &made);
         Ok(made)
     }

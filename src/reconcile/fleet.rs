@@ -70,8 +70,17 @@ impl<K> Default for Fleet<K> {
 }
 
 impl<K: Managed> Fleet<K> {
-    /// Call before sending a mutation: only listings begun after it serve this stream.
-    pub fn changing(&self, uid: &str) {
+    /// Sends a mutation of the stream's resource. Only listings begun after its answer serve the
+    /// stream afterwards: one begun while the call was on its way may have been answered before
+    /// AWS carried it out. The mark before the call covers an answer that never comes.
+    pub async fn change<T>(&self, uid: &str, call: impl Future<Output = Result<T>>) -> Result<T> {
+        self.changing(uid);
+        let answer = call.await;
+        self.changing(uid);
+        answer
+    }
+
+    fn changing(&self, uid: &str) {
         let mut known = self.known.lock().unwrap();
         let entry = known.entry(uid.to_owned()).or_insert(Known {
             changed: None,
@@ -358,5 +367,21 @@ mod tests {
         // Someone else's resource under the cached id is not ours.
         account.add("7", "b");
         assert_eq!(account.observe(&fleet, "a", Some("7"), Duration::ZERO).await, None);
+    }
+
+    #[tokio::test]
+    async fn a_listing_begun_while_a_change_was_on_its_way_does_not_serve_it() {
+        let (account, fleet) = (Account::new(), Fleet::<Fake>::default());
+        account.add("7", "a");
+        let delete = fleet.change("a", async {
+            // Another stream's listing begins after the call was sent and is answered before AWS
+            // carries the deletion out: it still shows "7".
+            account.observe(&fleet, "b", None, LONG).await;
+            account.items.lock().unwrap().clear();
+            Ok(())
+        });
+        delete.await.unwrap();
+        assert_eq!(account.observe(&fleet, "a", None, LONG).await, None);
+        assert_eq!(account.calls(), (2, 0), "a second listing, begun after the answer");
     }
 }
