@@ -23,6 +23,11 @@ pub struct Config {
     #[arg(long, env = "LIVESTREAM_LOCAL_PUBLIC_HOST", default_value = "127.0.0.1")]
     pub public_host: String,
 
+    /// botocore's `data` folder, which holds AWS's service models (`<service>/<version>/
+    /// service-2.json.gz`); unset: the botocore that `python3` imports.
+    #[arg(long, env = "LIVESTREAM_LOCAL_MODELS")]
+    pub models: Option<PathBuf>,
+
     /// Directory for HLS output and S3 objects.
     #[arg(long, env = "LIVESTREAM_LOCAL_DATA_DIR", default_value = "/tmp/livestream-local")]
     pub data_dir: PathBuf,
@@ -40,6 +45,15 @@ pub struct Config {
 
     #[arg(long, env = "LIVESTREAM_LOCAL_ACCOUNT_ID", default_value = "123456789012")]
     pub account_id: String,
+
+    /// IAM roles the caller may pass to MediaLive (iam:PassRole), comma-separated; unset: any role
+    /// of the account (`arn:aws:iam::<account>:role/...`).
+    #[arg(
+        long = "passable-role",
+        env = "LIVESTREAM_LOCAL_PASSABLE_ROLES",
+        value_delimiter = ','
+    )]
+    pub passable_roles: Vec<String>,
 
     /// How long transitions take, in milliseconds (AWS takes minutes; the defaults keep demos brisk).
     #[command(flatten)]
@@ -113,5 +127,17 @@ impl Config {
 
     pub fn arn(&self, service: &str, kind: &str, id: &str) -> String {
         format!("arn:aws:{service}:{}:{}:{kind}:{id}", self.region, self.account_id)
+    }
+}
+
+impl Config {
+    /// Whether CreateChannel / UpdateChannel may hand `role` to MediaLive.
+    pub fn may_pass(&self, role: &str) -> bool {
+        if self.passable_roles.is_empty() {
+            role.strip_prefix(&format!("arn:aws:iam::{}:role/", self.account_id))
+                .is_some_and(|name| !name.is_empty())
+        } else {
+            self.passable_roles.iter().any(|r| r == role)
+        }
     }
 }

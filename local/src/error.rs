@@ -13,6 +13,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub kind: &'static str,
     pub message: String,
+    /// MediaLive's `validationErrors`: `{elementPath, errorMessage}` for each problem.
+    pub validation_errors: Vec<(String, String)>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -23,7 +25,23 @@ impl ApiError {
             status,
             kind,
             message: message.into(),
+            validation_errors: Vec::new(),
         }
+    }
+
+    /// The request breaks the service model: a 400 when it does not have the model's shape,
+    /// otherwise a 422 listing every value out of bounds, as MediaLive and MediaPackage answer.
+    pub fn from_violations(service: &str, violations: &[crate::model::Violation]) -> Option<Self> {
+        let first = violations.first()?;
+        let text = |v: &crate::model::Violation| format!("{} {}", v.path, v.message);
+        if let Some(malformed) = violations.iter().find(|v| v.malformed) {
+            return Some(Self::bad_request(text(malformed)));
+        }
+        let mut error = Self::unprocessable(text(first));
+        if service == "medialive" {
+            error.validation_errors = violations.iter().map(|v| (v.path.clone(), v.message.clone())).collect();
+        }
+        Some(error)
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "BadRequestException", message)
@@ -58,7 +76,16 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, Json(json!({ "message": self.message }))).into_response();
+        let mut body = json!({ "message": self.message });
+        if !self.validation_errors.is_empty() {
+            let list: Vec<_> = self
+                .validation_errors
+                .iter()
+                .map(|(path, message)| json!({ "elementPath": path, "errorMessage": message }))
+                .collect();
+            body["validationErrors"] = list.into();
+        }
+        let mut response = (self.status, Json(body)).into_response();
         response
             .headers_mut()
             .insert("x-amzn-ErrorType", HeaderValue::from_static(self.kind));

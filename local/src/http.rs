@@ -55,6 +55,11 @@ async fn api(
         cloud.faults.record(service, operation, e.kind);
         return e.into_response();
     }
+    if let Some(refused) = checked_against_model(cloud, service, operation, &req) {
+        tracing::info!(service, operation, error = refused.kind, message = %refused.message, "refused by the model");
+        cloud.faults.record(service, operation, refused.kind);
+        return refused.into_response();
+    }
     let (operation, result) = handle(cloud, req).await;
     if result.is_ok() {
         cloud.faults.after_mutation(operation).await;
@@ -70,6 +75,21 @@ async fn api(
             e.into_response()
         }
     }
+}
+
+/// The request against the service model; malformed JSON is left to the operation (which
+/// refuses it with the service's own words).
+fn checked_against_model(cloud: &Cloud, service: &str, operation: &str, req: &ApiRequest) -> Option<ApiError> {
+    let model = cloud.models.service(service)?;
+    if !model.has_operation(operation) {
+        return None;
+    }
+    let body = if req.body.is_empty() {
+        serde_json::Value::Object(Default::default())
+    } else {
+        serde_json::from_slice(&req.body).ok()?
+    };
+    ApiError::from_violations(service, &model.validate(operation, &body, &req.query))
 }
 
 async fn s3(cloud: &Arc<Cloud>, req: Request) -> Response {

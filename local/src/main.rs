@@ -15,6 +15,7 @@ mod lifecycle;
 mod media;
 mod medialive;
 mod mediapackage;
+mod model;
 mod s3;
 
 use std::sync::Arc;
@@ -32,6 +33,8 @@ pub struct Cloud {
     pub medialive: MediaLive,
     pub mediapackage: MediaPackage,
     pub s3: S3,
+    /// AWS's service models: every MediaLive and MediaPackage request is checked against them.
+    pub models: model::Models,
 }
 
 impl Cloud {
@@ -42,7 +45,10 @@ impl Cloud {
         let mediapackage = MediaPackage::new(config.clone(), faults.clone(), media.clone());
         let medialive = MediaLive::new(config.clone(), media.clone(), mediapackage.clone());
         let s3 = S3::new(config.data_dir.join("s3"))?;
+        let models = model::Models::load(config.models.as_deref())?;
+        tracing::info!(operations = models.operations(), "service models loaded");
         Ok(Self {
+            models,
             faults,
             media,
             medialive,

@@ -9,6 +9,7 @@ mod aws_cli;
 mod cli;
 mod deploy;
 mod encoders;
+mod fidelity;
 mod kubectl_ux;
 mod leader;
 mod local_api;

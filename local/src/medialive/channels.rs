@@ -168,21 +168,36 @@ impl MediaLive {
                 }
             }
         }
+        if let Some(message) = super::rules::destination_kinds(&destinations) {
+            return Err(ApiError::bad_request(message));
+        }
         match settings.get("encoderSettings") {
             None => errors.push(("encoderSettings".into(), "encoderSettings is required".into())),
-            Some(encoder) => errors.extend(super::gate::encoder_errors(encoder, &destinations)),
+            Some(encoder) => errors.extend(super::gate::encoder_errors(encoder)),
         }
-        if errors.is_empty() {
-            return Ok(());
+        errors.extend(super::rules::channel_errors(settings, |id| {
+            state.inputs.get(id).map(|i| i.input_class().to_owned())
+        }));
+        if let Some((path, message)) = errors.first() {
+            let mut error = ApiError::unprocessable(format!("{path} {message}"));
+            error.validation_errors = errors;
+            return Err(error);
         }
-        let summary = errors
-            .iter()
-            .map(|(path, msg)| format!("{path}: {msg}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        Err(ApiError::unprocessable(format!(
-            "Failed to validate channel: {summary}"
-        )))
+        // The caller must be allowed to hand the role to MediaLive (iam:PassRole).
+        let role = settings.get("roleArn").and_then(Value::as_str);
+        if let Some(role) = role
+            && !self.inner.config.may_pass(role)
+        {
+            let operation = if channel_id.is_some() {
+                "UpdateChannel"
+            } else {
+                "CreateChannel"
+            };
+            return Err(ApiError::unprocessable(format!(
+                "Please check your IAM User permissions the following permissions are needed for this call \"medialive:{operation}\",\"iam:PassRole\""
+            )));
+        }
+        Ok(())
     }
 
     pub(super) fn create_channel(&self, req: &ApiRequest) -> ApiResult<Response> {

@@ -36,6 +36,15 @@ pub struct Input {
 }
 
 impl Input {
+    /// STANDARD with two destinations (one per pipeline), else SINGLE_PIPELINE.
+    pub fn input_class(&self) -> &'static str {
+        if self.stream_names.len() == 2 {
+            "STANDARD"
+        } else {
+            "SINGLE_PIPELINE"
+        }
+    }
+
     /// Not deleting or deleted.
     pub fn is_live(&self) -> bool {
         matches!(self.lifecycle.now(), Phase::Creating | Phase::Ready)
@@ -113,7 +122,7 @@ impl MediaLive {
             "name": input.name,
             "state": state_name,
             "type": "RTMP_PUSH",
-            "inputClass": if input.stream_names.len() == 2 { "STANDARD" } else { "SINGLE_PIPELINE" },
+            "inputClass": input.input_class(),
             "inputSourceType": "STATIC",
             "destinations": destinations,
             "securityGroups": input.security_groups,

@@ -1,0 +1,176 @@
+//! livestream-local is as strict as AWS: the catalogue of wrong requests
+//! (tests/fixtures/aws-refusals.json), sent raw over HTTP as no SDK would send them, each refused
+//! with AWS's status, error type and words; and the valid requests they were made from accepted and
+//! described back as sent (over-strictness is a defect too).
+
+use serde_json::{Value, json};
+use tokio::process::Command;
+
+use crate::support::cloud::LocalCloud;
+
+/// Sends one request as an unchecked client would; (status, x-amzn-ErrorType, JSON body).
+async fn raw(
+    cloud: &LocalCloud,
+    service: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> (u16, String, Value) {
+    let auth = format!(
+        "Authorization: AWS4-HMAC-SHA256 Credential=AKIDLOCAL/20261202/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
+    );
+    let mut curl = Command::new("curl");
+    curl.args([
+        "-s",
+        "-i",
+        "-X",
+        method,
+        "-H",
+        &auth,
+        "-H",
+        "Content-Type: application/json",
+    ]);
+    if let Some(body) = body {
+        curl.args(["--data-binary", &body.to_string()]);
+    }
+    let out = curl.arg(format!("{}{path}", cloud.endpoint)).output().await.unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let kind = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("x-amzn-errortype:")
+                .then(|| l[17..].trim().to_owned())
+        })
+        .unwrap_or_default();
+    (status, kind, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+/// `set` (JSON pointer → value; an index one past the end appends) and `remove` applied to `base`.
+fn altered(mut body: Value, case: &Value) -> Value {
+    for (pointer, value) in case["set"].as_object().into_iter().flatten() {
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        match body.pointer_mut(parent).unwrap() {
+            Value::Array(items) => {
+                let index: usize = key.parse().unwrap();
+                if index == items.len() {
+                    items.push(value.clone());
+                } else {
+                    items[index] = value.clone();
+                }
+            }
+            Value::Object(map) => {
+                map.insert(key.to_owned(), value.clone());
+            }
+            other => panic!("{pointer}: cannot set inside {other}"),
+        }
+    }
+    for pointer in case["remove"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        body.pointer_mut(parent).unwrap().as_object_mut().unwrap().remove(key);
+    }
+    body
+}
+
+#[tokio::test]
+async fn livestream_local_refuses_what_aws_refuses_with_aws_words_and_accepts_the_rest() {
+    let cloud = LocalCloud::start(&[]).await;
+    let package = cloud
+        .aws
+        .mediapackage
+        .create_channel()
+        .id("refusals-mp")
+        .send()
+        .await
+        .unwrap();
+    let group = cloud.aws.medialive.create_input_security_group().send().await.unwrap();
+    let group = group.security_group.unwrap().id.unwrap();
+    let fixture = crate::support::cluster::read("tests/fixtures/aws-refusals.json");
+    let input = {
+        let (status, _, answer) = raw(
+            &cloud,
+            "medialive",
+            "POST",
+            "/prod/inputs",
+            Some(
+                &json!({"name": "refusals-in", "type": "RTMP_PUSH", "inputSecurityGroups": [group],
+                "destinations": [{"streamName": "live/a"}]}),
+            ),
+        )
+        .await;
+        assert_eq!(status, 201, "{answer}");
+        answer["input"]["id"].as_str().unwrap().to_owned()
+    };
+    let fill = |text: &str| {
+        text.replace("{input}", &input)
+            .replace("{packageChannel}", package.id().unwrap())
+    };
+    let fixture: Value = serde_json::from_str(&fill(&fixture)).unwrap();
+    let cases = fixture["cases"].as_array().unwrap();
+    assert!(cases.len() >= 30, "the catalogue holds {} cases", cases.len());
+
+    let mut wrong = Vec::new();
+    for case in cases {
+        let body = match case["base"].as_str() {
+            Some(base) => Some(altered(fixture["bases"][base].clone(), case)),
+            None => case.get("body").cloned(),
+        };
+        let (service, method, path) = (
+            case["service"].as_str().unwrap(),
+            case["method"].as_str().unwrap(),
+            case["path"].as_str().unwrap(),
+        );
+        let (status, kind, answer) = raw(&cloud, service, method, path, body.as_ref()).await;
+        let message = answer["message"].as_str().unwrap_or_default();
+        let expected = (
+            case["status"].as_u64().unwrap() as u16,
+            case["type"].as_str().unwrap(),
+            case["message"].as_str().unwrap(),
+        );
+        if (status, kind.as_str()) != (expected.0, expected.1) || !message.contains(expected.2) {
+            wrong.push(format!(
+                "{}: got {status} {kind} {answer}, want {} {} \"{}\"",
+                case["what"], expected.0, expected.1, expected.2
+            ));
+        }
+        // MediaLive lists every problem with its element path, as its console shows them.
+        if service == "medialive" && status == 422 && expected.2.contains("must") {
+            let listed = answer["validationErrors"].as_array().map_or(0, Vec::len);
+            if listed == 0 {
+                wrong.push(format!("{}: no validationErrors in {answer}", case["what"]));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} of {} cases answered otherwise:\n{}",
+        wrong.len(),
+        cases.len(),
+        wrong.join("\n")
+    );
+
+    // The valid requests the catalogue alters are accepted and described back as sent.
+    let channel = fixture["bases"]["channel"].clone();
+    let (status, _, created) = raw(&cloud, "medialive", "POST", "/prod/channels", Some(&channel)).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["channel"]["id"].as_str().unwrap();
+    let (_, _, described) = raw(&cloud, "medialive", "GET", &format!("/prod/channels/{id}"), None).await;
+    assert_eq!(described["encoderSettings"], channel["encoderSettings"]);
+    assert_eq!(described["destinations"], channel["destinations"]);
+    let (status, _, endpoint) = raw(
+        &cloud,
+        "mediapackage",
+        "POST",
+        "/origin_endpoints",
+        Some(&fixture["bases"]["endpoint"]),
+    )
+    .await;
+    assert_eq!(status, 200, "{endpoint}");
+}
