@@ -53,6 +53,14 @@ up() {
     sleep 0.1
   done
   [ -n "$endpoint" ] || { log "livestream-local did not start"; exit 1; }
+  # The player pages' bucket. On AWS every new bucket blocks public bucket policies; the operator
+  # never relaxes that itself, so the demo does what its condition tells a user to run.
+  local aws=(aws --endpoint-url "$endpoint" --region us-east-1)
+  export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
+  "${aws[@]}" s3api head-bucket --bucket livestream-player >/dev/null 2>&1 \
+    || "${aws[@]}" s3api create-bucket --bucket livestream-player >/dev/null
+  "${aws[@]}" s3api put-public-access-block --bucket livestream-player --public-access-block-configuration \
+    BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=false,RestrictPublicBuckets=false
   if ! alive "$DIR/operator.pid"; then
     AWS_ENDPOINT_URL=$endpoint LIVESTREAM_MEDIALIVE_ROLE_ARN=arn:aws:iam::123456789012:role/MediaLiveAccessRole \
       setsid "$operator" run --transition-requeue-seconds 1 --website-bucket livestream-player \

@@ -34,6 +34,11 @@ pub enum Error {
     #[error("{message}")]
     StreamKey { reason: &'static str, message: String },
 
+    /// The player page's bucket refuses to be made public (S3 Block Public Access, on for every
+    /// bucket created since April 2023). The rest of the stream is unaffected.
+    #[error("{0}")]
+    WebsiteNotPublic(String),
+
     #[error("finalizer: {0}")]
     Finalizer(#[source] Box<kube::runtime::finalizer::Error<Error>>),
 }
@@ -113,6 +118,7 @@ impl Error {
             Error::StreamKey { reason, .. } => reason,
             Error::Kube(_) => "KubernetesError",
             Error::Waiting(_) => "Waiting",
+            Error::WebsiteNotPublic(_) => "WebsiteNotPublic",
             Error::Finalizer(_) => "FinalizerError",
         }
     }

@@ -44,7 +44,7 @@ impl Cloud {
         let media = Media::new(config.data_dir.clone(), config.ffmpeg.clone());
         let mediapackage = MediaPackage::new(config.clone(), faults.clone(), media.clone());
         let medialive = MediaLive::new(config.clone(), media.clone(), mediapackage.clone());
-        let s3 = S3::new(config.data_dir.join("s3"))?;
+        let s3 = S3::new(config.data_dir.join("s3"), &config.region, &config.account_id)?;
         let models = model::Models::load(config.models.as_deref())?;
         tracing::info!(operations = models.operations(), "service models loaded");
         Ok(Self {

@@ -1,6 +1,6 @@
 //! The player page published to S3: the built assets (embedded in the binary, so a release needs
-//! no extra files), a per-stream `config.json`, the key prefix, and the bucket-policy statement
-//! that makes exactly that prefix publicly readable.
+//! no extra files), a per-stream `config.json`, the key prefix, and the one bucket-policy statement
+//! that makes the pages' prefix publicly readable.
 
 use kube::ResourceExt;
 use serde_json::{Value, json};
@@ -16,43 +16,43 @@ pub struct Object {
     pub cache_control: &'static str,
 }
 
+/// Where every player page of a bucket lives.
+pub const PAGES: &str = "livestreams/";
+
 /// `livestreams/<namespace>/<name>/`: one prefix per LiveStream.
 pub fn prefix(stream: &LiveStream) -> String {
     format!(
-        "livestreams/{}/{}/",
+        "{PAGES}{}/{}/",
         stream.namespace().unwrap_or_default(),
         stream.name_any()
     )
 }
 
-/// This stream's public-read statement in a shared bucket policy.
+/// The one public-read statement every player page in a bucket shares: `livestreams/*`, where
+/// only the operator writes pages (public by design). One statement whatever the number of streams,
+/// so the policy stays far below S3's 20 KB cap at 1,000 streams.
 pub struct Grant {
-    /// From the uid: unique per stream (a Sid is alphanumeric; names are not).
-    pub sid: String,
-    /// The id earlier releases derived from namespace and name, which two streams could share
-    /// (`team-a/x`, `teama/x`): a statement with it is this stream's only if its resource is.
-    legacy_sid: String,
     pub resource: String,
 }
 
+/// The shared statement's id.
+pub const SID: &str = "LiveStreamPlayerPages";
+
 impl Grant {
-    pub fn new(stream: &LiveStream, bucket: &str) -> Self {
-        let alphanumeric = |s: String| s.chars().filter(char::is_ascii_alphanumeric).collect::<String>();
-        let legacy = alphanumeric(format!(
-            "livestream-{}-{}",
-            stream.namespace().unwrap_or_default(),
-            stream.name_any()
-        ));
+    pub fn new(bucket: &str) -> Self {
         Grant {
-            sid: format!("LiveStreamPlayer{}", alphanumeric(stream.uid().unwrap_or_default())),
-            legacy_sid: format!("LiveStreamPlayer{legacy}"),
-            resource: format!("arn:aws:s3:::{bucket}/{}*", prefix(stream)),
+            resource: format!("arn:aws:s3:::{bucket}/{PAGES}*"),
         }
     }
 
+    /// The shared statement, or one an earlier release wrote per stream (Sid `LiveStreamPlayer…`,
+    /// a prefix under `livestreams/`): the shared one covers and replaces those.
     fn owns(&self, statement: &Value) -> bool {
-        statement["Sid"] == self.sid.as_str()
-            || (statement["Sid"] == self.legacy_sid.as_str() && statement["Resource"] == self.resource.as_str())
+        let sid = statement["Sid"].as_str().unwrap_or_default();
+        let pages = self.resource.trim_end_matches('*');
+        sid == SID
+            || (sid.starts_with("LiveStreamPlayer")
+                && statement["Resource"].as_str().is_some_and(|r| r.starts_with(pages)))
     }
 }
 
@@ -116,11 +116,11 @@ pub fn digest(objects: &[Object]) -> String {
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The bucket policy with this stream's public-read statement added or replaced.
+/// The bucket policy with the pages' public-read statement added or replaced.
 pub fn policy_with(existing: Option<&str>, grant: &Grant) -> String {
     let mut policy = parse(existing);
     let statement = json!({
-        "Sid": grant.sid,
+        "Sid": SID,
         "Effect": "Allow",
         "Principal": "*",
         "Action": "s3:GetObject",
@@ -132,7 +132,7 @@ pub fn policy_with(existing: Option<&str>, grant: &Grant) -> String {
     policy.to_string()
 }
 
-/// The bucket policy without this stream's statement; None when nothing would be left.
+/// The bucket policy without the pages' statement; None when nothing would be left.
 pub fn policy_without(existing: Option<&str>, grant: &Grant) -> Option<String> {
     let mut policy = parse(existing);
     let statements = statements(&mut policy);
@@ -140,7 +140,7 @@ pub fn policy_without(existing: Option<&str>, grant: &Grant) -> Option<String> {
     (!statements.is_empty()).then(|| policy.to_string())
 }
 
-/// Whether the bucket policy has this stream's statement.
+/// Whether the bucket policy has the pages' statement.
 pub fn has_grant(existing: Option<&str>, grant: &Grant) -> bool {
     let mut policy = parse(existing);
     statements(&mut policy).iter().any(|s| grant.owns(s))
@@ -185,56 +185,37 @@ mod tests {
     }
 
     #[test]
-    fn one_prefix_and_statement_per_stream() {
+    fn one_prefix_per_stream_and_one_statement_for_all() {
         assert_eq!(prefix(&stream()), "livestreams/events/launch-event/");
-        assert_eq!(
-            Grant::new(&stream(), "b").sid,
-            "LiveStreamPlayer6c1a3f0e00004000800000000000abcd"
-        );
+        assert_eq!(Grant::new("b").resource, "arn:aws:s3:::b/livestreams/*");
+        // The policy does not grow with the fleet: 1,000 streams share the one statement.
+        let mut policy = None;
+        for _ in 0..1000 {
+            policy = Some(policy_with(policy.as_deref(), &Grant::new("pages")));
+        }
+        let policy = policy.unwrap();
+        assert!(policy.len() < 300, "{} bytes", policy.len());
     }
 
     #[test]
-    fn streams_whose_names_differ_only_in_punctuation_keep_their_own_grants() {
-        // team-a/x and teama/x: names that lose the same characters.
-        let (a, b) = (named("team-a", "x", "uid-a"), named("teama", "x", "uid-b"));
-        let (grant_a, grant_b) = (Grant::new(&a, "pages"), Grant::new(&b, "pages"));
-        assert_ne!(grant_a.sid, grant_b.sid);
-        let both = policy_with(Some(&policy_with(None, &grant_a)), &grant_b);
-        let left = policy_without(Some(&both), &grant_a).expect("b's grant stays");
-        assert!(
-            has_grant(Some(&left), &grant_b) && !has_grant(Some(&left), &grant_a),
-            "{left}"
-        );
-    }
-
-    #[test]
-    fn a_statement_of_an_earlier_release_is_replaced_only_for_its_own_prefix() {
-        let (a, b) = (named("team-a", "x", "uid-a"), named("teama", "x", "uid-b"));
-        let (grant_a, grant_b) = (Grant::new(&a, "pages"), Grant::new(&b, "pages"));
-        let legacy = |prefix: &str| {
-            json!({"Sid": "LiveStreamPlayerlivestreamteamax", "Effect": "Allow", "Principal": "*",
+    fn statements_of_an_earlier_release_are_replaced_and_others_kept() {
+        let legacy = |sid: &str, prefix: &str| {
+            json!({"Sid": sid, "Effect": "Allow", "Principal": "*",
                    "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::pages/{prefix}*")})
         };
-        let old = json!({"Version": "2012-10-17", "Statement": [legacy("livestreams/team-a/x/"), legacy("livestreams/teama/x/")]});
-        let upgraded = policy_with(Some(&old.to_string()), &grant_a);
-        let statements: Value = serde_json::from_str(&upgraded).unwrap();
-        let resources: Vec<&str> = statements["Statement"]
+        let old = json!({"Version": "2012-10-17", "Statement": [
+            legacy("LiveStreamPlayerlivestreamteamax", "livestreams/team-a/x/"),
+            legacy("LiveStreamPlayer6c1a3f0e", "livestreams/teama/x/"),
+            legacy("SomeoneElse", "downloads/"),
+        ]});
+        let upgraded: Value = serde_json::from_str(&policy_with(Some(&old.to_string()), &Grant::new("pages"))).unwrap();
+        let sids: Vec<&str> = upgraded["Statement"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|s| s["Resource"].as_str().unwrap())
+            .map(|s| s["Sid"].as_str().unwrap())
             .collect();
-        assert_eq!(
-            resources,
-            [
-                "arn:aws:s3:::pages/livestreams/teama/x/*",
-                "arn:aws:s3:::pages/livestreams/team-a/x/*"
-            ]
-        );
-        assert!(
-            has_grant(Some(&upgraded), &grant_b),
-            "b's legacy statement is still b's"
-        );
+        assert_eq!(sids, ["SomeoneElse", SID]);
     }
 
     #[test]
@@ -277,9 +258,9 @@ mod tests {
     }
 
     #[test]
-    fn policy_statements_are_added_replaced_and_removed_by_sid() {
+    fn the_pages_statement_is_added_once_and_removed_leaving_the_rest() {
         let other = r#"{"Version":"2012-10-17","Statement":{"Sid":"Other","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/x/*"}}"#;
-        let grant = Grant::new(&named("ns", "a", "uid-1"), "b");
+        let grant = Grant::new("b");
         let with = policy_with(Some(other), &grant);
         let again = policy_with(Some(&with), &grant);
         let parsed: Value = serde_json::from_str(&again).unwrap();
@@ -288,7 +269,7 @@ mod tests {
             2,
             "replaced, not duplicated"
         );
-        assert_eq!(parsed["Statement"][1]["Resource"], "arn:aws:s3:::b/livestreams/ns/a/*");
+        assert_eq!(parsed["Statement"][1]["Resource"], "arn:aws:s3:::b/livestreams/*");
         let without = policy_without(Some(&again), &grant).unwrap();
         assert!(!has_grant(Some(&without), &grant) && without.contains("Other"));
         assert_eq!(policy_without(Some(&policy_with(None, &grant)), &grant), None);

@@ -43,6 +43,7 @@ impl Run<'_> {
             self.stream.name_any()
         );
         let mut refused = false;
+        let mut page_refused = false;
         for _ in 0..MAX_ROUNDS {
             let spec = &self.stream.spec;
             let desired = Desired::of(spec, names, description.clone(), role, target.as_ref().ok(), observed);
@@ -53,7 +54,7 @@ impl Run<'_> {
                 guarded: self.guarded(),
                 over_limit: self.over_limit(observed),
                 update_policy: spec.update_policy,
-                website_stale: page.as_ref().is_some_and(|p| self.page_stale(p)),
+                website_stale: !page_refused && page.as_ref().is_some_and(|p| self.page_stale(p)),
                 input_update_refused: refused,
             };
             let plan = plan::plan(&self.uid, observed, &desired, &flags);
@@ -66,6 +67,11 @@ impl Run<'_> {
                     Err(e) if step == Step::Update(Kind::Input) && e.code() == Some("ConflictException") => {
                         refused = true
                     }
+                    // The page stays private; the stream goes on and the problem is reported.
+                    Err(e @ Error::WebsiteNotPublic(_)) => {
+                        page_refused = true;
+                        self.deferred.get_or_insert(e);
+                    }
                     other => other?,
                 }
             }
@@ -77,7 +83,9 @@ impl Run<'_> {
     pub(super) fn conclude(&mut self, plan: plan::Plan, target: Result<RtmpTarget>) -> Result<Progress> {
         let key_problem = target.err();
         if plan.report_stream_key {
-            self.deferred = key_problem;
+            if let Some(problem) = key_problem {
+                self.deferred = Some(problem);
+            }
             return self.progress(plan.outcome, None);
         }
         self.progress(plan.outcome, key_problem)

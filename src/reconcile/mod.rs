@@ -99,7 +99,9 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
             publish(ctx, &stream, EventType::Warning, e.reason(), e.to_string()).await;
         }
     }
-    let retry_deferred = deferred.is_some();
+    // A stream key fixed in Kubernetes is not watched: look again soon. Other reported problems
+    // (a private player page) wait for the resync.
+    let retry_deferred = deferred.is_some() && matches!(outcome, Err(Error::StreamKey { .. }));
     let progress = match deferred {
         Some(progress) => progress,
         None => outcome?,

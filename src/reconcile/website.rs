@@ -1,7 +1,10 @@
 //! The player page on S3: upload the page and the stream's config under its prefix when they
 //! changed, grant public read on exactly that prefix in the bucket policy, and remove both on delete.
 
-use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::{
+    primitives::ByteStream,
+    types::{BucketLocationConstraint, CreateBucketConfiguration},
+};
 
 use super::{Run, action, observe::Observed};
 use crate::{
@@ -92,19 +95,32 @@ impl Run<'_> {
     async fn grant_public_read(&self, bucket: &str) -> Result<()> {
         let _serialized = self.ctx.bucket_policy_lock.lock().await;
         let existing = bucket_policy(&self.ctx.aws, bucket).await?;
-        let policy = policy_with(existing.as_deref(), &Grant::new(self.stream, bucket));
-        if existing.as_deref() != Some(policy.as_str()) {
-            self.ctx
-                .aws
-                .s3
-                .put_bucket_policy()
-                .bucket(bucket)
-                .policy(policy)
-                .send()
-                .await
-                .map_err(|e| Error::aws("PutBucketPolicy", e))?;
+        let policy = policy_with(existing.as_deref(), &Grant::new(bucket));
+        if existing.as_deref() == Some(policy.as_str()) {
+            return Ok(());
         }
-        Ok(())
+        let put = self
+            .ctx
+            .aws
+            .s3
+            .put_bucket_policy()
+            .bucket(bucket)
+            .policy(policy)
+            .send()
+            .await;
+        match put.map_err(|e| Error::aws("PutBucketPolicy", e)) {
+            // Block Public Access (or an IAM policy) refuses the public grant. The operator never
+            // turns Block Public Access off behind the user's back: it says how to.
+            Err(e) if e.code() == Some("AccessDenied") => Err(Error::WebsiteNotPublic(format!(
+                "the player page is in s3://{bucket}/{} but stays private: S3 refused the public-read bucket policy ({e}). \
+                 To publish player pages from this bucket, allow public bucket policies on it: \
+                 `aws s3api put-public-access-block --bucket {bucket} --public-access-block-configuration \
+                 BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=false,RestrictPublicBuckets=false` \
+                 (and grant the operator s3:PutBucketPolicy); or set spec.website.enabled: false",
+                website::prefix(self.stream)
+            ))),
+            other => other.map(drop),
+        }
     }
 }
 
@@ -120,12 +136,16 @@ async fn ensure_bucket(aws: &AwsClients, bucket: &str) -> Result<()> {
     {
         Ok(_) => Ok(()),
         Err(e) if matches!(e.code(), Some("NotFound" | "NoSuchBucket")) => {
-            aws.s3
-                .create_bucket()
-                .bucket(bucket)
-                .send()
-                .await
-                .map_err(|e| Error::aws("CreateBucket", e))?;
+            let mut create = aws.s3.create_bucket().bucket(bucket);
+            // Outside us-east-1, S3 wants the region named (IllegalLocationConstraintException).
+            if aws.region != "us-east-1" {
+                let location = BucketLocationConstraint::from(aws.region.as_str());
+                let configuration = CreateBucketConfiguration::builder()
+                    .location_constraint(location)
+                    .build();
+                create = create.create_bucket_configuration(configuration);
+            }
+            create.send().await.map_err(|e| Error::aws("CreateBucket", e))?;
             Ok(())
         }
         Err(e) => Err(e),
@@ -186,8 +206,22 @@ async fn remove_from(stream: &LiveStream, ctx: &Context, bucket: &str) -> Result
     }
     let _serialized = ctx.bucket_policy_lock.lock().await;
     let existing = bucket_policy(aws, bucket).await?;
-    let grant = Grant::new(stream, bucket);
-    if has_grant(existing.as_deref(), &grant) {
+    let grant = Grant::new(bucket);
+    // The statement serves every page in the bucket: it goes with the last one.
+    let pages = aws
+        .s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(website::PAGES)
+        .max_keys(1)
+        .send()
+        .await;
+    let pages_left = pages
+        .map_err(|e| Error::aws("ListObjectsV2", e))?
+        .key_count
+        .unwrap_or(0)
+        > 0;
+    if !pages_left && has_grant(existing.as_deref(), &grant) {
         match policy_without(existing.as_deref(), &grant) {
             Some(policy) => {
                 let put = aws.s3.put_bucket_policy().bucket(bucket).policy(policy).send().await;

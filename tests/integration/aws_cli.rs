@@ -247,15 +247,35 @@ async fn aws_cli_publishes_a_page_that_a_browser_can_read_only_under_the_public_
     );
     let policy = r#"{"Version":"2012-10-17","Statement":[{"Sid":"PublicRead","Effect":"Allow","Principal":"*",
         "Action":"s3:GetObject","Resource":"arn:aws:s3:::player-pages/public/*"}]}"#;
-    aws.ok(&[
+    // A new bucket blocks public policies (S3 Block Public Access, on since April 2023)...
+    let put_policy = [
         "s3api",
         "put-bucket-policy",
         "--bucket",
         "player-pages",
         "--policy",
         policy,
+    ];
+    let refused = aws.fails(&put_policy).await;
+    assert!(
+        refused.contains("AccessDenied") && refused.contains("BlockPublicPolicy"),
+        "{refused}"
+    );
+    let block = aws
+        .ok(&["s3api", "get-public-access-block", "--bucket", "player-pages"])
+        .await;
+    assert_eq!(block["PublicAccessBlockConfiguration"]["BlockPublicPolicy"], true);
+    // ...until its owner allows them.
+    aws.ok(&[
+        "s3api",
+        "put-public-access-block",
+        "--bucket",
+        "player-pages",
+        "--public-access-block-configuration",
+        "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=false,RestrictPublicBuckets=false",
     ])
     .await;
+    aws.ok(&put_policy).await;
     let stored = aws
         .ok(&["s3api", "get-bucket-policy", "--bucket", "player-pages"])
         .await;

@@ -26,6 +26,26 @@ async fn head(url: &str) -> (u16, String) {
     (code.parse().unwrap_or(0), content_type.to_owned())
 }
 
+/// What a user does, as the operator's condition tells them, so that a bucket may serve public
+/// player pages: a new bucket blocks public policies (S3 Block Public Access, since April 2023).
+async fn allow_public_pages(s3: &aws_sdk_s3::Client, bucket: &str) {
+    if s3.head_bucket().bucket(bucket).send().await.is_err() {
+        s3.create_bucket().bucket(bucket).send().await.unwrap();
+    }
+    let relaxed = aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
+        .block_public_acls(true)
+        .ignore_public_acls(true)
+        .block_public_policy(false)
+        .restrict_public_buckets(false)
+        .build();
+    s3.put_public_access_block()
+        .bucket(bucket)
+        .public_access_block_configuration(relaxed)
+        .send()
+        .await
+        .unwrap();
+}
+
 /// How many player-page objects (under `livestreams/`) a bucket holds.
 async fn pages_in(s3: &aws_sdk_s3::Client, bucket: &str) -> usize {
     let listed = s3
@@ -44,6 +64,34 @@ async fn the_player_page_is_public_under_its_prefix_only_and_removed_on_delete()
     let ns = namespace("website");
     let _operator = Operator::start_with(&cloud, &ns, &["--website-bucket", BUCKET]).await;
     kubectl_ok(&["apply", "-n", &ns, "-f", "examples/livestream.yaml"]);
+
+    // The bucket the operator creates blocks public policies, as every new bucket on AWS does:
+    // the stream is built, the page stays private, and the condition says what to run.
+    let degraded = eventually("the private page to be reported", Duration::from_secs(60), || async {
+        let conditions = status(&ns, "launch-event")["conditions"].clone();
+        conditions
+            .as_array()?
+            .iter()
+            .find(|c| c["type"] == "Degraded" && c["reason"] == "WebsiteNotPublic")
+            .cloned()
+    })
+    .await;
+    let message = degraded["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("aws s3api put-public-access-block --bucket {BUCKET}"))
+            && message.contains("BlockPublicPolicy=false"),
+        "{message}"
+    );
+    eventually("the stream itself to be built", Duration::from_secs(30), || async {
+        status(&ns, "launch-event")["aws"]["channelId"]
+            .as_str()
+            .map(str::to_owned)
+    })
+    .await;
+    let private = format!("{}/{BUCKET}/livestreams/{ns}/launch-event/index.html", cloud.endpoint);
+    assert_eq!(head(&private).await.0, 403, "the page is uploaded but private");
+    let s3 = &cloud.aws.s3;
+    allow_public_pages(s3, BUCKET).await;
     kubectl_wait(&ns, "condition=Ready", "launch-event", Duration::from_secs(60));
     let s = status(&ns, "launch-event");
     let page = s["websiteUrl"].as_str().expect("websiteUrl in status").to_owned();
@@ -68,8 +116,7 @@ async fn the_player_page_is_public_under_its_prefix_only_and_removed_on_delete()
         "the publishing key stays off the public page: {config}"
     );
 
-    // Only the stream's prefix is public.
-    let s3 = &cloud.aws.s3;
+    // Only the pages' prefix is public.
     s3.put_object()
         .bucket(BUCKET)
         .key("private/notes.txt")
@@ -84,6 +131,7 @@ async fn the_player_page_is_public_under_its_prefix_only_and_removed_on_delete()
 
     // Moving the page to another bucket publishes it there and removes it, and its grant, here.
     const MOVED: &str = "player-pages-moved";
+    allow_public_pages(s3, MOVED).await;
     patch(&ns, "launch-event", &format!(r#"{{"website":{{"bucket":"{MOVED}"}}}}"#));
     let moved = eventually("the page in the new bucket", Duration::from_secs(30), || async {
         let url = status(&ns, "launch-event")["websiteUrl"].as_str()?.to_owned();
@@ -146,6 +194,7 @@ async fn the_player_plays_switches_renditions_and_says_when_the_stream_is_off() 
     let cloud = LocalCloud::start(&[]).await;
     let ns = namespace("browser");
     let _operator = Operator::start_with(&cloud, &ns, &["--website-bucket", BUCKET]).await;
+    allow_public_pages(&cloud.aws.s3, BUCKET).await;
     kubectl_ok(&["apply", "-n", &ns, "-f", "examples/livestream.yaml"]);
     patch(
         &ns,

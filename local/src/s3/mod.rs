@@ -54,8 +54,8 @@ struct Inner {
 
 impl S3 {
     /// Serves buckets from `root`, creating it if missing.
-    pub fn new(root: PathBuf) -> anyhow::Result<Self> {
-        let store = Store::new(&root)?;
+    pub fn new(root: PathBuf, region: &str, account_id: &str) -> anyhow::Result<Self> {
+        let store = Store::new(&root, region, account_id)?;
         // No host parser: every request is path-style, whatever the Host header.
         let trusted = S3ServiceBuilder::new(store.clone()).build();
         let mut anonymous = S3ServiceBuilder::new(store.clone());

@@ -17,6 +17,8 @@ impl S3Access for PublicRead {
     async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
         if matches!(cx.s3_op().name(), "GetObject" | "HeadObject")
             && let Some((bucket, key)) = cx.s3_path().as_object()
+            // RestrictPublicBuckets: a public policy grants anonymous callers nothing.
+            && !self.0.block(bucket).await.restrict_public_buckets
             && let Some(policy) = self.0.policy(bucket).await
             && allows_anonymous_get(&policy, bucket, key)
         {
@@ -49,6 +51,19 @@ pub(super) fn allows_anonymous_get(policy: &str, bucket: &str, key: &str) -> boo
         }
     }
     allowed
+}
+
+/// Whether a policy is public as S3 Block Public Access judges it (simplified): some Allow
+/// statement grants everyone (`Principal: "*"`) without a Condition that could narrow it.
+pub(super) fn is_public(policy: &str) -> bool {
+    let Ok(doc) = serde_json::from_str::<Value>(policy) else {
+        return false;
+    };
+    one_or_many(doc.get("Statement")).any(|stmt| {
+        stmt.get("Effect").and_then(Value::as_str) == Some("Allow")
+            && is_everyone(stmt.get("Principal"))
+            && stmt.get("Condition").is_none()
+    })
 }
 
 fn one_or_many(v: Option<&Value>) -> impl Iterator<Item = &Value> {

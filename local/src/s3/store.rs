@@ -13,6 +13,35 @@ use s3s_fs::FileSystem;
 /// Policies live beside the buckets; the leading dot makes it an invalid
 /// bucket name, so s3s-fs never lists it as one and no request can address it.
 const POLICY_DIR: &str = ".policies";
+/// A bucket's account-level settings: Block Public Access (as a new bucket has since April 2023).
+const SETTINGS_DIR: &str = ".settings";
+/// S3's limit on a bucket policy document.
+const POLICY_MAX_BYTES: usize = 20 * 1024;
+
+/// Block Public Access for one bucket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct Block {
+    pub block_public_acls: bool,
+    pub ignore_public_acls: bool,
+    pub block_public_policy: bool,
+    pub restrict_public_buckets: bool,
+}
+
+impl Block {
+    const NEW_BUCKET: Self = Self {
+        block_public_acls: true,
+        ignore_public_acls: true,
+        block_public_policy: true,
+        restrict_public_buckets: true,
+    };
+    const OFF: Self = Self {
+        block_public_acls: false,
+        ignore_public_acls: false,
+        block_public_policy: false,
+        restrict_public_buckets: false,
+    };
+}
 
 #[derive(Clone)]
 pub(super) struct Store(Arc<Inner>);
@@ -20,10 +49,13 @@ pub(super) struct Store(Arc<Inner>);
 struct Inner {
     fs: FileSystem,
     root: PathBuf,
+    /// The region this endpoint stands for: CreateBucket's LocationConstraint must name it.
+    region: String,
+    account_id: String,
 }
 
 impl Store {
-    pub(super) fn new(root: &Path) -> anyhow::Result<Self> {
+    pub(super) fn new(root: &Path, region: &str, account_id: &str) -> anyhow::Result<Self> {
         std::fs::create_dir_all(root).with_context(|| format!("creating {}", root.display()))?;
         // s3s-fs canonicalizes its root; do the same so our paths agree with its.
         let root = root
@@ -31,7 +63,12 @@ impl Store {
             .with_context(|| format!("resolving {}", root.display()))?;
         // s3s_fs::Error implements Debug but not Display.
         let fs = FileSystem::new(&root).map_err(|e| anyhow::anyhow!("opening {}: {e:?}", root.display()))?;
-        Ok(Self(Arc::new(Inner { fs, root })))
+        Ok(Self(Arc::new(Inner {
+            fs,
+            root,
+            region: region.to_owned(),
+            account_id: account_id.to_owned(),
+        })))
     }
 
     /// Bucket names reaching us were validated by s3s (no `/`, no `..`), so joining is safe.
@@ -48,6 +85,34 @@ impl Store {
             Ok(())
         } else {
             Err(s3_error!(NoSuchBucket))
+        }
+    }
+
+    fn settings_path(&self, bucket: &str) -> PathBuf {
+        self.0.root.join(SETTINGS_DIR).join(format!("{bucket}.json"))
+    }
+
+    /// The bucket's Block Public Access settings (none stored: all off, as for a bucket from before
+    /// the 2023 defaults).
+    pub(super) async fn block(&self, bucket: &str) -> Block {
+        self.stored_block(bucket).await.unwrap_or(Block::OFF)
+    }
+
+    async fn stored_block(&self, bucket: &str) -> Option<Block> {
+        let text = tokio::fs::read_to_string(self.settings_path(bucket)).await.ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    async fn set_block(&self, bucket: &str, block: Option<Block>) -> S3Result<()> {
+        let path = self.settings_path(bucket);
+        match block {
+            Some(block) => write_atomic(&path, &serde_json::to_string(&block).map_err(internal)?)
+                .await
+                .map_err(internal),
+            None => match tokio::fs::remove_file(&path).await {
+                Err(e) if e.kind() != ErrorKind::NotFound => Err(internal(e)),
+                _ => Ok(()),
+            },
         }
     }
 
@@ -126,13 +191,11 @@ macro_rules! s3_impl {
 
 s3_impl! {
     forward {
-        create_bucket(CreateBucketInput) -> CreateBucketOutput;
         head_bucket(HeadBucketInput) -> HeadBucketOutput;
         list_buckets(ListBucketsInput) -> ListBucketsOutput;
         get_bucket_location(GetBucketLocationInput) -> GetBucketLocationOutput;
         list_objects(ListObjectsInput) -> ListObjectsOutput;
         list_objects_v2(ListObjectsV2Input) -> ListObjectsV2Output;
-        put_object(PutObjectInput) -> PutObjectOutput;
         get_object(GetObjectInput) -> GetObjectOutput;
         head_object(HeadObjectInput) -> HeadObjectOutput;
         copy_object(CopyObjectInput) -> CopyObjectOutput;
@@ -145,6 +208,57 @@ s3_impl! {
         list_parts(ListPartsInput) -> ListPartsOutput;
         complete_multipart_upload(CompleteMultipartUploadInput) -> CompleteMultipartUploadOutput;
         abort_multipart_upload(AbortMultipartUploadInput) -> AbortMultipartUploadOutput;
+    }
+
+    /// As a new bucket on AWS since April 2023: the region's LocationConstraint (none in
+    /// us-east-1), no ACLs (object ownership BucketOwnerEnforced), Block Public Access on.
+    async fn create_bucket(&self, req: S3Request<CreateBucketInput>) -> S3Result<S3Response<CreateBucketOutput>> {
+        let region = self.0.region.as_str();
+        let constraint = req
+            .input
+            .create_bucket_configuration
+            .as_ref()
+            .and_then(|c| c.location_constraint.as_ref())
+            .map(|c| c.as_str().to_owned());
+        match (region, constraint.as_deref()) {
+            ("us-east-1", None) => {}
+            ("us-east-1", Some(_)) => {
+                return Err(s3_error!(InvalidLocationConstraint, "The specified location-constraint is not valid"));
+            }
+            (_, None) => {
+                return Err(s3_error!(
+                    IllegalLocationConstraintException,
+                    "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to."
+                ));
+            }
+            (_, Some(c)) if c != region => {
+                return Err(s3_error!(
+                    IllegalLocationConstraintException,
+                    "The {c} location constraint is incompatible for the region specific endpoint this request was sent to."
+                ));
+            }
+            _ => {}
+        }
+        if req.input.acl.as_ref().is_some_and(|acl| acl.as_str() != BucketCannedACL::PRIVATE) {
+            return Err(s3_error!(
+                InvalidBucketAclWithObjectOwnership,
+                "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"
+            ));
+        }
+        let bucket = req.input.bucket.clone();
+        let out = self.0.fs.create_bucket(req).await?;
+        self.set_block(&bucket, Some(Block::NEW_BUCKET)).await?;
+        Ok(out)
+    }
+
+    /// ACLs are disabled (BucketOwnerEnforced): only the canned ACLs that mean "the owner" pass.
+    async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
+        if let Some(acl) = &req.input.acl
+            && !matches!(acl.as_str(), ObjectCannedACL::PRIVATE | ObjectCannedACL::BUCKET_OWNER_FULL_CONTROL)
+        {
+            return Err(s3_error!(AccessControlListNotSupported, "The bucket does not allow ACLs"));
+        }
+        self.0.fs.put_object(req).await
     }
 
     /// s3s-fs deletes non-empty buckets; AWS refuses, and callers should be
@@ -164,6 +278,7 @@ s3_impl! {
             Err(e) if e.kind() != ErrorKind::NotFound => return Err(internal(e)),
             _ => {}
         }
+        self.set_block(&bucket, None).await?;
         Ok(out)
     }
 
@@ -172,6 +287,16 @@ s3_impl! {
         self.require_bucket(&input.bucket)?;
         if !serde_json::from_str::<serde_json::Value>(&input.policy).is_ok_and(|v| v.is_object()) {
             return Err(s3_error!(MalformedPolicy, "Policies must be valid JSON objects"));
+        }
+        if input.policy.len() > POLICY_MAX_BYTES {
+            return Err(s3_error!(MalformedPolicy, "Policy exceeds the maximum allowed document size."));
+        }
+        if super::policy::is_public(&input.policy) && self.block(&input.bucket).await.block_public_policy {
+            let (account, bucket) = (&self.0.account_id, &input.bucket);
+            return Err(s3_error!(
+                AccessDenied,
+                "User: arn:aws:iam::{account}:root is not authorized to perform: s3:PutBucketPolicy on resource: \"arn:aws:s3:::{bucket}\" because public policies are blocked by the BlockPublicPolicy block public access setting."
+            ));
         }
         write_atomic(&self.policy_path(&input.bucket), &input.policy).await.map_err(internal)?;
         Ok(S3Response::new(PutBucketPolicyOutput::default()))
@@ -201,13 +326,45 @@ s3_impl! {
         }
     }
 
-    /// Accepted and ignored: on AWS a public-read policy needs Block Public
-    /// Access relaxed first, and clients written for AWS do exactly that.
+    async fn get_public_access_block(
+        &self,
+        req: S3Request<GetPublicAccessBlockInput>,
+    ) -> S3Result<S3Response<GetPublicAccessBlockOutput>> {
+        self.require_bucket(&req.input.bucket)?;
+        let Some(block) = self.stored_block(&req.input.bucket).await else {
+            let mut error = s3s::S3Error::with_message(
+                s3s::S3ErrorCode::Custom("NoSuchPublicAccessBlockConfiguration".into()),
+                "The public access block configuration was not found",
+            );
+            error.set_status_code(axum::http::StatusCode::NOT_FOUND);
+            return Err(error);
+        };
+        let configuration = PublicAccessBlockConfiguration {
+            block_public_acls: Some(block.block_public_acls),
+            ignore_public_acls: Some(block.ignore_public_acls),
+            block_public_policy: Some(block.block_public_policy),
+            restrict_public_buckets: Some(block.restrict_public_buckets),
+        };
+        Ok(S3Response::new(GetPublicAccessBlockOutput {
+            public_access_block_configuration: Some(configuration),
+        }))
+    }
+
+    /// Takes effect: a public policy is refused while BlockPublicPolicy is on, and ignored for
+    /// anonymous reads while RestrictPublicBuckets is on.
     async fn put_public_access_block(
         &self,
         req: S3Request<PutPublicAccessBlockInput>,
     ) -> S3Result<S3Response<PutPublicAccessBlockOutput>> {
         self.require_bucket(&req.input.bucket)?;
+        let c = &req.input.public_access_block_configuration;
+        let block = Block {
+            block_public_acls: c.block_public_acls.unwrap_or(false),
+            ignore_public_acls: c.ignore_public_acls.unwrap_or(false),
+            block_public_policy: c.block_public_policy.unwrap_or(false),
+            restrict_public_buckets: c.restrict_public_buckets.unwrap_or(false),
+        };
+        self.set_block(&req.input.bucket, Some(block)).await?;
         Ok(S3Response::new(PutPublicAccessBlockOutput::default()))
     }
 
@@ -216,6 +373,7 @@ s3_impl! {
         req: S3Request<DeletePublicAccessBlockInput>,
     ) -> S3Result<S3Response<DeletePublicAccessBlockOutput>> {
         self.require_bucket(&req.input.bucket)?;
+        self.set_block(&req.input.bucket, None).await?;
         Ok(S3Response::new(DeletePublicAccessBlockOutput::default()))
     }
 }

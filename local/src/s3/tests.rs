@@ -45,8 +45,12 @@ impl Drop for Server {
 }
 
 async fn start() -> Server {
+    start_in("us-east-1").await
+}
+
+async fn start_in(region: &str) -> Server {
     let dir = std::env::temp_dir().join(format!("livestream-local-s3-test-{}", uuid::Uuid::new_v4()));
-    let s3 = S3::new(dir.join("s3")).unwrap();
+    let s3 = S3::new(dir.join("s3"), region, "123456789012").unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = axum::Router::new().fallback({
@@ -97,6 +101,125 @@ impl Server {
 const PUBLIC_SITE: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"PublicRead","Effect":"Allow",
     "Principal":"*","Action":["s3:GetObject"],"Resource":["arn:aws:s3:::web/site/*"]}]}"#;
 
+/// Block Public Access relaxed for bucket policies (what a user runs for a public site).
+const RELAXED: &str = "<PublicAccessBlockConfiguration><BlockPublicAcls>true</BlockPublicAcls>\
+    <IgnorePublicAcls>true</IgnorePublicAcls><BlockPublicPolicy>false</BlockPublicPolicy>\
+    <RestrictPublicBuckets>false</RestrictPublicBuckets></PublicAccessBlockConfiguration>";
+
+#[tokio::test]
+async fn new_buckets_have_todays_account_defaults() {
+    // Outside us-east-1 the region must be named.
+    let srv = start_in("eu-west-1").await;
+    let unnamed = srv.signed(Method::PUT, "/site1", &[], "").await;
+    assert_eq!(unnamed.status, StatusCode::BAD_REQUEST);
+    assert!(
+        unnamed.text().contains("IllegalLocationConstraintException")
+            && unnamed
+                .text()
+                .contains("The unspecified location constraint is incompatible"),
+        "{}",
+        unnamed.text()
+    );
+    let config = |region: &str| {
+        format!(
+            "<CreateBucketConfiguration><LocationConstraint>{region}</LocationConstraint></CreateBucketConfiguration>"
+        )
+    };
+    let elsewhere = srv
+        .send(Method::PUT, "/site1", true, &[], Body::from(config("us-west-2")))
+        .await;
+    assert!(
+        elsewhere.text().contains("IllegalLocationConstraintException"),
+        "{}",
+        elsewhere.text()
+    );
+    assert!(
+        srv.send(Method::PUT, "/site1", true, &[], Body::from(config("eu-west-1")))
+            .await
+            .status
+            .is_success()
+    );
+    // ACLs are disabled (object ownership BucketOwnerEnforced).
+    let acl = srv
+        .signed(Method::PUT, "/site1/page.html", &[("x-amz-acl", "public-read")], "x")
+        .await;
+    assert_eq!(acl.status, StatusCode::BAD_REQUEST);
+    assert!(acl.text().contains("AccessControlListNotSupported"), "{}", acl.text());
+    assert!(
+        srv.signed(
+            Method::PUT,
+            "/site1/page.html",
+            &[("x-amz-acl", "bucket-owner-full-control")],
+            "x"
+        )
+        .await
+        .status
+        .is_success()
+    );
+    let acl_bucket = srv
+        .send(
+            Method::PUT,
+            "/site2",
+            true,
+            &[("x-amz-acl", "public-read")],
+            Body::from(config("eu-west-1")),
+        )
+        .await;
+    assert!(
+        acl_bucket.text().contains("InvalidBucketAclWithObjectOwnership"),
+        "{}",
+        acl_bucket.text()
+    );
+    // RestrictPublicBuckets alone makes a public policy grant anonymous callers nothing.
+    let public = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::site1/*"}]}"#;
+    let only_restrict = "<PublicAccessBlockConfiguration><BlockPublicPolicy>false</BlockPublicPolicy>\
+        <RestrictPublicBuckets>true</RestrictPublicBuckets></PublicAccessBlockConfiguration>";
+    assert!(
+        srv.signed(Method::PUT, "/site1?publicAccessBlock", &[], only_restrict)
+            .await
+            .status
+            .is_success()
+    );
+    assert!(
+        srv.send(Method::PUT, "/site1?policy", true, &[], Body::from(public))
+            .await
+            .status
+            .is_success()
+    );
+    assert_eq!(
+        srv.anonymous(Method::GET, "/site1/page.html").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(
+        srv.signed(Method::DELETE, "/site1?publicAccessBlock", &[], "")
+            .await
+            .status
+            .is_success()
+    );
+    assert_eq!(
+        srv.anonymous(Method::GET, "/site1/page.html").await.status,
+        StatusCode::OK
+    );
+    let none = srv.signed(Method::GET, "/site1?publicAccessBlock", &[], "").await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+    assert!(
+        none.text().contains("NoSuchPublicAccessBlockConfiguration"),
+        "{}",
+        none.text()
+    );
+    // A bucket policy is at most 20 KB.
+    let statement = r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::site1/x/*"}"#;
+    let large = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+        vec![statement; 200].join(",")
+    );
+    let too_large = srv
+        .send(Method::PUT, "/site1?policy", true, &[], Body::from(large))
+        .await;
+    assert_eq!(too_large.status, StatusCode::BAD_REQUEST);
+    assert!(too_large.text().contains("MalformedPolicy"), "{}", too_large.text());
+}
+
 #[tokio::test]
 async fn anonymous_reads_follow_the_bucket_policy() {
     let srv = start().await;
@@ -123,6 +246,26 @@ async fn anonymous_reads_follow_the_bucket_policy() {
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.text().contains("NoSuchBucketPolicy"), "{}", missing.text());
 
+    // A new bucket blocks public policies, as on AWS since April 2023, until its owner allows them.
+    let blocked = srv.signed(Method::PUT, "/web?policy", &[], PUBLIC_SITE).await;
+    assert_eq!(blocked.status, StatusCode::FORBIDDEN);
+    assert!(
+        blocked.text().contains("AccessDenied") && blocked.text().contains("BlockPublicPolicy"),
+        "{}",
+        blocked.text()
+    );
+    let block = srv.signed(Method::GET, "/web?publicAccessBlock", &[], "").await;
+    assert!(
+        block.text().contains("<BlockPublicPolicy>true</BlockPublicPolicy>"),
+        "{}",
+        block.text()
+    );
+    assert!(
+        srv.signed(Method::PUT, "/web?publicAccessBlock", &[], RELAXED)
+            .await
+            .status
+            .is_success()
+    );
     assert!(
         srv.signed(Method::PUT, "/web?policy", &[], PUBLIC_SITE)
             .await
