@@ -24,6 +24,26 @@ fn want<T>(dependency: Option<&T>) -> Result<&T> {
     dependency.ok_or_else(|| Error::Waiting("a dependency is not there yet".into()))
 }
 
+/// MediaLive refuses a channel whose role the caller may not pass with a 422 like any other
+/// validation failure; the condition names the role and what to grant, whatever the cause.
+fn with_role_hint(error: Error, settings: &crate::desired::medialive::ChannelSettings) -> Error {
+    match error {
+        Error::Aws {
+            operation,
+            code,
+            message,
+        } if code == "UnprocessableEntityException" => Error::Aws {
+            operation,
+            code,
+            message: format!(
+                "{message} (the channel's role is {role}: if the refusal is about iam:PassRole, the operator's IAM policy must allow iam:PassRole on {role} with iam:PassedToService medialive.amazonaws.com, as deploy/iam-policy.json does for spec.roleArn / --medialive-role-arn)",
+                role = settings.role_arn
+            ),
+        },
+        other => other,
+    }
+}
+
 /// More rounds than the longest chain of creates (MediaPackage channel and security group →
 /// endpoint and input → channel) can need; a plan that keeps asking is a bug, not a loop.
 const MAX_ROUNDS: usize = 6;
@@ -196,7 +216,10 @@ impl Run<'_> {
             }
             Step::Create(Kind::Channel) => {
                 let settings = want(desired.channel.as_ref())?;
-                let made = self.create(&fleets.channels, settings).await?;
+                let made = self
+                    .create(&fleets.channels, settings)
+                    .await
+                    .map_err(|e| with_role_hint(e, settings))?;
                 let renditions = self.stream.spec.encoding.renditions.len();
                 let note = format!("Created MediaLive channel {} ({renditions} renditions)", made.id);
                 self.event("CreatedChannel", note).await;
@@ -204,7 +227,10 @@ impl Run<'_> {
             }
             Step::Update(Kind::Channel) => {
                 let (current, settings) = (want(observed.channel.as_ref())?, want(desired.channel.as_ref())?);
-                let made = self.update(&fleets.channels, current, settings).await?;
+                let made = self
+                    .update(&fleets.channels, current, settings)
+                    .await
+                    .map_err(|e| with_role_hint(e, settings))?;
                 self.event(
                     "UpdatedChannel",
                     format!("Updated MediaLive channel {} to the spec", made.id),

@@ -430,3 +430,30 @@ async fn a_name_taken_in_aws_is_reported_and_never_adopted_or_deleted() {
     let still = cloud.aws.mediapackage.describe_channel().id("minimal").send().await;
     assert!(still.is_ok(), "the foreign channel is left alone");
 }
+
+#[tokio::test]
+async fn a_role_the_operator_may_not_pass_is_reported_with_the_role_and_the_permission() {
+    // An account whose IAM lets the caller pass only another role.
+    let cloud = LocalCloud::start(&["--passable-role", "arn:aws:iam::123456789012:role/SomeOtherRole"]).await;
+    let ns = namespace("passrole");
+    let _operator = Operator::start(&cloud, &ns).await;
+    kubectl_ok(&["apply", "-n", &ns, "-f", "examples/minimal.yaml"]);
+    let degraded = eventually("the PassRole refusal to be reported", Duration::from_secs(90), || async {
+        let conditions = status(&ns, "minimal")["conditions"].clone();
+        conditions
+            .as_array()?
+            .iter()
+            .find(|c| c["type"] == "Degraded" && c["status"] == "True" && c["reason"] == "AwsError")
+            .cloned()
+    })
+    .await;
+    let message = degraded["message"].as_str().unwrap();
+    for part in [
+        "\"iam:PassRole\"",
+        "arn:aws:iam::123456789012:role/MediaLiveAccessRole",
+        "iam:PassedToService medialive.amazonaws.com",
+    ] {
+        assert!(message.contains(part), "{part} in {message}");
+    }
+    assert!(status(&ns, "minimal")["aws"]["channelId"].is_null(), "no channel was created");
+}
