@@ -173,4 +173,22 @@ async fn livestream_local_refuses_what_aws_refuses_with_aws_words_and_accepts_th
     )
     .await;
     assert_eq!(status, 200, "{endpoint}");
+    for case in fixture["accepted"].as_array().unwrap() {
+        let mut channel = altered(fixture["bases"]["channel"].clone(), case);
+        channel["name"] = "accepted".into();
+        // An input of its own (an input feeds one channel).
+        let mut input = fixture["bases"]["input"].clone();
+        input["inputSecurityGroups"] = json!([group]);
+        let (_, _, made) = raw(&cloud, "medialive", "POST", "/prod/inputs", Some(&input)).await;
+        channel["inputAttachments"][0]["inputId"] = made["input"]["id"].clone();
+        let (status, _, created) = raw(&cloud, "medialive", "POST", "/prod/channels", Some(&channel)).await;
+        assert_eq!(status, 201, "{}: {created}", case["what"]);
+        let id = created["channel"]["id"].as_str().unwrap();
+        let (_, _, described) = raw(&cloud, "medialive", "GET", &format!("/prod/channels/{id}"), None).await;
+        assert_eq!(
+            described["encoderSettings"], channel["encoderSettings"],
+            "{}",
+            case["what"]
+        );
+    }
 }

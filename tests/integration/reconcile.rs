@@ -438,14 +438,18 @@ async fn a_role_the_operator_may_not_pass_is_reported_with_the_role_and_the_perm
     let ns = namespace("passrole");
     let _operator = Operator::start(&cloud, &ns).await;
     kubectl_ok(&["apply", "-n", &ns, "-f", "examples/minimal.yaml"]);
-    let degraded = eventually("the PassRole refusal to be reported", Duration::from_secs(90), || async {
-        let conditions = status(&ns, "minimal")["conditions"].clone();
-        conditions
-            .as_array()?
-            .iter()
-            .find(|c| c["type"] == "Degraded" && c["status"] == "True" && c["reason"] == "AwsError")
-            .cloned()
-    })
+    let degraded = eventually(
+        "the PassRole refusal to be reported",
+        Duration::from_secs(90),
+        || async {
+            let conditions = status(&ns, "minimal")["conditions"].clone();
+            conditions
+                .as_array()?
+                .iter()
+                .find(|c| c["type"] == "Degraded" && c["status"] == "True" && c["reason"] == "AwsError")
+                .cloned()
+        },
+    )
     .await;
     let message = degraded["message"].as_str().unwrap();
     for part in [
@@ -455,5 +459,8 @@ async fn a_role_the_operator_may_not_pass_is_reported_with_the_role_and_the_perm
     ] {
         assert!(message.contains(part), "{part} in {message}");
     }
-    assert!(status(&ns, "minimal")["aws"]["channelId"].is_null(), "no channel was created");
+    assert!(
+        status(&ns, "minimal")["aws"]["channelId"].is_null(),
+        "no channel was created"
+    );
 }
