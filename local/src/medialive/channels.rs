@@ -152,11 +152,7 @@ impl MediaLive {
                 ));
             }
         }
-        let destinations = settings
-            .get("destinations")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+        let destinations = super::rules::destinations(settings);
         for (n, destination) in destinations.iter().enumerate() {
             for package in destination["mediaPackageSettings"].as_array().into_iter().flatten() {
                 let id = package["channelId"].as_str().unwrap_or_default();

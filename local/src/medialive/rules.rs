@@ -27,6 +27,15 @@ pub fn destination_kinds(destinations: &[Value]) -> Option<String> {
     None
 }
 
+/// The channel's output destinations.
+pub fn destinations(settings: &Map<String, Value>) -> Vec<Value> {
+    settings
+        .get("destinations")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// What the channel's settings break, as `(elementPath, errorMessage)`. `input_class` tells the
 /// class (STANDARD / SINGLE_PIPELINE) of an attached input.
 pub fn channel_errors(
@@ -39,11 +48,7 @@ pub fn channel_errors(
         .and_then(Value::as_str)
         .unwrap_or("STANDARD");
     let pipelines = if class == "SINGLE_PIPELINE" { 1 } else { 2 };
-    let destinations = settings
-        .get("destinations")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let destinations = destinations(settings);
     for (n, destination) in destinations.iter().enumerate() {
         if let Some(urls) = destination["settings"].as_array()
             && !urls.is_empty()
