@@ -145,98 +145,11 @@ impl Run<'_> {
     ) -> Result<()> {
         let fleets = &self.ctx.fleets;
         match step {
-            Step::Create(Kind::PackageChannel) => {
-                let made = self.create(&fleets.package_channels, &desired.package_channel).await?;
-                self.event(
-                    "CreatedPackageChannel",
-                    format!("Created MediaPackage channel {}", made.id),
-                )
-                .await;
-                observed.package_channel = Some(made);
-            }
-            Step::Create(Kind::Endpoint) => {
-                let made = match self.create(&fleets.endpoints, &desired.endpoint).await {
-                    // Eventual consistency: the channel created a moment ago may not be visible yet.
-                    Err(e) if e.is_not_found() => {
-                        let channel = &desired.endpoint.channel_id;
-                        return Err(Error::Waiting(format!(
-                            "MediaPackage channel {channel} is not visible yet"
-                        )));
-                    }
-                    other => other?,
-                };
-                self.event(
-                    "CreatedEndpoint",
-                    format!("Created MediaPackage HLS endpoint {}", made.id),
-                )
-                .await;
-                observed.endpoint = Some(made);
-            }
-            Step::Update(Kind::Endpoint) => {
-                let current = want(observed.endpoint.as_ref())?;
-                let made = self.update(&fleets.endpoints, current, &desired.endpoint).await?;
-                let note = format!("Updated the HLS settings of MediaPackage endpoint {}", made.id);
-                self.event("UpdatedEndpoint", note).await;
-                observed.endpoint = Some(made);
-            }
+            Step::Create(kind) => return self.create_kind(*kind, desired, observed).await,
+            Step::Update(kind) => return self.update_kind(*kind, desired, observed).await,
             Step::PublishWebsite => {
                 let page = page.ok_or_else(|| Error::Waiting("no player page to publish".into()))?;
                 self.publish_page(page).await?;
-            }
-            Step::Create(Kind::SecurityGroup) => {
-                let made = self.create(&fleets.security_groups, &desired.cidrs).await?;
-                let note = format!(
-                    "Created input security group {} for {}",
-                    made.id,
-                    desired.cidrs.join(", ")
-                );
-                self.event("CreatedSecurityGroup", note).await;
-                observed.security_group = Some(made);
-            }
-            Step::Update(Kind::SecurityGroup) => {
-                let current = want(observed.security_group.as_ref())?;
-                let made = self.update(&fleets.security_groups, current, &desired.cidrs).await?;
-                let note = format!("Set input security group {} to {}", made.id, desired.cidrs.join(", "));
-                self.event("UpdatedSecurityGroup", note).await;
-                observed.security_group = Some(made);
-            }
-            Step::Create(Kind::Input) => {
-                let request = want(desired.input.as_ref())?;
-                let made = self.create(&fleets.inputs, request).await?;
-                let note = format!("Created RTMP input {} ({})", made.id, request.target.describe());
-                self.event("CreatedInput", note).await;
-                observed.input = Some(made);
-            }
-            Step::Update(Kind::Input) => {
-                let (current, request) = (want(observed.input.as_ref())?, want(desired.input.as_ref())?);
-                let made = self.update(&fleets.inputs, current, request).await?;
-                let note = format!("Updated input {} to stream name {}", made.id, request.target.describe());
-                self.event("UpdatedInput", note).await;
-                observed.input = Some(made);
-            }
-            Step::Create(Kind::Channel) => {
-                let settings = want(desired.channel.as_ref())?;
-                let made = self
-                    .create(&fleets.channels, settings)
-                    .await
-                    .map_err(|e| with_role_hint(e, settings))?;
-                let renditions = self.stream.spec.encoding.renditions.len();
-                let note = format!("Created MediaLive channel {} ({renditions} renditions)", made.id);
-                self.event("CreatedChannel", note).await;
-                observed.channel = Some(made);
-            }
-            Step::Update(Kind::Channel) => {
-                let (current, settings) = (want(observed.channel.as_ref())?, want(desired.channel.as_ref())?);
-                let made = self
-                    .update(&fleets.channels, current, settings)
-                    .await
-                    .map_err(|e| with_role_hint(e, settings))?;
-                self.event(
-                    "UpdatedChannel",
-                    format!("Updated MediaLive channel {} to the spec", made.id),
-                )
-                .await;
-                observed.channel = Some(made);
             }
             Step::StartChannel => {
                 let channel = observed
@@ -260,8 +173,113 @@ impl Run<'_> {
                 let id = channel.id.clone();
                 self.stopped(&id, *why).await;
             }
+        }
+        Ok(())
+    }
+
+    /// Creates the stream's resource of `kind` and puts AWS's answer into the snapshot.
+    async fn create_kind(&mut self, kind: Kind, desired: &Desired, observed: &mut Observed) -> Result<()> {
+        let fleets = &self.ctx.fleets;
+        match kind {
+            Kind::PackageChannel => {
+                let made = self.create(&fleets.package_channels, &desired.package_channel).await?;
+                self.event(
+                    "CreatedPackageChannel",
+                    format!("Created MediaPackage channel {}", made.id),
+                )
+                .await;
+                observed.package_channel = Some(made);
+            }
+            Kind::Endpoint => {
+                let made = match self.create(&fleets.endpoints, &desired.endpoint).await {
+                    // Eventual consistency: the channel created a moment ago may not be visible yet.
+                    Err(e) if e.is_not_found() => {
+                        let channel = &desired.endpoint.channel_id;
+                        return Err(Error::Waiting(format!(
+                            "MediaPackage channel {channel} is not visible yet"
+                        )));
+                    }
+                    other => other?,
+                };
+                self.event(
+                    "CreatedEndpoint",
+                    format!("Created MediaPackage HLS endpoint {}", made.id),
+                )
+                .await;
+                observed.endpoint = Some(made);
+            }
+            Kind::SecurityGroup => {
+                let made = self.create(&fleets.security_groups, &desired.cidrs).await?;
+                let note = format!(
+                    "Created input security group {} for {}",
+                    made.id,
+                    desired.cidrs.join(", ")
+                );
+                self.event("CreatedSecurityGroup", note).await;
+                observed.security_group = Some(made);
+            }
+            Kind::Input => {
+                let request = want(desired.input.as_ref())?;
+                let made = self.create(&fleets.inputs, request).await?;
+                let note = format!("Created RTMP input {} ({})", made.id, request.target.describe());
+                self.event("CreatedInput", note).await;
+                observed.input = Some(made);
+            }
+            Kind::Channel => {
+                let settings = want(desired.channel.as_ref())?;
+                let made = self
+                    .create(&fleets.channels, settings)
+                    .await
+                    .map_err(|e| with_role_hint(e, settings))?;
+                let renditions = self.stream.spec.encoding.renditions.len();
+                let note = format!("Created MediaLive channel {} ({renditions} renditions)", made.id);
+                self.event("CreatedChannel", note).await;
+                observed.channel = Some(made);
+            }
+        }
+        Ok(())
+    }
+
+    /// Brings the stream's resource of `kind` to the spec and puts AWS's answer into the snapshot.
+    async fn update_kind(&mut self, kind: Kind, desired: &Desired, observed: &mut Observed) -> Result<()> {
+        let fleets = &self.ctx.fleets;
+        match kind {
+            Kind::Endpoint => {
+                let current = want(observed.endpoint.as_ref())?;
+                let made = self.update(&fleets.endpoints, current, &desired.endpoint).await?;
+                let note = format!("Updated the HLS settings of MediaPackage endpoint {}", made.id);
+                self.event("UpdatedEndpoint", note).await;
+                observed.endpoint = Some(made);
+            }
+            Kind::SecurityGroup => {
+                let current = want(observed.security_group.as_ref())?;
+                let made = self.update(&fleets.security_groups, current, &desired.cidrs).await?;
+                let note = format!("Set input security group {} to {}", made.id, desired.cidrs.join(", "));
+                self.event("UpdatedSecurityGroup", note).await;
+                observed.security_group = Some(made);
+            }
+            Kind::Input => {
+                let (current, request) = (want(observed.input.as_ref())?, want(desired.input.as_ref())?);
+                let made = self.update(&fleets.inputs, current, request).await?;
+                let note = format!("Updated input {} to stream name {}", made.id, request.target.describe());
+                self.event("UpdatedInput", note).await;
+                observed.input = Some(made);
+            }
+            Kind::Channel => {
+                let (current, settings) = (want(observed.channel.as_ref())?, want(desired.channel.as_ref())?);
+                let made = self
+                    .update(&fleets.channels, current, settings)
+                    .await
+                    .map_err(|e| with_role_hint(e, settings))?;
+                self.event(
+                    "UpdatedChannel",
+                    format!("Updated MediaLive channel {} to the spec", made.id),
+                )
+                .await;
+                observed.channel = Some(made);
+            }
             // Nothing of a MediaPackage channel is managed after creation: the plan never asks.
-            Step::Update(Kind::PackageChannel) => {}
+            Kind::PackageChannel => {}
         }
         Ok(())
     }

@@ -136,40 +136,81 @@ const MANUAL_UPDATE: &str =
 
 pub fn plan(uid: &str, observed: &Observed, desired: &Desired, flags: &Flags) -> Plan {
     let mut steps = Vec::new();
-    let mut report_stream_key = false;
     let blocked = |steps, blocker, report_stream_key| Plan {
         steps,
         outcome: Outcome::Blocked(blocker),
         report_stream_key,
     };
+    if let Some(conflict) = packaging(uid, observed, desired, flags, &mut steps) {
+        return blocked(steps, conflict, false);
+    }
+    let ingest = match ingest(observed, desired, flags, &mut steps) {
+        Ok(ingest) => ingest,
+        Err(blocker) => return blocked(steps, blocker, false),
+    };
+    // The channel only once what it reads from and writes to has converged.
+    let (steps, outcome) = if steps.is_empty() {
+        channel(observed, desired, flags, ingest.pending)
+    } else {
+        (steps, Outcome::Transition("applying the spec".into()))
+    };
+    Plan {
+        steps,
+        outcome,
+        report_stream_key: ingest.report_stream_key,
+    }
+}
+
+/// The MediaPackage channel, its endpoint and the player page that links to it; a MediaPackage id
+/// someone else owns blocks everything.
+fn packaging(
+    uid: &str,
+    observed: &Observed,
+    desired: &Desired,
+    flags: &Flags,
+    steps: &mut Vec<Step>,
+) -> Option<Blocker> {
     let conflict = |what, id: &str, owner: &Option<String>| Blocker::NameConflict {
         what,
         id: id.to_owned(),
         owner: owner.clone(),
     };
-
     match &observed.package_channel {
         None => steps.push(Step::Create(Kind::PackageChannel)),
-        Some(c) if c.owner() != Some(uid) => {
-            return blocked(steps, conflict("MediaPackage channel", &c.id, &c.owner_name), false);
-        }
+        Some(c) if c.owner() != Some(uid) => return Some(conflict("MediaPackage channel", &c.id, &c.owner_name)),
         Some(_) => {}
     }
     match &observed.endpoint {
         None if observed.package_channel.is_some() => steps.push(Step::Create(Kind::Endpoint)),
         None => {}
-        Some(e) if e.owner() != Some(uid) => {
-            return blocked(steps, conflict("MediaPackage endpoint", &e.id, &e.owner_name), false);
-        }
+        Some(e) if e.owner() != Some(uid) => return Some(conflict("MediaPackage endpoint", &e.id, &e.owner_name)),
         Some(e) if e.differs(&desired.endpoint) => steps.push(Step::Update(Kind::Endpoint)),
         Some(_) if flags.website_stale => steps.push(Step::PublishWebsite),
         Some(_) => {}
     }
+    None
+}
 
+/// What the ingest side leaves for the channel step.
+struct Ingest {
+    /// The input's new stream name waits for the channel to stop.
+    pending: Option<String>,
+    report_stream_key: bool,
+}
+
+/// The security group, then the input once the group exists; no key, no input: blocked.
+fn ingest(observed: &Observed, desired: &Desired, flags: &Flags, steps: &mut Vec<Step>) -> Result<Ingest, Blocker> {
+    let mut ingest = Ingest {
+        pending: None,
+        report_stream_key: false,
+    };
     match &observed.security_group {
         None => steps.push(Step::Create(Kind::SecurityGroup)),
         Some(g) if g.differs(&desired.cidrs) => steps.push(Step::Update(Kind::SecurityGroup)),
         Some(_) => {}
+    }
+    if observed.security_group.is_none() {
+        return Ok(ingest);
     }
     let channel_busy = observed.channel.as_ref().is_some_and(|c| {
         matches!(
@@ -177,52 +218,51 @@ pub fn plan(uid: &str, observed: &Observed, desired: &Desired, flags: &Flags) ->
             ChannelState::Running | ChannelState::Starting | ChannelState::Stopping | ChannelState::Recovering
         )
     });
-    let mut input_pending = None;
-    if observed.security_group.is_some() {
-        let differs = match (&observed.input, &desired.input) {
-            (Some(input), Some(want)) => input.differs(want),
-            _ => false,
-        };
-        let step = input_step(InputFacts {
-            exists: observed.input.is_some(),
-            key_known: flags.key_known,
-            differs,
-        });
-        match step {
-            InputStep::Create => steps.push(Step::Create(Kind::Input)),
-            InputStep::Update if channel_busy || flags.input_update_refused => {
-                let (input, want) = (observed.input.as_ref(), desired.input.as_ref());
-                input_pending = Some(format!(
-                    "input {} needs stream name {}, which can change only while the channel is stopped",
-                    input.map_or("", |i| i.id.as_str()),
-                    want.map(|w| w.target.describe()).unwrap_or_default()
-                ));
-            }
-            InputStep::Update => steps.push(Step::Update(Kind::Input)),
-            InputStep::Keep => {}
-            InputStep::KeepAndReport => report_stream_key = true,
-            InputStep::Blocked => return blocked(steps, Blocker::StreamKey, false),
+    let differs = match (&observed.input, &desired.input) {
+        (Some(input), Some(want)) => input.differs(want),
+        _ => false,
+    };
+    let step = input_step(InputFacts {
+        exists: observed.input.is_some(),
+        key_known: flags.key_known,
+        differs,
+    });
+    match step {
+        InputStep::Create => steps.push(Step::Create(Kind::Input)),
+        InputStep::Update if channel_busy || flags.input_update_refused => {
+            let (input, want) = (observed.input.as_ref(), desired.input.as_ref());
+            ingest.pending = Some(format!(
+                "input {} needs stream name {}, which can change only while the channel is stopped",
+                input.map_or("", |i| i.id.as_str()),
+                want.map(|w| w.target.describe()).unwrap_or_default()
+            ));
         }
+        InputStep::Update => steps.push(Step::Update(Kind::Input)),
+        InputStep::Keep => {}
+        InputStep::KeepAndReport => ingest.report_stream_key = true,
+        InputStep::Blocked => return Err(Blocker::StreamKey),
     }
+    Ok(ingest)
+}
 
-    // The channel only once what it reads from and writes to has converged.
-    if !steps.is_empty() {
-        return Plan {
-            steps,
-            outcome: Outcome::Transition("applying the spec".into()),
-            report_stream_key,
-        };
-    }
-    let transition = |what: &str| Plan {
-        steps: Vec::new(),
-        outcome: Outcome::Transition(what.into()),
-        report_stream_key,
+/// The channel's step once everything upstream has converged.
+fn channel(
+    observed: &Observed,
+    desired: &Desired,
+    flags: &Flags,
+    input_pending: Option<String>,
+) -> (Vec<Step>, Outcome) {
+    let creating = || {
+        (
+            vec![],
+            Outcome::Transition("the MediaLive input is being created".into()),
+        )
     };
     let (Some(input), Some(want)) = (&observed.input, &desired.channel) else {
-        return transition("the MediaLive input is being created");
+        return creating();
     };
     if input.state == InputState::Creating {
-        return transition("the MediaLive input is being created");
+        return creating();
     }
     let step = channel_step(&ChannelFacts {
         state: observed.channel.as_ref().map(|c| c.state.clone()),
@@ -233,34 +273,21 @@ pub fn plan(uid: &str, observed: &Observed, desired: &Desired, flags: &Flags) ->
         over_limit: flags.over_limit,
         update_policy: flags.update_policy,
     });
-    let pending = |update_pending: bool| update_pending.then(|| input_pending.clone().unwrap_or(MANUAL_UPDATE.into()));
-    let (steps, outcome) = match step {
-        ChannelStep::Create => (
-            vec![Step::Create(Kind::Channel)],
-            Outcome::Transition("creating".into()),
-        ),
-        ChannelStep::Update => (
-            vec![Step::Update(Kind::Channel)],
-            Outcome::Transition("updating".into()),
-        ),
-        ChannelStep::Start => (vec![Step::StartChannel], Outcome::Transition("starting".into())),
-        ChannelStep::Stop(why) => (vec![Step::StopChannel(why)], Outcome::Transition("stopping".into())),
-        ChannelStep::Steady { update_pending } => (
-            vec![],
-            Outcome::Steady {
-                update_pending: pending(update_pending),
-            },
-        ),
+    let transition = |step: Step, what: &str| (vec![step], Outcome::Transition(what.into()));
+    match step {
+        ChannelStep::Create => transition(Step::Create(Kind::Channel), "creating"),
+        ChannelStep::Update => transition(Step::Update(Kind::Channel), "updating"),
+        ChannelStep::Start => transition(Step::StartChannel, "starting"),
+        ChannelStep::Stop(why) => transition(Step::StopChannel(why), "stopping"),
+        ChannelStep::Steady { update_pending } => {
+            let update_pending = update_pending.then(|| input_pending.unwrap_or(MANUAL_UPDATE.into()));
+            (vec![], Outcome::Steady { update_pending })
+        }
         ChannelStep::Wait { what, .. } => (vec![], Outcome::Transition(what)),
         ChannelStep::Failed(state) => {
             let id = observed.channel.as_ref().map(|c| c.id.clone()).unwrap_or_default();
             (vec![], Outcome::Blocked(Blocker::ChannelFailed { id, state }))
         }
-    };
-    Plan {
-        steps,
-        outcome,
-        report_stream_key,
     }
 }
 
