@@ -42,7 +42,13 @@ impl Settings {
 pub struct Context {
     pub client: Client,
     pub aws: AwsClients,
+    /// Warnings go through one recorder, which folds a repeated warning into a series (it keeps
+    /// every event it sent for 6 minutes to do so).
     pub recorder: Recorder,
+    /// Who the events are from; Normal events (each an AWS action, rarely repeated) are sent
+    /// through a recorder of their own and so are not kept: at 1,000 streams the shared cache held
+    /// most of the operator's memory.
+    pub reporter: Reporter,
     pub settings: Settings,
     /// Consecutive failures per stream (by uid), for backoff.
     failures: Mutex<HashMap<String, Failures>>,
@@ -55,17 +61,16 @@ pub struct Context {
 
 impl Context {
     pub fn new(client: Client, aws: AwsClients, settings: Settings) -> Self {
-        let recorder = Recorder::new(
-            client.clone(),
-            Reporter {
-                controller: FIELD_MANAGER.into(),
-                instance: std::env::var("POD_NAME").ok(),
-            },
-        );
+        let reporter = Reporter {
+            controller: FIELD_MANAGER.into(),
+            instance: std::env::var("POD_NAME").ok(),
+        };
+        let recorder = Recorder::new(client.clone(), reporter.clone());
         Self {
             client,
             aws,
             recorder,
+            reporter,
             settings,
             failures: Mutex::default(),
             bucket_policy_lock: Default::default(),

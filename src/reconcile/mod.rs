@@ -215,7 +215,14 @@ pub async fn publish(ctx: &Context, stream: &LiveStream, type_: EventType, reaso
         action: reason.into(),
         secondary: None,
     };
-    if let Err(e) = ctx.recorder.publish(&event, &stream.object_ref(&())).await {
+    let published = match event.type_ {
+        EventType::Warning => ctx.recorder.publish(&event, &stream.object_ref(&())).await,
+        EventType::Normal => {
+            let once = kube::runtime::events::Recorder::new(ctx.client.clone(), ctx.reporter.clone());
+            once.publish(&event, &stream.object_ref(&())).await
+        }
+    };
+    if let Err(e) = published {
         tracing::warn!(error = %e, "cannot publish event");
     }
 }
