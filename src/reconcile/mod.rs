@@ -186,11 +186,9 @@ impl Run<'_> {
     }
 
     /// A running (or starting) channel has been running longer than spec.maxRunDuration.
-    fn over_limit(&mut self, observed: &observe::Observed) -> bool {
+    /// (A channel first seen RUNNING has no `runningSince` yet: it has run for no time.)
+    fn over_limit(&self, observed: &observe::Observed) -> bool {
         let state = observed.channel.as_ref().map(|c| c.state.clone());
-        if state == Some(ChannelState::Running) {
-            self.status.running_since.get_or_insert_with(|| Time(Timestamp::now()));
-        }
         match (&self.stream.spec.max_run_duration, &self.status.running_since) {
             (Some(max), Some(since)) if matches!(state, Some(ChannelState::Running | ChannelState::Starting)) => {
                 elapsed(since) >= Duration::from(*max)
