@@ -45,6 +45,7 @@ impl Cloud {
         let mediapackage = MediaPackage::new(config.clone(), faults.clone(), media.clone());
         let medialive = MediaLive::new(config.clone(), media.clone(), mediapackage.clone());
         let s3 = S3::new(config.data_dir.join("s3"), &config.region, &config.account_id)?;
+        media.set_object_store(Arc::new(s3.clone()));
         let models = model::Models::load(config.models.as_deref())?;
         tracing::info!(operations = models.operations(), "service models loaded");
         Ok(Self {

@@ -11,12 +11,13 @@ use crate::{
     support::cluster,
 };
 
-struct Cli<'a> {
-    cloud: &'a LocalCloud,
+/// The AWS CLI against one livestream-local.
+pub struct Cli<'a> {
+    pub cloud: &'a LocalCloud,
 }
 
 impl Cli<'_> {
-    fn command(&self, args: &[&str]) -> Command {
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new("aws");
         command
             .args([
@@ -37,7 +38,7 @@ impl Cli<'_> {
     }
 
     /// Runs `aws ARGS`, which must succeed; returns its JSON output (Null when it prints nothing).
-    async fn ok(&self, args: &[&str]) -> Value {
+    pub async fn ok(&self, args: &[&str]) -> Value {
         let out = self.command(args).output().await.expect("aws CLI runs");
         assert!(
             out.status.success(),
@@ -49,7 +50,7 @@ impl Cli<'_> {
     }
 
     /// Runs `aws ARGS`, which must fail; returns its error output.
-    async fn fails(&self, args: &[&str]) -> String {
+    pub async fn fails(&self, args: &[&str]) -> String {
         let out = self.command(args).output().await.expect("aws CLI runs");
         assert!(!out.status.success(), "aws {} unexpectedly succeeded", args.join(" "));
         String::from_utf8_lossy(&out.stderr).into_owned()

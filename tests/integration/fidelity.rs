@@ -6,7 +6,9 @@
 use serde_json::{Value, json};
 use tokio::process::Command;
 
-use crate::support::cloud::LocalCloud;
+use crate::aws_cli::Cli;
+use crate::local_media::ffprobe;
+use crate::support::cloud::{LocalCloud, eventually, publish};
 
 /// Sends one request as an unchecked client would; (status, x-amzn-ErrorType, JSON body).
 async fn raw(
@@ -189,6 +191,113 @@ async fn livestream_local_refuses_what_aws_refuses_with_aws_words_and_accepts_th
             described["encoderSettings"], channel["encoderSettings"],
             "{}",
             case["what"]
+        );
+    }
+}
+
+#[tokio::test]
+async fn hls_and_archive_groups_record_into_s3_what_the_aws_cli_downloads_and_ffprobe_plays() {
+    let cloud = LocalCloud::start(&[]).await;
+    let aws = Cli { cloud: &cloud };
+    aws.ok(&["s3api", "create-bucket", "--bucket", "recordings-bucket"])
+        .await;
+    let group = aws
+        .ok(&[
+            "medialive",
+            "create-input-security-group",
+            "--whitelist-rules",
+            "Cidr=127.0.0.0/8",
+        ])
+        .await;
+    let group = group["SecurityGroup"]["Id"].as_str().unwrap();
+    let input = aws
+        .ok(&[
+            "medialive",
+            "create-input",
+            "--name",
+            "recorded",
+            "--type",
+            "RTMP_PUSH",
+            "--input-security-groups",
+            group,
+            "--destinations",
+            "StreamName=live/recorded",
+        ])
+        .await;
+    let (input_id, ingest) = (
+        input["Input"]["Id"].as_str().unwrap(),
+        input["Input"]["Destinations"][0]["Url"].as_str().unwrap(),
+    );
+    aws.ok(&["mediapackage", "create-channel", "--id", "recorded-mp"]).await;
+    // The catalogue's accepted channel: MediaPackage, HLS to S3 and Archive to S3 from one encode.
+    let fixture = crate::support::cluster::read("tests/fixtures/aws-refusals.json")
+        .replace("{input}", input_id)
+        .replace("{packageChannel}", "recorded-mp");
+    let fixture: Value = serde_json::from_str(&fixture).unwrap();
+    let mut channel = altered(fixture["bases"]["channel"].clone(), &fixture["accepted"][0]);
+    channel["name"] = "recorded".into();
+    let (status, _, created) = raw(&cloud, "medialive", "POST", "/prod/channels", Some(&channel)).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["channel"]["id"].as_str().unwrap();
+    aws.ok(&["medialive", "start-channel", "--channel-id", id]).await;
+    aws.ok(&["medialive", "wait", "channel-running", "--channel-id", id])
+        .await;
+
+    let pushed = publish(ingest, 8).wait_with_output().await.unwrap();
+    assert!(pushed.status.success(), "{}", String::from_utf8_lossy(&pushed.stderr));
+    // The publisher left: the playlist ends and the archive's last file is closed.
+    let listing = eventually(
+        "the recording to be complete",
+        std::time::Duration::from_secs(20),
+        || {
+            let aws = &aws;
+            async move {
+                let listing = aws
+                    .ok(&["s3api", "list-objects-v2", "--bucket", "recordings-bucket"])
+                    .await;
+                let keys: Vec<String> = listing["Contents"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|o| o["Key"].as_str().unwrap().to_owned())
+                    .collect();
+                keys.iter().any(|k| k == "archive/event_1.000001.m2ts").then_some(keys)
+            }
+        },
+    )
+    .await;
+    for key in ["live/index.m3u8", "live/index_720p.m3u8", "live/index_720p_00001.ts"] {
+        assert!(listing.iter().any(|k| k == key), "{key} missing from {listing:?}");
+    }
+    let dir = cloud.data_dir.join("downloaded");
+    let target = dir.to_str().unwrap();
+    aws.ok(&[
+        "s3",
+        "cp",
+        "--recursive",
+        "--only-show-errors",
+        "s3://recordings-bucket/",
+        target,
+    ])
+    .await;
+    let playlist = std::fs::read_to_string(dir.join("live/index_720p.m3u8")).unwrap();
+    assert!(playlist.ends_with("#EXT-X-ENDLIST\n"), "{playlist}");
+
+    let probe = |path: std::path::PathBuf| async move {
+        let path = path.to_str().unwrap().to_owned();
+        ffprobe(&["-show_entries", "format=duration:stream=codec_name,width,height", &path]).await
+    };
+    for recorded in [dir.join("live/index.m3u8"), dir.join("archive/event_1.000001.m2ts")] {
+        let probe = probe(recorded.clone()).await;
+        let streams: Vec<String> = (probe["streams"].as_array().unwrap().iter())
+            .map(|s| format!("{} {}x{}", s["codec_name"].as_str().unwrap(), s["width"], s["height"]))
+            .collect();
+        assert!(streams.contains(&"h264 1280x720".to_owned()), "{recorded:?}: {probe}");
+        assert!(streams.iter().any(|s| s.starts_with("aac")), "{recorded:?}: {probe}");
+        let seconds: f64 = probe["format"]["duration"].as_str().unwrap().parse().unwrap();
+        assert!(
+            (5.0..11.0).contains(&seconds),
+            "{recorded:?} lasts {seconds} s: {probe}"
         );
     }
 }

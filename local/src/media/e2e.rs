@@ -38,8 +38,9 @@ pub(super) fn job() -> TranscodeJob {
     let v = VideoRendition::at_30fps;
     TranscodeJob {
         channel_id: "ch1".into(),
-        package_channel_id: "pkg1".into(),
+        package_channel_id: Some("pkg1".into()),
         renditions: vec![v("360p", 640, 360, 800_000), v("180p", 320, 180, 300_000)],
+        s3_groups: Vec::new(),
         audio: AudioRendition {
             bitrate: 96_000,
             sample_rate: 48_000,

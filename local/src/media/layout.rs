@@ -29,6 +29,15 @@ pub fn channel_dir(data_dir: &Path, package_channel_id: &str) -> Option<PathBuf>
     is_safe_name(package_channel_id).then(|| data_dir.join("mediapackage").join(package_channel_id))
 }
 
+/// Where a channel's ffmpeg writes: its MediaPackage channel's folder, or for a channel that only
+/// records to S3, `{data_dir}/medialive/{channel_id}`.
+pub fn work_dir(data_dir: &Path, job: &super::TranscodeJob) -> Option<PathBuf> {
+    match &job.package_channel_id {
+        Some(id) => channel_dir(data_dir, id),
+        None => is_safe_name(&job.channel_id).then(|| data_dir.join("medialive").join(&job.channel_id)),
+    }
+}
+
 pub fn run_playlist(channel_dir: &Path, rendition: &str, run_id: u32) -> PathBuf {
     channel_dir.join(rendition).join(format!("run-{run_id}.m3u8"))
 }

@@ -7,6 +7,7 @@
 //! - [`transcoder`]: builds the ffmpeg ladder command and supervises the process (restart on crash).
 //! - [`layout`]: on-disk layout shared by the transcoder and the origin.
 //! - [`origin`]: MediaPackage HLS endpoint semantics over ffmpeg's input segments.
+//! - [`recorder`]: HLS and Archive output groups with S3 destinations, copied into S3.
 //!
 //! On disk, under `{data_dir}/mediapackage/{package_channel_id}/`:
 //! - `ladder.json`: the renditions (name, size, bitrates, codecs) and the GOP length;
@@ -26,6 +27,7 @@
 pub mod flv;
 pub mod layout;
 pub mod origin;
+pub mod recorder;
 pub mod rtmp;
 pub mod transcoder;
 
@@ -39,7 +41,7 @@ mod scripted;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Serialize;
 use tokio::sync::watch;
@@ -61,9 +63,12 @@ pub trait InputGate: Send + Sync {
 pub struct TranscodeJob {
     /// MediaLive channel id.
     pub channel_id: String,
-    /// MediaPackage channel to write HLS into.
-    pub package_channel_id: String,
+    /// MediaPackage channel to write HLS into, if the channel has a MediaPackage output group.
+    pub package_channel_id: Option<String>,
+    /// Every rendition any output group uses (one encode shared by all the outputs naming it).
     pub renditions: Vec<VideoRendition>,
+    /// HLS and Archive output groups writing to S3.
+    pub s3_groups: Vec<recorder::S3Group>,
     pub audio: AudioRendition,
     /// Input segment length = GOP (keyframe) interval, e.g. 1.0 or 2.0.
     pub gop_seconds: f64,
@@ -77,6 +82,8 @@ pub struct VideoRendition {
     pub bitrate: u64,
     pub framerate_numerator: u32,
     pub framerate_denominator: u32,
+    /// Served by the MediaPackage channel (used by its output group), not only recorded.
+    pub packaged: bool,
 }
 
 #[cfg(test)]
@@ -90,6 +97,7 @@ impl VideoRendition {
             bitrate,
             framerate_numerator: 30,
             framerate_denominator: 1,
+            packaged: true,
         }
     }
 }
@@ -111,6 +119,10 @@ pub struct MediaStats {
     pub refused_publishers: u64,
     /// Publishes accepted.
     pub publishes: u64,
+    /// Objects written to S3 by HLS and Archive output groups.
+    pub recorded_objects: u64,
+    /// Writes to S3 the bucket refused.
+    pub recording_errors: u64,
 }
 
 #[derive(Default)]
@@ -119,6 +131,8 @@ struct Counters {
     transcoder_restarts: AtomicU64,
     refused_publishers: AtomicU64,
     publishes: AtomicU64,
+    recorded_objects: AtomicU64,
+    recording_errors: AtomicU64,
 }
 
 /// An open RTMP listener; dropping `closed` (or sending true) ends it and its connections.
@@ -153,6 +167,7 @@ struct Inner {
     channels: Mutex<HashMap<String, Arc<ChannelSlot>>>,
     next_id: AtomicU64,
     counters: Counters,
+    object_store: OnceLock<Arc<dyn recorder::ObjectStore>>,
 }
 
 /// The media path; cheap to clone.
@@ -179,8 +194,14 @@ impl Media {
                 channels: Mutex::default(),
                 next_id: AtomicU64::new(1),
                 counters: Counters::default(),
+                object_store: OnceLock::new(),
             }),
         }
+    }
+
+    /// Where HLS and Archive output groups with S3 destinations write (set once, at startup).
+    pub fn set_object_store(&self, store: Arc<dyn recorder::ObjectStore>) {
+        let _ = self.inner.object_store.set(store);
     }
 
     /// The x264 preset every ladder is encoded with.
@@ -233,6 +254,8 @@ impl Media {
             transcoder_restarts: c.transcoder_restarts.load(Ordering::Relaxed),
             refused_publishers: c.refused_publishers.load(Ordering::Relaxed),
             publishes: c.publishes.load(Ordering::Relaxed),
+            recorded_objects: c.recorded_objects.load(Ordering::Relaxed),
+            recording_errors: c.recording_errors.load(Ordering::Relaxed),
         }
     }
 

@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::flv::{self, Tag, TagKind};
 use super::layout::{self, Ladder, LadderRendition, Run};
+use super::recorder::Recorder;
 use super::{ChannelSlot, Media, TranscodeJob};
 
 const MIN_BACKOFF: Duration = Duration::from_secs(1);
@@ -29,8 +30,11 @@ const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Checks what ffmpeg and the origin rely on; Err is a reason to refuse the publish.
 pub fn validate(job: &TranscodeJob) -> Result<(), String> {
-    if !layout::is_safe_name(&job.package_channel_id) {
-        return Err(format!("invalid MediaPackage channel id {:?}", job.package_channel_id));
+    if let Some(id) = job.package_channel_id.as_deref().filter(|id| !layout::is_safe_name(id)) {
+        return Err(format!("invalid MediaPackage channel id {id:?}"));
+    }
+    if !layout::is_safe_name(&job.channel_id) {
+        return Err(format!("invalid channel id {:?}", job.channel_id));
     }
     if job.renditions.is_empty() {
         return Err("the channel has no video renditions".into());
@@ -56,11 +60,13 @@ pub fn validate(job: &TranscodeJob) -> Result<(), String> {
     Ok(())
 }
 
-/// `ladder.json`: what the origin needs to know about the renditions.
-pub fn ladder(job: &TranscodeJob, preset: &str) -> Ladder {
+/// What the origin (`ladder.json`, the renditions of the MediaPackage output group) or the
+/// recorder (every rendition) needs to know about the renditions.
+pub fn ladder(job: &TranscodeJob, preset: &str, packaged_only: bool) -> Ladder {
     let renditions = job
         .renditions
         .iter()
+        .filter(|r| r.packaged || !packaged_only)
         .map(|r| LadderRendition {
             name: r.name.clone(),
             width: r.width,
@@ -198,30 +204,54 @@ async fn next(rx: &mut mpsc::Receiver<Tag>, kick: &mut watch::Receiver<bool>) ->
     }
 }
 
-/// Runs the channel's transcoder until its publisher leaves or is kicked.
+/// Runs the channel's transcoder until its publisher leaves or is kicked, and its recorder
+/// (S3 output groups) until the last segment is copied.
 pub(super) async fn supervise(
     media: Media,
     slot: Arc<ChannelSlot>,
     job: TranscodeJob,
-    mut rx: mpsc::Receiver<Tag>,
-    mut kick: watch::Receiver<bool>,
+    rx: mpsc::Receiver<Tag>,
+    kick: watch::Receiver<bool>,
 ) {
     let inner = &media.inner;
     let channel_id = job.channel_id.as_str();
     // The previous publisher's ffmpeg must have flushed before this one numbers its run.
     let _run_guard = slot.run_lock.lock().await;
-    let Some(dir) = layout::channel_dir(&inner.data_dir, &job.package_channel_id) else {
+    let Some(dir) = layout::work_dir(&inner.data_dir, &job) else {
         return;
     };
     let names: Vec<String> = job.renditions.iter().map(|r| r.name.clone()).collect();
     let prepared = names
         .iter()
         .try_for_each(|n| std::fs::create_dir_all(dir.join(n)))
-        .and_then(|()| layout::write_json(&dir.join(layout::LADDER_FILE), &ladder(&job, &inner.x264_preset)));
+        .and_then(|()| {
+            let served = ladder(&job, &inner.x264_preset, true);
+            layout::write_json(&dir.join(layout::LADDER_FILE), &served)
+        });
     if let Err(e) = prepared {
         tracing::error!(channel_id, dir = %dir.display(), error = %e, "cannot prepare the package directory");
         return;
     }
+    let recorded = ladder(&job, &inner.x264_preset, false);
+    let recorder = Recorder::start(&media, dir.clone(), job.s3_groups.clone(), recorded);
+    transcode(&media, &job, &dir, &names, recorder.as_ref(), rx, kick).await;
+    if let Some(recorder) = recorder {
+        recorder.finish().await;
+    }
+}
+
+/// One ffmpeg run after another (restarted after a crash) while the publisher stays.
+async fn transcode(
+    media: &Media,
+    job: &TranscodeJob,
+    dir: &Path,
+    names: &[String],
+    recorder: Option<&Recorder>,
+    mut rx: mpsc::Receiver<Tag>,
+    mut kick: watch::Receiver<bool>,
+) {
+    let inner = &media.inner;
+    let channel_id = job.channel_id.as_str();
     let mut cache = Cache::default();
     let mut backoff = MIN_BACKOFF;
     loop {
@@ -237,16 +267,19 @@ pub(super) async fn supervise(
                 Err(_) => return,
             }
         };
-        let run = match layout::begin_run(&dir, &names) {
+        let run = match layout::begin_run(dir, names) {
             Ok(run) => run,
             Err(e) => {
                 return tracing::error!(channel_id, error = %e, "cannot register an ffmpeg run");
             }
         };
+        if let Some(recorder) = recorder {
+            recorder.add_run(run);
+        }
         let has_audio = cache.audio_config.is_some() || cache.saw_audio;
         let args = ffmpeg_args(&FfmpegRun {
-            job: &job,
-            channel_dir: &dir,
+            job,
+            channel_dir: dir,
             run,
             preset: &inner.x264_preset,
             has_audio,
@@ -394,8 +427,9 @@ mod tests {
         let v = VideoRendition::at_30fps;
         TranscodeJob {
             channel_id: "ch".into(),
-            package_channel_id: "pkg".into(),
+            package_channel_id: Some("pkg".into()),
             renditions: vec![v("1080p", 1920, 1080, 5_000_000), v("720p", 1280, 720, 3_000_000)],
+            s3_groups: Vec::new(),
             audio: AudioRendition {
                 bitrate: 128_000,
                 sample_rate: 48_000,
@@ -488,7 +522,7 @@ mod tests {
         bad.renditions[0].width = 1919;
         assert!(validate(&bad).is_err());
         let mut bad = job();
-        bad.package_channel_id = "../x".into();
+        bad.package_channel_id = Some("../x".into());
         assert!(validate(&bad).is_err());
         let mut bad = job();
         bad.renditions[0].name = "a b".into();
@@ -497,7 +531,7 @@ mod tests {
 
     #[test]
     fn ladder_describes_renditions() {
-        let ladder = ladder(&job(), "ultrafast");
+        let ladder = ladder(&job(), "ultrafast", true);
         assert_eq!(ladder.gop_seconds, 2.0);
         assert_eq!(ladder.renditions[1].name, "720p");
         assert_eq!(ladder.renditions[1].video_bitrate, 3_000_000);

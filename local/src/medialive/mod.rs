@@ -5,6 +5,7 @@
 mod channels;
 mod gate;
 mod inputs;
+mod job;
 mod rules;
 mod security_groups;
 

@@ -11,6 +11,7 @@
 
 mod chunked;
 mod policy;
+mod recordings;
 mod store;
 #[cfg(test)]
 mod tests;
