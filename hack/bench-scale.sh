@@ -285,7 +285,7 @@ snapshot delete-end
 LEFT_OK=0
 if command -v aws >/dev/null; then
   list() {
-    AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 \
+    AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 \
       aws --endpoint-url "$ENDPOINT" --output json "$1" "$2" >"$WORK/left-$1-$2.json"
   }
   list medialive list-channels && list medialive list-inputs && list medialive list-input-security-groups \

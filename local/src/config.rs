@@ -46,14 +46,11 @@ pub struct Config {
     #[arg(long, env = "LIVESTREAM_LOCAL_ACCOUNT_ID", default_value = "123456789012")]
     pub account_id: String,
 
-    /// IAM roles the caller may pass to MediaLive (iam:PassRole), comma-separated; unset: any role
-    /// of the account (`arn:aws:iam::<account>:role/...`).
-    #[arg(
-        long = "passable-role",
-        env = "LIVESTREAM_LOCAL_PASSABLE_ROLES",
-        value_delimiter = ','
-    )]
-    pub passable_roles: Vec<String>,
+    /// Access keys and their IAM policies (JSON: `{"keys": [{"accessKeyId", "secretAccessKey",
+    /// "sessionToken", "expiration", "user", "policy" | "policyFile"}]}`); unset: the one key
+    /// `local` / `local`, with every action allowed.
+    #[arg(long, env = "LIVESTREAM_LOCAL_CREDENTIALS")]
+    pub credentials: Option<PathBuf>,
 
     /// How long transitions take, in milliseconds (AWS takes minutes; the defaults keep demos brisk).
     #[command(flatten)]
@@ -127,17 +124,5 @@ impl Config {
 
     pub fn arn(&self, service: &str, kind: &str, id: &str) -> String {
         format!("arn:aws:{service}:{}:{}:{kind}:{id}", self.region, self.account_id)
-    }
-}
-
-impl Config {
-    /// Whether CreateChannel / UpdateChannel may hand `role` to MediaLive.
-    pub fn may_pass(&self, role: &str) -> bool {
-        if self.passable_roles.is_empty() {
-            role.strip_prefix(&format!("arn:aws:iam::{}:role/", self.account_id))
-                .is_some_and(|name| !name.is_empty())
-        } else {
-            self.passable_roles.iter().any(|r| r == role)
-        }
     }
 }

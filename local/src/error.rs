@@ -20,7 +20,7 @@ pub struct ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
-    fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
+    pub fn with_status(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             kind,
@@ -43,34 +43,38 @@ impl ApiError {
         }
         Some(error)
     }
+    /// IAM refused the action: the message names the principal, the action and the resource.
+    pub fn access_denied(message: impl Into<String>) -> Self {
+        Self::with_status(StatusCode::FORBIDDEN, "AccessDeniedException", message)
+    }
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "BadRequestException", message)
+        Self::with_status(StatusCode::BAD_REQUEST, "BadRequestException", message)
     }
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "NotFoundException", message)
+        Self::with_status(StatusCode::NOT_FOUND, "NotFoundException", message)
     }
     pub fn conflict(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, "ConflictException", message)
+        Self::with_status(StatusCode::CONFLICT, "ConflictException", message)
     }
     pub fn unprocessable(message: impl Into<String>) -> Self {
-        Self::new(
+        Self::with_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             "UnprocessableEntityException",
             message,
         )
     }
     pub fn too_many_requests(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::TOO_MANY_REQUESTS, "TooManyRequestsException", message)
+        Self::with_status(StatusCode::TOO_MANY_REQUESTS, "TooManyRequestsException", message)
     }
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(
+        Self::with_status(
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalServerErrorException",
             message,
         )
     }
     pub fn unavailable(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailableException", message)
+        Self::with_status(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailableException", message)
     }
 }
 

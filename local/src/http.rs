@@ -42,7 +42,8 @@ async fn api(
     req: Request,
     handle: impl for<'a> Fn(&'a Cloud, ApiRequest) -> Handled<'a>,
 ) -> Response {
-    let req = match ApiRequest::read(req).await {
+    let (parts, body) = req.into_parts();
+    let mut req = match ApiRequest::read(&parts, body).await {
         Ok(req) => req,
         Err(e) => return e.into_response(),
     };
@@ -54,6 +55,14 @@ async fn api(
     if let Err(e) = cloud.faults.before(operation).await {
         cloud.faults.record(service, operation, e.kind);
         return e.into_response();
+    }
+    match authorized(cloud, service, operation, &parts, &req) {
+        Ok(caller) => req.caller = Some(caller),
+        Err(refused) => {
+            tracing::info!(service, operation, error = refused.kind, message = %refused.message, "refused");
+            cloud.faults.record(service, operation, refused.kind);
+            return refused.into_response();
+        }
     }
     if let Some(refused) = checked_against_model(cloud, service, operation, &req) {
         tracing::info!(service, operation, error = refused.kind, message = %refused.message, "refused by the model");
@@ -74,6 +83,35 @@ async fn api(
             cloud.faults.record(service, operation, e.kind);
             e.into_response()
         }
+    }
+}
+
+/// Who signed the request (SigV4), and whether their policy allows the action.
+fn authorized(
+    cloud: &Cloud,
+    service: &str,
+    operation: &str,
+    parts: &axum::http::request::Parts,
+    req: &ApiRequest,
+) -> Result<crate::auth::Caller, ApiError> {
+    let arrived = crate::auth::sigv4::Arrived {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers: &parts.headers,
+        body: &req.body,
+    };
+    let key = crate::auth::sigv4::verify(&cloud.keys, &cloud.region, &arrived, jiff::Timestamp::now())?;
+    let caller = crate::auth::Caller {
+        key,
+        region: cloud.region.clone(),
+        account: cloud.account_id.clone(),
+    };
+    let body = serde_json::from_slice(&req.body).unwrap_or(serde_json::Value::Null);
+    let asked = crate::iam::actions::rest_json(&caller.scope(), service, operation, &req.path(), &body);
+    match caller.refusal(&asked) {
+        Some(message) => Err(ApiError::access_denied(message)),
+        None => Ok(caller),
     }
 }
 
@@ -181,16 +219,17 @@ pub struct ApiRequest {
     pub segments: Vec<String>,
     pub query: HashMap<String, Vec<String>>,
     pub body: Bytes,
+    /// Who signed it (set once the signature is verified).
+    pub caller: Option<crate::auth::Caller>,
 }
 
 impl ApiRequest {
-    async fn read(req: Request) -> Result<Self, ApiError> {
-        let (parts, body) = req.into_parts();
+    async fn read(parts: &axum::http::request::Parts, body: Body) -> Result<Self, ApiError> {
         let body = axum::body::to_bytes(body, 16 << 20)
             .await
             .map_err(|e| ApiError::bad_request(format!("cannot read body: {e}")))?;
         Ok(Self::new(
-            parts.method,
+            parts.method.clone(),
             parts.uri.path(),
             parts.uri.query().unwrap_or(""),
             body,
@@ -209,7 +248,13 @@ impl ApiRequest {
             segments,
             query: params,
             body,
+            caller: None,
         }
+    }
+
+    /// Whether the verified caller may hand `role` to `service` (`iam:PassRole`).
+    pub fn may_pass_role(&self, role: &str, service: &str) -> bool {
+        self.caller.as_ref().is_some_and(|c| c.may_pass_role(role, service))
     }
 
     pub fn path(&self) -> Vec<&str> {

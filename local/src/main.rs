@@ -7,10 +7,12 @@
 //! - [`http`]: one endpoint that routes requests by their SigV4 service; the admin API.
 //! - [`faults`]: throttling, error and latency injection, call counters.
 
+mod auth;
 mod config;
 mod error;
 mod faults;
 mod http;
+mod iam;
 mod lifecycle;
 mod media;
 mod medialive;
@@ -35,6 +37,10 @@ pub struct Cloud {
     pub s3: S3,
     /// AWS's service models: every MediaLive and MediaPackage request is checked against them.
     pub models: model::Models,
+    /// The access keys whose signatures are accepted, with their IAM policies.
+    pub keys: Arc<auth::Keys>,
+    pub region: String,
+    pub account_id: String,
 }
 
 impl Cloud {
@@ -44,11 +50,21 @@ impl Cloud {
         let media = Media::new(config.data_dir.clone(), config.ffmpeg.clone());
         let mediapackage = MediaPackage::new(config.clone(), faults.clone(), media.clone());
         let medialive = MediaLive::new(config.clone(), media.clone(), mediapackage.clone());
-        let s3 = S3::new(config.data_dir.join("s3"), &config.region, &config.account_id)?;
-        media.set_object_store(Arc::new(s3.clone()));
         let models = model::Models::load(config.models.as_deref())?;
+        let keys = Arc::new(auth::Keys::load(config.credentials.as_deref(), &config.account_id)?);
+        let identity = s3::Identity {
+            region: config.region.clone(),
+            account_id: config.account_id.clone(),
+            keys: keys.clone(),
+            model: models.shared("s3"),
+        };
+        let s3 = S3::new(config.data_dir.join("s3"), identity)?;
+        media.set_object_store(Arc::new(s3.clone()));
         tracing::info!(operations = models.operations(), "service models loaded");
         Ok(Self {
+            keys,
+            region: config.region.clone(),
+            account_id: config.account_id.clone(),
             models,
             faults,
             media,

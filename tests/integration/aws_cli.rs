@@ -7,7 +7,7 @@ use serde_json::Value;
 use tokio::process::Command;
 
 use crate::{
-    support::cloud::{LocalCloud, http_get},
+    support::cloud::{ADMIN_KEY, LocalCloud, http_get},
     support::cluster,
 };
 
@@ -29,8 +29,8 @@ impl Cli<'_> {
                 "json",
             ])
             .args(args)
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_ACCESS_KEY_ID", ADMIN_KEY.0)
+            .env("AWS_SECRET_ACCESS_KEY", ADMIN_KEY.1)
             .env("AWS_CONFIG_FILE", "/dev/null")
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
             .env("AWS_PAGER", "");

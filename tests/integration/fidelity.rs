@@ -8,7 +8,7 @@ use tokio::process::Command;
 
 use crate::aws_cli::Cli;
 use crate::local_media::ffprobe;
-use crate::support::cloud::{LocalCloud, eventually, publish};
+use crate::support::cloud::{ADMIN_KEY, LocalCloud, eventually, publish};
 
 /// Sends one request as an unchecked client would; (status, x-amzn-ErrorType, JSON body).
 async fn raw(
@@ -18,20 +18,12 @@ async fn raw(
     path: &str,
     body: Option<&Value>,
 ) -> (u16, String, Value) {
-    let auth = format!(
-        "Authorization: AWS4-HMAC-SHA256 Credential=AKIDLOCAL/20261202/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
-    );
+    // curl signs with its own SigV4 implementation: a signer no one here wrote.
+    let sigv4 = format!("aws:amz:us-east-1:{service}");
+    let user = format!("{}:{}", ADMIN_KEY.0, ADMIN_KEY.1);
     let mut curl = Command::new("curl");
-    curl.args([
-        "-s",
-        "-i",
-        "-X",
-        method,
-        "-H",
-        &auth,
-        "-H",
-        "Content-Type: application/json",
-    ]);
+    curl.args(["-s", "-i", "-X", method, "--aws-sigv4", &sigv4, "--user", &user]);
+    curl.args(["-H", "Content-Type: application/json"]);
     if let Some(body) = body {
         curl.args(["--data-binary", &body.to_string()]);
     }

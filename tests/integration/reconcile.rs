@@ -433,8 +433,14 @@ async fn a_name_taken_in_aws_is_reported_and_never_adopted_or_deleted() {
 
 #[tokio::test]
 async fn a_role_the_operator_may_not_pass_is_reported_with_the_role_and_the_permission() {
-    // An account whose IAM lets the caller pass only another role.
-    let cloud = LocalCloud::start(&["--passable-role", "arn:aws:iam::123456789012:role/SomeOtherRole"]).await;
+    // The operator's policy lets it pass only another role.
+    let mut policy = crate::support::cloud::shipped_policy();
+    for statement in policy["Statement"].as_array_mut().unwrap() {
+        if statement["Action"] == "iam:PassRole" {
+            statement["Resource"] = "arn:aws:iam::123456789012:role/SomeOtherRole".into();
+        }
+    }
+    let cloud = LocalCloud::start_with_policy(&[], &policy).await;
     let ns = namespace("passrole");
     let _operator = Operator::start(&cloud, &ns).await;
     kubectl_ok(&["apply", "-n", &ns, "-f", "examples/minimal.yaml"]);

@@ -12,7 +12,9 @@ use crate::{
     support::operator::{Operator, kubectl_wait, patch, status},
 };
 
-const BUCKET: &str = "player-pages";
+/// The bucket deploy/iam-policy.json grants, as shipped.
+const BUCKET: &str = "example-livestream-player-pages";
+const MOVED: &str = "player-pages-moved";
 
 /// `curl -sI`-style check of a URL's status code and content type.
 async fn head(url: &str) -> (u16, String) {
@@ -60,7 +62,17 @@ async fn pages_in(s3: &aws_sdk_s3::Client, bucket: &str) -> usize {
 
 #[tokio::test]
 async fn the_player_page_is_public_under_its_prefix_only_and_removed_on_delete() {
-    let cloud = LocalCloud::start(&[]).await;
+    // A team that moves its pages to a second bucket grants the operator that one too.
+    let mut policy = crate::support::cloud::shipped_policy();
+    for statement in policy["Statement"].as_array_mut().unwrap() {
+        if let Some(resource) = statement["Resource"].as_str().map(str::to_owned) {
+            if let Some(rest) = resource.strip_prefix(&format!("arn:aws:s3:::{BUCKET}")) {
+                let moved = format!("arn:aws:s3:::{MOVED}{rest}");
+                statement["Resource"] = serde_json::json!([resource, moved]);
+            }
+        }
+    }
+    let cloud = LocalCloud::start_with_policy(&[], &policy).await;
     let ns = namespace("website");
     let _operator = Operator::start_with(&cloud, &ns, &["--website-bucket", BUCKET]).await;
     kubectl_ok(&["apply", "-n", &ns, "-f", "examples/livestream.yaml"]);
@@ -130,7 +142,6 @@ async fn the_player_page_is_public_under_its_prefix_only_and_removed_on_delete()
     );
 
     // Moving the page to another bucket publishes it there and removes it, and its grant, here.
-    const MOVED: &str = "player-pages-moved";
     allow_public_pages(s3, MOVED).await;
     patch(&ns, "launch-event", &format!(r#"{{"website":{{"bucket":"{MOVED}"}}}}"#));
     let moved = eventually("the page in the new bucket", Duration::from_secs(30), || async {

@@ -129,7 +129,13 @@ fn settings_of(body: &Value) -> Map<String, Value> {
 
 impl MediaLive {
     /// What would make the channel unusable, as the service's 422 validation errors.
-    fn validate(&self, state: &mut State, settings: &Map<String, Value>, channel_id: Option<&str>) -> ApiResult<()> {
+    fn validate(
+        &self,
+        state: &mut State,
+        settings: &Map<String, Value>,
+        channel_id: Option<&str>,
+        req: &ApiRequest,
+    ) -> ApiResult<()> {
         let mut errors: Vec<(String, String)> = Vec::new();
         let inputs = input_ids(settings);
         if inputs.is_empty() {
@@ -182,7 +188,7 @@ impl MediaLive {
         // The caller must be allowed to hand the role to MediaLive (iam:PassRole).
         let role = settings.get("roleArn").and_then(Value::as_str);
         if let Some(role) = role
-            && !self.inner.config.may_pass(role)
+            && !req.may_pass_role(role, "medialive.amazonaws.com")
         {
             let operation = if channel_id.is_some() {
                 "UpdateChannel"
@@ -212,7 +218,7 @@ impl MediaLive {
                 json!({ "channel": channel.to_json() }),
             ));
         }
-        self.validate(&mut state, &settings, None)?;
+        self.validate(&mut state, &settings, None, req)?;
         let id = state.new_id();
         let channel = Channel {
             arn: self.inner.config.arn("medialive", "channel", &id),
@@ -271,7 +277,7 @@ impl MediaLive {
         }
         let mut settings = channel.settings.clone();
         settings.extend(settings_of(&body));
-        self.validate(&mut state, &settings, Some(&id))?;
+        self.validate(&mut state, &settings, Some(&id), req)?;
         let delay = self.delay(|d| d.channel_update_ms);
         let channel = state.channels.get_mut(&id).expect("checked");
         channel.settings = settings;

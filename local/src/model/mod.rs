@@ -10,6 +10,7 @@ use std::{
     collections::HashMap,
     io::Read,
     path::{Path, PathBuf},
+    sync::Arc,
 };
 
 use anyhow::{Context, bail};
@@ -18,7 +19,11 @@ use serde_json::Value;
 pub use validate::Violation;
 
 /// The services livestream-local serves through the models, and the API version it speaks.
-pub const SERVICES: [(&str, &str); 2] = [("medialive", "2017-10-14"), ("mediapackage", "2017-10-12")];
+pub const SERVICES: [(&str, &str); 3] = [
+    ("medialive", "2017-10-14"),
+    ("mediapackage", "2017-10-12"),
+    ("s3", "2006-03-01"),
+];
 
 /// One service's operations and shapes.
 pub struct ServiceModel {
@@ -28,7 +33,7 @@ pub struct ServiceModel {
 
 /// Every model livestream-local validates with, by service.
 pub struct Models {
-    services: HashMap<&'static str, ServiceModel>,
+    services: HashMap<&'static str, Arc<ServiceModel>>,
 }
 
 impl Models {
@@ -43,13 +48,18 @@ impl Models {
             let folder = dir.join(service).join(version);
             let model = read_model(&folder)
                 .with_context(|| format!("reading the {service} {version} service model in {}", folder.display()))?;
-            services.insert(service, model);
+            services.insert(service, Arc::new(model));
         }
         Ok(Self { services })
     }
 
     pub fn service(&self, service: &str) -> Option<&ServiceModel> {
-        self.services.get(service)
+        self.services.get(service).map(Arc::as_ref)
+    }
+
+    /// A service's model, to keep (S3 checks requests in its own access hook).
+    pub fn shared(&self, service: &str) -> Option<Arc<ServiceModel>> {
+        self.services.get(service).cloned()
     }
 
     /// How many operations of the served services the models describe.

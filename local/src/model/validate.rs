@@ -82,6 +82,34 @@ impl ServiceModel {
         found
     }
 
+    /// What is wrong with the header and query-string members of a REST-XML request (S3: its XML
+    /// body is parsed by s3s, generated from the same model); `header` looks a header up.
+    pub fn validate_located(
+        &self,
+        operation: &str,
+        header: &dyn Fn(&str) -> Option<String>,
+        query: &HashMap<String, Vec<String>>,
+    ) -> Vec<Violation> {
+        let mut found = Vec::new();
+        let Some(input) = self.input(operation) else {
+            return found;
+        };
+        for (member, spec) in input["members"].as_object().into_iter().flatten() {
+            let name = spec["locationName"].as_str().unwrap_or(member);
+            let shape_name = spec["shape"].as_str().unwrap_or_default();
+            let values = match spec["location"].as_str() {
+                Some("querystring") => query.get(name).cloned().unwrap_or_default(),
+                Some("header") => header(name).into_iter().collect(),
+                _ => continue,
+            };
+            if !values.is_empty() {
+                let value = query_value(self, shape_name, &values);
+                self.check(shape_name, &value, name, &mut found);
+            }
+        }
+        found
+    }
+
     fn check(&self, shape_name: &str, value: &Value, path: &str, found: &mut Vec<Violation>) {
         let Some(shape) = self.shape(shape_name) else { return };
         let mut wrong = |message: String, malformed: bool| {

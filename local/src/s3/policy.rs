@@ -1,32 +1,9 @@
 //! Bucket policies, evaluated only for anonymous reads (the browser fetching
 //! the player page and HLS from a public-read bucket).
 
-use super::store::Store;
-
-use s3s::S3Result;
-use s3s::access::{S3Access, S3AccessContext};
-use s3s::s3_error;
 use serde_json::Value;
 
-/// Access hook of the anonymous service: only `GetObject`/`HeadObject` that
-/// the bucket policy grants to everyone get through.
-pub(super) struct PublicRead(pub Store);
-
-#[async_trait::async_trait]
-impl S3Access for PublicRead {
-    async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
-        if matches!(cx.s3_op().name(), "GetObject" | "HeadObject")
-            && let Some((bucket, key)) = cx.s3_path().as_object()
-            // RestrictPublicBuckets: a public policy grants anonymous callers nothing.
-            && !self.0.block(bucket).await.restrict_public_buckets
-            && let Some(policy) = self.0.policy(bucket).await
-            && allows_anonymous_get(&policy, bucket, key)
-        {
-            return Ok(());
-        }
-        Err(s3_error!(AccessDenied, "Access Denied"))
-    }
-}
+use crate::iam::wildcard;
 
 /// Whether `policy` lets anyone (`Principal: "*"`) `s3:GetObject` the key.
 /// A matching Deny wins; Allow statements with a Condition or with
@@ -39,8 +16,8 @@ pub(super) fn allows_anonymous_get(policy: &str, bucket: &str, key: &str) -> boo
     let mut allowed = false;
     for stmt in one_or_many(doc.get("Statement")) {
         let applies = is_everyone(stmt.get("Principal"))
-            && strings(stmt.get("Action")).any(|a| wildcard_match(&a.to_ascii_lowercase(), "s3:getobject"))
-            && strings(stmt.get("Resource")).any(|r| wildcard_match(r, &resource));
+            && strings(stmt.get("Action")).any(|a| wildcard(&a.to_ascii_lowercase(), "s3:getobject"))
+            && strings(stmt.get("Resource")).any(|r| wildcard(r, &resource));
         if !applies {
             continue;
         }
@@ -85,30 +62,6 @@ fn is_everyone(principal: Option<&Value>) -> bool {
         Some(Value::Object(map)) => strings(map.get("AWS")).any(|s| s == "*"),
         _ => false,
     }
-}
-
-/// IAM-style glob: `*` matches any run of characters, `?` exactly one.
-fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti) = (0, 0);
-    // Position of the last `*` and the text index it is currently absorbing up to.
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
 }
 
 #[cfg(test)]
@@ -166,12 +119,12 @@ mod tests {
 
     #[test]
     fn wildcards() {
-        assert!(wildcard_match("a*c", "abbbc"));
-        assert!(wildcard_match("a*", "a"));
-        assert!(wildcard_match("a?c", "abc"));
-        assert!(wildcard_match("*x*y", "zzxzzy"));
-        assert!(!wildcard_match("a?c", "ac"));
-        assert!(!wildcard_match("a*c", "abcd"));
-        assert!(!wildcard_match("abc", "abcd"));
+        assert!(wildcard("a*c", "abbbc"));
+        assert!(wildcard("a*", "a"));
+        assert!(wildcard("a?c", "abc"));
+        assert!(wildcard("*x*y", "zzxzzy"));
+        assert!(!wildcard("a?c", "ac"));
+        assert!(!wildcard("a*c", "abcd"));
+        assert!(!wildcard("abc", "abcd"));
     }
 }

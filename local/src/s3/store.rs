@@ -252,7 +252,14 @@ s3_impl! {
     }
 
     /// ACLs are disabled (BucketOwnerEnforced): only the canned ACLs that mean "the owner" pass.
-    async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
+    async fn put_object(&self, mut req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
+        // `aws-chunked` says how the body travelled, not how the object is stored.
+        let encodings = (req.input.content_encoding.take().unwrap_or_default().split(','))
+            .map(str::trim)
+            .filter(|e| !e.is_empty() && *e != "aws-chunked")
+            .collect::<Vec<_>>()
+            .join(",");
+        req.input.content_encoding = (!encodings.is_empty()).then_some(encodings);
         if let Some(acl) = &req.input.acl
             && !matches!(acl.as_str(), ObjectCannedACL::PRIVATE | ObjectCannedACL::BUCKET_OWNER_FULL_CONTROL)
         {

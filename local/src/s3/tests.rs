@@ -11,12 +11,67 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-/// What the AWS SDK sends, with a signature nobody could verify.
-const FAKE_AUTH: &str = "AWS4-HMAC-SHA256 Credential=anyone/20250101/us-east-1/s3/aws4_request, \
-    SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=deadbeef";
+/// The key these tests sign with, as an administrator: the server's default.
+const KEY: (&str, &str) = crate::auth::DEFAULT_KEY;
+
+/// How a request is signed: with AWS's signer in the Authorization header or as a presigned URL.
+#[derive(Clone, Copy, PartialEq)]
+enum Signing {
+    Header,
+    Presigned,
+}
+
+/// The request signed by aws-sigv4 for S3 (single percent-encoding, `x-amz-content-sha256`).
+fn sign(
+    req: axum::http::Request<Vec<u8>>,
+    region: &str,
+    key: (&str, &str),
+    how: Signing,
+) -> axum::http::Request<Vec<u8>> {
+    use aws_sigv4::http_request::{
+        PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
+        UriPathNormalizationMode,
+    };
+    let identity = aws_credential_types::Credentials::new(key.0, key.1, None, None, "tests").into();
+    let mut settings = SigningSettings::default();
+    settings.percent_encoding_mode = PercentEncodingMode::Single;
+    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    if how == Signing::Presigned {
+        settings.signature_location = SignatureLocation::QueryParams;
+        settings.expires_in = Some(std::time::Duration::from_secs(60));
+    }
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name("s3")
+        .time(std::time::SystemTime::now())
+        .settings(settings)
+        .build()
+        .unwrap()
+        .into();
+    let (mut parts, body) = req.into_parts();
+    // A precomputed payload hash (a streaming body) is signed as sent.
+    let precomputed = parts.headers.remove("x-amz-content-sha256");
+    let signable_body = match &precomputed {
+        Some(hash) => SignableBody::Precomputed(hash.to_str().unwrap().to_owned()),
+        None if how == Signing::Presigned => SignableBody::UnsignedPayload,
+        None => SignableBody::Bytes(&body),
+    };
+    let uri = parts.uri.to_string();
+    let headers: Vec<(&str, &str)> = (parts.headers.iter())
+        .map(|(k, v)| (k.as_str(), v.to_str().unwrap()))
+        .collect();
+    let signable = SignableRequest::new(parts.method.as_str(), &uri, headers.into_iter(), signable_body).unwrap();
+    let (instructions, _) = aws_sigv4::http_request::sign(signable, &params).unwrap().into_parts();
+    let mut req = axum::http::Request::from_parts(parts, body);
+    instructions.apply_to_request_http1x(&mut req);
+    req
+}
 
 struct Server {
     base: String,
+    region: String,
     s3: S3,
     dir: PathBuf,
     client: Client<HttpConnector, Body>,
@@ -50,7 +105,13 @@ async fn start() -> Server {
 
 async fn start_in(region: &str) -> Server {
     let dir = std::env::temp_dir().join(format!("livestream-local-s3-test-{}", uuid::Uuid::new_v4()));
-    let s3 = S3::new(dir.join("s3"), region, "123456789012").unwrap();
+    let identity = super::Identity {
+        region: region.to_owned(),
+        account_id: "123456789012".into(),
+        keys: std::sync::Arc::new(crate::auth::Keys::load(None, "123456789012").unwrap()),
+        model: None,
+    };
+    let s3 = S3::new(dir.join("s3"), identity).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = axum::Router::new().fallback({
@@ -62,24 +123,42 @@ async fn start_in(region: &str) -> Server {
     });
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let client = Client::builder(TokioExecutor::new()).build_http();
-    Server { base, s3, dir, client }
+    Server {
+        base,
+        region: region.to_owned(),
+        s3,
+        dir,
+        client,
+    }
 }
 
 impl Server {
     async fn send(&self, method: Method, path: &str, signed: bool, headers: &[(&str, &str)], body: Body) -> Reply {
+        let how = signed.then_some(Signing::Header);
+        self.send_as(method, path, how, KEY, headers, body).await
+    }
+
+    async fn send_as(
+        &self,
+        method: Method,
+        path: &str,
+        how: Option<Signing>,
+        key: (&str, &str),
+        headers: &[(&str, &str)],
+        body: Body,
+    ) -> Reply {
         let mut req = axum::http::Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base));
-        if signed {
-            req = req
-                .header("authorization", FAKE_AUTH)
-                .header("x-amz-date", "20250101T000000Z")
-                .header("x-amz-content-sha256", "UNSIGNED-PAYLOAD");
-        }
         for (name, value) in headers {
             req = req.header(*name, *value);
         }
-        let resp = self.client.request(req.body(body).unwrap()).await.unwrap();
+        let body = axum::body::to_bytes(body, usize::MAX).await.unwrap().to_vec();
+        let mut req = req.body(body).unwrap();
+        if let Some(how) = how {
+            req = sign(req, &self.region, key, how);
+        }
+        let resp = self.client.request(req.map(Body::from)).await.unwrap();
         let (parts, body) = resp.into_parts();
         let body = axum::body::to_bytes(Body::new(body), usize::MAX).await.unwrap();
         Reply {
@@ -327,7 +406,7 @@ async fn anonymous_reads_follow_the_bucket_policy() {
 }
 
 #[tokio::test]
-async fn signed_requests_with_any_credentials_round_trip_headers() {
+async fn signed_requests_round_trip_headers() {
     let srv = start().await;
     assert_eq!(srv.signed(Method::PUT, "/media", &[], "").await.status, StatusCode::OK);
     assert_eq!(srv.signed(Method::HEAD, "/media", &[], "").await.status, StatusCode::OK);
@@ -347,13 +426,44 @@ async fn signed_requests_with_any_credentials_round_trip_headers() {
         assert_eq!(got.header("cache-control"), Some("max-age=1"));
     }
 
-    // A presigned URL is signed too: its query signature is ignored like a header one.
-    let presigned = "/media/live/index.m3u8?X-Amz-Algorithm=AWS4-HMAC-SHA256\
-        &X-Amz-Credential=anyone%2F20250101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20250101T000000Z\
-        &X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature=deadbeef";
-    let got = srv.anonymous(Method::GET, presigned).await;
+    // A presigned URL carries its signature in the query, verified like a header one.
+    let presigned = Some(Signing::Presigned);
+    let got = (srv.send_as(
+        Method::GET,
+        "/media/live/index.m3u8",
+        presigned,
+        KEY,
+        &[],
+        Body::empty(),
+    ))
+    .await;
     assert_eq!(got.status, StatusCode::OK, "{}", got.text());
     assert_eq!(got.text(), "#EXTM3U\n");
+    // Signed with the wrong secret: refused as AWS refuses it.
+    let forged = srv
+        .send_as(
+            Method::GET,
+            "/media/live/index.m3u8",
+            presigned,
+            ("local", "wrong"),
+            &[],
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.text());
+    assert!(forged.text().contains("SignatureDoesNotMatch"), "{}", forged.text());
+    let unknown = srv
+        .send_as(
+            Method::GET,
+            "/media/live/index.m3u8",
+            Some(Signing::Header),
+            ("nobody", "x"),
+            &[],
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::FORBIDDEN, "{}", unknown.text());
+    assert!(unknown.text().contains("InvalidAccessKeyId"), "{}", unknown.text());
 
     let list = srv
         .signed(Method::GET, "/media?list-type=2&prefix=live/", &[], "")

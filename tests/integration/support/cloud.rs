@@ -45,15 +45,40 @@ pub fn binary() -> PathBuf {
     path
 }
 
+/// The tests' own key (SDK clients, the AWS CLI): livestream-local's administrator.
+pub const ADMIN_KEY: (&str, &str) = ("local", "local");
+/// The operator's key, bound to an IAM policy (deploy/iam-policy.json as shipped, unless a test
+/// says otherwise).
+pub const OPERATOR_KEY: (&str, &str) = ("AKIAOPERATOR", "operator-secret");
+
+/// The shipped least-privilege policy of the operator.
+pub fn shipped_policy() -> serde_json::Value {
+    serde_json::from_str(&crate::support::cluster::read("deploy/iam-policy.json")).unwrap()
+}
+
 impl LocalCloud {
-    /// Starts with the default test timings; `extra` adds flags (e.g. fault injection).
+    /// Starts with the default test timings; `extra` adds flags (e.g. fault injection). The
+    /// operator's key is bound to the shipped policy.
     pub async fn start(extra: &[&str]) -> Self {
+        Self::start_with_policy(extra, &shipped_policy()).await
+    }
+
+    /// As [`LocalCloud::start`], with the operator's key bound to `policy`.
+    pub async fn start_with_policy(extra: &[&str], policy: &serde_json::Value) -> Self {
         let data_dir = std::env::temp_dir().join(format!("livestream-local-test-{}-{}", std::process::id(), unique()));
+        let credentials = data_dir.with_extension("credentials.json");
+        let keys = serde_json::json!({"keys": [
+            {"accessKeyId": ADMIN_KEY.0, "secretAccessKey": ADMIN_KEY.1, "user": "admin"},
+            {"accessKeyId": OPERATOR_KEY.0, "secretAccessKey": OPERATOR_KEY.1, "user": "livestream-operator", "policy": policy}
+        ]});
+        std::fs::write(&credentials, keys.to_string()).unwrap();
         // Its log goes next to its data directory and stays after the test, for post-mortems.
         let log = std::fs::File::create(data_dir.with_extension("log")).unwrap();
         let mut process = Command::new(binary())
             .args(["--listen", "127.0.0.1:0", "--rtmp-port", "0", "--data-dir"])
             .arg(&data_dir)
+            .arg("--credentials")
+            .arg(&credentials)
             .args([
                 "--channel-create-ms",
                 "300",

@@ -7,7 +7,10 @@ use kube::Api;
 use livestream_operator::api::LiveStream;
 use tokio::process::{Child, Command};
 
-use crate::support::{cloud::LocalCloud, cluster};
+use crate::support::{
+    cloud::{LocalCloud, OPERATOR_KEY},
+    cluster,
+};
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_livestream-operator");
 pub const ROLE: &str = "arn:aws:iam::123456789012:role/MediaLiveAccessRole";
@@ -70,6 +73,8 @@ impl Operator {
             .args(extra)
             .env("KUBECONFIG", kubeconfig)
             .env("AWS_ENDPOINT_URL", &cloud.endpoint)
+            .env("AWS_ACCESS_KEY_ID", OPERATOR_KEY.0)
+            .env("AWS_SECRET_ACCESS_KEY", OPERATOR_KEY.1)
             .env("LIVESTREAM_MEDIALIVE_ROLE_ARN", ROLE)
             .env("RUST_LOG", rust_log)
             .stdout(Stdio::null())

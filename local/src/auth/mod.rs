@@ -1,0 +1,155 @@
+//! Who is calling. Every API request must be signed with AWS Signature Version 4 by a key this
+//! server holds: `--credentials FILE` (JSON, see [`KeyFile`]), or without it the single key
+//! `local` / `local`, an administrator of the account (no policy: every action allowed).
+//!
+//! A key may carry a session token and its expiration (temporary credentials, as STS hands
+//! out) and an identity policy (IAM's grammar, see [`crate::iam`]) that every action it signs is
+//! checked against.
+
+pub mod sigv4;
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+use crate::iam::{
+    Policy,
+    actions::{self, Asked, Scope},
+};
+
+/// The credentials file: `{"keys": [{"accessKeyId": ..., "secretAccessKey": ..., ...}]}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyFile {
+    pub keys: Vec<KeyEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KeyEntry {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// Temporary credentials: requests must carry this `X-Amz-Security-Token`.
+    pub session_token: Option<String>,
+    /// When the session token stops working (RFC 3339).
+    pub expiration: Option<jiff::Timestamp>,
+    /// The IAM user the key belongs to (its ARN names it in AccessDenied messages).
+    pub user: Option<String>,
+    /// An identity policy document, inline.
+    pub policy: Option<serde_json::Value>,
+    /// Or a file holding one, relative to the credentials file.
+    pub policy_file: Option<PathBuf>,
+}
+
+/// One access key and what it may do.
+#[derive(Debug)]
+pub struct Key {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+    pub expiration: Option<jiff::Timestamp>,
+    /// `arn:aws:iam::ACCOUNT:user/NAME`.
+    pub principal_arn: String,
+    /// None: every action is allowed (the account's administrator).
+    pub policy: Option<Policy>,
+}
+
+/// The access keys this server accepts, by access key id.
+pub struct Keys {
+    keys: HashMap<String, Arc<Key>>,
+}
+
+/// The key livestream-local accepts when no credentials file is given.
+pub const DEFAULT_KEY: (&str, &str) = ("local", "local");
+
+impl Keys {
+    pub fn load(path: Option<&Path>, account_id: &str) -> anyhow::Result<Self> {
+        let Some(path) = path else {
+            let (id, secret) = DEFAULT_KEY;
+            let key = Key {
+                access_key_id: id.into(),
+                secret_access_key: secret.into(),
+                session_token: None,
+                expiration: None,
+                principal_arn: format!("arn:aws:iam::{account_id}:user/local"),
+                policy: None,
+            };
+            return Ok(Self {
+                keys: HashMap::from([(id.to_owned(), Arc::new(key))]),
+            });
+        };
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let file: KeyFile = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let mut keys = HashMap::new();
+        for entry in file.keys {
+            let document = match (&entry.policy, &entry.policy_file) {
+                (Some(policy), _) => Some(policy.clone()),
+                (None, Some(file)) => {
+                    let file = dir.join(file);
+                    let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+                    Some(serde_json::from_str(&text).with_context(|| format!("parsing {}", file.display()))?)
+                }
+                (None, None) => None,
+            };
+            let policy = document
+                .map(|d| Policy::parse(&d))
+                .transpose()
+                .with_context(|| format!("the policy of key {}", entry.access_key_id))?;
+            let user = entry.user.as_deref().unwrap_or(&entry.access_key_id);
+            let key = Key {
+                principal_arn: format!("arn:aws:iam::{account_id}:user/{user}"),
+                access_key_id: entry.access_key_id.clone(),
+                secret_access_key: entry.secret_access_key,
+                session_token: entry.session_token,
+                expiration: entry.expiration,
+                policy,
+            };
+            keys.insert(entry.access_key_id, Arc::new(key));
+        }
+        anyhow::ensure!(!keys.is_empty(), "{} holds no keys", path.display());
+        Ok(Self { keys })
+    }
+
+    pub fn get(&self, access_key_id: &str) -> Option<Arc<Key>> {
+        self.keys.get(access_key_id).cloned()
+    }
+}
+
+/// A verified caller of one request, and where its resources live.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub key: Arc<Key>,
+    pub region: String,
+    pub account: String,
+}
+
+impl Caller {
+    pub fn scope(&self) -> Scope<'_> {
+        Scope {
+            region: &self.region,
+            account: &self.account,
+            principal_arn: &self.key.principal_arn,
+        }
+    }
+
+    /// None when the caller's policy allows `asked`; else AWS's words for the refusal.
+    pub fn refusal(&self, asked: &Asked) -> Option<String> {
+        actions::refusal(self.key.policy.as_ref(), &self.key.principal_arn, asked)
+    }
+
+    /// `iam:PassRole` of a role of this account to `service`.
+    pub fn may_pass_role(&self, role: &str, service: &str) -> bool {
+        let prefix = format!("arn:aws:iam::{}:role/", self.account);
+        let in_account = role.strip_prefix(&prefix).is_some_and(|name| !name.is_empty());
+        in_account
+            && self
+                .refusal(&actions::pass_role(&self.scope(), role, service))
+                .is_none()
+    }
+}

@@ -1,0 +1,219 @@
+//! Which IAM action and resource a request is, as the Service Authorization Reference names them
+//! (MediaLive and MediaPackage: `service:Operation`; S3: its own action names), and the condition
+//! keys the request brings.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::{Decision, Policy, Request};
+
+/// What a request asks of IAM.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Asked {
+    pub action: String,
+    pub resource: String,
+    pub context: HashMap<String, Vec<String>>,
+}
+
+/// Where resources live: their ARNs' region and account.
+pub struct Scope<'a> {
+    pub region: &'a str,
+    pub account: &'a str,
+    pub principal_arn: &'a str,
+}
+
+impl Scope<'_> {
+    fn base_context(&self) -> HashMap<String, Vec<String>> {
+        let one = |v: &str| vec![v.to_owned()];
+        let user = self.principal_arn.rsplit('/').next().unwrap_or_default();
+        HashMap::from([
+            ("aws:principalarn".into(), one(self.principal_arn)),
+            ("aws:principalaccount".into(), one(self.account)),
+            ("aws:username".into(), one(user)),
+            ("aws:requestedregion".into(), one(self.region)),
+            ("aws:securetransport".into(), one("false")),
+            ("aws:currenttime".into(), one(&jiff::Timestamp::now().to_string())),
+        ])
+    }
+}
+
+/// A MediaLive or MediaPackage request: `operation` as the service model names it, the path's
+/// decoded segments and the JSON body.
+pub fn rest_json(scope: &Scope, service: &str, operation: &str, segments: &[&str], body: &Value) -> Asked {
+    let arn = |resource: &str| format!("arn:aws:{service}:{}:{}:{resource}", scope.region, scope.account);
+    let resource = match (service, segments) {
+        (_, [.., "tags", tagged]) => (*tagged).to_owned(),
+        ("medialive", ["prod", kind, rest @ ..]) => {
+            let kind = match *kind {
+                "channels" => "channel",
+                "inputs" => "input",
+                "inputSecurityGroups" => "inputSecurityGroup",
+                "multiplexes" => "multiplex",
+                _ => "*",
+            };
+            match (kind, rest.first()) {
+                ("*", _) => "*".to_owned(),
+                (kind, Some(id)) => arn(&format!("{kind}:{id}")),
+                (kind, None) => arn(&format!("{kind}:*")),
+            }
+        }
+        ("mediapackage", [kind @ ("channels" | "origin_endpoints" | "harvest_jobs"), rest @ ..]) => {
+            match rest.first() {
+                Some(id) => arn(&format!("{kind}/{id}")),
+                None => arn(&format!("{kind}/*")),
+            }
+        }
+        _ => "*".to_owned(),
+    };
+    let mut context = scope.base_context();
+    let tags = body.get("tags").or_else(|| body.get("Tags")).and_then(Value::as_object);
+    if let Some(tags) = tags {
+        for (k, v) in tags {
+            let value = v.as_str().unwrap_or_default().to_owned();
+            context.insert(format!("aws:requesttag/{}", k.to_ascii_lowercase()), vec![value]);
+        }
+        context.insert("aws:tagkeys".into(), tags.keys().cloned().collect());
+    }
+    Asked {
+        action: format!("{service}:{operation}"),
+        resource,
+        context,
+    }
+}
+
+/// An S3 request as s3s names its operation; `bucket` and `key` from its path.
+pub fn s3(scope: &Scope, operation: &str, bucket: Option<&str>, key: Option<&str>) -> Asked {
+    let action = match operation {
+        "ListBuckets" => "ListAllMyBuckets",
+        "HeadBucket" | "ListObjects" | "ListObjectsV2" => "ListBucket",
+        "ListObjectVersions" => "ListBucketVersions",
+        "GetPublicAccessBlock" => "GetBucketPublicAccessBlock",
+        "PutPublicAccessBlock" | "DeletePublicAccessBlock" => "PutBucketPublicAccessBlock",
+        "HeadObject" => "GetObject",
+        "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload" | "CopyObject" | "UploadPartCopy" => {
+            "PutObject"
+        }
+        "DeleteObjects" => "DeleteObject",
+        "ListParts" => "ListMultipartUploadParts",
+        "ListMultipartUploads" => "ListBucketMultipartUploads",
+        other => other,
+    };
+    let resource = match (bucket, key) {
+        (Some(bucket), Some(key)) => format!("arn:aws:s3:::{bucket}/{key}"),
+        (Some(bucket), None) => format!("arn:aws:s3:::{bucket}"),
+        _ => "*".to_owned(),
+    };
+    Asked {
+        action: format!("s3:{action}"),
+        resource,
+        context: scope.base_context(),
+    }
+}
+
+/// `iam:PassRole` of `role` to `service` (e.g. `medialive.amazonaws.com`).
+pub fn pass_role(scope: &Scope, role: &str, service: &str) -> Asked {
+    let mut context = scope.base_context();
+    context.insert("iam:passedtoservice".into(), vec![service.to_owned()]);
+    Asked {
+        action: "iam:PassRole".into(),
+        resource: role.to_owned(),
+        context,
+    }
+}
+
+/// None when `policy` allows it (no policy: an administrator); else AWS's words for the refusal.
+pub fn refusal(policy: Option<&Policy>, principal_arn: &str, asked: &Asked) -> Option<String> {
+    let request = Request {
+        action: &asked.action,
+        resource: &asked.resource,
+        context: &asked.context,
+    };
+    let why = match policy?.evaluate(&request) {
+        Decision::Allow => return None,
+        Decision::ExplicitDeny => "with an explicit deny in an identity-based policy".to_owned(),
+        Decision::ImplicitDeny => format!("because no identity-based policy allows the {} action", asked.action),
+    };
+    Some(format!(
+        "User: {principal_arn} is not authorized to perform: {} on resource: {} {why}",
+        asked.action, asked.resource
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const SCOPE: Scope = Scope {
+        region: "us-east-1",
+        account: "123456789012",
+        principal_arn: "arn:aws:iam::123456789012:user/operator",
+    };
+
+    #[test]
+    fn requests_name_their_action_and_resource() {
+        let start = rest_json(
+            &SCOPE,
+            "medialive",
+            "StartChannel",
+            &["prod", "channels", "42", "start"],
+            &json!({}),
+        );
+        assert_eq!(start.action, "medialive:StartChannel");
+        assert_eq!(start.resource, "arn:aws:medialive:us-east-1:123456789012:channel:42");
+        let list = rest_json(&SCOPE, "medialive", "ListInputs", &["prod", "inputs"], &json!({}));
+        assert_eq!(list.resource, "arn:aws:medialive:us-east-1:123456789012:input:*");
+        let tagged = "arn:aws:mediapackage:us-east-1:123456789012:channels/x";
+        let tag = rest_json(
+            &SCOPE,
+            "mediapackage",
+            "TagResource",
+            &["tags", tagged],
+            &json!({"tags": {"Owner": "a"}}),
+        );
+        assert_eq!(
+            (tag.resource.as_str(), &tag.context["aws:requesttag/owner"][0][..]),
+            (tagged, "a")
+        );
+        let endpoint = rest_json(
+            &SCOPE,
+            "mediapackage",
+            "DeleteOriginEndpoint",
+            &["origin_endpoints", "e"],
+            &json!({}),
+        );
+        assert_eq!(
+            endpoint.resource,
+            "arn:aws:mediapackage:us-east-1:123456789012:origin_endpoints/e"
+        );
+        let head = s3(&SCOPE, "HeadObject", Some("b"), Some("livestreams/x/index.html"));
+        assert_eq!(
+            (head.action.as_str(), head.resource.as_str()),
+            ("s3:GetObject", "arn:aws:s3:::b/livestreams/x/index.html")
+        );
+        assert_eq!(s3(&SCOPE, "ListObjectsV2", Some("b"), None).action, "s3:ListBucket");
+    }
+
+    #[test]
+    fn refusals_use_aws_words() {
+        let policy =
+            Policy::parse(&json!({"Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}))
+                .unwrap();
+        let put = s3(&SCOPE, "PutObject", Some("b"), Some("k"));
+        assert_eq!(
+            refusal(Some(&policy), SCOPE.principal_arn, &put).unwrap(),
+            "User: arn:aws:iam::123456789012:user/operator is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::b/k because no identity-based policy allows the s3:PutObject action"
+        );
+        assert!(
+            refusal(
+                Some(&policy),
+                SCOPE.principal_arn,
+                &s3(&SCOPE, "ListObjects", Some("b"), None)
+            )
+            .is_none()
+        );
+        assert!(refusal(None, SCOPE.principal_arn, &put).is_none());
+    }
+}

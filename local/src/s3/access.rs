@@ -1,0 +1,143 @@
+//! Who may do what in S3. s3s verifies every signature (SigV4 headers, presigned URLs, aws-chunked
+//! bodies) against the keys this server holds; this hook then decides:
+//! - anonymous requests: only `GetObject` / `HeadObject` a public bucket policy grants;
+//! - signed requests: the session token, the credential's region, the header and query-string
+//!   members against the S3 service model, and the key's IAM policy.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use s3s::access::{S3Access, S3AccessContext};
+use s3s::auth::{S3Auth, SecretKey};
+use s3s::{S3Result, s3_error};
+
+use super::policy::allows_anonymous_get;
+use super::store::Store;
+use crate::auth::{Caller, Keys};
+use crate::iam::actions;
+use crate::model::ServiceModel;
+
+/// The secret behind an access key, for s3s's verifier.
+pub(super) struct KeyAuth(pub Arc<Keys>);
+
+#[async_trait::async_trait]
+impl S3Auth for KeyAuth {
+    async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
+        match self.0.get(access_key) {
+            Some(key) => Ok(SecretKey::from(key.secret_access_key.as_str())),
+            None => Err(s3_error!(
+                InvalidAccessKeyId,
+                "The AWS Access Key Id you provided does not exist in our records."
+            )),
+        }
+    }
+}
+
+pub(super) struct Access {
+    pub store: Store,
+    pub keys: Arc<Keys>,
+    pub region: String,
+    pub account: String,
+    pub model: Option<Arc<ServiceModel>>,
+}
+
+#[async_trait::async_trait]
+impl S3Access for Access {
+    async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
+        let Some(credentials) = cx.credentials() else {
+            return self.anonymous(cx).await;
+        };
+        let key = self.keys.get(&credentials.access_key).ok_or_else(|| {
+            s3_error!(
+                InvalidAccessKeyId,
+                "The AWS Access Key Id you provided does not exist in our records."
+            )
+        })?;
+        let header = |name: &str| cx.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let query = query_of(cx.uri().query().unwrap_or(""));
+        let token = header("x-amz-security-token").or_else(|| query.get("X-Amz-Security-Token")?.first().cloned());
+        match (&key.session_token, token) {
+            (None, None) => {}
+            (Some(expected), Some(sent)) if *expected == sent => {
+                if key.expiration.is_some_and(|e| e <= jiff::Timestamp::now()) {
+                    return Err(s3_error!(ExpiredToken, "The provided token has expired."));
+                }
+            }
+            _ => {
+                return Err(s3_error!(
+                    InvalidToken,
+                    "The provided token is malformed or otherwise invalid."
+                ));
+            }
+        }
+        let credential = header("authorization")
+            .and_then(|a| Some(a.split("Credential=").nth(1)?.to_owned()))
+            .or_else(|| query.get("X-Amz-Credential")?.first().cloned())
+            .unwrap_or_default();
+        if let Some(region) = credential.split('/').nth(2)
+            && region != self.region
+        {
+            return Err(s3_error!(
+                AuthorizationHeaderMalformed,
+                "The authorization header is malformed; the region '{region}' is wrong; expecting '{}'",
+                self.region
+            ));
+        }
+        let operation = cx.s3_op().name();
+        if let Some(model) = &self.model {
+            let violations = model.validate_located(operation, &header, &query);
+            if let Some(v) = violations.first() {
+                if v.path == "x-amz-storage-class" {
+                    return Err(s3_error!(
+                        InvalidStorageClass,
+                        "The storage class you specified is not valid"
+                    ));
+                }
+                return Err(s3_error!(InvalidArgument, "{} {}", v.path, v.message));
+            }
+        }
+        let caller = Caller {
+            key,
+            region: self.region.clone(),
+            account: self.account.clone(),
+        };
+        let path = cx.s3_path();
+        let asked = actions::s3(
+            &caller.scope(),
+            operation,
+            path.get_bucket_name(),
+            path.get_object_key(),
+        );
+        match caller.refusal(&asked) {
+            Some(message) => Err(s3_error!(AccessDenied, "{message}")),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Access {
+    async fn anonymous(&self, cx: &S3AccessContext<'_>) -> S3Result<()> {
+        if matches!(cx.s3_op().name(), "GetObject" | "HeadObject")
+            && let Some((bucket, key)) = cx.s3_path().as_object()
+            // RestrictPublicBuckets: a public policy grants anonymous callers nothing.
+            && !self.store.block(bucket).await.restrict_public_buckets
+            && let Some(policy) = self.store.policy(bucket).await
+            && allows_anonymous_get(&policy, bucket, key)
+        {
+            return Ok(());
+        }
+        Err(s3_error!(AccessDenied, "Access Denied"))
+    }
+}
+
+fn query_of(query: &str) -> HashMap<String, Vec<String>> {
+    let mut params: HashMap<String, Vec<String>> = HashMap::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        params
+            .entry(crate::http::percent_decode(k))
+            .or_default()
+            .push(crate::http::percent_decode(v));
+    }
+    params
+}
