@@ -86,7 +86,13 @@ fn error_policy(stream: Arc<LiveStream>, error: &Error, ctx: Arc<Context>) -> Ac
     let attempt = ctx.consecutive_failures(&stream).saturating_add(1);
     // Throttling and 5xx say nothing about this stream: once the account has room again, a stream
     // should not sit out minutes of backoff earned while it was crowded.
-    let cap = if error.is_transient() || error.may_be_eventual_consistency() {
+    crate::aws::health::failed(error);
+    // Missing permissions and refused credentials are fixed outside: no faster than throttling.
+    let cap = if error.is_transient()
+        || error.may_be_eventual_consistency()
+        || error.is_access_denied()
+        || error.is_credentials()
+    {
         64
     } else {
         256

@@ -10,7 +10,7 @@ pub enum Error {
     #[error("Kubernetes API: {0}")]
     Kube(#[from] kube::Error),
 
-    #[error("{operation}: {code}: {message}")]
+    #[error("{}", explain(operation, code, message))]
     Aws {
         operation: &'static str,
         code: String,
@@ -52,7 +52,13 @@ impl Error {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: Debug,
     {
-        let code = err.code().unwrap_or("Unknown").to_owned();
+        // No credentials at all fail inside the SDK, before any request: named by the SDK's type.
+        let code = if lacks_credentials(std::error::Error::source(&err)) {
+            NO_CREDENTIALS
+        } else {
+            err.code().unwrap_or("Unknown")
+        }
+        .to_owned();
         let message = err
             .message()
             .map(str::to_owned)
@@ -91,6 +97,16 @@ impl Error {
         self.code() == Some("NotFoundException")
     }
 
+    /// IAM refused the action: the operator's policy lacks it.
+    pub fn is_access_denied(&self) -> bool {
+        matches!(self.code(), Some(code) if ACCESS_DENIED.contains(&code))
+    }
+
+    /// AWS refused the credentials themselves (or there are none): nothing works until fixed.
+    pub fn is_credentials(&self) -> bool {
+        matches!(self.code(), Some(code) if CREDENTIALS.iter().any(|(c, _)| *c == code))
+    }
+
     /// Throttling and server-side failures: retry with backoff rather than report at once.
     pub fn is_transient(&self) -> bool {
         matches!(
@@ -111,6 +127,8 @@ impl Error {
     pub fn reason(&self) -> &'static str {
         match self {
             Error::Aws { code, .. } if code == "TooManyRequestsException" => "AwsThrottled",
+            Error::Aws { .. } if self.is_access_denied() => "AwsAccessDenied",
+            Error::Aws { .. } if self.is_credentials() => "AwsCredentials",
             Error::Aws { .. } if self.is_transient() => "AwsUnavailable",
             Error::Aws { .. } => "AwsError",
             Error::Invalid(_) => "InvalidSpec",
@@ -154,6 +172,131 @@ impl Error {
     }
 }
 
+/// The SDK's code for "no credentials could be loaded" (not an AWS error code).
+const NO_CREDENTIALS: &str = "NoCredentials";
+
+const ACCESS_DENIED: [&str; 2] = ["AccessDeniedException", "AccessDenied"];
+
+/// AWS's codes for refused credentials (REST-JSON services and S3), with what they mean.
+const CREDENTIALS: [(&str, &str); 13] = [
+    (NO_CREDENTIALS, "no AWS credentials were found"),
+    (
+        "UnrecognizedClientException",
+        "AWS does not know the access key id (deleted, mistyped, or of another account)",
+    ),
+    (
+        "InvalidAccessKeyId",
+        "AWS does not know the access key id (deleted, mistyped, or of another account)",
+    ),
+    (
+        "InvalidClientTokenId",
+        "AWS does not know the access key id (deleted, mistyped, or of another account)",
+    ),
+    ("MissingAuthenticationTokenException", "the requests are not signed"),
+    (
+        "InvalidSignatureException",
+        "the signature does not verify: a wrong secret access key, a region other than the credentials are scoped to, or a clock more than 5 minutes off",
+    ),
+    (
+        "SignatureDoesNotMatch",
+        "the signature does not verify: a wrong secret access key",
+    ),
+    ("IncompleteSignatureException", "the signature is incomplete"),
+    (
+        "AuthorizationHeaderMalformed",
+        "the signature is scoped to another region than the bucket's",
+    ),
+    (
+        "ExpiredTokenException",
+        "the session token has expired: use a source that refreshes it (IRSA, EKS Pod Identity, an instance profile) rather than a fixed AWS_SESSION_TOKEN",
+    ),
+    (
+        "ExpiredToken",
+        "the session token has expired: use a source that refreshes it (IRSA, EKS Pod Identity, an instance profile) rather than a fixed AWS_SESSION_TOKEN",
+    ),
+    ("InvalidToken", "the session token is invalid"),
+    ("RequestTimeTooSkewed", "this machine's clock is too far from AWS's"),
+];
+
+/// What the user reads in the condition and the event: AWS's answer, and for permissions and
+/// credentials what to change and where the operator looked.
+fn explain(operation: &str, code: &str, message: &str) -> String {
+    let answer = format!("{operation}: {code}: {message}");
+    if ACCESS_DENIED.contains(&code) {
+        let (action, resource) = denied_action(message);
+        let action = action.map_or_else(|| format!("the permission {operation} needs"), str::to_owned);
+        let resource = resource.map_or_else(String::new, |r| format!(" on {r}"));
+        return format!(
+            "{answer}. Grant {action}{resource} to the operator's IAM identity (deploy/iam-policy.json lists every action the operator calls)"
+        );
+    }
+    if let Some((_, meaning)) = CREDENTIALS.iter().find(|(c, _)| *c == code) {
+        return format!(
+            "{answer}. AWS refused the operator's credentials: {meaning}. {}",
+            credential_sources()
+        );
+    }
+    answer
+}
+
+/// `User: X is not authorized to perform: ACTION on resource: RESOURCE because ...`, as AWS words
+/// a refusal: the action and resource, for the hint (the decision itself is by error code).
+fn denied_action(message: &str) -> (Option<&str>, Option<&str>) {
+    let Some(rest) = message.split("perform: ").nth(1) else {
+        return (None, None);
+    };
+    let (action, rest) = rest.split_once(" on resource: ").unwrap_or((rest, ""));
+    let action = action.split_whitespace().next();
+    let resource = rest.split_whitespace().next().map(|r| r.trim_matches('"'));
+    (action, resource.filter(|r| !r.is_empty()))
+}
+
+/// Where the SDK's default chain looks, and what this process has of it.
+fn credential_sources() -> String {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    let mut found = Vec::new();
+    if set("AWS_ACCESS_KEY_ID") {
+        found.push("AWS_ACCESS_KEY_ID");
+    }
+    if set("AWS_SESSION_TOKEN") {
+        found.push("AWS_SESSION_TOKEN");
+    }
+    if set("AWS_PROFILE") {
+        found.push("AWS_PROFILE");
+    }
+    if set("AWS_WEB_IDENTITY_TOKEN_FILE") && set("AWS_ROLE_ARN") {
+        found.push("IRSA (AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN)");
+    }
+    if set("AWS_CONTAINER_CREDENTIALS_FULL_URI") {
+        found.push("EKS Pod Identity (AWS_CONTAINER_CREDENTIALS_FULL_URI)");
+    }
+    let region = std::env::var("AWS_REGION")
+        .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+        .unwrap_or_else(|_| "from the profile or us-east-1".into());
+    let found = if found.is_empty() {
+        "none of them is set".to_owned()
+    } else {
+        format!("set here: {}", found.join(", "))
+    };
+    format!(
+        "The operator looks in the AWS default chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws, IRSA, EKS Pod Identity, then instance metadata ({found}); region {region}"
+    )
+}
+
+/// Whether the SDK failed because its credentials provider found nothing.
+fn lacks_credentials(err: Option<&(dyn std::error::Error + 'static)>) -> bool {
+    let mut source = err;
+    while let Some(e) = source {
+        if e.downcast_ref::<aws_credential_types::provider::error::CredentialsError>()
+            .is_some()
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
 /// `AwsThrottled` → `aws_throttled`.
 fn snake_case(camel: &str) -> String {
     let mut out = String::with_capacity(camel.len() + 4);
@@ -193,6 +336,8 @@ mod tests {
             (aws("TooManyRequestsException"), "AwsThrottled", "aws_throttled"),
             (aws("InternalServerErrorException"), "AwsUnavailable", "aws_unavailable"),
             (aws("BadRequestException"), "AwsError", "aws_error"),
+            (aws("AccessDeniedException"), "AwsAccessDenied", "aws_access_denied"),
+            (aws("SignatureDoesNotMatch"), "AwsCredentials", "aws_credentials"),
             (Error::Invalid("x".into()), "InvalidSpec", "invalid_spec"),
             (Error::Conflict("x".into()), "NameConflict", "name_conflict"),
             (Error::Waiting("x".into()), "Waiting", "waiting"),
@@ -212,5 +357,29 @@ mod tests {
                 "{error}"
             );
         }
+    }
+
+    #[test]
+    fn refusals_say_what_to_grant_and_where_credentials_were_looked_for() {
+        let denied = Error::Aws {
+            operation: "DeleteChannel",
+            code: "AccessDeniedException".into(),
+            message: "User: arn:aws:iam::1:user/op is not authorized to perform: medialive:DeleteChannel on resource: arn:aws:medialive:us-east-1:1:channel:7 because no identity-based policy allows the medialive:DeleteChannel action".into(),
+        };
+        let text = denied.to_string();
+        assert!(
+            text.contains("Grant medialive:DeleteChannel on arn:aws:medialive:us-east-1:1:channel:7 to the operator's IAM identity"),
+            "{text}"
+        );
+        let s3 = denied_action(
+            "User: u is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::b/k\" because x",
+        );
+        assert_eq!(s3, (Some("s3:PutObject"), Some("arn:aws:s3:::b/k")));
+        let expired = aws("ExpiredTokenException").to_string();
+        assert!(
+            expired.contains("session token has expired") && expired.contains("AWS default chain"),
+            "{expired}"
+        );
+        assert!(!aws("BadRequestException").to_string().contains("default chain"));
     }
 }

@@ -129,6 +129,7 @@ async fn main() -> anyhow::Result<()> {
                 region: args.aws_region,
             })
             .await;
+            livestream_operator::aws::health::spawn_probe(aws.clone());
             let settings = Settings {
                 role_arn: args.medialive_role_arn,
                 resync: Duration::from_secs(args.resync_seconds),

@@ -1,5 +1,6 @@
 //! The operator's HTTP endpoint for the platform: `/metrics` (Prometheus), `/healthz` (the process
-//! answers), `/readyz` (the controller runs: the CRD and RBAC were found).
+//! answers), `/readyz` (the controller runs: the CRD and RBAC were found, and AWS answers with valid
+//! credentials).
 
 use std::{
     net::SocketAddr,
@@ -38,9 +39,16 @@ pub async fn serve(addr: SocketAddr, ready: Arc<AtomicBool>) -> anyhow::Result<S
 }
 
 async fn readyz(State(ready): State<Arc<AtomicBool>>) -> impl IntoResponse {
-    if ready.load(Ordering::Relaxed) {
-        (StatusCode::OK, "ready")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "starting")
+    use crate::aws::health::{self, Health};
+    if !ready.load(Ordering::Relaxed) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "starting".to_owned());
+    }
+    match health::current() {
+        Health::Valid => (StatusCode::OK, "ready".to_owned()),
+        Health::Unknown => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "waiting for a first answer from AWS".to_owned(),
+        ),
+        Health::Failing(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("AWS: {why}")),
     }
 }

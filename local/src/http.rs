@@ -109,10 +109,14 @@ fn authorized(
     };
     let body = serde_json::from_slice(&req.body).unwrap_or(serde_json::Value::Null);
     let asked = crate::iam::actions::rest_json(&caller.scope(), service, operation, &req.path(), &body);
-    match caller.refusal(&asked) {
-        Some(message) => Err(ApiError::access_denied(message)),
-        None => Ok(caller),
+    // Tags given at creation need the tagging action too (a dependent action in IAM's terms).
+    let tagging = crate::iam::actions::tag_on_create(service, operation, &asked);
+    for asked in std::iter::once(&asked).chain(tagging.as_ref()) {
+        if let Some(message) = caller.refusal(asked) {
+            return Err(ApiError::access_denied(message));
+        }
     }
+    Ok(caller)
 }
 
 /// The request against the service model; malformed JSON is left to the operation (which
@@ -172,6 +176,16 @@ async fn unsigned(cloud: &Arc<Cloud>, req: Request) -> Response {
                     Json(config).into_response()
                 }
                 Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+            }
+        }
+        (Method::PUT, "/_local/credentials") => {
+            let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap_or_default();
+            let replaced = serde_json::from_slice::<crate::auth::KeyFile>(&body)
+                .map_err(anyhow::Error::from)
+                .and_then(|file| cloud.keys.replace(file));
+            match replaced {
+                Ok(()) => Json(json!({"replaced": true})).into_response(),
+                Err(e) => (StatusCode::BAD_REQUEST, format!("{e:#}")).into_response(),
             }
         }
         (Method::POST, "/_local/reset") => {

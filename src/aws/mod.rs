@@ -6,6 +6,7 @@
 
 pub mod channel;
 mod endpoint;
+pub mod health;
 mod input;
 mod package_channel;
 mod security_group;
@@ -195,6 +196,9 @@ impl aws_sdk_medialive::config::Intercept for CountCalls {
             Some(_) => "server_error",
         };
         crate::metrics::count_aws_call(self.0, operation, outcome);
+        if outcome == "ok" {
+            health::answered();
+        }
         Ok(())
     }
 }

@@ -4,7 +4,10 @@
 //! first kind still there, the step `plan::teardown_step` gives; "already gone" counts as done.
 //! Only when nothing is left does the finalizer come off.
 
-use kube::{ResourceExt, runtime::controller::Action};
+use kube::{
+    ResourceExt,
+    runtime::{controller::Action, events::EventType},
+};
 
 use super::{
     action,
@@ -20,7 +23,30 @@ use crate::{
     error::{Error, Result},
 };
 
+/// Tears down, and reports what stops the teardown (a refused permission, a resource AWS will
+/// not delete) in status and as an event, so a Terminating stream says why it stays.
 pub async fn cleanup(stream: &LiveStream, ctx: &Context) -> Result<Action> {
+    let error = match teardown(stream, ctx).await {
+        Ok(action) => return Ok(action),
+        Err(e) => e,
+    };
+    let quiet = matches!(error, Error::Waiting(_))
+        || ((error.is_transient() || error.may_be_eventual_consistency())
+            && ctx.consecutive_failures(stream) < super::REPORT_TRANSIENT_AFTER);
+    if quiet {
+        return Err(error);
+    }
+    let outcome: Result<super::Progress> = Err(error);
+    let status = stream.status.clone().unwrap_or_default();
+    super::status::write(stream, ctx, status, &outcome, None).await?;
+    let Err(error) = outcome else {
+        unreachable!("built as an error above")
+    };
+    super::publish(ctx, stream, EventType::Warning, error.reason(), error.to_string()).await;
+    Err(error)
+}
+
+async fn teardown(stream: &LiveStream, ctx: &Context) -> Result<Action> {
     let uid = stream.uid().unwrap_or_default();
     let cached = stream.status.as_ref().and_then(|s| s.aws.clone()).unwrap_or_default();
     let names = Names::of(stream);

@@ -13,7 +13,7 @@ use crate::{
 };
 
 /// The bucket deploy/iam-policy.json grants, as shipped.
-const BUCKET: &str = "example-livestream-player-pages";
+pub const BUCKET: &str = "example-livestream-player-pages";
 const MOVED: &str = "player-pages-moved";
 
 /// `curl -sI`-style check of a URL's status code and content type.
@@ -30,7 +30,7 @@ async fn head(url: &str) -> (u16, String) {
 
 /// What a user does, as the operator's condition tells them, so that a bucket may serve public
 /// player pages: a new bucket blocks public policies (S3 Block Public Access, since April 2023).
-async fn allow_public_pages(s3: &aws_sdk_s3::Client, bucket: &str) {
+pub async fn allow_public_pages(s3: &aws_sdk_s3::Client, bucket: &str) {
     if s3.head_bucket().bucket(bucket).send().await.is_err() {
         s3.create_bucket().bucket(bucket).send().await.unwrap();
     }
@@ -65,11 +65,11 @@ async fn the_player_page_is_public_under_its_prefix_only_and_removed_on_delete()
     // A team that moves its pages to a second bucket grants the operator that one too.
     let mut policy = crate::support::cloud::shipped_policy();
     for statement in policy["Statement"].as_array_mut().unwrap() {
-        if let Some(resource) = statement["Resource"].as_str().map(str::to_owned) {
-            if let Some(rest) = resource.strip_prefix(&format!("arn:aws:s3:::{BUCKET}")) {
-                let moved = format!("arn:aws:s3:::{MOVED}{rest}");
-                statement["Resource"] = serde_json::json!([resource, moved]);
-            }
+        if let Some(resource) = statement["Resource"].as_str().map(str::to_owned)
+            && let Some(rest) = resource.strip_prefix(&format!("arn:aws:s3:::{BUCKET}"))
+        {
+            let moved = format!("arn:aws:s3:::{MOVED}{rest}");
+            statement["Resource"] = serde_json::json!([resource, moved]);
         }
     }
     let cloud = LocalCloud::start_with_policy(&[], &policy).await;

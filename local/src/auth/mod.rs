@@ -11,7 +11,7 @@ pub mod sigv4;
 use std::{
     collections::HashMap,
     path::{Path, PathBuf},
-    sync::Arc,
+    sync::{Arc, RwLock},
 };
 
 use anyhow::Context;
@@ -59,9 +59,11 @@ pub struct Key {
     pub policy: Option<Policy>,
 }
 
-/// The access keys this server accepts, by access key id.
+/// The access keys this server accepts, by access key id (replaceable through the admin API,
+/// `PUT /_local/credentials`, as an administrator edits IAM).
 pub struct Keys {
-    keys: HashMap<String, Arc<Key>>,
+    keys: RwLock<HashMap<String, Arc<Key>>>,
+    account_id: String,
 }
 
 /// The key livestream-local accepts when no credentials file is given.
@@ -80,45 +82,62 @@ impl Keys {
                 policy: None,
             };
             return Ok(Self {
-                keys: HashMap::from([(id.to_owned(), Arc::new(key))]),
+                keys: RwLock::new(HashMap::from([(id.to_owned(), Arc::new(key))])),
+                account_id: account_id.to_owned(),
             });
         };
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let file: KeyFile = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
         let dir = path.parent().unwrap_or(Path::new("."));
-        let mut keys = HashMap::new();
-        for entry in file.keys {
-            let document = match (&entry.policy, &entry.policy_file) {
-                (Some(policy), _) => Some(policy.clone()),
-                (None, Some(file)) => {
-                    let file = dir.join(file);
-                    let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-                    Some(serde_json::from_str(&text).with_context(|| format!("parsing {}", file.display()))?)
-                }
-                (None, None) => None,
-            };
-            let policy = document
-                .map(|d| Policy::parse(&d))
-                .transpose()
-                .with_context(|| format!("the policy of key {}", entry.access_key_id))?;
-            let user = entry.user.as_deref().unwrap_or(&entry.access_key_id);
-            let key = Key {
-                principal_arn: format!("arn:aws:iam::{account_id}:user/{user}"),
-                access_key_id: entry.access_key_id.clone(),
-                secret_access_key: entry.secret_access_key,
-                session_token: entry.session_token,
-                expiration: entry.expiration,
-                policy,
-            };
-            keys.insert(entry.access_key_id, Arc::new(key));
-        }
+        let keys = read_keys(file, dir, account_id)?;
         anyhow::ensure!(!keys.is_empty(), "{} holds no keys", path.display());
-        Ok(Self { keys })
+        Ok(Self {
+            keys: RwLock::new(keys),
+            account_id: account_id.to_owned(),
+        })
+    }
+
+    /// Replaces every key (policy files relative to the working directory).
+    pub fn replace(&self, file: KeyFile) -> anyhow::Result<()> {
+        let keys = read_keys(file, Path::new("."), &self.account_id)?;
+        anyhow::ensure!(!keys.is_empty(), "no keys");
+        *self.keys.write().unwrap() = keys;
+        Ok(())
     }
 
     pub fn get(&self, access_key_id: &str) -> Option<Arc<Key>> {
-        self.keys.get(access_key_id).cloned()
+        self.keys.read().unwrap().get(access_key_id).cloned()
     }
+}
+
+fn read_keys(file: KeyFile, dir: &Path, account_id: &str) -> anyhow::Result<HashMap<String, Arc<Key>>> {
+    let mut keys = HashMap::new();
+    for entry in file.keys {
+        let document = match (&entry.policy, &entry.policy_file) {
+            (Some(policy), _) => Some(policy.clone()),
+            (None, Some(file)) => {
+                let file = dir.join(file);
+                let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+                Some(serde_json::from_str(&text).with_context(|| format!("parsing {}", file.display()))?)
+            }
+            (None, None) => None,
+        };
+        let policy = document
+            .map(|d| Policy::parse(&d))
+            .transpose()
+            .with_context(|| format!("the policy of key {}", entry.access_key_id))?;
+        let user = entry.user.as_deref().unwrap_or(&entry.access_key_id);
+        let key = Key {
+            principal_arn: format!("arn:aws:iam::{account_id}:user/{user}"),
+            access_key_id: entry.access_key_id.clone(),
+            secret_access_key: entry.secret_access_key,
+            session_token: entry.session_token,
+            expiration: entry.expiration,
+            policy,
+        };
+        keys.insert(entry.access_key_id, Arc::new(key));
+    }
+    Ok(keys)
 }
 
 /// A verified caller of one request, and where its resources live.

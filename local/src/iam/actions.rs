@@ -82,6 +82,21 @@ pub fn rest_json(scope: &Scope, service: &str, operation: &str, segments: &[&str
     }
 }
 
+/// A create that carries tags also asks for the service's tagging action on the new resource
+/// (`medialive:CreateTags`, `mediapackage:TagResource`), as IAM's dependent actions say.
+pub fn tag_on_create(service: &str, operation: &str, create: &Asked) -> Option<Asked> {
+    let tagging = match service {
+        "medialive" => "CreateTags",
+        "mediapackage" => "TagResource",
+        _ => return None,
+    };
+    let tagged = create.context.get("aws:tagkeys").is_some_and(|keys| !keys.is_empty());
+    (operation.starts_with("Create") && tagged).then(|| Asked {
+        action: format!("{service}:{tagging}"),
+        ..create.clone()
+    })
+}
+
 /// An S3 request as s3s names its operation; `bucket` and `key` from its path.
 pub fn s3(scope: &Scope, operation: &str, bucket: Option<&str>, key: Option<&str>) -> Asked {
     let action = match operation {
@@ -194,6 +209,27 @@ mod tests {
             ("s3:GetObject", "arn:aws:s3:::b/livestreams/x/index.html")
         );
         assert_eq!(s3(&SCOPE, "ListObjectsV2", Some("b"), None).action, "s3:ListBucket");
+    }
+
+    #[test]
+    fn tags_at_creation_need_the_tagging_action() {
+        let tagged = json!({"tags": {"owner": "x"}});
+        let create = rest_json(&SCOPE, "medialive", "CreateInput", &["prod", "inputs"], &tagged);
+        let tagging = tag_on_create("medialive", "CreateInput", &create).unwrap();
+        assert_eq!(
+            (tagging.action.as_str(), tagging.resource.as_str()),
+            ("medialive:CreateTags", create.resource.as_str())
+        );
+        let untagged = rest_json(
+            &SCOPE,
+            "mediapackage",
+            "CreateChannel",
+            &["channels"],
+            &json!({"id": "c"}),
+        );
+        assert!(tag_on_create("mediapackage", "CreateChannel", &untagged).is_none());
+        let listed = rest_json(&SCOPE, "medialive", "ListInputs", &["prod", "inputs"], &tagged);
+        assert!(tag_on_create("medialive", "ListInputs", &listed).is_none());
     }
 
     #[test]

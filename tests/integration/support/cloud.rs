@@ -51,6 +51,18 @@ pub const ADMIN_KEY: (&str, &str) = ("local", "local");
 /// says otherwise).
 pub const OPERATOR_KEY: (&str, &str) = ("AKIAOPERATOR", "operator-secret");
 
+/// livestream-local's credentials: the tests' administrator key, the operator's key bound to
+/// `policy`, and `more` keys.
+pub fn key_file(policy: &serde_json::Value, more: &[serde_json::Value]) -> serde_json::Value {
+    let mut keys = vec![
+        serde_json::json!({"accessKeyId": ADMIN_KEY.0, "secretAccessKey": ADMIN_KEY.1, "user": "admin"}),
+        serde_json::json!({"accessKeyId": OPERATOR_KEY.0, "secretAccessKey": OPERATOR_KEY.1,
+            "user": "livestream-operator", "policy": policy}),
+    ];
+    keys.extend(more.iter().cloned());
+    serde_json::json!({ "keys": keys })
+}
+
 /// The shipped least-privilege policy of the operator.
 pub fn shipped_policy() -> serde_json::Value {
     serde_json::from_str(&crate::support::cluster::read("deploy/iam-policy.json")).unwrap()
@@ -65,12 +77,13 @@ impl LocalCloud {
 
     /// As [`LocalCloud::start`], with the operator's key bound to `policy`.
     pub async fn start_with_policy(extra: &[&str], policy: &serde_json::Value) -> Self {
+        Self::start_with_keys(extra, &key_file(policy, &[])).await
+    }
+
+    /// As [`LocalCloud::start`], with these keys (livestream-local's credentials file).
+    pub async fn start_with_keys(extra: &[&str], keys: &serde_json::Value) -> Self {
         let data_dir = std::env::temp_dir().join(format!("livestream-local-test-{}-{}", std::process::id(), unique()));
         let credentials = data_dir.with_extension("credentials.json");
-        let keys = serde_json::json!({"keys": [
-            {"accessKeyId": ADMIN_KEY.0, "secretAccessKey": ADMIN_KEY.1, "user": "admin"},
-            {"accessKeyId": OPERATOR_KEY.0, "secretAccessKey": OPERATOR_KEY.1, "user": "livestream-operator", "policy": policy}
-        ]});
         std::fs::write(&credentials, keys.to_string()).unwrap();
         // Its log goes next to its data directory and stays after the test, for post-mortems.
         let log = std::fs::File::create(data_dir.with_extension("log")).unwrap();
@@ -143,6 +156,18 @@ impl LocalCloud {
             .set_destinations(Some(s.destinations))
             .encoder_settings(s.encoder_settings)
             .role_arn(s.role_arn)
+    }
+
+    /// Binds the operator's key to another policy from now on, as an administrator edits IAM.
+    pub async fn set_operator_policy(&self, policy: &serde_json::Value) {
+        let out = Command::new("curl")
+            .args(["-sf", "-X", "PUT", "--data-binary"])
+            .arg(key_file(policy, &[]).to_string())
+            .arg(format!("{}/_local/credentials", self.endpoint))
+            .output()
+            .await
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     }
 
     /// `GET` on the admin or origin API, as text.

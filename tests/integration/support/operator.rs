@@ -50,7 +50,23 @@ impl Operator {
         Self::spawn(cloud, namespace, &[], "trace").await
     }
 
+    /// Starts with these AWS credentials instead of the operator's key.
+    pub async fn start_with_credentials(cloud: &LocalCloud, namespace: &str, key: (&str, &str), region: &str) -> Self {
+        Self::spawn_as(cloud, namespace, &[], "info,livestream_operator=debug", key, region).await
+    }
+
     async fn spawn(cloud: &LocalCloud, namespace: &str, extra: &[&str], rust_log: &str) -> Self {
+        Self::spawn_as(cloud, namespace, extra, rust_log, OPERATOR_KEY, "us-east-1").await
+    }
+
+    async fn spawn_as(
+        cloud: &LocalCloud,
+        namespace: &str,
+        extra: &[&str],
+        rust_log: &str,
+        key: (&str, &str),
+        region: &str,
+    ) -> Self {
         install().await;
         let kubeconfig = std::env::var("LIVESTREAM_OPERATOR_KUBECONFIG").expect("set by hack/control-plane.sh env");
         let log = cloud.data_dir.with_extension(format!(
@@ -73,8 +89,9 @@ impl Operator {
             .args(extra)
             .env("KUBECONFIG", kubeconfig)
             .env("AWS_ENDPOINT_URL", &cloud.endpoint)
-            .env("AWS_ACCESS_KEY_ID", OPERATOR_KEY.0)
-            .env("AWS_SECRET_ACCESS_KEY", OPERATOR_KEY.1)
+            .env("AWS_ACCESS_KEY_ID", key.0)
+            .env("AWS_SECRET_ACCESS_KEY", key.1)
+            .env("AWS_REGION", region)
             .env("LIVESTREAM_MEDIALIVE_ROLE_ARN", ROLE)
             .env("RUST_LOG", rust_log)
             .stdout(Stdio::null())
