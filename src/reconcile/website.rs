@@ -125,6 +125,28 @@ impl Run<'_> {
 }
 
 /// Creates the bucket when it does not exist yet (it is shared and never deleted by the operator).
+/// HeadBucket's error: a HEAD answer has no body, so a 403 carries no code; it is S3's refusal
+/// (no s3:ListBucket, or another account's bucket) and is reported as such.
+fn head_refused(
+    bucket: &str,
+    e: aws_sdk_s3::error::SdkError<
+        aws_sdk_s3::operation::head_bucket::HeadBucketError,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> Error {
+    let forbidden = e.raw_response().is_some_and(|r| r.status().as_u16() == 403);
+    if !forbidden {
+        return Error::aws("HeadBucket", e);
+    }
+    Error::Aws {
+        operation: "HeadBucket",
+        code: "AccessDenied".into(),
+        message: format!(
+            "S3 answered 403 without a body for s3://{bucket}: the operator is not authorized to perform: s3:ListBucket on resource: arn:aws:s3:::{bucket} (or the bucket belongs to another account)"
+        ),
+    }
+}
+
 async fn ensure_bucket(aws: &AwsClients, bucket: &str) -> Result<()> {
     match aws
         .s3
@@ -132,7 +154,7 @@ async fn ensure_bucket(aws: &AwsClients, bucket: &str) -> Result<()> {
         .bucket(bucket)
         .send()
         .await
-        .map_err(|e| Error::aws("HeadBucket", e))
+        .map_err(|e| head_refused(bucket, e))
     {
         Ok(_) => Ok(()),
         Err(e) if matches!(e.code(), Some("NotFound" | "NoSuchBucket")) => {
