@@ -56,7 +56,10 @@ up() {
   # The player pages' bucket. On AWS every new bucket blocks public bucket policies; the operator
   # never relaxes that itself, so the demo does what its condition tells a user to run.
   local aws=(aws --endpoint-url "$endpoint" --region us-east-1)
-  export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
+  # livestream-local's own key (its administrator, as no --credentials file is given), whatever AWS
+  # credentials this shell holds: it verifies every signature, as AWS does.
+  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
+  unset AWS_SESSION_TOKEN AWS_PROFILE
   "${aws[@]}" s3api head-bucket --bucket livestream-player >/dev/null 2>&1 \
     || "${aws[@]}" s3api create-bucket --bucket livestream-player >/dev/null
   "${aws[@]}" s3api put-public-access-block --bucket livestream-player --public-access-block-configuration \
