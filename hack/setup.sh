@@ -7,9 +7,10 @@ LOG_NAME=setup
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Debian packages: openssl (test certificates), curl (readiness probes, HTTP checks), python3 (free
-# ports), ffmpeg/ffprobe (livestream-local's encoder; test publishers and probes).
+# ports), ffmpeg/ffprobe (livestream-local's encoder; test publishers and probes), lua5.4 (runs the
+# Argo CD health check in the tests).
 need_apt=()
-for tool in openssl:openssl curl:curl python3:python3 ffmpeg:ffmpeg ffprobe:ffmpeg; do
+for tool in openssl:openssl curl:curl python3:python3 ffmpeg:ffmpeg ffprobe:ffmpeg lua5.4:lua5.4; do
   command -v "${tool%%:*}" >/dev/null || need_apt+=("${tool#*:}")
 done
 mapfile -t need_apt < <(printf '%s\n' "${need_apt[@]}" | sort -u | sed '/^$/d')

@@ -11,6 +11,7 @@ mod credentials;
 mod deploy;
 mod encoders;
 mod fidelity;
+mod gitops;
 mod kubectl_ux;
 mod leader;
 mod least_privilege;

@@ -38,6 +38,10 @@ async fn apply_start_play_stop_and_delete_while_running() {
         "{wide}"
     );
     assert_eq!(s["state"], "IDLE");
+    // Argo CD sees a stopped channel as Suspended, not Healthy.
+    let object: serde_json::Value =
+        serde_json::from_str(&kubectl_ok(&["get", "lvs", "launch-event", "-n", &ns, "-o", "json"])).unwrap();
+    assert_eq!(crate::gitops::argocd_health(&object).0, "Suspended");
 
     // The resources exist in AWS with the spec's values.
     let aws = &cloud.aws;
@@ -82,6 +86,9 @@ async fn apply_start_play_stop_and_delete_while_running() {
         Duration::from_secs(30),
     );
     assert!(status(&ns, "launch-event")["runningSince"].is_string());
+    let object: serde_json::Value =
+        serde_json::from_str(&kubectl_ok(&["get", "lvs", "launch-event", "-n", &ns, "-o", "json"])).unwrap();
+    assert_eq!(crate::gitops::argocd_health(&object).0, "Healthy", "{object}");
     let mut publisher = publish(&ingest, 60);
     let master = eventually("the playback URL to serve HLS", Duration::from_secs(40), || async {
         let (code, body) = http_get(&playback).await;

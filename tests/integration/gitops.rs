@@ -1,0 +1,80 @@
+//! GitOps tools tell a healthy LiveStream from a broken one: Argo CD's health check
+//! (deploy/argocd, Lua) run by Debian's Lua 5.4 over its tests in Argo CD's layout
+//! (`health_test.yaml` + `testdata/`), and over live objects in the operator's stories.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+const CHECK: &str = "deploy/argocd/media.livestream.io/LiveStream";
+
+/// A JSON value as a Lua table constructor (null members left out, as Argo CD's conversion does).
+fn lua(value: &Value) -> String {
+    match value {
+        Value::Null => "nil".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("{s:?}"),
+        Value::Array(items) => format!("{{{}}}", items.iter().map(lua).collect::<Vec<_>>().join(", ")),
+        Value::Object(map) => {
+            let fields: Vec<String> = (map.iter())
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| format!("[{k:?}] = {}", lua(v)))
+                .collect();
+            format!("{{{}}}", fields.join(", "))
+        }
+    }
+}
+
+/// Argo CD's verdict on `object` (a LiveStream as the API server returns it): (status, message).
+pub fn argocd_health(object: &Value) -> (String, String) {
+    let root = crate::support::cluster::repo_root();
+    let script = std::fs::read_to_string(root.join(CHECK).join("health.lua")).unwrap();
+    let program = format!(
+        "obj = {}\nlocal function health()\n{script}\nend\nlocal hs = health()\nio.write(hs.status, \"\\n\", hs.message or \"\")\n",
+        lua(object)
+    );
+    let out = std::process::Command::new("lua5.4")
+        .args(["-e", &program])
+        .output()
+        .expect("lua5.4 runs (hack/setup.sh installs it)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (status, message) = text.split_once('\n').unwrap_or((&text, ""));
+    (status.to_owned(), message.to_owned())
+}
+
+fn yaml(path: &Path) -> Value {
+    serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn the_argocd_health_check_passes_its_tests_in_argo_cds_layout() {
+    let dir = crate::support::cluster::repo_root().join(CHECK);
+    let tests = yaml(&dir.join("health_test.yaml"));
+    let mut seen = Vec::new();
+    for test in tests["tests"].as_array().unwrap() {
+        let input = yaml(&dir.join(test["inputPath"].as_str().unwrap()));
+        let want = &test["healthStatus"];
+        let (status, message) = argocd_health(&input);
+        assert_eq!(
+            (status.as_str(), message.as_str()),
+            (want["status"].as_str().unwrap(), want["message"].as_str().unwrap()),
+            "{}",
+            test["inputPath"]
+        );
+        seen.push(status);
+    }
+    for status in ["Healthy", "Progressing", "Degraded", "Suspended"] {
+        assert!(seen.iter().any(|s| s == status), "no test for {status}");
+    }
+    // The ConfigMap entry users apply carries this very script.
+    let config =
+        std::fs::read_to_string(crate::support::cluster::repo_root().join("deploy/argocd/argocd-cm.yaml")).unwrap();
+    let config: Value = serde_saphyr::from_str(&config).unwrap();
+    let embedded = config["data"]["resource.customizations.health.media.livestream.io_LiveStream"]
+        .as_str()
+        .unwrap();
+    let script = std::fs::read_to_string(dir.join("health.lua")).unwrap();
+    assert_eq!(embedded.trim(), script.trim(), "deploy/argocd/argocd-cm.yaml is stale");
+}
