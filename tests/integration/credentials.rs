@@ -224,50 +224,82 @@ async fn signatures_tokens_regions_and_policies_are_enforced_as_aws_enforces_the
 #[tokio::test]
 async fn wrong_credentials_are_one_clear_condition_and_the_operator_is_not_ready() {
     let cloud = LocalCloud::start(&[]).await;
-    let ns = namespace("credentials");
-    let operator = Operator::start_with_credentials(&cloud, &ns, ("AKIAOPERATOR", "an-old-secret"), "us-east-1").await;
-    kubectl_ok(&["apply", "-n", &ns, "-f", "examples/minimal.yaml"]);
-    let degraded = eventually("the credentials to be reported", Duration::from_secs(60), || async {
-        let conditions = status(&ns, "minimal")["conditions"].clone();
-        conditions
-            .as_array()?
-            .iter()
-            .find(|c| c["type"] == "Degraded" && c["reason"] == "AwsCredentials")
-            .cloned()
-    })
-    .await;
-    let message = degraded["message"].as_str().unwrap();
-    for part in [
-        "InvalidSignatureException",
-        "AWS refused the operator's credentials",
-        "AWS default chain",
-        "set here: AWS_ACCESS_KEY_ID",
-        "region us-east-1",
-    ] {
-        assert!(message.contains(part), "{part} in {message}");
+    // (what is wrong, key, secret, region, AWS's error, what the condition explains)
+    let cases = [
+        (
+            "a wrong secret",
+            "AKIAOPERATOR",
+            "an-old-secret",
+            "us-east-1",
+            "InvalidSignatureException",
+            "wrong secret access key",
+        ),
+        (
+            "an unknown key",
+            "AKIADELETED",
+            "gone",
+            "us-east-1",
+            "UnrecognizedClientException",
+            "does not know the access key id",
+        ),
+        (
+            "another region",
+            "AKIAOPERATOR",
+            "operator-secret",
+            "eu-west-1",
+            "Credential should be scoped to a valid region",
+            "region eu-west-1",
+        ),
+    ];
+    for (what, key, secret, region, error, explained) in cases {
+        let ns = namespace("credentials");
+        let operator = Operator::start_with_credentials(&cloud, &ns, (key, secret), region).await;
+        kubectl_ok(&["apply", "-n", &ns, "-f", "examples/minimal.yaml"]);
+        let degraded = eventually(&format!("{what} to be reported"), Duration::from_secs(60), || async {
+            let conditions = status(&ns, "minimal")["conditions"].clone();
+            conditions
+                .as_array()?
+                .iter()
+                .find(|c| c["type"] == "Degraded" && c["reason"] == "AwsCredentials")
+                .cloned()
+        })
+        .await;
+        let message = degraded["message"].as_str().unwrap();
+        for part in [
+            error,
+            explained,
+            "AWS refused the operator's credentials",
+            "AWS default chain",
+            "set here: AWS_ACCESS_KEY_ID",
+        ] {
+            assert!(message.contains(part), "{what}: {part} in {message}");
+        }
+        let readyz = format!("http://{}/readyz", operator.http_addr().await);
+        eventually(
+            &format!("/readyz to say why ({what})"),
+            Duration::from_secs(30),
+            || async {
+                let (code, body) = http_get(&readyz).await;
+                (code == 503 && body.contains(error)).then_some(())
+            },
+        )
+        .await;
+        // Nothing was created under credentials AWS refused; the finalizer has nothing to remove.
+        drop(operator);
+        let no_finalizers = r#"{"metadata":{"finalizers":[]}}"#;
+        kubectl_ok(&[
+            "patch",
+            "lvs",
+            "minimal",
+            "-n",
+            &ns,
+            "--type",
+            "merge",
+            "-p",
+            no_finalizers,
+        ]);
+        kubectl_ok(&["delete", "-n", &ns, "lvs", "minimal", "--wait=false"]);
     }
-    let readyz = format!("http://{}/readyz", operator.http_addr().await);
-    let (code, body) = eventually("/readyz to say why", Duration::from_secs(30), || async {
-        let (code, body) = http_get(&readyz).await;
-        (code == 503 && body.contains("InvalidSignatureException")).then_some((code, body))
-    })
-    .await;
-    assert_eq!(code, 503, "{body}");
-    kubectl_ok(&["delete", "-n", &ns, "lvs", "minimal", "--wait=false"]);
-    // Nothing was created under credentials AWS refused; the finalizer has nothing to remove.
-    drop(operator);
     let channels = cloud.aws.medialive.list_channels().send().await.unwrap();
     assert!(channels.channels().is_empty());
-    let no_finalizers = r#"{"metadata":{"finalizers":[]}}"#;
-    kubectl_ok(&[
-        "patch",
-        "lvs",
-        "minimal",
-        "-n",
-        &ns,
-        "--type",
-        "merge",
-        "-p",
-        no_finalizers,
-    ]);
 }
