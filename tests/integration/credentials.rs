@@ -199,21 +199,17 @@ async fn signatures_tokens_regions_and_policies_are_enforced_as_aws_enforces_the
         .await
         .unwrap();
     let stamp = String::from_utf8_lossy(&late.stdout).trim().to_owned();
-    let out = Command::new("curl")
-        .args([
-            "-s",
-            "-i",
-            "--aws-sigv4",
-            "aws:amz:us-east-1:medialive",
-            "--user",
-            "local:local",
-        ])
-        .args(["-H", &format!("X-Amz-Date: {stamp}")])
-        .arg(format!("{}/prod/channels", cloud.endpoint))
-        .output()
-        .await
-        .unwrap();
-    let answer = String::from_utf8_lossy(&out.stdout);
+    // (S3's answer to a late signature is checked in livestream-local's own S3 tests: curl sends
+    // a caller's X-Amz-Date twice, which S3 refuses before looking at the time.)
+    let signed_late = |service: &'static str, path: &'static str| {
+        let sigv4 = format!("aws:amz:us-east-1:{service}");
+        let mut curl = Command::new("curl");
+        curl.args(["-s", "-i", "--aws-sigv4", &sigv4, "--user", "local:local"])
+            .args(["-H", &format!("X-Amz-Date: {stamp}")])
+            .arg(format!("{}{path}", cloud.endpoint));
+        async move { String::from_utf8_lossy(&curl.output().await.unwrap().stdout).into_owned() }
+    };
+    let answer = signed_late("medialive", "/prod/channels").await;
     assert!(
         answer.starts_with("HTTP/1.1 403")
             && answer.contains(&format!("Signature expired: {stamp} is now earlier than")),

@@ -28,6 +28,16 @@ fn sign(
     key: (&str, &str),
     how: Signing,
 ) -> axum::http::Request<Vec<u8>> {
+    sign_at(req, region, key, how, std::time::SystemTime::now())
+}
+
+fn sign_at(
+    req: axum::http::Request<Vec<u8>>,
+    region: &str,
+    key: (&str, &str),
+    how: Signing,
+    time: std::time::SystemTime,
+) -> axum::http::Request<Vec<u8>> {
     use aws_sigv4::http_request::{
         PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
         UriPathNormalizationMode,
@@ -45,7 +55,7 @@ fn sign(
         .identity(&identity)
         .region(region)
         .name("s3")
-        .time(std::time::SystemTime::now())
+        .time(time)
         .settings(settings)
         .build()
         .unwrap()
@@ -545,5 +555,33 @@ async fn reset_removes_buckets_objects_and_policies() {
     assert_eq!(
         srv.signed(Method::GET, "/web?policy", &[], "").await.status,
         StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn s3_allows_15_minutes_of_clock_skew_and_refuses_more_in_aws_words() {
+    let srv = start().await;
+    let list_signed_ago = |minutes: u64| {
+        let req = axum::http::Request::builder()
+            .method(Method::GET)
+            .uri(format!("{}/", srv.base))
+            .body(Vec::new())
+            .unwrap();
+        let at = std::time::SystemTime::now() - std::time::Duration::from_secs(minutes * 60);
+        srv.client
+            .request(sign_at(req, "us-east-1", KEY, Signing::Header, at).map(Body::from))
+    };
+    assert_eq!(list_signed_ago(10).await.unwrap().status(), StatusCode::OK);
+    let resp = list_signed_ago(20).await.unwrap();
+    let status = resp.status();
+    let body = axum::body::to_bytes(Body::new(resp.into_body()), usize::MAX)
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&body);
+    assert_eq!(status, StatusCode::FORBIDDEN, "{text}");
+    assert!(
+        text.contains("<Code>RequestTimeTooSkewed</Code>")
+            && text.contains("The difference between the request time and the current time is too large."),
+        "{text}"
     );
 }
