@@ -95,7 +95,7 @@ pub fn verify(keys: &Keys, region: &str, req: &Arrived, now: jiff::Timestamp) ->
             format!("Credential should be scoped to a valid region, not '{scope_region}'. "),
         ));
     }
-    if !amz_date.starts_with(date) {
+    if date.len() != 8 || !amz_date.starts_with(date) {
         return Err(forbidden(
             "InvalidSignatureException",
             format!(
@@ -107,9 +107,18 @@ pub fn verify(keys: &Keys, region: &str, req: &Arrived, now: jiff::Timestamp) ->
     check_session(&key, header("x-amz-security-token"), now)?;
 
     let signed: Vec<&str> = parts.signed_headers.split(';').collect();
+    // The body is what was signed: a hash header that does not match it is refused, not trusted.
+    let body_hash = hex::encode(Sha256::digest(req.body));
     let payload = match header("x-amz-content-sha256") {
-        Some(hash) => hash.to_owned(),
-        None => hex::encode(Sha256::digest(req.body)),
+        Some("UNSIGNED-PAYLOAD") => "UNSIGNED-PAYLOAD".to_owned(),
+        Some(hash) if hash != body_hash => {
+            return Err(ApiError::with_status(
+                StatusCode::BAD_REQUEST,
+                "XAmzContentSHA256Mismatch",
+                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            ));
+        }
+        _ => body_hash,
     };
     let canonical = canonical_request(req, &signed, &payload);
     let string_to_sign = format!(
@@ -215,7 +224,7 @@ fn canonical_query(query: &str) -> String {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (uri_encode(&decode(k), true), uri_encode(&decode(v), true))
+            (uri_encode(decode(k), true), uri_encode(decode(v), true))
         })
         .collect();
     pairs.sort();
@@ -223,7 +232,8 @@ fn canonical_query(query: &str) -> String {
     pairs.join("&")
 }
 
-fn decode(text: &str) -> String {
+/// Percent-decoded bytes (not text: `%FF` must be encoded again as `%FF`).
+fn decode(text: &str) -> Vec<u8> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -240,13 +250,14 @@ fn decode(text: &str) -> String {
             i += 1;
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
 /// SigV4's URI encoding: unreserved characters kept, `/` kept unless `slash` is set.
-fn uri_encode(text: &str, slash: bool) -> String {
+fn uri_encode(text: impl AsRef<[u8]>, slash: bool) -> String {
+    let text = text.as_ref();
     let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
+    for &b in text {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
             b'/' if !slash => out.push('/'),
@@ -271,6 +282,7 @@ mod tests {
             "/prod/tags/arn%253Aaws%253Amedialive"
         );
         assert_eq!(canonical_query("maxResults=1&a=b%20c&a=a"), "a=a&a=b%20c&maxResults=1");
+        assert_eq!(canonical_query("flag&x=%ff"), "flag=&x=%FF");
         assert_eq!(collapse("  a   b  "), "a b");
         assert_eq!(
             parse_amz_date("20261202T063000Z").unwrap().to_string(),

@@ -2,7 +2,8 @@
 //! wins, otherwise some statement must Allow; nothing allowed is an implicit deny. The grammar:
 //! `Effect`, `Action` / `NotAction` (wildcards `*` `?`, case-insensitive), `Resource` /
 //! `NotResource` (wildcards, case-sensitive), and `Condition` with the String, Arn, Bool and Null
-//! operators, their `IfExists` forms and the `ForAnyValue:` / `ForAllValues:` set qualifiers.
+//! operators, their `IfExists` forms and the `ForAnyValue:` / `ForAllValues:` set qualifiers. A
+//! policy with another operator (Numeric, Date, IpAddress …) is refused when the keys are loaded.
 
 pub mod actions;
 
@@ -111,11 +112,16 @@ fn parse_statement(s: &Value) -> anyhow::Result<Statement> {
     let mut conditions = Vec::new();
     for (operator, keys) in s.get("Condition").and_then(Value::as_object).into_iter().flatten() {
         for (key, values) in keys.as_object().context("a condition operator maps keys to values")? {
-            conditions.push(Condition {
+            let condition = Condition {
                 operator: operator.clone(),
                 key: key.to_ascii_lowercase(),
                 values: strings(values)?,
-            });
+            };
+            // Unknown operators are refused, not ignored: an ignored Deny would let requests in.
+            if condition.parts().is_none() {
+                bail!("condition operator {operator} is not supported by livestream-local");
+            }
+            conditions.push(condition);
         }
     }
     Ok(Statement {
@@ -137,46 +143,68 @@ impl Statement {
     }
 }
 
+/// The condition operators this evaluator knows (without `Not`, `IfExists` or a set qualifier).
+const OPERATORS: [&str; 6] = [
+    "StringEquals",
+    "StringEqualsIgnoreCase",
+    "StringLike",
+    "ArnEquals",
+    "ArnLike",
+    "Bool",
+];
+
 impl Condition {
-    fn holds(&self, context: &HashMap<String, Vec<String>>) -> bool {
+    /// Splits `ForAnyValue:StringNotLikeIfExists` into (set qualifier, base operator, negated,
+    /// if-exists); None for an operator this evaluator does not know.
+    fn parts(&self) -> Option<(Option<&str>, &str, bool, bool)> {
         let (set, operator) = match self.operator.split_once(':') {
-            Some((set, operator)) => (Some(set), operator),
+            Some((set @ ("ForAnyValue" | "ForAllValues"), operator)) => (Some(set), operator),
+            Some(_) => return None,
             None => (None, self.operator.as_str()),
         };
         let (operator, if_exists) = match operator.strip_suffix("IfExists") {
             Some(base) => (base, true),
             None => (operator, false),
         };
-        let found = context.get(&self.key);
+        if operator == "Null" {
+            return Some((set, operator, false, if_exists));
+        }
+        let negated = operator.contains("Not");
+        let base = OPERATORS.iter().find(|o| **o == operator.replacen("Not", "", 1))?;
+        Some((set, base, negated, if_exists))
+    }
+
+    fn holds(&self, context: &HashMap<String, Vec<String>>) -> bool {
+        let Some((set, operator, negated, if_exists)) = self.parts() else {
+            return false;
+        };
+        let found = context.get(&self.key).filter(|values| !values.is_empty());
         if operator == "Null" {
             let wants_absent = self.values.iter().any(|v| v == "true");
             return found.is_none() == wants_absent;
         }
-        let negated = operator.contains("Not");
-        let Some(found) = found else {
-            // A missing key matches nothing; a negated operator then holds, as does IfExists.
-            return if_exists || negated || set == Some("ForAllValues");
-        };
-        let matches = |actual: &String| self.values.iter().any(|expected| compare(operator, expected, actual));
-        let positive = match set {
-            Some("ForAllValues") => found.iter().all(matches),
-            _ => found.iter().any(matches),
-        };
-        positive != negated
+        // Each request value against the policy's values, negation applied per value.
+        let matches =
+            |actual: &String| self.values.iter().any(|expected| compare(operator, expected, actual)) != negated;
+        match (set, found) {
+            // An empty set: every value matches (vacuously), no value matches.
+            (Some("ForAllValues"), None) => true,
+            (Some(_), None) => if_exists,
+            // A missing key: a negated operator holds, a positive one does not, unless IfExists.
+            (None, None) => if_exists || negated,
+            (Some("ForAllValues"), Some(values)) => values.iter().all(matches),
+            (_, Some(values)) => values.iter().any(matches),
+        }
     }
 }
 
 /// One value of a condition against one value of the request, for the operator without `Not`.
 fn compare(operator: &str, expected: &str, actual: &str) -> bool {
-    match operator.replace("Not", "").as_str() {
-        "StringEquals" | "ArnEquals" => expected == actual,
-        "StringEqualsIgnoreCase" => expected.eq_ignore_ascii_case(actual),
-        "StringLike" | "ArnLike" => wildcard(expected, actual),
-        "Bool" => expected.eq_ignore_ascii_case(actual),
-        other => {
-            tracing::warn!(operator = other, "condition operator not supported: it never matches");
-            false
-        }
+    match operator {
+        "StringEquals" => expected == actual,
+        "StringEqualsIgnoreCase" | "Bool" => expected.eq_ignore_ascii_case(actual),
+        // AWS documents ArnEquals and ArnLike alike: wildcards allowed.
+        _ => wildcard(expected, actual),
     }
 }
 
@@ -185,13 +213,13 @@ pub fn wildcard(pattern: &str, text: &str) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
     let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        if pi < p.len() && p[pi] == '*' {
             star = Some(pi);
             mark = ti;
             pi += 1;
+        } else if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
         } else if let Some(s) = star {
             pi = s + 1;
             mark += 1;
@@ -232,6 +260,8 @@ mod tests {
         assert!(wildcard("medialive:Describe?hannel", "medialive:DescribeChannel"));
         assert!(wildcard("*", ""));
         assert!(!wildcard("a?", "a"));
+        // A literal `*` in the text (a resource such as `channel:*`) does not stop backtracking.
+        assert!(wildcard("a*c", "a*bc"));
     }
 
     #[test]
@@ -296,5 +326,48 @@ mod tests {
             Decision::ImplicitDeny
         );
         assert!(Policy::parse(&json!({"Statement": [{"Effect": "Maybe", "Action": "*", "Resource": "*"}]})).is_err());
+        let dated = json!({"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*",
+            "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2026-01-01T00:00:00Z"}}}]});
+        assert!(
+            Policy::parse(&dated).is_err(),
+            "an operator it cannot evaluate is refused"
+        );
+    }
+
+    #[test]
+    fn set_qualifiers_negate_each_value() {
+        let only = |operator: &str| {
+            json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*",
+                "Condition": {operator: {"aws:TagKeys": ["a", "b"]}}}]})
+        };
+        let keys = |keys: &[&str]| {
+            let context: HashMap<String, Vec<String>> =
+                HashMap::from([("aws:tagkeys".to_owned(), keys.iter().map(|k| k.to_string()).collect())]);
+            context
+        };
+        let decide_keys = |policy: &Value, k: &[&str]| {
+            let context = keys(k);
+            let request = Request {
+                action: "a:b",
+                resource: "*",
+                context: &context,
+            };
+            Policy::parse(policy).unwrap().evaluate(&request)
+        };
+        let all_in = only("ForAllValues:StringEquals");
+        assert_eq!(decide_keys(&all_in, &["a"]), Decision::Allow);
+        assert_eq!(decide_keys(&all_in, &["a", "x"]), Decision::ImplicitDeny);
+        let none_in = only("ForAllValues:StringNotEquals");
+        assert_eq!(decide_keys(&none_in, &["x", "y"]), Decision::Allow);
+        assert_eq!(decide_keys(&none_in, &["a", "x"]), Decision::ImplicitDeny);
+        let any_out = only("ForAnyValue:StringNotEquals");
+        assert_eq!(decide_keys(&any_out, &["a", "x"]), Decision::Allow);
+        assert_eq!(decide_keys(&any_out, &["a", "b"]), Decision::ImplicitDeny);
+        let any_in = only("ForAnyValue:StringEquals");
+        assert_eq!(
+            decide(&any_in, "a:b", "*", &[]),
+            Decision::ImplicitDeny,
+            "no values: nothing matches"
+        );
     }
 }
