@@ -177,21 +177,15 @@ const NO_CREDENTIALS: &str = "NoCredentials";
 
 const ACCESS_DENIED: [&str; 2] = ["AccessDeniedException", "AccessDenied"];
 
+const UNKNOWN_KEY: &str = "AWS does not know the access key id (deleted, mistyped, or of another account)";
+const EXPIRED: &str = "the session token has expired: use a source that refreshes it (IRSA, EKS Pod Identity, an instance profile) rather than a fixed AWS_SESSION_TOKEN";
+
 /// AWS's codes for refused credentials (REST-JSON services and S3), with what they mean.
 const CREDENTIALS: [(&str, &str); 13] = [
     (NO_CREDENTIALS, "no AWS credentials were found"),
-    (
-        "UnrecognizedClientException",
-        "AWS does not know the access key id (deleted, mistyped, or of another account)",
-    ),
-    (
-        "InvalidAccessKeyId",
-        "AWS does not know the access key id (deleted, mistyped, or of another account)",
-    ),
-    (
-        "InvalidClientTokenId",
-        "AWS does not know the access key id (deleted, mistyped, or of another account)",
-    ),
+    ("UnrecognizedClientException", UNKNOWN_KEY),
+    ("InvalidAccessKeyId", UNKNOWN_KEY),
+    ("InvalidClientTokenId", UNKNOWN_KEY),
     ("MissingAuthenticationTokenException", "the requests are not signed"),
     (
         "InvalidSignatureException",
@@ -206,14 +200,8 @@ const CREDENTIALS: [(&str, &str); 13] = [
         "AuthorizationHeaderMalformed",
         "the signature is scoped to another region than the bucket's",
     ),
-    (
-        "ExpiredTokenException",
-        "the session token has expired: use a source that refreshes it (IRSA, EKS Pod Identity, an instance profile) rather than a fixed AWS_SESSION_TOKEN",
-    ),
-    (
-        "ExpiredToken",
-        "the session token has expired: use a source that refreshes it (IRSA, EKS Pod Identity, an instance profile) rather than a fixed AWS_SESSION_TOKEN",
-    ),
+    ("ExpiredTokenException", EXPIRED),
+    ("ExpiredToken", EXPIRED),
     ("InvalidToken", "the session token is invalid"),
     ("RequestTimeTooSkewed", "this machine's clock is too far from AWS's"),
 ];

@@ -252,15 +252,10 @@ impl ApiRequest {
 
     pub fn new(method: Method, path: &str, query: &str, body: Bytes) -> Self {
         let segments = path.split('/').filter(|s| !s.is_empty()).map(percent_decode).collect();
-        let mut params: HashMap<String, Vec<String>> = HashMap::new();
-        for kv in query.split('&').filter(|kv| !kv.is_empty()) {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            params.entry(percent_decode(k)).or_default().push(percent_decode(v));
-        }
         Self {
             method,
             segments,
-            query: params,
+            query: query_params(query),
             body,
             caller: None,
         }
@@ -318,6 +313,16 @@ pub fn page_response(
 ) -> Response {
     let (page, next) = paginate(items, max, token);
     json_response(StatusCode::OK, json!({ field: page, "nextToken": next }))
+}
+
+/// A query string's parameters, decoded, each name with all its values in order.
+pub fn query_params(query: &str) -> HashMap<String, Vec<String>> {
+    let mut params: HashMap<String, Vec<String>> = HashMap::new();
+    for kv in query.split('&').filter(|kv| !kv.is_empty()) {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        params.entry(percent_decode(k)).or_default().push(percent_decode(v));
+    }
+    params
 }
 
 pub fn percent_decode(s: &str) -> String {

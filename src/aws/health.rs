@@ -4,6 +4,7 @@
 //! item) repeated every 30 s.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::AwsClients;
@@ -19,6 +20,8 @@ pub enum Health {
 }
 
 static HEALTH: Mutex<Health> = Mutex::new(Health::Unknown);
+/// `HEALTH == Valid`, read without the lock: every successful AWS call asks.
+static VALID: AtomicBool = AtomicBool::new(false);
 
 pub fn current() -> Health {
     HEALTH.lock().unwrap().clone()
@@ -26,16 +29,22 @@ pub fn current() -> Health {
 
 /// An AWS call succeeded.
 pub fn answered() {
-    let mut health = HEALTH.lock().unwrap();
-    if *health != Health::Valid {
-        *health = Health::Valid;
+    if !VALID.load(Ordering::Relaxed) {
+        *HEALTH.lock().unwrap() = Health::Valid;
+        VALID.store(true, Ordering::Relaxed);
     }
+}
+
+fn failing(why: String) {
+    let mut health = HEALTH.lock().unwrap();
+    VALID.store(false, Ordering::Relaxed);
+    *health = Health::Failing(why);
 }
 
 /// A reconcile failed; credential failures and unreachable endpoints make the operator unready.
 pub fn failed(error: &Error) {
     if error.is_credentials() {
-        *HEALTH.lock().unwrap() = Health::Failing(error.to_string());
+        failing(error.to_string());
     }
 }
 
@@ -59,7 +68,7 @@ pub fn spawn_probe(aws: AwsClients) {
                         if error.is_access_denied() {
                             answered();
                         } else {
-                            *HEALTH.lock().unwrap() = Health::Failing(why);
+                            failing(why);
                         }
                     }
                 }

@@ -46,6 +46,32 @@ pub struct KeyEntry {
     pub policy_file: Option<PathBuf>,
 }
 
+impl KeyFile {
+    /// The one key of a server started without a credentials file: an administrator.
+    fn default_key() -> Self {
+        let (id, secret) = DEFAULT_KEY;
+        Self {
+            keys: vec![KeyEntry {
+                access_key_id: id.into(),
+                secret_access_key: secret.into(),
+                session_token: None,
+                expiration: None,
+                user: Some("local".into()),
+                policy: None,
+                policy_file: None,
+            }],
+        }
+    }
+}
+
+/// What is wrong with a request's session token, if anything; each service words it its way.
+#[derive(Debug, PartialEq)]
+pub enum Session {
+    /// Missing, unexpected, or not this key's.
+    Invalid,
+    Expired,
+}
+
 /// One access key and what it may do.
 #[derive(Debug)]
 pub struct Key {
@@ -71,26 +97,17 @@ pub const DEFAULT_KEY: (&str, &str) = ("local", "local");
 
 impl Keys {
     pub fn load(path: Option<&Path>, account_id: &str) -> anyhow::Result<Self> {
-        let Some(path) = path else {
-            let (id, secret) = DEFAULT_KEY;
-            let key = Key {
-                access_key_id: id.into(),
-                secret_access_key: secret.into(),
-                session_token: None,
-                expiration: None,
-                principal_arn: format!("arn:aws:iam::{account_id}:user/local"),
-                policy: None,
-            };
-            return Ok(Self {
-                keys: RwLock::new(HashMap::from([(id.to_owned(), Arc::new(key))])),
-                account_id: account_id.to_owned(),
-            });
+        let (file, dir) = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                let file: KeyFile =
+                    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+                (file, path.parent().unwrap_or(Path::new(".")))
+            }
+            None => (KeyFile::default_key(), Path::new(".")),
         };
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let file: KeyFile = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-        let dir = path.parent().unwrap_or(Path::new("."));
         let keys = read_keys(file, dir, account_id)?;
-        anyhow::ensure!(!keys.is_empty(), "{} holds no keys", path.display());
+        anyhow::ensure!(!keys.is_empty(), "the credentials hold no keys");
         Ok(Self {
             keys: RwLock::new(keys),
             account_id: account_id.to_owned(),
@@ -138,6 +155,20 @@ fn read_keys(file: KeyFile, dir: &Path, account_id: &str) -> anyhow::Result<Hash
         keys.insert(entry.access_key_id, Arc::new(key));
     }
     Ok(keys)
+}
+
+impl Key {
+    /// Temporary credentials need their token, and only until they expire.
+    pub fn check_session(&self, token: Option<&str>, now: jiff::Timestamp) -> Result<(), Session> {
+        match (&self.session_token, token) {
+            (None, None) => Ok(()),
+            (Some(expected), Some(sent)) if expected == sent => match self.expiration {
+                Some(expiry) if expiry <= now => Err(Session::Expired),
+                _ => Ok(()),
+            },
+            _ => Err(Session::Invalid),
+        }
+    }
 }
 
 /// A verified caller of one request, and where its resources live.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::http::{HeaderMap, StatusCode};
 use sha2::{Digest, Sha256};
 
-use super::{Key, Keys};
+use super::{Key, Keys, Session};
 use crate::error::ApiError;
 
 /// How far a request's `X-Amz-Date` may be from the server's clock.
@@ -52,10 +52,7 @@ pub fn verify(keys: &Keys, region: &str, req: &Arrived, now: jiff::Timestamp) ->
         )));
     };
     let Some(key) = keys.get(access_key) else {
-        return Err(forbidden(
-            "UnrecognizedClientException",
-            "The security token included in the request is invalid.",
-        ));
+        return Err(unrecognized());
     };
     let amz_date = header("x-amz-date").ok_or_else(|| {
         incomplete("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
@@ -104,7 +101,16 @@ pub fn verify(keys: &Keys, region: &str, req: &Arrived, now: jiff::Timestamp) ->
             ),
         ));
     }
-    check_session(&key, header("x-amz-security-token"), now)?;
+    match key.check_session(header("x-amz-security-token"), now) {
+        Ok(()) => {}
+        Err(Session::Expired) => {
+            return Err(forbidden(
+                "ExpiredTokenException",
+                "The security token included in the request is expired",
+            ));
+        }
+        Err(Session::Invalid) => return Err(unrecognized()),
+    }
 
     let signed: Vec<&str> = parts.signed_headers.split(';').collect();
     // The body is what was signed: a hash header that does not match it is refused, not trusted.
@@ -138,25 +144,12 @@ pub fn verify(keys: &Keys, region: &str, req: &Arrived, now: jiff::Timestamp) ->
     Ok(key)
 }
 
-/// Temporary credentials need their token, and only until they expire.
-fn check_session(key: &Key, token: Option<&str>, now: jiff::Timestamp) -> Result<(), ApiError> {
-    let invalid = || {
-        forbidden(
-            "UnrecognizedClientException",
-            "The security token included in the request is invalid.",
-        )
-    };
-    match (&key.session_token, token) {
-        (None, None) => Ok(()),
-        (Some(expected), Some(sent)) if expected == sent => match key.expiration {
-            Some(expiry) if expiry <= now => Err(forbidden(
-                "ExpiredTokenException",
-                "The security token included in the request is expired",
-            )),
-            _ => Ok(()),
-        },
-        _ => Err(invalid()),
-    }
+/// An unknown key, or a session token that is not the key's.
+fn unrecognized() -> ApiError {
+    forbidden(
+        "UnrecognizedClientException",
+        "The security token included in the request is invalid.",
+    )
 }
 
 struct Authorization<'a> {

@@ -4,7 +4,6 @@
 //! - signed requests: the session token, the credential's region, the header and query-string
 //!   members against the S3 service model, and the key's IAM policy.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use s3s::access::{S3Access, S3AccessContext};
@@ -13,9 +12,16 @@ use s3s::{S3Result, s3_error};
 
 use super::policy::allows_anonymous_get;
 use super::store::Store;
-use crate::auth::{Caller, Keys};
+use crate::auth::{Caller, Keys, Session};
 use crate::iam::actions;
 use crate::model::ServiceModel;
+
+fn unknown_key() -> s3s::S3Error {
+    s3_error!(
+        InvalidAccessKeyId,
+        "The AWS Access Key Id you provided does not exist in our records."
+    )
+}
 
 /// The secret behind an access key, for s3s's verifier.
 pub(super) struct KeyAuth(pub Arc<Keys>);
@@ -25,10 +31,7 @@ impl S3Auth for KeyAuth {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
         match self.0.get(access_key) {
             Some(key) => Ok(SecretKey::from(key.secret_access_key.as_str())),
-            None => Err(s3_error!(
-                InvalidAccessKeyId,
-                "The AWS Access Key Id you provided does not exist in our records."
-            )),
+            None => Err(unknown_key()),
         }
     }
 }
@@ -47,23 +50,14 @@ impl S3Access for Access {
         let Some(credentials) = cx.credentials() else {
             return self.anonymous(cx).await;
         };
-        let key = self.keys.get(&credentials.access_key).ok_or_else(|| {
-            s3_error!(
-                InvalidAccessKeyId,
-                "The AWS Access Key Id you provided does not exist in our records."
-            )
-        })?;
+        let key = self.keys.get(&credentials.access_key).ok_or_else(unknown_key)?;
         let header = |name: &str| cx.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let query = query_of(cx.uri().query().unwrap_or(""));
+        let query = crate::http::query_params(cx.uri().query().unwrap_or(""));
         let token = header("x-amz-security-token").or_else(|| query.get("X-Amz-Security-Token")?.first().cloned());
-        match (&key.session_token, token) {
-            (None, None) => {}
-            (Some(expected), Some(sent)) if *expected == sent => {
-                if key.expiration.is_some_and(|e| e <= jiff::Timestamp::now()) {
-                    return Err(s3_error!(ExpiredToken, "The provided token has expired."));
-                }
-            }
-            _ => {
+        match key.check_session(token.as_deref(), jiff::Timestamp::now()) {
+            Ok(()) => {}
+            Err(Session::Expired) => return Err(s3_error!(ExpiredToken, "The provided token has expired.")),
+            Err(Session::Invalid) => {
                 return Err(s3_error!(
                     InvalidToken,
                     "The provided token is malformed or otherwise invalid."
@@ -128,16 +122,4 @@ impl Access {
         }
         Err(s3_error!(AccessDenied, "Access Denied"))
     }
-}
-
-fn query_of(query: &str) -> HashMap<String, Vec<String>> {
-    let mut params: HashMap<String, Vec<String>> = HashMap::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        params
-            .entry(crate::http::percent_decode(k))
-            .or_default()
-            .push(crate::http::percent_decode(v));
-    }
-    params
 }
