@@ -32,7 +32,8 @@ pub struct OutcomeLabels {
 pub struct AwsCallLabels {
     pub service: String,
     pub operation: String,
-    /// ok, throttled, client_error, server_error or no_response.
+    /// ok, throttled, denied (403: IAM or the credentials), client_error, server_error or
+    /// no_response.
     pub outcome: String,
 }
 

@@ -191,6 +191,8 @@ impl aws_sdk_medialive::config::Intercept for CountCalls {
         let outcome = match context.response().map(|r| r.status().as_u16()) {
             None => "no_response",
             Some(429) => "throttled",
+            // IAM or the credentials refused it: worth its own alert.
+            Some(403) => "denied",
             Some(code) if code < 400 => "ok",
             Some(code) if code < 500 => "client_error",
             Some(_) => "server_error",

@@ -111,11 +111,15 @@ async fn converged(ns: &str, name: &str) {
     .await;
 }
 
-/// AWS calls the operator has had refused so far (4xx answers of any operation, by its own
-/// metrics: a refused S3 call, or CreateChannel refused for the role it passes, count too).
+/// AWS calls the operator has had refused so far, by its own metrics: 403s of any operation, and
+/// CreateChannel's 422 (MediaLive's answer to a role the operator may not pass).
 async fn refused(operator: &Operator) -> u64 {
+    let refusal = |l: &str| {
+        l.contains("outcome=\"denied\"")
+            || (l.contains("operation=\"CreateChannel\"") && l.contains("outcome=\"client_error\""))
+    };
     (operator.metrics().await.lines())
-        .filter(|l| !l.starts_with('#') && l.contains("aws_calls") && l.contains("outcome=\"client_error\""))
+        .filter(|l| !l.starts_with('#') && l.contains("aws_calls") && refusal(l))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum::<f64>() as u64
 }
