@@ -22,6 +22,8 @@ pub struct Settings {
     pub resync: Duration,
     /// How soon to look again while AWS carries out a change.
     pub transition_requeue: Duration,
+    /// How often a running channel's alerts are read.
+    pub health_interval: Duration,
     /// S3 bucket for player pages when a LiveStream names none; unset: pages are not published.
     pub website_bucket: Option<String>,
     /// The operator's ServiceAccount (`namespace:name`), named in stream-key RBAC hints.

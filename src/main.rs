@@ -105,6 +105,11 @@ struct RunArgs {
     /// Seconds between re-reads while AWS carries out a change (a channel starting, stopping …).
     #[arg(long, env = "LIVESTREAM_TRANSITION_REQUEUE_SECONDS", default_value_t = 5.0)]
     transition_requeue_seconds: f64,
+
+    /// Seconds between health reads (MediaLive ListAlerts) of a running channel: how soon a lost
+    /// input shows in status, one call per running channel each time.
+    #[arg(long, env = "LIVESTREAM_HEALTH_SECONDS", default_value_t = 30.0)]
+    health_seconds: f64,
 }
 
 #[tokio::main]
@@ -134,6 +139,7 @@ async fn main() -> anyhow::Result<()> {
                 role_arn: args.medialive_role_arn,
                 resync: Duration::from_secs(args.resync_seconds),
                 transition_requeue: Duration::from_secs_f64(args.transition_requeue_seconds),
+                health_interval: Duration::from_secs_f64(args.health_seconds),
                 website_bucket: args.website_bucket,
                 service_account: args.service_account,
                 concurrency: args.max_concurrent_reconciles,

@@ -16,7 +16,7 @@ use prometheus_client::{
         MetricType,
         counter::{ConstCounter, Counter},
         family::Family,
-        gauge::Gauge,
+        gauge::{ConstGauge, Gauge},
         histogram::Histogram,
     },
     registry::Registry,
@@ -106,6 +106,18 @@ struct RunningClocks(Mutex<HashMap<StreamLabels, Clock>>);
 struct Clock {
     since: Option<Instant>,
     total: Duration,
+    health: Health,
+}
+
+/// A stream's channel health as the last reconcile saw it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Health {
+    /// While the channel runs: whether an encoder pushes to it (None: not known yet).
+    pub input_connected: Option<bool>,
+    /// Active MediaLive alerts.
+    pub alerts: usize,
+    /// `spec.maxRunDuration` in seconds.
+    pub max_run_seconds: Option<f64>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -128,8 +140,46 @@ impl Collector for RunningClocks {
             let running = clock.since.map(|since| now - since).unwrap_or_default();
             ConstCounter::new((clock.total + running).as_secs_f64()).encode(family.encode_family(labels)?)?;
         }
+        drop(family);
+        // Gauges per stream, for alerting rules (deploy/monitoring/alerts.yaml).
+        let gauges: [(&str, &str, fn(&Clock, Instant) -> Option<f64>); 4] = [
+            ("channel_run_seconds", "Seconds the current run of the channel has lasted", |c, now| {
+                c.since.map(|since| (now - since).as_secs_f64())
+            }),
+            (
+                "channel_input_connected",
+                "1 while an encoder pushes to the running channel, 0 while none does",
+                |c, _| c.since.and(c.health.input_connected).map(|on| f64::from(u8::from(on))),
+            ),
+            ("channel_alerts", "Active MediaLive alerts on the running channel", |c, _| {
+                c.since.map(|_| c.health.alerts as f64)
+            }),
+            (
+                "channel_max_run_duration_seconds",
+                "spec.maxRunDuration of the stream, in seconds",
+                |c, _| c.health.max_run_seconds,
+            ),
+        ];
+        for (name, help, value) in gauges {
+            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
+            for (labels, clock) in clocks.iter() {
+                if let Some(v) = value(clock, now) {
+                    ConstGauge::new(v).encode(family.encode_family(labels)?)?;
+                }
+            }
+        }
         Ok(())
     }
+}
+
+/// Records a stream's channel health (alerts, input) next to whether it runs.
+pub fn set_health(namespace: &str, name: &str, running: bool, health: Health) {
+    set_running(namespace, name, running);
+    let labels = StreamLabels {
+        namespace: namespace.to_owned(),
+        name: name.to_owned(),
+    };
+    CLOCKS.0.lock().unwrap().entry(labels).or_default().health = health;
 }
 
 /// Records whether a stream's channel is RUNNING, for channels_running and channel_running_seconds.
@@ -210,6 +260,25 @@ mod tests {
         set_running("unit", "clock", true);
         std::thread::sleep(Duration::from_millis(10));
         assert!(seconds("clock") > stopped, "a restart adds to the total");
+        set_health(
+            "unit",
+            "clock",
+            true,
+            Health {
+                input_connected: Some(false),
+                alerts: 2,
+                max_run_seconds: Some(3600.0),
+            },
+        );
+        let text = render();
+        for line in [
+            r#"livestream_operator_channel_input_connected{namespace="unit",name="clock"} 0"#,
+            r#"livestream_operator_channel_alerts{namespace="unit",name="clock"} 2"#,
+            r#"livestream_operator_channel_max_run_duration_seconds{namespace="unit",name="clock"} 3600"#,
+        ] {
+            assert!(text.contains(line), "{line} not in\n{text}");
+        }
+        assert!(text.contains(r#"livestream_operator_channel_run_seconds{namespace="unit",name="clock"} 0."#));
         forget("unit", "clock");
         assert!(
             !render().contains(r#"namespace="unit",name="clock""#),

@@ -31,10 +31,12 @@ pub const CHANNEL_ID_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$";
         .field_path(".spec.channelId"),
     printcolumn(name = "Running", type_ = "boolean", json_path = ".spec.running", description = "Whether the channel should be running"),
     printcolumn(name = "State", type_ = "string", json_path = ".status.state", description = "The MediaLive channel's state"),
+    printcolumn(name = "Input", type_ = "string", json_path = ".status.conditions[?(@.type==\"InputConnected\")].status", description = "Whether an encoder is pushing to the running channel"),
     printcolumn(name = "Playback URL", type_ = "string", json_path = ".status.playbackUrl", description = "HLS master playlist"),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
     printcolumn(name = "Ingest URL", type_ = "string", json_path = ".status.ingestUrl", priority = 1, description = "RTMP URL to publish to"),
-    printcolumn(name = "Website URL", type_ = "string", json_path = ".status.websiteUrl", priority = 1, description = "Player page")
+    printcolumn(name = "Website URL", type_ = "string", json_path = ".status.websiteUrl", priority = 1, description = "Player page"),
+    printcolumn(name = "Next Start", type_ = "date", json_path = ".status.schedule.nextStart", priority = 1, description = "When the schedule next starts the channel")
 )]
 #[x_kube(
     validation = Rule::new("has(self.channelId) == has(oldSelf.channelId)")
@@ -83,12 +85,80 @@ pub struct LiveStreamSpec {
     #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
     pub max_run_duration: Option<kube::core::Duration>,
 
+    /// Cost guard: stop the channel once it has had no input for this long (e.g. "15m"): an
+    /// encoder that crashed or was forgotten no longer keeps a channel billing. It starts again
+    /// when the spec changes or the next scheduled window begins. Unset: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
+    pub stop_after_input_loss: Option<kube::core::Duration>,
+
+    /// Start and stop the channel by the clock. With a schedule, `running` is a manual override
+    /// that lasts until the next window boundary (a window's start, lead time included, or its
+    /// end); from then on the schedule decides again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<ScheduleSpec>,
+
     /// IAM role that MediaLive assumes to write to MediaPackage. Defaults to the operator's
     /// --medialive-role-arn flag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$"))]
     pub role_arn: Option<String>,
 }
+
+/// When the channel runs: one-off windows and recurring ones, in one time zone.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleSpec {
+    /// IANA time zone that window times and cron expressions are read in, e.g. Europe/Paris.
+    /// Daylight saving time is honoured. Default UTC.
+    #[serde(default = "default_time_zone")]
+    #[schemars(length(min = 1, max = 64), regex(pattern = r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$"))]
+    pub time_zone: String,
+
+    /// How long before each window the channel is started: a MediaLive channel takes minutes to
+    /// start. Default 10m.
+    #[serde(default = "default_lead_time")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
+    pub lead_time: kube::core::Duration,
+
+    /// The windows in which the channel runs (1–20). Overlapping windows merge.
+    #[schemars(length(min = 1, max = 20))]
+    pub windows: Vec<ScheduleWindow>,
+}
+
+/// One window: `start` and `end` once, or `cron` and `duration` for every occurrence.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[x_kube(
+    validation = Rule::new("has(self.cron) ? (has(self.duration) && !has(self.start) && !has(self.end)) : (has(self.start) && has(self.end) && !has(self.duration))")
+        .message("a window has either start and end (once) or cron and duration (recurring)")
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleWindow {
+    /// Once: when the window opens, e.g. "2026-12-24T18:00" (in timeZone) or with an offset,
+    /// "2026-12-24T18:00:00+01:00".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = DATE_TIME_PATTERN))]
+    pub start: Option<String>,
+
+    /// Once: when the window closes (after start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = DATE_TIME_PATTERN))]
+    pub end: Option<String>,
+
+    /// Recurring: when each window opens, as a cron expression in timeZone (minute hour
+    /// day-of-month month day-of-week), e.g. "0 19 * * FRI" for Fridays at 19:00.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 9, max = 128))]
+    pub cron: Option<String>,
+
+    /// Recurring: how long each window lasts, e.g. "2h".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
+    pub duration: Option<kube::core::Duration>,
+}
+
+/// A civil date-time, with an optional offset.
+const DATE_TIME_PATTERN: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?(Z|[+-][0-9]{2}:[0-9]{2})?$";
 
 /// How changes that need a channel update are applied to a running channel.
 #[derive(JsonSchema, Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -344,6 +414,12 @@ fn default_audio_bits() -> i32 {
 }
 fn default_sample_rate() -> i32 {
     48_000
+}
+fn default_time_zone() -> String {
+    "UTC".to_owned()
+}
+fn default_lead_time() -> kube::core::Duration {
+    std::time::Duration::from_secs(600).into()
 }
 fn default_true() -> bool {
     true

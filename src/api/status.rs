@@ -16,6 +16,14 @@ pub mod condition_type {
     pub const DEGRADED: &str = "Degraded";
     /// The channel is not running (it is not billed for encoding).
     pub const STOPPED: &str = "Stopped";
+    /// An encoder is pushing to the running channel's input.
+    pub const INPUT_CONNECTED: &str = "InputConnected";
+    /// MediaLive reports active alerts on the channel (listed in `status.alerts`).
+    pub const ALERTING: &str = "Alerting";
+    /// kstatus (Flux, `kubectl wait`-style tools): the operator is still converging the spec.
+    pub const RECONCILING: &str = "Reconciling";
+    /// kstatus: the operator cannot make progress without the user.
+    pub const STALLED: &str = "Stalled";
 }
 
 /// Observed state of a LiveStream.
@@ -48,10 +56,24 @@ pub struct LiveStreamStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub running_since: Option<Time>,
 
-    /// Set when the maxRunDuration guard stopped the channel: the metadata.generation it stopped at.
-    /// The channel stays stopped until the spec changes (set running to false and back to true).
+    /// Set when a cost guard (maxRunDuration, stopAfterInputLoss) stopped the channel. It stays
+    /// stopped until the spec changes (e.g. set running to false and back to true) or, with a
+    /// schedule, until the next window opens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_run_duration_stopped_generation: Option<i64>,
+    pub guard_stop: Option<GuardStop>,
+
+    /// Since when the running channel has had no input (MediaLive's input alerts); absent while
+    /// an encoder pushes or the channel is not running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_lost_since: Option<Time>,
+
+    /// The channel's active MediaLive alerts (ListAlerts, state SET), while it runs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<ChannelAlert>,
+
+    /// What the schedule does next, and a manual override of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<ScheduleStatus>,
 
     /// Digest of the player page and config last published to S3; a change republishes them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -66,10 +88,62 @@ pub struct LiveStreamStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aws: Option<AwsResources>,
 
-    /// Ready, Progressing, Degraded and Stopped, each with the generation it was computed for.
+    /// Ready, Progressing, Degraded, Stopped, InputConnected, Alerting and kstatus's Reconciling
+    /// and Stalled, each with the generation it was computed for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["type".into()]))]
     pub conditions: Vec<Condition>,
+}
+
+/// A cost guard's stop: why, at which generation, when.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct GuardStop {
+    /// MaxRunDurationExceeded or InputLoss.
+    pub reason: String,
+    /// The metadata.generation the channel was stopped at.
+    pub generation: i64,
+    /// When it was stopped.
+    pub at: Time,
+}
+
+/// One active MediaLive alert.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ChannelAlert {
+    /// MediaLive's alert type, e.g. "RTMP Has No Audio/Video".
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// MediaLive's message.
+    #[serde(default)]
+    pub message: String,
+    /// The pipeline it is raised on ("0" or "1").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline: Option<String>,
+    /// When MediaLive raised it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<Time>,
+}
+
+/// The schedule as of the last reconcile.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleStatus {
+    /// When the schedule next starts the channel (a window's start minus the lead time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_start: Option<Time>,
+    /// When the schedule next stops the channel (the end of the current or next window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_stop: Option<Time>,
+    /// `spec.running` as last seen: a change is a manual override.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running_seen: Option<bool>,
+    /// A manual `spec.running` change is in force: `running` decides, not the schedule.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub manual: bool,
+    /// The boundary the manual override lasts until; absent: no window lies ahead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manual_until: Option<Time>,
 }
 
 /// Ids and ARNs of the AWS resources behind a LiveStream.

@@ -48,8 +48,8 @@ fn printer_columns_hide_urls_except_playback_in_narrow_view() {
         .filter(|c| c.priority == Some(1))
         .map(|c| c.name.as_str())
         .collect();
-    assert_eq!(narrow, ["Running", "State", "Playback URL", "Age"]);
-    assert_eq!(wide, ["Ingest URL", "Website URL"]);
+    assert_eq!(narrow, ["Running", "State", "Input", "Playback URL", "Age"]);
+    assert_eq!(wide, ["Ingest URL", "Website URL", "Next Start"]);
 }
 
 #[test]

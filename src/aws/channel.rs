@@ -184,6 +184,7 @@ pub struct ChannelFingerprint {
     package_channels: Vec<String>,
     inputs: Vec<String>,
     role_arn: Option<String>,
+    thumbnails: Option<String>,
 }
 
 impl ChannelFingerprint {
@@ -229,6 +230,10 @@ impl ChannelFingerprint {
             .filter_map(|m| m.channel_id.clone())
             .collect();
         let inputs = inputs.iter().filter_map(|a| a.input_id.clone()).collect();
+        let thumbnails = encoder
+            .and_then(|e| e.thumbnail_configuration.as_ref())
+            .and_then(|t| t.state.as_ref())
+            .map(|s| s.as_str().to_owned());
         Self {
             renditions,
             audio,
@@ -236,6 +241,7 @@ impl ChannelFingerprint {
             package_channels,
             inputs,
             role_arn: role_arn.map(str::to_owned),
+            thumbnails,
         }
     }
 

@@ -4,6 +4,7 @@
 //! list, create, update, delete, and the pure comparison with what the spec wants. Adding a kind is
 //! adding a module here, a `Kind` variant and its place in the plan.
 
+pub mod alerts;
 pub mod channel;
 mod endpoint;
 pub mod health;

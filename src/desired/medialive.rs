@@ -9,7 +9,7 @@ use aws_sdk_medialive::types::{
     InputResolution, InputSettings, InputSourceEndBehavior, InputSpecification, InputWhitelistRuleCidr,
     MediaPackageGroupSettings, MediaPackageOutputDestinationSettings, MediaPackageOutputSettings, Output,
     OutputDestination, OutputGroup, OutputGroupSettings, OutputLocationRef, OutputSettings, TimecodeConfig,
-    TimecodeConfigSource, VideoCodecSettings, VideoDescription,
+    ThumbnailConfiguration, ThumbnailState, TimecodeConfigSource, VideoCodecSettings, VideoDescription,
 };
 
 use super::Names;
@@ -86,6 +86,12 @@ pub fn gop_seconds(segment_duration_seconds: i32) -> f64 {
 pub fn encoder_settings(encoding: &EncodingSpec, segment_duration_seconds: i32) -> EncoderSettings {
     let gop = gop_seconds(segment_duration_seconds);
     EncoderSettings::builder()
+        // Thumbnails of the input, for `kubectl livestream thumbnail` (DescribeThumbnails).
+        .thumbnail_configuration(
+            ThumbnailConfiguration::builder()
+                .state(ThumbnailState::Auto)
+                .build(),
+        )
         .set_video_descriptions(Some(
             encoding.renditions.iter().map(|r| video_description(r, gop)).collect(),
         ))

@@ -4,6 +4,7 @@
 pub mod ingest;
 pub mod medialive;
 pub mod mediapackage;
+pub mod schedule;
 pub mod website;
 
 use std::collections::HashMap;

@@ -38,7 +38,12 @@ pub async fn cleanup(stream: &LiveStream, ctx: &Context) -> Result<Action> {
     }
     let outcome: Result<super::Progress> = Err(error);
     let status = stream.status.clone().unwrap_or_default();
-    super::status::write(stream, ctx, status, &outcome, None).await?;
+    let facts = super::status::Facts {
+        update_pending: None,
+        input: &super::health::InputHealth::NotRunning,
+        source: super::intent::Source::Spec,
+    };
+    super::status::write(stream, ctx, status, &outcome, &facts).await?;
     let Err(error) = outcome else {
         unreachable!("built as an error above")
     };

@@ -3,6 +3,7 @@
 //! has nothing left to do.
 
 use aws_sdk_medialive::types::ChannelState;
+use k8s_openapi::{apimachinery::pkg::apis::meta::v1::Time, jiff::Timestamp};
 use kube::{Resource, ResourceExt, runtime::events::EventType};
 use tracing::info;
 
@@ -10,10 +11,12 @@ use super::{
     Progress, Run,
     fleet::Fleet,
     observe::Observed,
+    intent::{Guard, Source},
     plan::{self, Blocker, Desired, Flags, Outcome, Step, StopReason},
     publish,
 };
 use crate::{
+    api::GuardStop,
     aws::{self, Kind, Managed, Owner},
     desired::{Names, ingest::RtmpTarget},
     error::{Error, Result},
@@ -70,9 +73,12 @@ impl Run<'_> {
             let page = self.page(observed);
             let flags = Flags {
                 key_known: target.is_ok(),
-                running: spec.running,
-                guarded: self.guarded(),
-                over_limit: self.over_limit(observed),
+                running: self.intent.running,
+                guarded: self.intent.guard_stop.is_some(),
+                fires: self.intent.fires.map(|guard| match guard {
+                    Guard::MaxRunDuration => StopReason::MaxRunDuration,
+                    Guard::InputLoss => StopReason::InputLoss,
+                }),
                 update_policy: spec.update_policy,
                 website_stale: !page_refused && page.as_ref().is_some_and(|p| self.page_stale(p)),
                 input_update_refused: refused,
@@ -159,8 +165,21 @@ impl Run<'_> {
                 let start = aws::channel::start(&self.ctx.aws, &channel.id);
                 fleets.channels.change(&self.uid, start).await?;
                 channel.state = ChannelState::Starting;
-                let note = format!("Starting MediaLive channel {} (billing starts)", channel.id);
-                self.event("StartingChannel", note).await;
+                let (reason, note) = match (self.intent.source, self.intent.next_stop) {
+                    (Source::Schedule, until) => (
+                        "ScheduledStart",
+                        format!(
+                            "Starting MediaLive channel {} for the scheduled window{} (billing starts)",
+                            channel.id,
+                            until.map(|t| format!(" until {t}")).unwrap_or_default()
+                        ),
+                    ),
+                    _ => (
+                        "StartingChannel",
+                        format!("Starting MediaLive channel {} (billing starts)", channel.id),
+                    ),
+                };
+                self.event(reason, note).await;
             }
             Step::StopChannel(why) => {
                 let channel = observed
@@ -302,18 +321,43 @@ impl Run<'_> {
 
     /// The event for a stop: asked for, the cost guard, or to apply an update.
     async fn stopped(&mut self, id: &str, why: StopReason) {
+        let guard = |reason: &str| {
+            Some(GuardStop {
+                reason: reason.into(),
+                generation: self.stream.meta().generation.unwrap_or_default(),
+                at: Time(Timestamp::now()),
+            })
+        };
         let (event, kind, note) = match why {
+            StopReason::NotRunning if self.intent.guard_stop.is_some() => (
+                "StoppingChannel",
+                EventType::Normal,
+                format!("Stopping MediaLive channel {id}: a cost guard stopped it earlier"),
+            ),
+            StopReason::NotRunning if self.intent.source == Source::Schedule => (
+                "ScheduledStop",
+                EventType::Normal,
+                format!("Stopping MediaLive channel {id}: the scheduled window is over"),
+            ),
             StopReason::NotRunning => (
                 "StoppingChannel",
                 EventType::Normal,
                 format!("Stopping MediaLive channel {id} (spec.running is false)"),
             ),
             StopReason::MaxRunDuration => {
-                self.status.max_run_duration_stopped_generation = self.stream.meta().generation;
+                self.status.guard_stop = guard(Guard::MaxRunDuration.reason());
                 (
-                    "MaxRunDurationExceeded",
+                    Guard::MaxRunDuration.reason(),
                     EventType::Warning,
                     format!("Stopping MediaLive channel {id}: it ran longer than spec.maxRunDuration"),
+                )
+            }
+            StopReason::InputLoss => {
+                self.status.guard_stop = guard(Guard::InputLoss.reason());
+                (
+                    Guard::InputLoss.reason(),
+                    EventType::Warning,
+                    format!("Stopping MediaLive channel {id}: no input for spec.stopAfterInputLoss"),
                 )
             }
             StopReason::Restart => (

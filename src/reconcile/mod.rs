@@ -7,6 +7,8 @@
 mod cleanup;
 mod execute;
 mod fleet;
+mod health;
+pub mod intent;
 mod observe;
 pub mod plan;
 mod status;
@@ -64,6 +66,10 @@ pub struct Run<'a> {
     /// A failure that did not stop the pass (an unreadable stream-key Secret for an existing
     /// input): the rest converged, and this is reported as the outcome.
     deferred: Option<Error>,
+    /// What the running channel's alerts say of its input.
+    input: health::InputHealth,
+    /// Whether the channel should run now, and who says so.
+    intent: intent::Intent,
 }
 
 pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
@@ -75,6 +81,16 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
         status: stream.status.clone().unwrap_or_default(),
         update_pending: None,
         deferred: None,
+        input: health::InputHealth::NotRunning,
+        intent: intent::Intent {
+            running: stream.spec.running,
+            source: intent::Source::Spec,
+            fires: None,
+            guard_stop: None,
+            schedule: None,
+            next_stop: None,
+            wake: None,
+        },
     };
     // Boxed: the pass's future holds every SDK call's and would overflow a worker's stack in debug
     // builds.
@@ -91,7 +107,12 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
     let passing = matches!(&outcome, Err(e) if e.is_transient() || e.may_be_eventual_consistency())
         && ctx.consecutive_failures(&stream) < REPORT_TRANSIENT_AFTER;
     if !passing {
-        status::write(&stream, ctx, run.status, &outcome, run.update_pending.as_deref()).await?;
+        let facts = status::Facts {
+            update_pending: run.update_pending.as_deref(),
+            input: &run.input,
+            source: run.intent.source,
+        };
+        status::write(&stream, ctx, run.status, &outcome, &facts).await?;
         // A failure the user can act on is also an event (repeats are aggregated by the recorder).
         if let Err(e) = &outcome
             && !matches!(e, Error::Waiting(_))
@@ -111,13 +132,12 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
         Progress::Steady => ctx.settings.resync.mul_f64(0.9 + rand::random::<f64>() * 0.2),
         Progress::Transition(_) => ctx.settings.transition_requeue,
     };
-    // Wake up when the cost guard is due.
-    if let (Some(max), Some(since)) = (
-        &stream.spec.max_run_duration,
-        stream.status.as_ref().and_then(|s| s.running_since.as_ref()),
-    ) {
-        let due = Duration::from(*max).saturating_sub(elapsed(since));
-        action = action.min(due.max(Duration::from_secs(1)));
+    // Wake up when a cost guard or the schedule is due, and watch a running channel's health.
+    if let Some(wake) = run.intent.wake {
+        action = action.min(wake);
+    }
+    if run.input != health::InputHealth::NotRunning {
+        action = action.min(ctx.settings.health_interval);
     }
     if retry_deferred {
         action = action.min(Duration::from_secs(30));
@@ -155,6 +175,10 @@ impl Run<'_> {
             .fleets
             .observe(&self.ctx.aws, max_age, &self.uid, &names, &cached)
             .await?;
+        self.watch_health(&observed).await;
+        self.intent = self.decide(&observed)?;
+        self.status.guard_stop = self.intent.guard_stop.clone();
+        self.status.schedule = self.intent.schedule.clone();
         let rounds = self.rounds(&mut observed, &names, &role, &target).await;
         // What exists goes into status whether or not the pass finished.
         self.record(&observed, &target);
@@ -179,22 +203,21 @@ impl Run<'_> {
         self.status.state = state.map(|s| s.as_str().to_owned());
     }
 
-    /// The cost guard stopped the channel at the current generation.
-    fn guarded(&self) -> bool {
-        self.status.max_run_duration_stopped_generation.is_some()
-            && self.status.max_run_duration_stopped_generation == self.stream.meta().generation
-    }
-
-    /// A running (or starting) channel has been running longer than spec.maxRunDuration.
-    /// (A channel first seen RUNNING has no `runningSince` yet: it has run for no time.)
-    fn over_limit(&self, observed: &observe::Observed) -> bool {
+    /// Whether the channel should run now: spec, schedule and cost guards. (A channel first seen
+    /// RUNNING has no `runningSince` yet: it has run for no time.)
+    fn decide(&self, observed: &observe::Observed) -> Result<intent::Intent> {
+        let schedule = (self.stream.spec.schedule.as_ref())
+            .map(crate::desired::schedule::Schedule::parse)
+            .transpose()
+            .map_err(Error::Invalid)?;
         let state = observed.channel.as_ref().map(|c| c.state.clone());
-        match (&self.stream.spec.max_run_duration, &self.status.running_since) {
-            (Some(max), Some(since)) if matches!(state, Some(ChannelState::Running | ChannelState::Starting)) => {
-                elapsed(since) >= Duration::from(*max)
-            }
-            _ => false,
-        }
+        let now = intent::Now {
+            at: Timestamp::now(),
+            generation: self.stream.meta().generation,
+            channel_running: matches!(state, Some(ChannelState::Running | ChannelState::Starting)),
+            schedule: schedule.as_ref(),
+        };
+        Ok(intent::intent(&self.stream.spec, &self.status, &now))
     }
 }
 

@@ -11,21 +11,39 @@ use kube::{
 };
 use serde_json::json;
 
-use super::Progress;
+use super::{Progress, health::InputHealth, intent::Source};
 use crate::{
     api::{LiveStream, LiveStreamStatus, condition_type, set_condition},
     context::{Context, FIELD_MANAGER},
     error::{Error, Result},
 };
 
+/// What a pass learnt besides its outcome.
+pub struct Facts<'a> {
+    /// A change waits for the user to stop the channel.
+    pub update_pending: Option<&'a str>,
+    pub input: &'a InputHealth,
+    /// Who decided whether the channel runs.
+    pub source: Source,
+}
+
 /// The conditions for an outcome (pure).
 pub fn conditions(
     mut status: LiveStreamStatus,
     generation: Option<i64>,
     outcome: &Result<Progress>,
-    update_pending: Option<&str>,
+    facts: &Facts,
 ) -> LiveStreamStatus {
+    let update_pending = facts.update_pending;
     let now = Time(Timestamp::now());
+    let make_tri = |type_: &str, value: &str, reason: &str, message: String| Condition {
+        type_: type_.into(),
+        status: value.into(),
+        reason: reason.into(),
+        message,
+        observed_generation: generation,
+        last_transition_time: now.clone(),
+    };
     let make = |type_: &str, ok: bool, reason: &str, message: String| Condition {
         type_: type_.into(),
         status: if ok { "True" } else { "False" }.into(),
@@ -72,34 +90,42 @@ pub fn conditions(
     );
     set_condition(
         &mut status.conditions,
-        make(condition_type::PROGRESSING, progressing.0, progressing.1, progressing.2),
+        make(condition_type::PROGRESSING, progressing.0, progressing.1, progressing.2.clone()),
+    );
+    // kstatus reads these two: Reconciling while the spec is being carried out, Stalled when only
+    // the user can unblock it.
+    set_condition(
+        &mut status.conditions,
+        make(condition_type::RECONCILING, progressing.0, progressing.1, progressing.2),
+    );
+    set_condition(
+        &mut status.conditions,
+        make(condition_type::STALLED, degraded.0, degraded.1, degraded.2.clone()),
     );
     set_condition(
         &mut status.conditions,
         make(condition_type::DEGRADED, degraded.0, degraded.1, degraded.2),
     );
     let running = status.state.as_deref() == Some("RUNNING");
-    let (stopped_reason, stopped_message) = if status.max_run_duration_stopped_generation.is_some()
-        && status.max_run_duration_stopped_generation == generation
-        && !running
-    {
-        (
-            "MaxRunDurationExceeded",
-            "stopped by spec.maxRunDuration; set running to false and back to true to start again",
-        )
-    } else if running {
-        ("Running", "the channel is running and billed")
-    } else {
-        ("NotRunning", "the channel is not running")
-    };
+    let (stopped_reason, stopped_message) = stopped(&status, running, facts.source);
     set_condition(
         &mut status.conditions,
-        make(
-            condition_type::STOPPED,
-            !running,
-            stopped_reason,
-            stopped_message.into(),
-        ),
+        make(condition_type::STOPPED, !running, stopped_reason, stopped_message),
+    );
+    let (value, reason, message) = input_connected(&status, facts.input);
+    set_condition(
+        &mut status.conditions,
+        make_tri(condition_type::INPUT_CONNECTED, value, reason, message),
+    );
+    let alerting = !status.alerts.is_empty();
+    let message = (status.alerts.iter())
+        .map(|a| format!("{}: {}", a.type_, a.message))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let reason = if alerting { "MediaLiveAlerts" } else { "NoAlerts" };
+    set_condition(
+        &mut status.conditions,
+        make(condition_type::ALERTING, alerting, reason, message),
     );
     status.observed_generation = generation;
     if status.state.is_none() {
@@ -108,18 +134,84 @@ pub fn conditions(
     status
 }
 
+/// The Stopped condition's reason and message: asked for, a cost guard, or the schedule.
+fn stopped(status: &LiveStreamStatus, running: bool, source: Source) -> (&'static str, String) {
+    let next = |t: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>| {
+        t.map_or_else(|| "no window lies ahead".to_owned(), |t| t.0.to_string())
+    };
+    let schedule = status.schedule.as_ref();
+    match (running, &status.guard_stop, source) {
+        (false, Some(guard), _) => {
+            let reason = if guard.reason == "InputLoss" {
+                "InputLoss"
+            } else {
+                "MaxRunDurationExceeded"
+            };
+            let message = format!(
+                "stopped by a cost guard ({}) at {}; it starts again when the spec changes (set running to false and back to true){}",
+                guard.reason,
+                guard.at.0,
+                if schedule.is_some() { " or the next scheduled window opens" } else { "" }
+            );
+            (reason, message)
+        }
+        (false, None, Source::Schedule) => (
+            "OutsideSchedule",
+            format!("the schedule starts the channel next at {}", next(schedule.and_then(|s| s.next_start.as_ref()))),
+        ),
+        (true, _, Source::Schedule) => (
+            "ScheduledWindow",
+            format!("running for the scheduled window; it stops at {}", next(schedule.and_then(|s| s.next_stop.as_ref()))),
+        ),
+        (false, _, _) => ("NotRunning", "the channel is not running".into()),
+        (true, _, _) => ("Running", "the channel is running and billed".into()),
+    }
+}
+
+/// The InputConnected condition: True while an encoder pushes to the running channel.
+fn input_connected(status: &LiveStreamStatus, input: &InputHealth) -> (&'static str, &'static str, String) {
+    match input {
+        InputHealth::NotRunning => ("False", "ChannelNotRunning", "the channel is not running".into()),
+        InputHealth::Probing => (
+            "Unknown",
+            "Probing",
+            "the channel just started; MediaLive is probing its input".into(),
+        ),
+        InputHealth::Receiving => ("True", "Receiving", "an encoder is pushing to the input".into()),
+        InputHealth::Lost => {
+            let why = (status.alerts.iter())
+                .map(|a| a.type_.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let since = status.input_lost_since.as_ref().map(|t| t.0.to_string()).unwrap_or_default();
+            ("False", "NoInput", format!("no encoder is pushing to the input since {since} ({why})"))
+        }
+        InputHealth::Unknown(why) => ("Unknown", "AlertsUnavailable", why.clone()),
+    }
+}
+
 pub async fn write(
     stream: &LiveStream,
     ctx: &Context,
     status: LiveStreamStatus,
     outcome: &Result<Progress>,
-    update_pending: Option<&str>,
+    facts: &Facts<'_>,
 ) -> Result<()> {
-    let status = conditions(status, stream.metadata.generation, outcome, update_pending);
-    crate::metrics::set_running(
+    let status = conditions(status, stream.metadata.generation, outcome, facts);
+    let health = crate::metrics::Health {
+        input_connected: match facts.input {
+            InputHealth::Receiving => Some(true),
+            InputHealth::Lost => Some(false),
+            _ => None,
+        },
+        alerts: status.alerts.len(),
+        max_run_seconds: (stream.spec.max_run_duration.as_ref()).map(|d| std::time::Duration::from(*d).as_secs_f64()),
+    };
+    crate::metrics::set_health(
         &stream.namespace().unwrap_or_default(),
         &stream.name_any(),
         status.state.as_deref() == Some("RUNNING"),
+        health,
     );
     if stream.status.as_ref() == Some(&status) {
         return Ok(());
@@ -139,6 +231,14 @@ pub async fn write(
 mod tests {
     use super::*;
 
+    fn facts(update_pending: Option<&str>) -> Facts<'_> {
+        Facts {
+            update_pending,
+            input: &InputHealth::NotRunning,
+            source: Source::Spec,
+        }
+    }
+
     fn find<'a>(status: &'a LiveStreamStatus, type_: &str) -> &'a Condition {
         status.conditions.iter().find(|c| c.type_ == type_).unwrap()
     }
@@ -149,7 +249,7 @@ mod tests {
             state: Some("IDLE".into()),
             ..Default::default()
         };
-        let status = conditions(status, Some(3), &Ok(Progress::Steady), None);
+        let status = conditions(status, Some(3), &Ok(Progress::Steady), &facts(None));
         assert_eq!(find(&status, "Ready").status, "True");
         assert_eq!(find(&status, "Stopped").status, "True");
         assert_eq!(find(&status, "Degraded").status, "False");
@@ -163,7 +263,7 @@ mod tests {
             code: "BadRequestException".into(),
             message: "role not found".into(),
         };
-        let status = conditions(LiveStreamStatus::default(), Some(1), &Err(error), None);
+        let status = conditions(LiveStreamStatus::default(), Some(1), &Err(error), &facts(None));
         let degraded = find(&status, "Degraded");
         assert_eq!(
             (degraded.status.as_str(), degraded.reason.as_str()),
@@ -183,7 +283,7 @@ mod tests {
             status,
             Some(2),
             &Ok(Progress::Steady),
-            Some("stop the channel to apply"),
+            &facts(Some("stop the channel to apply")),
         );
         let ready = find(&status, "Ready");
         assert_eq!(

@@ -46,6 +46,7 @@ pub(super) fn job() -> TranscodeJob {
             sample_rate: 48_000,
         },
         gop_seconds: 1.0,
+        thumbnails: false,
     }
 }
 

@@ -13,6 +13,7 @@ pub const RETENTION_SECONDS: f64 = 600.0;
 pub const LADDER_FILE: &str = "ladder.json";
 pub const RUNS_FILE: &str = "runs.json";
 pub const FFMPEG_MASTER: &str = "ffmaster.m3u8";
+pub const THUMBNAIL_FILE: &str = "thumbnail.jpg";
 
 /// A file or directory name that cannot escape its parent.
 pub fn is_safe_name(name: &str) -> bool {
@@ -36,6 +37,11 @@ pub fn work_dir(data_dir: &Path, job: &super::TranscodeJob) -> Option<PathBuf> {
         Some(id) => channel_dir(data_dir, id),
         None => is_safe_name(&job.channel_id).then(|| data_dir.join("medialive").join(&job.channel_id)),
     }
+}
+
+/// The latest input thumbnail of a MediaLive channel: `{data_dir}/medialive/{channel_id}/thumbnail.jpg`.
+pub fn thumbnail(data_dir: &Path, channel_id: &str) -> Option<PathBuf> {
+    is_safe_name(channel_id).then(|| data_dir.join("medialive").join(channel_id).join(THUMBNAIL_FILE))
 }
 
 pub fn run_playlist(channel_dir: &Path, rendition: &str, run_id: u32) -> PathBuf {

@@ -72,6 +72,8 @@ pub struct TranscodeJob {
     pub audio: AudioRendition,
     /// Input segment length = GOP (keyframe) interval, e.g. 1.0 or 2.0.
     pub gop_seconds: f64,
+    /// `thumbnailConfiguration.state` AUTO: the input is also written as a JPEG thumbnail.
+    pub thumbnails: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -155,8 +157,67 @@ struct ActivePublisher {
     kick: Arc<watch::Sender<bool>>,
     /// A newer publisher sends true: only the connection drops (see rtmp::STALE_PUBLISHER).
     replace: Arc<watch::Sender<bool>>,
-    /// When this publisher last sent audio or video (rtmp::now_ms).
-    last_media_ms: Arc<AtomicU64>,
+    /// When this publisher last sent audio and video.
+    clock: Arc<IngestClock>,
+}
+
+/// When a publisher started and last sent video and audio, in `rtmp::now_ms` milliseconds (0:
+/// never): what the channel's alerts and a takeover by a reconnecting encoder are decided on.
+#[derive(Debug)]
+pub struct IngestClock {
+    started: u64,
+    video: AtomicU64,
+    audio: AtomicU64,
+}
+
+impl IngestClock {
+    fn new() -> Self {
+        Self {
+            started: rtmp::now_ms(),
+            video: AtomicU64::new(0),
+            audio: AtomicU64::new(0),
+        }
+    }
+
+    fn saw_video(&self) {
+        self.video.store(rtmp::now_ms(), Ordering::Relaxed);
+    }
+
+    fn saw_audio(&self) {
+        self.audio.store(rtmp::now_ms(), Ordering::Relaxed);
+    }
+
+    /// Time since the last audio or video (or since the publish, before any).
+    fn silent_for(&self) -> std::time::Duration {
+        let last = (self.video.load(Ordering::Relaxed))
+            .max(self.audio.load(Ordering::Relaxed))
+            .max(self.started);
+        std::time::Duration::from_millis(rtmp::now_ms().saturating_sub(last))
+    }
+
+    fn health(&self) -> Ingest {
+        let now = rtmp::now_ms();
+        let since = |stamp: &AtomicU64| {
+            let at = stamp.load(Ordering::Relaxed);
+            (at > 0).then(|| std::time::Duration::from_millis(now.saturating_sub(at)))
+        };
+        Ingest {
+            publishing_for: std::time::Duration::from_millis(now.saturating_sub(self.started)),
+            since_video: since(&self.video),
+            since_audio: since(&self.audio),
+        }
+    }
+}
+
+/// What a channel's publisher is sending, as its alerts see it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ingest {
+    /// Since the publish was accepted.
+    pub publishing_for: std::time::Duration,
+    /// Since the last video message; None: none yet.
+    pub since_video: Option<std::time::Duration>,
+    /// Since the last audio message; None: none yet.
+    pub since_audio: Option<std::time::Duration>,
 }
 
 struct Inner {
@@ -230,6 +291,21 @@ impl Media {
             tracing::info!(channel_id, "stopping channel: disconnecting publisher, killing ffmpeg");
             active.kick.send_replace(true);
         }
+    }
+
+    /// What the channel's publisher sends; None while no one publishes.
+    pub fn ingest(&self, channel_id: &str) -> Option<Ingest> {
+        let slot = self.inner.channels.lock().unwrap().get(channel_id).cloned()?;
+        let active = slot.active.lock().unwrap();
+        active.as_ref().map(|a| a.clock.health())
+    }
+
+    /// The latest thumbnail of the channel's input (JPEG) and when it was written, while its
+    /// ffmpeg writes one (`TranscodeJob::thumbnails`).
+    pub fn thumbnail(&self, channel_id: &str) -> Option<(Vec<u8>, std::time::SystemTime)> {
+        let path = layout::thumbnail(&self.inner.data_dir, channel_id)?;
+        let written = std::fs::metadata(&path).and_then(|m| m.modified()).ok()?;
+        Some((std::fs::read(&path).ok()?, written))
     }
 
     /// MediaPackage channel DELETE: remove its files.

@@ -15,7 +15,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 
 use super::flv::{Tag, TagKind};
-use super::{ActivePublisher, ChannelSlot, InputGate, InputHandle, Media, transcoder};
+use super::{ActivePublisher, ChannelSlot, IngestClock, InputGate, InputHandle, Media, transcoder};
 
 /// Tags buffered between the RTMP session and ffmpeg's stdin (a few seconds of a stream); when
 /// full, the publisher is slowed down by TCP backpressure.
@@ -30,7 +30,7 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 const STALE_PUBLISHER: Duration = Duration::from_secs(2);
 
 /// Milliseconds on a process-wide monotonic clock, for the last-media stamp of each publisher.
-fn now_ms() -> u64 {
+pub(super) fn now_ms() -> u64 {
     static START: LazyLock<Instant> = LazyLock::new(Instant::now);
     START.elapsed().as_millis() as u64
 }
@@ -137,7 +137,7 @@ async fn serve(
         peer,
         kick,
         replace,
-        last_media_ms: Arc::new(now_ms().into()),
+        clock: Arc::new(IngestClock::new()),
         publishing: None,
     };
     // Dropping the session closes the socket: that is how input close and channel stop disconnect.
@@ -177,8 +177,8 @@ struct Handler {
     /// Shared with the channel slot: a newer publisher ends this connection (not its transcoder
     /// run, which finishes as if the publisher had left).
     replace: Arc<watch::Sender<bool>>,
-    /// `now_ms()` of the last audio or video message, shared with the channel slot.
-    last_media_ms: Arc<std::sync::atomic::AtomicU64>,
+    /// When the publisher last sent audio and video, shared with the channel slot.
+    clock: Arc<IngestClock>,
     publishing: Option<Publishing>,
 }
 
@@ -216,8 +216,7 @@ impl Handler {
         {
             let mut active = slot.active.lock().unwrap();
             if let Some(current) = active.as_ref() {
-                let silent =
-                    Duration::from_millis(now_ms().saturating_sub(current.last_media_ms.load(Ordering::Relaxed)));
+                let silent = current.clock.silent_for();
                 if silent < STALE_PUBLISHER {
                     return Err(format!("channel {} already has an active publisher", job.channel_id));
                 }
@@ -230,12 +229,13 @@ impl Handler {
                 );
                 current.replace.send_replace(true);
             }
-            self.last_media_ms.store(now_ms(), Ordering::Relaxed);
+            // This connection's clock starts at its publish.
+            self.clock = Arc::new(IngestClock::new());
             *active = Some(ActivePublisher {
                 id,
                 kick: self.kick.clone(),
                 replace: self.replace.clone(),
-                last_media_ms: self.last_media_ms.clone(),
+                clock: self.clock.clone(),
             });
         }
         let guard = SlotGuard { slot: slot.clone(), id };
@@ -297,8 +297,10 @@ impl SessionHandler for Handler {
             SessionData::Audio { timestamp, data } => Tag::new(TagKind::Audio, timestamp, data),
             SessionData::Amf0 { timestamp, data } => Tag::new(TagKind::Script, timestamp, data),
         };
-        if tag.kind != TagKind::Script {
-            self.last_media_ms.store(now_ms(), Ordering::Relaxed);
+        match tag.kind {
+            TagKind::Video => self.clock.saw_video(),
+            TagKind::Audio => self.clock.saw_audio(),
+            TagKind::Script => {}
         }
         if p.feed.send(tag).await.is_err() {
             // The transcoder gave up (ffmpeg cannot start): drop the publisher rather than

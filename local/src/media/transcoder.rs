@@ -96,7 +96,14 @@ pub struct FfmpegRun<'a> {
     pub preset: &'a str,
     /// Without audio in the input, silence is encoded so every rendition still has AAC.
     pub has_audio: bool,
+    /// Where the input's thumbnail is kept up to date, when the channel enables thumbnails.
+    pub thumbnail: Option<&'a Path>,
 }
+
+/// Thumbnails: one every 2 s, 480 pixels wide at the input's aspect ratio (an assumption: AWS
+/// does not document the size of MediaLive's thumbnails).
+pub const THUMBNAIL_WIDTH: u32 = 480;
+const THUMBNAIL_EVERY: &str = "1/2";
 
 /// The ffmpeg command line (without the binary) of one run.
 pub fn ffmpeg_args(r: &FfmpegRun) -> Vec<String> {
@@ -133,8 +140,9 @@ pub fn ffmpeg_args(r: &FfmpegRun) -> Vec<String> {
     let start = r.run.start_seq;
     words(format!("-hls_flags delete_segments+temp_file -start_number {start}"));
     words(format!("-master_pl_name {}", layout::FFMPEG_MASTER));
-    let mut graph = format!("[0:v]split={}", job.renditions.len());
-    for i in 0..job.renditions.len() {
+    let branches = job.renditions.len() + usize::from(r.thumbnail.is_some());
+    let mut graph = format!("[0:v]split={branches}");
+    for i in 0..branches {
         graph += &format!("[s{i}]");
     }
     for (i, v) in job.renditions.iter().enumerate() {
@@ -145,6 +153,7 @@ pub fn ffmpeg_args(r: &FfmpegRun) -> Vec<String> {
     let streams: Vec<String> = (job.renditions.iter().enumerate())
         .map(|(i, v)| format!("v:{i},a:{i},name:{}", v.name))
         .collect();
+    let graph_at = a.len() + 1;
     a.extend([
         "-filter_complex".to_owned(),
         graph,
@@ -154,6 +163,14 @@ pub fn ffmpeg_args(r: &FfmpegRun) -> Vec<String> {
         streams.join(" "),
         format!("{dir}/%v/run-{}.m3u8", r.run.id),
     ]);
+    if let Some(path) = r.thumbnail {
+        // The decoded input, before the ladder's scaling: a thumbnail of what the encoder sends.
+        let n = job.renditions.len();
+        a[graph_at] += &format!(";[s{n}]fps={THUMBNAIL_EVERY},scale={THUMBNAIL_WIDTH}:-2[thumb]");
+        let mut words = |s: String| a.extend(s.split_whitespace().map(str::to_owned));
+        words("-map [thumb] -c:v mjpeg -q:v 5 -f image2 -update 1 -atomic_writing 1".into());
+        a.push(path.display().to_string());
+    }
     a
 }
 
@@ -277,12 +294,18 @@ async fn transcode(
             recorder.add_run(run);
         }
         let has_audio = cache.audio_config.is_some() || cache.saw_audio;
+        let thumbnail = job
+            .thumbnails
+            .then(|| layout::thumbnail(&inner.data_dir, channel_id))
+            .flatten()
+            .filter(|path| path.parent().is_some_and(|dir| std::fs::create_dir_all(dir).is_ok()));
         let args = ffmpeg_args(&FfmpegRun {
             job,
             channel_dir: dir,
             run,
             preset: &inner.x264_preset,
             has_audio,
+            thumbnail: thumbnail.as_deref(),
         });
         let mut command = Command::new(&inner.ffmpeg);
         command
@@ -435,6 +458,7 @@ mod tests {
                 sample_rate: 48_000,
             },
             gop_seconds: 2.0,
+            thumbnails: false,
         }
     }
 
@@ -456,6 +480,7 @@ mod tests {
             run,
             preset: "ultrafast",
             has_audio: true,
+            thumbnail: None,
         });
         let start = "-hide_banner -nostdin -loglevel warning -y -thread_queue_size 1024 -f flv -i pipe:0";
         assert_eq!(args[..11].join(" "), start);
@@ -489,6 +514,28 @@ mod tests {
     }
 
     #[test]
+    fn a_thumbnail_output_follows_the_ladder_when_thumbnails_are_on() {
+        let job = job();
+        let args = ffmpeg_args(&FfmpegRun {
+            job: &job,
+            channel_dir: Path::new("/d/pkg"),
+            run: Run { id: 1, start_seq: 0 },
+            preset: "ultrafast",
+            has_audio: true,
+            thumbnail: Some(Path::new("/d/ml/ch/thumbnail.jpg")),
+        });
+        let graph = value(&args, "-filter_complex");
+        assert!(graph.starts_with("[0:v]split=3[s0][s1][s2];"), "{graph}");
+        assert!(graph.ends_with(";[s2]fps=1/2,scale=480:-2[thumb]"), "{graph}");
+        let hls = args.iter().position(|a| a == "/d/pkg/%v/run-1.m3u8").unwrap();
+        let thumb = &args[hls + 1..];
+        assert_eq!(
+            thumb.join(" "),
+            "-map [thumb] -c:v mjpeg -q:v 5 -f image2 -update 1 -atomic_writing 1 /d/ml/ch/thumbnail.jpg"
+        );
+    }
+
+    #[test]
     fn silent_audio_when_the_input_has_none() {
         let mut job = job();
         job.gop_seconds = 1.0;
@@ -502,6 +549,7 @@ mod tests {
             run,
             preset: "superfast",
             has_audio: false,
+            thumbnail: None,
         });
         let silence = "-re -f lavfi -i anullsrc=r=48000:cl=stereo -shortest";
         assert!(args.join(" ").contains(silence));

@@ -34,6 +34,7 @@ pub fn transcode_job(channel_id: &str, encoder: &Value, destinations: &Value) ->
             sample_rate: 48_000,
         },
         gop_seconds: 1.0,
+        thumbnails: encoder["thumbnailConfiguration"]["state"].as_str() == Some("AUTO"),
     };
     let mut package_group = None;
     let mut recorded_groups = Vec::new();

@@ -17,8 +17,8 @@ pub struct ChannelFacts {
     pub running: bool,
     /// The cost guard stopped it at this generation: it stays stopped until the spec changes.
     pub guarded: bool,
-    /// It has run longer than `spec.maxRunDuration`.
-    pub over_limit: bool,
+    /// A cost guard fires now (maxRunDuration, stopAfterInputLoss).
+    pub fires: Option<StopReason>,
     pub update_policy: UpdatePolicy,
 }
 
@@ -27,8 +27,10 @@ pub struct ChannelFacts {
 pub enum StopReason {
     /// `spec.running` is false (or the cost guard holds it stopped).
     NotRunning,
-    /// The cost guard fires now.
+    /// It ran longer than `spec.maxRunDuration`.
     MaxRunDuration,
+    /// It had no input for `spec.stopAfterInputLoss`.
+    InputLoss,
     /// A spec change under `updatePolicy: Restart`.
     Restart,
 }
@@ -68,8 +70,8 @@ pub fn channel_step(f: &ChannelFacts) -> ChannelStep {
         ChannelState::Running | ChannelState::Starting => {
             if !want_running {
                 ChannelStep::Stop(StopReason::NotRunning)
-            } else if f.over_limit {
-                ChannelStep::Stop(StopReason::MaxRunDuration)
+            } else if let Some(why) = f.fires {
+                ChannelStep::Stop(why)
             } else if differs && f.update_policy == UpdatePolicy::Restart {
                 ChannelStep::Stop(StopReason::Restart)
             } else if *state == ChannelState::Running {
@@ -151,7 +153,7 @@ mod tests {
             pending_elsewhere: false,
             running: false,
             guarded: false,
-            over_limit: false,
+            fires: None,
             update_policy: UpdatePolicy::Manual,
         }
     }
@@ -171,7 +173,7 @@ mod tests {
                         UpdatePolicy::Manual
                     },
                     guarded: bit(3),
-                    over_limit: bit(4),
+                    fires: bit(4).then_some(StopReason::InputLoss),
                     ..facts(state.clone())
                 });
             }
@@ -206,8 +208,8 @@ mod tests {
             let step = channel_step(&f);
             if !f.running || f.guarded {
                 assert_eq!(step, ChannelStep::Stop(StopReason::NotRunning), "{f:?}");
-            } else if f.over_limit {
-                assert_eq!(step, ChannelStep::Stop(StopReason::MaxRunDuration), "{f:?}");
+            } else if let Some(why) = f.fires {
+                assert_eq!(step, ChannelStep::Stop(why), "{f:?}");
             } else if f.differs && f.update_policy == UpdatePolicy::Restart {
                 assert_eq!(step, ChannelStep::Stop(StopReason::Restart), "{f:?}");
             } else {

@@ -78,8 +78,8 @@ pub struct Flags {
     pub running: bool,
     /// The cost guard stopped the channel at this generation.
     pub guarded: bool,
-    /// The channel has run longer than maxRunDuration.
-    pub over_limit: bool,
+    /// A cost guard fires now: the running channel must stop.
+    pub fires: Option<StopReason>,
     pub update_policy: UpdatePolicy,
     /// The player page published is not the one this spec and endpoint give.
     pub website_stale: bool,
@@ -270,7 +270,7 @@ fn channel(
         pending_elsewhere: input_pending.is_some(),
         running: flags.running,
         guarded: flags.guarded,
-        over_limit: flags.over_limit,
+        fires: flags.fires,
         update_policy: flags.update_policy,
     });
     let transition = |step: Step, what: &str| (vec![step], Outcome::Transition(what.into()));

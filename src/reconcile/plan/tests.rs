@@ -31,7 +31,7 @@ fn flags() -> Flags {
         key_known: true,
         running: false,
         guarded: false,
-        over_limit: false,
+        fires: None,
         update_policy: UpdatePolicy::Manual,
         website_stale: false,
         input_update_refused: false,

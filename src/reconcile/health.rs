@@ -1,0 +1,143 @@
+//! Health while the channel runs: MediaLive's active alerts (ListAlerts) become `status.alerts`
+//! and `status.inputLostSince`, with an event on every change. Best effort: a refused or failed
+//! ListAlerts is reported in the InputConnected condition and never blocks the pass (stopping a
+//! billed channel matters more than knowing why it is silent).
+
+use std::time::Duration;
+
+use aws_sdk_medialive::types::ChannelState;
+use k8s_openapi::{apimachinery::pkg::apis::meta::v1::Time, jiff::Timestamp};
+use kube::runtime::events::EventType;
+
+use super::{Run, observe::Observed, publish};
+use crate::{
+    api::ChannelAlert,
+    aws::alerts::{self, Alert},
+};
+
+/// After a start, MediaLive needs a moment to probe the input: no alert yet does not mean input.
+pub const PROBE_GRACE: Duration = Duration::from_secs(15);
+
+/// What the pass learnt of the input, for the InputConnected condition.
+#[derive(Clone, Debug, PartialEq)]
+pub enum InputHealth {
+    /// The channel is not running.
+    NotRunning,
+    /// Running for less than PROBE_GRACE and no alert yet.
+    Probing,
+    /// No input-loss alert is set.
+    Receiving,
+    /// An input-loss alert is set (status.inputLostSince says since when).
+    Lost,
+    /// ListAlerts failed: the message says why.
+    Unknown(String),
+}
+
+impl Run<'_> {
+    /// Reads the running channel's alerts into status and tells what changed.
+    pub(super) async fn watch_health(&mut self, observed: &Observed) {
+        let running = observed
+            .channel
+            .as_ref()
+            .filter(|c| c.state == ChannelState::Running);
+        let Some(channel) = running else {
+            self.status.alerts.clear();
+            self.status.input_lost_since = None;
+            self.input = InputHealth::NotRunning;
+            return;
+        };
+        let id = channel.id.clone();
+        let alerts = match alerts::active(&self.ctx.aws, &id).await {
+            Ok(alerts) => alerts,
+            Err(e) => {
+                self.input = InputHealth::Unknown(format!("cannot read the channel's alerts: {e}"));
+                return;
+            }
+        };
+        let lost = alerts.iter().any(Alert::is_input_loss);
+        let before = std::mem::take(&mut self.status.alerts);
+        self.status.alerts = alerts.iter().map(to_status).collect();
+        for (alert, set) in changes(&before, &self.status.alerts) {
+            let (kind, reason, verb) = match set {
+                true => (EventType::Warning, "AlertSet", "raised"),
+                false => (EventType::Normal, "AlertCleared", "cleared"),
+            };
+            let note = format!("MediaLive {verb} \"{}\" on channel {id}: {}", alert.type_, alert.message);
+            publish(self.ctx, self.stream, kind, reason, note).await;
+        }
+        let was_lost = self.status.input_lost_since.is_some();
+        match (lost, was_lost) {
+            (true, false) => {
+                // Since the first input-loss alert was raised (or now, if MediaLive gave no time).
+                let since = (alerts.iter().filter(|a| a.is_input_loss()))
+                    .filter_map(|a| a.set_at.as_deref()?.parse::<Timestamp>().ok())
+                    .min()
+                    .unwrap_or_else(Timestamp::now);
+                self.status.input_lost_since = Some(Time(since));
+                let note = format!("No input on MediaLive channel {id}: no encoder is pushing to it");
+                publish(self.ctx, self.stream, EventType::Warning, "InputLost", note).await;
+            }
+            (false, true) => {
+                self.status.input_lost_since = None;
+                let note = format!("An encoder is pushing to MediaLive channel {id} again");
+                publish(self.ctx, self.stream, EventType::Normal, "InputConnected", note).await;
+            }
+            _ => {}
+        }
+        let young = self
+            .status
+            .running_since
+            .as_ref()
+            .is_none_or(|since| super::elapsed(since) < PROBE_GRACE);
+        self.input = match (lost, alerts.is_empty() && young) {
+            (true, _) => InputHealth::Lost,
+            (false, true) => InputHealth::Probing,
+            (false, false) => InputHealth::Receiving,
+        };
+    }
+}
+
+fn to_status(a: &Alert) -> ChannelAlert {
+    ChannelAlert {
+        type_: a.alert_type.clone(),
+        message: a.message.clone(),
+        pipeline: a.pipeline_id.clone(),
+        since: a.set_at.as_deref().and_then(|t| t.parse().ok()).map(Time),
+    }
+}
+
+/// Alerts raised (true) and cleared (false) between two lists, matched by type and pipeline.
+fn changes<'a>(before: &'a [ChannelAlert], after: &'a [ChannelAlert]) -> Vec<(&'a ChannelAlert, bool)> {
+    let same = |a: &ChannelAlert, b: &ChannelAlert| a.type_ == b.type_ && a.pipeline == b.pipeline;
+    let raised = (after.iter()).filter(|a| !before.iter().any(|b| same(a, b)));
+    let cleared = (before.iter()).filter(|b| !after.iter().any(|a| same(a, b)));
+    raised.map(|a| (a, true)).chain(cleared.map(|b| (b, false))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(type_: &str, pipeline: &str) -> ChannelAlert {
+        ChannelAlert {
+            type_: type_.into(),
+            message: String::new(),
+            pipeline: Some(pipeline.into()),
+            since: None,
+        }
+    }
+
+    #[test]
+    fn raised_and_cleared_alerts_are_told_apart_by_type_and_pipeline() {
+        let before = [alert("Video Not Detected", "0"), alert("Audio Not Detected", "0")];
+        let after = [alert("Audio Not Detected", "0"), alert("Video Not Detected", "1")];
+        let changed: Vec<_> = changes(&before, &after)
+            .into_iter()
+            .map(|(a, set)| (a.type_.as_str(), a.pipeline.as_deref().unwrap(), set))
+            .collect();
+        assert_eq!(
+            changed,
+            [("Video Not Detected", "1", true), ("Video Not Detected", "0", false)]
+        );
+    }
+}
