@@ -106,6 +106,7 @@ async fn main() -> anyhow::Result<()> {
     // With port 0 the URLs handed out must carry the port actually bound.
     config.listen = listener.local_addr()?;
     let cloud = Arc::new(Cloud::new(config.clone())?);
+    cloud.medialive.spawn_alert_watch();
     info!(endpoint = %config.public_url(), data_dir = %config.data_dir.display(), "livestream-local ready");
     // A line on stdout that scripts and tests wait for.
     println!("livestream-local listening on {}", config.public_url());

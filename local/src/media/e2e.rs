@@ -149,7 +149,10 @@ async fn publish_crash_reconnect_package_and_stop() {
     let data: PathBuf = std::env::temp_dir().join(format!("media-e2e-{}", uuid::Uuid::new_v4()));
     let media = Media::new(data.clone(), FFMPEG.into());
     let gate = Arc::new(Gate {
-        job: job(),
+        job: TranscodeJob {
+            thumbnails: true,
+            ..job()
+        },
         refuse_admit: false,
     });
     let port = media.open_input("in1", 0, gate).await.unwrap();
@@ -168,6 +171,36 @@ async fn publish_crash_reconnect_package_and_stop() {
         "publish -> first 1 s input segment: {input:?}; first 2 s endpoint segment: {:?}",
         input + endpoint
     );
+
+    // What the channel's alerts read: video and audio arriving; and a thumbnail of the input.
+    let ingest = media.ingest("ch1").expect("a publisher");
+    assert!(
+        ingest.since_video.is_some_and(|d| d < Duration::from_secs(1)),
+        "{ingest:?}"
+    );
+    assert!(
+        ingest.since_audio.is_some_and(|d| d < Duration::from_secs(1)),
+        "{ingest:?}"
+    );
+    wait_until("a thumbnail", Duration::from_secs(8), || {
+        media.thumbnail("ch1").is_some()
+    })
+    .await;
+    let (jpeg, _) = media.thumbnail("ch1").unwrap();
+    assert_eq!(&jpeg[..3], [0xFF, 0xD8, 0xFF], "a JPEG");
+    let probe = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_name,width,height",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(layout::thumbnail(&data, "ch1").unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&probe.stdout).trim(), "mjpeg,480,270");
 
     // A second publisher on the same channel, and a wrong stream name, are refused.
     let (ok, err) = stderr_of(push(port, 2, "key")).await;

@@ -61,6 +61,7 @@ pub struct Channel {
     pub settings: Map<String, Value>,
     pub tags: Tags,
     lifecycle: Lifecycle<ChannelState>,
+    pub alerts: super::alerts::Alerts,
 }
 
 impl Channel {
@@ -78,6 +79,11 @@ impl Channel {
 
     pub fn input_ids(&self) -> Vec<String> {
         input_ids(&self.settings)
+    }
+
+    /// When the channel entered its current state (after a timed transition).
+    pub fn lifecycle_entered(&self, at: Instant) -> Option<Instant> {
+        self.lifecycle.entered_at(at)
     }
 
     fn to_json(&self) -> Value {
@@ -230,6 +236,7 @@ impl MediaLive {
                 ChannelState::Idle,
                 self.delay(|d| d.channel_create_ms),
             ),
+            alerts: Default::default(),
         };
         let value = channel.to_json();
         if let Some(request) = request {
@@ -362,6 +369,6 @@ impl MediaLive {
     }
 }
 
-fn not_found(id: &str) -> ApiError {
+pub(super) fn not_found(id: &str) -> ApiError {
     ApiError::not_found(format!("Channel {id} not found"))
 }

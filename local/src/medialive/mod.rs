@@ -2,6 +2,7 @@
 //! channels with time-driven states, and tags. Paths, member names, status codes and error types
 //! follow the service model the AWS SDKs are generated from.
 
+mod alerts;
 mod channels;
 mod gate;
 mod inputs;
@@ -99,7 +100,21 @@ impl MediaLive {
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         let mut state = self.inner.state.lock().unwrap();
         state.advance();
+        self.refresh_alerts(&mut state);
         state
+    }
+
+    /// Keeps every running channel's alerts current, once a second, whether or not anyone asks
+    /// (so SetTimestamp is when it happened, not when it was listed).
+    pub fn spawn_alert_watch(&self) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                drop(this.state());
+            }
+        });
     }
 
     /// Forgets every resource (admin reset); media processes and listeners are closed.
@@ -133,6 +148,8 @@ impl MediaLive {
             "DeleteChannel" => self.delete_channel(&req.segments[2]),
             "StartChannel" => self.start_channel(&req.segments[2]),
             "StopChannel" => self.stop_channel(&req.segments[2]),
+            "ListAlerts" => self.list_alerts(&req),
+            "DescribeThumbnails" => self.describe_thumbnails(&req),
             "ListTagsForResource" => self.list_tags(&req.segments[2]),
             "CreateTags" => self.create_tags(&req),
             "DeleteTags" => self.delete_tags(&req),
@@ -205,6 +222,8 @@ pub fn operation_name(req: &ApiRequest) -> &'static str {
         (&Method::DELETE, ["prod", "channels", _]) => "DeleteChannel",
         (&Method::POST, ["prod", "channels", _, "start"]) => "StartChannel",
         (&Method::POST, ["prod", "channels", _, "stop"]) => "StopChannel",
+        (&Method::GET, ["prod", "channels", _, "alerts"]) => "ListAlerts",
+        (&Method::GET, ["prod", "channels", _, "thumbnails"]) => "DescribeThumbnails",
         (&Method::GET, ["prod", "tags", _]) => "ListTagsForResource",
         (&Method::POST, ["prod", "tags", _]) => "CreateTags",
         (&Method::DELETE, ["prod", "tags", _]) => "DeleteTags",
