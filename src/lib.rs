@@ -9,7 +9,7 @@
 //! - [`controller`] — the watch loop: finalizer, requeue and backoff; [`leader`] — only the lease holder reconciles.
 //! - [`error`] — what can fail, as conditions and metric labels.
 //! - [`metrics`], [`server`] — Prometheus metrics, health and readiness over HTTP.
-//! - [`telemetry`] — logging.
+//! - [`telemetry`] — logging; [`plugin`] — `kubectl livestream`, the same binary under another name.
 
 pub mod api;
 pub mod aws;
@@ -19,6 +19,7 @@ pub mod desired;
 pub mod error;
 pub mod leader;
 pub mod metrics;
+pub mod plugin;
 pub mod reconcile;
 pub mod server;
 pub mod telemetry;

@@ -143,17 +143,21 @@ impl Collector for RunningClocks {
         drop(family);
         // Gauges per stream, for alerting rules (deploy/monitoring/alerts.yaml).
         let gauges: [(&str, &str, fn(&Clock, Instant) -> Option<f64>); 4] = [
-            ("channel_run_seconds", "Seconds the current run of the channel has lasted", |c, now| {
-                c.since.map(|since| (now - since).as_secs_f64())
-            }),
+            (
+                "channel_run_seconds",
+                "Seconds the current run of the channel has lasted",
+                |c, now| c.since.map(|since| (now - since).as_secs_f64()),
+            ),
             (
                 "channel_input_connected",
                 "1 while an encoder pushes to the running channel, 0 while none does",
                 |c, _| c.since.and(c.health.input_connected).map(|on| f64::from(u8::from(on))),
             ),
-            ("channel_alerts", "Active MediaLive alerts on the running channel", |c, _| {
-                c.since.map(|_| c.health.alerts as f64)
-            }),
+            (
+                "channel_alerts",
+                "Active MediaLive alerts on the running channel",
+                |c, _| c.since.map(|_| c.health.alerts as f64),
+            ),
             (
                 "channel_max_run_duration_seconds",
                 "spec.maxRunDuration of the stream, in seconds",

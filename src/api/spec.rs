@@ -112,7 +112,10 @@ pub struct ScheduleSpec {
     /// IANA time zone that window times and cron expressions are read in, e.g. Europe/Paris.
     /// Daylight saving time is honoured. Default UTC.
     #[serde(default = "default_time_zone")]
-    #[schemars(length(min = 1, max = 64), regex(pattern = r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$"))]
+    #[schemars(
+        length(min = 1, max = 64),
+        regex(pattern = r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$")
+    )]
     pub time_zone: String,
 
     /// How long before each window the channel is started: a MediaLive channel takes minutes to

@@ -52,6 +52,11 @@ pub struct LiveStreamStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website_url: Option<String>,
 
+    /// Seconds the channel ran in its earlier runs, as the operator observed them (the current
+    /// run adds the time since `runningSince`): what MediaLive bills, give or take a reconcile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billed_seconds: Option<i64>,
+
     /// When the channel last entered RUNNING; absent while it is not running.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub running_since: Option<Time>,

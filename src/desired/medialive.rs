@@ -8,8 +8,8 @@ use aws_sdk_medialive::types::{
     H264Profile, H264RateControlMode, H264ScanType, H264Settings, InputAttachment, InputCodec, InputMaximumBitrate,
     InputResolution, InputSettings, InputSourceEndBehavior, InputSpecification, InputWhitelistRuleCidr,
     MediaPackageGroupSettings, MediaPackageOutputDestinationSettings, MediaPackageOutputSettings, Output,
-    OutputDestination, OutputGroup, OutputGroupSettings, OutputLocationRef, OutputSettings, TimecodeConfig,
-    ThumbnailConfiguration, ThumbnailState, TimecodeConfigSource, VideoCodecSettings, VideoDescription,
+    OutputDestination, OutputGroup, OutputGroupSettings, OutputLocationRef, OutputSettings, ThumbnailConfiguration,
+    ThumbnailState, TimecodeConfig, TimecodeConfigSource, VideoCodecSettings, VideoDescription,
 };
 
 use super::Names;
@@ -87,11 +87,7 @@ pub fn encoder_settings(encoding: &EncodingSpec, segment_duration_seconds: i32) 
     let gop = gop_seconds(segment_duration_seconds);
     EncoderSettings::builder()
         // Thumbnails of the input, for `kubectl livestream thumbnail` (DescribeThumbnails).
-        .thumbnail_configuration(
-            ThumbnailConfiguration::builder()
-                .state(ThumbnailState::Auto)
-                .build(),
-        )
+        .thumbnail_configuration(ThumbnailConfiguration::builder().state(ThumbnailState::Auto).build())
         .set_video_descriptions(Some(
             encoding.renditions.iter().map(|r| video_description(r, gop)).collect(),
         ))

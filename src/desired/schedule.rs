@@ -65,7 +65,9 @@ impl Schedule {
                     Window::Once { start, end }
                 }
                 (None, None, Some(cron), Some(duration)) => {
-                    let cron = parser.parse(cron).map_err(|e| format!("{}: {cron:?}: {e}", field("cron")))?;
+                    let cron = parser
+                        .parse(cron)
+                        .map_err(|e| format!("{}: {cron:?}: {e}", field("cron")))?;
                     let duration = Duration::from(*duration);
                     if duration.is_zero() {
                         return Err(format!("{}: a window lasts longer than 0s", field("duration")));
@@ -143,7 +145,9 @@ impl Schedule {
             Window::Every { cron, duration } => {
                 let probe = t.checked_add(lead).ok()?.to_zoned(self.zone.clone());
                 let start = cron.find_previous_occurrence(&probe, true).ok()?.timestamp();
-                let end = start.checked_add(jiff::SignedDuration::try_from(*duration).ok()?).ok()?;
+                let end = start
+                    .checked_add(jiff::SignedDuration::try_from(*duration).ok()?)
+                    .ok()?;
                 (t < end).then_some(end)
             }
         }
@@ -256,7 +260,10 @@ mod tests {
         .unwrap();
         let phase = s.phase(at("2026-12-01T10:30:00Z"));
         assert_eq!(phase.next_stop, Some(at("2026-12-01T13:00:00Z")));
-        assert_eq!(s.phase(at("2026-12-01T09:00:00Z")).next_stop, Some(at("2026-12-01T13:00:00Z")));
+        assert_eq!(
+            s.phase(at("2026-12-01T09:00:00Z")).next_stop,
+            Some(at("2026-12-01T13:00:00Z"))
+        );
     }
 
     #[test]
@@ -284,8 +291,12 @@ mod tests {
     fn bad_fields_are_named() {
         let zone = Schedule::parse(&spec("Mars/Olympus", 0, vec![every("0 1 * * *", 1)])).unwrap_err();
         assert!(zone.starts_with("spec.schedule.timeZone"), "{zone}");
-        let cron = Schedule::parse(&spec("UTC", 0, vec![once("2026-12-01T10:00", "2026-12-01T11:00"), every("0 25 * * *", 1)]))
-            .unwrap_err();
+        let cron = Schedule::parse(&spec(
+            "UTC",
+            0,
+            vec![once("2026-12-01T10:00", "2026-12-01T11:00"), every("0 25 * * *", 1)],
+        ))
+        .unwrap_err();
         assert!(cron.starts_with("spec.schedule.windows[1].cron"), "{cron}");
         let order = Schedule::parse(&spec("UTC", 0, vec![once("2026-12-01T10:00", "2026-12-01T09:00")])).unwrap_err();
         assert!(order.starts_with("spec.schedule.windows[0].end"), "{order}");

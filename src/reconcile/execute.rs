@@ -10,8 +10,8 @@ use tracing::info;
 use super::{
     Progress, Run,
     fleet::Fleet,
-    observe::Observed,
     intent::{Guard, Source},
+    observe::Observed,
     plan::{self, Blocker, Desired, Flags, Outcome, Step, StopReason},
     publish,
 };

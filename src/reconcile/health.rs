@@ -1,7 +1,7 @@
 //! Health while the channel runs: MediaLive's active alerts (ListAlerts) become `status.alerts`
-//! and `status.inputLostSince`, with an event on every change. Best effort: a refused or failed
-//! ListAlerts is reported in the InputConnected condition and never blocks the pass (stopping a
-//! billed channel matters more than knowing why it is silent).
+//! and `status.inputLostSince`, with an event on every change. A refused or failed ListAlerts
+//! never blocks the pass (stopping a billed channel matters more than knowing why it is silent):
+//! InputConnected turns Unknown, and a refusal is reported once the pass is done.
 
 use std::time::Duration;
 
@@ -36,10 +36,7 @@ pub enum InputHealth {
 impl Run<'_> {
     /// Reads the running channel's alerts into status and tells what changed.
     pub(super) async fn watch_health(&mut self, observed: &Observed) {
-        let running = observed
-            .channel
-            .as_ref()
-            .filter(|c| c.state == ChannelState::Running);
+        let running = observed.channel.as_ref().filter(|c| c.state == ChannelState::Running);
         let Some(channel) = running else {
             self.status.alerts.clear();
             self.status.input_lost_since = None;
@@ -51,6 +48,11 @@ impl Run<'_> {
             Ok(alerts) => alerts,
             Err(e) => {
                 self.input = InputHealth::Unknown(format!("cannot read the channel's alerts: {e}"));
+                // A refusal (IAM, a wrong region) is reported after the pass; a throttled read
+                // just waits for the next one.
+                if !e.is_transient() {
+                    self.deferred.get_or_insert(e);
+                }
                 return;
             }
         };
@@ -62,7 +64,10 @@ impl Run<'_> {
                 true => (EventType::Warning, "AlertSet", "raised"),
                 false => (EventType::Normal, "AlertCleared", "cleared"),
             };
-            let note = format!("MediaLive {verb} \"{}\" on channel {id}: {}", alert.type_, alert.message);
+            let note = format!(
+                "MediaLive {verb} \"{}\" on channel {id}: {}",
+                alert.type_, alert.message
+            );
             publish(self.ctx, self.stream, kind, reason, note).await;
         }
         let was_lost = self.status.input_lost_since.is_some();

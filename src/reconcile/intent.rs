@@ -116,8 +116,16 @@ pub fn intent(spec: &LiveStreamSpec, status: &LiveStreamStatus, now: &Now) -> In
     let mut fires = None;
     if running && now.channel_running {
         let limits = [
-            (Guard::MaxRunDuration, spec.max_run_duration, status.running_since.as_ref()),
-            (Guard::InputLoss, spec.stop_after_input_loss, status.input_lost_since.as_ref()),
+            (
+                Guard::MaxRunDuration,
+                spec.max_run_duration,
+                status.running_since.as_ref(),
+            ),
+            (
+                Guard::InputLoss,
+                spec.stop_after_input_loss,
+                status.input_lost_since.as_ref(),
+            ),
         ];
         for (guard, limit, since) in limits {
             let (Some(limit), Some(since)) = (limit, since) else {
@@ -180,14 +188,22 @@ mod tests {
 
     #[test]
     fn without_a_schedule_spec_running_decides() {
-        let i = intent(&spec(true), &LiveStreamStatus::default(), &now("2026-12-24T12:00:00Z", None, false));
+        let i = intent(
+            &spec(true),
+            &LiveStreamStatus::default(),
+            &now("2026-12-24T12:00:00Z", None, false),
+        );
         assert_eq!((i.running, i.source, i.wake), (true, Source::Spec, None));
     }
 
     #[test]
     fn the_schedule_starts_the_channel_a_lead_time_before_the_window() {
         let s = schedule();
-        let before = intent(&spec(false), &LiveStreamStatus::default(), &now("2026-12-24T17:49:00Z", Some(&s), false));
+        let before = intent(
+            &spec(false),
+            &LiveStreamStatus::default(),
+            &now("2026-12-24T17:49:00Z", Some(&s), false),
+        );
         assert_eq!((before.running, before.source), (false, Source::Schedule));
         assert_eq!(before.wake, Some(Duration::from_secs(60)));
         let status = LiveStreamStatus {
@@ -202,7 +218,11 @@ mod tests {
     #[test]
     fn a_manual_change_wins_until_the_next_boundary() {
         let s = schedule();
-        let first = intent(&spec(false), &LiveStreamStatus::default(), &now("2026-12-24T19:00:00Z", Some(&s), true));
+        let first = intent(
+            &spec(false),
+            &LiveStreamStatus::default(),
+            &now("2026-12-24T19:00:00Z", Some(&s), true),
+        );
         assert!(first.running, "inside the window");
         // The user sets running: true then false (a change from what was seen): stop until 21:00.
         let status = LiveStreamStatus {
@@ -215,7 +235,10 @@ mod tests {
         let manual = intent(&spec(false), &status, &now("2026-12-24T19:30:00Z", Some(&s), true));
         assert_eq!((manual.running, manual.source), (false, Source::Manual));
         let held = manual.schedule.clone().unwrap();
-        assert_eq!(held.manual_until.as_ref().map(|t| t.0), Some(at("2026-12-24T21:00:00Z")));
+        assert_eq!(
+            held.manual_until.as_ref().map(|t| t.0),
+            Some(at("2026-12-24T21:00:00Z"))
+        );
         let status = LiveStreamStatus {
             schedule: Some(held),
             ..Default::default()

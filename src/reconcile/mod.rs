@@ -197,8 +197,9 @@ impl Run<'_> {
         let state = observed.channel.as_ref().map(|c| c.state.clone());
         if state == Some(ChannelState::Running) {
             self.status.running_since.get_or_insert_with(|| Time(Timestamp::now()));
-        } else {
-            self.status.running_since = None;
+        } else if let Some(since) = self.status.running_since.take() {
+            let ran = elapsed(&since).as_secs() as i64;
+            *self.status.billed_seconds.get_or_insert(0) += ran;
         }
         self.status.state = state.map(|s| s.as_str().to_owned());
     }

@@ -90,7 +90,12 @@ pub fn conditions(
     );
     set_condition(
         &mut status.conditions,
-        make(condition_type::PROGRESSING, progressing.0, progressing.1, progressing.2.clone()),
+        make(
+            condition_type::PROGRESSING,
+            progressing.0,
+            progressing.1,
+            progressing.2.clone(),
+        ),
     );
     // kstatus reads these two: Reconciling while the spec is being carried out, Stalled when only
     // the user can unblock it.
@@ -151,17 +156,27 @@ fn stopped(status: &LiveStreamStatus, running: bool, source: Source) -> (&'stati
                 "stopped by a cost guard ({}) at {}; it starts again when the spec changes (set running to false and back to true){}",
                 guard.reason,
                 guard.at.0,
-                if schedule.is_some() { " or the next scheduled window opens" } else { "" }
+                if schedule.is_some() {
+                    " or the next scheduled window opens"
+                } else {
+                    ""
+                }
             );
             (reason, message)
         }
         (false, None, Source::Schedule) => (
             "OutsideSchedule",
-            format!("the schedule starts the channel next at {}", next(schedule.and_then(|s| s.next_start.as_ref()))),
+            format!(
+                "the schedule starts the channel next at {}",
+                next(schedule.and_then(|s| s.next_start.as_ref()))
+            ),
         ),
         (true, _, Source::Schedule) => (
             "ScheduledWindow",
-            format!("running for the scheduled window; it stops at {}", next(schedule.and_then(|s| s.next_stop.as_ref()))),
+            format!(
+                "running for the scheduled window; it stops at {}",
+                next(schedule.and_then(|s| s.next_stop.as_ref()))
+            ),
         ),
         (false, _, _) => ("NotRunning", "the channel is not running".into()),
         (true, _, _) => ("Running", "the channel is running and billed".into()),
@@ -183,8 +198,16 @@ fn input_connected(status: &LiveStreamStatus, input: &InputHealth) -> (&'static 
                 .map(|a| a.type_.as_str())
                 .collect::<Vec<_>>()
                 .join(", ");
-            let since = status.input_lost_since.as_ref().map(|t| t.0.to_string()).unwrap_or_default();
-            ("False", "NoInput", format!("no encoder is pushing to the input since {since} ({why})"))
+            let since = status
+                .input_lost_since
+                .as_ref()
+                .map(|t| t.0.to_string())
+                .unwrap_or_default();
+            (
+                "False",
+                "NoInput",
+                format!("no encoder is pushing to the input since {since} ({why})"),
+            )
         }
         InputHealth::Unknown(why) => ("Unknown", "AlertsUnavailable", why.clone()),
     }

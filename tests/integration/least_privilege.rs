@@ -26,7 +26,8 @@ enum Stage {
 
 fn stage(action: &str) -> Stage {
     match action {
-        "medialive:StartChannel" => Stage::Start,
+        // Read once the channel runs: its alerts.
+        "medialive:StartChannel" | "medialive:ListAlerts" => Stage::Start,
         "medialive:StopChannel" => Stage::Stop,
         "medialive:UpdateInputSecurityGroup" => Stage::Update(r#"{"input":{"allowedCidrs":["10.0.0.0/8"]}}"#),
         "medialive:UpdateInput" => Stage::Update(r#"{"input":{"streamName":"live/renamed"}}"#),
