@@ -3,6 +3,8 @@
 #
 #   hack/control-plane.sh build                 build (or reuse) the pinned binaries in the cache
 #   hack/control-plane.sh build-helm            the same for the Helm CLI (the tests render deploy/helm)
+#   hack/control-plane.sh build-kstatus         the same for hack/kstatus (kstatus of a live object, as JSON)
+#   hack/control-plane.sh build-promtool        the same for promtool (checks deploy/monitoring's rules)
 #   hack/control-plane.sh up   [--dir DIR]      start etcd + kube-apiserver; idempotent
 #   hack/control-plane.sh env  [--dir DIR]      print `export KUBECONFIG=...` lines for the shell
 #   hack/control-plane.sh down [--dir DIR]      stop what `up` started (by process id) and remove DIR
@@ -19,6 +21,8 @@ HACK=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 KUBE_VERSION=v1.33.13 # keep in step with hack/kubernetes/go.mod
 ETCD_VERSION=v3.5.21  # the etcd Kubernetes 1.33 pins; keep in step with hack/etcd/go.mod
 HELM_VERSION=v3.22.0  # keep in step with hack/helm/go.mod
+KSTATUS_VERSION=v0.37.2 # sigs.k8s.io/cli-utils's version; keep in step with hack/kstatus/go.mod
+PROMETHEUS_VERSION=v0.316.0 # Prometheus 3.16.0's module version; keep in step with hack/prometheus/go.mod
 OPERATOR_SA=system:serviceaccount:livestream-system:livestream-operator
 
 LOG_NAME=control-plane
@@ -26,15 +30,15 @@ LOG_NAME=control-plane
 . "$HACK/lib.sh"
 BIN=$LIVESTREAM_CACHE/bin
 
-# go_build NAME VERSION MODULE_DIR PACKAGE [LDFLAGS]: builds once into $BIN/NAME-VERSION.
+# go_build NAME VERSION MODULE_DIR PACKAGE [LDFLAGS] [TAGS]: builds once into $BIN/NAME-VERSION.
 go_build() {
-  local name=$1 version=$2 dir=$3 pkg=$4 ldflags=${5:-}
+  local name=$1 version=$2 dir=$3 pkg=$4 ldflags=${5:-} tags=${6:-}
   local out=$BIN/$name-$version
   [ -x "$out" ] && return 0
   command -v go >/dev/null || die "go is required to build $name"
   mkdir -p "$BIN"
   log "building $name $version from Go modules (first time only; several minutes on 2 cores)"
-  (cd "$dir" && CGO_ENABLED=0 go build -mod=readonly -trimpath -ldflags "-s -w $ldflags" -o "$out.tmp.$$" "$pkg")
+  (cd "$dir" && CGO_ENABLED=0 go build -mod=readonly -trimpath -tags "$tags" -ldflags "-s -w $ldflags" -o "$out.tmp.$$" "$pkg")
   mv "$out.tmp.$$" "$out"
 }
 
@@ -58,6 +62,19 @@ build() {
 build_helm() {
   go_build helm "$HELM_VERSION" "$HACK/helm" helm.sh/helm/v3/cmd/helm \
     "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+}
+
+build_kstatus() {
+  go_build kstatus "$KSTATUS_VERSION" "$HACK/kstatus" .
+}
+
+# promtool only checks and unit-tests rule files here: remove_all_sd (an upstream build tag) leaves
+# out the cloud service-discovery plugins (AWS, Azure, GCE, …), a large share of the build, which
+# only `promtool check config` of a scrape config using them would need.
+build_promtool() {
+  local v=${PROMETHEUS_VERSION#v0.}
+  go_build promtool "$PROMETHEUS_VERSION" "$HACK/prometheus" github.com/prometheus/prometheus/cmd/promtool \
+    "-X github.com/prometheus/common/version.Version=${v:0:1}.${v:1:2}.${v##*.}" remove_all_sd
 }
 
 # start NAME CMD...: runs CMD in its own session, logs to DIR/NAME.log, pid in DIR/NAME.pid.
@@ -182,6 +199,7 @@ env_lines() {
   echo "export LIVESTREAM_UNPRIVILEGED_KUBECONFIG=$DIR/unprivileged.kubeconfig"
   if ! command -v kubectl >/dev/null; then echo "export PATH=$BIN:\$PATH"; fi
   if [ -x "$BIN/helm-$HELM_VERSION" ]; then echo "export HELM=$BIN/helm-$HELM_VERSION"; fi
+  if [ -x "$BIN/kstatus-$KSTATUS_VERSION" ]; then echo "export KSTATUS=$BIN/kstatus-$KSTATUS_VERSION"; fi
 }
 
 cmd=${1:-}; shift || true
@@ -197,8 +215,10 @@ DIR=$(mkdir -p "$(dirname "$DIR")" && cd "$(dirname "$DIR")" && pwd)/$(basename 
 case $cmd in
   build) build ;;
   build-helm) build_helm ;;
+  build-kstatus) build_kstatus ;;
+  build-promtool) build_promtool ;;
   up) up ;;
   env) env_lines ;;
   down) down ;;
-  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -29,9 +29,13 @@ release="$CARGO_TARGET_DIR/release/livestream-operator"
 "$release" crd | diff -q - crds/livestream.yaml
 "$release" run --help >/dev/null
 
-step "build the control plane binaries (cached after the first run)"
+step "build the control plane binaries and the Go-built checkers (cached after the first run)"
 hack/control-plane.sh build
 hack/control-plane.sh build-helm
+hack/control-plane.sh build-kstatus
+
+step "alerting rules (promtool check and test rules) and the Grafana dashboard"
+hack/check-monitoring.sh
 
 step "start a control plane for this run"
 CONTROL_PLANE=$(mktemp -d "${TMPDIR:-/tmp}/livestream-test.XXXXXX")
