@@ -116,7 +116,9 @@ struct RunArgs {
 async fn main() -> anyhow::Result<()> {
     // Installed as `kubectl-livestream` (a symlink will do), the binary is the kubectl plugin.
     let program = std::env::args().next().unwrap_or_default();
-    if std::path::Path::new(&program).file_name() == Some(std::ffi::OsStr::new(livestream_operator::plugin::BINARY_NAME)) {
+    if std::path::Path::new(&program).file_name()
+        == Some(std::ffi::OsStr::new(livestream_operator::plugin::BINARY_NAME))
+    {
         return livestream_operator::plugin::main(std::env::args()).await;
     }
     let cli = Cli::parse();

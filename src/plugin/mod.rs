@@ -26,7 +26,11 @@ pub use screen::status as status_screen;
 pub const BINARY_NAME: &str = "kubectl-livestream";
 
 #[derive(Parser)]
-#[command(name = "kubectl livestream", version, about = "Run live events with LiveStream resources")]
+#[command(
+    name = "kubectl livestream",
+    version,
+    about = "Run live events with LiveStream resources"
+)]
 struct Cli {
     /// Namespace of the LiveStream (default: the kubeconfig context's).
     #[arg(short, long, global = true)]
@@ -138,9 +142,9 @@ pub async fn main(args: impl IntoIterator<Item = String>) -> anyhow::Result<()> 
                 region: aws_region,
             })
             .await;
-            let (jpeg, at) = alerts::thumbnail(&aws, &channel)
-                .await?
-                .ok_or_else(|| anyhow!("MediaLive has no thumbnail of channel {channel} yet: is an encoder pushing?"))?;
+            let (jpeg, at) = alerts::thumbnail(&aws, &channel).await?.ok_or_else(|| {
+                anyhow!("MediaLive has no thumbnail of channel {channel} yet: is an encoder pushing?")
+            })?;
             std::fs::write(&output, &jpeg).with_context(|| format!("writing {}", output.display()))?;
             println!(
                 "{}: JPEG, {} bytes, taken {}",

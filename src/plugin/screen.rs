@@ -19,16 +19,38 @@ pub fn status(stream: &LiveStream, now: Timestamp) -> String {
     line(&mut out, "LiveStream", &name);
     let state = status.state.as_deref().unwrap_or("Pending");
     let running = match &status.running_since {
-        Some(since) => format!("{state} since {} ({})", since.0, span(now.as_second() - since.0.as_second())),
+        Some(since) => format!(
+            "{state} since {} ({})",
+            since.0,
+            span(now.as_second() - since.0.as_second())
+        ),
         None => state.to_owned(),
     };
     line(&mut out, "State", &running);
-    line(&mut out, "Wanted", if stream.spec.running { "running: true" } else { "running: false" });
+    line(
+        &mut out,
+        "Wanted",
+        if stream.spec.running {
+            "running: true"
+        } else {
+            "running: false"
+        },
+    );
     if let Some(ready) = condition(condition_type::READY) {
-        line(&mut out, "Ready", &format!("{} ({}) {}", ready.status, ready.reason, ready.message).trim_end().to_owned());
+        line(
+            &mut out,
+            "Ready",
+            &format!("{} ({}) {}", ready.status, ready.reason, ready.message)
+                .trim_end()
+                .to_owned(),
+        );
     }
     if let Some(degraded) = condition(condition_type::DEGRADED).filter(|c| c.status == "True") {
-        line(&mut out, "Problem", &format!("{}: {}", degraded.reason, degraded.message));
+        line(
+            &mut out,
+            "Problem",
+            &format!("{}: {}", degraded.reason, degraded.message),
+        );
     }
     let input = match condition(condition_type::INPUT_CONNECTED) {
         Some(c) if c.status == "True" => "connected".to_owned(),
@@ -45,7 +67,10 @@ pub fn status(stream: &LiveStream, now: Timestamp) -> String {
             .join("; ")
     };
     line(&mut out, "Alerts", &alerts);
-    let current = status.running_since.as_ref().map_or(0, |s| now.as_second() - s.0.as_second());
+    let current = status
+        .running_since
+        .as_ref()
+        .map_or(0, |s| now.as_second() - s.0.as_second());
     let billed = status.billed_seconds.unwrap_or(0) + current.max(0);
     line(&mut out, "Billed so far", &format!("{} channel time", span(billed)));
     if let Some(schedule) = &status.schedule {

@@ -176,7 +176,7 @@ impl Run<'_> {
             .observe(&self.ctx.aws, max_age, &self.uid, &names, &cached)
             .await?;
         self.watch_health(&observed).await;
-        self.intent = self.decide(&observed)?;
+        self.intent = self.decide(&observed);
         self.status.guard_stop = self.intent.guard_stop.clone();
         self.status.schedule = self.intent.schedule.clone();
         let rounds = self.rounds(&mut observed, &names, &role, &target).await;
@@ -205,12 +205,22 @@ impl Run<'_> {
     }
 
     /// Whether the channel should run now: spec, schedule and cost guards. (A channel first seen
-    /// RUNNING has no `runningSince` yet: it has run for no time.)
-    fn decide(&self, observed: &observe::Observed) -> Result<intent::Intent> {
-        let schedule = (self.stream.spec.schedule.as_ref())
+    /// RUNNING has no `runningSince` yet: it has run for no time.) A schedule that cannot be read
+    /// is reported, and `running` decides meanwhile: the rest of the stream still converges.
+    fn decide(&mut self, observed: &observe::Observed) -> intent::Intent {
+        let schedule = match self
+            .stream
+            .spec
+            .schedule
+            .as_ref()
             .map(crate::desired::schedule::Schedule::parse)
-            .transpose()
-            .map_err(Error::Invalid)?;
+        {
+            Some(Err(problem)) => {
+                self.deferred.get_or_insert(Error::Invalid(problem));
+                None
+            }
+            parsed => parsed.and_then(Result::ok),
+        };
         let state = observed.channel.as_ref().map(|c| c.state.clone());
         let now = intent::Now {
             at: Timestamp::now(),
@@ -218,7 +228,7 @@ impl Run<'_> {
             channel_running: matches!(state, Some(ChannelState::Running | ChannelState::Starting)),
             schedule: schedule.as_ref(),
         };
-        Ok(intent::intent(&self.stream.spec, &self.status, &now))
+        intent::intent(&self.stream.spec, &self.status, &now)
     }
 }
 

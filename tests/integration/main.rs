@@ -10,6 +10,7 @@ mod cli;
 mod credentials;
 mod deploy;
 mod encoders;
+mod event_ops;
 mod fidelity;
 mod gitops;
 mod kubectl_ux;

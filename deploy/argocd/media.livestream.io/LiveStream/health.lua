@@ -3,6 +3,7 @@
 --   Degraded=True (an AWS refusal, an invalid spec, a private page)    -> Degraded, its message
 --   Progressing=True (AWS creating, starting, stopping, updating)      -> Progressing, its message
 --   Ready=True and Stopped=True (the channel is not running, as asked) -> Suspended
+--   Ready=True, running, InputConnected=False (billed, no encoder)      -> Degraded, its message
 --   Ready=True and the channel running                                 -> Healthy
 local hs = { status = "Progressing", message = "Waiting for the operator to observe this LiveStream" }
 if obj.metadata ~= nil and obj.metadata.deletionTimestamp ~= nil then
@@ -38,6 +39,9 @@ elseif holds("Progressing") then
 elseif holds("Ready") and holds("Stopped") then
   hs.status = "Suspended"
   hs.message = "The channel is not running: " .. said("Stopped", "stopped")
+elseif holds("Ready") and conditions["InputConnected"] ~= nil and conditions["InputConnected"].status == "False" then
+  hs.status = "Degraded"
+  hs.message = "No input: " .. said("InputConnected", "no encoder is pushing to the running channel")
 elseif holds("Ready") then
   hs.status = "Healthy"
   hs.message = said("Ready", "Live")
