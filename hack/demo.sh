@@ -98,6 +98,8 @@ EOF
       -g 30 -pix_fmt yuv420p -c:a aac -b:a 128k -f flv "$ingest" >"$DIR/publisher.log" 2>&1 </dev/null &
     echo $! >"$DIR/publisher.pid"
   fi
+  # The kubectl plugin is the operator binary under another name.
+  mkdir -p "$DIR/bin" && ln -sf "$operator" "$DIR/bin/kubectl-livestream"
   echo
   kubectl get livestreams -o wide
   cat <<EOF
@@ -108,7 +110,10 @@ The stack is up and live: livestream-local (AWS APIs) at $endpoint.
 In another shell:
   eval "\$(hack/control-plane.sh env --dir $CP)"
   kubectl get lvs -o wide
-  kubectl patch lvs launch-event --type merge -p '{"spec":{"running":false}}'
+  export PATH=$DIR/bin:\$PATH AWS_ENDPOINT_URL=$endpoint AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+  kubectl livestream status launch-event
+  kubectl livestream thumbnail launch-event -o frame.jpg
+  kubectl livestream stop launch-event
 Operator log: $DIR/operator.log
 EOF
 }
