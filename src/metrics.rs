@@ -109,6 +109,9 @@ struct Clock {
     health: Health,
 }
 
+/// One per-stream gauge's value, if the stream has one now.
+type GaugeValue = fn(&Clock, Instant) -> Option<f64>;
+
 /// A stream's channel health as the last reconcile saw it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Health {
@@ -129,20 +132,21 @@ struct StreamLabels {
 impl Collector for RunningClocks {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let clocks = self.0.lock().unwrap();
-        let mut family = encoder.encode_descriptor(
-            "channel_running_seconds",
-            "Seconds each LiveStream's MediaLive channel was observed RUNNING (billed time)",
-            None,
-            MetricType::Counter,
-        )?;
         let now = Instant::now();
-        for (labels, clock) in clocks.iter() {
-            let running = clock.since.map(|since| now - since).unwrap_or_default();
-            ConstCounter::new((clock.total + running).as_secs_f64()).encode(family.encode_family(labels)?)?;
+        {
+            let mut family = encoder.encode_descriptor(
+                "channel_running_seconds",
+                "Seconds each LiveStream's MediaLive channel was observed RUNNING (billed time)",
+                None,
+                MetricType::Counter,
+            )?;
+            for (labels, clock) in clocks.iter() {
+                let running = clock.since.map(|since| now - since).unwrap_or_default();
+                ConstCounter::new((clock.total + running).as_secs_f64()).encode(family.encode_family(labels)?)?;
+            }
         }
-        drop(family);
         // Gauges per stream, for alerting rules (deploy/monitoring/alerts.yaml).
-        let gauges: [(&str, &str, fn(&Clock, Instant) -> Option<f64>); 4] = [
+        let gauges: [(&str, &str, GaugeValue); 4] = [
             (
                 "channel_run_seconds",
                 "Seconds the current run of the channel has lasted",

@@ -40,9 +40,7 @@ pub fn status(stream: &LiveStream, now: Timestamp) -> String {
         line(
             &mut out,
             "Ready",
-            &format!("{} ({}) {}", ready.status, ready.reason, ready.message)
-                .trim_end()
-                .to_owned(),
+            format!("{} ({}) {}", ready.status, ready.reason, ready.message).trim_end(),
         );
     }
     if let Some(degraded) = condition(condition_type::DEGRADED).filter(|c| c.status == "True") {
