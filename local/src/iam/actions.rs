@@ -64,6 +64,10 @@ pub fn rest_json(scope: &Scope, service: &str, operation: &str, segments: &[&str
                 None => arn(&format!("{kind}/*")),
             }
         }
+        ("mediapackagev2", ["channelGroup", rest @ ..]) => match mediapackagev2_resource(rest, body) {
+            Some(resource) => arn(&resource),
+            None => "*".to_owned(),
+        },
         _ => "*".to_owned(),
     };
     let mut context = scope.base_context();
@@ -82,12 +86,38 @@ pub fn rest_json(scope: &Scope, service: &str, operation: &str, segments: &[&str
     }
 }
 
+/// The MediaPackage v2 resource a `/channelGroup/...` path names (`channelGroup/G`,
+/// `channelGroup/G/channel/C`, `channelGroup/G/channel/C/originEndpoint/E`): a create names the
+/// new resource by its body's name; a listing is authorized on the parent (None: every channel
+/// group, `*`).
+fn mediapackagev2_resource(rest: &[&str], body: &Value) -> Option<String> {
+    let named = |member: &str| body.get(member).and_then(Value::as_str).unwrap_or("*").to_owned();
+    let group = |g: &str| format!("channelGroup/{g}");
+    let channel = |g: &str, c: &str| format!("channelGroup/{g}/channel/{c}");
+    Some(match rest {
+        [] if body.get("ChannelGroupName").is_some() => group(&named("ChannelGroupName")),
+        [] => return None,
+        [g] => group(g),
+        [g, "channel"] if body.get("ChannelName").is_some() => channel(g, &named("ChannelName")),
+        [g, "channel"] => group(g),
+        [g, "channel", c] => channel(g, c),
+        [g, "channel", c, "originEndpoint"] if body.get("OriginEndpointName").is_some() => {
+            format!("{}/originEndpoint/{}", channel(g, c), named("OriginEndpointName"))
+        }
+        [g, "channel", c, "originEndpoint"] => channel(g, c),
+        [g, "channel", c, "originEndpoint", e, ..] => format!("{}/originEndpoint/{e}", channel(g, c)),
+        [g, "channel", c, ..] => channel(g, c),
+        [g, ..] => group(g),
+    })
+}
+
 /// A create that carries tags also asks for the service's tagging action on the new resource
-/// (`medialive:CreateTags`, `mediapackage:TagResource`), as IAM's dependent actions say.
+/// (`medialive:CreateTags`, `mediapackage:TagResource`, `mediapackagev2:TagResource`), as IAM's
+/// dependent actions say.
 pub fn tag_on_create(service: &str, operation: &str, create: &Asked) -> Option<Asked> {
     let tagging = match service {
         "medialive" => "CreateTags",
-        "mediapackage" => "TagResource",
+        "mediapackage" | "mediapackagev2" => "TagResource",
         _ => return None,
     };
     let tagged = create.context.get("aws:tagkeys").is_some_and(|keys| !keys.is_empty());
@@ -230,6 +260,77 @@ mod tests {
         assert!(tag_on_create("mediapackage", "CreateChannel", &untagged).is_none());
         let listed = rest_json(&SCOPE, "medialive", "ListInputs", &["prod", "inputs"], &tagged);
         assert!(tag_on_create("medialive", "ListInputs", &listed).is_none());
+    }
+
+    #[test]
+    fn mediapackagev2_requests_name_their_resource() {
+        let v2 =
+            |operation: &str, path: &[&str], body: Value| rest_json(&SCOPE, "mediapackagev2", operation, path, &body);
+        let base = "arn:aws:mediapackagev2:us-east-1:123456789012";
+        let create = v2(
+            "CreateChannelGroup",
+            &["channelGroup"],
+            json!({"ChannelGroupName": "live"}),
+        );
+        assert_eq!(
+            (create.action.as_str(), create.resource.as_str()),
+            (
+                "mediapackagev2:CreateChannelGroup",
+                &*format!("{base}:channelGroup/live")
+            )
+        );
+        assert_eq!(v2("ListChannelGroups", &["channelGroup"], json!({})).resource, "*");
+        assert_eq!(
+            v2("ListChannels", &["channelGroup", "live", "channel"], json!({})).resource,
+            format!("{base}:channelGroup/live")
+        );
+        assert_eq!(
+            v2(
+                "CreateChannel",
+                &["channelGroup", "live", "channel"],
+                json!({"ChannelName": "c"})
+            )
+            .resource,
+            format!("{base}:channelGroup/live/channel/c")
+        );
+        let endpoint = v2(
+            "CreateOriginEndpoint",
+            &["channelGroup", "live", "channel", "c", "originEndpoint"],
+            json!({"OriginEndpointName": "e", "Tags": {"team": "video"}}),
+        );
+        assert_eq!(
+            endpoint.resource,
+            format!("{base}:channelGroup/live/channel/c/originEndpoint/e")
+        );
+        let tagging = tag_on_create("mediapackagev2", "CreateOriginEndpoint", &endpoint).unwrap();
+        assert_eq!(
+            (tagging.action.as_str(), tagging.resource.as_str()),
+            ("mediapackagev2:TagResource", endpoint.resource.as_str())
+        );
+        assert_eq!(
+            v2(
+                "ListOriginEndpoints",
+                &["channelGroup", "live", "channel", "c", "originEndpoint"],
+                json!({})
+            )
+            .resource,
+            format!("{base}:channelGroup/live/channel/c")
+        );
+        assert_eq!(
+            v2(
+                "DeleteOriginEndpoint",
+                &["channelGroup", "live", "channel", "c", "originEndpoint", "e"],
+                json!({})
+            )
+            .resource,
+            format!("{base}:channelGroup/live/channel/c/originEndpoint/e")
+        );
+        let untagged = v2(
+            "CreateChannel",
+            &["channelGroup", "live", "channel"],
+            json!({"ChannelName": "c"}),
+        );
+        assert!(tag_on_create("mediapackagev2", "CreateChannel", &untagged).is_none());
     }
 
     #[test]
