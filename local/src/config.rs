@@ -4,7 +4,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Parser, ValueEnum};
 
-use crate::faults::FaultConfig;
+use crate::{faults::FaultConfig, mediapackagev2::Quotas};
 
 #[derive(Parser, Clone, Debug)]
 #[command(
@@ -72,6 +72,17 @@ pub struct Config {
     #[arg(long, env = "LIVESTREAM_LOCAL_CONSISTENCY_DELAY_MS", default_value_t = 0)]
     pub consistency_delay_ms: u64,
 
+    /// MediaPackage v2's soft quotas, AWS's defaults unless raised (as one asks AWS to):
+    /// channel groups per account, channels per channel group, origin endpoints per channel and
+    /// manifests per origin endpoint.
+    #[arg(
+        long,
+        env = "LIVESTREAM_LOCAL_MEDIAPACKAGEV2_QUOTAS",
+        default_value = "channelGroups=3,channels=10,originEndpoints=10,manifests=25",
+        value_parser = Quotas::parse
+    )]
+    pub mediapackagev2_quotas: Quotas,
+
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 }
@@ -119,7 +130,12 @@ impl Config {
 
     /// Base URL of the HTTP endpoint as clients should reach it.
     pub fn public_url(&self) -> String {
-        format!("http://{}:{}", self.public_host, self.listen.port())
+        format!("http://{}", self.public_authority())
+    }
+
+    /// The host and port of [`Self::public_url`] (MediaPackage v2's egress domain).
+    pub fn public_authority(&self) -> String {
+        format!("{}:{}", self.public_host, self.listen.port())
     }
 
     pub fn arn(&self, service: &str, kind: &str, id: &str) -> String {

@@ -25,6 +25,12 @@ async fn dispatch(State(cloud): State<Arc<Cloud>>, req: Request) -> Response {
     match signing_service(&req).as_deref() {
         Some("medialive") => api(&cloud, "medialive", req, |c, r| Box::pin(c.medialive.handle(r))).await,
         Some("mediapackage") => api(&cloud, "mediapackage", req, |c, r| Box::pin(c.mediapackage.handle(r))).await,
+        Some("mediapackagev2") => {
+            api(&cloud, "mediapackagev2", req, |c, r| {
+                Box::pin(c.mediapackagev2.handle(r))
+            })
+            .await
+        }
         Some("s3") => s3(&cloud, req).await,
         Some(other) => {
             ApiError::bad_request(format!("livestream-local does not serve the {other} API")).into_response()
@@ -42,32 +48,44 @@ async fn api(
     req: Request,
     handle: impl for<'a> Fn(&'a Cloud, ApiRequest) -> Handled<'a>,
 ) -> Response {
+    let response = api_call(cloud, service, req, handle).await;
+    match response {
+        Ok(response) => response,
+        Err(e) => e.in_dialect_of(service).into_response(),
+    }
+}
+
+async fn api_call(
+    cloud: &Arc<Cloud>,
+    service: &str,
+    req: Request,
+    handle: impl for<'a> Fn(&'a Cloud, ApiRequest) -> Handled<'a>,
+) -> Result<Response, ApiError> {
     let (parts, body) = req.into_parts();
-    let mut req = match ApiRequest::read(&parts, body).await {
-        Ok(req) => req,
-        Err(e) => return e.into_response(),
-    };
+    let mut req = ApiRequest::read(&parts, body).await?;
     let operation = match service {
         "medialive" => crate::medialive::operation_name(&req),
+        "mediapackagev2" => crate::mediapackagev2::operation_name(&req),
         _ => crate::mediapackage::operation_name(&req),
     };
     cloud.faults.wait_while_held().await;
     if let Err(e) = cloud.faults.before(operation).await {
+        let e = e.in_dialect_of(service);
         cloud.faults.record(service, operation, e.kind);
-        return e.into_response();
+        return Err(e);
     }
     match authorized(cloud, service, operation, &parts, &req) {
         Ok(caller) => req.caller = Some(caller),
         Err(refused) => {
             tracing::info!(service, operation, error = refused.kind, message = %refused.message, "refused");
             cloud.faults.record(service, operation, refused.kind);
-            return refused.into_response();
+            return Err(refused);
         }
     }
     if let Some(refused) = checked_against_model(cloud, service, operation, &req) {
         tracing::info!(service, operation, error = refused.kind, message = %refused.message, "refused by the model");
         cloud.faults.record(service, operation, refused.kind);
-        return refused.into_response();
+        return Err(refused);
     }
     let (operation, result) = handle(cloud, req).await;
     if result.is_ok() {
@@ -76,12 +94,13 @@ async fn api(
     match result {
         Ok(response) => {
             cloud.faults.record(service, operation, "ok");
-            response
+            Ok(response)
         }
         Err(e) => {
+            let e = e.in_dialect_of(service);
             tracing::info!(service, operation, error = e.kind, message = %e.message, "refused");
             cloud.faults.record(service, operation, e.kind);
-            e.into_response()
+            Err(e)
         }
     }
 }
@@ -122,7 +141,17 @@ fn authorized(
 /// The request against the service model; malformed JSON is left to the operation (which
 /// refuses it with the service's own words).
 fn checked_against_model(cloud: &Cloud, service: &str, operation: &str, req: &ApiRequest) -> Option<ApiError> {
-    let model = cloud.models.service(service)?;
+    model_refusal(cloud.models.service(service)?, service, operation, req)
+}
+
+/// What `model` refuses in a request for `operation` of `service`: body, query string and, for a
+/// strict model, path and headers.
+pub(crate) fn model_refusal(
+    model: &crate::model::ServiceModel,
+    service: &str,
+    operation: &str,
+    req: &ApiRequest,
+) -> Option<ApiError> {
     if !model.has_operation(operation) {
         return None;
     }
@@ -131,7 +160,14 @@ fn checked_against_model(cloud: &Cloud, service: &str, operation: &str, req: &Ap
     } else {
         serde_json::from_slice(&req.body).ok()?
     };
-    ApiError::from_violations(service, &model.validate(operation, &body, &req.query))
+    let labels = model.labels(operation, &req.path());
+    let header = |name: &str| req.header(name).map(str::to_owned);
+    let located = crate::model::Located {
+        query: &req.query,
+        labels: &labels,
+        header: &header,
+    };
+    ApiError::from_violations(service, &model.validate_request(operation, &body, &located))
 }
 
 async fn s3(cloud: &Arc<Cloud>, req: Request) -> Response {
@@ -160,6 +196,11 @@ fn s3_operation(method: &Method) -> &'static str {
 async fn unsigned(cloud: &Arc<Cloud>, req: Request) -> Response {
     let path = req.uri().path().to_owned();
     if let Some(rest) = path.strip_prefix("/out/v1/") {
+        // MediaPackage v2's `/out/v1/{group}/{channel}/{endpoint}/...` of an endpoint it has,
+        // otherwise v1's `/out/v1/{endpoint}/...`.
+        if let Some(response) = crate::mediapackagev2::serve_origin(cloud, rest) {
+            return response;
+        }
         return crate::mediapackage::serve_origin(cloud, rest).await;
     }
     match (req.method().clone(), path.as_str()) {
@@ -233,6 +274,7 @@ pub struct ApiRequest {
     pub segments: Vec<String>,
     pub query: HashMap<String, Vec<String>>,
     pub body: Bytes,
+    pub headers: axum::http::HeaderMap,
     /// Who signed it (set once the signature is verified).
     pub caller: Option<crate::auth::Caller>,
 }
@@ -242,12 +284,14 @@ impl ApiRequest {
         let body = axum::body::to_bytes(body, 16 << 20)
             .await
             .map_err(|e| ApiError::bad_request(format!("cannot read body: {e}")))?;
-        Ok(Self::new(
+        let mut req = Self::new(
             parts.method.clone(),
             parts.uri.path(),
             parts.uri.query().unwrap_or(""),
             body,
-        ))
+        );
+        req.headers = parts.headers.clone();
+        Ok(req)
     }
 
     pub fn new(method: Method, path: &str, query: &str, body: Bytes) -> Self {
@@ -257,8 +301,30 @@ impl ApiRequest {
             segments,
             query: query_params(query),
             body,
+            headers: Default::default(),
             caller: None,
         }
+    }
+
+    /// A request header's value, if it is text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Why the verified caller may not hand `role` to `service` (`iam:PassRole`), in IAM's words;
+    /// None when it may.
+    pub fn pass_role_refusal(&self, role: &str, service: &str) -> Option<String> {
+        let caller = self.caller.as_ref()?;
+        if caller.may_pass_role(role, service) {
+            return None;
+        }
+        let asked = crate::iam::actions::pass_role(&caller.scope(), role, service);
+        Some(caller.refusal(&asked).unwrap_or_else(|| {
+            format!(
+                "User: {} is not authorized to perform: iam:PassRole on resource: {role}",
+                caller.key.principal_arn
+            )
+        }))
     }
 
     /// Whether the verified caller may hand `role` to `service` (`iam:PassRole`).
@@ -289,7 +355,7 @@ impl ApiRequest {
 }
 
 /// One page of `items` (sorted by key) after `token`, and the token of the next page.
-fn paginate<T>(items: Vec<(String, T)>, max: usize, token: Option<&str>) -> (Vec<T>, Option<String>) {
+pub(crate) fn paginate<T>(items: Vec<(String, T)>, max: usize, token: Option<&str>) -> (Vec<T>, Option<String>) {
     let mut rest: Vec<_> = items
         .into_iter()
         .filter(|(key, _)| token.is_none_or(|t| key.as_str() > t))

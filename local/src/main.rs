@@ -1,8 +1,9 @@
-//! livestream-local: an AWS-API-compatible local media cloud. MediaLive + MediaPackage + S3 (the
-//! subset livestream-operator uses) on one loopback port; running channels really stream: an RTMP
-//! front door per input, a supervised ffmpeg ladder per channel and an HLS origin per endpoint.
+//! livestream-local: an AWS-API-compatible local media cloud. MediaLive, MediaPackage (v1 and v2)
+//! and S3 (the subset livestream-operator uses) on one loopback port; running channels really
+//! stream: an RTMP front door per input, a supervised ffmpeg ladder per channel and an HLS origin
+//! per endpoint.
 //!
-//! - [`medialive`], [`mediapackage`], [`s3`]: the three APIs, each owning its state.
+//! - [`medialive`], [`mediapackage`], [`mediapackagev2`], [`s3`]: the APIs, each owning its state.
 //! - [`media`]: RTMP ingest, transcoding and HLS packaging.
 //! - [`http`]: one endpoint that routes requests by their SigV4 service; the admin API.
 //! - [`faults`]: throttling, error and latency injection, call counters.
@@ -17,6 +18,7 @@ mod lifecycle;
 mod media;
 mod medialive;
 mod mediapackage;
+mod mediapackagev2;
 mod model;
 mod s3;
 
@@ -26,7 +28,10 @@ use anyhow::Context;
 use clap::Parser;
 use tracing::info;
 
-use crate::{config::Config, faults::Faults, media::Media, medialive::MediaLive, mediapackage::MediaPackage, s3::S3};
+use crate::{
+    config::Config, faults::Faults, media::Media, medialive::MediaLive, mediapackage::MediaPackage,
+    mediapackagev2::MediaPackageV2, s3::S3,
+};
 
 /// Everything the local cloud serves.
 pub struct Cloud {
@@ -34,6 +39,7 @@ pub struct Cloud {
     pub media: Media,
     pub medialive: MediaLive,
     pub mediapackage: MediaPackage,
+    pub mediapackagev2: MediaPackageV2,
     pub s3: S3,
     /// AWS's service models: every MediaLive and MediaPackage request is checked against them.
     pub models: model::Models,
@@ -51,6 +57,10 @@ impl Cloud {
         let mediapackage = MediaPackage::new(config.clone(), faults.clone(), media.clone());
         let medialive = MediaLive::new(config.clone(), media.clone(), mediapackage.clone());
         let models = model::Models::load(config.models.as_deref())?;
+        let mediapackagev2 = MediaPackageV2::new(
+            config.clone(),
+            models.shared("mediapackagev2").context("the mediapackagev2 model")?,
+        );
         let keys = Arc::new(auth::Keys::load(config.credentials.as_deref(), &config.account_id)?);
         let identity = s3::Identity {
             region: config.region.clone(),
@@ -70,6 +80,7 @@ impl Cloud {
             media,
             medialive,
             mediapackage,
+            mediapackagev2,
             s3,
         })
     }
@@ -78,6 +89,7 @@ impl Cloud {
     pub async fn reset(&self) {
         self.medialive.reset();
         self.mediapackage.reset();
+        self.mediapackagev2.reset();
         self.faults.reset();
         if let Err(e) = self.s3.reset().await {
             tracing::warn!(error = %e, "S3 reset failed");

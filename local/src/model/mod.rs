@@ -16,19 +16,28 @@ use std::{
 use anyhow::{Context, bail};
 use serde_json::Value;
 
-pub use validate::Violation;
+pub use validate::{Kind, Located, Violation};
 
 /// The services livestream-local serves through the models, and the API version it speaks.
-pub const SERVICES: [(&str, &str); 3] = [
+pub const SERVICES: [(&str, &str); 4] = [
     ("medialive", "2017-10-14"),
     ("mediapackage", "2017-10-12"),
+    ("mediapackagev2", "2022-12-25"),
     ("s3", "2006-03-01"),
 ];
+
+/// Services whose requests are also checked for string patterns and for their path, header and
+/// required query-string members (the older ones keep the checks their refusal catalogue was
+/// written against; MediaLive's and MediaPackage v1's models carry no patterns anyway).
+const STRICT: [&str; 1] = ["mediapackagev2"];
 
 /// One service's operations and shapes.
 pub struct ServiceModel {
     operations: HashMap<String, Value>,
     shapes: HashMap<String, Value>,
+    strict: bool,
+    /// Each string shape's `pattern`, anchored at both ends (strict models only).
+    patterns: HashMap<String, regex::Regex>,
 }
 
 /// Every model livestream-local validates with, by service.
@@ -46,7 +55,7 @@ impl Models {
         let mut services = HashMap::new();
         for (service, version) in SERVICES {
             let folder = dir.join(service).join(version);
-            let model = read_model(&folder)
+            let model = read_model(&folder, STRICT.contains(&service))
                 .with_context(|| format!("reading the {service} {version} service model in {}", folder.display()))?;
             services.insert(service, Arc::new(model));
         }
@@ -82,9 +91,59 @@ impl ServiceModel {
     pub fn has_operation(&self, operation: &str) -> bool {
         self.operations.contains_key(operation)
     }
+
+    /// `value` (keyed by the model's member names) as `operation`'s output shape puts it on the
+    /// wire: members under their `locationName`, members the shape does not have (and nulls)
+    /// left out, at every depth.
+    pub fn output(&self, operation: &str, value: &Value) -> Value {
+        let shape = self
+            .operations
+            .get(operation)
+            .and_then(|o| o["output"]["shape"].as_str());
+        match shape {
+            Some(shape) => self
+                .shaped(shape, value)
+                .unwrap_or_else(|| Value::Object(Default::default())),
+            None => Value::Object(Default::default()),
+        }
+    }
+
+    fn shaped(&self, shape_name: &str, value: &Value) -> Option<Value> {
+        let shape = self.shape(shape_name)?;
+        match (shape["type"].as_str()?, value) {
+            (_, Value::Null) => None,
+            ("structure", Value::Object(object)) => {
+                let mut out = serde_json::Map::new();
+                for (member, spec) in shape["members"].as_object().into_iter().flatten() {
+                    if spec.get("location").is_some() {
+                        continue;
+                    }
+                    let child = object.get(member).and_then(|v| self.shaped(spec["shape"].as_str()?, v));
+                    if let Some(child) = child {
+                        out.insert(spec["locationName"].as_str().unwrap_or(member).to_owned(), child);
+                    }
+                }
+                Some(Value::Object(out))
+            }
+            ("list", Value::Array(items)) => {
+                let member = shape["member"]["shape"].as_str()?;
+                Some(Value::Array(
+                    items.iter().filter_map(|i| self.shaped(member, i)).collect(),
+                ))
+            }
+            ("map", Value::Object(entries)) => {
+                let values = shape["value"]["shape"].as_str()?;
+                let out = entries
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.clone(), self.shaped(values, v)?)));
+                Some(Value::Object(out.collect()))
+            }
+            (_, scalar) => Some(scalar.clone()),
+        }
+    }
 }
 
-fn read_model(folder: &Path) -> anyhow::Result<ServiceModel> {
+fn read_model(folder: &Path, strict: bool) -> anyhow::Result<ServiceModel> {
     let gz = folder.join("service-2.json.gz");
     let plain = folder.join("service-2.json");
     let text = if gz.exists() {
@@ -103,9 +162,22 @@ fn read_model(folder: &Path) -> anyhow::Result<ServiceModel> {
             .with_context(|| format!("the model has no {key}"))?;
         Ok(object.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
     };
+    let shapes = map("shapes")?;
+    let mut patterns = HashMap::new();
+    if strict {
+        for (name, shape) in &shapes {
+            if let Some(pattern) = shape["pattern"].as_str() {
+                let anchored = regex::Regex::new(&format!("^(?:{pattern})$"))
+                    .with_context(|| format!("the pattern of shape {name}: {pattern}"))?;
+                patterns.insert(name.clone(), anchored);
+            }
+        }
+    }
     Ok(ServiceModel {
         operations: map("operations")?,
-        shapes: map("shapes")?,
+        shapes,
+        strict,
+        patterns,
     })
 }
 

@@ -2,6 +2,10 @@
 //! types, enum values, numeric ranges, string and list lengths. MediaLive's model carries most
 //! ranges only in shape names (`__integerMin32Max8191`, `__stringMin1Max255`), so those are read
 //! too. Members the model does not know are ignored, as the services ignore them.
+//!
+//! A strict model (MediaPackage v2, whose model carries them) is also checked for string
+//! `pattern`s, matched against the whole value, and for its path (`uri`), header and query-string
+//! members, required ones included.
 
 use std::{collections::HashMap, sync::LazyLock};
 
@@ -20,6 +24,41 @@ pub struct Violation {
     /// The request does not even have the model's shape (missing required member, wrong JSON type):
     /// a 400. Otherwise a value is out of what the model allows: a 422 where the service says so.
     pub malformed: bool,
+    /// Which constraint of the model the value breaks.
+    pub kind: Kind,
+}
+
+/// The model constraint a [`Violation`] breaks (MediaPackage v2 names each in its
+/// `ValidationExceptionType`: `MEMBER_MISSING`, `MEMBER_MIN_VALUE` ...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Missing,
+    WrongType,
+    MinValue,
+    MaxValue,
+    MinLength,
+    MaxLength,
+    Enum,
+    Pattern,
+}
+
+impl Violation {
+    fn new(path: impl Into<String>, message: impl Into<String>, kind: Kind) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+            malformed: matches!(kind, Kind::Missing | Kind::WrongType),
+            kind,
+        }
+    }
+}
+
+/// Where a request's path (`uri`), header and query-string members are, for a strict model.
+pub struct Located<'a> {
+    pub query: &'a HashMap<String, Vec<String>>,
+    /// The path's labels by name (`ChannelGroupName`), from the operation's `requestUri`.
+    pub labels: &'a HashMap<String, String>,
+    pub header: &'a dyn Fn(&str) -> Option<String>,
 }
 
 /// `__integerMinNegative60Max6` → (Some(-60), Some(6)).
@@ -45,6 +84,18 @@ fn bounds(name: &str, shape: &Value) -> (Option<f64>, Option<f64>) {
 impl ServiceModel {
     /// Everything wrong with a request for `operation`: its JSON body and query string.
     pub fn validate(&self, operation: &str, body: &Value, query: &HashMap<String, Vec<String>>) -> Vec<Violation> {
+        let labels = HashMap::new();
+        let located = Located {
+            query,
+            labels: &labels,
+            header: &|_| None,
+        };
+        self.validate_request(operation, body, &located)
+    }
+
+    /// Everything wrong with a request for `operation`: its JSON body, its query string and, for a
+    /// strict model, its path and header members.
+    pub fn validate_request(&self, operation: &str, body: &Value, located: &Located) -> Vec<Violation> {
         let mut found = Vec::new();
         let Some(input) = self.input(operation) else {
             return found;
@@ -59,27 +110,55 @@ impl ServiceModel {
         for (member, spec) in &members {
             let name = spec["locationName"].as_str().unwrap_or(member);
             let shape_name = spec["shape"].as_str().unwrap_or_default();
-            match spec["location"].as_str() {
-                Some("querystring") => {
-                    if let Some(values) = query.get(name).filter(|v| !v.is_empty()) {
-                        let value = query_value(self, shape_name, values);
-                        self.check(shape_name, &value, name, &mut found);
+            let is_required = required.contains(&member.as_str());
+            let located_values = match spec["location"].as_str() {
+                Some("querystring") => Some(located.query.get(name).cloned().unwrap_or_default()),
+                // Path members are what routed the request and headers the SDK's business, except
+                // for a strict model.
+                Some("uri") if self.strict => Some(located.labels.get(name).cloned().into_iter().collect()),
+                Some("header") if self.strict => Some((located.header)(name).into_iter().collect()),
+                Some(_) => continue,
+                None => None,
+            };
+            match located_values {
+                Some(values) if values.is_empty() => {
+                    if is_required && self.strict {
+                        found.push(Violation::new(name, "is required", Kind::Missing));
                     }
                 }
-                // Path members are what routed the request; headers are the SDK's business.
-                Some(_) => {}
+                Some(values) => {
+                    let value = query_value(self, shape_name, &values);
+                    self.check(shape_name, &value, name, &mut found);
+                }
                 None => match body.get(name) {
-                    Some(Value::Null) | None if required.contains(&member.as_str()) => found.push(Violation {
-                        path: name.to_owned(),
-                        message: "is required".into(),
-                        malformed: true,
-                    }),
+                    Some(Value::Null) | None if is_required => {
+                        found.push(Violation::new(name, "is required", Kind::Missing))
+                    }
                     Some(Value::Null) | None => {}
                     Some(value) => self.check(shape_name, value, name, &mut found),
                 },
             }
         }
         found
+    }
+
+    /// The labels of `operation`'s `requestUri` (`/channelGroup/{ChannelGroupName}`) in a request
+    /// path's decoded segments.
+    pub fn labels(&self, operation: &str, segments: &[&str]) -> HashMap<String, String> {
+        let template = self
+            .operations
+            .get(operation)
+            .and_then(|o| o["http"]["requestUri"].as_str());
+        let template = template.unwrap_or_default().split('?').next().unwrap_or_default();
+        template
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .zip(segments)
+            .filter_map(|(part, value)| {
+                let name = part.strip_prefix('{')?.strip_suffix('}')?;
+                Some((name.trim_end_matches('+').to_owned(), (*value).to_owned()))
+            })
+            .collect()
     }
 
     /// What is wrong with the header and query-string members of a REST-XML request (S3: its XML
@@ -112,23 +191,20 @@ impl ServiceModel {
 
     fn check(&self, shape_name: &str, value: &Value, path: &str, found: &mut Vec<Violation>) {
         let Some(shape) = self.shape(shape_name) else { return };
-        let mut wrong = |message: String, malformed: bool| {
-            found.push(Violation {
-                path: path.to_owned(),
-                message,
-                malformed,
-            })
-        };
+        let mut wrong = |message: String, kind: Kind| found.push(Violation::new(path, message, kind));
         let (min, max) = bounds(shape_name, shape);
+        // (message, whether the value is under the minimum)
         let out_of = |n: f64, what: &str| match (min, max) {
-            (Some(min), _) if n < min => Some(format!("{what} at least {min} (got {n})")),
-            (_, Some(max)) if n > max => Some(format!("{what} at most {max} (got {n})")),
+            (Some(min), _) if n < min => Some((format!("{what} at least {min} (got {n})"), true)),
+            (_, Some(max)) if n > max => Some((format!("{what} at most {max} (got {n})"), false)),
             _ => None,
         };
+        let length = |low: bool| if low { Kind::MinLength } else { Kind::MaxLength };
+        let value_kind = |low: bool| if low { Kind::MinValue } else { Kind::MaxValue };
         match shape["type"].as_str().unwrap_or_default() {
             "structure" => {
                 let Some(object) = value.as_object() else {
-                    return wrong("must be an object".into(), true);
+                    return wrong("must be an object".into(), Kind::WrongType);
                 };
                 let required: Vec<&str> = shape["required"]
                     .as_array()
@@ -140,11 +216,9 @@ impl ServiceModel {
                     let name = spec["locationName"].as_str().unwrap_or(member);
                     let child = format!("{path}.{name}");
                     match object.get(name) {
-                        Some(Value::Null) | None if required.contains(&member.as_str()) => found.push(Violation {
-                            message: "is required".into(),
-                            path: child,
-                            malformed: true,
-                        }),
+                        Some(Value::Null) | None if required.contains(&member.as_str()) => {
+                            found.push(Violation::new(child, "is required", Kind::Missing))
+                        }
                         Some(Value::Null) | None => {}
                         Some(v) => self.check(spec["shape"].as_str().unwrap_or_default(), v, &child, found),
                     }
@@ -152,10 +226,10 @@ impl ServiceModel {
             }
             "list" => {
                 let Some(items) = value.as_array() else {
-                    return wrong("must be a list".into(), true);
+                    return wrong("must be a list".into(), Kind::WrongType);
                 };
-                if let Some(message) = out_of(items.len() as f64, "must have") {
-                    wrong(format!("{message} items"), false);
+                if let Some((message, low)) = out_of(items.len() as f64, "must have") {
+                    wrong(format!("{message} items"), length(low));
                 }
                 let member = shape["member"]["shape"].as_str().unwrap_or_default();
                 for (i, item) in items.iter().enumerate() {
@@ -164,10 +238,10 @@ impl ServiceModel {
             }
             "map" => {
                 let Some(entries) = value.as_object() else {
-                    return wrong("must be a map".into(), true);
+                    return wrong("must be a map".into(), Kind::WrongType);
                 };
-                if let Some(message) = out_of(entries.len() as f64, "must have") {
-                    wrong(format!("{message} entries"), false);
+                if let Some((message, low)) = out_of(entries.len() as f64, "must have") {
+                    wrong(format!("{message} entries"), length(low));
                 }
                 let value_shape = shape["value"]["shape"].as_str().unwrap_or_default();
                 for (key, entry) in entries {
@@ -176,37 +250,48 @@ impl ServiceModel {
             }
             "string" => {
                 let Some(text) = value.as_str() else {
-                    return wrong("must be a string".into(), true);
+                    return wrong("must be a string".into(), Kind::WrongType);
                 };
                 if let Some(allowed) = shape["enum"].as_array()
                     && !allowed.iter().any(|a| a.as_str() == Some(text))
                 {
                     let names: Vec<&str> = allowed.iter().filter_map(Value::as_str).collect();
-                    return wrong(format!("must be one of {} (got {text:?})", names.join(", ")), false);
+                    return wrong(
+                        format!("must be one of {} (got {text:?})", names.join(", ")),
+                        Kind::Enum,
+                    );
                 }
-                if let Some(message) = out_of(text.chars().count() as f64, "must be") {
-                    wrong(format!("{message} characters long"), false);
+                if let Some((message, low)) = out_of(text.chars().count() as f64, "must be") {
+                    return wrong(format!("{message} characters long"), length(low));
+                }
+                if let Some(pattern) = self.patterns.get(shape_name)
+                    && !pattern.is_match(text)
+                {
+                    let source = shape["pattern"].as_str().unwrap_or_default();
+                    wrong(format!("must match the pattern {source} (got {text:?})"), Kind::Pattern);
                 }
             }
             "integer" | "long" => match value.as_i64() {
-                None => wrong("must be a whole number".into(), true),
+                None => wrong("must be a whole number".into(), Kind::WrongType),
                 Some(n) => {
-                    if let Some(message) = out_of(n as f64, "must be") {
-                        wrong(message, false);
+                    if let Some((message, low)) = out_of(n as f64, "must be") {
+                        wrong(message, value_kind(low));
                     }
                 }
             },
             "double" | "float" => match value.as_f64() {
-                None => wrong("must be a number".into(), true),
+                None => wrong("must be a number".into(), Kind::WrongType),
                 Some(n) => {
-                    if let Some(message) = out_of(n, "must be") {
-                        wrong(message, false);
+                    if let Some((message, low)) = out_of(n, "must be") {
+                        wrong(message, value_kind(low));
                     }
                 }
             },
-            "boolean" if !value.is_boolean() => wrong("must be true or false".into(), true),
-            "timestamp" if !(value.is_string() || value.is_number()) => wrong("must be a timestamp".into(), true),
-            "blob" if !value.is_string() => wrong("must be base64 text".into(), true),
+            "boolean" if !value.is_boolean() => wrong("must be true or false".into(), Kind::WrongType),
+            "timestamp" if !(value.is_string() || value.is_number()) => {
+                wrong("must be a timestamp".into(), Kind::WrongType)
+            }
+            "blob" if !value.is_string() => wrong("must be base64 text".into(), Kind::WrongType),
             _ => {}
         }
     }
