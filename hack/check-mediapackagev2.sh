@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# End-to-end check of livestream-local's MediaPackage v2 API with the AWS CLI (an independent
+# client, botocore's own model and parsers): a running livestream-local is driven through the whole
+# lifecycle — channel group, channel, a TS endpoint with an HLS manifest and a CMAF endpoint with
+# HLS, LL-HLS and DASH manifests, get/list (paginated), updates with and without the ETag, tags,
+# the conflicts and refusals in AWS's error types, the manifest URLs on livestream-local's port,
+# deletion in order — and every answer is asserted on.
+#
+#   hack/check-mediapackagev2.sh            # builds livestream-local (debug) first
+#   LIVESTREAM_LOCAL_BIN=path hack/check-mediapackagev2.sh
+#
+# Needs the AWS CLI (hack/setup.sh installs it) and python3. Prints "N passed, M failed".
+set -euo pipefail
+LOG_NAME=check-mediapackagev2
+cd "$(dirname "$0")/.."
+. hack/lib.sh
+
+command -v aws >/dev/null || die "the AWS CLI is missing (hack/setup.sh installs it)"
+if [ -z "${LIVESTREAM_LOCAL_BIN:-}" ]; then
+  log "building livestream-local"
+  cargo build -q -p livestream-local
+  LIVESTREAM_LOCAL_BIN=$CARGO_TARGET_DIR/debug/livestream-local
+fi
+
+work=$(mktemp -d)
+pid=
+cleanup() {
+  stop_pid "$pid"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$LIVESTREAM_LOCAL_BIN" --listen 127.0.0.1:0 --rtmp-port 0 --data-dir "$work/data" >"$work/stdout" 2>"$work/stderr" &
+pid=$!
+url=
+for _ in $(seq 1 100); do
+  url=$(sed -n 's/^livestream-local listening on //p' "$work/stdout")
+  [ -n "$url" ] && break
+  kill -0 "$pid" 2>/dev/null || { cat "$work/stderr" >&2; die "livestream-local exited"; }
+  sleep 0.1
+done
+[ -n "$url" ] || die "livestream-local did not say where it listens"
+authority=${url#http://}
+log "livestream-local at $url"
+
+export AWS_ENDPOINT_URL=$url AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1
+unset AWS_PROFILE AWS_SESSION_TOKEN
+# The CLI's own checks of the model's ranges are off: what is refused must be refused by the server.
+printf '[default]\nparameter_validation = false\n' >"$work/config"
+export AWS_CONFIG_FILE=$work/config AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER=
+arn=arn:aws:mediapackagev2:us-east-1:123456789012
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); log "ok: $1"; }
+fail() { failed=$((failed + 1)); log "FAILED: $1"; }
+
+# mp ARGS...: the CLI's JSON answer on stdout (fails the check when the call fails).
+mp() { aws mediapackagev2 --output json "$@"; }
+
+# expect NAME PYTHON-EXPRESSION JSON: the expression holds for `r`, the parsed JSON.
+expect() {
+  local name=$1 expression=$2 json=$3
+  if python3 -c '
+import json, sys
+r = json.loads(sys.argv[2] or "null")
+authority, arn = sys.argv[3], sys.argv[4]
+if not eval(sys.argv[1]):
+    print(json.dumps(r, indent=1), file=sys.stderr)
+    sys.exit(1)
+' "$expression" "$json" "$authority" "$arn"; then ok "$name"; else fail "$name: $expression"; fi
+}
+
+# refused NAME STATUS ERROR-TYPE TYPE-MEMBER TYPE-VALUE ARGS...: the call fails with the HTTP
+# status, the error type as the CLI reports it, and the typed member (ValidationExceptionType ...)
+# in the body botocore parsed (from --debug's "Response body").
+refused() {
+  local name=$1 status=$2 error=$3 member=$4 value=$5
+  shift 5
+  if aws mediapackagev2 --output json --debug "$@" >"$work/out" 2>"$work/err"; then
+    fail "$name: the call succeeded"
+    return
+  fi
+  if python3 -c '
+import ast, json, re, sys
+status, error, member, value = sys.argv[1:5]
+log = open(sys.argv[5]).read()
+reported = re.search(r"An error occurred \((\w+)\)", log)
+codes = re.findall(r"Response headers: .*?\n.*?Response body:\n(b.*)\n", log)
+statuses = re.findall(r"\"(?:GET|POST|PUT|DELETE) [^\"]*\" (\d{3})", log)
+body = json.loads(ast.literal_eval(codes[-1]).decode()) if codes else {}
+problems = []
+if not reported or reported.group(1) != error:
+    problems.append(f"error type {reported and reported.group(1)} (want {error})")
+if not statuses or statuses[-1] != status:
+    problems.append(f"status {statuses[-1:] } (want {status})")
+if member and body.get(member) != value:
+    problems.append(f"{member}={body.get(member)} (want {value})")
+if "Message" not in body:
+    problems.append("no Message in the body")
+if problems:
+    print("; ".join(problems), body, file=sys.stderr)
+    sys.exit(1)
+' "$status" "$error" "$member" "$value" "$work/err"; then ok "$name"; else fail "$name"; fi
+}
+
+# --- create ---
+group=$(mp create-channel-group --channel-group-name live --description "Live events" --tags team=video)
+expect "CreateChannelGroup: ARN, egress domain on livestream-local's port, tags" \
+  'r["Arn"] == arn + ":channelGroup/live" and r["EgressDomain"] == authority and r["Tags"] == {"team": "video"} and r["ETag"] and r["CreatedAt"] == r["ModifiedAt"]' "$group"
+
+channel=$(mp create-channel --channel-group-name live --channel-name main)
+expect "CreateChannel: InputType HLS by default, ingest endpoints 1 and 2" \
+  'r["InputType"] == "HLS" and [(e["Id"], e["Url"]) for e in r["IngestEndpoints"]] == [(i, f"http://{authority}/in/v1/live/{i}/main/index") for i in ("1", "2")]' "$channel"
+
+ts=$(mp create-origin-endpoint --channel-group-name live --channel-name main --origin-endpoint-name ts \
+  --container-type TS --hls-manifests '[{"ManifestName": "index", "ManifestWindowSeconds": 120}]')
+expect "CreateOriginEndpoint TS: segment defaults, HLS manifest URL" \
+  'r["ContainerType"] == "TS" and r["Segment"]["SegmentDurationSeconds"] == 6 and r["Segment"]["SegmentName"] == "segment" and r["HlsManifests"] == [{"ManifestName": "index", "ManifestWindowSeconds": 120, "Url": f"http://{authority}/out/v1/live/main/ts/index.m3u8"}]' "$ts"
+
+cmaf=$(mp create-origin-endpoint --channel-group-name live --channel-name main --origin-endpoint-name cmaf \
+  --container-type CMAF --segment '{"SegmentDurationSeconds": 4, "SegmentName": "seg"}' --startover-window-seconds 600 \
+  --hls-manifests '[{"ManifestName": "hls", "ProgramDateTimeIntervalSeconds": 60, "FilterConfiguration": {"ManifestFilter": "video_height:240-1080"}}]' \
+  --low-latency-hls-manifests '[{"ManifestName": "llhls", "ManifestWindowSeconds": 30}]' \
+  --dash-manifests '[{"ManifestName": "dash"}]' --tags owner=ops)
+expect "CreateOriginEndpoint CMAF: HLS, LL-HLS and DASH URLs (.m3u8, .m3u8, .mpd)" \
+  '[m["Url"] for k in ("HlsManifests", "LowLatencyHlsManifests", "DashManifests") for m in r[k]] == [f"http://{authority}/out/v1/live/main/cmaf/{n}" for n in ("hls.m3u8", "llhls.m3u8", "dash.mpd")] and r["Segment"]["SegmentDurationSeconds"] == 4 and r["StartoverWindowSeconds"] == 600 and r["HlsManifests"][0]["FilterConfiguration"]["ManifestFilter"] == "video_height:240-1080" and r["Tags"] == {"owner": "ops"}' "$cmaf"
+
+# --- get / list ---
+expect "GetChannelGroup" 'r["ChannelGroupName"] == "live" and r["Description"] == "Live events" and r["Tags"] == {"team": "video"}' \
+  "$(mp get-channel-group --channel-group-name live)"
+expect "GetChannel" 'r["ChannelName"] == "main" and r["ETag"]' "$(mp get-channel --channel-group-name live --channel-name main)"
+expect "GetOriginEndpoint" 'r["DashManifests"][0]["ManifestWindowSeconds"] == 60 and r["LowLatencyHlsManifests"][0]["ManifestWindowSeconds"] == 30' \
+  "$(mp get-origin-endpoint --channel-group-name live --channel-name main --origin-endpoint-name cmaf)"
+mp create-channel-group --channel-group-name backup >/dev/null
+expect "ListChannelGroups, one per page: the CLI follows NextToken" 'sorted(g["ChannelGroupName"] for g in r["Items"]) == ["backup", "live"]' \
+  "$(mp list-channel-groups --page-size 1)"
+expect "ListChannels" '[c["ChannelName"] for c in r["Items"]] == ["main"]' "$(mp list-channels --channel-group-name live)"
+expect "ListOriginEndpoints" '[(e["OriginEndpointName"], e["ContainerType"]) for e in r["Items"]] == [("cmaf", "CMAF"), ("ts", "TS")] and r["Items"][0]["DashManifests"][0]["Url"].endswith("/cmaf/dash.mpd")' \
+  "$(mp list-origin-endpoints --channel-group-name live --channel-name main)"
+
+# --- updates with the ETag ---
+etag=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["ETag"])' "$ts")
+updated=$(mp update-origin-endpoint --channel-group-name live --channel-name main --origin-endpoint-name ts --container-type TS \
+  --hls-manifests '[{"ManifestName": "index", "ManifestWindowSeconds": 300}]' --e-tag "$etag")
+expect "UpdateOriginEndpoint with the current ETag: a new ETag" \
+  "r['ETag'] != '$etag' and r['HlsManifests'][0]['ManifestWindowSeconds'] == 300" "$updated"
+refused "UpdateOriginEndpoint with a stale ETag" 409 ConflictException ConflictExceptionType CONFLICTING_OPERATION \
+  update-origin-endpoint --channel-group-name live --channel-name main --origin-endpoint-name ts --container-type TS \
+  --hls-manifests '[{"ManifestName": "index"}]' --e-tag "$etag"
+refused "UpdateOriginEndpoint cannot change the container type" 400 ValidationException ValidationExceptionType CONTAINER_TYPE_IMMUTABLE \
+  update-origin-endpoint --channel-group-name live --channel-name main --origin-endpoint-name ts --container-type CMAF
+group_etag=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["ETag"])' "$group")
+expect "UpdateChannelGroup with the current ETag" 'r["Description"] == "Evening events"' \
+  "$(mp update-channel-group --channel-group-name live --description "Evening events" --e-tag "$group_etag")"
+refused "UpdateChannelGroup with a stale ETag" 409 ConflictException ConflictExceptionType CONFLICTING_OPERATION \
+  update-channel-group --channel-group-name live --description late --e-tag "$group_etag"
+expect "UpdateChannel without an ETag" 'r["Description"] == "Main feed"' \
+  "$(mp update-channel --channel-group-name live --channel-name main --description "Main feed")"
+
+# --- tags ---
+endpoint_arn=$arn:channelGroup/live/channel/main/originEndpoint/cmaf
+aws mediapackagev2 tag-resource --resource-arn "$endpoint_arn" --tags tier=gold,owner=media
+expect "TagResource + ListTagsForResource" 'r["Tags"] == {"owner": "media", "tier": "gold"}' \
+  "$(mp list-tags-for-resource --resource-arn "$endpoint_arn")"
+aws mediapackagev2 untag-resource --resource-arn "$endpoint_arn" --tag-keys owner
+expect "UntagResource" 'r["Tags"] == {"tier": "gold"}' "$(mp list-tags-for-resource --resource-arn "$endpoint_arn")"
+expect "tags of a channel group" 'r["Tags"] == {"team": "video"}' "$(mp list-tags-for-resource --resource-arn "$arn:channelGroup/live")"
+
+# --- conflicts and refusals ---
+refused "CreateChannelGroup of an existing name" 409 ConflictException ConflictExceptionType RESOURCE_ALREADY_EXISTS \
+  create-channel-group --channel-group-name live
+refused "CreateChannel of an existing name" 409 ConflictException ConflictExceptionType RESOURCE_ALREADY_EXISTS \
+  create-channel --channel-group-name live --channel-name main
+refused "DeleteChannelGroup with channels" 409 ConflictException ConflictExceptionType RESOURCE_IN_USE \
+  delete-channel-group --channel-group-name live
+refused "DeleteChannel with origin endpoints" 409 ConflictException ConflictExceptionType RESOURCE_IN_USE \
+  delete-channel --channel-group-name live --channel-name main
+refused "a DASH manifest on a TS endpoint" 400 ValidationException ValidationExceptionType TS_CONTAINER_TYPE_WITH_DASH_MANIFEST \
+  create-origin-endpoint --channel-group-name live --channel-name main --origin-endpoint-name bad --container-type TS \
+  --dash-manifests '[{"ManifestName": "dash"}]'
+refused "duplicate manifest names (HLS and LL-HLS)" 400 ValidationException ValidationExceptionType MANIFEST_NAME_COLLISION \
+  create-origin-endpoint --channel-group-name live --channel-name main --origin-endpoint-name bad --container-type CMAF \
+  --hls-manifests '[{"ManifestName": "index"}]' --low-latency-hls-manifests '[{"ManifestName": "index"}]'
+refused "a manifest window shorter than 30 s (so than a segment)" 400 ValidationException ValidationExceptionType MEMBER_MIN_VALUE \
+  create-origin-endpoint --channel-group-name live --channel-name main --origin-endpoint-name bad --container-type TS \
+  --hls-manifests '[{"ManifestName": "index", "ManifestWindowSeconds": 10}]'
+refused "a name with a space (the model's pattern)" 400 ValidationException ValidationExceptionType MEMBER_DOES_NOT_MATCH_PATTERN \
+  create-channel-group --channel-group-name "my group"
+refused "GetChannel of a missing channel" 404 ResourceNotFoundException ResourceTypeNotFound CHANNEL \
+  get-channel --channel-group-name live --channel-name nope
+refused "CreateChannel in a missing channel group" 404 ResourceNotFoundException ResourceTypeNotFound CHANNEL_GROUP \
+  create-channel --channel-group-name nope --channel-name main
+
+# --- the manifest URL answers on livestream-local's port (media comes with a later step) ---
+status=$(python3 -c 'import sys,urllib.request,urllib.error
+try: print(urllib.request.urlopen(sys.argv[1]).status)
+except urllib.error.HTTPError as e: print(e.code, e.read().decode())' "http://$authority/out/v1/live/main/cmaf/dash.mpd")
+case $status in "404 livestream-local does not package MediaPackage v2 endpoints yet"*) ok "GET of a manifest URL: 404 saying so";;
+  *) fail "GET of a manifest URL: $status";; esac
+
+# --- IAM: a key whose policy allows only CreateChannelGroup and GetChannelGroup ---
+python3 - "$url" <<'PY'
+import json, sys, urllib.request
+keys = {"keys": [
+    {"accessKeyId": "local", "secretAccessKey": "local", "user": "admin"},
+    {"accessKeyId": "limited", "secretAccessKey": "limited", "user": "limited", "policy": {"Version": "2012-10-17",
+     "Statement": [{"Effect": "Allow", "Action": ["mediapackagev2:CreateChannelGroup", "mediapackagev2:GetChannelGroup"],
+                    "Resource": "arn:aws:mediapackagev2:*:*:channelGroup/*"}]}},
+]}
+request = urllib.request.Request(sys.argv[1] + "/_local/credentials", json.dumps(keys).encode(), method="PUT")
+assert json.load(urllib.request.urlopen(request)) == {"replaced": True}
+PY
+expect "a limited key may create an untagged channel group" 'r["ChannelGroupName"] == "limited"' \
+  "$(AWS_ACCESS_KEY_ID=limited AWS_SECRET_ACCESS_KEY=limited mp create-channel-group --channel-group-name limited)"
+AWS_ACCESS_KEY_ID=limited AWS_SECRET_ACCESS_KEY=limited refused "tags at creation need mediapackagev2:TagResource" \
+  403 AccessDeniedException "" "" create-channel-group --channel-group-name tagged --tags a=b
+if grep -q "not authorized to perform: mediapackagev2:TagResource on resource: $arn:channelGroup/tagged" "$work/err"; then
+  ok "the refusal names the dependent action and the new group's ARN"
+else
+  fail "the refusal names the dependent action and the new group's ARN"
+fi
+AWS_ACCESS_KEY_ID=limited AWS_SECRET_ACCESS_KEY=limited refused "an action the policy does not allow" \
+  403 AccessDeniedException "" "" list-channels --channel-group-name live
+mp delete-channel-group --channel-group-name limited >/dev/null
+
+# --- delete in order ---
+for e in ts cmaf; do
+  mp delete-origin-endpoint --channel-group-name live --channel-name main --origin-endpoint-name "$e" >/dev/null
+done
+expect "ListOriginEndpoints after deleting them" 'r["Items"] == []' "$(mp list-origin-endpoints --channel-group-name live --channel-name main)"
+mp delete-channel --channel-group-name live --channel-name main >/dev/null
+mp delete-channel-group --channel-group-name live >/dev/null
+mp delete-channel-group --channel-group-name backup >/dev/null
+refused "GetChannelGroup after DeleteChannelGroup" 404 ResourceNotFoundException ResourceTypeNotFound CHANNEL_GROUP \
+  get-channel-group --channel-group-name live
+expect "ListChannelGroups after deleting everything" 'r["Items"] == []' "$(mp list-channel-groups)"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
