@@ -48,4 +48,7 @@ step "cargo test"
 cargo build --locked --workspace --bins
 cargo test --locked --workspace "$@"
 
+step "MediaPackage v2 through the AWS CLI against a running livestream-local"
+LIVESTREAM_LOCAL_BIN="$CARGO_TARGET_DIR/debug/livestream-local" hack/check-mediapackagev2.sh
+
 step "done in $((SECONDS - started)) s"

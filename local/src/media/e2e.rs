@@ -159,7 +159,7 @@ async fn publish_crash_reconnect_package_and_stop() {
     let pkg = data.join("mediapackage/pkg1");
     let p = packaging();
 
-    let first = push(port, 9, "key");
+    let first = push(port, 14, "key");
     wait_until("the publish", Duration::from_secs(5), || media.stats().publishes == 1).await;
     let run0 = pkg.join("360p/run-0.m3u8");
     let input = wait_until("a first input segment", Duration::from_secs(8), || run0.exists()).await;
@@ -266,8 +266,16 @@ async fn publish_crash_reconnect_package_and_stop() {
         "{playlist}"
     );
 
-    // A full endpoint segment is two concatenated input segments: 2 s of H.264 + AAC.
-    let bytes = media.segment("pkg1", "360p", seqs[1], &p).unwrap();
+    // A full endpoint segment is two concatenated input segments: 2 s of H.264 + AAC. (A run's
+    // last segment may be shorter: the first one the playlist lists at 2 s is probed.)
+    let lines: Vec<&str> = playlist.lines().collect();
+    let full = (lines.windows(2))
+        .find_map(|w| {
+            let seconds: f64 = w[0].strip_prefix("#EXTINF:")?.trim_end_matches(',').parse().ok()?;
+            (seconds >= 1.9).then(|| w[1].strip_suffix(".ts")?.parse::<u64>().ok()).flatten()
+        })
+        .unwrap_or_else(|| panic!("no 2 s segment in\n{playlist}"));
+    let bytes = media.segment("pkg1", "360p", full, &p).unwrap();
     let file = data.join("probe.ts");
     std::fs::write(&file, &bytes).unwrap();
     let probe = std::process::Command::new("/usr/bin/ffprobe")
