@@ -272,7 +272,9 @@ async fn publish_crash_reconnect_package_and_stop() {
     let full = (lines.windows(2))
         .find_map(|w| {
             let seconds: f64 = w[0].strip_prefix("#EXTINF:")?.trim_end_matches(',').parse().ok()?;
-            (seconds >= 1.9).then(|| w[1].strip_suffix(".ts")?.parse::<u64>().ok()).flatten()
+            (seconds >= 1.9)
+                .then(|| w[1].strip_suffix(".ts")?.parse::<u64>().ok())
+                .flatten()
         })
         .unwrap_or_else(|| panic!("no 2 s segment in\n{playlist}"));
     let bytes = media.segment("pkg1", "360p", full, &p).unwrap();
