@@ -11,18 +11,8 @@
 use axum::http::StatusCode;
 use serde_json::Value;
 
-use super::ManifestKind;
+use super::{ManifestKind, errors::validation};
 use crate::error::{ApiError, ApiResult};
-
-/// A 400 `ValidationException` of `kind` (a `ValidationExceptionType`).
-pub(super) fn validation(kind: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError::shaped(
-        StatusCode::BAD_REQUEST,
-        "ValidationException",
-        message,
-        &[("ValidationExceptionType", kind)],
-    )
-}
 
 fn refuse(kind: &'static str, message: impl Into<String>) -> ApiResult<()> {
     Err(validation(kind, message))
