@@ -3,13 +3,14 @@
 # client, botocore's own model and parsers): a running livestream-local is driven through the whole
 # lifecycle — channel group, channel, a TS endpoint with an HLS manifest and a CMAF endpoint with
 # HLS, LL-HLS and DASH manifests, get/list (paginated), updates with and without the ETag, tags,
-# the conflicts and refusals in AWS's error types, the manifest URLs on livestream-local's port,
-# deletion in order — and every answer is asserted on.
+# the conflicts and refusals in AWS's error types, the manifest URLs on livestream-local's port, a
+# MediaLive channel into the v2 channel playing at the TS endpoint (ffprobe), deletion in order —
+# and every answer is asserted on.
 #
 #   hack/check-mediapackagev2.sh            # builds livestream-local (debug) first
 #   LIVESTREAM_LOCAL_BIN=path hack/check-mediapackagev2.sh
 #
-# Needs the AWS CLI (hack/setup.sh installs it) and python3. Prints "N passed, M failed".
+# Needs the AWS CLI (hack/setup.sh installs it), ffmpeg/ffprobe and python3. Prints "N passed, M failed".
 set -euo pipefail
 LOG_NAME=check-mediapackagev2
 cd "$(dirname "$0")/.."
@@ -192,12 +193,72 @@ refused "GetChannel of a missing channel" 404 ResourceNotFoundException Resource
 refused "CreateChannel in a missing channel group" 404 ResourceNotFoundException ResourceTypeNotFound CHANNEL_GROUP \
   create-channel --channel-group-name nope --channel-name main
 
-# --- the manifest URL answers on livestream-local's port (media comes with a later step) ---
+# --- media: a MediaLive channel whose MediaPackage output group names the v2 channel plays at the
+# TS endpoint's HLS URL; CMAF and DASH manifests are not packaged yet and say so ---
 status=$(python3 -c 'import sys,urllib.request,urllib.error
 try: print(urllib.request.urlopen(sys.argv[1]).status)
 except urllib.error.HTTPError as e: print(e.code, e.read().decode())' "http://$authority/out/v1/live/main/cmaf/dash.mpd")
-case $status in "404 livestream-local does not package MediaPackage v2 endpoints yet"*) ok "GET of a manifest URL: 404 saying so";;
-  *) fail "GET of a manifest URL: $status";; esac
+case $status in "404 livestream-local does not package low-latency HLS, DASH"*) ok "GET of a DASH manifest URL: 404 saying it is not packaged yet";;
+  *) fail "GET of a DASH manifest URL: $status";; esac
+ml() { aws medialive --output json "$@"; }
+group_id=$(ml create-input-security-group --whitelist-rules Cidr=127.0.0.1/32 --query SecurityGroup.Id --output text)
+input=$(ml create-input --name v2-check --type RTMP_PUSH --destinations StreamName=live/v2 --input-security-groups "$group_id")
+input_id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["Input"]["Id"])' "$input")
+ingest=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["Input"]["Destinations"][0]["Url"])' "$input")
+python3 - "$input_id" >"$work/channel.json" <<'PY'
+import json, sys
+video = {"Name": "v720", "Width": 1280, "Height": 720, "CodecSettings": {"H264Settings": {
+    "Bitrate": 3000000, "RateControlMode": "CBR", "FramerateControl": "SPECIFIED", "FramerateNumerator": 30,
+    "FramerateDenominator": 1, "ParControl": "SPECIFIED", "ParNumerator": 1, "ParDenominator": 1,
+    "GopSize": 2, "GopSizeUnits": "SECONDS"}}}
+audio = {"Name": "aac", "AudioSelectorName": "default", "CodecSettings": {"AacSettings": {"Bitrate": 128000, "SampleRate": 48000}}}
+print(json.dumps({
+    "Name": "v2-check", "ChannelClass": "SINGLE_PIPELINE",
+    "RoleArn": "arn:aws:iam::123456789012:role/MediaLiveAccessRole",
+    "InputSpecification": {"Codec": "AVC", "Resolution": "HD", "MaximumBitrate": "MAX_20_MBPS"},
+    "InputAttachments": [{"InputId": sys.argv[1], "InputAttachmentName": "rtmp",
+                          "InputSettings": {"AudioSelectors": [{"Name": "default"}]}}],
+    "Destinations": [{"Id": "mp", "MediaPackageSettings": [{"ChannelGroup": "live", "ChannelName": "main"}]}],
+    "EncoderSettings": {
+        "TimecodeConfig": {"Source": "EMBEDDED"}, "VideoDescriptions": [video], "AudioDescriptions": [audio],
+        "OutputGroups": [{"Name": "mediapackage", "OutputGroupSettings": {"MediaPackageGroupSettings": {"Destination": {"DestinationRefId": "mp"}}},
+                          "Outputs": [{"OutputName": "720p", "VideoDescriptionName": "v720", "AudioDescriptionNames": ["aac"],
+                                       "OutputSettings": {"MediaPackageOutputSettings": {}}}]}]}}))
+PY
+refused_channel=$(ml create-channel --cli-input-json "$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c["Destinations"][0]["MediaPackageSettings"][0]["ChannelName"]="nope"; print(json.dumps(c))' "$work/channel.json")" 2>&1 || true)
+case $refused_channel in *"MediaPackage v2 channel nope does not exist in channel group live"*) ok "MediaLive refuses a v2 destination that does not exist";;
+  *) fail "MediaLive refuses a v2 destination that does not exist: $refused_channel";; esac
+ml_channel=$(ml create-channel --cli-input-json "file://$work/channel.json" --query Channel.Id --output text)
+for _ in $(seq 1 100); do
+  [ "$(ml describe-channel --channel-id "$ml_channel" --query State --output text)" = IDLE ] && break; sleep 0.1
+done
+ml start-channel --channel-id "$ml_channel" >/dev/null
+for _ in $(seq 1 100); do
+  [ "$(ml describe-channel --channel-id "$ml_channel" --query State --output text)" = RUNNING ] && break; sleep 0.1
+done
+ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=1280x720:rate=30 \
+  -f lavfi -i sine=frequency=440:sample_rate=48000 -t 40 -c:v libx264 -preset ultrafast -g 30 -pix_fmt yuv420p \
+  -c:a aac -b:a 128k -f flv "$ingest" >"$work/ffmpeg.log" 2>&1 &
+publisher=$!
+master_url="http://$authority/out/v1/live/main/ts/index.m3u8"
+played=
+for _ in $(seq 1 60); do
+  if probe=$(ffprobe -v error -show_entries stream=codec_name,width,height -of csv=p=0 "$master_url" 2>/dev/null) \
+    && [ -n "$probe" ]; then played=$probe; break; fi
+  sleep 1
+done
+case $played in *"h264,1280,720"*aac*|*aac*"h264,1280,720"*) ok "the TS endpoint's HLS plays (ffprobe: H.264 1280x720 + AAC)";;
+  *) fail "the TS endpoint's HLS plays: '$played' $(cat "$work/ffmpeg.log")";; esac
+child=$(python3 -c 'import sys,urllib.request; m=urllib.request.urlopen(sys.argv[1]).read().decode(); print([l for l in m.splitlines() if l and not l.startswith("#")][0])' "$master_url")
+case $child in index/v720/index.m3u8) ok "the master lists its variants under the manifest: $child";; *) fail "variant URI: $child";; esac
+window=$(python3 -c 'import sys,urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())' "http://$authority/out/v1/live/main/ts/$child")
+case $window in *"#EXT-X-TARGETDURATION:6"*) ok "6 s segments, the endpoint's SegmentDurationSeconds";; *) fail "media playlist: $window";; esac
+stop_pid "$publisher" 5
+ml stop-channel --channel-id "$ml_channel" >/dev/null
+for _ in $(seq 1 100); do
+  [ "$(ml describe-channel --channel-id "$ml_channel" --query State --output text)" = IDLE ] && break; sleep 0.1
+done
+ml delete-channel --channel-id "$ml_channel" >/dev/null
 
 # --- IAM: a key whose policy allows only CreateChannelGroup and GetChannelGroup ---
 python3 - "$url" <<'PY'

@@ -55,11 +55,16 @@ impl Cloud {
         let faults = Arc::new(Faults::new(config.faults()));
         let media = Media::new(config.data_dir.clone(), config.ffmpeg.clone());
         let mediapackage = MediaPackage::new(config.clone(), faults.clone(), media.clone());
-        let medialive = MediaLive::new(config.clone(), media.clone(), mediapackage.clone());
         let models = model::Models::load(config.models.as_deref())?;
         let mediapackagev2 = MediaPackageV2::new(
             config.clone(),
             models.shared("mediapackagev2").context("the mediapackagev2 model")?,
+        );
+        let medialive = MediaLive::new(
+            config.clone(),
+            media.clone(),
+            mediapackage.clone(),
+            mediapackagev2.clone(),
         );
         let keys = Arc::new(auth::Keys::load(config.credentials.as_deref(), &config.account_id)?);
         let identity = s3::Identity {

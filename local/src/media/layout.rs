@@ -30,6 +30,11 @@ pub fn channel_dir(data_dir: &Path, package_channel_id: &str) -> Option<PathBuf>
     is_safe_name(package_channel_id).then(|| data_dir.join("mediapackage").join(package_channel_id))
 }
 
+/// The media folder name of a MediaPackage v2 channel (group and channel names hold no '.').
+pub fn v2_channel_key(group: &str, channel: &str) -> String {
+    format!("v2.{group}.{channel}")
+}
+
 /// Where a channel's ffmpeg writes: its MediaPackage channel's folder, or for a channel that only
 /// records to S3, `{data_dir}/medialive/{channel_id}`.
 pub fn work_dir(data_dir: &Path, job: &super::TranscodeJob) -> Option<PathBuf> {

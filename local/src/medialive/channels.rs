@@ -167,12 +167,18 @@ impl MediaLive {
         let destinations = super::rules::destinations(settings);
         for (n, destination) in destinations.iter().enumerate() {
             for package in destination["mediaPackageSettings"].as_array().into_iter().flatten() {
-                let id = package["channelId"].as_str().unwrap_or_default();
-                if !self.inner.packages.channel_visible(id) {
-                    errors.push((
-                        format!("destinations[{n}].mediaPackageSettings"),
-                        format!("MediaPackage channel {id} does not exist"),
-                    ));
+                let missing = match (package["channelId"].as_str(), super::job::package_v2(package)) {
+                    (Some(id), _) => (!self.inner.packages.channel_visible(id))
+                        .then(|| format!("MediaPackage channel {id} does not exist")),
+                    (None, Some((group, channel))) => (!self.inner.packages_v2.channel_exists(group, channel))
+                        .then(|| format!("MediaPackage v2 channel {channel} does not exist in channel group {group}")),
+                    (None, None) => Some(
+                        "a MediaPackage destination names a channelId (v1), or a channelGroup and channelName (v2)"
+                            .into(),
+                    ),
+                };
+                if let Some(message) = missing {
+                    errors.push((format!("destinations[{n}].mediaPackageSettings"), message));
                 }
             }
         }

@@ -5,13 +5,18 @@
 use serde_json::Value;
 
 use crate::media::recorder::{S3Group, S3GroupKind, S3Output, parse_s3_url};
-use crate::media::{AudioRendition, TranscodeJob, VideoRendition};
+use crate::media::{AudioRendition, TranscodeJob, VideoRendition, layout};
 
 /// MediaLive's defaults (`hlsGroupSettings.indexNSegments`, `archiveGroupSettings.rolloverInterval`,
 /// `hlsGroupSettings.segmentLength`).
 const INDEX_N_SEGMENTS: u64 = 10;
 const ROLLOVER_SECONDS: f64 = 300.0;
 const SEGMENT_LENGTH: f64 = 10.0;
+
+/// A MediaPackage destination's v2 channel: (`channelGroup`, `channelName`).
+pub fn package_v2(settings: &Value) -> Option<(&str, &str)> {
+    Some((settings["channelGroup"].as_str()?, settings["channelName"].as_str()?))
+}
 
 /// Reads the encoding job of a channel: Err when no output group is one livestream-local serves.
 pub fn transcode_job(channel_id: &str, encoder: &Value, destinations: &Value) -> Result<TranscodeJob, String> {
@@ -42,8 +47,14 @@ pub fn transcode_job(channel_id: &str, encoder: &Value, destinations: &Value) ->
         let settings = &group["outputGroupSettings"];
         if let Some(mp) = settings.get("mediaPackageGroupSettings") {
             let destination = destination_of(mp).unwrap_or_default();
-            let id = destination["mediaPackageSettings"][0]["channelId"].as_str();
-            job.package_channel_id = Some(id.ok_or("MediaPackage destination has no channel id")?.to_owned());
+            let package = &destination["mediaPackageSettings"][0];
+            let id = match (package["channelId"].as_str(), package_v2(package)) {
+                (Some(id), _) => id.to_owned(),
+                // MediaPackage v2 (CMAF ingest): its media lives under the group and channel.
+                (None, Some((group, channel))) => layout::v2_channel_key(group, channel),
+                (None, None) => return Err("MediaPackage destination has no channel id".into()),
+            };
+            job.package_channel_id = Some(id);
             package_group = Some(group);
         } else if let Some(hls) = settings.get("hlsGroupSettings") {
             let vod = hls["mode"].as_str() == Some("VOD");

@@ -30,6 +30,7 @@ use crate::{
     http::{ApiRequest, empty_response, json_response},
     media::Media,
     mediapackage::MediaPackage,
+    mediapackagev2::MediaPackageV2,
 };
 
 pub type Tags = BTreeMap<String, String>;
@@ -47,6 +48,8 @@ struct Inner {
     state: Mutex<State>,
     media: Media,
     packages: MediaPackage,
+    /// MediaPackage v2, for output groups that name a channel group and channel.
+    packages_v2: MediaPackageV2,
 }
 
 #[derive(Default)]
@@ -86,13 +89,14 @@ impl State {
 }
 
 impl MediaLive {
-    pub fn new(config: Config, media: Media, packages: MediaPackage) -> Self {
+    pub fn new(config: Config, media: Media, packages: MediaPackage, packages_v2: MediaPackageV2) -> Self {
         Self {
             inner: Arc::new(Inner {
                 config,
                 state: Mutex::new(State::default()),
                 media,
                 packages,
+                packages_v2,
             }),
         }
     }

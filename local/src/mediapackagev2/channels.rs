@@ -124,3 +124,10 @@ pub(super) fn channel_mut<'a>(state: &'a mut State, g: &str, c: &str) -> ApiResu
         .get_mut(c)
         .ok_or_else(|| not_found("CHANNEL"))
 }
+
+impl MediaPackageV2 {
+    /// Whether channel group `g` holds channel `c` (MediaLive's MediaPackage output groups name one).
+    pub fn channel_exists(&self, g: &str, c: &str) -> bool {
+        channel(&self.inner.state.lock().unwrap(), g, c).is_ok()
+    }
+}

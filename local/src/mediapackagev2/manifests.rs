@@ -1,11 +1,8 @@
 //! The manifests an origin endpoint serves: their kinds, their playback URLs on livestream-local's
-//! port, the lookup the media step uses ([`MediaPackageV2::manifest`]) and the origin's answer
-//! for them until then ([`serve_origin`]).
+//! port, the lookup the media step uses ([`MediaPackageV2::manifest`]) and the origin's entry
+//! point ([`serve_origin`]).
 
-use axum::{
-    http::{StatusCode, header},
-    response::{IntoResponse, Response},
-};
+use axum::response::Response;
 use serde_json::Value;
 
 use super::{MediaPackageV2, origin_endpoints::endpoint_of};
@@ -92,30 +89,14 @@ impl MediaPackageV2 {
 }
 
 /// `GET /out/v1/{group}/{channel}/{endpoint}/...` of an origin endpoint MediaPackage v2 has
-/// (None otherwise: the path may be MediaPackage v1's). Until the media step packages v2
-/// endpoints, a manifest of the endpoint answers 404 saying so.
+/// (None otherwise: the path may be MediaPackage v1's); see [`super::origin`].
 pub fn serve_origin(cloud: &Cloud, rest: &str) -> Option<Response> {
     let parts: Vec<&str> = rest.split('/').collect();
     let [g, c, e, file @ ..] = parts.as_slice() else {
         return None;
     };
-    let v2 = &cloud.mediapackagev2;
-    if file.is_empty() || !v2.has_endpoint(g, c, e) {
+    if file.is_empty() || !cloud.mediapackagev2.has_endpoint(g, c, e) {
         return None;
     }
-    let file = file.join("/");
-    let manifest = ManifestKind::ALL.into_iter().find_map(|kind| {
-        let name = file.strip_suffix(kind.suffix())?;
-        v2.manifest(g, c, e, name).filter(|m| m.kind == kind)
-    });
-    let text = match manifest {
-        Some(_) => "livestream-local does not package MediaPackage v2 endpoints yet: no media here",
-        None => "not found",
-    };
-    let mut response = (StatusCode::NOT_FOUND, text).into_response();
-    response.headers_mut().insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        header::HeaderValue::from_static("*"),
-    );
-    Some(response)
+    Some(super::origin::serve(cloud, (g, c, e), file))
 }

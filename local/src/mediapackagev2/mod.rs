@@ -24,6 +24,7 @@ mod client_tokens;
 mod errors;
 mod manifests;
 mod meta;
+mod origin;
 mod origin_endpoints;
 mod pagination;
 mod quotas;
