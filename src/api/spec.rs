@@ -36,7 +36,7 @@ pub const CHANNEL_ID_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$";
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
     printcolumn(name = "Ingest URL", type_ = "string", json_path = ".status.ingestUrl", priority = 1, description = "RTMP URL to publish to"),
     printcolumn(name = "Website URL", type_ = "string", json_path = ".status.websiteUrl", priority = 1, description = "Player page"),
-    printcolumn(name = "Next Start", type_ = "date", json_path = ".status.schedule.nextStart", priority = 1, description = "When the schedule next starts the channel")
+    printcolumn(name = "Next Start", type_ = "string", json_path = ".status.schedule.nextStart", priority = 1, description = "When the schedule next starts the channel")
 )]
 #[x_kube(
     validation = Rule::new("has(self.channelId) == has(oldSelf.channelId)")

@@ -13,6 +13,7 @@ use super::{Run, observe::Observed, publish};
 use crate::{
     api::ChannelAlert,
     aws::alerts::{self, Alert},
+    desired::ingest::RtmpTarget,
 };
 
 /// After a start, MediaLive needs a moment to probe the input: no alert yet does not mean input.
@@ -35,7 +36,7 @@ pub enum InputHealth {
 
 impl Run<'_> {
     /// Reads the running channel's alerts into status and tells what changed.
-    pub(super) async fn watch_health(&mut self, observed: &Observed) {
+    pub(super) async fn watch_health(&mut self, observed: &Observed, target: Option<&RtmpTarget>) {
         let running = observed.channel.as_ref().filter(|c| c.state == ChannelState::Running);
         let Some(channel) = running else {
             self.status.alerts.clear();
@@ -54,6 +55,23 @@ impl Run<'_> {
                     self.deferred.get_or_insert(e);
                 }
                 return;
+            }
+        };
+        // MediaLive may quote the stream name, which can be a key from a Secret: never shown.
+        let alerts: Vec<Alert> = match &self.stream.spec.input.stream_key_secret_ref {
+            None => alerts,
+            Some(_) => {
+                let (app, _) = (self.stream.spec.input.stream_name.split_once('/')).unwrap_or_default();
+                let on_input = (observed.input.as_ref())
+                    .and_then(|i| i.url.as_deref())
+                    .and_then(|u| u.rsplit_once('/'))
+                    .map(|(_, key)| key.to_owned());
+                (alerts.into_iter())
+                    .map(|a| Alert {
+                        message: redact(&a.message, app, target, on_input.as_deref()),
+                        ..a
+                    })
+                    .collect()
             }
         };
         let lost = alerts.iter().any(Alert::is_input_loss);
@@ -102,6 +120,33 @@ impl Run<'_> {
     }
 }
 
+/// `text` without the stream key: the key the spec gives, the one on the input, and whatever
+/// follows `{app}/` (a key of before a rotation).
+fn redact(text: &str, app: &str, target: Option<&RtmpTarget>, on_input: Option<&str>) -> String {
+    let mut text = target.map_or_else(|| text.to_owned(), |t| t.redact(text));
+    if let Some(key) = on_input.filter(|k| !k.is_empty()) {
+        text = text.replace(key, "<redacted>");
+    }
+    let prefix = format!("{app}/");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find(&prefix) {
+        let (before, after) = rest.split_at(at + prefix.len());
+        out.push_str(before);
+        let end = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .unwrap_or(after.len());
+        out.push_str(if end > 0 && !after.starts_with("<redacted>") {
+            "<redacted>"
+        } else {
+            ""
+        });
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn to_status(a: &Alert) -> ChannelAlert {
     ChannelAlert {
         type_: a.alert_type.clone(),
@@ -130,6 +175,16 @@ mod tests {
             pipeline: Some(pipeline.into()),
             since: None,
         }
+    }
+
+    #[test]
+    fn a_stream_key_in_an_alert_message_is_redacted_even_after_a_rotation() {
+        let message = "RTMP stream [live/old-key-123] not found on rtmp://h:1935/live/new_key";
+        assert_eq!(
+            redact(message, "live", None, Some("new_key")),
+            "RTMP stream [live/<redacted>] not found on rtmp://h:1935/live/<redacted>"
+        );
+        assert_eq!(redact("no stream here", "live", None, None), "no stream here");
     }
 
     #[test]

@@ -175,7 +175,7 @@ impl Run<'_> {
             .fleets
             .observe(&self.ctx.aws, max_age, &self.uid, &names, &cached)
             .await?;
-        self.watch_health(&observed).await;
+        self.watch_health(&observed, target.as_ref().ok()).await;
         self.intent = self.decide(&observed);
         self.status.guard_stop = self.intent.guard_stop.clone();
         self.status.schedule = self.intent.schedule.clone();

@@ -28,7 +28,10 @@ async fn get_livestreams_shows_running_state_and_urls() {
     let status = r#"{"status":{"state":"IDLE",
         "ingestUrl":"rtmp://127.0.0.1:1935/live/launch-event",
         "playbackUrl":"http://127.0.0.1:8080/out/v1/launch-event/index.m3u8",
-        "websiteUrl":"http://127.0.0.1:8080/livestream-player/default/launch-event/index.html"}}"#;
+        "websiteUrl":"http://127.0.0.1:8080/livestream-player/default/launch-event/index.html",
+        "schedule":{"nextStart":"2026-12-24T17:50:00Z"},
+        "conditions":[{"type":"InputConnected","status":"False","reason":"ChannelNotRunning",
+            "message":"the channel is not running","lastTransitionTime":"2026-12-02T10:00:00Z"}]}}"#;
     kubectl_ok(&[
         "patch",
         "lvs",
@@ -43,13 +46,14 @@ async fn get_livestreams_shows_running_state_and_urls() {
     ]);
 
     let narrow = table(&kubectl_ok(&["get", "livestreams", "-n", &ns]));
-    assert_eq!(narrow[0], ["NAME", "RUNNING", "STATE", "PLAYBACK URL", "AGE"]);
+    assert_eq!(narrow[0], ["NAME", "RUNNING", "STATE", "INPUT", "PLAYBACK URL", "AGE"]);
     assert_eq!(
-        narrow[1][..4],
+        narrow[1][..5],
         [
             "launch-event",
             "false",
             "IDLE",
+            "False",
             "http://127.0.0.1:8080/out/v1/launch-event/index.m3u8"
         ]
     );
@@ -61,17 +65,20 @@ async fn get_livestreams_shows_running_state_and_urls() {
             "NAME",
             "RUNNING",
             "STATE",
+            "INPUT",
             "PLAYBACK URL",
             "AGE",
             "INGEST URL",
-            "WEBSITE URL"
+            "WEBSITE URL",
+            "NEXT START"
         ]
     );
-    assert_eq!(wide[1][5], "rtmp://127.0.0.1:1935/live/launch-event");
+    assert_eq!(wide[1][6], "rtmp://127.0.0.1:1935/live/launch-event");
     assert_eq!(
-        wide[1][6],
+        wide[1][7],
         "http://127.0.0.1:8080/livestream-player/default/launch-event/index.html"
     );
+    assert_eq!(wide[1][8], "2026-12-24T17:50:00Z", "when the schedule starts it next");
 
     // The documented way to start a channel flips the RUNNING column.
     patch(&ns, "launch-event", r#"{"running":true}"#);
