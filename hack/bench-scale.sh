@@ -118,14 +118,7 @@ setsid "$LIVESTREAM_LOCAL_BIN" --listen 127.0.0.1:0 --rtmp-port 0 --data-dir "$W
   --channel-delete-ms 300 --input-create-ms 200 --input-delete-ms 200 "${throttle_args[@]}" \
   >"$WORK/local.out" 2>"$WORK/local.log" </dev/null &
 LOCAL_PID=$!
-ENDPOINT=""
-for _ in $(seq 1 200); do
-  ENDPOINT=$(sed -n 's/^livestream-local listening on //p' "$WORK/local.out")
-  [ -n "$ENDPOINT" ] && break
-  kill -0 "$LOCAL_PID" 2>/dev/null || { cat "$WORK/local.log" >&2; die "livestream-local exited"; }
-  sleep 0.1
-done
-[ -n "$ENDPOINT" ] || die "livestream-local did not listen within 20 s"
+ENDPOINT=$(local_endpoint "$LOCAL_PID" "$WORK/local.out" "$WORK/local.log")
 
 KUBECONFIG=$KUBECONFIG AWS_ENDPOINT_URL=$ENDPOINT LIVESTREAM_MEDIALIVE_ROLE_ARN=$ROLE RUST_LOG=info \
   setsid "$LIVESTREAM_OPERATOR_BIN" run --log-format json --http-addr 127.0.0.1:0 \

@@ -33,14 +33,7 @@ trap cleanup EXIT
 
 "$LIVESTREAM_LOCAL_BIN" --listen 127.0.0.1:0 --rtmp-port 0 --data-dir "$work/data" >"$work/stdout" 2>"$work/stderr" &
 pid=$!
-url=
-for _ in $(seq 1 100); do
-  url=$(sed -n 's/^livestream-local listening on //p' "$work/stdout")
-  [ -n "$url" ] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$work/stderr" >&2; die "livestream-local exited"; }
-  sleep 0.1
-done
-[ -n "$url" ] || die "livestream-local did not say where it listens"
+url=$(local_endpoint "$pid" "$work/stdout" "$work/stderr")
 authority=${url#http://}
 log "livestream-local at $url"
 

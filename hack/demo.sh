@@ -46,13 +46,7 @@ up() {
     setsid "$local_cloud" --data-dir "$DIR/local-data" >"$DIR/local.out" 2>"$DIR/local.log" </dev/null &
     echo $! >"$DIR/local.pid"
   fi
-  for _ in $(seq 1 100); do
-    endpoint=$(sed -n 's/^livestream-local listening on //p' "$DIR/local.out")
-    [ -n "$endpoint" ] && break
-    alive "$DIR/local.pid" || { cat "$DIR/local.log" >&2; log "livestream-local exited"; exit 1; }
-    sleep 0.1
-  done
-  [ -n "$endpoint" ] || { log "livestream-local did not start"; exit 1; }
+  endpoint=$(local_endpoint "$(cat "$DIR/local.pid")" "$DIR/local.out" "$DIR/local.log")
   # The player pages' bucket. On AWS every new bucket blocks public bucket policies; the operator
   # never relaxes that itself, so the demo does what its condition tells a user to run.
   local aws=(aws --endpoint-url "$endpoint" --region us-east-1)

@@ -32,3 +32,17 @@ stop_pidfile() {
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
+
+# local_endpoint PID STDOUT LOG: waits up to 20 s for the livestream-local running as PID to print
+# where it listens (on STDOUT) and prints that URL; if it exits first, shows LOG and fails.
+local_endpoint() {
+  local pid=$1 out=$2 err=$3 url=
+  for _ in $(seq 1 200); do
+    url=$(sed -n 's/^livestream-local listening on //p' "$out")
+    [ -n "$url" ] && { echo "$url"; return 0; }
+    kill -0 "$pid" 2>/dev/null || { cat "$err" >&2; log "error: livestream-local exited"; return 1; }
+    sleep 0.1
+  done
+  log "error: livestream-local did not say where it listens within 20 s"
+  return 1
+}
