@@ -67,6 +67,11 @@ pub struct LiveStreamStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guard_stop: Option<GuardStop>,
 
+    /// Deprecated: what operators before `guardStop` wrote when maxRunDuration stopped the channel
+    /// (the generation it stopped at). Read once into `guardStop`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_run_duration_stopped_generation: Option<i64>,
+
     /// Since when the running channel has had no input (MediaLive's input alerts); absent while
     /// an encoder pushes or the channel is not running.
     #[serde(default, skip_serializing_if = "Option::is_none")]

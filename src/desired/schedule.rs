@@ -32,6 +32,8 @@ pub struct Phase {
     pub next_start: Option<Timestamp>,
     /// When it is next stopped: the end of the current window, or of the next one.
     pub next_stop: Option<Timestamp>,
+    /// While active: when the current window itself begins (its start, not the lead time's).
+    pub window_start: Option<Timestamp>,
 }
 
 impl Phase {
@@ -95,7 +97,9 @@ impl Schedule {
     /// Where `now` stands.
     pub fn phase(&self, now: Timestamp) -> Phase {
         let lead = jiff::SignedDuration::try_from(self.lead).unwrap_or_default();
-        let active_end = |t: Timestamp| self.windows.iter().filter_map(|w| self.covering(w, t, lead)).max();
+        let covering = |t: Timestamp| (self.windows.iter()).filter_map(move |w| self.covering(w, t, lead));
+        let active_end = |t: Timestamp| covering(t).map(|(_, end)| end).max();
+        let window_start = covering(now).map(|(start, _)| start).min();
         match active_end(now) {
             Some(mut end) => {
                 // Follow windows that begin before this one ends (lead time included).
@@ -109,6 +113,7 @@ impl Schedule {
                     active: true,
                     next_start: self.next_start_after(end, lead),
                     next_stop: Some(end),
+                    window_start,
                 }
             }
             None => {
@@ -127,6 +132,7 @@ impl Schedule {
                     active: false,
                     next_start,
                     next_stop,
+                    window_start: None,
                 }
             }
         }
@@ -138,17 +144,17 @@ impl Schedule {
         self.next_start_after(after, lead).is_some_and(|s| s <= until)
     }
 
-    /// The end of window `w` if it covers `t` (its start minus the lead, up to its end).
-    fn covering(&self, w: &Window, t: Timestamp, lead: jiff::SignedDuration) -> Option<Timestamp> {
+    /// The start and end of window `w` if it covers `t` (its start minus the lead, up to its end).
+    fn covering(&self, w: &Window, t: Timestamp, lead: jiff::SignedDuration) -> Option<(Timestamp, Timestamp)> {
         match w {
-            Window::Once { start, end } => (start.checked_sub(lead).ok()? <= t && t < *end).then_some(*end),
+            Window::Once { start, end } => (start.checked_sub(lead).ok()? <= t && t < *end).then_some((*start, *end)),
             Window::Every { cron, duration } => {
                 let probe = t.checked_add(lead).ok()?.to_zoned(self.zone.clone());
                 let start = cron.find_previous_occurrence(&probe, true).ok()?.timestamp();
                 let end = start
                     .checked_add(jiff::SignedDuration::try_from(*duration).ok()?)
                     .ok()?;
-                (t < end).then_some(end)
+                (t < end).then_some((start, end))
             }
         }
     }

@@ -97,7 +97,12 @@ impl Phase {
             Phase::Ready => current && is(condition_type::READY),
             Phase::Running => running,
             Phase::Live => running && is(condition_type::INPUT_CONNECTED),
-            Phase::Stopped => current && is(condition_type::STOPPED),
+            // Stopped for good: IDLE (or no channel), not on the way there.
+            Phase::Stopped => {
+                current
+                    && is(condition_type::STOPPED)
+                    && matches!(status.state.as_deref(), None | Some("IDLE" | "Pending"))
+            }
         }
     }
 }
@@ -170,6 +175,20 @@ pub async fn main(args: impl IntoIterator<Item = String>) -> anyhow::Result<()> 
 }
 
 async fn set_running(streams: &Api<LiveStream>, name: &str, running: bool) -> anyhow::Result<()> {
+    let stream = streams.get(name).await.with_context(|| format!("LiveStream {name}"))?;
+    if stream.spec.running == running {
+        // A patch that changes nothing changes nothing: say what holds the channel instead.
+        let status = stream.status.unwrap_or_default();
+        let (verb, other) = if running { ("start", "stop") } else { ("stop", "start") };
+        let why = match (&status.guard_stop, &status.schedule) {
+            (Some(guard), _) if running => format!("a cost guard ({}) holds the channel stopped", guard.reason),
+            (_, Some(_)) => "the schedule decides until spec.running changes".to_owned(),
+            _ => format!("the channel is {}", status.state.as_deref().unwrap_or("Pending")),
+        };
+        bail!(
+            "spec.running is already {running}: {why}; to {verb} it now, run `kubectl livestream {other} {name}` then `kubectl livestream {verb} {name}`"
+        );
+    }
     let patch = serde_json::json!({ "spec": { "running": running } });
     streams
         .patch(name, &PatchParams::default(), &Patch::Merge(&patch))

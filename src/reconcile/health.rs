@@ -47,32 +47,39 @@ impl Run<'_> {
         let id = channel.id.clone();
         let alerts = match alerts::active(&self.ctx.aws, &id).await {
             Ok(alerts) => alerts,
+            // A throttled or failed read keeps what the last one learnt (no flapping while the
+            // account is busy); a refusal (IAM, a wrong region) is reported after the pass.
+            Err(e) if e.is_transient() => {
+                self.input = match self.status.input_lost_since {
+                    Some(_) => InputHealth::Lost,
+                    None if self.status.alerts.is_empty() => InputHealth::Receiving,
+                    None => InputHealth::Unknown(format!("cannot read the channel's alerts: {e}")),
+                };
+                return;
+            }
             Err(e) => {
                 self.input = InputHealth::Unknown(format!("cannot read the channel's alerts: {e}"));
-                // A refusal (IAM, a wrong region) is reported after the pass; a throttled read
-                // just waits for the next one.
-                if !e.is_transient() {
-                    self.deferred.get_or_insert(e);
-                }
+                self.deferred.get_or_insert(e);
                 return;
             }
         };
         // MediaLive may quote the stream name, which can be a key from a Secret: never shown.
-        let alerts: Vec<Alert> = match &self.stream.spec.input.stream_key_secret_ref {
-            None => alerts,
-            Some(_) => {
-                let (app, _) = (self.stream.spec.input.stream_name.split_once('/')).unwrap_or_default();
-                let on_input = (observed.input.as_ref())
-                    .and_then(|i| i.url.as_deref())
-                    .and_then(|u| u.rsplit_once('/'))
-                    .map(|(_, key)| key.to_owned());
-                (alerts.into_iter())
-                    .map(|a| Alert {
-                        message: redact(&a.message, app, target, on_input.as_deref()),
-                        ..a
-                    })
-                    .collect()
-            }
+        let input = &self.stream.spec.input;
+        let (app, public) = input.stream_name.split_once('/').unwrap_or_default();
+        let on_input = (observed.input.as_ref())
+            .and_then(|i| i.url.as_deref())
+            .and_then(|u| u.rsplit_once('/'))
+            .map(|(_, key)| key.to_owned());
+        // The input may still carry a key from a Secret the spec no longer names.
+        let keyed = input.stream_key_secret_ref.is_some() || on_input.as_deref().is_some_and(|k| k != public);
+        let alerts: Vec<Alert> = match keyed {
+            false => alerts,
+            true => (alerts.into_iter())
+                .map(|a| Alert {
+                    message: redact(&a.message, app, target, on_input.as_deref()),
+                    ..a
+                })
+                .collect(),
         };
         let lost = alerts.iter().any(Alert::is_input_loss);
         let before = std::mem::take(&mut self.status.alerts);

@@ -73,12 +73,19 @@ pub fn intent(spec: &LiveStreamSpec, status: &LiveStreamStatus, now: &Now) -> In
         wake = Some(wake.map_or(Duration::from_secs(secs), |w| w.min(Duration::from_secs(secs))));
     };
     // The schedule, and a manual override of it.
+    let mut window_start = None;
     let (mut running, source, schedule, next_stop) = match now.schedule {
         None => (spec.running, Source::Spec, None, None),
         Some(schedule) => {
             let phase = schedule.phase(now.at);
+            window_start = phase.window_start;
             let old = status.schedule.clone().unwrap_or_default();
-            let until = old.manual_until.as_ref().map(|t| t.0);
+            // An override ends at the first boundary after it was made, as the schedule is now
+            // (windows added or moved since count).
+            let until = match (old.manual_until.as_ref().map(|t| t.0), phase.next_boundary()) {
+                (Some(u), Some(b)) => Some(u.min(b)),
+                (u, b) => u.or(b),
+            };
             let mut manual = old.manual && until.is_none_or(|u| now.at < u);
             let mut manual_until = if manual { until } else { None };
             if old.running_seen.is_some_and(|seen| seen != spec.running) {
@@ -103,11 +110,10 @@ pub fn intent(spec: &LiveStreamSpec, status: &LiveStreamStatus, now: &Now) -> In
             (running, source, Some(status), phase.next_stop)
         }
     };
-    // A guard's stop holds until the spec changes or a window opens.
+    // A guard's stop holds until the spec changes (a manual `running` change is one) or a window
+    // opens.
     let guard_stop = status.guard_stop.clone().filter(|g| {
-        Some(g.generation) == now.generation
-            && !now.schedule.is_some_and(|s| s.opened_between(g.at.0, now.at))
-            && source != Source::Manual
+        Some(g.generation) == now.generation && !now.schedule.is_some_and(|s| s.opened_between(g.at.0, now.at))
     });
     if guard_stop.is_some() {
         running = false;
@@ -130,6 +136,11 @@ pub fn intent(spec: &LiveStreamSpec, status: &LiveStreamStatus, now: &Now) -> In
         for (guard, limit, since) in limits {
             let (Some(limit), Some(since)) = (limit, since) else {
                 continue;
+            };
+            // No input during the lead time is expected: the encoder starts with the window.
+            let since = match (guard, source, window_start) {
+                (Guard::InputLoss, Source::Schedule, Some(start)) if start > since.0 => &Time(start),
+                _ => since,
             };
             let limit = jiff::SignedDuration::try_from(Duration::from(limit)).unwrap_or(jiff::SignedDuration::MAX);
             match since.0.checked_add(limit) {
@@ -276,6 +287,52 @@ mod tests {
             ..now("2026-12-24T13:00:00Z", None, false)
         };
         assert!(intent(&s, &stopped, &edited).running);
+    }
+
+    #[test]
+    fn a_guard_stop_holds_during_a_manual_override_and_an_override_ends_at_a_window_added_later() {
+        let s = schedule();
+        let manual = LiveStreamStatus {
+            schedule: Some(ScheduleStatus {
+                running_seen: Some(true),
+                manual: true,
+                manual_until: None,
+                ..Default::default()
+            }),
+            guard_stop: Some(GuardStop {
+                reason: "MaxRunDurationExceeded".into(),
+                generation: 1,
+                at: Time(at("2026-12-24T12:00:00Z")),
+            }),
+            ..Default::default()
+        };
+        let held = intent(&spec(true), &manual, &now("2026-12-24T13:00:00Z", Some(&s), false));
+        assert_eq!(
+            (held.running, held.source),
+            (false, Source::Manual),
+            "the guard is not forgotten"
+        );
+        let until = held.schedule.unwrap().manual_until.map(|t| t.0);
+        assert_eq!(
+            until,
+            Some(at("2026-12-24T17:50:00Z")),
+            "the window's start ends the override"
+        );
+    }
+
+    #[test]
+    fn input_loss_counts_from_the_window_start_not_from_the_lead_time() {
+        let s = schedule();
+        let mut guarded = spec(false);
+        guarded.stop_after_input_loss = Some(Duration::from_secs(300).into());
+        let lost = LiveStreamStatus {
+            input_lost_since: Some(Time(at("2026-12-24T17:52:00Z"))),
+            ..Default::default()
+        };
+        let lead = intent(&guarded, &lost, &now("2026-12-24T17:58:00Z", Some(&s), true));
+        assert_eq!(lead.fires, None, "the window opens at 18:00");
+        let late = intent(&guarded, &lost, &now("2026-12-24T18:05:00Z", Some(&s), true));
+        assert_eq!(late.fires, Some(Guard::InputLoss));
     }
 
     #[test]

@@ -175,6 +175,14 @@ impl Run<'_> {
             .fleets
             .observe(&self.ctx.aws, max_age, &self.uid, &names, &cached)
             .await?;
+        // A stop by an operator of before `guardStop` still holds.
+        if let Some(generation) = self.status.max_run_duration_stopped_generation.take() {
+            self.status.guard_stop.get_or_insert_with(|| crate::api::GuardStop {
+                reason: intent::Guard::MaxRunDuration.reason().into(),
+                generation,
+                at: Time(Timestamp::now()),
+            });
+        }
         self.watch_health(&observed, target.as_ref().ok()).await;
         self.intent = self.decide(&observed);
         self.status.guard_stop = self.intent.guard_stop.clone();
@@ -206,29 +214,33 @@ impl Run<'_> {
 
     /// Whether the channel should run now: spec, schedule and cost guards. (A channel first seen
     /// RUNNING has no `runningSince` yet: it has run for no time.) A schedule that cannot be read
-    /// is reported, and `running` decides meanwhile: the rest of the stream still converges.
+    /// is reported and changes nothing: the channel stays as it is (the cost guards still apply),
+    /// the schedule's status is kept, and the rest of the stream still converges.
     fn decide(&mut self, observed: &observe::Observed) -> intent::Intent {
-        let schedule = match self
-            .stream
-            .spec
-            .schedule
-            .as_ref()
-            .map(crate::desired::schedule::Schedule::parse)
-        {
-            Some(Err(problem)) => {
-                self.deferred.get_or_insert(Error::Invalid(problem));
-                None
-            }
-            parsed => parsed.and_then(Result::ok),
-        };
         let state = observed.channel.as_ref().map(|c| c.state.clone());
-        let now = intent::Now {
+        let channel_running = matches!(state, Some(ChannelState::Running | ChannelState::Starting));
+        let mut now = intent::Now {
             at: Timestamp::now(),
             generation: self.stream.meta().generation,
-            channel_running: matches!(state, Some(ChannelState::Running | ChannelState::Starting)),
-            schedule: schedule.as_ref(),
+            channel_running,
+            schedule: None,
         };
-        intent::intent(&self.stream.spec, &self.status, &now)
+        let parsed = (self.stream.spec.schedule.as_ref()).map(crate::desired::schedule::Schedule::parse);
+        match parsed {
+            Some(Err(problem)) => {
+                self.deferred.get_or_insert(Error::Invalid(problem));
+                let mut as_it_is = self.stream.spec.clone();
+                as_it_is.running = channel_running;
+                let mut kept = intent::intent(&as_it_is, &self.status, &now);
+                kept.schedule = self.status.schedule.clone();
+                kept
+            }
+            Some(Ok(schedule)) => {
+                now.schedule = Some(&schedule);
+                intent::intent(&self.stream.spec, &self.status, &now)
+            }
+            None => intent::intent(&self.stream.spec, &self.status, &now),
+        }
     }
 }
 
