@@ -128,10 +128,12 @@ async fn an_event_shows_its_encoder_alerts_and_thumbnail_and_stops_itself_when_t
         &[],
     );
     assert!(alert_types(&ns, "minimal").is_empty(), "{:?}", status(&ns, "minimal"));
-    assert!(
-        kubectl_ok(&["get", "lvs", "minimal", "-n", &ns]).contains("True"),
-        "the Input column"
-    );
+    let table = kubectl_ok(&["get", "lvs", "minimal", "-n", &ns]);
+    let rows: Vec<Vec<&str>> = (table.lines())
+        .map(|l| l.split("  ").map(str::trim).filter(|c| !c.is_empty()).collect())
+        .collect();
+    let input = rows[0].iter().position(|h| *h == "INPUT").expect("an INPUT column");
+    assert_eq!(rows[1][input], "True", "the INPUT column:\n{table}");
     let screen = plugin_ok(&["status", "minimal", "-n", &ns], &[]);
     println!("kubectl livestream status minimal:\n{screen}");
     for want in [

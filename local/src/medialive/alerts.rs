@@ -173,10 +173,8 @@ impl MediaLive {
     pub(super) fn refresh_alerts(&self, state: &mut super::State) {
         let now = SystemTime::now();
         let instant = std::time::Instant::now();
-        let streams: std::collections::HashMap<String, String> = (state.inputs.iter())
-            .map(|(id, i)| (id.clone(), i.stream_names.first().cloned().unwrap_or_default()))
-            .collect();
-        for channel in state.channels.values_mut() {
+        let super::State { inputs, channels, .. } = state;
+        for channel in channels.values_mut() {
             if channel.state() != ChannelState::Running {
                 if channel.alerts.list.iter().any(|a| a.cleared_at.is_none()) || channel.alerts.count > 0 {
                     channel.alerts.stopped(now);
@@ -186,8 +184,7 @@ impl MediaLive {
             let running_for = (channel.lifecycle_entered(instant)).map_or(Duration::ZERO, |t| instant - t);
             let ingest = self.inner.media.ingest(&channel.id);
             let stream = (channel.input_ids().first())
-                .and_then(|i| streams.get(i))
-                .cloned()
+                .and_then(|i| inputs.get(i)?.stream_names.first().cloned())
                 .unwrap_or_default();
             let had = channel.alerts.had_publisher() || ingest.is_some();
             let want = wanted(ingest, had, running_for, &stream);

@@ -451,16 +451,7 @@ pub async fn serve_origin(cloud: &Cloud, rest: &str) -> Response {
         [_, file] if *file == format!("{manifest}.m3u8") => media.master_playlist(&channel, &packaging).map(playlist),
         [_, rendition, "index.m3u8"] => media.media_playlist(&channel, rendition, &packaging).map(playlist),
         [_, rendition, segment] => match segment.strip_suffix(".ts").and_then(|s| s.parse::<u64>().ok()) {
-            Some(sequence) => media.segment(&channel, rendition, sequence, &packaging).map(|bytes| {
-                (
-                    [
-                        (header::CONTENT_TYPE, "video/mp2t"),
-                        (header::CACHE_CONTROL, "max-age=86400"),
-                    ],
-                    bytes,
-                )
-                    .into_response()
-            }),
+            Some(sequence) => media.segment(&channel, rendition, sequence, &packaging).map(ts_segment),
             None => return with_cors((StatusCode::NOT_FOUND, "not a segment").into_response()),
         },
         _ => return with_cors((StatusCode::NOT_FOUND, "not found").into_response()),
@@ -469,7 +460,7 @@ pub async fn serve_origin(cloud: &Cloud, rest: &str) -> Response {
 }
 
 /// Players on other origins (the S3-hosted page) must be able to read every answer, 404s included.
-fn with_cors(mut response: Response) -> Response {
+pub(crate) fn with_cors(mut response: Response) -> Response {
     response.headers_mut().insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         header::HeaderValue::from_static("*"),
@@ -477,7 +468,17 @@ fn with_cors(mut response: Response) -> Response {
     response
 }
 
-fn playlist(text: String) -> Response {
+/// An MPEG-TS segment: immutable once written, cached long.
+pub(crate) fn ts_segment(bytes: bytes::Bytes) -> Response {
+    let headers = [
+        (header::CONTENT_TYPE, "video/mp2t"),
+        (header::CACHE_CONTROL, "max-age=86400"),
+    ];
+    (headers, bytes).into_response()
+}
+
+/// A live playlist: refreshed by players every segment, cached a second.
+pub(crate) fn playlist(text: String) -> Response {
     (
         [
             (header::CONTENT_TYPE, "application/vnd.apple.mpegurl"),

@@ -6,7 +6,7 @@
 //! 404 saying so.
 
 use axum::{
-    http::{StatusCode, header},
+    http::StatusCode,
     response::{IntoResponse, Response},
 };
 use serde_json::Value;
@@ -15,6 +15,7 @@ use super::manifests::{ManifestKind, ManifestSettings};
 use crate::{
     Cloud,
     media::{Packaging, StreamOrder, layout},
+    mediapackage::{playlist, ts_segment, with_cors},
 };
 
 /// The answer to `file` (the path after the endpoint) of endpoint g/c/e.
@@ -52,17 +53,11 @@ pub(super) fn serve(cloud: &Cloud, (g, c, e): (&str, &str, &str), file: &[&str])
             ) else {
                 return not_found("not found");
             };
-            media.segment(&key, rendition, sequence, &p).map(|bytes| {
-                let headers = [
-                    (header::CONTENT_TYPE, "video/mp2t"),
-                    (header::CACHE_CONTROL, "max-age=86400"),
-                ];
-                with_cors((headers, bytes).into_response())
-            })
+            media.segment(&key, rendition, sequence, &p).map(ts_segment)
         }
         _ => return not_found("not found"),
     };
-    result.unwrap_or_else(|e| not_found(&e.to_string()))
+    result.map(with_cors).unwrap_or_else(|e| not_found(&e.to_string()))
 }
 
 /// How a manifest packages the media; Err says what is not served yet.
@@ -107,25 +102,8 @@ fn under(master: &str, manifest: &str) -> String {
     lines.collect::<Vec<_>>().join("\n") + "\n"
 }
 
-fn playlist(text: String) -> Response {
-    let headers = [
-        (header::CONTENT_TYPE, "application/vnd.apple.mpegurl"),
-        (header::CACHE_CONTROL, "max-age=1"),
-    ];
-    with_cors((headers, text).into_response())
-}
-
 fn not_found(why: &str) -> Response {
     with_cors((StatusCode::NOT_FOUND, why.to_owned()).into_response())
-}
-
-/// Players on other origins (the S3-hosted page) must be able to read every answer.
-fn with_cors(mut response: Response) -> Response {
-    response.headers_mut().insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        header::HeaderValue::from_static("*"),
-    );
-    response
 }
 
 #[cfg(test)]
