@@ -198,7 +198,7 @@ async fn unsigned(cloud: &Arc<Cloud>, req: Request) -> Response {
     if let Some(rest) = path.strip_prefix("/out/v1/") {
         // MediaPackage v2's `/out/v1/{group}/{channel}/{endpoint}/...` of an endpoint it has,
         // otherwise v1's `/out/v1/{endpoint}/...`.
-        if let Some(response) = crate::mediapackagev2::serve_origin(cloud, rest) {
+        if let Some(response) = crate::mediapackagev2::serve_origin(cloud, rest, req.uri().query()).await {
             return response;
         }
         return crate::mediapackage::serve_origin(cloud, rest).await;

@@ -35,6 +35,11 @@ pub fn v2_channel_key(group: &str, channel: &str) -> String {
     format!("v2.{group}.{channel}")
 }
 
+/// A media key [`v2_channel_key`] made (v1 channel ids hold no '.').
+pub fn is_v2_channel_key(key: &str) -> bool {
+    key.starts_with("v2.")
+}
+
 /// Where a channel's ffmpeg writes: its MediaPackage channel's folder, or for a channel that only
 /// records to S3, `{data_dir}/medialive/{channel_id}`.
 pub fn work_dir(data_dir: &Path, job: &super::TranscodeJob) -> Option<PathBuf> {

@@ -8,6 +8,8 @@
 //! - [`layout`]: on-disk layout shared by the transcoder and the origin.
 //! - [`origin`]: MediaPackage HLS endpoint semantics over ffmpeg's input segments.
 //! - [`recorder`]: HLS and Archive output groups with S3 destinations, copied into S3.
+//! - [`cmaf`]: for MediaPackage v2 channels, a fragmented-MP4 output per rendition too, indexed
+//!   in memory part by part for CMAF HLS, low-latency HLS and DASH endpoints.
 //!
 //! On disk, under `{data_dir}/mediapackage/{package_channel_id}/`:
 //! - `ladder.json`: the renditions (name, size, bitrates, codecs) and the GOP length;
@@ -24,6 +26,7 @@
 //!   `{sequence}.ts`;
 //! - `GET /out/v1/{endpointId}/{rendition}/{sequence}.ts` → [`Media::segment`] (MPEG-TS bytes).
 
+pub mod cmaf;
 pub mod flv;
 pub mod layout;
 pub mod origin;
@@ -229,6 +232,7 @@ struct Inner {
     next_id: AtomicU64,
     counters: Counters,
     object_store: OnceLock<Arc<dyn recorder::ObjectStore>>,
+    cmaf: cmaf::CmafStore,
 }
 
 /// The media path; cheap to clone.
@@ -256,6 +260,7 @@ impl Media {
                 next_id: AtomicU64::new(1),
                 counters: Counters::default(),
                 object_store: OnceLock::new(),
+                cmaf: cmaf::CmafStore::default(),
             }),
         }
     }
@@ -308,8 +313,21 @@ impl Media {
         Some((std::fs::read(&path).ok()?, written))
     }
 
+    /// The CMAF parts of a MediaPackage v2 channel (by its media key), once its channel ran.
+    pub fn cmaf(&self, package_channel_id: &str) -> Option<Arc<cmaf::CmafChannel>> {
+        self.inner.cmaf.get(package_channel_id)
+    }
+
+    /// The folder and ladder of a MediaPackage channel's media, once a channel wrote to it.
+    pub fn package_ladder(&self, package_channel_id: &str) -> Option<(PathBuf, layout::Ladder)> {
+        let dir = layout::channel_dir(&self.inner.data_dir, package_channel_id)?;
+        let ladder = layout::read_json(&dir.join(layout::LADDER_FILE)).ok()?;
+        Some((dir, ladder))
+    }
+
     /// MediaPackage channel DELETE: remove its files.
     pub fn remove_package_channel(&self, package_channel_id: &str) {
+        self.inner.cmaf.remove(package_channel_id);
         let Some(dir) = layout::channel_dir(&self.inner.data_dir, package_channel_id) else {
             return;
         };

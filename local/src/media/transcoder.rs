@@ -98,6 +98,9 @@ pub struct FfmpegRun<'a> {
     pub has_audio: bool,
     /// Where the input's thumbnail is kept up to date, when the channel enables thumbnails.
     pub thumbnail: Option<&'a Path>,
+    /// (rendition index, port): the renditions also muxed as fragmented MP4 onto the server's
+    /// socket ([`super::cmaf::ingest`]), for MediaPackage v2 channels.
+    pub cmaf_outputs: &'a [(usize, u16)],
 }
 
 /// Thumbnails: one every 2 s, 480 pixels wide at the input's aspect ratio (an assumption: AWS
@@ -148,7 +151,13 @@ pub fn ffmpeg_args(r: &FfmpegRun) -> Vec<String> {
     for (i, v) in job.renditions.iter().enumerate() {
         let (num, den) = (v.framerate_numerator, v.framerate_denominator);
         let (w, h) = (v.width, v.height);
-        graph += &format!(";[s{i}]fps={num}/{den},scale={w}:{h},format=yuv420p[v{i}]");
+        graph += &format!(";[s{i}]fps={num}/{den},scale={w}:{h},format=yuv420p");
+        // A CMAF output encodes the same scaled frames again: an encoder feeds one output only.
+        if r.cmaf_outputs.iter().any(|(c, _)| *c == i) {
+            graph += &format!(",split=2[v{i}][c{i}]");
+        } else {
+            graph += &format!("[v{i}]");
+        }
     }
     let streams: Vec<String> = (job.renditions.iter().enumerate())
         .map(|(i, v)| format!("v:{i},a:{i},name:{}", v.name))
@@ -171,6 +180,7 @@ pub fn ffmpeg_args(r: &FfmpegRun) -> Vec<String> {
         words("-map [thumb] -c:v mjpeg -q:v 5 -f image2 -update 1 -atomic_writing 1".into());
         a.push(path.display().to_string());
     }
+    a.extend(super::cmaf::ingest::ffmpeg_outputs(job, r.cmaf_outputs, r.preset, r.has_audio));
     a
 }
 
@@ -299,6 +309,11 @@ async fn transcode(
             .then(|| layout::thumbnail(&inner.data_dir, channel_id))
             .flatten()
             .filter(|path| path.parent().is_some_and(|dir| std::fs::create_dir_all(dir).is_ok()));
+        let cmaf = match super::cmaf::ingest::open(job).await {
+            Ok(outputs) => outputs,
+            Err(e) => return tracing::error!(channel_id, error = %e, "cannot listen for CMAF outputs"),
+        };
+        let cmaf_outputs: Vec<(usize, u16)> = cmaf.iter().map(|o| (o.index, o.port)).collect();
         let args = ffmpeg_args(&FfmpegRun {
             job,
             channel_dir: dir,
@@ -306,6 +321,7 @@ async fn transcode(
             preset: &inner.x264_preset,
             has_audio,
             thumbnail: thumbnail.as_deref(),
+            cmaf_outputs: &cmaf_outputs,
         });
         let mut command = Command::new(&inner.ffmpeg);
         command
@@ -322,6 +338,10 @@ async fn transcode(
                 return tracing::error!(channel_id, ffmpeg = %inner.ffmpeg.display(), error = %e, "cannot start ffmpeg");
             }
         };
+        if let (false, Some(key)) = (cmaf.is_empty(), job.package_channel_id.as_deref()) {
+            let channel = inner.cmaf.get_or_create(key, dir);
+            super::cmaf::ingest::spawn_readers(channel, job, run.id, cmaf);
+        }
         inner.counters.transcoder_starts.fetch_add(1, Ordering::Relaxed);
         tracing::info!(
             channel_id,
@@ -481,6 +501,7 @@ mod tests {
             preset: "ultrafast",
             has_audio: true,
             thumbnail: None,
+            cmaf_outputs: &[],
         });
         let start = "-hide_banner -nostdin -loglevel warning -y -thread_queue_size 1024 -f flv -i pipe:0";
         assert_eq!(args[..11].join(" "), start);
@@ -523,6 +544,7 @@ mod tests {
             preset: "ultrafast",
             has_audio: true,
             thumbnail: Some(Path::new("/d/ml/ch/thumbnail.jpg")),
+            cmaf_outputs: &[],
         });
         let graph = value(&args, "-filter_complex");
         assert!(graph.starts_with("[0:v]split=3[s0][s1][s2];"), "{graph}");
@@ -550,6 +572,7 @@ mod tests {
             preset: "superfast",
             has_audio: false,
             thumbnail: None,
+            cmaf_outputs: &[],
         });
         let silence = "-re -f lavfi -i anullsrc=r=48000:cl=stereo -shortest";
         assert!(args.join(" ").contains(silence));

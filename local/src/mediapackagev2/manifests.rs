@@ -89,8 +89,9 @@ impl MediaPackageV2 {
 }
 
 /// `GET /out/v1/{group}/{channel}/{endpoint}/...` of an origin endpoint MediaPackage v2 has
-/// (None otherwise: the path may be MediaPackage v1's); see [`super::origin`].
-pub fn serve_origin(cloud: &Cloud, rest: &str) -> Option<Response> {
+/// (None otherwise: the path may be MediaPackage v1's); see [`super::origin`]. `query`: the
+/// request's query string (low-latency HLS's delivery directives).
+pub async fn serve_origin(cloud: &Cloud, rest: &str, query: Option<&str>) -> Option<Response> {
     let parts: Vec<&str> = rest.split('/').collect();
     let [g, c, e, file @ ..] = parts.as_slice() else {
         return None;
@@ -98,5 +99,5 @@ pub fn serve_origin(cloud: &Cloud, rest: &str) -> Option<Response> {
     if file.is_empty() || !cloud.mediapackagev2.has_endpoint(g, c, e) {
         return None;
     }
-    Some(super::origin::serve(cloud, (g, c, e), file))
+    Some(super::origin::serve(cloud, (g, c, e), file, query).await)
 }

@@ -11,7 +11,7 @@
 //! URLs are livestream-local's own port: the egress domain is its public host:port, manifests
 //! are `http://{host:port}/out/v1/{group}/{channel}/{endpoint}/{manifest}.m3u8` (`.mpd` for
 //! DASH), ingest endpoints `http://{host:port}/in/v1/{group}/{1|2}/{channel}/index`, AWS's path
-//! layouts. Serving media there is a later step; [`MediaPackageV2::manifest`] is its lookup.
+//! layouts; [`origin`] and [`cmaf`] serve the media there, [`MediaPackageV2::manifest`] is their lookup.
 //!
 //! Here: the service, its state, the routing of requests to operations and their dispatch. The
 //! resources are in [`channel_groups`], [`channels`] and [`origin_endpoints`], what each has in
@@ -21,6 +21,7 @@
 mod channel_groups;
 mod channels;
 mod client_tokens;
+mod cmaf;
 mod errors;
 mod manifests;
 mod meta;

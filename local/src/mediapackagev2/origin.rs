@@ -1,9 +1,11 @@
-//! What an origin endpoint's URLs serve. A TS endpoint's HLS manifests serve HLS from the
-//! channel's media (what MediaLive's MediaPackage output group writes for the channel group and
-//! channel), packaged as v1 packages: the endpoint's segment duration, the manifest's window and
-//! its `video_bitrate` filter. The master lists `{manifest}/{rendition}/index.m3u8`, so each
-//! manifest keeps its own window. CMAF endpoints, low-latency HLS and DASH are not packaged yet:
-//! 404 saying so.
+//! What an origin endpoint's URLs serve, from the channel's media (what MediaLive's MediaPackage
+//! output group writes for the channel group and channel), packaged as v1 packages: the
+//! endpoint's segment duration, the manifest's window and its `video_bitrate` filter. The master
+//! lists `{manifest}/{rendition}/index.m3u8`, so each manifest keeps its own window.
+//!
+//! - TS endpoints: HLS manifests over the MPEG-TS input segments (low-latency HLS: 404).
+//! - CMAF endpoints: HLS, low-latency HLS and DASH over the CMAF parts, see [`super::cmaf`].
+//! - MSS is not packaged: 404 saying so.
 
 use axum::{
     http::StatusCode,
@@ -19,63 +21,63 @@ use crate::{
 };
 
 /// The answer to `file` (the path after the endpoint) of endpoint g/c/e.
-pub(super) fn serve(cloud: &Cloud, (g, c, e): (&str, &str, &str), file: &[&str]) -> Response {
+pub(super) async fn serve(cloud: &Cloud, (g, c, e): (&str, &str, &str), file: &[&str], query: Option<&str>) -> Response {
     let v2 = &cloud.mediapackagev2;
-    let media = &cloud.media;
     let key = layout::v2_channel_key(g, c);
-    let hls = |name: &str| v2.manifest(g, c, e, name).filter(|m| m.kind == ManifestKind::Hls);
-    let result = match file {
-        [top] => {
-            let found = ManifestKind::ALL.into_iter().find_map(|kind| {
-                v2.manifest(g, c, e, top.strip_suffix(kind.suffix())?)
-                    .filter(|m| m.kind == kind)
-            });
-            let Some(manifest) = found else {
-                return not_found("not found");
-            };
-            match packaging(&manifest) {
-                Err(why) => return not_found(why),
-                Ok(p) => {
-                    let name = top.trim_end_matches(".m3u8");
-                    media.master_playlist(&key, &p).map(|text| playlist(under(&text, name)))
-                }
-            }
+    // The first path element names the manifest: `{name}.m3u8`, `{name}.mpd` or `{name}/...`.
+    let manifest = match file {
+        [top] => ManifestKind::ALL.into_iter().find_map(|kind| {
+            let name = top.strip_suffix(kind.suffix())?;
+            v2.manifest(g, c, e, name).filter(|m| m.kind == kind).map(|m| (m, name))
+        }),
+        [name, ..] => v2.manifest(g, c, e, name).map(|m| (m, *name)),
+        [] => None,
+    };
+    let Some((manifest, name)) = manifest else {
+        return not_found("not found");
+    };
+    match (manifest.endpoint["ContainerType"].as_str(), manifest.kind) {
+        (Some("CMAF"), ManifestKind::Hls | ManifestKind::LowLatencyHls | ManifestKind::Dash) => {
+            super::cmaf::serve(cloud, &key, (manifest, name), file, query).await
         }
-        [name, rendition, "index.m3u8"] => match hls(name).as_ref().map(packaging) {
-            Some(Ok(p)) => media.media_playlist(&key, rendition, &p).map(playlist),
-            Some(Err(why)) => return not_found(why),
-            None => return not_found("not found"),
-        },
-        [name, rendition, segment] => {
-            let (Some(Ok(p)), Some(sequence)) = (
-                hls(name).as_ref().map(packaging),
-                segment.strip_suffix(".ts").and_then(|s| s.parse::<u64>().ok()),
-            ) else {
+        (Some("TS"), ManifestKind::Hls) => serve_ts(cloud, &key, &manifest, name, file),
+        (Some("TS"), ManifestKind::LowLatencyHls) => {
+            not_found("livestream-local packages low-latency HLS on CMAF endpoints only: no media here")
+        }
+        _ => not_found("livestream-local does not package MSS: no media here"),
+    }
+}
+
+/// HLS over MPEG-TS: the master, a rendition's media playlist, a segment.
+fn serve_ts(cloud: &Cloud, key: &str, manifest: &ManifestSettings, name: &str, file: &[&str]) -> Response {
+    let media = &cloud.media;
+    let p = packaging(manifest);
+    let result = match file {
+        [_] => media.master_playlist(key, &p).map(|text| playlist(under(&text, name))),
+        [_, rendition, "index.m3u8"] => media.media_playlist(key, rendition, &p).map(playlist),
+        [_, rendition, segment] => {
+            let Some(sequence) = segment.strip_suffix(".ts").and_then(|s| s.parse::<u64>().ok()) else {
                 return not_found("not found");
             };
-            media.segment(&key, rendition, sequence, &p).map(ts_segment)
+            media.segment(key, rendition, sequence, &p).map(ts_segment)
         }
         _ => return not_found("not found"),
     };
     result.map(with_cors).unwrap_or_else(|e| not_found(&e.to_string()))
 }
 
-/// How a manifest packages the media; Err says what is not served yet.
-fn packaging(m: &ManifestSettings) -> Result<Packaging, &'static str> {
-    match (m.endpoint["ContainerType"].as_str(), m.kind) {
-        (Some("TS"), ManifestKind::Hls) => {}
-        (_, ManifestKind::Hls) => return Err("livestream-local packages TS endpoints only so far: no CMAF media here"),
-        _ => return Err("livestream-local does not package low-latency HLS, DASH or MSS yet: no media here"),
-    }
+/// How a manifest packages the media: the endpoint's segment duration, the manifest's window
+/// and bitrate filter.
+pub(super) fn packaging(m: &ManifestSettings) -> Packaging {
     let number = |v: &Value, default: u64| v.as_u64().unwrap_or(default);
     let (min, max) = video_bitrate_filter(m.manifest["FilterConfiguration"]["ManifestFilter"].as_str());
-    Ok(Packaging {
+    Packaging {
         segment_duration_seconds: number(&m.endpoint["Segment"]["SegmentDurationSeconds"], 6) as u32,
         playlist_window_seconds: number(&m.manifest["ManifestWindowSeconds"], 60) as u32,
         min_video_bits_per_second: min,
         max_video_bits_per_second: max,
         stream_order: StreamOrder::Original,
-    })
+    }
 }
 
 /// The `video_bitrate:MIN-MAX` term of a manifest filter (MediaPackage v2's filter syntax:
@@ -91,7 +93,7 @@ fn video_bitrate_filter(filter: Option<&str>) -> (u64, u64) {
 }
 
 /// The master playlist's variant URIs, under the manifest's own folder.
-fn under(master: &str, manifest: &str) -> String {
+pub(super) fn under(master: &str, manifest: &str) -> String {
     let lines = master.lines().map(|l| {
         if l.is_empty() || l.starts_with('#') {
             l.to_owned()
@@ -102,7 +104,7 @@ fn under(master: &str, manifest: &str) -> String {
     lines.collect::<Vec<_>>().join("\n") + "\n"
 }
 
-fn not_found(why: &str) -> Response {
+pub(super) fn not_found(why: &str) -> Response {
     with_cors((StatusCode::NOT_FOUND, why.to_owned()).into_response())
 }
 

@@ -1,0 +1,215 @@
+//! A dynamic DASH MPD (ISO/IEC 23009-1, isoff-live profile) over CMAF endpoint segments: one
+//! Period for the current ffmpeg run (its media time 0 is the availabilityStartTime), one
+//! AdaptationSet of muxed audio+video Representations, each with a SegmentTemplate and
+//! SegmentTimeline numbered with the endpoint's segment sequence numbers.
+
+use std::fmt::Write;
+use std::time::SystemTime;
+
+use super::hls::{Resource, date_time};
+use super::index::Segment;
+use crate::media::layout::LadderRendition;
+
+/// One Representation: a rendition and its segments.
+pub struct Representation<'a> {
+    pub rendition: &'a LadderRendition,
+    pub codecs: &'a str,
+    pub segments: Vec<Segment<'a>>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct MpdOptions<'a> {
+    pub window_seconds: u32,
+    pub nominal_segment: f64,
+    pub now: SystemTime,
+    /// The folder the media URLs are under, relative to the MPD (the manifest's name).
+    pub media_folder: &'a str,
+    pub segment_name: &'a str,
+}
+
+fn duration(seconds: f64) -> String {
+    format!("PT{seconds:.3}S")
+}
+
+/// The MPD; None until the first Representation has a complete segment.
+pub fn render_mpd(representations: &[Representation], o: &MpdOptions) -> Option<String> {
+    let latest = representations.first()?.segments.iter().rev().find(|s| s.complete)?.run;
+    let available_from = latest.epoch?;
+    let count = (f64::from(o.window_seconds) / o.nominal_segment).ceil().max(1.0) as usize;
+    let nominal = o.nominal_segment;
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" type=\"dynamic\" profiles=\"urn:mpeg:dash:profile:isoff-live:2011\" \
+         availabilityStartTime=\"{}\" publishTime=\"{}\" minimumUpdatePeriod=\"{}\" timeShiftBufferDepth=\"{}\" \
+         suggestedPresentationDelay=\"{}\" minBufferTime=\"{}\">",
+        date_time(available_from),
+        date_time(o.now),
+        duration(nominal),
+        duration(f64::from(o.window_seconds)),
+        duration(3.0 * nominal),
+        duration(nominal),
+    );
+    let _ = writeln!(out, "  <Period id=\"{}\" start=\"PT0S\">", latest.run_id);
+    out.push_str(
+        "    <AdaptationSet id=\"0\" contentType=\"video\" mimeType=\"video/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\">\n",
+    );
+    for r in representations {
+        let segments: Vec<&Segment> = (r.segments.iter())
+            .filter(|s| s.complete && s.run.run_id == latest.run_id)
+            .collect();
+        let segments = &segments[segments.len().saturating_sub(count)..];
+        let Some(first) = segments.first() else { continue };
+        let v = r.rendition;
+        let bandwidth = v.video_bitrate + v.audio_bitrate;
+        let _ = writeln!(
+            out,
+            "      <Representation id=\"{}\" bandwidth=\"{bandwidth}\" codecs=\"{}\" width=\"{}\" height=\"{}\" frameRate=\"{}/{}\">",
+            v.name, r.codecs, v.width, v.height, v.framerate_numerator, v.framerate_denominator
+        );
+        let folder = format!("{}/{}", o.media_folder, v.name);
+        let init = Resource::Init(latest.run_id).uri(o.segment_name);
+        let media = format!("{}_$Number$.mp4", o.segment_name);
+        let _ = writeln!(
+            out,
+            "        <SegmentTemplate timescale=\"{}\" initialization=\"{folder}/{init}\" media=\"{folder}/{media}\" startNumber=\"{}\">",
+            latest.timescale, first.sequence
+        );
+        out.push_str("          <SegmentTimeline>\n");
+        for (start, length, repeat) in timeline(segments) {
+            let r = if repeat > 0 { format!(" r=\"{repeat}\"") } else { String::new() };
+            let _ = writeln!(out, "            <S t=\"{start}\" d=\"{length}\"{r}/>");
+        }
+        out.push_str("          </SegmentTimeline>\n        </SegmentTemplate>\n      </Representation>\n");
+    }
+    out.push_str("    </AdaptationSet>\n  </Period>\n");
+    let _ = writeln!(
+        out,
+        "  <UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:direct:2014\" value=\"{}\"/>\n</MPD>",
+        date_time(o.now)
+    );
+    Some(out)
+}
+
+/// `S` elements: (t, d, r) with runs of equal, contiguous durations folded into `r`.
+fn timeline(segments: &[&Segment]) -> Vec<(u64, u64, u64)> {
+    let mut out: Vec<(u64, u64, u64)> = Vec::new();
+    for s in segments {
+        let (start, length) = (s.start(), s.duration());
+        match out.last_mut() {
+            Some((t, d, r)) if *d == length && *t + *d * (*r + 1) == start => *r += 1,
+            _ => out.push((start, length, 0)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::cmaf::index::tests::rendition;
+    use quick_xml::events::Event;
+
+    fn ladder_rendition() -> LadderRendition {
+        LadderRendition {
+            name: "720p".into(),
+            width: 1280,
+            height: 720,
+            video_bitrate: 3_000_000,
+            audio_bitrate: 128_000,
+            framerate_numerator: 30,
+            framerate_denominator: 1,
+            codecs: "avc1.42c01f,mp4a.40.2".into(),
+        }
+    }
+
+    /// (element name, attributes) of every start or empty element.
+    fn elements(xml: &str) -> Vec<(String, Vec<(String, String)>)> {
+        let mut reader = quick_xml::Reader::from_str(xml);
+        let mut out = Vec::new();
+        loop {
+            match reader.read_event().expect("well-formed XML") {
+                Event::Start(e) | Event::Empty(e) => {
+                    let attributes = e
+                        .attributes()
+                        .map(|a| {
+                            let a = a.unwrap();
+                            let value = String::from_utf8(a.value.to_vec()).unwrap();
+                            (String::from_utf8(a.key.as_ref().to_vec()).unwrap(), value)
+                        })
+                        .collect();
+                    out.push((String::from_utf8(e.name().as_ref().to_vec()).unwrap(), attributes));
+                }
+                Event::Eof => return out,
+                _ => {}
+            }
+        }
+    }
+
+    fn attribute<'a>(element: &'a (String, Vec<(String, String)>), name: &str) -> &'a str {
+        element.1.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_else(|| panic!("{name}"))
+    }
+
+    #[test]
+    fn a_dynamic_mpd_with_a_segment_timeline_parses_back() {
+        // 27 parts of 10 frames: segments 0 and 1 of 4 s complete, segment 2 in progress.
+        let media = rendition(27);
+        let v = ladder_rendition();
+        let representations = [Representation {
+            rendition: &v,
+            codecs: "avc1.42c01f,mp4a.40.2",
+            segments: media.segments(2),
+        }];
+        let now = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1010);
+        let options = MpdOptions {
+            window_seconds: 60,
+            nominal_segment: 4.0,
+            now,
+            media_folder: "dash",
+            segment_name: "segment",
+        };
+        let xml = render_mpd(&representations, &options).unwrap();
+        let elements = elements(&xml);
+        let names: Vec<&str> = elements.iter().map(|e| e.0.as_str()).collect();
+        assert_eq!(
+            names,
+            ["MPD", "Period", "AdaptationSet", "Representation", "SegmentTemplate", "SegmentTimeline", "S", "UTCTiming"]
+        );
+        let mpd = &elements[0];
+        assert_eq!(attribute(mpd, "type"), "dynamic");
+        assert_eq!(attribute(mpd, "profiles"), "urn:mpeg:dash:profile:isoff-live:2011");
+        assert_eq!(attribute(mpd, "availabilityStartTime"), "1970-01-01T00:16:40.000Z");
+        assert_eq!(attribute(mpd, "publishTime"), "1970-01-01T00:16:50.000Z");
+        assert_eq!(attribute(mpd, "timeShiftBufferDepth"), "PT60.000S");
+        assert_eq!(attribute(mpd, "minimumUpdatePeriod"), "PT4.000S");
+        let template = &elements[4];
+        assert_eq!(attribute(template, "timescale"), "15360");
+        assert_eq!(attribute(template, "initialization"), "dash/720p/segment_init_0.mp4");
+        assert_eq!(attribute(template, "media"), "dash/720p/segment_$Number$.mp4");
+        assert_eq!(attribute(template, "startNumber"), "0");
+        // Two 4 s segments (61440 ticks) from 0: one S repeated once.
+        let s = &elements[6];
+        assert_eq!((attribute(s, "t"), attribute(s, "d"), attribute(s, "r")), ("0", "61440", "1"));
+        assert_eq!(attribute(&elements[3], "bandwidth"), "3128000");
+        assert_eq!(attribute(&elements[7], "schemeIdUri"), "urn:mpeg:dash:utc:direct:2014");
+    }
+
+    #[test]
+    fn nothing_to_describe_before_the_first_complete_segment() {
+        let media = rendition(5);
+        let v = ladder_rendition();
+        let representations = [Representation {
+            rendition: &v,
+            codecs: "",
+            segments: media.segments(2),
+        }];
+        let options = MpdOptions {
+            window_seconds: 60,
+            nominal_segment: 4.0,
+            now: SystemTime::now(),
+            media_folder: "dash",
+            segment_name: "segment",
+        };
+        assert!(render_mpd(&representations, &options).is_none());
+    }
+}
