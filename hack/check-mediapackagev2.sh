@@ -4,13 +4,16 @@
 # lifecycle — channel group, channel, a TS endpoint with an HLS manifest and a CMAF endpoint with
 # HLS, LL-HLS and DASH manifests, get/list (paginated), updates with and without the ETag, tags,
 # the conflicts and refusals in AWS's error types, the manifest URLs on livestream-local's port, a
-# MediaLive channel into the v2 channel playing at the TS endpoint (ffprobe), deletion in order —
-# and every answer is asserted on.
+# MediaLive channel into the v2 channel playing at the TS endpoint (ffprobe) and at the CMAF
+# endpoint (ffprobe reads its HLS and DASH; curl-like timing of LL-HLS's blocking reload and
+# hinted part; m3u8-parser and mpd-parser parse every manifest), deletion in order — and every
+# answer is asserted on.
 #
 #   hack/check-mediapackagev2.sh            # builds livestream-local (debug) first
 #   LIVESTREAM_LOCAL_BIN=path hack/check-mediapackagev2.sh
 #
-# Needs the AWS CLI (hack/setup.sh installs it), ffmpeg/ffprobe and python3. Prints "N passed, M failed".
+# Needs the AWS CLI (hack/setup.sh installs it), ffmpeg/ffprobe, python3 and node with website/'s
+# packages (npm ci in website/). Prints "N passed, M failed".
 set -euo pipefail
 LOG_NAME=check-mediapackagev2
 cd "$(dirname "$0")/.."
@@ -187,12 +190,12 @@ refused "CreateChannel in a missing channel group" 404 ResourceNotFoundException
   create-channel --channel-group-name nope --channel-name main
 
 # --- media: a MediaLive channel whose MediaPackage output group names the v2 channel plays at the
-# TS endpoint's HLS URL; CMAF and DASH manifests are not packaged yet and say so ---
+# TS endpoint's HLS URL and at the CMAF endpoint's HLS, LL-HLS and DASH URLs ---
 status=$(python3 -c 'import sys,urllib.request,urllib.error
 try: print(urllib.request.urlopen(sys.argv[1]).status)
 except urllib.error.HTTPError as e: print(e.code, e.read().decode())' "http://$authority/out/v1/live/main/cmaf/dash.mpd")
-case $status in "404 livestream-local does not package low-latency HLS, DASH"*) ok "GET of a DASH manifest URL: 404 saying it is not packaged yet";;
-  *) fail "GET of a DASH manifest URL: $status";; esac
+case $status in "404 the channel has not produced"*) ok "GET of a DASH manifest URL before any media: 404 saying so";;
+  *) fail "GET of a DASH manifest URL before any media: $status";; esac
 ml() { aws medialive --output json "$@"; }
 group_id=$(ml create-input-security-group --whitelist-rules Cidr=127.0.0.1/32 --query SecurityGroup.Id --output text)
 input=$(ml create-input --name v2-check --type RTMP_PUSH --destinations StreamName=live/v2 --input-security-groups "$group_id")
@@ -230,7 +233,7 @@ for _ in $(seq 1 100); do
   [ "$(ml describe-channel --channel-id "$ml_channel" --query State --output text)" = RUNNING ] && break; sleep 0.1
 done
 ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=1280x720:rate=30 \
-  -f lavfi -i sine=frequency=440:sample_rate=48000 -t 40 -c:v libx264 -preset ultrafast -g 30 -pix_fmt yuv420p \
+  -f lavfi -i sine=frequency=440:sample_rate=48000 -t 180 -c:v libx264 -preset ultrafast -g 30 -pix_fmt yuv420p \
   -c:a aac -b:a 128k -f flv "$ingest" >"$work/ffmpeg.log" 2>&1 &
 publisher=$!
 master_url="http://$authority/out/v1/live/main/ts/index.m3u8"
@@ -246,6 +249,77 @@ child=$(python3 -c 'import sys,urllib.request; m=urllib.request.urlopen(sys.argv
 case $child in index/v720/index.m3u8) ok "the master lists its variants under the manifest: $child";; *) fail "variant URI: $child";; esac
 window=$(python3 -c 'import sys,urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())' "http://$authority/out/v1/live/main/ts/$child")
 case $window in *"#EXT-X-TARGETDURATION:6"*) ok "6 s segments, the endpoint's SegmentDurationSeconds";; *) fail "media playlist: $window";; esac
+
+# --- the CMAF endpoint: 4 s segments (2 GOPs) named "seg", parts of 10 frames ---
+cmaf_url="http://$authority/out/v1/live/main/cmaf"
+for _ in $(seq 1 60); do
+  curl -sf -o /dev/null "$cmaf_url/dash.mpd" && curl -sf -o /dev/null "$cmaf_url/llhls.m3u8" && break
+  sleep 1
+done
+# probe NAME URL: ffprobe finds H.264 1280x720 and AAC and reads 4 s of video packets.
+probe() {
+  local out
+  out=$(ffprobe -v error -read_intervals %+4 -show_entries stream=index,codec_name,width,height:packet=stream_index,pts_time \
+    -of json "$2" 2>"$work/ffprobe.err") || out='{"streams": [], "packets": []}'
+  expect "$1" 'any(s.get("codec_name") == "h264" and (s.get("width"), s.get("height")) == (1280, 720) for s in r["streams"]) and any(s.get("codec_name") == "aac" for s in r["streams"]) and (lambda video: len(video) > 60 and max(video) - min(video) >= 3)([float(p["pts_time"]) for p in r["packets"] if "pts_time" in p and p["stream_index"] in [s["index"] for s in r["streams"] if s.get("codec_name") == "h264"]])' "$out"
+}
+probe "ffprobe plays the CMAF endpoint's HLS (H.264 1280x720 + AAC, 4 s of video)" "$cmaf_url/hls.m3u8"
+probe "ffprobe plays the CMAF endpoint's DASH MPD (H.264 1280x720 + AAC, 4 s of video)" "$cmaf_url/dash.mpd"
+mpd_type=$(curl -s -o /dev/null -w '%{content_type}' "$cmaf_url/dash.mpd")
+segment_type=$(curl -s -o /dev/null -w '%{content_type}' "$cmaf_url/hls/v720/seg_init_0.mp4")
+case "$mpd_type $segment_type" in "application/dash+xml video/mp4") ok "content types: $mpd_type, $segment_type";;
+  *) fail "content types: $mpd_type $segment_type";; esac
+ll=$(curl -sf "$cmaf_url/llhls/v720/index.m3u8" || true)
+case $ll in *"#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK="*"#EXT-X-PART-INF:PART-TARGET="*"#EXT-X-PART:DURATION="*"#EXT-X-PRELOAD-HINT:TYPE=PART,URI="*)
+  ok "the LL-HLS playlist has SERVER-CONTROL, PART-INF, parts and a preload hint";;
+  *) fail "the LL-HLS playlist: $ll";; esac
+# Blocking reload of the next segment, then of the hinted part, then the hinted part itself:
+# each answer comes only once what it asked for exists.
+blocking=$(python3 - "$cmaf_url/llhls/v720" <<'PY'
+import json, re, sys, time, urllib.error, urllib.request
+base = sys.argv[1]
+get = lambda path: urllib.request.urlopen(f"{base}/{path}", timeout=30).read()
+def timed(path):
+    start = time.monotonic()
+    body = get(path)
+    return body, round(time.monotonic() - start, 3)
+text = get("index.m3u8").decode()
+last = int(re.search(r"#EXT-X-MEDIA-SEQUENCE:(\d+)", text).group(1)) + text.count("#EXTINF:") - 1
+segment, segment_held = timed(f"index.m3u8?_HLS_msn={last + 1}")
+segment = segment.decode()
+hint = re.search(r'#EXT-X-PRELOAD-HINT:TYPE=PART,URI="seg_(\d+)_(\d+)\.mp4"', segment).groups()
+part, part_held = timed(f"index.m3u8?_HLS_msn={hint[0]}&_HLS_part={hint[1]}")
+part = part.decode()
+next_hint = re.search(r'#EXT-X-PRELOAD-HINT:TYPE=PART,URI="([^"]+)"', part).group(1)
+media, media_held = timed(next_hint)
+try:
+    get(f"index.m3u8?_HLS_msn={last + 10}")
+    too_far = 200
+except urllib.error.HTTPError as e:
+    too_far = e.code
+print(json.dumps({
+    "before": f"seg_{last + 1}.mp4" in text, "segment": f"\nseg_{last + 1}.mp4\n" in segment, "segment_held": segment_held,
+    "part": f'URI="seg_{hint[0]}_{hint[1]}.mp4"' in part, "part_held": part_held,
+    "media": media[4:8].decode("latin-1"), "media_bytes": len(media), "media_held": media_held, "too_far": too_far,
+    "part_target": float(re.search(r"PART-TARGET=([\d.]+)", part).group(1)),
+    "hold_back": float(re.search(r"PART-HOLD-BACK=([\d.]+)", part).group(1)),
+}))
+PY
+) || blocking='{}'
+log "blocking reload: $blocking"
+expect "_HLS_msn of the next segment is held until it is complete (at most a segment, 4 s)" \
+  'not r["before"] and r["segment"] and 0 < r["segment_held"] < 5' "$blocking"
+expect "_HLS_msn+_HLS_part of the hinted part is held until it exists (at most a part)" \
+  'r["part"] and r["part_held"] < 1' "$blocking"
+expect "the hinted part is held until written, then served (moof)" \
+  'r["media"] in ("moof", "styp") and r["media_bytes"] > 1000 and r["media_held"] < 1' "$blocking"
+expect "_HLS_msn far ahead of the live edge: 400" 'r["too_far"] == 400' "$blocking"
+expect "PART-HOLD-BACK is at least 3 PART-TARGETs" 'r["hold_back"] >= 3 * r["part_target"] > 0' "$blocking"
+if parsed=$(node website/test/parse-manifests.mjs "$cmaf_url" hls llhls dash 2>&1); then
+  ok "m3u8-parser and mpd-parser parse every manifest: $(echo "$parsed" | tr '\n' ' ')"
+else
+  fail "m3u8-parser and mpd-parser: $parsed"
+fi
 stop_pid "$publisher" 5
 ml stop-channel --channel-id "$ml_channel" >/dev/null
 for _ in $(seq 1 100); do
