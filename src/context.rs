@@ -30,6 +30,10 @@ pub struct Settings {
     pub service_account: String,
     /// Reconciles in flight at once.
     pub concurrency: u16,
+    /// MediaPackage version of new streams that set none.
+    pub packaging_version: crate::api::PackagingVersion,
+    /// MediaPackage v2 channel group of streams that name none.
+    pub channel_group: String,
 }
 
 impl Settings {

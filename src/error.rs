@@ -94,7 +94,8 @@ impl Error {
     }
 
     pub fn is_not_found(&self) -> bool {
-        self.code() == Some("NotFoundException")
+        // MediaLive and MediaPackage v1 say NotFound; MediaPackage v2 ResourceNotFound.
+        matches!(self.code(), Some("NotFoundException" | "ResourceNotFoundException"))
     }
 
     /// IAM refused the action: the operator's policy lacks it.

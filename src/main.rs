@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use livestream_operator::{
-    api,
+    api::{self, PackagingVersion},
     aws::{AwsClients, AwsSettings},
     controller::{self, Settings},
     leader::{Leadership, LeaseSettings},
@@ -49,6 +49,15 @@ struct RunArgs {
     /// IAM role MediaLive assumes, for LiveStreams without spec.roleArn.
     #[arg(long, env = "LIVESTREAM_MEDIALIVE_ROLE_ARN")]
     medialive_role_arn: Option<String>,
+
+    /// MediaPackage version of new LiveStreams that set no spec.packaging.version (v1 or v2). A
+    /// stream that already owns MediaPackage resources keeps their version whatever this says.
+    #[arg(long, env = "LIVESTREAM_PACKAGING_VERSION", default_value = "v2", value_parser = parse_version)]
+    packaging_version: PackagingVersion,
+
+    /// MediaPackage v2 channel group of LiveStreams that name none (created if missing).
+    #[arg(long, env = "LIVESTREAM_CHANNEL_GROUP", default_value = "livestream")]
+    channel_group: String,
 
     /// Address for /metrics, /healthz and /readyz (port 0: any free port); unset: not served.
     #[arg(long, env = "LIVESTREAM_HTTP_ADDR")]
@@ -112,6 +121,14 @@ struct RunArgs {
     health_seconds: f64,
 }
 
+fn parse_version(value: &str) -> Result<PackagingVersion, String> {
+    match value {
+        "v1" => Ok(PackagingVersion::V1),
+        "v2" => Ok(PackagingVersion::V2),
+        other => Err(format!("{other:?} is not a MediaPackage version: v1 or v2")),
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // Installed as `kubectl-livestream` (a symlink will do), the binary is the kubectl plugin.
@@ -150,6 +167,8 @@ async fn main() -> anyhow::Result<()> {
                 website_bucket: args.website_bucket,
                 service_account: args.service_account,
                 concurrency: args.max_concurrent_reconciles,
+                packaging_version: args.packaging_version,
+                channel_group: args.channel_group,
             };
             let leadership = if args.leader_election {
                 let identity =

@@ -8,6 +8,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use super::packaging::*;
 use super::status::LiveStreamStatus;
 
 /// Pattern shared by `spec.channelId` and a `metadata.name` that stands in for it: the id names the
@@ -36,6 +37,8 @@ pub const CHANNEL_ID_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$";
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
     printcolumn(name = "Ingest URL", type_ = "string", json_path = ".status.ingestUrl", priority = 1, description = "RTMP URL to publish to"),
     printcolumn(name = "Website URL", type_ = "string", json_path = ".status.websiteUrl", priority = 1, description = "Player page"),
+    printcolumn(name = "LL-HLS URL", type_ = "string", json_path = ".status.lowLatencyPlaybackUrl", priority = 1, description = "Low-latency HLS master playlist (MediaPackage v2)"),
+    printcolumn(name = "DASH URL", type_ = "string", json_path = ".status.dashPlaybackUrl", priority = 1, description = "DASH manifest (MediaPackage v2)"),
     printcolumn(name = "Next Start", type_ = "string", json_path = ".status.schedule.nextStart", priority = 1, description = "When the schedule next starts the channel")
 )]
 #[x_kube(
@@ -210,15 +213,6 @@ pub struct SecretKeyRef {
     #[serde(default = "default_secret_key")]
     #[schemars(length(min = 1, max = 253), regex(pattern = "^[-._a-zA-Z0-9]+$"))]
     pub key: String,
-}
-
-/// Packaging settings for MediaPackage.
-#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct PackagingSpec {
-    /// The HLS origin endpoint.
-    #[serde(default)]
-    pub hls: HlsSpec,
 }
 
 /// The MediaPackage HLS origin endpoint.
@@ -400,7 +394,7 @@ fn default_segment_duration() -> i32 {
 fn default_playlist_window() -> i32 {
     60
 }
-fn default_max_video_bits() -> i32 {
+pub(super) fn default_max_video_bits() -> i32 {
     i32::MAX
 }
 fn default_renditions() -> Vec<Rendition> {
@@ -424,7 +418,7 @@ fn default_time_zone() -> String {
 fn default_lead_time() -> kube::core::Duration {
     std::time::Duration::from_secs(600).into()
 }
-fn default_true() -> bool {
+pub(super) fn default_true() -> bool {
     true
 }
 

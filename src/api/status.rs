@@ -48,6 +48,19 @@ pub struct LiveStreamStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub playback_url: Option<String>,
 
+    /// MediaPackage v2: the low-latency HLS master playlist URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low_latency_playback_url: Option<String>,
+
+    /// MediaPackage v2: the DASH manifest (MPD) URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dash_playback_url: Option<String>,
+
+    /// The MediaPackage version whose resources this stream owns (v1 or v2): with
+    /// spec.packaging.version unset, the stream keeps it when the operator's default changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packaging_version: Option<crate::api::PackagingVersion>,
+
     /// URL of the published player page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website_url: Option<String>,
@@ -178,6 +191,15 @@ pub struct AwsResources {
     /// MediaPackage HLS origin endpoint id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin_endpoint_id: Option<String>,
+    /// MediaPackage v2 channel group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_group: Option<String>,
+    /// MediaPackage v2 channel ARN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_package_v2_channel_arn: Option<String>,
+    /// MediaPackage v2 origin endpoint ARNs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub origin_endpoint_arns: Vec<String>,
 }
 
 /// Puts `new` into `conditions`, replacing the condition of the same type. The transition time is

@@ -49,7 +49,10 @@ fn printer_columns_hide_urls_except_playback_in_narrow_view() {
         .map(|c| c.name.as_str())
         .collect();
     assert_eq!(narrow, ["Running", "State", "Input", "Playback URL", "Age"]);
-    assert_eq!(wide, ["Ingest URL", "Website URL", "Next Start"]);
+    assert_eq!(
+        wide,
+        ["Ingest URL", "Website URL", "LL-HLS URL", "DASH URL", "Next Start"]
+    );
 }
 
 #[test]

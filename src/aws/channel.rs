@@ -262,7 +262,10 @@ mod tests {
     use super::*;
     use crate::{
         api::LiveStreamSpec,
-        desired::{Names, medialive::channel_settings},
+        desired::{
+            Names,
+            medialive::{PackageTarget, channel_settings},
+        },
     };
 
     fn names() -> Names {
@@ -276,10 +279,16 @@ mod tests {
     #[test]
     fn a_changed_rendition_is_drift_but_identical_settings_are_not() {
         let spec = |v| serde_json::from_value::<LiveStreamSpec>(v).unwrap();
-        let base = channel_settings(&spec(json!({})), &names(), "1", "arn:aws:iam::1:role/r");
+        let base = channel_settings(
+            &spec(json!({})),
+            &names(),
+            "1",
+            "arn:aws:iam::1:role/r",
+            PackageTarget::V1,
+        );
         let mut bigger = spec(json!({}));
         bigger.encoding.renditions[1].bits_per_second = 3_500_000;
-        let changed = channel_settings(&bigger, &names(), "1", "arn:aws:iam::1:role/r");
+        let changed = channel_settings(&bigger, &names(), "1", "arn:aws:iam::1:role/r", PackageTarget::V1);
         assert_eq!(
             ChannelFingerprint::desired(&base),
             ChannelFingerprint::desired(&base.clone())

@@ -10,6 +10,7 @@ mod endpoint;
 pub mod health;
 mod input;
 mod package_channel;
+pub mod package_v2;
 mod security_group;
 
 use std::collections::HashMap;
@@ -34,16 +35,22 @@ pub enum Kind {
     SecurityGroup,
     Input,
     Channel,
+    /// MediaPackage v2: the stream's channel (its shared group is created with it).
+    ChannelV2,
+    /// MediaPackage v2: the channel's origin endpoints.
+    OriginEndpoint,
 }
 
 /// The only order AWS lets them be deleted in: a channel holds its input, an input its security
-/// group, an endpoint its MediaPackage channel. Creation goes the other way.
-pub const TEARDOWN_ORDER: [Kind; 5] = [
+/// group, an endpoint its MediaPackage channel (v1 and v2). Creation goes the other way.
+pub const TEARDOWN_ORDER: [Kind; 7] = [
     Kind::Channel,
     Kind::Input,
     Kind::SecurityGroup,
     Kind::Endpoint,
     Kind::PackageChannel,
+    Kind::OriginEndpoint,
+    Kind::ChannelV2,
 ];
 
 /// Who a create is for: the owner tags every resource carries, and the stream's uid, from which
@@ -113,6 +120,7 @@ pub struct AwsClients {
     pub region: String,
     pub medialive: aws_sdk_medialive::Client,
     pub mediapackage: aws_sdk_mediapackage::Client,
+    pub mediapackagev2: aws_sdk_mediapackagev2::Client,
     pub s3: aws_sdk_s3::Client,
 }
 
@@ -159,6 +167,9 @@ impl AwsClients {
         let mediapackage = aws_sdk_mediapackage::config::Builder::from(&config)
             .interceptor(CountCalls("mediapackage"))
             .build();
+        let mediapackagev2 = aws_sdk_mediapackagev2::config::Builder::from(&config)
+            .interceptor(CountCalls("mediapackagev2"))
+            .build();
         Self {
             endpoint_url: endpoint,
             region: config
@@ -166,6 +177,7 @@ impl AwsClients {
                 .map_or_else(|| "us-east-1".to_owned(), |r| r.to_string()),
             medialive: aws_sdk_medialive::Client::from_conf(medialive),
             mediapackage: aws_sdk_mediapackage::Client::from_conf(mediapackage),
+            mediapackagev2: aws_sdk_mediapackagev2::Client::from_conf(mediapackagev2),
             s3: aws_sdk_s3::Client::from_conf(s3),
         }
     }

@@ -13,7 +13,7 @@ use aws_sdk_medialive::types::{
 };
 
 use super::Names;
-use crate::api::{EncodingSpec, InputSpec, LiveStreamSpec, Rendition};
+use crate::api::{EncodingSpec, InputSpec, LiveStreamSpec, PackagingVersion, Rendition};
 
 const DESTINATION: &str = "mediapackage";
 const AUDIO: &str = "audio_aac";
@@ -40,8 +40,39 @@ pub struct ChannelSettings {
     pub role_arn: String,
 }
 
+/// The MediaPackage channel the MediaPackage output group writes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PackageTarget<'a> {
+    /// MediaPackage v1: the channel's id.
+    V1,
+    /// MediaPackage v2 (CMAF ingest): the channel group and channel.
+    V2 { group: &'a str },
+}
+
 /// The channel for `spec`, reading from `input_id` and writing to the MediaPackage channel.
-pub fn channel_settings(spec: &LiveStreamSpec, names: &Names, input_id: &str, role_arn: &str) -> ChannelSettings {
+pub fn channel_settings(
+    spec: &LiveStreamSpec,
+    names: &Names,
+    input_id: &str,
+    role_arn: &str,
+    target: PackageTarget,
+) -> ChannelSettings {
+    let (destination, version) = match target {
+        PackageTarget::V1 => (
+            MediaPackageOutputDestinationSettings::builder()
+                .channel_id(&names.channel)
+                .build(),
+            PackagingVersion::V1,
+        ),
+        PackageTarget::V2 { group } => (
+            MediaPackageOutputDestinationSettings::builder()
+                .channel_group(group)
+                .channel_name(&names.channel)
+                .build(),
+            PackagingVersion::V2,
+        ),
+    };
+    let segments = spec.packaging.segment_durations(version);
     ChannelSettings {
         name: names.channel.clone(),
         channel_class: ChannelClass::SinglePipeline,
@@ -65,26 +96,27 @@ pub fn channel_settings(spec: &LiveStreamSpec, names: &Names, input_id: &str, ro
         destinations: vec![
             OutputDestination::builder()
                 .id(DESTINATION)
-                .media_package_settings(
-                    MediaPackageOutputDestinationSettings::builder()
-                        .channel_id(&names.channel)
-                        .build(),
-                )
+                .media_package_settings(destination)
                 .build(),
         ],
-        encoder_settings: encoder_settings(&spec.encoding, spec.packaging.hls.segment_duration_seconds),
+        encoder_settings: encoder_settings(&spec.encoding, &segments),
         role_arn: role_arn.to_owned(),
     }
 }
 
-/// Keyframe interval: every segment must start on one, so it divides the segment duration.
-pub fn gop_seconds(segment_duration_seconds: i32) -> f64 {
-    if segment_duration_seconds % 2 == 0 { 2.0 } else { 1.0 }
+/// Keyframe interval: every segment of every endpoint must start on one, so it divides each
+/// segment duration.
+pub fn gop_seconds(segment_durations: &[i32]) -> f64 {
+    if segment_durations.iter().all(|d| d % 2 == 0) {
+        2.0
+    } else {
+        1.0
+    }
 }
 
 /// The ladder: one video description and one output per rendition, all sharing the AAC track.
-pub fn encoder_settings(encoding: &EncodingSpec, segment_duration_seconds: i32) -> EncoderSettings {
-    let gop = gop_seconds(segment_duration_seconds);
+pub fn encoder_settings(encoding: &EncodingSpec, segment_durations: &[i32]) -> EncoderSettings {
+    let gop = gop_seconds(segment_durations);
     EncoderSettings::builder()
         // Thumbnails of the input, for `kubectl livestream thumbnail` (DescribeThumbnails).
         .thumbnail_configuration(ThumbnailConfiguration::builder().state(ThumbnailState::Auto).build())
@@ -216,6 +248,7 @@ mod tests {
             &names,
             "1234567",
             "arn:aws:iam::123456789012:role/MediaLiveAccessRole",
+            PackageTarget::V1,
         );
         assert_eq!(settings.channel_class, ChannelClass::SinglePipeline);
         assert_eq!(settings.input_attachments[0].input_id.as_deref(), Some("1234567"));
@@ -268,7 +301,34 @@ mod tests {
     #[test]
     fn keyframes_divide_the_segment() {
         for segment in 1..=30 {
-            assert_eq!(f64::from(segment) % gop_seconds(segment), 0.0, "segment {segment}");
+            assert_eq!(f64::from(segment) % gop_seconds(&[segment]), 0.0, "segment {segment}");
         }
+        assert_eq!(gop_seconds(&[6, 2, 4]), 2.0);
+        assert_eq!(gop_seconds(&[5, 2, 2]), 1.0, "5 s HLS beside 2 s low-latency segments");
+    }
+
+    #[test]
+    fn a_v2_stream_writes_to_its_channel_in_the_group() {
+        let names = Names {
+            channel: "launch".into(),
+            endpoint: "launch-hls".into(),
+            input: "launch-rtmp".into(),
+        };
+        let role = "arn:aws:iam::123456789012:role/MediaLiveAccessRole";
+        let settings = channel_settings(&spec(), &names, "1", role, PackageTarget::V2 { group: "live" });
+        let destination = &settings.destinations[0].media_package_settings.as_ref().unwrap()[0];
+        assert_eq!(destination.channel_id, None);
+        assert_eq!(destination.channel_group.as_deref(), Some("live"));
+        assert_eq!(destination.channel_name.as_deref(), Some("launch"));
+        let video = &settings.encoder_settings.video_descriptions.as_ref().unwrap()[0];
+        let gop = video
+            .codec_settings
+            .as_ref()
+            .unwrap()
+            .h264_settings
+            .as_ref()
+            .unwrap()
+            .gop_size;
+        assert_eq!(gop, Some(1.0), "keyframes every second serve 5 s and 2 s segments");
     }
 }

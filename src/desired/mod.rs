@@ -4,6 +4,7 @@
 pub mod ingest;
 pub mod medialive;
 pub mod mediapackage;
+pub mod mediapackagev2;
 pub mod schedule;
 pub mod website;
 

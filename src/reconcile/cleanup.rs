@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     api::LiveStream,
-    aws::{self, Kind, Managed, TEARDOWN_ORDER},
+    aws::{self, Kind, Managed, TEARDOWN_ORDER, package_v2},
     context::Context,
     desired::Names,
     error::{Error, Result},
@@ -55,9 +55,13 @@ async fn teardown(stream: &LiveStream, ctx: &Context) -> Result<Action> {
     let uid = stream.uid().unwrap_or_default();
     let cached = stream.status.as_ref().and_then(|s| s.aws.clone()).unwrap_or_default();
     let names = Names::of(stream);
+    // MediaPackage v2 is always looked at: a crash may have left a channel before status named it.
+    let group = (cached.channel_group.clone())
+        .or_else(|| stream.spec.packaging.channel_group.clone())
+        .unwrap_or_else(|| ctx.settings.channel_group.clone());
     let observe = ctx
         .fleets
-        .observe(&ctx.aws, ctx.settings.freshness(), &uid, &names, &cached);
+        .observe(&ctx.aws, ctx.settings.freshness(), &uid, &names, &cached, Some(&group));
     let observed = Box::pin(observe).await?;
     for kind in TEARDOWN_ORDER {
         let Some((found, id)) = still_there(&observed, kind, &uid) else {
@@ -80,6 +84,18 @@ async fn teardown(stream: &LiveStream, ctx: &Context) -> Result<Action> {
                 }
             }
         }
+    }
+    // The shared group goes with its last channel, if the operator made it.
+    if aws::package_v2::retire_group(&ctx.aws, &group).await?
+        && observed.v2.as_ref().is_some_and(|v2| v2.channel.is_some())
+    {
+        action(
+            ctx,
+            stream,
+            "DeletedChannelGroup",
+            format!("Deleted MediaPackage v2 channel group {group}: no channel is left in it"),
+        )
+        .await;
     }
     super::website::remove(stream, ctx).await?;
     tracing::info!("every AWS resource is gone; removing the finalizer");
@@ -113,6 +129,20 @@ fn still_there(observed: &Observed, kind: Kind, uid: &str) -> Option<(Found, Str
             .as_ref()
             .filter(|c| mine(c.owner()))
             .map(|c| (Found::PackageChannel, c.id.clone())),
+        Kind::OriginEndpoint => {
+            let v2 = observed.v2.as_ref()?;
+            let channel = v2.channel.as_ref()?;
+            let endpoint = v2.endpoints.iter().find(|e| mine(e.owner.as_deref()))?;
+            Some((
+                Found::Endpoint,
+                format!("{}/{}/{}", v2.group, channel.name, endpoint.name),
+            ))
+        }
+        Kind::ChannelV2 => {
+            let v2 = observed.v2.as_ref()?;
+            let channel = v2.channel.as_ref().filter(|c| mine(c.owner.as_deref()))?;
+            Some((Found::PackageChannel, format!("{}/{}", v2.group, channel.name)))
+        }
     }
 }
 
@@ -139,6 +169,27 @@ async fn delete(ctx: &Context, uid: &str, kind: Kind, id: &str) -> Result<(&'sta
         Kind::PackageChannel => {
             remove(&fleets.package_channels, ctx, uid, id).await?;
             ("DeletedPackageChannel", format!("Deleted MediaPackage channel {id}"))
+        }
+        // v2 ids are `group/channel[/endpoint]`, as still_there writes them.
+        Kind::OriginEndpoint => {
+            let mut parts = id.splitn(3, '/');
+            let (g, c, e) = (parts.next(), parts.next(), parts.next());
+            package_v2::delete_endpoint(
+                &ctx.aws,
+                g.unwrap_or_default(),
+                c.unwrap_or_default(),
+                e.unwrap_or_default(),
+            )
+            .await?;
+            (
+                "DeletedOriginEndpoint",
+                format!("Deleted MediaPackage v2 origin endpoint {id}"),
+            )
+        }
+        Kind::ChannelV2 => {
+            let (g, c) = id.split_once('/').unwrap_or_default();
+            package_v2::delete_channel(&ctx.aws, g, c).await?;
+            ("DeletedChannelV2", format!("Deleted MediaPackage v2 channel {id}"))
         }
     })
 }

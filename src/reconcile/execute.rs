@@ -69,7 +69,15 @@ impl Run<'_> {
         let mut page_refused = false;
         for _ in 0..MAX_ROUNDS {
             let spec = &self.stream.spec;
-            let desired = Desired::of(spec, names, description.clone(), role, target.as_ref().ok(), observed);
+            let desired = Desired::of(
+                spec,
+                names,
+                description.clone(),
+                role,
+                target.as_ref().ok(),
+                observed,
+                &self.packaging,
+            );
             let page = self.page(observed);
             let flags = Flags {
                 key_known: target.is_ok(),
@@ -153,6 +161,8 @@ impl Run<'_> {
         match step {
             Step::Create(kind) => return self.create_kind(*kind, desired, observed).await,
             Step::Update(kind) => return self.update_kind(*kind, desired, observed).await,
+            Step::Endpoint(step) => return self.endpoint_v2(step, desired, observed).await,
+            Step::Retire(kind) => return self.retire(*kind, observed).await,
             Step::PublishWebsite => {
                 let page = page.ok_or_else(|| Error::Waiting("no player page to publish".into()))?;
                 self.publish_page(page).await?;
@@ -255,6 +265,9 @@ impl Run<'_> {
                 self.event("CreatedChannel", note).await;
                 observed.channel = Some(made);
             }
+            Kind::ChannelV2 => return self.create_channel_v2(desired, observed).await,
+            // Endpoints are created one by one (`Step::Endpoint`).
+            Kind::OriginEndpoint => {}
         }
         Ok(())
     }
@@ -297,8 +310,9 @@ impl Run<'_> {
                 .await;
                 observed.channel = Some(made);
             }
-            // Nothing of a MediaPackage channel is managed after creation: the plan never asks.
-            Kind::PackageChannel => {}
+            // Nothing of a MediaPackage channel is managed after creation: the plan never asks;
+            // v2 endpoints are updated one by one (`Step::Endpoint`).
+            Kind::PackageChannel | Kind::ChannelV2 | Kind::OriginEndpoint => {}
         }
         Ok(())
     }

@@ -10,6 +10,7 @@ mod fleet;
 mod health;
 pub mod intent;
 mod observe;
+mod package_v2;
 pub mod plan;
 mod status;
 mod stream_key;
@@ -32,7 +33,7 @@ pub use cleanup::cleanup;
 pub use observe::Fleets;
 
 use crate::{
-    api::{LiveStream, LiveStreamStatus},
+    api::{LiveStream, LiveStreamStatus, PackagingVersion},
     context::Context,
     desired::{
         Names,
@@ -70,6 +71,8 @@ pub struct Run<'a> {
     input: health::InputHealth,
     /// Whether the channel should run now, and who says so.
     intent: intent::Intent,
+    /// Which MediaPackage packages the stream.
+    packaging: plan::Packaging,
 }
 
 pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
@@ -90,6 +93,10 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
             schedule: None,
             next_stop: None,
             wake: None,
+        },
+        packaging: plan::Packaging {
+            version: ctx.settings.packaging_version,
+            group: ctx.settings.channel_group.clone(),
         },
     };
     // Boxed: the pass's future holds every SDK call's and would overflow a worker's stack in debug
@@ -169,11 +176,16 @@ impl Run<'_> {
         let names = Names::of(self.stream);
         let target = self.rtmp_target().await;
         let cached = self.status.aws.clone().unwrap_or_default();
+        self.packaging = packaging(self.stream, &self.status, &self.ctx.settings)?;
+        let v2_group = match self.packaging.version {
+            PackagingVersion::V2 => Some(self.packaging.group.as_str()),
+            PackagingVersion::V1 => cached.channel_group.as_deref(),
+        };
         let max_age = self.ctx.settings.freshness();
         let mut observed = self
             .ctx
             .fleets
-            .observe(&self.ctx.aws, max_age, &self.uid, &names, &cached)
+            .observe(&self.ctx.aws, max_age, &self.uid, &names, &cached, v2_group)
             .await?;
         // A stop by an operator of before `guardStop` still holds.
         if let Some(generation) = self.status.max_run_duration_stopped_generation.take() {
@@ -196,7 +208,11 @@ impl Run<'_> {
     /// Status fields that follow from what AWS holds: ids, URLs, the channel's state.
     fn record(&mut self, observed: &observe::Observed, target: &Result<RtmpTarget>) {
         self.status.aws = Some(observed.ids());
-        self.status.playback_url = observed.endpoint.as_ref().and_then(|e| e.url.clone());
+        self.status.packaging_version = Some(self.packaging.version);
+        let urls = observed.playback(self.packaging.version);
+        self.status.playback_url = urls.hls;
+        self.status.low_latency_playback_url = urls.low_latency_hls;
+        self.status.dash_playback_url = urls.dash;
         let url = observed.input.as_ref().and_then(|i| i.url.as_deref());
         self.status.ingest_url = match target {
             Ok(target) => url.and_then(|u| target.status_url(u)),
@@ -242,6 +258,35 @@ impl Run<'_> {
             None => intent::intent(&self.stream.spec, &self.status, &now),
         }
     }
+}
+
+/// The MediaPackage version and v2 channel group of `stream`: what it owns stays what it uses
+/// unless the spec says otherwise (see `PackagingSpec::effective_version`).
+pub fn packaging(
+    stream: &LiveStream,
+    status: &LiveStreamStatus,
+    settings: &crate::context::Settings,
+) -> Result<plan::Packaging> {
+    let spec = &stream.spec.packaging;
+    let cached = status.aws.clone().unwrap_or_default();
+    let owns_v1 = cached.media_package_channel_id.is_some();
+    let version = spec.effective_version(status.packaging_version, owns_v1, settings.packaging_version);
+    if version == PackagingVersion::V2
+        && let Some(problem) = spec.v2_problem()
+    {
+        return Err(Error::Invalid(problem));
+    }
+    let group = match (&spec.channel_group, cached.channel_group) {
+        (Some(wanted), Some(owned)) if *wanted != owned && version == PackagingVersion::V2 => {
+            return Err(Error::Invalid(format!(
+                "spec.packaging.channelGroup: the stream's MediaPackage v2 channel is in group {owned} and a channel cannot move to {wanted}; set it back to {owned}, or move the stream to v1 first"
+            )));
+        }
+        (Some(wanted), _) => wanted.clone(),
+        (None, Some(owned)) => owned,
+        (None, None) => settings.channel_group.clone(),
+    };
+    Ok(plan::Packaging { version, group })
 }
 
 /// An AWS action on the stream's behalf: logged (in the stream's span) and a Normal event.

@@ -6,9 +6,13 @@ use std::time::Duration;
 
 use super::fleet::{Fleet, Lookup};
 use crate::{
-    api::AwsResources,
-    aws::{AwsClients, Channel, Endpoint, Input, Managed, PackageChannel, SecurityGroup},
+    api::{AwsResources, PackagingVersion},
+    aws::{
+        AwsClients, Channel, Endpoint, Input, Managed, PackageChannel, SecurityGroup,
+        package_v2::{self, ChannelV2, OriginEndpoint},
+    },
     desired::Names,
+    desired::mediapackagev2::ManifestKind,
     error::Result,
 };
 
@@ -20,9 +24,49 @@ pub struct Observed {
     pub security_group: Option<SecurityGroup>,
     pub input: Option<Input>,
     pub channel: Option<Channel>,
+    /// MediaPackage v2, when the stream uses it or used it (its group is in status).
+    pub v2: Option<ObservedV2>,
+}
+
+/// The stream's MediaPackage v2 channel and endpoints, in `group`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ObservedV2 {
+    pub group: String,
+    pub channel: Option<ChannelV2>,
+    pub endpoints: Vec<OriginEndpoint>,
+}
+
+/// The playback URLs of the version a stream is packaged with.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Playback {
+    pub hls: Option<String>,
+    pub low_latency_hls: Option<String>,
+    pub dash: Option<String>,
 }
 
 impl Observed {
+    pub fn playback(&self, version: PackagingVersion) -> Playback {
+        match version {
+            PackagingVersion::V1 => Playback {
+                hls: self.endpoint.as_ref().and_then(|e| e.url.clone()),
+                ..Playback::default()
+            },
+            PackagingVersion::V2 => {
+                let url = |kind: ManifestKind| {
+                    let endpoints = self.v2.iter().flat_map(|v2| &v2.endpoints);
+                    endpoints
+                        .filter(|e| e.name == kind.endpoint_name())
+                        .find_map(|e| e.url.clone())
+                };
+                Playback {
+                    hls: url(ManifestKind::Hls),
+                    low_latency_hls: url(ManifestKind::LowLatencyHls),
+                    dash: url(ManifestKind::Dash),
+                }
+            }
+        }
+    }
+
     /// The ids for status.
     pub fn ids(&self) -> AwsResources {
         AwsResources {
@@ -32,6 +76,22 @@ impl Observed {
             channel_arn: self.channel.as_ref().and_then(|c| c.arn.clone()),
             media_package_channel_id: self.package_channel.as_ref().map(|c| c.id.clone()),
             origin_endpoint_id: self.endpoint.as_ref().map(|e| e.id.clone()),
+            channel_group: self
+                .v2
+                .as_ref()
+                .filter(|v2| v2.channel.is_some())
+                .map(|v2| v2.group.clone()),
+            media_package_v2_channel_arn: self
+                .v2
+                .as_ref()
+                .and_then(|v2| v2.channel.as_ref())
+                .map(|c| c.arn.clone()),
+            origin_endpoint_arns: self
+                .v2
+                .iter()
+                .flat_map(|v2| &v2.endpoints)
+                .map(|e| e.arn.clone())
+                .collect(),
         }
     }
 }
@@ -56,7 +116,8 @@ impl Fleets {
         self.channels.forget(uid);
     }
 
-    /// Reads everything of the stream `uid` (the five kinds concurrently).
+    /// Reads everything of the stream `uid` (the five kinds concurrently, then MediaPackage v2 in
+    /// `v2_group` when there is one to read).
     pub async fn observe(
         &self,
         aws: &AwsClients,
@@ -64,6 +125,7 @@ impl Fleets {
         uid: &str,
         names: &Names,
         cached: &AwsResources,
+        v2_group: Option<&str>,
     ) -> Result<Observed> {
         fn by_tag<'a>(uid: &'a str, cached: &'a Option<String>) -> Lookup<'a> {
             Lookup {
@@ -94,14 +156,33 @@ impl Fleets {
             read(&self.inputs, aws, by_tag(uid, &cached.input_id), max_age),
             read(&self.channels, aws, by_tag(uid, &cached.channel_id), max_age),
         )?;
+        let v2 = match v2_group {
+            Some(group) => Some(observe_v2(aws, group, &names.channel).await?),
+            None => None,
+        };
         Ok(Observed {
             package_channel,
             endpoint,
             security_group,
             input,
             channel,
+            v2,
         })
     }
+}
+
+/// v2 names are deterministic: the channel by name in its group, its endpoints by kind.
+async fn observe_v2(aws: &AwsClients, group: &str, channel: &str) -> Result<ObservedV2> {
+    let found = package_v2::get_channel(aws, group, channel).await?;
+    let endpoints = match &found {
+        Some(_) => package_v2::get_endpoints(aws, group, channel).await?,
+        None => Vec::new(),
+    };
+    Ok(ObservedV2 {
+        group: group.to_owned(),
+        channel: found,
+        endpoints,
+    })
 }
 
 async fn read<K: Managed>(

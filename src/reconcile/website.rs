@@ -34,7 +34,8 @@ impl Run<'_> {
             .bucket
             .clone()
             .or_else(|| self.ctx.settings.website_bucket.clone())?;
-        let playback = observed.endpoint.as_ref()?.url.as_deref()?;
+        let urls = observed.playback(self.packaging.version);
+        let playback = urls.hls.as_deref()?;
         if !spec.enabled {
             return None;
         }

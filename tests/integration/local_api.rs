@@ -13,7 +13,7 @@ use livestream_operator::{
     desired::{
         Names,
         ingest::RtmpTarget,
-        medialive::{channel_settings, whitelist_rules},
+        medialive::{PackageTarget, channel_settings, whitelist_rules},
         mediapackage::hls_package,
     },
 };
@@ -142,7 +142,7 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
     assert_eq!(endpoint.hls_package.unwrap().segment_duration_seconds, Some(5));
 
     // A channel pointing at a MediaPackage channel that does not exist is refused.
-    let mut dangling = channel_settings(&spec, &names, &input_id, ROLE);
+    let mut dangling = channel_settings(&spec, &names, &input_id, ROLE, PackageTarget::V1);
     dangling.destinations = channel_settings(
         &spec,
         &Names {
@@ -151,6 +151,7 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
         },
         &input_id,
         ROLE,
+        PackageTarget::V1,
     )
     .destinations;
     let refused = cloud.create_channel(dangling).send().await.unwrap_err();
@@ -164,7 +165,7 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
 
     // The channel: CREATING (cannot start yet), then IDLE; the input is ATTACHED, the group IN_USE.
     let channel = cloud
-        .create_channel(channel_settings(&spec, &names, &input_id, ROLE))
+        .create_channel(channel_settings(&spec, &names, &input_id, ROLE, PackageTarget::V1))
         .tags("livestream.io/name", "launch")
         .send()
         .await
@@ -230,7 +231,7 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
     let updated = ml
         .update_channel()
         .channel_id(&channel_id)
-        .encoder_settings(channel_settings(&smaller, &names, &input_id, ROLE).encoder_settings)
+        .encoder_settings(channel_settings(&smaller, &names, &input_id, ROLE, PackageTarget::V1).encoder_settings)
         .send()
         .await
         .unwrap()

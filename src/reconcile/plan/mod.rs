@@ -8,22 +8,32 @@
 //! everything it reads from or writes to has converged.
 
 mod channel;
+mod package_v2;
 mod teardown;
 
 use aws_sdk_medialive::types::{ChannelState, InputState};
 
 pub use channel::{ChannelFacts, ChannelStep, InputFacts, InputStep, StopReason, channel_step, input_step};
+pub use package_v2::EndpointStep;
 pub use teardown::{Found, TeardownStep, teardown_step};
 
 use super::observe::Observed;
 use crate::{
-    api::{LiveStreamSpec, UpdatePolicy},
+    api::{LiveStreamSpec, PackagingVersion, UpdatePolicy},
     aws::{EndpointRequest, InputRequest, Kind, Managed, PackageChannelRequest},
-    desired::{Names, ingest::RtmpTarget, medialive::channel_settings, mediapackage::hls_package},
+    desired::{
+        Names,
+        ingest::RtmpTarget,
+        medialive::{PackageTarget, channel_settings},
+        mediapackage::hls_package,
+        mediapackagev2::{self, ChannelRequest},
+    },
 };
 
 /// What the spec asks of each kind, given the ids of what exists so far.
 pub struct Desired {
+    /// The MediaPackage version the stream is packaged with (see `PackagingSpec::effective_version`).
+    pub version: PackagingVersion,
     pub package_channel: PackageChannelRequest,
     pub endpoint: EndpointRequest,
     pub cidrs: Vec<String>,
@@ -31,6 +41,15 @@ pub struct Desired {
     pub input: Option<InputRequest>,
     /// None until the input exists.
     pub channel: Option<crate::desired::medialive::ChannelSettings>,
+    pub v2_channel: ChannelRequest,
+    pub v2_endpoints: Vec<mediapackagev2::EndpointRequest>,
+}
+
+/// Which MediaPackage, and for v2 which channel group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Packaging {
+    pub version: PackagingVersion,
+    pub group: String,
 }
 
 impl Desired {
@@ -41,8 +60,22 @@ impl Desired {
         role: &str,
         target: Option<&RtmpTarget>,
         observed: &Observed,
+        packaging: &Packaging,
     ) -> Self {
+        let package_target = match packaging.version {
+            PackagingVersion::V1 => PackageTarget::V1,
+            PackagingVersion::V2 => PackageTarget::V2 {
+                group: &packaging.group,
+            },
+        };
         Self {
+            version: packaging.version,
+            v2_channel: ChannelRequest {
+                group: packaging.group.clone(),
+                name: names.channel.clone(),
+                description: description.clone(),
+            },
+            v2_endpoints: mediapackagev2::endpoints(&spec.packaging),
             package_channel: PackageChannelRequest {
                 id: names.channel.clone(),
                 description,
@@ -65,7 +98,7 @@ impl Desired {
             channel: observed
                 .input
                 .as_ref()
-                .map(|input| channel_settings(spec, names, &input.id, role)),
+                .map(|input| channel_settings(spec, names, &input.id, role, package_target)),
         }
     }
 }
@@ -94,6 +127,10 @@ pub enum Step {
     StartChannel,
     StopChannel(StopReason),
     PublishWebsite,
+    /// A MediaPackage v2 origin endpoint.
+    Endpoint(EndpointStep),
+    /// Delete the stream's resource of this kind of the version it no longer uses.
+    Retire(Kind),
 }
 
 /// Where the stream stands once there is nothing left to do this pass.
@@ -141,7 +178,11 @@ pub fn plan(uid: &str, observed: &Observed, desired: &Desired, flags: &Flags) ->
         outcome: Outcome::Blocked(blocker),
         report_stream_key,
     };
-    if let Some(conflict) = packaging(uid, observed, desired, flags, &mut steps) {
+    let conflict = match desired.version {
+        PackagingVersion::V1 => packaging(uid, observed, desired, flags, &mut steps),
+        PackagingVersion::V2 => package_v2::packaging_v2(uid, observed, desired, flags, &mut steps),
+    };
+    if let Some(conflict) = conflict {
         return blocked(steps, conflict, false);
     }
     let ingest = match ingest(observed, desired, flags, &mut steps) {
@@ -153,6 +194,25 @@ pub fn plan(uid: &str, observed: &Observed, desired: &Desired, flags: &Flags) ->
         channel(observed, desired, flags, ingest.pending)
     } else {
         (steps, Outcome::Transition("applying the spec".into()))
+    };
+    // The other MediaPackage version's resources, once nothing reads from them any more.
+    let retired = matches!(
+        outcome,
+        Outcome::Steady { update_pending: None } | Outcome::Transition(_)
+    ) && steps.is_empty()
+        && observed
+            .channel
+            .as_ref()
+            .is_none_or(|c| desired.channel.as_ref().is_some_and(|w| !c.differs(w)));
+    let (steps, outcome) = match retired.then(|| package_v2::retire(uid, observed, desired)).flatten() {
+        Some(step) => (
+            vec![step],
+            Outcome::Transition(format!(
+                "removing the MediaPackage resources the stream used before it moved to {}",
+                desired.version.as_str()
+            )),
+        ),
+        None => (steps, outcome),
     };
     Plan {
         steps,

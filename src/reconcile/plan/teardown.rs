@@ -50,7 +50,9 @@ mod tests {
                 Kind::Input,
                 Kind::SecurityGroup,
                 Kind::Endpoint,
-                Kind::PackageChannel
+                Kind::PackageChannel,
+                Kind::OriginEndpoint,
+                Kind::ChannelV2
             ]
         );
         for state in [ChannelState::Running, ChannelState::Starting, ChannelState::Recovering] {

@@ -7,8 +7,12 @@ use serde_json::json;
 use super::*;
 use crate::{
     api::LiveStreamSpec,
-    aws::{Channel, Endpoint, Input, PackageChannel, SecurityGroup},
+    aws::{
+        Channel, Endpoint, Input, PackageChannel, SecurityGroup,
+        package_v2::{ChannelV2, OriginEndpoint},
+    },
     desired::ingest::RtmpTarget,
+    reconcile::observe::ObservedV2,
 };
 
 const UID: &str = "uid-1";
@@ -38,9 +42,37 @@ fn flags() -> Flags {
     }
 }
 
+/// The spec's packaging version; unset here means v1, the version of the older tests.
 fn desired(spec: &LiveStreamSpec, observed: &Observed, key_known: bool) -> Desired {
     let target = RtmpTarget::public(&spec.input);
-    Desired::of(spec, &names(), "d".into(), ROLE, key_known.then_some(&target), observed)
+    let packaging = Packaging {
+        version: spec.packaging.version.unwrap_or(PackagingVersion::V1),
+        group: "live".into(),
+    };
+    Desired::of(
+        spec,
+        &names(),
+        "d".into(),
+        ROLE,
+        key_known.then_some(&target),
+        observed,
+        &packaging,
+    )
+}
+
+fn v2_endpoint(want: &crate::desired::mediapackagev2::EndpointRequest) -> OriginEndpoint {
+    OriginEndpoint {
+        name: want.name.clone(),
+        arn: format!(
+            "arn:aws:mediapackagev2:us-east-1:1:channelGroup/live/channel/a/originEndpoint/{}",
+            want.name
+        ),
+        owner: Some(UID.to_owned()),
+        owner_name: None,
+        e_tag: Some("1".into()),
+        settings: Some(want.clone()),
+        url: Some(format!("http://egress/out/v1/live/a/{}/index.m3u8", want.name)),
+    }
 }
 
 /// What AWS would answer to each step: the executor's fold, without AWS.
@@ -92,7 +124,36 @@ fn apply(observed: &mut Observed, desired: &Desired, step: &Step) {
         }
         Step::StartChannel => observed.channel.as_mut().unwrap().state = ChannelState::Running,
         Step::StopChannel(_) => observed.channel.as_mut().unwrap().state = ChannelState::Idle,
-        Step::PublishWebsite | Step::Update(Kind::PackageChannel) => {}
+        Step::Create(Kind::ChannelV2) => {
+            observed.v2 = Some(ObservedV2 {
+                group: desired.v2_channel.group.clone(),
+                channel: Some(ChannelV2 {
+                    group: desired.v2_channel.group.clone(),
+                    name: desired.v2_channel.name.clone(),
+                    arn: "arn:aws:mediapackagev2:us-east-1:1:channelGroup/live/channel/a".into(),
+                    owner,
+                    owner_name: None,
+                }),
+                endpoints: vec![],
+            })
+        }
+        Step::Endpoint(step) => {
+            let endpoints = &mut observed.v2.as_mut().unwrap().endpoints;
+            match step {
+                EndpointStep::Create(name) | EndpointStep::Update(name) => {
+                    let want = desired.v2_endpoints.iter().find(|w| &w.name == name).unwrap();
+                    endpoints.retain(|e| &e.name != name);
+                    endpoints.push(v2_endpoint(want));
+                }
+                EndpointStep::Delete(name) => endpoints.retain(|e| &e.name != name),
+            }
+        }
+        Step::Retire(Kind::Endpoint) => observed.endpoint = None,
+        Step::Retire(Kind::PackageChannel) => observed.package_channel = None,
+        Step::Retire(Kind::OriginEndpoint) => observed.v2.as_mut().unwrap().endpoints.clear(),
+        Step::Retire(Kind::ChannelV2) => observed.v2.as_mut().unwrap().channel = None,
+        Step::Retire(kind) => panic!("{kind:?} is never retired"),
+        Step::PublishWebsite | Step::Update(_) | Step::Create(Kind::OriginEndpoint) => {}
     }
 }
 
@@ -166,6 +227,7 @@ fn adopted_resources_are_never_created_again() {
             Kind::SecurityGroup => (partial.security_group, partial.input, partial.channel) = (None, None, None),
             Kind::Endpoint => partial.endpoint = None,
             Kind::PackageChannel => (partial.package_channel, partial.endpoint) = (None, None),
+            Kind::ChannelV2 | Kind::OriginEndpoint => unreachable!("a v1 stream"),
         }
         let present = |o: &Observed, kind| match kind {
             Kind::Channel => o.channel.is_some(),
@@ -173,6 +235,7 @@ fn adopted_resources_are_never_created_again() {
             Kind::SecurityGroup => o.security_group.is_some(),
             Kind::Endpoint => o.endpoint.is_some(),
             Kind::PackageChannel => o.package_channel.is_some(),
+            Kind::ChannelV2 | Kind::OriginEndpoint => o.v2.is_some(),
         };
         let before = partial.clone();
         let (rounds, last) = converge(&spec(), &mut partial, &flags());
@@ -299,4 +362,113 @@ fn the_channel_waits_while_its_input_is_being_created() {
     let plan = plan(UID, &observed, &desired(&spec(), &observed, true), &flags());
     assert!(plan.steps.is_empty());
     assert!(matches!(plan.outcome, Outcome::Transition(_)));
+}
+
+fn v2_spec() -> LiveStreamSpec {
+    let mut spec = spec();
+    spec.packaging.version = Some(PackagingVersion::V2);
+    spec
+}
+
+#[test]
+fn a_v2_stream_gets_its_channel_then_three_endpoints_then_the_medialive_channel() {
+    let mut observed = Observed::default();
+    let (rounds, last) = converge(&v2_spec(), &mut observed, &flags());
+    let endpoint = |name: &str| Step::Endpoint(EndpointStep::Create(name.into()));
+    assert_eq!(
+        rounds,
+        vec![
+            vec![Step::Create(Kind::ChannelV2), Step::Create(Kind::SecurityGroup)],
+            vec![
+                endpoint("hls"),
+                endpoint("llhls"),
+                endpoint("dash"),
+                Step::Create(Kind::Input)
+            ],
+            vec![Step::Create(Kind::Channel)],
+        ]
+    );
+    assert_eq!(last.outcome, Outcome::Steady { update_pending: None });
+    assert!(
+        observed.package_channel.is_none() && observed.endpoint.is_none(),
+        "nothing of v1"
+    );
+    let playback = observed.playback(PackagingVersion::V2);
+    assert!(playback.hls.unwrap().contains("/hls/"));
+    assert!(playback.low_latency_hls.unwrap().contains("/llhls/"));
+    assert!(playback.dash.is_some());
+}
+
+#[test]
+fn an_endpoint_turned_off_or_changed_in_the_spec_is_deleted_or_updated() {
+    let mut observed = Observed::default();
+    converge(&v2_spec(), &mut observed, &flags());
+    let mut edited = v2_spec();
+    edited.packaging.dash.enabled = false;
+    edited.packaging.low_latency_hls.playlist_window_seconds = 120;
+    let (rounds, _) = converge(&edited, &mut observed, &flags());
+    assert_eq!(
+        rounds[0],
+        [
+            Step::Endpoint(EndpointStep::Update("llhls".into())),
+            Step::Endpoint(EndpointStep::Delete("dash".into()))
+        ]
+    );
+    // A new container is a new endpoint: deleted, then created again.
+    edited.packaging.hls_container = crate::api::Container::Cmaf;
+    let (rounds, _) = converge(&edited, &mut observed, &flags());
+    assert_eq!(rounds[0], [Step::Endpoint(EndpointStep::Delete("hls".into()))]);
+    assert_eq!(rounds[1], [Step::Endpoint(EndpointStep::Create("hls".into()))]);
+}
+
+#[test]
+fn moving_v1_to_v2_builds_v2_points_the_channel_at_it_and_only_then_removes_v1() {
+    let mut observed = Observed::default();
+    converge(&spec(), &mut observed, &flags());
+    let (rounds, last) = converge(&v2_spec(), &mut observed, &flags());
+    let flat: Vec<&Step> = rounds.iter().flatten().collect();
+    let at = |step: &Step| {
+        flat.iter()
+            .position(|s| *s == step)
+            .unwrap_or_else(|| panic!("{step:?} in {flat:?}"))
+    };
+    let channel_update = at(&Step::Update(Kind::Channel));
+    assert!(at(&Step::Endpoint(EndpointStep::Create("hls".into()))) < channel_update);
+    assert!(channel_update < at(&Step::Retire(Kind::Endpoint)));
+    assert!(at(&Step::Retire(Kind::Endpoint)) < at(&Step::Retire(Kind::PackageChannel)));
+    assert_eq!(last.outcome, Outcome::Steady { update_pending: None });
+    assert!(observed.endpoint.is_none() && observed.package_channel.is_none());
+    // And back: v2 goes only after the channel writes to v1 again.
+    let (rounds, _) = converge(&spec(), &mut observed, &flags());
+    let flat: Vec<&Step> = rounds.iter().flatten().collect();
+    let at = |step: &Step| flat.iter().position(|s| *s == step).unwrap();
+    assert!(at(&Step::Update(Kind::Channel)) < at(&Step::Retire(Kind::OriginEndpoint)));
+    assert!(at(&Step::Retire(Kind::OriginEndpoint)) < at(&Step::Retire(Kind::ChannelV2)));
+}
+
+#[test]
+fn a_running_channel_under_manual_keeps_v1_serving_until_it_is_stopped() {
+    let mut observed = Observed::default();
+    let running = Flags {
+        running: true,
+        ..flags()
+    };
+    converge(&spec(), &mut observed, &running);
+    let (rounds, last) = converge(&v2_spec(), &mut observed, &running);
+    assert!(
+        rounds
+            .iter()
+            .flatten()
+            .all(|s| !matches!(s, Step::Retire(_) | Step::Update(Kind::Channel)))
+    );
+    assert!(matches!(
+        last.outcome,
+        Outcome::Steady {
+            update_pending: Some(_)
+        }
+    ));
+    assert!(
+        observed.endpoint.is_some() && observed.package_channel.is_some(),
+        "v1 still serves"
+    );
 }

@@ -14,7 +14,7 @@ use livestream_operator::{
     desired::{
         Names,
         ingest::RtmpTarget,
-        medialive::{channel_settings, whitelist_rules},
+        medialive::{PackageTarget, channel_settings, whitelist_rules},
         mediapackage::hls_package,
     },
 };
@@ -289,7 +289,7 @@ impl LocalCloud {
             .url
             .unwrap();
         let channel_id = self
-            .create_channel(channel_settings(spec, names, &input_id, ROLE))
+            .create_channel(channel_settings(spec, names, &input_id, ROLE, PackageTarget::V1))
             .send()
             .await
             .unwrap()

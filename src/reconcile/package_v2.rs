@@ -1,0 +1,170 @@
+//! Executing the MediaPackage v2 steps and the retirement of a version the stream left: each an
+//! AWS call and an event, folded into the snapshot like every other step.
+
+use super::{
+    Run,
+    fleet::Fleet,
+    observe::{Observed, ObservedV2},
+    plan::{Desired, EndpointStep},
+};
+use crate::{
+    aws::{Endpoint, Kind, Managed, PackageChannel, package_v2},
+    error::{Error, Result},
+};
+
+impl Run<'_> {
+    /// The channel group (if missing) and the stream's channel in it.
+    pub(super) async fn create_channel_v2(&mut self, desired: &Desired, observed: &mut Observed) -> Result<()> {
+        let aws = &self.ctx.aws;
+        let want = &desired.v2_channel;
+        if package_v2::ensure_group(aws, &want.group).await? {
+            let note = format!("Created MediaPackage v2 channel group {}", want.group);
+            self.event("CreatedChannelGroup", note).await;
+        }
+        let made = match package_v2::create_channel(aws, want, &self.uid, &self.tags).await {
+            // Created by an earlier pass that crashed before it saw the answer: adopt it.
+            Err(e) if e.code() == Some("ConflictException") => package_v2::get_channel(aws, &want.group, &want.name)
+                .await?
+                .ok_or_else(|| Error::Waiting(format!("MediaPackage v2 channel {}: {e}", want.name)))?,
+            other => other?,
+        };
+        let note = format!("Created MediaPackage v2 channel {}/{}", made.group, made.name);
+        self.event("CreatedChannelV2", note).await;
+        observed.v2 = Some(ObservedV2 {
+            group: want.group.clone(),
+            channel: Some(made),
+            endpoints: Vec::new(),
+        });
+        Ok(())
+    }
+
+    pub(super) async fn endpoint_v2(
+        &mut self,
+        step: &EndpointStep,
+        desired: &Desired,
+        observed: &mut Observed,
+    ) -> Result<()> {
+        let aws = &self.ctx.aws;
+        let v2 = observed
+            .v2
+            .as_mut()
+            .ok_or_else(|| Error::Waiting("no MediaPackage v2 channel".into()))?;
+        let channel = v2
+            .channel
+            .clone()
+            .ok_or_else(|| Error::Waiting("no MediaPackage v2 channel".into()))?;
+        let want = |name: &str| {
+            (desired.v2_endpoints.iter().find(|w| w.name == name))
+                .ok_or_else(|| Error::Waiting(format!("endpoint {name} is not in the spec")))
+        };
+        let (reason, note) = match step {
+            EndpointStep::Create(name) => {
+                let want = want(name)?;
+                match package_v2::create_endpoint(aws, &channel, want, &self.uid, &self.tags).await {
+                    Err(e) if e.code() == Some("ConflictException") => {}
+                    other => other?,
+                }
+                (
+                    "CreatedOriginEndpoint",
+                    format!("Created MediaPackage v2 origin endpoint {name} ({:?})", want.kind),
+                )
+            }
+            EndpointStep::Update(name) => {
+                let current = (v2.endpoints.iter().find(|e| &e.name == name))
+                    .ok_or_else(|| Error::Waiting(format!("endpoint {name} is gone")))?;
+                match package_v2::update_endpoint(aws, &channel, current, want(name)?).await {
+                    // Someone changed it since it was read: read it again next round.
+                    Err(e)
+                        if e.code() == Some("PreconditionFailedException") || e.code() == Some("ConflictException") =>
+                    {
+                        return Err(Error::Waiting(format!("origin endpoint {name} changed meanwhile: {e}")));
+                    }
+                    other => other?,
+                }
+                (
+                    "UpdatedOriginEndpoint",
+                    format!("Updated MediaPackage v2 origin endpoint {name} to the spec"),
+                )
+            }
+            EndpointStep::Delete(name) => {
+                package_v2::delete_endpoint(aws, &channel.group, &channel.name, name).await?;
+                (
+                    "DeletedOriginEndpoint",
+                    format!("Deleted MediaPackage v2 origin endpoint {name}"),
+                )
+            }
+        };
+        self.event(reason, note).await;
+        // The answers carry the URLs and ETags the next plan and status need.
+        v2.endpoints = package_v2::get_endpoints(aws, &channel.group, &channel.name).await?;
+        Ok(())
+    }
+
+    /// Deletes the stream's resource of `kind` of the version it left.
+    pub(super) async fn retire(&mut self, kind: Kind, observed: &mut Observed) -> Result<()> {
+        let aws = &self.ctx.aws;
+        let fleets = &self.ctx.fleets;
+        let (reason, note) = match kind {
+            Kind::Endpoint => {
+                let id = observed.endpoint.take().map(|e| e.id).unwrap_or_default();
+                remove::<Endpoint>(&fleets.endpoints, self, &id).await?;
+                (
+                    "RetiredEndpoint",
+                    format!("Deleted MediaPackage v1 endpoint {id}: the stream moved to v2"),
+                )
+            }
+            Kind::PackageChannel => {
+                let id = observed
+                    .package_channel
+                    .as_ref()
+                    .map(|c| c.id.clone())
+                    .unwrap_or_default();
+                remove::<PackageChannel>(&fleets.package_channels, self, &id).await?;
+                observed.package_channel = None;
+                (
+                    "RetiredPackageChannel",
+                    format!("Deleted MediaPackage v1 channel {id}: the stream moved to v2"),
+                )
+            }
+            Kind::OriginEndpoint | Kind::ChannelV2 => {
+                let Some(v2) = observed.v2.as_mut() else {
+                    return Ok(());
+                };
+                let name = v2.channel.as_ref().map(|c| c.name.clone()).unwrap_or_default();
+                if kind == Kind::OriginEndpoint {
+                    for e in v2
+                        .endpoints
+                        .drain(..)
+                        .filter(|e| e.owner.as_deref() == Some(self.uid.as_str()))
+                    {
+                        package_v2::delete_endpoint(aws, &v2.group, &name, &e.name).await?;
+                    }
+                    let note = format!(
+                        "Deleted the MediaPackage v2 origin endpoints of {}/{name}: the stream moved to v1",
+                        v2.group
+                    );
+                    ("RetiredOriginEndpoints", note)
+                } else {
+                    package_v2::delete_channel(aws, &v2.group, &name).await?;
+                    v2.channel = None;
+                    package_v2::retire_group(aws, &v2.group).await?;
+                    let note = format!(
+                        "Deleted MediaPackage v2 channel {}/{name}: the stream moved to v1",
+                        v2.group
+                    );
+                    ("RetiredChannelV2", note)
+                }
+            }
+            _ => return Ok(()),
+        };
+        self.event(reason, note).await;
+        Ok(())
+    }
+}
+
+async fn remove<K: Managed>(fleet: &Fleet<K>, run: &Run<'_>, id: &str) -> Result<()> {
+    if id.is_empty() {
+        return Ok(());
+    }
+    Box::pin(fleet.change(&run.uid, K::delete(&run.ctx.aws, id))).await
+}

@@ -1,0 +1,91 @@
+//! The MediaPackage v2 part of the plan: the channel (in its shared group), then one origin
+//! endpoint per manifest kind the spec enables; and, once the MediaLive channel writes to the
+//! version the spec asks for, the retirement of the other version's resources.
+
+use super::{Blocker, Desired, Flags, Step};
+use crate::{api::PackagingVersion, aws::Kind, reconcile::observe::Observed};
+
+/// One origin endpoint's step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EndpointStep {
+    Create(String),
+    Update(String),
+    /// Deleted: the spec turned it off, or its container changed (created again next round).
+    Delete(String),
+}
+
+fn conflict(what: &'static str, id: String, owner: &Option<String>) -> Blocker {
+    Blocker::NameConflict {
+        what,
+        id,
+        owner: owner.clone(),
+    }
+}
+
+/// The v2 channel and its endpoints; an id someone else owns blocks everything.
+pub fn packaging_v2(
+    uid: &str,
+    observed: &Observed,
+    desired: &Desired,
+    flags: &Flags,
+    steps: &mut Vec<Step>,
+) -> Option<Blocker> {
+    let v2 = observed.v2.as_ref().filter(|v2| v2.group == desired.v2_channel.group);
+    let Some(channel) = v2.and_then(|v2| v2.channel.as_ref()) else {
+        steps.push(Step::Create(Kind::ChannelV2));
+        return None;
+    };
+    if channel.owner.as_deref() != Some(uid) {
+        let id = format!("{}/{}", channel.group, channel.name);
+        return Some(conflict("MediaPackage v2 channel", id, &channel.owner_name));
+    }
+    let endpoints = v2.map(|v2| v2.endpoints.as_slice()).unwrap_or_default();
+    let before = steps.len();
+    for want in &desired.v2_endpoints {
+        match endpoints.iter().find(|e| e.name == want.name) {
+            None => steps.push(Step::Endpoint(EndpointStep::Create(want.name.clone()))),
+            Some(e) if e.owner.as_deref() != Some(uid) => {
+                let id = format!("{}/{}/{}", channel.group, channel.name, e.name);
+                return Some(conflict("MediaPackage v2 origin endpoint", id, &e.owner_name));
+            }
+            Some(e) if e.needs_replacing(want) => steps.push(Step::Endpoint(EndpointStep::Delete(e.name.clone()))),
+            Some(e) if e.differs(want) => steps.push(Step::Endpoint(EndpointStep::Update(e.name.clone()))),
+            Some(_) => {}
+        }
+    }
+    let turned_off = endpoints
+        .iter()
+        .filter(|e| e.owner.as_deref() == Some(uid) && !desired.v2_endpoints.iter().any(|w| w.name == e.name));
+    steps.extend(turned_off.map(|e| Step::Endpoint(EndpointStep::Delete(e.name.clone()))));
+    if steps.len() == before && flags.website_stale {
+        steps.push(Step::PublishWebsite);
+    }
+    None
+}
+
+/// Once nothing else is left to do, the other version's resources go, endpoints first. Only then:
+/// the MediaLive channel has converged on the new destination (or there is none), so nothing
+/// still writes to or plays from them.
+pub fn retire(uid: &str, observed: &Observed, desired: &Desired) -> Option<Step> {
+    let mine = |owner: Option<&str>| owner == Some(uid);
+    match desired.version {
+        PackagingVersion::V2 => {
+            if observed.endpoint.as_ref().is_some_and(|e| mine(e.owner.as_deref())) {
+                return Some(Step::Retire(Kind::Endpoint));
+            }
+            let v1 = observed
+                .package_channel
+                .as_ref()
+                .is_some_and(|c| mine(c.owner.as_deref()));
+            v1.then_some(Step::Retire(Kind::PackageChannel))
+        }
+        PackagingVersion::V1 => {
+            let v2 = observed.v2.as_ref()?;
+            if v2.endpoints.iter().any(|e| mine(e.owner.as_deref())) {
+                return Some(Step::Retire(Kind::OriginEndpoint));
+            }
+            let channel = v2.channel.as_ref().is_some_and(|c| mine(c.owner.as_deref()));
+            channel.then_some(Step::Retire(Kind::ChannelV2))
+        }
+    }
+}
