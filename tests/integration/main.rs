@@ -18,6 +18,7 @@ mod leader;
 mod least_privilege;
 mod local_api;
 mod local_media;
+mod packaging_v2;
 mod reconcile;
 mod resilience;
 mod stream_key;

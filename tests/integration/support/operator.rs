@@ -93,6 +93,9 @@ impl Operator {
             .env("AWS_SECRET_ACCESS_KEY", key.1)
             .env("AWS_REGION", region)
             .env("LIVESTREAM_MEDIALIVE_ROLE_ARN", ROLE)
+            // The stories written before MediaPackage v2 are v1 stories; a v2 story says so in its
+            // spec (or passes --packaging-version v2, which overrides this).
+            .env("LIVESTREAM_PACKAGING_VERSION", "v1")
             .env("RUST_LOG", rust_log)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())

@@ -1,0 +1,196 @@
+//! MediaPackage v2 as a user meets it: a new LiveStream gets HLS, low-latency HLS and DASH URLs
+//! from one channel in a shared channel group, plays them, sits beside a v1 stream, moves that
+//! one from v1 to v2 while stopped, and on delete leaves nothing — the group going with its last
+//! channel. AWS is read back through the AWS CLI; the operator runs under the shipped IAM policy.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::{
+    aws_cli::Cli,
+    local_media::probe_streams,
+    support::cloud::{LocalCloud, eventually, http_get, publish, shipped_policy},
+    support::cluster::{kubectl_apply, kubectl_ok, namespace},
+    support::operator::{Operator, kubectl_wait, patch, status},
+};
+
+const GROUP: &str = "livestream";
+
+fn stream(ns: &str, name: &str, version: Option<&str>) -> String {
+    let packaging = version.map_or(String::new(), |v| format!("\n  packaging:\n    version: {v}"));
+    format!(
+        "apiVersion: media.livestream.io/v1alpha1\nkind: LiveStream\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  input:\n    streamName: live/{name}{packaging}\n"
+    )
+}
+
+/// The names of the v2 channels in the group, through the AWS CLI.
+async fn v2_channels(cli: &Cli<'_>) -> Vec<String> {
+    let listed = cli
+        .ok(&["mediapackagev2", "list-channels", "--channel-group-name", GROUP])
+        .await;
+    let items = listed["Items"].as_array().cloned().unwrap_or_default();
+    items
+        .iter()
+        .map(|c| c["ChannelName"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The first variant playlist of a master playlist, as an absolute URL.
+async fn first_variant(master_url: &str) -> String {
+    let (_, master) = http_get(master_url).await;
+    let variant = master.lines().find(|l| !l.is_empty() && !l.starts_with('#')).unwrap();
+    format!("{}/{variant}", master_url.rsplit_once('/').unwrap().0)
+}
+
+#[tokio::test]
+async fn a_v2_stream_plays_hls_low_latency_hls_and_dash_beside_a_v1_stream_that_then_moves_to_v2() {
+    let cloud = LocalCloud::start_with_policy(&[], &shipped_policy()).await;
+    let cli = Cli { cloud: &cloud };
+    let ns = namespace("packaging-v2");
+    // A real install's default: new streams get v2.
+    let _operator = Operator::start_with(&cloud, &ns, &["--packaging-version", "v2"]).await;
+
+    // A stream that says nothing of packaging gets v2; one that asks for v1 gets v1.
+    kubectl_apply(&format!(
+        "{}---\n{}",
+        stream(&ns, "show", None),
+        stream(&ns, "classic", Some("v1"))
+    ));
+    for name in ["show", "classic"] {
+        kubectl_wait(&ns, "condition=Ready", name, Duration::from_secs(60));
+    }
+    let show = status(&ns, "show");
+    assert_eq!(show["packagingVersion"], "v2");
+    let url = |key: &str| {
+        show[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {key} in {show}"))
+            .to_owned()
+    };
+    let (hls, low_latency, dash) = (url("playbackUrl"), url("lowLatencyPlaybackUrl"), url("dashPlaybackUrl"));
+    assert!(hls.ends_with(&format!("/out/v1/{GROUP}/show/hls/index.m3u8")), "{hls}");
+    assert!(low_latency.ends_with("/show/llhls/index.m3u8"), "{low_latency}");
+    assert!(dash.ends_with("/show/dash/index.mpd"), "{dash}");
+    assert_eq!(show["aws"]["originEndpointArns"].as_array().unwrap().len(), 3, "{show}");
+    assert!(show["aws"]["mediaPackageChannelId"].is_null(), "nothing of v1: {show}");
+    let wide = kubectl_ok(&["get", "lvs", "-n", &ns, "-o", "wide"]);
+    assert!(wide.contains(&low_latency) && wide.contains(&dash), "{wide}");
+    let classic = status(&ns, "classic");
+    assert_eq!(classic["packagingVersion"], "v1");
+    assert!(
+        classic["playbackUrl"]
+            .as_str()
+            .unwrap()
+            .ends_with("/out/v1/classic/index.m3u8"),
+        "{classic}"
+    );
+
+    // What the AWS CLI sees: the channel in the group, CMAF ingest, one endpoint per manifest kind.
+    let channel = cli
+        .ok(&[
+            "mediapackagev2",
+            "get-channel",
+            "--channel-group-name",
+            GROUP,
+            "--channel-name",
+            "show",
+        ])
+        .await;
+    assert_eq!(channel["InputType"], "CMAF");
+    let endpoints = cli
+        .ok(&[
+            "mediapackagev2",
+            "list-origin-endpoints",
+            "--channel-group-name",
+            GROUP,
+            "--channel-name",
+            "show",
+        ])
+        .await;
+    let mut kinds: Vec<(String, String)> = endpoints["Items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["OriginEndpointName"].as_str().unwrap().to_owned(),
+                e["ContainerType"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    kinds.sort();
+    let expected = [("dash", "CMAF"), ("hls", "TS"), ("llhls", "CMAF")].map(|(n, c)| (n.to_owned(), c.to_owned()));
+    assert_eq!(kinds, expected);
+
+    // Start it and push: every URL plays.
+    patch(&ns, "show", r#"{"running":true}"#);
+    kubectl_wait(&ns, "jsonpath={.status.state}=RUNNING", "show", Duration::from_secs(30));
+    let ingest = status(&ns, "show")["ingestUrl"].as_str().unwrap().to_owned();
+    let mut publisher = publish(&ingest, 60);
+    eventually(
+        "the HLS URL to serve both renditions",
+        Duration::from_secs(40),
+        || async {
+            let (code, body) = http_get(&hls).await;
+            (code == 200 && body.matches("#EXT-X-STREAM-INF").count() == 2).then_some(())
+        },
+    )
+    .await;
+    assert_eq!(
+        probe_streams(&hls).await,
+        ["aac nullxnull", "h264 1280x720", "h264 1920x1080"]
+    );
+    let parts = eventually("low-latency HLS parts", Duration::from_secs(30), || async {
+        let (code, body) = http_get(&first_variant(&low_latency).await).await;
+        (code == 200 && body.contains("#EXT-X-PART:") && body.contains("#EXT-X-PRELOAD-HINT")).then_some(body)
+    })
+    .await;
+    assert!(parts.contains("CAN-BLOCK-RELOAD=YES"), "{parts}");
+    let mpd = eventually("the DASH manifest", Duration::from_secs(30), || async {
+        let (code, body) = http_get(&dash).await;
+        (code == 200 && body.contains("<SegmentTimeline")).then_some(body)
+    })
+    .await;
+    assert!(mpd.contains(r#"type="dynamic""#), "{mpd}");
+    assert!(!probe_streams(&dash).await.is_empty(), "ffprobe reads the MPD");
+    patch(&ns, "show", r#"{"running":false}"#);
+    kubectl_wait(&ns, "jsonpath={.status.state}=IDLE", "show", Duration::from_secs(30));
+    let _ = publisher.kill().await;
+
+    // Move the v1 stream to v2 while stopped: v2 serves, then v1 is gone.
+    patch(&ns, "classic", r#"{"packaging":{"version":"v2"}}"#);
+    eventually("classic to move to v2", Duration::from_secs(60), || async {
+        let s = status(&ns, "classic");
+        let moved = s["packagingVersion"] == "v2"
+            && s["lowLatencyPlaybackUrl"].is_string()
+            && s["aws"]["mediaPackageChannelId"].is_null();
+        moved.then_some(())
+    })
+    .await;
+    let v1: Value = cli.ok(&["mediapackage", "list-channels"]).await;
+    assert_eq!(v1["Channels"].as_array().map_or(0, Vec::len), 0, "v1 left behind: {v1}");
+    let channel_id = status(&ns, "classic")["aws"]["channelId"].as_str().unwrap().to_owned();
+    let described = cli
+        .ok(&["medialive", "describe-channel", "--channel-id", &channel_id])
+        .await;
+    let destination = &described["Destinations"][0]["MediaPackageSettings"][0];
+    assert_eq!(
+        (&destination["ChannelGroup"], &destination["ChannelName"]),
+        (&Value::from(GROUP), &Value::from("classic"))
+    );
+    let mut both = v2_channels(&cli).await;
+    both.sort();
+    assert_eq!(both, ["classic", "show"]);
+
+    // Delete one: its channel goes, the group stays for the other; delete the other: all gone.
+    kubectl_ok(&["delete", "lvs", "show", "-n", &ns, "--wait=true", "--timeout=90s"]);
+    assert_eq!(v2_channels(&cli).await, ["classic"]);
+    kubectl_ok(&["delete", "lvs", "classic", "-n", &ns, "--wait=true", "--timeout=90s"]);
+    let gone = cli
+        .fails(&["mediapackagev2", "get-channel-group", "--channel-group-name", GROUP])
+        .await;
+    assert!(gone.contains("ResourceNotFoundException"), "{gone}");
+    let channels = cli.ok(&["medialive", "list-channels"]).await;
+    assert_eq!(channels["Channels"].as_array().map_or(0, Vec::len), 0, "{channels}");
+}
