@@ -285,8 +285,11 @@ def timed(path):
     return body, round(time.monotonic() - start, 3)
 text = get("index.m3u8").decode()
 last = int(re.search(r"#EXT-X-MEDIA-SEQUENCE:(\d+)", text).group(1)) + text.count("#EXTINF:") - 1
-segment, segment_held = timed(f"index.m3u8?_HLS_msn={last + 1}")
+# Held until segment last+1 completes; then segment last+2 has just begun: a full segment's hold.
+_, first_held = timed(f"index.m3u8?_HLS_msn={last + 1}")
+segment, segment_held = timed(f"index.m3u8?_HLS_msn={last + 2}")
 segment = segment.decode()
+last += 1
 hint = re.search(r'#EXT-X-PRELOAD-HINT:TYPE=PART,URI="seg_(\d+)_(\d+)\.mp4"', segment).groups()
 part, part_held = timed(f"index.m3u8?_HLS_msn={hint[0]}&_HLS_part={hint[1]}")
 part = part.decode()
@@ -298,7 +301,7 @@ try:
 except urllib.error.HTTPError as e:
     too_far = e.code
 print(json.dumps({
-    "before": f"seg_{last + 1}.mp4" in text, "segment": f"\nseg_{last + 1}.mp4\n" in segment, "segment_held": segment_held,
+    "before": f"seg_{last + 1}.mp4" in text, "segment": f"\nseg_{last + 1}.mp4\n" in segment, "first_held": first_held, "segment_held": segment_held,
     "part": f'URI="seg_{hint[0]}_{hint[1]}.mp4"' in part, "part_held": part_held,
     "media": media[4:8].decode("latin-1"), "media_bytes": len(media), "media_held": media_held, "too_far": too_far,
     "part_target": float(re.search(r"PART-TARGET=([\d.]+)", part).group(1)),
@@ -307,8 +310,8 @@ print(json.dumps({
 PY
 ) || blocking='{}'
 log "blocking reload: $blocking"
-expect "_HLS_msn of the next segment is held until it is complete (at most a segment, 4 s)" \
-  'not r["before"] and r["segment"] and 0 < r["segment_held"] < 5' "$blocking"
+expect "_HLS_msn of the segment after the one just completed is held until it is complete (a whole 4 s segment)" \
+  'not r["before"] and r["segment"] and r["first_held"] < 5 and 3.3 < r["segment_held"] < 5' "$blocking"
 expect "_HLS_msn+_HLS_part of the hinted part is held until it exists (at most a part)" \
   'r["part"] and r["part_held"] < 1' "$blocking"
 expect "the hinted part is held until written, then served (moof)" \

@@ -98,8 +98,7 @@ pub struct FfmpegRun<'a> {
     pub has_audio: bool,
     /// Where the input's thumbnail is kept up to date, when the channel enables thumbnails.
     pub thumbnail: Option<&'a Path>,
-    /// (rendition index, port): the renditions also muxed as fragmented MP4 onto the server's
-    /// socket ([`super::cmaf::ingest`]), for MediaPackage v2 channels.
+    /// (rendition index, port): v2 channels' renditions also sent as fMP4 ([`super::cmaf`]).
     pub cmaf_outputs: &'a [(usize, u16)],
 }
 
@@ -151,13 +150,14 @@ pub fn ffmpeg_args(r: &FfmpegRun) -> Vec<String> {
     for (i, v) in job.renditions.iter().enumerate() {
         let (num, den) = (v.framerate_numerator, v.framerate_denominator);
         let (w, h) = (v.width, v.height);
-        graph += &format!(";[s{i}]fps={num}/{den},scale={w}:{h},format=yuv420p");
         // A CMAF output encodes the same scaled frames again: an encoder feeds one output only.
-        if r.cmaf_outputs.iter().any(|(c, _)| *c == i) {
-            graph += &format!(",split=2[v{i}][c{i}]");
+        let cmaf = r.cmaf_outputs.iter().any(|(c, _)| *c == i);
+        let out = if cmaf {
+            format!(",split=2[v{i}][c{i}]")
         } else {
-            graph += &format!("[v{i}]");
-        }
+            format!("[v{i}]")
+        };
+        graph += &format!(";[s{i}]fps={num}/{den},scale={w}:{h},format=yuv420p{out}");
     }
     let streams: Vec<String> = (job.renditions.iter().enumerate())
         .map(|(i, v)| format!("v:{i},a:{i},name:{}", v.name))
@@ -180,7 +180,12 @@ pub fn ffmpeg_args(r: &FfmpegRun) -> Vec<String> {
         words("-map [thumb] -c:v mjpeg -q:v 5 -f image2 -update 1 -atomic_writing 1".into());
         a.push(path.display().to_string());
     }
-    a.extend(super::cmaf::ingest::ffmpeg_outputs(job, r.cmaf_outputs, r.preset, r.has_audio));
+    a.extend(super::cmaf::ingest::ffmpeg_outputs(
+        job,
+        r.cmaf_outputs,
+        r.preset,
+        r.has_audio,
+    ));
     a
 }
 

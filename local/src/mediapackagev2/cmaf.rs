@@ -112,9 +112,10 @@ fn master(e: &Endpoint) -> Response {
     let k = e.k();
     let selected = e.selected();
     let produced = e.channel.with_renditions(|all| {
-        selected
-            .iter()
-            .any(|r| all.get(&r.name).is_some_and(|m| m.segments(k).iter().any(|s| s.complete)))
+        selected.iter().any(|r| {
+            all.get(&r.name)
+                .is_some_and(|m| m.segments(k).iter().any(|s| s.complete))
+        })
     });
     if !produced {
         return not_found("the channel has not produced a CMAF segment yet");
@@ -135,8 +136,16 @@ fn playlist_options<'a>(e: &'a Endpoint, rendition: &LadderRendition) -> Playlis
 /// `_HLS_msn` and `_HLS_part`; Err: a malformed directive (400).
 fn delivery_directives(query: Option<&str>) -> Result<Option<(u64, Option<u64>)>, &'static str> {
     let (mut msn, mut part) = (None, None);
-    for (key, value) in query.into_iter().flat_map(|q| q.split('&')).filter_map(|kv| kv.split_once('=')) {
-        let number = || value.parse::<u64>().map_err(|_| "_HLS_msn and _HLS_part are decimal integers");
+    for (key, value) in query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .filter_map(|kv| kv.split_once('='))
+    {
+        let number = || {
+            value
+                .parse::<u64>()
+                .map_err(|_| "_HLS_msn and _HLS_part are decimal integers")
+        };
         match key {
             "_HLS_msn" => msn = Some(number()?),
             "_HLS_part" => part = Some(number()?),
@@ -294,7 +303,10 @@ mod tests {
         assert_eq!(delivery_directives(None), Ok(None));
         assert_eq!(delivery_directives(Some("a=b")), Ok(None));
         assert_eq!(delivery_directives(Some("_HLS_msn=12")), Ok(Some((12, None))));
-        assert_eq!(delivery_directives(Some("_HLS_msn=12&_HLS_part=3")), Ok(Some((12, Some(3)))));
+        assert_eq!(
+            delivery_directives(Some("_HLS_msn=12&_HLS_part=3")),
+            Ok(Some((12, Some(3))))
+        );
         assert!(delivery_directives(Some("_HLS_part=3")).is_err());
         assert!(delivery_directives(Some("_HLS_msn=-1")).is_err());
     }

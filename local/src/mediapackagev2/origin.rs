@@ -21,7 +21,12 @@ use crate::{
 };
 
 /// The answer to `file` (the path after the endpoint) of endpoint g/c/e.
-pub(super) async fn serve(cloud: &Cloud, (g, c, e): (&str, &str, &str), file: &[&str], query: Option<&str>) -> Response {
+pub(super) async fn serve(
+    cloud: &Cloud,
+    (g, c, e): (&str, &str, &str),
+    file: &[&str],
+    query: Option<&str>,
+) -> Response {
     let v2 = &cloud.mediapackagev2;
     let key = layout::v2_channel_key(g, c);
     // The first path element names the manifest: `{name}.m3u8`, `{name}.mpd` or `{name}/...`.

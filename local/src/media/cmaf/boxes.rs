@@ -48,8 +48,11 @@ fn name(kind: &[u8; 4]) -> String {
     String::from_utf8_lossy(kind).into_owned()
 }
 
-/// The child boxes of a box body, as (type, body) pairs.
-fn children(body: &[u8]) -> Result<Vec<([u8; 4], &[u8])>, BoxError> {
+/// A child box: its type and body.
+type Child<'a> = ([u8; 4], &'a [u8]);
+
+/// The child boxes of a box body.
+fn children(body: &[u8]) -> Result<Vec<Child<'_>>, BoxError> {
     let mut out = Vec::new();
     let mut rest = body;
     while !rest.is_empty() {
@@ -190,11 +193,19 @@ pub fn video_fragment(moof: &[u8], track: &VideoTrack) -> Result<Option<VideoFra
         if flags & 0x02 != 0 {
             r.u32()?; // sample description index
         }
-        let default_duration = if flags & 0x08 != 0 { r.u32()? } else { track.default_duration };
+        let default_duration = if flags & 0x08 != 0 {
+            r.u32()?
+        } else {
+            track.default_duration
+        };
         if flags & 0x10 != 0 {
             r.u32()?; // default sample size
         }
-        let default_flags = if flags & 0x20 != 0 { r.u32()? } else { track.default_flags };
+        let default_flags = if flags & 0x20 != 0 {
+            r.u32()?
+        } else {
+            track.default_flags
+        };
         let start = match child(traf, b"tfdt")? {
             Some(tfdt) => {
                 let mut r = Reader::new(tfdt, "tfdt");
@@ -340,7 +351,10 @@ mod tests {
     #[test]
     fn reads_the_video_track_and_fragments_of_hand_built_boxes() {
         let init = fixture::init();
-        assert_eq!(top_level(&init).iter().map(|b| b.0.as_str()).collect::<Vec<_>>(), ["ftyp", "moov"]);
+        assert_eq!(
+            top_level(&init).iter().map(|b| b.0.as_str()).collect::<Vec<_>>(),
+            ["ftyp", "moov"]
+        );
         let moov = &init[top_level(&init)[0].1 + 8..];
         let track = video_track(moov).unwrap();
         assert_eq!((track.track_id, track.timescale), (2, 15360));

@@ -77,7 +77,11 @@ pub fn render_mpd(representations: &[Representation], o: &MpdOptions) -> Option<
         );
         out.push_str("          <SegmentTimeline>\n");
         for (start, length, repeat) in timeline(segments) {
-            let r = if repeat > 0 { format!(" r=\"{repeat}\"") } else { String::new() };
+            let r = if repeat > 0 {
+                format!(" r=\"{repeat}\"")
+            } else {
+                String::new()
+            };
             let _ = writeln!(out, "            <S t=\"{start}\" d=\"{length}\"{r}/>");
         }
         out.push_str("          </SegmentTimeline>\n        </SegmentTemplate>\n      </Representation>\n");
@@ -147,7 +151,12 @@ mod tests {
     }
 
     fn attribute<'a>(element: &'a (String, Vec<(String, String)>), name: &str) -> &'a str {
-        element.1.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_else(|| panic!("{name}"))
+        element
+            .1
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("{name}"))
     }
 
     #[test]
@@ -173,7 +182,16 @@ mod tests {
         let names: Vec<&str> = elements.iter().map(|e| e.0.as_str()).collect();
         assert_eq!(
             names,
-            ["MPD", "Period", "AdaptationSet", "Representation", "SegmentTemplate", "SegmentTimeline", "S", "UTCTiming"]
+            [
+                "MPD",
+                "Period",
+                "AdaptationSet",
+                "Representation",
+                "SegmentTemplate",
+                "SegmentTimeline",
+                "S",
+                "UTCTiming"
+            ]
         );
         let mpd = &elements[0];
         assert_eq!(attribute(mpd, "type"), "dynamic");
@@ -189,7 +207,10 @@ mod tests {
         assert_eq!(attribute(template, "startNumber"), "0");
         // Two 4 s segments (61440 ticks) from 0: one S repeated once.
         let s = &elements[6];
-        assert_eq!((attribute(s, "t"), attribute(s, "d"), attribute(s, "r")), ("0", "61440", "1"));
+        assert_eq!(
+            (attribute(s, "t"), attribute(s, "d"), attribute(s, "r")),
+            ("0", "61440", "1")
+        );
         assert_eq!(attribute(&elements[3], "bandwidth"), "3128000");
         assert_eq!(attribute(&elements[7], "schemeIdUri"), "urn:mpeg:dash:utc:direct:2014");
     }

@@ -31,7 +31,10 @@ impl Resource {
     }
 
     pub fn parse(file: &str, segment_name: &str) -> Option<Self> {
-        let rest = file.strip_prefix(segment_name)?.strip_prefix('_')?.strip_suffix(".mp4")?;
+        let rest = file
+            .strip_prefix(segment_name)?
+            .strip_prefix('_')?
+            .strip_suffix(".mp4")?;
         if let Some(run) = rest.strip_prefix("init_") {
             return Some(Self::Init(run.parse().ok()?));
         }
@@ -69,7 +72,9 @@ pub fn render_media_playlist(segments: &[Segment], o: &PlaylistOptions) -> Optio
     let count = (f64::from(o.window_seconds) / o.nominal_segment).ceil().max(1.0) as usize;
     let complete: Vec<&Segment> = segments.iter().filter(|s| s.complete).collect();
     let window = &complete[complete.len().saturating_sub(count)..];
-    let in_progress = segments.last().filter(|s| !s.complete && o.part_target.is_some() && !s.parts.is_empty());
+    let in_progress = segments
+        .last()
+        .filter(|s| !s.complete && o.part_target.is_some() && !s.parts.is_empty());
     let first = window.first().copied().or(in_progress)?;
     let longest = window
         .iter()
@@ -160,9 +165,9 @@ pub fn reload(segments: &[Segment], msn: u64, part: Option<u64>) -> Reload {
     let ready = match part {
         None => last_complete.is_some_and(|c| c >= msn),
         // Part P of segment M "or later": any part at or after (M, P).
-        Some(p) => segments.iter().any(|s| {
-            (s.sequence > msn && !s.parts.is_empty()) || (s.sequence == msn && s.parts.len() as u64 > p)
-        }),
+        Some(p) => segments
+            .iter()
+            .any(|s| (s.sequence > msn && !s.parts.is_empty()) || (s.sequence == msn && s.parts.len() as u64 > p)),
     };
     if ready || last.run.ended {
         return Reload::Ready;

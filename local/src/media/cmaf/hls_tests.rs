@@ -52,7 +52,14 @@ fn a_low_latency_playlist_lists_parts_no_longer_than_the_target_and_hints_the_ne
     // Segments 0 and 1 (12 parts each) and the 3 parts of segment 2 so far.
     assert_eq!(parts.len(), 27);
     for p in &parts {
-        let duration: f64 = p.strip_prefix("DURATION=").unwrap().split(',').next().unwrap().parse().unwrap();
+        let duration: f64 = p
+            .strip_prefix("DURATION=")
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert!(duration <= 0.334, "{p}");
     }
     assert_eq!(parts.iter().filter(|p| p.ends_with("INDEPENDENT=YES")).count(), 5);
@@ -96,7 +103,10 @@ fn a_new_run_is_a_discontinuity_with_its_own_init_segment() {
     let text = render_media_playlist(&r.segments(2), &o).unwrap();
     // The window starts at the new run: the discontinuity is in the playlist, counted from 0.
     assert!(text.contains("#EXT-X-MEDIA-SEQUENCE:2\n") && !text.contains("DISCONTINUITY-SEQUENCE"));
-    assert!(text.contains("#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI=\"segment_init_1.mp4\""), "{text}");
+    assert!(
+        text.contains("#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI=\"segment_init_1.mp4\""),
+        "{text}"
+    );
 }
 
 #[test]
@@ -107,7 +117,11 @@ fn blocking_reload_waits_for_the_segment_or_part_asked_for() {
     assert_eq!(reload(&s, 1, None), Reload::Wait);
     assert_eq!(reload(&s, 1, Some(2)), Reload::Ready);
     assert_eq!(reload(&s, 1, Some(3)), Reload::Wait);
-    assert_eq!(reload(&s, 1, Some(6)), Reload::BadRequest, "past the advance part limit");
+    assert_eq!(
+        reload(&s, 1, Some(6)),
+        Reload::BadRequest,
+        "past the advance part limit"
+    );
     assert_eq!(reload(&s, 2, None), Reload::Wait);
     assert_eq!(reload(&s, 3, None), Reload::BadRequest, "more than two segments ahead");
     // A segment that completed with fewer parts than asked for: its successor's first part.

@@ -105,7 +105,9 @@ impl RenditionMedia {
             return vec![part.path];
         };
         if run.epoch.is_none() {
-            run.epoch = part.arrived.checked_sub(ticks(part.start + part.duration, run.timescale));
+            run.epoch = part
+                .arrived
+                .checked_sub(ticks(part.start + part.duration, run.timescale));
         }
         match run.gops.back_mut() {
             Some(gop) if !part.independent => gop.parts.push(part),
@@ -124,7 +126,11 @@ impl RenditionMedia {
     /// Drops the oldest GOPs while the rest still covers the retention.
     fn prune(&mut self, retention_seconds: f64) -> Vec<PathBuf> {
         let seconds = |r: &RunMedia, g: &Gop| g.duration() as f64 / f64::from(r.timescale.max(1));
-        let mut kept: f64 = self.runs.iter().flat_map(|r| r.gops.iter().map(move |g| seconds(r, g))).sum();
+        let mut kept: f64 = self
+            .runs
+            .iter()
+            .flat_map(|r| r.gops.iter().map(move |g| seconds(r, g)))
+            .sum();
         let mut removed = Vec::new();
         for run in &mut self.runs {
             while let Some(oldest) = run.gops.front() {
@@ -233,7 +239,9 @@ pub(crate) mod tests {
             start: start_frame * 512,
             duration: frames * 512,
             independent,
-            arrived: SystemTime::UNIX_EPOCH + Duration::from_secs(1000) + Duration::from_nanos((start_frame + frames) * 1_000_000_000 / 30),
+            arrived: SystemTime::UNIX_EPOCH
+                + Duration::from_secs(1000)
+                + Duration::from_nanos((start_frame + frames) * 1_000_000_000 / 30),
         }
     }
 
@@ -252,13 +260,20 @@ pub(crate) mod tests {
         // 2 GOPs per 4 s segment; 15 parts = GOPs 0, 1 (complete) and half of GOP 2.
         let r = rendition(15);
         let segments = r.segments(2);
-        let shape: Vec<_> = segments.iter().map(|s| (s.sequence, s.parts.len(), s.complete)).collect();
+        let shape: Vec<_> = segments
+            .iter()
+            .map(|s| (s.sequence, s.parts.len(), s.complete))
+            .collect();
         assert_eq!(shape, [(0, 12, true), (1, 3, false)]);
         assert_eq!(segments[0].duration_seconds(), 4.0);
         // The 12th part completes segment 0 before any part of GOP 2 arrived.
-        let shape: Vec<_> = rendition(12).segments(2).iter().map(|s| (s.sequence, s.complete)).collect();
+        let shape: Vec<_> = rendition(12)
+            .segments(2)
+            .iter()
+            .map(|s| (s.sequence, s.complete))
+            .collect();
         assert_eq!(shape, [(0, true)]);
-        assert_eq!(rendition(11).segments(2)[0].complete, false);
+        assert!(!rendition(11).segments(2)[0].complete);
         // The epoch is the arrival of the first part minus its end: PDT of segment 0 = 1000 s.
         let pdt = segments[0].program_date_time().unwrap();
         let from_1000 = pdt.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs_f64() - 1000.0;
@@ -276,7 +291,15 @@ pub(crate) mod tests {
         let segments = r.segments(2);
         let shape: Vec<_> = segments
             .iter()
-            .map(|s| (s.sequence, s.run.run_id, s.complete, s.discontinuity, s.discontinuity_sequence))
+            .map(|s| {
+                (
+                    s.sequence,
+                    s.run.run_id,
+                    s.complete,
+                    s.discontinuity,
+                    s.discontinuity_sequence,
+                )
+            })
             .collect();
         assert_eq!(
             shape,

@@ -99,7 +99,11 @@ pub fn spawn_readers(channel: Arc<CmafChannel>, job: &TranscodeJob, run_id: u32,
         tokio::spawn(async move {
             let accepted = tokio::time::timeout(CONNECT_TIMEOUT, output.listener.accept()).await;
             let Ok(Ok((socket, _))) = accepted else {
-                return tracing::warn!(channel_id, rendition = stream.rendition, "ffmpeg did not connect its CMAF output");
+                return tracing::warn!(
+                    channel_id,
+                    rendition = stream.rendition,
+                    "ffmpeg did not connect its CMAF output"
+                );
             };
             if let Err(e) = stream.read(socket).await {
                 tracing::warn!(channel_id, rendition = stream.rendition, error = %e, "CMAF output unreadable");
@@ -179,6 +183,53 @@ impl StreamOf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::media::transcoder::{FfmpegRun, ffmpeg_args};
+    use crate::media::{AudioRendition, layout::Run};
+
+    #[test]
+    fn a_v2_channel_sends_each_packaged_rendition_as_fragmented_mp4_too() {
+        let mut recorded_only = VideoRendition::at_30fps("360p", 640, 360, 800_000);
+        recorded_only.packaged = false;
+        let job = TranscodeJob {
+            channel_id: "ch".into(),
+            package_channel_id: Some("v2.live.main".into()),
+            renditions: vec![VideoRendition::at_30fps("720p", 1280, 720, 3_000_000), recorded_only],
+            s3_groups: Vec::new(),
+            audio: AudioRendition {
+                bitrate: 128_000,
+                sample_rate: 48_000,
+            },
+            gop_seconds: 2.0,
+            thumbnails: false,
+        };
+        let args = ffmpeg_args(&FfmpegRun {
+            job: &job,
+            channel_dir: std::path::Path::new("/d"),
+            run: Run { id: 0, start_seq: 0 },
+            preset: "ultrafast",
+            has_audio: true,
+            thumbnail: None,
+            cmaf_outputs: &[(0, 4000)],
+        });
+        let graph = &args[args.iter().position(|a| a == "-filter_complex").unwrap() + 1];
+        assert!(graph.contains("format=yuv420p,split=2[v0][c0];[s1]"), "{graph}");
+        assert!(graph.ends_with("format=yuv420p[v1]"), "{graph}");
+        let hls_end = args.iter().position(|a| a == "/d/%v/run-0.m3u8").unwrap();
+        let cmaf = args[hls_end + 1..].join(" ");
+        assert!(
+            cmaf.starts_with("-map [c0] -map 0:a:0 -c:v libx264 -preset ultrafast"),
+            "{cmaf}"
+        );
+        assert!(
+            cmaf.contains(" -force_key_frames expr:gte(t,n_forced*2) -b:v 3000000 "),
+            "{cmaf}"
+        );
+        assert!(cmaf.contains(" -g 60 "), "{cmaf}");
+        assert!(cmaf.ends_with(
+            "-f mp4 -movflags +frag_keyframe+empty_moov+default_base_moof+cmaf -frag_duration 332333 \
+             -flush_packets 1 tcp://127.0.0.1:4000"
+        ));
+    }
 
     #[test]
     fn parts_are_a_third_of_a_second_of_whole_frames() {
