@@ -1,0 +1,108 @@
+//! End-to-end check of the CMAF path with real ffmpeg processes: a v2 channel's publish turns
+//! into indexed parts of whole frames, GOPs starting at sync samples, segments ffprobe decodes.
+//! Skipped (with a printed reason) without /usr/bin/ffmpeg.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::process::Command;
+
+use crate::media::e2e::{FFMPEG, Gate, job, test_pattern, wait_until};
+use crate::media::{Media, TranscodeJob};
+
+const KEY: &str = "v2.live.main";
+
+fn complete_segments(media: &Media, rendition: &str) -> usize {
+    let segments = |m: &super::index::RenditionMedia| m.segments(2).iter().filter(|s| s.complete).count();
+    media
+        .cmaf(KEY)
+        .and_then(|c| c.with_rendition(rendition, segments))
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_v2_channel_writes_parts_of_whole_frames_that_decode() {
+    if !Path::new(FFMPEG).exists() {
+        return eprintln!("skipping the CMAF end-to-end test: {FFMPEG} not found");
+    }
+    let data = std::env::temp_dir().join(format!("cmaf-e2e-{}", uuid::Uuid::new_v4()));
+    let media = Media::new(data.clone(), FFMPEG.into());
+    let job = TranscodeJob {
+        package_channel_id: Some(KEY.into()),
+        ..job()
+    };
+    let port = media
+        .open_input(
+            "in1",
+            0,
+            Arc::new(Gate {
+                job,
+                refuse_admit: false,
+            }),
+        )
+        .await
+        .unwrap();
+    let mut publisher = Command::new(FFMPEG)
+        .args(test_pattern(6, "640x360", true))
+        .arg(format!("rtmp://127.0.0.1:{port}/live/key"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn ffmpeg publisher");
+    let first = wait_until("a complete 2 s CMAF segment", Duration::from_secs(20), || {
+        ["360p", "180p"].iter().all(|r| complete_segments(&media, r) >= 1)
+    })
+    .await;
+    println!("publish -> first complete CMAF segment in both renditions: {first:?}");
+    assert!(publisher.wait().await.unwrap().success());
+    let channel = media.cmaf(KEY).unwrap();
+    let ended = |r: &super::index::RenditionMedia| r.runs.iter().all(|run| run.ended);
+    wait_until("the end of the run", Duration::from_secs(15), || {
+        channel.with_rendition("360p", ended) == Some(true)
+    })
+    .await;
+
+    let (init, segment) = channel
+        .with_rendition("360p", |m| {
+            let run = &m.runs[0];
+            let frame = u64::from(run.timescale) / 30;
+            // 1 s GOPs of 30 frames: 3 parts of 10 frames, only the first independent.
+            let complete = &run.gops.as_slices().0[..run.gops.len() - 1];
+            assert!(complete.len() >= 4, "{} GOPs", run.gops.len());
+            for gop in complete {
+                let frames: Vec<u64> = gop.parts.iter().map(|p| p.duration / frame).collect();
+                let independent: Vec<bool> = gop.parts.iter().map(|p| p.independent).collect();
+                assert_eq!((frames, independent), (vec![10, 10, 10], vec![true, false, false]));
+            }
+            let parts: Vec<_> = run.gops.iter().flat_map(|g| &g.parts).collect();
+            for pair in parts.windows(2) {
+                assert_eq!(pair[0].start + pair[0].duration, pair[1].start);
+                assert!(pair[0].arrived <= pair[1].arrived);
+            }
+            let segments = m.segments(2);
+            let paths: Vec<_> = segments[0].parts.iter().map(|p| p.path.clone()).collect();
+            (run.init.clone(), paths)
+        })
+        .unwrap();
+    // The init segment and segment 0 (2 GOPs) decode to 60 frames.
+    let mut file = init.to_vec();
+    for path in segment {
+        file.extend(std::fs::read(path).unwrap());
+    }
+    let probe = data.join("segment0.mp4");
+    std::fs::write(&probe, file).unwrap();
+    let out = Command::new("ffprobe")
+        .args(
+            "-v error -count_frames -select_streams v -show_entries stream=codec_name,width,nb_read_frames -of csv=p=0"
+                .split(' '),
+        )
+        .arg(&probe)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "h264,640,60");
+    std::fs::remove_dir_all(data).unwrap();
+}
