@@ -82,7 +82,7 @@ async fn a_v2_stream_plays_hls_low_latency_hls_and_dash_beside_a_v1_stream_that_
         classic["playbackUrl"]
             .as_str()
             .unwrap()
-            .ends_with("/out/v1/classic/index.m3u8"),
+            .ends_with("/out/v1/classic-hls/index.m3u8"),
         "{classic}"
     );
 
