@@ -79,6 +79,41 @@ pub struct TranscodeJob {
     pub thumbnails: bool,
 }
 
+impl TranscodeJob {
+    /// Checks what ffmpeg and the origin rely on; Err is a reason to refuse the publish.
+    pub fn validate(&self) -> Result<(), String> {
+        let job = self;
+        if let Some(id) = job.package_channel_id.as_deref().filter(|id| !layout::is_safe_name(id)) {
+            return Err(format!("invalid MediaPackage channel id {id:?}"));
+        }
+        if !layout::is_safe_name(&job.channel_id) {
+            return Err(format!("invalid channel id {:?}", job.channel_id));
+        }
+        if job.renditions.is_empty() {
+            return Err("the channel has no video renditions".into());
+        }
+        if !(job.gop_seconds.is_finite() && job.gop_seconds > 0.0) {
+            return Err(format!("invalid GOP length {}", job.gop_seconds));
+        }
+        for (i, r) in job.renditions.iter().enumerate() {
+            // var_stream_map and the file layout need plain names; yuv420p needs even sizes.
+            if !layout::is_safe_name(&r.name) || job.renditions[..i].iter().any(|o| o.name == r.name) {
+                return Err(format!("invalid or duplicate rendition name {:?}", r.name));
+            }
+            if r.width == 0 || r.height == 0 || r.width % 2 == 1 || r.height % 2 == 1 {
+                return Err(format!(
+                    "rendition {} has an odd or zero size {}x{}",
+                    r.name, r.width, r.height
+                ));
+            }
+            if r.bitrate == 0 || r.framerate_numerator == 0 || r.framerate_denominator == 0 {
+                return Err(format!("rendition {} has a zero bitrate or frame rate", r.name));
+            }
+        }
+        Ok(())
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct VideoRendition {
     pub name: String,

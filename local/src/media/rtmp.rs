@@ -210,7 +210,7 @@ impl Handler {
             return Err("this connection is already publishing".into());
         }
         let job = self.gate.publish(&self.input_id, app, stream)?;
-        transcoder::validate(&job)?;
+        job.validate()?;
         let slot = self.media.slot(&job.channel_id);
         let id = self.media.inner.next_id.fetch_add(1, Ordering::Relaxed);
         {

@@ -28,38 +28,6 @@ const HEALTHY_RUN: Duration = Duration::from_secs(60);
 /// How long ffmpeg may take to flush after stdin EOF before it is killed.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Checks what ffmpeg and the origin rely on; Err is a reason to refuse the publish.
-pub fn validate(job: &TranscodeJob) -> Result<(), String> {
-    if let Some(id) = job.package_channel_id.as_deref().filter(|id| !layout::is_safe_name(id)) {
-        return Err(format!("invalid MediaPackage channel id {id:?}"));
-    }
-    if !layout::is_safe_name(&job.channel_id) {
-        return Err(format!("invalid channel id {:?}", job.channel_id));
-    }
-    if job.renditions.is_empty() {
-        return Err("the channel has no video renditions".into());
-    }
-    if !(job.gop_seconds.is_finite() && job.gop_seconds > 0.0) {
-        return Err(format!("invalid GOP length {}", job.gop_seconds));
-    }
-    for (i, r) in job.renditions.iter().enumerate() {
-        // var_stream_map and the file layout need plain names; yuv420p needs even sizes.
-        if !layout::is_safe_name(&r.name) || job.renditions[..i].iter().any(|o| o.name == r.name) {
-            return Err(format!("invalid or duplicate rendition name {:?}", r.name));
-        }
-        if r.width == 0 || r.height == 0 || r.width % 2 == 1 || r.height % 2 == 1 {
-            return Err(format!(
-                "rendition {} has an odd or zero size {}x{}",
-                r.name, r.width, r.height
-            ));
-        }
-        if r.bitrate == 0 || r.framerate_numerator == 0 || r.framerate_denominator == 0 {
-            return Err(format!("rendition {} has a zero bitrate or frame rate", r.name));
-        }
-    }
-    Ok(())
-}
-
 /// What the origin (`ladder.json`, the renditions of the MediaPackage output group) or the
 /// recorder (every rendition) needs to know about the renditions.
 pub fn ladder(job: &TranscodeJob, preset: &str, packaged_only: bool) -> Ladder {
@@ -314,10 +282,7 @@ async fn transcode(
             .then(|| layout::thumbnail(&inner.data_dir, channel_id))
             .flatten()
             .filter(|path| path.parent().is_some_and(|dir| std::fs::create_dir_all(dir).is_ok()));
-        let cmaf = match super::cmaf::ingest::open(job).await {
-            Ok(outputs) => outputs,
-            Err(e) => return tracing::error!(channel_id, error = %e, "cannot listen for CMAF outputs"),
-        };
+        let cmaf = super::cmaf::ingest::open(job).await;
         let cmaf_outputs: Vec<(usize, u16)> = cmaf.iter().map(|o| (o.index, o.port)).collect();
         let args = ffmpeg_args(&FfmpegRun {
             job,
@@ -343,10 +308,7 @@ async fn transcode(
                 return tracing::error!(channel_id, ffmpeg = %inner.ffmpeg.display(), error = %e, "cannot start ffmpeg");
             }
         };
-        if let (false, Some(key)) = (cmaf.is_empty(), job.package_channel_id.as_deref()) {
-            let channel = inner.cmaf.get_or_create(key, dir);
-            super::cmaf::ingest::spawn_readers(channel, job, run.id, cmaf);
-        }
+        super::cmaf::ingest::spawn_readers(&inner.cmaf, job, dir, run.id, cmaf);
         inner.counters.transcoder_starts.fetch_add(1, Ordering::Relaxed);
         tracing::info!(
             channel_id,
@@ -590,19 +552,19 @@ mod tests {
 
     #[test]
     fn validates_jobs() {
-        assert!(validate(&job()).is_ok());
+        assert!(job().validate().is_ok());
         let mut bad = job();
         bad.renditions[1].name = "1080p".into();
-        assert!(validate(&bad).unwrap_err().contains("duplicate"));
+        assert!(bad.validate().unwrap_err().contains("duplicate"));
         let mut bad = job();
         bad.renditions[0].width = 1919;
-        assert!(validate(&bad).is_err());
+        assert!(bad.validate().is_err());
         let mut bad = job();
         bad.package_channel_id = Some("../x".into());
-        assert!(validate(&bad).is_err());
+        assert!(bad.validate().is_err());
         let mut bad = job();
         bad.renditions[0].name = "a b".into();
-        assert!(validate(&bad).is_err());
+        assert!(bad.validate().is_err());
     }
 
     #[test]

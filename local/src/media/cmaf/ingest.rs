@@ -2,6 +2,7 @@
 //! rendition on 127.0.0.1, a fragmented-MP4 output of ffmpeg connected to it, and a task splitting
 //! the box stream into the init segment and parts.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -9,9 +10,9 @@ use bytes::BytesMut;
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 
-use super::CmafChannel;
 use super::boxes::{self, VideoFragment, VideoTrack};
 use super::index::Part;
+use super::{CmafChannel, CmafStore};
 use crate::media::{TranscodeJob, VideoRendition};
 
 /// A part is about this long (LL-HLS's PART-TARGET is its exact frame count).
@@ -41,8 +42,19 @@ pub struct RenditionOutput {
     listener: TcpListener,
 }
 
-/// One listener per packaged rendition of a v2 channel's job (none for other channels).
-pub async fn open(job: &TranscodeJob) -> std::io::Result<Vec<RenditionOutput>> {
+/// One listener per packaged rendition of a v2 channel's job (none for other channels, nor when
+/// they cannot be opened: the TS output goes on without CMAF).
+pub async fn open(job: &TranscodeJob) -> Vec<RenditionOutput> {
+    match listen(job).await {
+        Ok(outputs) => outputs,
+        Err(e) => {
+            tracing::error!(channel_id = job.channel_id, error = %e, "cannot listen for CMAF outputs");
+            Vec::new()
+        }
+    }
+}
+
+async fn listen(job: &TranscodeJob) -> std::io::Result<Vec<RenditionOutput>> {
     let is_v2 = job
         .package_channel_id
         .as_deref()
@@ -85,7 +97,17 @@ pub fn ffmpeg_outputs(job: &TranscodeJob, outputs: &[(usize, u16)], preset: &str
 }
 
 /// Accepts ffmpeg's connection on each listener and indexes what it sends until it closes.
-pub fn spawn_readers(channel: Arc<CmafChannel>, job: &TranscodeJob, run_id: u32, outputs: Vec<RenditionOutput>) {
+pub fn spawn_readers(
+    store: &CmafStore,
+    job: &TranscodeJob,
+    channel_dir: &Path,
+    run_id: u32,
+    outputs: Vec<RenditionOutput>,
+) {
+    let (false, Some(key)) = (outputs.is_empty(), job.package_channel_id.as_deref()) else {
+        return;
+    };
+    let channel = store.get_or_create(key, channel_dir);
     for output in outputs {
         let rendition = &job.renditions[output.index];
         let stream = StreamOf {
