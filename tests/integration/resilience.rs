@@ -9,7 +9,7 @@ use livestream_operator::api::{LiveStream, LiveStreamSpec};
 use serde_json::json;
 
 use crate::{
-    support::checks::assert_exactly_one_each,
+    support::checks::{assert_exactly_one_each, assert_exactly_one_each_v2},
     support::cloud::{LocalCloud, eventually},
     support::cluster::{kubectl_ok, namespace},
     support::operator::{Operator, kubectl_wait, streams},
@@ -18,6 +18,10 @@ use crate::{
 /// The mutating calls of one stream's life: create five resources and start; stop and delete five.
 const APPLY_MUTATIONS: u64 = 6;
 const DELETE_MUTATIONS: u64 = 6;
+/// With MediaPackage v2: the group, the channel, three endpoints, the security group, input and
+/// channel, and start; stop, delete the channel, input, group, three endpoints, v2 channel, group.
+const APPLY_MUTATIONS_V2: u64 = 9;
+const DELETE_MUTATIONS_V2: u64 = 9;
 
 async fn faults(cloud: &LocalCloud, body: serde_json::Value) {
     let status = tokio::process::Command::new("curl")
@@ -51,8 +55,16 @@ async fn wait_held(cloud: &LocalCloud, n: u64) {
 }
 
 async fn create(api: &Api<LiveStream>, name: &str, running: bool) -> String {
-    let spec: LiveStreamSpec =
-        serde_json::from_value(json!({"running": running, "input": {"allowedCidrs": ["127.0.0.0/8"]}})).unwrap();
+    create_packaged(api, name, running, "v1").await
+}
+
+async fn create_packaged(api: &Api<LiveStream>, name: &str, running: bool, version: &str) -> String {
+    let spec: LiveStreamSpec = serde_json::from_value(json!({
+        "running": running,
+        "input": {"allowedCidrs": ["127.0.0.0/8"]},
+        "packaging": {"version": version}
+    }))
+    .unwrap();
     api.create(&PostParams::default(), &LiveStream::new(name, spec))
         .await
         .unwrap()
@@ -103,6 +115,60 @@ async fn a_crash_after_any_mutating_call_leaves_no_duplicate_and_no_orphan() {
         ]);
         assert_exactly_one_each(&cloud.aws, &[]).await;
     }
+}
+
+#[tokio::test]
+async fn a_crash_after_any_mediapackage_v2_call_leaves_no_duplicate_and_no_orphan() {
+    let cloud = LocalCloud::start(&[]).await;
+    let ns = namespace("crash-v2");
+    let api = streams(&ns).await;
+
+    for n in 1..=APPLY_MUTATIONS_V2 {
+        let name = format!("apply-crash-{n}");
+        faults(&cloud, json!({"holdAfterMutations": n})).await;
+        let mut operator = Operator::start(&cloud, &ns).await;
+        let uid = create_packaged(&api, &name, true, "v2").await;
+        wait_held(&cloud, n).await;
+        operator.kill().await;
+        faults(&cloud, json!({})).await;
+        let _restarted = Operator::start(&cloud, &ns).await;
+        kubectl_wait(&ns, "jsonpath={.status.state}=RUNNING", &name, Duration::from_secs(60));
+        assert_exactly_one_each_v2(&cloud.aws, std::slice::from_ref(&uid)).await;
+        kubectl_ok(&["delete", "lvs", &name, "-n", &ns, "--timeout", "60s"]);
+        assert_exactly_one_each_v2(&cloud.aws, &[]).await;
+    }
+
+    for n in 1..=DELETE_MUTATIONS_V2 {
+        let name = format!("delete-crash-{n}");
+        let mut operator = Operator::start(&cloud, &ns).await;
+        create_packaged(&api, &name, true, "v2").await;
+        kubectl_wait(&ns, "jsonpath={.status.state}=RUNNING", &name, Duration::from_secs(60));
+        faults(&cloud, json!({"holdAfterMutations": n})).await;
+        kubectl_ok(&["delete", "lvs", &name, "-n", &ns, "--wait=false"]);
+        wait_held(&cloud, n).await;
+        operator.kill().await;
+        faults(&cloud, json!({})).await;
+        let _restarted = Operator::start(&cloud, &ns).await;
+        kubectl_ok(&[
+            "wait",
+            "--for=delete",
+            &format!("lvs/{name}"),
+            "-n",
+            &ns,
+            "--timeout",
+            "60s",
+        ]);
+        assert_exactly_one_each_v2(&cloud.aws, &[]).await;
+    }
+    // The group went with the last channel.
+    let group = cloud
+        .aws
+        .mediapackagev2
+        .get_channel_group()
+        .channel_group_name("livestream")
+        .send()
+        .await;
+    assert!(group.is_err(), "the channel group is left: {group:?}");
 }
 
 #[tokio::test]

@@ -68,15 +68,85 @@ pub async fn inventory(aws: &AwsClients) -> HashMap<&'static str, Vec<String>> {
             .map(|e| uid(e.tags.as_ref()))
             .collect(),
     );
+    inventory_v2(aws, &mut all, uid).await;
     all
 }
 
-/// Asserts that each kind holds exactly one resource per uid in `uids` and nothing else.
+/// MediaPackage v2 in the operator's default group: channels, and endpoints by name.
+async fn inventory_v2(
+    aws: &AwsClients,
+    all: &mut HashMap<&'static str, Vec<String>>,
+    uid: impl Fn(Option<&HashMap<String, String>>) -> String,
+) {
+    for kind in V2_KINDS {
+        all.insert(kind, Vec::new());
+    }
+    let v2 = &aws.mediapackagev2;
+    let Ok(listed) = v2.list_channels().channel_group_name(GROUP).send().await else {
+        return; // no group: nothing in it
+    };
+    for channel in listed.items() {
+        let name = &channel.channel_name;
+        let got = v2
+            .get_channel()
+            .channel_group_name(GROUP)
+            .channel_name(name)
+            .send()
+            .await
+            .unwrap();
+        all.get_mut("v2 channels").unwrap().push(uid(got.tags.as_ref()));
+        let endpoints = v2
+            .list_origin_endpoints()
+            .channel_group_name(GROUP)
+            .channel_name(name)
+            .send()
+            .await
+            .unwrap();
+        for e in endpoints.items() {
+            let got = v2
+                .get_origin_endpoint()
+                .channel_group_name(GROUP)
+                .channel_name(name)
+                .origin_endpoint_name(&e.origin_endpoint_name)
+                .send()
+                .await
+                .unwrap();
+            let kind = V2_KINDS[1..]
+                .iter()
+                .find(|k| k.starts_with(&format!("v2 {} ", e.origin_endpoint_name)))
+                .unwrap_or(&"v2 other endpoints");
+            all.entry(kind).or_default().push(uid(got.tags.as_ref()));
+        }
+    }
+}
+
+/// The operator's default channel group.
+const GROUP: &str = "livestream";
+const V2_KINDS: [&str; 4] = [
+    "v2 channels",
+    "v2 hls endpoints",
+    "v2 llhls endpoints",
+    "v2 dash endpoints",
+];
+const V1_KINDS: [&str; 2] = ["package channels", "endpoints"];
+
+/// Asserts that each kind of a v1 stream holds exactly one resource per uid in `uids`, and that
+/// nothing else exists (no v2 resources either).
 pub async fn assert_exactly_one_each(aws: &AwsClients, uids: &[String]) {
+    assert_each(aws, uids, &V2_KINDS).await;
+}
+
+/// The same for v2 streams: no MediaPackage v1 resources, one v2 channel and one endpoint of each
+/// manifest kind per stream.
+pub async fn assert_exactly_one_each_v2(aws: &AwsClients, uids: &[String]) {
+    assert_each(aws, uids, &V1_KINDS).await;
+}
+
+async fn assert_each(aws: &AwsClients, uids: &[String], absent: &[&str]) {
     for (kind, owners) in inventory(aws).await {
         let mut owners = owners;
         owners.sort();
-        let mut want = uids.to_vec();
+        let mut want = if absent.contains(&kind) { vec![] } else { uids.to_vec() };
         want.sort();
         assert_eq!(owners, want, "{kind}: exactly one per LiveStream");
     }
