@@ -58,11 +58,15 @@ impl Grant {
 
 /// The page, its script and style, and the stream's config. The page is public: nothing of the
 /// ingest side (the stream name is the publishing key) goes into it.
-pub fn objects(stream: &LiveStream, playback_url: &str) -> Vec<Object> {
-    let config = json!({
+pub fn objects(stream: &LiveStream, playback_url: &str, low_latency_url: Option<&str>) -> Vec<Object> {
+    let mut config = json!({
         "title": stream.name_any(),
         "playbackUrl": playback_url,
     });
+    // MediaPackage v2's low-latency HLS: the page plays it with hls.js's low-latency mode.
+    if let Some(url) = low_latency_url {
+        config["lowLatencyUrl"] = url.into();
+    }
     vec![
         asset(
             "index.html",
@@ -220,7 +224,7 @@ mod tests {
 
     #[test]
     fn the_digest_is_sha256_stable_across_releases() {
-        let objects = objects(&stream(), "http://x/out/v1/a/index.m3u8");
+        let objects = objects(&stream(), "http://x/out/v1/a/index.m3u8", None);
         let config = &objects[3];
         let one = [Object {
             name: config.name,
@@ -244,8 +248,8 @@ mod tests {
 
     #[test]
     fn config_carries_the_playback_url_and_changes_the_digest() {
-        let a = objects(&stream(), "http://x/out/v1/a/index.m3u8");
-        let b = objects(&stream(), "http://x/out/v1/b/index.m3u8");
+        let a = objects(&stream(), "http://x/out/v1/a/index.m3u8", None);
+        let b = objects(&stream(), "http://x/out/v1/b/index.m3u8", None);
         let config: Value = serde_json::from_slice(&a[3].body).unwrap();
         assert_eq!(config["playbackUrl"], "http://x/out/v1/a/index.m3u8");
         assert_eq!(
@@ -254,7 +258,13 @@ mod tests {
             "no ingest detail on a public page"
         );
         assert_ne!(digest(&a), digest(&b));
-        assert_eq!(digest(&a), digest(&objects(&stream(), "http://x/out/v1/a/index.m3u8")));
+        assert_eq!(
+            digest(&a),
+            digest(&objects(&stream(), "http://x/out/v1/a/index.m3u8", None))
+        );
+        let low = objects(&stream(), "http://x/hls/index.m3u8", Some("http://x/llhls/index.m3u8"));
+        let config: Value = serde_json::from_slice(&low[3].body).unwrap();
+        assert_eq!(config["lowLatencyUrl"], "http://x/llhls/index.m3u8");
     }
 
     #[test]

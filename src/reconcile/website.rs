@@ -39,7 +39,7 @@ impl Run<'_> {
         if !spec.enabled {
             return None;
         }
-        let objects = objects(self.stream, playback);
+        let objects = objects(self.stream, playback, urls.low_latency_hls.as_deref());
         Some(Page {
             prefix: website::prefix(self.stream),
             digest: digest(&objects),

@@ -13,6 +13,7 @@ use crate::{
     support::cloud::{LocalCloud, eventually, http_get, publish, shipped_policy},
     support::cluster::{kubectl_apply, kubectl_ok, namespace},
     support::operator::{Operator, kubectl_wait, patch, status},
+    website::{BUCKET, allow_public_pages, check_player},
 };
 
 const GROUP: &str = "livestream";
@@ -49,7 +50,8 @@ async fn a_v2_stream_plays_hls_low_latency_hls_and_dash_beside_a_v1_stream_that_
     let cli = Cli { cloud: &cloud };
     let ns = namespace("packaging-v2");
     // A real install's default: new streams get v2.
-    let _operator = Operator::start_with(&cloud, &ns, &["--packaging-version", "v2"]).await;
+    let _operator = Operator::start_with(&cloud, &ns, &["--packaging-version", "v2", "--website-bucket", BUCKET]).await;
+    allow_public_pages(&cloud.aws.s3, BUCKET).await;
 
     // A stream that says nothing of packaging gets v2; one that asks for v1 gets v1.
     kubectl_apply(&format!(
@@ -147,6 +149,15 @@ async fn a_v2_stream_plays_hls_low_latency_hls_and_dash_beside_a_v1_stream_that_
     })
     .await;
     assert!(parts.contains("CAN-BLOCK-RELOAD=YES"), "{parts}");
+    // The player page plays the low-latency URL with hls.js in low-latency mode.
+    let page = status(&ns, "show")["websiteUrl"].as_str().unwrap().to_owned();
+    let playing = check_player(&page, "playing", &[]).await;
+    assert_eq!(playing["protocol"], "ll-hls", "{playing}");
+    let latency: f64 = playing["latency"]
+        .as_str()
+        .and_then(|l| l.trim_end_matches(" s").parse().ok())
+        .unwrap_or(f64::NAN);
+    assert!(latency.is_finite() && latency < 10.0, "seconds behind live: {playing}");
     let mpd = eventually("the DASH manifest", Duration::from_secs(30), || async {
         let (code, body) = http_get(&dash).await;
         (code == 200 && body.contains("<SegmentTimeline")).then_some(body)

@@ -178,7 +178,7 @@ async fn the_player_page_is_public_under_its_prefix_only_and_removed_on_delete()
 }
 
 /// Runs website/test/check-player.mjs (playwright-core driving Debian's Chromium).
-async fn check_player(url: &str, expect: &str, extra: &[&str]) -> Value {
+pub async fn check_player(url: &str, expect: &str, extra: &[&str]) -> Value {
     let out = Command::new("node")
         .arg(repo_root().join("website/test/check-player.mjs"))
         .args(["--url", url, "--expect", expect, "--timeout-ms", "60000"])

@@ -1,8 +1,9 @@
 // The LiveStream player page: one built page for every stream, configured by the config.json
-// published next to it ({"title", "playbackUrl"}).
+// published next to it ({"title", "playbackUrl", and for MediaPackage v2 "lowLatencyUrl"}).
 //
 // DOM contract (used by the operator's integration tests through website/test/check-player.mjs):
 //   body[data-state]     loading | offline | playing | error
+//   body[data-protocol]  ll-hls (hls.js in low-latency mode on lowLatencyUrl) | hls
 //   #status              the human-readable state; empty and hidden while playing
 //   #video               the <video> element hls.js drives
 //   #current-rendition   "WIDTHxHEIGHT · 3.4 Mb/s" of the level being played
@@ -176,10 +177,12 @@ function recoverMediaError(detail) {
   hls.recoverMediaError();
 }
 
-function startHls(url) {
+function startHls(url, lowLatency) {
   const instance = new Hls({
     liveDurationInfinity: true,
     backBufferLength: 30,
+    // Parts, preload hints and blocking playlist reload: a few seconds behind live, not 3 segments.
+    lowLatencyMode: lowLatency,
   });
   hls = instance;
 
@@ -242,6 +245,7 @@ function startHls(url) {
 function startNative(url) {
   // Safari on iOS has no MediaSource in some versions but plays HLS itself.
   native = true;
+  document.body.dataset.protocol = 'hls';
   video.src = url;
   play();
 }
@@ -254,7 +258,9 @@ function start() {
   if (document.body.dataset.state !== 'offline') setState('loading', MESSAGES.loading);
   const url = new URL(config.playbackUrl, document.baseURI).href;
   if (Hls.isSupported()) {
-    startHls(url);
+    const lowLatency = config.lowLatencyUrl !== '';
+    document.body.dataset.protocol = lowLatency ? 'll-hls' : 'hls';
+    startHls(lowLatency ? new URL(config.lowLatencyUrl, document.baseURI).href : url, lowLatency);
   } else if (video.canPlayType('application/vnd.apple.mpegurl')) {
     startNative(url);
   } else {
@@ -272,6 +278,7 @@ async function loadConfig() {
   return {
     title: typeof value.title === 'string' ? value.title : '',
     playbackUrl: value.playbackUrl,
+    lowLatencyUrl: typeof value.lowLatencyUrl === 'string' ? value.lowLatencyUrl : '',
   };
 }
 

@@ -5,7 +5,7 @@
 //        [--switch-rendition] [--screenshot PATH] [--timeout-ms 60000] [--switch-timeout-ms 30000]
 //
 // Prints ONE JSON line on stdout:
-//   {"ok", "expect", "state", "currentTimeAdvanced", "videoWidth", "videoHeight", "levels": [{"width",
+//   {"ok", "expect", "state", "protocol", "currentTimeAdvanced", "videoWidth", "videoHeight", "levels": [{"width",
 //    "height", "bitrate"}], "currentRendition", "latency", "switchedTo": {...}|null, "statusText",
 //    "lastError", "error"}
 // and exits 0 only if every expectation held (1 otherwise, 2 on bad usage). Chromium is Debian's
@@ -60,6 +60,7 @@ const result = {
   ok: false,
   expect: args.expect,
   state: null,
+  protocol: null,
   currentTimeAdvanced: 0,
   videoWidth: 0,
   videoHeight: 0,
@@ -85,6 +86,7 @@ async function observe(page) {
     };
     return {
       state: document.body.dataset.state || null,
+      protocol: document.body.dataset.protocol || null,
       lastError: document.body.dataset.lastError || null,
       statusText: text('status'),
       currentRendition: text('current-rendition'),
@@ -99,7 +101,7 @@ async function observe(page) {
 }
 
 function record(seen) {
-  for (const key of ['state', 'statusText', 'currentRendition', 'latency', 'lastError', 'videoWidth', 'videoHeight']) {
+  for (const key of ['state', 'protocol', 'statusText', 'currentRendition', 'latency', 'lastError', 'videoWidth', 'videoHeight']) {
     result[key] = seen[key];
   }
   if (seen.levels.length) result.levels = seen.levels;
