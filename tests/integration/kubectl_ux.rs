@@ -70,6 +70,8 @@ async fn get_livestreams_shows_running_state_and_urls() {
             "AGE",
             "INGEST URL",
             "WEBSITE URL",
+            "LL-HLS URL",
+            "DASH URL",
             "NEXT START"
         ]
     );
@@ -78,6 +80,8 @@ async fn get_livestreams_shows_running_state_and_urls() {
         wide[1][7],
         "http://127.0.0.1:8080/livestream-player/default/launch-event/index.html"
     );
+    // A v1 stream has no low-latency HLS or DASH URL: kubectl leaves those two cells blank.
+    assert_eq!(wide[1].len(), wide[0].len() - 2, "{:?}", wide[1]);
     assert_eq!(wide[1][8], "2026-12-24T17:50:00Z", "when the schedule starts it next");
 
     // The documented way to start a channel flips the RUNNING column.

@@ -72,94 +72,67 @@ async fn create_packaged(api: &Api<LiveStream>, name: &str, running: bool, versi
         .unwrap()
 }
 
-#[tokio::test]
-async fn a_crash_after_any_mutating_call_leaves_no_duplicate_and_no_orphan() {
-    let cloud = LocalCloud::start(&[]).await;
-    let ns = namespace("crash");
-    let api = streams(&ns).await;
-
-    for n in 1..=APPLY_MUTATIONS {
-        let name = format!("apply-crash-{n}");
-        faults(&cloud, json!({"holdAfterMutations": n})).await;
-        let mut operator = Operator::start(&cloud, &ns).await;
-        let uid = create(&api, &name, true).await;
-        wait_held(&cloud, n).await;
-        operator.kill().await;
-        faults(&cloud, json!({})).await;
-        let _restarted = Operator::start(&cloud, &ns).await;
-        kubectl_wait(&ns, "jsonpath={.status.state}=RUNNING", &name, Duration::from_secs(60));
-        assert_exactly_one_each(&cloud.aws, std::slice::from_ref(&uid)).await;
-        kubectl_ok(&["delete", "lvs", &name, "-n", &ns, "--timeout", "60s"]);
-        assert_exactly_one_each(&cloud.aws, &[]).await;
+/// Exactly one of each of `version`'s resources per uid, and nothing else.
+async fn assert_one_each(cloud: &LocalCloud, version: &str, uids: &[String]) {
+    match version {
+        "v2" => assert_exactly_one_each_v2(&cloud.aws, uids).await,
+        _ => assert_exactly_one_each(&cloud.aws, uids).await,
     }
+}
 
-    for n in 1..=DELETE_MUTATIONS {
-        let name = format!("delete-crash-{n}");
-        let mut operator = Operator::start(&cloud, &ns).await;
-        create(&api, &name, true).await;
-        kubectl_wait(&ns, "jsonpath={.status.state}=RUNNING", &name, Duration::from_secs(60));
-        faults(&cloud, json!({"holdAfterMutations": n})).await;
-        kubectl_ok(&["delete", "lvs", &name, "-n", &ns, "--wait=false"]);
-        wait_held(&cloud, n).await;
+/// Kills the operator right after each mutating call of a stream's apply, then of its delete, in
+/// turn; a restarted operator finishes the job, with exactly one of each and then nothing left.
+async fn crash_after_each_call(cloud: &LocalCloud, ns: &str, version: &str, apply: u64, delete: u64) {
+    let api = streams(ns).await;
+    for n in 1..=apply {
+        let name = format!("apply-crash-{n}");
+        faults(cloud, json!({"holdAfterMutations": n})).await;
+        let mut operator = Operator::start(cloud, ns).await;
+        let uid = create_packaged(&api, &name, true, version).await;
+        wait_held(cloud, n).await;
         operator.kill().await;
-        faults(&cloud, json!({})).await;
-        let _restarted = Operator::start(&cloud, &ns).await;
+        faults(cloud, json!({})).await;
+        let _restarted = Operator::start(cloud, ns).await;
+        kubectl_wait(ns, "jsonpath={.status.state}=RUNNING", &name, Duration::from_secs(60));
+        assert_one_each(cloud, version, std::slice::from_ref(&uid)).await;
+        kubectl_ok(&["delete", "lvs", &name, "-n", ns, "--timeout", "60s"]);
+        assert_one_each(cloud, version, &[]).await;
+    }
+    for n in 1..=delete {
+        let name = format!("delete-crash-{n}");
+        let mut operator = Operator::start(cloud, ns).await;
+        create_packaged(&api, &name, true, version).await;
+        kubectl_wait(ns, "jsonpath={.status.state}=RUNNING", &name, Duration::from_secs(60));
+        faults(cloud, json!({"holdAfterMutations": n})).await;
+        kubectl_ok(&["delete", "lvs", &name, "-n", ns, "--wait=false"]);
+        wait_held(cloud, n).await;
+        operator.kill().await;
+        faults(cloud, json!({})).await;
+        let _restarted = Operator::start(cloud, ns).await;
         kubectl_ok(&[
             "wait",
             "--for=delete",
             &format!("lvs/{name}"),
             "-n",
-            &ns,
+            ns,
             "--timeout",
             "60s",
         ]);
-        assert_exactly_one_each(&cloud.aws, &[]).await;
+        assert_one_each(cloud, version, &[]).await;
     }
+}
+
+#[tokio::test]
+async fn a_crash_after_any_mutating_call_leaves_no_duplicate_and_no_orphan() {
+    let cloud = LocalCloud::start(&[]).await;
+    crash_after_each_call(&cloud, &namespace("crash"), "v1", APPLY_MUTATIONS, DELETE_MUTATIONS).await;
 }
 
 #[tokio::test]
 async fn a_crash_after_any_mediapackage_v2_call_leaves_no_duplicate_and_no_orphan() {
     let cloud = LocalCloud::start(&[]).await;
     let ns = namespace("crash-v2");
-    let api = streams(&ns).await;
-
-    for n in 1..=APPLY_MUTATIONS_V2 {
-        let name = format!("apply-crash-{n}");
-        faults(&cloud, json!({"holdAfterMutations": n})).await;
-        let mut operator = Operator::start(&cloud, &ns).await;
-        let uid = create_packaged(&api, &name, true, "v2").await;
-        wait_held(&cloud, n).await;
-        operator.kill().await;
-        faults(&cloud, json!({})).await;
-        let _restarted = Operator::start(&cloud, &ns).await;
-        kubectl_wait(&ns, "jsonpath={.status.state}=RUNNING", &name, Duration::from_secs(60));
-        assert_exactly_one_each_v2(&cloud.aws, std::slice::from_ref(&uid)).await;
-        kubectl_ok(&["delete", "lvs", &name, "-n", &ns, "--timeout", "60s"]);
-        assert_exactly_one_each_v2(&cloud.aws, &[]).await;
-    }
-
-    for n in 1..=DELETE_MUTATIONS_V2 {
-        let name = format!("delete-crash-{n}");
-        let mut operator = Operator::start(&cloud, &ns).await;
-        create_packaged(&api, &name, true, "v2").await;
-        kubectl_wait(&ns, "jsonpath={.status.state}=RUNNING", &name, Duration::from_secs(60));
-        faults(&cloud, json!({"holdAfterMutations": n})).await;
-        kubectl_ok(&["delete", "lvs", &name, "-n", &ns, "--wait=false"]);
-        wait_held(&cloud, n).await;
-        operator.kill().await;
-        faults(&cloud, json!({})).await;
-        let _restarted = Operator::start(&cloud, &ns).await;
-        kubectl_ok(&[
-            "wait",
-            "--for=delete",
-            &format!("lvs/{name}"),
-            "-n",
-            &ns,
-            "--timeout",
-            "60s",
-        ]);
-        assert_exactly_one_each_v2(&cloud.aws, &[]).await;
-    }
+    crash_after_each_call(&cloud, &ns, "v2", APPLY_MUTATIONS_V2, DELETE_MUTATIONS_V2).await;
     // The group went with the last channel.
     let group = cloud
         .aws
