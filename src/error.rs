@@ -94,8 +94,14 @@ impl Error {
     }
 
     pub fn is_not_found(&self) -> bool {
-        // MediaLive and MediaPackage v1 say NotFound; MediaPackage v2 ResourceNotFound.
-        matches!(self.code(), Some("NotFoundException" | "ResourceNotFoundException"))
+        // MediaLive and MediaPackage v1 say NotFound; MediaPackage v2 ResourceNotFound; CloudFront
+        // NoSuch<Thing>.
+        matches!(
+            self.code(),
+            Some(
+                "NotFoundException" | "ResourceNotFoundException" | "NoSuchDistribution" | "NoSuchOriginAccessControl"
+            )
+        )
     }
 
     /// IAM refused the action: the operator's policy lacks it.
@@ -114,6 +120,8 @@ impl Error {
             self.code(),
             Some(
                 "TooManyRequestsException"
+                    | "Throttling"
+                    | "ServiceUnavailable"
                     | "InternalServerErrorException"
                     | "ServiceUnavailableException"
                     | "BadGatewayException"

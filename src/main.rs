@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use livestream_operator::{
-    api::{self, PackagingVersion},
+    api::{self, DeliveryMode, PackagingVersion},
     aws::{AwsClients, AwsSettings},
     controller::{self, Settings},
     leader::{Leadership, LeaseSettings},
@@ -54,6 +54,12 @@ struct RunArgs {
     /// stream that already owns MediaPackage resources keeps their version whatever this says.
     #[arg(long, env = "LIVESTREAM_PACKAGING_VERSION", default_value = "v2", value_parser = parse_version)]
     packaging_version: PackagingVersion,
+
+    /// How new LiveStreams that set no spec.delivery.mode reach viewers: CloudFront (a
+    /// distribution per stream; the player bucket stays private) or Direct (the origin's URLs and
+    /// a public page). A stream that already has URLs keeps its mode whatever this says.
+    #[arg(long, env = "LIVESTREAM_DELIVERY", default_value = "CloudFront", value_parser = parse_delivery)]
+    delivery: DeliveryMode,
 
     /// MediaPackage v2 channel group of LiveStreams that name none (created if missing).
     #[arg(long, env = "LIVESTREAM_CHANNEL_GROUP", default_value = "livestream")]
@@ -129,6 +135,14 @@ fn parse_version(value: &str) -> Result<PackagingVersion, String> {
     }
 }
 
+fn parse_delivery(value: &str) -> Result<DeliveryMode, String> {
+    match value {
+        "CloudFront" | "cloudfront" => Ok(DeliveryMode::CloudFront),
+        "Direct" | "direct" => Ok(DeliveryMode::Direct),
+        other => Err(format!("{other:?} is not a delivery mode: CloudFront or Direct")),
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // Installed as `kubectl-livestream` (a symlink will do), the binary is the kubectl plugin.
@@ -169,6 +183,7 @@ async fn main() -> anyhow::Result<()> {
                 concurrency: args.max_concurrent_reconciles,
                 packaging_version: args.packaging_version,
                 channel_group: args.channel_group,
+                delivery: args.delivery,
             };
             let leadership = if args.leader_election {
                 let identity =

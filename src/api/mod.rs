@@ -1,5 +1,6 @@
 //! The `LiveStream` custom resource (`media.livestream.io/v1alpha1`): spec, status and the CRD.
 
+mod delivery;
 mod packaging;
 mod spec;
 mod status;

@@ -8,6 +8,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use super::delivery::*;
 pub use super::packaging::*;
 use super::status::LiveStreamStatus;
 
@@ -39,6 +40,7 @@ pub const CHANNEL_ID_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$";
     printcolumn(name = "Website URL", type_ = "string", json_path = ".status.websiteUrl", priority = 1, description = "Player page"),
     printcolumn(name = "LL-HLS URL", type_ = "string", json_path = ".status.lowLatencyPlaybackUrl", priority = 1, description = "Low-latency HLS master playlist (MediaPackage v2)"),
     printcolumn(name = "DASH URL", type_ = "string", json_path = ".status.dashPlaybackUrl", priority = 1, description = "DASH manifest (MediaPackage v2)"),
+    printcolumn(name = "CDN", type_ = "string", json_path = ".status.cloudFront.status", priority = 1, description = "The CloudFront distribution's deployment (InProgress, Deployed)"),
     printcolumn(name = "Next Start", type_ = "string", json_path = ".status.schedule.nextStart", priority = 1, description = "When the schedule next starts the channel")
 )]
 #[x_kube(
@@ -75,6 +77,10 @@ pub struct LiveStreamSpec {
     /// The player web page published to S3.
     #[serde(default)]
     pub website: WebsiteSpec,
+
+    /// How viewers reach the stream: CloudFront (default for new streams) or the origin directly.
+    #[serde(default)]
+    pub delivery: DeliverySpec,
 
     /// What to do when a change needs a channel update while the channel is running (AWS cannot
     /// update a running channel): Manual (default) reports it and waits for you to stop the channel;

@@ -44,7 +44,8 @@ pub struct LiveStreamStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ingest_url: Option<String>,
 
-    /// HLS master playlist URL of the MediaPackage origin endpoint.
+    /// HLS master playlist URL: the CloudFront distribution's, or the MediaPackage origin
+    /// endpoint's with delivery Direct.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub playback_url: Option<String>,
 
@@ -64,6 +65,15 @@ pub struct LiveStreamStatus {
     /// URL of the published player page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website_url: Option<String>,
+
+    /// How viewers reach the stream (CloudFront or Direct): with spec.delivery.mode unset, the
+    /// stream keeps it when the operator's default changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<crate::api::DeliveryMode>,
+
+    /// The stream's CloudFront distribution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud_front: Option<CloudFrontStatus>,
 
     /// Seconds the channel ran in its earlier runs, as the operator observed them (the current
     /// run adds the time since `runningSince`): what MediaLive bills, give or take a reconcile.
@@ -167,6 +177,22 @@ pub struct ScheduleStatus {
     /// The boundary the manual override lasts until; absent: no window lies ahead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manual_until: Option<Time>,
+}
+
+/// The stream's CloudFront distribution, as CloudFront last described it.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudFrontStatus {
+    /// Distribution id (E…).
+    pub distribution_id: String,
+    /// Distribution ARN.
+    pub arn: String,
+    /// The domain viewers use (d….cloudfront.net).
+    pub domain_name: String,
+    /// InProgress while CloudFront deploys a change to its edge locations (minutes), then Deployed.
+    pub status: String,
+    /// False once teardown (or a move to delivery Direct) disabled it.
+    pub enabled: bool,
 }
 
 /// Ids and ARNs of the AWS resources behind a LiveStream.

@@ -51,7 +51,14 @@ fn printer_columns_hide_urls_except_playback_in_narrow_view() {
     assert_eq!(narrow, ["Running", "State", "Input", "Playback URL", "Age"]);
     assert_eq!(
         wide,
-        ["Ingest URL", "Website URL", "LL-HLS URL", "DASH URL", "Next Start"]
+        [
+            "Ingest URL",
+            "Website URL",
+            "LL-HLS URL",
+            "DASH URL",
+            "CDN",
+            "Next Start"
+        ]
     );
 }
 

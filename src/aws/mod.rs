@@ -6,6 +6,7 @@
 
 pub mod alerts;
 pub mod channel;
+pub mod cloudfront;
 mod endpoint;
 pub mod health;
 mod input;
@@ -39,6 +40,8 @@ pub enum Kind {
     ChannelV2,
     /// MediaPackage v2: the channel's origin endpoints.
     OriginEndpoint,
+    /// The CloudFront distribution in front of the origin and the player bucket.
+    Distribution,
 }
 
 /// The only order AWS lets them be deleted in: a channel holds its input, an input its security
@@ -121,6 +124,7 @@ pub struct AwsClients {
     pub medialive: aws_sdk_medialive::Client,
     pub mediapackage: aws_sdk_mediapackage::Client,
     pub mediapackagev2: aws_sdk_mediapackagev2::Client,
+    pub cloudfront: aws_sdk_cloudfront::Client,
     pub s3: aws_sdk_s3::Client,
 }
 
@@ -170,6 +174,11 @@ impl AwsClients {
         let mediapackagev2 = aws_sdk_mediapackagev2::config::Builder::from(&config)
             .interceptor(CountCalls("mediapackagev2"))
             .build();
+        // CloudFront is global: its API is signed for us-east-1 whatever the stream's region.
+        let cloudfront = aws_sdk_cloudfront::config::Builder::from(&config)
+            .region(Region::new("us-east-1"))
+            .interceptor(CountCalls("cloudfront"))
+            .build();
         Self {
             endpoint_url: endpoint,
             region: config
@@ -178,6 +187,7 @@ impl AwsClients {
             medialive: aws_sdk_medialive::Client::from_conf(medialive),
             mediapackage: aws_sdk_mediapackage::Client::from_conf(mediapackage),
             mediapackagev2: aws_sdk_mediapackagev2::Client::from_conf(mediapackagev2),
+            cloudfront: aws_sdk_cloudfront::Client::from_conf(cloudfront),
             s3: aws_sdk_s3::Client::from_conf(s3),
         }
     }

@@ -28,30 +28,76 @@ pub fn prefix(stream: &LiveStream) -> String {
     )
 }
 
-/// The one public-read statement every player page in a bucket shares: `livestreams/*`, where
-/// only the operator writes pages (public by design). One statement whatever the number of streams,
-/// so the policy stays far below S3's 20 KB cap at 1,000 streams.
+/// One statement every player page in a bucket shares, whatever the number of streams, so the
+/// policy stays far below S3's 20 KB cap at 1,000 streams: public read of `livestreams/*` (delivery
+/// Direct; only the operator writes pages, public by design), or read by the account's CloudFront
+/// distributions only (delivery CloudFront; the bucket keeps Block Public Access on). The second is
+/// scoped by `AWS:SourceAccount`, not by each distribution's `AWS:SourceArn`: 1,000 ARNs (about
+/// 60 bytes each) would not fit in 20 KB, and a page served by one distribution is public anyway.
 pub struct Grant {
     pub resource: String,
+    /// The account whose distributions may read; None: anyone.
+    pub cloudfront_account: Option<String>,
 }
 
-/// The shared statement's id.
+/// The shared statements' ids.
 pub const SID: &str = "LiveStreamPlayerPages";
+pub const CLOUDFRONT_SID: &str = "LiveStreamPlayerPagesViaCloudFront";
 
 impl Grant {
+    /// Public read (delivery Direct).
     pub fn new(bucket: &str) -> Self {
         Grant {
             resource: format!("arn:aws:s3:::{bucket}/{PAGES}*"),
+            cloudfront_account: None,
         }
     }
 
-    /// The shared statement, or one an earlier release wrote per stream (Sid `LiveStreamPlayer…`,
-    /// a prefix under `livestreams/`): the shared one covers and replaces those.
+    /// Read by the CloudFront distributions of `account` (delivery CloudFront).
+    pub fn cloudfront(bucket: &str, account: &str) -> Self {
+        Grant {
+            cloudfront_account: Some(account.to_owned()),
+            ..Grant::new(bucket)
+        }
+    }
+
+    fn sid(&self) -> &'static str {
+        if self.cloudfront_account.is_some() {
+            CLOUDFRONT_SID
+        } else {
+            SID
+        }
+    }
+
+    fn statement(&self) -> Value {
+        match &self.cloudfront_account {
+            None => json!({
+                "Sid": SID,
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": self.resource,
+            }),
+            Some(account) => json!({
+                "Sid": CLOUDFRONT_SID,
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudfront.amazonaws.com"},
+                "Action": "s3:GetObject",
+                "Resource": self.resource,
+                "Condition": {"StringEquals": {"AWS:SourceAccount": account}},
+            }),
+        }
+    }
+
+    /// The shared statement, or (public read) one an earlier release wrote per stream (Sid
+    /// `LiveStreamPlayer…`, a prefix under `livestreams/`): the shared one covers and replaces those.
     fn owns(&self, statement: &Value) -> bool {
         let sid = statement["Sid"].as_str().unwrap_or_default();
         let pages = self.resource.trim_end_matches('*');
-        sid == SID
-            || (sid.starts_with("LiveStreamPlayer")
+        sid == self.sid()
+            || (self.cloudfront_account.is_none()
+                && sid.starts_with("LiveStreamPlayer")
+                && sid != CLOUDFRONT_SID
                 && statement["Resource"].as_str().is_some_and(|r| r.starts_with(pages)))
     }
 }
@@ -120,16 +166,10 @@ pub fn digest(objects: &[Object]) -> String {
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The bucket policy with the pages' public-read statement added or replaced.
+/// The bucket policy with the pages' statement added or replaced.
 pub fn policy_with(existing: Option<&str>, grant: &Grant) -> String {
     let mut policy = parse(existing);
-    let statement = json!({
-        "Sid": SID,
-        "Effect": "Allow",
-        "Principal": "*",
-        "Action": "s3:GetObject",
-        "Resource": grant.resource,
-    });
+    let statement = grant.statement();
     let statements = statements(&mut policy);
     statements.retain(|s| !grant.owns(s));
     statements.push(statement);
@@ -283,6 +323,27 @@ mod tests {
         let without = policy_without(Some(&again), &grant).unwrap();
         assert!(!has_grant(Some(&without), &grant) && without.contains("Other"));
         assert_eq!(policy_without(Some(&policy_with(None, &grant)), &grant), None);
+    }
+
+    #[test]
+    fn the_cloudfront_statement_lives_beside_the_public_one_and_goes_alone() {
+        let public = policy_with(None, &Grant::new("b"));
+        let both = policy_with(Some(&public), &Grant::cloudfront("b", "123456789012"));
+        let parsed: Value = serde_json::from_str(&both).unwrap();
+        let cf = &parsed["Statement"][1];
+        assert_eq!(cf["Principal"]["Service"], "cloudfront.amazonaws.com");
+        assert_eq!(cf["Condition"]["StringEquals"]["AWS:SourceAccount"], "123456789012");
+        let left = policy_without(Some(&both), &Grant::cloudfront("b", "123456789012")).unwrap();
+        assert!(has_grant(Some(&left), &Grant::new("b")));
+        assert!(!has_grant(Some(&left), &Grant::cloudfront("b", "1")));
+        let mut fleet = None;
+        for _ in 0..1000 {
+            fleet = Some(policy_with(
+                fleet.as_deref(),
+                &Grant::cloudfront("pages", "123456789012"),
+            ));
+        }
+        assert!(fleet.unwrap().len() < 400, "one statement for the fleet");
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! Teardown when a LiveStream is deleted, in `aws::TEARDOWN_ORDER`: stop the channel, wait for
-//! IDLE, delete it, then the input (once detached), the security group (once unused), the HLS
-//! endpoint and the MediaPackage channel. Each pass observes the whole snapshot and takes, for the
+//! Teardown when a LiveStream is deleted: the CloudFront distribution is disabled first and
+//! deleted once CloudFront has deployed that (minutes on AWS), while the rest goes meanwhile in
+//! `aws::TEARDOWN_ORDER`: stop the channel, wait for IDLE, delete it, then the input (once
+//! detached), the security group (once unused), the HLS endpoint and the MediaPackage channel. Each pass observes the whole snapshot and takes, for the
 //! first kind still there, the step `plan::teardown_step` gives; "already gone" counts as done.
 //! Only when nothing is left does the finalizer come off.
 
@@ -63,6 +64,7 @@ async fn teardown(stream: &LiveStream, ctx: &Context) -> Result<Action> {
         .fleets
         .observe(&ctx.aws, ctx.settings.freshness(), &uid, &names, &cached, Some(&group));
     let observed = Box::pin(observe).await?;
+    let cdn_pending = step_down_distribution(stream, ctx, &uid).await?;
     for kind in TEARDOWN_ORDER {
         let Some((found, id)) = still_there(&observed, kind, &uid) else {
             continue;
@@ -85,6 +87,9 @@ async fn teardown(stream: &LiveStream, ctx: &Context) -> Result<Action> {
             }
         }
     }
+    if let Some(what) = cdn_pending {
+        return Err(Error::Waiting(what));
+    }
     // The shared group goes with its last channel, if the operator made it.
     if aws::package_v2::retire_group(&ctx.aws, &group).await?
         && observed.v2.as_ref().is_some_and(|v2| v2.channel.is_some())
@@ -100,6 +105,22 @@ async fn teardown(stream: &LiveStream, ctx: &Context) -> Result<Action> {
     super::website::remove(stream, ctx).await?;
     tracing::info!("every AWS resource is gone; removing the finalizer");
     Ok(Action::await_change())
+}
+
+/// One step down for the distribution, if there is one (found by status or by its comment: a
+/// crash may have left one before status named it); what is still pending, if anything.
+async fn step_down_distribution(stream: &LiveStream, ctx: &Context, uid: &str) -> Result<Option<String>> {
+    let Some(found) = super::delivery::find_for_teardown(stream, ctx, uid).await? else {
+        return Ok(None);
+    };
+    match super::delivery::step_down(&ctx.aws, &found, uid).await {
+        Ok((reason, note, left)) => {
+            action(ctx, stream, reason, note.clone()).await;
+            Ok(left.map(|_| note))
+        }
+        Err(Error::Waiting(what)) => Ok(Some(what)),
+        Err(e) => Err(e),
+    }
 }
 
 /// The stream's resource of this kind, if it is there, and its id. MediaPackage ids are
@@ -143,6 +164,8 @@ fn still_there(observed: &Observed, kind: Kind, uid: &str) -> Option<(Found, Str
             let channel = v2.channel.as_ref().filter(|c| mine(c.owner.as_deref()))?;
             Some((Found::PackageChannel, format!("{}/{}", v2.group, channel.name)))
         }
+        // Not in TEARDOWN_ORDER: stepped down before the others, without waiting on it.
+        Kind::Distribution => None,
     }
 }
 
@@ -191,6 +214,7 @@ async fn delete(ctx: &Context, uid: &str, kind: Kind, id: &str) -> Result<(&'sta
             package_v2::delete_channel(&ctx.aws, g, c).await?;
             ("DeletedChannelV2", format!("Deleted MediaPackage v2 channel {id}"))
         }
+        Kind::Distribution => return Err(Error::Waiting("the distribution is stepped down apart".into())),
     })
 }
 

@@ -77,7 +77,8 @@ impl Run<'_> {
                 target.as_ref().ok(),
                 observed,
                 &self.packaging,
-            );
+            )
+            .with_delivery(self.delivery.clone(), self.distribution_request(observed));
             let page = self.page(observed);
             let flags = Flags {
                 key_known: target.is_ok(),
@@ -90,6 +91,8 @@ impl Run<'_> {
                 update_policy: spec.update_policy,
                 website_stale: !page_refused && page.as_ref().is_some_and(|p| self.page_stale(p)),
                 input_update_refused: refused,
+                distribution_deployed_before: (self.status.cloud_front.as_ref())
+                    .is_some_and(|c| c.status == "Deployed"),
             };
             let plan = plan::plan(&self.uid, observed, &desired, &flags);
             if plan.steps.is_empty() {
@@ -266,6 +269,7 @@ impl Run<'_> {
                 observed.channel = Some(made);
             }
             Kind::ChannelV2 => return self.create_channel_v2(desired, observed).await,
+            Kind::Distribution => return self.create_distribution(desired, observed).await,
             // Endpoints are created one by one (`Step::Endpoint`).
             Kind::OriginEndpoint => {}
         }
@@ -310,6 +314,7 @@ impl Run<'_> {
                 .await;
                 observed.channel = Some(made);
             }
+            Kind::Distribution => return self.update_distribution(desired, observed).await,
             // Nothing of a MediaPackage channel is managed after creation: the plan never asks;
             // v2 endpoints are updated one by one (`Step::Endpoint`).
             Kind::PackageChannel | Kind::ChannelV2 | Kind::OriginEndpoint => {}

@@ -5,6 +5,7 @@
 //! request ids prevent duplicates, owner tags let a restarted operator adopt what it had created.
 
 mod cleanup;
+mod delivery;
 mod execute;
 mod fleet;
 mod health;
@@ -33,7 +34,8 @@ pub use cleanup::cleanup;
 pub use observe::Fleets;
 
 use crate::{
-    api::{LiveStream, LiveStreamStatus, PackagingVersion},
+    api::{CloudFrontStatus, DeliveryMode, LiveStream, LiveStreamStatus, PackagingVersion},
+    aws::cloudfront,
     context::Context,
     desired::{
         Names,
@@ -73,6 +75,8 @@ pub struct Run<'a> {
     intent: intent::Intent,
     /// Which MediaPackage packages the stream.
     packaging: plan::Packaging,
+    /// How viewers reach it.
+    delivery: plan::Delivery,
 }
 
 pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
@@ -98,6 +102,7 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
             version: ctx.settings.packaging_version,
             group: ctx.settings.channel_group.clone(),
         },
+        delivery: delivery(&stream, &stream.status.clone().unwrap_or_default(), ctx),
     };
     // Boxed: the pass's future holds every SDK call's and would overflow a worker's stack in debug
     // builds.
@@ -187,6 +192,11 @@ impl Run<'_> {
             .fleets
             .observe(&self.ctx.aws, max_age, &self.uid, &names, &cached, v2_group)
             .await?;
+        // A stream that never had a distribution and does not want one lists none.
+        if self.delivery.mode == DeliveryMode::CloudFront || self.status.cloud_front.is_some() {
+            let cached = self.status.cloud_front.as_ref().map(|c| c.distribution_id.as_str());
+            observed.distribution = cloudfront::find(&self.ctx.aws, cached, &self.uid).await?;
+        }
         // A stop by an operator of before `guardStop` still holds.
         if let Some(generation) = self.status.max_run_duration_stopped_generation.take() {
             self.status.guard_stop.get_or_insert_with(|| crate::api::GuardStop {
@@ -209,7 +219,15 @@ impl Run<'_> {
     fn record(&mut self, observed: &observe::Observed, target: &Result<RtmpTarget>) {
         self.status.aws = Some(observed.ids());
         self.status.packaging_version = Some(self.packaging.version);
-        let urls = observed.playback(self.packaging.version);
+        self.status.delivery = Some(self.delivery.mode);
+        self.status.cloud_front = observed.distribution.as_ref().map(|d| CloudFrontStatus {
+            distribution_id: d.id.clone(),
+            arn: d.arn.clone(),
+            domain_name: d.domain.clone(),
+            status: d.status.clone(),
+            enabled: d.enabled(),
+        });
+        let urls = observed.delivered(self.packaging.version, self.delivery.mode);
         self.status.playback_url = urls.hls;
         self.status.low_latency_playback_url = urls.low_latency_hls;
         self.status.dash_playback_url = urls.dash;
@@ -287,6 +305,22 @@ pub fn packaging(
         (None, None) => settings.channel_group.clone(),
     };
     Ok(plan::Packaging { version, group })
+}
+
+/// How `stream` reaches viewers (see `DeliverySpec::effective_mode`) and the player bucket a
+/// distribution fronts.
+fn delivery(stream: &LiveStream, status: &LiveStreamStatus, ctx: &Context) -> plan::Delivery {
+    let has_urls = status.playback_url.is_some();
+    let mode = (stream.spec.delivery).effective_mode(status.delivery, has_urls, ctx.settings.delivery);
+    let website = &stream.spec.website;
+    let bucket = (website.bucket.clone())
+        .or_else(|| ctx.settings.website_bucket.clone())
+        .filter(|_| website.enabled);
+    plan::Delivery {
+        mode,
+        bucket,
+        region: ctx.aws.region.clone(),
+    }
 }
 
 /// An AWS action on the stream's behalf: logged (in the stream's span) and a Normal event.

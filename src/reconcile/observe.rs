@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use super::fleet::{Fleet, Lookup};
 use crate::{
-    api::{AwsResources, PackagingVersion},
+    api::{AwsResources, DeliveryMode, PackagingVersion},
     aws::{
         AwsClients, Channel, Endpoint, Input, Managed, PackageChannel, SecurityGroup,
+        cloudfront::Distribution,
         package_v2::{self, ChannelV2, OriginEndpoint},
     },
     desired::Names,
@@ -26,6 +27,9 @@ pub struct Observed {
     pub channel: Option<Channel>,
     /// MediaPackage v2, when the stream uses it or used it (its group is in status).
     pub v2: Option<ObservedV2>,
+    /// The CloudFront distribution, when the stream uses one or had one (read by the run, not
+    /// the fleets: it is found by id or by the uid in its comment).
+    pub distribution: Option<Distribution>,
 }
 
 /// The stream's MediaPackage v2 channel and endpoints, in `group`.
@@ -64,6 +68,20 @@ impl Observed {
                     dash: url(ManifestKind::Dash),
                 }
             }
+        }
+    }
+
+    /// The URLs viewers use: through the distribution with delivery CloudFront, once there is one.
+    pub fn delivered(&self, version: PackagingVersion, mode: DeliveryMode) -> Playback {
+        let origin = self.playback(version);
+        let Some(d) = self.distribution.as_ref().filter(|_| mode == DeliveryMode::CloudFront) else {
+            return origin;
+        };
+        let through = |url: Option<String>| url.and_then(|u| crate::desired::cloudfront::viewer_url(&u, &d.domain));
+        Playback {
+            hls: through(origin.hls),
+            low_latency_hls: through(origin.low_latency_hls),
+            dash: through(origin.dash),
         }
     }
 
@@ -167,6 +185,7 @@ impl Fleets {
             input,
             channel,
             v2,
+            distribution: None,
         })
     }
 }

@@ -155,6 +155,7 @@ impl Run<'_> {
                     ("RetiredChannelV2", note)
                 }
             }
+            Kind::Distribution => return self.retire_distribution(observed).await,
             _ => return Ok(()),
         };
         self.event(reason, note).await;

@@ -1,5 +1,7 @@
 //! The player page on S3: upload the page and the stream's config under its prefix when they
-//! changed, grant public read on exactly that prefix in the bucket policy, and remove both on delete.
+//! changed, grant read of the pages' prefix in the bucket policy — to the account's CloudFront
+//! distributions (delivery CloudFront; the bucket stays private) or to anyone (Direct) — and
+//! remove both on delete.
 
 use aws_sdk_s3::{
     primitives::ByteStream,
@@ -8,10 +10,13 @@ use aws_sdk_s3::{
 
 use super::{Run, action, observe::Observed};
 use crate::{
-    api::LiveStream,
+    api::{DeliveryMode, LiveStream},
     aws::AwsClients,
     context::Context,
-    desired::website::{self, Grant, digest, has_grant, objects, policy_with, policy_without},
+    desired::{
+        cloudfront,
+        website::{self, Grant, digest, has_grant, objects, policy_with, policy_without},
+    },
     error::{Error, Result},
 };
 
@@ -23,18 +28,42 @@ pub struct Page {
     digest: String,
     /// `spec.website.bucket` changed: the page leaves this bucket once the new one serves it.
     moved_from: Option<String>,
+    /// Delivery CloudFront: the distribution that serves the page.
+    via: Option<Via>,
+}
+
+/// The distribution in front of the page.
+struct Via {
+    domain: String,
+    /// Its account (from its ARN), whose distributions the bucket policy lets read.
+    account: String,
+    /// An origin URL, for the scheme the distribution is reached with.
+    origin_url: String,
 }
 
 impl Run<'_> {
-    /// None when the page is disabled, no bucket is configured or there is no playback URL yet (a
-    /// page published before stays until the LiveStream is deleted).
+    /// None when the page is disabled, no bucket is configured or there is no playback URL yet
+    /// (or, with delivery CloudFront, no distribution yet); a page published before stays until
+    /// the LiveStream is deleted.
     pub(super) fn page(&self, observed: &Observed) -> Option<Page> {
         let spec = &self.stream.spec.website;
         let bucket = spec
             .bucket
             .clone()
             .or_else(|| self.ctx.settings.website_bucket.clone())?;
-        let urls = observed.playback(self.packaging.version);
+        let origin_url = observed.playback(self.packaging.version).hls?;
+        let via = match self.delivery.mode {
+            DeliveryMode::Direct => None,
+            DeliveryMode::CloudFront => {
+                let d = observed.distribution.as_ref()?;
+                Some(Via {
+                    domain: d.domain.clone(),
+                    account: d.account().unwrap_or_default().to_owned(),
+                    origin_url,
+                })
+            }
+        };
+        let urls = observed.delivered(self.packaging.version, self.delivery.mode);
         let playback = urls.hls.as_deref()?;
         if !spec.enabled {
             return None;
@@ -46,6 +75,7 @@ impl Run<'_> {
             moved_from: self.status.website_bucket.clone().filter(|old| *old != bucket),
             bucket,
             objects,
+            via,
         })
     }
 
@@ -57,8 +87,15 @@ impl Run<'_> {
     /// not record it).
     pub(super) fn record_page(&mut self, page: Option<&Page>) {
         let aws = &self.ctx.aws;
-        self.status.website_url =
-            page.map(|p| website::url(aws.endpoint_url.as_deref(), &aws.region, &p.bucket, &p.prefix));
+        self.status.website_url = page.and_then(|p| match &p.via {
+            Some(via) => cloudfront::website_url(&via.origin_url, &via.domain, self.stream),
+            None => Some(website::url(
+                aws.endpoint_url.as_deref(),
+                &aws.region,
+                &p.bucket,
+                &p.prefix,
+            )),
+        });
         if let Some(page) = page {
             self.status.website_bucket = Some(page.bucket.clone());
         }
@@ -79,7 +116,10 @@ impl Run<'_> {
                 .await
                 .map_err(|e| Error::aws("PutObject", e))?;
         }
-        self.grant_public_read(bucket).await?;
+        match &page.via {
+            Some(via) => self.grant(bucket, &Grant::cloudfront(bucket, &via.account)).await?,
+            None => self.grant(bucket, &Grant::new(bucket)).await?,
+        }
         self.event(
             "PublishedWebsite",
             format!("Published the player page to s3://{bucket}/{prefix}"),
@@ -93,10 +133,10 @@ impl Run<'_> {
         Ok(())
     }
 
-    async fn grant_public_read(&self, bucket: &str) -> Result<()> {
+    async fn grant(&self, bucket: &str, grant: &Grant) -> Result<()> {
         let _serialized = self.ctx.bucket_policy_lock.lock().await;
         let existing = bucket_policy(&self.ctx.aws, bucket).await?;
-        let policy = policy_with(existing.as_deref(), &Grant::new(bucket));
+        let policy = policy_with(existing.as_deref(), grant);
         if existing.as_deref() == Some(policy.as_str()) {
             return Ok(());
         }
@@ -112,14 +152,16 @@ impl Run<'_> {
         match put.map_err(|e| Error::aws("PutBucketPolicy", e)) {
             // Block Public Access (or an IAM policy) refuses the public grant. The operator never
             // turns Block Public Access off behind the user's back: it says how to.
-            Err(e) if e.code() == Some("AccessDenied") => Err(Error::WebsiteNotPublic(format!(
-                "the player page is in s3://{bucket}/{} but stays private: S3 refused the public-read bucket policy ({e}). \
+            Err(e) if e.code() == Some("AccessDenied") && grant.cloudfront_account.is_none() => {
+                Err(Error::WebsiteNotPublic(format!(
+                    "the player page is in s3://{bucket}/{} but stays private: S3 refused the public-read bucket policy ({e}). \
                  To publish player pages from this bucket, allow public bucket policies on it: \
                  `aws s3api put-public-access-block --bucket {bucket} --public-access-block-configuration \
                  BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=false,RestrictPublicBuckets=false` \
-                 (and grant the operator s3:PutBucketPolicy); or set spec.website.enabled: false",
-                website::prefix(self.stream)
-            ))),
+                 (and grant the operator s3:PutBucketPolicy); or set spec.delivery.mode: CloudFront, which keeps the bucket private; or set spec.website.enabled: false",
+                    website::prefix(self.stream)
+                )))
+            }
             other => other.map(drop),
         }
     }
@@ -229,7 +271,7 @@ async fn remove_from(stream: &LiveStream, ctx: &Context, bucket: &str) -> Result
     }
     let _serialized = ctx.bucket_policy_lock.lock().await;
     let existing = bucket_policy(aws, bucket).await?;
-    let grant = Grant::new(bucket);
+    let grants = [Grant::new(bucket), Grant::cloudfront(bucket, "")];
     // The statement serves every page in the bucket: it goes with the last one.
     let pages = aws
         .s3
@@ -244,8 +286,10 @@ async fn remove_from(stream: &LiveStream, ctx: &Context, bucket: &str) -> Result
         .key_count
         .unwrap_or(0)
         > 0;
-    if !pages_left && has_grant(existing.as_deref(), &grant) {
-        match policy_without(existing.as_deref(), &grant) {
+    let mine = grants.iter().any(|g| has_grant(existing.as_deref(), g));
+    if !pages_left && mine {
+        let without = (grants.iter()).fold(existing.clone(), |policy, g| policy_without(policy.as_deref(), g));
+        match without {
             Some(policy) => {
                 let put = aws.s3.put_bucket_policy().bucket(bucket).policy(policy).send().await;
                 put.map_err(|e| Error::aws("PutBucketPolicy", e))?;

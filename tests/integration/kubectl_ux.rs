@@ -72,6 +72,7 @@ async fn get_livestreams_shows_running_state_and_urls() {
             "WEBSITE URL",
             "LL-HLS URL",
             "DASH URL",
+            "CDN",
             "NEXT START"
         ]
     );
@@ -80,8 +81,9 @@ async fn get_livestreams_shows_running_state_and_urls() {
         wide[1][7],
         "http://127.0.0.1:8080/livestream-player/default/launch-event/index.html"
     );
-    // A v1 stream has no low-latency HLS or DASH URL: kubectl leaves those two cells blank.
-    assert_eq!(wide[1].len(), wide[0].len() - 2, "{:?}", wide[1]);
+    // A v1 stream read directly has no low-latency HLS or DASH URL and no CDN: kubectl leaves
+    // those three cells blank.
+    assert_eq!(wide[1].len(), wide[0].len() - 3, "{:?}", wide[1]);
     assert_eq!(wide[1][8], "2026-12-24T17:50:00Z", "when the schedule starts it next");
 
     // The documented way to start a channel flips the RUNNING column.

@@ -8,21 +8,24 @@
 //! everything it reads from or writes to has converged.
 
 mod channel;
+mod delivery;
 mod package_v2;
 mod teardown;
 
 use aws_sdk_medialive::types::{ChannelState, InputState};
 
 pub use channel::{ChannelFacts, ChannelStep, InputFacts, InputStep, StopReason, channel_step, input_step};
+pub use delivery::Delivery;
 pub use package_v2::EndpointStep;
 pub use teardown::{Found, TeardownStep, teardown_step};
 
 use super::observe::Observed;
 use crate::{
-    api::{LiveStreamSpec, PackagingVersion, UpdatePolicy},
+    api::{DeliveryMode, LiveStreamSpec, PackagingVersion, UpdatePolicy},
     aws::{EndpointRequest, InputRequest, Kind, Managed, PackageChannelRequest},
     desired::{
         Names,
+        cloudfront::DistributionRequest,
         ingest::RtmpTarget,
         medialive::{PackageTarget, channel_settings},
         mediapackage::hls_package,
@@ -43,6 +46,19 @@ pub struct Desired {
     pub channel: Option<crate::desired::medialive::ChannelSettings>,
     pub v2_channel: ChannelRequest,
     pub v2_endpoints: Vec<mediapackagev2::EndpointRequest>,
+    pub delivery: Delivery,
+    /// With delivery CloudFront, once the origin has a URL.
+    pub distribution: Option<DistributionRequest>,
+}
+
+impl Desired {
+    /// How viewers reach the stream, and the distribution that gives (built by the caller, who
+    /// has the stream and the origin's URL).
+    pub fn with_delivery(mut self, delivery: Delivery, distribution: Option<DistributionRequest>) -> Self {
+        self.distribution = distribution.filter(|_| delivery.mode == DeliveryMode::CloudFront);
+        self.delivery = delivery;
+        self
+    }
 }
 
 /// Which MediaPackage, and for v2 which channel group.
@@ -69,6 +85,12 @@ impl Desired {
             },
         };
         Self {
+            delivery: Delivery {
+                mode: DeliveryMode::Direct,
+                bucket: None,
+                region: String::new(),
+            },
+            distribution: None,
             version: packaging.version,
             v2_channel: ChannelRequest {
                 group: packaging.group.clone(),
@@ -118,6 +140,9 @@ pub struct Flags {
     pub website_stale: bool,
     /// AWS refused to update the input because its channel runs.
     pub input_update_refused: bool,
+    /// Status saw the distribution Deployed once: a later deployment (an update) keeps the
+    /// stream Ready, since the old config serves meanwhile.
+    pub distribution_deployed_before: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -179,11 +204,19 @@ pub fn plan(uid: &str, observed: &Observed, desired: &Desired, flags: &Flags) ->
         report_stream_key,
     };
     let conflict = match desired.version {
-        PackagingVersion::V1 => packaging(uid, observed, desired, flags, &mut steps),
-        PackagingVersion::V2 => package_v2::packaging_v2(uid, observed, desired, flags, &mut steps),
+        PackagingVersion::V1 => packaging(uid, observed, desired, &mut steps),
+        PackagingVersion::V2 => package_v2::packaging_v2(uid, observed, desired, &mut steps),
     };
     if let Some(conflict) = conflict {
         return blocked(steps, conflict, false);
+    }
+    let mut deploying = None;
+    match delivery::distribution(observed, desired) {
+        Ok(step) => steps.extend(step),
+        Err(what) => deploying = Some(what),
+    }
+    if steps.is_empty() && flags.website_stale && delivery::page_ready(observed, desired) {
+        steps.push(Step::PublishWebsite);
     }
     let ingest = match ingest(observed, desired, flags, &mut steps) {
         Ok(ingest) => ingest,
@@ -212,7 +245,22 @@ pub fn plan(uid: &str, observed: &Observed, desired: &Desired, flags: &Flags) ->
                 desired.version.as_str()
             )),
         ),
+        None if retired => match delivery::retire(observed, desired) {
+            Ok(Some(step)) => (
+                vec![step],
+                Outcome::Transition("removing the CloudFront distribution of delivery CloudFront".into()),
+            ),
+            // A disabled distribution costs nothing: the resync looks again.
+            Ok(None) | Err(_) => (steps, outcome),
+        },
         None => (steps, outcome),
+    };
+    // Viewers reach a new distribution only once CloudFront has deployed it.
+    let outcome = match (outcome, deploying) {
+        (Outcome::Steady { update_pending: None }, Some(what)) if !flags.distribution_deployed_before => {
+            Outcome::Transition(what)
+        }
+        (outcome, _) => outcome,
     };
     Plan {
         steps,
@@ -221,15 +269,8 @@ pub fn plan(uid: &str, observed: &Observed, desired: &Desired, flags: &Flags) ->
     }
 }
 
-/// The MediaPackage channel, its endpoint and the player page that links to it; a MediaPackage id
-/// someone else owns blocks everything.
-fn packaging(
-    uid: &str,
-    observed: &Observed,
-    desired: &Desired,
-    flags: &Flags,
-    steps: &mut Vec<Step>,
-) -> Option<Blocker> {
+/// The MediaPackage channel and its endpoint; a MediaPackage id someone else owns blocks everything.
+fn packaging(uid: &str, observed: &Observed, desired: &Desired, steps: &mut Vec<Step>) -> Option<Blocker> {
     let conflict = |what, id: &str, owner: &Option<String>| Blocker::NameConflict {
         what,
         id: id.to_owned(),
@@ -245,7 +286,6 @@ fn packaging(
         None => {}
         Some(e) if e.owner() != Some(uid) => return Some(conflict("MediaPackage endpoint", &e.id, &e.owner_name)),
         Some(e) if e.differs(&desired.endpoint) => steps.push(Step::Update(Kind::Endpoint)),
-        Some(_) if flags.website_stale => steps.push(Step::PublishWebsite),
         Some(_) => {}
     }
     None
@@ -351,5 +391,7 @@ fn channel(
     }
 }
 
+#[cfg(test)]
+mod delivery_tests;
 #[cfg(test)]
 mod tests;

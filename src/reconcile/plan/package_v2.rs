@@ -2,7 +2,7 @@
 //! endpoint per manifest kind the spec enables; and, once the MediaLive channel writes to the
 //! version the spec asks for, the retirement of the other version's resources.
 
-use super::{Blocker, Desired, Flags, Step};
+use super::{Blocker, Desired, Step};
 use crate::{api::PackagingVersion, aws::Kind, reconcile::observe::Observed};
 
 /// One origin endpoint's step.
@@ -23,13 +23,7 @@ fn conflict(what: &'static str, id: String, owner: &Option<String>) -> Blocker {
 }
 
 /// The v2 channel and its endpoints; an id someone else owns blocks everything.
-pub fn packaging_v2(
-    uid: &str,
-    observed: &Observed,
-    desired: &Desired,
-    flags: &Flags,
-    steps: &mut Vec<Step>,
-) -> Option<Blocker> {
+pub fn packaging_v2(uid: &str, observed: &Observed, desired: &Desired, steps: &mut Vec<Step>) -> Option<Blocker> {
     let v2 = observed.v2.as_ref().filter(|v2| v2.group == desired.v2_channel.group);
     let Some(channel) = v2.and_then(|v2| v2.channel.as_ref()) else {
         steps.push(Step::Create(Kind::ChannelV2));
@@ -40,7 +34,6 @@ pub fn packaging_v2(
         return Some(conflict("MediaPackage v2 channel", id, &channel.owner_name));
     }
     let endpoints = v2.map(|v2| v2.endpoints.as_slice()).unwrap_or_default();
-    let before = steps.len();
     for want in &desired.v2_endpoints {
         match endpoints.iter().find(|e| e.name == want.name) {
             None => steps.push(Step::Endpoint(EndpointStep::Create(want.name.clone()))),
@@ -57,9 +50,6 @@ pub fn packaging_v2(
         .iter()
         .filter(|e| e.owner.as_deref() == Some(uid) && !desired.v2_endpoints.iter().any(|w| w.name == e.name));
     steps.extend(turned_off.map(|e| Step::Endpoint(EndpointStep::Delete(e.name.clone()))));
-    if steps.len() == before && flags.website_stale {
-        steps.push(Step::PublishWebsite);
-    }
     None
 }
 

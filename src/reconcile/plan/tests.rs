@@ -15,14 +15,14 @@ use crate::{
     reconcile::observe::ObservedV2,
 };
 
-const UID: &str = "uid-1";
-const ROLE: &str = "arn:aws:iam::123456789012:role/MediaLiveAccessRole";
+pub(super) const UID: &str = "uid-1";
+pub(super) const ROLE: &str = "arn:aws:iam::123456789012:role/MediaLiveAccessRole";
 
-fn spec() -> LiveStreamSpec {
+pub(super) fn spec() -> LiveStreamSpec {
     serde_json::from_value(json!({"input": {"allowedCidrs": ["203.0.113.0/24"], "streamName": "live/a"}})).unwrap()
 }
 
-fn names() -> Names {
+pub(super) fn names() -> Names {
     Names {
         channel: "a".into(),
         endpoint: "a-hls".into(),
@@ -30,7 +30,7 @@ fn names() -> Names {
     }
 }
 
-fn flags() -> Flags {
+pub(super) fn flags() -> Flags {
     Flags {
         key_known: true,
         running: false,
@@ -39,6 +39,7 @@ fn flags() -> Flags {
         update_policy: UpdatePolicy::Manual,
         website_stale: false,
         input_update_refused: false,
+        distribution_deployed_before: false,
     }
 }
 
@@ -76,7 +77,7 @@ fn v2_endpoint(want: &crate::desired::mediapackagev2::EndpointRequest) -> Origin
 }
 
 /// What AWS would answer to each step: the executor's fold, without AWS.
-fn apply(observed: &mut Observed, desired: &Desired, step: &Step) {
+pub(super) fn apply(observed: &mut Observed, desired: &Desired, step: &Step) {
     let owner = Some(UID.to_owned());
     match step {
         Step::Create(Kind::PackageChannel) => {
@@ -152,6 +153,27 @@ fn apply(observed: &mut Observed, desired: &Desired, step: &Step) {
         Step::Retire(Kind::PackageChannel) => observed.package_channel = None,
         Step::Retire(Kind::OriginEndpoint) => observed.v2.as_mut().unwrap().endpoints.clear(),
         Step::Retire(Kind::ChannelV2) => observed.v2.as_mut().unwrap().channel = None,
+        Step::Create(Kind::Distribution) | Step::Update(Kind::Distribution) => {
+            let want = desired.distribution.as_ref().unwrap();
+            observed.distribution = Some(crate::aws::cloudfront::Distribution {
+                id: "E2DIST".into(),
+                arn: "arn:aws:cloudfront::123456789012:distribution/E2DIST".into(),
+                domain: "d1.cloudfront.net".into(),
+                status: "InProgress".into(),
+                e_tag: Some("E1".into()),
+                shape: want.shape.clone(),
+                caller_reference: want.caller_reference.clone(),
+                oac_id: Some("EOAC".into()),
+            })
+        }
+        Step::Retire(Kind::Distribution) => {
+            let d = observed.distribution.as_mut().unwrap();
+            if d.shape.enabled {
+                (d.shape.enabled, d.status) = (false, "InProgress".into());
+            } else {
+                observed.distribution = None;
+            }
+        }
         Step::Retire(kind) => panic!("{kind:?} is never retired"),
         Step::PublishWebsite | Step::Update(_) | Step::Create(Kind::OriginEndpoint) => {}
     }
@@ -227,7 +249,9 @@ fn adopted_resources_are_never_created_again() {
             Kind::SecurityGroup => (partial.security_group, partial.input, partial.channel) = (None, None, None),
             Kind::Endpoint => partial.endpoint = None,
             Kind::PackageChannel => (partial.package_channel, partial.endpoint) = (None, None),
-            Kind::ChannelV2 | Kind::OriginEndpoint => unreachable!("a v1 stream"),
+            Kind::ChannelV2 | Kind::OriginEndpoint | Kind::Distribution => {
+                unreachable!("a v1 stream without CloudFront")
+            }
         }
         let present = |o: &Observed, kind| match kind {
             Kind::Channel => o.channel.is_some(),
@@ -236,6 +260,7 @@ fn adopted_resources_are_never_created_again() {
             Kind::Endpoint => o.endpoint.is_some(),
             Kind::PackageChannel => o.package_channel.is_some(),
             Kind::ChannelV2 | Kind::OriginEndpoint => o.v2.is_some(),
+            Kind::Distribution => o.distribution.is_some(),
         };
         let before = partial.clone();
         let (rounds, last) = converge(&spec(), &mut partial, &flags());

@@ -96,6 +96,9 @@ impl Operator {
             // The stories written before MediaPackage v2 are v1 stories; a v2 story says so in its
             // spec (or passes --packaging-version v2, which overrides this).
             .env("LIVESTREAM_PACKAGING_VERSION", "v1")
+            // Likewise the stories written before CloudFront read the origin directly; the
+            // CloudFront story passes --delivery CloudFront.
+            .env("LIVESTREAM_DELIVERY", "Direct")
             .env("RUST_LOG", rust_log)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())

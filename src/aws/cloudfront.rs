@@ -1,0 +1,518 @@
+//! CloudFront: the stream's distribution and the shared origin access controls. A distribution is
+//! found by its id (status) or, after a crash before status named it, by the uid in its comment
+//! (ListDistributions carries no tags); creates carry a uid-derived `CallerReference`, so a retry
+//! cannot make a second one. Every change sends the current ETag (`If-Match`).
+//!
+//! Cache behaviours use CloudFront's legacy cache settings (`ForwardedValues` and TTLs in the
+//! behaviour), which the SDK marks deprecated in favour of cache policies but which CloudFront
+//! fully serves: they keep each distribution self-contained, where a cache policy is one more
+//! account-wide resource (20 custom policies per account) to create, share and retire.
+#![allow(deprecated)]
+
+use std::collections::HashMap;
+
+use aws_sdk_cloudfront::types::{
+    AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CookiePreference, CustomOriginConfig,
+    DefaultCacheBehavior, DistributionConfig, DistributionConfigWithTags, ForwardedValues, HttpVersion, ItemSelection,
+    Method, Origin, OriginAccessControlConfig, OriginAccessControlOriginTypes, OriginAccessControlSigningBehaviors,
+    OriginAccessControlSigningProtocols, OriginProtocolPolicy, Origins, PriceClass, QueryStringCacheKeys,
+    S3OriginConfig, Tag, Tags, ViewerProtocolPolicy,
+};
+
+use super::AwsClients;
+use crate::{
+    desired::cloudfront::{self, Behavior, DistributionRequest, OriginAccess, Shape},
+    error::{Error, Result},
+};
+
+/// The stream's distribution, condensed to what the operator decides on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Distribution {
+    pub id: String,
+    pub arn: String,
+    pub domain: String,
+    /// InProgress or Deployed.
+    pub status: String,
+    pub e_tag: Option<String>,
+    pub shape: Shape,
+    /// Kept on update: CloudFront refuses a changed one.
+    pub caller_reference: String,
+    /// The origin access control its bucket origin signs with.
+    pub oac_id: Option<String>,
+}
+
+impl Distribution {
+    pub fn enabled(&self) -> bool {
+        self.shape.enabled
+    }
+
+    pub fn deployed(&self) -> bool {
+        self.status == "Deployed"
+    }
+
+    pub fn differs(&self, want: &DistributionRequest) -> bool {
+        self.shape != want.shape
+    }
+
+    /// The account id, from the ARN (`arn:aws:cloudfront::<account>:distribution/<id>`).
+    pub fn account(&self) -> Option<&str> {
+        self.arn.split(':').nth(4).filter(|a| !a.is_empty())
+    }
+}
+
+fn not_found(e: &Error) -> bool {
+    matches!(e.code(), Some("NoSuchDistribution" | "NoSuchOriginAccessControl"))
+}
+
+/// The stream's distribution: by the id status caches, else by the uid in a comment.
+pub async fn find(aws: &AwsClients, cached: Option<&str>, uid: &str) -> Result<Option<Distribution>> {
+    if let Some(id) = cached
+        && let Some(d) = get(aws, id).await?
+        && cloudfront::owned_by(&d.shape.comment, uid)
+    {
+        return Ok(Some(d));
+    }
+    let mut marker: Option<String> = None;
+    loop {
+        let page = (aws.cloudfront.list_distributions())
+            .set_marker(marker.clone())
+            .max_items(1000)
+            .send()
+            .await
+            .map_err(|e| Error::aws("ListDistributions", e))?;
+        let Some(list) = page.distribution_list else {
+            return Ok(None);
+        };
+        let mine = (list.items.iter().flatten()).find(|s| cloudfront::owned_by(&s.comment, uid));
+        if let Some(summary) = mine {
+            return get(aws, &summary.id).await;
+        }
+        match list.next_marker.filter(|_| list.is_truncated) {
+            Some(next) => marker = Some(next),
+            None => return Ok(None),
+        }
+    }
+}
+
+pub async fn get(aws: &AwsClients, id: &str) -> Result<Option<Distribution>> {
+    let got = aws.cloudfront.get_distribution().id(id).send().await;
+    let out = match got.map_err(|e| Error::aws("GetDistribution", e)) {
+        Ok(out) => out,
+        Err(e) if not_found(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(out.distribution.map(|d| {
+        let config = d.distribution_config.as_ref();
+        Distribution {
+            shape: config.map(shape_of).unwrap_or_else(empty_shape),
+            caller_reference: config.map(|c| c.caller_reference.clone()).unwrap_or_default(),
+            oac_id: (config
+                .and_then(|c| c.origins.as_ref())
+                .into_iter()
+                .flat_map(|o| &o.items))
+            .find_map(|o| o.origin_access_control_id.clone())
+            .filter(|id| !id.is_empty()),
+            id: d.id,
+            arn: d.arn,
+            domain: d.domain_name,
+            status: d.status,
+            e_tag: out.e_tag,
+        }
+    }))
+}
+
+pub async fn create(
+    aws: &AwsClients,
+    want: &DistributionRequest,
+    oac: &str,
+    tags: &HashMap<String, String>,
+) -> Result<Distribution> {
+    let mut items: Vec<Tag> = (tags.iter())
+        .map(|(k, v)| Tag::builder().key(k).value(v).build().expect("key set"))
+        .collect();
+    items.sort_by(|a, b| a.key.cmp(&b.key));
+    let with_tags = DistributionConfigWithTags::builder()
+        .distribution_config(config(want, &want.caller_reference, oac)?)
+        .tags(Tags::builder().set_items(Some(items)).build())
+        .build();
+    let out = (aws.cloudfront.create_distribution_with_tags())
+        .distribution_config_with_tags(with_tags)
+        .send()
+        .await
+        .map_err(|e| Error::aws("CreateDistributionWithTags", e))?;
+    let id = out.distribution.map(|d| d.id).unwrap_or_default();
+    get(aws, &id)
+        .await?
+        .ok_or_else(|| Error::Waiting(format!("CloudFront distribution {id} is not visible yet")))
+}
+
+/// Sends the spec's config (with the distribution's own caller reference) under its ETag.
+pub async fn update(aws: &AwsClients, current: &Distribution, want: &Shape, oac: &str) -> Result<Distribution> {
+    let request = DistributionRequest {
+        caller_reference: current.caller_reference.clone(),
+        shape: want.clone(),
+    };
+    (aws.cloudfront.update_distribution())
+        .id(&current.id)
+        .set_if_match(current.e_tag.clone())
+        .distribution_config(config(&request, &current.caller_reference, oac)?)
+        .send()
+        .await
+        .map_err(|e| Error::aws("UpdateDistribution", e))?;
+    get(aws, &current.id)
+        .await?
+        .ok_or_else(|| Error::Waiting(format!("CloudFront distribution {} is gone", current.id)))
+}
+
+/// Deletes a disabled, deployed distribution; already gone is success.
+pub async fn delete(aws: &AwsClients, current: &Distribution) -> Result<()> {
+    let deleted = (aws.cloudfront.delete_distribution())
+        .id(&current.id)
+        .set_if_match(current.e_tag.clone())
+        .send()
+        .await
+        .map_err(|e| Error::aws("DeleteDistribution", e));
+    match deleted {
+        Err(e) if not_found(&e) => Ok(()),
+        other => other.map(drop),
+    }
+}
+
+/// The id of the shared origin access control `name`, created if missing.
+pub async fn ensure_oac(aws: &AwsClients, name: &str) -> Result<String> {
+    if let Some(id) = find_oac(aws, name).await? {
+        return Ok(id);
+    }
+    let config = OriginAccessControlConfig::builder()
+        .name(name)
+        .description(OAC_DESCRIPTION)
+        .signing_protocol(OriginAccessControlSigningProtocols::Sigv4)
+        .signing_behavior(OriginAccessControlSigningBehaviors::Always)
+        .origin_access_control_origin_type(OriginAccessControlOriginTypes::S3)
+        .build()
+        .map_err(|e| Error::Invalid(format!("origin access control {name}: {e}")))?;
+    let created = (aws.cloudfront.create_origin_access_control())
+        .origin_access_control_config(config)
+        .send()
+        .await
+        .map_err(|e| Error::aws("CreateOriginAccessControl", e));
+    match created {
+        Ok(out) => Ok(out.origin_access_control.map(|o| o.id).unwrap_or_default()),
+        // Another stream created it a moment ago.
+        Err(e) if e.code() == Some("OriginAccessControlAlreadyExists") => find_oac(aws, name)
+            .await?
+            .ok_or_else(|| Error::Waiting(format!("origin access control {name}: {e}"))),
+        Err(e) => Err(e),
+    }
+}
+
+/// What marks an origin access control as the operator's (shared, deleted with its last user).
+pub const OAC_DESCRIPTION: &str = "livestream-operator: player pages of LiveStreams";
+
+async fn find_oac(aws: &AwsClients, name: &str) -> Result<Option<String>> {
+    let mut marker: Option<String> = None;
+    loop {
+        let page = (aws.cloudfront.list_origin_access_controls())
+            .set_marker(marker.clone())
+            .max_items(100)
+            .send()
+            .await
+            .map_err(|e| Error::aws("ListOriginAccessControls", e))?;
+        let Some(list) = page.origin_access_control_list else {
+            return Ok(None);
+        };
+        if let Some(found) = list.items.iter().flatten().find(|o| o.name == name) {
+            return Ok(Some(found.id.clone()));
+        }
+        match list.next_marker.filter(|_| list.is_truncated) {
+            Some(next) => marker = Some(next),
+            None => return Ok(None),
+        }
+    }
+}
+
+/// Deletes the operator's origin access control `name` unless a distribution still uses it;
+/// true when it is gone.
+pub async fn retire_oac(aws: &AwsClients, name: &str) -> Result<bool> {
+    let Some(id) = find_oac(aws, name).await? else {
+        return Ok(true);
+    };
+    let got = aws.cloudfront.get_origin_access_control().id(&id).send().await;
+    let got = match got.map_err(|e| Error::aws("GetOriginAccessControl", e)) {
+        Ok(got) => got,
+        Err(e) if not_found(&e) => return Ok(true),
+        Err(e) => return Err(e),
+    };
+    let ours = (got.origin_access_control.as_ref())
+        .and_then(|o| o.origin_access_control_config.as_ref())
+        .is_some_and(|c| c.description.as_deref() == Some(OAC_DESCRIPTION));
+    if !ours {
+        return Ok(false);
+    }
+    let deleted = (aws.cloudfront.delete_origin_access_control())
+        .id(&id)
+        .set_if_match(got.e_tag)
+        .send()
+        .await
+        .map_err(|e| Error::aws("DeleteOriginAccessControl", e));
+    match deleted {
+        Ok(_) => Ok(true),
+        Err(e) if not_found(&e) => Ok(true),
+        // Another stream's distribution uses it (or changed it meanwhile): it stays.
+        Err(e) if matches!(e.code(), Some("OriginAccessControlInUse" | "PreconditionFailed")) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+fn invalid(what: &str) -> impl FnOnce(aws_sdk_cloudfront::error::BuildError) -> Error + '_ {
+    move |e| Error::Invalid(format!("CloudFront {what}: {e}"))
+}
+
+/// The full distribution config for `want` (UpdateDistribution replaces the whole config).
+fn config(want: &DistributionRequest, caller_reference: &str, oac: &str) -> Result<DistributionConfig> {
+    let shape = &want.shape;
+    let origins = (shape.origins.iter())
+        .map(|o| origin(o, oac))
+        .collect::<Result<Vec<_>>>()?;
+    let behaviors = (shape.behaviors.iter())
+        .map(cache_behavior)
+        .collect::<Result<Vec<_>>>()?;
+    let origins = Origins::builder()
+        .quantity(origins.len() as i32)
+        .set_items(Some(origins))
+        .build()
+        .map_err(invalid("origins"))?;
+    let behaviors = CacheBehaviors::builder()
+        .quantity(behaviors.len() as i32)
+        .set_items((!behaviors.is_empty()).then_some(behaviors))
+        .build()
+        .map_err(invalid("cache behaviours"))?;
+    let b = &shape.default_behavior;
+    let default = DefaultCacheBehavior::builder()
+        .target_origin_id(&b.origin)
+        .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+        .allowed_methods(methods()?)
+        .compress(false)
+        .forwarded_values(forwarded(b)?)
+        .min_ttl(b.min_ttl)
+        .default_ttl(b.default_ttl)
+        .max_ttl(b.max_ttl)
+        .build()
+        .map_err(invalid("default cache behaviour"))?;
+    DistributionConfig::builder()
+        .caller_reference(caller_reference)
+        .comment(&shape.comment)
+        .enabled(shape.enabled)
+        .price_class(PriceClass::from(shape.price_class.as_str()))
+        .http_version(HttpVersion::Http2and3)
+        .is_ipv6_enabled(true)
+        .origins(origins)
+        .default_cache_behavior(default)
+        .cache_behaviors(behaviors)
+        .build()
+        .map_err(invalid("distribution config"))
+}
+
+fn origin(o: &cloudfront::Origin, oac: &str) -> Result<Origin> {
+    let builder = Origin::builder().id(&o.id).domain_name(&o.domain).origin_path("");
+    let builder = match o.access {
+        OriginAccess::Custom { port, https } => {
+            let protocol = if https {
+                OriginProtocolPolicy::HttpsOnly
+            } else {
+                OriginProtocolPolicy::HttpOnly
+            };
+            let (http, https_port) = if https { (80, port) } else { (port, 443) };
+            let custom = CustomOriginConfig::builder()
+                .http_port(i32::from(http))
+                .https_port(i32::from(https_port))
+                .origin_protocol_policy(protocol)
+                .build()
+                .map_err(invalid("custom origin"))?;
+            builder.custom_origin_config(custom)
+        }
+        OriginAccess::S3 { signed } => {
+            // An origin access control, not the legacy identity (left empty, as AWS asks).
+            let s3 = S3OriginConfig::builder().origin_access_identity("").build();
+            let builder = builder.s3_origin_config(s3);
+            if signed {
+                builder.origin_access_control_id(oac)
+            } else {
+                builder
+            }
+        }
+    };
+    builder.build().map_err(invalid("origin"))
+}
+
+fn cache_behavior(b: &Behavior) -> Result<CacheBehavior> {
+    CacheBehavior::builder()
+        .path_pattern(b.path_pattern.clone().unwrap_or_default())
+        .target_origin_id(&b.origin)
+        .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+        .allowed_methods(methods()?)
+        .compress(true)
+        .forwarded_values(forwarded(b)?)
+        .min_ttl(b.min_ttl)
+        .default_ttl(b.default_ttl)
+        .max_ttl(b.max_ttl)
+        .build()
+        .map_err(invalid("cache behaviour"))
+}
+
+/// GET, HEAD and OPTIONS (CORS preflights of players on other sites), GET and HEAD cached.
+fn methods() -> Result<AllowedMethods> {
+    let cached = CachedMethods::builder()
+        .quantity(2)
+        .items(Method::Get)
+        .items(Method::Head)
+        .build()
+        .map_err(invalid("cached methods"))?;
+    AllowedMethods::builder()
+        .quantity(3)
+        .items(Method::Get)
+        .items(Method::Head)
+        .items(Method::Options)
+        .cached_methods(cached)
+        .build()
+        .map_err(invalid("allowed methods"))
+}
+
+fn forwarded(b: &Behavior) -> Result<ForwardedValues> {
+    let cookies = CookiePreference::builder()
+        .forward(ItemSelection::None)
+        .build()
+        .map_err(invalid("cookies"))?;
+    let keys = QueryStringCacheKeys::builder()
+        .quantity(b.query_strings.len() as i32)
+        .set_items((!b.query_strings.is_empty()).then(|| b.query_strings.clone()))
+        .build()
+        .map_err(invalid("query string cache keys"))?;
+    ForwardedValues::builder()
+        .query_string(!b.query_strings.is_empty())
+        .cookies(cookies)
+        .query_string_cache_keys(keys)
+        .build()
+        .map_err(invalid("forwarded values"))
+}
+
+fn empty_shape() -> Shape {
+    Shape {
+        comment: String::new(),
+        enabled: false,
+        price_class: String::new(),
+        origins: Vec::new(),
+        default_behavior: behavior_of(None, "", None, [None; 3]),
+        behaviors: Vec::new(),
+    }
+}
+
+fn behavior_of(pattern: Option<String>, origin: &str, fv: Option<&ForwardedValues>, ttl: [Option<i64>; 3]) -> Behavior {
+    let mut query_strings: Vec<String> = fv
+        .filter(|f| f.query_string)
+        .and_then(|f| f.query_string_cache_keys.as_ref())
+        .and_then(|k| k.items.clone())
+        .unwrap_or_default();
+    query_strings.sort();
+    Behavior {
+        path_pattern: pattern,
+        origin: origin.to_owned(),
+        query_strings,
+        min_ttl: ttl[0].unwrap_or_default(),
+        default_ttl: ttl[1].unwrap_or_default(),
+        max_ttl: ttl[2].unwrap_or_default(),
+    }
+}
+
+/// The operator's part of a config CloudFront describes.
+fn shape_of(c: &DistributionConfig) -> Shape {
+    let mut origins: Vec<cloudfront::Origin> = (c.origins.iter().flat_map(|o| &o.items))
+        .map(|o| cloudfront::Origin {
+            id: o.id.clone(),
+            domain: o.domain_name.clone(),
+            access: match &o.custom_origin_config {
+                Some(custom) => {
+                    let https = custom.origin_protocol_policy == OriginProtocolPolicy::HttpsOnly;
+                    let port = if https { custom.https_port } else { custom.http_port };
+                    OriginAccess::Custom {
+                        port: u16::try_from(port).unwrap_or_default(),
+                        https,
+                    }
+                }
+                None => OriginAccess::S3 {
+                    signed: o.origin_access_control_id.as_deref().is_some_and(|id| !id.is_empty()),
+                },
+            },
+        })
+        .collect();
+    origins.sort_by(|a, b| a.id.cmp(&b.id));
+    let default = c.default_cache_behavior.as_ref();
+    Shape {
+        comment: c.comment.clone(),
+        enabled: c.enabled,
+        price_class: c
+            .price_class
+            .as_ref()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default(),
+        origins,
+        default_behavior: default.map_or_else(
+            || behavior_of(None, "", None, [None; 3]),
+            |d| {
+                behavior_of(
+                    None,
+                    &d.target_origin_id,
+                    d.forwarded_values.as_ref(),
+                    [d.min_ttl, d.default_ttl, d.max_ttl],
+                )
+            },
+        ),
+        behaviors: (c.cache_behaviors.iter().flat_map(|b| b.items.iter().flatten()))
+            .map(|b| {
+                behavior_of(
+                    Some(b.path_pattern.clone()),
+                    &b.target_origin_id,
+                    b.forwarded_values.as_ref(),
+                    [b.min_ttl, b.default_ttl, b.max_ttl],
+                )
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::{LiveStream, PriceClass as Class};
+
+    #[test]
+    fn the_config_sent_reads_back_as_the_shape_asked_for() {
+        let mut s = LiveStream::new("launch", serde_json::from_value(json!({})).unwrap());
+        s.metadata.namespace = Some("events".into());
+        s.metadata.uid = Some("uid-1".into());
+        let bucket = cloudfront::PlayerBucket {
+            bucket: "pages",
+            region: "us-east-1",
+        };
+        let url = "http://127.0.0.1:4580/out/v1/abc/index.m3u8";
+        let want = cloudfront::distribution(&s, Some(url), Some(bucket), Class::PriceClass_200).unwrap();
+        let sent = config(&want, &want.caller_reference, "E2OAC").unwrap();
+        assert_eq!(shape_of(&sent), want.shape);
+        let player = &sent.origins.as_ref().unwrap().items[1];
+        assert_eq!(player.origin_access_control_id.as_deref(), Some("E2OAC"));
+        let default = sent.default_cache_behavior.as_ref().unwrap();
+        assert_eq!(default.viewer_protocol_policy, ViewerProtocolPolicy::RedirectToHttps);
+        let keys = default
+            .forwarded_values
+            .as_ref()
+            .unwrap()
+            .query_string_cache_keys
+            .as_ref();
+        assert_eq!(keys.unwrap().quantity, 7);
+        let mut changed = want.shape.clone();
+        changed.price_class = "PriceClass_All".into();
+        assert_ne!(shape_of(&sent), changed);
+    }
+}
