@@ -100,7 +100,10 @@ async fn run(
         region: SIGNING_REGION.to_owned(),
         account: cloud.account_id.clone(),
     };
-    let model = cloud.models.service("cloudfront").expect("the cloudfront model is loaded");
+    let model = cloud
+        .models
+        .service("cloudfront")
+        .expect("the cloudfront model is loaded");
     let body = read_payload(model, operation, &req.body);
     let asked = crate::iam::actions::cloudfront(
         &caller.scope(),
@@ -136,7 +139,10 @@ async fn run(
             labels: &labels,
             header: &header,
         };
-        model.validate_request(operation, &body, &located).first().map(violation)
+        model
+            .validate_request(operation, &body, &located)
+            .first()
+            .map(violation)
     };
     if let Some(refused) = refused {
         return Err(refused);
@@ -152,12 +158,19 @@ fn read_payload(model: &crate::model::ServiceModel, operation: &str, body: &[u8]
         return Ok(Value::Object(Default::default()));
     };
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(errors::error(400, "MissingBody", "This operation requires a body. Ensure that the body is present and the Content-Type header is set."));
+        return Err(errors::error(
+            400,
+            "MissingBody",
+            "This operation requires a body. Ensure that the body is present and the Content-Type header is set.",
+        ));
     }
     let malformed = |message: String| errors::error(400, "MalformedInput", message);
     let root = xml::parse(body).map_err(malformed)?;
     if root.name != name {
-        return Err(malformed(format!("Unexpected root element {} (expected {name})", root.name)));
+        return Err(malformed(format!(
+            "Unexpected root element {} (expected {name})",
+            root.name
+        )));
     }
     let value = xml::to_json(model, &shape, &root).map_err(malformed)?;
     Ok(serde_json::json!({ name: value }))
@@ -171,9 +184,14 @@ fn violation(v: &Violation) -> ApiError {
     let in_body = v.path.contains('.');
     let path = framework_path(&v.path);
     let message = if v.kind == crate::model::Kind::Missing {
-        format!("1 validation error detected: Value null at '{path}' failed to satisfy constraint: Member must not be null")
+        format!(
+            "1 validation error detected: Value null at '{path}' failed to satisfy constraint: Member must not be null"
+        )
     } else {
-        format!("1 validation error detected: Value at '{path}' failed to satisfy constraint: Member {}", v.message)
+        format!(
+            "1 validation error detected: Value at '{path}' failed to satisfy constraint: Member {}",
+            v.message
+        )
     };
     errors::error(400, if in_body { "MalformedXML" } else { "InvalidArgument" }, message)
 }
@@ -268,11 +286,23 @@ mod tests {
         let op = |method: Method, path: &str, query: &str| {
             operation_name(&ApiRequest::new(method, path, query, Default::default()))
         };
-        assert_eq!(op(Method::POST, "/2020-05-31/distribution", "WithTags"), "CreateDistributionWithTags");
+        assert_eq!(
+            op(Method::POST, "/2020-05-31/distribution", "WithTags"),
+            "CreateDistributionWithTags"
+        );
         assert_eq!(op(Method::POST, "/2020-05-31/distribution", ""), "CreateDistribution");
-        assert_eq!(op(Method::PUT, "/2020-05-31/distribution/E1/config", ""), "UpdateDistribution");
-        assert_eq!(op(Method::POST, "/2020-05-31/tagging", "Operation=Untag&Resource=x"), "UntagResource");
-        assert_eq!(op(Method::DELETE, "/2020-05-31/origin-access-control/E2", ""), "DeleteOriginAccessControl");
+        assert_eq!(
+            op(Method::PUT, "/2020-05-31/distribution/E1/config", ""),
+            "UpdateDistribution"
+        );
+        assert_eq!(
+            op(Method::POST, "/2020-05-31/tagging", "Operation=Untag&Resource=x"),
+            "UntagResource"
+        );
+        assert_eq!(
+            op(Method::DELETE, "/2020-05-31/origin-access-control/E2", ""),
+            "DeleteOriginAccessControl"
+        );
         assert_eq!(op(Method::GET, "/2019-03-26/distribution", ""), "Unknown");
     }
 }

@@ -111,7 +111,9 @@ pub fn ttl(status: u16, headers: &HeaderMap, min: u64, default: u64, max: u64, n
             (k.trim() == name).then(|| v.trim().trim_matches('"').parse::<u64>().ok())?
         })
     };
-    let forbidden = control.iter().any(|d| matches!(d.as_str(), "no-cache" | "no-store" | "private"));
+    let forbidden = control
+        .iter()
+        .any(|d| matches!(d.as_str(), "no-cache" | "no-store" | "private"));
     let expires = || {
         let text = headers.get(header::EXPIRES)?.to_str().ok()?;
         let at = jiff::fmt::rfc2822::parse(text).ok()?.timestamp();
@@ -162,9 +164,21 @@ mod tests {
         let t = |status, h: &[(&str, &str)], min, default, max| ttl(status, &with(h), min, default, max, now);
         assert_eq!(t(200, &[], 0, 86_400, 31_536_000), 86_400, "no directive: DefaultTTL");
         assert_eq!(t(200, &[("cache-control", "max-age=1")], 0, 86_400, 31_536_000), 1);
-        assert_eq!(t(200, &[("cache-control", "max-age=1")], 5, 86_400, 31_536_000), 5, "raised to MinTTL");
-        assert_eq!(t(200, &[("cache-control", "max-age=1209600")], 0, 10, 60), 60, "lowered to MaxTTL");
-        assert_eq!(t(200, &[("cache-control", "max-age=100, s-maxage=7")], 0, 10, 60), 7, "s-maxage first");
+        assert_eq!(
+            t(200, &[("cache-control", "max-age=1")], 5, 86_400, 31_536_000),
+            5,
+            "raised to MinTTL"
+        );
+        assert_eq!(
+            t(200, &[("cache-control", "max-age=1209600")], 0, 10, 60),
+            60,
+            "lowered to MaxTTL"
+        );
+        assert_eq!(
+            t(200, &[("cache-control", "max-age=100, s-maxage=7")], 0, 10, 60),
+            7,
+            "s-maxage first"
+        );
         assert_eq!(t(200, &[("cache-control", "no-cache")], 0, 10, 60), 0);
         assert_eq!(t(200, &[("cache-control", "private, max-age=5")], 2, 10, 60), 2);
         assert_eq!(t(200, &[("cache-control", "max-age=5")], 0, 0, 0), 0, "CachingDisabled");
@@ -222,7 +236,9 @@ mod tests {
         let (_, hit) = cache.get_or_fetch("k", || async { answer(0) }).await;
         assert!(!hit, "ttl 0 is not kept");
         assert_eq!(cache.len(), 0);
-        let mut expired = Stored { ..Arc::try_unwrap(answer(1)).unwrap() };
+        let mut expired = Stored {
+            ..Arc::try_unwrap(answer(1)).unwrap()
+        };
         expired.stored_at -= Duration::from_secs(2);
         let expired = Arc::new(expired);
         cache.get_or_fetch("e", || async { expired }).await;

@@ -58,7 +58,10 @@ impl CloudFront {
         let caller_reference = config["CallerReference"].as_str().unwrap_or_default().to_owned();
         {
             let state = self.inner.state.lock().unwrap();
-            let used = state.distributions.values().find(|d| d.config["CallerReference"] == caller_reference);
+            let used = state
+                .distributions
+                .values()
+                .find(|d| d.config["CallerReference"] == caller_reference);
             if let Some(existing) = used {
                 if existing.created_with == *config {
                     return Ok(self.created(existing));
@@ -73,8 +76,13 @@ impl CloudFront {
                 ));
             }
         }
-        let (listener, port) = edge::bind(&self.inner.config)
-            .map_err(|e| error(500, "InternalError", format!("cannot bind the distribution's edge: {e}")))?;
+        let (listener, port) = edge::bind(&self.inner.config).map_err(|e| {
+            error(
+                500,
+                "InternalError",
+                format!("cannot bind the distribution's edge: {e}"),
+            )
+        })?;
         let id = new_id();
         let (stop, stopped) = tokio::sync::oneshot::channel();
         let distribution = Distribution {
@@ -101,7 +109,10 @@ impl CloudFront {
     fn created(&self, d: &Distribution) -> Reply {
         let mut reply = Reply::ok(self.describe(d)).with_etag(&d.etag);
         reply.status = StatusCode::CREATED;
-        reply.location = Some(format!("https://cloudfront.amazonaws.com/2020-05-31/distribution/{}", d.id));
+        reply.location = Some(format!(
+            "https://cloudfront.amazonaws.com/2020-05-31/distribution/{}",
+            d.id
+        ));
         reply
     }
 
@@ -127,10 +138,17 @@ impl CloudFront {
     fn update(&self, id: &str, config: &Value, if_match: Option<&str>) -> Result<Reply, ApiError> {
         let oac_types = self.oac_types();
         let mut state = self.inner.state.lock().unwrap();
-        let d = state.distributions.get_mut(id).ok_or_else(errors::no_such_distribution)?;
+        let d = state
+            .distributions
+            .get_mut(id)
+            .ok_or_else(errors::no_such_distribution)?;
         errors::check_if_match(&d.etag, if_match)?;
         if config["CallerReference"] != d.config["CallerReference"] {
-            return Err(error(400, "IllegalUpdate", "The CallerReference of a distribution cannot be changed."));
+            return Err(error(
+                400,
+                "IllegalUpdate",
+                "The CallerReference of a distribution cannot be changed.",
+            ));
         }
         rules::check(config, &oac_types)?;
         d.config = Arc::new(rules::with_defaults(config.clone()));

@@ -74,7 +74,13 @@ impl Stats {
     }
 
     pub fn by_path(&self) -> Vec<(String, u64)> {
-        let mut paths: Vec<_> = self.by_path.lock().unwrap().iter().map(|(p, n)| (p.clone(), *n)).collect();
+        let mut paths: Vec<_> = self
+            .by_path
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(p, n)| (p.clone(), *n))
+            .collect();
         paths.sort();
         paths
     }
@@ -202,7 +208,10 @@ fn random_text(len: usize) -> String {
 /// CloudFront's headers on an answer to a viewer.
 fn decorate(headers: &mut HeaderMap, x_cache: &'static str, age: Option<u64>) {
     headers.insert("x-cache", HeaderValue::from_static(x_cache));
-    let via = format!("1.1 {}.cloudfront.net (CloudFront)", hex::encode(rand::random::<[u8; 16]>()));
+    let via = format!(
+        "1.1 {}.cloudfront.net (CloudFront)",
+        hex::encode(rand::random::<[u8; 16]>())
+    );
     if let Ok(via) = HeaderValue::from_str(&via) {
         headers.insert(header::VIA, via);
     }
@@ -229,9 +238,12 @@ async fn viewer(State(edge): State<Arc<Edge>>, req: Request) -> Response {
         route = edge.cloudfront.route(&edge.id, &path).unwrap_or(route);
     }
     let method = req.method().clone();
-    let allowed: Vec<&str> = (route.behavior["AllowedMethods"]["Items"].as_array().into_iter().flatten())
-        .filter_map(Value::as_str)
-        .collect();
+    let allowed: Vec<&str> = (route.behavior["AllowedMethods"]["Items"]
+        .as_array()
+        .into_iter()
+        .flatten())
+    .filter_map(Value::as_str)
+    .collect();
     let cacheable = method == Method::GET || method == Method::HEAD;
     if !cacheable && !allowed.contains(&method.as_str()) {
         return cloudfront_error(
@@ -246,7 +258,9 @@ async fn viewer(State(edge): State<Arc<Edge>>, req: Request) -> Response {
     if !cacheable {
         route.stats.misses.fetch_add(1, Ordering::Relaxed);
         let headers = req.headers().clone();
-        let body = axum::body::to_bytes(req.into_body(), 64 << 20).await.unwrap_or_default();
+        let body = axum::body::to_bytes(req.into_body(), 64 << 20)
+            .await
+            .unwrap_or_default();
         let answer = forward(edge_ref, &route, &method, &path, &forwarded, &headers, body).await;
         return respond(&answer.0, false, false, caching.cors);
     }
@@ -255,7 +269,16 @@ async fn viewer(State(edge): State<Arc<Edge>>, req: Request) -> Response {
     let (answer, hit) = route
         .cache
         .get_or_fetch(&key, || async {
-            let fetched = forward(edge_ref, &route, &Method::GET, &path, &forwarded, &headers, Bytes::new()).await;
+            let fetched = forward(
+                edge_ref,
+                &route,
+                &Method::GET,
+                &path,
+                &forwarded,
+                &headers,
+                Bytes::new(),
+            )
+            .await;
             let ttl = match fetched.1 {
                 true => cache::ttl(
                     fetched.0.status,
@@ -280,7 +303,11 @@ async fn viewer(State(edge): State<Arc<Edge>>, req: Request) -> Response {
 
 fn respond(answer: &Stored, hit: bool, head: bool, cors: bool) -> Response {
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
-    let body = if head { Body::empty() } else { Body::from(answer.body.clone()) };
+    let body = if head {
+        Body::empty()
+    } else {
+        Body::from(answer.body.clone())
+    };
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     for (name, value) in &answer.headers {
@@ -319,11 +346,18 @@ async fn forward(
 ) -> (Stored, bool) {
     let inner = &edge.cloudfront.inner;
     let origin_path = route.origin["OriginPath"].as_str().unwrap_or_default();
-    let suffix = if query.is_empty() { String::new() } else { format!("?{query}") };
+    let suffix = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{query}")
+    };
     let (authority, target) = match rules::origin(&route.origin) {
         Origin::S3 { bucket } => (inner.config.listen.to_string(), format!("/{bucket}{origin_path}{path}")),
         Origin::Custom { https_only: true, .. } => {
-            return (edge_error(502, "livestream-local's edge cannot reach https-only origins"), false);
+            return (
+                edge_error(502, "livestream-local's edge cannot reach https-only origins"),
+                false,
+            );
         }
         Origin::Custom { host, port, .. } => (format!("{host}:{port}"), format!("{origin_path}{path}")),
     };
@@ -347,15 +381,16 @@ async fn forward(
     let Ok(mut request) = request.body(body.to_vec()) else {
         return (edge_error(502, "the origin request could not be built"), false);
     };
-    let signs = route
-        .oac
-        .as_ref()
-        .is_some_and(|oac| oac["SigningBehavior"] != "never" && matches!(rules::origin(&route.origin), Origin::S3 { .. }));
+    let signs = route.oac.as_ref().is_some_and(|oac| {
+        oac["SigningBehavior"] != "never" && matches!(rules::origin(&route.origin), Origin::S3 { .. })
+    });
     if signs {
         request = sign_as_cloudfront(request, &inner.service_key, &inner.config, &route.arn);
     }
     route.stats.origin_request(path);
-    let read_timeout = route.origin["CustomOriginConfig"]["OriginReadTimeout"].as_u64().unwrap_or(30);
+    let read_timeout = route.origin["CustomOriginConfig"]["OriginReadTimeout"]
+        .as_u64()
+        .unwrap_or(30);
     let sent = inner.client.request(request.map(Body::from));
     let answer = match tokio::time::timeout(Duration::from_secs(read_timeout.max(1)), sent).await {
         Err(_) => return (edge_error(504, "the origin did not answer in time"), false),
@@ -409,14 +444,9 @@ fn sign_as_cloudfront(
             headers.insert(name, value);
         }
     }
-    let identity = aws_credential_types::Credentials::new(
-        &key.access_key_id,
-        &key.secret_access_key,
-        None,
-        None,
-        "cloudfront",
-    )
-    .into();
+    let identity =
+        aws_credential_types::Credentials::new(&key.access_key_id, &key.secret_access_key, None, None, "cloudfront")
+            .into();
     let mut settings = SigningSettings::default();
     settings.percent_encoding_mode = PercentEncodingMode::Single;
     settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
@@ -477,7 +507,12 @@ mod tests {
             "CacheBehaviors": {"Quantity": 2, "Items": [
                 {"PathPattern": "*.m3u8", "TargetOriginId": "manifests"},
                 {"PathPattern": "/out/*", "TargetOriginId": "media"}]}});
-        let target = |path| behavior_for(&config, path)["TargetOriginId"].as_str().unwrap().to_owned();
+        let target = |path| {
+            behavior_for(&config, path)["TargetOriginId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
         assert_eq!(target("/out/v1/index.m3u8"), "manifests", "the first match wins");
         assert_eq!(target("/out/v1/1.ts"), "media");
         assert_eq!(target("/index.html"), "default");

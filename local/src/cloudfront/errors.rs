@@ -100,7 +100,10 @@ mod tests {
     #[test]
     fn if_match_rules() {
         assert_eq!(check_if_match("E1", None).unwrap_err().kind, "InvalidIfMatchVersion");
-        assert_eq!(check_if_match("E1", Some("")).unwrap_err().kind, "InvalidIfMatchVersion");
+        assert_eq!(
+            check_if_match("E1", Some("")).unwrap_err().kind,
+            "InvalidIfMatchVersion"
+        );
         let stale = check_if_match("E1", Some("E0")).unwrap_err();
         assert_eq!((stale.kind, stale.status.as_u16()), ("PreconditionFailed", 412));
         assert!(check_if_match("E1", Some("E1")).is_ok());

@@ -35,10 +35,8 @@ pub use api::handle;
 
 use crate::{auth::ServiceKey, config::Config};
 
-type HttpClient = hyper_util::client::legacy::Client<
-    hyper_util::client::legacy::connect::HttpConnector,
-    axum::body::Body,
->;
+type HttpClient =
+    hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, axum::body::Body>;
 
 #[derive(Clone)]
 pub struct CloudFront {
@@ -150,7 +148,10 @@ impl CloudFront {
         let families = [
             ("requests", "Viewer requests to a distribution's edge."),
             ("hits", "Viewer requests answered from the edge's cache."),
-            ("misses", "Viewer requests the edge sent on to the origin (collapsed misses count once each)."),
+            (
+                "misses",
+                "Viewer requests the edge sent on to the origin (collapsed misses count once each).",
+            ),
             ("origin_requests", "Requests the edge made to an origin."),
         ];
         for (name, help) in families {

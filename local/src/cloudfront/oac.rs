@@ -96,7 +96,11 @@ impl CloudFront {
                 state.oacs.remove(id);
                 Ok(Reply::no_content())
             }
-            _ => Err(error(400, "InvalidAction", format!("livestream-local does not serve {operation}"))),
+            _ => Err(error(
+                400,
+                "InvalidAction",
+                format!("livestream-local does not serve {operation}"),
+            )),
         }
     }
 
@@ -117,7 +121,8 @@ impl CloudFront {
             })
             .collect();
         let truncated = after.len() > max;
-        let mut list = json!({"Marker": marker, "MaxItems": max, "IsTruncated": truncated, "Quantity": page.len(), "Items": page});
+        let mut list =
+            json!({"Marker": marker, "MaxItems": max, "IsTruncated": truncated, "Quantity": page.len(), "Items": page});
         if truncated {
             list["NextMarker"] = json!(after[max - 1].id);
         }

@@ -23,7 +23,7 @@ impl Query {
             Query::Only(names) => pairs
                 .filter(|p| {
                     let name = crate::http::percent_decode(p.split('=').next().unwrap_or_default());
-                    names.iter().any(|n| *n == name)
+                    names.contains(&name)
                 })
                 .collect::<Vec<_>>()
                 .join("&"),
@@ -132,7 +132,11 @@ pub fn caching(behavior: &Value) -> Caching {
             .map(str::to_owned)
             .collect();
         // "Forward all, cache based on whitelist": every parameter goes to the origin.
-        let key = if names.is_empty() { Query::All } else { Query::Only(names) };
+        let key = if names.is_empty() {
+            Query::All
+        } else {
+            Query::Only(names)
+        };
         (key, Query::All)
     } else {
         (Query::None, Query::None)
@@ -163,19 +167,28 @@ mod tests {
         assert_eq!(c.key.select("_HLS_msn=3&token=x&_HLS_part=1"), "_HLS_msn=3&_HLS_part=1");
         assert_eq!(c.forward.select("_HLS_msn=3&token=x"), "_HLS_msn=3&token=x");
         let none = caching(&json!({"ForwardedValues": {"QueryString": false, "Cookies": {"Forward": "none"}}}));
-        assert_eq!((none.key.select("a=1"), none.forward.select("a=1")), (String::new(), String::new()));
+        assert_eq!(
+            (none.key.select("a=1"), none.forward.select("a=1")),
+            (String::new(), String::new())
+        );
         assert_eq!((none.default_ttl, none.max_ttl), (86_400, YEAR));
     }
 
     #[test]
     fn managed_policies() {
         let mp = caching(&json!({"CachePolicyId": "08627262-05a9-4f76-9ded-b50ca2e3a84f"}));
-        assert_eq!(mp.key.select("aws.manifestfilter=x&_HLS_msn=1&m=2"), "aws.manifestfilter=x&m=2");
+        assert_eq!(
+            mp.key.select("aws.manifestfilter=x&_HLS_msn=1&m=2"),
+            "aws.manifestfilter=x&m=2"
+        );
         assert_eq!(mp.forward, mp.key);
         let optimized = caching(&json!({"CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
             "OriginRequestPolicyId": "216adef6-5c7f-47e4-b989-5492eafa07d3",
             "ResponseHeadersPolicyId": "60669652-455b-4ae9-85a4-c4c02393f86c"}));
-        assert_eq!((optimized.min_ttl, optimized.key.clone(), optimized.forward.clone()), (1, Query::None, Query::All));
+        assert_eq!(
+            (optimized.min_ttl, optimized.key.clone(), optimized.forward.clone()),
+            (1, Query::None, Query::All)
+        );
         assert!(optimized.cors);
         assert!(managed_cache_policy("00000000-0000-0000-0000-000000000000").is_none());
     }

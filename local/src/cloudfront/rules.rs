@@ -29,7 +29,9 @@ pub fn s3_bucket(domain: &str) -> Option<String> {
     let (bucket, endpoint) = rest.rsplit_once(".s3")?;
     let valid = endpoint.is_empty()
         || (endpoint.starts_with('.') || endpoint.starts_with('-'))
-            && endpoint[1..].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            && endpoint[1..]
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     (valid && !bucket.is_empty() && !endpoint.contains("website")).then(|| bucket.to_owned())
 }
 
@@ -89,7 +91,9 @@ pub fn check(config: &Value, oac_type: &dyn Fn(&str) -> Option<String>) -> Resul
     for o in items(&config["Origins"]) {
         let id = text(o, "Id");
         if ids.contains(&id) {
-            return Err(invalid_argument(format!("The parameter Origin Id must be unique: {id}")));
+            return Err(invalid_argument(format!(
+                "The parameter Origin Id must be unique: {id}"
+            )));
         }
         ids.push(id);
         check_origin(o, oac_type)?;
@@ -116,7 +120,11 @@ fn check_origin(o: &Value, oac_type: &dyn Fn(&str) -> Option<String>) -> Result<
         return Err(invalid_argument("The parameter origin name cannot be an IP address."));
     }
     if domain.is_empty() || domain.contains('/') || domain.contains(':') {
-        return Err(error(400, "InvalidOrigin", "The specified origin server does not exist or is not valid."));
+        return Err(error(
+            400,
+            "InvalidOrigin",
+            "The specified origin server does not exist or is not valid.",
+        ));
     }
     let path = text(o, "OriginPath");
     if !path.is_empty() && (!path.starts_with('/') || path.ends_with('/')) {
@@ -132,10 +140,18 @@ fn check_origin(o: &Value, oac_type: &dyn Fn(&str) -> Option<String>) -> Result<
             ));
         }
         (false, false) => {
-            return Err(error(400, "InvalidOrigin", "The specified origin server does not exist or is not valid."));
+            return Err(error(
+                400,
+                "InvalidOrigin",
+                "The specified origin server does not exist or is not valid.",
+            ));
         }
         (true, false) if s3_bucket(domain).is_none() => {
-            return Err(error(400, "InvalidOrigin", "The specified origin server does not exist or is not valid."));
+            return Err(error(
+                400,
+                "InvalidOrigin",
+                "The specified origin server does not exist or is not valid.",
+            ));
         }
         _ => {}
     }
@@ -196,12 +212,20 @@ fn check_behavior(b: &Value) -> Result<(), ApiError> {
     if let Some(id) = b["OriginRequestPolicyId"].as_str().filter(|s| !s.is_empty())
         && policies::managed_origin_request_policy(id).is_none()
     {
-        return Err(error(404, "NoSuchOriginRequestPolicy", "The origin request policy does not exist."));
+        return Err(error(
+            404,
+            "NoSuchOriginRequestPolicy",
+            "The origin request policy does not exist.",
+        ));
     }
     if let Some(id) = b["ResponseHeadersPolicyId"].as_str().filter(|s| !s.is_empty())
         && policies::managed_response_headers_policy(id).is_none()
     {
-        return Err(error(404, "NoSuchResponseHeadersPolicy", "The response headers policy does not exist."));
+        return Err(error(
+            404,
+            "NoSuchResponseHeadersPolicy",
+            "The response headers policy does not exist.",
+        ));
     }
     if !b["AllowedMethods"].is_null() {
         let set = |v: &Value| {
@@ -278,14 +302,21 @@ pub fn with_defaults(mut config: Value) -> Value {
             default(o, "OriginShield", json!({"Enabled": false}));
             default(o, "OriginAccessControlId", json!(""));
             if let Some(custom) = o.get_mut("CustomOriginConfig").filter(|c| c.is_object()) {
-                default(custom, "OriginSslProtocols", json!({"Quantity": 1, "Items": ["TLSv1.2"]}));
+                default(
+                    custom,
+                    "OriginSslProtocols",
+                    json!({"Quantity": 1, "Items": ["TLSv1.2"]}),
+                );
                 default(custom, "OriginReadTimeout", json!(30));
                 default(custom, "OriginKeepaliveTimeout", json!(5));
             }
         }
     }
     let mut behaviors = vec![config["DefaultCacheBehavior"].take()];
-    let listed: Vec<Value> = config["CacheBehaviors"]["Items"].as_array().cloned().unwrap_or_default();
+    let listed: Vec<Value> = config["CacheBehaviors"]["Items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     behaviors.extend(listed);
     for b in &mut behaviors {
         default(b, "TrustedSigners", json!({"Enabled": false, "Quantity": 0}));
@@ -295,7 +326,11 @@ pub fn with_defaults(mut config: Value) -> Value {
             "AllowedMethods",
             json!({"Quantity": 2, "Items": ["HEAD", "GET"], "CachedMethods": {"Quantity": 2, "Items": ["HEAD", "GET"]}}),
         );
-        default(&mut b["AllowedMethods"], "CachedMethods", json!({"Quantity": 2, "Items": ["HEAD", "GET"]}));
+        default(
+            &mut b["AllowedMethods"],
+            "CachedMethods",
+            json!({"Quantity": 2, "Items": ["HEAD", "GET"]}),
+        );
         default(b, "SmoothStreaming", json!(false));
         default(b, "Compress", json!(false));
         default(b, "LambdaFunctionAssociations", none());
@@ -348,7 +383,10 @@ mod tests {
         c["DefaultCacheBehavior"]["CachePolicyId"] = json!("00000000-0000-0000-0000-000000000000");
         assert_eq!(kind(&c), "NoSuchCachePolicy");
         let mut c = config();
-        c["DefaultCacheBehavior"].as_object_mut().unwrap().remove("CachePolicyId");
+        c["DefaultCacheBehavior"]
+            .as_object_mut()
+            .unwrap()
+            .remove("CachePolicyId");
         assert_eq!(kind(&c), "InvalidArgument");
         c["DefaultCacheBehavior"]["ForwardedValues"] = json!({"QueryString": false, "Cookies": {"Forward": "none"}});
         c["DefaultCacheBehavior"]["DefaultTTL"] = json!(10);
@@ -379,6 +417,9 @@ mod tests {
         assert_eq!(filled["PriceClass"], "PriceClass_All");
         assert_eq!(filled["DefaultCacheBehavior"]["AllowedMethods"]["Quantity"], 2);
         assert_eq!(filled["Origins"]["Items"][0]["ConnectionAttempts"], 3);
-        assert_eq!(origin(&filled["Origins"]["Items"][0]), Origin::S3 { bucket: "web".into() });
+        assert_eq!(
+            origin(&filled["Origins"]["Items"][0]),
+            Origin::S3 { bucket: "web".into() }
+        );
     }
 }

@@ -133,7 +133,9 @@ pub fn write(model: &ServiceModel, shape_name: &str, name: &str, value: &Value, 
     if value.is_null() {
         return;
     }
-    let Some(shape) = model.shape_def(shape_name) else { return };
+    let Some(shape) = model.shape_def(shape_name) else {
+        return;
+    };
     match shape["type"].as_str().unwrap_or_default() {
         "structure" => {
             out.push_str(&format!("<{name}>"));

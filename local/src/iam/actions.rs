@@ -408,12 +408,29 @@ mod tests {
         let tagging = cloudfront_tagging("CreateDistributionWithTags", &create).unwrap();
         assert_eq!(tagging.action, "cloudfront:TagResource");
         assert!(cloudfront_tagging("CreateDistribution", &create).is_none());
-        let update = cf("UpdateDistribution", &["2020-05-31", "distribution", "E1", "config"], json!({}));
+        let update = cf(
+            "UpdateDistribution",
+            &["2020-05-31", "distribution", "E1", "config"],
+            json!({}),
+        );
         assert_eq!(update.resource, format!("{base}:distribution/E1"));
-        let oac = cf("DeleteOriginAccessControl", &["2020-05-31", "origin-access-control", "E2"], json!({}));
+        let oac = cf(
+            "DeleteOriginAccessControl",
+            &["2020-05-31", "origin-access-control", "E2"],
+            json!({}),
+        );
         assert_eq!(oac.resource, format!("{base}:origin-access-control/E2"));
-        assert_eq!(cf("ListDistributions", &["2020-05-31", "distribution"], json!({})).resource, "*");
-        let tag = cloudfront(&SCOPE, "TagResource", &["2020-05-31", "tagging"], Some("arn:x"), &json!({}));
+        assert_eq!(
+            cf("ListDistributions", &["2020-05-31", "distribution"], json!({})).resource,
+            "*"
+        );
+        let tag = cloudfront(
+            &SCOPE,
+            "TagResource",
+            &["2020-05-31", "tagging"],
+            Some("arn:x"),
+            &json!({}),
+        );
         assert_eq!(tag.resource, "arn:x");
     }
 

@@ -165,14 +165,42 @@ mod tests {
         let get = |arn: &str| allows_service_get(p, "cloudfront.amazonaws.com", "web", "k", arn, "1");
         assert!(get("arn:aws:cloudfront::1:distribution/E1"));
         assert!(!get("arn:aws:cloudfront::1:distribution/E2"));
-        assert!(!allows_service_get(p, "cloudfront.amazonaws.com", "other", "k", "arn:aws:cloudfront::1:distribution/E1", "1"));
+        assert!(!allows_service_get(
+            p,
+            "cloudfront.amazonaws.com",
+            "other",
+            "k",
+            "arn:aws:cloudfront::1:distribution/E1",
+            "1"
+        ));
         let by_account = r#"{"Statement":{"Effect":"Allow","Principal":{"Service":["cloudfront.amazonaws.com"]},
             "Action":"s3:GetObject","Resource":"arn:aws:s3:::web/*",
             "Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:cloudfront::1:distribution/*"},"StringEquals":{"AWS:SourceAccount":"1"}}}}"#;
-        assert!(allows_service_get(by_account, "cloudfront.amazonaws.com", "web", "k", "arn:aws:cloudfront::1:distribution/E9", "1"));
-        assert!(!allows_service_get(by_account, "cloudfront.amazonaws.com", "web", "k", "arn:aws:cloudfront::1:distribution/E9", "2"));
+        assert!(allows_service_get(
+            by_account,
+            "cloudfront.amazonaws.com",
+            "web",
+            "k",
+            "arn:aws:cloudfront::1:distribution/E9",
+            "1"
+        ));
+        assert!(!allows_service_get(
+            by_account,
+            "cloudfront.amazonaws.com",
+            "web",
+            "k",
+            "arn:aws:cloudfront::1:distribution/E9",
+            "2"
+        ));
         let public = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::web/*"}]}"#;
-        assert!(!allows_service_get(public, "cloudfront.amazonaws.com", "web", "k", "a", "1"));
+        assert!(!allows_service_get(
+            public,
+            "cloudfront.amazonaws.com",
+            "web",
+            "k",
+            "a",
+            "1"
+        ));
         assert!(!is_public(p), "a service principal with a condition is not public");
     }
 
