@@ -52,6 +52,11 @@ pub struct Config {
     #[arg(long, env = "LIVESTREAM_LOCAL_CREDENTIALS")]
     pub credentials: Option<PathBuf>,
 
+    /// Seconds a CloudFront distribution stays `InProgress` after each create or update before it
+    /// is `Deployed` (minutes on AWS).
+    #[arg(long, env = "LIVESTREAM_LOCAL_CLOUDFRONT_DEPLOY_SECONDS", default_value_t = 3.0)]
+    pub cloudfront_deploy_seconds: f64,
+
     /// How long transitions take, in milliseconds (AWS takes minutes; the defaults keep demos brisk).
     #[command(flatten)]
     pub delays: Delays,

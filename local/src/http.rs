@@ -32,6 +32,7 @@ async fn dispatch(State(cloud): State<Arc<Cloud>>, req: Request) -> Response {
             .await
         }
         Some("s3") => s3(&cloud, req).await,
+        Some("cloudfront") => crate::cloudfront::handle(&cloud, req).await,
         Some(other) => {
             ApiError::bad_request(format!("livestream-local does not serve the {other} API")).into_response()
         }
@@ -239,6 +240,7 @@ async fn unsigned(cloud: &Arc<Cloud>, req: Request) -> Response {
 
 fn metrics(cloud: &Cloud) -> Response {
     let mut text = cloud.faults.metrics_text();
+    text.push_str(&cloud.cloudfront.metrics_text());
     let stats = serde_json::to_value(cloud.media.stats()).unwrap_or_default();
     if let Some(stats) = stats.as_object() {
         for (name, value) in stats {

@@ -3,12 +3,14 @@
 //! stream: an RTMP front door per input, a supervised ffmpeg ladder per channel and an HLS origin
 //! per endpoint.
 //!
-//! - [`medialive`], [`mediapackage`], [`mediapackagev2`], [`s3`]: the APIs, each owning its state.
+//! - [`medialive`], [`mediapackage`], [`mediapackagev2`], [`s3`], [`cloudfront`]: the APIs, each
+//!   owning its state (CloudFront's distributions each with a real caching edge on its own port).
 //! - [`media`]: RTMP ingest, transcoding and HLS packaging.
 //! - [`http`]: one endpoint that routes requests by their SigV4 service; the admin API.
 //! - [`faults`]: throttling, error and latency injection, call counters.
 
 mod auth;
+mod cloudfront;
 mod config;
 mod error;
 mod faults;
@@ -35,6 +37,7 @@ use crate::{
 
 /// Everything the local cloud serves.
 pub struct Cloud {
+    pub cloudfront: cloudfront::CloudFront,
     pub faults: Arc<Faults>,
     pub media: Media,
     pub medialive: MediaLive,
@@ -74,9 +77,11 @@ impl Cloud {
             model: models.shared("s3"),
         };
         let s3 = S3::new(config.data_dir.join("s3"), identity)?;
+        let cloudfront = cloudfront::CloudFront::new(config.clone(), keys.cloudfront());
         media.set_object_store(Arc::new(s3.clone()));
         tracing::info!(operations = models.operations(), "service models loaded");
         Ok(Self {
+            cloudfront,
             keys,
             region: config.region.clone(),
             account_id: config.account_id.clone(),
@@ -95,6 +100,7 @@ impl Cloud {
         self.medialive.reset();
         self.mediapackage.reset();
         self.mediapackagev2.reset();
+        self.cloudfront.reset();
         self.faults.reset();
         if let Err(e) = self.s3.reset().await {
             tracing::warn!(error = %e, "S3 reset failed");

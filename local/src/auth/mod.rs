@@ -90,6 +90,26 @@ pub struct Key {
 pub struct Keys {
     keys: RwLock<HashMap<String, Arc<Key>>>,
     account_id: String,
+    cloudfront: Arc<ServiceKey>,
+}
+
+/// The key a service principal signs its requests to S3 with (CloudFront's edge, through an
+/// origin access control): made at startup, known only inside the process, accepted only by S3 and
+/// only as that service principal (never by the API services, never replaced with the keys).
+#[derive(Debug)]
+pub struct ServiceKey {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl ServiceKey {
+    fn generate(prefix: &str) -> Self {
+        let random = |n: usize| hex::encode_upper((0..n).map(|_| rand::random::<u8>()).collect::<Vec<_>>());
+        Self {
+            access_key_id: format!("{prefix}{}", random(8)),
+            secret_access_key: random(20),
+        }
+    }
 }
 
 /// The key livestream-local accepts when no credentials file is given.
@@ -111,7 +131,13 @@ impl Keys {
         Ok(Self {
             keys: RwLock::new(keys),
             account_id: account_id.to_owned(),
+            cloudfront: Arc::new(ServiceKey::generate("ASIACLOUDFRONT")),
         })
+    }
+
+    /// The key of the `cloudfront.amazonaws.com` service principal.
+    pub fn cloudfront(&self) -> Arc<ServiceKey> {
+        self.cloudfront.clone()
     }
 
     /// Replaces every key (policy files relative to the working directory).

@@ -127,6 +127,67 @@ pub fn tag_on_create(service: &str, operation: &str, create: &Asked) -> Option<A
     })
 }
 
+/// A CloudFront request (REST-XML, path `/2020-05-31/...`): the action is `cloudfront:Operation`
+/// (`CreateDistributionWithTags` is `cloudfront:CreateDistribution`, with `cloudfront:TagResource`
+/// beside it, see [`cloudfront_tagging`]); resources have no region:
+/// `arn:aws:cloudfront::ACCOUNT:distribution/ID`, `…:origin-access-control/ID`, the `Resource`
+/// query member for the tagging operations; a create is authorized on `distribution/*`, a listing
+/// on `*`. `body` is the request's XML payload as JSON (`{"DistributionConfigWithTags": …}`).
+pub fn cloudfront(
+    scope: &Scope,
+    operation: &str,
+    segments: &[&str],
+    tagged_resource: Option<&str>,
+    body: &Value,
+) -> Asked {
+    let arn = |resource: &str| format!("arn:aws:cloudfront::{}:{resource}", scope.account);
+    let resource = match segments {
+        [_, "tagging", ..] => tagged_resource.unwrap_or("*").to_owned(),
+        [_, kind @ ("distribution" | "origin-access-control"), id, ..] => arn(&format!("{kind}/{id}")),
+        [_, kind @ ("distribution" | "origin-access-control")] if operation.starts_with("Create") => {
+            arn(&format!("{kind}/*"))
+        }
+        _ => "*".to_owned(),
+    };
+    let mut context = scope.base_context();
+    let tags = body
+        .pointer("/DistributionConfigWithTags/Tags/Items")
+        .or_else(|| body.pointer("/Tags/Items"))
+        .and_then(Value::as_array);
+    if let Some(tags) = tags {
+        let mut keys = Vec::new();
+        for tag in tags {
+            let key = tag["Key"].as_str().unwrap_or_default();
+            let value = tag["Value"].as_str().unwrap_or_default().to_owned();
+            context.insert(format!("aws:requesttag/{}", key.to_ascii_lowercase()), vec![value]);
+            keys.push(key.to_owned());
+        }
+        context.insert("aws:tagkeys".into(), keys);
+    }
+    if let Some(keys) = body.pointer("/TagKeys/Items").and_then(Value::as_array) {
+        let keys = keys.iter().filter_map(Value::as_str).map(str::to_owned).collect();
+        context.insert("aws:tagkeys".into(), keys);
+    }
+    let action = match operation {
+        "CreateDistributionWithTags" => "CreateDistribution",
+        other => other,
+    };
+    Asked {
+        action: format!("cloudfront:{action}"),
+        resource,
+        context,
+    }
+}
+
+/// `CreateDistributionWithTags` also needs `cloudfront:TagResource` on the new distribution, as
+/// CloudFront's API reference says.
+pub fn cloudfront_tagging(operation: &str, create: &Asked) -> Option<Asked> {
+    (operation == "CreateDistributionWithTags").then(|| Asked {
+        action: "cloudfront:TagResource".into(),
+        ..create.clone()
+    })
+}
+
 /// An S3 request as s3s names its operation; `bucket` and `key` from its path.
 pub fn s3(scope: &Scope, operation: &str, bucket: Option<&str>, key: Option<&str>) -> Asked {
     let action = match operation {
@@ -331,6 +392,46 @@ mod tests {
             json!({"ChannelName": "c"}),
         );
         assert!(tag_on_create("mediapackagev2", "CreateChannel", &untagged).is_none());
+    }
+
+    #[test]
+    fn cloudfront_requests_name_their_action_and_resource() {
+        let cf = |operation: &str, path: &[&str], body: Value| cloudfront(&SCOPE, operation, path, None, &body);
+        let base = "arn:aws:cloudfront::123456789012";
+        let body = json!({"DistributionConfigWithTags": {"Tags": {"Items": [{"Key": "Owner", "Value": "a"}]}}});
+        let create = cf("CreateDistributionWithTags", &["2020-05-31", "distribution"], body);
+        assert_eq!(
+            (create.action.as_str(), create.resource.as_str()),
+            ("cloudfront:CreateDistribution", &*format!("{base}:distribution/*"))
+        );
+        assert_eq!(create.context["aws:requesttag/owner"], ["a"]);
+        let tagging = cloudfront_tagging("CreateDistributionWithTags", &create).unwrap();
+        assert_eq!(tagging.action, "cloudfront:TagResource");
+        assert!(cloudfront_tagging("CreateDistribution", &create).is_none());
+        let update = cf(
+            "UpdateDistribution",
+            &["2020-05-31", "distribution", "E1", "config"],
+            json!({}),
+        );
+        assert_eq!(update.resource, format!("{base}:distribution/E1"));
+        let oac = cf(
+            "DeleteOriginAccessControl",
+            &["2020-05-31", "origin-access-control", "E2"],
+            json!({}),
+        );
+        assert_eq!(oac.resource, format!("{base}:origin-access-control/E2"));
+        assert_eq!(
+            cf("ListDistributions", &["2020-05-31", "distribution"], json!({})).resource,
+            "*"
+        );
+        let tag = cloudfront(
+            &SCOPE,
+            "TagResource",
+            &["2020-05-31", "tagging"],
+            Some("arn:x"),
+            &json!({}),
+        );
+        assert_eq!(tag.resource, "arn:x");
     }
 
     #[test]

@@ -448,8 +448,12 @@ pub async fn serve_origin(cloud: &Cloud, rest: &str) -> Response {
     };
     let media = &cloud.media;
     let result = match parts.as_slice() {
-        [_, file] if *file == format!("{manifest}.m3u8") => media.master_playlist(&channel, &packaging).map(playlist),
-        [_, rendition, "index.m3u8"] => media.media_playlist(&channel, rendition, &packaging).map(playlist),
+        [_, file] if *file == format!("{manifest}.m3u8") => media
+            .master_playlist(&channel, &packaging)
+            .map(|text| playlist_for(text, f64::from(packaging.segment_duration_seconds))),
+        [_, rendition, "index.m3u8"] => media
+            .media_playlist(&channel, rendition, &packaging)
+            .map(|text| playlist_for(text, f64::from(packaging.segment_duration_seconds))),
         [_, rendition, segment] => match segment.strip_suffix(".ts").and_then(|s| s.parse::<u64>().ok()) {
             Some(sequence) => media.segment(&channel, rendition, sequence, &packaging).map(ts_segment),
             None => return with_cors((StatusCode::NOT_FOUND, "not a segment").into_response()),
@@ -468,16 +472,34 @@ pub(crate) fn with_cors(mut response: Response) -> Response {
     response
 }
 
+/// How long MediaPackage lets a CDN keep a segment (TS, CMAF, init): 14 days (AWS's "CDN
+/// caching" guidance for MediaPackage origins).
+pub(crate) const SEGMENT_CACHE_CONTROL: &str = "max-age=1209600";
+
 /// An MPEG-TS segment: immutable once written, cached long.
 pub(crate) fn ts_segment(bytes: bytes::Bytes) -> Response {
     let headers = [
         (header::CONTENT_TYPE, "video/mp2t"),
-        (header::CACHE_CONTROL, "max-age=86400"),
+        (header::CACHE_CONTROL, SEGMENT_CACHE_CONTROL),
     ];
     (headers, bytes).into_response()
 }
 
-/// A live playlist: refreshed by players every segment, cached a second.
+/// A live HLS playlist (multivariant or media) of segments of `segment_seconds`: cached half a
+/// segment (at least a second), as MediaPackage tells CDNs.
+pub(crate) fn playlist_for(text: String, segment_seconds: f64) -> Response {
+    let max_age = ((segment_seconds / 2.0).floor() as u64).max(1);
+    (
+        [
+            (header::CONTENT_TYPE, "application/vnd.apple.mpegurl".to_owned()),
+            (header::CACHE_CONTROL, format!("max-age={max_age}")),
+        ],
+        text,
+    )
+        .into_response()
+}
+
+/// A live playlist cached a second (a low-latency HLS media playlist, as MediaPackage tells CDNs).
 pub(crate) fn playlist(text: String) -> Response {
     (
         [

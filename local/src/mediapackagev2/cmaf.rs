@@ -29,7 +29,7 @@ use crate::{
     },
     media::layout::{self, Ladder, LadderRendition},
     media::origin::{Packaging, render_master, select_renditions},
-    mediapackage::{playlist, with_cors},
+    mediapackage::{playlist, playlist_for, with_cors},
 };
 
 /// Everything a CMAF manifest's requests need.
@@ -120,7 +120,10 @@ fn master(e: &Endpoint) -> Response {
     if !produced {
         return not_found("the channel has not produced a CMAF segment yet");
     }
-    playlist(under(&render_master(&selected, &e.codecs), &e.name))
+    playlist_for(
+        under(&render_master(&selected, &e.codecs), &e.name),
+        e.nominal_segment(),
+    )
 }
 
 fn playlist_options<'a>(e: &'a Endpoint, rendition: &LadderRendition) -> PlaylistOptions<'a> {
@@ -181,7 +184,9 @@ async fn media_playlist(e: &Endpoint, rendition: &str, query: Option<&str>) -> R
         .channel
         .with_rendition(rendition, |m| hls::render_media_playlist(&m.segments(k), &o));
     match text.flatten() {
-        Some(text) => playlist(text),
+        // LL-HLS media playlists a second, HLS ones half a segment.
+        Some(text) if o.part_target.is_some() => playlist(text),
+        Some(text) => playlist_for(text, e.nominal_segment()),
         None => not_found("the rendition has no CMAF segments yet"),
     }
 }
@@ -285,7 +290,7 @@ fn mpd(e: &Endpoint) -> Response {
 fn mp4(bytes: bytes::Bytes) -> Response {
     let headers = [
         (header::CONTENT_TYPE, "video/mp4"),
-        (header::CACHE_CONTROL, "max-age=86400"),
+        (header::CACHE_CONTROL, crate::mediapackage::SEGMENT_CACHE_CONTROL),
     ];
     (headers, bytes).into_response()
 }

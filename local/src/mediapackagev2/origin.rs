@@ -17,7 +17,7 @@ use super::manifests::{ManifestKind, ManifestSettings};
 use crate::{
     Cloud,
     media::{Packaging, StreamOrder, layout},
-    mediapackage::{playlist, ts_segment, with_cors},
+    mediapackage::{playlist_for, ts_segment, with_cors},
 };
 
 /// The answer to `file` (the path after the endpoint) of endpoint g/c/e.
@@ -58,8 +58,10 @@ fn serve_ts(cloud: &Cloud, key: &str, manifest: &ManifestSettings, name: &str, f
     let media = &cloud.media;
     let p = packaging(manifest);
     let result = match file {
-        [_] => media.master_playlist(key, &p).map(|text| playlist(under(&text, name))),
-        [_, rendition, "index.m3u8"] => media.media_playlist(key, rendition, &p).map(playlist),
+        [_] => (media.master_playlist(key, &p))
+            .map(|text| playlist_for(under(&text, name), f64::from(p.segment_duration_seconds))),
+        [_, rendition, "index.m3u8"] => (media.media_playlist(key, rendition, &p))
+            .map(|text| playlist_for(text, f64::from(p.segment_duration_seconds))),
         [_, rendition, segment] => {
             let Some(sequence) = segment.strip_suffix(".ts").and_then(|s| s.parse::<u64>().ok()) else {
                 return not_found("not found");

@@ -19,7 +19,8 @@ use serde_json::Value;
 pub use validate::{Kind, Located, Violation};
 
 /// The services livestream-local serves through the models, and the API version it speaks.
-pub const SERVICES: [(&str, &str); 4] = [
+pub const SERVICES: [(&str, &str); 5] = [
+    ("cloudfront", "2020-05-31"),
     ("medialive", "2017-10-14"),
     ("mediapackage", "2017-10-12"),
     ("mediapackagev2", "2022-12-25"),
@@ -29,7 +30,7 @@ pub const SERVICES: [(&str, &str); 4] = [
 /// Services whose requests are also checked for string patterns and for their path, header and
 /// required query-string members (the older ones keep the checks their refusal catalogue was
 /// written against; MediaLive's and MediaPackage v1's models carry no patterns anyway).
-const STRICT: [&str; 1] = ["mediapackagev2"];
+const STRICT: [&str; 2] = ["mediapackagev2", "cloudfront"];
 
 /// One service's operations and shapes.
 pub struct ServiceModel {
@@ -86,6 +87,16 @@ impl ServiceModel {
     fn input(&self, operation: &str) -> Option<&Value> {
         let name = self.operations.get(operation)?["input"]["shape"].as_str()?;
         self.shape(name)
+    }
+
+    /// A shape of the model, as botocore writes it (REST-XML services read and write their XML by it).
+    pub(crate) fn shape_def(&self, name: &str) -> Option<&Value> {
+        self.shape(name)
+    }
+
+    /// An operation of the model (`http`, `input`, `output`, `errors`).
+    pub(crate) fn operation_def(&self, operation: &str) -> Option<&Value> {
+        self.operations.get(operation)
     }
 
     pub fn has_operation(&self, operation: &str) -> bool {

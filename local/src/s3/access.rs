@@ -2,7 +2,12 @@
 //! bodies) against the keys this server holds; this hook then decides:
 //! - anonymous requests: only `GetObject` / `HeadObject` a public bucket policy grants;
 //! - signed requests: the session token, the credential's region, the header and query-string
-//!   members against the S3 service model, and the key's IAM policy.
+//!   members against the S3 service model, and the key's IAM policy;
+//! - requests signed by the CloudFront service principal's key (the edge of a distribution whose
+//!   S3 origin has an origin access control): only `GetObject` / `HeadObject`, and only where a
+//!   bucket policy statement for `Principal: {"Service": "cloudfront.amazonaws.com"}` allows it,
+//!   its `Condition` evaluated with `aws:SourceArn` / `aws:SourceAccount` from the signed
+//!   `x-amz-source-arn` / `x-amz-source-account` headers.
 
 use std::sync::Arc;
 
@@ -10,7 +15,7 @@ use s3s::access::{S3Access, S3AccessContext};
 use s3s::auth::{S3Auth, SecretKey};
 use s3s::{S3Result, s3_error};
 
-use super::policy::allows_anonymous_get;
+use super::policy::{allows_anonymous_get, allows_service_get};
 use super::store::Store;
 use crate::auth::{Caller, Keys, Session};
 use crate::iam::actions;
@@ -29,6 +34,10 @@ pub(super) struct KeyAuth(pub Arc<Keys>);
 #[async_trait::async_trait]
 impl S3Auth for KeyAuth {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
+        let cloudfront = self.0.cloudfront();
+        if access_key == cloudfront.access_key_id {
+            return Ok(SecretKey::from(cloudfront.secret_access_key.as_str()));
+        }
         match self.0.get(access_key) {
             Some(key) => Ok(SecretKey::from(key.secret_access_key.as_str())),
             None => Err(unknown_key()),
@@ -50,6 +59,9 @@ impl S3Access for Access {
         let Some(credentials) = cx.credentials() else {
             return self.anonymous(cx).await;
         };
+        if credentials.access_key == self.keys.cloudfront().access_key_id {
+            return self.cloudfront(cx).await;
+        }
         let key = self.keys.get(&credentials.access_key).ok_or_else(unknown_key)?;
         let header = |name: &str| cx.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let query = crate::http::query_params(cx.uri().query().unwrap_or(""));
@@ -110,6 +122,27 @@ impl S3Access for Access {
 }
 
 impl Access {
+    /// The CloudFront service principal reading an object for a distribution's edge.
+    async fn cloudfront(&self, cx: &S3AccessContext<'_>) -> S3Result<()> {
+        let header = |name: &str| cx.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let signed = header("authorization")
+            .and_then(|a| Some(a.split("SignedHeaders=").nth(1)?.split(',').next()?.to_owned()))
+            .unwrap_or_default();
+        let signed: Vec<&str> = signed.split(';').collect();
+        let source = |name: &str| header(name).filter(|_| signed.contains(&name));
+        let (Some(arn), Some(account)) = (source("x-amz-source-arn"), source("x-amz-source-account")) else {
+            return Err(s3_error!(AccessDenied, "Access Denied"));
+        };
+        if matches!(cx.s3_op().name(), "GetObject" | "HeadObject")
+            && let Some((bucket, key)) = cx.s3_path().as_object()
+            && let Some(policy) = self.store.policy(bucket).await
+            && allows_service_get(&policy, "cloudfront.amazonaws.com", bucket, key, &arn, &account)
+        {
+            return Ok(());
+        }
+        Err(s3_error!(AccessDenied, "Access Denied"))
+    }
+
     async fn anonymous(&self, cx: &S3AccessContext<'_>) -> S3Result<()> {
         if matches!(cx.s3_op().name(), "GetObject" | "HeadObject")
             && let Some((bucket, key)) = cx.s3_path().as_object()

@@ -1,5 +1,6 @@
-//! Bucket policies, evaluated only for anonymous reads (the browser fetching
-//! the player page and HLS from a public-read bucket).
+//! Bucket policies, evaluated for anonymous reads (the browser fetching the player page and HLS
+//! from a public-read bucket) and for a service principal's reads (CloudFront's edge through an
+//! origin access control).
 
 use serde_json::Value;
 
@@ -28,6 +29,45 @@ pub(super) fn allows_anonymous_get(policy: &str, bucket: &str, key: &str) -> boo
         }
     }
     allowed
+}
+
+/// Whether `policy` lets the service principal `service` (`cloudfront.amazonaws.com`)
+/// `s3:GetObject` the key for the resource `source_arn` of `source_account`: the statements naming
+/// the service (`Principal: {"Service": …}`) are evaluated as IAM evaluates a policy — Deny wins,
+/// some Allow is needed, each `Condition` on `aws:SourceArn` / `aws:SourceAccount` must hold, with
+/// the String and Arn operators (a statement with another operator makes the policy grant nothing).
+pub(super) fn allows_service_get(
+    policy: &str,
+    service: &str,
+    bucket: &str,
+    key: &str,
+    source_arn: &str,
+    source_account: &str,
+) -> bool {
+    let Ok(doc) = serde_json::from_str::<Value>(policy) else {
+        return false;
+    };
+    let names_service = |stmt: &Value| match stmt.get("Principal") {
+        Some(Value::Object(map)) => strings(map.get("Service")).any(|s| s == service),
+        _ => false,
+    };
+    let statements: Vec<Value> = one_or_many(doc.get("Statement"))
+        .filter(|s| names_service(s))
+        .cloned()
+        .collect();
+    let Ok(parsed) = crate::iam::Policy::parse(&serde_json::json!({ "Statement": statements })) else {
+        return false;
+    };
+    let context = std::collections::HashMap::from([
+        ("aws:sourcearn".to_owned(), vec![source_arn.to_owned()]),
+        ("aws:sourceaccount".to_owned(), vec![source_account.to_owned()]),
+    ]);
+    let request = crate::iam::Request {
+        action: "s3:GetObject",
+        resource: &format!("arn:aws:s3:::{bucket}/{key}"),
+        context: &context,
+    };
+    parsed.evaluate(&request) == crate::iam::Decision::Allow
 }
 
 /// Whether a policy is public as S3 Block Public Access judges it (simplified): some Allow
@@ -115,6 +155,53 @@ mod tests {
         let conditional = r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject",
             "Resource":"arn:aws:s3:::web/*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}}"#;
         assert!(!allows_anonymous_get(conditional, "web", "x"));
+    }
+
+    #[test]
+    fn cloudfront_service_principal_needs_its_source() {
+        let p = r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"cloudfront.amazonaws.com"},
+            "Action":"s3:GetObject","Resource":"arn:aws:s3:::web/*",
+            "Condition":{"StringEquals":{"AWS:SourceArn":"arn:aws:cloudfront::1:distribution/E1"}}}]}"#;
+        let get = |arn: &str| allows_service_get(p, "cloudfront.amazonaws.com", "web", "k", arn, "1");
+        assert!(get("arn:aws:cloudfront::1:distribution/E1"));
+        assert!(!get("arn:aws:cloudfront::1:distribution/E2"));
+        assert!(!allows_service_get(
+            p,
+            "cloudfront.amazonaws.com",
+            "other",
+            "k",
+            "arn:aws:cloudfront::1:distribution/E1",
+            "1"
+        ));
+        let by_account = r#"{"Statement":{"Effect":"Allow","Principal":{"Service":["cloudfront.amazonaws.com"]},
+            "Action":"s3:GetObject","Resource":"arn:aws:s3:::web/*",
+            "Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:cloudfront::1:distribution/*"},"StringEquals":{"AWS:SourceAccount":"1"}}}}"#;
+        assert!(allows_service_get(
+            by_account,
+            "cloudfront.amazonaws.com",
+            "web",
+            "k",
+            "arn:aws:cloudfront::1:distribution/E9",
+            "1"
+        ));
+        assert!(!allows_service_get(
+            by_account,
+            "cloudfront.amazonaws.com",
+            "web",
+            "k",
+            "arn:aws:cloudfront::1:distribution/E9",
+            "2"
+        ));
+        let public = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::web/*"}]}"#;
+        assert!(!allows_service_get(
+            public,
+            "cloudfront.amazonaws.com",
+            "web",
+            "k",
+            "a",
+            "1"
+        ));
+        assert!(!is_public(p), "a service principal with a condition is not public");
     }
 
     #[test]

@@ -1,0 +1,308 @@
+//! One CloudFront API request, from arrival to answer: fault injection and accounting, the SigV4
+//! signature (CloudFront is global: signed for us-east-1, whatever region livestream-local stands
+//! for), the XML payload read by the model, IAM, the model's validation, the operation, and the
+//! answer in XML with its `ETag` / `Location` headers.
+
+use std::sync::Arc;
+
+use axum::{
+    extract::Request,
+    http::{HeaderValue, Method, StatusCode},
+    response::{IntoResponse, Response},
+};
+use serde_json::Value;
+
+use super::{errors, xml};
+use crate::{Cloud, error::ApiError, http::ApiRequest, model::Violation};
+
+/// CloudFront signs and authorizes in us-east-1.
+const SIGNING_REGION: &str = "us-east-1";
+
+/// What an operation answers: status, payload (written by the output shape), headers.
+pub(crate) struct Reply {
+    pub status: StatusCode,
+    pub payload: Option<Value>,
+    pub etag: Option<String>,
+    pub location: Option<String>,
+}
+
+impl Reply {
+    pub fn ok(payload: Value) -> Self {
+        Self {
+            status: StatusCode::OK,
+            payload: Some(payload),
+            etag: None,
+            location: None,
+        }
+    }
+
+    pub fn no_content() -> Self {
+        Self {
+            status: StatusCode::NO_CONTENT,
+            payload: None,
+            etag: None,
+            location: None,
+        }
+    }
+
+    pub fn with_etag(mut self, etag: &str) -> Self {
+        self.etag = Some(etag.to_owned());
+        self
+    }
+}
+
+pub async fn handle(cloud: &Arc<Cloud>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = match axum::body::to_bytes(body, 1 << 20).await {
+        Ok(body) => body,
+        Err(e) => return errors::response(&errors::error(400, "MalformedInput", format!("cannot read body: {e}"))),
+    };
+    let mut req = ApiRequest::new(
+        parts.method.clone(),
+        parts.uri.path(),
+        parts.uri.query().unwrap_or(""),
+        body,
+    );
+    req.headers = parts.headers.clone();
+    let operation = operation_name(&req);
+    let outcome = run(cloud, operation, &parts, req).await;
+    match outcome {
+        Ok(response) => {
+            cloud.faults.record("cloudfront", operation, "ok");
+            response
+        }
+        Err(e) => {
+            tracing::info!(service = "cloudfront", operation, error = e.kind, message = %e.message, "refused");
+            cloud.faults.record("cloudfront", operation, e.kind);
+            errors::response(&e)
+        }
+    }
+}
+
+async fn run(
+    cloud: &Arc<Cloud>,
+    operation: &'static str,
+    parts: &axum::http::request::Parts,
+    mut req: ApiRequest,
+) -> Result<Response, ApiError> {
+    cloud.faults.wait_while_held().await;
+    cloud.faults.before(operation).await?;
+    let arrived = crate::auth::sigv4::Arrived {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers: &parts.headers,
+        body: &req.body,
+    };
+    let key = crate::auth::sigv4::verify(&cloud.keys, SIGNING_REGION, &arrived, jiff::Timestamp::now())?;
+    let caller = crate::auth::Caller {
+        key,
+        region: SIGNING_REGION.to_owned(),
+        account: cloud.account_id.clone(),
+    };
+    let model = cloud
+        .models
+        .service("cloudfront")
+        .expect("the cloudfront model is loaded");
+    let body = read_payload(model, operation, &req.body);
+    let asked = crate::iam::actions::cloudfront(
+        &caller.scope(),
+        operation,
+        &req.path(),
+        req.query_one("Resource"),
+        body.as_ref().unwrap_or(&Value::Null),
+    );
+    let tagging = crate::iam::actions::cloudfront_tagging(operation, &asked);
+    for asked in std::iter::once(&asked).chain(tagging.as_ref()) {
+        if let Some(message) = caller.refusal(asked) {
+            return Err(errors::error(403, "AccessDenied", message));
+        }
+    }
+    req.caller = Some(caller);
+    if operation == "Unknown" {
+        return Err(errors::error(
+            400,
+            "InvalidAction",
+            format!(
+                "livestream-local does not serve the CloudFront operation at {} {}",
+                req.method,
+                parts.uri.path()
+            ),
+        ));
+    }
+    let body = body?;
+    let refused = {
+        let labels = model.labels(operation, &req.path());
+        let header = |name: &str| req.header(name).map(str::to_owned);
+        let located = crate::model::Located {
+            query: &req.query,
+            labels: &labels,
+            header: &header,
+        };
+        model
+            .validate_request(operation, &body, &located)
+            .first()
+            .map(violation)
+    };
+    if let Some(refused) = refused {
+        return Err(refused);
+    }
+    let reply = cloud.cloudfront.call(operation, &req, &body)?;
+    cloud.faults.after_mutation(operation).await;
+    Ok(respond(model, operation, reply))
+}
+
+/// The request's XML payload as `{PayloadElement: …}` (an empty object for operations without one).
+fn read_payload(model: &crate::model::ServiceModel, operation: &str, body: &[u8]) -> Result<Value, ApiError> {
+    let Some((name, shape)) = xml::input_payload(model, operation) else {
+        return Ok(Value::Object(Default::default()));
+    };
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(errors::error(
+            400,
+            "MissingBody",
+            "This operation requires a body. Ensure that the body is present and the Content-Type header is set.",
+        ));
+    }
+    let malformed = |message: String| errors::error(400, "MalformedInput", message);
+    let root = xml::parse(body).map_err(malformed)?;
+    if root.name != name {
+        return Err(malformed(format!(
+            "Unexpected root element {} (expected {name})",
+            root.name
+        )));
+    }
+    let value = xml::to_json(model, &shape, &root).map_err(malformed)?;
+    Ok(serde_json::json!({ name: value }))
+}
+
+/// A model violation as CloudFront answers it: `MalformedXML` for the body (in the validation
+/// framework's words: `1 validation error detected: Value null at 'distributionConfig.enabled'
+/// failed to satisfy constraint: Member must not be null`), `InvalidArgument` for path, header and
+/// query members.
+fn violation(v: &Violation) -> ApiError {
+    let in_body = v.path.contains('.');
+    let path = framework_path(&v.path);
+    let message = if v.kind == crate::model::Kind::Missing {
+        format!(
+            "1 validation error detected: Value null at '{path}' failed to satisfy constraint: Member must not be null"
+        )
+    } else {
+        format!(
+            "1 validation error detected: Value at '{path}' failed to satisfy constraint: Member {}",
+            v.message
+        )
+    };
+    errors::error(400, if in_body { "MalformedXML" } else { "InvalidArgument" }, message)
+}
+
+/// `DistributionConfig.Origins.Items[0].DomainName` → `distributionConfig.origins.items.1.member.domainName`.
+fn framework_path(path: &str) -> String {
+    let camel = |s: &str| {
+        let mut chars = s.chars();
+        chars
+            .next()
+            .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
+            .unwrap_or_default()
+    };
+    path.split('.')
+        .map(|segment| {
+            let mut parts = segment.split('[');
+            let mut out = camel(parts.next().unwrap_or_default());
+            for index in parts {
+                let n: usize = index.trim_end_matches(']').parse().unwrap_or(0);
+                out.push_str(&format!(".{}.member", n + 1));
+            }
+            out
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+fn respond(model: &crate::model::ServiceModel, operation: &str, reply: Reply) -> Response {
+    let body = reply
+        .payload
+        .as_ref()
+        .and_then(|payload| xml::document(model, operation, payload))
+        .unwrap_or_default();
+    let mut response = (reply.status, body).into_response();
+    let headers = response.headers_mut();
+    if reply.payload.is_some() {
+        headers.insert("content-type", HeaderValue::from_static("text/xml"));
+    }
+    for (name, value) in [("etag", &reply.etag), ("location", &reply.location)] {
+        if let Some(value) = value.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+            headers.insert(name, value);
+        }
+    }
+    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+        headers.insert("x-amzn-requestid", id);
+    }
+    response
+}
+
+/// The operation a request names by its method, path and query (`?WithTags`, `?Operation=Tag`).
+pub fn operation_name(req: &ApiRequest) -> &'static str {
+    let path = req.path();
+    let m = &req.method;
+    let has = |key: &str| req.query.contains_key(key);
+    let tagging = req.query_one("Operation");
+    match path.as_slice() {
+        ["2020-05-31", "distribution"] if m == Method::POST && has("WithTags") => "CreateDistributionWithTags",
+        ["2020-05-31", "distribution"] if m == Method::POST => "CreateDistribution",
+        ["2020-05-31", "distribution"] if m == Method::GET => "ListDistributions",
+        ["2020-05-31", "distribution", _] if m == Method::GET => "GetDistribution",
+        ["2020-05-31", "distribution", _] if m == Method::DELETE => "DeleteDistribution",
+        ["2020-05-31", "distribution", _, "config"] if m == Method::GET => "GetDistributionConfig",
+        ["2020-05-31", "distribution", _, "config"] if m == Method::PUT => "UpdateDistribution",
+        ["2020-05-31", "tagging"] if m == Method::POST && tagging == Some("Tag") => "TagResource",
+        ["2020-05-31", "tagging"] if m == Method::POST && tagging == Some("Untag") => "UntagResource",
+        ["2020-05-31", "tagging"] if m == Method::GET => "ListTagsForResource",
+        ["2020-05-31", "origin-access-control"] if m == Method::POST => "CreateOriginAccessControl",
+        ["2020-05-31", "origin-access-control"] if m == Method::GET => "ListOriginAccessControls",
+        ["2020-05-31", "origin-access-control", _] if m == Method::GET => "GetOriginAccessControl",
+        ["2020-05-31", "origin-access-control", _] if m == Method::DELETE => "DeleteOriginAccessControl",
+        ["2020-05-31", "origin-access-control", _, "config"] if m == Method::GET => "GetOriginAccessControlConfig",
+        ["2020-05-31", "origin-access-control", _, "config"] if m == Method::PUT => "UpdateOriginAccessControl",
+        _ => "Unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_in_the_validation_framework_words() {
+        assert_eq!(
+            framework_path("DistributionConfig.Origins.Items[0].DomainName"),
+            "distributionConfig.origins.items.1.member.domainName"
+        );
+        assert_eq!(framework_path("Resource"), "resource");
+    }
+
+    #[test]
+    fn routes_by_method_path_and_query() {
+        let op = |method: Method, path: &str, query: &str| {
+            operation_name(&ApiRequest::new(method, path, query, Default::default()))
+        };
+        assert_eq!(
+            op(Method::POST, "/2020-05-31/distribution", "WithTags"),
+            "CreateDistributionWithTags"
+        );
+        assert_eq!(op(Method::POST, "/2020-05-31/distribution", ""), "CreateDistribution");
+        assert_eq!(
+            op(Method::PUT, "/2020-05-31/distribution/E1/config", ""),
+            "UpdateDistribution"
+        );
+        assert_eq!(
+            op(Method::POST, "/2020-05-31/tagging", "Operation=Untag&Resource=x"),
+            "UntagResource"
+        );
+        assert_eq!(
+            op(Method::DELETE, "/2020-05-31/origin-access-control/E2", ""),
+            "DeleteOriginAccessControl"
+        );
+        assert_eq!(op(Method::GET, "/2019-03-26/distribution", ""), "Unknown");
+    }
+}
