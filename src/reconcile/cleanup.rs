@@ -17,8 +17,8 @@ use super::{
     plan::{Found, TeardownStep, teardown_step},
 };
 use crate::{
-    api::LiveStream,
-    aws::{self, Kind, Managed, TEARDOWN_ORDER, package_v2},
+    api::{DeliveryMode, LiveStream},
+    aws::{self, Kind, Managed, TEARDOWN_ORDER, cloudfront, package_v2},
     context::Context,
     desired::Names,
     error::{Error, Result},
@@ -108,9 +108,17 @@ async fn teardown(stream: &LiveStream, ctx: &Context) -> Result<Action> {
 }
 
 /// One step down for the distribution, if there is one (found by status or by its comment: a
-/// crash may have left one before status named it); what is still pending, if anything.
+/// crash may have left one before status named it); what is still pending, if anything. A stream
+/// that never used CloudFront makes no CloudFront call (an install without CloudFront rights).
 async fn step_down_distribution(stream: &LiveStream, ctx: &Context, uid: &str) -> Result<Option<String>> {
+    let status = stream.status.clone().unwrap_or_default();
+    let used = status.cloud_front.is_some() || super::delivery(stream, &status, ctx).mode == DeliveryMode::CloudFront;
+    if !used {
+        return Ok(None);
+    }
     let Some(found) = super::delivery::find_for_teardown(stream, ctx, uid).await? else {
+        // A crash may have come between deleting the distribution and its access control.
+        cloudfront::retire_oac(&ctx.aws, &crate::desired::cloudfront::oac_name(uid)).await?;
         return Ok(None);
     };
     match super::delivery::step_down(&ctx.aws, &found, uid).await {

@@ -309,7 +309,7 @@ pub fn packaging(
 
 /// How `stream` reaches viewers (see `DeliverySpec::effective_mode`) and the player bucket a
 /// distribution fronts.
-fn delivery(stream: &LiveStream, status: &LiveStreamStatus, ctx: &Context) -> plan::Delivery {
+pub(super) fn delivery(stream: &LiveStream, status: &LiveStreamStatus, ctx: &Context) -> plan::Delivery {
     let has_urls = status.playback_url.is_some();
     let mode = (stream.spec.delivery).effective_mode(status.delivery, has_urls, ctx.settings.delivery);
     let website = &stream.spec.website;

@@ -9,7 +9,7 @@ use livestream_operator::api::{LiveStream, LiveStreamSpec};
 use serde_json::json;
 
 use crate::{
-    support::checks::{assert_exactly_one_each, assert_exactly_one_each_v2},
+    support::checks::{assert_exactly_one_each, assert_exactly_one_each_cloudfront, assert_exactly_one_each_v2},
     support::cloud::{LocalCloud, eventually},
     support::cluster::{kubectl_ok, namespace},
     support::operator::{Operator, kubectl_wait, streams},
@@ -22,6 +22,11 @@ const DELETE_MUTATIONS: u64 = 6;
 /// channel, and start; stop, delete the channel, input, group, three endpoints, v2 channel, group.
 const APPLY_MUTATIONS_V2: u64 = 9;
 const DELETE_MUTATIONS_V2: u64 = 9;
+/// v1 through CloudFront with a player page: the origin access control and the distribution
+/// besides the six; on delete, disable the distribution, then (once deployed) delete it and the
+/// origin access control besides the six.
+const APPLY_MUTATIONS_CDN: u64 = 8;
+const DELETE_MUTATIONS_CDN: u64 = 9;
 
 async fn faults(cloud: &LocalCloud, body: serde_json::Value) {
     let status = tokio::process::Command::new("curl")
@@ -58,11 +63,17 @@ async fn create(api: &Api<LiveStream>, name: &str, running: bool) -> String {
     create_packaged(api, name, running, "v1").await
 }
 
+/// `version` v1, v2, or cdn: v1 delivered through CloudFront.
 async fn create_packaged(api: &Api<LiveStream>, name: &str, running: bool, version: &str) -> String {
+    let (version, delivery) = match version {
+        "cdn" => ("v1", "CloudFront"),
+        other => (other, "Direct"),
+    };
     let spec: LiveStreamSpec = serde_json::from_value(json!({
         "running": running,
         "input": {"allowedCidrs": ["127.0.0.0/8"]},
-        "packaging": {"version": version}
+        "packaging": {"version": version},
+        "delivery": {"mode": delivery}
     }))
     .unwrap();
     api.create(&PostParams::default(), &LiveStream::new(name, spec))
@@ -76,6 +87,7 @@ async fn create_packaged(api: &Api<LiveStream>, name: &str, running: bool, versi
 async fn assert_one_each(cloud: &LocalCloud, version: &str, uids: &[String]) {
     match version {
         "v2" => assert_exactly_one_each_v2(&cloud.aws, uids).await,
+        "cdn" => assert_exactly_one_each_cloudfront(&cloud.aws, uids).await,
         _ => assert_exactly_one_each(&cloud.aws, uids).await,
     }
 }
@@ -84,15 +96,22 @@ async fn assert_one_each(cloud: &LocalCloud, version: &str, uids: &[String]) {
 /// turn; a restarted operator finishes the job, with exactly one of each and then nothing left.
 async fn crash_after_each_call(cloud: &LocalCloud, ns: &str, version: &str, apply: u64, delete: u64) {
     let api = streams(ns).await;
+    // Through CloudFront, with a player page: its bucket origin signs with an origin access control.
+    let extra: &[&str] = if version == "cdn" {
+        &["--website-bucket", "crash-pages"]
+    } else {
+        &[]
+    };
+    let start = || Operator::start_with(cloud, ns, extra);
     for n in 1..=apply {
         let name = format!("apply-crash-{n}");
         faults(cloud, json!({"holdAfterMutations": n})).await;
-        let mut operator = Operator::start(cloud, ns).await;
+        let mut operator = start().await;
         let uid = create_packaged(&api, &name, true, version).await;
         wait_held(cloud, n).await;
         operator.kill().await;
         faults(cloud, json!({})).await;
-        let _restarted = Operator::start(cloud, ns).await;
+        let _restarted = start().await;
         kubectl_wait(ns, "jsonpath={.status.state}=RUNNING", &name, Duration::from_secs(60));
         assert_one_each(cloud, version, std::slice::from_ref(&uid)).await;
         kubectl_ok(&["delete", "lvs", &name, "-n", ns, "--timeout", "60s"]);
@@ -100,7 +119,7 @@ async fn crash_after_each_call(cloud: &LocalCloud, ns: &str, version: &str, appl
     }
     for n in 1..=delete {
         let name = format!("delete-crash-{n}");
-        let mut operator = Operator::start(cloud, ns).await;
+        let mut operator = start().await;
         create_packaged(&api, &name, true, version).await;
         kubectl_wait(ns, "jsonpath={.status.state}=RUNNING", &name, Duration::from_secs(60));
         faults(cloud, json!({"holdAfterMutations": n})).await;
@@ -108,7 +127,7 @@ async fn crash_after_each_call(cloud: &LocalCloud, ns: &str, version: &str, appl
         wait_held(cloud, n).await;
         operator.kill().await;
         faults(cloud, json!({})).await;
-        let _restarted = Operator::start(cloud, ns).await;
+        let _restarted = start().await;
         kubectl_ok(&[
             "wait",
             "--for=delete",
@@ -126,6 +145,13 @@ async fn crash_after_each_call(cloud: &LocalCloud, ns: &str, version: &str, appl
 async fn a_crash_after_any_mutating_call_leaves_no_duplicate_and_no_orphan() {
     let cloud = LocalCloud::start(&[]).await;
     crash_after_each_call(&cloud, &namespace("crash"), "v1", APPLY_MUTATIONS, DELETE_MUTATIONS).await;
+}
+
+#[tokio::test]
+async fn a_crash_after_any_cloudfront_call_leaves_no_duplicate_and_no_orphan() {
+    let cloud = LocalCloud::start(&["--cloudfront-deploy-seconds", "1"]).await;
+    let ns = namespace("crash-cdn");
+    crash_after_each_call(&cloud, &ns, "cdn", APPLY_MUTATIONS_CDN, DELETE_MUTATIONS_CDN).await;
 }
 
 #[tokio::test]

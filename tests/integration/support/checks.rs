@@ -69,7 +69,36 @@ pub async fn inventory(aws: &AwsClients) -> HashMap<&'static str, Vec<String>> {
             .collect(),
     );
     inventory_v2(aws, &mut all, uid).await;
+    inventory_cloudfront(aws, &mut all).await;
     all
+}
+
+/// CloudFront: distributions by their owner tag, and the operator's origin access controls by name.
+async fn inventory_cloudfront(aws: &AwsClients, all: &mut HashMap<&'static str, Vec<String>>) {
+    let listed = aws.cloudfront.list_distributions().send().await.unwrap();
+    let mut owners = Vec::new();
+    for d in listed.distribution_list.iter().flat_map(|l| l.items.iter().flatten()) {
+        let tags = aws
+            .cloudfront
+            .list_tags_for_resource()
+            .resource(&d.arn)
+            .send()
+            .await
+            .unwrap();
+        let uid = (tags.tags.iter().flat_map(|t| t.items.iter().flatten()))
+            .find(|t| t.key == livestream_operator::desired::tag::UID)
+            .and_then(|t| t.value.clone());
+        owners.push(uid.unwrap_or_default());
+    }
+    all.insert("distributions", owners);
+    let oacs = aws.cloudfront.list_origin_access_controls().send().await.unwrap();
+    let names = (oacs
+        .origin_access_control_list
+        .iter()
+        .flat_map(|l| l.items.iter().flatten()))
+    .map(|o| o.name.clone())
+    .collect();
+    all.insert("origin access controls", names);
 }
 
 /// MediaPackage v2 in the operator's default group: channels, and endpoints by name.
@@ -129,25 +158,40 @@ const V2_KINDS: [&str; 4] = [
     "v2 dash endpoints",
 ];
 const V1_KINDS: [&str; 2] = ["package channels", "endpoints"];
+const CLOUDFRONT_KINDS: [&str; 2] = ["distributions", "origin access controls"];
 
 /// Asserts that each kind of a v1 stream holds exactly one resource per uid in `uids`, and that
 /// nothing else exists (no v2 resources either).
 pub async fn assert_exactly_one_each(aws: &AwsClients, uids: &[String]) {
+    assert_each(aws, uids, &[&V2_KINDS[..], &CLOUDFRONT_KINDS].concat()).await;
+}
+
+/// The same for v1 streams delivered through CloudFront with a player page: one distribution
+/// each, and the shared origin access controls their uids spread over.
+pub async fn assert_exactly_one_each_cloudfront(aws: &AwsClients, uids: &[String]) {
     assert_each(aws, uids, &V2_KINDS).await;
 }
 
 /// The same for v2 streams: no MediaPackage v1 resources, one v2 channel and one endpoint of each
 /// manifest kind per stream.
 pub async fn assert_exactly_one_each_v2(aws: &AwsClients, uids: &[String]) {
-    assert_each(aws, uids, &V1_KINDS).await;
+    assert_each(aws, uids, &[&V1_KINDS[..], &CLOUDFRONT_KINDS].concat()).await;
 }
 
 async fn assert_each(aws: &AwsClients, uids: &[String], absent: &[&str]) {
     for (kind, owners) in inventory(aws).await {
         let mut owners = owners;
         owners.sort();
-        let mut want = if absent.contains(&kind) { vec![] } else { uids.to_vec() };
+        let mut want = match kind {
+            _ if absent.contains(&kind) => vec![],
+            "origin access controls" => uids
+                .iter()
+                .map(|u| livestream_operator::desired::cloudfront::oac_name(u))
+                .collect(),
+            _ => uids.to_vec(),
+        };
         want.sort();
+        want.dedup();
         assert_eq!(owners, want, "{kind}: exactly one per LiveStream");
     }
 }
