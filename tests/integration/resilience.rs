@@ -98,7 +98,7 @@ async fn crash_after_each_call(cloud: &LocalCloud, ns: &str, version: &str, appl
     let api = streams(ns).await;
     // Through CloudFront, with a player page: its bucket origin signs with an origin access control.
     let extra: &[&str] = if version == "cdn" {
-        &["--website-bucket", "crash-pages"]
+        &["--website-bucket", crate::website::BUCKET]
     } else {
         &[]
     };
