@@ -47,17 +47,13 @@ up() {
     echo $! >"$DIR/local.pid"
   fi
   endpoint=$(local_endpoint "$(cat "$DIR/local.pid")" "$DIR/local.out" "$DIR/local.log")
-  # The player pages' bucket. On AWS every new bucket blocks public bucket policies; the operator
-  # never relaxes that itself, so the demo does what its condition tells a user to run.
-  local aws=(aws --endpoint-url "$endpoint" --region us-east-1)
-  # livestream-local's own key (its administrator, as no --credentials file is given), whatever AWS
-  # credentials this shell holds: it verifies every signature, as AWS does.
+  # The player pages' bucket stays private (Block Public Access on, as on every new AWS bucket):
+  # viewers reach the page and the stream through the stream's CloudFront distribution, which
+  # livestream-local serves as a local edge. The operator signs with livestream-local's own key
+  # (its administrator, as no --credentials file is given), whatever AWS credentials this shell
+  # holds: it verifies every signature, as AWS does.
   export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
   unset AWS_SESSION_TOKEN AWS_PROFILE
-  "${aws[@]}" s3api head-bucket --bucket livestream-player >/dev/null 2>&1 \
-    || "${aws[@]}" s3api create-bucket --bucket livestream-player >/dev/null
-  "${aws[@]}" s3api put-public-access-block --bucket livestream-player --public-access-block-configuration \
-    BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=false,RestrictPublicBuckets=false
   if ! alive "$DIR/operator.pid"; then
     AWS_ENDPOINT_URL=$endpoint LIVESTREAM_MEDIALIVE_ROLE_ARN=arn:aws:iam::123456789012:role/MediaLiveAccessRole \
       setsid "$operator" run --transition-requeue-seconds 1 --website-bucket livestream-player \

@@ -69,8 +69,9 @@ struct RunArgs {
     #[arg(long, env = "LIVESTREAM_HTTP_ADDR")]
     http_addr: Option<std::net::SocketAddr>,
 
-    /// S3 bucket for the player pages of LiveStreams that name none (created if missing; it must
-    /// allow public bucket policies). Unset: only LiveStreams with spec.website.bucket get a page.
+    /// S3 bucket for the player pages of LiveStreams that name none (created if missing; private
+    /// behind CloudFront, and it must allow public bucket policies for delivery Direct). Unset:
+    /// only LiveStreams with spec.website.bucket get a page.
     #[arg(long, env = "LIVESTREAM_WEBSITE_BUCKET")]
     website_bucket: Option<String>,
 
