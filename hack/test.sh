@@ -51,4 +51,7 @@ cargo test --locked --workspace "$@"
 step "MediaPackage v2 through the AWS CLI against a running livestream-local"
 LIVESTREAM_LOCAL_BIN="$CARGO_TARGET_DIR/debug/livestream-local" hack/check-mediapackagev2.sh
 
+step "CloudFront (API and edge) through the AWS CLI against a running livestream-local"
+LIVESTREAM_LOCAL_BIN="$CARGO_TARGET_DIR/debug/livestream-local" hack/check-cloudfront.sh
+
 step "done in $((SECONDS - started)) s"
