@@ -34,6 +34,8 @@ pub struct Settings {
     pub packaging_version: crate::api::PackagingVersion,
     /// MediaPackage v2 channel group of streams that name none.
     pub channel_group: String,
+    /// S3 bucket for recordings when a LiveStream names none.
+    pub recording_bucket: Option<String>,
     /// How new streams that set no spec.delivery.mode reach viewers.
     pub delivery: crate::api::DeliveryMode,
 }

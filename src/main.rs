@@ -55,6 +55,11 @@ struct RunArgs {
     #[arg(long, env = "LIVESTREAM_PACKAGING_VERSION", default_value = "v2", value_parser = parse_version)]
     packaging_version: PackagingVersion,
 
+    /// S3 bucket for the recordings of LiveStreams with spec.recording.enabled that name none
+    /// (created if missing; MediaLive's role writes to it).
+    #[arg(long, env = "LIVESTREAM_RECORDING_BUCKET")]
+    recording_bucket: Option<String>,
+
     /// How new LiveStreams that set no spec.delivery.mode reach viewers: CloudFront (a
     /// distribution per stream; the player bucket stays private) or Direct (the origin's URLs and
     /// a public page). A stream that already has URLs keeps its mode whatever this says.
@@ -185,6 +190,7 @@ async fn main() -> anyhow::Result<()> {
                 packaging_version: args.packaging_version,
                 channel_group: args.channel_group,
                 delivery: args.delivery,
+                recording_bucket: args.recording_bucket,
             };
             let leadership = if args.leader_election {
                 let identity =

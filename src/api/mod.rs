@@ -2,6 +2,7 @@
 
 mod delivery;
 mod packaging;
+mod recording;
 mod spec;
 mod status;
 

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 pub use super::delivery::*;
 pub use super::packaging::*;
+pub use super::recording::*;
 use super::status::LiveStreamStatus;
 
 /// Pattern shared by `spec.channelId` and a `metadata.name` that stands in for it: the id names the
@@ -81,6 +82,10 @@ pub struct LiveStreamSpec {
     /// How viewers reach the stream: CloudFront (default for new streams) or the origin directly.
     #[serde(default)]
     pub delivery: DeliverySpec,
+
+    /// The stream recorded to S3 while the channel runs.
+    #[serde(default)]
+    pub recording: RecordingSpec,
 
     /// What to do when a change needs a channel update while the channel is running (AWS cannot
     /// update a running channel): Manual (default) reports it and waits for you to stop the channel;

@@ -71,6 +71,11 @@ pub struct LiveStreamStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<crate::api::DeliveryMode>,
 
+    /// Where the recordings of the channel's runs are (`s3://bucket/prefix/<start>/`), oldest
+    /// first; they stay when the LiveStream is deleted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recordings: Vec<String>,
+
     /// The stream's CloudFront distribution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud_front: Option<CloudFrontStatus>,

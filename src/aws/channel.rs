@@ -185,6 +185,9 @@ pub struct ChannelFingerprint {
     inputs: Vec<String>,
     role_arn: Option<String>,
     thumbnails: Option<String>,
+    /// S3 destinations (the recording's) and the Archive groups' rollover intervals.
+    s3_destinations: Vec<String>,
+    rollovers: Vec<Option<i32>>,
 }
 
 impl ChannelFingerprint {
@@ -230,6 +233,13 @@ impl ChannelFingerprint {
             .filter_map(|m| m.channel_id.clone())
             .collect();
         let inputs = inputs.iter().filter_map(|a| a.input_id.clone()).collect();
+        let s3_destinations = (destinations.iter().flat_map(|d| d.settings.iter().flatten()))
+            .filter_map(|s| s.url.clone())
+            .collect();
+        let rollovers = (encoder.and_then(|e| e.output_groups.as_ref()).into_iter().flatten())
+            .filter_map(|g| g.output_group_settings.as_ref()?.archive_group_settings.as_ref())
+            .map(|a| a.rollover_interval)
+            .collect();
         let thumbnails = encoder
             .and_then(|e| e.thumbnail_configuration.as_ref())
             .and_then(|t| t.state.as_ref())
@@ -242,6 +252,8 @@ impl ChannelFingerprint {
             inputs,
             role_arn: role_arn.map(str::to_owned),
             thumbnails,
+            s3_destinations,
+            rollovers,
         }
     }
 

@@ -16,7 +16,7 @@ use super::Names;
 use crate::api::{EncodingSpec, InputSpec, LiveStreamSpec, PackagingVersion, Rendition};
 
 const DESTINATION: &str = "mediapackage";
-const AUDIO: &str = "audio_aac";
+pub(super) const AUDIO: &str = "audio_aac";
 const AUDIO_SELECTOR: &str = "default";
 
 /// The security group's allow-list, one rule per CIDR.
@@ -170,7 +170,7 @@ pub fn encoder_settings(encoding: &EncodingSpec, segment_durations: &[i32]) -> E
         .build()
 }
 
-fn video_description_name(rendition: &Rendition) -> String {
+pub(super) fn video_description_name(rendition: &Rendition) -> String {
     format!("video_{}", rendition.name)
 }
 

@@ -6,6 +6,7 @@ pub mod ingest;
 pub mod medialive;
 pub mod mediapackage;
 pub mod mediapackagev2;
+pub mod recording;
 pub mod schedule;
 pub mod website;
 

@@ -78,7 +78,8 @@ impl Run<'_> {
                 observed,
                 &self.packaging,
             )
-            .with_delivery(self.delivery.clone(), self.distribution_request(observed));
+            .with_delivery(self.delivery.clone(), self.distribution_request(observed))
+            .with_recording(self.recording(), spec);
             let page = self.page(observed);
             let flags = Flags {
                 key_known: target.is_ok(),
@@ -259,6 +260,7 @@ impl Run<'_> {
             }
             Kind::Channel => {
                 let settings = want(desired.channel.as_ref())?;
+                self.recording_bucket(desired).await?;
                 let made = self
                     .create(&fleets.channels, settings)
                     .await
@@ -303,6 +305,7 @@ impl Run<'_> {
             }
             Kind::Channel => {
                 let (current, settings) = (want(observed.channel.as_ref())?, want(desired.channel.as_ref())?);
+                self.recording_bucket(desired).await?;
                 let made = self
                     .update(&fleets.channels, current, settings)
                     .await

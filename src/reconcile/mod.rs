@@ -13,6 +13,7 @@ pub mod intent;
 mod observe;
 mod package_v2;
 pub mod plan;
+mod recording;
 mod status;
 mod stream_key;
 mod website;
@@ -212,6 +213,9 @@ impl Run<'_> {
         let rounds = self.rounds(&mut observed, &names, &role, &target).await;
         // What exists goes into status whether or not the pass finished.
         self.record(&observed, &target);
+        if let Err(e) = self.list_recordings().await {
+            self.deferred.get_or_insert(e);
+        }
         self.conclude(rounds?, target)
     }
 

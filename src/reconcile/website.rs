@@ -190,7 +190,7 @@ fn head_refused(
     }
 }
 
-async fn ensure_bucket(aws: &AwsClients, bucket: &str) -> Result<()> {
+pub(super) async fn ensure_bucket(aws: &AwsClients, bucket: &str) -> Result<()> {
     match aws
         .s3
         .head_bucket()

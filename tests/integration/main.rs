@@ -21,6 +21,7 @@ mod local_api;
 mod local_media;
 mod packaging_v2;
 mod reconcile;
+mod recording;
 mod resilience;
 mod stream_key;
 mod website;

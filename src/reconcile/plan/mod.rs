@@ -49,6 +49,8 @@ pub struct Desired {
     pub delivery: Delivery,
     /// With delivery CloudFront, once the origin has a URL.
     pub distribution: Option<DistributionRequest>,
+    /// The channel also records (an Archive output group).
+    pub recording: Option<crate::desired::recording::Recording>,
 }
 
 impl Desired {
@@ -57,6 +59,21 @@ impl Desired {
     pub fn with_delivery(mut self, delivery: Delivery, distribution: Option<DistributionRequest>) -> Self {
         self.distribution = distribution.filter(|_| delivery.mode == DeliveryMode::CloudFront);
         self.delivery = delivery;
+        self
+    }
+}
+
+impl Desired {
+    /// The channel records to `recording` too.
+    pub fn with_recording(
+        mut self,
+        recording: Option<crate::desired::recording::Recording>,
+        spec: &LiveStreamSpec,
+    ) -> Self {
+        if let (Some(channel), Some(r)) = (self.channel.as_mut(), recording.as_ref()) {
+            crate::desired::recording::add_archive(channel, &spec.encoding.renditions, r);
+        }
+        self.recording = recording;
         self
     }
 }
@@ -91,6 +108,7 @@ impl Desired {
                 region: String::new(),
             },
             distribution: None,
+            recording: None,
             version: packaging.version,
             v2_channel: ChannelRequest {
                 group: packaging.group.clone(),
