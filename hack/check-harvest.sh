@@ -11,6 +11,7 @@
 #
 #   hack/check-harvest.sh            # builds livestream-local (debug) first
 #   LIVESTREAM_LOCAL_BIN=path hack/check-harvest.sh
+#   KEEP_LOG=file hack/check-harvest.sh       # keeps livestream-local's log (harvest_ms per job)
 #
 # Needs the AWS CLI, ffmpeg/ffprobe and python3. Prints "N passed, M failed".
 set -euo pipefail
@@ -31,6 +32,7 @@ publisher=
 cleanup() {
   stop_pid "$publisher" 5
   stop_pid "$pid"
+  if [ -n "${KEEP_LOG:-}" ]; then cp "$work/stderr" "$KEEP_LOG"; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
