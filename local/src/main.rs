@@ -79,6 +79,10 @@ impl Cloud {
         let s3 = S3::new(config.data_dir.join("s3"), identity)?;
         let cloudfront = cloudfront::CloudFront::new(config.clone(), keys.cloudfront());
         media.set_object_store(Arc::new(s3.clone()));
+        mediapackagev2.attach_harvest_sink(mediapackagev2::HarvestSink {
+            media: media.clone(),
+            store: Arc::new(s3.clone()),
+        });
         tracing::info!(operations = models.operations(), "service models loaded");
         Ok(Self {
             cloudfront,

@@ -105,6 +105,14 @@ fn mediapackagev2_resource(rest: &[&str], body: &Value) -> Option<String> {
             format!("{}/originEndpoint/{}", channel(g, c), named("OriginEndpointName"))
         }
         [g, "channel", c, "originEndpoint"] => channel(g, c),
+        [g, "channel", c, "originEndpoint", e, "harvestJob"] => format!(
+            "{}/originEndpoint/{e}/harvestJob/{}",
+            channel(g, c),
+            named("HarvestJobName")
+        ),
+        [g, "channel", c, "originEndpoint", e, "harvestJob", n, ..] => {
+            format!("{}/originEndpoint/{e}/harvestJob/{n}", channel(g, c))
+        }
         [g, "channel", c, "originEndpoint", e, ..] => format!("{}/originEndpoint/{e}", channel(g, c)),
         [g, "channel", c, ..] => channel(g, c),
         [g, ..] => group(g),
@@ -362,6 +370,32 @@ mod tests {
         assert_eq!(
             endpoint.resource,
             format!("{base}:channelGroup/live/channel/c/originEndpoint/e")
+        );
+        let harvest = [
+            "channelGroup",
+            "live",
+            "channel",
+            "c",
+            "originEndpoint",
+            "e",
+            "harvestJob",
+        ];
+        let create = v2("CreateHarvestJob", &harvest, json!({"HarvestJobName": "h"}));
+        assert_eq!(
+            (create.action.as_str(), create.resource.as_str()),
+            (
+                "mediapackagev2:CreateHarvestJob",
+                &*format!("{base}:channelGroup/live/channel/c/originEndpoint/e/harvestJob/h")
+            )
+        );
+        let cancel = v2("CancelHarvestJob", &[&harvest[..], &["h"]].concat(), json!({}));
+        assert_eq!(
+            cancel.resource,
+            format!("{base}:channelGroup/live/channel/c/originEndpoint/e/harvestJob/h")
+        );
+        assert_eq!(
+            v2("ListHarvestJobs", &["channelGroup", "live", "harvestJob"], json!({})).resource,
+            format!("{base}:channelGroup/live")
         );
         let tagging = tag_on_create("mediapackagev2", "CreateOriginEndpoint", &endpoint).unwrap();
         assert_eq!(

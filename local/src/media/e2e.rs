@@ -47,6 +47,7 @@ pub(super) fn job() -> TranscodeJob {
         },
         gop_seconds: 1.0,
         thumbnails: false,
+        retention_seconds: super::layout::RETENTION_SECONDS,
     }
 }
 

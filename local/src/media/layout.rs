@@ -10,6 +10,18 @@ use serde::{Deserialize, Serialize};
 /// endpoints' playlist windows are shorter than this.
 pub const RETENTION_SECONDS: f64 = 600.0;
 
+/// The longest a channel's segments are kept for the startover windows of its MediaPackage v2
+/// endpoints (harvest jobs cut from them): an hour, so a 14-day window does not fill the disk.
+pub const MAX_RETENTION_SECONDS: f64 = 3600.0;
+
+/// How long a channel keeps its segments for endpoints whose longest startover window is
+/// `startover` seconds: at least [`RETENTION_SECONDS`], at most [`MAX_RETENTION_SECONDS`], plus a
+/// segment's worth of slack so the oldest second of the window is still there.
+pub fn retention_for(startover: Option<f64>, gop_seconds: f64) -> f64 {
+    let window = startover.unwrap_or(0.0) + gop_seconds.max(1.0) * 2.0;
+    window.clamp(RETENTION_SECONDS, MAX_RETENTION_SECONDS)
+}
+
 pub const LADDER_FILE: &str = "ladder.json";
 pub const RUNS_FILE: &str = "runs.json";
 pub const FFMPEG_MASTER: &str = "ffmaster.m3u8";
@@ -33,6 +45,11 @@ pub fn channel_dir(data_dir: &Path, package_channel_id: &str) -> Option<PathBuf>
 /// The media folder name of a MediaPackage v2 channel (group and channel names hold no '.').
 pub fn v2_channel_key(group: &str, channel: &str) -> String {
     format!("v2.{group}.{channel}")
+}
+
+/// The (group, channel) of a media key [`v2_channel_key`] made.
+pub fn v2_group_channel(key: &str) -> Option<(&str, &str)> {
+    key.strip_prefix("v2.")?.split_once('.')
 }
 
 /// A media key [`v2_channel_key`] made (v1 channel ids hold no '.').
@@ -108,6 +125,9 @@ pub struct InputSegment {
     pub seq: u64,
     pub duration: f64,
     pub uri: String,
+    /// `#EXT-X-PROGRAM-DATE-TIME` (ffmpeg's `program_date_time` flag): the wall-clock time of the
+    /// segment's first frame, in epoch seconds.
+    pub program_date_time: Option<f64>,
 }
 
 /// One of ffmpeg's per-run media playlists.
@@ -121,9 +141,11 @@ pub struct InputPlaylist {
 impl InputPlaylist {
     pub fn parse(text: &str) -> Self {
         let mut playlist = InputPlaylist::default();
-        let (mut seq, mut duration) = (0u64, None);
+        let (mut seq, mut duration, mut date_time) = (0u64, None, None);
         for line in text.lines().map(str::trim) {
-            if let Some(v) = line.strip_prefix("#EXT-X-MEDIA-SEQUENCE:") {
+            if let Some(v) = line.strip_prefix("#EXT-X-PROGRAM-DATE-TIME:") {
+                date_time = parse_date_time(v);
+            } else if let Some(v) = line.strip_prefix("#EXT-X-MEDIA-SEQUENCE:") {
                 seq = v.parse().unwrap_or(0);
             } else if let Some(v) = line.strip_prefix("#EXTINF:") {
                 duration = v.split(',').next().and_then(|d| d.parse::<f64>().ok());
@@ -134,6 +156,7 @@ impl InputPlaylist {
                     seq,
                     duration: duration.take().unwrap_or(0.0),
                     uri: line.to_owned(),
+                    program_date_time: date_time.take(),
                 });
                 seq += 1;
             }
@@ -154,11 +177,24 @@ impl InputPlaylist {
     }
 }
 
+/// An HLS date-time (ISO 8601 with an offset, as ffmpeg writes `2026-05-01T10:00:00.000+0000`)
+/// in epoch seconds.
+pub fn parse_date_time(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let parsed = text.parse::<jiff::Timestamp>().ok().or_else(|| {
+        // ffmpeg writes the offset without a colon (`+0000`), which RFC 3339 parsers refuse.
+        let (head, offset) = text.split_at(text.len().checked_sub(5)?);
+        let colon = format!("{head}{}:{}", &offset[..3], &offset[3..]);
+        colon.parse::<jiff::Timestamp>().ok()
+    })?;
+    Some(parsed.as_nanosecond() as f64 / 1e9)
+}
+
 /// Registers a new ffmpeg run: it starts right after the highest segment any rendition of the
 /// previous run produced (a run without segments is replaced). Also deletes the files of old runs
-/// beyond [`RETENTION_SECONDS`]; the entries stay in runs.json because the endpoint's sequence
+/// beyond `retention` seconds (see [`retention_for`]); the entries stay in runs.json because the endpoint's sequence
 /// numbers are derived from every run's length.
-pub fn begin_run(channel_dir: &Path, renditions: &[String]) -> io::Result<Run> {
+pub fn begin_run(channel_dir: &Path, renditions: &[String], retention: f64) -> io::Result<Run> {
     let mut runs = read_runs(channel_dir)?;
     let mut next = Run { id: 0, start_seq: 0 };
     if let Some(last) = runs.last().copied() {
@@ -176,18 +212,18 @@ pub fn begin_run(channel_dir: &Path, renditions: &[String]) -> io::Result<Run> {
             runs.pop();
         }
     }
-    prune(channel_dir, &runs, next.start_seq, renditions);
+    prune(channel_dir, &runs, next.start_seq, renditions, retention);
     runs.push(next);
     write_json(&channel_dir.join(RUNS_FILE), &runs)?;
     Ok(next)
 }
 
-/// Deletes segments and playlists of the runs older than the newest RETENTION_SECONDS.
-fn prune(channel_dir: &Path, runs: &[Run], end_seq: u64, renditions: &[String]) {
+/// Deletes segments and playlists of the runs older than the newest `retention` seconds.
+fn prune(channel_dir: &Path, runs: &[Run], end_seq: u64, renditions: &[String], retention: f64) {
     let mut kept = 0.0;
     for (i, run) in runs.iter().enumerate().rev() {
         let end = runs.get(i + 1).map_or(end_seq, |r| r.start_seq);
-        if kept < RETENTION_SECONDS {
+        if kept < retention {
             let first = renditions.first().map(|n| run_playlist(channel_dir, n, run.id));
             if let Some(Ok(Some(p))) = first.map(|path| InputPlaylist::read(&path)) {
                 kept += p.segments.iter().map(|s| s.duration).sum::<f64>();
@@ -280,7 +316,8 @@ mod tests {
             InputSegment {
                 seq: 18,
                 duration: 1.033333,
-                uri: "18.ts".into()
+                uri: "18.ts".into(),
+                program_date_time: None,
             }
         );
         assert_eq!(p.next_seq(), Some(19));
@@ -333,7 +370,10 @@ mod tests {
         for n in &names {
             std::fs::create_dir_all(dir.join(n)).unwrap();
         }
-        assert_eq!(begin_run(&dir, &names).unwrap(), Run { id: 0, start_seq: 0 });
+        assert_eq!(
+            begin_run(&dir, &names, RETENTION_SECONDS).unwrap(),
+            Run { id: 0, start_seq: 0 }
+        );
         // Run 0 produced 0..=4 in one rendition and 0..=3 in the other.
         std::fs::write(
             run_playlist(&dir, "hi", 0),
@@ -345,9 +385,15 @@ mod tests {
             "#EXT-X-MEDIA-SEQUENCE:3\n#EXTINF:1,\n3.ts\n",
         )
         .unwrap();
-        assert_eq!(begin_run(&dir, &names).unwrap(), Run { id: 1, start_seq: 5 });
+        assert_eq!(
+            begin_run(&dir, &names, RETENTION_SECONDS).unwrap(),
+            Run { id: 1, start_seq: 5 }
+        );
         // Run 1 crashed before its first segment: run 2 replaces it.
-        assert_eq!(begin_run(&dir, &names).unwrap(), Run { id: 2, start_seq: 5 });
+        assert_eq!(
+            begin_run(&dir, &names, RETENTION_SECONDS).unwrap(),
+            Run { id: 2, start_seq: 5 }
+        );
         assert_eq!(
             read_runs(&dir).unwrap(),
             vec![Run { id: 0, start_seq: 0 }, Run { id: 2, start_seq: 5 }]
@@ -362,7 +408,7 @@ mod tests {
         std::fs::create_dir_all(dir.join("hi")).unwrap();
         // Three runs of one 300 s segment each (seq 0, 1, 2).
         for seq in 0..3u64 {
-            let run = begin_run(&dir, &names).unwrap();
+            let run = begin_run(&dir, &names, RETENTION_SECONDS).unwrap();
             assert_eq!(
                 run,
                 Run {
@@ -375,7 +421,10 @@ mod tests {
             std::fs::write(dir.join(format!("hi/{seq}.ts")), b"ts").unwrap();
         }
         // The newest 600 s (runs 2 and 1) stay; run 0's files go, its entry stays.
-        assert_eq!(begin_run(&dir, &names).unwrap(), Run { id: 3, start_seq: 3 });
+        assert_eq!(
+            begin_run(&dir, &names, RETENTION_SECONDS).unwrap(),
+            Run { id: 3, start_seq: 3 }
+        );
         assert!(!run_playlist(&dir, "hi", 0).exists() && !dir.join("hi/0.ts").exists());
         assert!(run_playlist(&dir, "hi", 1).exists() && dir.join("hi/1.ts").exists());
         assert_eq!(read_runs(&dir).unwrap().len(), 4);

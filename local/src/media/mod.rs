@@ -77,6 +77,9 @@ pub struct TranscodeJob {
     pub gop_seconds: f64,
     /// `thumbnailConfiguration.state` AUTO: the input is also written as a JPEG thumbnail.
     pub thumbnails: bool,
+    /// How long input segments are kept on disk ([`layout::retention_for`]: at least the longest
+    /// startover window of the MediaPackage v2 endpoints, which harvest jobs cut from).
+    pub retention_seconds: f64,
 }
 
 impl TranscodeJob {

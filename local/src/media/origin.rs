@@ -62,6 +62,8 @@ pub struct Group {
     pub discontinuity_sequence: u64,
     /// Input segment file names, in order.
     pub uris: Vec<String>,
+    /// Wall-clock time of the group's first frame (epoch seconds), when ffmpeg wrote it.
+    pub program_date_time: Option<f64>,
 }
 
 /// Input segments per endpoint segment.
@@ -106,6 +108,7 @@ pub fn group_segments(runs: &[Run], playlists: &[Option<InputPlaylist>], k: u64)
                     discontinuity: j == 0 && nonempty_before > 0,
                     discontinuity_sequence: nonempty_before,
                     uris: members.iter().map(|s| s.uri.clone()).collect(),
+                    program_date_time: members.first().and_then(|s| s.program_date_time),
                 });
             }
         }
@@ -254,8 +257,9 @@ impl Media {
         Ok(Bytes::from(out))
     }
 
-    /// The endpoint segments of one rendition the endpoint's stream selection lets through.
-    fn selected_groups(
+    /// The endpoint segments of one rendition the endpoint's stream selection lets through, with
+    /// the folder their input segments are in (`{dir}/{rendition}/{uri}`) and the ladder.
+    pub fn selected_groups(
         &self,
         package_channel_id: &str,
         rendition: &str,

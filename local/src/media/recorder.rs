@@ -8,6 +8,9 @@
 //! - Archive: `{base}{nameModifier}.{counter:06}.{extension}`, one MPEG-TS file per
 //!   `rolloverInterval` seconds (GOP-aligned), the last one closed when the publisher leaves.
 //!
+//! `$dt$`, `$d$`, `$t$` in the destination URL resolve to the channel's start
+//! ([`resolve_identifiers`]).
+//!
 //! A write the bucket refuses (no such bucket, an ACL under BucketOwnerEnforced) is logged and
 //! counted, as MediaLive raises an alert and keeps encoding.
 
@@ -28,6 +31,25 @@ use super::layout::{self, InputPlaylist, Ladder, Run};
 pub trait ObjectStore: Send + Sync {
     /// PutObject; `acl` is the group's canned ACL (`hlsS3Settings.cannedAcl`), if any.
     fn put<'a>(&'a self, object: PutObject<'a>) -> BoxFuture<'a, Result<(), String>>;
+
+    /// PutObject by an AWS service principal on its own behalf (MediaPackage v2's harvest jobs):
+    /// allowed only where the bucket policy grants `grant.service` `s3:PutObject` on the key, its
+    /// conditions evaluated with `aws:SourceArn` / `aws:SourceAccount`. `dry_run`: only decide.
+    /// Err: S3's error code and message.
+    fn service_put<'a>(
+        &'a self,
+        grant: ServiceGrant<'a>,
+        object: PutObject<'a>,
+        dry_run: bool,
+    ) -> BoxFuture<'a, Result<(), String>>;
+}
+
+/// Who a service principal's request is for.
+#[derive(Clone, Copy, Debug)]
+pub struct ServiceGrant<'a> {
+    pub service: &'a str,
+    pub source_arn: &'a str,
+    pub source_account: &'a str,
 }
 
 pub struct PutObject<'a> {
@@ -74,6 +96,36 @@ pub fn parse_s3_url(url: &str) -> Option<(String, String)> {
     let rest = url.strip_prefix("s3ssl://").or_else(|| url.strip_prefix("s3://"))?;
     let (bucket, key) = rest.split_once('/')?;
     (!bucket.is_empty() && !key.is_empty()).then(|| (bucket.to_owned(), key.to_owned()))
+}
+
+/// MediaLive's identifiers for variable data in an S3 destination (user guide, "Identifiers for
+/// variable data"), resolved with the UTC time the channel started: `$dt$` →
+/// `YYYYMMDDTHHMMSS`, `$d$` → `YYYYMMDD`, `$t$` → `HHMMSS`, `$$` → `$`. Others (`$rv$`, `$w$`
+/// …, per output) are left as written. So each run of a channel records under its own prefix.
+pub fn resolve_identifiers(text: &str, started: jiff::Timestamp) -> String {
+    let utc = started.to_zoned(jiff::tz::TimeZone::UTC);
+    let (date, time) = (utc.strftime("%Y%m%d").to_string(), utc.strftime("%H%M%S").to_string());
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i..];
+        let (value, len) = if after.starts_with("$$") {
+            ("$".to_owned(), 2)
+        } else if after.starts_with("$dt$") {
+            (format!("{date}T{time}"), 4)
+        } else if after.starts_with("$d$") {
+            (date.clone(), 3)
+        } else if after.starts_with("$t$") {
+            (time.clone(), 3)
+        } else {
+            ("$".to_owned(), 1)
+        };
+        out.push_str(&value);
+        rest = &after[len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Copies a channel's segments into S3 while it is published; [`Recorder::finish`] ends it.
@@ -485,6 +537,16 @@ mod tests {
         );
         assert_eq!(parse_s3_url("s3://b/x"), Some(("b".into(), "x".into())));
         assert_eq!(parse_s3_url("s3ssl://bucket"), None);
+    }
+
+    #[test]
+    fn date_and_time_identifiers_resolve_to_the_channel_start() {
+        let at: jiff::Timestamp = "2026-03-04T05:06:07.890Z".parse().unwrap();
+        assert_eq!(resolve_identifiers("live/$dt$/index", at), "live/20260304T050607/index");
+        assert_eq!(resolve_identifiers("a/$d$/$t$/b", at), "a/20260304/050607/b");
+        assert_eq!(resolve_identifiers("cost$$5/$rv$/x", at), "cost$5/$rv$/x");
+        assert_eq!(resolve_identifiers("plain/index", at), "plain/index");
+        assert_eq!(resolve_identifiers("end$", at), "end$");
         assert_eq!(parse_s3_url("https://example.com/x"), None);
     }
 

@@ -105,10 +105,12 @@ pub fn ffmpeg_args(r: &FfmpegRun) -> Vec<String> {
     }
     let (ab, ar) = (job.audio.bitrate, job.audio.sample_rate);
     words(format!("-c:a aac -b:a {ab} -ar {ar} -ac 2"));
-    let list_size = (layout::RETENTION_SECONDS / gop).ceil() as u64 + 1;
+    let list_size = (job.retention_seconds / gop).ceil() as u64 + 1;
     words(format!("-f hls -hls_time {gop} -hls_list_size {list_size}"));
     let start = r.run.start_seq;
-    words(format!("-hls_flags delete_segments+temp_file -start_number {start}"));
+    words(format!(
+        "-hls_flags delete_segments+temp_file+program_date_time -start_number {start}"
+    ));
     words(format!("-master_pl_name {}", layout::FFMPEG_MASTER));
     let branches = job.renditions.len() + usize::from(r.thumbnail.is_some());
     let mut graph = format!("[0:v]split={branches}");
@@ -267,7 +269,7 @@ async fn transcode(
                 Err(_) => return,
             }
         };
-        let run = match layout::begin_run(dir, names) {
+        let run = match layout::begin_run(dir, names, job.retention_seconds) {
             Ok(run) => run,
             Err(e) => {
                 return tracing::error!(channel_id, error = %e, "cannot register an ffmpeg run");
@@ -446,6 +448,7 @@ mod tests {
             },
             gop_seconds: 2.0,
             thumbnails: false,
+            retention_seconds: layout::RETENTION_SECONDS,
         }
     }
 
@@ -493,7 +496,10 @@ mod tests {
         assert_eq!(value(&args, "-ar"), "48000");
         assert_eq!(value(&args, "-hls_time"), "2");
         assert_eq!(value(&args, "-hls_list_size"), "301");
-        assert_eq!(value(&args, "-hls_flags"), "delete_segments+temp_file");
+        assert_eq!(
+            value(&args, "-hls_flags"),
+            "delete_segments+temp_file+program_date_time"
+        );
         assert_eq!(value(&args, "-start_number"), "17");
         assert_eq!(value(&args, "-hls_segment_filename"), "/d/pkg/%v/%d.ts");
         assert_eq!(value(&args, "-master_pl_name"), "ffmaster.m3u8");

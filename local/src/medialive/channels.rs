@@ -62,6 +62,9 @@ pub struct Channel {
     pub tags: Tags,
     lifecycle: Lifecycle<ChannelState>,
     pub alerts: super::alerts::Alerts,
+    /// When the last StartChannel was accepted: what `$dt$`, `$d$` and `$t$` in S3 destinations
+    /// resolve to.
+    pub started_at: Option<jiff::Timestamp>,
 }
 
 impl Channel {
@@ -243,6 +246,7 @@ impl MediaLive {
                 self.delay(|d| d.channel_create_ms),
             ),
             alerts: Default::default(),
+            started_at: None,
         };
         let value = channel.to_json();
         if let Some(request) = request {
@@ -345,6 +349,7 @@ impl MediaLive {
         channel
             .lifecycle
             .begin(ChannelState::Starting, ChannelState::Running, delay);
+        channel.started_at = Some(jiff::Timestamp::now());
         Ok(json_response(StatusCode::OK, channel.to_json()))
     }
 

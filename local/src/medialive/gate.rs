@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use super::job::transcode_job;
 use super::{ChannelState, MediaLive, State};
-use crate::media::{InputGate, TranscodeJob};
+use crate::media::recorder::resolve_identifiers;
+use crate::media::{InputGate, TranscodeJob, layout};
 
 impl MediaLive {
     /// Checks shared by accept and publish; returns the attached channel's id.
@@ -60,7 +61,17 @@ impl InputGate for MediaLive {
             return Err(format!("channel {channel_id} is not RUNNING"));
         }
         let destinations = channel.settings.get("destinations").cloned().unwrap_or_default();
-        transcode_job(&channel_id, &channel.settings["encoderSettings"], &destinations)
+        let started = channel.started_at.unwrap_or_else(jiff::Timestamp::now);
+        let mut job = transcode_job(&channel_id, &channel.settings["encoderSettings"], &destinations)?;
+        for group in &mut job.s3_groups {
+            group.base_key = resolve_identifiers(&group.base_key, started);
+        }
+        // A MediaPackage v2 channel keeps its segments for its endpoints' startover windows.
+        if let Some((group, channel)) = job.package_channel_id.as_deref().and_then(layout::v2_group_channel) {
+            let window = self.inner.packages_v2.longest_startover_window(group, channel);
+            job.retention_seconds = layout::retention_for(window, job.gop_seconds);
+        }
+        Ok(job)
     }
 }
 

@@ -40,6 +40,7 @@ pub fn transcode_job(channel_id: &str, encoder: &Value, destinations: &Value) ->
         },
         gop_seconds: 1.0,
         thumbnails: encoder["thumbnailConfiguration"]["state"].as_str() == Some("AUTO"),
+        retention_seconds: layout::RETENTION_SECONDS,
     };
     let mut package_group = None;
     let mut recorded_groups = Vec::new();

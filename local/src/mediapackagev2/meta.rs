@@ -64,6 +64,17 @@ pub(super) fn updated(meta: &mut Meta, req: &ApiRequest, body: &Value, etag: Str
     Ok(())
 }
 
+impl Meta {
+    pub(super) fn etag(&self) -> &str {
+        &self.etag
+    }
+
+    /// A change by the service itself (a harvest job's status): a new modification time.
+    pub(super) fn touch(&mut self) {
+        self.modified_at = now().max(self.modified_at);
+    }
+}
+
 pub(super) fn meta_json(meta: &Meta) -> Value {
     json!({
         "Arn": meta.arn, "CreatedAt": meta.created_at, "ModifiedAt": meta.modified_at, "ETag": meta.etag,

@@ -23,6 +23,8 @@ mod channels;
 mod client_tokens;
 mod cmaf;
 mod errors;
+mod harvest_jobs;
+mod harvest_rules;
 mod manifests;
 mod meta;
 mod origin;
@@ -45,6 +47,7 @@ use axum::{
 };
 use serde_json::Value;
 
+pub use harvest_jobs::HarvestSink;
 pub use manifests::{ManifestKind, serve_origin};
 pub use quotas::Quotas;
 
@@ -70,6 +73,8 @@ struct Inner {
     config: Config,
     model: Arc<ServiceModel>,
     state: Mutex<State>,
+    /// The media and S3 harvest jobs use (set once at startup).
+    sink: std::sync::OnceLock<HarvestSink>,
 }
 
 #[derive(Default)]
@@ -80,6 +85,9 @@ struct State {
     tokens: HashMap<(&'static str, String), Value>,
     /// How many ETags were handed out (each one is new).
     etags: u64,
+    /// Harvest jobs by (group, channel, name); kept after their endpoint is deleted, as AWS keeps
+    /// a record of each job.
+    harvest_jobs: BTreeMap<harvest_jobs::JobKey, harvest_jobs::Job>,
 }
 
 impl MediaPackageV2 {
@@ -89,12 +97,15 @@ impl MediaPackageV2 {
                 config,
                 model,
                 state: Mutex::new(State::default()),
+                sink: std::sync::OnceLock::new(),
             }),
         }
     }
 
     pub fn reset(&self) {
-        *self.inner.state.lock().unwrap() = State::default();
+        let mut state = self.inner.state.lock().unwrap();
+        // Running jobs see theirs gone and stop.
+        *state = State::default();
     }
 
     fn quotas(&self) -> Quotas {
@@ -103,6 +114,13 @@ impl MediaPackageV2 {
 
     pub async fn handle(&self, req: ApiRequest) -> (&'static str, ApiResult<Response>) {
         let operation = operation_name(&req);
+        if operation == "CreateHarvestJob" {
+            let result = self
+                .create_harvest_job(&req)
+                .await
+                .map(|value| json_response(StatusCode::OK, self.inner.model.output(operation, &value)));
+            return (operation, result);
+        }
         (operation, self.call(operation, &req))
     }
 
@@ -110,7 +128,7 @@ impl MediaPackageV2 {
         let body: Value = parse_body(&req.body)?;
         let path = req.path();
         let at = |i: usize| path.get(i).copied().unwrap_or_default();
-        let (g, c, e) = (at(1), at(3), at(5));
+        let (g, c, e, n) = (at(1), at(3), at(5), at(7));
         let value = match operation {
             "CreateChannelGroup" => self.create_group(req, &body)?,
             "GetChannelGroup" => self.read(|s| Ok(self.group_json(group(s, g)?)))?,
@@ -140,6 +158,9 @@ impl MediaPackageV2 {
             })?,
             "UpdateOriginEndpoint" => self.update_endpoint(req, &body, g, c, e)?,
             "DeleteOriginEndpoint" => self.delete_endpoint(g, c, e)?,
+            "GetHarvestJob" => self.get_harvest_job(g, c, e, n)?,
+            "ListHarvestJobs" => self.list_harvest_jobs(req, g)?,
+            "CancelHarvestJob" => self.cancel_harvest_job(req, g, c, e, n)?,
             "TagResource" | "UntagResource" | "ListTagsForResource" => {
                 return self.tags(operation, req, &body, at(1));
             }
@@ -201,6 +222,12 @@ pub fn operation_name(req: &ApiRequest) -> &'static str {
         ["channelGroup", _, "channel", _, "originEndpoint", _] if m == Method::GET => "GetOriginEndpoint",
         ["channelGroup", _, "channel", _, "originEndpoint", _] if m == Method::PUT => "UpdateOriginEndpoint",
         ["channelGroup", _, "channel", _, "originEndpoint", _] if m == Method::DELETE => "DeleteOriginEndpoint",
+        ["channelGroup", _, "channel", _, "originEndpoint", _, "harvestJob"] if m == Method::POST => "CreateHarvestJob",
+        ["channelGroup", _, "channel", _, "originEndpoint", _, "harvestJob", _] if m == Method::GET => "GetHarvestJob",
+        ["channelGroup", _, "channel", _, "originEndpoint", _, "harvestJob", _] if m == Method::PUT => {
+            "CancelHarvestJob"
+        }
+        ["channelGroup", _, "harvestJob"] if m == Method::GET => "ListHarvestJobs",
         ["tags", _] if m == Method::GET => "ListTagsForResource",
         ["tags", _] if m == Method::POST => "TagResource",
         ["tags", _] if m == Method::DELETE => "UntagResource",

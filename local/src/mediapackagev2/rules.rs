@@ -152,7 +152,7 @@ fn check_names(body: &Value) -> ApiResult<()> {
 }
 
 /// A timestamp member: epoch seconds (REST-JSON's default) or ISO 8601 text.
-fn seconds(value: &Value) -> Option<f64> {
+pub(super) fn seconds(value: &Value) -> Option<f64> {
     match value {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => s

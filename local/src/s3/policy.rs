@@ -44,6 +44,20 @@ pub(super) fn allows_service_get(
     source_arn: &str,
     source_account: &str,
 ) -> bool {
+    allows_service(policy, service, "s3:GetObject", bucket, key, source_arn, source_account)
+}
+
+/// Whether `policy` lets the service principal `service` do `action` (`s3:GetObject`,
+/// `s3:PutObject`) on the key, evaluated as [`allows_service_get`] describes.
+pub(super) fn allows_service(
+    policy: &str,
+    service: &str,
+    action: &str,
+    bucket: &str,
+    key: &str,
+    source_arn: &str,
+    source_account: &str,
+) -> bool {
     let Ok(doc) = serde_json::from_str::<Value>(policy) else {
         return false;
     };
@@ -63,7 +77,7 @@ pub(super) fn allows_service_get(
         ("aws:sourceaccount".to_owned(), vec![source_account.to_owned()]),
     ]);
     let request = crate::iam::Request {
-        action: "s3:GetObject",
+        action,
         resource: &format!("arn:aws:s3:::{bucket}/{key}"),
         context: &context,
     };

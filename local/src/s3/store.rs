@@ -80,7 +80,7 @@ impl Store {
         self.0.root.join(POLICY_DIR).join(format!("{bucket}.json"))
     }
 
-    fn require_bucket(&self, bucket: &str) -> S3Result<()> {
+    pub(super) fn require_bucket(&self, bucket: &str) -> S3Result<()> {
         if self.bucket_dir(bucket).is_dir() {
             Ok(())
         } else {

@@ -223,6 +223,7 @@ mod tests {
             },
             gop_seconds: 2.0,
             thumbnails: false,
+            retention_seconds: crate::media::layout::RETENTION_SECONDS,
         };
         let args = ffmpeg_args(&FfmpegRun {
             job: &job,

@@ -1,0 +1,309 @@
+#!/usr/bin/env bash
+# End-to-end check of livestream-local's MediaPackage v2 harvest jobs (live-to-VOD) with the AWS
+# CLI: a MediaLive channel fed by an ffmpeg test pattern streams into a v2 channel with a TS HLS
+# endpoint (startover window 300 s); a harvest job cuts a 20 s range that ended a few seconds ago
+# into S3 (the bucket policy grants the mediapackagev2.amazonaws.com service principal
+# s3:PutObject); the job is polled to COMPLETED, the VOD is downloaded with `aws s3 cp`, played
+# with ffprobe (20 s ± one segment) and its program date-times checked against the range; then
+# the refusals (outside the startover window, end before start, an unknown manifest, a bucket
+# without the grant), a job FAILED because the grant went away before it ran, cancellation, and
+# a duplicate name. Bounded (< 3 minutes); stops what it starts by pid.
+#
+#   hack/check-harvest.sh            # builds livestream-local (debug) first
+#   LIVESTREAM_LOCAL_BIN=path hack/check-harvest.sh
+#   KEEP_LOG=file hack/check-harvest.sh       # keeps livestream-local's log (harvest_ms per job)
+#
+# Needs the AWS CLI, ffmpeg/ffprobe and python3. Prints "N passed, M failed".
+set -euo pipefail
+LOG_NAME=check-harvest
+cd "$(dirname "$0")/.."
+. hack/lib.sh
+
+command -v aws >/dev/null || die "the AWS CLI is missing (hack/setup.sh installs it)"
+if [ -z "${LIVESTREAM_LOCAL_BIN:-}" ]; then
+  log "building livestream-local"
+  cargo build -q -p livestream-local
+  LIVESTREAM_LOCAL_BIN=$CARGO_TARGET_DIR/debug/livestream-local
+fi
+
+work=$(mktemp -d)
+pid=
+publisher=
+cleanup() {
+  stop_pid "$publisher" 5
+  stop_pid "$pid"
+  if [ -n "${KEEP_LOG:-}" ]; then cp "$work/stderr" "$KEEP_LOG"; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+began=$(date +%s)
+
+"$LIVESTREAM_LOCAL_BIN" --listen 127.0.0.1:0 --rtmp-port 0 --data-dir "$work/data" >"$work/stdout" 2>"$work/stderr" &
+pid=$!
+url=$(local_endpoint "$pid" "$work/stdout" "$work/stderr")
+authority=${url#http://}
+log "livestream-local at $url"
+
+export AWS_ENDPOINT_URL=$url AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1
+unset AWS_PROFILE AWS_SESSION_TOKEN
+printf '[default]\nparameter_validation = false\ns3 =\n  addressing_style = path\n' >"$work/config"
+export AWS_CONFIG_FILE=$work/config AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER=
+arn=arn:aws:mediapackagev2:us-east-1:123456789012
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); log "ok: $1"; }
+fail() { failed=$((failed + 1)); log "FAILED: $1"; }
+
+# mp ARGS...: the CLI's JSON answer on stdout (fails the check when the call fails).
+mp() { aws mediapackagev2 --output json "$@"; }
+
+# expect NAME PYTHON-EXPRESSION JSON: the expression holds for `r`, the parsed JSON.
+expect() {
+  local name=$1 expression=$2 json=$3
+  if python3 -c '
+import json, sys
+r = json.loads(sys.argv[2] or "null")
+authority, arn = sys.argv[3], sys.argv[4]
+if not eval(sys.argv[1]):
+    print(json.dumps(r, indent=1), file=sys.stderr)
+    sys.exit(1)
+' "$expression" "$json" "$authority" "$arn"; then ok "$name"; else fail "$name: $expression"; fi
+}
+
+# refused NAME STATUS ERROR-TYPE TYPE-MEMBER TYPE-VALUE ARGS...: the call fails with the HTTP
+# status, the error type as the CLI reports it, and the typed member (ValidationExceptionType ...)
+# in the body botocore parsed (from --debug's "Response body").
+refused() {
+  local name=$1 status=$2 error=$3 member=$4 value=$5
+  shift 5
+  if aws mediapackagev2 --output json --debug "$@" >"$work/out" 2>"$work/err"; then
+    fail "$name: the call succeeded"
+    return
+  fi
+  if python3 -c '
+import ast, json, re, sys
+status, error, member, value = sys.argv[1:5]
+log = open(sys.argv[5]).read()
+reported = re.search(r"An error occurred \((\w+)\)", log)
+codes = re.findall(r"Response headers: .*?\n.*?Response body:\n(b.*)\n", log)
+statuses = re.findall(r"\"(?:GET|POST|PUT|DELETE) [^\"]*\" (\d{3})", log)
+body = json.loads(ast.literal_eval(codes[-1]).decode()) if codes else {}
+problems = []
+if not reported or reported.group(1) != error:
+    problems.append(f"error type {reported and reported.group(1)} (want {error})")
+if not statuses or statuses[-1] != status:
+    problems.append(f"status {statuses[-1:] } (want {status})")
+if member and body.get(member) != value:
+    problems.append(f"{member}={body.get(member)} (want {value})")
+if "Message" not in body:
+    problems.append("no Message in the body")
+if problems:
+    print("; ".join(problems), body, file=sys.stderr)
+    sys.exit(1)
+' "$status" "$error" "$member" "$value" "$work/err"; then ok "$name"; else fail "$name"; fi
+}
+
+# iso SECONDS-FROM-NOW: an ISO 8601 UTC time (negative: in the past).
+iso() { python3 -c 'import datetime,sys; print((datetime.datetime.now(datetime.timezone.utc)+datetime.timedelta(seconds=float(sys.argv[1]))).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))' "$1"; }
+# field JSON EXPR: a value of the parsed JSON `r`.
+field() { python3 -c 'import json,sys; r=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"; }
+# harvest NAME BUCKET START END [MANIFEST]: CreateHarvestJob's answer.
+harvest() {
+  local name=$1 bucket=$2 start=$3 end=$4 manifest=${5:-index}
+  mp create-harvest-job --channel-group-name live --channel-name main --origin-endpoint-name ts \
+    --harvest-job-name "$name" --harvested-manifests "{\"HlsManifests\": [{\"ManifestName\": \"$manifest\"}]}" \
+    --schedule-configuration "StartTime=$start,EndTime=$end" \
+    --destination "{\"S3Destination\": {\"BucketName\": \"$bucket\", \"DestinationPath\": \"clips/$name\"}}"
+}
+# status NAME: the job's Status (and ErrorMessage).
+status() {
+  mp get-harvest-job --channel-group-name live --channel-name main --origin-endpoint-name ts --harvest-job-name "$1" \
+    --query '[Status, ErrorMessage]' --output text
+}
+# wait_status NAME SECONDS STATUS...: polls until the job is in one of STATUS; prints the last.
+wait_status() {
+  local name=$1 tenths=$(($2 * 10)) s
+  shift 2
+  for _ in $(seq 1 "$tenths"); do
+    s=$(status "$name")
+    for want in "$@"; do case $s in "$want"*) echo "$s"; return 0;; esac; done
+    sleep 0.2
+  done
+  echo "$s"
+}
+
+# --- the channel: group, channel, a TS endpoint with a startover window ---
+mp create-channel-group --channel-group-name live >/dev/null
+mp create-channel --channel-group-name live --channel-name main >/dev/null
+ts=$(mp create-origin-endpoint --channel-group-name live --channel-name main --origin-endpoint-name ts \
+  --container-type TS --segment '{"SegmentDurationSeconds": 2}' --startover-window-seconds 300 \
+  --hls-manifests '[{"ManifestName": "index", "ManifestWindowSeconds": 60}]')
+expect "a TS endpoint with a 300 s startover window" 'r["StartoverWindowSeconds"] == 300' "$ts"
+endpoint_arn=$(field "$ts" 'r["Arn"]')
+
+# --- buckets: one granting MediaPackage v2, one without a policy ---
+grant() {
+  python3 -c 'import json,sys; print(json.dumps({"Version": "2012-10-17", "Statement": [{"Sid": "AllowMediaPackageV2Harvest",
+    "Effect": "Allow", "Principal": {"Service": "mediapackagev2.amazonaws.com"}, "Action": "s3:PutObject",
+    "Resource": "arn:aws:s3:::%s/*" % sys.argv[1], "Condition": {"StringEquals": {"AWS:SourceAccount": "123456789012"},
+    "ArnLike": {"AWS:SourceArn": sys.argv[2] + "/harvestJob/*"}}}]}))' "$1" "$endpoint_arn"
+}
+for b in vod nogrant revoked; do aws s3api create-bucket --bucket "$b" >/dev/null; done
+aws s3api put-bucket-policy --bucket vod --policy "$(grant vod)"
+aws s3api put-bucket-policy --bucket revoked --policy "$(grant revoked)"
+
+# --- MediaLive into the v2 channel, an ffmpeg test pattern ---
+ml() { aws medialive --output json "$@"; }
+group_id=$(ml create-input-security-group --whitelist-rules Cidr=127.0.0.1/32 --query SecurityGroup.Id --output text)
+input=$(ml create-input --name harvest-check --type RTMP_PUSH --destinations StreamName=live/v2 --input-security-groups "$group_id")
+input_id=$(field "$input" 'r["Input"]["Id"]')
+ingest=$(field "$input" 'r["Input"]["Destinations"][0]["Url"]')
+python3 - "$input_id" >"$work/channel.json" <<'PY'
+import json, sys
+video = {"Name": "v480", "Width": 854, "Height": 480, "CodecSettings": {"H264Settings": {
+    "Bitrate": 1500000, "RateControlMode": "CBR", "FramerateControl": "SPECIFIED", "FramerateNumerator": 30,
+    "FramerateDenominator": 1, "ParControl": "SPECIFIED", "ParNumerator": 1, "ParDenominator": 1,
+    "GopSize": 2, "GopSizeUnits": "SECONDS"}}}
+audio = {"Name": "aac", "AudioSelectorName": "default", "CodecSettings": {"AacSettings": {"Bitrate": 128000, "SampleRate": 48000}}}
+print(json.dumps({
+    "Name": "harvest-check", "ChannelClass": "SINGLE_PIPELINE",
+    "RoleArn": "arn:aws:iam::123456789012:role/MediaLiveAccessRole",
+    "InputSpecification": {"Codec": "AVC", "Resolution": "HD", "MaximumBitrate": "MAX_20_MBPS"},
+    "InputAttachments": [{"InputId": sys.argv[1], "InputAttachmentName": "rtmp",
+                          "InputSettings": {"AudioSelectors": [{"Name": "default"}]}}],
+    "Destinations": [{"Id": "mp", "MediaPackageSettings": [{"ChannelGroup": "live", "ChannelName": "main"}]}],
+    "EncoderSettings": {
+        "TimecodeConfig": {"Source": "EMBEDDED"}, "VideoDescriptions": [video], "AudioDescriptions": [audio],
+        "OutputGroups": [{"Name": "mediapackage", "OutputGroupSettings": {"MediaPackageGroupSettings": {"Destination": {"DestinationRefId": "mp"}}},
+                          "Outputs": [{"OutputName": "480p", "VideoDescriptionName": "v480", "AudioDescriptionNames": ["aac"],
+                                       "OutputSettings": {"MediaPackageOutputSettings": {}}}]}]}}))
+PY
+ml_channel=$(ml create-channel --cli-input-json "file://$work/channel.json" --query Channel.Id --output text)
+for _ in $(seq 1 100); do
+  [ "$(ml describe-channel --channel-id "$ml_channel" --query State --output text)" = IDLE ] && break; sleep 0.1
+done
+ml start-channel --channel-id "$ml_channel" >/dev/null
+for _ in $(seq 1 100); do
+  [ "$(ml describe-channel --channel-id "$ml_channel" --query State --output text)" = RUNNING ] && break; sleep 0.1
+done
+ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=854x480:rate=30 \
+  -f lavfi -i sine=frequency=440:sample_rate=48000 -t 150 -c:v libx264 -preset ultrafast -g 30 -pix_fmt yuv420p \
+  -c:a aac -b:a 128k -f flv "$ingest" >"$work/ffmpeg.log" 2>&1 &
+publisher=$!
+master_url="http://$authority/out/v1/live/main/ts/index.m3u8"
+streaming=
+for _ in $(seq 1 40); do
+  if ffprobe -v error -show_entries stream=codec_name -of csv=p=0 "$master_url" >/dev/null 2>&1; then streaming=1; break; fi
+  sleep 1
+done
+[ -n "$streaming" ] && ok "the TS endpoint streams" || fail "the TS endpoint streams: $(cat "$work/ffmpeg.log")"
+first_media=$(date +%s.%N)
+
+# --- the refusals, while media accumulates ---
+refused "outside the startover window: ValidationException" 400 ValidationException ValidationExceptionType MEMBER_INVALID \
+  create-harvest-job --channel-group-name live --channel-name main --origin-endpoint-name ts --harvest-job-name old \
+  --harvested-manifests '{"HlsManifests": [{"ManifestName": "index"}]}' \
+  --schedule-configuration "StartTime=$(iso -400),EndTime=$(iso -380)" \
+  --destination '{"S3Destination": {"BucketName": "vod", "DestinationPath": "clips/old"}}'
+refused "end before start: END_TIME_EARLIER_THAN_START_TIME" 400 ValidationException ValidationExceptionType END_TIME_EARLIER_THAN_START_TIME \
+  create-harvest-job --channel-group-name live --channel-name main --origin-endpoint-name ts --harvest-job-name backwards \
+  --harvested-manifests '{"HlsManifests": [{"ManifestName": "index"}]}' \
+  --schedule-configuration "StartTime=$(iso -5),EndTime=$(iso -10)" \
+  --destination '{"S3Destination": {"BucketName": "vod", "DestinationPath": "clips/backwards"}}'
+refused "an unknown manifest: HARVESTED_MANIFEST_NOT_FOUND_ON_ENDPOINT" 400 ValidationException ValidationExceptionType HARVESTED_MANIFEST_NOT_FOUND_ON_ENDPOINT \
+  create-harvest-job --channel-group-name live --channel-name main --origin-endpoint-name ts --harvest-job-name unknown \
+  --harvested-manifests '{"HlsManifests": [{"ManifestName": "nope"}]}' \
+  --schedule-configuration "StartTime=$(iso -20),EndTime=$(iso -10)" \
+  --destination '{"S3Destination": {"BucketName": "vod", "DestinationPath": "clips/unknown"}}'
+refused "a bucket without the grant: HARVEST_JOB_UNABLE_TO_WRITE_TO_S3_DESTINATION" 400 ValidationException ValidationExceptionType HARVEST_JOB_UNABLE_TO_WRITE_TO_S3_DESTINATION \
+  create-harvest-job --channel-group-name live --channel-name main --origin-endpoint-name ts --harvest-job-name nogrant \
+  --harvested-manifests '{"HlsManifests": [{"ManifestName": "index"}]}' \
+  --schedule-configuration "StartTime=$(iso -20),EndTime=$(iso -10)" \
+  --destination '{"S3Destination": {"BucketName": "nogrant", "DestinationPath": "clips/nogrant"}}'
+refused "an unknown endpoint: ResourceNotFoundException" 404 ResourceNotFoundException ResourceTypeNotFound ORIGIN_ENDPOINT \
+  create-harvest-job --channel-group-name live --channel-name main --origin-endpoint-name nope --harvest-job-name x \
+  --harvested-manifests '{"HlsManifests": [{"ManifestName": "index"}]}' \
+  --schedule-configuration "StartTime=$(iso -20),EndTime=$(iso -10)" \
+  --destination '{"S3Destination": {"BucketName": "vod", "DestinationPath": "clips/x"}}'
+
+# The grant goes away while the job waits for its range to end: the job FAILS saying why.
+revoked=$(harvest revoked revoked "$(iso -2)" "$(iso 3)")
+expect "a job whose range has not ended yet is QUEUED" 'r["Status"] == "QUEUED" and r["Arn"].endswith("/originEndpoint/ts/harvestJob/revoked")' "$revoked"
+aws s3api delete-bucket-policy --bucket revoked
+# A job cancelled while queued.
+queued=$(harvest later vod "$(iso -2)" "$(iso 60)")
+mp cancel-harvest-job --channel-group-name live --channel-name main --origin-endpoint-name ts --harvest-job-name later >/dev/null
+expect "CancelHarvestJob of a QUEUED job: CANCELLED" 'r["Status"] == "CANCELLED"' \
+  "$(mp get-harvest-job --channel-group-name live --channel-name main --origin-endpoint-name ts --harvest-job-name later)"
+s=$(wait_status revoked 20 FAILED COMPLETED)
+case $s in FAILED*AccessDenied*) ok "the grant removed before the job ran: FAILED ($s)";; *) fail "revoked grant: $s";; esac
+
+# --- the harvest: 20 s that ended 4 s ago, after ~30 s of media ---
+now=$(date +%s.%N)
+sleep "$(python3 -c "print(max(0, 30 - ($now - $first_media)))")"
+range=$(python3 -c 'import time; e=time.time()-4; print(e-20, e)')
+start_s=${range% *}; end_s=${range#* }
+to_iso() { python3 -c 'import datetime,sys; print(datetime.datetime.fromtimestamp(float(sys.argv[1]), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))' "$1"; }
+t0=$(date +%s.%N)
+job=$(harvest game vod "$(to_iso "$start_s")" "$(to_iso "$end_s")")
+expect "CreateHarvestJob: QUEUED, its ARN under the endpoint, the schedule as sent" \
+  'r["Status"] in ("QUEUED", "IN_PROGRESS") and r["Arn"] == arn + ":channelGroup/live/channel/main/originEndpoint/ts/harvestJob/game" and r["Destination"]["S3Destination"]["BucketName"] == "vod" and r["ETag"]' "$job"
+s=$(wait_status game 60 COMPLETED FAILED)
+t1=$(date +%s.%N)
+took=$(python3 -c "print(f'{$t1 - $t0:.1f}')")
+case $s in COMPLETED*) ok "the job COMPLETED in ${took} s";; *) fail "the job: $s";; esac
+refused "a duplicate job name: ConflictException" 409 ConflictException ConflictExceptionType RESOURCE_ALREADY_EXISTS \
+  create-harvest-job --channel-group-name live --channel-name main --origin-endpoint-name ts --harvest-job-name game \
+  --harvested-manifests '{"HlsManifests": [{"ManifestName": "index"}]}' \
+  --schedule-configuration "StartTime=$(iso -20),EndTime=$(iso -10)" \
+  --destination '{"S3Destination": {"BucketName": "vod", "DestinationPath": "clips/again"}}'
+refused "cancelling a COMPLETED job: HARVEST_JOB_INELIGIBLE_FOR_CANCELLATION" 400 ValidationException ValidationExceptionType HARVEST_JOB_INELIGIBLE_FOR_CANCELLATION \
+  cancel-harvest-job --channel-group-name live --channel-name main --origin-endpoint-name ts --harvest-job-name game
+refused "GetHarvestJob of no job: ResourceNotFoundException HARVEST_JOB" 404 ResourceNotFoundException ResourceTypeNotFound HARVEST_JOB \
+  get-harvest-job --channel-group-name live --channel-name main --origin-endpoint-name ts --harvest-job-name nope
+expect "ListHarvestJobs: every job of the group" 'sorted(j["HarvestJobName"] for j in r["Items"]) == ["game", "later", "revoked"]' \
+  "$(mp list-harvest-jobs --channel-group-name live)"
+expect "ListHarvestJobs --status COMPLETED, one per page" '[j["HarvestJobName"] for j in r["Items"]] == ["game"]' \
+  "$(mp list-harvest-jobs --channel-group-name live --status COMPLETED --page-size 1)"
+
+# --- the VOD in S3 ---
+aws s3 cp --recursive --only-show-errors s3://vod/clips/game "$work/vod"
+listing=$(cd "$work/vod" && find . -type f | sort | tr '\n' ' ')
+case $listing in *"./index.m3u8"*"./index_v480.m3u8"*"./v480/segment_"*.ts*) ok "aws s3 cp: a master, a media playlist and segments ($(echo "$listing" | wc -w) files)";;
+  *) fail "the objects: $listing";; esac
+duration=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$work/vod/index.m3u8" 2>&1 || true)
+if python3 -c 'import sys; d=float(sys.argv[1]); sys.exit(0 if abs(d - 20) <= 2.1 else 1)' "$duration" 2>/dev/null; then
+  ok "ffprobe plays the VOD: ${duration} s (20 s ± one 2 s segment)"
+else fail "the VOD's duration: $duration"; fi
+streams=$(ffprobe -v error -show_entries stream=codec_name,width -of csv=p=0 "$work/vod/index.m3u8" 2>&1 | sort | tr '\n' ' ')
+case $streams in *aac*"h264,854"*) ok "its streams: $streams";; *) fail "its streams: $streams";; esac
+if python3 - "$work/vod/index_v480.m3u8" "$start_s" "$end_s" <<'PY'; then ok "VOD tags (PLAYLIST-TYPE VOD, ENDLIST) and every PROGRAM-DATE-TIME within the range"; else fail "the media playlist's tags and date-times"; fi
+import datetime, sys
+text = open(sys.argv[1]).read()
+start, end = float(sys.argv[2]), float(sys.argv[3])
+times = [datetime.datetime.fromisoformat(l.split(":", 1)[1].replace("Z", "+00:00")).timestamp()
+         for l in text.splitlines() if l.startswith("#EXT-X-PROGRAM-DATE-TIME:")]
+segments = [l for l in text.splitlines() if l and not l.startswith("#")]
+problems = []
+if "#EXT-X-PLAYLIST-TYPE:VOD" not in text: problems.append("no PLAYLIST-TYPE VOD")
+if not text.rstrip().endswith("#EXT-X-ENDLIST"): problems.append("no ENDLIST")
+if len(times) != len(segments) or not times: problems.append(f"{len(times)} date-times for {len(segments)} segments")
+if any(not (start <= t < end) for t in times): problems.append(f"date-times {times} outside [{start}, {end})")
+if problems:
+    print("; ".join(problems), text, file=sys.stderr)
+    sys.exit(1)
+PY
+master=$(cat "$work/vod/index.m3u8")
+case $master in *"#EXT-X-STREAM-INF:"*"index_v480.m3u8"*) ok "the master lists the VOD media playlist";; *) fail "the master: $master";; esac
+public=$(python3 -c 'import sys,urllib.request,urllib.error
+try: print(urllib.request.urlopen(sys.argv[1]).status)
+except urllib.error.HTTPError as e: print(e.code)' "http://$authority/vod/clips/game/index.m3u8")
+[ "$public" = 403 ] && ok "the VOD is not public (anonymous GET: 403)" || fail "anonymous GET: $public"
+
+ml stop-channel --channel-id "$ml_channel" >/dev/null
+stop_pid "$publisher" 5
+publisher=
+log "harvest of 20 s: ${took} s from CreateHarvestJob to COMPLETED; whole check $(( $(date +%s) - began )) s"
+log "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
