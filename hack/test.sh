@@ -54,4 +54,7 @@ LIVESTREAM_LOCAL_BIN="$CARGO_TARGET_DIR/debug/livestream-local" hack/check-media
 step "CloudFront (API and edge) through the AWS CLI against a running livestream-local"
 LIVESTREAM_LOCAL_BIN="$CARGO_TARGET_DIR/debug/livestream-local" hack/check-cloudfront.sh
 
+step "MediaPackage v2 harvest jobs (live-to-VOD into S3) through the AWS CLI"
+LIVESTREAM_LOCAL_BIN="$CARGO_TARGET_DIR/debug/livestream-local" hack/check-harvest.sh
+
 step "done in $((SECONDS - started)) s"
