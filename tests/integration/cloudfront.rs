@@ -3,7 +3,8 @@
 //! only the account's distributions read it, through an origin access control). The page plays in
 //! Chromium through the edge, an anonymous read of the bucket is refused, a spec change updates
 //! the distribution, and delete disables it, deletes it and its origin access control — checked
-//! through the AWS CLI. The operator runs under the shipped IAM policy.
+//! through the AWS CLI. A MediaPackage v2 stream beside it gets low-latency HLS (blocking reloads
+//! included) and DASH through its own distribution. The operator runs under the shipped IAM policy.
 
 use std::time::Duration;
 
@@ -18,9 +19,9 @@ use crate::{
     website::{BUCKET, check_player},
 };
 
-fn stream(ns: &str, name: &str) -> String {
+fn stream(ns: &str, name: &str, version: &str) -> String {
     format!(
-        "apiVersion: media.livestream.io/v1alpha1\nkind: LiveStream\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  input:\n    streamName: live/{name}\n  packaging:\n    version: v1\n    hls:\n      segmentDurationSeconds: 2\n      playlistWindowSeconds: 12\n"
+        "apiVersion: media.livestream.io/v1alpha1\nkind: LiveStream\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  input:\n    streamName: live/{name}\n  packaging:\n    version: {version}\n    hls:\n      segmentDurationSeconds: 2\n      playlistWindowSeconds: 30\n"
     )
 }
 
@@ -42,8 +43,14 @@ async fn a_stream_is_watched_through_cloudfront_while_its_bucket_stays_private()
     let operator = Operator::start_with(&cloud, &ns, &["--delivery", "CloudFront", "--website-bucket", BUCKET]).await;
 
     // Apply: Ready only once CloudFront has deployed the distribution, every URL through it.
-    kubectl_apply(&stream(&ns, "show"));
-    kubectl_wait(&ns, "condition=Ready", "show", Duration::from_secs(90));
+    kubectl_apply(&format!(
+        "{}---\n{}",
+        stream(&ns, "show", "v1"),
+        stream(&ns, "keynote", "v2")
+    ));
+    for name in ["show", "keynote"] {
+        kubectl_wait(&ns, "condition=Ready", name, Duration::from_secs(90));
+    }
     let s = status(&ns, "show");
     assert_eq!(s["delivery"], "CloudFront", "{s}");
     let cf = &s["cloudFront"];
@@ -151,10 +158,58 @@ async fn a_stream_is_watched_through_cloudfront_while_its_bucket_stays_private()
     patch(&ns, "show", r#"{"running":false}"#);
     kubectl_wait(&ns, "jsonpath={.status.state}=IDLE", "show", Duration::from_secs(30));
     let _ = publisher.kill().await;
+
+    // MediaPackage v2 behind its own distribution: low-latency HLS through the edge, blocking
+    // playlist reloads (`_HLS_msn`/`_HLS_part`) keyed and forwarded, and DASH.
+    let v2 = status(&ns, "keynote");
+    let v2_domain = v2["cloudFront"]["domainName"].as_str().unwrap().to_owned();
+    let low_latency = v2["lowLatencyPlaybackUrl"].as_str().unwrap().to_owned();
+    assert!(low_latency.starts_with(&format!("http://{v2_domain}/out/v1/")), "{v2}");
+    let dash = v2["dashPlaybackUrl"].as_str().unwrap().to_owned();
+    assert!(dash.starts_with(&format!("http://{v2_domain}/")), "{v2}");
+    patch(&ns, "keynote", r#"{"running":true}"#);
+    kubectl_wait(
+        &ns,
+        "jsonpath={.status.state}=RUNNING",
+        "keynote",
+        Duration::from_secs(30),
+    );
+    let ingest = status(&ns, "keynote")["ingestUrl"].as_str().unwrap().to_owned();
+    let mut publisher = publish(&ingest, 60);
+    let variant = eventually("low-latency HLS through the edge", Duration::from_secs(40), || async {
+        let variant = crate::packaging_v2::first_variant(&low_latency).await;
+        let (code, body) = http_get(&variant).await;
+        (code == 200 && body.contains("#EXT-X-PART:")).then_some((variant, body))
+    })
+    .await;
+    let (variant, playlist) = variant;
+    let msn: u64 = (playlist.lines())
+        .find_map(|l| l.strip_prefix("#EXT-X-MEDIA-SEQUENCE:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap();
+    let segments = playlist.lines().filter(|l| l.starts_with("#EXTINF")).count() as u64;
+    let next = msn + segments;
+    let (code, blocked) = http_get(&format!("{variant}?_HLS_msn={next}&_HLS_part=0")).await;
+    assert_eq!(code, 200, "{blocked}");
+    assert!(blocked.contains("#EXT-X-PART:"), "{blocked}");
+    let (code, mpd) = http_get(&dash).await;
+    assert!(code == 200 && mpd.contains(r#"type="dynamic""#), "{code} {mpd}");
+    patch(&ns, "keynote", r#"{"running":false}"#);
+    kubectl_wait(&ns, "jsonpath={.status.state}=IDLE", "keynote", Duration::from_secs(30));
+    let _ = publisher.kill().await;
     crate::deploy::assert_policy_grants(&operator.metrics().await);
 
     // Delete: disabled, deleted once deployed, its origin access control and bucket grant gone.
-    kubectl_ok(&["delete", "lvs", "show", "-n", &ns, "--wait=true", "--timeout=90s"]);
+    kubectl_ok(&[
+        "delete",
+        "lvs",
+        "show",
+        "keynote",
+        "-n",
+        &ns,
+        "--wait=true",
+        "--timeout=90s",
+    ]);
     let listed = cli.ok(&["cloudfront", "list-distributions"]).await;
     let items = |v: &Value| v["Items"].as_array().map_or(0, Vec::len);
     assert_eq!(items(&listed["DistributionList"]), 0, "{listed}");

@@ -38,7 +38,7 @@ async fn v2_channels(cli: &Cli<'_>) -> Vec<String> {
 }
 
 /// The first variant playlist of a master playlist, as an absolute URL.
-async fn first_variant(master_url: &str) -> String {
+pub async fn first_variant(master_url: &str) -> String {
     let (_, master) = http_get(master_url).await;
     let variant = master.lines().find(|l| !l.is_empty() && !l.starts_with('#')).unwrap();
     format!("{}/{variant}", master_url.rsplit_once('/').unwrap().0)
