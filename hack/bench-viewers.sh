@@ -208,9 +208,13 @@ def by_path(path):
         if m.group(1) == dist:
             counts[m.group(2)] = int(m.group(3))
     return counts
+def counter(path, name):
+    m = re.search(r'livestream_local_cloudfront_%s_total\{distribution="%s"\} (\d+)' % (name, dist), open(path).read())
+    return int(m.group(1)) if m else 0
 b, a = by_path(before), by_path(after)
 origin = {p: a[p] - b.get(p, 0) for p in a if a[p] - b.get(p, 0) > 0}
-print(json.dumps({"name": name, "n": int(n), "edge": dist != "-", "viewers": json.loads(out), "origin": origin,
+edge = {k: counter(after, k) - counter(before, k) for k in ("requests", "hits", "misses", "origin_requests")}
+print(json.dumps({"name": name, "n": int(n), "edge": dist != "-", "viewers": json.loads(out), "origin": origin, "edgeCounters": edge,
                   "cpuLocal": float(cpu_local), "cpuFfmpeg": float(cpu_ffmpeg), "load": load}))
 PY
 }
@@ -220,7 +224,9 @@ for n in "${counts[@]}"; do
   read -r dist domain < <(distribution "$n")
   log "distribution $dist at $domain"
   run_case "$n viewers, through the edge" "$n" "http://$domain$master_path" "$dist"
+  sleep 5 # the previous case's in-flight requests end, the encoder settles
   run_case "$n viewers, direct to the origin" "$n" "$origin_master" -
+  sleep 5
 done
 
 echo
@@ -230,8 +236,8 @@ import json, posixpath, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 def ms(v):
     return "-" if v is None else (f"{v:.0f}" if v >= 10 else f"{v:.1f}")
-print("| case | origin requests per segment (1080p / 720p) | playlist origin requests/s | segment TTFB p50 / p99 (ms) | playlist TTFB p50 / p99 (ms) | viewer requests | errors | received (MB/s) | CPU % livestream-local / its ffmpeg / viewers |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| case | origin requests per segment (1080p / 720p) | playlist origin requests/s | edge hits | segment TTFB p50 / p99 (ms) | playlist TTFB p50 / p99 (ms) | viewer requests/s | segments slower than real time | errors | received (MB/s) | CPU % livestream-local / its ffmpeg / viewers |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
     v = r["viewers"]
     dur = v["durationS"]
@@ -258,8 +264,12 @@ for r in rows:
             why[w] = why.get(w, 0) + c
     errs = f"{errors}" + (" (" + ", ".join(f"{w}: {c}" for w, c in why.items()) + ")" if why else "")
     received = sum(x["bytes"] for x in k.values()) / dur / 1e6
-    print(f"| {r['name']} | {' / '.join(per_segment)} | {playlists / dur:.1f} | {ms(k['segment']['ttfbP50'])} / {ms(k['segment']['ttfbP99'])}"
-          f" | {ms(k['playlist']['ttfbP50'])} / {ms(k['playlist']['ttfbP99'])} | {requests} | {errs} | {received:.0f}"
+    seg = k["segment"]
+    e = r.get("edgeCounters") or {}
+    hits = f"{e['hits'] / e['requests'] * 100:.1f} %" if r["edge"] and e.get("requests") else "-"
+    slow = f"{seg['slow'] / seg['count'] * 100:.1f} %" if seg["count"] else "-"
+    print(f"| {r['name']} | {' / '.join(per_segment)} | {playlists / dur:.1f} | {hits} | {ms(k['segment']['ttfbP50'])} / {ms(k['segment']['ttfbP99'])}"
+          f" | {ms(k['playlist']['ttfbP50'])} / {ms(k['playlist']['ttfbP99'])} | {requests / dur:.0f} | {slow} | {errs} | {received:.0f}"
           f" | {r['cpuLocal']:.0f} / {r['cpuFfmpeg']:.0f} / {v['cpuPercent']:.0f} |")
 PY
 echo

@@ -15,7 +15,7 @@
 //   node hack/bench/viewers.mjs --url http://127.0.0.1:PORT/out/v1/hls/index.m3u8 --viewers 100 --duration-s 40
 //
 // Prints one JSON line: per request kind (master, playlist, segment) the count, errors, TTFB
-// p50/p99 in ms and bytes; per rendition the viewers, segment requests, distinct segments and
+// p50/p99 in ms, bytes and (segments) how many took longer than the target duration to download; per rendition the viewers, segment requests, distinct segments and
 // playlist requests; the process' own CPU (% of one core) over the run.
 import http from 'node:http';
 import { parseArgs } from 'node:util';
@@ -37,11 +37,13 @@ const DURATION_MS = Number(args['duration-s']) * 1000;
 const TIMEOUT_MS = Number(args['timeout-ms']);
 
 const kinds = {};
-for (const k of ['master', 'playlist', 'segment']) kinds[k] = { count: 0, errors: 0, ttfb: [], bytes: 0, why: {} };
+for (const k of ['master', 'playlist', 'segment']) kinds[k] = { count: 0, errors: 0, ttfb: [], bytes: 0, why: {}, slow: 0 };
+// A segment whose download (request to last byte) takes longer than this is slower than real time.
+let targetMs = 2000;
 const renditions = new Map(); // uri -> {viewers, segmentRequests, segments:Set, playlistRequests}
 
 function rendition(uri) {
-  if (!renditions.has(uri)) renditions.set(uri, { viewers: 0, segmentRequests: 0, segments: new Set(), playlistRequests: 0, late: 0 });
+  if (!renditions.has(uri)) renditions.set(uri, { viewers: 0, segmentRequests: 0, segments: new Set(), playlistRequests: 0 });
   return renditions.get(uri);
 }
 
@@ -69,6 +71,7 @@ function get(agent, url, kind, text) {
       });
       res.on('end', () => {
         stat.bytes += length;
+        if (performance.now() - started > targetMs) stat.slow++;
         if (res.statusCode !== 200) return fail(`HTTP ${res.statusCode}`);
         resolve(text ? Buffer.concat(chunks).toString('utf8') : length);
       });
@@ -142,6 +145,7 @@ async function viewer(i) {
       if (text !== null) {
         const m = media(text, uri);
         target = m.target || target;
+        targetMs = target * 1000;
         if (next === null && m.segments.length) next = m.segments[Math.max(0, m.segments.length - 3)][0];
         for (const s of m.segments) {
           if (next !== null && s[0] >= next) {
@@ -149,7 +153,6 @@ async function viewer(i) {
             next = s[0] + 1;
           }
         }
-        if (queue.length > 3) r.late++;
         if (wake) {
           wake();
           wake = null;
@@ -182,7 +185,7 @@ setTimeout(() => process.exit(0), 200).unref();
 const out = { viewers: VIEWERS, durationS: wall / 1000, cpuPercent: ((cpu.user + cpu.system) / 1000 / wall) * 100, kinds: {}, renditions: {} };
 for (const [k, s] of Object.entries(kinds)) {
   const t = s.ttfb.sort((a, b) => a - b);
-  out.kinds[k] = { count: s.count, errors: s.errors, why: s.why, bytes: s.bytes, ttfbP50: quantile(t, 0.5), ttfbP99: quantile(t, 0.99) };
+  out.kinds[k] = { count: s.count, errors: s.errors, why: s.why, bytes: s.bytes, slow: s.slow, ttfbP50: quantile(t, 0.5), ttfbP99: quantile(t, 0.99) };
 }
 for (const [uri, r] of renditions) {
   out.renditions[new URL(uri).pathname] = {
@@ -190,7 +193,6 @@ for (const [uri, r] of renditions) {
     segmentRequests: r.segmentRequests,
     distinctSegments: r.segments.size,
     playlistRequests: r.playlistRequests,
-    lateReloads: r.late,
   };
 }
 console.log(JSON.stringify(out));
