@@ -236,8 +236,8 @@ import json, posixpath, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 def ms(v):
     return "-" if v is None else (f"{v:.0f}" if v >= 10 else f"{v:.1f}")
-print("| case | origin requests per segment (1080p / 720p) | playlist origin requests/s | edge hits | segment TTFB p50 / p99 (ms) | playlist TTFB p50 / p99 (ms) | viewer requests/s | segments slower than real time | errors | received (MB/s) | CPU % livestream-local / its ffmpeg / viewers |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
+print("| case | origin requests per segment (1080p / 720p) | playlist origin requests/s | edge hits | segment TTFB p50 / p99 (ms) | playlist TTFB p50 / p99 (ms) | viewer requests/s | segments slower than real time | viewers' event loop delay p99 (ms) | errors | received (MB/s) | CPU % livestream-local / its ffmpeg / viewers |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
     v = r["viewers"]
     dur = v["durationS"]
@@ -269,7 +269,7 @@ for r in rows:
     hits = f"{e['hits'] / e['requests'] * 100:.1f} %" if r["edge"] and e.get("requests") else "-"
     slow = f"{seg['slow'] / seg['count'] * 100:.1f} %" if seg["count"] else "-"
     print(f"| {r['name']} | {' / '.join(per_segment)} | {playlists / dur:.1f} | {hits} | {ms(k['segment']['ttfbP50'])} / {ms(k['segment']['ttfbP99'])}"
-          f" | {ms(k['playlist']['ttfbP50'])} / {ms(k['playlist']['ttfbP99'])} | {requests / dur:.0f} | {slow} | {errs} | {received:.0f}"
+          f" | {ms(k['playlist']['ttfbP50'])} / {ms(k['playlist']['ttfbP99'])} | {requests / dur:.0f} | {slow} | {ms(v.get('loopDelayP99Ms'))} | {errs} | {received:.0f}"
           f" | {r['cpuLocal']:.0f} / {r['cpuFfmpeg']:.0f} / {v['cpuPercent']:.0f} |")
 PY
 echo

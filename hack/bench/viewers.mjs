@@ -16,8 +16,10 @@
 //
 // Prints one JSON line: per request kind (master, playlist, segment) the count, errors, TTFB
 // p50/p99 in ms, bytes and (segments) how many took longer than the target duration to download; per rendition the viewers, segment requests, distinct segments and
-// playlist requests; the process' own CPU (% of one core) over the run.
+// playlist requests; the process' own CPU (% of one core) over the run and its event loop's delay
+// p99 (how late the viewers themselves were: a starved client inflates its own TTFB).
 import http from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 
 const { values: args } = parseArgs({
@@ -173,16 +175,20 @@ function quantile(sorted, q) {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
+const loop = monitorEventLoopDelay({ resolution: 10 });
+loop.enable();
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const all = Array.from({ length: VIEWERS }, (_, i) => viewer(i));
 await sleep(DURATION_MS);
 stopping = true;
 const cpu = process.cpuUsage(cpu0);
+loop.disable();
 const wall = performance.now() - t0;
 // In-flight requests end by themselves (timeout) — do not wait for them.
 setTimeout(() => process.exit(0), 200).unref();
-const out = { viewers: VIEWERS, durationS: wall / 1000, cpuPercent: ((cpu.user + cpu.system) / 1000 / wall) * 100, kinds: {}, renditions: {} };
+const out = { viewers: VIEWERS, durationS: wall / 1000, cpuPercent: ((cpu.user + cpu.system) / 1000 / wall) * 100,
+  loopDelayP99Ms: loop.percentile(99) / 1e6, kinds: {}, renditions: {} };
 for (const [k, s] of Object.entries(kinds)) {
   const t = s.ttfb.sort((a, b) => a - b);
   out.kinds[k] = { count: s.count, errors: s.errors, why: s.why, bytes: s.bytes, slow: s.slow, ttfbP50: quantile(t, 0.5), ttfbP99: quantile(t, 0.99) };
