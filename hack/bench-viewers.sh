@@ -21,10 +21,13 @@
 # each. Reported per case: origin requests per segment per rendition (edge: the edge's
 # /metrics per-path origin request counters ÷ the distinct segments; direct: every viewer request
 # reaches the origin, counted by the viewers), playlist origin requests per second, the viewers'
-# time to first byte p50/p99 for segments and playlists, errors, what the viewers received, and
-# CPU in % of one core over the case: livestream-local's own process, its ffmpeg children (the
-# channel's encoder), the viewers' node process. Binds only 127.0.0.1; every process it starts is
-# stopped by pid on exit.
+# time to first byte p50/p99 for segments and playlists, the share of segment downloads slower
+# than real time (longer than the target duration), the viewers' own event loop delay p99 (a
+# starved client inflates its own TTFB), the edge's hit ratio, errors, what the viewers received,
+# and CPU in % of one core over the case: livestream-local's own process, its ffmpeg children (the
+# channel's encoder), the viewers' node process. "(N segments)" is how many distinct segments the
+# window saw: BENCH_DURATION_S / 2 + 3 while the encoder keeps real time. Binds only 127.0.0.1;
+# every process it starts is stopped by pid on exit.
 set -euo pipefail
 LOG_NAME=bench-viewers
 cd "$(dirname "$0")/.."
