@@ -164,6 +164,9 @@ pub async fn run(
     info!(?settings, "controller started");
     let config = kube::runtime::controller::Config::default().concurrency(settings.concurrency);
     let ctx = Arc::new(Context::new(client, aws, settings));
+    // One shutdown for both controllers.
+    let trigger = futures::FutureExt::shared(trigger);
+    let clips = crate::clip::run(ctx.clone(), namespace.map(str::to_owned), trigger.clone());
     // The store keeps every LiveStream without its managedFields (the operator never reads them);
     // a change reconciles only if it is the user's (spec, deletion, finalizers, labels and
     // annotations), not the operator's own status writes: resyncs and requeues cover the rest.
@@ -174,7 +177,7 @@ pub async fn run(
         .reflect(writer)
         .applied_objects()
         .predicate_filter(user_change, Default::default());
-    Controller::for_stream(changes, reader)
+    let streams = Controller::for_stream(changes, reader)
         .with_config(config)
         .graceful_shutdown_on(trigger)
         .run(reconcile, error_policy, ctx)
@@ -184,8 +187,8 @@ pub async fn run(
                 Ok(_) | Err(kube::runtime::controller::Error::ReconcilerFailed(..)) => {}
                 Err(error) => warn!(%error, "controller event"),
             }
-        })
-        .await;
+        });
+    tokio::join!(streams, clips);
     info!("controller stopped");
     if let Some(election) = leadership {
         election.release().await;

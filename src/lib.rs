@@ -13,6 +13,7 @@
 
 pub mod api;
 pub mod aws;
+pub mod clip;
 pub mod context;
 pub mod controller;
 pub mod desired;

@@ -8,6 +8,7 @@ pub mod alerts;
 pub mod channel;
 pub mod cloudfront;
 mod endpoint;
+pub mod harvest;
 pub mod health;
 mod input;
 mod package_channel;

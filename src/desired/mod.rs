@@ -1,6 +1,7 @@
 //! Desired state: pure functions from a LiveStream to the AWS request bodies. No network here, so
 //! every field the operator sends is unit-tested.
 
+pub mod clip;
 pub mod cloudfront;
 pub mod ingest;
 pub mod medialive;

@@ -38,11 +38,14 @@ pub struct Grant {
     pub resource: String,
     /// The account whose distributions may read; None: anyone.
     pub cloudfront_account: Option<String>,
+    /// MediaPackage v2 of this account may write (harvested clips) instead.
+    pub harvest_account: Option<String>,
 }
 
 /// The shared statements' ids.
 pub const SID: &str = "LiveStreamPlayerPages";
 pub const CLOUDFRONT_SID: &str = "LiveStreamPlayerPagesViaCloudFront";
+pub const HARVEST_SID: &str = "LiveStreamClipsFromMediaPackage";
 
 impl Grant {
     /// Public read (delivery Direct).
@@ -50,6 +53,7 @@ impl Grant {
         Grant {
             resource: format!("arn:aws:s3:::{bucket}/{PAGES}*"),
             cloudfront_account: None,
+            harvest_account: None,
         }
     }
 
@@ -61,15 +65,34 @@ impl Grant {
         }
     }
 
+    /// MediaPackage v2 of `account` may write harvested clips under `livestreams/` (its harvest
+    /// jobs have no role: the bucket policy grants the service).
+    pub fn harvest(bucket: &str, account: &str) -> Self {
+        Grant {
+            harvest_account: Some(account.to_owned()),
+            ..Grant::new(bucket)
+        }
+    }
+
     fn sid(&self) -> &'static str {
-        if self.cloudfront_account.is_some() {
-            CLOUDFRONT_SID
-        } else {
-            SID
+        match (&self.cloudfront_account, &self.harvest_account) {
+            (Some(_), _) => CLOUDFRONT_SID,
+            (None, Some(_)) => HARVEST_SID,
+            (None, None) => SID,
         }
     }
 
     fn statement(&self) -> Value {
+        if let Some(account) = &self.harvest_account {
+            return json!({
+                "Sid": HARVEST_SID,
+                "Effect": "Allow",
+                "Principal": {"Service": "mediapackagev2.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": self.resource,
+                "Condition": {"StringEquals": {"AWS:SourceAccount": account}},
+            });
+        }
         match &self.cloudfront_account {
             None => json!({
                 "Sid": SID,
@@ -95,7 +118,7 @@ impl Grant {
         let sid = statement["Sid"].as_str().unwrap_or_default();
         let pages = self.resource.trim_end_matches('*');
         sid == self.sid()
-            || (self.cloudfront_account.is_none()
+            || (self.sid() == SID
                 && sid.starts_with("LiveStreamPlayer")
                 && sid != CLOUDFRONT_SID
                 && statement["Resource"].as_str().is_some_and(|r| r.starts_with(pages)))

@@ -16,7 +16,7 @@ pub mod plan;
 mod recording;
 mod status;
 mod stream_key;
-mod website;
+pub mod website;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 

@@ -134,22 +134,7 @@ impl Run<'_> {
     }
 
     async fn grant(&self, bucket: &str, grant: &Grant) -> Result<()> {
-        let _serialized = self.ctx.bucket_policy_lock.lock().await;
-        let existing = bucket_policy(&self.ctx.aws, bucket).await?;
-        let policy = policy_with(existing.as_deref(), grant);
-        if existing.as_deref() == Some(policy.as_str()) {
-            return Ok(());
-        }
-        let put = self
-            .ctx
-            .aws
-            .s3
-            .put_bucket_policy()
-            .bucket(bucket)
-            .policy(policy)
-            .send()
-            .await;
-        match put.map_err(|e| Error::aws("PutBucketPolicy", e)) {
+        match put_grant(self.ctx, bucket, grant).await {
             // Block Public Access (or an IAM policy) refuses the public grant. The operator never
             // turns Block Public Access off behind the user's back: it says how to.
             Err(e) if e.code() == Some("AccessDenied") && grant.cloudfront_account.is_none() => {
@@ -162,9 +147,29 @@ impl Run<'_> {
                     website::prefix(self.stream)
                 )))
             }
-            other => other.map(drop),
+            other => other,
         }
     }
+}
+
+/// Adds (or replaces) `grant`'s statement in the bucket's policy; serialized, as every stream
+/// shares the statement.
+pub async fn put_grant(ctx: &Context, bucket: &str, grant: &Grant) -> Result<()> {
+    let _serialized = ctx.bucket_policy_lock.lock().await;
+    let existing = bucket_policy(&ctx.aws, bucket).await?;
+    let policy = policy_with(existing.as_deref(), grant);
+    if existing.as_deref() == Some(policy.as_str()) {
+        return Ok(());
+    }
+    let put = ctx
+        .aws
+        .s3
+        .put_bucket_policy()
+        .bucket(bucket)
+        .policy(policy)
+        .send()
+        .await;
+    put.map_err(|e| Error::aws("PutBucketPolicy", e)).map(drop)
 }
 
 /// Creates the bucket when it does not exist yet (it is shared and never deleted by the operator).
@@ -190,7 +195,7 @@ fn head_refused(
     }
 }
 
-pub(super) async fn ensure_bucket(aws: &AwsClients, bucket: &str) -> Result<()> {
+pub async fn ensure_bucket(aws: &AwsClients, bucket: &str) -> Result<()> {
     match aws
         .s3
         .head_bucket()
@@ -271,7 +276,11 @@ async fn remove_from(stream: &LiveStream, ctx: &Context, bucket: &str) -> Result
     }
     let _serialized = ctx.bucket_policy_lock.lock().await;
     let existing = bucket_policy(aws, bucket).await?;
-    let grants = [Grant::new(bucket), Grant::cloudfront(bucket, "")];
+    let grants = [
+        Grant::new(bucket),
+        Grant::cloudfront(bucket, ""),
+        Grant::harvest(bucket, ""),
+    ];
     // The statement serves every page in the bucket: it goes with the last one.
     let pages = aws
         .s3

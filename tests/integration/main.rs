@@ -7,6 +7,7 @@ mod support;
 mod admission;
 mod aws_cli;
 mod cli;
+mod clips;
 mod cloudfront;
 mod credentials;
 mod deploy;

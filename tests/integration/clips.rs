@@ -1,0 +1,149 @@
+//! Clips as a user meets them: while a MediaPackage v2 stream with a startover window runs, a
+//! `LiveStreamClip` of 20 s that ended a moment ago becomes a harvest job, COMPLETED, whose HLS
+//! VOD plays (ffprobe) through the stream's distribution, lasts 20 s ± a segment, and whose
+//! program date-times fall in the range. A range ending before it starts is refused at admission;
+//! a clip of a stream that does not exist says so, naming the field. Deleting the clip keeps the
+//! VOD. Under the shipped IAM policy.
+
+use std::time::Duration;
+
+use k8s_openapi::jiff::{SignedDuration, Timestamp};
+
+use crate::{
+    local_media::ffprobe,
+    packaging_v2::first_variant,
+    support::cloud::{LocalCloud, eventually, http_get, publish, shipped_policy},
+    support::cluster::{kubectl_apply, kubectl_ok, namespace},
+    support::operator::{Operator, kubectl_wait, patch, status},
+    website::BUCKET,
+};
+
+fn clip(ns: &str, name: &str, stream: &str, start: Timestamp, end: Timestamp) -> String {
+    format!(
+        "apiVersion: media.livestream.io/v1alpha1\nkind: LiveStreamClip\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  stream: {stream}\n  start: \"{start}\"\n  end: \"{end}\"\n"
+    )
+}
+
+fn clip_status(ns: &str, name: &str) -> serde_json::Value {
+    let out = kubectl_ok(&["get", "lvc", name, "-n", ns, "-o", "jsonpath={.status}"]);
+    serde_json::from_str(&out).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_clip_of_a_live_moment_becomes_a_playable_vod_that_outlives_its_resource() {
+    let cloud = LocalCloud::start_with_policy(&[], &shipped_policy()).await;
+    let ns = namespace("clips");
+    let args = ["--website-bucket", BUCKET, "--delivery", "CloudFront"];
+    let _operator = Operator::start_with(&cloud, &ns, &args).await;
+    kubectl_apply(&format!(
+        "apiVersion: media.livestream.io/v1alpha1\nkind: LiveStream\nmetadata:\n  name: keynote\n  namespace: {ns}\nspec:\n  input:\n    streamName: live/keynote\n  packaging:\n    version: v2\n    startoverWindowSeconds: 300\n    hls:\n      segmentDurationSeconds: 2\n      playlistWindowSeconds: 30\n"
+    ));
+    kubectl_wait(&ns, "condition=Ready", "keynote", Duration::from_secs(90));
+    patch(&ns, "keynote", r#"{"running":true}"#);
+    kubectl_wait(
+        &ns,
+        "jsonpath={.status.state}=RUNNING",
+        "keynote",
+        Duration::from_secs(30),
+    );
+    let ingest = status(&ns, "keynote")["ingestUrl"].as_str().unwrap().to_owned();
+    let mut publisher = publish(&ingest, 120);
+
+    // Refused at admission: a range that ends before it starts.
+    let now = Timestamp::now();
+    let backwards = kubectl_apply_fails(&clip(
+        &ns,
+        "backwards",
+        "keynote",
+        now,
+        now - SignedDuration::from_secs(20),
+    ));
+    assert!(backwards.contains("end must be after start"), "{backwards}");
+
+    // 20 s that ended 4 s ago, once the stream has run that long.
+    tokio::time::sleep(Duration::from_secs(32)).await;
+    let end = Timestamp::now() - SignedDuration::from_secs(4);
+    let start = end - SignedDuration::from_secs(20);
+    kubectl_apply(&clip(&ns, "goal", "keynote", start, end));
+    kubectl_ok(&[
+        "wait",
+        "-n",
+        &ns,
+        "--for=condition=Ready",
+        "lvc/goal",
+        "--timeout",
+        "90s",
+    ]);
+    let s = clip_status(&ns, "goal");
+    assert_eq!(s["state"], "COMPLETED", "{s}");
+    assert_eq!(
+        s["manifest"],
+        format!("s3://{BUCKET}/livestreams/{ns}/keynote-clips/goal/index.m3u8")
+    );
+    let url = s["playbackUrl"].as_str().unwrap().to_owned();
+    let domain = status(&ns, "keynote")["cloudFront"]["domainName"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        url.starts_with(&format!("http://{domain}/")),
+        "through the distribution: {url}"
+    );
+    let probe = ffprobe(&["-show_entries", "format=duration", &url]).await;
+    let seconds: f64 = probe["format"]["duration"].as_str().unwrap().parse().unwrap();
+    assert!((seconds - 20.0).abs() <= 2.0, "the clip lasts {seconds} s");
+    let (code, media) = http_get(&first_variant(&url).await).await;
+    assert_eq!(code, 200);
+    assert!(media.contains("#EXT-X-ENDLIST"), "{media}");
+    let times: Vec<Timestamp> = (media.lines())
+        .filter_map(|l| l.strip_prefix("#EXT-X-PROGRAM-DATE-TIME:"))
+        .map(|t| t.trim().parse().unwrap())
+        .collect();
+    let slack = SignedDuration::from_secs(2);
+    assert!(!times.is_empty(), "{media}");
+    assert!(
+        times.iter().all(|t| *t >= start - slack && *t < end),
+        "{times:?} in {start}..{end}"
+    );
+
+    // A clip of a stream that is not there says which field is wrong.
+    kubectl_apply(&clip(&ns, "stray", "nope", start, end));
+    let stray = eventually("the stray clip's condition", Duration::from_secs(30), || async {
+        let s = clip_status(&ns, "stray");
+        s["conditions"][0]["message"].as_str().map(str::to_owned)
+    })
+    .await;
+    assert!(stray.starts_with("spec.stream:"), "{stray}");
+
+    // Deleting the clip keeps its VOD.
+    kubectl_ok(&[
+        "delete",
+        "lvc",
+        "goal",
+        "stray",
+        "-n",
+        &ns,
+        "--wait=true",
+        "--timeout=60s",
+    ]);
+    let (code, _) = http_get(&url).await;
+    assert_eq!(code, 200, "the VOD outlives its LiveStreamClip");
+    patch(&ns, "keynote", r#"{"running":false}"#);
+    let _ = publisher.kill().await;
+}
+
+fn kubectl_apply_fails(manifest: &str) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("kubectl")
+        .args(["apply", "-f", "-"])
+        .env("KUBECONFIG", crate::support::cluster::admin_kubeconfig())
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(manifest.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success(), "kubectl apply unexpectedly succeeded");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
