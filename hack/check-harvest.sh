@@ -38,71 +38,7 @@ cleanup() {
 trap cleanup EXIT
 began=$(date +%s)
 
-"$LIVESTREAM_LOCAL_BIN" --listen 127.0.0.1:0 --rtmp-port 0 --data-dir "$work/data" >"$work/stdout" 2>"$work/stderr" &
-pid=$!
-url=$(local_endpoint "$pid" "$work/stdout" "$work/stderr")
-authority=${url#http://}
-log "livestream-local at $url"
-
-export AWS_ENDPOINT_URL=$url AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1
-unset AWS_PROFILE AWS_SESSION_TOKEN
-printf '[default]\nparameter_validation = false\ns3 =\n  addressing_style = path\n' >"$work/config"
-export AWS_CONFIG_FILE=$work/config AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER=
-arn=arn:aws:mediapackagev2:us-east-1:123456789012
-
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); log "ok: $1"; }
-fail() { failed=$((failed + 1)); log "FAILED: $1"; }
-
-# mp ARGS...: the CLI's JSON answer on stdout (fails the check when the call fails).
-mp() { aws mediapackagev2 --output json "$@"; }
-
-# expect NAME PYTHON-EXPRESSION JSON: the expression holds for `r`, the parsed JSON.
-expect() {
-  local name=$1 expression=$2 json=$3
-  if python3 -c '
-import json, sys
-r = json.loads(sys.argv[2] or "null")
-authority, arn = sys.argv[3], sys.argv[4]
-if not eval(sys.argv[1]):
-    print(json.dumps(r, indent=1), file=sys.stderr)
-    sys.exit(1)
-' "$expression" "$json" "$authority" "$arn"; then ok "$name"; else fail "$name: $expression"; fi
-}
-
-# refused NAME STATUS ERROR-TYPE TYPE-MEMBER TYPE-VALUE ARGS...: the call fails with the HTTP
-# status, the error type as the CLI reports it, and the typed member (ValidationExceptionType ...)
-# in the body botocore parsed (from --debug's "Response body").
-refused() {
-  local name=$1 status=$2 error=$3 member=$4 value=$5
-  shift 5
-  if aws mediapackagev2 --output json --debug "$@" >"$work/out" 2>"$work/err"; then
-    fail "$name: the call succeeded"
-    return
-  fi
-  if python3 -c '
-import ast, json, re, sys
-status, error, member, value = sys.argv[1:5]
-log = open(sys.argv[5]).read()
-reported = re.search(r"An error occurred \((\w+)\)", log)
-codes = re.findall(r"Response headers: .*?\n.*?Response body:\n(b.*)\n", log)
-statuses = re.findall(r"\"(?:GET|POST|PUT|DELETE) [^\"]*\" (\d{3})", log)
-body = json.loads(ast.literal_eval(codes[-1]).decode()) if codes else {}
-problems = []
-if not reported or reported.group(1) != error:
-    problems.append(f"error type {reported and reported.group(1)} (want {error})")
-if not statuses or statuses[-1] != status:
-    problems.append(f"status {statuses[-1:] } (want {status})")
-if member and body.get(member) != value:
-    problems.append(f"{member}={body.get(member)} (want {value})")
-if "Message" not in body:
-    problems.append("no Message in the body")
-if problems:
-    print("; ".join(problems), body, file=sys.stderr)
-    sys.exit(1)
-' "$status" "$error" "$member" "$value" "$work/err"; then ok "$name"; else fail "$name"; fi
-}
+. hack/cli-checks.sh
 
 # iso SECONDS-FROM-NOW: an ISO 8601 UTC time (negative: in the past).
 iso() { python3 -c 'import datetime,sys; print((datetime.datetime.now(datetime.timezone.utc)+datetime.timedelta(seconds=float(sys.argv[1]))).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))' "$1"; }
