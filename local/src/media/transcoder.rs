@@ -75,6 +75,10 @@ pub struct FfmpegRun<'a> {
 pub const THUMBNAIL_WIDTH: u32 = 480;
 const THUMBNAIL_EVERY: &str = "1/2";
 
+/// x264 without frame threads and lookahead: every frame leaves the encoder as soon as it is
+/// encoded (frame threads and the lookahead held ~0.2 s of frames before the muxer saw them).
+pub const X264_TUNE: &str = "-tune zerolatency";
+
 /// The ffmpeg command line (without the binary) of one run.
 pub fn ffmpeg_args(r: &FfmpegRun) -> Vec<String> {
     let job = r.job;
@@ -84,7 +88,8 @@ pub fn ffmpeg_args(r: &FfmpegRun) -> Vec<String> {
     // Space-separated words; only paths and the filter graph (pushed whole) may contain spaces.
     let mut words = |s: String| a.extend(s.split_whitespace().map(str::to_owned));
     words("-hide_banner -nostdin -loglevel warning -y".into());
-    words("-thread_queue_size 1024 -f flv -i pipe:0".into());
+    // Slice threads only: a frame-threaded decoder holds a frame per thread (latency).
+    words("-thread_type slice -thread_queue_size 1024 -f flv -i pipe:0".into());
     if !r.has_audio {
         // Paced (-re) so it does not race ahead of the live video; -shortest ends it at EOF.
         let rate = job.audio.sample_rate;
@@ -95,7 +100,7 @@ pub fn ffmpeg_args(r: &FfmpegRun) -> Vec<String> {
         words(format!("-map [v{i}] -map {audio}"));
     }
     let preset = r.preset;
-    words(format!("-c:v libx264 -preset {preset} -sc_threshold 0"));
+    words(format!("-c:v libx264 -preset {preset} {X264_TUNE} -sc_threshold 0"));
     words(format!("-force_key_frames expr:gte(t,n_forced*{gop})"));
     for (i, v) in job.renditions.iter().enumerate() {
         let frames = (fps(v) * gop).round().max(1.0);
@@ -473,8 +478,9 @@ mod tests {
             thumbnail: None,
             cmaf_outputs: &[],
         });
-        let start = "-hide_banner -nostdin -loglevel warning -y -thread_queue_size 1024 -f flv -i pipe:0";
-        assert_eq!(args[..11].join(" "), start);
+        let start =
+            "-hide_banner -nostdin -loglevel warning -y -thread_type slice -thread_queue_size 1024 -f flv -i pipe:0";
+        assert_eq!(args[..13].join(" "), start);
         assert_eq!(
             value(&args, "-filter_complex"),
             "[0:v]split=2[s0][s1];[s0]fps=30/1,scale=1920:1080,format=yuv420p[v0];[s1]fps=30/1,scale=1280:720,format=yuv420p[v1]"
@@ -486,6 +492,7 @@ mod tests {
             .collect();
         assert_eq!(maps, ["[v0]", "0:a:0", "[v1]", "0:a:0"]);
         assert_eq!(value(&args, "-preset"), "ultrafast");
+        assert_eq!(value(&args, "-tune"), "zerolatency");
         assert_eq!(value(&args, "-force_key_frames"), "expr:gte(t,n_forced*2)");
         assert_eq!(value(&args, "-sc_threshold"), "0");
         assert_eq!(value(&args, "-g:v:0"), "60");

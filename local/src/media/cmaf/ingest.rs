@@ -84,12 +84,13 @@ pub fn ffmpeg_outputs(job: &TranscodeJob, outputs: &[(usize, u16)], preset: &str
         let micros = (part_target(fps(v)) * 1e6 - 1000.0).max(1.0).round();
         let shortest = if has_audio { "" } else { "-shortest" };
         let words = format!(
-            "-map [c{i}] -map {audio} -c:v libx264 -preset {preset} -sc_threshold 0 \
+            "-map [c{i}] -map {audio} -c:v libx264 -preset {preset} {tune} -sc_threshold 0 \
              -force_key_frames expr:gte(t,n_forced*{gop}) -b:v {bitrate} -maxrate {bitrate} \
              -bufsize {} -g {frames} -c:a aac -b:a {ab} -ar {ar} -ac 2 {shortest} -f mp4 \
              -movflags +frag_keyframe+empty_moov+default_base_moof+cmaf -frag_duration {micros} \
              -flush_packets 1 tcp://127.0.0.1:{port}",
-            bitrate * 2
+            bitrate * 2,
+            tune = crate::media::transcoder::X264_TUNE,
         );
         a.extend(words.split_whitespace().map(str::to_owned));
     }
@@ -240,7 +241,7 @@ mod tests {
         let hls_end = args.iter().position(|a| a == "/d/%v/run-0.m3u8").unwrap();
         let cmaf = args[hls_end + 1..].join(" ");
         assert!(
-            cmaf.starts_with("-map [c0] -map 0:a:0 -c:v libx264 -preset ultrafast"),
+            cmaf.starts_with("-map [c0] -map 0:a:0 -c:v libx264 -preset ultrafast -tune zerolatency"),
             "{cmaf}"
         );
         assert!(
