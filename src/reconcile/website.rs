@@ -137,7 +137,13 @@ impl Run<'_> {
         match put_grant(self.ctx, bucket, grant).await {
             // Block Public Access (or an IAM policy) refuses the public grant. The operator never
             // turns Block Public Access off behind the user's back: it says how to.
-            Err(e) if e.code() == Some("AccessDenied") && grant.cloudfront_account.is_none() => {
+            // (Only PutBucketPolicy's refusal: a refused GetBucketPolicy is a missing permission.)
+            Err(
+                e @ Error::Aws {
+                    operation: "PutBucketPolicy",
+                    ..
+                },
+            ) if e.code() == Some("AccessDenied") && grant.cloudfront_account.is_none() => {
                 Err(Error::WebsiteNotPublic(format!(
                     "the player page is in s3://{bucket}/{} but stays private: S3 refused the public-read bucket policy ({e}). \
                  To publish player pages from this bucket, allow public bucket policies on it: \
