@@ -225,7 +225,8 @@ async fn a_schedule_a_minute_ahead_starts_and_stops_the_channel() {
     let cloud = LocalCloud::start(&[]).await;
     let ns = namespace("schedule");
     let _operator = Operator::start(&cloud, &ns).await;
-    let now = jiff::Timestamp::now();
+    // Whole seconds: the window is written to the second, so "not before" compares like for like.
+    let now = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second()).unwrap();
     let start = now + jiff::SignedDuration::from_secs(60);
     let end = start + jiff::SignedDuration::from_secs(20);
     // Civil times in the stream's zone, as a person writes them.

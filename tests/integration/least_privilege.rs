@@ -203,20 +203,29 @@ async fn each_action_the_policy_lacks_is_reported_with_the_grant_to_make() {
             }
             continue;
         };
-        let events = kubectl_ok(&[
-            "get",
-            "events",
-            "-n",
-            &ns,
-            "--field-selector",
-            &format!("involvedObject.name={name},type=Warning"),
-            "-o",
-            "json",
-        ]);
-        let events: Value = serde_json::from_str(&events).unwrap();
-        let told = (events["items"].as_array().unwrap().iter())
-            .any(|e| e["message"].as_str().is_some_and(|m| m.contains(&refusal)));
-        assert!(told, "no Warning event for {action}: {events}");
+        // The event follows the status write: give it a moment.
+        let warned = || async {
+            let events = kubectl_ok(&[
+                "get",
+                "events",
+                "-n",
+                &ns,
+                "--field-selector",
+                &format!("involvedObject.name={name},type=Warning"),
+                "-o",
+                "json",
+            ]);
+            let events: Value = serde_json::from_str(&events).unwrap();
+            (events["items"].as_array().unwrap().iter())
+                .any(|e| e["message"].as_str().is_some_and(|m| m.contains(&refusal)))
+                .then_some(())
+        };
+        eventually(
+            &format!("a Warning event for {action}"),
+            Duration::from_secs(10),
+            warned,
+        )
+        .await;
         // Backoff, not a storm: a few more refusals at most while nothing changes.
         let before = refused(&operator).await;
         tokio::time::sleep(Duration::from_secs(4)).await;
