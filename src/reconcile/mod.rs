@@ -158,6 +158,14 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
     Ok(Action::requeue(action))
 }
 
+#[cfg(test)]
+#[test]
+fn an_event_note_is_cut_to_what_the_api_server_takes() {
+    assert_eq!(within_note_limit("short".into()), "short");
+    let long = within_note_limit("é".repeat(600));
+    assert!(long.len() <= 1024 && long.ends_with('…'), "{}", long.len());
+}
+
 fn elapsed(since: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time) -> Duration {
     let seconds = Timestamp::now().as_second() - since.0.as_second();
     Duration::from_secs(seconds.max(0) as u64)
@@ -333,12 +341,26 @@ async fn action(ctx: &Context, stream: &LiveStream, reason: &str, note: String) 
     publish(ctx, stream, EventType::Normal, reason, note).await;
 }
 
+/// The API server refuses an event whose note passes 1 kB (events.k8s.io/v1): a long AWS refusal
+/// is cut, at a character boundary, rather than lost with its event.
+fn within_note_limit(note: String) -> String {
+    const LIMIT: usize = 1024;
+    if note.len() <= LIMIT {
+        return note;
+    }
+    let mut cut = LIMIT - '…'.len_utf8();
+    while !note.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…", &note[..cut])
+}
+
 /// Publishes a Kubernetes event about the stream; a failure to publish is logged, not fatal.
 pub async fn publish(ctx: &Context, stream: &LiveStream, type_: EventType, reason: &str, note: String) {
     let event = Event {
         type_,
         reason: reason.into(),
-        note: Some(note),
+        note: Some(within_note_limit(note)),
         action: reason.into(),
         secondary: None,
     };
