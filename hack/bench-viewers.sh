@@ -35,14 +35,10 @@ cd "$(dirname "$0")/.."
 
 VIEWERS=${BENCH_VIEWERS:-100 1000}
 DURATION_S=${BENCH_DURATION_S:-40}
-LIVESTREAM_LOCAL_BIN=${LIVESTREAM_LOCAL_BIN:-$CARGO_TARGET_DIR/debug/livestream-local}
 CLK_TCK=$(getconf CLK_TCK)
 
 for tool in ffmpeg node python3 curl aws; do command -v "$tool" >/dev/null || die "$tool is missing (hack/setup.sh)"; done
-if [ ! -x "$LIVESTREAM_LOCAL_BIN" ]; then
-  log "building livestream-local"
-  cargo build -q -p livestream-local
-fi
+need_livestream_local
 load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
 started_at=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 

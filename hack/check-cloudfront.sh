@@ -21,11 +21,7 @@ cd "$(dirname "$0")/.."
 . hack/lib.sh
 
 command -v aws >/dev/null || die "the AWS CLI is missing (hack/setup.sh installs it)"
-if [ -z "${LIVESTREAM_LOCAL_BIN:-}" ]; then
-  log "building livestream-local"
-  cargo build -q -p livestream-local
-  LIVESTREAM_LOCAL_BIN=$CARGO_TARGET_DIR/debug/livestream-local
-fi
+need_livestream_local
 
 started=$(date +%s)
 work=$(mktemp -d)

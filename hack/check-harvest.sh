@@ -20,11 +20,7 @@ cd "$(dirname "$0")/.."
 . hack/lib.sh
 
 command -v aws >/dev/null || die "the AWS CLI is missing (hack/setup.sh installs it)"
-if [ -z "${LIVESTREAM_LOCAL_BIN:-}" ]; then
-  log "building livestream-local"
-  cargo build -q -p livestream-local
-  LIVESTREAM_LOCAL_BIN=$CARGO_TARGET_DIR/debug/livestream-local
-fi
+need_livestream_local
 
 work=$(mktemp -d)
 pid=
@@ -95,26 +91,7 @@ group_id=$(ml create-input-security-group --whitelist-rules Cidr=127.0.0.1/32 --
 input=$(ml create-input --name harvest-check --type RTMP_PUSH --destinations StreamName=live/v2 --input-security-groups "$group_id")
 input_id=$(field "$input" 'r["Input"]["Id"]')
 ingest=$(field "$input" 'r["Input"]["Destinations"][0]["Url"]')
-python3 - "$input_id" >"$work/channel.json" <<'PY'
-import json, sys
-video = {"Name": "v480", "Width": 854, "Height": 480, "CodecSettings": {"H264Settings": {
-    "Bitrate": 1500000, "RateControlMode": "CBR", "FramerateControl": "SPECIFIED", "FramerateNumerator": 30,
-    "FramerateDenominator": 1, "ParControl": "SPECIFIED", "ParNumerator": 1, "ParDenominator": 1,
-    "GopSize": 2, "GopSizeUnits": "SECONDS"}}}
-audio = {"Name": "aac", "AudioSelectorName": "default", "CodecSettings": {"AacSettings": {"Bitrate": 128000, "SampleRate": 48000}}}
-print(json.dumps({
-    "Name": "harvest-check", "ChannelClass": "SINGLE_PIPELINE",
-    "RoleArn": "arn:aws:iam::123456789012:role/MediaLiveAccessRole",
-    "InputSpecification": {"Codec": "AVC", "Resolution": "HD", "MaximumBitrate": "MAX_20_MBPS"},
-    "InputAttachments": [{"InputId": sys.argv[1], "InputAttachmentName": "rtmp",
-                          "InputSettings": {"AudioSelectors": [{"Name": "default"}]}}],
-    "Destinations": [{"Id": "mp", "MediaPackageSettings": [{"ChannelGroup": "live", "ChannelName": "main"}]}],
-    "EncoderSettings": {
-        "TimecodeConfig": {"Source": "EMBEDDED"}, "VideoDescriptions": [video], "AudioDescriptions": [audio],
-        "OutputGroups": [{"Name": "mediapackage", "OutputGroupSettings": {"MediaPackageGroupSettings": {"Destination": {"DestinationRefId": "mp"}}},
-                          "Outputs": [{"OutputName": "480p", "VideoDescriptionName": "v480", "AudioDescriptionNames": ["aac"],
-                                       "OutputSettings": {"MediaPackageOutputSettings": {}}}]}]}}))
-PY
+v2_channel_json harvest-check 480 854 480 1500000 "$input_id" >"$work/channel.json"
 ml_channel=$(ml create-channel --cli-input-json "file://$work/channel.json" --query Channel.Id --output text)
 for _ in $(seq 1 100); do
   [ "$(ml describe-channel --channel-id "$ml_channel" --query State --output text)" = IDLE ] && break; sleep 0.1

@@ -20,11 +20,7 @@ cd "$(dirname "$0")/.."
 . hack/lib.sh
 
 command -v aws >/dev/null || die "the AWS CLI is missing (hack/setup.sh installs it)"
-if [ -z "${LIVESTREAM_LOCAL_BIN:-}" ]; then
-  log "building livestream-local"
-  cargo build -q -p livestream-local
-  LIVESTREAM_LOCAL_BIN=$CARGO_TARGET_DIR/debug/livestream-local
-fi
+need_livestream_local
 
 work=$(mktemp -d)
 pid=
@@ -136,26 +132,7 @@ group_id=$(ml create-input-security-group --whitelist-rules Cidr=127.0.0.1/32 --
 input=$(ml create-input --name v2-check --type RTMP_PUSH --destinations StreamName=live/v2 --input-security-groups "$group_id")
 input_id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["Input"]["Id"])' "$input")
 ingest=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["Input"]["Destinations"][0]["Url"])' "$input")
-python3 - "$input_id" >"$work/channel.json" <<'PY'
-import json, sys
-video = {"Name": "v720", "Width": 1280, "Height": 720, "CodecSettings": {"H264Settings": {
-    "Bitrate": 3000000, "RateControlMode": "CBR", "FramerateControl": "SPECIFIED", "FramerateNumerator": 30,
-    "FramerateDenominator": 1, "ParControl": "SPECIFIED", "ParNumerator": 1, "ParDenominator": 1,
-    "GopSize": 2, "GopSizeUnits": "SECONDS"}}}
-audio = {"Name": "aac", "AudioSelectorName": "default", "CodecSettings": {"AacSettings": {"Bitrate": 128000, "SampleRate": 48000}}}
-print(json.dumps({
-    "Name": "v2-check", "ChannelClass": "SINGLE_PIPELINE",
-    "RoleArn": "arn:aws:iam::123456789012:role/MediaLiveAccessRole",
-    "InputSpecification": {"Codec": "AVC", "Resolution": "HD", "MaximumBitrate": "MAX_20_MBPS"},
-    "InputAttachments": [{"InputId": sys.argv[1], "InputAttachmentName": "rtmp",
-                          "InputSettings": {"AudioSelectors": [{"Name": "default"}]}}],
-    "Destinations": [{"Id": "mp", "MediaPackageSettings": [{"ChannelGroup": "live", "ChannelName": "main"}]}],
-    "EncoderSettings": {
-        "TimecodeConfig": {"Source": "EMBEDDED"}, "VideoDescriptions": [video], "AudioDescriptions": [audio],
-        "OutputGroups": [{"Name": "mediapackage", "OutputGroupSettings": {"MediaPackageGroupSettings": {"Destination": {"DestinationRefId": "mp"}}},
-                          "Outputs": [{"OutputName": "720p", "VideoDescriptionName": "v720", "AudioDescriptionNames": ["aac"],
-                                       "OutputSettings": {"MediaPackageOutputSettings": {}}}]}]}}))
-PY
+v2_channel_json v2-check 720 1280 720 3000000 "$input_id" >"$work/channel.json"
 refused_channel=$(ml create-channel --cli-input-json "$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c["Destinations"][0]["MediaPackageSettings"][0]["ChannelName"]="nope"; print(json.dumps(c))' "$work/channel.json")" 2>&1 || true)
 case $refused_channel in *"MediaPackage v2 channel nope does not exist in channel group live"*) ok "MediaLive refuses a v2 destination that does not exist";;
   *) fail "MediaLive refuses a v2 destination that does not exist: $refused_channel";; esac

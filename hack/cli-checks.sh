@@ -3,8 +3,8 @@
 # set `work` (a temporary directory) and `pid` (empty) and trapped their cleanup: starts
 # livestream-local (LIVESTREAM_LOCAL_BIN) on free ports, points the AWS CLI at it with its own key,
 # and defines the checks: ok / fail (counted in `passed` / `failed`), mp (the mediapackagev2 CLI),
-# expect (a Python expression over a JSON answer) and refused (a call failing with AWS's status,
-# error type and typed member).
+# expect (a Python expression over a JSON answer), refused (a call failing with AWS's status,
+# error type and typed member) and v2_channel_json (a MediaLive channel into MediaPackage v2).
 "$LIVESTREAM_LOCAL_BIN" --listen 127.0.0.1:0 --rtmp-port 0 --data-dir "$work/data" >"$work/stdout" 2>"$work/stderr" &
 pid=$!
 url=$(local_endpoint "$pid" "$work/stdout" "$work/stderr")
@@ -71,4 +71,32 @@ if problems:
     print("; ".join(problems), body, file=sys.stderr)
     sys.exit(1)
 ' "$status" "$error" "$member" "$value" "$work/err"; then ok "$name"; else fail "$name"; fi
+}
+
+# v2_channel_json NAME HEIGHT WIDTH HEIGHT BITRATE INPUT_ID: a one-rendition MediaLive channel
+# (video description v<HEIGHT>, output <HEIGHT>p)
+# (H.264 + AAC, GOP 2 s) from the RTMP input into the v2 channel live/main, as CreateChannel's
+# --cli-input-json.
+v2_channel_json() {
+  python3 - "$@" <<'PY'
+import json, sys
+name, rendition, width, height, bitrate, input_id = sys.argv[1:7]  # rendition: the height
+video = {"Name": "v" + rendition, "Width": int(width), "Height": int(height), "CodecSettings": {"H264Settings": {
+    "Bitrate": int(bitrate), "RateControlMode": "CBR", "FramerateControl": "SPECIFIED", "FramerateNumerator": 30,
+    "FramerateDenominator": 1, "ParControl": "SPECIFIED", "ParNumerator": 1, "ParDenominator": 1,
+    "GopSize": 2, "GopSizeUnits": "SECONDS"}}}
+audio = {"Name": "aac", "AudioSelectorName": "default", "CodecSettings": {"AacSettings": {"Bitrate": 128000, "SampleRate": 48000}}}
+print(json.dumps({
+    "Name": name, "ChannelClass": "SINGLE_PIPELINE",
+    "RoleArn": "arn:aws:iam::123456789012:role/MediaLiveAccessRole",
+    "InputSpecification": {"Codec": "AVC", "Resolution": "HD", "MaximumBitrate": "MAX_20_MBPS"},
+    "InputAttachments": [{"InputId": input_id, "InputAttachmentName": "rtmp",
+                          "InputSettings": {"AudioSelectors": [{"Name": "default"}]}}],
+    "Destinations": [{"Id": "mp", "MediaPackageSettings": [{"ChannelGroup": "live", "ChannelName": "main"}]}],
+    "EncoderSettings": {
+        "TimecodeConfig": {"Source": "EMBEDDED"}, "VideoDescriptions": [video], "AudioDescriptions": [audio],
+        "OutputGroups": [{"Name": "mediapackage", "OutputGroupSettings": {"MediaPackageGroupSettings": {"Destination": {"DestinationRefId": "mp"}}},
+                          "Outputs": [{"OutputName": rendition + "p", "VideoDescriptionName": "v" + rendition, "AudioDescriptionNames": ["aac"],
+                                       "OutputSettings": {"MediaPackageOutputSettings": {}}}]}]}}))
+PY
 }

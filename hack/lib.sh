@@ -9,6 +9,17 @@ export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 log() { printf '%s: %s\n' "${LOG_NAME:-hack}" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
+# need_livestream_local: the livestream-local binary in LIVESTREAM_LOCAL_BIN; unset, the debug
+# build in the cache, brought up to date first (a no-op when it is).
+need_livestream_local() {
+  if [ -z "${LIVESTREAM_LOCAL_BIN:-}" ]; then
+    log "building livestream-local"
+    cargo build -q -p livestream-local
+    LIVESTREAM_LOCAL_BIN=$CARGO_TARGET_DIR/debug/livestream-local
+  fi
+  [ -x "$LIVESTREAM_LOCAL_BIN" ] || die "LIVESTREAM_LOCAL_BIN=$LIVESTREAM_LOCAL_BIN is not an executable"
+}
+
 # alive PIDFILE: the process named in PIDFILE runs.
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 

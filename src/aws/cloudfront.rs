@@ -104,7 +104,7 @@ pub async fn get(aws: &AwsClients, id: &str) -> Result<Option<Distribution>> {
     Ok(out.distribution.map(|d| {
         let config = d.distribution_config.as_ref();
         Distribution {
-            shape: config.map(shape_of).unwrap_or_else(empty_shape),
+            shape: config.map(shape_of).unwrap_or_default(),
             caller_reference: config.map(|c| c.caller_reference.clone()).unwrap_or_default(),
             oac_id: (config
                 .and_then(|c| c.origins.as_ref())
@@ -396,17 +396,6 @@ fn forwarded(b: &Behavior) -> Result<ForwardedValues> {
         .map_err(invalid("forwarded values"))
 }
 
-fn empty_shape() -> Shape {
-    Shape {
-        comment: String::new(),
-        enabled: false,
-        price_class: String::new(),
-        origins: Vec::new(),
-        default_behavior: behavior_of(None, "", None, [None; 3]),
-        behaviors: Vec::new(),
-    }
-}
-
 fn behavior_of(pattern: Option<String>, origin: &str, fv: Option<&ForwardedValues>, ttl: [Option<i64>; 3]) -> Behavior {
     let mut query_strings: Vec<String> = fv
         .filter(|f| f.query_string)
@@ -456,17 +445,14 @@ fn shape_of(c: &DistributionConfig) -> Shape {
             .map(|p| p.as_str().to_owned())
             .unwrap_or_default(),
         origins,
-        default_behavior: default.map_or_else(
-            || behavior_of(None, "", None, [None; 3]),
-            |d| {
-                behavior_of(
-                    None,
-                    &d.target_origin_id,
-                    d.forwarded_values.as_ref(),
-                    [d.min_ttl, d.default_ttl, d.max_ttl],
-                )
-            },
-        ),
+        default_behavior: default.map_or_else(Behavior::default, |d| {
+            behavior_of(
+                None,
+                &d.target_origin_id,
+                d.forwarded_values.as_ref(),
+                [d.min_ttl, d.default_ttl, d.max_ttl],
+            )
+        }),
         behaviors: (c.cache_behaviors.iter().flat_map(|b| b.items.iter().flatten()))
             .map(|b| {
                 behavior_of(

@@ -28,7 +28,7 @@ pub const PACKAGING_QUERY_STRINGS: [&str; 7] = [
 ];
 
 /// The part of a distribution's config the operator owns; what else AWS defaults is not drift.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Shape {
     pub comment: String,
     pub enabled: bool,
@@ -56,7 +56,7 @@ pub enum OriginAccess {
     S3 { signed: bool },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Behavior {
     /// None for the default behaviour.
     pub path_pattern: Option<String>,

@@ -36,10 +36,18 @@ pub fn prefix(stream: &LiveStream) -> String {
 /// 60 bytes each) would not fit in 20 KB, and a page served by one distribution is public anyway.
 pub struct Grant {
     pub resource: String,
-    /// The account whose distributions may read; None: anyone.
-    pub cloudfront_account: Option<String>,
-    /// MediaPackage v2 of this account may write (harvested clips) instead.
-    pub harvest_account: Option<String>,
+    pub grantee: Grantee,
+}
+
+/// Who a bucket-policy statement lets in, and to do what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Grantee {
+    /// Anyone may read (delivery Direct).
+    Anyone,
+    /// The CloudFront distributions of this account may read (delivery CloudFront).
+    CloudFront { account: String },
+    /// MediaPackage v2 of this account may write (harvested clips: its harvest jobs have no role).
+    Harvest { account: String },
 }
 
 /// The shared statements' ids.
@@ -50,66 +58,74 @@ pub const HARVEST_SID: &str = "LiveStreamClipsFromMediaPackage";
 impl Grant {
     /// Public read (delivery Direct).
     pub fn new(bucket: &str) -> Self {
-        Grant {
-            resource: format!("arn:aws:s3:::{bucket}/{PAGES}*"),
-            cloudfront_account: None,
-            harvest_account: None,
-        }
+        Self::to(bucket, Grantee::Anyone)
     }
 
     /// Read by the CloudFront distributions of `account` (delivery CloudFront).
     pub fn cloudfront(bucket: &str, account: &str) -> Self {
+        let account = account.to_owned();
+        Self::to(bucket, Grantee::CloudFront { account })
+    }
+
+    /// MediaPackage v2 of `account` may write harvested clips under `livestreams/`.
+    pub fn harvest(bucket: &str, account: &str) -> Self {
+        let account = account.to_owned();
+        Self::to(bucket, Grantee::Harvest { account })
+    }
+
+    fn to(bucket: &str, grantee: Grantee) -> Self {
         Grant {
-            cloudfront_account: Some(account.to_owned()),
-            ..Grant::new(bucket)
+            resource: format!("arn:aws:s3:::{bucket}/{PAGES}*"),
+            grantee,
         }
     }
 
-    /// MediaPackage v2 of `account` may write harvested clips under `livestreams/` (its harvest
-    /// jobs have no role: the bucket policy grants the service).
-    pub fn harvest(bucket: &str, account: &str) -> Self {
-        Grant {
-            harvest_account: Some(account.to_owned()),
-            ..Grant::new(bucket)
-        }
+    /// Every kind of grant on `bucket`'s pages (their ids: the account does not matter).
+    pub fn all(bucket: &str) -> [Self; 3] {
+        [
+            Self::new(bucket),
+            Self::cloudfront(bucket, ""),
+            Self::harvest(bucket, ""),
+        ]
+    }
+
+    pub fn is_public(&self) -> bool {
+        self.grantee == Grantee::Anyone
     }
 
     fn sid(&self) -> &'static str {
-        match (&self.cloudfront_account, &self.harvest_account) {
-            (Some(_), _) => CLOUDFRONT_SID,
-            (None, Some(_)) => HARVEST_SID,
-            (None, None) => SID,
+        match self.grantee {
+            Grantee::Anyone => SID,
+            Grantee::CloudFront { .. } => CLOUDFRONT_SID,
+            Grantee::Harvest { .. } => HARVEST_SID,
         }
     }
 
     fn statement(&self) -> Value {
-        if let Some(account) = &self.harvest_account {
-            return json!({
-                "Sid": HARVEST_SID,
-                "Effect": "Allow",
-                "Principal": {"Service": "mediapackagev2.amazonaws.com"},
-                "Action": "s3:PutObject",
-                "Resource": self.resource,
-                "Condition": {"StringEquals": {"AWS:SourceAccount": account}},
-            });
+        let (principal, action, account) = match &self.grantee {
+            Grantee::Anyone => (json!("*"), "s3:GetObject", None),
+            Grantee::CloudFront { account } => (
+                json!({"Service": "cloudfront.amazonaws.com"}),
+                "s3:GetObject",
+                Some(account),
+            ),
+            Grantee::Harvest { account } => (
+                json!({"Service": "mediapackagev2.amazonaws.com"}),
+                "s3:PutObject",
+                Some(account),
+            ),
+        };
+        let mut statement = json!({
+            "Sid": self.sid(),
+            "Effect": "Allow",
+            "Principal": principal,
+            "Action": action,
+            "Resource": self.resource,
+        });
+        if let Some(account) = account {
+            statement["Condition"] = json!({"StringEquals": {"AWS:SourceAccount": account}});
         }
-        match &self.cloudfront_account {
-            None => json!({
-                "Sid": SID,
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "s3:GetObject",
-                "Resource": self.resource,
-            }),
-            Some(account) => json!({
-                "Sid": CLOUDFRONT_SID,
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudfront.amazonaws.com"},
-                "Action": "s3:GetObject",
-                "Resource": self.resource,
-                "Condition": {"StringEquals": {"AWS:SourceAccount": account}},
-            }),
-        }
+        statement
     }
 
     /// The shared statement, or (public read) one an earlier release wrote per stream (Sid
@@ -118,7 +134,7 @@ impl Grant {
         let sid = statement["Sid"].as_str().unwrap_or_default();
         let pages = self.resource.trim_end_matches('*');
         sid == self.sid()
-            || (self.sid() == SID
+            || (self.is_public()
                 && sid.starts_with("LiveStreamPlayer")
                 && sid != CLOUDFRONT_SID
                 && statement["Resource"].as_str().is_some_and(|r| r.starts_with(pages)))

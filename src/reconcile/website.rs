@@ -143,16 +143,14 @@ impl Run<'_> {
                     operation: "PutBucketPolicy",
                     ..
                 },
-            ) if e.code() == Some("AccessDenied") && grant.cloudfront_account.is_none() => {
-                Err(Error::WebsiteNotPublic(format!(
-                    "the player page is in s3://{bucket}/{} but stays private: S3 refused the public-read bucket policy ({e}). \
+            ) if e.code() == Some("AccessDenied") && grant.is_public() => Err(Error::WebsiteNotPublic(format!(
+                "the player page is in s3://{bucket}/{} but stays private: S3 refused the public-read bucket policy ({e}). \
                  To publish player pages from this bucket, allow public bucket policies on it: \
                  `aws s3api put-public-access-block --bucket {bucket} --public-access-block-configuration \
                  BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=false,RestrictPublicBuckets=false` \
                  (and grant the operator s3:PutBucketPolicy); or set spec.delivery.mode: CloudFront, which keeps the bucket private; or set spec.website.enabled: false",
-                    website::prefix(self.stream)
-                )))
-            }
+                website::prefix(self.stream)
+            ))),
             other => other,
         }
     }
@@ -282,11 +280,7 @@ async fn remove_from(stream: &LiveStream, ctx: &Context, bucket: &str) -> Result
     }
     let _serialized = ctx.bucket_policy_lock.lock().await;
     let existing = bucket_policy(aws, bucket).await?;
-    let grants = [
-        Grant::new(bucket),
-        Grant::cloudfront(bucket, ""),
-        Grant::harvest(bucket, ""),
-    ];
+    let grants = Grant::all(bucket);
     // The statement serves every page in the bucket: it goes with the last one.
     let pages = aws
         .s3

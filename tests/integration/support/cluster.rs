@@ -54,15 +54,37 @@ pub fn kubectl_ok(args: &[&str]) -> String {
 }
 
 /// `kubectl apply -f -` of a manifest written in the test.
-pub fn kubectl_apply(manifest: &str) {
+fn apply(manifest: &str) -> Output {
     let mut apply = Command::new("kubectl")
         .args(["apply", "-f", "-"])
         .env("KUBECONFIG", admin_kubeconfig())
         .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("kubectl runs");
     std::io::Write::write_all(&mut apply.stdin.take().unwrap(), manifest.as_bytes()).unwrap();
-    assert!(apply.wait().unwrap().success(), "kubectl apply of\n{manifest}");
+    apply.wait_with_output().unwrap()
+}
+
+/// Applies a manifest written in the test, which must be accepted.
+pub fn kubectl_apply(manifest: &str) {
+    let out = apply(manifest);
+    assert!(
+        out.status.success(),
+        "kubectl apply of\n{manifest}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Applies a manifest the API server must refuse; its error output.
+pub fn kubectl_apply_refused(manifest: &str) -> String {
+    let out = apply(manifest);
+    assert!(
+        !out.status.success(),
+        "kubectl apply unexpectedly succeeded:\n{manifest}"
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// The admin client, as the tests' own view of the cluster.
