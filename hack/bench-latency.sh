@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Glass-to-glass latency benchmark (a benchmark, not a test: it prints a table, it asserts nothing).
 #
-#   hack/bench-latency.sh                      # every case, ~6 minutes
+#   hack/bench-latency.sh                      # every case, ~8 minutes
 #   BENCH_CASES="v1-2 nginx-2" hack/bench-latency.sh
-#   BENCH_SAMPLES=5 BENCH_INTERVAL_S=4 BENCH_WARMUP_S=8 hack/bench-latency.sh
+#   BENCH_JOINS=5 BENCH_SAMPLES=2 BENCH_WARMUP_S=4 hack/bench-latency.sh
 #
 # Cases: v1-5 v1-2 (livestream-local, MediaPackage v1 HLS, 5 s / 2 s segments), v2-ts (v2 TS
 # endpoint, HLS, 2 s), v2-ll (v2 CMAF endpoint, low-latency HLS, 2 s segments, 1/3 s parts, hls.js
@@ -17,25 +17,27 @@
 # the top rows, with a second row of complements as a check. hack/bench/latency.mjs plays the
 # stream in headless Chromium with hls.js (hack/bench/latency.html), decodes the blocks of every
 # presented frame (requestVideoFrameCallback), and latency = Date.now() - capture time (same
-# machine, same clock). Each sample is the median over the frames of one second; a case reports the
-# median, min and max of its samples, and the CPU of the server process trees (livestream-local and
-# its ffmpeg children; nginx; the packaging ffmpeg plus http.server) over the sampling window, in %
-# of one core. Binds only 127.0.0.1; every process it starts is stopped by pid on exit.
+# machine, same clock). Each sample is the median over the frames of one second. Per case, one
+# viewer joins as the first segment is listed (first_s: what the first viewers of a new stream see),
+# then, once the playlist holds more than hls.js's hold-back of three target durations, BENCH_JOINS
+# viewers join one after another, spread evenly over the segment cadence (where in a segment a viewer
+# joins moves its latency by up to a segment): the case reports the median, min and max over those
+# joins, each the median of its samples, and the CPU of the server process trees (livestream-local
+# and its ffmpeg children; nginx; the packaging ffmpeg plus http.server) meanwhile, in % of one core. Binds only 127.0.0.1; every process it starts is stopped by pid on exit.
 set -euo pipefail
 LOG_NAME=bench-latency
 cd "$(dirname "$0")/.."
 . hack/lib.sh
 
 CASES=${BENCH_CASES:-v1-5 v1-2 v2-ts v2-ll nginx-2 nginx-5 ffmpeg-2}
-SAMPLES=${BENCH_SAMPLES:-5}
-INTERVAL_S=${BENCH_INTERVAL_S:-4}
-WARMUP_S=${BENCH_WARMUP_S:-8}
-LIVESTREAM_LOCAL_BIN=${LIVESTREAM_LOCAL_BIN:-$CARGO_TARGET_DIR/debug/livestream-local}
+JOINS=${BENCH_JOINS:-5}
+SAMPLES=${BENCH_SAMPLES:-2}
+WARMUP_S=${BENCH_WARMUP_S:-4}
 CLK_TCK=$(getconf CLK_TCK)
 
 for tool in ffmpeg node python3 curl aws; do command -v "$tool" >/dev/null || die "$tool is missing (hack/setup.sh)"; done
 [ -x /usr/bin/chromium ] || [ -n "${CHROMIUM:-}" ] || die "chromium is missing (hack/setup.sh)"
-[ -d website/node_modules/playwright-core ] || die "website/node_modules is missing (npm ci in website/)"
+[ -d website/node_modules/playwright-core ] || die "website/node_modules is missing (website/build.sh installs it)"
 need_apt=()
 command -v nginx >/dev/null || need_apt+=(nginx)
 [ -f /usr/lib/nginx/modules/ngx_rtmp_module.so ] || need_apt+=(libnginx-mod-rtmp)
@@ -43,10 +45,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
-if [ ! -x "$LIVESTREAM_LOCAL_BIN" ]; then
-  log "building livestream-local"
-  cargo build -q -p livestream-local
-fi
+need_livestream_local
 
 work=$(mktemp -d)
 pids=()
@@ -96,29 +95,75 @@ wait_manifest() {
   return 1
 }
 
-# measure NAME SEGMENT URL LL PIDS...: runs latency.mjs and appends a row to the table.
-measure() {
-  local name=$1 segment=$2 url=$3 ll=$4 out
-  shift 4
-  local flags=()
-  [ "$ll" = 1 ] && flags+=(--low-latency)
-  log "$name: playing $url"
-  out=$(node hack/bench/latency.mjs --url "$url" "${flags[@]}" --pids "$*" --clk-tck "$CLK_TCK" \
-    --warmup-s "$WARMUP_S" --samples "$SAMPLES" --interval-s "$INTERVAL_S" \
-    --timeout-s $((WARMUP_S + SAMPLES * INTERVAL_S + 60)) || true)
-  log "$name: $out"
-  python3 - "$name" "$segment" "$out" >>"$work/table" <<'PY'
-import json, statistics, sys
-name, segment, out = sys.argv[1:4]
+# wait_steady URL SEGMENT: polls until the (first variant's) playlist lists at least four
+# segments of SEGMENT s, more than hls.js's default hold-back of three target durations (120 s at
+# most), so a viewer who joins now joins a stream in its steady state.
+wait_steady() {
+  local listed
+  for _ in $(seq 1 240); do
+    listed=$(python3 - "$1" <<'PY'
+import sys, urllib.request
+url = sys.argv[1]
 try:
-    r = json.loads(out.strip().splitlines()[-1])
-except (ValueError, IndexError):
-    r = {"latencies": [], "error": "no result"}
-lat = r.get("latencies") or []
+    body = urllib.request.urlopen(url, timeout=5).read().decode()
+    if "#EXT-X-STREAM-INF" in body:
+        variant = next(l for l in body.splitlines() if l and not l.startswith("#"))
+        body = urllib.request.urlopen(urllib.parse.urljoin(url, variant), timeout=5).read().decode()
+    print(sum(float(l.split(":")[1].split(",")[0]) for l in body.splitlines() if l.startswith("#EXTINF:")))
+except Exception:
+    print(0)
+PY
+)
+    python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) >= 4 * float(sys.argv[2]) - 0.5 else 1)" "$listed" "$2" && return 0
+    sleep 0.5
+  done
+  log "the playlist at $1 did not reach four segments within 120 s"
+  return 1
+}
+
+# play URL LL JOINS SLOT PIDS...: runs latency.mjs; prints its JSON line.
+play() {
+  local url=$1 ll=$2 joins=$3 slot=$4 flags=()
+  shift 4
+  [ "$ll" = 1 ] && flags+=(--low-latency)
+  node hack/bench/latency.mjs --url "$url" "${flags[@]}" --pids "$*" --clk-tck "$CLK_TCK" \
+    --joins "$joins" --slot-s "$slot" --warmup-s "$WARMUP_S" --samples "$SAMPLES" --interval-s 1 \
+    --timeout-s $((joins * (${slot%.*} + 1 + WARMUP_S + SAMPLES + 30) + 30)) || true
+}
+
+# measure NAME SEGMENT URL LL PIDS...: one viewer who joins as the first segment is listed, then,
+# once the stream is steady, JOINS viewers one after another; appends a row to the table.
+measure() {
+  local name=$1 segment=$2 url=$3 ll=$4 first steady slot
+  shift 4
+  wait_manifest "$url" || true
+  log "$name: a viewer joins at the first segment of $url"
+  first=$(play "$url" "$ll" 1 0 "$@")
+  log "$name: $first"
+  wait_steady "$url" "$segment" || true
+  # A join takes about WARMUP_S + SAMPLES + 1 s; the slot is that, rounded up to whole segments,
+  # plus 1/JOINS of a segment, so the joins fall evenly over the segment cadence.
+  slot=$(python3 -c "import math,sys; w,s,n=map(float,sys.argv[1:]); print(round(math.ceil((w)/s)*s + s/n, 2))" \
+    "$((WARMUP_S + SAMPLES + 1))" "$segment" "$JOINS")
+  log "$name: $JOINS viewers join $slot s apart"
+  steady=$(play "$url" "$ll" "$JOINS" "$slot" "$@")
+  log "$name: $steady"
+  python3 - "$name" "$segment" "$first" "$steady" >>"$work/table" <<'PY'
+import json, statistics, sys
+name, segment, first, steady = sys.argv[1:5]
+def parse(out):
+    try:
+        return json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"joins": [], "error": "no result"}
+f, r = parse(first), parse(steady)
+joins = r.get("joins") or []
 cpu = r.get("cpuPercent")
-cells = [f"{statistics.median(lat):.2f}", f"{min(lat):.2f}", f"{max(lat):.2f}"] if lat else ["-", "-", "-"]
-note = "" if r.get("ok") else f"  ({r.get('error')})"
-print(f"{name:<34}{segment:>7}{cells[0]:>10}{cells[1]:>7}{cells[2]:>7}{'-' if cpu is None else f'{cpu:.0f}':>7}{note}")
+cells = [f"{statistics.median(joins):.2f}", f"{min(joins):.2f}", f"{max(joins):.2f}"] if joins else ["-", "-", "-"]
+at_first = f"{f['joins'][0]:.2f}" if f.get("joins") else "-"
+notes = [f"{w}: {x.get('error')}" for w, x in (("first", f), ("steady", r)) if not x.get("ok")]
+note = f"  ({'; '.join(notes)})" if notes else ""
+print(f"{name:<34}{segment + ' s':>7}{cells[0]:>10}{cells[1]:>7}{cells[2]:>7}{at_first:>10}{'-' if cpu is None else f'{cpu:.0f}':>7}{note}")
 PY
 }
 
@@ -184,8 +229,7 @@ case_v1() {
   play=$(json_field "$endpoint" Url)
   ingest=$(medialive_channel '{"ChannelId": "bench"}')
   publish "$ingest"
-  wait_manifest "$play" || true
-  measure "livestream-local v1 HLS" "$seconds s" "$play" 0 "$ll_pid"
+  measure "livestream-local v1 HLS" "$seconds" "$play" 0 "$ll_pid"
   stop_started
 }
 
@@ -207,11 +251,10 @@ case_v2() {
   fi
   ingest=$(medialive_channel '{"ChannelGroup": "bench", "ChannelName": "main"}')
   publish "$ingest"
-  wait_manifest "$play" || true
   if [ "$kind" = ts ]; then
-    measure "livestream-local v2 TS HLS" "2 s" "$play" 0 "$ll_pid"
+    measure "livestream-local v2 TS HLS" 2 "$play" 0 "$ll_pid"
   else
-    measure "livestream-local v2 LL-HLS (CMAF)" "2 s" "$play" 1 "$ll_pid"
+    measure "livestream-local v2 LL-HLS (CMAF)" 2 "$play" 1 "$ll_pid"
   fi
   stop_started
 }
@@ -257,8 +300,7 @@ CONF
   sleep 0.5
   kill -0 "$nginx_pid" 2>/dev/null || { cat "$dir/logs/error.log" >&2; die "nginx did not start"; }
   publish "rtmp://127.0.0.1:$rtmp/live/bench"
-  wait_manifest "http://127.0.0.1:$http/hls/bench.m3u8" || true
-  measure "nginx-rtmp HLS" "$seconds s" "http://127.0.0.1:$http/hls/bench.m3u8" 0 "$nginx_pid"
+  measure "nginx-rtmp HLS" "$seconds" "http://127.0.0.1:$http/hls/bench.m3u8" 0 "$nginx_pid"
   stop_started
 }
 
@@ -276,8 +318,7 @@ case_ffmpeg() {
   started "$server"
   sleep 0.5
   publish "rtmp://127.0.0.1:$rtmp/live/bench"
-  wait_manifest "http://127.0.0.1:$http/index.m3u8" || true
-  measure "ffmpeg HLS (+ http.server)" "$seconds s" "http://127.0.0.1:$http/index.m3u8" 0 "$packager" "$server"
+  measure "ffmpeg HLS (+ http.server)" "$seconds" "http://127.0.0.1:$http/index.m3u8" 0 "$packager" "$server"
   stop_started
 }
 
@@ -297,6 +338,6 @@ for c in $CASES; do
 done
 
 echo
-echo "# BENCH_CASES=\"$CASES\" BENCH_SAMPLES=$SAMPLES BENCH_INTERVAL_S=$INTERVAL_S BENCH_WARMUP_S=$WARMUP_S hack/bench-latency.sh  ($started_at, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
-printf '%-34s%7s%10s%7s%7s%7s\n' case segment median_s min_s max_s cpu_%
+echo "# BENCH_CASES=\"$CASES\" BENCH_JOINS=$JOINS BENCH_SAMPLES=$SAMPLES BENCH_WARMUP_S=$WARMUP_S hack/bench-latency.sh  ($started_at, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
+printf '%-34s%7s%10s%7s%7s%10s%7s\n' case segment median_s min_s max_s first_s cpu_%
 cat "$work/table"

@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 // One case of hack/bench-latency.sh: plays an HLS URL in headless Chromium (Debian's
-// /usr/bin/chromium through playwright-core) with hack/bench/latency.html, waits until playback
-// has run --warmup-s, then takes --samples samples --interval-s apart, each the median latency of
-// the frames presented in the second before it; meanwhile the CPU time of the process trees rooted
-// at --pids (utime+stime+cutime+cstime of every live process, from /proc) is measured.
+// /usr/bin/chromium through playwright-core) with hack/bench/latency.html, as --joins viewers who
+// join one after another, each in a fresh page: join k starts --slot-s after join k-1 started
+// (so the joins fall at different points of the segment cadence), plays --warmup-s, then takes
+// --samples samples --interval-s apart, each the median latency of the frames presented in the
+// second before it; a join's latency is the median of its samples. Meanwhile the CPU time of the
+// process trees rooted at --pids (utime+stime+cutime+cstime of every live process, from /proc) is
+// measured.
 //
-//   node hack/bench/latency.mjs --url URL [--low-latency] [--pids "1 2"] [--warmup-s 8]
-//        [--samples 5] [--interval-s 4] [--timeout-s 60]
+//   node hack/bench/latency.mjs --url URL [--low-latency] [--pids "1 2"] [--joins 5] [--slot-s 8]
+//        [--warmup-s 4] [--samples 2] [--interval-s 1] [--timeout-s 120]
 //
-// Prints one JSON line: {"ok", "latencies": [s...], "cpuPercent", "frames", "undecoded", "errors", "error"}.
+// Prints one JSON line: {"ok", "joins": [s...], "latencies": [s...], "cpuPercent", "frames",
+// "undecoded", "errors", "error"}.
 import { readFile, readdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,10 +30,12 @@ const { values: args } = parseArgs({
     url: { type: 'string' },
     'low-latency': { type: 'boolean', default: false },
     pids: { type: 'string', default: '' },
-    'warmup-s': { type: 'string', default: '8' },
-    samples: { type: 'string', default: '5' },
-    'interval-s': { type: 'string', default: '4' },
-    'timeout-s': { type: 'string', default: '60' },
+    joins: { type: 'string', default: '5' },
+    'slot-s': { type: 'string', default: '8' },
+    'warmup-s': { type: 'string', default: '4' },
+    samples: { type: 'string', default: '2' },
+    'interval-s': { type: 'string', default: '1' },
+    'timeout-s': { type: 'string', default: '120' },
     'clk-tck': { type: 'string', default: '100' },
   },
   strict: true,
@@ -68,7 +74,7 @@ async function treeTicks(roots) {
   return ticks;
 }
 
-const result = { ok: false, latencies: [], cpuPercent: null, frames: 0, undecoded: 0, errors: [], error: null };
+const result = { ok: false, joins: [], latencies: [], cpuPercent: null, frames: 0, undecoded: 0, errors: [], error: null };
 const pids = args.pids.split(/\s+/).filter(Boolean);
 const origin = new URL(args.url).origin;
 let context;
@@ -100,27 +106,38 @@ try {
     if (!files[name]) return route.fulfill({ status: 404, body: 'no such file' });
     return route.fulfill({ status: 200, contentType: files[name][1], body: await readFile(files[name][0]) });
   });
-  await page.goto(`${origin}/__bench/latency.html?ll=${args['low-latency'] ? 1 : 0}&src=${encodeURIComponent(args.url)}`);
-  await page.waitForFunction(() => window.bench && window.bench.playingSince, null, { timeout: 30000, polling: 200 });
-  await sleep(Number(args['warmup-s']) * 1000);
+  const joins = Number(args.joins);
   const ticks0 = await treeTicks(pids);
   const t0 = performance.now();
-  for (let i = 0; i < Number(args.samples); i++) {
-    await sleep(Number(args['interval-s']) * 1000);
-    const recent = await page.evaluate(() => {
-      const since = Date.now() - 1000;
-      return window.bench.samples.filter(([at]) => at >= since).map(([, ms]) => ms);
-    });
-    if (recent.length) result.latencies.push(median(recent) / 1000);
+  for (let k = 0; k < joins; k++) {
+    const wait = t0 + k * Number(args['slot-s']) * 1000 - performance.now();
+    if (wait > 0) await sleep(wait);
+    const url = `${origin}/__bench/latency.html?ll=${args['low-latency'] ? 1 : 0}&src=${encodeURIComponent(args.url)}`;
+    await page.goto(url);
+    await page.waitForFunction(() => window.bench && window.bench.playingSince, null, { timeout: 30000, polling: 200 });
+    await sleep(Number(args['warmup-s']) * 1000);
+    const samples = [];
+    for (let i = 0; i < Number(args.samples); i++) {
+      await sleep(Number(args['interval-s']) * 1000);
+      const recent = await page.evaluate(() => {
+        const since = Date.now() - 1000;
+        return window.bench.samples.filter(([at]) => at >= since).map(([, ms]) => ms);
+      });
+      if (recent.length) samples.push(median(recent) / 1000);
+    }
+    result.latencies.push(...samples);
+    if (samples.length) result.joins.push(median(samples));
+    const seen = await page.evaluate(() => ({ frames: window.bench.samples.length, undecoded: window.bench.undecoded, errors: window.bench.errors }));
+    result.frames += seen.frames;
+    result.undecoded += seen.undecoded;
+    result.errors.push(...seen.errors);
   }
   const ticks1 = await treeTicks(pids);
   const wall = (performance.now() - t0) / 1000;
   if (pids.length) result.cpuPercent = (100 * (ticks1 - ticks0)) / Number(args['clk-tck']) / wall;
-  const seen = await page.evaluate(() => ({ frames: window.bench.samples.length, undecoded: window.bench.undecoded, errors: window.bench.errors }));
-  Object.assign(result, seen);
-  result.errors = [...new Set(seen.errors)].slice(0, 5);
-  result.ok = result.latencies.length === Number(args.samples);
-  if (!result.ok) result.error = `only ${result.latencies.length} samples had decodable frames`;
+  result.errors = [...new Set(result.errors)].slice(0, 5);
+  result.ok = result.joins.length === joins;
+  if (!result.ok) result.error = `only ${result.joins.length} of ${joins} joins had decodable frames`;
   exitCode = result.ok ? 0 : 1;
 } catch (e) {
   result.error = e && e.message ? e.message.split('\n')[0] : String(e);
