@@ -7,7 +7,9 @@
 # with ffprobe (20 s ± one segment) and its program date-times checked against the range; then
 # the refusals (outside the startover window, end before start, an unknown manifest, a bucket
 # without the grant), a job FAILED because the grant went away before it ran, cancellation, and
-# a duplicate name. Bounded (< 3 minutes); stops what it starts by pid.
+# a duplicate name; then the same range from a CMAF endpoint's HLS and low-latency HLS manifests
+# (fragmented MP4 with EXT-X-MAP), played with ffprobe. Bounded (< 3 minutes); stops what it
+# starts by pid.
 #
 #   hack/check-harvest.sh            # builds livestream-local (debug) first
 #   LIVESTREAM_LOCAL_BIN=path hack/check-harvest.sh
@@ -73,16 +75,22 @@ ts=$(mp create-origin-endpoint --channel-group-name live --channel-name main --o
   --hls-manifests '[{"ManifestName": "index", "ManifestWindowSeconds": 60}]')
 expect "a TS endpoint with a 300 s startover window" 'r["StartoverWindowSeconds"] == 300' "$ts"
 endpoint_arn=$(field "$ts" 'r["Arn"]')
+cmaf=$(mp create-origin-endpoint --channel-group-name live --channel-name main --origin-endpoint-name cmaf \
+  --container-type CMAF --segment '{"SegmentDurationSeconds": 2}' --startover-window-seconds 300 \
+  --hls-manifests '[{"ManifestName": "index", "ManifestWindowSeconds": 60}]' \
+  --low-latency-hls-manifests '[{"ManifestName": "ll", "ManifestWindowSeconds": 60}]')
+cmaf_arn=$(field "$cmaf" 'r["Arn"]')
 
 # --- buckets: one granting MediaPackage v2, one without a policy ---
 grant() {
   python3 -c 'import json,sys; print(json.dumps({"Version": "2012-10-17", "Statement": [{"Sid": "AllowMediaPackageV2Harvest",
     "Effect": "Allow", "Principal": {"Service": "mediapackagev2.amazonaws.com"}, "Action": "s3:PutObject",
     "Resource": "arn:aws:s3:::%s/*" % sys.argv[1], "Condition": {"StringEquals": {"AWS:SourceAccount": "123456789012"},
-    "ArnLike": {"AWS:SourceArn": sys.argv[2] + "/harvestJob/*"}}}]}))' "$1" "$endpoint_arn"
+    "ArnLike": {"AWS:SourceArn": sys.argv[2] + "/harvestJob/*"}}}]}))' "$1" "${2:-$endpoint_arn}"
 }
-for b in vod nogrant revoked; do aws s3api create-bucket --bucket "$b" >/dev/null; done
+for b in vod vodcmaf nogrant revoked; do aws s3api create-bucket --bucket "$b" >/dev/null; done
 aws s3api put-bucket-policy --bucket vod --policy "$(grant vod)"
+aws s3api put-bucket-policy --bucket vodcmaf --policy "$(grant vodcmaf "$cmaf_arn")"
 aws s3api put-bucket-policy --bucket revoked --policy "$(grant revoked)"
 
 # --- MediaLive into the v2 channel, an ffmpeg test pattern ---
@@ -213,6 +221,37 @@ public=$(python3 -c 'import sys,urllib.request,urllib.error
 try: print(urllib.request.urlopen(sys.argv[1]).status)
 except urllib.error.HTTPError as e: print(e.code)' "http://$authority/vod/clips/game/index.m3u8")
 [ "$public" = 403 ] && ok "the VOD is not public (anonymous GET: 403)" || fail "anonymous GET: $public"
+
+# --- the same range from the CMAF endpoint: HLS and low-latency HLS, fragmented MP4 ---
+mp create-harvest-job --channel-group-name live --channel-name main --origin-endpoint-name cmaf \
+  --harvest-job-name game-cmaf --schedule-configuration "StartTime=$(to_iso "$start_s"),EndTime=$(to_iso "$end_s")" \
+  --harvested-manifests '{"HlsManifests": [{"ManifestName": "index"}], "LowLatencyHlsManifests": [{"ManifestName": "ll"}]}' \
+  --destination '{"S3Destination": {"BucketName": "vodcmaf", "DestinationPath": "clips/game"}}' >/dev/null
+s=
+for _ in $(seq 1 300); do
+  s=$(mp get-harvest-job --channel-group-name live --channel-name main --origin-endpoint-name cmaf \
+    --harvest-job-name game-cmaf --query '[Status, ErrorMessage]' --output text)
+  case $s in COMPLETED* | FAILED*) break;; esac
+  sleep 0.2
+done
+case $s in COMPLETED*) ok "a CMAF endpoint's HLS and low-latency HLS harvest COMPLETED";; *) fail "the CMAF harvest: $s";; esac
+aws s3 cp --recursive --only-show-errors s3://vodcmaf/clips/game "$work/vodcmaf"
+listing=$(cd "$work/vodcmaf" && find . -type f | sort | tr '\n' ' ')
+if [[ $listing == *'./index.m3u8 ./index_v480.m3u8 ./ll.m3u8 ./ll_v480.m3u8 '* && $listing == *./v480/segment_init_*.mp4* &&
+  $listing =~ \./v480/segment_[0-9]+\.mp4 ]]; then
+  ok "the CMAF VOD: both masters, their media playlists, init and media segments ($(echo "$listing" | wc -w) files)"
+else fail "the CMAF objects: $listing"; fi
+for m in index ll; do
+  duration=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$work/vodcmaf/$m.m3u8" 2>&1 || true)
+  streams=$(ffprobe -v error -show_entries stream=codec_name,width -of csv=p=0 "$work/vodcmaf/$m.m3u8" 2>&1 | sort | tr '\n' ' ')
+  if python3 -c 'import sys; d=float(sys.argv[1]); sys.exit(0 if abs(d - 20) <= 2.1 else 1)' "$duration" 2>/dev/null &&
+    case $streams in *aac*"h264,854"*) true;; *) false;; esac; then
+    ok "ffprobe plays the CMAF VOD $m.m3u8: ${duration} s, $streams"
+  else fail "the CMAF VOD $m.m3u8: $duration s, $streams"; fi
+done
+media=$(cat "$work/vodcmaf/index_v480.m3u8")
+case $media in *"#EXT-X-VERSION:6"*'#EXT-X-MAP:URI="v480/segment_init_'*"#EXT-X-ENDLIST"*) ok "the CMAF media playlist names its init segment (EXT-X-MAP, version 6)";;
+  *) fail "the CMAF media playlist: $media";; esac
 
 ml stop-channel --channel-id "$ml_channel" >/dev/null
 stop_pid "$publisher" 5

@@ -32,6 +32,7 @@ pub mod layout;
 pub mod origin;
 pub mod recorder;
 pub mod rtmp;
+pub mod tee;
 pub mod transcoder;
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use tokio::sync::{mpsc, watch};
 use super::flv::{self, Tag, TagKind};
 use super::layout::{self, Ladder, LadderRendition, Run};
 use super::recorder::Recorder;
+use super::tee;
 use super::{ChannelSlot, Media, TranscodeJob};
 
 const MIN_BACKOFF: Duration = Duration::from_secs(1);
@@ -110,13 +111,6 @@ pub fn ffmpeg_args(r: &FfmpegRun) -> Vec<String> {
     }
     let (ab, ar) = (job.audio.bitrate, job.audio.sample_rate);
     words(format!("-c:a aac -b:a {ab} -ar {ar} -ac 2"));
-    let list_size = (job.retention_seconds / gop).ceil() as u64 + 1;
-    words(format!("-f hls -hls_time {gop} -hls_list_size {list_size}"));
-    let start = r.run.start_seq;
-    words(format!(
-        "-hls_flags delete_segments+temp_file+program_date_time -start_number {start}"
-    ));
-    words(format!("-master_pl_name {}", layout::FFMPEG_MASTER));
     let branches = job.renditions.len() + usize::from(r.thumbnail.is_some());
     let mut graph = format!("[0:v]split={branches}");
     for i in 0..branches {
@@ -125,43 +119,58 @@ pub fn ffmpeg_args(r: &FfmpegRun) -> Vec<String> {
     for (i, v) in job.renditions.iter().enumerate() {
         let (num, den) = (v.framerate_numerator, v.framerate_denominator);
         let (w, h) = (v.width, v.height);
-        // A CMAF output encodes the same scaled frames again: an encoder feeds one output only.
-        let cmaf = r.cmaf_outputs.iter().any(|(c, _)| *c == i);
-        let out = if cmaf {
-            format!(",split=2[v{i}][c{i}]")
-        } else {
-            format!("[v{i}]")
-        };
-        graph += &format!(";[s{i}]fps={num}/{den},scale={w}:{h},format=yuv420p{out}");
+        graph += &format!(";[s{i}]fps={num}/{den},scale={w}:{h},format=yuv420p[v{i}]");
     }
-    let streams: Vec<String> = (job.renditions.iter().enumerate())
-        .map(|(i, v)| format!("v:{i},a:{i},name:{}", v.name))
-        .collect();
-    let graph_at = a.len() + 1;
-    a.extend([
-        "-filter_complex".to_owned(),
-        graph,
-        "-hls_segment_filename".to_owned(),
-        format!("{dir}/%v/%d.ts"),
-        "-var_stream_map".to_owned(),
-        streams.join(" "),
-        format!("{dir}/%v/run-{}.m3u8", r.run.id),
-    ]);
-    if let Some(path) = r.thumbnail {
+    if r.thumbnail.is_some() {
         // The decoded input, before the ladder's scaling: a thumbnail of what the encoder sends.
         let n = job.renditions.len();
-        a[graph_at] += &format!(";[s{n}]fps={THUMBNAIL_EVERY},scale={THUMBNAIL_WIDTH}:-2[thumb]");
+        graph += &format!(";[s{n}]fps={THUMBNAIL_EVERY},scale={THUMBNAIL_WIDTH}:-2[thumb]");
+    }
+    a.extend(["-filter_complex".to_owned(), graph]);
+    let playlist = format!("{dir}/%v/run-{}.m3u8", r.run.id);
+    if r.cmaf_outputs.is_empty() {
+        a.extend(["-f".to_owned(), "hls".to_owned()]);
+        for (key, value) in hls_options(r) {
+            a.extend([format!("-{key}"), value]);
+        }
+        a.push(playlist);
+    } else {
+        // One encode for the HLS ladder and the CMAF outputs. MP4 wants the codec headers out of
+        // band; the TS muxer puts them back in band on every key frame.
+        let mut words = |s: &str| a.extend(s.split_whitespace().map(str::to_owned));
+        words("-flags +global_header -f tee");
+        let mut slaves = vec![tee::slave("hls", None, &hls_options(r), &playlist)];
+        slaves.extend(super::cmaf::ingest::tee_slaves(job, r.cmaf_outputs));
+        a.push(tee::target(&slaves));
+    }
+    if let Some(path) = r.thumbnail {
         let mut words = |s: String| a.extend(s.split_whitespace().map(str::to_owned));
         words("-map [thumb] -c:v mjpeg -q:v 5 -f image2 -update 1 -atomic_writing 1".into());
         a.push(path.display().to_string());
     }
-    a.extend(super::cmaf::ingest::ffmpeg_outputs(
-        job,
-        r.cmaf_outputs,
-        r.preset,
-        r.has_audio,
-    ));
     a
+}
+
+/// The HLS muxer's options: the ladder's segments and playlists under the channel's folder.
+fn hls_options(r: &FfmpegRun) -> Vec<(&'static str, String)> {
+    let job = r.job;
+    let gop = job.gop_seconds;
+    let dir = r.channel_dir.display();
+    let streams: Vec<String> = (job.renditions.iter().enumerate())
+        .map(|(i, v)| format!("v:{i},a:{i},name:{}", v.name))
+        .collect();
+    vec![
+        ("hls_time", gop.to_string()),
+        (
+            "hls_list_size",
+            ((job.retention_seconds / gop).ceil() as u64 + 1).to_string(),
+        ),
+        ("hls_flags", "delete_segments+temp_file+program_date_time".to_owned()),
+        ("start_number", r.run.start_seq.to_string()),
+        ("master_pl_name", layout::FFMPEG_MASTER.to_owned()),
+        ("hls_segment_filename", format!("{dir}/%v/%d.ts")),
+        ("var_stream_map", streams.join(" ")),
+    ]
 }
 
 /// What a restarted ffmpeg must see again before any frame.

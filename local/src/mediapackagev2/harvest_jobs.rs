@@ -17,8 +17,10 @@
 //! What lands under `DestinationPath` (the layout is ours: AWS does not document it), for each
 //! harvested HLS manifest `M` of a TS endpoint: `M.m3u8` (multivariant), `M_{rendition}.m3u8`
 //! (VOD media playlists) and the segments, written once however many manifests name them:
-//! `{rendition}/{SegmentName}_{sequence}.ts`. CMAF endpoints, low-latency HLS and DASH manifests
-//! are refused at run time (FAILED, saying so): livestream-local harvests TS HLS only.
+//! `{rendition}/{SegmentName}_{sequence}.ts` — or, of a CMAF endpoint's HLS or low-latency HLS
+//! manifest, fragmented MP4: `{rendition}/{SegmentName}_init_{run}.mp4` and
+//! `{rendition}/{SegmentName}_{sequence}.mp4`, named by `EXT-X-MAP` ([`super::harvest_cut`]).
+//! DASH manifests are refused at run time (FAILED, saying so): livestream-local harvests HLS only.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +31,8 @@ use super::{
     MediaPackageV2, State,
     client_tokens::{remember, replayed},
     errors::{conflict, not_found, validation},
-    harvest_rules::{self, check_create, cut, harvested, vod_master, vod_media_playlist},
+    harvest_cut,
+    harvest_rules::{self, check_create, harvested, vod_master},
     manifests::{ManifestKind, ManifestSettings},
     member_str,
     meta::{Meta, meta_json, new_meta},
@@ -324,16 +327,17 @@ impl MediaPackageV2 {
         for (kind, name) in harvested(request) {
             let manifest = (self.manifest(g, c, e, &name))
                 .ok_or_else(|| format!("The origin endpoint no longer has the manifest {name}"))?;
-            match (manifest.endpoint["ContainerType"].as_str(), kind) {
-                (Some("TS"), ManifestKind::Hls) => {}
+            let container = manifest.endpoint["ContainerType"].as_str().unwrap_or_default();
+            let cmaf = match (container, kind) {
+                ("TS", ManifestKind::Hls) => false,
+                ("CMAF", ManifestKind::Hls | ManifestKind::LowLatencyHls) => true,
                 (container, kind) => {
                     return Err(format!(
-                        "livestream-local harvests HLS manifests of TS origin endpoints only, not the {kind:?} manifest \
-                         {name} of a {} endpoint",
-                        container.unwrap_or_default()
+                        "livestream-local harvests HLS and low-latency HLS manifests, not the {kind:?} manifest \
+                         {name} of a {container} endpoint"
                     ));
                 }
-            }
+            };
             let p = packaging(&manifest);
             let segment_name = manifest.endpoint["Segment"]["SegmentName"]
                 .as_str()
@@ -343,35 +347,28 @@ impl MediaPackageV2 {
             let selected = crate::media::origin::select_renditions(&ladder, &p);
             let mut variants = Vec::new();
             for rendition in selected {
-                let (dir, _, groups) = (sink.media.selected_groups(&media_key, &rendition.name, &p))
-                    .map_err(|e| format!("Reading the retained segments failed: {e}"))?;
-                let segments = cut(&groups, start, end);
-                if segments.is_empty() {
-                    continue;
-                }
-                let uri =
-                    |g: &crate::media::origin::Group| format!("{}/{segment_name}_{}.ts", rendition.name, g.sequence);
-                for segment in &segments {
-                    let object = uri(segment);
-                    if !written.insert(object.clone()) {
-                        continue;
-                    }
-                    let mut bytes = Vec::new();
-                    for file in &segment.uris {
-                        let path = dir.join(&rendition.name).join(file);
-                        let read = tokio::fs::read(&path).await;
-                        bytes.extend(read.map_err(|_| {
-                            format!(
-                                "Segment {} of {} left the endpoint's retention before it was harvested",
-                                segment.sequence, rendition.name
-                            )
-                        })?);
-                    }
-                    writes.push((object, bytes, "video/MP2T"));
-                }
+                let source = harvest_cut::Source {
+                    media: &sink.media,
+                    key: &media_key,
+                    rendition: &rendition.name,
+                    packaging: &p,
+                    segment_name: &segment_name,
+                };
+                let cut = if cmaf {
+                    harvest_cut::cmaf(&source, start, end).await?
+                } else {
+                    harvest_cut::ts(&source, start, end).await?
+                };
+                let Some(cut) = cut else { continue };
+                // A segment named by two harvested manifests is written once.
+                let fresh = cut
+                    .objects
+                    .into_iter()
+                    .filter(|(object, ..)| written.insert(object.clone()));
+                writes.extend(fresh);
                 writes.push((
                     format!("{name}_{}.m3u8", rendition.name),
-                    vod_media_playlist(&segments, uri).into_bytes(),
+                    cut.playlist.into_bytes(),
                     M3U8,
                 ));
                 variants.push(rendition.name.clone());

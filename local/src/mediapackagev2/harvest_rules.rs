@@ -143,21 +143,30 @@ pub(super) fn date_time(seconds: f64) -> String {
 
 /// A VOD media playlist of `segments`, each at `uri(segment)`: PLAYLIST-TYPE VOD, a
 /// PROGRAM-DATE-TIME on every segment, a DISCONTINUITY wherever the sequence breaks or a new
-/// encoder run starts, ENDLIST.
-pub(super) fn vod_media_playlist(segments: &[Group], uri: impl Fn(&Group) -> String) -> String {
+/// encoder run starts, ENDLIST. With `map`, the segments are fragmented MP4 and their init
+/// segment (`EXT-X-MAP`, version 6) is named before the first one and after each discontinuity.
+pub(super) fn vod_media_playlist(
+    segments: &[Group],
+    uri: impl Fn(&Group) -> String,
+    map: Option<impl Fn(&Group) -> String>,
+) -> String {
     let longest = segments
         .iter()
         .map(|g| (g.duration * 1000.0).round() / 1000.0)
         .fold(1.0, f64::max);
     let first = segments.first().map_or(0, |g| g.sequence);
+    let version = if map.is_some() { 6 } else { 3 };
     let mut out = format!(
-        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:{}\n#EXT-X-MEDIA-SEQUENCE:{first}\n#EXT-X-PLAYLIST-TYPE:VOD\n",
+        "#EXTM3U\n#EXT-X-VERSION:{version}\n#EXT-X-TARGETDURATION:{}\n#EXT-X-MEDIA-SEQUENCE:{first}\n#EXT-X-PLAYLIST-TYPE:VOD\n",
         longest.ceil() as u64
     );
     for (i, g) in segments.iter().enumerate() {
         let broken = i > 0 && (g.discontinuity || segments[i - 1].sequence + 1 != g.sequence);
         if broken {
             out.push_str("#EXT-X-DISCONTINUITY\n");
+        }
+        if let Some(map) = map.as_ref().filter(|_| i == 0 || broken) {
+            let _ = writeln!(out, "#EXT-X-MAP:URI=\"{}\"", map(g));
         }
         if let Some(t) = g.program_date_time {
             let _ = writeln!(out, "#EXT-X-PROGRAM-DATE-TIME:{}", date_time(t));
@@ -259,7 +268,11 @@ mod tests {
     fn vod_playlists_end_and_carry_date_times() {
         let mut segments = vec![group(4, Some(1.5)), group(5, Some(7.5)), group(7, Some(19.5))];
         segments[1].duration = 5.5;
-        let text = vod_media_playlist(&segments, |g| format!("720p/segment_{}.ts", g.sequence));
+        let text = vod_media_playlist(
+            &segments,
+            |g| format!("720p/segment_{}.ts", g.sequence),
+            None::<fn(&Group) -> String>,
+        );
         assert_eq!(
             text,
             "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:4\n#EXT-X-PLAYLIST-TYPE:VOD\n\
@@ -273,5 +286,24 @@ mod tests {
             vod_master(master, |r| format!("index_{r}.m3u8")),
             "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nindex_720p.m3u8\n"
         );
+    }
+
+    #[test]
+    fn fragmented_mp4_playlists_name_their_init_segment_again_after_a_discontinuity() {
+        let mut segments = vec![group(4, Some(1.5)), group(5, Some(7.5)), group(6, Some(19.5))];
+        segments[2].discontinuity = true;
+        let init = |g: &Group| format!("720p/segment_init_{}.mp4", u64::from(g.sequence >= 6));
+        let text = vod_media_playlist(&segments, |g| format!("720p/segment_{}.mp4", g.sequence), Some(init));
+        assert!(text.starts_with("#EXTM3U\n#EXT-X-VERSION:6\n"), "{text}");
+        let maps: Vec<&str> = text.lines().filter(|l| l.starts_with("#EXT-X-MAP:")).collect();
+        assert_eq!(
+            maps,
+            [
+                "#EXT-X-MAP:URI=\"720p/segment_init_0.mp4\"",
+                "#EXT-X-MAP:URI=\"720p/segment_init_1.mp4\""
+            ]
+        );
+        let after_break = text.split("#EXT-X-DISCONTINUITY\n").nth(1).unwrap();
+        assert!(after_break.starts_with("#EXT-X-MAP:"), "{text}");
     }
 }

@@ -23,6 +23,7 @@ mod channels;
 mod client_tokens;
 mod cmaf;
 mod errors;
+mod harvest_cut;
 mod harvest_jobs;
 mod harvest_rules;
 mod manifests;

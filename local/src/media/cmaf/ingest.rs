@@ -36,7 +36,7 @@ pub fn part_target(fps: f64) -> f64 {
 
 /// The listener of one packaged rendition's CMAF output.
 pub struct RenditionOutput {
-    /// Index of the rendition in the job (its `[c{i}]` filter output).
+    /// Index of the rendition in the job.
     pub index: usize,
     pub port: u16,
     listener: TcpListener,
@@ -68,33 +68,26 @@ async fn listen(job: &TranscodeJob) -> std::io::Result<Vec<RenditionOutput>> {
     Ok(outputs)
 }
 
-/// ffmpeg's outputs after its HLS output: per rendition, its own encode of the `[c{i}]` branch
-/// (an encoder's packets go to one output only) and the shared audio, as fragmented MP4.
-pub fn ffmpeg_outputs(job: &TranscodeJob, outputs: &[(usize, u16)], preset: &str, has_audio: bool) -> Vec<String> {
-    let gop = job.gop_seconds;
-    let audio = if has_audio { "0:a:0" } else { "1:a:0" };
-    let (ab, ar) = (job.audio.bitrate, job.audio.sample_rate);
-    let mut a = Vec::new();
-    for &(i, port) in outputs {
-        let v = &job.renditions[i];
-        let (bitrate, frames) = (v.bitrate, (fps(v) * gop).round().max(1.0));
+/// The tee slaves beside the HLS one: per packaged rendition, its video and audio streams (the
+/// tee output has a video and an audio stream per rendition, in ladder order) as fragmented MP4.
+pub fn tee_slaves(job: &TranscodeJob, outputs: &[(usize, u16)]) -> Vec<String> {
+    let slave = |&(i, port): &(usize, u16)| {
         // Cut a fragment at the part's last frame: 1 ms short of the exact duration so the video
         // track reaches it first (an AAC frame is 21 ms; the audio track cutting first would end
         // parts a frame early).
-        let micros = (part_target(fps(v)) * 1e6 - 1000.0).max(1.0).round();
-        let shortest = if has_audio { "" } else { "-shortest" };
-        let words = format!(
-            "-map [c{i}] -map {audio} -c:v libx264 -preset {preset} {tune} -sc_threshold 0 \
-             -force_key_frames expr:gte(t,n_forced*{gop}) -b:v {bitrate} -maxrate {bitrate} \
-             -bufsize {} -g {frames} -c:a aac -b:a {ab} -ar {ar} -ac 2 {shortest} -f mp4 \
-             -movflags +frag_keyframe+empty_moov+default_base_moof+cmaf -frag_duration {micros} \
-             -flush_packets 1 tcp://127.0.0.1:{port}",
-            bitrate * 2,
-            tune = crate::media::transcoder::X264_TUNE,
-        );
-        a.extend(words.split_whitespace().map(str::to_owned));
-    }
-    a
+        let micros = (part_target(fps(&job.renditions[i])) * 1e6 - 1000.0).max(1.0).round();
+        let options = [
+            (
+                "movflags",
+                "+frag_keyframe+empty_moov+default_base_moof+cmaf".to_owned(),
+            ),
+            ("frag_duration", micros.to_string()),
+            ("flush_packets", "1".to_owned()),
+        ];
+        let select = format!("v:{i},a:{i}");
+        crate::media::tee::slave("mp4", Some(&select), &options, &format!("tcp://127.0.0.1:{port}"))
+    };
+    outputs.iter().map(slave).collect()
 }
 
 /// Accepts ffmpeg's connection on each listener and indexes what it sends until it closes.
@@ -235,24 +228,26 @@ mod tests {
             thumbnail: None,
             cmaf_outputs: &[(0, 4000)],
         });
+        // One encode per rendition, written by the tee's HLS and MP4 slaves.
         let graph = &args[args.iter().position(|a| a == "-filter_complex").unwrap() + 1];
-        assert!(graph.contains("format=yuv420p,split=2[v0][c0];[s1]"), "{graph}");
-        assert!(graph.ends_with("format=yuv420p[v1]"), "{graph}");
-        let hls_end = args.iter().position(|a| a == "/d/%v/run-0.m3u8").unwrap();
-        let cmaf = args[hls_end + 1..].join(" ");
+        assert_eq!(graph.matches("format=yuv420p[v").count(), 2, "{graph}");
+        assert_eq!(args.iter().filter(|a| *a == "libx264").count(), 1, "{args:?}");
+        let tee = args.iter().position(|a| a == "tee").unwrap();
+        assert_eq!(args[tee - 3..tee - 1], ["-flags", "+global_header"]);
+        let slaves: Vec<&str> = args[tee + 1].split(r"]").collect();
+        assert!(slaves[0].starts_with(r"[f=hls:hls_time=\'2\'"), "{}", args[tee + 1]);
         assert!(
-            cmaf.starts_with("-map [c0] -map 0:a:0 -c:v libx264 -preset ultrafast -tune zerolatency"),
-            "{cmaf}"
+            args[tee + 1].contains(r"var_stream_map=\'v:0,a:0,name:720p v:1,a:1,name:360p\']/d/%v/run-0.m3u8|"),
+            "{}",
+            args[tee + 1]
         );
         assert!(
-            cmaf.contains(" -force_key_frames expr:gte(t,n_forced*2) -b:v 3000000 "),
-            "{cmaf}"
+            args[tee + 1].ends_with(
+                r"[f=mp4:select=\'v:0,a:0\':movflags=\'+frag_keyframe+empty_moov+default_base_moof+cmaf\':frag_duration=\'332333\':flush_packets=\'1\']tcp://127.0.0.1:4000"
+            ),
+            "{}",
+            args[tee + 1]
         );
-        assert!(cmaf.contains(" -g 60 "), "{cmaf}");
-        assert!(cmaf.ends_with(
-            "-f mp4 -movflags +frag_keyframe+empty_moov+default_base_moof+cmaf -frag_duration 332333 \
-             -flush_packets 1 tcp://127.0.0.1:4000"
-        ));
     }
 
     #[test]
