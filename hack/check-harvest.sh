@@ -94,23 +94,13 @@ aws s3api put-bucket-policy --bucket vodcmaf --policy "$(grant vodcmaf "$cmaf_ar
 aws s3api put-bucket-policy --bucket revoked --policy "$(grant revoked)"
 
 # --- MediaLive into the v2 channel, an ffmpeg test pattern ---
-ml() { aws medialive --output json "$@"; }
 group_id=$(ml create-input-security-group --whitelist-rules Cidr=127.0.0.1/32 --query SecurityGroup.Id --output text)
 input=$(ml create-input --name harvest-check --type RTMP_PUSH --destinations StreamName=live/v2 --input-security-groups "$group_id")
 input_id=$(field "$input" 'r["Input"]["Id"]')
 ingest=$(field "$input" 'r["Input"]["Destinations"][0]["Url"]')
 v2_channel_json harvest-check 480 854 480 1500000 "$input_id" >"$work/channel.json"
-ml_channel=$(ml create-channel --cli-input-json "file://$work/channel.json" --query Channel.Id --output text)
-for _ in $(seq 1 100); do
-  [ "$(ml describe-channel --channel-id "$ml_channel" --query State --output text)" = IDLE ] && break; sleep 0.1
-done
-ml start-channel --channel-id "$ml_channel" >/dev/null
-for _ in $(seq 1 100); do
-  [ "$(ml describe-channel --channel-id "$ml_channel" --query State --output text)" = RUNNING ] && break; sleep 0.1
-done
-ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=854x480:rate=30 \
-  -f lavfi -i sine=frequency=440:sample_rate=48000 -t 150 -c:v libx264 -preset ultrafast -g 30 -pix_fmt yuv420p \
-  -c:a aac -b:a 128k -f flv "$ingest" >"$work/ffmpeg.log" 2>&1 &
+ml_channel=$(start_ml_channel "$work/channel.json")
+push_test_pattern "$ingest" 854x480 150
 publisher=$!
 master_url="http://$authority/out/v1/live/main/ts/index.m3u8"
 streaming=

@@ -127,7 +127,6 @@ try: print(urllib.request.urlopen(sys.argv[1]).status)
 except urllib.error.HTTPError as e: print(e.code, e.read().decode())' "http://$authority/out/v1/live/main/cmaf/dash.mpd")
 case $status in "404 the channel has not produced"*) ok "GET of a DASH manifest URL before any media: 404 saying so";;
   *) fail "GET of a DASH manifest URL before any media: $status";; esac
-ml() { aws medialive --output json "$@"; }
 group_id=$(ml create-input-security-group --whitelist-rules Cidr=127.0.0.1/32 --query SecurityGroup.Id --output text)
 input=$(ml create-input --name v2-check --type RTMP_PUSH --destinations StreamName=live/v2 --input-security-groups "$group_id")
 input_id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["Input"]["Id"])' "$input")
@@ -136,17 +135,8 @@ v2_channel_json v2-check 720 1280 720 3000000 "$input_id" >"$work/channel.json"
 refused_channel=$(ml create-channel --cli-input-json "$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c["Destinations"][0]["MediaPackageSettings"][0]["ChannelName"]="nope"; print(json.dumps(c))' "$work/channel.json")" 2>&1 || true)
 case $refused_channel in *"MediaPackage v2 channel nope does not exist in channel group live"*) ok "MediaLive refuses a v2 destination that does not exist";;
   *) fail "MediaLive refuses a v2 destination that does not exist: $refused_channel";; esac
-ml_channel=$(ml create-channel --cli-input-json "file://$work/channel.json" --query Channel.Id --output text)
-for _ in $(seq 1 100); do
-  [ "$(ml describe-channel --channel-id "$ml_channel" --query State --output text)" = IDLE ] && break; sleep 0.1
-done
-ml start-channel --channel-id "$ml_channel" >/dev/null
-for _ in $(seq 1 100); do
-  [ "$(ml describe-channel --channel-id "$ml_channel" --query State --output text)" = RUNNING ] && break; sleep 0.1
-done
-ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=1280x720:rate=30 \
-  -f lavfi -i sine=frequency=440:sample_rate=48000 -t 180 -c:v libx264 -preset ultrafast -g 30 -pix_fmt yuv420p \
-  -c:a aac -b:a 128k -f flv "$ingest" >"$work/ffmpeg.log" 2>&1 &
+ml_channel=$(start_ml_channel "$work/channel.json")
+push_test_pattern "$ingest" 1280x720 180
 publisher=$!
 master_url="http://$authority/out/v1/live/main/ts/index.m3u8"
 played=

@@ -4,7 +4,8 @@
 # livestream-local (LIVESTREAM_LOCAL_BIN) on free ports, points the AWS CLI at it with its own key,
 # and defines the checks: ok / fail (counted in `passed` / `failed`), mp (the mediapackagev2 CLI),
 # expect (a Python expression over a JSON answer), refused (a call failing with AWS's status,
-# error type and typed member) and v2_channel_json (a MediaLive channel into MediaPackage v2).
+# error type and typed member), v2_channel_json (a MediaLive channel into MediaPackage v2), ml (the
+# medialive CLI), start_ml_channel and push_test_pattern.
 "$LIVESTREAM_LOCAL_BIN" --listen 127.0.0.1:0 --rtmp-port 0 --data-dir "$work/data" >"$work/stdout" 2>"$work/stderr" &
 pid=$!
 url=$(local_endpoint "$pid" "$work/stdout" "$work/stderr")
@@ -99,4 +100,30 @@ print(json.dumps({
                           "Outputs": [{"OutputName": rendition + "p", "VideoDescriptionName": "v" + rendition, "AudioDescriptionNames": ["aac"],
                                        "OutputSettings": {"MediaPackageOutputSettings": {}}}]}]}}))
 PY
+}
+
+# ml ARGS...: the MediaLive CLI's JSON answer on stdout.
+ml() { aws medialive --output json "$@"; }
+
+# start_ml_channel JSON-FILE: creates the MediaLive channel JSON-FILE describes, waits for IDLE,
+# starts it and waits for RUNNING (10 s each at most); prints its id.
+start_ml_channel() {
+  local id
+  id=$(ml create-channel --cli-input-json "file://$1" --query Channel.Id --output text)
+  for _ in $(seq 1 100); do
+    [ "$(ml describe-channel --channel-id "$id" --query State --output text)" = IDLE ] && break; sleep 0.1
+  done
+  ml start-channel --channel-id "$id" >/dev/null
+  for _ in $(seq 1 100); do
+    [ "$(ml describe-channel --channel-id "$id" --query State --output text)" = RUNNING ] && break; sleep 0.1
+  done
+  echo "$id"
+}
+
+# push_test_pattern URL SIZE SECONDS: ffmpeg pushes a moving test pattern of SIZE with a tone to URL
+# for SECONDS, in the background (its log in $work/ffmpeg.log); $! is its pid.
+push_test_pattern() {
+  ffmpeg -hide_banner -loglevel error -re -f lavfi -i "testsrc2=size=$2:rate=30" \
+    -f lavfi -i sine=frequency=440:sample_rate=48000 -t "$3" -c:v libx264 -preset ultrafast -g 30 -pix_fmt yuv420p \
+    -c:a aac -b:a 128k -f flv "$1" >"$work/ffmpeg.log" 2>&1 &
 }

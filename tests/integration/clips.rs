@@ -1,5 +1,5 @@
 //! Clips as a user meets them: while a MediaPackage v2 stream with a startover window runs, a
-//! `LiveStreamClip` of 20 s of the push, chosen on the stream's own clock, becomes a harvest job,
+//! `LiveStreamClip` of 20 s of the push, once the stream is on air, becomes a harvest job,
 //! COMPLETED, whose HLS VOD plays (ffprobe) through the stream's distribution, lasts 20 s ± a
 //! segment, and whose program date-times fall in the range. A range ending before it starts is
 //! refused at admission; a clip of a stream that does not exist says so, naming the field.
@@ -12,9 +12,9 @@ use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use crate::{
     local_media::ffprobe,
     packaging_v2::first_variant,
-    support::cloud::{LocalCloud, eventually, http_get, publish, shipped_policy},
+    support::cloud::{LocalCloud, eventually, http_get, shipped_policy},
     support::cluster::{kubectl_apply, kubectl_apply_refused, kubectl_ok, namespace},
-    support::operator::{Operator, kubectl_wait, patch, status},
+    support::operator::{Operator, go_live, kubectl_wait, patch, status},
     website::BUCKET,
 };
 
@@ -36,21 +36,21 @@ fn program_date_times(playlist: &str) -> Vec<Timestamp> {
         .collect()
 }
 
-/// The program date-times of the first rendition of the live HLS at `master_url`; none while it
-/// is not yet served.
-async fn live_date_times(master_url: &str) -> Vec<Timestamp> {
+/// The media sequence number of the newest segment of the first rendition of the live HLS at
+/// `master_url`; none while it lists no segment.
+async fn newest_segment(master_url: &str) -> Option<u64> {
     let (code, master) = http_get(master_url).await;
     let variant = master.lines().find(|l| !l.is_empty() && !l.starts_with('#'));
     let (Some(variant), 200) = (variant, code) else {
-        return Vec::new();
+        return None;
     };
     let base = master_url.rsplit_once('/').unwrap().0;
     let (code, playlist) = http_get(&format!("{base}/{variant}")).await;
-    if code == 200 {
-        program_date_times(&playlist)
-    } else {
-        Vec::new()
-    }
+    let listed = playlist.lines().filter(|l| l.starts_with("#EXTINF:")).count() as u64;
+    let sequence = (playlist.lines())
+        .find_map(|l| l.strip_prefix("#EXT-X-MEDIA-SEQUENCE:"))
+        .and_then(|n| n.trim().parse::<u64>().ok())?;
+    (code == 200 && listed > 0).then(|| sequence + listed - 1)
 }
 
 #[tokio::test]
@@ -63,15 +63,7 @@ async fn a_clip_of_a_live_moment_becomes_a_playable_vod_that_outlives_its_resour
         "apiVersion: media.livestream.io/v1alpha1\nkind: LiveStream\nmetadata:\n  name: keynote\n  namespace: {ns}\nspec:\n  input:\n    streamName: live/keynote\n  packaging:\n    version: v2\n    startoverWindowSeconds: 300\n    hls:\n      segmentDurationSeconds: 2\n      playlistWindowSeconds: 30\n"
     ));
     kubectl_wait(&ns, "condition=Ready", "keynote", Duration::from_secs(90));
-    patch(&ns, "keynote", r#"{"running":true}"#);
-    kubectl_wait(
-        &ns,
-        "jsonpath={.status.state}=RUNNING",
-        "keynote",
-        Duration::from_secs(30),
-    );
-    let ingest = status(&ns, "keynote")["ingestUrl"].as_str().unwrap().to_owned();
-    let mut publisher = publish(&ingest, 120);
+    let mut publisher = go_live(&ns, "keynote", 120);
 
     // Refused at admission: a range that ends before it starts.
     let now = Timestamp::now();
@@ -84,21 +76,19 @@ async fn a_clip_of_a_live_moment_becomes_a_playable_vod_that_outlives_its_resour
     ));
     assert!(backwards.contains("end must be after start"), "{backwards}");
 
-    // 20 s of the push, chosen on the stream's own clock (its program date-times) once the live
-    // playlist holds them: a loaded machine may take a while to bring the push on air.
+    // 20 s of the push, from just after the first segment the live playlist lists (a loaded
+    // machine may take a while to bring the push on air); the clip is asked for once the playlist
+    // lists the segments past its end (2 s each), whatever the encoder's pace.
     let playback = status(&ns, "keynote")["playbackUrl"].as_str().unwrap().to_owned();
-    let on_air = eventually("the first live segment", Duration::from_secs(60), || async {
-        live_date_times(&playback).await.first().copied()
+    let first = eventually("the first live segment", Duration::from_secs(60), || async {
+        newest_segment(&playback).await
     })
     .await;
-    let start = on_air + SignedDuration::from_secs(2);
+    let start = Timestamp::now() + SignedDuration::from_secs(1);
     let end = start + SignedDuration::from_secs(20);
     eventually("live media past the clip's end", Duration::from_secs(90), || async {
-        let times = live_date_times(&playback).await;
-        times
-            .last()
-            .filter(|t| **t >= end + SignedDuration::from_secs(2))
-            .copied()
+        let newest = newest_segment(&playback).await?;
+        (newest >= first + 13 && Timestamp::now() > end).then_some(())
     })
     .await;
     kubectl_apply(&clip(&ns, "goal", "keynote", start, end));

@@ -13,9 +13,9 @@ use serde_json::Value;
 use crate::{
     aws_cli::Cli,
     local_media::probe_streams,
-    support::cloud::{LocalCloud, eventually, http_get, publish, shipped_policy},
+    support::cloud::{LocalCloud, eventually, http_get, shipped_policy},
     support::cluster::{kubectl_apply, kubectl_ok, namespace},
-    support::operator::{Operator, kubectl_wait, patch, status},
+    support::operator::{Operator, go_live, kubectl_wait, patch, status},
     website::{BUCKET, check_player},
 };
 
@@ -117,10 +117,7 @@ async fn a_stream_is_watched_through_cloudfront_while_its_bucket_stays_private()
     assert_eq!(http_get(&website).await.0, 200, "the same page through the edge");
 
     // Start, push: the stream plays through the edge, in ffprobe and in the page in Chromium.
-    patch(&ns, "show", r#"{"running":true}"#);
-    kubectl_wait(&ns, "jsonpath={.status.state}=RUNNING", "show", Duration::from_secs(30));
-    let ingest = status(&ns, "show")["ingestUrl"].as_str().unwrap().to_owned();
-    let mut publisher = publish(&ingest, 90);
+    let mut publisher = go_live(&ns, "show", 90);
     eventually("the edge to serve both renditions", Duration::from_secs(40), || async {
         let (code, body) = http_get(&playback).await;
         (code == 200 && body.matches("#EXT-X-STREAM-INF").count() == 2).then_some(())
@@ -167,15 +164,7 @@ async fn a_stream_is_watched_through_cloudfront_while_its_bucket_stays_private()
     assert!(low_latency.starts_with(&format!("http://{v2_domain}/out/v1/")), "{v2}");
     let dash = v2["dashPlaybackUrl"].as_str().unwrap().to_owned();
     assert!(dash.starts_with(&format!("http://{v2_domain}/")), "{v2}");
-    patch(&ns, "keynote", r#"{"running":true}"#);
-    kubectl_wait(
-        &ns,
-        "jsonpath={.status.state}=RUNNING",
-        "keynote",
-        Duration::from_secs(30),
-    );
-    let ingest = status(&ns, "keynote")["ingestUrl"].as_str().unwrap().to_owned();
-    let mut publisher = publish(&ingest, 60);
+    let mut publisher = go_live(&ns, "keynote", 60);
     let variant = eventually("low-latency HLS through the edge", Duration::from_secs(40), || async {
         let variant = crate::packaging_v2::first_variant(&low_latency).await;
         let (code, body) = http_get(&variant).await;

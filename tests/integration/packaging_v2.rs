@@ -10,9 +10,9 @@ use serde_json::Value;
 use crate::{
     aws_cli::Cli,
     local_media::probe_streams,
-    support::cloud::{LocalCloud, eventually, http_get, publish, shipped_policy},
+    support::cloud::{LocalCloud, eventually, http_get, shipped_policy},
     support::cluster::{kubectl_apply, kubectl_ok, namespace},
-    support::operator::{Operator, kubectl_wait, patch, status},
+    support::operator::{Operator, go_live, kubectl_wait, patch, status},
     website::{BUCKET, allow_public_pages, check_player},
 };
 
@@ -126,10 +126,7 @@ async fn a_v2_stream_plays_hls_low_latency_hls_and_dash_beside_a_v1_stream_that_
     assert_eq!(kinds, expected);
 
     // Start it and push: every URL plays.
-    patch(&ns, "show", r#"{"running":true}"#);
-    kubectl_wait(&ns, "jsonpath={.status.state}=RUNNING", "show", Duration::from_secs(30));
-    let ingest = status(&ns, "show")["ingestUrl"].as_str().unwrap().to_owned();
-    let mut publisher = publish(&ingest, 60);
+    let mut publisher = go_live(&ns, "show", 60);
     eventually(
         "the HLS URL to serve both renditions",
         Duration::from_secs(40),

@@ -3,16 +3,16 @@
 //! own start time — downloaded with the AWS CLI, played by ffprobe (the top rendition and AAC),
 //! as long as the push. Deleting the LiveStream keeps the recording. Under the shipped IAM policy.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::{
     aws_cli::Cli,
     local_media::ffprobe,
-    support::cloud::{LocalCloud, eventually, publish, shipped_policy},
+    support::cloud::{LocalCloud, eventually, shipped_policy},
     support::cluster::{kubectl_apply, kubectl_ok, namespace},
-    support::operator::{Operator, kubectl_wait, patch, status},
+    support::operator::{Operator, go_live, kubectl_wait, patch, status},
 };
 
 /// The recordings bucket deploy/iam-policy.json and deploy/medialive-role.json name.
@@ -47,13 +47,8 @@ async fn a_run_is_recorded_to_s3_plays_and_lasts_as_long_as_the_push() {
     );
 
     // One run: start, push a test pattern for PUSH seconds, stop.
-    patch(&ns, "show", r#"{"running":true}"#);
-    kubectl_wait(&ns, "jsonpath={.status.state}=RUNNING", "show", Duration::from_secs(30));
-    let ingest = status(&ns, "show")["ingestUrl"].as_str().unwrap().to_owned();
-    let pushing = Instant::now();
-    let mut publisher = publish(&ingest, PUSH);
+    let mut publisher = go_live(&ns, "show", PUSH);
     assert!(publisher.wait().await.unwrap().success(), "the push went through");
-    let pushed = pushing.elapsed().as_secs_f64();
     patch(&ns, "show", r#"{"running":false}"#);
     kubectl_wait(&ns, "jsonpath={.status.state}=IDLE", "show", Duration::from_secs(30));
 
@@ -94,9 +89,11 @@ async fn a_run_is_recorded_to_s3_plays_and_lasts_as_long_as_the_push() {
         assert!(codecs.iter().any(|c| c.starts_with("aac")), "{codecs:?}");
         total += probe["format"]["duration"].as_str().unwrap().parse::<f64>().unwrap();
     }
+    // As long as the media pushed (ffmpeg -re -t PUSH), which on a loaded machine takes longer than
+    // PUSH seconds of wall clock to arrive.
     assert!(
-        (total - pushed).abs() <= 4.0,
-        "recorded {total:.1} s of a {pushed:.1} s push ({} files)",
+        (total - f64::from(PUSH)).abs() <= 4.0,
+        "recorded {total:.1} s of a {PUSH} s push ({} files)",
         files.len()
     );
     std::fs::remove_dir_all(&dir).unwrap();

@@ -7,9 +7,9 @@ use serde_json::Value;
 use tokio::process::Command;
 
 use crate::{
-    support::cloud::{LocalCloud, eventually, http_get, publish},
+    support::cloud::{LocalCloud, eventually, http_get},
     support::cluster::{kubectl_ok, namespace, repo_root},
-    support::operator::{Operator, kubectl_wait, patch, status},
+    support::operator::{Operator, go_live, kubectl_wait, patch, status},
 };
 
 /// The bucket deploy/iam-policy.json grants, as shipped.
@@ -224,15 +224,7 @@ async fn the_player_plays_switches_renditions_and_says_when_the_stream_is_off() 
         "{offline}"
     );
 
-    patch(&ns, "launch-event", r#"{"running":true}"#);
-    kubectl_wait(
-        &ns,
-        "jsonpath={.status.state}=RUNNING",
-        "launch-event",
-        Duration::from_secs(30),
-    );
-    let ingest = status(&ns, "launch-event")["ingestUrl"].as_str().unwrap().to_owned();
-    let mut publisher = publish(&ingest, 120);
+    let mut publisher = go_live(&ns, "launch-event", 120);
     let playback = status(&ns, "launch-event")["playbackUrl"].as_str().unwrap().to_owned();
     eventually("HLS on the origin", Duration::from_secs(40), || async {
         (http_get(&playback).await.0 == 200).then_some(())

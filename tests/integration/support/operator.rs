@@ -170,6 +170,20 @@ pub fn patch(namespace: &str, name: &str, spec: &str) {
     ]);
 }
 
+/// Goes live as a user does: `running: true`, waits for RUNNING, then pushes a test pattern to the
+/// stream's ingest URL for `seconds`.
+pub fn go_live(namespace: &str, name: &str, seconds: u32) -> Child {
+    patch(namespace, name, r#"{"running":true}"#);
+    kubectl_wait(
+        namespace,
+        "jsonpath={.status.state}=RUNNING",
+        name,
+        Duration::from_secs(30),
+    );
+    let ingest = status(namespace, name)["ingestUrl"].as_str().unwrap().to_owned();
+    crate::support::cloud::publish(&ingest, seconds)
+}
+
 pub async fn streams(namespace: &str) -> Api<LiveStream> {
     Api::namespaced(cluster::client().await, namespace)
 }
