@@ -153,7 +153,9 @@ case $s in FAILED*AccessDenied*) ok "the grant removed before the job ran: FAILE
 # --- the harvest: 20 s that ended 4 s ago, after ~30 s of media ---
 now=$(date +%s.%N)
 sleep "$(python3 -c "print(max(0, 30 - ($now - $first_media)))")"
-range=$(python3 -c 'import time; e=time.time()-4; print(e-20, e)')
+# Whole seconds: the AWS CLI sends the schedule's times as whole epoch seconds, so the range the
+# service cuts is exactly the one the date-times are checked against.
+range=$(python3 -c 'import time; e=int(time.time()-4); print(e-20, e)')
 start_s=${range% *}; end_s=${range#* }
 to_iso() { python3 -c 'import datetime,sys; print(datetime.datetime.fromtimestamp(float(sys.argv[1]), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))' "$1"; }
 t0=$(date +%s.%N)

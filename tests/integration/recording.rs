@@ -1,7 +1,8 @@
-//! Recording as a user meets it: a LiveStream with `recording.enabled` runs, a test pattern is
-//! pushed for a known time, the channel stops, and the run's recording is in the bucket under its
-//! own start time — downloaded with the AWS CLI, played by ffprobe (the top rendition and AAC),
-//! as long as the push. Deleting the LiveStream keeps the recording. Under the shipped IAM policy.
+//! Recording as a user meets it: a LiveStream with `recording.enabled` runs, a test pattern with a
+//! clock burnt in is pushed for a known time, the channel stops, and the run's recording is in the
+//! bucket under its own start time — downloaded with the AWS CLI, played by ffprobe (the top
+//! rendition and AAC), as long as the push, its first and last frames' clocks the push's first and
+//! last moments. Deleting the LiveStream keeps the recording. Under the shipped IAM policy.
 
 use std::time::Duration;
 
@@ -10,9 +11,10 @@ use serde_json::Value;
 use crate::{
     aws_cli::Cli,
     local_media::ffprobe,
+    support::clock,
     support::cloud::{LocalCloud, eventually, shipped_policy},
     support::cluster::{kubectl_apply, kubectl_ok, namespace},
-    support::operator::{Operator, go_live, kubectl_wait, patch, status},
+    support::operator::{Operator, kubectl_wait, patch, status},
 };
 
 /// The recordings bucket deploy/iam-policy.json and deploy/medialive-role.json name.
@@ -47,7 +49,11 @@ async fn a_run_is_recorded_to_s3_plays_and_lasts_as_long_as_the_push() {
     );
 
     // One run: start, push a test pattern for PUSH seconds, stop.
-    let mut publisher = go_live(&ns, "show", PUSH);
+    patch(&ns, "show", r#"{"running":true}"#);
+    kubectl_wait(&ns, "jsonpath={.status.state}=RUNNING", "show", Duration::from_secs(30));
+    let ingest = status(&ns, "show")["ingestUrl"].as_str().unwrap().to_owned();
+    let pushed_at = clock::now_ms();
+    let mut publisher = clock::publish_with_clock(&ingest, PUSH);
     assert!(publisher.wait().await.unwrap().success(), "the push went through");
     patch(&ns, "show", r#"{"running":false}"#);
     kubectl_wait(&ns, "jsonpath={.status.state}=IDLE", "show", Duration::from_secs(30));
@@ -95,6 +101,23 @@ async fn a_run_is_recorded_to_s3_plays_and_lasts_as_long_as_the_push() {
         (total - f64::from(PUSH)).abs() <= 4.0,
         "recorded {total:.1} s of a {PUSH} s push ({} files)",
         files.len()
+    );
+    // The clock burnt into the push: the recording begins with the push's first moments and holds
+    // all of it.
+    let first = clock::clock_in(&files[0], false)
+        .await
+        .expect("the clock in the first frame");
+    let last = (clock::clock_in(files.last().unwrap(), true).await).expect("the clock in the last frame");
+    let late = clock::elapsed_ms(pushed_at, first);
+    let held = clock::elapsed_ms(first, last) as f64 / 1000.0;
+    let clocks =
+        format!("pushed at {pushed_at}, first frame {first} ({late} ms later), last {last} ({held:.1} s held)");
+    // ffmpeg's start-up is in `late` (0.2 s here unloaded, seconds on a busy machine); media lost at
+    // the start would shorten `held`.
+    assert!(late < 10_000, "the recording begins late: {clocks}");
+    assert!(
+        held >= f64::from(PUSH) - 2.0 && held <= f64::from(PUSH) + 5.0,
+        "the recording holds {held:.1} s of the push's clock: {clocks}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
 
