@@ -6,7 +6,7 @@ use std::path::Path;
 
 use tokio::process::{Child, Command};
 
-/// The picture the clock is drawn on, and its blocks.
+/// The picture the clock is drawn on (the publisher's test pattern), and its blocks.
 const WIDTH: u32 = 1280;
 const HEIGHT: u32 = 720;
 const BITS: u32 = 24;
@@ -44,25 +44,7 @@ fn burn_filter() -> String {
 
 /// `ffmpeg` pushing a test pattern with the clock burnt in, and a tone, to `url` for `seconds`.
 pub fn publish_with_clock(url: &str, seconds: u32) -> Child {
-    Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-re"])
-        .args(["-f", "lavfi", "-i", &format!("testsrc2=size={WIDTH}x{HEIGHT}:rate=30")])
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
-        .args(["-t", &seconds.to_string(), "-vf", &burn_filter()])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-g",
-            "30",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .args(["-c:a", "aac", "-b:a", "128k", "-f", "flv", url])
-        .kill_on_drop(true)
-        .spawn()
-        .expect("ffmpeg starts")
+    super::cloud::publish_through(url, seconds, Some(&burn_filter()))
 }
 
 /// The clock (ms, modulo 2^24) in the first or the last frame of a media file, scaled back to the

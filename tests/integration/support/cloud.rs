@@ -223,13 +223,22 @@ where
 
 /// `ffmpeg` pushing a moving test pattern with a tone to `url` for `seconds`.
 pub fn publish(url: &str, seconds: u32) -> Child {
-    Command::new("ffmpeg")
+    publish_through(url, seconds, None)
+}
+
+/// [`publish`], the picture first drawn on by the video filter `filter`.
+pub fn publish_through(url: &str, seconds: u32, filter: Option<&str>) -> Child {
+    let mut ffmpeg = Command::new("ffmpeg");
+    ffmpeg
         .args(["-hide_banner", "-loglevel", "error", "-re"])
         .args(["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30"])
         .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
+        .args(["-t", &seconds.to_string()]);
+    if let Some(filter) = filter {
+        ffmpeg.args(["-vf", filter]);
+    }
+    ffmpeg
         .args([
-            "-t",
-            &seconds.to_string(),
             "-c:v",
             "libx264",
             "-preset",
