@@ -4,7 +4,6 @@
 //! segment (`EXT-X-MAP`), named as the live endpoint names them.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::UNIX_EPOCH;
 
 use super::harvest_rules::{cut, vod_media_playlist};
@@ -62,54 +61,47 @@ pub(super) async fn cmaf(s: &Source<'_>, start: f64, end: f64) -> Result<Option<
     let channel = (s.media.cmaf(s.key)).ok_or("The channel has no CMAF media to harvest")?;
     let (_, ladder) = (s.media.package_ladder(s.key)).ok_or("The channel has no media to harvest")?;
     let k = group_size(s.packaging.segment_duration_seconds, ladder.gop_seconds);
-    // (group, run, the run's init segment, the part files).
-    let retained = channel.with_rendition(s.rendition, |m| {
+    // The complete segments, their part files as `uris`, and each one's run and its init segment.
+    let mut runs: HashMap<u64, (u32, bytes::Bytes)> = HashMap::new();
+    let groups = channel.with_rendition(s.rendition, |m| {
         let complete = m.segments(k).into_iter().filter(|seg| seg.complete);
-        complete
-            .map(|seg| {
-                let program_date_time = (seg.program_date_time())
+        let group = |seg: crate::media::cmaf::index::Segment<'_>| {
+            runs.insert(seg.sequence, (seg.run.run_id, seg.run.init.clone()));
+            Group {
+                sequence: seg.sequence,
+                duration: seg.duration_seconds(),
+                discontinuity: seg.discontinuity,
+                discontinuity_sequence: seg.discontinuity_sequence,
+                uris: seg.parts.iter().map(|p| p.path.display().to_string()).collect(),
+                program_date_time: (seg.program_date_time())
                     .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                    .map(|d| d.as_secs_f64());
-                let group = Group {
-                    sequence: seg.sequence,
-                    duration: seg.duration_seconds(),
-                    discontinuity: seg.discontinuity,
-                    discontinuity_sequence: seg.discontinuity_sequence,
-                    uris: Vec::new(),
-                    program_date_time,
-                };
-                let parts: Vec<PathBuf> = seg.parts.iter().map(|p| p.path.clone()).collect();
-                (group, seg.run.run_id, seg.run.init.clone(), parts)
-            })
-            .collect::<Vec<_>>()
+                    .map(|d| d.as_secs_f64()),
+            }
+        };
+        complete.map(group).collect::<Vec<_>>()
     });
-    let retained = retained.unwrap_or_default();
-    let groups: Vec<Group> = retained.iter().map(|(g, ..)| g.clone()).collect();
-    let segments = cut(&groups, start, end);
+    let segments = cut(&groups.unwrap_or_default(), start, end);
     if segments.is_empty() {
         return Ok(None);
     }
-    let run_of: HashMap<u64, u32> = retained.iter().map(|(g, run, ..)| (g.sequence, *run)).collect();
     let init = |run: u32| format!("{}/{}_init_{run}.mp4", s.rendition, s.segment_name);
     let uri = |g: &Group| format!("{}/{}_{}.mp4", s.rendition, s.segment_name, g.sequence);
     let mut objects = Vec::new();
     let mut inits_written = Vec::new();
     for segment in &segments {
-        let (_, run, init_bytes, parts) = (retained.iter())
-            .find(|(g, ..)| g.sequence == segment.sequence)
-            .expect("a cut segment is a retained one");
+        let (run, init_bytes) = &runs[&segment.sequence];
         if !inits_written.contains(run) {
             inits_written.push(*run);
             objects.push((init(*run), init_bytes.to_vec(), "video/mp4"));
         }
         let mut bytes = Vec::new();
-        for part in parts {
+        for part in &segment.uris {
             let read = tokio::fs::read(part).await;
             bytes.extend(read.map_err(|_| gone(segment.sequence, s.rendition))?);
         }
         objects.push((uri(segment), bytes, "video/mp4"));
     }
-    let map = |g: &Group| init(run_of[&g.sequence]);
+    let map = |g: &Group| init(runs[&g.sequence].0);
     let playlist = vod_media_playlist(&segments, uri, Some(map));
     Ok(Some(RenditionCut { objects, playlist }))
 }
