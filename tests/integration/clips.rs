@@ -11,7 +11,7 @@ use k8s_openapi::jiff::{SignedDuration, Timestamp};
 
 use crate::{
     local_media::ffprobe,
-    packaging_v2::first_variant,
+    packaging_v2::{first_variant, variant_url},
     support::cloud::{LocalCloud, eventually, http_get, shipped_policy},
     support::cluster::{kubectl_apply, kubectl_apply_refused, kubectl_ok, namespace},
     support::operator::{Operator, go_live, kubectl_wait, patch, status},
@@ -32,7 +32,7 @@ fn clip_status(ns: &str, name: &str) -> serde_json::Value {
 fn program_date_times(playlist: &str) -> Vec<Timestamp> {
     (playlist.lines())
         .filter_map(|l| l.strip_prefix("#EXT-X-PROGRAM-DATE-TIME:"))
-        .filter_map(|t| t.trim().parse().ok())
+        .map(|t| t.trim().parse().unwrap())
         .collect()
 }
 
@@ -40,12 +40,8 @@ fn program_date_times(playlist: &str) -> Vec<Timestamp> {
 /// `master_url`; none while it lists no segment.
 async fn newest_segment(master_url: &str) -> Option<u64> {
     let (code, master) = http_get(master_url).await;
-    let variant = master.lines().find(|l| !l.is_empty() && !l.starts_with('#'));
-    let (Some(variant), 200) = (variant, code) else {
-        return None;
-    };
-    let base = master_url.rsplit_once('/').unwrap().0;
-    let (code, playlist) = http_get(&format!("{base}/{variant}")).await;
+    let variant = variant_url(master_url, &master).filter(|_| code == 200)?;
+    let (code, playlist) = http_get(&variant).await;
     let listed = playlist.lines().filter(|l| l.starts_with("#EXTINF:")).count() as u64;
     let sequence = (playlist.lines())
         .find_map(|l| l.strip_prefix("#EXT-X-MEDIA-SEQUENCE:"))

@@ -40,8 +40,13 @@ async fn v2_channels(cli: &Cli<'_>) -> Vec<String> {
 /// The first variant playlist of a master playlist, as an absolute URL.
 pub async fn first_variant(master_url: &str) -> String {
     let (_, master) = http_get(master_url).await;
-    let variant = master.lines().find(|l| !l.is_empty() && !l.starts_with('#')).unwrap();
-    format!("{}/{variant}", master_url.rsplit_once('/').unwrap().0)
+    variant_url(master_url, &master).unwrap_or_else(|| panic!("no variant in {master}"))
+}
+
+/// The URL of the first variant `master` (served at `master_url`) lists, if it lists one.
+pub fn variant_url(master_url: &str, master: &str) -> Option<String> {
+    let variant = master.lines().find(|l| !l.is_empty() && !l.starts_with('#'))?;
+    Some(format!("{}/{variant}", master_url.rsplit_once('/').unwrap().0))
 }
 
 #[tokio::test]

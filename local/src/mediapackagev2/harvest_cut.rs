@@ -3,7 +3,7 @@
 //! files; a CMAF endpoint's are fragmented MP4 (a segment's parts, joined) after their run's init
 //! segment (`EXT-X-MAP`), named as the live endpoint names them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::UNIX_EPOCH;
 
 use super::harvest_rules::{cut, vod_media_playlist};
@@ -28,6 +28,8 @@ pub(super) struct Source<'a> {
     pub rendition: &'a str,
     pub packaging: &'a Packaging,
     pub segment_name: &'a str,
+    /// Objects another harvested manifest already wrote: neither read nor written again.
+    pub written: &'a HashSet<String>,
 }
 
 fn gone(sequence: u64, rendition: &str) -> String {
@@ -44,7 +46,7 @@ pub(super) async fn ts(s: &Source<'_>, start: f64, end: f64) -> Result<Option<Re
     }
     let uri = |g: &Group| format!("{}/{}_{}.ts", s.rendition, s.segment_name, g.sequence);
     let mut objects = Vec::new();
-    for segment in &segments {
+    for segment in segments.iter().filter(|g| !s.written.contains(&uri(g))) {
         let mut bytes = Vec::new();
         for file in &segment.uris {
             let read = tokio::fs::read(dir.join(s.rendition).join(file)).await;
@@ -90,9 +92,12 @@ pub(super) async fn cmaf(s: &Source<'_>, start: f64, end: f64) -> Result<Option<
     let mut inits_written = Vec::new();
     for segment in &segments {
         let (run, init_bytes) = &runs[&segment.sequence];
-        if !inits_written.contains(run) {
+        if !inits_written.contains(run) && !s.written.contains(&init(*run)) {
             inits_written.push(*run);
             objects.push((init(*run), init_bytes.to_vec(), "video/mp4"));
+        }
+        if s.written.contains(&uri(segment)) {
+            continue;
         }
         let mut bytes = Vec::new();
         for part in &segment.uris {

@@ -353,6 +353,7 @@ impl MediaPackageV2 {
                     rendition: &rendition.name,
                     packaging: &p,
                     segment_name: &segment_name,
+                    written: &written,
                 };
                 let cut = if cmaf {
                     harvest_cut::cmaf(&source, start, end).await?
@@ -360,12 +361,9 @@ impl MediaPackageV2 {
                     harvest_cut::ts(&source, start, end).await?
                 };
                 let Some(cut) = cut else { continue };
-                // A segment named by two harvested manifests is written once.
-                let fresh = cut
-                    .objects
-                    .into_iter()
-                    .filter(|(object, ..)| written.insert(object.clone()));
-                writes.extend(fresh);
+                // A segment named by two harvested manifests is read and written once.
+                written.extend(cut.objects.iter().map(|(object, ..)| object.clone()));
+                writes.extend(cut.objects);
                 writes.push((
                     format!("{name}_{}.m3u8", rendition.name),
                     cut.playlist.into_bytes(),
