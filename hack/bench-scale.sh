@@ -99,7 +99,7 @@ mark() { printf '%s %s\n' "$1" "$(now)" >>"$WORK/marks"; }
 # snapshot LABEL: livestream-local's call counters and the operator's metrics, timestamped.
 snapshot() {
   mark "snapshot-$1"
-  curl -fsS --max-time 30 "$ENDPOINT/_local/calls" >"$WORK/calls-$1.json"
+  local_admin GET "$ENDPOINT/_local/calls" --max-time 30 >"$WORK/calls-$1.json"
   curl -fsS --max-time 30 "http://$METRICS_ADDR/metrics" >"$WORK/metrics-$1.txt"
 }
 
@@ -142,6 +142,18 @@ python3 - "$ENDPOINT" "$SAMPLE_SECONDS" "$WORK/samples.jsonl" \
   "kube-apiserver=$(cat "$CP/kube-apiserver.pid")" "etcd=$(cat "$CP/etcd.pid")" <<'PY' &
 import json, os, sys, time, urllib.request
 
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+
+def admin_request(url):
+    """A GET of livestream-local's admin API, signed as its administrator (the default key)."""
+    signed = AWSRequest(method="GET", url=url)
+    SigV4Auth(Credentials("local", "local"), "livestream-local", "us-east-1").add_auth(signed)
+    return urllib.request.Request(url, headers=dict(signed.headers.items()))
+
+
 endpoint, interval, out = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 pids = dict(arg.split("=", 1) for arg in sys.argv[4:])
 tick = os.sysconf("SC_CLK_TCK")
@@ -172,7 +184,7 @@ with open(out, "a") as f:
     while True:
         started = time.time()
         try:
-            with urllib.request.urlopen(endpoint + "/_local/calls", timeout=10) as r:
+            with urllib.request.urlopen(admin_request(endpoint + "/_local/calls"), timeout=10) as r:
                 calls = json.load(r)
         except Exception:
             calls = None

@@ -233,17 +233,14 @@ done
 ml delete-channel --channel-id "$ml_channel" >/dev/null
 
 # --- IAM: a key whose policy allows only CreateChannelGroup and GetChannelGroup ---
-python3 - "$url" <<'PY'
-import json, sys, urllib.request
-keys = {"keys": [
-    {"accessKeyId": "local", "secretAccessKey": "local", "user": "admin"},
-    {"accessKeyId": "limited", "secretAccessKey": "limited", "user": "limited", "policy": {"Version": "2012-10-17",
-     "Statement": [{"Effect": "Allow", "Action": ["mediapackagev2:CreateChannelGroup", "mediapackagev2:GetChannelGroup"],
-                    "Resource": "arn:aws:mediapackagev2:*:*:channelGroup/*"}]}},
+local_admin PUT "$url/_local/credentials" --data-binary @- >/dev/null <<'JSON'
+{"keys": [
+  {"accessKeyId": "local", "secretAccessKey": "local", "user": "admin", "administrator": true},
+  {"accessKeyId": "limited", "secretAccessKey": "limited", "user": "limited", "policy": {"Version": "2012-10-17",
+   "Statement": [{"Effect": "Allow", "Action": ["mediapackagev2:CreateChannelGroup", "mediapackagev2:GetChannelGroup"],
+                  "Resource": "arn:aws:mediapackagev2:*:*:channelGroup/*"}]}}
 ]}
-request = urllib.request.Request(sys.argv[1] + "/_local/credentials", json.dumps(keys).encode(), method="PUT")
-assert json.load(urllib.request.urlopen(request)) == {"replaced": True}
-PY
+JSON
 expect "a limited key may create an untagged channel group" 'r["ChannelGroupName"] == "limited"' \
   "$(AWS_ACCESS_KEY_ID=limited AWS_SECRET_ACCESS_KEY=limited mp create-channel-group --channel-group-name limited)"
 AWS_ACCESS_KEY_ID=limited AWS_SECRET_ACCESS_KEY=limited refused "tags at creation need mediapackagev2:TagResource" \

@@ -20,6 +20,16 @@ need_livestream_local() {
   [ -x "$LIVESTREAM_LOCAL_BIN" ] || die "LIVESTREAM_LOCAL_BIN=$LIVESTREAM_LOCAL_BIN is not an executable"
 }
 
+# local_admin METHOD URL [curl args...]: a call to livestream-local's admin API (`/_local/*`),
+# signed for the `livestream-local` service with LOCAL_ADMIN_KEY (default `local:local`, the key of
+# a server started without --credentials, which is its administrator).
+local_admin() {
+  local method=$1 url=$2
+  shift 2
+  curl -fsS -X "$method" --aws-sigv4 "aws:amz:${LOCAL_ADMIN_REGION:-us-east-1}:livestream-local" \
+    --user "${LOCAL_ADMIN_KEY:-local:local}" "$@" "$url"
+}
+
 # alive PIDFILE: the process named in PIDFILE runs.
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 

@@ -1,7 +1,7 @@
 //! One HTTP endpoint for everything, like the AWS endpoints behind `AWS_ENDPOINT_URL`: signed
 //! requests go to the service named in their SigV4 credential scope; unsigned ones are a browser or
-//! player fetching HLS (`/out/v1/...`) or a public S3 object, or a test talking to the admin API
-//! (`/_local/...`).
+//! player fetching HLS (`/out/v1/...`) or a public S3 object. The admin API (`/_local/...`) is a
+//! service of its own, `livestream-local`: signed, by a key the credentials mark administrator.
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -13,7 +13,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::any,
 };
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::{Cloud, error::ApiError, faults::FaultConfig};
 
@@ -33,6 +33,7 @@ async fn dispatch(State(cloud): State<Arc<Cloud>>, req: Request) -> Response {
         }
         Some("s3") => s3(&cloud, req).await,
         Some("cloudfront") => crate::cloudfront::handle(&cloud, req).await,
+        Some(ADMIN_SERVICE) => admin(&cloud, req).await,
         Some(other) => {
             ApiError::bad_request(format!("livestream-local does not serve the {other} API")).into_response()
         }
@@ -127,7 +128,12 @@ fn authorized(
         region: cloud.region.clone(),
         account: cloud.account_id.clone(),
     };
-    let body = serde_json::from_slice(&req.body).unwrap_or(serde_json::Value::Null);
+    // Authorized by what the URL asks before the body is parsed, as AWS does.
+    let by_url = crate::iam::actions::rest_json(&caller.scope(), service, operation, &req.path(), &Value::Null);
+    if let Some(message) = caller.refusal_before_body(&by_url) {
+        return Err(ApiError::access_denied(message));
+    }
+    let body = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
     let asked = crate::iam::actions::rest_json(&caller.scope(), service, operation, &req.path(), &body);
     // Tags given at creation need the tagging action too (a dependent action in IAM's terms).
     let tagging = crate::iam::actions::tag_on_create(service, operation, &asked);
@@ -206,35 +212,65 @@ async fn unsigned(cloud: &Arc<Cloud>, req: Request) -> Response {
     }
     match (req.method().clone(), path.as_str()) {
         (Method::GET, "/healthz") => "ok".into_response(),
-        (Method::GET, "/metrics") | (Method::GET, "/_local/metrics") => metrics(cloud),
+        (Method::GET, "/metrics") => metrics(cloud),
+        (_, admin) if admin.starts_with("/_local/") => ApiError::access_denied(format!(
+            "the admin API takes requests signed for the {ADMIN_SERVICE} service by an administrator key"
+        ))
+        .into_response(),
+        _ => s3(cloud, req).await,
+    }
+}
+
+/// The SigV4 service name of the admin API.
+const ADMIN_SERVICE: &str = "livestream-local";
+
+/// The admin API: signed for [`ADMIN_SERVICE`] by a key the credentials mark administrator.
+async fn admin(cloud: &Arc<Cloud>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, 1 << 20).await else {
+        return ApiError::bad_request("the body is larger than 1 MiB").into_response();
+    };
+    let arrived = crate::auth::sigv4::Arrived {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers: &parts.headers,
+        body: &body,
+    };
+    let key = match crate::auth::sigv4::verify(&cloud.keys, &cloud.region, &arrived, jiff::Timestamp::now()) {
+        Ok(key) => key,
+        Err(refused) => return refused.into_response(),
+    };
+    if !key.administrator {
+        let message = format!("{} is not an administrator of livestream-local", key.principal_arn);
+        return ApiError::access_denied(message).into_response();
+    }
+    match (parts.method, parts.uri.path()) {
+        (Method::GET, "/_local/metrics") => metrics(cloud),
         (Method::GET, "/_local/calls") => Json(cloud.faults.calls()).into_response(),
         (Method::GET, "/_local/faults") => Json(cloud.faults.config()).into_response(),
         (Method::GET, "/_local/hold") => Json(cloud.faults.hold_status()).into_response(),
-        (Method::PUT, "/_local/faults") => {
-            let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap_or_default();
-            match serde_json::from_slice::<FaultConfig>(&body) {
-                Ok(config) => {
-                    cloud.faults.configure(config.clone());
-                    Json(config).into_response()
-                }
-                Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+        (Method::PUT, "/_local/faults") => match serde_json::from_slice::<FaultConfig>(&body) {
+            Ok(config) => {
+                cloud.faults.configure(config.clone());
+                Json(config).into_response()
             }
-        }
+            Err(e) => ApiError::bad_request(e.to_string()).into_response(),
+        },
         (Method::PUT, "/_local/credentials") => {
-            let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap_or_default();
             let replaced = serde_json::from_slice::<crate::auth::KeyFile>(&body)
                 .map_err(anyhow::Error::from)
                 .and_then(|file| cloud.keys.replace(file));
             match replaced {
                 Ok(()) => Json(json!({"replaced": true})).into_response(),
-                Err(e) => (StatusCode::BAD_REQUEST, format!("{e:#}")).into_response(),
+                Err(e) => ApiError::bad_request(format!("{e:#}")).into_response(),
             }
         }
         (Method::POST, "/_local/reset") => {
             cloud.reset().await;
             Json(json!({"reset": true})).into_response()
         }
-        _ => s3(cloud, req).await,
+        (method, path) => ApiError::not_found(format!("the admin API has no {method} {path}")).into_response(),
     }
 }
 

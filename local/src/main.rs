@@ -7,6 +7,7 @@
 //!   owning its state (CloudFront's distributions each with a real caching edge on its own port).
 //! - [`media`]: RTMP ingest, transcoding and HLS packaging.
 //! - [`http`]: one endpoint that routes requests by their SigV4 service; the admin API.
+//! - [`serve`]: the HTTP listeners' connection cap and header deadline.
 //! - [`faults`]: throttling, error and latency injection, call counters.
 
 mod auth;
@@ -23,6 +24,7 @@ mod mediapackage;
 mod mediapackagev2;
 mod model;
 mod s3;
+mod serve;
 
 use std::sync::Arc;
 
@@ -137,16 +139,15 @@ async fn main() -> anyhow::Result<()> {
     info!(endpoint = %config.public_url(), data_dir = %config.data_dir.display(), "livestream-local ready");
     // A line on stdout that scripts and tests wait for.
     println!("livestream-local listening on {}", config.public_url());
-    axum::serve(listener, http::router(cloud.clone()))
-        .with_graceful_shutdown(async {
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-        })
-        .await?;
+    serve::serve(listener, http::router(cloud.clone()), async {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    })
+    .await;
     // Stop encoders and close RTMP ports; S3 objects and HLS files stay on disk.
     cloud.medialive.reset();
     info!("livestream-local stopped");

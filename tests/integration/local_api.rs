@@ -365,19 +365,10 @@ async fn throttling_and_injected_errors_reach_the_sdk_as_aws_errors() {
     );
 
     // Faults can be changed at run time through the admin API.
-    let status = tokio::process::Command::new("curl")
-        .args([
-            "-sf",
-            "-X",
-            "PUT",
-            "-d",
-            r#"{"errorRate": 1.0}"#,
-            &format!("{}/_local/faults", cloud.endpoint),
-        ])
-        .status()
-        .await
-        .unwrap();
-    assert!(status.success());
+    let (status, body) = cloud
+        .admin("PUT", "/_local/faults", &serde_json::json!({"errorRate": 1.0}))
+        .await;
+    assert_eq!(status, 200, "{body}");
     let failed = medialive.list_inputs().send().await.unwrap_err();
     assert_eq!(failed.code(), Some("InternalServerErrorException"));
     let (_, calls) = cloud.get("/_local/calls").await;

@@ -29,21 +29,8 @@ const APPLY_MUTATIONS_CDN: u64 = 8;
 const DELETE_MUTATIONS_CDN: u64 = 9;
 
 async fn faults(cloud: &LocalCloud, body: serde_json::Value) {
-    let status = tokio::process::Command::new("curl")
-        .args([
-            "-sf",
-            "-o",
-            "/dev/null",
-            "-X",
-            "PUT",
-            "-d",
-            &body.to_string(),
-            &format!("{}/_local/faults", cloud.endpoint),
-        ])
-        .status()
-        .await
-        .unwrap();
-    assert!(status.success());
+    let (status, answer) = cloud.admin("PUT", "/_local/faults", &body).await;
+    assert_eq!(status, 200, "{answer}");
 }
 
 async fn wait_held(cloud: &LocalCloud, n: u64) {

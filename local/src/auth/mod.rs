@@ -1,6 +1,7 @@
 //! Who is calling. Every API request must be signed with AWS Signature Version 4 by a key this
 //! server holds: `--credentials FILE` (JSON, see [`KeyFile`]), or without it the single key
-//! `local` / `local`, an administrator of the account (no policy: every action allowed).
+//! `local` / `local`, an administrator of the account (no policy: every action allowed) and of
+//! livestream-local itself (the admin API takes only keys marked `"administrator": true`).
 //!
 //! A key may carry a session token and its expiration (temporary credentials, as STS hands
 //! out) and an identity policy (IAM's grammar, see [`crate::iam`]) that every action it signs is
@@ -44,6 +45,9 @@ pub struct KeyEntry {
     pub policy: Option<serde_json::Value>,
     /// Or a file holding one, relative to the credentials file.
     pub policy_file: Option<PathBuf>,
+    /// May use livestream-local's admin API (`/_local/*`: credentials, faults, reset).
+    #[serde(default)]
+    pub administrator: bool,
 }
 
 impl KeyFile {
@@ -59,6 +63,7 @@ impl KeyFile {
                 user: Some("local".into()),
                 policy: None,
                 policy_file: None,
+                administrator: true,
             }],
         }
     }
@@ -83,6 +88,8 @@ pub struct Key {
     pub principal_arn: String,
     /// None: every action is allowed (the account's administrator).
     pub policy: Option<Policy>,
+    /// May use the admin API.
+    pub administrator: bool,
 }
 
 /// The access keys this server accepts, by access key id (replaceable through the admin API,
@@ -177,6 +184,7 @@ fn read_keys(file: KeyFile, dir: &Path, account_id: &str) -> anyhow::Result<Hash
             session_token: entry.session_token,
             expiration: entry.expiration,
             policy,
+            administrator: entry.administrator,
         };
         keys.insert(entry.access_key_id, Arc::new(key));
     }
@@ -217,6 +225,16 @@ impl Caller {
     /// None when the caller's policy allows `asked`; else AWS's words for the refusal.
     pub fn refusal(&self, asked: &Asked) -> Option<String> {
         actions::refusal(self.key.policy.as_ref(), &self.key.principal_arn, asked)
+    }
+
+    /// The refusal of `asked` before its body is read: when no statement of the caller's
+    /// policy allows the action on any resource, nothing in the body can change that.
+    pub fn refusal_before_body(&self, asked: &Asked) -> Option<String> {
+        let policy = self.key.policy.as_ref()?;
+        if policy.may_allow(&asked.action) {
+            return None;
+        }
+        self.refusal(asked)
     }
 
     /// `iam:PassRole` of a role of this account to `service`.

@@ -104,6 +104,17 @@ async fn run(
         .models
         .service("cloudfront")
         .expect("the cloudfront model is loaded");
+    // Authorized by what the URL asks before the body is parsed, as AWS does.
+    let by_url = crate::iam::actions::cloudfront(
+        &caller.scope(),
+        operation,
+        &req.path(),
+        req.query_one("Resource"),
+        &Value::Null,
+    );
+    if let Some(message) = caller.refusal_before_body(&by_url) {
+        return Err(errors::error(403, "AccessDenied", message));
+    }
     let body = read_payload(model, operation, &req.body);
     let asked = crate::iam::actions::cloudfront(
         &caller.scope(),

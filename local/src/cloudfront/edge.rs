@@ -123,12 +123,10 @@ pub fn serve(
         let app = Router::new()
             .fallback(any(viewer))
             .with_state(Arc::new(Edge { cloudfront, id }));
-        let served = axum::serve(listener, app).with_graceful_shutdown(async {
+        crate::serve::serve(listener, app, async {
             let _ = stopped.await;
-        });
-        if let Err(e) = served.await {
-            tracing::warn!(error = %e, "a CloudFront edge stopped");
-        }
+        })
+        .await;
     });
 }
 

@@ -20,6 +20,11 @@ pub struct Element {
     pub text: String,
 }
 
+/// How deep a document may nest. CloudFront's deepest request (a distribution's
+/// `…/Origins/Items/Origin/OriginGroups/…/Members/Items/OriginGroupMember`) is about 12 levels;
+/// everything after parsing (the model walk, JSON, drop) recurses, so depth is bounded here.
+pub const MAX_DEPTH: usize = 64;
+
 /// The document's root element, or why the bytes are not XML.
 pub fn parse(bytes: &[u8]) -> Result<Element, String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "the body is not UTF-8".to_owned())?;
@@ -31,6 +36,9 @@ pub fn parse(bytes: &[u8]) -> Result<Element, String> {
     };
     loop {
         match reader.read_event().map_err(|e| e.to_string())? {
+            Event::Start(_) if stack.len() >= MAX_DEPTH => {
+                return Err(format!("the document nests deeper than {MAX_DEPTH} elements"));
+            }
             Event::Start(start) => stack.push(Element {
                 name: local(start.name().as_ref()),
                 ..Default::default()

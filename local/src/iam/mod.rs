@@ -91,6 +91,13 @@ impl Policy {
         Ok(Self { statements })
     }
 
+    /// Whether some statement allows `action` on some resource under some conditions: when none
+    /// does, the request is refused whatever its body says, before the body is read.
+    pub fn may_allow(&self, action: &str) -> bool {
+        let action = action.to_ascii_lowercase();
+        (self.statements.iter().filter(|s| s.allow)).any(|s| s.names(&action))
+    }
+
     pub fn evaluate(&self, request: &Request) -> Decision {
         let applies: Vec<&Statement> = self.statements.iter().filter(|s| s.applies(request)).collect();
         if applies.iter().any(|s| !s.allow) {
@@ -134,12 +141,17 @@ fn parse_statement(s: &Value) -> anyhow::Result<Statement> {
 
 impl Statement {
     fn applies(&self, request: &Request) -> bool {
-        let action = request.action.to_ascii_lowercase();
-        let (actions, not_action) = &self.actions;
-        let named = actions.iter().any(|p| wildcard(&p.to_ascii_lowercase(), &action));
         let (resources, not_resource) = &self.resources;
         let covered = resources.iter().any(|p| wildcard(p, request.resource));
-        named != *not_action && covered != *not_resource && self.conditions.iter().all(|c| c.holds(request.context))
+        self.names(&request.action.to_ascii_lowercase())
+            && covered != *not_resource
+            && self.conditions.iter().all(|c| c.holds(request.context))
+    }
+
+    /// `Action` names `action` (lowercase), or `NotAction` does not.
+    fn names(&self, action: &str) -> bool {
+        let (actions, not_action) = &self.actions;
+        actions.iter().any(|p| wildcard(&p.to_ascii_lowercase(), action)) != *not_action
     }
 }
 

@@ -32,6 +32,7 @@ pub mod layout;
 pub mod origin;
 pub mod recorder;
 pub mod rtmp;
+mod rtmp_guard;
 pub mod tee;
 pub mod transcoder;
 
@@ -272,6 +273,8 @@ struct Inner {
     counters: Counters,
     object_store: OnceLock<Arc<dyn recorder::ObjectStore>>,
     cmaf: cmaf::CmafStore,
+    /// RTMP connections all inputs may hold at once.
+    rtmp_connections: Arc<tokio::sync::Semaphore>,
 }
 
 /// The media path; cheap to clone.
@@ -300,6 +303,7 @@ impl Media {
                 counters: Counters::default(),
                 object_store: OnceLock::new(),
                 cmaf: cmaf::CmafStore::default(),
+                rtmp_connections: Arc::new(tokio::sync::Semaphore::new(rtmp_guard::PER_SERVER)),
             }),
         }
     }

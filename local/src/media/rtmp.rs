@@ -15,6 +15,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 
 use super::flv::{Tag, TagKind};
+use super::rtmp_guard::{self, Meter, Metered};
 use super::{ActivePublisher, ChannelSlot, IngestClock, InputGate, InputHandle, Media, transcoder};
 
 /// Tags buffered between the RTMP session and ffmpeg's stdin (a few seconds of a stream); when
@@ -86,6 +87,7 @@ async fn accept_loop(
     gate: Arc<dyn InputGate>,
     mut closed: watch::Receiver<bool>,
 ) {
+    let this_input = Arc::new(tokio::sync::Semaphore::new(rtmp_guard::PER_INPUT));
     loop {
         let (stream, peer) = tokio::select! {
             () = signaled(&mut closed) => break,
@@ -104,15 +106,19 @@ async fn accept_loop(
             tracing::warn!(input_id, %peer, reason, "RTMP connection refused");
             continue;
         }
+        let held = (this_input.clone().try_acquire_owned())
+            .and_then(|input| Ok((input, media.inner.rtmp_connections.clone().try_acquire_owned()?)));
+        let Ok(permits) = held else {
+            media.inner.counters.refused_publishers.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(input_id, %peer, "RTMP connection refused: too many connections");
+            continue;
+        };
         tracing::info!(input_id, %peer, "RTMP connection admitted");
-        tokio::spawn(serve(
-            media.clone(),
-            input_id.clone(),
-            gate.clone(),
-            stream,
-            peer,
-            closed.clone(),
-        ));
+        let (media, input_id, gate, closed) = (media.clone(), input_id.clone(), gate.clone(), closed.clone());
+        tokio::spawn(async move {
+            serve(media, input_id, gate, stream, peer, closed).await;
+            drop(permits);
+        });
     }
     tracing::info!(input_id, "RTMP listener closed");
 }
@@ -130,6 +136,7 @@ async fn serve(
     let mut kicked = kick.subscribe();
     let replace = Arc::new(watch::channel(false).0);
     let mut replaced = replace.subscribe();
+    let meter = Arc::new(Meter::default());
     let handler = Handler {
         media,
         input_id: input_id.clone(),
@@ -139,14 +146,18 @@ async fn serve(
         replace,
         clock: Arc::new(IngestClock::new()),
         publishing: None,
+        meter: meter.clone(),
     };
     // Dropping the session closes the socket: that is how input close and channel stop disconnect.
-    let session = ServerSession::new(stream, handler).with_read_timeout(IDLE_TIMEOUT);
+    let session = ServerSession::new(Metered::new(stream, meter.clone()), handler)
+        .with_read_timeout(IDLE_TIMEOUT)
+        .with_handshake_timeout(rtmp_guard::HANDSHAKE_DEADLINE);
     tokio::select! {
         result = session.run() => {
             let outcome = session_outcome(&result);
             tracing::info!(input_id, %peer, outcome, "RTMP session ended");
         }
+        reason = rtmp_guard::watchdog(&meter, rtmp_guard::LIMITS) => tracing::info!(input_id, %peer, reason, "RTMP connection closed"),
         () = signaled(&mut closed) => tracing::info!(input_id, %peer, "input closed; RTMP connection dropped"),
         () = signaled(&mut kicked) => tracing::info!(input_id, %peer, "channel stopped; publisher disconnected"),
         () = signaled(&mut replaced) => tracing::info!(input_id, %peer, "a new publisher took over; stale connection dropped"),
@@ -159,7 +170,10 @@ fn session_outcome(result: &Result<bool, RtmpError>) -> String {
         Ok(true) => "the publisher disconnected after unpublishing".into(),
         Ok(false) => "the client closed the connection".into(),
         Err(RtmpError::Session(ServerSessionError::Timeout(_))) => {
-            format!("nothing received for {} s", IDLE_TIMEOUT.as_secs())
+            format!(
+                "timed out (nothing received for {} s, or a slow handshake)",
+                IDLE_TIMEOUT.as_secs()
+            )
         }
         Err(RtmpError::Session(ServerSessionError::PublishRefused(reason))) => format!("publish refused: {reason}"),
         Err(RtmpError::Session(ServerSessionError::PlayNotSupported)) => "playback is not offered on an input".into(),
@@ -180,6 +194,8 @@ struct Handler {
     /// When the publisher last sent audio and video, shared with the channel slot.
     clock: Arc<IngestClock>,
     publishing: Option<Publishing>,
+    /// What the connection has sent, read by its watchdog.
+    meter: Arc<Meter>,
 }
 
 struct Publishing {
@@ -249,6 +265,7 @@ impl Handler {
             self.kick.subscribe(),
         ));
         self.media.inner.counters.publishes.fetch_add(1, Ordering::Relaxed);
+        self.meter.published();
         tracing::info!(input_id = self.input_id, peer = %self.peer, channel_id, app, stream, "RTMP publish accepted");
         self.publishing = Some(Publishing {
             stream_id,

@@ -3,6 +3,7 @@
 //! see [`access`].
 
 mod access;
+mod keys;
 mod policy;
 mod recordings;
 mod store;

@@ -1,5 +1,8 @@
-//! Storage: s3s-fs for buckets and objects, plus the bucket policies that
-//! s3s-fs does not implement (one JSON file per bucket).
+//! Storage: s3s-fs for buckets and objects (each object under its key's stored name, see
+//! [`super::keys`]), plus the bucket policies that s3s-fs does not implement (one JSON file per
+//! bucket).
+
+mod objects;
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -9,6 +12,8 @@ use anyhow::Context as _;
 use s3s::dto::*;
 use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 use s3s_fs::FileSystem;
+
+use super::keys::{self, KeyIndex};
 
 /// Policies live beside the buckets; the leading dot makes it an invalid
 /// bucket name, so s3s-fs never lists it as one and no request can address it.
@@ -48,6 +53,8 @@ pub(super) struct Store(Arc<Inner>);
 
 struct Inner {
     fs: FileSystem,
+    /// The keys of every bucket's objects (the file store knows only their stored names).
+    index: KeyIndex,
     root: PathBuf,
     /// The region this endpoint stands for: CreateBucket's LocationConstraint must name it.
     region: String,
@@ -65,6 +72,7 @@ impl Store {
         let fs = FileSystem::new(&root).map_err(|e| anyhow::anyhow!("opening {}: {e:?}", root.display()))?;
         Ok(Self(Arc::new(Inner {
             fs,
+            index: KeyIndex::new(&root),
             root,
             region: region.to_owned(),
             account_id: account_id.to_owned(),
@@ -123,6 +131,7 @@ impl Store {
 
     /// Empties the root directory but keeps it (s3s-fs holds its path).
     pub(super) async fn reset(&self) -> anyhow::Result<()> {
+        self.0.index.clear();
         let mut entries = tokio::fs::read_dir(&self.0.root).await?;
         while let Some(entry) = entries.next_entry().await? {
             let path = entry.path();
@@ -172,16 +181,33 @@ async fn write_atomic(path: &Path, contents: &str) -> std::io::Result<()> {
     tokio::fs::rename(&tmp, path).await
 }
 
-/// Generates the `S3` impl: the listed operations go straight to s3s-fs,
-/// the remaining tokens are our own methods. A macro because `async_trait`
-/// must see the generated methods, and there are many of them.
+/// Generates the `S3` impl: the `forward` operations go straight to s3s-fs, the `keyed` ones
+/// too with their key replaced by its stored name, `by` ones to a method of ours; the remaining
+/// tokens are our own methods. A macro because `async_trait` must see the generated methods, and
+/// there are many of them.
 macro_rules! s3_impl {
-    (forward { $($op:ident($input:ident) -> $output:ident;)* } $($own:tt)*) => {
+    (
+        forward { $($op:ident($input:ident) -> $output:ident;)* }
+        keyed { $($kop:ident($kinput:ident) -> $koutput:ident;)* }
+        by { $($bop:ident($binput:ident) -> $boutput:ident = $method:ident;)* }
+        $($own:tt)*
+    ) => {
         #[async_trait::async_trait]
         impl S3 for Store {
             $(
                 async fn $op(&self, req: S3Request<$input>) -> S3Result<S3Response<$output>> {
                     self.0.fs.$op(req).await
+                }
+            )*
+            $(
+                async fn $kop(&self, mut req: S3Request<$kinput>) -> S3Result<S3Response<$koutput>> {
+                    req.input.key = keys::stored_name(&req.input.key)?;
+                    self.0.fs.$kop(req).await
+                }
+            )*
+            $(
+                async fn $bop(&self, req: S3Request<$binput>) -> S3Result<S3Response<$boutput>> {
+                    self.$method(req).await
                 }
             )*
             $($own)*
@@ -194,20 +220,24 @@ s3_impl! {
         head_bucket(HeadBucketInput) -> HeadBucketOutput;
         list_buckets(ListBucketsInput) -> ListBucketsOutput;
         get_bucket_location(GetBucketLocationInput) -> GetBucketLocationOutput;
-        list_objects(ListObjectsInput) -> ListObjectsOutput;
-        list_objects_v2(ListObjectsV2Input) -> ListObjectsV2Output;
+    }
+    keyed {
         get_object(GetObjectInput) -> GetObjectOutput;
         head_object(HeadObjectInput) -> HeadObjectOutput;
-        copy_object(CopyObjectInput) -> CopyObjectOutput;
-        delete_object(DeleteObjectInput) -> DeleteObjectOutput;
-        delete_objects(DeleteObjectsInput) -> DeleteObjectsOutput;
-        // `aws s3 cp` switches to multipart above 8 MiB.
-        create_multipart_upload(CreateMultipartUploadInput) -> CreateMultipartUploadOutput;
         upload_part(UploadPartInput) -> UploadPartOutput;
-        upload_part_copy(UploadPartCopyInput) -> UploadPartCopyOutput;
-        list_parts(ListPartsInput) -> ListPartsOutput;
-        complete_multipart_upload(CompleteMultipartUploadInput) -> CompleteMultipartUploadOutput;
         abort_multipart_upload(AbortMultipartUploadInput) -> AbortMultipartUploadOutput;
+    }
+    by {
+        list_objects(ListObjectsInput) -> ListObjectsOutput = list_v1;
+        list_objects_v2(ListObjectsV2Input) -> ListObjectsV2Output = list_v2;
+        copy_object(CopyObjectInput) -> CopyObjectOutput = copy_keyed;
+        delete_object(DeleteObjectInput) -> DeleteObjectOutput = delete_keyed;
+        delete_objects(DeleteObjectsInput) -> DeleteObjectsOutput = delete_many;
+        // `aws s3 cp` switches to multipart above 8 MiB.
+        create_multipart_upload(CreateMultipartUploadInput) -> CreateMultipartUploadOutput = create_upload_keyed;
+        upload_part_copy(UploadPartCopyInput) -> UploadPartCopyOutput = upload_part_copy_keyed;
+        list_parts(ListPartsInput) -> ListPartsOutput = list_parts_keyed;
+        complete_multipart_upload(CompleteMultipartUploadInput) -> CompleteMultipartUploadOutput = complete_upload_keyed;
     }
 
     /// As a new bucket on AWS since April 2023: the region's LocationConstraint (none in
@@ -265,7 +295,7 @@ s3_impl! {
         {
             return Err(s3_error!(AccessControlListNotSupported, "The bucket does not allow ACLs"));
         }
-        self.0.fs.put_object(req).await
+        self.put_keyed(req).await
     }
 
     /// s3s-fs deletes non-empty buckets; AWS refuses, and callers should be
@@ -281,6 +311,7 @@ s3_impl! {
             return Err(s3_error!(BucketNotEmpty));
         }
         let out = self.0.fs.delete_bucket(req).await?;
+        self.0.index.drop_bucket(&bucket).map_err(internal)?;
         match tokio::fs::remove_file(self.policy_path(&bucket)).await {
             Err(e) if e.kind() != ErrorKind::NotFound => return Err(internal(e)),
             _ => {}
@@ -365,6 +396,18 @@ s3_impl! {
     ) -> S3Result<S3Response<PutPublicAccessBlockOutput>> {
         self.require_bucket(&req.input.bucket)?;
         let c = &req.input.public_access_block_configuration;
+        // A configuration with none of the four settings (only unknown elements, say) is not
+        // read as "all off": S3 answers MalformedXML.
+        if c.block_public_acls.is_none()
+            && c.ignore_public_acls.is_none()
+            && c.block_public_policy.is_none()
+            && c.restrict_public_buckets.is_none()
+        {
+            return Err(s3_error!(
+                MalformedXML,
+                "The XML you provided was not well-formed or did not validate against our published schema"
+            ));
+        }
         let block = Block {
             block_public_acls: c.block_public_acls.unwrap_or(false),
             ignore_public_acls: c.ignore_public_acls.unwrap_or(false),

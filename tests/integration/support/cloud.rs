@@ -55,7 +55,8 @@ pub const OPERATOR_KEY: (&str, &str) = ("AKIAOPERATOR", "operator-secret");
 /// `policy`, and `more` keys.
 pub fn key_file(policy: &serde_json::Value, more: &[serde_json::Value]) -> serde_json::Value {
     let mut keys = vec![
-        serde_json::json!({"accessKeyId": ADMIN_KEY.0, "secretAccessKey": ADMIN_KEY.1, "user": "admin"}),
+        serde_json::json!({"accessKeyId": ADMIN_KEY.0, "secretAccessKey": ADMIN_KEY.1, "user": "admin",
+            "administrator": true}),
         serde_json::json!({"accessKeyId": OPERATOR_KEY.0, "secretAccessKey": OPERATOR_KEY.1,
             "user": "livestream-operator", "policy": policy}),
     ];
@@ -160,19 +161,33 @@ impl LocalCloud {
 
     /// Binds the operator's key to another policy from now on, as an administrator edits IAM.
     pub async fn set_operator_policy(&self, policy: &serde_json::Value) {
-        let out = Command::new("curl")
-            .args(["-sf", "-X", "PUT", "--data-binary"])
-            .arg(key_file(policy, &[]).to_string())
-            .arg(format!("{}/_local/credentials", self.endpoint))
-            .output()
-            .await
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+        let (status, body) = self.admin("PUT", "/_local/credentials", &key_file(policy, &[])).await;
+        assert_eq!(status, 200, "{body}");
     }
 
-    /// `GET` on the admin or origin API, as text.
+    /// `GET` on the admin API (signed, see [`LocalCloud::admin`]) or the origin, as text.
     pub async fn get(&self, path: &str) -> (u16, String) {
+        if path.starts_with("/_local/") {
+            return self.admin("GET", path, &serde_json::Value::Null).await;
+        }
         http_get(&format!("{}{path}", self.endpoint)).await
+    }
+
+    /// A call to the admin API, signed for the `livestream-local` service by the tests'
+    /// administrator key, as curl signs it (`--aws-sigv4`); a null body sends none.
+    pub async fn admin(&self, method: &str, path: &str, body: &serde_json::Value) -> (u16, String) {
+        let mut curl = Command::new("curl");
+        curl.args(["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method])
+            .args(["--aws-sigv4", "aws:amz:us-east-1:livestream-local", "--user"])
+            .arg(format!("{}:{}", ADMIN_KEY.0, ADMIN_KEY.1));
+        if !body.is_null() {
+            curl.args(["-H", "content-type: application/json", "--data-binary"])
+                .arg(body.to_string());
+        }
+        let out = curl.arg(format!("{}{path}", self.endpoint)).output().await.unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+        (code.trim().parse().unwrap_or(0), body.to_owned())
     }
 }
 

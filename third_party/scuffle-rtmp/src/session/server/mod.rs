@@ -89,6 +89,8 @@ pub struct ServerSession<S, H> {
     read_timeout: Duration,
     /// livestream fork: the client announced its stream with FCPublish, so it expects onFCPublish.
     fc_publish: bool,
+    /// livestream fork: how long the whole handshake may take.
+    handshake_timeout: Duration,
 }
 
 impl<S, H> ServerSession<S, H> {
@@ -111,12 +113,20 @@ impl<S, H> ServerSession<S, H> {
             publishing_stream_ids: Vec::new(),
             read_timeout: Duration::from_millis(2500),
             fc_publish: false,
+            handshake_timeout: Duration::from_secs(5),
         }
     }
 
     /// livestream fork: how long the peer may send nothing before the session ends with a timeout.
     pub fn with_read_timeout(mut self, timeout: Duration) -> Self {
         self.read_timeout = timeout;
+        self
+    }
+
+    /// livestream fork: how long the whole handshake (C0+C1 to C2) may take before the session
+    /// ends with a timeout.
+    pub fn with_handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = timeout;
         self
     }
 
@@ -138,8 +148,12 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin, H: SessionHandler>
 
         let mut handshaker = HandshakeServer::default();
         // Run the handshake to completion
+        // livestream fork: within one deadline as a whole (upstream: 2 s per read, so a peer
+        // trickling a byte a second held the session forever).
+        let deadline = tokio::time::Instant::now() + self.handshake_timeout;
         loop {
-            match self.drive_handshake(&mut handshaker).with_context(&ctx).await {
+            let step = tokio::time::timeout_at(deadline, self.drive_handshake(&mut handshaker).with_context(&ctx));
+            match step.await.map_err(ServerSessionError::Timeout)? {
                 Some(Ok(false)) => self.flush().await?, // Continue driving
                 Some(Ok(true)) => break,                // Handshake is complete
                 Some(Err(e)) => return Err(e),
@@ -197,6 +211,11 @@ impl<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin, H: SessionHandler>
                 .with_timeout(Duration::from_secs(2))
                 .await
                 .map_err(ServerSessionError::Timeout)??;
+            // livestream fork: a peer that closes mid-handshake reads 0 bytes forever; upstream
+            // looped on it at full CPU (no EOF check, so the timeout never fired).
+            if n == 0 {
+                return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into());
+            }
             bytes_read += n;
 
             self.sequence_number = self.sequence_number.wrapping_add(n.try_into().unwrap_or(u32::MAX));
