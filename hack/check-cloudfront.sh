@@ -303,5 +303,11 @@ cf delete-origin-access-control --id "$oac_id" --if-match "$(cf get-origin-acces
 refused "GetOriginAccessControl after its delete" 404 NoSuchOriginAccessControl get-origin-access-control --id "$oac_id"
 expect "ListDistributions after deleting it" 'r["DistributionList"]["Quantity"] == 0' "$(cf list-distributions --no-paginate)"
 
+# A client's mistake is a 4xx: a 500 that no injected fault asked for is a failure.
+if grep -q "without an injected fault" "$work/stderr"; then
+  fail "livestream-local answered 500 without an injected fault: $(grep "without an injected fault" "$work/stderr" | head -3)"
+else
+  ok "livestream-local answered no 500 that was not injected"
+fi
 echo "$passed passed, $failed failed in $(($(date +%s) - started)) s"
 [ "$failed" -eq 0 ]

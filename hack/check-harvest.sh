@@ -249,5 +249,11 @@ ml stop-channel --channel-id "$ml_channel" >/dev/null
 stop_pid "$publisher" 5
 publisher=
 log "harvest of 20 s: ${took} s from CreateHarvestJob to COMPLETED; whole check $(( $(date +%s) - began )) s"
+# A client's mistake is a 4xx: a 500 that no injected fault asked for is a failure.
+if grep -q "without an injected fault" "$work/stderr"; then
+  fail "livestream-local answered 500 without an injected fault: $(grep "without an injected fault" "$work/stderr" | head -3)"
+else
+  ok "livestream-local answered no 500 that was not injected"
+fi
 log "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -266,5 +266,11 @@ refused "GetChannelGroup after DeleteChannelGroup" 404 ResourceNotFoundException
   get-channel-group --channel-group-name live
 expect "ListChannelGroups after deleting everything" 'r["Items"] == []' "$(mp list-channel-groups)"
 
+# A client's mistake is a 4xx: a 500 that no injected fault asked for is a failure.
+if grep -q "without an injected fault" "$work/stderr"; then
+  fail "livestream-local answered 500 without an injected fault: $(grep "without an injected fault" "$work/stderr" | head -3)"
+else
+  ok "livestream-local answered no 500 that was not injected"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

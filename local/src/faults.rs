@@ -176,6 +176,7 @@ impl Faults {
             bucket.tokens -= 1.0;
         }
         if state.config.error_rate > 0.0 && rand::rng().random_bool(state.config.error_rate.clamp(0.0, 1.0)) {
+            crate::serve::mark_injected();
             return Err(ApiError::internal(format!("Injected failure of {operation}")));
         }
         Ok(())

@@ -15,6 +15,8 @@ mod cloudfront;
 mod config;
 mod error;
 mod faults;
+#[cfg(test)]
+mod fuzz;
 mod http;
 mod iam;
 mod lifecycle;

@@ -21,7 +21,7 @@ mod errors;
 mod oac;
 mod policies;
 mod rules;
-mod xml;
+pub(crate) mod xml;
 
 use std::{
     collections::{BTreeMap, HashMap},

@@ -3,7 +3,7 @@
 //! see [`access`].
 
 mod access;
-mod keys;
+pub(crate) mod keys;
 mod policy;
 mod recordings;
 mod store;

@@ -191,9 +191,23 @@ impl LocalCloud {
     }
 }
 
+/// What livestream-local logs when it answers 500 without an injected fault (its `serve` module).
+const INTERNAL_ERROR: &str = "answered 500 InternalError without an injected fault";
+
 impl Drop for LocalCloud {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.data_dir);
+        // A client's mistake is a 4xx: a 500 that no fault injection asked for fails the story.
+        let log = self.data_dir.with_extension("log");
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let errors: Vec<&str> = text.lines().filter(|l| l.contains(INTERNAL_ERROR)).collect();
+        if !errors.is_empty() && !std::thread::panicking() {
+            panic!(
+                "livestream-local answered 500 without an injected fault ({}):\n{}",
+                log.display(),
+                errors.join("\n")
+            );
+        }
     }
 }
 
