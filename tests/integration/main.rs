@@ -15,6 +15,7 @@ mod encoders;
 mod event_ops;
 mod fidelity;
 mod gitops;
+mod hostile;
 mod kubectl_ux;
 mod leader;
 mod least_privilege;

@@ -165,6 +165,11 @@ impl LocalCloud {
         assert_eq!(status, 200, "{body}");
     }
 
+    /// The livestream-local process's id (for its CPU time and memory in /proc).
+    pub fn pid(&self) -> u32 {
+        self._process.id().expect("livestream-local runs")
+    }
+
     /// `GET` on the admin API (signed, see [`LocalCloud::admin`]) or the origin, as text.
     pub async fn get(&self, path: &str) -> (u16, String) {
         if path.starts_with("/_local/") {

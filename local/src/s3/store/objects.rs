@@ -2,6 +2,10 @@
 //! store as its stored name ([`keys::stored_name`]) and answered back as sent, and the key index
 //! follows every write and delete; listings are served from that index.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures::TryStreamExt as _;
 use s3s::dto::*;
 use s3s::{S3 as _, S3Request, S3Response, S3Result};
 
@@ -16,7 +20,27 @@ impl Store {
         let key = std::mem::replace(&mut req.input.key, String::new());
         req.input.key = stored_name(&key)?;
         let bucket = req.input.bucket.clone();
-        let out = self.0.fs.put_object(req).await?;
+        // A body that breaks off or does not match its signed hash fails while the file store
+        // reads it: the client's mistake, not an internal error.
+        let broken = Arc::new(AtomicBool::new(false));
+        if let Some(body) = req.input.body.take() {
+            let flag = broken.clone();
+            let body = body
+                .inspect_err(move |_| flag.store(true, Ordering::Relaxed))
+                .map_err(std::io::Error::other);
+            req.input.body = Some(StreamingBlob::wrap(body));
+        }
+        let out = match self.0.fs.put_object(req).await {
+            Err(_) if broken.load(Ordering::Relaxed) => {
+                let mut error = s3s::S3Error::with_message(
+                    s3s::S3ErrorCode::Custom("XAmzContentSHA256Mismatch".into()),
+                    "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                );
+                error.set_status_code(axum::http::StatusCode::BAD_REQUEST);
+                return Err(error);
+            }
+            other => other?,
+        };
         self.0.index.insert(&bucket, &key).map_err(internal)?;
         Ok(out)
     }
