@@ -8,8 +8,13 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/hack/lib.sh"
 LOG_NAME=docs
 out=${1:-$LIVESTREAM_CACHE/docs/book}
+cd "$ROOT"
 command -v mdbook >/dev/null || die "mdbook is missing: run hack/setup.sh"
 command -v dot >/dev/null || die "Graphviz dot is missing: run hack/setup.sh"
+
+# The Helm values page is generated from values.yaml's comments; a stale page fails the build.
+python3 "$ROOT/docs/helm_values.py" deploy/helm/livestream-operator/values.yaml --check \
+  "$ROOT/docs/src/reference/helm-values.md"
 
 # Each committed .dot becomes an .svg beside it (gitignored), which the pages embed.
 while IFS= read -r -d '' source; do
