@@ -27,4 +27,5 @@ mdbook build --dest-dir "$out" "$ROOT/docs" >"$out.log" 2>&1 || { cat "$out.log"
 grep -i -E 'warn|error' "$out.log" >&2 && die "mdbook build warned (above)"
 [ -f "$out/index.html" ] || die "mdbook build produced no site"
 python3 "$ROOT/docs/check_links.py" "$out"
+python3 "$ROOT/docs/check_links.py" --markdown README.md
 log "site built in $out"

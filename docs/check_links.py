@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Fails on a broken internal link in a built site: a relative href or src to a file that does not
-exist, or a #fragment that no id (or name) in the target page matches. External links (a scheme or
-//host) are not followed. Usage: check_links.py SITE_DIR. Python 3 standard library only."""
+exist, or a #fragment that no id (or name) in the target page matches. With --markdown FILE…, the
+relative links of Markdown files outside the book (the README) must name existing files. External links (a scheme or
+//host) are not followed. Usage: check_links.py SITE_DIR | --markdown FILE…. Python 3 standard library only."""
 
 import os
 import sys
@@ -74,5 +75,25 @@ def main(site):
     return 1 if broken else 0
 
 
+def markdown(paths):
+    """Relative links of Markdown files outside the book (the README) must name existing files."""
+    import re
+    broken = 0
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            for number, line in enumerate(f, 1):
+                for href in re.findall(r"\]\(([^)\s]+)\)", line):
+                    parts = urlsplit(href)
+                    if parts.scheme or href.startswith("#"):
+                        continue
+                    target = os.path.join(os.path.dirname(path), unquote(parts.path))
+                    if not os.path.exists(target):
+                        print(f"broken link: {path}:{number}: {href}: no such file", file=sys.stderr)
+                        broken += 1
+    return 1 if broken else 0
+
+
 if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--markdown":
+        sys.exit(markdown(sys.argv[2:]))
     sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "."))
