@@ -5,6 +5,8 @@
 export LIVESTREAM_CACHE=${LIVESTREAM_CACHE:-$HOME/.cache/livestream-operator}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$LIVESTREAM_CACHE/target}
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+# Tools hack/setup.sh installs from crates.io (mdbook) live in the cache too.
+case ":$PATH:" in *":$LIVESTREAM_CACHE/tools/bin:"*) ;; *) export PATH="$LIVESTREAM_CACHE/tools/bin:$PATH" ;; esac
 
 log() { printf '%s: %s\n' "${LOG_NAME:-hack}" "$*" >&2; }
 die() { log "error: $*"; exit 1; }

@@ -8,9 +8,9 @@ LOG_NAME=setup
 
 # Debian packages: openssl (test certificates), curl (readiness probes, HTTP checks), python3 (free
 # ports), ffmpeg/ffprobe (livestream-local's encoder; test publishers and probes), lua5.4 (runs the
-# Argo CD health check in the tests).
+# Argo CD health check in the tests), graphviz (dot renders the docs site's diagrams).
 need_apt=()
-for tool in openssl:openssl curl:curl python3:python3 ffmpeg:ffmpeg ffprobe:ffmpeg lua5.4:lua5.4; do
+for tool in openssl:openssl curl:curl python3:python3 ffmpeg:ffmpeg ffprobe:ffmpeg lua5.4:lua5.4 dot:graphviz; do
   command -v "${tool%%:*}" >/dev/null || need_apt+=("${tool#*:}")
 done
 mapfile -t need_apt < <(printf '%s\n' "${need_apt[@]}" | sort -u | sed '/^$/d')
@@ -56,3 +56,13 @@ done
 for component in rustfmt clippy; do
   cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1 || rustup component add "$component"
 done
+
+# mdBook, from crates.io: builds the docs site (docs/build.sh). Installed into the cache, outside the
+# clone (hack/lib.sh puts its bin on PATH), without the serve and watch features the build does not
+# use: about 3 minutes on 2 cores the first time, then only this version check.
+MDBOOK_VERSION=0.5.4
+if ! mdbook --version 2>/dev/null | grep -q "v$MDBOOK_VERSION\$"; then
+  log "installing mdbook $MDBOOK_VERSION"
+  cargo install --quiet --locked mdbook --version "$MDBOOK_VERSION" --no-default-features --features search \
+    --root "$LIVESTREAM_CACHE/tools"
+fi

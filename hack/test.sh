@@ -22,6 +22,9 @@ step "build the player page; the committed website/dist must be what the sources
 website/build.sh
 git diff --exit-code --stat -- website/dist || { echo "website/dist is stale: run website/build.sh and commit" >&2; exit 1; }
 
+step "build the docs site; a broken internal link or anchor fails it"
+docs/build.sh
+
 step "release build: the command the Dockerfile's build stage runs, and a smoke check of its binary"
 cargo build --release --locked -p livestream-operator
 release="$CARGO_TARGET_DIR/release/livestream-operator"

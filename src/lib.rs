@@ -9,6 +9,7 @@
 //! - [`controller`] — the watch loop: finalizer, requeue and backoff; [`leader`] — only the lease holder reconciles.
 //! - [`error`] — what can fail, as conditions and metric labels.
 //! - [`metrics`], [`server`] — Prometheus metrics, health and readiness over HTTP.
+//! - [`docs`] — the generated reference pages of the docs site.
 //! - [`telemetry`] — logging; [`plugin`] — `kubectl livestream`, the same binary under another name.
 
 pub mod api;
@@ -17,6 +18,7 @@ pub mod clip;
 pub mod context;
 pub mod controller;
 pub mod desired;
+pub mod docs;
 pub mod error;
 pub mod leader;
 pub mod metrics;

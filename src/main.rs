@@ -33,6 +33,38 @@ enum Command {
     Run(Box<RunArgs>),
     /// Print the LiveStream CustomResourceDefinition as YAML.
     Crd,
+    /// Print a generated reference page of the docs site as Markdown (docs/generate.sh writes them
+    /// all).
+    Docs {
+        #[arg(value_enum)]
+        page: DocsPage,
+    },
+}
+
+/// The generated pages under docs/src/reference/.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DocsPage {
+    /// The LiveStream fields, from the CRD's schema.
+    Livestream,
+    /// The LiveStreamClip fields, from the CRD's schema.
+    Livestreamclip,
+    /// The flags of `livestream-operator run`, from their definitions.
+    Flags,
+}
+
+impl DocsPage {
+    fn render(self) -> String {
+        match self {
+            DocsPage::Livestream => livestream_operator::docs::crd_reference(&api::crd()),
+            DocsPage::Livestreamclip => livestream_operator::docs::crd_reference(&api::clip_crd()),
+            DocsPage::Flags => {
+                use clap::CommandFactory;
+                let cli = Cli::command();
+                let run = cli.find_subcommand("run").expect("run is a subcommand");
+                livestream_operator::docs::flags(run, &cli, "livestream-operator run")
+            }
+        }
+    }
 }
 
 #[derive(Args)]
@@ -164,6 +196,10 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", api::crd_yaml());
             Ok(())
         }
+        Command::Docs { page } => {
+            print!("{}", page.render());
+            Ok(())
+        }
         Command::Run(args) => {
             telemetry::init(cli.log_format);
             let ready = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -208,5 +244,22 @@ async fn main() -> anyhow::Result<()> {
             };
             controller::run(client, aws, settings, args.namespace.as_deref(), leadership).await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/src/reference/flags.md is what `livestream-operator docs flags` prints now.
+    #[test]
+    fn docs_flags_reference_is_committed() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/src/reference/flags.md");
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == DocsPage::Flags.render(),
+            "docs/src/reference/flags.md is stale or missing: regenerate it with `{}` and commit it",
+            livestream_operator::docs::REGENERATE
+        );
     }
 }

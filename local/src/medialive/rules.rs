@@ -1,6 +1,6 @@
 //! MediaLive's channel rules beyond the service model's shapes: what CreateChannel and
 //! UpdateChannel refuse although every member has the right type. The wording is AWS's where it is
-//! known (public issues and docs, see README "How faithful is livestream-local"); element paths
+//! known (public issues and docs, see docs/src/local/fidelity.md); element paths
 //! inside the encoder settings are relative to them, as MediaLive reports them.
 
 use serde_json::{Map, Value};

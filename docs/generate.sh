@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Regenerates the reference pages the operator binary prints (docs/src/reference/): the LiveStream
+# and LiveStreamClip fields from the CRD schema, and the flags of `run`. Unit tests
+# (`cargo test -p livestream-operator docs_`) fail while a committed page differs from this output.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+# shellcheck source=hack/lib.sh
+. hack/lib.sh
+cargo build -q --locked -p livestream-operator --bin livestream-operator
+for page in livestream livestreamclip flags; do
+  "$CARGO_TARGET_DIR/debug/livestream-operator" docs "$page" >"docs/src/reference/$page.md"
+done
