@@ -17,7 +17,7 @@ const MAX_KEYS: usize = 1000;
 
 impl Store {
     pub(super) async fn put_keyed(&self, mut req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
-        let key = std::mem::replace(&mut req.input.key, String::new());
+        let key = std::mem::take(&mut req.input.key);
         req.input.key = stored_name(&key)?;
         let bucket = req.input.bucket.clone();
         // A body that breaks off or does not match its signed hash fails while the file store
@@ -90,7 +90,7 @@ impl Store {
         mut req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
         stored_source(&mut req.input.copy_source)?;
-        let key = std::mem::replace(&mut req.input.key, String::new());
+        let key = std::mem::take(&mut req.input.key);
         req.input.key = stored_name(&key)?;
         let bucket = req.input.bucket.clone();
         let out = self.0.fs.copy_object(req).await?;
@@ -111,7 +111,7 @@ impl Store {
         &self,
         mut req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
-        let key = std::mem::replace(&mut req.input.key, String::new());
+        let key = std::mem::take(&mut req.input.key);
         req.input.key = stored_name(&key)?;
         let mut out = self.0.fs.create_multipart_upload(req).await?;
         out.output.key = Some(key);
@@ -122,7 +122,7 @@ impl Store {
         &self,
         mut req: S3Request<ListPartsInput>,
     ) -> S3Result<S3Response<ListPartsOutput>> {
-        let key = std::mem::replace(&mut req.input.key, String::new());
+        let key = std::mem::take(&mut req.input.key);
         req.input.key = stored_name(&key)?;
         let mut out = self.0.fs.list_parts(req).await?;
         out.output.key = Some(key);
@@ -133,7 +133,7 @@ impl Store {
         &self,
         mut req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
-        let key = std::mem::replace(&mut req.input.key, String::new());
+        let key = std::mem::take(&mut req.input.key);
         req.input.key = stored_name(&key)?;
         let bucket = req.input.bucket.clone();
         let mut out = self.0.fs.complete_multipart_upload(req).await?;
