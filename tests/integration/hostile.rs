@@ -15,7 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::process::Command;
 
-use crate::support::cloud::{LocalCloud, eventually, http_get, key_file, publish, shipped_policy};
+use crate::support::cloud::{LocalCloud, eventually, http_get, key_file, publish, shipped_policy, status_and_body};
 
 /// A key that may only read, write and delete objects in `attacker-bucket`.
 const ATTACKER: (&str, &str) = ("AKIAATTACKER", "attacker-secret");
@@ -49,9 +49,7 @@ async fn signed(
         stdin.write_all(body).await.unwrap();
     }
     let out = child.wait_with_output().await.unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
-    (code.trim().parse().unwrap_or(0), body.to_owned())
+    status_and_body(&out.stdout)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -70,6 +68,15 @@ fn rss_mib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
     line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() / 1024
+}
+
+/// Whether `bucket` still blocks public policies.
+async fn blocks_public_policy(s3: &aws_sdk_s3::Client, bucket: &str) -> bool {
+    let block = s3.get_public_access_block().bucket(bucket).send().await.unwrap();
+    block
+        .public_access_block_configuration
+        .and_then(|c| c.block_public_policy)
+        == Some(true)
 }
 
 /// The media sequence number of the channel's first variant playlist.
@@ -208,16 +215,8 @@ async fn an_attacker_leaks_nothing_changes_nothing_and_the_stream_plays_on() {
         .unwrap();
     let secret = secret.body.collect().await.unwrap().into_bytes();
     assert_eq!(&secret[..], SECRET.as_bytes(), "the private object is unchanged");
-    let block = s3
-        .get_public_access_block()
-        .bucket("private-bucket")
-        .send()
-        .await
-        .unwrap();
-    let block = block.public_access_block_configuration.unwrap();
-    assert_eq!(
-        block.block_public_policy,
-        Some(true),
+    assert!(
+        blocks_public_policy(s3, "private-bucket").await,
         "the private bucket's settings are unchanged"
     );
     assert!(
@@ -253,7 +252,14 @@ async fn an_attacker_leaks_nothing_changes_nothing_and_the_stream_plays_on() {
 
     // 4. The admin API: unsigned, or signed by a key that is no administrator, changes nothing.
     let takeover = json!({"keys": [{"accessKeyId": "x", "secretAccessKey": "x", "administrator": true}]});
-    let (status, _) = http_put(&format!("{e}/_local/credentials"), &takeover.to_string()).await;
+    let out = Command::new("curl")
+        .args(["-s", "-o", "-", "-w", "\n%{http_code}", "-X", "PUT", "--data-binary"])
+        .arg(takeover.to_string())
+        .arg(format!("{e}/_local/credentials"))
+        .output()
+        .await
+        .unwrap();
+    let (status, _) = status_and_body(&out.stdout);
     assert_eq!(status, 403, "an unsigned admin call is refused");
     let url = format!("{e}/_local/credentials");
     let (status, _) = signed(
@@ -278,16 +284,7 @@ async fn an_attacker_leaks_nothing_changes_nothing_and_the_stream_plays_on() {
     let (status, body) = signed(("local", "local"), "s3", "PUT", &url, unknown, &[]).await;
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("MalformedXML"), "{body}");
-    let block = s3
-        .get_public_access_block()
-        .bucket("private-bucket")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        block.public_access_block_configuration.unwrap().block_public_policy,
-        Some(true)
-    );
+    assert!(blocks_public_policy(s3, "private-bucket").await, "the settings stay on");
 
     // 6. Client mistakes are 4xx: a body that is not what was signed, an over-long key.
     let wrong_hash = format!("x-amz-content-sha256: {}", hex(&Sha256::digest(b"something else")));
@@ -368,26 +365,4 @@ async fn an_attacker_leaks_nothing_changes_nothing_and_the_stream_plays_on() {
     let seconds = (cpu_ticks(pid) - before) as f64 / 100.0;
     eprintln!("under attack: segments {first} → {last}, {rss} MiB resident, {seconds:.1} s of CPU");
     publisher.kill().await.unwrap();
-}
-
-async fn http_put(url: &str, body: &str) -> (u16, String) {
-    let out = Command::new("curl")
-        .args([
-            "-s",
-            "-o",
-            "-",
-            "-w",
-            "\n%{http_code}",
-            "-X",
-            "PUT",
-            "--data-binary",
-            body,
-            url,
-        ])
-        .output()
-        .await
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
-    (code.trim().parse().unwrap_or(0), body.to_owned())
 }

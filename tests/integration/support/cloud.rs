@@ -190,9 +190,7 @@ impl LocalCloud {
                 .arg(body.to_string());
         }
         let out = curl.arg(format!("{}{path}", self.endpoint)).output().await.unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
-        (code.trim().parse().unwrap_or(0), body.to_owned())
+        status_and_body(&out.stdout)
     }
 }
 
@@ -231,7 +229,12 @@ pub async fn http_get(url: &str) -> (u16, String) {
         .output()
         .await
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    status_and_body(&out.stdout)
+}
+
+/// What curl printed with `-o - -w "\n%{http_code}"`: the status, and the body before it.
+pub fn status_and_body(stdout: &[u8]) -> (u16, String) {
+    let text = String::from_utf8_lossy(stdout);
     let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
     (code.trim().parse().unwrap_or(0), body.to_owned())
 }
