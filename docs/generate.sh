@@ -7,7 +7,11 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 # shellcheck source=hack/lib.sh
 . hack/lib.sh
+# Clones on one machine share CARGO_TARGET_DIR, and so target/debug/livestream-operator: relink this
+# clone's binary rather than run another clone's.
+touch src/main.rs
 cargo build -q --locked -p livestream-operator --bin livestream-operator
 for page in livestream livestreamclip flags; do
-  "$CARGO_TARGET_DIR/debug/livestream-operator" docs "$page" >"docs/src/reference/$page.md"
+  "$CARGO_TARGET_DIR/debug/livestream-operator" docs "$page" >"docs/src/reference/$page.md.new"
+  mv "docs/src/reference/$page.md.new" "docs/src/reference/$page.md"
 done
