@@ -67,10 +67,10 @@ fn columns(version: &Value) -> String {
     for column in columns {
         let wide = column["priority"].as_i64().unwrap_or(0) > 0;
         out += &format!(
-            "| {} | {} | `{}` | {} |\n",
+            "| {} | {} | {} | {} |\n",
             column["name"].as_str().unwrap_or_default(),
             if wide { "`-o wide`" } else { "always" },
-            cell(column["jsonPath"].as_str().unwrap_or_default()),
+            code(column["jsonPath"].as_str().unwrap_or_default()),
             cell(column["description"].as_str().unwrap_or_default()),
         );
     }
@@ -98,10 +98,7 @@ fn fields(path: &str, node: &Value, rows: &mut Vec<String>) {
 }
 
 fn row(path: &str, node: &Value, required: bool) -> String {
-    let default = node
-        .get("default")
-        .map(|d| format!("`{}`", cell(&d.to_string())))
-        .unwrap_or_default();
+    let default = node.get("default").map(|d| code(&d.to_string())).unwrap_or_default();
     let mut allowed = constraints(node);
     if required {
         allowed.insert(0, "required".to_owned());
@@ -134,12 +131,7 @@ fn constraints(node: &Value) -> Vec<String> {
     if let Some(values) = node["enum"].as_array() {
         let values: Vec<String> = values
             .iter()
-            .map(|v| {
-                format!(
-                    "`{}`",
-                    cell(v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()).as_str())
-                )
-            })
+            .map(|v| code(v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()).as_str()))
             .collect();
         out.push(format!("one of {}", values.join(", ")));
     }
@@ -156,7 +148,7 @@ fn constraints(node: &Value) -> Vec<String> {
         }
     }
     if let Some(pattern) = node["pattern"].as_str() {
-        out.push(format!("matches `{}`", cell(pattern)));
+        out.push(format!("matches {}", code(pattern)));
     }
     out
 }
@@ -172,7 +164,7 @@ fn rules(node: &Value, path: &str) -> String {
         "\n### Rules checked at admission ({path})\n\nThe API server refuses a change that breaks one of these, with the message shown.\n\n| On | Rule | Message |\n|---|---|---|\n"
     );
     for (on, rule, message) in found {
-        out += &format!("| `{}` | `{}` | {} |\n", on, cell(&rule), cell(&message));
+        out += &format!("| `{}` | {} | {} |\n", on, code(&rule), cell(&message));
     }
     out
 }
@@ -267,12 +259,22 @@ fn prose(text: &str) -> String {
         .join(" ")
 }
 
-/// Text safe inside a Markdown table cell rendered to HTML.
+/// Text safe inside a Markdown table cell: `|` escaped everywhere (GFM tables want it even in code
+/// spans), `<` escaped outside code spans so `<namespace>` is not read as an HTML tag.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('\n', " ")
+    let text = text.replace('\n', " ");
+    (text.split('`').enumerate())
+        .map(|(i, part)| match i % 2 {
+            0 => part.replace('|', "\\|").replace('<', "\\<"),
+            _ => part.replace('|', "\\|"),
+        })
+        .collect::<Vec<_>>()
+        .join("`")
+}
+
+/// A code span in a table cell.
+fn code(text: &str) -> String {
+    format!("`{}`", text.replace('\n', " ").replace('|', "\\|"))
 }
 
 fn capitalize(word: &str) -> String {
