@@ -61,8 +61,12 @@ impl KeyIndex {
         Ok(f(loaded.get_mut(bucket).expect("just inserted")))
     }
 
-    /// Records that `bucket` holds `key` (after its object was written).
+    /// Records that `bucket` holds `key` (after its object was written). An overwrite (a
+    /// playlist rewritten every segment) finds the key indexed and touches no file.
     pub fn insert(&self, bucket: &str, key: &str) -> std::io::Result<()> {
+        if self.with(bucket, |keys| keys.contains(key))? {
+            return Ok(());
+        }
         let dir = self.bucket_dir(bucket);
         std::fs::create_dir_all(&dir)?;
         std::fs::write(dir.join(digest(key)), key)?;

@@ -17,8 +17,7 @@ const MAX_KEYS: usize = 1000;
 
 impl Store {
     pub(super) async fn put_keyed(&self, mut req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
-        let key = std::mem::take(&mut req.input.key);
-        req.input.key = stored_name(&key)?;
+        let key = swap_in_stored_name(&mut req.input.key)?;
         let bucket = req.input.bucket.clone();
         // A body that breaks off or does not match its signed hash fails while the file store
         // reads it: the client's mistake, not an internal error.
@@ -90,8 +89,7 @@ impl Store {
         mut req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
         stored_source(&mut req.input.copy_source)?;
-        let key = std::mem::take(&mut req.input.key);
-        req.input.key = stored_name(&key)?;
+        let key = swap_in_stored_name(&mut req.input.key)?;
         let bucket = req.input.bucket.clone();
         let out = self.0.fs.copy_object(req).await?;
         self.0.index.insert(&bucket, &key).map_err(internal)?;
@@ -111,8 +109,7 @@ impl Store {
         &self,
         mut req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
-        let key = std::mem::take(&mut req.input.key);
-        req.input.key = stored_name(&key)?;
+        let key = swap_in_stored_name(&mut req.input.key)?;
         let mut out = self.0.fs.create_multipart_upload(req).await?;
         out.output.key = Some(key);
         Ok(out)
@@ -122,8 +119,7 @@ impl Store {
         &self,
         mut req: S3Request<ListPartsInput>,
     ) -> S3Result<S3Response<ListPartsOutput>> {
-        let key = std::mem::take(&mut req.input.key);
-        req.input.key = stored_name(&key)?;
+        let key = swap_in_stored_name(&mut req.input.key)?;
         let mut out = self.0.fs.list_parts(req).await?;
         out.output.key = Some(key);
         Ok(out)
@@ -133,8 +129,7 @@ impl Store {
         &self,
         mut req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
-        let key = std::mem::take(&mut req.input.key);
-        req.input.key = stored_name(&key)?;
+        let key = swap_in_stored_name(&mut req.input.key)?;
         let bucket = req.input.bucket.clone();
         let mut out = self.0.fs.complete_multipart_upload(req).await?;
         self.0.index.insert(&bucket, &key).map_err(internal)?;
@@ -297,6 +292,12 @@ fn decode_token(token: &str) -> S3Result<String> {
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .ok_or_else(|| s3s::s3_error!(InvalidArgument, "The continuation token provided is incorrect"))
+}
+
+/// Replaces a request's key with its stored name; the key as sent.
+fn swap_in_stored_name(key: &mut String) -> S3Result<String> {
+    let stored = stored_name(key)?;
+    Ok(std::mem::replace(key, stored))
 }
 
 fn stored_source(source: &mut CopySource) -> S3Result<()> {
