@@ -67,6 +67,8 @@ pub struct Context {
     /// What the operator knows of each kind of AWS resource across the fleet (shared listings,
     /// the latest answers): how one snapshot per pass stays cheap at 1,000 streams.
     pub fleets: reconcile::Fleets,
+    /// The MediaPackage v2 channel groups AWS recently found full, for placing new streams.
+    pub placement: reconcile::Placement,
 }
 
 impl Context {
@@ -85,6 +87,7 @@ impl Context {
             failures: Mutex::default(),
             bucket_policy_lock: Default::default(),
             fleets: Default::default(),
+            placement: Default::default(),
         }
     }
 }

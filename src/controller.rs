@@ -87,11 +87,13 @@ fn error_policy(stream: Arc<LiveStream>, error: &Error, ctx: Arc<Context>) -> Ac
     // Throttling and 5xx say nothing about this stream: once the account has room again, a stream
     // should not sit out minutes of backoff earned while it was crowded.
     crate::aws::health::failed(error);
-    // Missing permissions and refused credentials are fixed outside: no faster than throttling.
+    // Missing permissions, refused credentials and reached quotas are fixed outside (a quota also by
+    // deleting another stream): looked at again no less often than throttling.
     let cap = if error.is_transient()
         || error.may_be_eventual_consistency()
         || error.is_access_denied()
         || error.is_credentials()
+        || error.is_quota()
     {
         64
     } else {

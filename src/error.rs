@@ -109,6 +109,11 @@ impl Error {
         matches!(self.code(), Some(code) if ACCESS_DENIED.contains(&code))
     }
 
+    /// An account quota refused a create: raised, or made room for, outside the operator.
+    pub fn is_quota(&self) -> bool {
+        matches!(self, Error::Aws { operation, code, .. } if quota(operation, code).is_some())
+    }
+
     /// AWS refused the credentials themselves (or there are none): nothing works until fixed.
     pub fn is_credentials(&self) -> bool {
         matches!(self.code(), Some(code) if CREDENTIALS.iter().any(|(c, _)| *c == code))
@@ -136,6 +141,7 @@ impl Error {
     pub fn reason(&self) -> &'static str {
         match self {
             Error::Aws { code, .. } if code == "TooManyRequestsException" => "AwsThrottled",
+            Error::Aws { .. } if self.is_quota() => "AwsQuotaExceeded",
             Error::Aws { .. } if self.is_access_denied() => "AwsAccessDenied",
             Error::Aws { .. } if self.is_credentials() => "AwsCredentials",
             Error::Aws { .. } if self.is_transient() => "AwsUnavailable",
@@ -179,6 +185,38 @@ impl Error {
             other => other,
         }
     }
+}
+
+/// MediaPackage v2's code for a refusal by quota.
+pub const QUOTA_EXCEEDED: &str = "ServiceQuotaExceededException";
+
+/// An account quota (Service Quotas): its service code, what it counts and AWS's default.
+struct Quota {
+    service: &'static str,
+    counts: &'static str,
+    default: u32,
+}
+
+/// The quota behind a refusal, by operation and error code (MediaPackage v2's user guide
+/// "Quotas"; CloudFront's developer guide "Quotas").
+fn quota(operation: &str, code: &str) -> Option<Quota> {
+    let (service, counts, default) = match (operation, code) {
+        ("CreateChannelGroup", QUOTA_EXCEEDED) => ("mediapackagev2", "channel groups per account", 3),
+        ("CreateChannel", QUOTA_EXCEEDED) => ("mediapackagev2", "channels per channel group", 10),
+        ("CreateOriginEndpoint", QUOTA_EXCEEDED) => ("mediapackagev2", "endpoints per channel", 10),
+        ("CreateHarvestJob", QUOTA_EXCEEDED) => ("mediapackagev2", "active harvest jobs per channel group", 10),
+        (_, "TooManyDistributions") => ("cloudfront", "distributions per account", 500),
+        (_, "TooManyOriginAccessControls") => ("cloudfront", "origin access controls per account", 100),
+        (_, "TooManyDistributionsAssociatedToOriginAccessControl") => {
+            ("cloudfront", "distributions per origin access control", 100)
+        }
+        _ => return None,
+    };
+    Some(Quota {
+        service,
+        counts,
+        default,
+    })
 }
 
 /// The SDK's code for "no credentials could be loaded" (not an AWS error code).
@@ -225,6 +263,16 @@ fn explain(operation: &str, code: &str, message: &str) -> String {
         let resource = resource.map_or_else(String::new, |r| format!(" on {r}"));
         return format!(
             "{answer}. Grant {action}{resource} to the operator's IAM identity (deploy/iam-policy.json lists every action the operator calls)"
+        );
+    }
+    if let Some(Quota {
+        service,
+        counts,
+        default,
+    }) = quota(operation, code)
+    {
+        return format!(
+            "{answer}. The account's quota of {counts} is reached (AWS's default is {default}; AWS's message gives the current value where it has one). Raise it with Service Quotas: `aws service-quotas list-service-quotas --service-code {service}` shows its quota code and value, then `aws service-quotas request-service-quota-increase --service-code {service} --quota-code CODE --desired-value N`"
         );
     }
     if let Some((_, meaning)) = CREDENTIALS.iter().find(|(c, _)| *c == code) {
@@ -335,6 +383,8 @@ mod tests {
             (aws("BadRequestException"), "AwsError", "aws_error"),
             (aws("AccessDeniedException"), "AwsAccessDenied", "aws_access_denied"),
             (aws("SignatureDoesNotMatch"), "AwsCredentials", "aws_credentials"),
+            (aws(QUOTA_EXCEEDED), "AwsQuotaExceeded", "aws_quota_exceeded"),
+            (aws("TooManyDistributions"), "AwsQuotaExceeded", "aws_quota_exceeded"),
             (Error::Invalid("x".into()), "InvalidSpec", "invalid_spec"),
             (Error::Conflict("x".into()), "NameConflict", "name_conflict"),
             (Error::Waiting("x".into()), "Waiting", "waiting"),
@@ -378,5 +428,30 @@ mod tests {
             "{expired}"
         );
         assert!(!aws("BadRequestException").to_string().contains("default chain"));
+    }
+
+    #[test]
+    fn a_quota_refusal_names_the_quota_and_the_command_that_raises_it() {
+        let full = Error::Aws {
+            operation: "CreateChannel",
+            code: QUOTA_EXCEEDED.into(),
+            message: "You've reached the quota of 10 channels in channel group livestream".into(),
+        };
+        let text = full.to_string();
+        for part in [
+            "quota of 10 channels in channel group livestream",
+            "quota of channels per channel group is reached (AWS's default is 10",
+            "aws service-quotas request-service-quota-increase --service-code mediapackagev2",
+        ] {
+            assert!(text.contains(part), "{part:?} in {text}");
+        }
+        // The same code from another operation names that operation's quota.
+        let groups = Error::Aws {
+            operation: "CreateChannelGroup",
+            code: QUOTA_EXCEEDED.into(),
+            message: "m".into(),
+        };
+        assert!(groups.to_string().contains("channel groups per account"), "{groups}");
+        assert!(!aws("ConflictException").to_string().contains("service-quotas"));
     }
 }

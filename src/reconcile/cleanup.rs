@@ -59,6 +59,7 @@ async fn teardown(stream: &LiveStream, ctx: &Context) -> Result<Action> {
     // MediaPackage v2 is always looked at: a crash may have left a channel before status named it.
     let group = (cached.channel_group.clone())
         .or_else(|| stream.spec.packaging.channel_group.clone())
+        .or_else(|| super::placement::placed(stream))
         .unwrap_or_else(|| ctx.settings.channel_group.clone());
     let observe = ctx
         .fleets

@@ -12,6 +12,7 @@ mod health;
 pub mod intent;
 mod observe;
 mod package_v2;
+pub mod placement;
 pub mod plan;
 mod recording;
 mod status;
@@ -33,6 +34,7 @@ use tracing::info;
 
 pub use cleanup::cleanup;
 pub use observe::Fleets;
+pub use placement::Placement;
 
 use crate::{
     api::{CloudFrontStatus, DeliveryMode, LiveStream, LiveStreamStatus, PackagingVersion},
@@ -102,6 +104,7 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
         packaging: plan::Packaging {
             version: ctx.settings.packaging_version,
             group: ctx.settings.channel_group.clone(),
+            placed: false,
         },
         delivery: delivery(&stream, &stream.status.clone().unwrap_or_default(), ctx),
     };
@@ -190,7 +193,7 @@ impl Run<'_> {
         let names = Names::of(self.stream);
         let target = self.rtmp_target().await;
         let cached = self.status.aws.clone().unwrap_or_default();
-        self.packaging = packaging(self.stream, &self.status, &self.ctx.settings)?;
+        self.packaging = packaging(self.stream, &self.status, self.ctx)?;
         let v2_group = match self.packaging.version {
             PackagingVersion::V2 => Some(self.packaging.group.as_str()),
             PackagingVersion::V1 => cached.channel_group.as_deref(),
@@ -291,12 +294,10 @@ impl Run<'_> {
 }
 
 /// The MediaPackage version and v2 channel group of `stream`: what it owns stays what it uses
-/// unless the spec says otherwise (see `PackagingSpec::effective_version`).
-pub fn packaging(
-    stream: &LiveStream,
-    status: &LiveStreamStatus,
-    settings: &crate::context::Settings,
-) -> Result<plan::Packaging> {
+/// unless the spec says otherwise (see `PackagingSpec::effective_version`); a stream that names no
+/// group and owns none is placed (see `placement`).
+pub fn packaging(stream: &LiveStream, status: &LiveStreamStatus, ctx: &Context) -> Result<plan::Packaging> {
+    let settings = &ctx.settings;
     let spec = &stream.spec.packaging;
     let cached = status.aws.clone().unwrap_or_default();
     let owns_v1 = cached.media_package_channel_id.is_some();
@@ -314,9 +315,20 @@ pub fn packaging(
         }
         (Some(wanted), _) => wanted.clone(),
         (None, Some(owned)) => owned,
-        (None, None) => settings.channel_group.clone(),
+        (None, None) => {
+            let group = placement::placed(stream).unwrap_or_else(|| ctx.placement.choose(&settings.channel_group));
+            return Ok(plan::Packaging {
+                version,
+                group,
+                placed: true,
+            });
+        }
     };
-    Ok(plan::Packaging { version, group })
+    Ok(plan::Packaging {
+        version,
+        group,
+        placed: false,
+    })
 }
 
 /// How `stream` reaches viewers (see `DeliverySpec::effective_mode`) and the player bucket a

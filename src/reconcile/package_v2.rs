@@ -5,11 +5,12 @@ use super::{
     Run,
     fleet::Fleet,
     observe::{Observed, ObservedV2},
+    placement,
     plan::{Desired, EndpointStep},
 };
 use crate::{
     aws::{Endpoint, Kind, Managed, PackageChannel, package_v2},
-    error::{Error, Result},
+    error::{Error, QUOTA_EXCEEDED, Result},
 };
 
 impl Run<'_> {
@@ -21,11 +22,38 @@ impl Run<'_> {
             let note = format!("Created MediaPackage v2 channel group {}", want.group);
             self.event("CreatedChannelGroup", note).await;
         }
+        // Past the operator's own group, the stream's group is written down before its channel is
+        // made there, so a crash after the create finds it again (see `placement`).
+        let annotated = placement::placed(self.stream);
+        if self.packaging.placed
+            && want.group != self.ctx.settings.channel_group
+            && annotated.as_deref() != Some(want.group.as_str())
+        {
+            placement::record(self.ctx, self.stream, Some(&want.group)).await?;
+        }
         let made = match package_v2::create_channel(aws, want, &self.uid, &self.tags).await {
             // Created by an earlier pass that crashed before it saw the answer: adopt it.
             Err(e) if e.code() == Some("ConflictException") => package_v2::get_channel(aws, &want.group, &want.name)
                 .await?
                 .ok_or_else(|| Error::Waiting(format!("MediaPackage v2 channel {}: {e}", want.name)))?,
+            // The group holds as many channels as the account allows: the next pass tries the
+            // next group (a group the stream named or already uses is not changed for it).
+            Err(e) if e.code() == Some(QUOTA_EXCEEDED) && self.packaging.placed => {
+                self.ctx.placement.mark_full(&want.group);
+                if annotated.is_some() {
+                    placement::record(self.ctx, self.stream, None).await?;
+                }
+                let next = self.ctx.placement.choose(&self.ctx.settings.channel_group);
+                let note = format!(
+                    "MediaPackage v2 channel group {} is full ({e}); the stream's channel goes into group {next}",
+                    want.group
+                );
+                self.event("ChannelGroupFull", note).await;
+                return Err(Error::Waiting(format!(
+                    "channel group {} is full; placing in {next}",
+                    want.group
+                )));
+            }
             other => other?,
         };
         let note = format!("Created MediaPackage v2 channel {}/{}", made.group, made.name);

@@ -22,6 +22,7 @@ fn desired(spec: &LiveStreamSpec, observed: &Observed, mode: DeliveryMode) -> De
     let packaging = Packaging {
         version: PackagingVersion::V1,
         group: "live".into(),
+        placed: false,
     };
     let origin = observed.playback(PackagingVersion::V1).hls;
     let player = cloudfront::PlayerBucket {

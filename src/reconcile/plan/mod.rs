@@ -83,6 +83,9 @@ impl Desired {
 pub struct Packaging {
     pub version: PackagingVersion,
     pub group: String,
+    /// The operator chose the group (the stream names none and has no channel yet): a full group
+    /// moves the stream to the next one (see `placement`).
+    pub placed: bool,
 }
 
 impl Desired {

@@ -49,6 +49,7 @@ fn desired(spec: &LiveStreamSpec, observed: &Observed, key_known: bool) -> Desir
     let packaging = Packaging {
         version: spec.packaging.version.unwrap_or(PackagingVersion::V1),
         group: "live".into(),
+        placed: false,
     };
     Desired::of(
         spec,
