@@ -21,7 +21,9 @@ An entry (local/corpus/<service>/<name>.json):
 keeps the member's type); `${account}` and `${region}` are the server's; `{"$merge": [a, b]}` is a
 with b laid over it (an update that changes one member of a described configuration). `sent` / `got` pick the
 part of the request / describe answer compared (dotted paths, default the whole). Paths in
-`not_echoed`, `renamed` and `json` are dotted member names with `[]` for any list index.
+`not_echoed`, `renamed`, `json` (string members compared as JSON documents) and `unordered` (lists
+AWS may describe in another order) are dotted member names with `[]` for any list index; `describe`
+may be a list. `expect`, when given, is compared instead of the sent part (a copy's body).
 """
 
 import argparse
@@ -168,6 +170,14 @@ def compare(sent, got, path, spec, out):
             out.append(f"{path}: sent a list, described {short(got)}")
         elif len(sent) != len(got):
             out.append(f"{path}: sent {len(sent)} items, described {len(got)}: {short(got)}")
+        elif key in spec["unordered"]:
+            left = list(got)
+            for i, s in enumerate(sent):
+                match = next((g for g in left if not compared(s, g, f"{path}[{i}]", spec)), None)
+                if match is None:
+                    out.append(f"{path}[{i}]: sent {short(s)}, not among the described {short(got)}")
+                else:
+                    left.remove(match)
         else:
             for i, (s, g) in enumerate(zip(sent, got)):
                 compare(s, g, f"{path}[{i}]", spec, out)
@@ -180,6 +190,12 @@ def compare(sent, got, path, spec, out):
             same = sent == got
         if not same:
             out.append(f"{path}: sent {short(sent)}, described {short(got)}")
+
+
+def compared(sent, got, path, spec):
+    out = []
+    compare(sent, got, path, spec, out)
+    return out
 
 
 def short(value, limit=160):
@@ -261,12 +277,13 @@ class Runner:
                 wait = step.get("wait", WAITS.get((service, step["operation"])))
                 if wait:
                     self.wait(service, region, wait, dict(env, _params=params, _answer=env[step["id"]]))
-                describe = step.get("describe")
-                if describe:
+                describes = step.get("describe") or []
+                for describe in describes if isinstance(describes, list) else [describes]:
                     spec = {
                         "skip": {norm(n["path"]) for n in describe.get("not_echoed", [])},
                         "renamed": {norm(k): v for k, v in describe.get("renamed", {}).items()},
                         "json": {norm(p) for p in describe.get("json", [])},
+                        "unordered": {norm(p) for p in describe.get("unordered", [])},
                     }
                     dparams = substitute(describe.get("params", {}), env)
                     try:
@@ -276,15 +293,20 @@ class Runner:
                         raise Refused(f"step {step['id']} describe {describe['operation']}: {err.get('Code')}: "
                                       f"{err.get('Message')}") from None
                     try:
-                        sent = dig(params, describe.get("sent", ""))
+                        sent = substitute(describe["expect"], env) if "expect" in describe else dig(params, describe.get("sent", ""))
                         got = dig(answer, describe.get("got", ""))
                     except (KeyError, IndexError, ValueError):
                         status = "NOT ECHOED"
                         details.append(f"step {step['id']}: {describe['operation']} answer has no "
                                        f"{describe.get('got')!r}: {short(answer, 400)}")
                         continue
+                    sent = plain(sent)
+                    if isinstance(sent, dict) and isinstance(got, dict) and "expect" not in describe and not describe.get("sent"):
+                        # The members that address the resource are sent again in the describe call
+                        # itself (S3's Bucket and Key): echoed by the call, not by its answer.
+                        sent = {k: v for k, v in sent.items() if not (k not in got and dparams.get(k) == v)}
                     missing = []
-                    compare(plain(sent), got, "", spec, missing)
+                    compare(sent, got, "", spec, missing)
                     if missing:
                         status = "NOT ECHOED"
                         details += [f"step {step['id']} ({describe['operation']}): {m}" for m in missing]
@@ -304,6 +326,8 @@ class Runner:
             try:
                 params = substitute(step.get("params", {}), env)
                 answer = self.call(service, region, step["operation"], params)
+                if "id" in step:
+                    env[step["id"]] = answer
                 wait = step.get("wait", WAITS.get((service, step["operation"])))
                 if wait:
                     self.wait(service, region, wait, dict(env, _params=params, _answer=answer))
