@@ -127,15 +127,17 @@ fn check_containers(container: &str, body: &Value) -> ApiResult<()> {
 
 /// Manifest names are unique within an origin endpoint, across every kind of manifest ("You
 /// can't use the same manifest name if you use HLS manifest and low-latency HLS manifest"; MSS:
-/// "The manifest name must be unique within the origin endpoint"), child manifests included.
+/// "The manifest name must be unique within the origin endpoint"), child manifests included. A
+/// manifest's child may share its own manifest's name: the model's documented CreateOriginEndpoint
+/// examples (aws-sdk-js-v3 `CreateOriginEndpointCommand.ts`, from the Smithy model) name
+/// `exampleManifest2` as both, and child playlists carry a suffix (`index_1`) so their paths differ.
 fn check_names(body: &Value) -> ApiResult<()> {
     let mut seen: Vec<&str> = Vec::new();
     for kind in ManifestKind::ALL {
         for manifest in manifests(body, kind) {
-            for member in ["ManifestName", "ChildManifestName"] {
-                let Some(name) = manifest[member].as_str() else {
-                    continue;
-                };
+            let own = manifest["ManifestName"].as_str();
+            let child = manifest["ChildManifestName"].as_str().filter(|c| Some(*c) != own);
+            for name in [own, child].into_iter().flatten() {
                 if seen.contains(&name) {
                     return refuse(
                         "MANIFEST_NAME_COLLISION",

@@ -4,6 +4,7 @@
 //! from the botocore that `python3` imports. A missing model is a startup error: without it the
 //! emulator would be silently lenient.
 
+mod amendments;
 mod validate;
 
 use std::{
@@ -56,7 +57,7 @@ impl Models {
         let mut services = HashMap::new();
         for (service, version) in SERVICES {
             let folder = dir.join(service).join(version);
-            let model = read_model(&folder, STRICT.contains(&service))
+            let model = read_model(service, &folder, STRICT.contains(&service))
                 .with_context(|| format!("reading the {service} {version} service model in {}", folder.display()))?;
             services.insert(service, Arc::new(model));
         }
@@ -154,7 +155,7 @@ impl ServiceModel {
     }
 }
 
-fn read_model(folder: &Path, strict: bool) -> anyhow::Result<ServiceModel> {
+fn read_model(service: &str, folder: &Path, strict: bool) -> anyhow::Result<ServiceModel> {
     let gz = folder.join("service-2.json.gz");
     let plain = folder.join("service-2.json");
     let text = if gz.exists() {
@@ -173,7 +174,8 @@ fn read_model(folder: &Path, strict: bool) -> anyhow::Result<ServiceModel> {
             .with_context(|| format!("the model has no {key}"))?;
         Ok(object.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
     };
-    let shapes = map("shapes")?;
+    let mut shapes = map("shapes")?;
+    amendments::amend(service, &mut shapes);
     let mut patterns = HashMap::new();
     if strict {
         for (name, shape) in &shapes {

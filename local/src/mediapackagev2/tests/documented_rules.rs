@@ -95,6 +95,12 @@ fn manifest_names_are_unique_within_an_endpoint() {
         ts(json!({"HlsManifests": [{"ManifestName": "a"}, {"ManifestName": "a"}]})),
     );
     assert_eq!(twice.refused().2, "MANIFEST_NAME_COLLISION");
+    // AWS's own documented example names a manifest its own child.
+    let own_child = create_endpoint(
+        &mp,
+        ts(json!({"HlsManifests": [{"ManifestName": "solo", "ChildManifestName": "solo"}]})),
+    );
+    assert_eq!(own_child.status, StatusCode::OK, "{}", own_child.body);
 }
 
 #[test]
