@@ -64,14 +64,16 @@ fn not_found(e: &Error) -> bool {
     matches!(e.code(), Some("NoSuchDistribution" | "NoSuchOriginAccessControl"))
 }
 
-/// The stream's distribution: by the id status caches, else by the uid in a comment.
-pub async fn find(aws: &AwsClients, cached: Option<&str>, uid: &str) -> Result<Option<Distribution>> {
-    if let Some(id) = cached
-        && let Some(d) = get(aws, id).await?
-        && cloudfront::owned_by(&d.shape.comment, uid)
-    {
-        return Ok(Some(d));
-    }
+/// A distribution as a listing names it: its id and the comment that names its stream.
+#[derive(Clone, Debug)]
+pub struct Listed {
+    pub id: String,
+    pub comment: String,
+}
+
+/// Every distribution of the account, by id and comment (pages of 1,000).
+pub async fn list(aws: &AwsClients) -> Result<Vec<Listed>> {
+    let mut all = Vec::new();
     let mut marker: Option<String> = None;
     loop {
         let page = (aws.cloudfront.list_distributions())
@@ -81,16 +83,35 @@ pub async fn find(aws: &AwsClients, cached: Option<&str>, uid: &str) -> Result<O
             .await
             .map_err(|e| Error::aws("ListDistributions", e))?;
         let Some(list) = page.distribution_list else {
-            return Ok(None);
+            return Ok(all);
         };
-        let mine = (list.items.iter().flatten()).find(|s| cloudfront::owned_by(&s.comment, uid));
-        if let Some(summary) = mine {
-            return get(aws, &summary.id).await;
-        }
+        all.extend((list.items.into_iter().flatten()).map(|s| Listed {
+            id: s.id,
+            comment: s.comment,
+        }));
         match list.next_marker.filter(|_| list.is_truncated) {
             Some(next) => marker = Some(next),
-            None => return Ok(None),
+            None => return Ok(all),
         }
+    }
+}
+
+/// The stream's distribution: by the id status caches, else by the uid in a comment of `listed`
+/// (a listing the caller shares between streams).
+pub async fn find<L>(aws: &AwsClients, cached: Option<&str>, uid: &str, listed: L) -> Result<Option<Distribution>>
+where
+    L: Future<Output = Result<std::sync::Arc<Vec<Listed>>>>,
+{
+    if let Some(id) = cached
+        && let Some(d) = get(aws, id).await?
+        && cloudfront::owned_by(&d.shape.comment, uid)
+    {
+        return Ok(Some(d));
+    }
+    let listed = listed.await?;
+    match listed.iter().find(|s| cloudfront::owned_by(&s.comment, uid)) {
+        Some(mine) => get(aws, &mine.id).await,
+        None => Ok(None),
     }
 }
 

@@ -192,6 +192,68 @@ impl<K: Managed> Fleet<K> {
     }
 }
 
+/// Finding what a stream may own without knowing it (a create whose answer was lost, or one by an
+/// earlier operator process), for a kind read by the id status records: any listing that began
+/// after this process started and after the stream's last create shows it, so one listing serves
+/// every stream that has not created since — not one listing per stream.
+pub struct Discovery<T> {
+    started: Instant,
+    listing: tokio::sync::Mutex<Option<Listing<T>>>,
+    created: Mutex<HashMap<String, Instant>>,
+}
+
+impl<T> Default for Discovery<T> {
+    fn default() -> Self {
+        Self {
+            started: Instant::now(),
+            listing: Default::default(),
+            created: Default::default(),
+        }
+    }
+}
+
+impl<T> Discovery<T> {
+    /// Sends the stream's create: only listings begun after its answer serve the stream afterwards.
+    pub async fn create<R>(&self, uid: &str, call: impl Future<Output = Result<R>>) -> Result<R> {
+        self.mark(uid);
+        let answer = call.await;
+        self.mark(uid);
+        answer
+    }
+
+    fn mark(&self, uid: &str) {
+        self.created.lock().unwrap().insert(uid.to_owned(), Instant::now());
+    }
+
+    /// The stream is gone.
+    pub fn forget(&self, uid: &str) {
+        self.created.lock().unwrap().remove(uid);
+    }
+
+    /// A listing that shows whatever the stream `uid` created: the shared one, or a new one.
+    pub async fn listing<L, LF>(&self, uid: &str, list: L) -> Result<Arc<Vec<T>>>
+    where
+        L: FnOnce() -> LF,
+        LF: Future<Output = Result<Vec<T>>>,
+    {
+        let created = self.created.lock().unwrap().get(uid).copied();
+        let after = created.map_or(self.started, |at| at.max(self.started));
+        let mut slot = self.listing.lock().await;
+        if let Some(listing) = slot.as_ref()
+            && listing.began > after
+        {
+            return Ok(listing.items.clone());
+        }
+        let began = Instant::now();
+        let items = Arc::new(list().await?);
+        *slot = Some(Listing {
+            began,
+            items: items.clone(),
+        });
+        Ok(items)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
@@ -383,5 +445,27 @@ mod tests {
         delete.await.unwrap();
         assert_eq!(account.observe(&fleet, "a", None, LONG).await, None);
         assert_eq!(account.calls(), (2, 0), "a second listing, begun after the answer");
+    }
+
+    #[tokio::test]
+    async fn discovery_lists_once_for_every_stream_and_again_only_after_a_create() {
+        let discovery = Discovery::<String>::default();
+        let lists = AtomicU32::new(0);
+        let list = || async {
+            lists.fetch_add(1, Relaxed);
+            Ok(vec!["made-by-a".to_owned()])
+        };
+        for uid in ["a", "b", "c"] {
+            assert_eq!(*discovery.listing(uid, list).await.unwrap(), ["made-by-a"]);
+        }
+        assert_eq!(lists.load(Relaxed), 1, "one listing for three streams");
+        // A create whose answer is lost: only a listing begun after it may say it is not there.
+        let lost = discovery.create("b", async { Err::<(), _>(crate::error::Error::Waiting("lost".into())) });
+        assert!(lost.await.is_err());
+        discovery.listing("b", list).await.unwrap();
+        assert_eq!(lists.load(Relaxed), 2, "b lists again");
+        discovery.listing("a", list).await.unwrap();
+        discovery.listing("c", list).await.unwrap();
+        assert_eq!(lists.load(Relaxed), 2, "that listing serves the others too");
     }
 }

@@ -207,7 +207,13 @@ impl Run<'_> {
         // A stream that never had a distribution and does not want one lists none.
         if self.delivery.mode == DeliveryMode::CloudFront || self.status.cloud_front.is_some() {
             let cached = self.status.cloud_front.as_ref().map(|c| c.distribution_id.as_str());
-            observed.distribution = cloudfront::find(&self.ctx.aws, cached, &self.uid).await?;
+            let aws = &self.ctx.aws;
+            let listed = self
+                .ctx
+                .fleets
+                .distributions
+                .listing(&self.uid, || cloudfront::list(aws));
+            observed.distribution = cloudfront::find(aws, cached, &self.uid, listed).await?;
         }
         // A stop by an operator of before `guardStop` still holds.
         if let Some(generation) = self.status.max_run_duration_stopped_generation.take() {

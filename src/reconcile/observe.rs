@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use super::fleet::{Fleet, Lookup};
+use super::fleet::{Discovery, Fleet, Lookup};
 use crate::{
     api::{AwsResources, DeliveryMode, PackagingVersion},
     aws::{
         AwsClients, Channel, Endpoint, Input, Managed, PackageChannel, SecurityGroup,
-        cloudfront::Distribution,
+        cloudfront::{self, Distribution},
         package_v2::{self, ChannelV2, OriginEndpoint},
     },
     desired::Names,
@@ -122,6 +122,9 @@ pub struct Fleets {
     pub security_groups: Fleet<SecurityGroup>,
     pub inputs: Fleet<Input>,
     pub channels: Fleet<Channel>,
+    /// CloudFront distributions are read by the id status records; a listing only finds one a
+    /// stream made without knowing it.
+    pub distributions: Discovery<cloudfront::Listed>,
 }
 
 impl Fleets {
@@ -132,6 +135,7 @@ impl Fleets {
         self.security_groups.forget(uid);
         self.inputs.forget(uid);
         self.channels.forget(uid);
+        self.distributions.forget(uid);
     }
 
     /// Reads everything of the stream `uid` (the five kinds concurrently, then MediaPackage v2 in
