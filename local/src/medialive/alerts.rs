@@ -24,12 +24,15 @@ pub const INITIAL_PROBE: &str = "Initial Probe is Taking Longer Than Expected";
 /// 5201 and 5101: the input carries no video, or no audio.
 pub const VIDEO_NOT_DETECTED: &str = "Video Not Detected";
 pub const AUDIO_NOT_DETECTED: &str = "Audio Not Detected";
+/// An input type livestream-local accepts but cannot receive media from (RTP, MediaConnect, SRT,
+/// Link devices…): the channel runs without input. Not an AWS alert type: ours, to say so.
+pub const UNSUPPORTED_INPUT: &str = "Input Type Not Streamed Locally";
 
 /// How long media may pause before its alert is raised (MediaLive reacts within a few frames;
 /// a little slack keeps a hiccup of the local encoder from flapping it).
 const MEDIA_GAP: Duration = Duration::from_secs(3);
 /// How long after the start the initial probe is considered slow.
-const PROBE_SLOW: Duration = Duration::from_secs(10);
+pub const PROBE_SLOW: Duration = Duration::from_secs(10);
 /// Cleared alerts are listed this long ("approximately 5 minutes").
 const CLEARED_RETENTION: Duration = Duration::from_secs(300);
 
@@ -183,11 +186,17 @@ impl MediaLive {
             }
             let running_for = (channel.lifecycle_entered(instant)).map_or(Duration::ZERO, |t| instant - t);
             let ingest = self.inner.media.ingest(&channel.id);
-            let stream = (channel.input_ids().first())
-                .and_then(|i| inputs.get(i)?.stream_names.first().cloned())
-                .unwrap_or_default();
-            let had = channel.alerts.had_publisher() || ingest.is_some();
-            let want = wanted(ingest, had, running_for, &stream);
+            let input = channel.input_ids().first().and_then(|i| inputs.get(i));
+            let want = match input {
+                Some(input) if input.input_type != "RTMP_PUSH" => {
+                    Self::pull_alerts(&self.inner, channel, input, ingest, running_for)
+                }
+                _ => {
+                    let stream = input.and_then(|i| i.stream_names.first().cloned()).unwrap_or_default();
+                    let had = channel.alerts.had_publisher() || ingest.is_some();
+                    wanted(ingest, had, running_for, &stream)
+                }
+            };
             let id = channel.id.clone();
             channel.alerts.update(&id, &want, ingest.is_some(), now);
         }

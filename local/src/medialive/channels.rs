@@ -147,6 +147,7 @@ impl MediaLive {
     ) -> ApiResult<()> {
         let mut errors: Vec<(String, String)> = Vec::new();
         let inputs = input_ids(settings);
+        // No public AWS answer found either way (kept: a channel here encodes its first input).
         if inputs.is_empty() {
             errors.push((
                 "inputAttachments".into(),
@@ -158,6 +159,8 @@ impl MediaLive {
                 Some(i) if i.is_live() => {}
                 _ => errors.push(("inputAttachments".into(), format!("input {input} does not exist"))),
             }
+            // The model's Input.attachedChannels: "currently an input can only be attached to one
+            // channel".
             if let Some(other) = state.attached_channel(input)
                 && Some(other.id.as_str()) != channel_id
             {
@@ -168,6 +171,8 @@ impl MediaLive {
             }
         }
         let destinations = super::rules::destinations(settings);
+        // A MediaPackage channel that does not exist (yet) fails the create (eventual consistency as
+        // in https://github.com/aws/aws-cdk/issues/13835); AWS's wording is not known: ours.
         for (n, destination) in destinations.iter().enumerate() {
             for package in destination["mediaPackageSettings"].as_array().into_iter().flatten() {
                 let missing = match (package["channelId"].as_str(), super::job::package_v2(package)) {
@@ -188,6 +193,7 @@ impl MediaLive {
         if let Some(message) = super::rules::destination_kinds(&destinations) {
             return Err(ApiError::bad_request(message));
         }
+        // No public AWS answer found for a channel without encoder settings (kept: nothing to run).
         match settings.get("encoderSettings") {
             None => errors.push(("encoderSettings".into(), "encoderSettings is required".into())),
             Some(encoder) => errors.extend(super::gate::encoder_errors(encoder)),
@@ -195,8 +201,13 @@ impl MediaLive {
         errors.extend(super::rules::channel_errors(settings, |id| {
             state.inputs.get(id).map(|i| i.input_class().to_owned())
         }));
-        if let Some((path, message)) = errors.first() {
-            let mut error = ApiError::unprocessable(format!("{path} {message}"));
+        if !errors.is_empty() {
+            // MediaLive's message lists every error, `path message; path message`.
+            let all: Vec<String> = errors
+                .iter()
+                .map(|(path, message)| format!("{path} {message}"))
+                .collect();
+            let mut error = ApiError::unprocessable(all.join("; "));
             error.validation_errors = errors;
             return Err(error);
         }
@@ -234,6 +245,13 @@ impl MediaLive {
             ));
         }
         self.validate(&mut state, &settings, None, req)?;
+        let quota = self.inner.config.medialive_quotas.channels;
+        let channels = (state.channels.values())
+            .filter(|c| c.state() != ChannelState::Deleted)
+            .count();
+        if channels >= quota {
+            return Err(super::quotas::exceeded("channels", quota));
+        }
         let id = state.new_id();
         let channel = Channel {
             arn: self.inner.config.arn("medialive", "channel", &id),

@@ -5,8 +5,11 @@
 mod alerts;
 mod channels;
 mod gate;
+mod input_kinds;
 mod inputs;
 mod job;
+mod pull;
+mod quotas;
 mod rules;
 mod security_groups;
 
@@ -23,6 +26,7 @@ use axum::{
 use serde_json::{Value, json};
 
 pub use channels::ChannelState;
+pub use quotas::Quotas;
 
 use crate::{
     config::Config,

@@ -27,7 +27,9 @@ impl SecurityGroup {
     }
 }
 
-/// `whitelistRules: [{cidr}]`, each a valid CIDR block.
+/// `whitelistRules: [{cidr}]`, each a valid CIDR block (the model: "List of IPv4 CIDR addresses to
+/// whitelist"; an empty list is accepted, as the model sets no minimum). The wording of the
+/// refusal of a malformed CIDR is ours: AWS's was not found.
 fn whitelist_rules(body: &Value) -> ApiResult<Vec<IpNet>> {
     let rules = body["whitelistRules"].as_array().cloned().unwrap_or_default();
     rules
@@ -64,6 +66,10 @@ impl MediaLive {
         let cidrs = whitelist_rules(&body)?;
         let tags = tags_member(&body)?;
         let mut state = self.state();
+        let quota = self.inner.config.medialive_quotas.input_security_groups;
+        if state.groups.len() >= quota {
+            return Err(super::quotas::exceeded("input security groups", quota));
+        }
         let id = state.new_id();
         let arn = self.inner.config.arn("medialive", "inputSecurityGroup", &id);
         state.groups.insert(
