@@ -11,7 +11,7 @@ use crate::local_media::ffprobe;
 use crate::support::cloud::{ADMIN_KEY, LocalCloud, eventually, publish};
 
 /// Sends one request as an unchecked client would; (status, x-amzn-ErrorType, JSON body).
-async fn raw(
+pub(crate) async fn raw(
     cloud: &LocalCloud,
     service: &str,
     method: &str,
