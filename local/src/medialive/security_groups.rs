@@ -28,8 +28,7 @@ impl SecurityGroup {
 }
 
 /// `whitelistRules: [{cidr}]`, each a valid CIDR block (the model: "List of IPv4 CIDR addresses to
-/// whitelist"; an empty list is accepted, as the model sets no minimum). The wording of the
-/// refusal of a malformed CIDR is ours: AWS's was not found.
+/// whitelist"). The wording of the refusal of a malformed CIDR is ours: AWS's was not found.
 fn whitelist_rules(body: &Value) -> ApiResult<Vec<IpNet>> {
     let rules = body["whitelistRules"].as_array().cloned().unwrap_or_default();
     rules
@@ -64,6 +63,11 @@ impl MediaLive {
     pub(super) fn create_security_group(&self, req: &ApiRequest) -> ApiResult<Response> {
         let body: Value = parse_body(&req.body)?;
         let cidrs = whitelist_rules(&body)?;
+        // AWS's 400 to a group without rules, quoted in
+        // https://github.com/awsdocs/aws-cloudformation-user-guide/pull/461 (the model sets no minimum).
+        if cidrs.is_empty() {
+            return Err(ApiError::bad_request("Must specify at least one whitelist"));
+        }
         let tags = tags_member(&body)?;
         let mut state = self.state();
         let quota = self.inner.config.medialive_quotas.input_security_groups;
@@ -109,10 +113,16 @@ impl MediaLive {
     pub(super) fn update_security_group(&self, req: &ApiRequest) -> ApiResult<Response> {
         let id = &req.segments[2];
         let body: Value = parse_body(&req.body)?;
-        let cidrs = whitelist_rules(&body)?;
+        // Rules left out of an update are kept (an update with an empty list: no public answer
+        // found, accepted).
+        let cidrs = (!body["whitelistRules"].is_null())
+            .then(|| whitelist_rules(&body))
+            .transpose()?;
         let mut state = self.state();
         let group = state.groups.get_mut(id.as_str()).ok_or_else(|| not_found(id))?;
-        group.cidrs = cidrs;
+        if let Some(cidrs) = cidrs {
+            group.cidrs = cidrs;
+        }
         if !body["tags"].is_null() {
             group.tags = tags_member(&body)?;
         }
