@@ -104,6 +104,21 @@ async fn every_input_type_is_described_as_sent_and_an_mp4_file_input_streams() {
             assert_eq!(described["inputSourceType"], "DYNAMIC");
         }
     }
+    // A push stream name without an application part is taken (a public deployment's notes:
+    // "StreamName: stream-<id>" gave "rtmp://ip:1935/stream-<id>" on AWS).
+    let group = json!({"whitelistRules": [{"cidr": "127.0.0.0/8"}]});
+    let (_, _, group) = raw(&cloud, "medialive", "POST", "/prod/inputSecurityGroups", Some(&group)).await;
+    let push = json!({"name": "bare", "type": "RTMP_PUSH", "inputSecurityGroups": [group["securityGroup"]["id"]],
+                      "destinations": [{"streamName": "stream-0d6f"}]});
+    let push = create_input(&cloud, push).await;
+    assert!(
+        push["destinations"][0]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/stream-0d6f"),
+        "{push}"
+    );
+
     // A URL pull input without a URL: AWS's words (awslabs/live-streaming-with-automated-multi-language-subtitling#16).
     let (status, kind, answer) = raw(
         &cloud,

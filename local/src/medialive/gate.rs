@@ -67,7 +67,12 @@ impl InputGate for MediaLive {
 
     fn publish(&self, input_id: &str, app: &str, stream: &str) -> Result<TranscodeJob, String> {
         let mut state = self.state();
-        let name = format!("{app}/{stream}");
+        // A destination without an application part is published as the application alone.
+        let name = if stream.is_empty() {
+            app.to_owned()
+        } else {
+            format!("{app}/{stream}")
+        };
         let input = state.inputs.get(input_id).ok_or("input deleted")?;
         if !input.stream_names.contains(&name) {
             return Err(format!("stream {name:?} is not a destination of input {input_id}"));

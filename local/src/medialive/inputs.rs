@@ -77,8 +77,11 @@ impl Input {
     }
 }
 
-/// `destinations: [{streamName}]`: one or two `app/instance` names. No AWS answer to another name
-/// was found; the local RTMP listener matches publishes by these two parts (kept, not evidenced).
+/// `destinations: [{streamName}]`: one or two names (one per pipeline). AWS takes a name without
+/// an application part too: a public deployment's notes report `StreamName: stream-<id>` giving
+/// `rtmp://ip:1935/stream-<id>` ("PLAYHUB Live Streaming Infrastructure Design", found by code
+/// search). No AWS answer to an empty name or to more than two destinations was found: those are
+/// kept refused (an empty name cannot be published to).
 fn stream_names(body: &Value) -> ApiResult<Vec<String>> {
     let destinations = body["destinations"].as_array().cloned().unwrap_or_default();
     if destinations.is_empty() || destinations.len() > 2 {
@@ -86,18 +89,9 @@ fn stream_names(body: &Value) -> ApiResult<Vec<String>> {
     }
     destinations
         .iter()
-        .map(|d| {
-            let name = d["streamName"].as_str().unwrap_or_default();
-            let valid = name
-                .split_once('/')
-                .is_some_and(|(app, instance)| !app.is_empty() && !instance.is_empty() && !instance.contains('/'));
-            if valid {
-                Ok(name.to_owned())
-            } else {
-                Err(ApiError::bad_request(format!(
-                    "Invalid destination streamName {name:?}: expected applicationName/applicationInstance"
-                )))
-            }
+        .map(|d| match d["streamName"].as_str().map(|n| n.trim_matches('/')) {
+            Some(name) if !name.is_empty() => Ok(name.to_owned()),
+            _ => Err(ApiError::bad_request("Invalid destination streamName \"\"")),
         })
         .collect()
 }
