@@ -206,6 +206,7 @@ impl MediaLive {
     pub(super) fn list_alerts(&self, req: &ApiRequest) -> ApiResult<Response> {
         let id = &req.segments[2];
         let (max, token) = req.page()?;
+        // The model documents SET and CLEARED (ALL: every alert, as the console asks).
         let filter = req.query_one("stateFilter").unwrap_or("ALL").to_owned();
         if !matches!(filter.as_str(), "SET" | "CLEARED" | "ALL") {
             return Err(ApiError::bad_request(format!(
@@ -225,6 +226,7 @@ impl MediaLive {
     /// DescribeThumbnails: the latest JPEG of the running channel's input, base64 in `body`.
     pub(super) fn describe_thumbnails(&self, req: &ApiRequest) -> ApiResult<Response> {
         let id = &req.segments[2];
+        // The model: `Pipeline ID ("0" or "1")`.
         let pipeline = req.query_one("pipelineId").unwrap_or_default().to_owned();
         if !matches!(pipeline.as_str(), "0" | "1") {
             return Err(ApiError::bad_request(format!(
@@ -233,19 +235,14 @@ impl MediaLive {
         }
         let state = self.state();
         let channel = state.channels.get(id).ok_or_else(|| super::channels::not_found(id))?;
+        // Thumbnails exist while a channel with `thumbnailConfiguration.state: AUTO` runs. No AWS
+        // refusal of the other cases was found: they answer no thumbnails.
         let enabled = channel.settings["encoderSettings"]["thumbnailConfiguration"]["state"].as_str() == Some("AUTO");
-        if !enabled {
-            return Err(ApiError::bad_request(format!(
-                "Thumbnails are not enabled for channel {id}: set encoderSettings.thumbnailConfiguration.state to AUTO"
-            )));
-        }
-        if channel.state() != ChannelState::Running {
-            return Err(ApiError::conflict(format!(
-                "Channel {id} is not running; thumbnails exist only while it runs"
-            )));
-        }
+        let live = enabled && channel.state() == ChannelState::Running;
         // A single-pipeline channel has pipeline 0 only.
-        let thumbnail = (pipeline == "0").then(|| self.inner.media.thumbnail(id)).flatten();
+        let thumbnail = (live && pipeline == "0")
+            .then(|| self.inner.media.thumbnail(id))
+            .flatten();
         let thumbnails: Vec<Value> = thumbnail
             .into_iter()
             .map(|(jpeg, at)| {

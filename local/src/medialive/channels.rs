@@ -304,6 +304,8 @@ impl MediaLive {
         let mut state = self.state();
         let channel = state.channels.get_mut(&id).ok_or_else(|| not_found(&id))?;
         let current = channel.state();
+        // A running channel is not updated: Terraform's provider stops it first for that reason
+        // (hashicorp/terraform-provider-aws, `aws_medialive_channel` update).
         if current != ChannelState::Idle {
             return Err(ApiError::conflict(format!(
                 "Channel {id} is {}; a channel can only be updated while IDLE (stop it first)",
@@ -328,6 +330,8 @@ impl MediaLive {
         let channel = state.channels.get_mut(id).ok_or_else(|| not_found(id))?;
         match channel.state() {
             ChannelState::Idle => {}
+            // AWS's words, quoted by users deleting a running channel (see the user guide's
+            // teardown order: stop, then delete).
             ChannelState::Starting | ChannelState::Running | ChannelState::Stopping => {
                 return Err(ApiError::conflict(
                     "Cannot delete a channel that has not been stopped yet. Please stop the channel before deleting it.",
@@ -352,6 +356,8 @@ impl MediaLive {
         let channel = state.channels.get_mut(id).ok_or_else(|| not_found(id))?;
         match channel.state() {
             ChannelState::Idle => {}
+            // A channel still being created cannot start (400, seen by users starting right after
+            // CreateChannel); from other states the wording and type are ours (no public answer).
             ChannelState::Creating => {
                 return Err(ApiError::bad_request(format!(
                     "Channel {id} is still being created; start it once it is IDLE"

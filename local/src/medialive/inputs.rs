@@ -283,6 +283,8 @@ impl MediaLive {
         if !state.inputs.contains_key(&id) {
             return Err(not_found(&id));
         }
+        // No public AWS answer found for updating an input whose channel runs (kept: a running
+        // channel's input cannot change under it here).
         if let Some(channel) = state.attached_channel(&id)
             && channel.state() != super::ChannelState::Idle
         {
@@ -333,6 +335,8 @@ impl MediaLive {
         if !state.inputs.contains_key(id) {
             return Err(not_found(id));
         }
+        // An attached input is not deleted (the model's DeleteInput ConflictException "Resource
+        // conflict"; teardown deletes the channel first).
         if let Some(channel) = state.attached_channel(id) {
             return Err(ApiError::conflict(format!(
                 "Input {id} is attached to channel {}; delete the channel first",

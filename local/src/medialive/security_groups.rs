@@ -137,6 +137,9 @@ impl MediaLive {
         if !state.groups.contains_key(id) {
             return Err(not_found(id));
         }
+        // "Cannot delete in-use input security group" (user guide, channel security groups rules:
+        // https://docs.aws.amazon.com/medialive/latest/ug/channel-security-groups-rules.html);
+        // the model's only refusal for DeleteInputSecurityGroup is BadRequestException.
         let users = to_json(&mut state, id)["inputs"].clone();
         if users.as_array().is_some_and(|u| !u.is_empty()) {
             return Err(ApiError::bad_request(format!(
