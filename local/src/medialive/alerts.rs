@@ -1,4 +1,5 @@
-//! Channel alerts as MediaLive raises them for an RTMP push input, in AWS's wording ("Alerts for
+//! Channel alerts as MediaLive raises them for an RTMP push input (pull inputs and the types that
+//! carry no media here: `pull`), in AWS's wording ("Alerts for
 //! channels" in the MediaLive user guide): set and cleared from what the media path sees, listed
 //! by ListAlerts until about 5 minutes after they clear. Stopping a channel clears its alerts, and
 //! their ids count again from the next start, as on AWS.

@@ -1,4 +1,5 @@
-//! AWS Elemental MediaLive (REST-JSON, `/prod/...`): input security groups, RTMP push inputs,
+//! AWS Elemental MediaLive (REST-JSON, `/prod/...`): input security groups, inputs of every type
+//! (RTMP push listened on, pull inputs read by ffmpeg, the rest described as sent), quotas,
 //! channels with time-driven states, and tags. Paths, member names, status codes and error types
 //! follow the service model the AWS SDKs are generated from.
 
