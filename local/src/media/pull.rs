@@ -192,6 +192,96 @@ mod tests {
         assert!(args.ends_with(&["flv".into(), "pipe:1".into()]));
     }
 
+    /// Serves `dir`'s files over HTTP on 127.0.0.1 (one request per connection), as an origin would.
+    async fn serve(dir: std::path::PathBuf) -> u16 {
+        use tokio::io::AsyncWriteExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut peer, _)) = listener.accept().await {
+                let dir = dir.clone();
+                tokio::spawn(async move {
+                    let mut request = vec![0u8; 4096];
+                    let n = peer.read(&mut request).await.unwrap_or(0);
+                    let head = String::from_utf8_lossy(&request[..n]).into_owned();
+                    let path = head.split_whitespace().nth(1).unwrap_or("/").trim_start_matches('/');
+                    let answer = match std::fs::read(dir.join(path)) {
+                        Ok(body) => {
+                            let head = format!("HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+                            [head.into_bytes(), body].concat()
+                        }
+                        Err(_) => b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec(),
+                    };
+                    let _ = peer.write_all(&answer).await;
+                });
+            }
+        });
+        port
+    }
+
+    /// How many segments the rendition has once it has `wanted`, or when `limit` has passed.
+    async fn segments_within(rendition: &std::path::Path, wanted: usize, limit: Duration) -> usize {
+        let deadline = Instant::now() + limit;
+        loop {
+            let count = std::fs::read_dir(rendition)
+                .map(|d| {
+                    (d.flatten())
+                        .filter(|e| e.path().extension().is_some_and(|x| x == "ts"))
+                        .count()
+                })
+                .unwrap_or(0);
+            if count >= wanted || Instant::now() > deadline {
+                return count;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// A URL pull input of an HLS stream served over 127.0.0.1 (MPEG-TS segments: H.264 in Annex B
+    /// and ADTS AAC, remuxed into FLV) feeds the ladder too.
+    #[tokio::test]
+    async fn a_url_pull_input_of_local_hls_streams_into_the_ladder() {
+        let ffmpeg = std::path::Path::new(crate::media::e2e::FFMPEG);
+        if !ffmpeg.exists() {
+            return eprintln!("skipped: no {}", ffmpeg.display());
+        }
+        let dir = std::env::temp_dir().join(format!("ll-pull-hls-{}", std::process::id()));
+        let origin = dir.join("origin");
+        std::fs::create_dir_all(&origin).unwrap();
+        let made = tokio::process::Command::new(ffmpeg)
+            .args([
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc=size=320x180:rate=30",
+            ])
+            .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "4"])
+            .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-c:a", "aac"])
+            .args(["-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod"])
+            .arg(origin.join("index.m3u8"))
+            .status()
+            .await
+            .unwrap();
+        assert!(made.success());
+        let port = serve(origin).await;
+        let media = Media::new(dir.join("data"), ffmpeg.to_path_buf());
+        let mut job = crate::media::e2e::job();
+        job.channel_id = "hlsch".into();
+        job.package_channel_id = Some("hlspkg".into());
+        job.renditions.truncate(1);
+        let url = format!("http://127.0.0.1:{port}/index.m3u8");
+        assert!(media.start_pull(job, PullSource { url, looping: false }));
+        let rendition = dir.join("data/mediapackage/hlspkg/360p");
+        let segments = segments_within(&rendition, 3, Duration::from_secs(40)).await;
+        media.stop_channel("hlsch");
+        assert!(segments >= 3, "{segments} segments from the 4 s HLS source");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     /// An MP4 file input: the channel's ladder gets segments from it within a bounded time.
     #[tokio::test]
     async fn an_mp4_file_input_streams_into_the_ladder() {
@@ -232,21 +322,8 @@ mod tests {
         assert!(media.start_pull(job.clone(), source.clone()));
         assert!(!media.start_pull(job, source), "one reader per channel");
         let rendition = dir.join("data/mediapackage/pullpkg/360p");
-        let deadline = Instant::now() + Duration::from_secs(40);
-        let segments = loop {
-            let count = std::fs::read_dir(&rendition)
-                .map(|d| {
-                    d.flatten()
-                        .filter(|e| e.path().extension().is_some_and(|x| x == "ts"))
-                        .count()
-                })
-                .unwrap_or(0);
-            // More segments than the 3 s file holds: the looping file kept feeding the ladder.
-            if count >= 4 || Instant::now() > deadline {
-                break count;
-            }
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        };
+        // More segments than the 3 s file holds: the looping file kept feeding the ladder.
+        let segments = segments_within(&rendition, 4, Duration::from_secs(40)).await;
         assert!(
             media.ingest("pullch").is_some(),
             "the reader is the channel's publisher"
