@@ -4,7 +4,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Parser, ValueEnum};
 
-use crate::{faults::FaultConfig, mediapackagev2::Quotas};
+use crate::{faults::FaultConfig, medialive::Quotas as MediaLiveQuotas, mediapackagev2::Quotas};
 
 #[derive(Parser, Clone, Debug)]
 #[command(
@@ -87,6 +87,17 @@ pub struct Config {
         value_parser = Quotas::parse
     )]
     pub mediapackagev2_quotas: Quotas,
+
+    /// MediaLive's soft quotas per account and Region, AWS's defaults unless raised (as one asks
+    /// AWS to): `channels=5,pushInputs=5,vpcPushInputs=50,pullInputs=100,inputSecurityGroups=5`
+    /// (any subset).
+    #[arg(
+        long,
+        env = "LIVESTREAM_LOCAL_MEDIALIVE_QUOTAS",
+        default_value = "channels=5,pushInputs=5,vpcPushInputs=50,pullInputs=100,inputSecurityGroups=5",
+        value_parser = MediaLiveQuotas::parse
+    )]
+    pub medialive_quotas: MediaLiveQuotas,
 
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

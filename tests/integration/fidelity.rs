@@ -11,7 +11,7 @@ use crate::local_media::ffprobe;
 use crate::support::cloud::{ADMIN_KEY, LocalCloud, eventually, publish};
 
 /// Sends one request as an unchecked client would; (status, x-amzn-ErrorType, JSON body).
-async fn raw(
+pub(crate) async fn raw(
     cloud: &LocalCloud,
     service: &str,
     method: &str,
@@ -84,7 +84,14 @@ async fn livestream_local_refuses_what_aws_refuses_with_aws_words_and_accepts_th
         .send()
         .await
         .unwrap();
-    let group = cloud.aws.medialive.create_input_security_group().send().await.unwrap();
+    let rule = aws_sdk_medialive::types::InputWhitelistRuleCidr::builder()
+        .cidr("127.0.0.0/8")
+        .build();
+    let group = (cloud.aws.medialive.create_input_security_group())
+        .whitelist_rules(rule)
+        .send()
+        .await
+        .unwrap();
     let group = group.security_group.unwrap().id.unwrap();
     let fixture = crate::support::cluster::read("tests/fixtures/aws-refusals.json");
     let input = {

@@ -271,6 +271,7 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
     // Pagination: two groups, one per page.
     let second = ml
         .create_input_security_group()
+        .whitelist_rules(InputWhitelistRuleCidr::builder().cidr("10.0.0.0/8").build())
         .send()
         .await
         .unwrap()

@@ -22,6 +22,7 @@ mod least_privilege;
 mod local_api;
 mod local_media;
 mod packaging_v2;
+mod pull_inputs;
 mod quotas;
 mod reconcile;
 mod recording;

@@ -159,7 +159,18 @@ async fn a_crash_after_any_mediapackage_v2_call_leaves_no_duplicate_and_no_orpha
 
 #[tokio::test]
 async fn fifty_streams_converge_through_throttling_and_errors_without_duplicates() {
-    let cloud = LocalCloud::start(&["--error-rate", "0.2", "--throttle", "*=40"]).await;
+    // Fifty streams are over MediaLive's default quotas (5 channels, push inputs and input
+    // security groups): raised, as one asks AWS to.
+    let quotas = "channels=60,pushInputs=60,inputSecurityGroups=60";
+    let cloud = LocalCloud::start(&[
+        "--error-rate",
+        "0.2",
+        "--throttle",
+        "*=40",
+        "--medialive-quotas",
+        quotas,
+    ])
+    .await;
     let ns = namespace("fifty");
     let api = streams(&ns).await;
     let _operator = Operator::start(&cloud, &ns).await;

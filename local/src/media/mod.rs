@@ -7,6 +7,7 @@
 //! - [`transcoder`]: builds the ffmpeg ladder command and supervises the process (restart on crash).
 //! - [`layout`]: on-disk layout shared by the transcoder and the origin.
 //! - [`origin`]: MediaPackage HLS endpoint semantics over ffmpeg's input segments.
+//! - [`pull`]: pull inputs (RTMP / URL pull, MP4 and TS files) read by ffmpeg into the same runs.
 //! - [`recorder`]: HLS and Archive output groups with S3 destinations, copied into S3.
 //! - [`cmaf`]: for MediaPackage v2 channels, a fragmented-MP4 output per rendition too, indexed
 //!   in memory part by part for CMAF HLS, low-latency HLS and DASH endpoints.
@@ -30,6 +31,7 @@ pub mod cmaf;
 pub mod flv;
 pub mod layout;
 pub mod origin;
+pub mod pull;
 pub mod recorder;
 pub mod rtmp;
 mod rtmp_guard;

@@ -1,4 +1,5 @@
-//! Channel alerts as MediaLive raises them for an RTMP push input, in AWS's wording ("Alerts for
+//! Channel alerts as MediaLive raises them for an RTMP push input (pull inputs and the types that
+//! carry no media here: `pull`), in AWS's wording ("Alerts for
 //! channels" in the MediaLive user guide): set and cleared from what the media path sees, listed
 //! by ListAlerts until about 5 minutes after they clear. Stopping a channel clears its alerts, and
 //! their ids count again from the next start, as on AWS.
@@ -24,12 +25,15 @@ pub const INITIAL_PROBE: &str = "Initial Probe is Taking Longer Than Expected";
 /// 5201 and 5101: the input carries no video, or no audio.
 pub const VIDEO_NOT_DETECTED: &str = "Video Not Detected";
 pub const AUDIO_NOT_DETECTED: &str = "Audio Not Detected";
+/// An input type livestream-local accepts but cannot receive media from (RTP, MediaConnect, SRT,
+/// Link devices…): the channel runs without input. Not an AWS alert type: ours, to say so.
+pub const UNSUPPORTED_INPUT: &str = "Input Type Not Streamed Locally";
 
 /// How long media may pause before its alert is raised (MediaLive reacts within a few frames;
 /// a little slack keeps a hiccup of the local encoder from flapping it).
 const MEDIA_GAP: Duration = Duration::from_secs(3);
 /// How long after the start the initial probe is considered slow.
-const PROBE_SLOW: Duration = Duration::from_secs(10);
+pub const PROBE_SLOW: Duration = Duration::from_secs(10);
 /// Cleared alerts are listed this long ("approximately 5 minutes").
 const CLEARED_RETENTION: Duration = Duration::from_secs(300);
 
@@ -183,11 +187,17 @@ impl MediaLive {
             }
             let running_for = (channel.lifecycle_entered(instant)).map_or(Duration::ZERO, |t| instant - t);
             let ingest = self.inner.media.ingest(&channel.id);
-            let stream = (channel.input_ids().first())
-                .and_then(|i| inputs.get(i)?.stream_names.first().cloned())
-                .unwrap_or_default();
-            let had = channel.alerts.had_publisher() || ingest.is_some();
-            let want = wanted(ingest, had, running_for, &stream);
+            let input = channel.input_ids().first().and_then(|i| inputs.get(i));
+            let want = match input {
+                Some(input) if input.input_type != "RTMP_PUSH" => {
+                    Self::pull_alerts(&self.inner, channel, input, ingest, running_for)
+                }
+                _ => {
+                    let stream = input.and_then(|i| i.stream_names.first().cloned()).unwrap_or_default();
+                    let had = channel.alerts.had_publisher() || ingest.is_some();
+                    wanted(ingest, had, running_for, &stream)
+                }
+            };
             let id = channel.id.clone();
             channel.alerts.update(&id, &want, ingest.is_some(), now);
         }
@@ -197,6 +207,7 @@ impl MediaLive {
     pub(super) fn list_alerts(&self, req: &ApiRequest) -> ApiResult<Response> {
         let id = &req.segments[2];
         let (max, token) = req.page()?;
+        // The model documents SET and CLEARED (ALL: every alert, as the console asks).
         let filter = req.query_one("stateFilter").unwrap_or("ALL").to_owned();
         if !matches!(filter.as_str(), "SET" | "CLEARED" | "ALL") {
             return Err(ApiError::bad_request(format!(
@@ -216,6 +227,7 @@ impl MediaLive {
     /// DescribeThumbnails: the latest JPEG of the running channel's input, base64 in `body`.
     pub(super) fn describe_thumbnails(&self, req: &ApiRequest) -> ApiResult<Response> {
         let id = &req.segments[2];
+        // The model: `Pipeline ID ("0" or "1")`.
         let pipeline = req.query_one("pipelineId").unwrap_or_default().to_owned();
         if !matches!(pipeline.as_str(), "0" | "1") {
             return Err(ApiError::bad_request(format!(
@@ -224,19 +236,14 @@ impl MediaLive {
         }
         let state = self.state();
         let channel = state.channels.get(id).ok_or_else(|| super::channels::not_found(id))?;
+        // Thumbnails exist while a channel with `thumbnailConfiguration.state: AUTO` runs. No AWS
+        // refusal of the other cases was found: they answer no thumbnails.
         let enabled = channel.settings["encoderSettings"]["thumbnailConfiguration"]["state"].as_str() == Some("AUTO");
-        if !enabled {
-            return Err(ApiError::bad_request(format!(
-                "Thumbnails are not enabled for channel {id}: set encoderSettings.thumbnailConfiguration.state to AUTO"
-            )));
-        }
-        if channel.state() != ChannelState::Running {
-            return Err(ApiError::conflict(format!(
-                "Channel {id} is not running; thumbnails exist only while it runs"
-            )));
-        }
+        let live = enabled && channel.state() == ChannelState::Running;
         // A single-pipeline channel has pipeline 0 only.
-        let thumbnail = (pipeline == "0").then(|| self.inner.media.thumbnail(id)).flatten();
+        let thumbnail = (live && pipeline == "0")
+            .then(|| self.inner.media.thumbnail(id))
+            .flatten();
         let thumbnails: Vec<Value> = thumbnail
             .into_iter()
             .map(|(jpeg, at)| {

@@ -147,6 +147,7 @@ impl MediaLive {
     ) -> ApiResult<()> {
         let mut errors: Vec<(String, String)> = Vec::new();
         let inputs = input_ids(settings);
+        // No public AWS answer found either way (kept: a channel here encodes its first input).
         if inputs.is_empty() {
             errors.push((
                 "inputAttachments".into(),
@@ -158,6 +159,8 @@ impl MediaLive {
                 Some(i) if i.is_live() => {}
                 _ => errors.push(("inputAttachments".into(), format!("input {input} does not exist"))),
             }
+            // The model's Input.attachedChannels: "currently an input can only be attached to one
+            // channel".
             if let Some(other) = state.attached_channel(input)
                 && Some(other.id.as_str()) != channel_id
             {
@@ -168,6 +171,8 @@ impl MediaLive {
             }
         }
         let destinations = super::rules::destinations(settings);
+        // A MediaPackage channel that does not exist (yet) fails the create (eventual consistency as
+        // in https://github.com/aws/aws-cdk/issues/13835); AWS's wording is not known: ours.
         for (n, destination) in destinations.iter().enumerate() {
             for package in destination["mediaPackageSettings"].as_array().into_iter().flatten() {
                 let missing = match (package["channelId"].as_str(), super::job::package_v2(package)) {
@@ -188,6 +193,7 @@ impl MediaLive {
         if let Some(message) = super::rules::destination_kinds(&destinations) {
             return Err(ApiError::bad_request(message));
         }
+        // No public AWS answer found for a channel without encoder settings (kept: nothing to run).
         match settings.get("encoderSettings") {
             None => errors.push(("encoderSettings".into(), "encoderSettings is required".into())),
             Some(encoder) => errors.extend(super::gate::encoder_errors(encoder)),
@@ -195,8 +201,13 @@ impl MediaLive {
         errors.extend(super::rules::channel_errors(settings, |id| {
             state.inputs.get(id).map(|i| i.input_class().to_owned())
         }));
-        if let Some((path, message)) = errors.first() {
-            let mut error = ApiError::unprocessable(format!("{path} {message}"));
+        if !errors.is_empty() {
+            // MediaLive's message lists every error, `path message; path message`.
+            let all: Vec<String> = errors
+                .iter()
+                .map(|(path, message)| format!("{path} {message}"))
+                .collect();
+            let mut error = ApiError::unprocessable(all.join("; "));
             error.validation_errors = errors;
             return Err(error);
         }
@@ -234,6 +245,13 @@ impl MediaLive {
             ));
         }
         self.validate(&mut state, &settings, None, req)?;
+        let quota = self.inner.config.medialive_quotas.channels;
+        let channels = (state.channels.values())
+            .filter(|c| c.state() != ChannelState::Deleted)
+            .count();
+        if channels >= quota {
+            return Err(super::quotas::exceeded("channels", quota));
+        }
         let id = state.new_id();
         let channel = Channel {
             arn: self.inner.config.arn("medialive", "channel", &id),
@@ -286,6 +304,8 @@ impl MediaLive {
         let mut state = self.state();
         let channel = state.channels.get_mut(&id).ok_or_else(|| not_found(&id))?;
         let current = channel.state();
+        // A running channel is not updated: Terraform's provider stops it first for that reason
+        // (hashicorp/terraform-provider-aws, `aws_medialive_channel` update).
         if current != ChannelState::Idle {
             return Err(ApiError::conflict(format!(
                 "Channel {id} is {}; a channel can only be updated while IDLE (stop it first)",
@@ -310,6 +330,8 @@ impl MediaLive {
         let channel = state.channels.get_mut(id).ok_or_else(|| not_found(id))?;
         match channel.state() {
             ChannelState::Idle => {}
+            // AWS's words, quoted by users deleting a running channel (see the user guide's
+            // teardown order: stop, then delete).
             ChannelState::Starting | ChannelState::Running | ChannelState::Stopping => {
                 return Err(ApiError::conflict(
                     "Cannot delete a channel that has not been stopped yet. Please stop the channel before deleting it.",
@@ -334,6 +356,8 @@ impl MediaLive {
         let channel = state.channels.get_mut(id).ok_or_else(|| not_found(id))?;
         match channel.state() {
             ChannelState::Idle => {}
+            // A channel still being created cannot start (400, seen by users starting right after
+            // CreateChannel); from other states the wording and type are ours (no public answer).
             ChannelState::Creating => {
                 return Err(ApiError::bad_request(format!(
                     "Channel {id} is still being created; start it once it is IDLE"

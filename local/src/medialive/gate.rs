@@ -39,6 +39,27 @@ impl MediaLive {
     }
 }
 
+impl MediaLive {
+    /// The encoding job of a running channel, read from its settings.
+    pub(super) fn channel_job(
+        inner: &super::Inner,
+        channel: &super::channels::Channel,
+    ) -> Result<TranscodeJob, String> {
+        let destinations = channel.settings.get("destinations").cloned().unwrap_or_default();
+        let started = channel.started_at.unwrap_or_else(jiff::Timestamp::now);
+        let mut job = transcode_job(&channel.id, &channel.settings["encoderSettings"], &destinations)?;
+        for group in &mut job.s3_groups {
+            group.base_key = resolve_identifiers(&group.base_key, started);
+        }
+        // A MediaPackage v2 channel keeps its segments for its endpoints' startover windows.
+        if let Some((group, channel)) = job.package_channel_id.as_deref().and_then(layout::v2_group_channel) {
+            let window = inner.packages_v2.longest_startover_window(group, channel);
+            job.retention_seconds = layout::retention_for(window, job.gop_seconds);
+        }
+        Ok(job)
+    }
+}
+
 impl InputGate for MediaLive {
     fn admit(&self, input_id: &str, peer: IpAddr) -> Result<(), String> {
         Self::admit_checks(&mut self.state(), input_id, peer).map(|_| ())
@@ -46,7 +67,12 @@ impl InputGate for MediaLive {
 
     fn publish(&self, input_id: &str, app: &str, stream: &str) -> Result<TranscodeJob, String> {
         let mut state = self.state();
-        let name = format!("{app}/{stream}");
+        // A destination without an application part is published as the application alone.
+        let name = if stream.is_empty() {
+            app.to_owned()
+        } else {
+            format!("{app}/{stream}")
+        };
         let input = state.inputs.get(input_id).ok_or("input deleted")?;
         if !input.stream_names.contains(&name) {
             return Err(format!("stream {name:?} is not a destination of input {input_id}"));
@@ -60,23 +86,13 @@ impl InputGate for MediaLive {
         if channel.state() != ChannelState::Running {
             return Err(format!("channel {channel_id} is not RUNNING"));
         }
-        let destinations = channel.settings.get("destinations").cloned().unwrap_or_default();
-        let started = channel.started_at.unwrap_or_else(jiff::Timestamp::now);
-        let mut job = transcode_job(&channel_id, &channel.settings["encoderSettings"], &destinations)?;
-        for group in &mut job.s3_groups {
-            group.base_key = resolve_identifiers(&group.base_key, started);
-        }
-        // A MediaPackage v2 channel keeps its segments for its endpoints' startover windows.
-        if let Some((group, channel)) = job.package_channel_id.as_deref().and_then(layout::v2_group_channel) {
-            let window = self.inner.packages_v2.longest_startover_window(group, channel);
-            job.retention_seconds = layout::retention_for(window, job.gop_seconds);
-        }
-        Ok(job)
+        Self::channel_job(&self.inner, channel)
     }
 }
 
 /// Validation of the parts of EncoderSettings the local cloud acts on (references between them
-/// are MediaLive's rules, in `rules`).
+/// are MediaLive's rules, in `rules`): the model requires VideoDescription.name and
+/// EncoderSettings.outputGroups (an empty list: no public answer found; kept, nothing to encode).
 pub fn encoder_errors(encoder: &Value) -> Vec<(String, String)> {
     let mut errors = Vec::new();
     let videos = encoder["videoDescriptions"].as_array().cloned().unwrap_or_default();

@@ -1,11 +1,14 @@
-//! RTMP push inputs: CREATING → DETACHED ↔ ATTACHED → DELETING → DELETED. Each input has its own
-//! RTMP port on the loopback address; its destinations are `app/instance` stream names on it.
+//! Inputs of every type the service model offers: CREATING → DETACHED ↔ ATTACHED → DELETING →
+//! DELETED. An RTMP push input has its own RTMP port on the loopback address (its destinations are
+//! `app/instance` stream names on it); a pull input keeps its sources, which a running channel's
+//! ffmpeg reads; the other types are described back as sent (see `input_kinds`).
 
 use std::time::Instant;
 
 use axum::{http::StatusCode, response::Response};
 use serde_json::{Value, json};
 
+use super::input_kinds::{self, Family};
 use super::{DELETED_RETENTION, MediaLive, State, Tags, tags_member};
 use crate::{
     config::Delays,
@@ -26,9 +29,18 @@ pub struct Input {
     pub id: String,
     pub arn: String,
     pub name: String,
-    pub port: u16,
-    /// `app/instance` stream names, one per destination.
+    /// The model's `InputType`, as sent.
+    pub input_type: String,
+    /// The RTMP listener of an RTMP push input.
+    pub port: Option<u16>,
+    /// `app/instance` stream names, one per destination (RTMP push).
     pub stream_names: Vec<String>,
+    /// RTP / UDP push: how many destinations (pipelines) the input offers.
+    pub push_legs: usize,
+    /// Created with `vpc` (counted by the VPC push inputs quota).
+    pub vpc: bool,
+    /// Sources, flows, devices, SRT and multicast settings… described back as sent.
+    pub members: serde_json::Map<String, Value>,
     pub security_groups: Vec<String>,
     pub role_arn: Option<String>,
     pub tags: Tags,
@@ -36,13 +48,19 @@ pub struct Input {
 }
 
 impl Input {
-    /// STANDARD with two destinations (one per pipeline), else SINGLE_PIPELINE.
+    /// STANDARD with two sources or destinations (one per pipeline), else SINGLE_PIPELINE.
     pub fn input_class(&self) -> &'static str {
-        if self.stream_names.len() == 2 {
-            "STANDARD"
-        } else {
-            "SINGLE_PIPELINE"
+        let push = self.stream_names.len().max(self.push_legs);
+        input_kinds::input_class(&self.input_type, &self.members, push)
+    }
+
+    /// The URL of the first source of a pull input ffmpeg can read.
+    pub fn pull_url(&self) -> Option<String> {
+        if !input_kinds::ffmpeg_pulls(&self.input_type) {
+            return None;
         }
+        let first = self.members.get("sources")?.as_array()?.first()?;
+        first["url"].as_str().map(str::to_owned)
     }
 
     /// Not deleting or deleted.
@@ -59,7 +77,11 @@ impl Input {
     }
 }
 
-/// `destinations: [{streamName}]`: one or two `app/instance` names.
+/// `destinations: [{streamName}]`: one or two names (one per pipeline). AWS takes a name without
+/// an application part too: a public deployment's notes report `StreamName: stream-<id>` giving
+/// `rtmp://ip:1935/stream-<id>` ("PLAYHUB Live Streaming Infrastructure Design", found by code
+/// search). No AWS answer to an empty name or to more than two destinations was found: those are
+/// kept refused (an empty name cannot be published to).
 fn stream_names(body: &Value) -> ApiResult<Vec<String>> {
     let destinations = body["destinations"].as_array().cloned().unwrap_or_default();
     if destinations.is_empty() || destinations.len() > 2 {
@@ -67,26 +89,19 @@ fn stream_names(body: &Value) -> ApiResult<Vec<String>> {
     }
     destinations
         .iter()
-        .map(|d| {
-            let name = d["streamName"].as_str().unwrap_or_default();
-            let valid = name
-                .split_once('/')
-                .is_some_and(|(app, instance)| !app.is_empty() && !instance.is_empty() && !instance.contains('/'));
-            if valid {
-                Ok(name.to_owned())
-            } else {
-                Err(ApiError::bad_request(format!(
-                    "Invalid destination streamName {name:?}: expected applicationName/applicationInstance"
-                )))
-            }
+        .map(|d| match d["streamName"].as_str().map(|n| n.trim_matches('/')) {
+            Some(name) if !name.is_empty() => Ok(name.to_owned()),
+            _ => Err(ApiError::bad_request("Invalid destination streamName \"\"")),
         })
         .collect()
 }
 
-fn security_group_ids(state: &State, body: &Value) -> ApiResult<Vec<String>> {
+fn security_group_ids(state: &State, body: &Value, input_type: &str) -> ApiResult<Vec<String>> {
     let ids: Vec<String> = serde_json::from_value(body["inputSecurityGroups"].clone()).unwrap_or_default();
-    if ids.is_empty() {
-        return Err(ApiError::bad_request("RTMP_PUSH inputs need an input security group"));
+    if ids.is_empty() && input_kinds::needs_security_group(input_type, body) {
+        return Err(ApiError::bad_request(format!(
+            "{input_type} inputs need an input security group"
+        )));
     }
     if let Some(missing) = ids.iter().find(|id| !state.groups.contains_key(*id)) {
         return Err(ApiError::bad_request(format!(
@@ -109,27 +124,40 @@ impl MediaLive {
             Phase::Deleting => "DELETING",
             Phase::Deleted => "DELETED",
         };
-        let destinations: Vec<Value> = input
-            .stream_names
-            .iter()
-            .map(|name| {
-                json!({"ip": host, "port": input.port.to_string(), "url": format!("rtmp://{host}:{}/{name}", input.port)})
-            })
-            .collect();
+        let destinations: Vec<Value> = match input.port {
+            Some(port) => (input.stream_names.iter())
+                .map(
+                    |name| json!({"ip": host, "port": port.to_string(), "url": format!("rtmp://{host}:{port}/{name}")}),
+                )
+                .collect(),
+            // RTP / UDP push: described, not listened on (a channel with one raises an alert).
+            None => {
+                let scheme = if input.input_type == "UDP_PUSH" { "udp" } else { "rtp" };
+                (0..input.push_legs)
+                    .map(|n| {
+                        let port = 5000 + n;
+                        json!({"ip": host, "port": port.to_string(), "url": format!("{scheme}://{host}:{port}")})
+                    })
+                    .collect()
+            }
+        };
         let mut value = json!({
             "arn": input.arn,
             "id": input.id,
             "name": input.name,
             "state": state_name,
-            "type": "RTMP_PUSH",
+            "type": input.input_type,
             "inputClass": input.input_class(),
-            "inputSourceType": "STATIC",
+            "inputSourceType": input_kinds::source_type(&input.input_type, &input.members),
             "destinations": destinations,
             "securityGroups": input.security_groups,
             "attachedChannels": attached,
             "sources": [], "mediaConnectFlows": [], "inputDevices": [], "inputPartnerIds": [],
             "tags": input.tags,
         });
+        for (key, member) in &input.members {
+            value[key] = member.clone();
+        }
         if let Some(role) = &input.role_arn {
             value["roleArn"] = json!(role);
         }
@@ -138,13 +166,20 @@ impl MediaLive {
 
     pub(super) async fn create_input(&self, req: &ApiRequest) -> ApiResult<Response> {
         let body: Value = parse_body(&req.body)?;
-        if body["type"].as_str() != Some("RTMP_PUSH") {
-            return Err(ApiError::bad_request(format!(
-                "Input type {} is not supported by livestream-local; use RTMP_PUSH",
-                body["type"]
-            )));
+        // The model has checked the enum; no type at all has no documented default (kept a 400).
+        let Some(input_type) = body["type"].as_str().map(str::to_owned) else {
+            return Err(ApiError::bad_request("type is required"));
+        };
+        let rtmp_push = input_type == "RTMP_PUSH";
+        let names = if rtmp_push { stream_names(&body)? } else { Vec::new() };
+        let members = input_kinds::as_sent(&body);
+        if let Some(message) = input_kinds::source_url_error(&input_type, &members) {
+            return Err(ApiError::bad_request(message));
         }
-        let names = stream_names(&body)?;
+        let push_legs = match input_type.as_str() {
+            "RTP_PUSH" | "UDP_PUSH" => body["destinations"].as_array().map_or(2, |d| d.len().clamp(1, 2)),
+            _ => 0,
+        };
         let tags = tags_member(&body)?;
         let request = body["requestId"].as_str().map(str::to_owned);
         let (id, groups) = {
@@ -157,23 +192,31 @@ impl MediaLive {
                     json!({ "input": self.input_json(&mut state, &existing) }),
                 ));
             }
-            let groups = security_group_ids(&state, &body)?;
+            let groups = security_group_ids(&state, &body, &input_type)?;
+            self.check_input_quota(&state, &input_type, &body)?;
             (state.new_id(), groups)
         };
         // The listener is bound before the input is visible, so its URL is real from the start.
-        let port = self
-            .inner
-            .media
-            .open_input(&id, self.inner.config.rtmp_port, std::sync::Arc::new(self.clone()))
-            .await
-            .map_err(|e| ApiError::internal(format!("cannot open an RTMP port: {e}")))?;
+        let port = if rtmp_push {
+            let port = (self.inner.media)
+                .open_input(&id, self.inner.config.rtmp_port, std::sync::Arc::new(self.clone()))
+                .await
+                .map_err(|e| ApiError::internal(format!("cannot open an RTMP port: {e}")))?;
+            Some(port)
+        } else {
+            None
+        };
         let mut state = self.state();
         let input = Input {
             id: id.clone(),
             arn: self.inner.config.arn("medialive", "input", &id),
             name: body["name"].as_str().unwrap_or_default().to_owned(),
+            input_type,
             port,
             stream_names: names,
+            push_legs,
+            vpc: !body["vpc"].is_null(),
+            members,
             security_groups: groups,
             role_arn: body["roleArn"].as_str().map(str::to_owned),
             tags,
@@ -184,10 +227,34 @@ impl MediaLive {
             ),
         };
         state.inputs.insert(id.clone(), input);
+        if let Some(request) = request {
+            state.requests.insert(request, id.clone());
+        }
         Ok(json_response(
             StatusCode::CREATED,
             json!({ "input": self.input_json(&mut state, &id) }),
         ))
+    }
+
+    /// "Inputs of type push" and "Inputs of type pull" quotas (VPC push inputs have their own).
+    fn check_input_quota(&self, state: &State, input_type: &str, body: &Value) -> ApiResult<()> {
+        let quotas = self.inner.config.medialive_quotas;
+        let vpc = !body["vpc"].is_null();
+        let (quota, what) = match (input_kinds::family(input_type), vpc) {
+            (Family::Push, true) => (quotas.vpc_push_inputs, "VPC push inputs"),
+            (Family::Push, false) => (quotas.push_inputs, "push inputs"),
+            (Family::Pull, _) => (quotas.pull_inputs, "pull inputs"),
+            (Family::Other, _) => return Ok(()),
+        };
+        let family = input_kinds::family(input_type);
+        let used = (state.inputs.values())
+            .filter(|i| i.is_live() && input_kinds::family(&i.input_type) == family)
+            .filter(|i| family != Family::Push || i.vpc == vpc)
+            .count();
+        if used >= quota {
+            return Err(super::quotas::exceeded(what, quota));
+        }
+        Ok(())
     }
 
     pub(super) fn list_inputs(&self, req: &ApiRequest) -> ApiResult<Response> {
@@ -216,6 +283,8 @@ impl MediaLive {
         if !state.inputs.contains_key(&id) {
             return Err(not_found(&id));
         }
+        // No public AWS answer found for updating an input whose channel runs (kept: a running
+        // channel's input cannot change under it here).
         if let Some(channel) = state.attached_channel(&id)
             && channel.state() != super::ChannelState::Idle
         {
@@ -224,7 +293,8 @@ impl MediaLive {
                 "Input {id} is attached to channel {channel} which is {now:?}; stop the channel first"
             )));
         }
-        let names = if body["destinations"].is_null() {
+        let input_type = state.inputs[&id].input_type.clone();
+        let names = if body["destinations"].is_null() || input_type != "RTMP_PUSH" {
             None
         } else {
             Some(stream_names(&body)?)
@@ -232,8 +302,14 @@ impl MediaLive {
         let groups = if body["inputSecurityGroups"].is_null() {
             None
         } else {
-            Some(security_group_ids(&state, &body)?)
+            Some(security_group_ids(&state, &body, &input_type)?)
         };
+        let members = input_kinds::as_sent(&body);
+        let mut merged = state.inputs[&id].members.clone();
+        merged.extend(members);
+        if let Some(message) = input_kinds::source_url_error(&input_type, &merged) {
+            return Err(ApiError::bad_request(message));
+        }
         let input = state.inputs.get_mut(&id).expect("checked");
         if !input.is_live() {
             return Err(ApiError::conflict(format!("Input {id} is being deleted")));
@@ -244,6 +320,7 @@ impl MediaLive {
         if let Some(groups) = groups {
             input.security_groups = groups;
         }
+        input.members = merged;
         if let Some(name) = body["name"].as_str() {
             input.name = name.to_owned();
         }
@@ -258,6 +335,8 @@ impl MediaLive {
         if !state.inputs.contains_key(id) {
             return Err(not_found(id));
         }
+        // An attached input is not deleted (the model's DeleteInput ConflictException "Resource
+        // conflict"; teardown deletes the channel first).
         if let Some(channel) = state.attached_channel(id) {
             return Err(ApiError::conflict(format!(
                 "Input {id} is attached to channel {}; delete the channel first",

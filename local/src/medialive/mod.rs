@@ -1,12 +1,16 @@
-//! AWS Elemental MediaLive (REST-JSON, `/prod/...`): input security groups, RTMP push inputs,
+//! AWS Elemental MediaLive (REST-JSON, `/prod/...`): input security groups, inputs of every type
+//! (RTMP push listened on, pull inputs read by ffmpeg, the rest described as sent), quotas,
 //! channels with time-driven states, and tags. Paths, member names, status codes and error types
 //! follow the service model the AWS SDKs are generated from.
 
 mod alerts;
 mod channels;
 mod gate;
+mod input_kinds;
 mod inputs;
 mod job;
+mod pull;
+mod quotas;
 mod rules;
 mod security_groups;
 
@@ -23,6 +27,7 @@ use axum::{
 use serde_json::{Value, json};
 
 pub use channels::ChannelState;
+pub use quotas::Quotas;
 
 use crate::{
     config::Config,

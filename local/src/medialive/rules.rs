@@ -1,12 +1,16 @@
 //! MediaLive's channel rules beyond the service model's shapes: what CreateChannel and
-//! UpdateChannel refuse although every member has the right type. The wording is AWS's where it is
-//! known (public issues and docs, see docs/src/local/fidelity.md); element paths
-//! inside the encoder settings are relative to them, as MediaLive reports them.
+//! UpdateChannel refuse although every member has the right type. Each rule names its evidence
+//! (AWS's answer quoted in a public issue, or the model's own documentation); element paths
+//! inside the encoder settings are relative to them, as MediaLive reports them. A MediaPackage
+//! output group's renditions need neither a size nor SPECIFIED frame rate / PAR controls: that
+//! came from console guidance only, and public stacks that ran on AWS send otherwise (cdk-patterns
+//! "the-media-live-stream": `parControl: SPECIFIED` without numerator or denominator).
 
 use serde_json::{Map, Value};
 
 /// The one 400 MediaLive answers before validating the rest: a destination must say where to go
-/// in exactly one way.
+/// in exactly one way (AWS's words quoted in
+/// https://github.com/hashicorp/terraform-provider-aws/issues/30659).
 pub fn destination_kinds(destinations: &[Value]) -> Option<String> {
     for destination in destinations {
         let kinds = [
@@ -49,6 +53,7 @@ pub fn channel_errors(
         .unwrap_or("STANDARD");
     let pipelines = if class == "SINGLE_PIPELINE" { 1 } else { 2 };
     let destinations = destinations(settings);
+    // The model's OutputDestination.settings: "one destination for each redundant encoder".
     for (n, destination) in destinations.iter().enumerate() {
         if let Some(urls) = destination["settings"].as_array()
             && !urls.is_empty()
@@ -73,6 +78,8 @@ pub fn channel_errors(
         let Some(id) = attachment["inputId"].as_str() else {
             continue;
         };
+        // The model's InputClass: SINGLE_PIPELINE "If the ChannelClass is STANDARD, this value is
+        // not valid because the channel requires two sources in the input."
         if class == "STANDARD" && input_class(id).as_deref() == Some("SINGLE_PIPELINE") {
             errors.push((
                 format!("inputAttachments[{n}]"),
@@ -99,6 +106,7 @@ fn encoder_rules(encoder: &Value, destinations: &[Value]) -> Vec<(String, String
             .iter()
             .flat_map(|g| g["outputs"].as_array().into_iter().flatten())
     };
+    // AWS's words (422): https://github.com/aws-solutions-library-samples/live-streaming-on-aws/pull/6
     for (n, audio) in audios.iter().enumerate() {
         let name = audio["name"].as_str().unwrap_or_default();
         let referenced = outputs().any(|o| {
@@ -118,13 +126,17 @@ fn encoder_rules(encoder: &Value, destinations: &[Value]) -> Vec<(String, String
     for (g, group) in groups.iter().enumerate() {
         let settings = &group["outputGroupSettings"];
         for (key, destination) in settings.as_object().into_iter().flatten() {
-            if let Some(reference) = destination["destination"]["destinationRefId"].as_str()
-                && !destinations.iter().any(|d| d["id"].as_str() == Some(reference))
-            {
-                errors.push((
+            let Some(reference) = destination["destination"]["destinationRefId"].as_str() else {
+                continue;
+            };
+            // AWS's words: https://github.com/aws/aws-sdk-java/issues/1525
+            match destinations.iter().find(|d| d["id"].as_str() == Some(reference)) {
+                None => errors.push((
                     format!("outputGroups[{g}].outputGroupSettings.{key}.destination"),
                     format!("Object references undefined destination \"{reference}\""),
-                ));
+                )),
+                Some(found) if key == "hlsGroupSettings" => errors.extend(hls_to_media_package(g, found)),
+                Some(_) => {}
             }
         }
         for (o, output) in group["outputs"].as_array().into_iter().flatten().enumerate() {
@@ -146,55 +158,44 @@ fn encoder_rules(encoder: &Value, destinations: &[Value]) -> Vec<(String, String
                     ));
                 }
             }
-            // MediaPackage packages what it is given: it needs the picture's size and rates.
-            if settings["mediaPackageGroupSettings"].is_object()
-                && let Some((n, description)) = videos.iter().enumerate().find(|(_, v)| v["name"].as_str() == video)
-            {
-                errors.extend(media_package_video(n, description));
-            }
         }
     }
     errors
 }
 
-fn media_package_video(n: usize, video: &Value) -> Vec<(String, String)> {
-    let mut errors = Vec::new();
-    let path = format!("videoDescriptions[{n}]");
-    for size in ["width", "height"] {
-        if !video[size].is_number() {
-            errors.push((
-                format!("{path}.{size}"),
-                format!("Video descriptions used in a MediaPackage output group must specify {size}"),
-            ));
-        }
-    }
-    let codec = &video["codecSettings"];
-    let Some((name, settings)) = ["h264Settings", "h265Settings"]
-        .iter()
-        .find_map(|c| codec[*c].is_object().then(|| (*c, &codec[*c])))
-    else {
-        return errors;
+/// An HLS output group whose destination is a MediaPackage one: AWS answers 422 with its schema
+/// validator's words (quoted in
+/// https://github.com/aws-samples/aws-media-services-simple-live-workflow/issues/23). Other URL
+/// groups (Archive, MS Smooth…) likely answer alike, but no public answer was found for them.
+fn hls_to_media_package(g: usize, destination: &Value) -> Vec<(String, String)> {
+    let Some(package) = destination["mediaPackageSettings"].as_array().and_then(|p| p.first()) else {
+        return Vec::new();
     };
-    for (control, what) in [("framerateControl", "framerate"), ("parControl", "par")] {
-        if settings[control].as_str() != Some("SPECIFIED") {
-            errors.push((
-                format!("{path}.codecSettings.{name}.{control}"),
-                format!("Video descriptions used in a MediaPackage output group must set {control} to SPECIFIED"),
-            ));
-            continue;
-        }
-        // SPECIFIED means the numerator and denominator are given (user guide, MediaPackage output group).
-        for part in ["Numerator", "Denominator"] {
-            let field = format!("{what}{part}");
-            if !settings[&field].is_number() {
-                errors.push((
-                    format!("{path}.codecSettings.{name}.{field}"),
-                    format!("{control} SPECIFIED requires {field}"),
-                ));
-            }
-        }
-    }
+    let path = format!("output_groups[{g}].output_group_settings");
+    let mut errors: Vec<(String, String)> = (package.as_object().into_iter().flatten())
+        .map(|(member, _)| {
+            let member = snake_case(member);
+            (
+                format!("{path}.destination.{member}"),
+                format!("instance.destination additionalProperty \"{member}\" exists in instance when not allowed"),
+            )
+        })
+        .collect();
+    errors.push((
+        format!("{path}.destination.uri"),
+        "instance.destination requires property \"uri\"".into(),
+    ));
+    errors.push((path, "Object does not match discriminator \"hls_group\"".into()));
     errors
+}
+
+fn snake_case(name: &str) -> String {
+    name.chars()
+        .flat_map(|c| {
+            let lower = c.to_ascii_lowercase();
+            (c.is_ascii_uppercase().then_some('_').into_iter()).chain([lower])
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -243,13 +244,51 @@ mod tests {
             ),
             "{errors:?}"
         );
-        assert!(has("videoDescriptions[0].width", "must specify width"), "{errors:?}");
-        assert!(
-            has(
-                "videoDescriptions[0].codecSettings.h264Settings.parControl",
-                "SPECIFIED"
-            ),
-            "{errors:?}"
+    }
+
+    /// cdk-patterns "the-media-live-stream" ran on AWS with `parControl: SPECIFIED` and no
+    /// numerator or denominator; AWS's own samples leave the frame rate control likewise, and the
+    /// model lets width and height be left out.
+    #[test]
+    fn media_package_renditions_need_no_size_nor_specified_controls() {
+        let channel = settings(json!({
+            "channelClass": "SINGLE_PIPELINE",
+            "destinations": [{"id": "mp", "mediaPackageSettings": [{"channelId": "c"}]}],
+            "encoderSettings": {
+                "videoDescriptions": [
+                    {"name": "par", "codecSettings": {"h264Settings": {"parControl": "SPECIFIED", "framerateControl": "SPECIFIED"}}},
+                    {"name": "source", "codecSettings": {"h264Settings": {"parControl": "INITIALIZE_FROM_SOURCE", "framerateControl": "INITIALIZE_FROM_SOURCE"}}}
+                ],
+                "audioDescriptions": [{"name": "a"}],
+                "outputGroups": [{"outputGroupSettings": {"mediaPackageGroupSettings": {"destination": {"destinationRefId": "mp"}}},
+                    "outputs": [{"videoDescriptionName": "par", "audioDescriptionNames": ["a"]},
+                                {"videoDescriptionName": "source", "audioDescriptionNames": ["a"]}]}]
+            }
+        }));
+        assert_eq!(channel_errors(&channel, |_| None), []);
+    }
+
+    #[test]
+    fn an_hls_group_writing_to_a_media_package_destination_is_refused_in_aws_words() {
+        let channel = settings(json!({
+            "channelClass": "SINGLE_PIPELINE",
+            "destinations": [{"id": "mp", "mediaPackageSettings": [{"channelId": "c"}]}],
+            "encoderSettings": {
+                "videoDescriptions": [{"name": "v"}],
+                "audioDescriptions": [],
+                "outputGroups": [{"outputGroupSettings": {"hlsGroupSettings": {"destination": {"destinationRefId": "mp"}}},
+                    "outputs": [{"videoDescriptionName": "v"}]}]
+            }
+        }));
+        let errors = channel_errors(&channel, |_| None);
+        let text: Vec<String> = errors.iter().map(|(p, m)| format!("{p} {m}")).collect();
+        assert_eq!(
+            text,
+            [
+                "output_groups[0].output_group_settings.destination.channel_id instance.destination additionalProperty \"channel_id\" exists in instance when not allowed",
+                "output_groups[0].output_group_settings.destination.uri instance.destination requires property \"uri\"",
+                "output_groups[0].output_group_settings Object does not match discriminator \"hls_group\"",
+            ]
         );
     }
 

@@ -27,7 +27,8 @@ impl SecurityGroup {
     }
 }
 
-/// `whitelistRules: [{cidr}]`, each a valid CIDR block.
+/// `whitelistRules: [{cidr}]`, each a valid CIDR block (the model: "List of IPv4 CIDR addresses to
+/// whitelist"). The wording of the refusal of a malformed CIDR is ours: AWS's was not found.
 fn whitelist_rules(body: &Value) -> ApiResult<Vec<IpNet>> {
     let rules = body["whitelistRules"].as_array().cloned().unwrap_or_default();
     rules
@@ -62,8 +63,17 @@ impl MediaLive {
     pub(super) fn create_security_group(&self, req: &ApiRequest) -> ApiResult<Response> {
         let body: Value = parse_body(&req.body)?;
         let cidrs = whitelist_rules(&body)?;
+        // AWS's 400 to a group without rules, quoted in
+        // https://github.com/awsdocs/aws-cloudformation-user-guide/pull/461 (the model sets no minimum).
+        if cidrs.is_empty() {
+            return Err(ApiError::bad_request("Must specify at least one whitelist"));
+        }
         let tags = tags_member(&body)?;
         let mut state = self.state();
+        let quota = self.inner.config.medialive_quotas.input_security_groups;
+        if state.groups.len() >= quota {
+            return Err(super::quotas::exceeded("input security groups", quota));
+        }
         let id = state.new_id();
         let arn = self.inner.config.arn("medialive", "inputSecurityGroup", &id);
         state.groups.insert(
@@ -103,10 +113,16 @@ impl MediaLive {
     pub(super) fn update_security_group(&self, req: &ApiRequest) -> ApiResult<Response> {
         let id = &req.segments[2];
         let body: Value = parse_body(&req.body)?;
-        let cidrs = whitelist_rules(&body)?;
+        // Rules left out of an update are kept (an update with an empty list: no public answer
+        // found, accepted).
+        let cidrs = (!body["whitelistRules"].is_null())
+            .then(|| whitelist_rules(&body))
+            .transpose()?;
         let mut state = self.state();
         let group = state.groups.get_mut(id.as_str()).ok_or_else(|| not_found(id))?;
-        group.cidrs = cidrs;
+        if let Some(cidrs) = cidrs {
+            group.cidrs = cidrs;
+        }
         if !body["tags"].is_null() {
             group.tags = tags_member(&body)?;
         }
@@ -121,6 +137,9 @@ impl MediaLive {
         if !state.groups.contains_key(id) {
             return Err(not_found(id));
         }
+        // "Cannot delete in-use input security group" (user guide, channel security groups rules:
+        // https://docs.aws.amazon.com/medialive/latest/ug/channel-security-groups-rules.html);
+        // the model's only refusal for DeleteInputSecurityGroup is BadRequestException.
         let users = to_json(&mut state, id)["inputs"].clone();
         if users.as_array().is_some_and(|u| !u.is_empty()) {
             return Err(ApiError::bad_request(format!(
