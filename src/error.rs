@@ -111,7 +111,7 @@ impl Error {
 
     /// An account quota refused a create: raised, or made room for, outside the operator.
     pub fn is_quota(&self) -> bool {
-        matches!(self, Error::Aws { operation, code, .. } if quota(operation, code).is_some())
+        matches!(self, Error::Aws { operation, code, message } if quota(operation, code, message).is_some())
     }
 
     /// AWS refused the credentials themselves (or there are none): nothing works until fixed.
@@ -121,27 +121,28 @@ impl Error {
 
     /// Throttling and server-side failures: retry with backoff rather than report at once.
     pub fn is_transient(&self) -> bool {
-        matches!(
-            self.code(),
-            Some(
-                "TooManyRequestsException"
-                    | "Throttling"
-                    | "ServiceUnavailable"
-                    | "InternalServerErrorException"
-                    | "ServiceUnavailableException"
-                    | "BadGatewayException"
-                    | "GatewayTimeoutException"
-                    | "Unknown"
+        !self.is_quota()
+            && matches!(
+                self.code(),
+                Some(
+                    "TooManyRequestsException"
+                        | "Throttling"
+                        | "ServiceUnavailable"
+                        | "InternalServerErrorException"
+                        | "ServiceUnavailableException"
+                        | "BadGatewayException"
+                        | "GatewayTimeoutException"
+                        | "Unknown"
+                )
             )
-        )
     }
 
     /// The condition reason (CamelCase) and event reason for this error. The single place that
     /// classifies errors: by variant and, for AWS, by the service's error code, never by message.
     pub fn reason(&self) -> &'static str {
         match self {
-            Error::Aws { code, .. } if code == "TooManyRequestsException" => "AwsThrottled",
             Error::Aws { .. } if self.is_quota() => "AwsQuotaExceeded",
+            Error::Aws { code, .. } if code == "TooManyRequestsException" => "AwsThrottled",
             Error::Aws { .. } if self.is_access_denied() => "AwsAccessDenied",
             Error::Aws { .. } if self.is_credentials() => "AwsCredentials",
             Error::Aws { .. } if self.is_transient() => "AwsUnavailable",
@@ -198,9 +199,15 @@ struct Quota {
 }
 
 /// The quota behind a refusal, by operation and error code (MediaPackage v2's user guide
-/// "Quotas"; CloudFront's developer guide "Quotas").
-fn quota(operation: &str, code: &str) -> Option<Quota> {
+/// "Quotas"; CloudFront's developer guide "Quotas"). MediaLive answers a create over a quota with
+/// the code it throttles with (the model: CreateInput's 429 is "Limit exceeded"), so there alone
+/// the message tells the two apart.
+fn quota(operation: &str, code: &str, message: &str) -> Option<Quota> {
+    let limit = code == "TooManyRequestsException" && message.to_ascii_lowercase().contains("limit exceeded");
     let (service, counts, default) = match (operation, code) {
+        ("CreateChannel", _) if limit => ("medialive", "channels per Region", 5),
+        ("CreateInput", _) if limit => ("medialive", "push inputs per Region", 5),
+        ("CreateInputSecurityGroup", _) if limit => ("medialive", "input security groups per Region", 5),
         ("CreateChannelGroup", QUOTA_EXCEEDED) => ("mediapackagev2", "channel groups per account", 3),
         ("CreateChannel", QUOTA_EXCEEDED) => ("mediapackagev2", "channels per channel group", 10),
         ("CreateOriginEndpoint", QUOTA_EXCEEDED) => ("mediapackagev2", "endpoints per channel", 10),
@@ -269,7 +276,7 @@ fn explain(operation: &str, code: &str, message: &str) -> String {
         service,
         counts,
         default,
-    }) = quota(operation, code)
+    }) = quota(operation, code, message)
     {
         return format!(
             "{answer}. The account's quota of {counts} is reached (AWS's default is {default}; AWS's message gives the current value where it has one). Raise it with Service Quotas: `aws service-quotas list-service-quotas --service-code {service}` shows its quota code and value, then `aws service-quotas request-service-quota-increase --service-code {service} --quota-code CODE --desired-value N`"
@@ -453,5 +460,14 @@ mod tests {
         };
         assert!(groups.to_string().contains("channel groups per account"), "{groups}");
         assert!(!aws("ConflictException").to_string().contains("service-quotas"));
+        // MediaLive says "Limit exceeded" with the code it throttles with: a quota, not throttling.
+        let inputs = Error::Aws {
+            operation: "CreateInput",
+            code: "TooManyRequestsException".into(),
+            message: "Limit exceeded: this account already has the maximum of 5 push inputs".into(),
+        };
+        assert_eq!((inputs.reason(), inputs.is_transient()), ("AwsQuotaExceeded", false));
+        assert!(inputs.to_string().contains("--service-code medialive"), "{inputs}");
+        assert_eq!(aws("TooManyRequestsException").reason(), "AwsThrottled");
     }
 }
