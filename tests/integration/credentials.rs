@@ -155,7 +155,20 @@ async fn signatures_tokens_regions_and_policies_are_enforced_as_aws_enforces_the
             &medialive,
             Some("Credential should be scoped to a valid region"),
         ),
-        ("another region", &elsewhere, &s3, Some("AuthorizationHeaderMalformed")),
+        // ListBuckets lists every region's buckets; a bucket answers only its own region.
+        ("another region", &elsewhere, &s3, None),
+        (
+            "the administrator",
+            &ADMIN,
+            &["s3api", "create-bucket", "--bucket", "region-probe"],
+            None,
+        ),
+        (
+            "another region",
+            &elsewhere,
+            &["s3api", "list-objects-v2", "--bucket", "region-probe"],
+            Some("AuthorizationHeaderMalformed"),
+        ),
         ("a policy that allows listing", &viewer, &medialive, None),
         ("a policy that allows listing", &viewer, &s3, None),
         (

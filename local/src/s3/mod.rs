@@ -3,6 +3,7 @@
 //! see [`access`].
 
 mod access;
+mod grammar;
 pub(crate) mod keys;
 mod messages;
 mod policy;

@@ -330,11 +330,15 @@ s3_impl! {
     async fn put_bucket_policy(&self, req: S3Request<PutBucketPolicyInput>) -> S3Result<S3Response<PutBucketPolicyOutput>> {
         let input = req.input;
         self.require_bucket(&input.bucket)?;
-        if !serde_json::from_str::<serde_json::Value>(&input.policy).is_ok_and(|v| v.is_object()) {
+        let document = serde_json::from_str::<serde_json::Value>(&input.policy).ok().filter(|v| v.is_object());
+        let Some(document) = document else {
             return Err(s3_error!(MalformedPolicy, "Policies must be valid JSON objects"));
-        }
+        };
         if input.policy.len() > POLICY_MAX_BYTES {
             return Err(s3_error!(MalformedPolicy, "Policy exceeds the maximum allowed document size."));
+        }
+        if let Some(words) = super::grammar::refusal(&document, &input.bucket) {
+            return Err(s3_error!(MalformedPolicy, "{words}"));
         }
         if super::policy::is_public(&input.policy) && self.block(&input.bucket).await.block_public_policy {
             let (account, bucket) = (&self.0.account_id, &input.bucket);
