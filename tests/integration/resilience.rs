@@ -159,7 +159,16 @@ async fn a_crash_after_any_mediapackage_v2_call_leaves_no_duplicate_and_no_orpha
 
 #[tokio::test]
 async fn fifty_streams_converge_through_throttling_and_errors_without_duplicates() {
-    let cloud = LocalCloud::start(&["--error-rate", "0.2", "--throttle", "*=40"]).await;
+    // 50 MediaPackage channels: past v1's default quota of 30, raised as one asks AWS to.
+    let cloud = LocalCloud::start(&[
+        "--error-rate",
+        "0.2",
+        "--throttle",
+        "*=40",
+        "--mediapackage-quotas",
+        "channels=50",
+    ])
+    .await;
     let ns = namespace("fifty");
     let api = streams(&ns).await;
     let _operator = Operator::start(&cloud, &ns).await;

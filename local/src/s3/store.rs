@@ -258,7 +258,8 @@ s3_impl! {
         if let Some(existing) = self.bucket_region(&req.input.bucket).await
             && Self::already_owned(&region, &existing)?
         {
-            return Ok(S3Response::new(CreateBucketOutput::default()));
+            let location = Some(Self::location(&req.input.bucket, &region));
+            return Ok(S3Response::new(CreateBucketOutput { location }));
         }
         if req.input.acl.as_ref().is_some_and(|acl| acl.as_str() != BucketCannedACL::PRIVATE) {
             return Err(s3_error!(
@@ -267,9 +268,11 @@ s3_impl! {
             ));
         }
         let bucket = req.input.bucket.clone();
-        let out = self.0.fs.create_bucket(req).await?;
+        let mut out = self.0.fs.create_bucket(req).await?;
         self.set_block(&bucket, Some(Block::NEW_BUCKET)).await?;
         self.set_bucket_region(&bucket, Some(&region)).await?;
+        // The Location header as the AWS CLI's examples show it (awscli/examples/s3api/create-bucket.rst).
+        out.output.location = Some(Self::location(&bucket, &region));
         Ok(out)
     }
 

@@ -73,6 +73,15 @@ impl Store {
         }
     }
 
+    /// CreateBucket's `Location`: `/bucket` in us-east-1, the bucket's URL elsewhere.
+    pub(super) fn location(bucket: &str, region: &str) -> String {
+        if region == "us-east-1" {
+            format!("/{bucket}")
+        } else {
+            format!("http://{bucket}.s3.amazonaws.com/")
+        }
+    }
+
     /// Re-creating a bucket that exists (in region `existing`): the caller owns every bucket here
     /// (one account). Ok(true): answer 200 and create nothing.
     pub(super) fn already_owned(region: &str, existing: &str) -> S3Result<bool> {

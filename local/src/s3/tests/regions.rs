@@ -39,6 +39,7 @@ async fn a_bucket_answers_in_its_own_region() {
         .send(Method::PUT, "/eu-bucket", true, &[], config("eu-west-1"))
         .await;
     assert_eq!(made.status, StatusCode::OK, "{}", made.text());
+    assert_eq!(made.header("location"), Some("http://eu-bucket.s3.amazonaws.com/"));
     let again = srv
         .send(Method::PUT, "/eu-bucket", true, &[], config("eu-west-1"))
         .await;
@@ -79,10 +80,8 @@ async fn a_bucket_answers_in_its_own_region() {
     );
 
     // us-east-1: no constraint, and re-creating an owned bucket answers 200 (legacy).
-    assert_eq!(
-        srv.signed(Method::PUT, "/us-bucket", &[], "").await.status,
-        StatusCode::OK
-    );
+    let us = srv.signed(Method::PUT, "/us-bucket", &[], "").await;
+    assert_eq!((us.status, us.header("location")), (StatusCode::OK, Some("/us-bucket")));
     assert_eq!(
         srv.signed(Method::PUT, "/us-bucket", &[], "").await.status,
         StatusCode::OK
