@@ -131,7 +131,14 @@ async fn in_aws_words(resp: Response) -> Response {
             text.insert_str(at + "</Message>".len(), &format!("<Region>{region}</Region>"));
         }
     }
+    // AWS writes apostrophes as they are (s3s escapes them; both are the same XML).
+    let text = text.replace("&apos;", "'");
     parts.headers.remove(header::CONTENT_LENGTH);
+    if !text.is_empty() && !parts.headers.contains_key(header::CONTENT_TYPE) {
+        parts
+            .headers
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+    }
     Response::from_parts(parts, Body::from(text))
 }
 
