@@ -76,13 +76,14 @@ impl S3Access for Access {
                 ));
             }
         }
-        let credential = header("authorization")
-            .and_then(|a| Some(a.split("Credential=").nth(1)?.to_owned()))
+        let in_header = header("authorization").and_then(|a| Some(a.split("Credential=").nth(1)?.to_owned()));
+        let presigned = in_header.is_none();
+        let credential = in_header
             .or_else(|| query.get("X-Amz-Credential")?.first().cloned())
             .unwrap_or_default();
         let signed_region = credential.split('/').nth(2).unwrap_or(&self.region).to_owned();
         let operation = cx.s3_op().name();
-        self.check_region(cx, operation, &signed_region).await?;
+        self.check_region(cx, operation, &signed_region, presigned).await?;
         if let Some(model) = &self.model {
             let violations = model.validate_located(operation, &header, &query);
             if let Some(v) = violations.first() {
@@ -124,7 +125,18 @@ impl Access {
     /// is how clients find a bucket's region, answered whatever the signed region (a us-east-1
     /// signed `?location` of a eu-west-1 bucket answered 200 in
     /// https://github.com/minio/minio-java/issues/670).
-    async fn check_region(&self, cx: &S3AccessContext<'_>, operation: &str, signed: &str) -> S3Result<()> {
+    ///
+    /// A presigned URL signed for another region: `AuthorizationQueryParametersError` "Error
+    /// parsing the X-Amz-Credential parameter; the region 'X' is wrong; expecting 'Y'" (AWS's
+    /// answers quoted in https://github.com/HHS/Head-Start-TTADP/issues/370 and
+    /// https://github.com/ai-dock/comfyui/issues/34).
+    async fn check_region(
+        &self,
+        cx: &S3AccessContext<'_>,
+        operation: &str,
+        signed: &str,
+        presigned: bool,
+    ) -> S3Result<()> {
         if matches!(operation, "CreateBucket" | "ListBuckets" | "GetBucketLocation") {
             return Ok(());
         }
@@ -133,10 +145,17 @@ impl Access {
         };
         match self.store.bucket_region(bucket).await {
             Some(region) if region != signed => {
-                let mut error = s3_error!(
-                    AuthorizationHeaderMalformed,
-                    "The authorization header is malformed; the region '{signed}' is wrong; expecting '{region}'"
-                );
+                let mut error = if presigned {
+                    s3_error!(
+                        AuthorizationQueryParametersError,
+                        "Error parsing the X-Amz-Credential parameter; the region '{signed}' is wrong; expecting '{region}'"
+                    )
+                } else {
+                    s3_error!(
+                        AuthorizationHeaderMalformed,
+                        "The authorization header is malformed; the region '{signed}' is wrong; expecting '{region}'"
+                    )
+                };
                 let mut headers = axum::http::HeaderMap::new();
                 if let Ok(value) = axum::http::HeaderValue::from_str(&region) {
                     headers.insert(super::BUCKET_REGION, value);

@@ -123,8 +123,10 @@ async fn in_aws_words(resp: Response) -> Response {
             let message = messages::default_message(&code, parts.status);
             text.insert_str(at + "</Code>".len(), &format!("<Message>{message}</Message>"));
         }
-        if code == "AuthorizationHeaderMalformed"
-            && !text.contains("<Region>")
+        if matches!(
+            code.as_str(),
+            "AuthorizationHeaderMalformed" | "AuthorizationQueryParametersError"
+        ) && !text.contains("<Region>")
             && let Some(region) = parts.headers.get(BUCKET_REGION).and_then(|v| v.to_str().ok())
             && let Some(at) = text.find("</Message>")
         {

@@ -69,6 +69,24 @@ async fn a_bucket_answers_in_its_own_region() {
         "{}",
         wrong.text()
     );
+    let presigned = srv
+        .send_as(
+            Method::GET,
+            "/eu-bucket/k",
+            Some(Signing::Presigned),
+            KEY,
+            &[],
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(presigned.status, StatusCode::BAD_REQUEST);
+    assert!(
+        presigned.text().contains(
+            "<Code>AuthorizationQueryParametersError</Code><Message>Error parsing the X-Amz-Credential parameter; the region 'us-east-1' is wrong; expecting 'eu-west-1'</Message><Region>eu-west-1</Region>"
+        ),
+        "{}",
+        presigned.text()
+    );
     let head = srv.send(Method::HEAD, "/eu-bucket", true, &[], Body::empty()).await;
     assert_eq!(head.status, StatusCode::BAD_REQUEST);
     assert_eq!(head.header("x-amz-bucket-region"), Some("eu-west-1"));
