@@ -45,10 +45,13 @@ pub fn check(config: &Value, quotas: &Quotas) -> Result<(), ApiError> {
     }
     for o in items(&config["Origins"]) {
         let custom = &o["CustomOriginConfig"];
-        // The model: 1–120 s (read), 1–120 s (keep-alive); the account's default quota 1–60 s,
-        // adjustable ("values over 60 seconds are possible only after a limit increase request
-        // … otherwise, values over 60 seconds will produce an error at deploy time",
-        // https://github.com/aws/aws-cdk/issues/38433 quoting the CDK's documentation).
+        // The model today: 1–120 s (read), 1–120 s (keep-alive); the account's default quota is
+        // 1–60 s for both, adjustable: "values over 60 seconds are possible only after a limit
+        // increase request … otherwise, values over 60 seconds will produce an error at deploy
+        // time" (https://github.com/aws/aws-cdk/issues/38433, the CDK's documentation); the
+        // earlier API reference: keep-alive "the maximum is 60 seconds. If you need to increase
+        // the maximum time limit, contact the AWS Support Center"; raised quotas reach 180 s
+        // (https://github.com/aws/aws-cdk/pull/18697, https://github.com/aws/aws-cdk/pull/18837).
         if let Some(t) = custom["OriginReadTimeout"].as_i64()
             && !(1..=quotas.origin_read_timeout as i64).contains(&t)
         {
