@@ -204,6 +204,24 @@ refused "a config without the required Enabled" 400 MalformedXML \
 variant 'd["CallerReference"] = "v"; d["Origins"]["Quantity"] = 2'
 refused "a Quantity that is not the number of Items" 400 InconsistentQuantities \
   create-distribution-with-tags --distribution-config-with-tags "file://$work/variant.json"
+variant 'd["CallerReference"] = "v"; d["Aliases"] = {"Quantity": 1, "Items": ["live.example.com"]}'
+refused "an alias without a certificate that covers it" 400 InvalidViewerCertificate \
+  create-distribution-with-tags --distribution-config-with-tags "file://$work/variant.json"
+variant 'd["CallerReference"] = "v"; d["DefaultCacheBehavior"]["LambdaFunctionAssociations"] = {"Quantity": 1, "Items": [{"LambdaFunctionARN": "arn:aws:lambda:us-east-1:123456789012:function:edge", "EventType": "viewer-request"}]}'
+refused "a Lambda@Edge function without its version" 400 InvalidLambdaFunctionAssociation \
+  create-distribution-with-tags --distribution-config-with-tags "file://$work/variant.json"
+variant 'd["CallerReference"] = "v"; d["Origins"]["Items"][1]["CustomOriginConfig"]["OriginReadTimeout"] = 61'
+refused "an origin read timeout past the default quota of 60 s" 400 InvalidOriginReadTimeout \
+  create-distribution-with-tags --distribution-config-with-tags "file://$work/variant.json"
+variant 'd["CallerReference"] = "v"; d["DefaultRootObject"] = "x" * 256'
+refused "a default root object of 256 characters" 400 InvalidDefaultRootObject \
+  create-distribution-with-tags --distribution-config-with-tags "file://$work/variant.json"
+variant 'd["CallerReference"] = "v"; d["Origins"]["Items"][0]["DomainName"] = "player.s3-website-us-east-1.amazonaws.com"'
+refused "an S3 origin whose domain is a website endpoint" 400 InvalidArgument \
+  create-distribution-with-tags --distribution-config-with-tags "file://$work/variant.json"
+variant 'd["CallerReference"] = "v"; d["OriginGroups"] = {"Quantity": 1, "Items": [{"Id": "group", "FailoverCriteria": {"StatusCodes": {"Quantity": 1, "Items": [502]}}, "Members": {"Quantity": 2, "Items": [{"OriginId": "player"}, {"OriginId": "nowhere"}]}}]}; d["DefaultCacheBehavior"]["TargetOriginId"] = "group"'
+refused "an origin group with a member that is no origin" 404 NoSuchOrigin \
+  create-distribution-with-tags --distribution-config-with-tags "file://$work/variant.json"
 
 # The bucket policy AWS's console proposes for an OAC.
 cat >"$work/policy.json" <<EOF

@@ -99,6 +99,27 @@ pub struct Config {
     )]
     pub medialive_quotas: MediaLiveQuotas,
 
+    /// CloudFront's soft quotas, AWS's defaults unless raised: distributions and origin access
+    /// controls per account, distributions per origin access control, and the origin read and
+    /// keep-alive timeouts' upper bound in seconds.
+    #[arg(
+        long,
+        env = "LIVESTREAM_LOCAL_CLOUDFRONT_QUOTAS",
+        default_value = "distributions=500,originAccessControls=100,distributionsPerOac=100,originReadTimeout=60,originKeepaliveTimeout=60",
+        value_parser = crate::cloudfront::Quotas::parse
+    )]
+    pub cloudfront_quotas: crate::cloudfront::Quotas,
+
+    /// MediaPackage (v1)'s soft quotas, AWS's defaults unless raised: channels per account and
+    /// origin endpoints per channel.
+    #[arg(
+        long,
+        env = "LIVESTREAM_LOCAL_MEDIAPACKAGE_QUOTAS",
+        default_value = "channels=30,originEndpoints=10",
+        value_parser = crate::mediapackage::Quotas::parse
+    )]
+    pub mediapackage_quotas: crate::mediapackage::Quotas,
+
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 }

@@ -155,7 +155,22 @@ async fn signatures_tokens_regions_and_policies_are_enforced_as_aws_enforces_the
             &medialive,
             Some("Credential should be scoped to a valid region"),
         ),
-        ("another region", &elsewhere, &s3, Some("AuthorizationHeaderMalformed")),
+        // ListBuckets lists every region's buckets; a bucket answers only its own region.
+        ("another region", &elsewhere, &s3, None),
+        (
+            "the administrator",
+            &ADMIN,
+            &["s3api", "create-bucket", "--bucket", "region-probe"],
+            None,
+        ),
+        // A bucket answers only its own region (the AWS CLI follows S3's answer to the bucket's
+        // region, as on AWS, so curl asks below).
+        (
+            "another region, redirected by the CLI",
+            &elsewhere,
+            &["s3api", "list-objects-v2", "--bucket", "region-probe"],
+            None,
+        ),
         ("a policy that allows listing", &viewer, &medialive, None),
         ("a policy that allows listing", &viewer, &s3, None),
         (
@@ -190,6 +205,25 @@ async fn signatures_tokens_regions_and_policies_are_enforced_as_aws_enforces_the
         wrong.len(),
         cases.len(),
         wrong.join("\n")
+    );
+
+    let mut curl = Command::new("curl");
+    curl.args([
+        "-s",
+        "-i",
+        "--aws-sigv4",
+        "aws:amz:eu-west-1:s3",
+        "--user",
+        "local:local",
+    ])
+    .args(["-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD"])
+    .arg(format!("{}/region-probe?list-type=2", cloud.endpoint));
+    let answer = String::from_utf8_lossy(&curl.output().await.unwrap().stdout).into_owned();
+    assert!(
+        answer.starts_with("HTTP/1.1 400")
+            && answer.contains("<Code>AuthorizationHeaderMalformed</Code>")
+            && answer.to_ascii_lowercase().contains("x-amz-bucket-region: us-east-1"),
+        "{answer}"
     );
 
     // curl signs with its own SigV4 code; a request signed 10 minutes ago is refused.

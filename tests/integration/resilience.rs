@@ -160,7 +160,7 @@ async fn a_crash_after_any_mediapackage_v2_call_leaves_no_duplicate_and_no_orpha
 #[tokio::test]
 async fn fifty_streams_converge_through_throttling_and_errors_without_duplicates() {
     // Fifty streams are over MediaLive's default quotas (5 channels, push inputs and input
-    // security groups): raised, as one asks AWS to.
+    // security groups) and MediaPackage v1's (30 channels): raised, as one asks AWS to.
     let quotas = "channels=60,pushInputs=60,inputSecurityGroups=60";
     let cloud = LocalCloud::start(&[
         "--error-rate",
@@ -169,6 +169,8 @@ async fn fifty_streams_converge_through_throttling_and_errors_without_duplicates
         "*=40",
         "--medialive-quotas",
         quotas,
+        "--mediapackage-quotas",
+        "channels=50",
     ])
     .await;
     let ns = namespace("fifty");

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::{
-    CloudFront, Distribution, api::Reply, cache::Cache, edge, errors, errors::error, new_id, rules, tags_from,
+    CloudFront, Distribution, api::Reply, cache::Cache, checks, edge, errors, errors::error, new_id, rules, tags_from,
     tags_json,
 };
 use crate::{error::ApiError, http::ApiRequest};
@@ -53,8 +53,9 @@ impl CloudFront {
         move |id: &str| types.get(id).cloned()
     }
 
-    fn create(&self, config: &Value, tags: Vec<(String, String)>) -> Result<Reply, ApiError> {
+    pub(super) fn create(&self, config: &Value, tags: Vec<(String, String)>) -> Result<Reply, ApiError> {
         rules::check(config, &self.oac_types())?;
+        checks::check(config, &self.inner.config.cloudfront_quotas)?;
         let caller_reference = config["CallerReference"].as_str().unwrap_or_default().to_owned();
         {
             let state = self.inner.state.lock().unwrap();
@@ -75,6 +76,15 @@ impl CloudFront {
                     ),
                 ));
             }
+            let quotas = &self.inner.config.cloudfront_quotas;
+            if state.distributions.len() >= quotas.distributions {
+                return Err(error(
+                    400,
+                    "TooManyDistributions",
+                    "Processing your request would cause you to exceed the maximum number of distributions allowed.",
+                ));
+            }
+            checks::distributions_per_oac(state.distributions.values().map(|d| &*d.config), config, quotas)?;
         }
         let (listener, port) = edge::bind(&self.inner.config).map_err(|e| {
             error(
@@ -137,7 +147,12 @@ impl CloudFront {
 
     fn update(&self, id: &str, config: &Value, if_match: Option<&str>) -> Result<Reply, ApiError> {
         let oac_types = self.oac_types();
+        let quotas = self.inner.config.cloudfront_quotas;
         let mut state = self.inner.state.lock().unwrap();
+        let others = (state.distributions.values())
+            .filter(|d| d.id != id)
+            .map(|d| &*d.config);
+        let per_oac = checks::distributions_per_oac(others, config, &quotas);
         let d = state
             .distributions
             .get_mut(id)
@@ -151,6 +166,8 @@ impl CloudFront {
             ));
         }
         rules::check(config, &oac_types)?;
+        checks::check(config, &quotas)?;
+        per_oac?;
         d.config = Arc::new(rules::with_defaults(config.clone()));
         d.etag = new_id();
         d.last_modified = jiff::Timestamp::now();

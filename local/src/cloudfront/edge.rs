@@ -165,7 +165,13 @@ impl CloudFront {
         let state = self.inner.state.lock().unwrap();
         let d = state.distributions.get(id)?;
         let behavior = behavior_for(&d.config, path).clone();
-        let target = behavior["TargetOriginId"].as_str().unwrap_or_default();
+        let mut target = behavior["TargetOriginId"].as_str().unwrap_or_default();
+        // An origin group: its primary (first) member serves (no failover to the second).
+        if let Some(group) =
+            (d.config["OriginGroups"]["Items"].as_array().into_iter().flatten()).find(|g| g["Id"] == target)
+        {
+            target = group["Members"]["Items"][0]["OriginId"].as_str().unwrap_or_default();
+        }
         let origin = (d.config["Origins"]["Items"].as_array().into_iter().flatten())
             .find(|o| o["Id"] == target)?
             .clone();

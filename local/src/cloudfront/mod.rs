@@ -15,11 +15,13 @@
 
 mod api;
 mod cache;
+mod checks;
 mod distributions;
 mod edge;
 mod errors;
 mod oac;
 mod policies;
+pub mod quotas;
 mod rules;
 pub(crate) mod xml;
 
@@ -32,6 +34,7 @@ use std::{
 use serde_json::Value;
 
 pub use api::handle;
+pub use quotas::Quotas;
 
 use crate::{auth::ServiceKey, config::Config};
 

@@ -31,7 +31,7 @@ impl CloudFront {
                 if state.oacs.values().any(|o| o.config["Name"] == config["Name"]) {
                     return Err(already_exists());
                 }
-                if state.oacs.len() >= 100 {
+                if state.oacs.len() >= self.inner.config.cloudfront_quotas.origin_access_controls {
                     return Err(error(
                         400,
                         "TooManyOriginAccessControls",

@@ -98,9 +98,25 @@ pub fn check(config: &Value, oac_type: &dyn Fn(&str) -> Option<String>) -> Resul
         ids.push(id);
         check_origin(o, oac_type)?;
     }
+    // A behaviour may target an origin group (its members are origins of the distribution): the
+    // API reference's words for NoSuchOrigin's message name "origins or origin groups"; public
+    // configurations that ran on AWS target one (Terraform's acceptance test
+    // `TestAccCloudFrontDistribution_originGroups`, target_origin_id = "groupS3").
+    let mut groups = Vec::new();
+    for g in items(&config["OriginGroups"]) {
+        if items(&g["Members"]).any(|m| !ids.contains(&text(m, "OriginId"))) {
+            return Err(error(
+                404,
+                "NoSuchOrigin",
+                "One or more of your origins or origin groups do not exist.",
+            ));
+        }
+        groups.push(text(g, "Id"));
+    }
     let behaviors = std::iter::once(&config["DefaultCacheBehavior"]).chain(items(&config["CacheBehaviors"]));
     for b in behaviors {
-        if !ids.contains(&text(b, "TargetOriginId")) {
+        let target = text(b, "TargetOriginId");
+        if !ids.contains(&target) && !groups.contains(&target) {
             return Err(error(
                 404,
                 "NoSuchOrigin",
@@ -119,13 +135,6 @@ fn check_origin(o: &Value, oac_type: &dyn Fn(&str) -> Option<String>) -> Result<
     {
         return Err(invalid_argument("The parameter origin name cannot be an IP address."));
     }
-    if domain.is_empty() || domain.contains('/') || domain.contains(':') {
-        return Err(error(
-            400,
-            "InvalidOrigin",
-            "The specified origin server does not exist or is not valid.",
-        ));
-    }
     let path = text(o, "OriginPath");
     if !path.is_empty() && (!path.starts_with('/') || path.ends_with('/')) {
         return Err(invalid_argument(
@@ -139,6 +148,7 @@ fn check_origin(o: &Value, oac_type: &dyn Fn(&str) -> Option<String>) -> Result<
                 "An origin cannot have both an S3OriginConfig and a CustomOriginConfig.",
             ));
         }
+        // Neither: InvalidOrigin, as AWS answered in https://github.com/aws/aws-sdk-go-v2/issues/1831.
         (false, false) => {
             return Err(error(
                 400,
@@ -146,14 +156,25 @@ fn check_origin(o: &Value, oac_type: &dyn Fn(&str) -> Option<String>) -> Result<
                 "The specified origin server does not exist or is not valid.",
             ));
         }
+        // An S3 origin whose domain is not a bucket's REST endpoint (a website endpoint, a URL):
+        // InvalidArgument, not InvalidOrigin — AWS's answer in
+        // https://github.com/hashicorp/terraform-provider-aws/issues/33214 and
+        // https://github.com/pulumi/examples/pull/1296.
         (true, false) if s3_bucket(domain).is_none() => {
-            return Err(error(
-                400,
-                "InvalidOrigin",
-                "The specified origin server does not exist or is not valid.",
+            return Err(invalid_argument(
+                "The parameter Origin DomainName does not refer to a valid S3 bucket.",
             ));
         }
         _ => {}
+    }
+    // A custom origin's domain is a host name: InvalidArgument, AWS's words in
+    // https://github.com/aws/aws-cdk/issues/25110 (a colon) and
+    // https://github.com/laurilehmijoki/s3_website/issues/83 (not a domain name).
+    if domain.contains(':') {
+        return Err(invalid_argument("The parameter origin name cannot contain a colon."));
+    }
+    if domain.is_empty() || domain.contains('/') {
+        return Err(invalid_argument("The parameter origin name must be a domain name."));
     }
     let oac = text(o, "OriginAccessControlId");
     if !oac.is_empty() {

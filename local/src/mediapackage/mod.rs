@@ -1,6 +1,12 @@
-//! AWS Elemental MediaPackage v1 (REST-JSON): channels, HLS origin endpoints and tags, plus the
-//! origin itself: each endpoint's `url` serves real HLS, repackaged from what the MediaLive channel
-//! writes (segment duration, playlist window, bitrate filter and stream order per endpoint).
+//! AWS Elemental MediaPackage v1 (REST-JSON): channels, origin endpoints and tags, plus the
+//! origin itself: an HLS endpoint's `url` serves real HLS, repackaged from what the MediaLive
+//! channel writes (segment duration, playlist window, bitrate filter and stream order per
+//! endpoint). CMAF, DASH and Microsoft Smooth endpoints keep and describe every member as sent and
+//! get AWS's URLs, but serve no media (their URLs answer 404).
+
+mod quotas;
+
+pub use quotas::Quotas;
 
 use std::{
     collections::BTreeMap,
@@ -64,8 +70,11 @@ struct Endpoint {
 
 const ENDPOINT_SETTINGS: &[&str] = &[
     "authorization",
+    "cmafPackage",
+    "dashPackage",
     "description",
     "hlsPackage",
+    "mssPackage",
     "manifestName",
     "origination",
     "startoverWindowSeconds",
@@ -165,6 +174,10 @@ impl MediaPackage {
         if state.channels.contains_key(&id) {
             return Err(ApiError::unprocessable(format!("Channel {id} already exists")));
         }
+        let quota = self.inner.config.mediapackage_quotas.channels;
+        if state.channels.len() >= quota {
+            return Err(quotas::exceeded("channels per account", quota));
+        }
         let channel = Channel {
             arn: self.inner.config.arn("mediapackage", "channels", &id),
             id: id.clone(),
@@ -234,11 +247,20 @@ impl MediaPackage {
         value["channelId"] = json!(e.channel_id);
         value["createdAt"] = json!(e.created_at);
         value["tags"] = json!(e.tags);
-        value["url"] = json!(format!(
-            "{}/out/v1/{}/{manifest}.m3u8",
-            self.inner.config.public_url(),
-            e.id
-        ));
+        let base = format!("{}/out/v1/{}", self.inner.config.public_url(), e.id);
+        // AWS's URL shapes: `<manifest>.m3u8` (HLS and CMAF), `<manifest>.mpd` (DASH),
+        // `<manifest>.ism/Manifest` (Microsoft Smooth).
+        value["url"] = json!(match package(&e.settings) {
+            "dashPackage" => format!("{base}/{manifest}.mpd"),
+            "mssPackage" => format!("{base}/{manifest}.ism/Manifest"),
+            _ => format!("{base}/{manifest}.m3u8"),
+        });
+        if let Some(manifests) = value["cmafPackage"]["hlsManifests"].as_array_mut() {
+            for m in manifests {
+                let name = m["manifestName"].as_str().unwrap_or(manifest).to_owned();
+                m["url"] = json!(format!("{base}/{name}.m3u8"));
+            }
+        }
         value
             .as_object_mut()
             .unwrap()
@@ -266,6 +288,10 @@ impl MediaPackage {
         }
         if state.endpoints.contains_key(&id) {
             return Err(ApiError::unprocessable(format!("Origin endpoint {id} already exists")));
+        }
+        let quota = self.inner.config.mediapackage_quotas.origin_endpoints;
+        if state.endpoints.values().filter(|e| e.channel_id == channel_id).count() >= quota {
+            return Err(quotas::exceeded("origin endpoints per channel", quota));
         }
         let endpoint = Endpoint {
             arn: self.inner.config.arn("mediapackage", "origin_endpoints", &id),
@@ -357,6 +383,9 @@ impl MediaPackage {
             .and_then(Value::as_str)
             .unwrap_or("index")
             .to_owned();
+        if package(&e.settings) != "hlsPackage" {
+            return None;
+        }
         let hls = e.settings.get("hlsPackage").cloned().unwrap_or_default();
         let selection = &hls["streamSelection"];
         let packaging = Packaging {
@@ -409,6 +438,14 @@ fn endpoint_settings(body: &Value) -> ApiResult<serde_json::Map<String, Value>> 
                 .map(|v| ((*k).to_owned(), v.clone()))
         })
         .collect())
+}
+
+/// The package an endpoint serves (one of them; an endpoint without any is HLS, as before).
+fn package(settings: &serde_json::Map<String, Value>) -> &'static str {
+    ["cmafPackage", "dashPackage", "mssPackage"]
+        .into_iter()
+        .find(|p| settings.contains_key(*p) && !settings.contains_key("hlsPackage"))
+        .unwrap_or("hlsPackage")
 }
 
 fn endpoint_not_found(id: &str) -> ApiError {
@@ -510,3 +547,6 @@ pub(crate) fn playlist(text: String) -> Response {
     )
         .into_response()
 }
+
+#[cfg(test)]
+mod tests;

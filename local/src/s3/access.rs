@@ -76,20 +76,14 @@ impl S3Access for Access {
                 ));
             }
         }
-        let credential = header("authorization")
-            .and_then(|a| Some(a.split("Credential=").nth(1)?.to_owned()))
+        let in_header = header("authorization").and_then(|a| Some(a.split("Credential=").nth(1)?.to_owned()));
+        let presigned = in_header.is_none();
+        let credential = in_header
             .or_else(|| query.get("X-Amz-Credential")?.first().cloned())
             .unwrap_or_default();
-        if let Some(region) = credential.split('/').nth(2)
-            && region != self.region
-        {
-            return Err(s3_error!(
-                AuthorizationHeaderMalformed,
-                "The authorization header is malformed; the region '{region}' is wrong; expecting '{}'",
-                self.region
-            ));
-        }
+        let signed_region = credential.split('/').nth(2).unwrap_or(&self.region).to_owned();
         let operation = cx.s3_op().name();
+        self.check_region(cx, operation, &signed_region, presigned).await?;
         if let Some(model) = &self.model {
             let violations = model.validate_located(operation, &header, &query);
             if let Some(v) = violations.first() {
@@ -104,7 +98,7 @@ impl S3Access for Access {
         }
         let caller = Caller {
             key,
-            region: self.region.clone(),
+            region: signed_region,
             account: self.account.clone(),
         };
         let path = cx.s3_path();
@@ -122,6 +116,57 @@ impl S3Access for Access {
 }
 
 impl Access {
+    /// A bucket answers only requests signed for its own region. S3's answer to another region:
+    /// 400 `AuthorizationHeaderMalformed` "The authorization header is malformed; the region 'X'
+    /// is wrong; expecting 'Y'" with the `x-amz-bucket-region` header and a `<Region>` element
+    /// (a response from AWS quoted whole in https://github.com/jsoma/flatware/issues/10; also
+    /// https://github.com/aws/aws-sdk-js/issues/986). CreateBucket is judged by its
+    /// LocationConstraint instead, ListBuckets lists every region's buckets, and GetBucketLocation
+    /// is how clients find a bucket's region, answered whatever the signed region (a us-east-1
+    /// signed `?location` of a eu-west-1 bucket answered 200 in
+    /// https://github.com/minio/minio-java/issues/670).
+    ///
+    /// A presigned URL signed for another region: `AuthorizationQueryParametersError` "Error
+    /// parsing the X-Amz-Credential parameter; the region 'X' is wrong; expecting 'Y'" (AWS's
+    /// answers quoted in https://github.com/HHS/Head-Start-TTADP/issues/370 and
+    /// https://github.com/ai-dock/comfyui/issues/34).
+    async fn check_region(
+        &self,
+        cx: &S3AccessContext<'_>,
+        operation: &str,
+        signed: &str,
+        presigned: bool,
+    ) -> S3Result<()> {
+        if matches!(operation, "CreateBucket" | "ListBuckets" | "GetBucketLocation") {
+            return Ok(());
+        }
+        let Some(bucket) = cx.s3_path().get_bucket_name() else {
+            return Ok(());
+        };
+        match self.store.bucket_region(bucket).await {
+            Some(region) if region != signed => {
+                let mut error = if presigned {
+                    s3_error!(
+                        AuthorizationQueryParametersError,
+                        "Error parsing the X-Amz-Credential parameter; the region '{signed}' is wrong; expecting '{region}'"
+                    )
+                } else {
+                    s3_error!(
+                        AuthorizationHeaderMalformed,
+                        "The authorization header is malformed; the region '{signed}' is wrong; expecting '{region}'"
+                    )
+                };
+                let mut headers = axum::http::HeaderMap::new();
+                if let Ok(value) = axum::http::HeaderValue::from_str(&region) {
+                    headers.insert(super::BUCKET_REGION, value);
+                }
+                error.set_headers(headers);
+                Err(error)
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The CloudFront service principal reading an object for a distribution's edge.
     async fn cloudfront(&self, cx: &S3AccessContext<'_>) -> S3Result<()> {
         let header = |name: &str| cx.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);

@@ -3,7 +3,9 @@
 //! see [`access`].
 
 mod access;
+mod grammar;
 pub(crate) mod keys;
+mod messages;
 mod policy;
 mod recordings;
 mod store;
@@ -73,7 +75,7 @@ impl S3 {
             resp.headers_mut()
                 .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
         }
-        if resp.status() == StatusCode::FORBIDDEN {
+        if resp.status().is_client_error() || resp.status().is_server_error() {
             return in_aws_words(resp).await;
         }
         resp
@@ -93,9 +95,14 @@ fn is_signed(req: &Request) -> bool {
         })
 }
 
-/// s3s's own wording where AWS words a refusal otherwise.
+/// The header naming a bucket's region in S3's answers.
+pub(crate) const BUCKET_REGION: &str = "x-amz-bucket-region";
+
+/// s3s's own wording where AWS words a refusal otherwise: every error with a Message (s3s leaves
+/// it out where none was given, see [`messages`]), a wrong-region refusal with the bucket's
+/// `<Region>`.
 async fn in_aws_words(resp: Response) -> Response {
-    let (parts, body) = resp.into_parts();
+    let (mut parts, body) = resp.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
         return error_response(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "internal error");
     };
@@ -107,7 +114,40 @@ async fn in_aws_words(resp: Response) -> Response {
             "The difference between the request time and the current time is too large.",
         );
     }
-    Response::from_parts(parts, Body::from(bytes))
+    let mut text = text.into_owned();
+    if let Some(code) = between(&text, "<Code>", "</Code>") {
+        let code = code.to_owned();
+        if !text.contains("<Message>")
+            && let Some(at) = text.find("</Code>")
+        {
+            let message = messages::default_message(&code, parts.status);
+            text.insert_str(at + "</Code>".len(), &format!("<Message>{message}</Message>"));
+        }
+        if matches!(
+            code.as_str(),
+            "AuthorizationHeaderMalformed" | "AuthorizationQueryParametersError"
+        ) && !text.contains("<Region>")
+            && let Some(region) = parts.headers.get(BUCKET_REGION).and_then(|v| v.to_str().ok())
+            && let Some(at) = text.find("</Message>")
+        {
+            text.insert_str(at + "</Message>".len(), &format!("<Region>{region}</Region>"));
+        }
+    }
+    // AWS writes apostrophes as they are (s3s escapes them; both are the same XML).
+    let text = text.replace("&apos;", "'");
+    parts.headers.remove(header::CONTENT_LENGTH);
+    if !text.is_empty() && !parts.headers.contains_key(header::CONTENT_TYPE) {
+        parts
+            .headers
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+    }
+    Response::from_parts(parts, Body::from(text))
+}
+
+fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
+    let start = text.find(open)? + open.len();
+    let end = text[start..].find(close)? + start;
+    Some(&text[start..end])
 }
 
 /// Answers a CORS preflight for anonymous reads.

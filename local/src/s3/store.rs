@@ -3,6 +3,7 @@
 //! bucket).
 
 mod objects;
+mod regions;
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -201,6 +202,8 @@ macro_rules! s3_impl {
             )*
             $(
                 async fn $kop(&self, mut req: S3Request<$kinput>) -> S3Result<S3Response<$koutput>> {
+                    // A missing bucket is NoSuchBucket (s3s-fs would say NoSuchKey).
+                    self.require_bucket(&req.input.bucket)?;
                     req.input.key = keys::stored_name(&req.input.key)?;
                     self.0.fs.$kop(req).await
                 }
@@ -219,7 +222,6 @@ s3_impl! {
     forward {
         head_bucket(HeadBucketInput) -> HeadBucketOutput;
         list_buckets(ListBucketsInput) -> ListBucketsOutput;
-        get_bucket_location(GetBucketLocationInput) -> GetBucketLocationOutput;
     }
     keyed {
         get_object(GetObjectInput) -> GetObjectOutput;
@@ -241,33 +243,23 @@ s3_impl! {
     }
 
     /// As a new bucket on AWS since April 2023: the region's LocationConstraint (none in
-    /// us-east-1), no ACLs (object ownership BucketOwnerEnforced), Block Public Access on.
+    /// us-east-1), no ACLs (object ownership BucketOwnerEnforced), Block Public Access on. The
+    /// bucket is in the region the request was signed for (see [`regions`]).
     async fn create_bucket(&self, req: S3Request<CreateBucketInput>) -> S3Result<S3Response<CreateBucketOutput>> {
-        let region = self.0.region.as_str();
+        let signed = req.region.as_ref().map(|r| r.as_str().to_owned());
+        let region = signed.unwrap_or_else(|| self.0.region.clone());
         let constraint = req
             .input
             .create_bucket_configuration
             .as_ref()
             .and_then(|c| c.location_constraint.as_ref())
             .map(|c| c.as_str().to_owned());
-        match (region, constraint.as_deref()) {
-            ("us-east-1", None) => {}
-            ("us-east-1", Some(_)) => {
-                return Err(s3_error!(InvalidLocationConstraint, "The specified location-constraint is not valid"));
-            }
-            (_, None) => {
-                return Err(s3_error!(
-                    IllegalLocationConstraintException,
-                    "The unspecified location constraint is incompatible for the region specific endpoint this request was sent to."
-                ));
-            }
-            (_, Some(c)) if c != region => {
-                return Err(s3_error!(
-                    IllegalLocationConstraintException,
-                    "The {c} location constraint is incompatible for the region specific endpoint this request was sent to."
-                ));
-            }
-            _ => {}
+        Self::check_location(&region, constraint.as_deref())?;
+        if let Some(existing) = self.bucket_region(&req.input.bucket).await
+            && Self::already_owned(&region, &existing)?
+        {
+            let location = Some(Self::location(&req.input.bucket, &region));
+            return Ok(S3Response::new(CreateBucketOutput { location }));
         }
         if req.input.acl.as_ref().is_some_and(|acl| acl.as_str() != BucketCannedACL::PRIVATE) {
             return Err(s3_error!(
@@ -276,8 +268,11 @@ s3_impl! {
             ));
         }
         let bucket = req.input.bucket.clone();
-        let out = self.0.fs.create_bucket(req).await?;
+        let mut out = self.0.fs.create_bucket(req).await?;
         self.set_block(&bucket, Some(Block::NEW_BUCKET)).await?;
+        self.set_bucket_region(&bucket, Some(&region)).await?;
+        // The Location header as the AWS CLI's examples show it (awscli/examples/s3api/create-bucket.rst).
+        out.output.location = Some(Self::location(&bucket, &region));
         Ok(out)
     }
 
@@ -317,17 +312,36 @@ s3_impl! {
             _ => {}
         }
         self.set_block(&bucket, None).await?;
+        self.set_bucket_region(&bucket, None).await?;
         Ok(out)
+    }
+
+    /// The bucket's region; us-east-1 answers an empty LocationConstraint (API reference,
+    /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html: "Buckets in
+    /// Region us-east-1 have a LocationConstraint of null").
+    async fn get_bucket_location(
+        &self,
+        req: S3Request<GetBucketLocationInput>,
+    ) -> S3Result<S3Response<GetBucketLocationOutput>> {
+        let Some(region) = self.bucket_region(&req.input.bucket).await else {
+            return Err(s3_error!(NoSuchBucket, "The specified bucket does not exist"));
+        };
+        let location_constraint = (region != "us-east-1").then(|| BucketLocationConstraint::from(region));
+        Ok(S3Response::new(GetBucketLocationOutput { location_constraint }))
     }
 
     async fn put_bucket_policy(&self, req: S3Request<PutBucketPolicyInput>) -> S3Result<S3Response<PutBucketPolicyOutput>> {
         let input = req.input;
         self.require_bucket(&input.bucket)?;
-        if !serde_json::from_str::<serde_json::Value>(&input.policy).is_ok_and(|v| v.is_object()) {
+        let document = serde_json::from_str::<serde_json::Value>(&input.policy).ok().filter(|v| v.is_object());
+        let Some(document) = document else {
             return Err(s3_error!(MalformedPolicy, "Policies must be valid JSON objects"));
-        }
+        };
         if input.policy.len() > POLICY_MAX_BYTES {
             return Err(s3_error!(MalformedPolicy, "Policy exceeds the maximum allowed document size."));
+        }
+        if let Some(words) = super::grammar::refusal(&document, &input.bucket) {
+            return Err(s3_error!(MalformedPolicy, "{words}"));
         }
         if super::policy::is_public(&input.policy) && self.block(&input.bucket).await.block_public_policy {
             let (account, bucket) = (&self.0.account_id, &input.bucket);
