@@ -24,6 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+: >"$work/stdout"
 # Short lifecycle delays (the corpus waits for states); MediaPackage v2 quotas raised so that every
 # entry fits in one account, as one asks AWS to.
 "$LIVESTREAM_LOCAL_BIN" --listen 127.0.0.1:0 --rtmp-port 0 --data-dir "$work/data" \

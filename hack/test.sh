@@ -60,4 +60,7 @@ LIVESTREAM_LOCAL_BIN="$CARGO_TARGET_DIR/debug/livestream-local" hack/check-cloud
 step "MediaPackage v2 harvest jobs (live-to-VOD into S3) through the AWS CLI"
 LIVESTREAM_LOCAL_BIN="$CARGO_TARGET_DIR/debug/livestream-local" hack/check-harvest.sh
 
+step "the corpus of requests real AWS accepted, through botocore: each accepted and described back"
+LIVESTREAM_LOCAL_BIN="$CARGO_TARGET_DIR/debug/livestream-local" hack/check-corpus.sh
+
 step "done in $((SECONDS - started)) s"

@@ -2,6 +2,7 @@
 //! [`super::keys`]), plus the bucket policies that s3s-fs does not implement (one JSON file per
 //! bucket).
 
+mod attributes;
 mod objects;
 mod regions;
 
@@ -83,6 +84,11 @@ impl Store {
     /// Bucket names reaching us were validated by s3s (no `/`, no `..`), so joining is safe.
     fn bucket_dir(&self, bucket: &str) -> PathBuf {
         self.0.root.join(bucket)
+    }
+
+    /// A bucket's object ownership when CreateBucket asked for other than BucketOwnerEnforced.
+    fn ownership_path(&self, bucket: &str) -> PathBuf {
+        self.0.root.join(".ownership").join(bucket)
     }
 
     fn policy_path(&self, bucket: &str) -> PathBuf {
@@ -224,8 +230,6 @@ s3_impl! {
         list_buckets(ListBucketsInput) -> ListBucketsOutput;
     }
     keyed {
-        get_object(GetObjectInput) -> GetObjectOutput;
-        head_object(HeadObjectInput) -> HeadObjectOutput;
         upload_part(UploadPartInput) -> UploadPartOutput;
         abort_multipart_upload(AbortMultipartUploadInput) -> AbortMultipartUploadOutput;
     }
@@ -268,9 +272,15 @@ s3_impl! {
             ));
         }
         let bucket = req.input.bucket.clone();
+        let ownership = (req.input.object_ownership.as_ref())
+            .map(|o| o.as_str().to_owned())
+            .filter(|o| o != ObjectOwnership::BUCKET_OWNER_ENFORCED);
         let mut out = self.0.fs.create_bucket(req).await?;
         self.set_block(&bucket, Some(Block::NEW_BUCKET)).await?;
         self.set_bucket_region(&bucket, Some(&region)).await?;
+        if let Some(ownership) = &ownership {
+            write_atomic(&self.ownership_path(&bucket), ownership).await.map_err(internal)?;
+        }
         // The Location header as the AWS CLI's examples show it (awscli/examples/s3api/create-bucket.rst).
         out.output.location = Some(Self::location(&bucket, &region));
         Ok(out)
@@ -290,7 +300,61 @@ s3_impl! {
         {
             return Err(s3_error!(AccessControlListNotSupported, "The bucket does not allow ACLs"));
         }
-        self.put_keyed(req).await
+        attributes::stash(&mut req.input);
+        let mut out = self.put_keyed(req).await?;
+        attributes::put_answer(&mut out.output);
+        Ok(out)
+    }
+
+    async fn get_object(&self, mut req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
+        self.require_bucket(&req.input.bucket)?;
+        req.input.key = keys::stored_name(&req.input.key)?;
+        let mut out = self.0.fs.get_object(req).await?;
+        attributes::get_answer(&mut out.output);
+        Ok(out)
+    }
+
+    async fn head_object(&self, mut req: S3Request<HeadObjectInput>) -> S3Result<S3Response<HeadObjectOutput>> {
+        self.require_bucket(&req.input.bucket)?;
+        req.input.key = keys::stored_name(&req.input.key)?;
+        let mut out = self.0.fs.head_object(req).await?;
+        attributes::head_answer(&mut out.output);
+        Ok(out)
+    }
+
+    /// The tags PutObject was given (`x-amz-tagging`); none is an empty set.
+    async fn get_object_tagging(
+        &self,
+        req: S3Request<GetObjectTaggingInput>,
+    ) -> S3Result<S3Response<GetObjectTaggingOutput>> {
+        self.require_bucket(&req.input.bucket)?;
+        let input = HeadObjectInput::builder()
+            .bucket(req.input.bucket.clone())
+            .key(keys::stored_name(&req.input.key)?)
+            .build()
+            .map_err(|e| s3_error!(InvalidArgument, "{e}"))?;
+        let mut head = self.0.fs.head_object(req.map_input(|_| input)).await?;
+        let tagging = attributes::head_answer(&mut head.output);
+        let tag_set = attributes::tags(&tagging.unwrap_or_default());
+        Ok(S3Response::new(GetObjectTaggingOutput { tag_set, version_id: None }))
+    }
+
+    /// The ownership CreateBucket asked for; BucketOwnerEnforced (ACLs off) unless it asked
+    /// otherwise, the default since April 2023. (The store refuses ACLs whatever it says.)
+    async fn get_bucket_ownership_controls(
+        &self,
+        req: S3Request<GetBucketOwnershipControlsInput>,
+    ) -> S3Result<S3Response<GetBucketOwnershipControlsOutput>> {
+        self.require_bucket(&req.input.bucket)?;
+        let asked = tokio::fs::read_to_string(self.ownership_path(&req.input.bucket)).await.ok();
+        let rule = OwnershipControlsRule {
+            object_ownership: asked
+                .map(|o| ObjectOwnership::from(o.trim().to_owned()))
+                .unwrap_or_else(|| ObjectOwnership::from_static(ObjectOwnership::BUCKET_OWNER_ENFORCED)),
+        };
+        Ok(S3Response::new(GetBucketOwnershipControlsOutput {
+            ownership_controls: Some(OwnershipControls { rules: vec![rule] }),
+        }))
     }
 
     /// s3s-fs deletes non-empty buckets; AWS refuses, and callers should be
@@ -307,9 +371,11 @@ s3_impl! {
         }
         let out = self.0.fs.delete_bucket(req).await?;
         self.0.index.drop_bucket(&bucket).map_err(internal)?;
-        match tokio::fs::remove_file(self.policy_path(&bucket)).await {
-            Err(e) if e.kind() != ErrorKind::NotFound => return Err(internal(e)),
-            _ => {}
+        for path in [self.policy_path(&bucket), self.ownership_path(&bucket)] {
+            match tokio::fs::remove_file(path).await {
+                Err(e) if e.kind() != ErrorKind::NotFound => return Err(internal(e)),
+                _ => {}
+            }
         }
         self.set_block(&bucket, None).await?;
         self.set_bucket_region(&bucket, None).await?;
