@@ -63,6 +63,8 @@ impl CloudFront {
                 .distributions
                 .values()
                 .find(|d| d.config["CallerReference"] == caller_reference);
+            // The model (DistributionAlreadyExists): the caller reference "is associated with
+            // another distribution"; the same config again is the same distribution (idempotent).
             if let Some(existing) = used {
                 if existing.created_with == *config {
                     return Ok(self.created(existing));
@@ -158,11 +160,13 @@ impl CloudFront {
             .get_mut(id)
             .ok_or_else(errors::no_such_distribution)?;
         errors::check_if_match(&d.etag, if_match)?;
+        // "You can't change the value of CallerReference" (the model, UpdateDistribution); AWS's
+        // words in https://github.com/aws/aws-sdk-js/issues/1263.
         if config["CallerReference"] != d.config["CallerReference"] {
             return Err(error(
                 400,
                 "IllegalUpdate",
-                "The CallerReference of a distribution cannot be changed.",
+                "You cannot update Origin or CallerReference.",
             ));
         }
         rules::check(config, &oac_types)?;

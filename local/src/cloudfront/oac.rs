@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::{CloudFront, Oac, api::Reply, distributions::max_items, errors, errors::error, new_id};
 use crate::error::ApiError;
 
+// AWS's words in https://github.com/winglang/wing/issues/3748 (409, names unique in the account).
 fn already_exists() -> ApiError {
     error(
         409,
@@ -31,6 +32,7 @@ impl CloudFront {
                 if state.oacs.values().any(|o| o.config["Name"] == config["Name"]) {
                     return Err(already_exists());
                 }
+                // The modeled error's own words (TooManyOriginAccessControls).
                 if state.oacs.len() >= self.inner.config.cloudfront_quotas.origin_access_controls {
                     return Err(error(
                         400,
@@ -68,13 +70,8 @@ impl CloudFront {
                 if taken {
                     return Err(already_exists());
                 }
-                if oac.config["OriginAccessControlOriginType"] != config["OriginAccessControlOriginType"] {
-                    return Err(error(
-                        400,
-                        "IllegalUpdate",
-                        "The origin type of an origin access control cannot be changed.",
-                    ));
-                }
+                // (A changed OriginAccessControlOriginType was refused here: no public source found,
+                // so removed, audited 2026-12.)
                 oac.config = config;
                 oac.etag = new_id();
                 Ok(Reply::ok(describe(oac)).with_etag(&oac.etag))
@@ -86,6 +83,7 @@ impl CloudFront {
                     (d.config["Origins"]["Items"].as_array().into_iter().flatten())
                         .any(|o| o["OriginAccessControlId"] == id)
                 });
+                // The modeled error's own words (OriginAccessControlInUse).
                 if in_use {
                     return Err(error(
                         409,

@@ -53,6 +53,8 @@ pub fn origin(origin: &Value) -> Origin {
 
 /// Every `{Quantity, Items}` pair in `value` agrees.
 fn check_quantities(value: &Value) -> Result<(), ApiError> {
+    // The model's own words for InconsistentQuantities: "The value of Quantity and the size of
+    // Items don't match."
     match value {
         Value::Object(map) => {
             if let Some(quantity) = map.get("Quantity").and_then(Value::as_u64) {
@@ -84,12 +86,14 @@ fn text<'a>(value: &'a Value, member: &str) -> &'a str {
 /// origin type by id.
 pub fn check(config: &Value, oac_type: &dyn Fn(&str) -> Option<String>) -> Result<(), ApiError> {
     check_quantities(config)?;
+    // The model (DistributionConfig.Comment): "The comment cannot be longer than 128 characters."
     if text(config, "Comment").chars().count() > 128 {
         return Err(invalid_argument("The parameter Comment is too long."));
     }
     let mut ids = Vec::new();
     for o in items(&config["Origins"]) {
         let id = text(o, "Id");
+        // The model (Origin.Id): "This value must be unique within the distribution."
         if ids.contains(&id) {
             return Err(invalid_argument(format!(
                 "The parameter Origin Id must be unique: {id}"
@@ -136,6 +140,8 @@ fn check_origin(o: &Value, oac_type: &dyn Fn(&str) -> Option<String>) -> Result<
         return Err(invalid_argument("The parameter origin name cannot be an IP address."));
     }
     let path = text(o, "OriginPath");
+    // "beginning with a /. … Do not include a / at the end" (the 2018-11-05 model's Origin.OriginPath;
+    // https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistValuesOrigin.html#DownloadDistValuesOriginPath).
     if !path.is_empty() && (!path.starts_with('/') || path.ends_with('/')) {
         return Err(invalid_argument(
             "The parameter OriginPath must begin with a slash and must not end with one.",
@@ -143,9 +149,11 @@ fn check_origin(o: &Value, oac_type: &dyn Fn(&str) -> Option<String>) -> Result<
     }
     let (s3, custom) = (!o["S3OriginConfig"].is_null(), !o["CustomOriginConfig"].is_null());
     match (s3, custom) {
+        // AWS's words in https://github.com/cloudposse/terraform-aws-cloudfront-cdn/issues/74 (an
+        // update, answered IllegalUpdate there; CreateDistribution's code is not public).
         (true, true) => {
             return Err(invalid_argument(
-                "An origin cannot have both an S3OriginConfig and a CustomOriginConfig.",
+                "You must specify either a CustomOrigin or an S3Origin. You cannot specify both.",
             ));
         }
         // Neither: InvalidOrigin, as AWS answered in https://github.com/aws/aws-sdk-go-v2/issues/1831.
@@ -176,6 +184,8 @@ fn check_origin(o: &Value, oac_type: &dyn Fn(&str) -> Option<String>) -> Result<
     if domain.is_empty() || domain.contains('/') {
         return Err(invalid_argument("The parameter origin name must be a domain name."));
     }
+    // The three refusals below are the modeled errors' own words (InvalidOriginAccessControl,
+    // IllegalOriginAccessConfiguration, InvalidDomainNameForOriginAccessControl).
     let oac = text(o, "OriginAccessControlId");
     if !oac.is_empty() {
         let Some(kind) = oac_type(oac) else {
@@ -205,12 +215,14 @@ fn check_origin(o: &Value, oac_type: &dyn Fn(&str) -> Option<String>) -> Result<
 
 fn check_behavior(b: &Value) -> Result<(), ApiError> {
     let legacy = !b["ForwardedValues"].is_null();
-    let ttls = ["MinTTL", "DefaultTTL", "MaxTTL"].iter().any(|m| !b[*m].is_null());
+    // "A DefaultCacheBehavior must include either a CachePolicyId or ForwardedValues" (the model);
+    // both at once: AWS's words in https://github.com/terraform-aws-modules/terraform-aws-cloudfront/issues/40.
+    // (The legacy TTLs beside a cache policy: no public refusal found, so accepted, audited 2026-12.)
     match b["CachePolicyId"].as_str().filter(|s| !s.is_empty()) {
         Some(id) => {
-            if legacy || ttls {
+            if legacy {
                 return Err(invalid_argument(
-                    "The parameter ForwardedValues, MinTTL, DefaultTTL and MaxTTL cannot be used when a cache policy is associated to the cache behavior.",
+                    "The parameter ForwardedValues cannot be used when a cache policy is associated to the cache behavior.",
                 ));
             }
             if policies::managed_cache_policy(id).is_none() {
@@ -221,6 +233,7 @@ fn check_behavior(b: &Value) -> Result<(), ApiError> {
         None => {
             let ttl = |m: &str, d: i64| b[m].as_i64().unwrap_or(d);
             let (min, default, max) = (ttl("MinTTL", 0), ttl("DefaultTTL", 86_400), ttl("MaxTTL", 31_536_000));
+            // The modeled error InvalidTTLOrder: "The TTL order specified is not valid."
             if min < 0 || !(min <= default && default <= max) {
                 return Err(error(
                     400,
@@ -248,6 +261,7 @@ fn check_behavior(b: &Value) -> Result<(), ApiError> {
             "The response headers policy does not exist.",
         ));
     }
+    // The model (AllowedMethods, CachedMethods): "There are three choices" / "two choices".
     if !b["AllowedMethods"].is_null() {
         let set = |v: &Value| {
             let mut m: Vec<String> = items(v).filter_map(Value::as_str).map(str::to_owned).collect();
@@ -403,6 +417,11 @@ mod tests {
         let mut c = config();
         c["DefaultCacheBehavior"]["CachePolicyId"] = json!("00000000-0000-0000-0000-000000000000");
         assert_eq!(kind(&c), "NoSuchCachePolicy");
+        let mut c = config();
+        c["DefaultCacheBehavior"]["MinTTL"] = json!(0);
+        assert_eq!(kind(&c), "ok");
+        c["DefaultCacheBehavior"]["ForwardedValues"] = json!({"QueryString": false, "Cookies": {"Forward": "none"}});
+        assert_eq!(kind(&c), "InvalidArgument");
         let mut c = config();
         c["DefaultCacheBehavior"]
             .as_object_mut()
