@@ -20,9 +20,12 @@ const INDEX_DIR: &str = ".keys";
 
 /// The name the file store keeps `key`'s object under; refused as S3 refuses an over-long key.
 pub fn stored_name(key: &str) -> S3Result<String> {
+    // "up to 1,024 bytes long" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html);
+    // AWS's answer quoted whole in https://github.com/basho/riak_cs/pull/1233.
     if key.len() > MAX_KEY_BYTES {
         return Err(s3_error!(KeyTooLongError, "Your key is too long"));
     }
+    // The model: ObjectKey has "min": 1.
     if key.is_empty() {
         return Err(s3_error!(InvalidArgument, "The key must not be empty"));
     }

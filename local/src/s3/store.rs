@@ -265,16 +265,19 @@ s3_impl! {
             let location = Some(Self::location(&req.input.bucket, &region));
             return Ok(S3Response::new(CreateBucketOutput { location }));
         }
-        if req.input.acl.as_ref().is_some_and(|acl| acl.as_str() != BucketCannedACL::PRIVATE) {
+        let bucket = req.input.bucket.clone();
+        let ownership = (req.input.object_ownership.as_ref())
+            .map(|o| o.as_str().to_owned())
+            .filter(|o| o != ObjectOwnership::BUCKET_OWNER_ENFORCED);
+        // Only under BucketOwnerEnforced (the default): AWS's words in
+        // https://github.com/awslabs/game-analytics-pipeline/issues/8; the rule in
+        // https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-ownership-error-responses.html.
+        if ownership.is_none() && req.input.acl.as_ref().is_some_and(|acl| acl.as_str() != BucketCannedACL::PRIVATE) {
             return Err(s3_error!(
                 InvalidBucketAclWithObjectOwnership,
                 "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"
             ));
         }
-        let bucket = req.input.bucket.clone();
-        let ownership = (req.input.object_ownership.as_ref())
-            .map(|o| o.as_str().to_owned())
-            .filter(|o| o != ObjectOwnership::BUCKET_OWNER_ENFORCED);
         let mut out = self.0.fs.create_bucket(req).await?;
         self.set_block(&bucket, Some(Block::NEW_BUCKET)).await?;
         self.set_bucket_region(&bucket, Some(&region)).await?;
@@ -295,8 +298,13 @@ s3_impl! {
             .collect::<Vec<_>>()
             .join(",");
         req.input.content_encoding = (!encodings.is_empty()).then_some(encodings);
+        // "All S3 PUT requests must either specify the bucket-owner-full-control canned ACL or not
+        // specify an ACL" under BucketOwnerEnforced; AccessControlListNotSupported, AWS's words in
+        // https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-ownership-error-responses.html.
+        // (`private` grants the owner alone full control: the equivalent the API reference allows.)
         if let Some(acl) = &req.input.acl
             && !matches!(acl.as_str(), ObjectCannedACL::PRIVATE | ObjectCannedACL::BUCKET_OWNER_FULL_CONTROL)
+            && !tokio::fs::try_exists(self.ownership_path(&req.input.bucket)).await.unwrap_or(false)
         {
             return Err(s3_error!(AccessControlListNotSupported, "The bucket does not allow ACLs"));
         }
@@ -366,6 +374,8 @@ s3_impl! {
             .await
             .map_err(internal)?
             .map_err(internal)?;
+        // "All objects (including all object versions and delete markers) in the bucket must be
+        // deleted before the bucket itself can be deleted" (API reference, DeleteBucket).
         if not_empty {
             return Err(s3_error!(BucketNotEmpty));
         }
@@ -399,16 +409,26 @@ s3_impl! {
     async fn put_bucket_policy(&self, req: S3Request<PutBucketPolicyInput>) -> S3Result<S3Response<PutBucketPolicyOutput>> {
         let input = req.input;
         self.require_bucket(&input.bucket)?;
+        // AWS's words: "Policies must be valid JSON and the first byte must be '{'"
+        // (https://github.com/aws/aws-cli/issues/2779); "This policy contains invalid Json" when it
+        // starts with `{` (https://github.com/versity/versitygw/pull/1156, mirroring AWS).
+        if !input.policy.starts_with('{') {
+            return Err(s3_error!(MalformedPolicy, "Policies must be valid JSON and the first byte must be '{{'"));
+        }
         let document = serde_json::from_str::<serde_json::Value>(&input.policy).ok().filter(|v| v.is_object());
         let Some(document) = document else {
-            return Err(s3_error!(MalformedPolicy, "Policies must be valid JSON objects"));
+            return Err(s3_error!(MalformedPolicy, "This policy contains invalid Json"));
         };
+        // "Bucket policies are limited to 20 KB in size"
+        // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-iam-policies.html).
         if input.policy.len() > POLICY_MAX_BYTES {
             return Err(s3_error!(MalformedPolicy, "Policy exceeds the maximum allowed document size."));
         }
         if let Some(words) = super::grammar::refusal(&document, &input.bucket) {
             return Err(s3_error!(MalformedPolicy, "{words}"));
         }
+        // BlockPublicPolicy: "PUT Bucket policy calls fail if the specified bucket policy allows
+        // public access" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html).
         if super::policy::is_public(&input.policy) && self.block(&input.bucket).await.block_public_policy {
             let (account, bucket) = (&self.0.account_id, &input.bucket);
             return Err(s3_error!(
@@ -449,6 +469,7 @@ s3_impl! {
         req: S3Request<GetPublicAccessBlockInput>,
     ) -> S3Result<S3Response<GetPublicAccessBlockOutput>> {
         self.require_bucket(&req.input.bucket)?;
+        // AWS's words (404) in https://github.com/boto/boto3/issues/3627.
         let Some(block) = self.stored_block(&req.input.bucket).await else {
             let mut error = s3s::S3Error::with_message(
                 s3s::S3ErrorCode::Custom("NoSuchPublicAccessBlockConfiguration".into()),
@@ -477,7 +498,8 @@ s3_impl! {
         self.require_bucket(&req.input.bucket)?;
         let c = &req.input.public_access_block_configuration;
         // A configuration with none of the four settings (only unknown elements, say) is not
-        // read as "all off": S3 answers MalformedXML.
+        // read as "all off". No public source found for this rule (audited 2026-12): kept because
+        // an empty configuration would silently turn every protection off.
         if c.block_public_acls.is_none()
             && c.ignore_public_acls.is_none()
             && c.block_public_policy.is_none()

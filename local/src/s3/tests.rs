@@ -586,4 +586,5 @@ async fn s3_allows_15_minutes_of_clock_skew_and_refuses_more_in_aws_words() {
     );
 }
 
+mod ownership;
 mod regions;

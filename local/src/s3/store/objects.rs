@@ -20,7 +20,8 @@ impl Store {
         let key = swap_in_stored_name(&mut req.input.key)?;
         let bucket = req.input.bucket.clone();
         // A body that breaks off or does not match its signed hash fails while the file store
-        // reads it: the client's mistake, not an internal error.
+        // reads it: the client's mistake, not an internal error (XAmzContentSHA256Mismatch, in the
+        // S3 API reference's error list, https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
         let broken = Arc::new(AtomicBool::new(false));
         if let Some(body) = req.input.body.take() {
             let flag = broken.clone();
@@ -285,6 +286,7 @@ fn encode_token(last: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(last)
 }
 
+/// A token it did not issue: AWS's answer in https://github.com/versity/versitygw/issues/993.
 fn decode_token(token: &str) -> S3Result<String> {
     use base64::Engine as _;
     base64::engine::general_purpose::URL_SAFE_NO_PAD
