@@ -164,13 +164,18 @@ impl MediaPackage {
     fn create_channel(&self, req: &ApiRequest) -> ApiResult<Response> {
         let body: Value = parse_body(&req.body)?;
         let id = body["id"].as_str().unwrap_or_default().to_owned();
-        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') || id.len() > 256 {
+        // "Supported characters are letters, numbers, underscores (_), and dashes (-)"
+        // (https://docs.aws.amazon.com/mediapackage/latest/ug/create-channel.html); AWS's
+        // UnprocessableEntityException in https://github.com/aws/aws-sdk-java/issues/3162. (A
+        // 256-character cap had no source: removed, audited 2026-12.)
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
             return Err(ApiError::unprocessable(format!(
                 "Invalid channel id {id:?}: letters, digits, '-' and '_' only"
             )));
         }
         let tags: Tags = serde_json::from_value(body["tags"].clone()).unwrap_or_default();
         let mut state = self.inner.state.lock().unwrap();
+        // The model: "The ID must be unique within the region".
         if state.channels.contains_key(&id) {
             return Err(ApiError::unprocessable(format!("Channel {id} already exists")));
         }
@@ -223,6 +228,8 @@ impl MediaPackage {
             .filter(|e| e.channel_id == id)
             .map(|e| e.id.as_str())
             .collect();
+        // "You must delete the channel's endpoints … before you can delete the channel"
+        // (https://docs.aws.amazon.com/mediapackage/latest/ug/channels-delete.html).
         if !endpoints.is_empty() {
             return Err(ApiError::unprocessable(format!(
                 "Channel {id} still has origin endpoints ({}); delete them first",
@@ -278,6 +285,8 @@ impl MediaPackage {
         let body: Value = parse_body(&req.body)?;
         let id = body["id"].as_str().unwrap_or_default().to_owned();
         let channel_id = body["channelId"].as_str().unwrap_or_default().to_owned();
+        // No public source found for this rule (audited 2026-12): kept because the id is a path
+        // segment of the endpoint's URL (`/out/v1/{id}/…`); an empty one or one with `/` has none.
         if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
             return Err(ApiError::unprocessable(format!("Invalid origin endpoint id {id:?}")));
         }
@@ -286,6 +295,7 @@ impl MediaPackage {
         if !state.channels.contains_key(&channel_id) {
             return Err(ApiError::not_found(format!("Channel {channel_id} not found")));
         }
+        // The model: "The ID must be unique within the region".
         if state.endpoints.contains_key(&id) {
             return Err(ApiError::unprocessable(format!("Origin endpoint {id} already exists")));
         }
@@ -409,9 +419,12 @@ fn endpoint_settings(body: &Value) -> ApiResult<serde_json::Map<String, Value>> 
     if !hls.is_null() {
         let segment = hls["segmentDurationSeconds"].as_i64().unwrap_or(6);
         let window = hls["playlistWindowSeconds"].as_i64().unwrap_or(60);
-        if !(1..=30).contains(&segment) {
+        // No public source found for these three rules (audited 2026-12; the v1 model gives no
+        // bounds, so the former 30 s cap is removed): kept because a segment of no time, a window
+        // that holds no segment and a bitrate range that selects nothing package nothing.
+        if segment < 1 {
             return Err(ApiError::unprocessable(format!(
-                "hlsPackage.segmentDurationSeconds must be 1-30, got {segment}"
+                "hlsPackage.segmentDurationSeconds must be at least 1, got {segment}"
             )));
         }
         if window < segment {

@@ -125,3 +125,27 @@ async fn live_quotas_as_aws_defaults_and_raised() {
         assert_eq!(status, StatusCode::OK);
     }
 }
+
+#[tokio::test]
+async fn refusals_keep_to_their_sources() {
+    let mp = service("");
+    // No cap on the channel id's length (none public); its characters are AWS's.
+    let long = "c".repeat(300);
+    assert_eq!(
+        call(&mp, Method::POST, "/channels", json!({"id": long})).await.0,
+        StatusCode::OK
+    );
+    let (status, _) = call(&mp, Method::POST, "/channels", json!({"id": "a b"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Segments longer than 30 s are packaged; a segment of no time is not.
+    let body = json!({"id": "e60", "channelId": long, "hlsPackage": {"segmentDurationSeconds": 60, "playlistWindowSeconds": 120}});
+    assert_eq!(
+        call(&mp, Method::POST, "/origin_endpoints", body).await.0,
+        StatusCode::OK
+    );
+    let body = json!({"id": "e0", "channelId": long, "hlsPackage": {"segmentDurationSeconds": 0}});
+    assert_eq!(
+        call(&mp, Method::POST, "/origin_endpoints", body).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+}
