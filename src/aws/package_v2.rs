@@ -209,7 +209,7 @@ pub async fn get_endpoints(aws: &AwsClients, group: &str, channel: &str) -> Resu
         .collect())
 }
 
-async fn get_endpoint(aws: &AwsClients, group: &str, channel: &str, name: &str) -> Result<Option<OriginEndpoint>> {
+pub async fn get_endpoint(aws: &AwsClients, group: &str, channel: &str, name: &str) -> Result<Option<OriginEndpoint>> {
     let got = aws
         .mediapackagev2
         .get_origin_endpoint()

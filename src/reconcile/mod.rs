@@ -228,6 +228,9 @@ impl Run<'_> {
         self.status.guard_stop = self.intent.guard_stop.clone();
         self.status.schedule = self.intent.schedule.clone();
         let rounds = self.rounds(&mut observed, &names, &role, &target).await;
+        // A finished pass knows what v2 holds (its own steps folded in); a failed one may not.
+        let v2 = observed.v2.as_ref().filter(|_| rounds.is_ok());
+        self.ctx.fleets.seen_v2(&self.uid, v2);
         // What exists goes into status whether or not the pass finished.
         self.record(&observed, &target);
         if let Err(e) = self.list_recordings().await {

@@ -2,7 +2,11 @@
 //! `Fleets` (see `fleet` for what is read how). Ids in status are only a cache; the owner tags are
 //! the truth, which is how a restarted operator adopts what it created before a crash.
 
-use std::time::Duration;
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
 
 use super::fleet::{Discovery, Fleet, Lookup};
 use crate::{
@@ -125,6 +129,10 @@ pub struct Fleets {
     /// CloudFront distributions are read by the id status records; a listing only finds one a
     /// stream made without knowing it.
     pub distributions: Discovery<cloudfront::Listed>,
+    /// Each stream's MediaPackage v2 channel and endpoints as its last finished pass left them
+    /// (v2 has no account-wide listing to share): reused within the freshness bound, so a stream
+    /// being created does not read its three endpoints again every few seconds.
+    v2_seen: Mutex<HashMap<String, (Instant, ObservedV2)>>,
 }
 
 impl Fleets {
@@ -136,6 +144,26 @@ impl Fleets {
         self.inputs.forget(uid);
         self.channels.forget(uid);
         self.distributions.forget(uid);
+        self.forget_v2(uid);
+    }
+
+    /// What a finished pass left of the stream's v2 resources (None: the pass failed, read again).
+    pub fn seen_v2(&self, uid: &str, v2: Option<&ObservedV2>) {
+        let mut seen = self.v2_seen.lock().unwrap_or_else(|e| e.into_inner());
+        match v2 {
+            Some(v2) => seen.insert(uid.to_owned(), (Instant::now(), v2.clone())),
+            None => seen.remove(uid),
+        };
+    }
+
+    pub fn forget_v2(&self, uid: &str) {
+        self.seen_v2(uid, None);
+    }
+
+    fn fresh_v2(&self, uid: &str, group: &str, max_age: Duration) -> Option<ObservedV2> {
+        let seen = self.v2_seen.lock().unwrap_or_else(|e| e.into_inner());
+        let (at, v2) = seen.get(uid)?;
+        (at.elapsed() < max_age && v2.group == group).then(|| v2.clone())
     }
 
     /// Reads everything of the stream `uid` (the five kinds concurrently, then MediaPackage v2 in
@@ -179,7 +207,10 @@ impl Fleets {
             read(&self.channels, aws, by_tag(uid, &cached.channel_id), max_age),
         )?;
         let v2 = match v2_group {
-            Some(group) => Some(observe_v2(aws, group, &names.channel).await?),
+            Some(group) => match self.fresh_v2(uid, group, max_age) {
+                Some(seen) => Some(seen),
+                None => Some(observe_v2(aws, group, &names.channel).await?),
+            },
             None => None,
         };
         Ok(Observed {

@@ -10,6 +10,7 @@ use super::{
 };
 use crate::{
     aws::{Endpoint, Kind, Managed, PackageChannel, package_v2},
+    desired::mediapackagev2::ManifestKind,
     error::{Error, QUOTA_EXCEEDED, Result},
 };
 
@@ -123,8 +124,19 @@ impl Run<'_> {
             }
         };
         self.event(reason, note).await;
-        // The answers carry the URLs and ETags the next plan and status need.
-        v2.endpoints = package_v2::get_endpoints(aws, &channel.group, &channel.name).await?;
+        // The endpoint's answer carries the URL and ETag the next plan and status need; the others
+        // are as they were.
+        let name = match step {
+            EndpointStep::Create(name) | EndpointStep::Update(name) | EndpointStep::Delete(name) => name,
+        };
+        v2.endpoints.retain(|e| &e.name != name);
+        if !matches!(step, EndpointStep::Delete(_)) {
+            let read = package_v2::get_endpoint(aws, &channel.group, &channel.name, name).await?;
+            v2.endpoints.extend(read);
+            // In the order a fresh read gives them (status lists their ARNs).
+            v2.endpoints
+                .sort_by_key(|e| ManifestKind::ALL.iter().position(|k| k.endpoint_name() == e.name));
+        }
         Ok(())
     }
 
