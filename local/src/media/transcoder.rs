@@ -275,12 +275,12 @@ async fn transcode(
     let mut backoff = MIN_BACKOFF;
     loop {
         // A run starts with decodable video.
-        let first = loop {
+        let (first, ingested) = loop {
             match next(&mut rx, &mut kick).await {
                 Ok(tag) => {
                     cache.observe(&tag);
                     if tag.is_keyframe() && !tag.is_sequence_header() {
-                        break tag;
+                        break (tag, std::time::SystemTime::now());
                     }
                 }
                 Err(_) => return,
@@ -327,7 +327,7 @@ async fn transcode(
                 return tracing::error!(channel_id, ffmpeg = %inner.ffmpeg.display(), error = %e, "cannot start ffmpeg");
             }
         };
-        super::cmaf::ingest::spawn_readers(&inner.cmaf, job, dir, run.id, cmaf);
+        super::cmaf::ingest::spawn_readers(&inner.cmaf, job, dir, run.id, ingested, cmaf);
         inner.counters.transcoder_starts.fetch_add(1, Ordering::Relaxed);
         tracing::info!(
             channel_id,
