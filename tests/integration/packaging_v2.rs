@@ -60,8 +60,8 @@ async fn plays(player: &str, url: &str, low_latency: bool, max_latency: f64) -> 
         let mut command = Command::new("node");
         command
             .arg(repo_root().join("website/test/play-outputs.mjs"))
-            .args(["--player", player, "--url", url, "--watch-s", "15", "--timeout-ms", "45000"])
-            .args(["--max-latency-s", &max_latency.to_string()]);
+            .args(["--player", player, "--url", url, "--watch-s", "15"])
+            .args(["--timeout-ms", "45000", "--max-latency-s", &max_latency.to_string()]);
         if low_latency {
             command.arg("--low-latency");
         }
