@@ -52,11 +52,12 @@ pub fn variant_url(master_url: &str, master: &str) -> Option<String> {
 
 /// Plays `url` with a third-party player (website/test/play-outputs.mjs: hls.js, Shaka Player or
 /// dash.js in headless Chromium) for 15 s: it must start, never stall, and report its own latency
-/// within `max_latency` seconds. A second viewer gets one more try (on 2 busy cores a browser
-/// decoding 1080p beside the encoder can miss a frame deadline); returns the passing report.
+/// within `max_latency` seconds. Up to three viewers join one after another until one passes (on 2
+/// cores shared with the encoder and the other stories, a browser can miss a deadline); returns the
+/// passing report, or fails with every report.
 async fn plays(player: &str, url: &str, low_latency: bool, max_latency: f64) -> Value {
     let mut reports = Vec::new();
-    for _ in 0..2 {
+    for _ in 0..3 {
         let mut command = Command::new("node");
         command
             .arg(repo_root().join("website/test/play-outputs.mjs"))
@@ -160,7 +161,8 @@ async fn a_v2_stream_plays_hls_low_latency_hls_and_dash_beside_a_v1_stream_that_
     assert_eq!(kinds, expected);
 
     // Start it and push: every URL plays.
-    let mut publisher = go_live(&ns, "show", 60);
+    // Long enough for the player matrix below (killed once it is done).
+    let mut publisher = go_live(&ns, "show", 300);
     eventually(
         "the HLS URL to serve both renditions",
         Duration::from_secs(40),
@@ -198,12 +200,14 @@ async fn a_v2_stream_plays_hls_low_latency_hls_and_dash_beside_a_v1_stream_that_
     assert!(!probe_streams(&dash).await.is_empty(), "ffprobe reads the MPD");
     // Every output plays in the players people use: hls.js (HLS, low-latency HLS), Shaka Player
     // (HLS, DASH) and dash.js (DASH), each started, without a stall, at its own latency figure.
+    // DASH first: its players hold a latency from the wall clock, so an encoder that falls behind
+    // real time on a loaded machine (HLS players follow the playlist's edge) shows there first.
     let matrix = [
-        ("hlsjs", &hls, false, 30.0),
-        ("hlsjs", &low_latency, true, 10.0),
-        ("shaka", &hls, false, 30.0),
-        ("shaka", &dash, false, 30.0),
         ("dashjs", &dash, false, 30.0),
+        ("shaka", &dash, false, 30.0),
+        ("hlsjs", &low_latency, true, 10.0),
+        ("hlsjs", &hls, false, 30.0),
+        ("shaka", &hls, false, 30.0),
     ];
     for (player, url, low_latency, bound) in matrix {
         let report = plays(player, url, low_latency, bound).await;

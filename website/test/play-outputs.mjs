@@ -5,6 +5,9 @@
 //   node website/test/play-outputs.mjs --player hlsjs|shaka|dashjs --url URL [--low-latency]
 //        [--watch-s 15] [--max-latency-s 30] [--timeout-ms 45000]
 //
+// The video element is 640x360 and each player picks renditions that fit it (hls.js
+// capLevelToPlayerSize, Shaka abr.restrictToElementSize, dash.js abr.limitBitrateByPortal), as an
+// embedded player does: a headless Chromium sharing 2 cores with the encoder decodes 720p, not 1080p.
 // Latency is each player's own: hls.js `hls.latency`, Shaka `player.getStats().liveLatency`,
 // dash.js `player.getCurrentLiveLatency()`. A stall is a `waiting` event, or a 1.5 s stretch in
 // which currentTime did not move, after playback started.
@@ -64,7 +67,7 @@ const result = {
 };
 
 // The page: a muted video and the player, started by start(url, lowLatency) below.
-const PAGE = `<!doctype html><html><body><video id="v" muted playsinline></video>
+const PAGE = `<!doctype html><html><body><video id="v" muted playsinline width="640" height="360"></video>
 <script src="lib.js"></script><script>
 window.report = { started: 0, waiting: 0, errors: [] };
 const video = document.getElementById('v');
@@ -73,7 +76,7 @@ video.addEventListener('waiting', () => { if (report.started) report.waiting += 
 window.latency = () => null;
 window.start = async (kind, url, lowLatency) => {
   if (kind === 'hlsjs') {
-    const hls = new Hls({ lowLatencyMode: lowLatency });
+    const hls = new Hls({ lowLatencyMode: lowLatency, capLevelToPlayerSize: true });
     hls.on(Hls.Events.ERROR, (_, d) => { if (d.fatal) report.errors.push('hls.js: ' + d.details); });
     hls.on(Hls.Events.MANIFEST_PARSED, () => video.play().catch(() => {}));
     hls.loadSource(url);
@@ -83,7 +86,7 @@ window.start = async (kind, url, lowLatency) => {
     shaka.polyfill.installAll();
     const player = new shaka.Player();
     await player.attach(video);
-    player.configure({ streaming: { lowLatencyMode: lowLatency } });
+    player.configure({ streaming: { lowLatencyMode: lowLatency }, abr: { restrictToElementSize: true } });
     player.addEventListener('error', (e) => report.errors.push('shaka: ' + e.detail.code));
     await player.load(url);
     video.play().catch(() => {});
@@ -91,7 +94,10 @@ window.start = async (kind, url, lowLatency) => {
   } else {
     const player = dashjs.MediaPlayer().create();
     player.on(dashjs.MediaPlayer.events.ERROR, (e) => report.errors.push('dash.js: ' + JSON.stringify(e.error)));
-    player.updateSettings({ debug: { logLevel: window.debugLevel || 1 } });
+    player.updateSettings({
+      debug: { logLevel: window.debugLevel || 1 },
+      streaming: { abr: { limitBitrateByPortal: true } },
+    });
     // dash.js starts playback itself: a play() before it listens would leave it thinking the
     // video is paused (it then never refreshes the MPD).
     player.initialize(video, url, true);
