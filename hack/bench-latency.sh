@@ -7,7 +7,8 @@
 #
 # Cases: v1-5 v1-2 (livestream-local, MediaPackage v1 HLS, 5 s / 2 s segments), v2-ts (v2 TS
 # endpoint, HLS, 2 s), v2-ll (v2 CMAF endpoint, low-latency HLS, 2 s segments, 1/3 s parts, hls.js
-# lowLatencyMode), nginx-2 nginx-5 (nginx-rtmp `hls on`, hls_fragment 2 s / 5 s), ffmpeg-2 (ffmpeg
+# lowLatencyMode), v2-hls-shaka v2-ll-shaka v2-dash-shaka v2-dash-dashjs (the same CMAF endpoint's
+# HLS, low-latency HLS and DASH manifests played with Shaka Player or dash.js), nginx-2 nginx-5 (nginx-rtmp `hls on`, hls_fragment 2 s / 5 s), ffmpeg-2 (ffmpeg
 # listening for RTMP, -f hls -hls_time 2 -c copy, served by python3 -m http.server).
 #
 # The publisher (ffmpeg -re, lavfi testsrc2 640x360 30 fps + sine, x264 veryfast zerolatency, a
@@ -15,21 +16,24 @@
 # RTCTIME stamps the frame with the wall clock (ms) as it is generated, and 48 drawbox filters
 # (enabled by the timeline expression on that stamp) draw its 24 low bits as white/black blocks on
 # the top rows, with a second row of complements as a check. hack/bench/latency.mjs plays the
-# stream in headless Chromium with hls.js (hack/bench/latency.html), decodes the blocks of every
+# stream in headless Chromium with hls.js, or the case's player (hack/bench/latency.html), decodes the blocks of every
 # presented frame (requestVideoFrameCallback), and latency = Date.now() - capture time (same
 # machine, same clock). Each sample is the median over the frames of one second. Per case, one
 # viewer joins as the first segment is listed (first_s: what the first viewers of a new stream see),
 # then, once the playlist holds more than hls.js's hold-back of three target durations, BENCH_JOINS
 # viewers join one after another, spread evenly over the segment cadence (where in a segment a viewer
 # joins moves its latency by up to a segment): the case reports the median, min and max over those
-# joins, each the median of its samples, and the CPU of the server process trees (livestream-local
+# joins, each the median of its samples, the player's own latency figure beside it (player_s: hls.js
+# `latency`, Shaka `getStats().liveLatency`, dash.js `getCurrentLiveLatency()`, median over the
+# joins), and the CPU of the server process trees (livestream-local
 # and its ffmpeg children; nginx; the packaging ffmpeg plus http.server) meanwhile, in % of one core. Binds only 127.0.0.1; every process it starts is stopped by pid on exit.
 set -euo pipefail
 LOG_NAME=bench-latency
 cd "$(dirname "$0")/.."
 . hack/lib.sh
 
-CASES=${BENCH_CASES:-v1-5 v1-2 v2-ts v2-ll nginx-2 nginx-5 ffmpeg-2}
+CASES=${BENCH_CASES:-v1-5 v1-2 v2-ts v2-ll v2-hls-shaka v2-ll-shaka v2-dash-shaka v2-dash-dashjs nginx-2 nginx-5 ffmpeg-2}
+PLAYER=hlsjs
 JOINS=${BENCH_JOINS:-5}
 SAMPLES=${BENCH_SAMPLES:-2}
 WARMUP_S=${BENCH_WARMUP_S:-4}
@@ -126,21 +130,22 @@ play() {
   local url=$1 ll=$2 joins=$3 slot=$4 flags=()
   shift 4
   [ "$ll" = 1 ] && flags+=(--low-latency)
-  node hack/bench/latency.mjs --url "$url" "${flags[@]}" --pids "$*" --clk-tck "$CLK_TCK" \
+  node hack/bench/latency.mjs --url "$url" --player "$PLAYER" "${flags[@]}" --pids "$*" --clk-tck "$CLK_TCK" \
     --joins "$joins" --slot-s "$slot" --warmup-s "$WARMUP_S" --samples "$SAMPLES" --interval-s 1 \
     --timeout-s $((joins * (${slot%.*} + 1 + WARMUP_S + SAMPLES + 30) + 30)) || true
 }
 
 # measure NAME SEGMENT URL LL PIDS...: one viewer who joins as the first segment is listed, then,
-# once the stream is steady, JOINS viewers one after another; appends a row to the table.
+# once the stream is steady, JOINS viewers one after another; appends a row to the table. The waits
+# read WAIT_URL (an HLS playlist of the same media) when URL is not HLS.
 measure() {
-  local name=$1 segment=$2 url=$3 ll=$4 first steady slot
+  local name=$1 segment=$2 url=$3 ll=$4 first steady slot wait_url=${WAIT_URL:-$3}
   shift 4
-  wait_manifest "$url" || true
+  wait_manifest "$wait_url" || true
   log "$name: a viewer joins at the first segment of $url"
   first=$(play "$url" "$ll" 1 0 "$@")
   log "$name: $first"
-  wait_steady "$url" "$segment" || true
+  wait_steady "$wait_url" "$segment" || true
   # A join takes about WARMUP_S + SAMPLES + 1 s; the slot is that, rounded up to whole segments,
   # plus 1/JOINS of a segment, so the joins fall evenly over the segment cadence.
   slot=$(python3 -c "import math,sys; w,s,n=map(float,sys.argv[1:]); print(round(math.ceil((w)/s)*s + s/n, 2))" \
@@ -158,12 +163,14 @@ def parse(out):
         return {"joins": [], "error": "no result"}
 f, r = parse(first), parse(steady)
 joins = r.get("joins") or []
+own = r.get("playerJoins") or []
+player_s = f"{statistics.median(own):.2f}" if own else "-"
 cpu = r.get("cpuPercent")
 cells = [f"{statistics.median(joins):.2f}", f"{min(joins):.2f}", f"{max(joins):.2f}"] if joins else ["-", "-", "-"]
 at_first = f"{f['joins'][0]:.2f}" if f.get("joins") else "-"
 notes = [f"{w}: {x.get('error')}" for w, x in (("first", f), ("steady", r)) if not x.get("ok")]
 note = f"  ({'; '.join(notes)})" if notes else ""
-print(f"{name:<34}{segment + ' s':>7}{cells[0]:>10}{cells[1]:>7}{cells[2]:>7}{at_first:>10}{'-' if cpu is None else f'{cpu:.0f}':>7}{note}")
+print(f"{name:<40}{segment + ' s':>7}{cells[0]:>10}{cells[1]:>7}{cells[2]:>7}{player_s:>10}{at_first:>10}{'-' if cpu is None else f'{cpu:.0f}':>7}{note}")
 PY
 }
 
@@ -233,8 +240,10 @@ case_v1() {
   stop_started
 }
 
+# case_v2 KIND: ts (TS endpoint, hls.js), or a CMAF endpoint with HLS, low-latency HLS and DASH
+# manifests played as KIND says: ll (hls.js), hls-shaka, ll-shaka, dash-shaka, dash-dashjs.
 case_v2() {
-  local kind=$1 endpoint ingest play
+  local kind=$1 endpoint ingest play ll=0 name manifests
   start_local "v2-$kind"
   aws mediapackagev2 create-channel-group --channel-group-name bench >/dev/null
   aws mediapackagev2 create-channel --channel-group-name bench --channel-name main --input-type CMAF >/dev/null
@@ -243,20 +252,29 @@ case_v2() {
       --origin-endpoint-name ts --container-type TS --segment '{"SegmentDurationSeconds": 2}' \
       --hls-manifests '[{"ManifestName": "index", "ManifestWindowSeconds": 60}]')
     play=$(json_field "$endpoint" HlsManifests.0.Url)
+    name="livestream-local v2 TS HLS"
   else
+    manifests='[{"ManifestName": "hls", "ManifestWindowSeconds": 60}]'
     endpoint=$(aws mediapackagev2 create-origin-endpoint --output json --channel-group-name bench --channel-name main \
       --origin-endpoint-name cmaf --container-type CMAF --segment '{"SegmentDurationSeconds": 2}' \
-      --low-latency-hls-manifests '[{"ManifestName": "llhls", "ManifestWindowSeconds": 60}]')
-    play=$(json_field "$endpoint" LowLatencyHlsManifests.0.Url)
+      --hls-manifests "$manifests" --low-latency-hls-manifests "${manifests/hls/llhls}" --dash-manifests "${manifests/hls/dash}")
+    WAIT_URL=$(json_field "$endpoint" HlsManifests.0.Url)
+    case $kind in
+      ll | ll-shaka) play=$(json_field "$endpoint" LowLatencyHlsManifests.0.Url) ll=1 name="v2 LL-HLS (CMAF)" ;;
+      hls-shaka) play=$WAIT_URL name="v2 HLS (CMAF)" ;;
+      dash-*) play=$(json_field "$endpoint" DashManifests.0.Url) name="v2 DASH (CMAF)" ;;
+    esac
+    case $kind in
+      *-shaka) PLAYER=shaka ;;
+      *-dashjs) PLAYER=dashjs ;;
+    esac
+    name="livestream-local $name $PLAYER"
   fi
   ingest=$(medialive_channel '{"ChannelGroup": "bench", "ChannelName": "main"}')
   publish "$ingest"
-  if [ "$kind" = ts ]; then
-    measure "livestream-local v2 TS HLS" 2 "$play" 0 "$ll_pid"
-  else
-    measure "livestream-local v2 LL-HLS (CMAF)" 2 "$play" 1 "$ll_pid"
-  fi
+  measure "$name" 2 "$play" "$ll" "$ll_pid"
   stop_started
+  PLAYER=hlsjs WAIT_URL=
 }
 
 # --- peers ---
@@ -330,14 +348,15 @@ for c in $CASES; do
     v1-2) case_v1 2 ;;
     v2-ts) case_v2 ts ;;
     v2-ll) case_v2 ll ;;
+    v2-hls-shaka | v2-ll-shaka | v2-dash-shaka | v2-dash-dashjs) case_v2 "${c#v2-}" ;;
     nginx-2) case_nginx 2 ;;
     nginx-5) case_nginx 5 ;;
     ffmpeg-2) case_ffmpeg 2 ;;
-    *) die "unknown case $c (v1-5 v1-2 v2-ts v2-ll nginx-2 nginx-5 ffmpeg-2)" ;;
+    *) die "unknown case $c (v1-5 v1-2 v2-ts v2-ll v2-hls-shaka v2-ll-shaka v2-dash-shaka v2-dash-dashjs nginx-2 nginx-5 ffmpeg-2)" ;;
   esac
 done
 
 echo
 echo "# BENCH_CASES=\"$CASES\" BENCH_JOINS=$JOINS BENCH_SAMPLES=$SAMPLES BENCH_WARMUP_S=$WARMUP_S hack/bench-latency.sh  ($started_at, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
-printf '%-34s%7s%10s%7s%7s%10s%7s\n' case segment median_s min_s max_s first_s cpu_%
+printf '%-40s%7s%10s%7s%7s%10s%10s%7s\n' case segment median_s min_s max_s player_s first_s cpu_%
 cat "$work/table"

@@ -1,17 +1,19 @@
 #!/usr/bin/env node
-// One case of hack/bench-latency.sh: plays an HLS URL in headless Chromium (Debian's
-// /usr/bin/chromium through playwright-core) with hack/bench/latency.html, as --joins viewers who
+// One case of hack/bench-latency.sh: plays an HLS or DASH URL in headless Chromium (Debian's
+// /usr/bin/chromium through playwright-core) with hack/bench/latency.html and --player (hlsjs,
+// shaka or dashjs), as --joins viewers who
 // join one after another, each in a fresh page: join k starts --slot-s after join k-1 started
 // (so the joins fall at different points of the segment cadence), plays --warmup-s, then takes
 // --samples samples --interval-s apart, each the median latency of the frames presented in the
-// second before it; a join's latency is the median of its samples. Meanwhile the CPU time of the
+// second before it; a join's latency is the median of its samples, and its player latency the
+// median of the player's own latency figure read at the same moments. Meanwhile the CPU time of the
 // process trees rooted at --pids (utime+stime+cutime+cstime of every live process, from /proc) is
 // measured.
 //
-//   node hack/bench/latency.mjs --url URL [--low-latency] [--pids "1 2"] [--joins 5] [--slot-s 8]
+//   node hack/bench/latency.mjs --url URL [--player hlsjs] [--low-latency] [--pids "1 2"] [--joins 5] [--slot-s 8]
 //        [--warmup-s 4] [--samples 2] [--interval-s 1] [--timeout-s 120]
 //
-// Prints one JSON line: {"ok", "joins": [s...], "latencies": [s...], "cpuPercent", "frames",
+// Prints one JSON line: {"ok", "joins": [s...], "playerJoins": [s...], "latencies": [s...], "cpuPercent", "frames",
 // "undecoded", "errors", "error"}.
 import { readFile, readdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,6 +30,7 @@ const { chromium } = require('playwright-core');
 const { values: args } = parseArgs({
   options: {
     url: { type: 'string' },
+    player: { type: 'string', default: 'hlsjs' },
     'low-latency': { type: 'boolean', default: false },
     pids: { type: 'string', default: '' },
     joins: { type: 'string', default: '5' },
@@ -74,7 +77,16 @@ async function treeTicks(roots) {
   return ticks;
 }
 
-const result = { ok: false, joins: [], latencies: [], cpuPercent: null, frames: 0, undecoded: 0, errors: [], error: null };
+const LIBRARIES = {
+  hlsjs: ['hls.js', 'dist', 'hls.js'],
+  shaka: ['shaka-player', 'dist', 'shaka-player.compiled.js'],
+  dashjs: ['dashjs', 'dist', 'modern', 'umd', 'dash.all.min.js'],
+};
+if (!LIBRARIES[args.player]) {
+  process.stderr.write('latency.mjs: --player is hlsjs, shaka or dashjs\n');
+  process.exit(2);
+}
+const result = { ok: false, player: args.player, joins: [], playerJoins: [], latencies: [], cpuPercent: null, frames: 0, undecoded: 0, errors: [], error: null };
 const pids = args.pids.split(/\s+/).filter(Boolean);
 const origin = new URL(args.url).origin;
 let context;
@@ -99,7 +111,7 @@ try {
   // The page and hls.js are served on the stream's own origin: no CORS in the way.
   const files = {
     'latency.html': [path.join(here, 'latency.html'), 'text/html'],
-    'hls.js': [path.join(website, 'node_modules', 'hls.js', 'dist', 'hls.js'), 'text/javascript'],
+    'player-lib.js': [path.join(website, 'node_modules', ...LIBRARIES[args.player]), 'text/javascript'],
   };
   await page.route(`${origin}/__bench/*`, async (route) => {
     const name = new URL(route.request().url()).pathname.split('/').pop();
@@ -112,21 +124,24 @@ try {
   for (let k = 0; k < joins; k++) {
     const wait = t0 + k * Number(args['slot-s']) * 1000 - performance.now();
     if (wait > 0) await sleep(wait);
-    const url = `${origin}/__bench/latency.html?ll=${args['low-latency'] ? 1 : 0}&src=${encodeURIComponent(args.url)}`;
+    const url = `${origin}/__bench/latency.html?player=${args.player}&ll=${args['low-latency'] ? 1 : 0}&src=${encodeURIComponent(args.url)}`;
     await page.goto(url);
     await page.waitForFunction(() => window.bench && window.bench.playingSince, null, { timeout: 30000, polling: 200 });
     await sleep(Number(args['warmup-s']) * 1000);
     const samples = [];
+    const own = [];
     for (let i = 0; i < Number(args.samples); i++) {
       await sleep(Number(args['interval-s']) * 1000);
-      const recent = await page.evaluate(() => {
+      const [recent, figure] = await page.evaluate(() => {
         const since = Date.now() - 1000;
-        return window.bench.samples.filter(([at]) => at >= since).map(([, ms]) => ms);
+        return [window.bench.samples.filter(([at]) => at >= since).map(([, ms]) => ms), window.bench.playerLatency()];
       });
       if (recent.length) samples.push(median(recent) / 1000);
+      if (Number.isFinite(figure)) own.push(figure);
     }
     result.latencies.push(...samples);
     if (samples.length) result.joins.push(median(samples));
+    if (own.length) result.playerJoins.push(median(own));
     const seen = await page.evaluate(() => ({ frames: window.bench.samples.length, undecoded: window.bench.undecoded, errors: window.bench.errors }));
     result.frames += seen.frames;
     result.undecoded += seen.undecoded;

@@ -260,43 +260,9 @@ pub fn ffmpeg_codecs(text: &str) -> HashMap<String, String> {
     out
 }
 
-/// The CODECS string x264 will signal: Constrained Baseline at `ultrafast` (no CABAC, no
-/// B-frames, no 8x8 transform), High otherwise; level from the frame size, macroblock rate and
-/// bitrate, as x264 picks it.
-pub fn derive_codecs(preset: &str, width: u32, height: u32, fps: f64, bitrate: u64) -> String {
-    // (level_idc, max macroblocks per second, max frame size in macroblocks, max kbit/s)
-    const LEVELS: &[(u8, f64, u64, u64)] = &[
-        (10, 1485.0, 99, 64),
-        (11, 3000.0, 396, 192),
-        (12, 6000.0, 396, 384),
-        (13, 11880.0, 396, 768),
-        (20, 11880.0, 396, 2000),
-        (21, 19800.0, 792, 4000),
-        (22, 20250.0, 1620, 4000),
-        (30, 40500.0, 1620, 10000),
-        (31, 108000.0, 3600, 14000),
-        (32, 216000.0, 5120, 20000),
-        (40, 245760.0, 8192, 20000),
-        (41, 245760.0, 8192, 50000),
-        (42, 522240.0, 8704, 50000),
-        (50, 589824.0, 22080, 135000),
-        (51, 983040.0, 36864, 240000),
-        (52, 2073600.0, 36864, 240000),
-    ];
-    let baseline = preset == "ultrafast";
-    let frame_mbs = u64::from(width.div_ceil(16)) * u64::from(height.div_ceil(16));
-    let kbps = bitrate.div_ceil(1000);
-    // High profile allows 1.25x the bitrate of the level's baseline/main limit.
-    let kbps_limit = |max: u64| if baseline { max } else { max * 5 / 4 };
-    let level = LEVELS
-        .iter()
-        .find(|(_, mbps, fs, br)| frame_mbs <= *fs && frame_mbs as f64 * fps <= *mbps && kbps <= kbps_limit(*br))
-        .map_or(52, |l| l.0);
-    if baseline {
-        format!("avc1.42c0{level:02x},mp4a.40.2")
-    } else {
-        format!("avc1.6400{level:02x},mp4a.40.2")
-    }
+/// The CODECS string x264 will signal for the rendition's profile and level ([`super::h264`]).
+pub fn derive_codecs(h264: &super::h264::H264, width: u32, height: u32, fps: f64, bitrate: u64) -> String {
+    format!("{},mp4a.40.2", h264.codecs(width, height, fps, bitrate))
 }
 
 #[cfg(test)]
@@ -335,22 +301,18 @@ mod tests {
 
     #[test]
     fn derives_codecs_like_x264() {
-        // Measured with ffmpeg 5.1 / x264 at ultrafast: 1280x720@30 -> 3.1, 640x360@30 -> 3.0.
+        use crate::media::h264::{H264, Profile};
+        let high = H264 {
+            profile: Profile::High,
+            level: None,
+        };
         assert_eq!(
-            derive_codecs("ultrafast", 1280, 720, 30.0, 3_000_000),
-            "avc1.42c01f,mp4a.40.2"
+            derive_codecs(&high, 1280, 720, 30.0, 3_000_000),
+            "avc1.64001f,mp4a.40.2"
         );
         assert_eq!(
-            derive_codecs("ultrafast", 640, 360, 30.0, 1_000_000),
-            "avc1.42c01e,mp4a.40.2"
-        );
-        assert_eq!(
-            derive_codecs("ultrafast", 1920, 1080, 30.0, 5_000_000),
-            "avc1.42c028,mp4a.40.2"
-        );
-        assert_eq!(
-            derive_codecs("veryfast", 1920, 1080, 60.0, 8_000_000),
-            "avc1.64002a,mp4a.40.2"
+            derive_codecs(&H264::default(), 640, 360, 30.0, 1_000_000),
+            "avc1.4d401e,mp4a.40.2"
         );
     }
 

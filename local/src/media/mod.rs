@@ -29,6 +29,7 @@
 
 pub mod cmaf;
 pub mod flv;
+pub mod h264;
 pub mod layout;
 pub mod origin;
 pub mod pull;
@@ -131,6 +132,7 @@ pub struct VideoRendition {
     pub framerate_denominator: u32,
     /// Served by the MediaPackage channel (used by its output group), not only recorded.
     pub packaged: bool,
+    pub h264: h264::H264,
 }
 
 #[cfg(test)]
@@ -145,6 +147,7 @@ impl VideoRendition {
             framerate_numerator: 30,
             framerate_denominator: 1,
             packaged: true,
+            h264: h264::H264::default(),
         }
     }
 }

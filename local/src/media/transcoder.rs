@@ -31,7 +31,7 @@ const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the origin (`ladder.json`, the renditions of the MediaPackage output group) or the
 /// recorder (every rendition) needs to know about the renditions.
-pub fn ladder(job: &TranscodeJob, preset: &str, packaged_only: bool) -> Ladder {
+pub fn ladder(job: &TranscodeJob, packaged_only: bool) -> Ladder {
     let renditions = job
         .renditions
         .iter()
@@ -44,7 +44,7 @@ pub fn ladder(job: &TranscodeJob, preset: &str, packaged_only: bool) -> Ladder {
             audio_bitrate: job.audio.bitrate,
             framerate_numerator: r.framerate_numerator,
             framerate_denominator: r.framerate_denominator,
-            codecs: layout::derive_codecs(preset, r.width, r.height, fps(r), r.bitrate),
+            codecs: layout::derive_codecs(&r.h264, r.width, r.height, fps(r), r.bitrate),
         })
         .collect();
     Ladder {
@@ -107,7 +107,10 @@ pub fn ffmpeg_args(r: &FfmpegRun) -> Vec<String> {
         let frames = (fps(v) * gop).round().max(1.0);
         let (bitrate, buffer) = (v.bitrate, v.bitrate * 2);
         words(format!("-b:v:{i} {bitrate} -maxrate:v:{i} {bitrate}"));
-        words(format!("-bufsize:v:{i} {buffer} -g:v:{i} {frames}"));
+        words(format!(
+            "-bufsize:v:{i} {buffer} -g:v:{i} {frames} {}",
+            v.h264.x264_args(i)
+        ));
     }
     let (ab, ar) = (job.audio.bitrate, job.audio.sample_rate);
     words(format!("-c:a aac -b:a {ab} -ar {ar} -ac 2"));
@@ -118,8 +121,8 @@ pub fn ffmpeg_args(r: &FfmpegRun) -> Vec<String> {
     }
     for (i, v) in job.renditions.iter().enumerate() {
         let (num, den) = (v.framerate_numerator, v.framerate_denominator);
-        let (w, h) = (v.width, v.height);
-        graph += &format!(";[s{i}]fps={num}/{den},scale={w}:{h},format=yuv420p[v{i}]");
+        let (w, h, pix_fmt) = (v.width, v.height, v.h264.profile.pix_fmt());
+        graph += &format!(";[s{i}]fps={num}/{den},scale={w}:{h},format={pix_fmt}[v{i}]");
     }
     if r.thumbnail.is_some() {
         // The decoded input, before the ladder's scaling: a thumbnail of what the encoder sends.
@@ -241,14 +244,14 @@ pub(super) async fn supervise(
         .iter()
         .try_for_each(|n| std::fs::create_dir_all(dir.join(n)))
         .and_then(|()| {
-            let served = ladder(&job, &inner.x264_preset, true);
+            let served = ladder(&job, true);
             layout::write_json(&dir.join(layout::LADDER_FILE), &served)
         });
     if let Err(e) = prepared {
         tracing::error!(channel_id, dir = %dir.display(), error = %e, "cannot prepare the package directory");
         return;
     }
-    let recorded = ladder(&job, &inner.x264_preset, false);
+    let recorded = ladder(&job, false);
     let recorder = Recorder::start(&media, dir.clone(), job.s3_groups.clone(), recorded);
     transcode(&media, &job, &dir, &names, recorder.as_ref(), rx, kick).await;
     if let Some(recorder) = recorder {
@@ -272,12 +275,12 @@ async fn transcode(
     let mut backoff = MIN_BACKOFF;
     loop {
         // A run starts with decodable video.
-        let first = loop {
+        let (first, ingested) = loop {
             match next(&mut rx, &mut kick).await {
                 Ok(tag) => {
                     cache.observe(&tag);
                     if tag.is_keyframe() && !tag.is_sequence_header() {
-                        break tag;
+                        break (tag, std::time::SystemTime::now());
                     }
                 }
                 Err(_) => return,
@@ -324,7 +327,7 @@ async fn transcode(
                 return tracing::error!(channel_id, ffmpeg = %inner.ffmpeg.display(), error = %e, "cannot start ffmpeg");
             }
         };
-        super::cmaf::ingest::spawn_readers(&inner.cmaf, job, dir, run.id, cmaf);
+        super::cmaf::ingest::spawn_readers(&inner.cmaf, job, dir, run.id, ingested, cmaf);
         inner.counters.transcoder_starts.fetch_add(1, Ordering::Relaxed);
         tracing::info!(
             channel_id,
@@ -476,7 +479,9 @@ mod tests {
 
     #[test]
     fn builds_the_ladder_command() {
-        let job = job();
+        let mut job = job();
+        job.renditions[0].h264 =
+            crate::media::h264::H264::from_settings(&serde_json::json!({"profile": "HIGH", "level": "H264_LEVEL_4"}));
         let run = Run { id: 4, start_seq: 17 };
         let args = ffmpeg_args(&FfmpegRun {
             job: &job,
@@ -505,6 +510,11 @@ mod tests {
         assert_eq!(value(&args, "-force_key_frames"), "expr:gte(t,n_forced*2)");
         assert_eq!(value(&args, "-sc_threshold"), "0");
         assert_eq!(value(&args, "-g:v:0"), "60");
+        let x264 = |o: &str| [value(&args, &format!("-{o}:v:0")), value(&args, &format!("-{o}:v:1"))];
+        assert_eq!(
+            [x264("profile"), x264("x264-params"), [value(&args, "-level:v:0"), ""]],
+            [["high", "main"], ["cabac=1:8x8dct=1", "cabac=1"], ["4.0", ""]]
+        );
         assert_eq!(value(&args, "-b:v:1"), "3000000");
         assert_eq!(value(&args, "-maxrate:v:1"), "3000000");
         assert_eq!(value(&args, "-bufsize:v:1"), "6000000");
@@ -591,11 +601,11 @@ mod tests {
 
     #[test]
     fn ladder_describes_renditions() {
-        let ladder = ladder(&job(), "ultrafast", true);
+        let ladder = ladder(&job(), true);
         assert_eq!(ladder.gop_seconds, 2.0);
         assert_eq!(ladder.renditions[1].name, "720p");
         assert_eq!(ladder.renditions[1].video_bitrate, 3_000_000);
         assert_eq!(ladder.renditions[1].audio_bitrate, 128_000);
-        assert_eq!(ladder.renditions[1].codecs, "avc1.42c01f,mp4a.40.2");
+        assert_eq!(ladder.renditions[1].codecs, "avc1.4d401f,mp4a.40.2");
     }
 }

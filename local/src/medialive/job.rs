@@ -179,6 +179,7 @@ fn read_outputs(job: &mut TranscodeJob, encoder: &Value, group: &Value, packaged
             framerate_numerator: numerator,
             framerate_denominator: denominator,
             packaged,
+            h264: crate::media::h264::H264::from_settings(h264),
         });
     }
 }

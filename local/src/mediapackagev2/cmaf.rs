@@ -4,7 +4,8 @@
 //! - `{manifest}.m3u8` (HLS or low-latency HLS): the master, variants `{manifest}/{rendition}/index.m3u8`;
 //! - `{manifest}/{rendition}/index.m3u8`: the media playlist; for low-latency HLS, with
 //!   `_HLS_msn=M[&_HLS_part=P]` it is held until that segment or part exists (blocking reload);
-//! - `{manifest}.mpd` (DASH): the MPD, media under `{manifest}/{rendition}/`;
+//! - `{manifest}.mpd` (DASH): the MPD, a video and an audio AdaptationSet whose media (one track
+//!   each, split out of the muxed parts) are under `{manifest}/{rendition}/video/` and `.../audio/`;
 //! - `{manifest}/{rendition}/{SegmentName}_init_{run}.mp4`, `..._{seq}.mp4` (a segment) and
 //!   `..._{seq}_{part}.mp4` (a part; the hinted next part is held until it is written).
 
@@ -24,8 +25,9 @@ use crate::{
     media::cmaf::{
         CmafChannel, dash,
         hls::{self, PartState, PlaylistOptions, Reload, Resource},
-        index::{RenditionMedia, group_size},
+        index::{RenditionMedia, RunMedia, group_size},
         ingest::part_target,
+        split,
     },
     media::layout::{self, Ladder, LadderRendition},
     media::origin::{Packaging, render_master, select_renditions},
@@ -100,9 +102,17 @@ pub(super) async fn serve(
             media_playlist(&e, rendition, query).await
         }
         ([_, rendition, file], _) => match Resource::parse(file, &e.segment_name) {
-            Some(resource) if e.rendition(rendition).is_some() => media(&e, rendition, resource).await,
+            Some(resource) if e.rendition(rendition).is_some() => media(&e, rendition, resource, None).await,
             _ => not_found("not found"),
         },
+        ([_, rendition, folder, file], ManifestKind::Dash) => {
+            match (Resource::parse(file, &e.segment_name), TrackKind::parse(folder)) {
+                (Some(resource), Some(track)) if e.rendition(rendition).is_some() => {
+                    media(&e, rendition, resource, Some(track)).await
+                }
+                _ => not_found("not found"),
+            }
+        }
         _ => not_found("not found"),
     };
     with_cors(response)
@@ -213,32 +223,67 @@ async fn wait<T>(
     }
 }
 
-async fn media(e: &Endpoint, rendition: &str, resource: Resource) -> Response {
+/// One track of the muxed CMAF (DASH's AdaptationSets); None: the muxed media (HLS).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TrackKind {
+    Video,
+    Audio,
+}
+
+impl TrackKind {
+    fn parse(folder: &str) -> Option<Self> {
+        match folder {
+            "video" => Some(Self::Video),
+            "audio" => Some(Self::Audio),
+            _ => None,
+        }
+    }
+
+    fn id(self, run: &RunMedia) -> Option<u32> {
+        match self {
+            Self::Video => Some(run.video_track),
+            Self::Audio => run.audio.map(|a| a.id),
+        }
+    }
+}
+
+async fn media(e: &Endpoint, rendition: &str, resource: Resource, track: Option<TrackKind>) -> Response {
     let k = e.k();
+    let track_of = |run: &RunMedia| track.map(|t| t.id(run));
     let files = match resource {
         Resource::Init(run) => {
             let init = e.channel.with_rendition(rendition, |m| {
-                m.runs.iter().find(|r| r.run_id == run).map(|r| r.init.clone())
+                let r = m.runs.iter().find(|r| r.run_id == run)?;
+                Some((r.init.clone(), track_of(r)))
             });
             return match init.flatten() {
-                Some(bytes) => mp4(bytes),
-                None => not_found("no such init segment"),
+                Some((bytes, None)) => mp4(bytes),
+                Some((bytes, Some(Some(id)))) => match split::init(&bytes, id) {
+                    Ok(b) => mp4(b.into()),
+                    Err(_) => not_found("no such init segment"),
+                },
+                _ => not_found("no such init segment"),
             };
         }
         Resource::Segment(seq) => e.channel.with_rendition(rendition, |m| {
             let segments = m.segments(k);
             let segment = segments.iter().find(|s| s.sequence == seq && s.complete)?;
-            Some(segment.parts.iter().map(|p| p.path.clone()).collect::<Vec<_>>())
+            let paths = segment.parts.iter().map(|p| p.path.clone()).collect::<Vec<_>>();
+            Some((paths, track_of(segment.run)))
         }),
         Resource::Part(seq, n) => {
-            let decide = |m: &RenditionMedia| hls::part_state(&m.segments(k), seq, n);
-            match wait(e, rendition, decide, |s| *s != PartState::Wait).await {
-                Some(PartState::Ready(path)) => Some(Some(vec![path])),
+            let decide = |m: &RenditionMedia| {
+                let segments = m.segments(k);
+                let run = segments.iter().find(|s| s.sequence == seq).map(|s| track_of(s.run));
+                (hls::part_state(&segments, seq, n), run.flatten())
+            };
+            match wait(e, rendition, decide, |s| s.0 != PartState::Wait).await {
+                Some((PartState::Ready(path), id)) => Some(Some((vec![path], id))),
                 _ => None,
             }
         }
     };
-    let Some(Some(paths)) = files else {
+    let Some(Some((paths, id))) = files else {
         return not_found("no such segment or part");
     };
     let mut bytes = Vec::new();
@@ -249,7 +294,14 @@ async fn media(e: &Endpoint, rendition: &str, resource: Resource) -> Response {
             Err(_) => return not_found("no such segment or part"),
         }
     }
-    mp4(bytes.into())
+    match (track, id) {
+        (None, _) => mp4(bytes.into()),
+        (Some(_), Some(Some(id))) => match split::fragments(&bytes, id) {
+            Ok(b) => mp4(b.into()),
+            Err(_) => not_found("no such segment or part"),
+        },
+        (Some(_), _) => not_found("the run has no such track"),
+    }
 }
 
 fn mpd(e: &Endpoint) -> Response {

@@ -52,7 +52,7 @@ fn name(kind: &[u8; 4]) -> String {
 type Child<'a> = ([u8; 4], &'a [u8]);
 
 /// The child boxes of a box body.
-fn children(body: &[u8]) -> Result<Vec<Child<'_>>, BoxError> {
+pub(super) fn children(body: &[u8]) -> Result<Vec<Child<'_>>, BoxError> {
     let mut out = Vec::new();
     let mut rest = body;
     while !rest.is_empty() {
@@ -66,7 +66,7 @@ fn children(body: &[u8]) -> Result<Vec<Child<'_>>, BoxError> {
     Ok(out)
 }
 
-fn child<'a>(body: &'a [u8], kind: &[u8; 4]) -> Result<Option<&'a [u8]>, BoxError> {
+pub(super) fn child<'a>(body: &'a [u8], kind: &[u8; 4]) -> Result<Option<&'a [u8]>, BoxError> {
     Ok(children(body)?.into_iter().find(|(k, _)| k == kind).map(|(_, b)| b))
 }
 
@@ -117,6 +117,16 @@ pub struct VideoTrack {
 
 /// Finds the video track in a moov body.
 pub fn video_track(moov: &[u8]) -> Result<VideoTrack, BoxError> {
+    find_track(moov, b"vide")?.ok_or_else(|| BoxError::Invalid("the init segment has no video track".into()))
+}
+
+/// Finds the audio track in a moov body (its fragments read with [`video_fragment`] too).
+pub fn audio_track(moov: &[u8]) -> Result<Option<VideoTrack>, BoxError> {
+    find_track(moov, b"soun")
+}
+
+/// The first track with this handler type.
+fn find_track(moov: &[u8], handler_type: &[u8; 4]) -> Result<Option<VideoTrack>, BoxError> {
     let mut defaults = std::collections::HashMap::new();
     if let Some(mvex) = child(moov, b"mvex")? {
         for (kind, trex) in children(mvex)? {
@@ -142,7 +152,7 @@ pub fn video_track(moov: &[u8]) -> Result<VideoTrack, BoxError> {
         let track_id = r.u32()?;
         let Some(mdia) = child(trak, b"mdia")? else { continue };
         let handler = child(mdia, b"hdlr")?.map(|h| Reader::new(h, "hdlr").bytes(12).map(|b| b[8..12].to_vec()));
-        if handler.transpose()?.as_deref() != Some(b"vide") {
+        if handler.transpose()?.as_deref() != Some(handler_type) {
             continue;
         }
         let mdhd = child(mdia, b"mdhd")?.ok_or_else(|| BoxError::Invalid("mdia without mdhd".into()))?;
@@ -151,14 +161,14 @@ pub fn video_track(moov: &[u8]) -> Result<VideoTrack, BoxError> {
         r.bytes(if version == 1 { 16 } else { 8 })?;
         let timescale = r.u32()?;
         let (default_duration, default_flags) = defaults.get(&track_id).copied().unwrap_or((0, 0));
-        return Ok(VideoTrack {
+        return Ok(Some(VideoTrack {
             track_id,
             timescale,
             default_duration,
             default_flags,
-        });
+        }));
     }
-    Err(BoxError::Invalid("the init segment has no video track".into()))
+    Ok(None)
 }
 
 /// The video track's run of samples in one fragment (moof).

@@ -1,7 +1,7 @@
 //! A dynamic DASH MPD (ISO/IEC 23009-1, isoff-live profile) over CMAF endpoint segments: one
-//! Period for the current ffmpeg run (its media time 0 is the availabilityStartTime), one
-//! AdaptationSet of muxed audio+video Representations, each with a SegmentTemplate and
-//! SegmentTimeline numbered with the endpoint's segment sequence numbers.
+//! Period for the current ffmpeg run (its media time 0 is the availabilityStartTime), a video
+//! AdaptationSet (a Representation per rendition) and an audio one, each Representation with a
+//! SegmentTemplate and SegmentTimeline numbered with the endpoint's segment sequence numbers.
 
 use std::fmt::Write;
 use std::time::SystemTime;
@@ -31,7 +31,41 @@ fn duration(seconds: f64) -> String {
     format!("PT{seconds:.3}S")
 }
 
-/// The MPD; None until the first Representation has a complete segment.
+/// The video and audio entries of a muxed codecs string (`avc1.64001f,mp4a.40.2`).
+fn split_codecs(codecs: &str) -> (String, Option<String>) {
+    let (audio, video): (Vec<&str>, Vec<&str>) = codecs.split(',').map(str::trim).partition(|c| c.starts_with("mp4a"));
+    (video.join(","), audio.first().map(|a| (*a).to_owned()))
+}
+
+/// A Representation's SegmentTemplate and SegmentTimeline.
+fn segment_template(
+    out: &mut String,
+    timescale: u32,
+    folder: &str,
+    init: &str,
+    media: &str,
+    first: u64,
+    s: &[(u64, u64)],
+) {
+    let _ = writeln!(
+        out,
+        "        <SegmentTemplate timescale=\"{timescale}\" initialization=\"{folder}/{init}\" media=\"{folder}/{media}\" startNumber=\"{first}\">"
+    );
+    out.push_str("          <SegmentTimeline>\n");
+    for (start, length, repeat) in timeline(s) {
+        let r = if repeat > 0 {
+            format!(" r=\"{repeat}\"")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(out, "            <S t=\"{start}\" d=\"{length}\"{r}/>");
+    }
+    out.push_str("          </SegmentTimeline>\n        </SegmentTemplate>\n      </Representation>\n");
+}
+
+/// The MPD; None until the first Representation has a complete segment. One AdaptationSet per
+/// media type, as MediaPackage writes (players refuse a Representation whose codecs joins video
+/// and audio): video Representations per rendition, and the audio of the first rendition.
 pub fn render_mpd(representations: &[Representation], o: &MpdOptions) -> Option<String> {
     let latest = representations.first()?.segments.iter().rev().find(|s| s.complete)?.run;
     let available_from = latest.epoch?;
@@ -54,6 +88,10 @@ pub fn render_mpd(representations: &[Representation], o: &MpdOptions) -> Option<
     out.push_str(
         "    <AdaptationSet id=\"0\" contentType=\"video\" mimeType=\"video/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\">\n",
     );
+    let init = Resource::Init(latest.run_id).uri(o.segment_name);
+    let media = format!("{}_$Number$.mp4", o.segment_name);
+    // The audio: (rendition, codecs, track timescale, segments) of the first rendition with audio.
+    let mut audio = None;
     for r in representations {
         let segments: Vec<&Segment> = (r.segments.iter())
             .filter(|s| s.complete && s.run.run_id == latest.run_id)
@@ -61,32 +99,46 @@ pub fn render_mpd(representations: &[Representation], o: &MpdOptions) -> Option<
         let segments = &segments[segments.len().saturating_sub(count)..];
         let Some(first) = segments.first() else { continue };
         let v = r.rendition;
-        let bandwidth = v.video_bitrate + v.audio_bitrate;
+        let (video_codecs, audio_codecs) = split_codecs(r.codecs);
         let _ = writeln!(
             out,
-            "      <Representation id=\"{}\" bandwidth=\"{bandwidth}\" codecs=\"{}\" width=\"{}\" height=\"{}\" frameRate=\"{}/{}\">",
-            v.name, r.codecs, v.width, v.height, v.framerate_numerator, v.framerate_denominator
+            "      <Representation id=\"{}\" bandwidth=\"{}\" codecs=\"{video_codecs}\" width=\"{}\" height=\"{}\" frameRate=\"{}/{}\">",
+            v.name, v.video_bitrate, v.width, v.height, v.framerate_numerator, v.framerate_denominator
         );
-        let folder = format!("{}/{}", o.media_folder, v.name);
-        let init = Resource::Init(latest.run_id).uri(o.segment_name);
-        let media = format!("{}_$Number$.mp4", o.segment_name);
-        let _ = writeln!(
-            out,
-            "        <SegmentTemplate timescale=\"{}\" initialization=\"{folder}/{init}\" media=\"{folder}/{media}\" startNumber=\"{}\">",
-            latest.timescale, first.sequence
+        let times: Vec<(u64, u64)> = segments.iter().map(|s| (s.start(), s.duration())).collect();
+        let folder = format!("{}/{}/video", o.media_folder, v.name);
+        segment_template(
+            &mut out,
+            latest.timescale,
+            &folder,
+            &init,
+            &media,
+            first.sequence,
+            &times,
         );
-        out.push_str("          <SegmentTimeline>\n");
-        for (start, length, repeat) in timeline(segments) {
-            let r = if repeat > 0 {
-                format!(" r=\"{repeat}\"")
-            } else {
-                String::new()
-            };
-            let _ = writeln!(out, "            <S t=\"{start}\" d=\"{length}\"{r}/>");
+        let audio_times: Option<Vec<(u64, u64)>> = segments.iter().map(|s| s.audio()).collect();
+        if audio.is_none()
+            && let (Some(track), Some(times), Some(codecs)) = (latest.audio, audio_times, audio_codecs)
+        {
+            audio = Some((v, codecs, track.timescale, first.sequence, times));
         }
-        out.push_str("          </SegmentTimeline>\n        </SegmentTemplate>\n      </Representation>\n");
     }
-    out.push_str("    </AdaptationSet>\n  </Period>\n");
+    out.push_str("    </AdaptationSet>\n");
+    if let Some((v, codecs, timescale, first, times)) = audio {
+        out.push_str(
+            "    <AdaptationSet id=\"1\" contentType=\"audio\" mimeType=\"audio/mp4\" lang=\"und\" segmentAlignment=\"true\" startWithSAP=\"1\">\n",
+        );
+        let _ = writeln!(
+            out,
+            "      <Representation id=\"audio\" bandwidth=\"{}\" codecs=\"{codecs}\" audioSamplingRate=\"{timescale}\">\n        \
+             <AudioChannelConfiguration schemeIdUri=\"urn:mpeg:dash:23003:3:audio_channel_configuration:2011\" value=\"2\"/>",
+            v.audio_bitrate
+        );
+        let folder = format!("{}/{}/audio", o.media_folder, v.name);
+        segment_template(&mut out, timescale, &folder, &init, &media, first, &times);
+        out.push_str("    </AdaptationSet>\n");
+    }
+    out.push_str("  </Period>\n");
     let _ = writeln!(
         out,
         "  <UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:direct:2014\" value=\"{}\"/>\n</MPD>",
@@ -96,10 +148,9 @@ pub fn render_mpd(representations: &[Representation], o: &MpdOptions) -> Option<
 }
 
 /// `S` elements: (t, d, r) with runs of equal, contiguous durations folded into `r`.
-fn timeline(segments: &[&Segment]) -> Vec<(u64, u64, u64)> {
+fn timeline(segments: &[(u64, u64)]) -> Vec<(u64, u64, u64)> {
     let mut out: Vec<(u64, u64, u64)> = Vec::new();
-    for s in segments {
-        let (start, length) = (s.start(), s.duration());
+    for &(start, length) in segments {
         match out.last_mut() {
             Some((t, d, r)) if *d == length && *t + *d * (*r + 1) == start => *r += 1,
             _ => out.push((start, length, 0)),
@@ -162,7 +213,11 @@ mod tests {
     #[test]
     fn a_dynamic_mpd_with_a_segment_timeline_parses_back() {
         // 27 parts of 10 frames: segments 0 and 1 of 4 s complete, segment 2 in progress.
-        let media = rendition(27);
+        let mut media = rendition(27);
+        media.runs[0].audio = Some(crate::media::cmaf::index::Track {
+            id: 2,
+            timescale: 48000,
+        });
         let v = ladder_rendition();
         let representations = [Representation {
             rendition: &v,
@@ -190,6 +245,12 @@ mod tests {
                 "SegmentTemplate",
                 "SegmentTimeline",
                 "S",
+                "AdaptationSet",
+                "Representation",
+                "AudioChannelConfiguration",
+                "SegmentTemplate",
+                "SegmentTimeline",
+                "S",
                 "UTCTiming"
             ]
         );
@@ -202,8 +263,11 @@ mod tests {
         assert_eq!(attribute(mpd, "minimumUpdatePeriod"), "PT4.000S");
         let template = &elements[4];
         assert_eq!(attribute(template, "timescale"), "15360");
-        assert_eq!(attribute(template, "initialization"), "dash/720p/segment_init_0.mp4");
-        assert_eq!(attribute(template, "media"), "dash/720p/segment_$Number$.mp4");
+        assert_eq!(
+            attribute(template, "initialization"),
+            "dash/720p/video/segment_init_0.mp4"
+        );
+        assert_eq!(attribute(template, "media"), "dash/720p/video/segment_$Number$.mp4");
         assert_eq!(attribute(template, "startNumber"), "0");
         // Two 4 s segments (61440 ticks) from 0: one S repeated once.
         let s = &elements[6];
@@ -211,8 +275,24 @@ mod tests {
             (attribute(s, "t"), attribute(s, "d"), attribute(s, "r")),
             ("0", "61440", "1")
         );
-        assert_eq!(attribute(&elements[3], "bandwidth"), "3128000");
-        assert_eq!(attribute(&elements[7], "schemeIdUri"), "urn:mpeg:dash:utc:direct:2014");
+        // Video and audio in their own AdaptationSets, each Representation one codec.
+        assert_eq!(attribute(&elements[2], "contentType"), "video");
+        assert_eq!(attribute(&elements[3], "bandwidth"), "3000000");
+        assert_eq!(attribute(&elements[3], "codecs"), "avc1.42c01f");
+        assert_eq!(attribute(&elements[7], "contentType"), "audio");
+        assert_eq!(attribute(&elements[8], "codecs"), "mp4a.40.2");
+        assert_eq!(attribute(&elements[8], "bandwidth"), "128000");
+        let audio = &elements[10];
+        assert_eq!(attribute(audio, "timescale"), "48000");
+        assert_eq!(attribute(audio, "initialization"), "dash/720p/audio/segment_init_0.mp4");
+        assert_eq!(attribute(audio, "media"), "dash/720p/audio/segment_$Number$.mp4");
+        assert_eq!(attribute(audio, "startNumber"), "0");
+        let s = &elements[12];
+        assert_eq!(
+            (attribute(s, "t"), attribute(s, "d"), attribute(s, "r")),
+            ("0", "192000", "1")
+        );
+        assert_eq!(attribute(&elements[13], "schemeIdUri"), "urn:mpeg:dash:utc:direct:2014");
     }
 
     #[test]

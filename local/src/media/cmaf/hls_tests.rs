@@ -92,7 +92,11 @@ fn the_window_and_older_parts_are_trimmed() {
 fn a_new_run_is_a_discontinuity_with_its_own_init_segment() {
     let mut r = rendition(24);
     r.end_run(0);
-    r.begin_run(1, bytes::Bytes::new(), 15360);
+    r.begin_run(crate::media::cmaf::index::RunStart::video(
+        1,
+        bytes::Bytes::new(),
+        15360,
+    ));
     for i in 0..12 {
         r.add_part(1, part(i * 10, 10, i % 6 == 0), 600.0);
     }

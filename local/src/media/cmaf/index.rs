@@ -23,6 +23,8 @@ pub struct Part {
     pub independent: bool,
     /// When the whole part had arrived.
     pub arrived: SystemTime,
+    /// The audio track's decode time of its first sample and duration, in the audio timescale.
+    pub audio: Option<(u64, u64)>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -36,18 +38,55 @@ impl Gop {
     }
 }
 
+/// A track of the muxed CMAF: its id and timescale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Track {
+    pub id: u32,
+    pub timescale: u32,
+}
+
+/// What a run's init segment says, and when its first frame was ingested.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunStart {
+    pub run_id: u32,
+    /// ftyp+moov.
+    pub init: Bytes,
+    pub video: Track,
+    pub audio: Option<Track>,
+    /// When the frame at media time 0 reached the server (None: unknown).
+    pub ingested: Option<SystemTime>,
+}
+
+impl RunStart {
+    /// A run with video only (track 1) and no ingest time.
+    pub fn video(run_id: u32, init: Bytes, timescale: u32) -> Self {
+        Self {
+            run_id,
+            init,
+            video: Track { id: 1, timescale },
+            audio: None,
+            ingested: None,
+        }
+    }
+}
+
 /// What one ffmpeg run wrote for a rendition.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunMedia {
     pub run_id: u32,
     /// ftyp+moov.
     pub init: Bytes,
+    /// The video timescale.
     pub timescale: u32,
+    pub video_track: u32,
+    pub audio: Option<Track>,
     /// GOPs pruned from the front (they still count for the numbering).
     pub first_gop: u64,
     pub gops: VecDeque<Gop>,
     pub ended: bool,
-    /// The wall-clock time of media time 0: when the first part arrived minus its end time.
+    /// The wall-clock time of media time 0: when that frame was ingested, but never later than
+    /// any part's arrival minus its end time, so no media is dated after it existed (a run's
+    /// first parts come out of ffmpeg later than the ones after them).
     pub epoch: Option<SystemTime>,
 }
 
@@ -85,15 +124,17 @@ impl RenditionMedia {
         }
     }
 
-    pub fn begin_run(&mut self, run_id: u32, init: Bytes, timescale: u32) {
+    pub fn begin_run(&mut self, start: RunStart) {
         self.runs.push(RunMedia {
-            run_id,
-            init,
-            timescale,
+            run_id: start.run_id,
+            init: start.init,
+            timescale: start.video.timescale,
+            video_track: start.video.id,
+            audio: start.audio,
             first_gop: 0,
             gops: VecDeque::new(),
             ended: false,
-            epoch: None,
+            epoch: start.ingested,
         });
     }
 
@@ -104,11 +145,11 @@ impl RenditionMedia {
         let Some(run) = self.runs.iter_mut().rev().find(|r| r.run_id == run_id) else {
             return vec![part.path];
         };
-        if run.epoch.is_none() {
-            run.epoch = part
-                .arrived
-                .checked_sub(ticks(part.start + part.duration, run.timescale));
-        }
+        let bound = (part.arrived).checked_sub(ticks(part.start + part.duration, run.timescale));
+        run.epoch = match (run.epoch, bound) {
+            (Some(epoch), Some(bound)) => Some(epoch.min(bound)),
+            (epoch, bound) => epoch.or(bound),
+        };
         match run.gops.back_mut() {
             Some(gop) if !part.independent => gop.parts.push(part),
             None if !part.independent => return vec![part.path],
@@ -221,6 +262,13 @@ impl Segment<'_> {
     pub fn program_date_time(&self) -> Option<SystemTime> {
         self.run.wall_clock(self.start())
     }
+
+    /// The audio start and duration (audio timescale); None when a part has no audio.
+    pub fn audio(&self) -> Option<(u64, u64)> {
+        let first = self.parts.first()?.audio?.0;
+        let duration = self.parts.iter().map(|p| p.audio.map(|a| a.1)).sum::<Option<u64>>()?;
+        Some((first, duration))
+    }
 }
 
 /// The number of GOPs per endpoint segment (as the TS path's [`crate::media::origin`] groups).
@@ -242,13 +290,14 @@ pub(crate) mod tests {
             arrived: SystemTime::UNIX_EPOCH
                 + Duration::from_secs(1000)
                 + Duration::from_nanos((start_frame + frames) * 1_000_000_000 / 30),
+            audio: Some((start_frame * 1600, frames * 1600)),
         }
     }
 
     /// A rendition with `parts` parts of 10 frames (6 per 2 s GOP) in run 0.
     pub fn rendition(parts: u64) -> RenditionMedia {
         let mut r = RenditionMedia::new(2.0, 30.0);
-        r.begin_run(0, Bytes::from_static(b"init"), 15360);
+        r.begin_run(RunStart::video(0, Bytes::from_static(b"init"), 15360));
         for i in 0..parts {
             assert!(r.add_part(0, part(i * 10, 10, i % 6 == 0), 600.0).is_empty());
         }
@@ -284,7 +333,7 @@ pub(crate) mod tests {
     fn runs_continue_sequences_and_mark_discontinuities() {
         let mut r = rendition(18); // 3 GOPs: segments 0 (2 GOPs) and 1 (1 GOP, in progress)
         r.end_run(0);
-        r.begin_run(3, Bytes::from_static(b"init3"), 15360);
+        r.begin_run(RunStart::video(3, Bytes::from_static(b"init3"), 15360));
         for i in 0..7 {
             r.add_part(3, part(i * 10, 10, i % 6 == 0), 600.0);
         }
@@ -311,7 +360,7 @@ pub(crate) mod tests {
     #[test]
     fn parts_before_the_first_sync_sample_are_dropped() {
         let mut r = RenditionMedia::new(2.0, 30.0);
-        r.begin_run(0, Bytes::new(), 15360);
+        r.begin_run(RunStart::video(0, Bytes::new(), 15360));
         assert_eq!(r.add_part(0, part(0, 10, false), 600.0), [PathBuf::from("/p/0.m4s")]);
         assert!(r.segments(1).is_empty());
         assert_eq!(r.add_part(9, part(0, 10, true), 600.0).len(), 1, "unknown run");
@@ -330,5 +379,38 @@ pub(crate) mod tests {
         // Segments of 2 GOPs: group 2 (GOPs 4, 5) lost GOP 4, so it is not served.
         let seqs: Vec<_> = r.segments(2).iter().map(|s| s.sequence).collect();
         assert_eq!(seqs, [3, 4]);
+    }
+
+    /// The newest media is never dated after the moment it is served, whether the first part
+    /// came out of ffmpeg late (before the fix its lag dated every later part in the future) or
+    /// the ingest time is known.
+    #[test]
+    fn no_media_is_dated_after_it_arrived() {
+        for ingested in [None, Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1000))] {
+            let mut r = RenditionMedia::new(2.0, 30.0);
+            let mut start = RunStart::video(0, Bytes::new(), 15360);
+            start.ingested = ingested;
+            r.begin_run(start);
+            for i in 0..30 {
+                let mut p = part(i * 10, 10, i % 6 == 0);
+                // 0.2 s out of the encoder, the first part 1.2 s.
+                p.arrived += Duration::from_millis(if i == 0 { 1200 } else { 200 });
+                let now = p.arrived;
+                r.add_part(0, p, 600.0);
+                let segments = r.segments(2);
+                let newest = segments.last().unwrap();
+                assert!(newest.program_date_time().unwrap() < now);
+                let end = newest.run.wall_clock(newest.start() + newest.duration()).unwrap();
+                assert!(end <= now, "part {i}: {end:?} after {now:?} ({ingested:?})");
+                // Dated by the ingest time, or by the earliest arrival: 0.2 s after capture.
+                let first = SystemTime::UNIX_EPOCH + Duration::from_secs(1000);
+                let lag = r.runs[0]
+                    .epoch
+                    .unwrap()
+                    .duration_since(first)
+                    .map_or(0.0, |d| d.as_secs_f64());
+                assert!(lag <= if ingested.is_some() { 0.0 } else { 0.2001 } || i == 0, "{lag}");
+            }
+        }
     }
 }

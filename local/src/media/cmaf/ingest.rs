@@ -11,7 +11,7 @@ use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 
 use super::boxes::{self, VideoFragment, VideoTrack};
-use super::index::Part;
+use super::index::{Part, RunStart, Track};
 use super::{CmafChannel, CmafStore};
 use crate::media::{TranscodeJob, VideoRendition};
 
@@ -96,6 +96,7 @@ pub fn spawn_readers(
     job: &TranscodeJob,
     channel_dir: &Path,
     run_id: u32,
+    ingested: SystemTime,
     outputs: Vec<RenditionOutput>,
 ) {
     let (false, Some(key)) = (outputs.is_empty(), job.package_channel_id.as_deref()) else {
@@ -110,6 +111,7 @@ pub fn spawn_readers(
             gop_seconds: job.gop_seconds,
             fps: fps(rendition),
             run_id,
+            ingested,
         };
         let channel_id = job.channel_id.clone();
         tokio::spawn(async move {
@@ -136,6 +138,8 @@ struct StreamOf {
     gop_seconds: f64,
     fps: f64,
     run_id: u32,
+    /// When the run's first frame reached the server.
+    ingested: SystemTime,
 }
 
 impl StreamOf {
@@ -144,10 +148,10 @@ impl StreamOf {
         tokio::fs::create_dir_all(&dir).await?;
         let mut buf = BytesMut::with_capacity(1 << 20);
         let mut init = Vec::new();
-        let mut track: Option<VideoTrack> = None;
-        // The boxes of the part being read (styp, moof ...) and its moof's video run.
+        let mut track: Option<(VideoTrack, Option<VideoTrack>)> = None;
+        // The boxes of the part being read (styp, moof ...) and its moof's video and audio runs.
         let mut pending = Vec::new();
-        let mut fragment: Option<Option<VideoFragment>> = None;
+        let mut fragment: Option<(Option<VideoFragment>, Option<VideoFragment>)> = None;
         let mut written = 0u64;
         loop {
             while let Some(h) = boxes::header(&buf)?.filter(|h| h.len <= buf.len()) {
@@ -156,21 +160,31 @@ impl StreamOf {
                 match &h.kind {
                     b"ftyp" => init = b.to_vec(),
                     b"moov" => {
-                        let video = boxes::video_track(body)?;
+                        let (video, audio) = (boxes::video_track(body)?, boxes::audio_track(body)?);
                         init.extend_from_slice(&b);
-                        let init = std::mem::take(&mut init).into();
-                        let (gop, fps) = (self.gop_seconds, self.fps);
-                        (self.channel).begin_run(&self.rendition, gop, fps, self.run_id, init, video.timescale);
-                        track = Some(video);
+                        let as_track = |t: &VideoTrack| Track {
+                            id: t.track_id,
+                            timescale: t.timescale,
+                        };
+                        let start = RunStart {
+                            run_id: self.run_id,
+                            init: std::mem::take(&mut init).into(),
+                            video: as_track(&video),
+                            audio: audio.as_ref().map(as_track),
+                            ingested: Some(self.ingested),
+                        };
+                        (self.channel).begin_run(&self.rendition, self.gop_seconds, self.fps, start);
+                        track = Some((video, audio));
                     }
                     b"moof" => {
-                        let video = track.as_ref().ok_or_else(|| anyhow::anyhow!("moof before moov"))?;
-                        fragment = Some(boxes::video_fragment(body, video)?);
+                        let (video, audio) = track.as_ref().ok_or_else(|| anyhow::anyhow!("moof before moov"))?;
+                        let audio = audio.as_ref().map(|a| boxes::video_fragment(body, a)).transpose()?;
+                        fragment = Some((boxes::video_fragment(body, video)?, audio.flatten()));
                         pending.extend_from_slice(&b);
                     }
                     b"mdat" => {
                         pending.extend_from_slice(&b);
-                        if let Some(Some(video)) = fragment.take() {
+                        if let Some((Some(video), audio)) = fragment.take() {
                             let path = dir.join(format!("{}-{written}.m4s", self.run_id));
                             tokio::fs::write(&path, &pending).await?;
                             written += 1;
@@ -180,6 +194,7 @@ impl StreamOf {
                                 duration: video.duration,
                                 independent: video.independent,
                                 arrived: SystemTime::now(),
+                                audio: audio.map(|a| (a.start, a.duration)),
                             };
                             self.channel.add_part(&self.rendition, self.run_id, part);
                         }

@@ -13,15 +13,15 @@ mod e2e;
 pub mod hls;
 pub mod index;
 pub mod ingest;
+pub mod split;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use bytes::Bytes;
 use tokio::sync::watch;
 
-use index::{Part, RenditionMedia};
+use index::{Part, RenditionMedia, RunStart};
 
 pub const CMAF_DIR: &str = "cmaf";
 
@@ -47,12 +47,12 @@ impl CmafChannel {
         self.dir.join(rendition)
     }
 
-    pub fn begin_run(&self, rendition: &str, gop_seconds: f64, fps: f64, run_id: u32, init: Bytes, timescale: u32) {
+    pub fn begin_run(&self, rendition: &str, gop_seconds: f64, fps: f64, start: RunStart) {
         let mut renditions = self.renditions.lock().unwrap();
         let media = renditions
             .entry(rendition.to_owned())
             .or_insert_with(|| RenditionMedia::new(gop_seconds, fps));
-        media.begin_run(run_id, init, timescale);
+        media.begin_run(start);
         drop(renditions);
         self.bump();
     }
