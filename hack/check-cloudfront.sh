@@ -34,7 +34,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-LIVESTREAM_LOCAL_CLOUDFRONT_DEPLOY_SECONDS=2 "$LIVESTREAM_LOCAL_BIN" --listen 127.0.0.1:0 --rtmp-port 0 \
+LIVESTREAM_LOCAL_CLOUDFRONT_DEPLOY_SECONDS=5 "$LIVESTREAM_LOCAL_BIN" --listen 127.0.0.1:0 --rtmp-port 0 \
   --data-dir "$work/data" >"$work/stdout" 2>"$work/stderr" &
 pid=$!
 url=$(local_endpoint "$pid" "$work/stdout" "$work/stderr")
@@ -235,11 +235,11 @@ status=$(curl -s -o /dev/null -w '%{http_code}' "$url/player/index.html")
 
 # --- deployed ---
 deployed=
-for _ in $(seq 1 50); do
+for _ in $(seq 1 100); do
   [ "$(cf get-distribution --id "$id" --query Distribution.Status --output text)" = Deployed ] && { deployed=1; break; }
   sleep 0.2
 done
-[ -n "$deployed" ] && ok "Status becomes Deployed (LIVESTREAM_LOCAL_CLOUDFRONT_DEPLOY_SECONDS=2)" || fail "never Deployed"
+[ -n "$deployed" ] && ok "Status becomes Deployed (LIVESTREAM_LOCAL_CLOUDFRONT_DEPLOY_SECONDS=5)" || fail "never Deployed"
 aws cloudfront wait distribution-deployed --id "$id" && ok "aws cloudfront wait distribution-deployed" || fail "the waiter"
 
 # --- the edge ---
@@ -311,7 +311,12 @@ etag=$(field "$disabled" 'r["ETag"]')
 refused "DeleteDistribution of a disabled distribution not yet Deployed" 409 DistributionNotDisabled \
   delete-distribution --id "$id" --if-match "$etag"
 [ "$(edge /index.html)" = 403 ] && ok "a disabled distribution's edge answers 403" || fail "disabled edge"
-aws cloudfront wait distribution-deployed --id "$id" 2>/dev/null || sleep 2.5
+# (5 s of deployment: long enough that the refusal above holds on a loaded machine, where each AWS
+# CLI call takes a second or more.)
+for _ in $(seq 1 100); do
+  [ "$(cf get-distribution --id "$id" --query Distribution.Status --output text)" = Deployed ] && break
+  sleep 0.2
+done
 cf delete-distribution --id "$id" --if-match "$etag" && ok "DeleteDistribution once disabled and Deployed" || fail "DeleteDistribution"
 refused "GetDistribution after DeleteDistribution" 404 NoSuchDistribution get-distribution --id "$id"
 curl -s -m 2 -o /dev/null "http://$domain/index.html" && fail "the edge still listens" || ok "the edge's port is closed"
