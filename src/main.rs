@@ -181,8 +181,18 @@ fn parse_delivery(value: &str) -> Result<DeliveryMode, String> {
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // A pass polls many SDK futures; a debug build keeps their temporaries in each poll's stack
+    // frame, and tokio's default 2 MiB per worker once overflowed. 8 MiB is address space, not
+    // resident memory.
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(8 << 20)
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     // Installed as `kubectl-livestream` (a symlink will do), the binary is the kubectl plugin.
     let program = std::env::args().next().unwrap_or_default();
     if std::path::Path::new(&program).file_name()

@@ -32,12 +32,12 @@ impl Run<'_> {
         let oac = oac_for(aws, request, &self.uid).await?;
         let discovery = &self.ctx.fleets.distributions;
         let created = discovery.create(&self.uid, cloudfront::create(aws, request, &oac, &self.tags));
-        let made = match created.await {
+        let made = match Box::pin(created).await {
             // The caller reference was used by a pass that crashed before status named the
             // distribution (and the config has changed since): adopt that one.
             Err(e) if e.code() == Some("DistributionAlreadyExists") => {
                 let listed = discovery.listing(&self.uid, || cloudfront::list(aws));
-                cloudfront::find(aws, None, &self.uid, listed)
+                Box::pin(cloudfront::find(aws, None, &self.uid, listed))
                     .await?
                     .ok_or_else(|| Error::Waiting(format!("CloudFront distribution of this stream: {e}")))?
             }
@@ -139,5 +139,11 @@ pub async fn find_for_teardown(
 ) -> Result<Option<cloudfront::Distribution>> {
     let cached = stream.status.as_ref().and_then(|s| s.cloud_front.as_ref());
     let listed = ctx.fleets.distributions.listing(uid, || cloudfront::list(&ctx.aws));
-    cloudfront::find(&ctx.aws, cached.map(|c| c.distribution_id.as_str()), uid, listed).await
+    Box::pin(cloudfront::find(
+        &ctx.aws,
+        cached.map(|c| c.distribution_id.as_str()),
+        uid,
+        listed,
+    ))
+    .await
 }

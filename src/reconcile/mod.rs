@@ -213,7 +213,9 @@ impl Run<'_> {
                 .fleets
                 .distributions
                 .listing(&self.uid, || cloudfront::list(aws));
-            observed.distribution = cloudfront::find(aws, cached, &self.uid, listed).await?;
+            // Boxed, as every SDK call's future under the pass: inline they add up past a debug build's
+            // worker stack.
+            observed.distribution = Box::pin(cloudfront::find(aws, cached, &self.uid, listed)).await?;
         }
         // A stop by an operator of before `guardStop` still holds.
         if let Some(generation) = self.status.max_run_duration_stopped_generation.take() {

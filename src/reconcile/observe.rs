@@ -209,7 +209,7 @@ impl Fleets {
         let v2 = match v2_group {
             Some(group) => match self.fresh_v2(uid, group, max_age) {
                 Some(seen) => Some(seen),
-                None => Some(observe_v2(aws, group, &names.channel).await?),
+                None => Some(Box::pin(observe_v2(aws, group, &names.channel)).await?),
             },
             None => None,
         };

@@ -131,7 +131,7 @@ impl Run<'_> {
         };
         v2.endpoints.retain(|e| &e.name != name);
         if !matches!(step, EndpointStep::Delete(_)) {
-            let read = package_v2::get_endpoint(aws, &channel.group, &channel.name, name).await?;
+            let read = Box::pin(package_v2::get_endpoint(aws, &channel.group, &channel.name, name)).await?;
             v2.endpoints.extend(read);
             // In the order a fresh read gives them (status lists their ARNs).
             v2.endpoints
