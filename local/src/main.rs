@@ -25,6 +25,7 @@ mod medialive;
 mod mediapackage;
 mod mediapackagev2;
 mod model;
+mod quota_flags;
 mod s3;
 mod serve;
 

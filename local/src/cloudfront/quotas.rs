@@ -32,22 +32,19 @@ impl Quotas {
     /// originKeepaliveTimeout=N` (any subset; the rest default).
     pub fn parse(spec: &str) -> Result<Self, String> {
         let mut quotas = Self::default();
-        for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let (name, value) = item.split_once('=').ok_or("expected NAME=N")?;
-            let value: usize = value.parse().map_err(|e| format!("{name}: {e}"))?;
-            match name {
-                "distributions" => quotas.distributions = value,
-                "originAccessControls" => quotas.origin_access_controls = value,
-                "distributionsPerOac" => quotas.distributions_per_oac = value,
-                "originReadTimeout" => quotas.origin_read_timeout = value as u64,
-                "originKeepaliveTimeout" => quotas.origin_keepalive_timeout = value as u64,
-                other => {
-                    return Err(format!(
-                        "unknown quota {other:?} (distributions, originAccessControls, distributionsPerOac, originReadTimeout, originKeepaliveTimeout)"
-                    ));
-                }
-            }
-        }
+        let mut read = quotas.origin_read_timeout as usize;
+        let mut keepalive = quotas.origin_keepalive_timeout as usize;
+        crate::quota_flags::parse(
+            spec,
+            &mut [
+                ("distributions", &mut quotas.distributions),
+                ("originAccessControls", &mut quotas.origin_access_controls),
+                ("distributionsPerOac", &mut quotas.distributions_per_oac),
+                ("originReadTimeout", &mut read),
+                ("originKeepaliveTimeout", &mut keepalive),
+            ],
+        )?;
+        (quotas.origin_read_timeout, quotas.origin_keepalive_timeout) = (read as u64, keepalive as u64);
         Ok(quotas)
     }
 }

@@ -26,26 +26,21 @@ impl Default for Quotas {
     }
 }
 
-const NAMES: &str = "channels, pushInputs, vpcPushInputs, pullInputs, inputSecurityGroups";
-
 impl Quotas {
     /// `channels=N,pushInputs=N,vpcPushInputs=N,pullInputs=N,inputSecurityGroups=N` (any subset;
     /// the rest default).
     pub fn parse(spec: &str) -> Result<Self, String> {
         let mut quotas = Self::default();
-        for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let (name, value) = item.split_once('=').ok_or("expected NAME=N")?;
-            let value: usize = value.parse().map_err(|e| format!("{name}: {e}"))?;
-            let slot = match name {
-                "channels" => &mut quotas.channels,
-                "pushInputs" => &mut quotas.push_inputs,
-                "vpcPushInputs" => &mut quotas.vpc_push_inputs,
-                "pullInputs" => &mut quotas.pull_inputs,
-                "inputSecurityGroups" => &mut quotas.input_security_groups,
-                other => return Err(format!("unknown quota {other:?} ({NAMES})")),
-            };
-            *slot = value;
-        }
+        crate::quota_flags::parse(
+            spec,
+            &mut [
+                ("channels", &mut quotas.channels),
+                ("pushInputs", &mut quotas.push_inputs),
+                ("vpcPushInputs", &mut quotas.vpc_push_inputs),
+                ("pullInputs", &mut quotas.pull_inputs),
+                ("inputSecurityGroups", &mut quotas.input_security_groups),
+            ],
+        )?;
         Ok(quotas)
     }
 }

@@ -26,15 +26,13 @@ impl Quotas {
     /// `channels=N,originEndpoints=N` (any subset; the rest default).
     pub fn parse(spec: &str) -> Result<Self, String> {
         let mut quotas = Self::default();
-        for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let (name, value) = item.split_once('=').ok_or("expected NAME=N")?;
-            let value: usize = value.parse().map_err(|e| format!("{name}: {e}"))?;
-            match name {
-                "channels" => quotas.channels = value,
-                "originEndpoints" => quotas.origin_endpoints = value,
-                other => return Err(format!("unknown quota {other:?} (channels, originEndpoints)")),
-            }
-        }
+        crate::quota_flags::parse(
+            spec,
+            &mut [
+                ("channels", &mut quotas.channels),
+                ("originEndpoints", &mut quotas.origin_endpoints),
+            ],
+        )?;
         Ok(quotas)
     }
 }

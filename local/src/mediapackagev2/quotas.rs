@@ -26,21 +26,15 @@ impl Quotas {
     /// `channelGroups=N,channels=N,originEndpoints=N,manifests=N` (any subset; the rest default).
     pub fn parse(spec: &str) -> Result<Self, String> {
         let mut quotas = Self::default();
-        for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let (name, value) = item.split_once('=').ok_or("expected NAME=N")?;
-            let value: usize = value.parse().map_err(|e| format!("{name}: {e}"))?;
-            match name {
-                "channelGroups" => quotas.channel_groups = value,
-                "channels" => quotas.channels = value,
-                "originEndpoints" => quotas.origin_endpoints = value,
-                "manifests" => quotas.manifests = value,
-                other => {
-                    return Err(format!(
-                        "unknown quota {other:?} (channelGroups, channels, originEndpoints, manifests)"
-                    ));
-                }
-            }
-        }
+        crate::quota_flags::parse(
+            spec,
+            &mut [
+                ("channelGroups", &mut quotas.channel_groups),
+                ("channels", &mut quotas.channels),
+                ("originEndpoints", &mut quotas.origin_endpoints),
+                ("manifests", &mut quotas.manifests),
+            ],
+        )?;
         Ok(quotas)
     }
 }

@@ -1,0 +1,29 @@
+//! `NAME=N,NAME=N` as every `--<service>-quotas` flag takes it: any subset of the service's quotas,
+//! the rest left at AWS's defaults.
+
+/// Sets each named slot from `spec`; an unknown name is refused with the names there are.
+pub fn parse(spec: &str, slots: &mut [(&str, &mut usize)]) -> Result<(), String> {
+    for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (name, value) = item.split_once('=').ok_or("expected NAME=N")?;
+        let value: usize = value.parse().map_err(|e| format!("{name}: {e}"))?;
+        let Some((_, slot)) = slots.iter_mut().find(|(n, _)| *n == name) else {
+            let names: Vec<&str> = slots.iter().map(|(n, _)| *n).collect();
+            return Err(format!("unknown quota {name:?} ({})", names.join(", ")));
+        };
+        **slot = value;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_subset_is_set_and_an_unknown_name_is_refused_with_the_known_ones() {
+        let (mut a, mut b) = (1, 2);
+        super::parse(" a=10, ", &mut [("a", &mut a), ("b", &mut b)]).unwrap();
+        assert_eq!((a, b), (10, 2));
+        let refused = super::parse("c=1", &mut [("a", &mut a), ("b", &mut b)]).unwrap_err();
+        assert_eq!(refused, "unknown quota \"c\" (a, b)");
+        assert!(super::parse("a=x", &mut [("a", &mut a)]).is_err());
+    }
+}
