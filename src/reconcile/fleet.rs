@@ -40,9 +40,34 @@ impl Lookup<'_> {
     }
 }
 
-struct Listing<K> {
-    began: Instant,
-    items: Arc<Vec<K>>,
+/// One account-wide listing, shared by every stream it can serve.
+struct SharedListing<K>(tokio::sync::Mutex<Option<(Instant, Arc<Vec<K>>)>>);
+
+impl<K> Default for SharedListing<K> {
+    fn default() -> Self {
+        Self(Default::default())
+    }
+}
+
+impl<K> SharedListing<K> {
+    /// The shared listing if it began after `after`; otherwise a new one (streams that wait on
+    /// the lock meanwhile get that one).
+    async fn after<L, LF>(&self, after: Instant, list: L) -> Result<Arc<Vec<K>>>
+    where
+        L: FnOnce() -> LF,
+        LF: Future<Output = Result<Vec<K>>>,
+    {
+        let mut slot = self.0.lock().await;
+        if let Some((began, items)) = slot.as_ref()
+            && *began > after
+        {
+            return Ok(items.clone());
+        }
+        let began = Instant::now();
+        let items = Arc::new(list().await?);
+        *slot = Some((began, items.clone()));
+        Ok(items)
+    }
 }
 
 #[derive(Clone)]
@@ -55,7 +80,7 @@ struct Known<K> {
 
 pub struct Fleet<K> {
     started: Instant,
-    listing: tokio::sync::Mutex<Option<Listing<K>>>,
+    listing: SharedListing<K>,
     known: Mutex<HashMap<String, Known<K>>>,
 }
 
@@ -144,7 +169,7 @@ impl<K: Managed> Fleet<K> {
             }
         }
         let after = changed.map_or(fresh, |at| at.max(fresh));
-        let listing = self.listing_after(after, list).await?;
+        let listing = self.listing.after(after, list).await?;
         match listing.iter().find(|k| lookup.matches(*k)) {
             Some(hit) if K::LISTING_IS_COMPLETE => Ok(Some(hit.clone())),
             Some(hit) => {
@@ -168,28 +193,6 @@ impl<K: Managed> Fleet<K> {
         }
         found
     }
-
-    /// The shared listing if it began after `after`; otherwise a new one (streams that wait on
-    /// the lock meanwhile get that one).
-    async fn listing_after<L, LF>(&self, after: Instant, list: L) -> Result<Arc<Vec<K>>>
-    where
-        L: FnOnce() -> LF,
-        LF: Future<Output = Result<Vec<K>>>,
-    {
-        let mut slot = self.listing.lock().await;
-        if let Some(listing) = slot.as_ref()
-            && listing.began > after
-        {
-            return Ok(listing.items.clone());
-        }
-        let began = Instant::now();
-        let items = Arc::new(list().await?);
-        *slot = Some(Listing {
-            began,
-            items: items.clone(),
-        });
-        Ok(items)
-    }
 }
 
 /// Finding what a stream may own without knowing it (a create whose answer was lost, or one by an
@@ -198,7 +201,7 @@ impl<K: Managed> Fleet<K> {
 /// every stream that has not created since — not one listing per stream.
 pub struct Discovery<T> {
     started: Instant,
-    listing: tokio::sync::Mutex<Option<Listing<T>>>,
+    listing: SharedListing<T>,
     created: Mutex<HashMap<String, Instant>>,
 }
 
@@ -238,19 +241,7 @@ impl<T> Discovery<T> {
     {
         let created = self.created.lock().unwrap().get(uid).copied();
         let after = created.map_or(self.started, |at| at.max(self.started));
-        let mut slot = self.listing.lock().await;
-        if let Some(listing) = slot.as_ref()
-            && listing.began > after
-        {
-            return Ok(listing.items.clone());
-        }
-        let began = Instant::now();
-        let items = Arc::new(list().await?);
-        *slot = Some(Listing {
-            began,
-            items: items.clone(),
-        });
-        Ok(items)
+        self.listing.after(after, list).await
     }
 }
 
