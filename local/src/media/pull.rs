@@ -248,25 +248,17 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ll-pull-hls-{}", std::process::id()));
         let origin = dir.join("origin");
         std::fs::create_dir_all(&origin).unwrap();
-        let made = tokio::process::Command::new(ffmpeg)
-            .args([
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                "testsrc=size=320x180:rate=30",
-            ])
-            .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "4"])
-            .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-c:a", "aac"])
-            .args(["-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod"])
-            .arg(origin.join("index.m3u8"))
-            .status()
-            .await
-            .unwrap();
-        assert!(made.success());
+        let index = origin.join("index.m3u8");
+        let hls = [
+            "-f",
+            "hls",
+            "-hls_time",
+            "1",
+            "-hls_playlist_type",
+            "vod",
+            index.to_str().unwrap(),
+        ];
+        test_pattern(ffmpeg, 4, &hls).await;
         let port = serve(origin).await;
         let media = Media::new(dir.join("data"), ffmpeg.to_path_buf());
         let mut job = crate::media::e2e::job();
@@ -282,6 +274,21 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// `seconds` of a 320x180 test pattern with a tone, H.264 and AAC, written as `output` says.
+    async fn test_pattern(ffmpeg: &std::path::Path, seconds: u32, output: &[&str]) {
+        let made = tokio::process::Command::new(ffmpeg)
+            .args(["-hide_banner", "-loglevel", "error", "-y"])
+            .args(["-f", "lavfi", "-i", "testsrc=size=320x180:rate=30"])
+            .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
+            .args(["-t", &seconds.to_string()])
+            .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-c:a", "aac"])
+            .args(output)
+            .status()
+            .await
+            .unwrap();
+        assert!(made.success());
+    }
+
     /// An MP4 file input: the channel's ladder gets segments from it within a bounded time.
     #[tokio::test]
     async fn an_mp4_file_input_streams_into_the_ladder() {
@@ -292,24 +299,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ll-pull-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("source.mp4");
-        let made = tokio::process::Command::new(ffmpeg)
-            .args([
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                "testsrc=size=320x180:rate=30",
-            ])
-            .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "3"])
-            .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-c:a", "aac"])
-            .arg(&file)
-            .status()
-            .await
-            .unwrap();
-        assert!(made.success());
+        test_pattern(ffmpeg, 3, &[file.to_str().unwrap()]).await;
         let media = Media::new(dir.join("data"), ffmpeg.to_path_buf());
         let mut job = crate::media::e2e::job();
         job.channel_id = "pullch".into();
