@@ -5,7 +5,9 @@ import collections, json, os, re, sys
 
 (work, n, resync, window, throttle, create_ok, delete_ok, left_ok, prod_resync, prod_streams,
  sample_s) = sys.argv[1:]
-n, resync, window, prod_resync, prod_streams = int(n), int(resync), int(window), int(prod_resync), int(prod_streams)
+resync, full_read = resync.split(":")
+n, resync, full_read, window = int(n), int(resync), int(full_read), int(window)
+prod_resync, prod_streams = int(prod_resync), int(prod_streams)
 create_ok, delete_ok, left_ok = create_ok == "1", delete_ok == "1", left_ok == "1"
 w = lambda name: os.path.join(work, name)
 
@@ -99,7 +101,8 @@ for key, title in phases:
 def row(*cells):
     print("| " + " | ".join(str(c) for c in cells) + " |")
 
-print(f"\n### Scale: {n} LiveStreams, one operator (resync {resync} s, window {window} s, throttle `{throttle}`)\n")
+print(f"\n### Scale: {n} LiveStreams, one operator (resync {resync} s, full read {full_read} s, window {window} s, "
+      f"throttle `{throttle}`)\n")
 row("phase", "wall time (s)", "AWS calls", "peak calls/s", "mean calls/s", "max per-op calls/s",
     "max per-op accepted calls/s", "throttled", "calls per stream")
 row(*["---"] * 9)
@@ -157,6 +160,7 @@ for key, r in results.items():
 # (livestream-local keys its buckets by operation name, so both services' calls count). The busiest
 # operation of the run, including reads, is shown next to it.
 limits = {}
+ready_ratio = per_hour = None
 for part in ([] if throttle == "none" else throttle.split(",")):
     op, _, limit = part.partition("=")
     limits[op] = float(limit)
@@ -173,7 +177,8 @@ if create and limits:
     if floor_op:
         floor = seconds[floor_op]
         full = next((t for t, r in progress if r >= n), None)
-        ratio = f"; all Ready at {fmt(full)} s = {fmt(full / floor, 2)}× the floor" if full and floor else ""
+        ready_ratio = full / floor if full and floor else None
+        ratio = f"; all Ready at {fmt(full)} s = {fmt(ready_ratio, 2)}× the floor" if ready_ratio else ""
         print(f"\nRate-limit floor of the create phase: {fmt(floor)} s ({floor_op}: {by_name[floor_op]:,} calls at "
               f"{fmt(limit_of(floor_op))}/s){ratio}. Busiest operation of the phase: {busiest}, "
               f"{by_name[busiest]:,} calls = {fmt(seconds[busiest])} s of its limit.")
@@ -215,6 +220,7 @@ for op in ops:
 if steady:
     total = sum(steady["ops"].values())
     per_stream = total / n / (steady["wall"] / resync)
+    per_hour = per_stream * 3600 / prod_resync
     busiest = max(extrapolated.items(), key=lambda kv: kv[1]) if extrapolated else (("-", "-"), 0)
     print(f"\nSteady: {fmt(per_stream, 2)} AWS calls per stream per resync, "
           f"{fmt(per_stream * 3600 / prod_resync, 1)} per stream per hour at the production resync. "
@@ -222,6 +228,18 @@ if steady:
           f"resync ({prod_resync} s) and {prod_streams:,} streams: {fmt(sum(extrapolated.values()), 1)} calls/s "
           f"in total, at most {fmt(busiest[1], 2)}/s for one operation ({busiest[0][0]} {busiest[0][1]}) "
           f"— against the stand-in limit `{throttle}` per operation.")
+
+# The budgets the operator is held to (issue 31): Ready within 2× the floor, at most 15 AWS calls
+# per stream per hour at steady state (production resync and full read), RSS at most 64 MiB.
+rss_peak = max((r["cpu"].get("rss_peak") or 0 for r in results.values()), default=None)
+print()
+row("budget", "limit", "measured", "held")
+row(*["---"] * 4)
+for name, limit, value in (("all Ready, × the rate-limit floor", 2.0, ready_ratio),
+                           ("steady AWS calls per stream per hour", 15.0, per_hour),
+                           ("operator RSS peak (MiB)", 64.0, rss_peak)):
+    row(name, fmt(limit), fmt(value, 2) if value is not None else "not measured",
+        "-" if value is None else ("yes" if value <= limit else "**no**"))
 
 # Leftovers in livestream-local after the delete.
 left_total = None
@@ -235,6 +253,9 @@ if left_ok:
         "input security groups": len(live(items("medialive", "list-input-security-groups", "InputSecurityGroups"))),
         "MediaPackage channels": len(items("mediapackage", "list-channels", "Channels")),
         "origin endpoints": len(items("mediapackage", "list-origin-endpoints", "OriginEndpoints")),
+        "v2 channel groups": len(items("mediapackagev2", "list-channel-groups", "Items")),
+        "CloudFront distributions": len((json.load(open(w("left-cloudfront-list-distributions.json")))
+                                         .get("DistributionList") or {}).get("Items") or []),
     }
     left_total = sum(left.values())
     print("\nLeft in livestream-local after the delete (AWS CLI list calls): "

@@ -6,16 +6,21 @@
 #
 #   create N   N LiveStreams (spec {}: running false) created at once, until all are Ready=True at
 #              their current generation;
-#   steady     a window of W seconds with nothing to do but resyncs (every R s, ±10 % jitter);
+#   steady     a window of W seconds with nothing to do but resyncs (every R s, ±10 % jitter) and
+#              the full reads they owe (every F s; between them, listings stand in);
 #   delete N   `kubectl delete lvs --all`, until none are left; then livestream-local must hold no
-#              channel, input, security group, MediaPackage channel or endpoint.
+#              channel, input, security group, MediaPackage v1/v2 channel or endpoint, v2 channel
+#              group or CloudFront distribution.
 #
-#   hack/bench-scale.sh [--streams 1000] [--resync-seconds 60] [--window SECONDS (2 x resync)]
+#   hack/bench-scale.sh [--streams 1000] [--resync-seconds 30] [--full-read-seconds (12 x resync)]
+#                       [--window SECONDS (the full-read period)]
 #                       [--throttle OP=N,...] [--create-timeout 600] [--delete-timeout 600]
 #                       [--keep] (keep the work directory: logs, samples, snapshots)
 #
 # The default throttle is 20 calls/s per operation and service (see THROTTLE below); the production
-# resync is 300 s, so the steady figures are also extrapolated to that.
+# resync is 300 s and full read 3,600 s (12 resyncs): the bench keeps that ratio, so its steady
+# window of one full-read period extrapolates to the production figures. The operator is the
+# release build, as users run it; livestream-local the debug build the tests use.
 #
 # Prints Markdown tables on stdout (progress on stderr). Every process it starts is stopped by
 # process id on exit, errors, Ctrl-C and SIGTERM. LIVESTREAM_OPERATOR_BIN and LIVESTREAM_LOCAL_BIN
@@ -28,11 +33,13 @@ LOG_NAME=bench-scale
 . "$ROOT/hack/lib.sh"
 ROLE=arn:aws:iam::123456789012:role/MediaLiveAccessRole
 PRODUCTION_RESYNC=300
+PRODUCTION_FULL_READ=3600
 PRODUCTION_STREAMS=1000
 MAX_STREAMS=5000
 
 STREAMS=1000
-RESYNC=60
+RESYNC=30
+FULL_READ=""
 WINDOW=""
 # livestream-local keys its rate limits by operation name alone, so MediaLive's and MediaPackage's
 # CreateChannel, DescribeChannel and DeleteChannel share one bucket; 40/s for those gives each
@@ -43,13 +50,14 @@ DELETE_TIMEOUT=600
 SAMPLE_SECONDS=2
 KEEP=0
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 int() { [[ $2 =~ ^[0-9]+$ ]] || die "$1 needs a whole number, got '$2'"; }
 
 while [ $# -gt 0 ]; do
   case $1 in
     --streams) int "$1" "${2:-}"; STREAMS=$2; shift 2 ;;
     --resync-seconds) int "$1" "${2:-}"; RESYNC=$2; shift 2 ;;
+    --full-read-seconds) int "$1" "${2:-}"; FULL_READ=$2; shift 2 ;;
     --window) int "$1" "${2:-}"; WINDOW=$2; shift 2 ;;
     --throttle) THROTTLE=${2:?--throttle needs OPERATION=CALLS_PER_SECOND[,...]}; shift 2 ;;
     --create-timeout) int "$1" "${2:-}"; CREATE_TIMEOUT=$2; shift 2 ;;
@@ -59,16 +67,17 @@ while [ $# -gt 0 ]; do
     *) log "unknown argument $1"; usage ;;
   esac
 done
-WINDOW=${WINDOW:-$((2 * RESYNC))}
+FULL_READ=${FULL_READ:-$((RESYNC * PRODUCTION_FULL_READ / PRODUCTION_RESYNC))}
+WINDOW=${WINDOW:-$FULL_READ}
 [ "$STREAMS" -ge 1 ] && [ "$STREAMS" -le $MAX_STREAMS ] || die "--streams must be 1-$MAX_STREAMS"
 [ "$RESYNC" -ge 5 ] || die "--resync-seconds must be at least 5"
 [ "$WINDOW" -ge 10 ] || die "--window must be at least 10"
 for tool in kubectl curl python3 openssl; do command -v "$tool" >/dev/null || die "$tool is required"; done
 
 if [ -z "${LIVESTREAM_OPERATOR_BIN:-}" ] || [ -z "${LIVESTREAM_LOCAL_BIN:-}" ]; then
-  log "building the operator and livestream-local (a no-op when up to date)"
-  (cd "$ROOT" && cargo build --quiet --workspace --bins)
-  LIVESTREAM_OPERATOR_BIN=$CARGO_TARGET_DIR/debug/livestream-operator
+  log "building the operator (release) and livestream-local (a no-op when up to date)"
+  (cd "$ROOT" && cargo build --quiet --release --locked -p livestream-operator && cargo build --quiet -p livestream-local)
+  LIVESTREAM_OPERATOR_BIN=$CARGO_TARGET_DIR/release/livestream-operator
   LIVESTREAM_LOCAL_BIN=$CARGO_TARGET_DIR/debug/livestream-local
 fi
 "$ROOT/hack/control-plane.sh" build
@@ -129,7 +138,7 @@ ENDPOINT=$(local_endpoint "$LOCAL_PID" "$WORK/local.out" "$WORK/local.log")
 
 KUBECONFIG=$KUBECONFIG AWS_ENDPOINT_URL=$ENDPOINT LIVESTREAM_MEDIALIVE_ROLE_ARN=$ROLE RUST_LOG=info \
   setsid "$LIVESTREAM_OPERATOR_BIN" run --log-format json --http-addr 127.0.0.1:0 \
-  --resync-seconds "$RESYNC" --transition-requeue-seconds 1 \
+  --resync-seconds "$RESYNC" --full-read-seconds "$FULL_READ" --transition-requeue-seconds 1 \
   >/dev/null 2>"$WORK/operator.log" </dev/null &
 OPERATOR_PID=$!
 METRICS_ADDR=""
@@ -260,7 +269,7 @@ if [ "$CREATE_OK" = 1 ]; then
   sleep 5
   snapshot steady-start
   mark steady-start
-  log "steady window: ${WINDOW}s (resync ${RESYNC}s)"
+  log "steady window: ${WINDOW}s (resync ${RESYNC}s, full read ${FULL_READ}s)"
   sleep "$WINDOW"
   mark steady-end
   snapshot steady-end
@@ -301,7 +310,8 @@ if command -v aws >/dev/null; then
       aws --endpoint-url "$ENDPOINT" --output json "$1" "$2" >"$WORK/left-$1-$2.json"
   }
   list medialive list-channels && list medialive list-inputs && list medialive list-input-security-groups \
-    && list mediapackage list-channels && list mediapackage list-origin-endpoints && LEFT_OK=1
+    && list mediapackage list-channels && list mediapackage list-origin-endpoints \
+    && list mediapackagev2 list-channel-groups && list cloudfront list-distributions && LEFT_OK=1
 else
   log "the AWS CLI is missing (hack/setup.sh installs it): leftovers not checked"
 fi
@@ -309,7 +319,7 @@ fi
 # --- report --------------------------------------------------------------------------------------
 kill -0 "$OPERATOR_PID" 2>/dev/null || log "warning: the operator is no longer running"
 stop_pid "$SAMPLER_PID"; SAMPLER_PID=""
-python3 "$ROOT/hack/bench-scale-report.py" "$WORK" "$STREAMS" "$RESYNC" "$WINDOW" "${THROTTLE:-none}" "$CREATE_OK" "$DELETE_OK" \
+python3 "$ROOT/hack/bench-scale-report.py" "$WORK" "$STREAMS" "$RESYNC:$FULL_READ" "$WINDOW" "${THROTTLE:-none}" "$CREATE_OK" "$DELETE_OK" \
   "$LEFT_OK" "$PRODUCTION_RESYNC" "$PRODUCTION_STREAMS" "$SAMPLE_SECONDS"
 [ "$(cat "$WORK/verdict")" = ok ] || { log "FAILED: a phase timed out or AWS resources were left"; exit 1; }
 log "done"

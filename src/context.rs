@@ -20,6 +20,9 @@ pub struct Settings {
     pub role_arn: Option<String>,
     /// How often a stable stream's AWS state is re-read (drift detection).
     pub resync: Duration,
+    /// How old the last full read (Describe/Get) of a resource may grow while account-wide
+    /// listings say it has not changed; past it, the resource is described again.
+    pub full_read: Duration,
     /// How soon to look again while AWS carries out a change.
     pub transition_requeue: Duration,
     /// How often a running channel's alerts are read.
@@ -41,10 +44,14 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// How old what the operator read of a resource may be and still decide a pass: a tenth of the
-    /// resync, so drift is seen at the first resync after it (30 s at the default 300 s).
-    pub fn freshness(&self) -> Duration {
-        self.resync / 10
+    /// How old what the operator read of a resource may be and still decide a pass: listings a
+    /// tenth of the resync, so drift is seen at the first resync after it (30 s at the default
+    /// 300 s); full answers up to the full-read bound while listings show them unchanged.
+    pub fn freshness(&self) -> reconcile::Freshness {
+        reconcile::Freshness {
+            listing: self.resync / 10,
+            full_read: self.full_read,
+        }
     }
 }
 

@@ -150,6 +150,12 @@ struct RunArgs {
     #[arg(long, env = "LIVESTREAM_RESYNC_SECONDS", default_value_t = 300)]
     resync_seconds: u64,
 
+    /// Seconds a resource's last full read (Describe/Get) serves while account-wide listings show
+    /// it unchanged: how soon drift that no listing shows (a channel's encoder settings, an
+    /// origin endpoint's segments) is seen. Listings still catch deletions and state every resync.
+    #[arg(long, env = "LIVESTREAM_FULL_READ_SECONDS", default_value_t = 3600)]
+    full_read_seconds: u64,
+
     /// Reconciles in flight at once. AWS's rate limits, not this, set the pace: more only hold more
     /// memory while their calls wait for the client's token bucket.
     #[arg(long, env = "LIVESTREAM_MAX_CONCURRENT_RECONCILES", default_value_t = 32)]
@@ -228,6 +234,7 @@ async fn run() -> anyhow::Result<()> {
             let settings = Settings {
                 role_arn: args.medialive_role_arn,
                 resync: Duration::from_secs(args.resync_seconds),
+                full_read: Duration::from_secs(args.full_read_seconds),
                 transition_requeue: Duration::from_secs_f64(args.transition_requeue_seconds),
                 health_interval: Duration::from_secs_f64(args.health_seconds),
                 website_bucket: args.website_bucket,

@@ -81,6 +81,12 @@ impl Managed for Channel {
         !matches!(self.state, ChannelState::Idle | ChannelState::Running)
     }
 
+    /// A summary carries the state and tags, not the encoder settings: those are read again at
+    /// the full-read bound.
+    fn summary_agrees(&self, summary: &Self) -> bool {
+        self.id == summary.id && self.state == summary.state && self.owner == summary.owner
+    }
+
     fn differs(&self, desired: &ChannelSettings) -> bool {
         self.settings.as_ref() != Some(&ChannelFingerprint::desired(desired))
     }

@@ -19,6 +19,8 @@ use aws_sdk_cloudfront::types::{
     S3OriginConfig, Tag, Tags, ViewerProtocolPolicy,
 };
 
+use aws_sdk_cloudfront::primitives::DateTime;
+
 use super::AwsClients;
 use crate::{
     desired::cloudfront::{self, Behavior, DistributionRequest, OriginAccess, Shape},
@@ -39,6 +41,9 @@ pub struct Distribution {
     pub caller_reference: String,
     /// The origin access control its bucket origin signs with.
     pub oac_id: Option<String>,
+    /// When CloudFront last changed it: a listing showing the same time and status shows it
+    /// unchanged.
+    pub last_modified: Option<DateTime>,
 }
 
 impl Distribution {
@@ -64,11 +69,21 @@ fn not_found(e: &Error) -> bool {
     matches!(e.code(), Some("NoSuchDistribution" | "NoSuchOriginAccessControl"))
 }
 
-/// A distribution as a listing names it: its id and the comment that names its stream.
+/// A distribution as a listing names it: its id, the comment that names its stream, and what says
+/// whether it changed.
 #[derive(Clone, Debug)]
 pub struct Listed {
     pub id: String,
     pub comment: String,
+    pub status: String,
+    pub last_modified: DateTime,
+}
+
+impl Listed {
+    /// The listing shows `seen` as it was read.
+    pub fn shows_unchanged(&self, seen: &Distribution) -> bool {
+        self.id == seen.id && self.status == seen.status && Some(&self.last_modified) == seen.last_modified.as_ref()
+    }
 }
 
 /// Every distribution of the account, by id and comment (pages of 1,000).
@@ -88,6 +103,8 @@ pub async fn list(aws: &AwsClients) -> Result<Vec<Listed>> {
         all.extend((list.items.into_iter().flatten()).map(|s| Listed {
             id: s.id,
             comment: s.comment,
+            status: s.status,
+            last_modified: s.last_modified_time,
         }));
         match list.next_marker.filter(|_| list.is_truncated) {
             Some(next) => marker = Some(next),
@@ -133,6 +150,7 @@ pub async fn get(aws: &AwsClients, id: &str) -> Result<Option<Distribution>> {
                 .flat_map(|o| &o.items))
             .find_map(|o| o.origin_access_control_id.clone())
             .filter(|id| !id.is_empty()),
+            last_modified: Some(d.last_modified_time),
             id: d.id,
             arn: d.arn,
             domain: d.domain_name,

@@ -81,6 +81,11 @@ pub trait Managed: Clone + Send + Sync + 'static {
     fn settling(&self) -> bool {
         false
     }
+    /// A List summary shows this full answer unchanged (only asked of kinds whose listing is not
+    /// complete): the answer then serves until the operator's full-read bound.
+    fn summary_agrees(&self, _summary: &Self) -> bool {
+        false
+    }
     /// It differs from the spec in something the operator owns (AWS's own defaults are not drift).
     fn differs(&self, desired: &Self::Desired) -> bool;
 

@@ -11,6 +11,8 @@ use aws_sdk_mediapackagev2::types::{
     Segment,
 };
 
+use aws_sdk_mediapackagev2::primitives::DateTime;
+
 use super::{AwsClients, owner_name, owner_of};
 use crate::{
     api::Container,
@@ -29,6 +31,38 @@ pub struct ChannelV2 {
     pub arn: String,
     pub owner: Option<String>,
     pub owner_name: Option<String>,
+    /// When MediaPackage last changed it: a listing showing the same time shows it unchanged.
+    pub modified_at: Option<DateTime>,
+}
+
+/// A channel as ListChannels names it.
+#[derive(Clone, Debug)]
+pub struct ListedChannel {
+    pub name: String,
+    pub modified_at: DateTime,
+}
+
+/// Every channel in `group` (pages of 100, v2's largest).
+pub async fn list_channels(aws: &AwsClients, group: &str) -> Result<Vec<ListedChannel>> {
+    let mut all = Vec::new();
+    let listing = aws
+        .mediapackagev2
+        .list_channels()
+        .channel_group_name(group)
+        .max_results(100);
+    let mut pages = listing.into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = match found(page.map_err(|e| Error::aws("ListChannels", e)))? {
+            Some(page) => page,
+            // No group: no channel.
+            None => return Ok(Vec::new()),
+        };
+        all.extend(page.items.into_iter().flatten().map(|c| ListedChannel {
+            name: c.channel_name,
+            modified_at: c.modified_at,
+        }));
+    }
+    Ok(all)
 }
 
 /// One origin endpoint, condensed to what the operator decides on.
@@ -151,6 +185,7 @@ pub async fn get_channel(aws: &AwsClients, group: &str, name: &str) -> Result<Op
         arn: c.arn,
         owner: owner_of(c.tags.as_ref()),
         owner_name: owner_name(c.tags.as_ref()),
+        modified_at: Some(c.modified_at),
     }))
 }
 
@@ -179,6 +214,7 @@ pub async fn create_channel(
         arn: created.arn,
         owner: owner_of(created.tags.as_ref()).or_else(|| Some(uid.to_owned())),
         owner_name: owner_name(created.tags.as_ref()),
+        modified_at: Some(created.modified_at),
     })
 }
 

@@ -63,29 +63,34 @@ async fn teardown(stream: &LiveStream, ctx: &Context) -> Result<Action> {
         .or_else(|| stream.spec.packaging.channel_group.clone())
         .or_else(|| super::placement::placed(stream))
         .unwrap_or_else(|| ctx.settings.channel_group.clone());
+    // v2 is read once the kinds before it are gone: passes that wait on MediaLive do not read it.
     let observe = ctx
         .fleets
-        .observe(&ctx.aws, ctx.settings.freshness(), &uid, &names, &cached, Some(&group));
-    let observed = Box::pin(observe).await?;
+        .observe(&ctx.aws, ctx.settings.freshness(), &uid, &names, &cached, None);
+    let mut observed = Box::pin(observe).await?;
     let cdn_pending = step_down_distribution(stream, ctx, &uid).await?;
     for kind in TEARDOWN_ORDER {
-        let Some((found, id)) = still_there(&observed, kind, &uid) else {
-            continue;
-        };
-        match teardown_step(&found) {
-            TeardownStep::Wait(what) => return Err(Error::Waiting(format!("{what} ({id})"))),
-            TeardownStep::Stop => {
-                let stop = aws::channel::stop(&ctx.aws, &id);
-                ctx.fleets.channels.change(&uid, stop).await?;
-                let note = format!("Stopping MediaLive channel {id} before deleting it");
-                action(ctx, stream, "StoppingChannel", note.clone()).await;
-                return Err(Error::Waiting(note));
-            }
-            TeardownStep::Delete { settles } => {
-                let (reason, note) = delete(ctx, &uid, kind, &id).await?;
-                action(ctx, stream, reason, note.clone()).await;
-                if settles {
+        if kind == Kind::OriginEndpoint {
+            observed.v2 = Some(Box::pin(ctx.fleets.read_v2(&ctx.aws, &uid, &group, &names.channel)).await?);
+        }
+        // Every one of the kind in one pass (a v2 channel has three endpoints).
+        while let Some((found, id)) = still_there(&observed, kind, &uid) {
+            match teardown_step(&found) {
+                TeardownStep::Wait(what) => return Err(Error::Waiting(format!("{what} ({id})"))),
+                TeardownStep::Stop => {
+                    let stop = aws::channel::stop(&ctx.aws, &id);
+                    ctx.fleets.channels.change(&uid, stop).await?;
+                    let note = format!("Stopping MediaLive channel {id} before deleting it");
+                    action(ctx, stream, "StoppingChannel", note.clone()).await;
                     return Err(Error::Waiting(note));
+                }
+                TeardownStep::Delete { settles } => {
+                    let (reason, note) = delete(ctx, &uid, kind, &id).await?;
+                    action(ctx, stream, reason, note.clone()).await;
+                    if settles {
+                        return Err(Error::Waiting(note));
+                    }
+                    deleted(&mut observed, kind, &id);
                 }
             }
         }
@@ -177,6 +182,29 @@ fn still_there(observed: &Observed, kind: Kind, uid: &str) -> Option<(Found, Str
         }
         // Not in TEARDOWN_ORDER: stepped down before the others, without waiting on it.
         Kind::Distribution => None,
+    }
+}
+
+/// A resource deleted without settling leaves the snapshot (ids as `still_there` gives them).
+fn deleted(observed: &mut Observed, kind: Kind, id: &str) {
+    match kind {
+        Kind::Channel => observed.channel = None,
+        Kind::Input => observed.input = None,
+        Kind::SecurityGroup => observed.security_group = None,
+        Kind::Endpoint => observed.endpoint = None,
+        Kind::PackageChannel => observed.package_channel = None,
+        Kind::OriginEndpoint => {
+            let name = id.rsplit('/').next().unwrap_or_default();
+            if let Some(v2) = observed.v2.as_mut() {
+                v2.endpoints.retain(|e| e.name != name);
+            }
+        }
+        Kind::ChannelV2 => {
+            if let Some(v2) = observed.v2.as_mut() {
+                v2.channel = None;
+            }
+        }
+        Kind::Distribution => observed.distribution = None,
     }
 }
 

@@ -40,8 +40,27 @@ impl Lookup<'_> {
     }
 }
 
+/// How old what the operator read may be and still decide a pass.
+#[derive(Clone, Copy, Debug)]
+pub struct Freshness {
+    /// A listing or an answer younger than this serves as is.
+    pub listing: Duration,
+    /// A full answer (Describe/Get) of a kind whose listing is not complete serves this long while
+    /// listings show the resource unchanged.
+    pub full_read: Duration,
+}
+
+impl Freshness {
+    /// The instant a listing must have begun after to serve now.
+    pub fn listed_after(&self, started: Instant) -> Instant {
+        Instant::now()
+            .checked_sub(self.listing)
+            .map_or(started, |t| t.max(started))
+    }
+}
+
 /// One account-wide listing, shared by every stream it can serve.
-struct SharedListing<K>(tokio::sync::Mutex<Option<(Instant, Arc<Vec<K>>)>>);
+pub struct SharedListing<K>(tokio::sync::Mutex<Option<(Instant, Arc<Vec<K>>)>>);
 
 impl<K> Default for SharedListing<K> {
     fn default() -> Self {
@@ -52,7 +71,7 @@ impl<K> Default for SharedListing<K> {
 impl<K> SharedListing<K> {
     /// The shared listing if it began after `after`; otherwise a new one (streams that wait on
     /// the lock meanwhile get that one).
-    async fn after<L, LF>(&self, after: Instant, list: L) -> Result<Arc<Vec<K>>>
+    pub async fn after<L, LF>(&self, after: Instant, list: L) -> Result<Arc<Vec<K>>>
     where
         L: FnOnce() -> LF,
         LF: Future<Output = Result<Vec<K>>>,
@@ -131,11 +150,11 @@ impl<K: Managed> Fleet<K> {
     }
 
     /// The stream's resource of this kind (`None`: there is none), read as cheaply as the
-    /// freshness bound `max_age` allows. `list` and `describe` are the kind's AWS calls.
+    /// freshness bounds allow. `list` and `describe` are the kind's AWS calls.
     pub async fn observe<L, LF, D, DF>(
         &self,
         lookup: Lookup<'_>,
-        max_age: Duration,
+        freshness: Freshness,
         list: L,
         describe: D,
     ) -> Result<Option<K>>
@@ -145,8 +164,7 @@ impl<K: Managed> Fleet<K> {
         D: Fn(String) -> DF,
         DF: Future<Output = Result<Option<K>>>,
     {
-        let now = Instant::now();
-        let fresh = now.checked_sub(max_age).map_or(self.started, |t| t.max(self.started));
+        let fresh = freshness.listed_after(self.started);
         let known = self.known.lock().unwrap().get(lookup.uid).cloned();
         let changed = known.as_ref().and_then(|k| k.changed);
         if K::LISTING_IS_COMPLETE
@@ -157,6 +175,22 @@ impl<K: Managed> Fleet<K> {
             return Ok(Some(item.clone()));
         }
         let recently_changed = changed.is_some_and(|at| at > fresh);
+        let after = changed.map_or(fresh, |at| at.max(fresh));
+        // A kind whose listing lacks what the plan needs: its last full answer serves until
+        // `full_read` while the shared listing shows the resource as that answer had it.
+        if !K::LISTING_IS_COMPLETE
+            && !recently_changed
+            && let Some((at, item)) = known.as_ref().and_then(|k| k.seen.as_ref())
+            && at.elapsed() < freshness.full_read
+            && !item.settling()
+        {
+            let listing = self.listing.after(after, list).await?;
+            let summary = listing.iter().find(|k| k.id() == item.id());
+            if summary.is_some_and(|summary| item.summary_agrees(summary)) {
+                return Ok(Some(item.clone()));
+            }
+            return self.describe_or_list(lookup, listing, false, describe).await;
+        }
         let id = lookup.name.or(lookup.cached);
         let mut described = false;
         if (recently_changed || !K::LISTING_IS_COMPLETE)
@@ -168,8 +202,23 @@ impl<K: Managed> Fleet<K> {
                 return Ok(self.record(lookup.uid, found));
             }
         }
-        let after = changed.map_or(fresh, |at| at.max(fresh));
         let listing = self.listing.after(after, list).await?;
+        self.describe_or_list(lookup, listing, described, describe).await
+    }
+
+    /// The stream's resource as `listing` shows it (described when the listing lacks what the
+    /// plan needs); a cached id missing from it is described unless `described` already was.
+    async fn describe_or_list<D, DF>(
+        &self,
+        lookup: Lookup<'_>,
+        listing: Arc<Vec<K>>,
+        described: bool,
+        describe: D,
+    ) -> Result<Option<K>>
+    where
+        D: Fn(String) -> DF,
+        DF: Future<Output = Result<Option<K>>>,
+    {
         match listing.iter().find(|k| lookup.matches(*k)) {
             Some(hit) if K::LISTING_IS_COMPLETE => Ok(Some(hit.clone())),
             Some(hit) => {
@@ -239,8 +288,17 @@ impl<T> Discovery<T> {
         L: FnOnce() -> LF,
         LF: Future<Output = Result<Vec<T>>>,
     {
+        self.listing_after(uid, self.started, list).await
+    }
+
+    /// Such a listing, begun after `after` too.
+    pub async fn listing_after<L, LF>(&self, uid: &str, after: Instant, list: L) -> Result<Arc<Vec<T>>>
+    where
+        L: FnOnce() -> LF,
+        LF: Future<Output = Result<Vec<T>>>,
+    {
         let created = self.created.lock().unwrap().get(uid).copied();
-        let after = created.map_or(self.started, |at| at.max(self.started));
+        let after = created.map_or(after, |at| at.max(after)).max(self.started);
         self.listing.after(after, list).await
     }
 }
@@ -254,14 +312,16 @@ mod tests {
 
     /// A resource of a kind found by owner tag; `settling` like an input being created.
     #[derive(Clone, Debug, PartialEq)]
-    struct Fake {
+    /// `COMPLETE`: whether a listing holds all of it (a MediaLive channel's does not).
+    struct Fake<const COMPLETE: bool = true> {
         id: String,
         owner: String,
         settling: bool,
     }
 
-    impl Managed for Fake {
+    impl<const COMPLETE: bool> Managed for Fake<COMPLETE> {
         const KIND: Kind = Kind::Input;
+        const LISTING_IS_COMPLETE: bool = COMPLETE;
         type Desired = ();
         fn id(&self) -> &str {
             &self.id
@@ -271,6 +331,9 @@ mod tests {
         }
         fn settling(&self) -> bool {
             self.settling
+        }
+        fn summary_agrees(&self, summary: &Self) -> bool {
+            self == summary
         }
         fn differs(&self, _: &()) -> bool {
             false
@@ -293,13 +356,13 @@ mod tests {
     }
 
     /// An account holding `items`, counting List and Describe calls.
-    struct Account {
-        items: Mutex<Vec<Fake>>,
+    struct Account<const COMPLETE: bool = true> {
+        items: Mutex<Vec<Fake<COMPLETE>>>,
         lists: AtomicU32,
         describes: AtomicU32,
     }
 
-    impl Account {
+    impl<const COMPLETE: bool> Account<COMPLETE> {
         fn new() -> Self {
             Self {
                 items: Mutex::default(),
@@ -319,11 +382,25 @@ mod tests {
 
         async fn observe(
             &self,
-            fleet: &Fleet<Fake>,
+            fleet: &Fleet<Fake<COMPLETE>>,
             uid: &str,
             cached: Option<&str>,
             max_age: Duration,
-        ) -> Option<Fake> {
+        ) -> Option<Fake<COMPLETE>> {
+            let freshness = Freshness {
+                listing: max_age,
+                full_read: LONG,
+            };
+            self.observe_with(fleet, uid, cached, freshness).await
+        }
+
+        async fn observe_with(
+            &self,
+            fleet: &Fleet<Fake<COMPLETE>>,
+            uid: &str,
+            cached: Option<&str>,
+            freshness: Freshness,
+        ) -> Option<Fake<COMPLETE>> {
             let lookup = Lookup {
                 uid,
                 name: None,
@@ -337,7 +414,7 @@ mod tests {
                 self.describes.fetch_add(1, Relaxed);
                 Ok(self.items.lock().unwrap().iter().find(|f| f.id == id).cloned())
             };
-            fleet.observe(lookup, max_age, list, describe).await.unwrap()
+            fleet.observe(lookup, freshness, list, describe).await.unwrap()
         }
 
         fn calls(&self) -> (u32, u32) {
@@ -349,7 +426,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_create_whose_answer_was_lost_is_adopted_from_a_listing_begun_after_it() {
-        let (account, fleet) = (Account::new(), Fleet::<Fake>::default());
+        let (account, fleet) = (Account::<true>::new(), Fleet::<Fake>::default());
         assert_eq!(account.observe(&fleet, "a", None, LONG).await, None);
         // The create reaches AWS, its answer is lost (no `seen`, no id in status).
         fleet.changing("a");
@@ -362,7 +439,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_restarted_operator_adopts_what_the_last_one_created() {
-        let account = Account::new();
+        let account = Account::<true>::new();
         account.add("7", "a");
         let found = account.observe(&Fleet::default(), "a", None, LONG).await;
         assert_eq!(found.map(|f| f.id), Some("7".into()));
@@ -370,7 +447,7 @@ mod tests {
 
     #[tokio::test]
     async fn one_listing_serves_every_stream_that_did_not_change_since_it_began() {
-        let (account, fleet) = (Account::new(), Fleet::<Fake>::default());
+        let (account, fleet) = (Account::<true>::new(), Fleet::<Fake>::default());
         for uid in ["a", "b", "c"] {
             account.add(&format!("id-{uid}"), uid);
         }
@@ -390,9 +467,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_fresh_settled_answer_is_reused_and_a_settling_one_described_again() {
-        let (account, fleet) = (Account::new(), Fleet::<Fake>::default());
+        let (account, fleet) = (Account::<true>::new(), Fleet::<Fake>::default());
         fleet.changing("a");
-        let mut creating = Fake {
+        let mut creating = Fake::<true> {
             id: "7".into(),
             owner: "a".into(),
             settling: true,
@@ -414,7 +491,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_cached_id_missing_from_a_listing_is_described_before_it_counts_as_gone() {
-        let (account, fleet) = (Account::new(), Fleet::<Fake>::default());
+        let (account, fleet) = (Account::<true>::new(), Fleet::<Fake>::default());
         assert_eq!(account.observe(&fleet, "a", Some("7"), LONG).await, None);
         assert_eq!(account.calls(), (1, 1));
         // Someone else's resource under the cached id is not ours.
@@ -424,7 +501,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_listing_begun_while_a_change_was_on_its_way_does_not_serve_it() {
-        let (account, fleet) = (Account::new(), Fleet::<Fake>::default());
+        let (account, fleet) = (Account::<true>::new(), Fleet::<Fake>::default());
         account.add("7", "a");
         let delete = fleet.change("a", async {
             // Another stream's listing begins after the call was sent and is answered before AWS
@@ -436,6 +513,35 @@ mod tests {
         delete.await.unwrap();
         assert_eq!(account.observe(&fleet, "a", None, LONG).await, None);
         assert_eq!(account.calls(), (2, 0), "a second listing, begun after the answer");
+    }
+
+    #[tokio::test]
+    async fn a_full_answer_serves_until_the_full_read_bound_while_listings_show_it_unchanged() {
+        let (account, fleet) = (Account::<false>::new(), Fleet::<Fake<false>>::default());
+        account.add("7", "a");
+        let every_pass = |full_read| Freshness {
+            listing: Duration::ZERO,
+            full_read,
+        };
+        // The first read is in full; then one listing per pass, no Describe.
+        account.observe_with(&fleet, "a", Some("7"), every_pass(LONG)).await;
+        assert_eq!(account.calls(), (0, 1));
+        account.observe_with(&fleet, "a", Some("7"), every_pass(LONG)).await;
+        assert_eq!(account.calls(), (1, 1));
+        // The listing shows it changed (someone else stopped it): described again.
+        account.items.lock().unwrap()[0].settling = true;
+        let found = account.observe_with(&fleet, "a", Some("7"), every_pass(LONG)).await;
+        assert_eq!(found.map(|f| f.settling), Some(true));
+        assert_eq!(account.calls(), (2, 2));
+        // Past the full-read bound: described, however unchanged the listing.
+        account.items.lock().unwrap()[0].settling = false;
+        account
+            .observe_with(&fleet, "a", Some("7"), every_pass(Duration::ZERO))
+            .await;
+        account
+            .observe_with(&fleet, "a", Some("7"), every_pass(Duration::ZERO))
+            .await;
+        assert_eq!(account.calls(), (2, 4));
     }
 
     #[tokio::test]

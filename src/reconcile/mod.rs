@@ -33,12 +33,12 @@ use kube::{
 use tracing::info;
 
 pub use cleanup::cleanup;
+pub use fleet::Freshness;
 pub use observe::Fleets;
 pub use placement::Placement;
 
 use crate::{
     api::{CloudFrontStatus, DeliveryMode, LiveStream, LiveStreamStatus, PackagingVersion},
-    aws::cloudfront,
     context::Context,
     desired::{
         Names,
@@ -198,24 +198,20 @@ impl Run<'_> {
             PackagingVersion::V2 => Some(self.packaging.group.as_str()),
             PackagingVersion::V1 => cached.channel_group.as_deref(),
         };
-        let max_age = self.ctx.settings.freshness();
+        let freshness = self.ctx.settings.freshness();
         let mut observed = self
             .ctx
             .fleets
-            .observe(&self.ctx.aws, max_age, &self.uid, &names, &cached, v2_group)
+            .observe(&self.ctx.aws, freshness, &self.uid, &names, &cached, v2_group)
             .await?;
         // A stream that never had a distribution and does not want one lists none.
         if self.delivery.mode == DeliveryMode::CloudFront || self.status.cloud_front.is_some() {
             let cached = self.status.cloud_front.as_ref().map(|c| c.distribution_id.as_str());
-            let aws = &self.ctx.aws;
-            let listed = self
-                .ctx
-                .fleets
-                .distributions
-                .listing(&self.uid, || cloudfront::list(aws));
+            let fleets = &self.ctx.fleets;
             // Boxed, as every SDK call's future under the pass: inline they add up past a debug build's
             // worker stack.
-            observed.distribution = Box::pin(cloudfront::find(aws, cached, &self.uid, listed)).await?;
+            let read = fleets.distribution(&self.ctx.aws, freshness, &self.uid, cached);
+            observed.distribution = Box::pin(read).await?;
         }
         // A stop by an operator of before `guardStop` still holds.
         if let Some(generation) = self.status.max_run_duration_stopped_generation.take() {

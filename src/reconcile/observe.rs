@@ -4,17 +4,17 @@
 
 use std::{
     collections::HashMap,
-    sync::Mutex,
-    time::{Duration, Instant},
+    sync::{Arc, Mutex},
+    time::Instant,
 };
 
-use super::fleet::{Discovery, Fleet, Lookup};
+use super::fleet::{Discovery, Fleet, Freshness, Lookup, SharedListing};
 use crate::{
     api::{AwsResources, DeliveryMode, PackagingVersion},
     aws::{
         AwsClients, Channel, Endpoint, Input, Managed, PackageChannel, SecurityGroup,
         cloudfront::{self, Distribution},
-        package_v2::{self, ChannelV2, OriginEndpoint},
+        package_v2::{self, ChannelV2, ListedChannel, OriginEndpoint},
     },
     desired::Names,
     desired::mediapackagev2::ManifestKind,
@@ -119,7 +119,6 @@ impl Observed {
 }
 
 /// One `Fleet` per kind, shared by every reconcile.
-#[derive(Default)]
 pub struct Fleets {
     pub package_channels: Fleet<PackageChannel>,
     pub endpoints: Fleet<Endpoint>,
@@ -129,10 +128,40 @@ pub struct Fleets {
     /// CloudFront distributions are read by the id status records; a listing only finds one a
     /// stream made without knowing it.
     pub distributions: Discovery<cloudfront::Listed>,
-    /// Each stream's MediaPackage v2 channel and endpoints as its last finished pass left them
-    /// (v2 has no account-wide listing to share): reused within the freshness bound, so a stream
-    /// being created does not read its three endpoints again every few seconds.
-    v2_seen: Mutex<HashMap<String, (Instant, ObservedV2)>>,
+    /// Each stream's MediaPackage v2 channel and endpoints as its last finished pass left them:
+    /// v2 has no account-wide listing of endpoints, so this answer serves until the full-read
+    /// bound while the group's channel listing shows the channel unchanged.
+    v2_seen: Mutex<HashMap<String, SeenV2>>,
+    /// Each stream's distribution as last read in full (GetDistribution), and when.
+    distributions_read: Mutex<HashMap<String, (Instant, Distribution)>>,
+    /// One shared ListChannels per channel group.
+    v2_listings: Mutex<HashMap<String, Arc<SharedListing<ListedChannel>>>>,
+    started: Instant,
+}
+
+impl Default for Fleets {
+    fn default() -> Self {
+        Self {
+            package_channels: Fleet::default(),
+            endpoints: Fleet::default(),
+            security_groups: Fleet::default(),
+            inputs: Fleet::default(),
+            channels: Fleet::default(),
+            distributions: Discovery::default(),
+            v2_seen: Mutex::default(),
+            v2_listings: Mutex::default(),
+            distributions_read: Mutex::default(),
+            started: Instant::now(),
+        }
+    }
+}
+
+struct SeenV2 {
+    /// When a finished pass left it.
+    at: Instant,
+    /// When it was last read in full (GetChannel and each GetOriginEndpoint).
+    read_at: Instant,
+    v2: ObservedV2,
 }
 
 impl Fleets {
@@ -145,25 +174,119 @@ impl Fleets {
         self.channels.forget(uid);
         self.distributions.forget(uid);
         self.forget_v2(uid);
+        self.distributions_read
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(uid);
+    }
+
+    /// The stream's distribution: its last full read while that is younger than the full-read
+    /// bound, deployed, and a listing begun after it shows it unchanged; otherwise read by id
+    /// (`cached`, from status) or found by the uid in its comment.
+    pub async fn distribution(
+        &self,
+        aws: &AwsClients,
+        freshness: Freshness,
+        uid: &str,
+        cached: Option<&str>,
+    ) -> Result<Option<Distribution>> {
+        let read = {
+            let read = self.distributions_read.lock().unwrap_or_else(|e| e.into_inner());
+            read.get(uid).cloned()
+        };
+        if let Some((read_at, seen)) = read
+            && cached == Some(seen.id.as_str())
+            && read_at.elapsed() < freshness.full_read
+            && seen.deployed()
+        {
+            let after = freshness.listed_after(self.started).max(read_at);
+            let listed = self.distributions.listing_after(uid, after, || cloudfront::list(aws));
+            if Box::pin(listed).await?.iter().any(|l| l.shows_unchanged(&seen)) {
+                return Ok(Some(seen));
+            }
+        }
+        let listed = self.distributions.listing(uid, || cloudfront::list(aws));
+        let found = Box::pin(cloudfront::find(aws, cached, uid, listed)).await?;
+        let mut read = self.distributions_read.lock().unwrap_or_else(|e| e.into_inner());
+        match &found {
+            Some(d) => read.insert(uid.to_owned(), (Instant::now(), d.clone())),
+            None => read.remove(uid),
+        };
+        Ok(found)
     }
 
     /// What a finished pass left of the stream's v2 resources (None: the pass failed, read again).
     pub fn seen_v2(&self, uid: &str, v2: Option<&ObservedV2>) {
         let mut seen = self.v2_seen.lock().unwrap_or_else(|e| e.into_inner());
-        match v2 {
-            Some(v2) => seen.insert(uid.to_owned(), (Instant::now(), v2.clone())),
-            None => seen.remove(uid),
+        let Some(v2) = v2 else {
+            seen.remove(uid);
+            return;
         };
+        let now = Instant::now();
+        let read_at = seen.get(uid).map_or(now, |s| s.read_at);
+        seen.insert(
+            uid.to_owned(),
+            SeenV2 {
+                at: now,
+                read_at,
+                v2: v2.clone(),
+            },
+        );
     }
 
     pub fn forget_v2(&self, uid: &str) {
         self.seen_v2(uid, None);
     }
 
-    fn fresh_v2(&self, uid: &str, group: &str, max_age: Duration) -> Option<ObservedV2> {
-        let seen = self.v2_seen.lock().unwrap_or_else(|e| e.into_inner());
-        let (at, v2) = seen.get(uid)?;
-        (at.elapsed() < max_age && v2.group == group).then(|| v2.clone())
+    /// The stream's v2 resources without reading them in full, if what its last pass left still
+    /// holds: younger than the listing bound, or younger than the full-read bound with the group's
+    /// listing (begun after that pass) showing the channel as it was.
+    async fn unchanged_v2(
+        &self,
+        aws: &AwsClients,
+        uid: &str,
+        group: &str,
+        freshness: Freshness,
+    ) -> Result<Option<ObservedV2>> {
+        let (at, read_at, v2) = {
+            let seen = self.v2_seen.lock().unwrap_or_else(|e| e.into_inner());
+            match seen.get(uid).filter(|s| s.v2.group == group) {
+                Some(s) => (s.at, s.read_at, s.v2.clone()),
+                None => return Ok(None),
+            }
+        };
+        if at.elapsed() < freshness.listing {
+            return Ok(Some(v2));
+        }
+        let Some(channel) = v2.channel.as_ref().filter(|_| read_at.elapsed() < freshness.full_read) else {
+            return Ok(None);
+        };
+        let listing = {
+            let mut listings = self.v2_listings.lock().unwrap_or_else(|e| e.into_inner());
+            listings.entry(group.to_owned()).or_default().clone()
+        };
+        let after = freshness.listed_after(self.started).max(at);
+        let listed = Box::pin(listing.after(after, || package_v2::list_channels(aws, group))).await?;
+        let unchanged = listed
+            .iter()
+            .any(|c| c.name == channel.name && Some(&c.modified_at) == channel.modified_at.as_ref());
+        Ok(unchanged.then_some(v2))
+    }
+
+    /// The stream's v2 resources read in full.
+    pub async fn read_v2(&self, aws: &AwsClients, uid: &str, group: &str, channel: &str) -> Result<ObservedV2> {
+        let v2 = Box::pin(observe_v2(aws, group, channel)).await?;
+        let mut seen = self.v2_seen.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        seen.insert(
+            uid.to_owned(),
+            SeenV2 {
+                at: now,
+                read_at: now,
+                v2: v2.clone(),
+            },
+        );
+        Ok(v2)
     }
 
     /// Reads everything of the stream `uid` (the five kinds concurrently, then MediaPackage v2 in
@@ -171,7 +294,7 @@ impl Fleets {
     pub async fn observe(
         &self,
         aws: &AwsClients,
-        max_age: Duration,
+        freshness: Freshness,
         uid: &str,
         names: &Names,
         cached: &AwsResources,
@@ -195,21 +318,21 @@ impl Fleets {
             cached: cached.origin_endpoint_id.as_deref(),
         };
         let (package_channel, endpoint, security_group, input, channel) = futures::try_join!(
-            read(&self.package_channels, aws, package_channel, max_age),
-            read(&self.endpoints, aws, endpoint, max_age),
+            read(&self.package_channels, aws, package_channel, freshness),
+            read(&self.endpoints, aws, endpoint, freshness),
             read(
                 &self.security_groups,
                 aws,
                 by_tag(uid, &cached.input_security_group_id),
-                max_age
+                freshness
             ),
-            read(&self.inputs, aws, by_tag(uid, &cached.input_id), max_age),
-            read(&self.channels, aws, by_tag(uid, &cached.channel_id), max_age),
+            read(&self.inputs, aws, by_tag(uid, &cached.input_id), freshness),
+            read(&self.channels, aws, by_tag(uid, &cached.channel_id), freshness),
         )?;
         let v2 = match v2_group {
-            Some(group) => match self.fresh_v2(uid, group, max_age) {
+            Some(group) => match self.unchanged_v2(aws, uid, group, freshness).await? {
                 Some(seen) => Some(seen),
-                None => Some(Box::pin(observe_v2(aws, group, &names.channel)).await?),
+                None => Some(self.read_v2(aws, uid, group, &names.channel).await?),
             },
             None => None,
         };
@@ -243,9 +366,9 @@ async fn read<K: Managed>(
     fleet: &Fleet<K>,
     aws: &AwsClients,
     lookup: Lookup<'_>,
-    max_age: Duration,
+    freshness: Freshness,
 ) -> Result<Option<K>> {
     let list = || Box::pin(K::list(aws));
     let describe = |id: String| Box::pin(async move { K::describe(aws, &id).await });
-    Box::pin(fleet.observe(lookup, max_age, list, describe)).await
+    Box::pin(fleet.observe(lookup, freshness, list, describe)).await
 }

@@ -130,6 +130,7 @@ pub(super) fn apply(observed: &mut Observed, desired: &Desired, step: &Step) {
             observed.v2 = Some(ObservedV2 {
                 group: desired.v2_channel.group.clone(),
                 channel: Some(ChannelV2 {
+                    modified_at: None,
                     group: desired.v2_channel.group.clone(),
                     name: desired.v2_channel.name.clone(),
                     arn: "arn:aws:mediapackagev2:us-east-1:1:channelGroup/live/channel/a".into(),
@@ -165,6 +166,7 @@ pub(super) fn apply(observed: &mut Observed, desired: &Desired, step: &Step) {
                 shape: want.shape.clone(),
                 caller_reference: want.caller_reference.clone(),
                 oac_id: Some("EOAC".into()),
+                last_modified: None,
             })
         }
         Step::Retire(Kind::Distribution) => {
