@@ -122,11 +122,13 @@ kubectl wait --for condition=Established --timeout 60s crd/livestreams.media.liv
 throttle_args=()
 [ -n "$THROTTLE" ] && throttle_args=(--throttle "$THROTTLE")
 # livestream-local enforces AWS's default quotas (5 MediaLive channels, 10 v2 channels per group,
-# …); the bench is an account that asked Service Quotas for room for its streams.
+# 500 CloudFront distributions, …); the bench is an account that asked Service Quotas for room for
+# its streams.
 room=$((STREAMS + 10))
 quota_args=(
   --medialive-quotas "channels=$room,pushInputs=$room,inputSecurityGroups=$room"
   --mediapackagev2-quotas "channels=$room"
+  --cloudfront-quotas "distributions=$room"
 )
 # Short AWS transition delays, as the integration tests use (tests/integration/local_cloud.rs).
 setsid "$LIVESTREAM_LOCAL_BIN" --listen 127.0.0.1:0 --rtmp-port 0 --data-dir "$WORK/local-data" \

@@ -13,6 +13,7 @@ pub mod health;
 mod input;
 mod package_channel;
 pub mod package_v2;
+pub mod s3;
 mod security_group;
 
 use std::collections::HashMap;
@@ -231,5 +232,37 @@ impl aws_sdk_medialive::config::Intercept for CountCalls {
             health::answered();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    fn sources(dir: &Path, found: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                sources(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                found.push(path);
+            }
+        }
+    }
+
+    /// The AWS I/O seam is one directory: a call sent from anywhere else is a defect.
+    #[test]
+    fn every_aws_sdk_call_is_sent_from_src_aws() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        sources(&root, &mut files);
+        let outside: Vec<String> = files
+            .iter()
+            .filter(|f| !f.starts_with(root.join("aws")))
+            .filter(|f| std::fs::read_to_string(f).unwrap().contains(".send()"))
+            .map(|f| f.strip_prefix(&root).unwrap().display().to_string())
+            .collect();
+        assert!(files.len() > 50, "the walk found the sources");
+        assert!(outside.is_empty(), "SDK calls outside src/aws/: {outside:?}");
     }
 }

@@ -23,11 +23,14 @@ use tracing::{Instrument, info_span, warn};
 
 use crate::{
     api::{LiveStream, LiveStreamClip, LiveStreamClipStatus, set_condition},
-    aws::harvest::{self, JobRequest},
+    aws::{
+        harvest::{self, JobRequest},
+        s3,
+    },
     context::{Context, FIELD_MANAGER},
     desired::{clip, mediapackagev2::ManifestKind, owner_tags, website::Grant},
     error::{Error, Result},
-    reconcile::website::{ensure_bucket, put_grant},
+    reconcile::website::put_grant,
 };
 
 const FINALIZER: &str = "media.livestream.io/harvest-job";
@@ -156,7 +159,7 @@ async fn step(clip: &LiveStreamClip, ctx: &Context, status: &mut LiveStreamClipS
         let bucket = bucket(clip, &stream, ctx).ok_or_else(|| {
             Error::Invalid("spec.bucket: no bucket for the VOD: set it, or give the stream a player-page bucket".into())
         })?;
-        ensure_bucket(&ctx.aws, &bucket).await?;
+        s3::ensure_bucket(&ctx.aws, &bucket).await?;
         put_grant(ctx, &bucket, &Grant::harvest(&bucket, &target.account)).await?;
         let path = clip::destination_path(clip);
         let request = JobRequest {
@@ -228,12 +231,8 @@ async fn cleanup(clip: &LiveStreamClip, ctx: &Context) -> Result<Action> {
 }
 
 async fn delete_prefix(ctx: &Context, bucket: &str, prefix: &str) -> Result<()> {
-    let s3 = &ctx.aws.s3;
-    let listed = s3.list_objects_v2().bucket(bucket).prefix(prefix).send().await;
-    let listed = listed.map_err(|e| Error::aws("ListObjectsV2", e))?;
-    for key in listed.contents().iter().filter_map(|o| o.key.as_deref()) {
-        let deleted = s3.delete_object().bucket(bucket).key(key).send().await;
-        deleted.map_err(|e| Error::aws("DeleteObject", e))?;
+    for key in s3::keys(&ctx.aws, bucket, prefix).await?.unwrap_or_default() {
+        s3::delete_object(&ctx.aws, bucket, &key).await?;
     }
     Ok(())
 }

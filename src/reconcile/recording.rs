@@ -3,6 +3,7 @@
 
 use super::{Run, plan::Desired};
 use crate::{
+    aws::s3,
     desired::recording::{self, Recording},
     error::{Error, Result},
 };
@@ -23,7 +24,7 @@ impl Run<'_> {
     /// Creates the recording bucket if missing, before the channel that writes to it.
     pub(super) async fn recording_bucket(&self, desired: &Desired) -> Result<()> {
         match &desired.recording {
-            Some(r) => super::website::ensure_bucket(&self.ctx.aws, &r.bucket).await,
+            Some(r) => s3::ensure_bucket(&self.ctx.aws, &r.bucket).await,
             None => Ok(()),
         }
     }
@@ -33,21 +34,10 @@ impl Run<'_> {
         let Some(r) = recording::of(self.stream, self.ctx.settings.recording_bucket.as_deref()) else {
             return Ok(());
         };
-        let listed = (self.ctx.aws.s3.list_objects_v2())
-            .bucket(&r.bucket)
-            .prefix(&r.prefix)
-            .delimiter("/")
-            .send()
-            .await;
-        let listed = match listed.map_err(|e| Error::aws("ListObjectsV2", e)) {
-            Ok(listed) => listed,
-            Err(e) if e.code() == Some("NoSuchBucket") => return Ok(()),
-            Err(e) => return Err(e),
+        let Some(folders) = s3::folders(&self.ctx.aws, &r.bucket, &r.prefix).await? else {
+            return Ok(());
         };
-        let mut runs: Vec<String> = (listed.common_prefixes().iter())
-            .filter_map(|p| p.prefix.as_deref())
-            .map(|p| format!("s3://{}/{p}", r.bucket))
-            .collect();
+        let mut runs: Vec<String> = folders.iter().map(|p| format!("s3://{}/{p}", r.bucket)).collect();
         runs.sort();
         self.status.recordings = runs;
         Ok(())

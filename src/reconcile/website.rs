@@ -3,15 +3,10 @@
 //! distributions (delivery CloudFront; the bucket stays private) or to anyone (Direct) — and
 //! remove both on delete.
 
-use aws_sdk_s3::{
-    primitives::ByteStream,
-    types::{BucketLocationConstraint, CreateBucketConfiguration},
-};
-
 use super::{Run, action, observe::Observed};
 use crate::{
     api::{DeliveryMode, LiveStream},
-    aws::AwsClients,
+    aws::s3,
     context::Context,
     desired::{
         cloudfront,
@@ -103,18 +98,15 @@ impl Run<'_> {
 
     pub(super) async fn publish_page(&mut self, page: &Page) -> Result<()> {
         let (aws, bucket, prefix) = (&self.ctx.aws, &page.bucket, &page.prefix);
-        ensure_bucket(aws, bucket).await?;
+        s3::ensure_bucket(aws, bucket).await?;
         for object in &page.objects {
-            aws.s3
-                .put_object()
-                .bucket(bucket)
-                .key(format!("{prefix}{}", object.name))
-                .body(ByteStream::from(object.body.clone()))
-                .content_type(object.content_type)
-                .cache_control(object.cache_control)
-                .send()
-                .await
-                .map_err(|e| Error::aws("PutObject", e))?;
+            let put = s3::Put {
+                key: format!("{prefix}{}", object.name),
+                body: object.body.clone(),
+                content_type: object.content_type,
+                cache_control: object.cache_control,
+            };
+            s3::put_object(aws, bucket, put).await?;
         }
         match &page.via {
             Some(via) => self.grant(bucket, &Grant::cloudfront(bucket, &via.account)).await?,
@@ -160,85 +152,12 @@ impl Run<'_> {
 /// shares the statement.
 pub async fn put_grant(ctx: &Context, bucket: &str, grant: &Grant) -> Result<()> {
     let _serialized = ctx.bucket_policy_lock.lock().await;
-    let existing = bucket_policy(&ctx.aws, bucket).await?;
+    let existing = s3::bucket_policy(&ctx.aws, bucket).await?;
     let policy = policy_with(existing.as_deref(), grant);
     if existing.as_deref() == Some(policy.as_str()) {
         return Ok(());
     }
-    let put = ctx
-        .aws
-        .s3
-        .put_bucket_policy()
-        .bucket(bucket)
-        .policy(policy)
-        .send()
-        .await;
-    put.map_err(|e| Error::aws("PutBucketPolicy", e)).map(drop)
-}
-
-/// Creates the bucket when it does not exist yet (it is shared and never deleted by the operator).
-/// HeadBucket's error: a HEAD answer has no body, so a 403 carries no code; it is S3's refusal
-/// (no s3:ListBucket, or another account's bucket) and is reported as such.
-fn head_refused(
-    bucket: &str,
-    e: aws_sdk_s3::error::SdkError<
-        aws_sdk_s3::operation::head_bucket::HeadBucketError,
-        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
-    >,
-) -> Error {
-    let forbidden = e.raw_response().is_some_and(|r| r.status().as_u16() == 403);
-    if !forbidden {
-        return Error::aws("HeadBucket", e);
-    }
-    Error::Aws {
-        operation: "HeadBucket",
-        code: "AccessDenied".into(),
-        message: format!(
-            "S3 answered 403 without a body for s3://{bucket}: the operator is not authorized to perform: s3:ListBucket on resource: arn:aws:s3:::{bucket} (or the bucket belongs to another account)"
-        ),
-    }
-}
-
-pub async fn ensure_bucket(aws: &AwsClients, bucket: &str) -> Result<()> {
-    match aws
-        .s3
-        .head_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .map_err(|e| head_refused(bucket, e))
-    {
-        Ok(_) => Ok(()),
-        Err(e) if matches!(e.code(), Some("NotFound" | "NoSuchBucket")) => {
-            let mut create = aws.s3.create_bucket().bucket(bucket);
-            // Outside us-east-1, S3 wants the region named (IllegalLocationConstraintException).
-            if aws.region != "us-east-1" {
-                let location = BucketLocationConstraint::from(aws.region.as_str());
-                let configuration = CreateBucketConfiguration::builder()
-                    .location_constraint(location)
-                    .build();
-                create = create.create_bucket_configuration(configuration);
-            }
-            create.send().await.map_err(|e| Error::aws("CreateBucket", e))?;
-            Ok(())
-        }
-        Err(e) => Err(e),
-    }
-}
-
-async fn bucket_policy(aws: &AwsClients, bucket: &str) -> Result<Option<String>> {
-    match aws
-        .s3
-        .get_bucket_policy()
-        .bucket(bucket)
-        .send()
-        .await
-        .map_err(|e| Error::aws("GetBucketPolicy", e))
-    {
-        Ok(out) => Ok(out.policy),
-        Err(e) if e.code() == Some("NoSuchBucketPolicy") => Ok(None),
-        Err(e) => Err(e),
-    }
+    s3::set_bucket_policy(&ctx.aws, bucket, Some(policy)).await
 }
 
 /// Deletes the stream's objects and its policy statement from the bucket it was published to and
@@ -263,51 +182,21 @@ pub async fn remove(stream: &LiveStream, ctx: &Context) -> Result<()> {
 async fn remove_from(stream: &LiveStream, ctx: &Context, bucket: &str) -> Result<()> {
     let aws = &ctx.aws;
     let prefix = website::prefix(stream);
-    let listed = aws.s3.list_objects_v2().bucket(bucket).prefix(&prefix).send().await;
-    let keys: Vec<String> = match listed.map_err(|e| Error::aws("ListObjectsV2", e)) {
-        Ok(out) => out.contents().iter().filter_map(|o| o.key.clone()).collect(),
-        Err(e) if e.code() == Some("NoSuchBucket") => return Ok(()),
-        Err(e) => return Err(e),
+    let Some(keys) = s3::keys(aws, bucket, &prefix).await? else {
+        return Ok(());
     };
     for key in &keys {
-        aws.s3
-            .delete_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| Error::aws("DeleteObject", e))?;
+        s3::delete_object(aws, bucket, key).await?;
     }
     let _serialized = ctx.bucket_policy_lock.lock().await;
-    let existing = bucket_policy(aws, bucket).await?;
+    let existing = s3::bucket_policy(aws, bucket).await?;
     let grants = Grant::all(bucket);
     // The statement serves every page in the bucket: it goes with the last one.
-    let pages = aws
-        .s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(website::PAGES)
-        .max_keys(1)
-        .send()
-        .await;
-    let pages_left = pages
-        .map_err(|e| Error::aws("ListObjectsV2", e))?
-        .key_count
-        .unwrap_or(0)
-        > 0;
+    let pages_left = s3::any_under(aws, bucket, website::PAGES).await?;
     let mine = grants.iter().any(|g| has_grant(existing.as_deref(), g));
     if !pages_left && mine {
         let without = (grants.iter()).fold(existing.clone(), |policy, g| policy_without(policy.as_deref(), g));
-        match without {
-            Some(policy) => {
-                let put = aws.s3.put_bucket_policy().bucket(bucket).policy(policy).send().await;
-                put.map_err(|e| Error::aws("PutBucketPolicy", e))?;
-            }
-            None => {
-                let delete = aws.s3.delete_bucket_policy().bucket(bucket).send().await;
-                delete.map_err(|e| Error::aws("DeleteBucketPolicy", e))?;
-            }
-        }
+        s3::set_bucket_policy(aws, bucket, without).await?;
     }
     if !keys.is_empty() {
         action(
