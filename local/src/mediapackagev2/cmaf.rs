@@ -320,6 +320,7 @@ fn mpd(e: &Endpoint) -> Response {
         let options = dash::MpdOptions {
             window_seconds: e.packaging.playlist_window_seconds,
             nominal_segment: e.nominal_segment(),
+            timing: player_timing(&e.manifest.manifest),
             now: SystemTime::now(),
             media_folder: &e.name,
             segment_name: &e.segment_name,
@@ -335,6 +336,18 @@ fn mpd(e: &Endpoint) -> Response {
             (headers, text).into_response()
         }
         None => not_found("the channel has not produced a CMAF segment yet"),
+    }
+}
+
+/// The DASH manifest's `MinUpdatePeriodSeconds`, `MinBufferTimeSeconds` and
+/// `SuggestedPresentationDelaySeconds`, MediaPackage's values where it sets none.
+fn player_timing(manifest: &serde_json::Value) -> dash::PlayerTiming {
+    let default = dash::PlayerTiming::default();
+    let seconds = |member: &str, default: f64| manifest[member].as_f64().unwrap_or(default);
+    dash::PlayerTiming {
+        min_update_period: seconds("MinUpdatePeriodSeconds", default.min_update_period),
+        min_buffer_time: seconds("MinBufferTimeSeconds", default.min_buffer_time),
+        presentation_delay: seconds("SuggestedPresentationDelaySeconds", default.presentation_delay),
     }
 }
 
@@ -366,5 +379,25 @@ mod tests {
         );
         assert!(delivery_directives(Some("_HLS_part=3")).is_err());
         assert!(delivery_directives(Some("_HLS_msn=-1")).is_err());
+    }
+
+    #[test]
+    fn the_mpd_timing_is_the_manifests_else_mediapackages() {
+        assert_eq!(
+            player_timing(&serde_json::json!({"ManifestName": "d"})),
+            dash::PlayerTiming::default()
+        );
+        let set = serde_json::json!({
+            "ManifestName": "d",
+            "MinUpdatePeriodSeconds": 4,
+            "MinBufferTimeSeconds": 8,
+            "SuggestedPresentationDelaySeconds": 20
+        });
+        let expected = dash::PlayerTiming {
+            min_update_period: 4.0,
+            min_buffer_time: 8.0,
+            presentation_delay: 20.0,
+        };
+        assert_eq!(player_timing(&set), expected);
     }
 }

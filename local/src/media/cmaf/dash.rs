@@ -17,10 +17,34 @@ pub struct Representation<'a> {
     pub segments: Vec<Segment<'a>>,
 }
 
+/// The MPD's player guidance, in seconds: `minimumUpdatePeriod`, `minBufferTime` and
+/// `suggestedPresentationDelay` (the manifest's `MinUpdatePeriodSeconds`, `MinBufferTimeSeconds`
+/// and `SuggestedPresentationDelaySeconds`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PlayerTiming {
+    pub min_update_period: f64,
+    pub min_buffer_time: f64,
+    pub presentation_delay: f64,
+}
+
+impl Default for PlayerTiming {
+    /// What MediaPackage v2 writes for a 2 s-segment endpoint in the MPD of the v2 User Guide's
+    /// "DASH manifest compactness" page: `minimumUpdatePeriod="PT2S" minBufferTime="PT5S"
+    /// suggestedPresentationDelay="PT10S"`.
+    fn default() -> Self {
+        Self {
+            min_update_period: 2.0,
+            min_buffer_time: 5.0,
+            presentation_delay: 10.0,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct MpdOptions<'a> {
     pub window_seconds: u32,
     pub nominal_segment: f64,
+    pub timing: PlayerTiming,
     pub now: SystemTime,
     /// The folder the media URLs are under, relative to the MPD (the manifest's name).
     pub media_folder: &'a str,
@@ -70,7 +94,6 @@ pub fn render_mpd(representations: &[Representation], o: &MpdOptions) -> Option<
     let latest = representations.first()?.segments.iter().rev().find(|s| s.complete)?.run;
     let available_from = latest.epoch?;
     let count = (f64::from(o.window_seconds) / o.nominal_segment).ceil().max(1.0) as usize;
-    let nominal = o.nominal_segment;
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
@@ -79,10 +102,10 @@ pub fn render_mpd(representations: &[Representation], o: &MpdOptions) -> Option<
          suggestedPresentationDelay=\"{}\" minBufferTime=\"{}\">",
         date_time(available_from),
         date_time(o.now),
-        duration(nominal),
+        duration(o.timing.min_update_period),
         duration(f64::from(o.window_seconds)),
-        duration(3.0 * nominal),
-        duration(nominal),
+        duration(o.timing.presentation_delay),
+        duration(o.timing.min_buffer_time),
     );
     let _ = writeln!(out, "  <Period id=\"{}\" start=\"PT0S\">", latest.run_id);
     out.push_str(
@@ -228,6 +251,7 @@ mod tests {
         let options = MpdOptions {
             window_seconds: 60,
             nominal_segment: 4.0,
+            timing: PlayerTiming::default(),
             now,
             media_folder: "dash",
             segment_name: "segment",
@@ -260,7 +284,9 @@ mod tests {
         assert_eq!(attribute(mpd, "availabilityStartTime"), "1970-01-01T00:16:40.000Z");
         assert_eq!(attribute(mpd, "publishTime"), "1970-01-01T00:16:50.000Z");
         assert_eq!(attribute(mpd, "timeShiftBufferDepth"), "PT60.000S");
-        assert_eq!(attribute(mpd, "minimumUpdatePeriod"), "PT4.000S");
+        assert_eq!(attribute(mpd, "minimumUpdatePeriod"), "PT2.000S");
+        assert_eq!(attribute(mpd, "minBufferTime"), "PT5.000S");
+        assert_eq!(attribute(mpd, "suggestedPresentationDelay"), "PT10.000S");
         let template = &elements[4];
         assert_eq!(attribute(template, "timescale"), "15360");
         assert_eq!(
@@ -307,6 +333,7 @@ mod tests {
         let options = MpdOptions {
             window_seconds: 60,
             nominal_segment: 4.0,
+            timing: PlayerTiming::default(),
             now: SystemTime::now(),
             media_folder: "dash",
             segment_name: "segment",
