@@ -187,7 +187,24 @@ fn parse_delivery(value: &str) -> Result<DeliveryMode, String> {
     }
 }
 
+/// glibc's allocator, tuned for a process that parses large AWS listings now and then: a fixed
+/// mmap threshold (glibc raises it after each freed large buffer, after which megabyte answers
+/// land in the heap and stay resident) and two arenas. At 1,000 streams the operator's peak RSS
+/// went from 86 to 63 MiB with this and CloudFront listings in pages of 100 (hack/bench-scale.sh).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn tune_allocator() {
+    // SAFETY: mallopt only sets allocator parameters; called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_allocator() {}
+
 fn main() -> anyhow::Result<()> {
+    tune_allocator();
     // A pass polls many SDK futures; a debug build keeps their temporaries in each poll's stack
     // frame, and tokio's default 2 MiB per worker once overflowed. 8 MiB is address space, not
     // resident memory.
