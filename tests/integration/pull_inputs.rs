@@ -1,5 +1,6 @@
 //! Every input type MediaLive offers is accepted and described back as sent; an MP4 file input
-//! streams (livestream-local's ffmpeg reads its source URL into the channel's ladder); a type that
+//! streams from S3 as users keep their files (`s3ssl://bucket/key`, uploaded with the AWS CLI;
+//! livestream-local's ffmpeg reads it into the channel's ladder); a type that
 //! cannot stream here runs with an alert saying so; AWS's default quotas hold unless raised.
 
 use std::time::Duration;
@@ -7,6 +8,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::process::Command;
 
+use crate::aws_cli::Cli;
 use crate::fidelity::raw;
 use crate::local_media::ffprobe;
 use crate::support::cloud::{LocalCloud, eventually, http_get};
@@ -63,9 +65,20 @@ async fn every_input_type_is_described_as_sent_and_an_mp4_file_input_streams() {
         .unwrap();
     assert!(made.success());
 
+    let cli = Cli { cloud: &cloud };
+    cli.ok(&["s3", "mb", "s3://event-sources"]).await;
+    let upload = [
+        "s3",
+        "cp",
+        file.to_str().unwrap(),
+        "s3://event-sources/opening/source.mp4",
+    ];
+    cli.ok(&upload).await;
+
     // Pull inputs need no input security group (an RTMP_PULL input created so on AWS:
     // https://github.com/aws/aws-sdk-php/issues/2087).
-    let sources = json!([{"url": file.to_str().unwrap(), "username": "", "passwordParam": ""}]);
+    let url = "s3ssl://event-sources/opening/source.mp4";
+    let sources = json!([{"url": url, "username": "", "passwordParam": ""}]);
     let mp4 = create_input(&cloud, json!({"name": "file", "type": "MP4_FILE", "sources": sources})).await;
     assert_eq!(mp4["type"], "MP4_FILE");
     assert_eq!(mp4["sources"], sources);

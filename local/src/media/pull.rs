@@ -41,9 +41,20 @@ pub fn reader_args(source: &PullSource) -> Vec<String> {
 impl Media {
     /// Starts reading a running channel's pull input, unless the channel already has its publisher
     /// (a reader started earlier, kept until stop_channel). Returns whether it started one.
-    pub fn start_pull(&self, job: TranscodeJob, source: PullSource) -> bool {
+    pub fn start_pull(&self, job: TranscodeJob, mut source: PullSource) -> bool {
         if job.validate().is_err() {
             return false;
+        }
+        match self.readable(&source.url) {
+            Some(url) => source.url = url,
+            None => {
+                tracing::debug!(
+                    channel_id = job.channel_id,
+                    url = source.url,
+                    "no such S3 object to pull"
+                );
+                return false;
+            }
         }
         let slot = self.slot(&job.channel_id);
         let kick = Arc::new(watch::channel(false).0);
@@ -83,6 +94,21 @@ impl Media {
             tracing::info!(channel_id = job.channel_id, "pull reader ended");
         });
         true
+    }
+}
+
+impl Media {
+    /// What ffmpeg reads for a source URL: an `s3://bucket/key` or `s3ssl://bucket/key` source (how
+    /// MediaLive's MP4_FILE and TS_FILE inputs name S3 objects, per the MediaLive user guide's
+    /// file-input setup) is the object's file in livestream-local's own S3, read in place; any
+    /// other URL as it is. None: no such object.
+    fn readable(&self, url: &str) -> Option<String> {
+        let Some(path) = url.strip_prefix("s3ssl://").or_else(|| url.strip_prefix("s3://")) else {
+            return Some(url.to_owned());
+        };
+        let (bucket, key) = path.split_once('/')?;
+        let store = self.inner.object_store.get()?;
+        Some(store.object_file(bucket, key)?.display().to_string())
     }
 }
 

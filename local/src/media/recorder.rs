@@ -42,6 +42,10 @@ pub trait ObjectStore: Send + Sync {
         object: PutObject<'a>,
         dry_run: bool,
     ) -> BoxFuture<'a, Result<(), String>>;
+
+    /// The file holding an object, for a reader (ffmpeg) that reads it in place: MediaLive's file
+    /// inputs name S3 sources as `s3://` / `s3ssl://` URLs. None: no such object.
+    fn object_file(&self, bucket: &str, key: &str) -> Option<std::path::PathBuf>;
 }
 
 /// Who a service principal's request is for.

@@ -10,7 +10,23 @@ use s3s::{S3 as _, S3Request};
 use super::S3;
 use crate::media::recorder::{ObjectStore, PutObject, ServiceGrant};
 
+/// Bucket names as S3 allows them (a recording's or a source's bucket comes from a request body,
+/// not through s3s's validation): no `/`, no `..`.
+fn plain_bucket(bucket: &str) -> bool {
+    (bucket.chars()).all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.')) && !bucket.contains("..")
+}
+
 impl ObjectStore for S3 {
+    fn object_file(&self, bucket: &str, key: &str) -> Option<std::path::PathBuf> {
+        let name = super::keys::stored_name(key).ok()?;
+        let file = self
+            .inner
+            .store
+            .bucket_dir(plain_bucket(bucket).then_some(bucket)?)
+            .join(name);
+        file.is_file().then_some(file)
+    }
+
     fn service_put<'a>(
         &'a self,
         grant: ServiceGrant<'a>,
@@ -19,9 +35,7 @@ impl ObjectStore for S3 {
     ) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
             let store = &self.inner.store;
-            let safe = (object.bucket.chars()).all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'))
-                && !object.bucket.contains("..");
-            if !safe || store.require_bucket(object.bucket).is_err() {
+            if !plain_bucket(object.bucket) || store.require_bucket(object.bucket).is_err() {
                 return Err("NoSuchBucket: The specified bucket does not exist".to_owned());
             }
             let policy = store.policy(object.bucket).await.unwrap_or_default();
@@ -77,5 +91,34 @@ impl ObjectStore for S3 {
                 Err(e) => Err(format!("{}: {}", e.code().as_str(), e.message().unwrap_or_default())),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{Method, StatusCode};
+
+    use crate::media::recorder::ObjectStore;
+
+    /// A file input's `s3://` source is read in place: the object's file holds what was put.
+    #[tokio::test]
+    async fn an_object_is_found_as_its_file() {
+        let srv = super::super::tests::start().await;
+        assert_eq!(
+            srv.signed(Method::PUT, "/sources", &[], "").await.status,
+            StatusCode::OK
+        );
+        let put = srv
+            .signed(Method::PUT, "/sources/events/opening.mp4", &[], "mp4 bytes")
+            .await;
+        assert_eq!(put.status, StatusCode::OK);
+        let file = srv
+            .s3
+            .object_file("sources", "events/opening.mp4")
+            .expect("the object's file");
+        assert_eq!(std::fs::read(file).unwrap(), b"mp4 bytes");
+        assert_eq!(srv.s3.object_file("sources", "missing.mp4"), None);
+        assert_eq!(srv.s3.object_file("../sources", "events/opening.mp4"), None);
+        assert_eq!(srv.s3.object_file("nobucket", "events/opening.mp4"), None);
     }
 }

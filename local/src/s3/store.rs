@@ -82,7 +82,7 @@ impl Store {
     }
 
     /// Bucket names reaching us were validated by s3s (no `/`, no `..`), so joining is safe.
-    fn bucket_dir(&self, bucket: &str) -> PathBuf {
+    pub(super) fn bucket_dir(&self, bucket: &str) -> PathBuf {
         self.0.root.join(bucket)
     }
 

@@ -79,16 +79,16 @@ fn sign_at(
     req
 }
 
-struct Server {
+pub(super) struct Server {
     base: String,
     region: String,
-    s3: S3,
+    pub(super) s3: S3,
     dir: PathBuf,
     client: Client<HttpConnector, Body>,
 }
 
-struct Reply {
-    status: StatusCode,
+pub(super) struct Reply {
+    pub(super) status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
 }
@@ -109,7 +109,7 @@ impl Drop for Server {
     }
 }
 
-async fn start() -> Server {
+pub(super) async fn start() -> Server {
     start_in("us-east-1").await
 }
 
@@ -178,7 +178,13 @@ impl Server {
         }
     }
 
-    async fn signed(&self, method: Method, path: &str, headers: &[(&str, &str)], body: &'static str) -> Reply {
+    pub(super) async fn signed(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &'static str,
+    ) -> Reply {
         self.send(method, path, true, headers, Body::from(body)).await
     }
 
