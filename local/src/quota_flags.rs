@@ -1,6 +1,34 @@
 //! `NAME=N,NAME=N` as every `--<service>-quotas` flag takes it: any subset of the service's quotas,
 //! the rest left at AWS's defaults.
 
+/// One service's quotas from one table: the struct (each field with its flag name and AWS's
+/// default), `Default`, and `parse` for the service's `--<service>-quotas` flag.
+macro_rules! quotas {
+    ($(#[$meta:meta])* pub struct $name:ident { $($field:ident: $flag:literal = $default:expr,)+ }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub struct $name {
+            $(pub $field: usize,)+
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self { $($field: $default,)+ }
+            }
+        }
+
+        impl $name {
+            /// `NAME=N,…` with the flag names above (any subset; the rest default).
+            pub fn parse(spec: &str) -> Result<Self, String> {
+                let mut quotas = Self::default();
+                crate::quota_flags::parse(spec, &mut [$(($flag, &mut quotas.$field),)+])?;
+                Ok(quotas)
+            }
+        }
+    };
+}
+pub(crate) use quotas;
+
 /// Sets each named slot from `spec`; an unknown name is refused with the names there are.
 pub fn parse(spec: &str, slots: &mut [(&str, &mut usize)]) -> Result<(), String> {
     for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {

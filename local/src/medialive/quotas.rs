@@ -2,46 +2,16 @@
 
 use crate::error::ApiError;
 
-/// MediaLive's default quotas per account and Region ("Quotas in AWS Elemental MediaLive",
-/// https://docs.aws.amazon.com/medialive/latest/ug/limits.html): channels 5, push inputs (not VPC)
-/// 5, VPC push inputs 50, pull inputs 100, input security groups 5.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Quotas {
-    pub channels: usize,
-    pub push_inputs: usize,
-    pub vpc_push_inputs: usize,
-    pub pull_inputs: usize,
-    pub input_security_groups: usize,
-}
-
-impl Default for Quotas {
-    fn default() -> Self {
-        Self {
-            channels: 5,
-            push_inputs: 5,
-            vpc_push_inputs: 50,
-            pull_inputs: 100,
-            input_security_groups: 5,
-        }
-    }
-}
-
-impl Quotas {
-    /// `channels=N,pushInputs=N,vpcPushInputs=N,pullInputs=N,inputSecurityGroups=N` (any subset;
-    /// the rest default).
-    pub fn parse(spec: &str) -> Result<Self, String> {
-        let mut quotas = Self::default();
-        crate::quota_flags::parse(
-            spec,
-            &mut [
-                ("channels", &mut quotas.channels),
-                ("pushInputs", &mut quotas.push_inputs),
-                ("vpcPushInputs", &mut quotas.vpc_push_inputs),
-                ("pullInputs", &mut quotas.pull_inputs),
-                ("inputSecurityGroups", &mut quotas.input_security_groups),
-            ],
-        )?;
-        Ok(quotas)
+crate::quota_flags::quotas! {
+    /// MediaLive's default quotas per account and Region ("Quotas in AWS Elemental MediaLive",
+    /// https://docs.aws.amazon.com/medialive/latest/ug/limits.html): channels 5, push inputs (not VPC)
+    /// 5, VPC push inputs 50, pull inputs 100, input security groups 5.
+    pub struct Quotas {
+        channels: "channels" = 5,
+        push_inputs: "pushInputs" = 5,
+        vpc_push_inputs: "vpcPushInputs" = 50,
+        pull_inputs: "pullInputs" = 100,
+        input_security_groups: "inputSecurityGroups" = 5,
     }
 }
 

@@ -7,33 +7,10 @@
 
 use crate::error::ApiError;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Quotas {
-    pub channels: usize,
-    pub origin_endpoints: usize,
-}
-
-impl Default for Quotas {
-    fn default() -> Self {
-        Self {
-            channels: 30,
-            origin_endpoints: 10,
-        }
-    }
-}
-
-impl Quotas {
-    /// `channels=N,originEndpoints=N` (any subset; the rest default).
-    pub fn parse(spec: &str) -> Result<Self, String> {
-        let mut quotas = Self::default();
-        crate::quota_flags::parse(
-            spec,
-            &mut [
-                ("channels", &mut quotas.channels),
-                ("originEndpoints", &mut quotas.origin_endpoints),
-            ],
-        )?;
-        Ok(quotas)
+crate::quota_flags::quotas! {
+    pub struct Quotas {
+        channels: "channels" = 30,
+        origin_endpoints: "originEndpoints" = 10,
     }
 }
 
