@@ -83,18 +83,18 @@ pub struct Config {
     #[arg(
         long,
         env = "LIVESTREAM_LOCAL_MEDIAPACKAGEV2_QUOTAS",
-        default_value = "channelGroups=3,channels=10,originEndpoints=10,manifests=25",
+        default_value_t = Quotas::default(),
         value_parser = Quotas::parse
     )]
     pub mediapackagev2_quotas: Quotas,
 
     /// MediaLive's soft quotas per account and Region, AWS's defaults unless raised (as one asks
-    /// AWS to): `channels=5,pushInputs=5,vpcPushInputs=50,pullInputs=100,inputSecurityGroups=5`
+    /// AWS to): channels, push inputs (outside and in a VPC), pull inputs and input security groups
     /// (any subset).
     #[arg(
         long,
         env = "LIVESTREAM_LOCAL_MEDIALIVE_QUOTAS",
-        default_value = "channels=5,pushInputs=5,vpcPushInputs=50,pullInputs=100,inputSecurityGroups=5",
+        default_value_t = MediaLiveQuotas::default(),
         value_parser = MediaLiveQuotas::parse
     )]
     pub medialive_quotas: MediaLiveQuotas,
@@ -105,7 +105,7 @@ pub struct Config {
     #[arg(
         long,
         env = "LIVESTREAM_LOCAL_CLOUDFRONT_QUOTAS",
-        default_value = "distributions=500,originAccessControls=100,distributionsPerOac=100,originReadTimeout=60,originKeepaliveTimeout=60",
+        default_value_t = crate::cloudfront::Quotas::default(),
         value_parser = crate::cloudfront::Quotas::parse
     )]
     pub cloudfront_quotas: crate::cloudfront::Quotas,
@@ -115,7 +115,7 @@ pub struct Config {
     #[arg(
         long,
         env = "LIVESTREAM_LOCAL_MEDIAPACKAGE_QUOTAS",
-        default_value = "channels=30,originEndpoints=10",
+        default_value_t = crate::mediapackage::Quotas::default(),
         value_parser = crate::mediapackage::Quotas::parse
     )]
     pub mediapackage_quotas: crate::mediapackage::Quotas,

@@ -17,6 +17,14 @@ macro_rules! quotas {
             }
         }
 
+        /// As the flag takes it, every quota named: the flag's default in `--help`.
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let pairs = [$(format!("{}={}", $flag, self.$field),)+];
+                f.write_str(&pairs.join(","))
+            }
+        }
+
         impl $name {
             /// `NAME=N,…` with the flag names above (any subset; the rest default).
             pub fn parse(spec: &str) -> Result<Self, String> {
