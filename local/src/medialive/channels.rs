@@ -126,14 +126,7 @@ fn input_ids(settings: &Map<String, Value>) -> Vec<String> {
 }
 
 fn settings_of(body: &Value) -> Map<String, Value> {
-    SETTINGS
-        .iter()
-        .filter_map(|k| {
-            body.get(*k)
-                .filter(|v| !v.is_null())
-                .map(|v| ((*k).to_owned(), v.clone()))
-        })
-        .collect()
+    super::input_kinds::members(body, SETTINGS)
 }
 
 impl MediaLive {

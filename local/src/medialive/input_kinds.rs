@@ -91,8 +91,12 @@ pub fn source_type(input_type: &str, members: &Map<String, Value>) -> &'static s
 
 /// The members of `body` that are described back as sent.
 pub fn as_sent(body: &Value) -> Map<String, Value> {
-    AS_SENT
-        .iter()
+    members(body, AS_SENT)
+}
+
+/// The members `keys` of `body` that are set (null counts as unset), as sent.
+pub(super) fn members(body: &Value, keys: &[&str]) -> Map<String, Value> {
+    keys.iter()
         .filter_map(|k| {
             body.get(*k)
                 .filter(|v| !v.is_null())
