@@ -9,14 +9,12 @@ fn job() -> TranscodeJob {
         channel_id: "ch".into(),
         package_channel_id: Some("pkg".into()),
         renditions: vec![v("1080p", 1920, 1080, 5_000_000), v("720p", 1280, 720, 3_000_000)],
-        s3_groups: Vec::new(),
         audio: AudioRendition {
             bitrate: 128_000,
             sample_rate: 48_000,
         },
         gop_seconds: 2.0,
-        thumbnails: false,
-        retention_seconds: layout::RETENTION_SECONDS,
+        ..crate::media::e2e::job()
     }
 }
 

@@ -225,14 +225,12 @@ mod tests {
             channel_id: "ch".into(),
             package_channel_id: Some("v2.live.main".into()),
             renditions: vec![VideoRendition::at_30fps("720p", 1280, 720, 3_000_000), recorded_only],
-            s3_groups: Vec::new(),
             audio: AudioRendition {
                 bitrate: 128_000,
                 sample_rate: 48_000,
             },
             gop_seconds: 2.0,
-            thumbnails: false,
-            retention_seconds: crate::media::layout::RETENTION_SECONDS,
+            ..crate::media::e2e::job()
         };
         let args = ffmpeg_args(&FfmpegRun {
             job: &job,
