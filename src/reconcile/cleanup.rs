@@ -56,14 +56,13 @@ async fn teardown(stream: &LiveStream, ctx: &Context) -> Result<Action> {
     let uid = stream.uid().unwrap_or_default();
     let cached = stream.status.as_ref().and_then(|s| s.aws.clone()).unwrap_or_default();
     let names = Names::of(stream);
-    // Teardown reads what AWS holds now, not what the last pass saw.
-    ctx.fleets.forget_v2(&uid);
     // MediaPackage v2 is always looked at: a crash may have left a channel before status named it.
     let group = (cached.channel_group.clone())
         .or_else(|| stream.spec.packaging.channel_group.clone())
         .or_else(|| super::placement::placed(stream))
         .unwrap_or_else(|| ctx.settings.channel_group.clone());
-    // v2 is read once the kinds before it are gone: passes that wait on MediaLive do not read it.
+    // v2 is read in full (what AWS holds now, not what the last pass saw) once the kinds before it
+    // are gone: passes that wait on MediaLive do not read it.
     let observe = ctx
         .fleets
         .observe(&ctx.aws, ctx.settings.freshness(), &uid, &names, &cached, None);

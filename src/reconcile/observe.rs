@@ -217,13 +217,18 @@ impl Fleets {
 
     /// What a finished pass left of the stream's v2 resources (None: the pass failed, read again).
     pub fn seen_v2(&self, uid: &str, v2: Option<&ObservedV2>) {
+        self.remember_v2(uid, v2, None);
+    }
+
+    /// `read_at`: when it was read in full (None: when it last was).
+    fn remember_v2(&self, uid: &str, v2: Option<&ObservedV2>, read_at: Option<Instant>) {
         let mut seen = self.v2_seen.lock().unwrap_or_else(|e| e.into_inner());
         let Some(v2) = v2 else {
             seen.remove(uid);
             return;
         };
         let now = Instant::now();
-        let read_at = seen.get(uid).map_or(now, |s| s.read_at);
+        let read_at = read_at.or_else(|| seen.get(uid).map(|s| s.read_at)).unwrap_or(now);
         seen.insert(
             uid.to_owned(),
             SeenV2 {
@@ -276,16 +281,7 @@ impl Fleets {
     /// The stream's v2 resources read in full.
     pub async fn read_v2(&self, aws: &AwsClients, uid: &str, group: &str, channel: &str) -> Result<ObservedV2> {
         let v2 = Box::pin(observe_v2(aws, group, channel)).await?;
-        let mut seen = self.v2_seen.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        seen.insert(
-            uid.to_owned(),
-            SeenV2 {
-                at: now,
-                read_at: now,
-                v2: v2.clone(),
-            },
-        );
+        self.remember_v2(uid, Some(&v2), Some(Instant::now()));
         Ok(v2)
     }
 
