@@ -66,3 +66,11 @@ if ! mdbook --version 2>/dev/null | grep -q "v$MDBOOK_VERSION\$"; then
   cargo install --quiet --locked mdbook --version "$MDBOOK_VERSION" --no-default-features --features search \
     --root "$LIVESTREAM_CACHE/tools"
 fi
+
+# cargo-cycles, from crates.io: module import cycles in both crates (hack/cycles.sh). About a minute
+# on 2 cores the first time.
+CARGO_CYCLES_VERSION=0.2.0
+if ! cargo-cycles --version 2>/dev/null | grep -q " $CARGO_CYCLES_VERSION\$"; then
+  log "installing cargo-cycles $CARGO_CYCLES_VERSION"
+  cargo install --quiet --locked cargo-cycles --version "$CARGO_CYCLES_VERSION" --root "$LIVESTREAM_CACHE/tools"
+fi
