@@ -23,6 +23,11 @@ pub struct Channel {
 }
 
 impl Channel {
+    /// It attaches the input `id` (an answer without settings, a List summary, may: assumed so).
+    pub fn reads_from(&self, id: &str) -> bool {
+        self.settings.as_ref().is_none_or(|s| s.inputs.iter().any(|i| i == id))
+    }
+
     fn new(
         id: Option<String>,
         arn: Option<String>,
@@ -290,7 +295,6 @@ mod tests {
         Names {
             channel: "c".into(),
             endpoint: "c-hls".into(),
-            input: "c-rtmp".into(),
         }
     }
 
@@ -300,13 +304,19 @@ mod tests {
         let base = channel_settings(
             &spec(json!({})),
             &names(),
-            "1",
+            &[(crate::aws::Role::Primary, "1")],
             "arn:aws:iam::1:role/r",
             PackageTarget::V1,
         );
         let mut bigger = spec(json!({}));
         bigger.encoding.renditions[1].bits_per_second = 3_500_000;
-        let changed = channel_settings(&bigger, &names(), "1", "arn:aws:iam::1:role/r", PackageTarget::V1);
+        let changed = channel_settings(
+            &bigger,
+            &names(),
+            &[(crate::aws::Role::Primary, "1")],
+            "arn:aws:iam::1:role/r",
+            PackageTarget::V1,
+        );
         assert_eq!(
             ChannelFingerprint::desired(&base),
             ChannelFingerprint::desired(&base.clone())

@@ -6,9 +6,9 @@ use aws_sdk_medialive::{
     types::{InputDestination, InputState, InputType},
 };
 
-use super::{AwsClients, Kind, Managed, Owner, PAGE, owner_of};
+use super::{AwsClients, Kind, Managed, Owner, PAGE, Role, owner_of};
 use crate::{
-    desired::ingest::RtmpTarget,
+    desired::{ingest::RtmpTarget, tag},
     error::{Error, Result, found},
 };
 
@@ -16,6 +16,8 @@ use crate::{
 pub struct Input {
     pub id: String,
     pub owner: Option<String>,
+    /// Untagged (made before roles): the primary.
+    pub role: Role,
     pub state: InputState,
     /// The destination URL `rtmp://host:port/app/instance` (may hold a secret key: never shown).
     pub url: Option<String>,
@@ -40,6 +42,9 @@ macro_rules! input_from {
                 Self {
                     id: i.id.unwrap_or_default(),
                     owner: owner_of(i.tags.as_ref()),
+                    role: (i.tags.as_ref().and_then(|t| t.get(tag::ROLE)))
+                        .and_then(|r| Role::parse(r))
+                        .unwrap_or(Role::Primary),
                     state: i.state.unwrap_or(InputState::Creating),
                     url: url(i.destinations.as_deref()),
                     security_groups: i.security_groups.unwrap_or_default(),
@@ -50,8 +55,18 @@ macro_rules! input_from {
 }
 input_from!(aws_sdk_medialive::types::Input, DescribeInputOutput);
 
+/// MediaLive's idempotency token: a create retried after a lost answer makes no second input. The
+/// primary keeps the token of before roles.
+fn request_id(owner: &Owner) -> String {
+    match owner.role {
+        Role::Main | Role::Primary => format!("{}-input", owner.uid),
+        role => format!("{}-input-{}", owner.uid, role.as_str()),
+    }
+}
+
 impl Managed for Input {
     const KIND: Kind = Kind::Input;
+    const ROLES: &'static [Role] = &[Role::Primary, Role::Backup];
     type Desired = InputRequest;
 
     fn id(&self) -> &str {
@@ -60,6 +75,10 @@ impl Managed for Input {
 
     fn owner(&self) -> Option<&str> {
         self.owner.as_deref()
+    }
+
+    fn role(&self) -> Role {
+        self.role
     }
 
     fn settling(&self) -> bool {
@@ -96,8 +115,8 @@ impl Managed for Input {
             .r#type(InputType::RtmpPush)
             .input_security_groups(&desired.security_group)
             .set_destinations(Some(desired.target.destinations()))
-            .request_id(format!("{}-input", owner.uid))
-            .set_tags(Some(owner.tags.clone()))
+            .request_id(request_id(owner))
+            .set_tags(Some(owner.tags_with_role()))
             .send()
             .await
             .map_err(|e| Error::aws("CreateInput", e).redacted(&desired.target))?;
@@ -124,5 +143,42 @@ impl Managed for Input {
     async fn delete(aws: &AwsClients, id: &str) -> Result<()> {
         let deleted = aws.medialive.delete_input().input_id(id).send().await;
         found(deleted.map_err(|e| Error::aws("DeleteInput", e))).map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    #[test]
+    fn an_input_made_before_roles_is_the_primary_and_a_tagged_one_keeps_its_role() {
+        let answer = |tags: &[(&str, &str)]| {
+            let tags: HashMap<_, _> = tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            Input::from(
+                aws_sdk_medialive::types::Input::builder()
+                    .id("1")
+                    .set_tags(Some(tags))
+                    .build(),
+            )
+        };
+        assert_eq!(answer(&[(tag::UID, "u")]).role, Role::Primary);
+        assert_eq!(answer(&[(tag::UID, "u"), (tag::ROLE, "backup")]).role, Role::Backup);
+        let owner = Owner {
+            uid: "u",
+            tags: &HashMap::new(),
+            role: Role::Primary,
+        };
+        // The primary keeps the idempotency token of before roles: a retried create adopts.
+        assert_eq!(request_id(&owner), "u-input");
+        assert_eq!(
+            request_id(&Owner {
+                role: Role::Backup,
+                ..owner
+            }),
+            "u-input-backup"
+        );
+        assert_eq!(owner.tags_with_role()[tag::ROLE], "primary");
     }
 }

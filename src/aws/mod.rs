@@ -46,6 +46,54 @@ pub enum Kind {
     Distribution,
 }
 
+/// Which of a stream's resources of one kind: most kinds hold one per stream (`Main`); some hold a
+/// set keyed by role, e.g. `Input(Primary)` and `Input(Backup)`. Names, owner tags, idempotency
+/// tokens and the read cache are all per (kind, role).
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Main,
+    Primary,
+    Backup,
+}
+
+impl Role {
+    /// The value of the `livestream.io/role` tag.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Main => "main",
+            Self::Primary => "primary",
+            Self::Backup => "backup",
+        }
+    }
+
+    pub fn parse(tag: &str) -> Option<Self> {
+        [Self::Main, Self::Primary, Self::Backup]
+            .into_iter()
+            .find(|r| r.as_str() == tag)
+    }
+}
+
+/// One resource of a stream: its kind and its role among the stream's resources of that kind.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct Ref {
+    pub kind: Kind,
+    pub role: Role,
+}
+
+impl Kind {
+    /// The stream's one resource of this kind.
+    pub const fn main(self) -> Ref {
+        Ref {
+            kind: self,
+            role: Role::Main,
+        }
+    }
+
+    pub const fn role(self, role: Role) -> Ref {
+        Ref { kind: self, role }
+    }
+}
+
 /// The only order AWS lets them be deleted in: a channel holds its input, an input its security
 /// group, an endpoint its MediaPackage channel (v1 and v2). Creation goes the other way.
 pub const TEARDOWN_ORDER: [Kind; 7] = [
@@ -63,6 +111,17 @@ pub const TEARDOWN_ORDER: [Kind; 7] = [
 pub struct Owner<'a> {
     pub uid: &'a str,
     pub tags: &'a HashMap<String, String>,
+    /// Which of the stream's resources of the kind this one is.
+    pub role: Role,
+}
+
+impl Owner<'_> {
+    /// The owner tags, with the role for a kind a stream holds several of.
+    pub fn tags_with_role(&self) -> HashMap<String, String> {
+        let mut tags = self.tags.clone();
+        tags.insert(tag::ROLE.to_owned(), self.role.as_str().to_owned());
+        tags
+    }
 }
 
 /// The faces every managed AWS resource shows the reconciler (crossplane-runtime's Observe /
@@ -72,12 +131,18 @@ pub trait Managed: Clone + Send + Sync + 'static {
     /// A List answer holds everything the plan needs (MediaLive's channel summaries lack the
     /// encoder settings, so a channel is always described).
     const LISTING_IS_COMPLETE: bool = true;
+    /// The roles a stream's resources of this kind can have (one, `Main`, for most kinds).
+    const ROLES: &'static [Role] = &[Role::Main];
     /// What the spec asks for.
     type Desired: Send + Sync;
 
     fn id(&self) -> &str;
     /// The `livestream.io/uid` tag.
     fn owner(&self) -> Option<&str>;
+    /// Which of its owner's resources of the kind it is.
+    fn role(&self) -> Role {
+        Role::Main
+    }
     /// AWS is still moving it (creating, deleting…): an answer about it holds for one pass only.
     fn settling(&self) -> bool {
         false

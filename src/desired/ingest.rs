@@ -133,6 +133,12 @@ impl fmt::Debug for RtmpTarget {
     }
 }
 
+/// The roles of the inputs a stream's channel reads from, in attachment order: one primary RTMP
+/// push input today.
+pub fn input_roles() -> Vec<crate::aws::Role> {
+    vec![crate::aws::Role::Primary]
+}
+
 /// `rtmp://host:port/app/instance` → `rtmp://host:port/app` (what OBS calls the Server); `None` for
 /// any other shape, which might hold a key where this does not expect one.
 pub fn server_part(url: &str) -> Option<String> {

@@ -14,6 +14,7 @@ use aws_sdk_medialive::types::{
 
 use super::Names;
 use crate::api::{EncodingSpec, InputSpec, LiveStreamSpec, PackagingVersion, Rendition};
+use crate::aws::Role;
 
 const DESTINATION: &str = "mediapackage";
 pub(super) const AUDIO: &str = "audio_aac";
@@ -49,11 +50,12 @@ pub enum PackageTarget<'a> {
     V2 { group: &'a str },
 }
 
-/// The channel for `spec`, reading from `input_id` and writing to the MediaPackage channel.
+/// The channel for `spec`, reading from `inputs` (by role, in attachment order) and writing to the
+/// MediaPackage channel.
 pub fn channel_settings(
     spec: &LiveStreamSpec,
     names: &Names,
-    input_id: &str,
+    inputs: &[(Role, &str)],
     role_arn: &str,
     target: PackageTarget,
 ) -> ChannelSettings {
@@ -81,18 +83,20 @@ pub fn channel_settings(
             .maximum_bitrate(InputMaximumBitrate::Max20Mbps)
             .resolution(InputResolution::Hd)
             .build(),
-        input_attachments: vec![
-            InputAttachment::builder()
-                .input_id(input_id)
-                .input_attachment_name(&names.input)
-                .input_settings(
-                    InputSettings::builder()
-                        .source_end_behavior(InputSourceEndBehavior::Continue)
-                        .audio_selectors(AudioSelector::builder().name(AUDIO_SELECTOR).build())
-                        .build(),
-                )
-                .build(),
-        ],
+        input_attachments: (inputs.iter())
+            .map(|&(role, id)| {
+                InputAttachment::builder()
+                    .input_id(id)
+                    .input_attachment_name(names.input(role))
+                    .input_settings(
+                        InputSettings::builder()
+                            .source_end_behavior(InputSourceEndBehavior::Continue)
+                            .audio_selectors(AudioSelector::builder().name(AUDIO_SELECTOR).build())
+                            .build(),
+                    )
+                    .build()
+            })
+            .collect(),
         destinations: vec![
             OutputDestination::builder()
                 .id(DESTINATION)
@@ -241,12 +245,11 @@ mod tests {
         let names = Names {
             channel: "launch".into(),
             endpoint: "launch-hls".into(),
-            input: "launch-rtmp".into(),
         };
         let settings = channel_settings(
             &spec(),
             &names,
-            "1234567",
+            &[(Role::Primary, "1234567")],
             "arn:aws:iam::123456789012:role/MediaLiveAccessRole",
             PackageTarget::V1,
         );
@@ -312,10 +315,15 @@ mod tests {
         let names = Names {
             channel: "launch".into(),
             endpoint: "launch-hls".into(),
-            input: "launch-rtmp".into(),
         };
         let role = "arn:aws:iam::123456789012:role/MediaLiveAccessRole";
-        let settings = channel_settings(&spec(), &names, "1", role, PackageTarget::V2 { group: "live" });
+        let settings = channel_settings(
+            &spec(),
+            &names,
+            &[(Role::Primary, "1")],
+            role,
+            PackageTarget::V2 { group: "live" },
+        );
         let destination = &settings.destinations[0].media_package_settings.as_ref().unwrap()[0];
         assert_eq!(destination.channel_id, None);
         assert_eq!(destination.channel_group.as_deref(), Some("live"));

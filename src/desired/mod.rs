@@ -24,6 +24,9 @@ pub mod tag {
     pub const NAMESPACE: &str = "livestream.io/namespace";
     pub const NAME: &str = "livestream.io/name";
     pub const UID: &str = "livestream.io/uid";
+    /// Which of the stream's resources of a kind (inputs: `primary`, `backup`); absent on
+    /// resources made before roles, which are the primary.
+    pub const ROLE: &str = "livestream.io/role";
     pub const OPERATOR: &str = "livestream-operator";
 }
 
@@ -44,8 +47,6 @@ pub struct Names {
     pub channel: String,
     /// MediaPackage HLS origin endpoint id.
     pub endpoint: String,
-    /// MediaLive input name.
-    pub input: String,
 }
 
 impl Names {
@@ -53,8 +54,15 @@ impl Names {
         let channel = stream.channel_id();
         Self {
             endpoint: format!("{channel}-hls"),
-            input: format!("{channel}-rtmp"),
             channel,
+        }
+    }
+
+    /// The name of the stream's input in `role` (also its attachment's name in the channel).
+    pub fn input(&self, role: crate::aws::Role) -> String {
+        match role {
+            crate::aws::Role::Main | crate::aws::Role::Primary => format!("{}-rtmp", self.channel),
+            other => format!("{}-rtmp-{}", self.channel, other.as_str()),
         }
     }
 }

@@ -131,7 +131,13 @@ mod tests {
         );
         let names = Names::of(&stream);
         let role = "arn:aws:iam::123456789012:role/MediaLiveAccessRole";
-        let mut channel = medialive::channel_settings(&stream.spec, &names, "1", role, medialive::PackageTarget::V1);
+        let mut channel = medialive::channel_settings(
+            &stream.spec,
+            &names,
+            &[(crate::aws::Role::Primary, "1")],
+            role,
+            medialive::PackageTarget::V1,
+        );
         add_archive(&mut channel, &stream.spec.encoding.renditions, &recording);
         let groups = channel.encoder_settings.output_groups.as_ref().unwrap();
         let archive = groups[1]

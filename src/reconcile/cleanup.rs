@@ -18,7 +18,7 @@ use super::{
 };
 use crate::{
     api::{DeliveryMode, LiveStream},
-    aws::{self, Kind, Managed, TEARDOWN_ORDER, cloudfront, package_v2},
+    aws::{self, Kind, Managed, Ref, Role, TEARDOWN_ORDER, cloudfront, package_v2},
     context::Context,
     desired::Names,
     error::{Error, Result},
@@ -73,18 +73,18 @@ async fn teardown(stream: &LiveStream, ctx: &Context) -> Result<Action> {
             observed.v2 = Some(Box::pin(ctx.fleets.read_v2(&ctx.aws, &uid, &group, &names.channel)).await?);
         }
         // Every one of the kind in one pass (a v2 channel has three endpoints).
-        while let Some((found, id)) = still_there(&observed, kind, &uid) {
+        while let Some((found, role, id)) = still_there(&observed, kind, &uid) {
             match teardown_step(&found) {
                 TeardownStep::Wait(what) => return Err(Error::Waiting(format!("{what} ({id})"))),
                 TeardownStep::Stop => {
                     let stop = aws::channel::stop(&ctx.aws, &id);
-                    ctx.fleets.channels.change(&uid, stop).await?;
+                    ctx.fleets.channels.change(&uid, Role::Main, stop).await?;
                     let note = format!("Stopping MediaLive channel {id} before deleting it");
                     action(ctx, stream, "StoppingChannel", note.clone()).await;
                     return Err(Error::Waiting(note));
                 }
                 TeardownStep::Delete { settles } => {
-                    let (reason, note) = delete(ctx, &uid, kind, &id).await?;
+                    let (reason, note) = delete(ctx, &uid, kind.role(role), &id).await?;
                     action(ctx, stream, reason, note.clone()).await;
                     if settles {
                         return Err(Error::Waiting(note));
@@ -140,17 +140,19 @@ async fn step_down_distribution(stream: &LiveStream, ctx: &Context, uid: &str) -
 
 /// The stream's resource of this kind, if it is there, and its id. MediaPackage ids are
 /// deterministic, but only ones tagged as this stream's are touched.
-fn still_there(observed: &Observed, kind: Kind, uid: &str) -> Option<(Found, String)> {
+fn still_there(observed: &Observed, kind: Kind, uid: &str) -> Option<(Found, Role, String)> {
+    // Each input's role in turn; every other kind is the stream's one.
+    if kind == Kind::Input {
+        let (role, input) = observed.inputs.iter().next()?;
+        return Some((Found::Input(input.state.clone()), *role, input.id.clone()));
+    }
+    let main = |(found, id)| (found, Role::Main, id);
     let mine = |owner: Option<&str>| owner == Some(uid);
-    match kind {
+    let found = match kind {
         Kind::Channel => observed
             .channel
             .as_ref()
             .map(|c| (Found::Channel(c.state.clone()), c.id.clone())),
-        Kind::Input => observed
-            .input
-            .as_ref()
-            .map(|i| (Found::Input(i.state.clone()), i.id.clone())),
         Kind::SecurityGroup => observed
             .security_group
             .as_ref()
@@ -179,16 +181,18 @@ fn still_there(observed: &Observed, kind: Kind, uid: &str) -> Option<(Found, Str
             let channel = v2.channel.as_ref().filter(|c| mine(c.owner.as_deref()))?;
             Some((Found::PackageChannel, format!("{}/{}", v2.group, channel.name)))
         }
-        // Not in TEARDOWN_ORDER: stepped down before the others, without waiting on it.
-        Kind::Distribution => None,
-    }
+        // Not in TEARDOWN_ORDER: stepped down before the others, without waiting on it; inputs
+        // are above.
+        Kind::Distribution | Kind::Input => None,
+    };
+    found.map(main)
 }
 
 /// A resource deleted without settling leaves the snapshot (ids as `still_there` gives them).
 fn deleted(observed: &mut Observed, kind: Kind, id: &str) {
     match kind {
         Kind::Channel => observed.channel = None,
-        Kind::Input => observed.input = None,
+        Kind::Input => observed.inputs.retain(|_, i| i.id != id),
         Kind::SecurityGroup => observed.security_group = None,
         Kind::Endpoint => observed.endpoint = None,
         Kind::PackageChannel => observed.package_channel = None,
@@ -208,27 +212,28 @@ fn deleted(observed: &mut Observed, kind: Kind, id: &str) {
 }
 
 /// Deletes it; a resource AWS still sees in use is waited for (each kind's `delete` says so).
-async fn delete(ctx: &Context, uid: &str, kind: Kind, id: &str) -> Result<(&'static str, String)> {
+async fn delete(ctx: &Context, uid: &str, what: Ref, id: &str) -> Result<(&'static str, String)> {
     let fleets = &ctx.fleets;
-    Ok(match kind {
+    let role = what.role;
+    Ok(match what.kind {
         Kind::Channel => {
-            remove(&fleets.channels, ctx, uid, id).await?;
+            remove(&fleets.channels, ctx, uid, role, id).await?;
             ("DeletingChannel", format!("Deleting MediaLive channel {id}"))
         }
         Kind::Input => {
-            remove(&fleets.inputs, ctx, uid, id).await?;
+            remove(&fleets.inputs, ctx, uid, role, id).await?;
             ("DeletingInput", format!("Deleting input {id}"))
         }
         Kind::SecurityGroup => {
-            remove(&fleets.security_groups, ctx, uid, id).await?;
+            remove(&fleets.security_groups, ctx, uid, role, id).await?;
             ("DeletedSecurityGroup", format!("Deleted input security group {id}"))
         }
         Kind::Endpoint => {
-            remove(&fleets.endpoints, ctx, uid, id).await?;
+            remove(&fleets.endpoints, ctx, uid, role, id).await?;
             ("DeletedEndpoint", format!("Deleted MediaPackage endpoint {id}"))
         }
         Kind::PackageChannel => {
-            remove(&fleets.package_channels, ctx, uid, id).await?;
+            remove(&fleets.package_channels, ctx, uid, role, id).await?;
             ("DeletedPackageChannel", format!("Deleted MediaPackage channel {id}"))
         }
         // v2 ids are `group/channel[/endpoint]`, as still_there writes them.
@@ -256,6 +261,6 @@ async fn delete(ctx: &Context, uid: &str, kind: Kind, id: &str) -> Result<(&'sta
     })
 }
 
-async fn remove<K: Managed>(fleet: &Fleet<K>, ctx: &Context, uid: &str, id: &str) -> Result<()> {
-    Box::pin(fleet.change(uid, K::delete(&ctx.aws, id))).await
+async fn remove<K: Managed>(fleet: &Fleet<K>, ctx: &Context, uid: &str, role: Role, id: &str) -> Result<()> {
+    Box::pin(fleet.change(uid, role, K::delete(&ctx.aws, id))).await
 }

@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     api::GuardStop,
-    aws::{self, Kind, Managed, Owner},
+    aws::{self, Kind, Managed, Owner, Ref, Role},
     desired::{Names, ingest::RtmpTarget},
     error::{Error, Result},
 };
@@ -102,7 +102,10 @@ impl Run<'_> {
             }
             for step in plan.steps {
                 match Box::pin(self.execute(&step, &desired, observed, page.as_ref())).await {
-                    Err(e) if step == Step::Update(Kind::Input) && e.code() == Some("ConflictException") => {
+                    Err(e)
+                        if matches!(step, Step::Update(r) if r.kind == Kind::Input)
+                            && e.code() == Some("ConflictException") =>
+                    {
                         refused = true
                     }
                     // The page stays private; the stream goes on and the problem is reported.
@@ -163,8 +166,9 @@ impl Run<'_> {
     ) -> Result<()> {
         let fleets = &self.ctx.fleets;
         match step {
-            Step::Create(kind) => return self.create_kind(*kind, desired, observed).await,
-            Step::Update(kind) => return self.update_kind(*kind, desired, observed).await,
+            Step::Create(what) => return self.create_kind(*what, desired, observed).await,
+            Step::Update(what) => return self.update_kind(*what, desired, observed).await,
+            Step::Delete(what) => return self.delete_kind(*what, observed).await,
             Step::Endpoint(step) => return self.endpoint_v2(step, desired, observed).await,
             Step::Retire(kind) => return self.retire(*kind, observed).await,
             Step::PublishWebsite => {
@@ -177,7 +181,7 @@ impl Run<'_> {
                     .as_mut()
                     .ok_or_else(|| Error::Waiting("no channel".into()))?;
                 let start = aws::channel::start(&self.ctx.aws, &channel.id);
-                fleets.channels.change(&self.uid, start).await?;
+                fleets.channels.change(&self.uid, Role::Main, start).await?;
                 channel.state = ChannelState::Starting;
                 let (reason, note) = match (self.intent.source, self.intent.next_stop) {
                     (Source::Schedule, until) => (
@@ -201,7 +205,7 @@ impl Run<'_> {
                     .as_mut()
                     .ok_or_else(|| Error::Waiting("no channel".into()))?;
                 let stop = aws::channel::stop(&self.ctx.aws, &channel.id);
-                fleets.channels.change(&self.uid, stop).await?;
+                fleets.channels.change(&self.uid, Role::Main, stop).await?;
                 channel.state = ChannelState::Stopping;
                 let id = channel.id.clone();
                 self.stopped(&id, *why).await;
@@ -210,12 +214,15 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Creates the stream's resource of `kind` and puts AWS's answer into the snapshot.
-    async fn create_kind(&mut self, kind: Kind, desired: &Desired, observed: &mut Observed) -> Result<()> {
+    /// Creates the stream's resource `what` and puts AWS's answer into the snapshot.
+    async fn create_kind(&mut self, what: Ref, desired: &Desired, observed: &mut Observed) -> Result<()> {
         let fleets = &self.ctx.fleets;
-        match kind {
+        let role = what.role;
+        match what.kind {
             Kind::PackageChannel => {
-                let made = self.create(&fleets.package_channels, &desired.package_channel).await?;
+                let made = self
+                    .create(&fleets.package_channels, &desired.package_channel, role)
+                    .await?;
                 self.event(
                     "CreatedPackageChannel",
                     format!("Created MediaPackage channel {}", made.id),
@@ -224,7 +231,7 @@ impl Run<'_> {
                 observed.package_channel = Some(made);
             }
             Kind::Endpoint => {
-                let made = match self.create(&fleets.endpoints, &desired.endpoint).await {
+                let made = match self.create(&fleets.endpoints, &desired.endpoint, role).await {
                     // Eventual consistency: the channel created a moment ago may not be visible yet.
                     Err(e) if e.is_not_found() => {
                         let channel = &desired.endpoint.channel_id;
@@ -242,7 +249,7 @@ impl Run<'_> {
                 observed.endpoint = Some(made);
             }
             Kind::SecurityGroup => {
-                let made = self.create(&fleets.security_groups, &desired.cidrs).await?;
+                let made = self.create(&fleets.security_groups, &desired.cidrs, role).await?;
                 let note = format!(
                     "Created input security group {} for {}",
                     made.id,
@@ -252,17 +259,22 @@ impl Run<'_> {
                 observed.security_group = Some(made);
             }
             Kind::Input => {
-                let request = want(desired.input.as_ref())?;
-                let made = self.create(&fleets.inputs, request).await?;
-                let note = format!("Created RTMP input {} ({})", made.id, request.target.describe());
+                let request = want(desired.inputs.get(&role))?;
+                let made = self.create(&fleets.inputs, request, role).await?;
+                let note = format!(
+                    "Created {} RTMP input {} ({})",
+                    role.as_str(),
+                    made.id,
+                    request.target.describe()
+                );
                 self.event("CreatedInput", note).await;
-                observed.input = Some(made);
+                observed.inputs.insert(role, made);
             }
             Kind::Channel => {
                 let settings = want(desired.channel.as_ref())?;
                 self.recording_bucket(desired).await?;
                 let made = self
-                    .create(&fleets.channels, settings)
+                    .create(&fleets.channels, settings, role)
                     .await
                     .map_err(|e| with_role_hint(e, settings))?;
                 let renditions = self.stream.spec.encoding.renditions.len();
@@ -278,10 +290,10 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Brings the stream's resource of `kind` to the spec and puts AWS's answer into the snapshot.
-    async fn update_kind(&mut self, kind: Kind, desired: &Desired, observed: &mut Observed) -> Result<()> {
+    /// Brings the stream's resource `what` to the spec and puts AWS's answer into the snapshot.
+    async fn update_kind(&mut self, what: Ref, desired: &Desired, observed: &mut Observed) -> Result<()> {
         let fleets = &self.ctx.fleets;
-        match kind {
+        match what.kind {
             Kind::Endpoint => {
                 let current = want(observed.endpoint.as_ref())?;
                 let made = self.update(&fleets.endpoints, current, &desired.endpoint).await?;
@@ -297,11 +309,12 @@ impl Run<'_> {
                 observed.security_group = Some(made);
             }
             Kind::Input => {
-                let (current, request) = (want(observed.input.as_ref())?, want(desired.input.as_ref())?);
+                let current = want(observed.inputs.get(&what.role))?;
+                let request = want(desired.inputs.get(&what.role))?;
                 let made = self.update(&fleets.inputs, current, request).await?;
                 let note = format!("Updated input {} to stream name {}", made.id, request.target.describe());
                 self.event("UpdatedInput", note).await;
-                observed.input = Some(made);
+                observed.inputs.insert(what.role, made);
             }
             Kind::Channel => {
                 let (current, settings) = (want(observed.channel.as_ref())?, want(desired.channel.as_ref())?);
@@ -325,18 +338,38 @@ impl Run<'_> {
         Ok(())
     }
 
-    async fn create<K: Managed>(&self, fleet: &Fleet<K>, desired: &K::Desired) -> Result<K> {
+    /// Deletes the stream's resource `what` (one the spec no longer asks for) and takes it out of
+    /// the snapshot.
+    async fn delete_kind(&mut self, what: Ref, observed: &mut Observed) -> Result<()> {
+        // The plan deletes only inputs by role: retired versions go by `Step::Retire`.
+        if what.kind != Kind::Input {
+            return Ok(());
+        }
+        let Some(input) = observed.inputs.remove(&what.role) else {
+            return Ok(());
+        };
+        let delete = aws::Input::delete(&self.ctx.aws, &input.id);
+        Box::pin(self.ctx.fleets.inputs.change(&self.uid, what.role, delete)).await?;
+        let role = what.role.as_str();
+        let note = format!("Deleting {role} input {}: the spec no longer asks for it", input.id);
+        self.event("DeletingInput", note).await;
+        Ok(())
+    }
+
+    async fn create<K: Managed>(&self, fleet: &Fleet<K>, desired: &K::Desired, role: Role) -> Result<K> {
         let owner = Owner {
             uid: &self.uid,
             tags: &self.tags,
+            role,
         };
-        let made = Box::pin(fleet.change(&self.uid, K::create(&self.ctx.aws, desired, &owner))).await?;
+        let made = Box::pin(fleet.change(&self.uid, role, K::create(&self.ctx.aws, desired, &owner))).await?;
         fleet.seen(&self.uid, &made);
         Ok(made)
     }
 
     async fn update<K: Managed>(&self, fleet: &Fleet<K>, current: &K, desired: &K::Desired) -> Result<K> {
-        let made = Box::pin(fleet.change(&self.uid, K::update(&self.ctx.aws, current, desired))).await?;
+        let made =
+            Box::pin(fleet.change(&self.uid, current.role(), K::update(&self.ctx.aws, current, desired))).await?;
         fleet.seen(&self.uid, &made);
         Ok(made)
     }

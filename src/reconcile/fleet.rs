@@ -19,12 +19,17 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::{aws::Managed, error::Result};
+use crate::{
+    aws::{Managed, Role},
+    error::Result,
+};
 
 /// How to recognise one stream's resource.
 #[derive(Clone, Copy, Debug)]
 pub struct Lookup<'a> {
     pub uid: &'a str,
+    /// Which of the stream's resources of the kind (found by its role tag).
+    pub role: Role,
     /// A deterministic id (MediaPackage): the resource is found by it, whoever owns it.
     pub name: Option<&'a str>,
     /// The id recorded in status, if any.
@@ -35,7 +40,7 @@ impl Lookup<'_> {
     fn matches<K: Managed>(&self, item: &K) -> bool {
         match self.name {
             Some(name) => item.id() == name,
-            None => item.owner() == Some(self.uid),
+            None => item.owner() == Some(self.uid) && item.role() == self.role,
         }
     }
 }
@@ -100,7 +105,8 @@ struct Known<K> {
 pub struct Fleet<K> {
     started: Instant,
     listing: SharedListing<K>,
-    known: Mutex<HashMap<String, Known<K>>>,
+    /// By stream uid and role.
+    known: Mutex<HashMap<(String, Role), Known<K>>>,
 }
 
 impl<K> Default for Fleet<K> {
@@ -117,16 +123,16 @@ impl<K: Managed> Fleet<K> {
     /// Sends a mutation of the stream's resource. Only listings begun after its answer serve the
     /// stream afterwards: one begun while the call was on its way may have been answered before
     /// AWS carried it out. The mark before the call covers an answer that never comes.
-    pub async fn change<T>(&self, uid: &str, call: impl Future<Output = Result<T>>) -> Result<T> {
-        self.changing(uid);
+    pub async fn change<T>(&self, uid: &str, role: Role, call: impl Future<Output = Result<T>>) -> Result<T> {
+        self.changing(uid, role);
         let answer = call.await;
-        self.changing(uid);
+        self.changing(uid, role);
         answer
     }
 
-    fn changing(&self, uid: &str) {
+    fn changing(&self, uid: &str, role: Role) {
         let mut known = self.known.lock().unwrap();
-        let entry = known.entry(uid.to_owned()).or_insert(Known {
+        let entry = known.entry((uid.to_owned(), role)).or_insert(Known {
             changed: None,
             seen: None,
         });
@@ -137,7 +143,7 @@ impl<K: Managed> Fleet<K> {
     /// AWS's answer about the stream's resource (after a create or update, or a describe).
     pub fn seen(&self, uid: &str, item: &K) {
         let mut known = self.known.lock().unwrap();
-        let entry = known.entry(uid.to_owned()).or_insert(Known {
+        let entry = known.entry((uid.to_owned(), item.role())).or_insert(Known {
             changed: None,
             seen: None,
         });
@@ -146,7 +152,7 @@ impl<K: Managed> Fleet<K> {
 
     /// The stream is gone.
     pub fn forget(&self, uid: &str) {
-        self.known.lock().unwrap().remove(uid);
+        self.known.lock().unwrap().retain(|(owner, _), _| owner != uid);
     }
 
     /// The stream's resource of this kind (`None`: there is none), read as cheaply as the
@@ -165,7 +171,8 @@ impl<K: Managed> Fleet<K> {
         DF: Future<Output = Result<Option<K>>>,
     {
         let fresh = freshness.listed_after(self.started);
-        let known = self.known.lock().unwrap().get(lookup.uid).cloned();
+        let key = (lookup.uid.to_owned(), lookup.role);
+        let known = self.known.lock().unwrap().get(&key).cloned();
         let changed = known.as_ref().and_then(|k| k.changed);
         if K::LISTING_IS_COMPLETE
             && let Some((at, item)) = known.as_ref().and_then(|k| k.seen.as_ref())
@@ -316,6 +323,7 @@ mod tests {
     struct Fake<const COMPLETE: bool = true> {
         id: String,
         owner: String,
+        role: Role,
         settling: bool,
     }
 
@@ -328,6 +336,9 @@ mod tests {
         }
         fn owner(&self) -> Option<&str> {
             Some(&self.owner)
+        }
+        fn role(&self) -> Role {
+            self.role
         }
         fn settling(&self) -> bool {
             self.settling
@@ -372,9 +383,14 @@ mod tests {
         }
 
         fn add(&self, id: &str, owner: &str) {
+            self.add_in_role(id, owner, Role::Main);
+        }
+
+        fn add_in_role(&self, id: &str, owner: &str, role: Role) {
             let fake = Fake {
                 id: id.into(),
                 owner: owner.into(),
+                role,
                 settling: false,
             };
             self.items.lock().unwrap().push(fake);
@@ -401,8 +417,20 @@ mod tests {
             cached: Option<&str>,
             freshness: Freshness,
         ) -> Option<Fake<COMPLETE>> {
+            self.observe_role(fleet, uid, Role::Main, cached, freshness).await
+        }
+
+        async fn observe_role(
+            &self,
+            fleet: &Fleet<Fake<COMPLETE>>,
+            uid: &str,
+            role: Role,
+            cached: Option<&str>,
+            freshness: Freshness,
+        ) -> Option<Fake<COMPLETE>> {
             let lookup = Lookup {
                 uid,
+                role,
                 name: None,
                 cached,
             };
@@ -429,12 +457,36 @@ mod tests {
         let (account, fleet) = (Account::<true>::new(), Fleet::<Fake>::default());
         assert_eq!(account.observe(&fleet, "a", None, LONG).await, None);
         // The create reaches AWS, its answer is lost (no `seen`, no id in status).
-        fleet.changing("a");
+        fleet.changing("a", Role::Main);
         account.add("7", "a");
         // The listing from before the create does not serve "a"; a new one finds its resource.
         let found = account.observe(&fleet, "a", None, LONG).await;
         assert_eq!(found.map(|f| f.id), Some("7".into()));
         assert_eq!(account.calls(), (2, 0));
+    }
+
+    /// A stream's primary and backup are two resources of one kind: each is found by its role tag,
+    /// and a lost create answer for one is adopted without touching the other's cached answer.
+    #[tokio::test]
+    async fn a_streams_resources_of_one_kind_are_found_and_cached_by_role() {
+        let (account, fleet) = (Account::<true>::new(), Fleet::<Fake>::default());
+        let fresh = Freshness {
+            listing: LONG,
+            full_read: LONG,
+        };
+        account.add_in_role("p", "a", Role::Primary);
+        let primary = account.observe_role(&fleet, "a", Role::Primary, None, fresh).await;
+        assert_eq!(primary.map(|f| f.id), Some("p".into()));
+        assert_eq!(account.observe_role(&fleet, "a", Role::Backup, None, fresh).await, None);
+        // The backup's create: its answer lost. Only the backup's role reads a new listing.
+        fleet.changing("a", Role::Backup);
+        account.add_in_role("b", "a", Role::Backup);
+        let backup = account.observe_role(&fleet, "a", Role::Backup, None, fresh).await;
+        assert_eq!(backup.map(|f| f.id), Some("b".into()));
+        assert_eq!(account.calls(), (2, 0));
+        let primary = account.observe_role(&fleet, "a", Role::Primary, Some("p"), fresh).await;
+        assert_eq!(primary.map(|f| f.id), Some("p".into()));
+        assert_eq!(account.calls(), (2, 0), "the primary's answer still serves");
     }
 
     #[tokio::test]
@@ -468,10 +520,11 @@ mod tests {
     #[tokio::test]
     async fn a_fresh_settled_answer_is_reused_and_a_settling_one_described_again() {
         let (account, fleet) = (Account::<true>::new(), Fleet::<Fake>::default());
-        fleet.changing("a");
+        fleet.changing("a", Role::Main);
         let mut creating = Fake::<true> {
             id: "7".into(),
             owner: "a".into(),
+            role: Role::Main,
             settling: true,
         };
         account.items.lock().unwrap().push(creating.clone());
@@ -503,7 +556,7 @@ mod tests {
     async fn a_listing_begun_while_a_change_was_on_its_way_does_not_serve_it() {
         let (account, fleet) = (Account::<true>::new(), Fleet::<Fake>::default());
         account.add("7", "a");
-        let delete = fleet.change("a", async {
+        let delete = fleet.change("a", Role::Main, async {
             // Another stream's listing begins after the call was sent and is answered before AWS
             // carries the deletion out: it still shows "7".
             account.observe(&fleet, "b", None, LONG).await;

@@ -66,7 +66,8 @@ impl Run<'_> {
         // MediaLive may quote the stream name, which can be a key from a Secret: never shown.
         let input = &self.stream.spec.input;
         let (app, public) = input.stream_name.split_once('/').unwrap_or_default();
-        let on_input = (observed.input.as_ref())
+        let on_input = observed
+            .primary_input()
             .and_then(|i| i.url.as_deref())
             .and_then(|u| u.rsplit_once('/'))
             .map(|(_, key)| key.to_owned());

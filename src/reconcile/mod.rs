@@ -253,7 +253,7 @@ impl Run<'_> {
         self.status.playback_url = urls.hls;
         self.status.low_latency_playback_url = urls.low_latency_hls;
         self.status.dash_playback_url = urls.dash;
-        let url = observed.input.as_ref().and_then(|i| i.url.as_deref());
+        let url = observed.primary_input().and_then(|i| i.url.as_deref());
         self.status.ingest_url = match target {
             Ok(target) => url.and_then(|u| target.status_url(u)),
             Err(_) => url.and_then(server_part),

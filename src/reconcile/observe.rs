@@ -3,7 +3,7 @@
 //! the truth, which is how a restarted operator adopts what it created before a crash.
 
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap},
     sync::{Arc, Mutex},
     time::Instant,
 };
@@ -12,7 +12,7 @@ use super::fleet::{Discovery, Fleet, Freshness, Lookup, SharedListing};
 use crate::{
     api::{AwsResources, DeliveryMode, PackagingVersion},
     aws::{
-        AwsClients, Channel, Endpoint, Input, Managed, PackageChannel, SecurityGroup,
+        AwsClients, Channel, Endpoint, Input, Managed, PackageChannel, Role, SecurityGroup,
         cloudfront::{self, Distribution},
         package_v2::{self, ChannelV2, ListedChannel, OriginEndpoint},
     },
@@ -27,7 +27,8 @@ pub struct Observed {
     pub package_channel: Option<PackageChannel>,
     pub endpoint: Option<Endpoint>,
     pub security_group: Option<SecurityGroup>,
-    pub input: Option<Input>,
+    /// The stream's inputs by role.
+    pub inputs: BTreeMap<Role, Input>,
     pub channel: Option<Channel>,
     /// MediaPackage v2, when the stream uses it or used it (its group is in status).
     pub v2: Option<ObservedV2>,
@@ -53,6 +54,11 @@ pub struct Playback {
 }
 
 impl Observed {
+    /// The input encoders push to first (its URL is the stream's ingest URL).
+    pub fn primary_input(&self) -> Option<&Input> {
+        self.inputs.get(&Role::Primary)
+    }
+
     pub fn playback(&self, version: PackagingVersion) -> Playback {
         match version {
             PackagingVersion::V1 => Playback {
@@ -93,7 +99,7 @@ impl Observed {
     pub fn ids(&self) -> AwsResources {
         AwsResources {
             input_security_group_id: self.security_group.as_ref().map(|g| g.id.clone()),
-            input_id: self.input.as_ref().map(|i| i.id.clone()),
+            input_id: self.primary_input().map(|i| i.id.clone()),
             channel_id: self.channel.as_ref().map(|c| c.id.clone()),
             channel_arn: self.channel.as_ref().and_then(|c| c.arn.clone()),
             media_package_channel_id: self.package_channel.as_ref().map(|c| c.id.clone()),
@@ -299,21 +305,40 @@ impl Fleets {
         fn by_tag<'a>(uid: &'a str, cached: &'a Option<String>) -> Lookup<'a> {
             Lookup {
                 uid,
+                role: Role::Main,
                 name: None,
                 cached: cached.as_deref(),
             }
         }
         let package_channel = Lookup {
             uid,
+            role: Role::Main,
             name: Some(&names.channel),
             cached: cached.media_package_channel_id.as_deref(),
         };
         let endpoint = Lookup {
             uid,
+            role: Role::Main,
             name: Some(&names.endpoint),
             cached: cached.origin_endpoint_id.as_deref(),
         };
-        let (package_channel, endpoint, security_group, input, channel) = futures::try_join!(
+        // Every role an input can have: one the spec no longer asks for is found, to be deleted.
+        let inputs =
+            Input::ROLES.iter().map(|&role| {
+                let cached = (role == Role::Primary)
+                    .then_some(&cached.input_id)
+                    .and_then(Option::as_deref);
+                let lookup = Lookup {
+                    uid,
+                    role,
+                    name: None,
+                    cached,
+                };
+                async move {
+                    Ok::<_, crate::error::Error>(read(&self.inputs, aws, lookup, freshness).await?.map(|i| (role, i)))
+                }
+            });
+        let (package_channel, endpoint, security_group, inputs, channel) = futures::try_join!(
             read(&self.package_channels, aws, package_channel, freshness),
             read(&self.endpoints, aws, endpoint, freshness),
             read(
@@ -322,7 +347,7 @@ impl Fleets {
                 by_tag(uid, &cached.input_security_group_id),
                 freshness
             ),
-            read(&self.inputs, aws, by_tag(uid, &cached.input_id), freshness),
+            futures::future::try_join_all(inputs),
             read(&self.channels, aws, by_tag(uid, &cached.channel_id), freshness),
         )?;
         let v2 = match v2_group {
@@ -336,7 +361,7 @@ impl Fleets {
             package_channel,
             endpoint,
             security_group,
-            input,
+            inputs: inputs.into_iter().flatten().collect(),
             channel,
             v2,
             distribution: None,

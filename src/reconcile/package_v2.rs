@@ -9,7 +9,7 @@ use super::{
     plan::{Desired, EndpointStep},
 };
 use crate::{
-    aws::{Endpoint, Kind, Managed, PackageChannel, package_v2},
+    aws::{Endpoint, Kind, Managed, PackageChannel, Role, package_v2},
     desired::mediapackagev2::ManifestKind,
     error::{Error, QUOTA_EXCEEDED, Result},
 };
@@ -207,5 +207,5 @@ async fn remove<K: Managed>(fleet: &Fleet<K>, run: &Run<'_>, id: &str) -> Result
     if id.is_empty() {
         return Ok(());
     }
-    Box::pin(fleet.change(&run.uid, K::delete(&run.ctx.aws, id))).await
+    Box::pin(fleet.change(&run.uid, Role::Main, K::delete(&run.ctx.aws, id))).await
 }

@@ -94,7 +94,6 @@ async fn ffmpeg_librtmp_and_gstreamer_each_publish_a_stream_that_plays() {
     let names = Names {
         channel: "encoders".into(),
         endpoint: "encoders-hls".into(),
-        input: "encoders-rtmp".into(),
     };
     let channel = cloud.test_channel(&spec, &names).await;
     let ml = &cloud.aws.medialive;

@@ -123,7 +123,6 @@ async fn an_attacker_leaks_nothing_changes_nothing_and_the_stream_plays_on() {
     let names = Names {
         channel: "hostile".into(),
         endpoint: "hostile-hls".into(),
-        input: "hostile-rtmp".into(),
     };
     let channel = cloud.test_channel(&spec, &names).await;
     let ml = &cloud.aws.medialive;

@@ -10,6 +10,7 @@ use aws_sdk_medialive::{
 };
 use livestream_operator::{
     api::LiveStreamSpec,
+    aws::Role,
     desired::{
         Names,
         ingest::RtmpTarget,
@@ -67,7 +68,6 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
     let names = Names {
         channel: "launch".into(),
         endpoint: "launch-hls".into(),
-        input: "launch-rtmp".into(),
     };
 
     // Input security group: a bad CIDR is refused, a good one stored.
@@ -94,7 +94,7 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
     // RTMP input: CREATING, then DETACHED; its URL is a real RTMP port with the stream name.
     let input = ml
         .create_input()
-        .name(&names.input)
+        .name(names.input(Role::Primary))
         .r#type(InputType::RtmpPush)
         .input_security_groups(&sg_id)
         .set_destinations(Some(RtmpTarget::public(&spec.input).destinations()))
@@ -142,14 +142,20 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
     assert_eq!(endpoint.hls_package.unwrap().segment_duration_seconds, Some(5));
 
     // A channel pointing at a MediaPackage channel that does not exist is refused.
-    let mut dangling = channel_settings(&spec, &names, &input_id, ROLE, PackageTarget::V1);
+    let mut dangling = channel_settings(
+        &spec,
+        &names,
+        &[(Role::Primary, input_id.as_str())],
+        ROLE,
+        PackageTarget::V1,
+    );
     dangling.destinations = channel_settings(
         &spec,
         &Names {
             channel: "nope".into(),
             ..names.clone()
         },
-        &input_id,
+        &[(Role::Primary, input_id.as_str())],
         ROLE,
         PackageTarget::V1,
     )
@@ -165,7 +171,13 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
 
     // The channel: CREATING (cannot start yet), then IDLE; the input is ATTACHED, the group IN_USE.
     let channel = cloud
-        .create_channel(channel_settings(&spec, &names, &input_id, ROLE, PackageTarget::V1))
+        .create_channel(channel_settings(
+            &spec,
+            &names,
+            &[(Role::Primary, input_id.as_str())],
+            ROLE,
+            PackageTarget::V1,
+        ))
         .tags("livestream.io/name", "launch")
         .send()
         .await
@@ -231,7 +243,16 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
     let updated = ml
         .update_channel()
         .channel_id(&channel_id)
-        .encoder_settings(channel_settings(&smaller, &names, &input_id, ROLE, PackageTarget::V1).encoder_settings)
+        .encoder_settings(
+            channel_settings(
+                &smaller,
+                &names,
+                &[(Role::Primary, input_id.as_str())],
+                ROLE,
+                PackageTarget::V1,
+            )
+            .encoder_settings,
+        )
         .send()
         .await
         .unwrap()

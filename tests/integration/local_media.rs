@@ -68,7 +68,6 @@ async fn a_pushed_test_pattern_plays_as_two_rendition_hls_and_intruders_are_refu
     let names = Names {
         channel: "media".into(),
         endpoint: "media-hls".into(),
-        input: "media-rtmp".into(),
     };
 
     let channel = cloud.test_channel(&spec, &names).await;

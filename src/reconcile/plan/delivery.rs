@@ -21,8 +21,8 @@ pub fn distribution(observed: &Observed, desired: &Desired) -> Result<Option<Ste
         return Ok(None);
     };
     match found {
-        None => Ok(Some(Step::Create(Kind::Distribution))),
-        Some(d) if d.differs(want) => Ok(Some(Step::Update(Kind::Distribution))),
+        None => Ok(Some(Step::Create(Kind::Distribution.main()))),
+        Some(d) if d.differs(want) => Ok(Some(Step::Update(Kind::Distribution.main()))),
         Some(d) if !d.deployed() => Err(format!("CloudFront is deploying distribution {}", d.id)),
         Some(_) => Ok(None),
     }

@@ -78,12 +78,12 @@ fn the_distribution_follows_the_endpoint_and_the_page_follows_the_distribution()
     let mut observed = Observed::default();
     let (rounds, last) = converge(&spec(), &mut observed, &stale, DeliveryMode::CloudFront);
     let at = |step: &Step| rounds.iter().position(|r| r.contains(step));
-    let endpoint = at(&Step::Create(Kind::Endpoint)).unwrap();
-    let distribution = at(&Step::Create(Kind::Distribution)).unwrap();
+    let endpoint = at(&Step::Create(Kind::Endpoint.main())).unwrap();
+    let distribution = at(&Step::Create(Kind::Distribution.main())).unwrap();
     let page = at(&Step::PublishWebsite).unwrap();
     assert!(endpoint < distribution && distribution < page, "{rounds:?}");
     // Not Ready while CloudFront deploys the new distribution; the channel is created meanwhile.
-    assert!(at(&Step::Create(Kind::Channel)).is_some());
+    assert!(at(&Step::Create(Kind::Channel.main())).is_some());
     assert!(
         matches!(&last.outcome, Outcome::Transition(what) if what.contains("deploying")),
         "{last:?}"
@@ -106,7 +106,7 @@ fn a_spec_change_updates_the_distribution_and_an_update_keeps_the_stream_ready()
         ..flags()
     };
     let (rounds, last) = converge(&changed, &mut observed, &seen, DeliveryMode::CloudFront);
-    assert_eq!(rounds, vec![vec![Step::Update(Kind::Distribution)]]);
+    assert_eq!(rounds, vec![vec![Step::Update(Kind::Distribution.main())]]);
     assert_eq!(last.outcome, Outcome::Steady { update_pending: None });
     let shape = &observed.distribution.as_ref().unwrap().shape;
     assert_eq!(shape.price_class, "PriceClass_All");
@@ -135,11 +135,12 @@ fn moving_to_direct_disables_then_deletes_the_distribution_once_deployed() {
 fn a_direct_stream_never_gets_a_distribution() {
     let mut observed = Observed::default();
     let (rounds, _) = converge(&spec(), &mut observed, &flags(), DeliveryMode::Direct);
-    assert!(
-        rounds
-            .iter()
-            .flatten()
-            .all(|s| !matches!(s, Step::Create(Kind::Distribution)))
-    );
+    assert!(rounds.iter().flatten().all(|s| !matches!(
+        s,
+        Step::Create(Ref {
+            kind: Kind::Distribution,
+            ..
+        })
+    )));
     assert_eq!(observed.distribution, None);
 }

@@ -12,6 +12,8 @@ mod delivery;
 mod package_v2;
 mod teardown;
 
+use std::collections::BTreeMap;
+
 use aws_sdk_medialive::types::{ChannelState, InputState};
 
 pub use channel::{ChannelFacts, ChannelStep, InputFacts, InputStep, StopReason, channel_step, input_step};
@@ -22,7 +24,7 @@ pub use teardown::{Found, TeardownStep, teardown_step};
 use super::observe::Observed;
 use crate::{
     api::{DeliveryMode, LiveStreamSpec, PackagingVersion, UpdatePolicy},
-    aws::{EndpointRequest, InputRequest, Kind, Managed, PackageChannelRequest},
+    aws::{EndpointRequest, InputRequest, Kind, Managed, PackageChannelRequest, Ref, Role},
     desired::{
         Names,
         cloudfront::DistributionRequest,
@@ -40,9 +42,12 @@ pub struct Desired {
     pub package_channel: PackageChannelRequest,
     pub endpoint: EndpointRequest,
     pub cidrs: Vec<String>,
-    /// None until the security group exists, or while the stream key cannot be read.
-    pub input: Option<InputRequest>,
-    /// None until the input exists.
+    /// The roles of the inputs the spec asks for (the channel attaches them in this order).
+    pub input_roles: Vec<Role>,
+    /// Each input's request: none until the security group exists, or while the stream key
+    /// cannot be read.
+    pub inputs: BTreeMap<Role, InputRequest>,
+    /// None until every input exists.
     pub channel: Option<crate::desired::medialive::ChannelSettings>,
     pub v2_channel: ChannelRequest,
     pub v2_endpoints: Vec<mediapackagev2::EndpointRequest>,
@@ -104,6 +109,23 @@ impl Desired {
                 group: &packaging.group,
             },
         };
+        let input_roles = crate::desired::ingest::input_roles();
+        let inputs = observed
+            .security_group
+            .as_ref()
+            .zip(target)
+            .map(|(group, target)| {
+                let request = |role: Role| InputRequest {
+                    name: names.input(role),
+                    security_group: group.id.clone(),
+                    target: target.clone(),
+                };
+                input_roles.iter().map(|&role| (role, request(role))).collect()
+            })
+            .unwrap_or_default();
+        let attached: Option<Vec<_>> = (input_roles.iter())
+            .map(|role| observed.inputs.get(role).map(|i| (*role, i.id.as_str())))
+            .collect();
         Self {
             delivery: Delivery {
                 mode: DeliveryMode::Direct,
@@ -129,19 +151,9 @@ impl Desired {
                 hls: hls_package(&spec.packaging.hls),
             },
             cidrs: spec.input.allowed_cidrs.clone(),
-            input: observed
-                .security_group
-                .as_ref()
-                .zip(target)
-                .map(|(group, target)| InputRequest {
-                    name: names.input.clone(),
-                    security_group: group.id.clone(),
-                    target: target.clone(),
-                }),
-            channel: observed
-                .input
-                .as_ref()
-                .map(|input| channel_settings(spec, names, &input.id, role, package_target)),
+            inputs,
+            channel: attached.map(|inputs| channel_settings(spec, names, &inputs, role, package_target)),
+            input_roles,
         }
     }
 }
@@ -168,8 +180,9 @@ pub struct Flags {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
-    Create(Kind),
-    Update(Kind),
+    Create(Ref),
+    Update(Ref),
+    Delete(Ref),
     StartChannel,
     StopChannel(StopReason),
     PublishWebsite,
@@ -298,15 +311,15 @@ fn packaging(uid: &str, observed: &Observed, desired: &Desired, steps: &mut Vec<
         owner: owner.clone(),
     };
     match &observed.package_channel {
-        None => steps.push(Step::Create(Kind::PackageChannel)),
+        None => steps.push(Step::Create(Kind::PackageChannel.main())),
         Some(c) if c.owner() != Some(uid) => return Some(conflict("MediaPackage channel", &c.id, &c.owner_name)),
         Some(_) => {}
     }
     match &observed.endpoint {
-        None if observed.package_channel.is_some() => steps.push(Step::Create(Kind::Endpoint)),
+        None if observed.package_channel.is_some() => steps.push(Step::Create(Kind::Endpoint.main())),
         None => {}
         Some(e) if e.owner() != Some(uid) => return Some(conflict("MediaPackage endpoint", &e.id, &e.owner_name)),
-        Some(e) if e.differs(&desired.endpoint) => steps.push(Step::Update(Kind::Endpoint)),
+        Some(e) if e.differs(&desired.endpoint) => steps.push(Step::Update(Kind::Endpoint.main())),
         Some(_) => {}
     }
     None
@@ -326,8 +339,8 @@ fn ingest(observed: &Observed, desired: &Desired, flags: &Flags, steps: &mut Vec
         report_stream_key: false,
     };
     match &observed.security_group {
-        None => steps.push(Step::Create(Kind::SecurityGroup)),
-        Some(g) if g.differs(&desired.cidrs) => steps.push(Step::Update(Kind::SecurityGroup)),
+        None => steps.push(Step::Create(Kind::SecurityGroup.main())),
+        Some(g) if g.differs(&desired.cidrs) => steps.push(Step::Update(Kind::SecurityGroup.main())),
         Some(_) => {}
     }
     if observed.security_group.is_none() {
@@ -339,29 +352,34 @@ fn ingest(observed: &Observed, desired: &Desired, flags: &Flags, steps: &mut Vec
             ChannelState::Running | ChannelState::Starting | ChannelState::Stopping | ChannelState::Recovering
         )
     });
-    let differs = match (&observed.input, &desired.input) {
-        (Some(input), Some(want)) => input.differs(want),
-        _ => false,
-    };
-    let step = input_step(InputFacts {
-        exists: observed.input.is_some(),
-        key_known: flags.key_known,
-        differs,
-    });
-    match step {
-        InputStep::Create => steps.push(Step::Create(Kind::Input)),
-        InputStep::Update if channel_busy || flags.input_update_refused => {
-            let (input, want) = (observed.input.as_ref(), desired.input.as_ref());
-            ingest.pending = Some(format!(
-                "input {} needs stream name {}, which can change only while the channel is stopped",
-                input.map_or("", |i| i.id.as_str()),
-                want.map(|w| w.target.describe()).unwrap_or_default()
-            ));
+    for &role in &desired.input_roles {
+        let (current, want) = (observed.inputs.get(&role), desired.inputs.get(&role));
+        let step = input_step(InputFacts {
+            exists: current.is_some(),
+            key_known: flags.key_known,
+            differs: matches!((current, want), (Some(input), Some(want)) if input.differs(want)),
+        });
+        match step {
+            InputStep::Create => steps.push(Step::Create(Kind::Input.role(role))),
+            InputStep::Update if channel_busy || flags.input_update_refused => {
+                ingest.pending = Some(format!(
+                    "input {} needs stream name {}, which can change only while the channel is stopped",
+                    current.map_or("", |i| i.id.as_str()),
+                    want.map(|w| w.target.describe()).unwrap_or_default()
+                ));
+            }
+            InputStep::Update => steps.push(Step::Update(Kind::Input.role(role))),
+            InputStep::Keep => {}
+            InputStep::KeepAndReport => ingest.report_stream_key = true,
+            InputStep::Blocked => return Err(Blocker::StreamKey),
         }
-        InputStep::Update => steps.push(Step::Update(Kind::Input)),
-        InputStep::Keep => {}
-        InputStep::KeepAndReport => ingest.report_stream_key = true,
-        InputStep::Blocked => return Err(Blocker::StreamKey),
+    }
+    // An input the spec no longer asks for goes once the channel no longer reads from it.
+    let unwanted = (observed.inputs.iter()).filter(|(role, _)| !desired.input_roles.contains(role));
+    for (role, input) in unwanted {
+        if !observed.channel.as_ref().is_some_and(|c| c.reads_from(&input.id)) {
+            steps.push(Step::Delete(Kind::Input.role(*role)));
+        }
     }
     Ok(ingest)
 }
@@ -379,10 +397,11 @@ fn channel(
             Outcome::Transition("the MediaLive input is being created".into()),
         )
     };
-    let (Some(input), Some(want)) = (&observed.input, &desired.channel) else {
+    let Some(want) = &desired.channel else {
         return creating();
     };
-    if input.state == InputState::Creating {
+    let inputs = desired.input_roles.iter().filter_map(|role| observed.inputs.get(role));
+    if inputs.clone().any(|i| i.state == InputState::Creating) {
         return creating();
     }
     let step = channel_step(&ChannelFacts {
@@ -396,8 +415,8 @@ fn channel(
     });
     let transition = |step: Step, what: &str| (vec![step], Outcome::Transition(what.into()));
     match step {
-        ChannelStep::Create => transition(Step::Create(Kind::Channel), "creating"),
-        ChannelStep::Update => transition(Step::Update(Kind::Channel), "updating"),
+        ChannelStep::Create => transition(Step::Create(Kind::Channel.main()), "creating"),
+        ChannelStep::Update => transition(Step::Update(Kind::Channel.main()), "updating"),
         ChannelStep::Start => transition(Step::StartChannel, "starting"),
         ChannelStep::Stop(why) => transition(Step::StopChannel(why), "stopping"),
         ChannelStep::Steady { update_pending } => {

@@ -26,7 +26,7 @@ fn conflict(what: &'static str, id: String, owner: &Option<String>) -> Blocker {
 pub fn packaging_v2(uid: &str, observed: &Observed, desired: &Desired, steps: &mut Vec<Step>) -> Option<Blocker> {
     let v2 = observed.v2.as_ref().filter(|v2| v2.group == desired.v2_channel.group);
     let Some(channel) = v2.and_then(|v2| v2.channel.as_ref()) else {
-        steps.push(Step::Create(Kind::ChannelV2));
+        steps.push(Step::Create(Kind::ChannelV2.main()));
         return None;
     };
     if channel.owner.as_deref() != Some(uid) {

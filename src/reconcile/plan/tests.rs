@@ -26,7 +26,6 @@ pub(super) fn names() -> Names {
     Names {
         channel: "a".into(),
         endpoint: "a-hls".into(),
-        input: "a-rtmp".into(),
     }
 }
 
@@ -81,14 +80,22 @@ fn v2_endpoint(want: &crate::desired::mediapackagev2::EndpointRequest) -> Origin
 pub(super) fn apply(observed: &mut Observed, desired: &Desired, step: &Step) {
     let owner = Some(UID.to_owned());
     match step {
-        Step::Create(Kind::PackageChannel) => {
+        Step::Create(Ref {
+            kind: Kind::PackageChannel,
+            ..
+        }) => {
             observed.package_channel = Some(PackageChannel {
                 id: desired.package_channel.id.clone(),
                 owner,
                 owner_name: None,
             })
         }
-        Step::Create(Kind::Endpoint) | Step::Update(Kind::Endpoint) => {
+        Step::Create(Ref {
+            kind: Kind::Endpoint, ..
+        })
+        | Step::Update(Ref {
+            kind: Kind::Endpoint, ..
+        }) => {
             observed.endpoint = Some(Endpoint {
                 id: desired.endpoint.id.clone(),
                 owner,
@@ -97,24 +104,45 @@ pub(super) fn apply(observed: &mut Observed, desired: &Desired, step: &Step) {
                 hls: Some(desired.endpoint.hls.clone()),
             })
         }
-        Step::Create(Kind::SecurityGroup) | Step::Update(Kind::SecurityGroup) => {
+        Step::Create(Ref {
+            kind: Kind::SecurityGroup,
+            ..
+        })
+        | Step::Update(Ref {
+            kind: Kind::SecurityGroup,
+            ..
+        }) => {
             observed.security_group = Some(SecurityGroup {
                 id: "1234".into(),
                 owner,
                 cidrs: desired.cidrs.clone(),
             })
         }
-        Step::Create(Kind::Input) | Step::Update(Kind::Input) => {
-            let request = desired.input.as_ref().unwrap();
-            observed.input = Some(Input {
-                id: "5678".into(),
+        Step::Create(Ref {
+            kind: Kind::Input,
+            role,
+        })
+        | Step::Update(Ref {
+            kind: Kind::Input,
+            role,
+        }) => {
+            let request = &desired.inputs[role];
+            let input = Input {
+                id: format!("5678{}", role.as_str()),
                 owner,
+                role: *role,
                 state: InputState::Detached,
                 url: Some(format!("rtmp://127.0.0.1:1935/{}", request.target.describe())),
                 security_groups: vec![request.security_group.clone()],
-            })
+            };
+            observed.inputs.insert(*role, input);
         }
-        Step::Create(Kind::Channel) | Step::Update(Kind::Channel) => {
+        Step::Create(Ref {
+            kind: Kind::Channel, ..
+        })
+        | Step::Update(Ref {
+            kind: Kind::Channel, ..
+        }) => {
             let settings = desired.channel.as_ref().unwrap();
             observed.channel = Some(Channel {
                 id: "9".into(),
@@ -126,7 +154,9 @@ pub(super) fn apply(observed: &mut Observed, desired: &Desired, step: &Step) {
         }
         Step::StartChannel => observed.channel.as_mut().unwrap().state = ChannelState::Running,
         Step::StopChannel(_) => observed.channel.as_mut().unwrap().state = ChannelState::Idle,
-        Step::Create(Kind::ChannelV2) => {
+        Step::Create(Ref {
+            kind: Kind::ChannelV2, ..
+        }) => {
             observed.v2 = Some(ObservedV2 {
                 group: desired.v2_channel.group.clone(),
                 channel: Some(ChannelV2 {
@@ -155,7 +185,14 @@ pub(super) fn apply(observed: &mut Observed, desired: &Desired, step: &Step) {
         Step::Retire(Kind::PackageChannel) => observed.package_channel = None,
         Step::Retire(Kind::OriginEndpoint) => observed.v2.as_mut().unwrap().endpoints.clear(),
         Step::Retire(Kind::ChannelV2) => observed.v2.as_mut().unwrap().channel = None,
-        Step::Create(Kind::Distribution) | Step::Update(Kind::Distribution) => {
+        Step::Create(Ref {
+            kind: Kind::Distribution,
+            ..
+        })
+        | Step::Update(Ref {
+            kind: Kind::Distribution,
+            ..
+        }) => {
             let want = desired.distribution.as_ref().unwrap();
             observed.distribution = Some(crate::aws::cloudfront::Distribution {
                 id: "E2DIST".into(),
@@ -178,7 +215,17 @@ pub(super) fn apply(observed: &mut Observed, desired: &Desired, step: &Step) {
             }
         }
         Step::Retire(kind) => panic!("{kind:?} is never retired"),
-        Step::PublishWebsite | Step::Update(_) | Step::Create(Kind::OriginEndpoint) => {}
+        Step::Delete(Ref {
+            kind: Kind::Input,
+            role,
+        }) => drop(observed.inputs.remove(role)),
+        Step::PublishWebsite
+        | Step::Update(_)
+        | Step::Delete(_)
+        | Step::Create(Ref {
+            kind: Kind::OriginEndpoint,
+            ..
+        }) => {}
     }
 }
 
@@ -206,15 +253,54 @@ fn an_empty_account_is_built_in_dependency_order_and_then_left_alone() {
     assert_eq!(
         rounds,
         vec![
-            vec![Step::Create(Kind::PackageChannel), Step::Create(Kind::SecurityGroup)],
-            vec![Step::Create(Kind::Endpoint), Step::Create(Kind::Input)],
-            vec![Step::Create(Kind::Channel)],
+            vec![
+                Step::Create(Kind::PackageChannel.main()),
+                Step::Create(Kind::SecurityGroup.main())
+            ],
+            vec![
+                Step::Create(Kind::Endpoint.main()),
+                Step::Create(Kind::Input.role(Role::Primary))
+            ],
+            vec![Step::Create(Kind::Channel.main())],
         ]
     );
     assert_eq!(last.outcome, Outcome::Steady { update_pending: None });
     // The next pass over the same account does nothing.
     let (again, _) = converge(&spec(), &mut observed, &flags());
     assert!(again.is_empty(), "{again:?}");
+}
+
+/// The stream's inputs are a set by role: one the spec does not ask for (a backup of a spec that
+/// was Standard) is deleted, but only once the channel no longer reads from it.
+#[test]
+fn an_input_of_a_role_the_spec_does_not_ask_for_goes_once_the_channel_lets_go_of_it() {
+    let mut observed = Observed::default();
+    converge(&spec(), &mut observed, &flags());
+    let mut backup = observed.inputs[&Role::Primary].clone();
+    (backup.id, backup.role) = ("4321".into(), Role::Backup);
+    observed.inputs.insert(Role::Backup, backup);
+    let (rounds, last) = converge(&spec(), &mut observed, &flags());
+    assert_eq!(rounds, vec![vec![Step::Delete(Kind::Input.role(Role::Backup))]]);
+    assert_eq!(last.outcome, Outcome::Steady { update_pending: None });
+    assert_eq!(observed.inputs.keys().collect::<Vec<_>>(), [&Role::Primary]);
+
+    // A channel known to read from it (a summary without settings is assumed to): not yet.
+    let mut attached = observed.clone();
+    attached.inputs.insert(
+        Role::Backup,
+        Input {
+            id: "4321".into(),
+            role: Role::Backup,
+            ..attached.inputs[&Role::Primary].clone()
+        },
+    );
+    attached.channel.as_mut().unwrap().settings = None;
+    let plan = plan(UID, &attached, &desired(&spec(), &attached, true), &flags());
+    assert!(
+        !plan.steps.contains(&Step::Delete(Kind::Input.role(Role::Backup))),
+        "{:?}",
+        plan.steps
+    );
 }
 
 #[test]
@@ -248,8 +334,14 @@ fn adopted_resources_are_never_created_again() {
         let mut partial = full.clone();
         match missing {
             Kind::Channel => partial.channel = None,
-            Kind::Input => (partial.input, partial.channel) = (None, None),
-            Kind::SecurityGroup => (partial.security_group, partial.input, partial.channel) = (None, None, None),
+            Kind::Input => {
+                partial.inputs.clear();
+                partial.channel = None;
+            }
+            Kind::SecurityGroup => {
+                partial.inputs.clear();
+                (partial.security_group, partial.channel) = (None, None);
+            }
             Kind::Endpoint => partial.endpoint = None,
             Kind::PackageChannel => (partial.package_channel, partial.endpoint) = (None, None),
             Kind::ChannelV2 | Kind::OriginEndpoint | Kind::Distribution => {
@@ -258,7 +350,7 @@ fn adopted_resources_are_never_created_again() {
         }
         let present = |o: &Observed, kind| match kind {
             Kind::Channel => o.channel.is_some(),
-            Kind::Input => o.input.is_some(),
+            Kind::Input => !o.inputs.is_empty(),
             Kind::SecurityGroup => o.security_group.is_some(),
             Kind::Endpoint => o.endpoint.is_some(),
             Kind::PackageChannel => o.package_channel.is_some(),
@@ -269,7 +361,10 @@ fn adopted_resources_are_never_created_again() {
         let (rounds, last) = converge(&spec(), &mut partial, &flags());
         for step in rounds.iter().flatten() {
             if let Step::Create(kind) = step {
-                assert!(!present(&before, *kind), "{missing:?} missing: {kind:?} created again");
+                assert!(
+                    !present(&before, kind.kind),
+                    "{missing:?} missing: {kind:?} created again"
+                );
             }
         }
         assert_eq!(last.outcome, Outcome::Steady { update_pending: None }, "{missing:?}");
@@ -304,12 +399,10 @@ fn the_stream_key_states_never_create_or_change_an_input_they_cannot_read() {
         ..flags()
     };
     let (rounds, last) = converge(&spec(), &mut observed, &unknown);
-    assert!(
-        !rounds
-            .iter()
-            .flatten()
-            .any(|s| matches!(s, Step::Create(Kind::Input) | Step::Update(Kind::Input)))
-    );
+    assert!(!rounds.iter().flatten().any(|s| matches!(
+        s,
+        Step::Create(Ref { kind: Kind::Input, .. }) | Step::Update(Ref { kind: Kind::Input, .. })
+    )));
     assert_eq!(last.outcome, Outcome::Blocked(Blocker::StreamKey));
     // With an input: it stays as it is, the channel still starts, the problem is reported.
     let mut observed = Observed::default();
@@ -360,8 +453,11 @@ fn spec_edits_become_updates_of_the_kind_they_touch() {
     assert_eq!(
         rounds,
         vec![
-            vec![Step::Update(Kind::Endpoint), Step::Update(Kind::SecurityGroup)],
-            vec![Step::Update(Kind::Channel)],
+            vec![
+                Step::Update(Kind::Endpoint.main()),
+                Step::Update(Kind::SecurityGroup.main())
+            ],
+            vec![Step::Update(Kind::Channel.main())],
         ]
     );
 }
@@ -386,7 +482,7 @@ fn the_channel_waits_while_its_input_is_being_created() {
     let mut observed = Observed::default();
     converge(&spec(), &mut observed, &flags());
     observed.channel = None;
-    observed.input.as_mut().unwrap().state = InputState::Creating;
+    observed.inputs.get_mut(&Role::Primary).unwrap().state = InputState::Creating;
     let plan = plan(UID, &observed, &desired(&spec(), &observed, true), &flags());
     assert!(plan.steps.is_empty());
     assert!(matches!(plan.outcome, Outcome::Transition(_)));
@@ -406,14 +502,17 @@ fn a_v2_stream_gets_its_channel_then_three_endpoints_then_the_medialive_channel(
     assert_eq!(
         rounds,
         vec![
-            vec![Step::Create(Kind::ChannelV2), Step::Create(Kind::SecurityGroup)],
+            vec![
+                Step::Create(Kind::ChannelV2.main()),
+                Step::Create(Kind::SecurityGroup.main())
+            ],
             vec![
                 endpoint("hls"),
                 endpoint("llhls"),
                 endpoint("dash"),
-                Step::Create(Kind::Input)
+                Step::Create(Kind::Input.role(Role::Primary))
             ],
-            vec![Step::Create(Kind::Channel)],
+            vec![Step::Create(Kind::Channel.main())],
         ]
     );
     assert_eq!(last.outcome, Outcome::Steady { update_pending: None });
@@ -460,7 +559,7 @@ fn moving_v1_to_v2_builds_v2_points_the_channel_at_it_and_only_then_removes_v1()
             .position(|s| *s == step)
             .unwrap_or_else(|| panic!("{step:?} in {flat:?}"))
     };
-    let channel_update = at(&Step::Update(Kind::Channel));
+    let channel_update = at(&Step::Update(Kind::Channel.main()));
     assert!(at(&Step::Endpoint(EndpointStep::Create("hls".into()))) < channel_update);
     assert!(channel_update < at(&Step::Retire(Kind::Endpoint)));
     assert!(at(&Step::Retire(Kind::Endpoint)) < at(&Step::Retire(Kind::PackageChannel)));
@@ -470,7 +569,7 @@ fn moving_v1_to_v2_builds_v2_points_the_channel_at_it_and_only_then_removes_v1()
     let (rounds, _) = converge(&spec(), &mut observed, &flags());
     let flat: Vec<&Step> = rounds.iter().flatten().collect();
     let at = |step: &Step| flat.iter().position(|s| *s == step).unwrap();
-    assert!(at(&Step::Update(Kind::Channel)) < at(&Step::Retire(Kind::OriginEndpoint)));
+    assert!(at(&Step::Update(Kind::Channel.main())) < at(&Step::Retire(Kind::OriginEndpoint)));
     assert!(at(&Step::Retire(Kind::OriginEndpoint)) < at(&Step::Retire(Kind::ChannelV2)));
 }
 
@@ -483,12 +582,14 @@ fn a_running_channel_under_manual_keeps_v1_serving_until_it_is_stopped() {
     };
     converge(&spec(), &mut observed, &running);
     let (rounds, last) = converge(&v2_spec(), &mut observed, &running);
-    assert!(
-        rounds
-            .iter()
-            .flatten()
-            .all(|s| !matches!(s, Step::Retire(_) | Step::Update(Kind::Channel)))
-    );
+    assert!(rounds.iter().flatten().all(|s| !matches!(
+        s,
+        Step::Retire(_)
+            | Step::Update(Ref {
+                kind: Kind::Channel,
+                ..
+            })
+    )));
     assert!(matches!(
         last.outcome,
         Outcome::Steady {

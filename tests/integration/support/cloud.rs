@@ -10,7 +10,7 @@ use std::{
 use aws_sdk_medialive::types::{ChannelState, InputType};
 use livestream_operator::{
     api::LiveStreamSpec,
-    aws::{AwsClients, AwsSettings},
+    aws::{AwsClients, AwsSettings, Role},
     desired::{
         Names,
         ingest::RtmpTarget,
@@ -335,7 +335,13 @@ impl LocalCloud {
             .url
             .unwrap();
         let channel_id = self
-            .create_channel(channel_settings(spec, names, &input_id, ROLE, PackageTarget::V1))
+            .create_channel(channel_settings(
+                spec,
+                names,
+                &[(Role::Primary, input_id.as_str())],
+                ROLE,
+                PackageTarget::V1,
+            ))
             .send()
             .await
             .unwrap()
