@@ -9,7 +9,7 @@ use kube::{
     runtime::events::{Recorder, Reporter},
 };
 
-use crate::{api::LiveStream, aws::AwsClients, reconcile};
+use crate::{api::LiveStream, aws::AwsClients};
 
 pub const FIELD_MANAGER: &str = "livestream-operator";
 
@@ -47,8 +47,8 @@ impl Settings {
     /// How old what the operator read of a resource may be and still decide a pass: listings a
     /// tenth of the resync, so drift is seen at the first resync after it (30 s at the default
     /// 300 s); full answers up to the full-read bound while listings show them unchanged.
-    pub fn freshness(&self) -> reconcile::Freshness {
-        reconcile::Freshness {
+    pub fn freshness(&self) -> crate::observe::Freshness {
+        crate::observe::Freshness {
             listing: self.resync / 10,
             full_read: self.full_read,
         }
@@ -73,9 +73,9 @@ pub struct Context {
     pub bucket_policy_lock: tokio::sync::Mutex<()>,
     /// What the operator knows of each kind of AWS resource across the fleet (shared listings,
     /// the latest answers): how one snapshot per pass stays cheap at 1,000 streams.
-    pub fleets: reconcile::Fleets,
+    pub cache: crate::observe::ReadCache,
     /// The MediaPackage v2 channel groups AWS recently found full, for placing new streams.
-    pub placement: reconcile::Placement,
+    pub placement: crate::placement::Placement,
 }
 
 impl Context {
@@ -93,7 +93,7 @@ impl Context {
             settings,
             failures: Mutex::default(),
             bucket_policy_lock: Default::default(),
-            fleets: Default::default(),
+            cache: Default::default(),
             placement: Default::default(),
         }
     }

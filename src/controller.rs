@@ -46,7 +46,7 @@ async fn reconcile(stream: Arc<LiveStream>, ctx: Arc<Context>) -> Result<Action>
                     let action = reconcile::cleanup(&stream, &ctx).await?;
                     // Gone: its series goes too (a new stream of the same name starts from zero).
                     metrics::forget(&stream.namespace().unwrap_or_default(), &stream.name_any());
-                    ctx.fleets.forget(&stream.uid().unwrap_or_default());
+                    ctx.cache.forget(&stream.uid().unwrap_or_default());
                     Ok(action)
                 }
             }

@@ -28,71 +28,8 @@ pub use input::{Input, InputRequest};
 pub use package_channel::{PackageChannel, PackageChannelRequest};
 pub use security_group::SecurityGroup;
 
+pub use crate::resource::{Kind, Ref, Role};
 use crate::{desired::tag, error::Result};
-
-/// The kinds of AWS resource a LiveStream owns.
-#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
-pub enum Kind {
-    PackageChannel,
-    Endpoint,
-    SecurityGroup,
-    Input,
-    Channel,
-    /// MediaPackage v2: the stream's channel (its shared group is created with it).
-    ChannelV2,
-    /// MediaPackage v2: the channel's origin endpoints.
-    OriginEndpoint,
-    /// The CloudFront distribution in front of the origin and the player bucket.
-    Distribution,
-}
-
-/// Which of a stream's resources of one kind: most kinds hold one per stream (`Main`); some hold a
-/// set keyed by role, e.g. `Input(Primary)` and `Input(Backup)`. Names, owner tags, idempotency
-/// tokens and the read cache are all per (kind, role).
-#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Role {
-    Main,
-    Primary,
-    Backup,
-}
-
-impl Role {
-    /// The value of the `livestream.io/role` tag.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Main => "main",
-            Self::Primary => "primary",
-            Self::Backup => "backup",
-        }
-    }
-
-    pub fn parse(tag: &str) -> Option<Self> {
-        [Self::Main, Self::Primary, Self::Backup]
-            .into_iter()
-            .find(|r| r.as_str() == tag)
-    }
-}
-
-/// One resource of a stream: its kind and its role among the stream's resources of that kind.
-#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
-pub struct Ref {
-    pub kind: Kind,
-    pub role: Role,
-}
-
-impl Kind {
-    /// The stream's one resource of this kind.
-    pub const fn main(self) -> Ref {
-        Ref {
-            kind: self,
-            role: Role::Main,
-        }
-    }
-
-    pub const fn role(self, role: Role) -> Ref {
-        Ref { kind: self, role }
-    }
-}
 
 /// The only order AWS lets them be deleted in: a channel holds its input, an input its security
 /// group, an endpoint its MediaPackage channel (v1 and v2). Creation goes the other way.

@@ -135,8 +135,8 @@ impl fmt::Debug for RtmpTarget {
 
 /// The roles of the inputs a stream's channel reads from, in attachment order: one primary RTMP
 /// push input today.
-pub fn input_roles() -> Vec<crate::aws::Role> {
-    vec![crate::aws::Role::Primary]
+pub fn input_roles() -> Vec<crate::resource::Role> {
+    vec![crate::resource::Role::Primary]
 }
 
 /// `rtmp://host:port/app/instance` → `rtmp://host:port/app` (what OBS calls the Server); `None` for

@@ -12,9 +12,9 @@ use aws_sdk_medialive::types::{
     ThumbnailState, TimecodeConfig, TimecodeConfigSource, VideoCodecSettings, VideoDescription,
 };
 
-use super::Names;
+use super::names::Names;
 use crate::api::{EncodingSpec, InputSpec, LiveStreamSpec, PackagingVersion, Rendition};
-use crate::aws::Role;
+use crate::resource::Role;
 
 const DESTINATION: &str = "mediapackage";
 pub(super) const AUDIO: &str = "audio_aac";

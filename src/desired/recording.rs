@@ -113,7 +113,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::desired::{Names, medialive};
+    use crate::desired::{medialive, names::Names};
 
     #[test]
     fn the_top_rendition_is_archived_under_each_runs_start() {
@@ -134,7 +134,7 @@ mod tests {
         let mut channel = medialive::channel_settings(
             &stream.spec,
             &names,
-            &[(crate::aws::Role::Primary, "1")],
+            &[(crate::resource::Role::Primary, "1")],
             role,
             medialive::PackageTarget::V1,
         );

@@ -12,10 +12,9 @@ use kube::{
 
 use super::{
     action,
-    fleet::Fleet,
-    observe::Observed,
     plan::{Found, TeardownStep, teardown_step},
 };
+use crate::observe::{Observed, cache::KindCache};
 use crate::{
     api::{DeliveryMode, LiveStream},
     aws::{self, Kind, Managed, Ref, Role, TEARDOWN_ORDER, cloudfront, package_v2},
@@ -59,18 +58,18 @@ async fn teardown(stream: &LiveStream, ctx: &Context) -> Result<Action> {
     // MediaPackage v2 is always looked at: a crash may have left a channel before status named it.
     let group = (cached.channel_group.clone())
         .or_else(|| stream.spec.packaging.channel_group.clone())
-        .or_else(|| super::placement::placed(stream))
+        .or_else(|| crate::placement::placed(stream))
         .unwrap_or_else(|| ctx.settings.channel_group.clone());
     // v2 is read in full (what AWS holds now, not what the last pass saw) once the kinds before it
     // are gone: passes that wait on MediaLive do not read it.
     let observe = ctx
-        .fleets
+        .cache
         .observe(&ctx.aws, ctx.settings.freshness(), &uid, &names, &cached, None);
     let mut observed = Box::pin(observe).await?;
     let cdn_pending = step_down_distribution(stream, ctx, &uid).await?;
     for kind in TEARDOWN_ORDER {
         if kind == Kind::OriginEndpoint {
-            observed.v2 = Some(Box::pin(ctx.fleets.read_v2(&ctx.aws, &uid, &group, &names.channel)).await?);
+            observed.v2 = Some(Box::pin(ctx.cache.read_v2(&ctx.aws, &uid, &group, &names.channel)).await?);
         }
         // Every one of the kind in one pass (a v2 channel has three endpoints).
         while let Some((found, role, id)) = still_there(&observed, kind, &uid) {
@@ -78,7 +77,7 @@ async fn teardown(stream: &LiveStream, ctx: &Context) -> Result<Action> {
                 TeardownStep::Wait(what) => return Err(Error::Waiting(format!("{what} ({id})"))),
                 TeardownStep::Stop => {
                     let stop = aws::channel::stop(&ctx.aws, &id);
-                    ctx.fleets.channels.change(&uid, Role::Main, stop).await?;
+                    ctx.cache.channels.change(&uid, Role::Main, stop).await?;
                     let note = format!("Stopping MediaLive channel {id} before deleting it");
                     action(ctx, stream, "StoppingChannel", note.clone()).await;
                     return Err(Error::Waiting(note));
@@ -213,27 +212,27 @@ fn deleted(observed: &mut Observed, kind: Kind, id: &str) {
 
 /// Deletes it; a resource AWS still sees in use is waited for (each kind's `delete` says so).
 async fn delete(ctx: &Context, uid: &str, what: Ref, id: &str) -> Result<(&'static str, String)> {
-    let fleets = &ctx.fleets;
+    let cache = &ctx.cache;
     let role = what.role;
     Ok(match what.kind {
         Kind::Channel => {
-            remove(&fleets.channels, ctx, uid, role, id).await?;
+            remove(&cache.channels, ctx, uid, role, id).await?;
             ("DeletingChannel", format!("Deleting MediaLive channel {id}"))
         }
         Kind::Input => {
-            remove(&fleets.inputs, ctx, uid, role, id).await?;
+            remove(&cache.inputs, ctx, uid, role, id).await?;
             ("DeletingInput", format!("Deleting input {id}"))
         }
         Kind::SecurityGroup => {
-            remove(&fleets.security_groups, ctx, uid, role, id).await?;
+            remove(&cache.security_groups, ctx, uid, role, id).await?;
             ("DeletedSecurityGroup", format!("Deleted input security group {id}"))
         }
         Kind::Endpoint => {
-            remove(&fleets.endpoints, ctx, uid, role, id).await?;
+            remove(&cache.endpoints, ctx, uid, role, id).await?;
             ("DeletedEndpoint", format!("Deleted MediaPackage endpoint {id}"))
         }
         Kind::PackageChannel => {
-            remove(&fleets.package_channels, ctx, uid, role, id).await?;
+            remove(&cache.package_channels, ctx, uid, role, id).await?;
             ("DeletedPackageChannel", format!("Deleted MediaPackage channel {id}"))
         }
         // v2 ids are `group/channel[/endpoint]`, as still_there writes them.
@@ -261,6 +260,6 @@ async fn delete(ctx: &Context, uid: &str, what: Ref, id: &str) -> Result<(&'stat
     })
 }
 
-async fn remove<K: Managed>(fleet: &Fleet<K>, ctx: &Context, uid: &str, role: Role, id: &str) -> Result<()> {
-    Box::pin(fleet.change(uid, role, K::delete(&ctx.aws, id))).await
+async fn remove<K: Managed>(cache: &KindCache<K>, ctx: &Context, uid: &str, role: Role, id: &str) -> Result<()> {
+    Box::pin(cache.change(uid, role, K::delete(&ctx.aws, id))).await
 }

@@ -2,7 +2,8 @@
 //! its ETag, and — when the stream moves to delivery Direct, or in teardown — disabled, then
 //! deleted once deployed, with the shared origin access control going with its last user.
 
-use super::{Run, observe::Observed, plan::Desired};
+use super::{Run, plan::Desired};
+use crate::observe::Observed;
 use crate::{
     api::LiveStream,
     aws::{AwsClients, cloudfront},
@@ -30,7 +31,7 @@ impl Run<'_> {
             .as_ref()
             .ok_or_else(|| Error::Waiting("no distribution to create".into()))?;
         let oac = oac_for(aws, request, &self.uid).await?;
-        let discovery = &self.ctx.fleets.distributions;
+        let discovery = &self.ctx.cache.distributions;
         let created = discovery.create(&self.uid, cloudfront::create(aws, request, &oac, &self.tags));
         let made = match Box::pin(created).await {
             // The caller reference was used by a pass that crashed before status named the
@@ -138,7 +139,7 @@ pub async fn find_for_teardown(
     uid: &str,
 ) -> Result<Option<cloudfront::Distribution>> {
     let cached = stream.status.as_ref().and_then(|s| s.cloud_front.as_ref());
-    let listed = ctx.fleets.distributions.listing(uid, || cloudfront::list(&ctx.aws));
+    let listed = ctx.cache.distributions.listing(uid, || cloudfront::list(&ctx.aws));
     Box::pin(cloudfront::find(
         &ctx.aws,
         cached.map(|c| c.distribution_id.as_str()),

@@ -9,12 +9,11 @@ use tracing::info;
 
 use super::{
     Progress, Run,
-    fleet::Fleet,
     intent::{Guard, Source},
-    observe::Observed,
     plan::{self, Blocker, Desired, Flags, Outcome, Step, StopReason},
     publish,
 };
+use crate::observe::{Observed, cache::KindCache};
 use crate::{
     api::GuardStop,
     aws::{self, Kind, Managed, Owner, Ref, Role},
@@ -164,7 +163,7 @@ impl Run<'_> {
         observed: &mut Observed,
         page: Option<&super::website::Page>,
     ) -> Result<()> {
-        let fleets = &self.ctx.fleets;
+        let cache = &self.ctx.cache;
         match step {
             Step::Create(what) => return self.create_kind(*what, desired, observed).await,
             Step::Update(what) => return self.update_kind(*what, desired, observed).await,
@@ -181,7 +180,7 @@ impl Run<'_> {
                     .as_mut()
                     .ok_or_else(|| Error::Waiting("no channel".into()))?;
                 let start = aws::channel::start(&self.ctx.aws, &channel.id);
-                fleets.channels.change(&self.uid, Role::Main, start).await?;
+                cache.channels.change(&self.uid, Role::Main, start).await?;
                 channel.state = ChannelState::Starting;
                 let (reason, note) = match (self.intent.source, self.intent.next_stop) {
                     (Source::Schedule, until) => (
@@ -205,7 +204,7 @@ impl Run<'_> {
                     .as_mut()
                     .ok_or_else(|| Error::Waiting("no channel".into()))?;
                 let stop = aws::channel::stop(&self.ctx.aws, &channel.id);
-                fleets.channels.change(&self.uid, Role::Main, stop).await?;
+                cache.channels.change(&self.uid, Role::Main, stop).await?;
                 channel.state = ChannelState::Stopping;
                 let id = channel.id.clone();
                 self.stopped(&id, *why).await;
@@ -216,12 +215,12 @@ impl Run<'_> {
 
     /// Creates the stream's resource `what` and puts AWS's answer into the snapshot.
     async fn create_kind(&mut self, what: Ref, desired: &Desired, observed: &mut Observed) -> Result<()> {
-        let fleets = &self.ctx.fleets;
+        let cache = &self.ctx.cache;
         let role = what.role;
         match what.kind {
             Kind::PackageChannel => {
                 let made = self
-                    .create(&fleets.package_channels, &desired.package_channel, role)
+                    .create(&cache.package_channels, &desired.package_channel, role)
                     .await?;
                 self.event(
                     "CreatedPackageChannel",
@@ -231,7 +230,7 @@ impl Run<'_> {
                 observed.package_channel = Some(made);
             }
             Kind::Endpoint => {
-                let made = match self.create(&fleets.endpoints, &desired.endpoint, role).await {
+                let made = match self.create(&cache.endpoints, &desired.endpoint, role).await {
                     // Eventual consistency: the channel created a moment ago may not be visible yet.
                     Err(e) if e.is_not_found() => {
                         let channel = &desired.endpoint.channel_id;
@@ -249,7 +248,7 @@ impl Run<'_> {
                 observed.endpoint = Some(made);
             }
             Kind::SecurityGroup => {
-                let made = self.create(&fleets.security_groups, &desired.cidrs, role).await?;
+                let made = self.create(&cache.security_groups, &desired.cidrs, role).await?;
                 let note = format!(
                     "Created input security group {} for {}",
                     made.id,
@@ -260,13 +259,13 @@ impl Run<'_> {
             }
             Kind::Input => {
                 let request = want(desired.inputs.get(&role))?;
-                let made = self.create(&fleets.inputs, request, role).await?;
-                let note = format!(
-                    "Created {} RTMP input {} ({})",
-                    role.as_str(),
-                    made.id,
-                    request.target.describe()
-                );
+                let made = self.create(&cache.inputs, request, role).await?;
+                // The primary's note reads as before roles: users and their alerts match on it.
+                let which = match role {
+                    Role::Primary => String::new(),
+                    other => format!("{} ", other.as_str()),
+                };
+                let note = format!("Created {which}RTMP input {} ({})", made.id, request.target.describe());
                 self.event("CreatedInput", note).await;
                 observed.inputs.insert(role, made);
             }
@@ -274,7 +273,7 @@ impl Run<'_> {
                 let settings = want(desired.channel.as_ref())?;
                 self.recording_bucket(desired).await?;
                 let made = self
-                    .create(&fleets.channels, settings, role)
+                    .create(&cache.channels, settings, role)
                     .await
                     .map_err(|e| with_role_hint(e, settings))?;
                 let renditions = self.stream.spec.encoding.renditions.len();
@@ -292,18 +291,18 @@ impl Run<'_> {
 
     /// Brings the stream's resource `what` to the spec and puts AWS's answer into the snapshot.
     async fn update_kind(&mut self, what: Ref, desired: &Desired, observed: &mut Observed) -> Result<()> {
-        let fleets = &self.ctx.fleets;
+        let cache = &self.ctx.cache;
         match what.kind {
             Kind::Endpoint => {
                 let current = want(observed.endpoint.as_ref())?;
-                let made = self.update(&fleets.endpoints, current, &desired.endpoint).await?;
+                let made = self.update(&cache.endpoints, current, &desired.endpoint).await?;
                 let note = format!("Updated the HLS settings of MediaPackage endpoint {}", made.id);
                 self.event("UpdatedEndpoint", note).await;
                 observed.endpoint = Some(made);
             }
             Kind::SecurityGroup => {
                 let current = want(observed.security_group.as_ref())?;
-                let made = self.update(&fleets.security_groups, current, &desired.cidrs).await?;
+                let made = self.update(&cache.security_groups, current, &desired.cidrs).await?;
                 let note = format!("Set input security group {} to {}", made.id, desired.cidrs.join(", "));
                 self.event("UpdatedSecurityGroup", note).await;
                 observed.security_group = Some(made);
@@ -311,7 +310,7 @@ impl Run<'_> {
             Kind::Input => {
                 let current = want(observed.inputs.get(&what.role))?;
                 let request = want(desired.inputs.get(&what.role))?;
-                let made = self.update(&fleets.inputs, current, request).await?;
+                let made = self.update(&cache.inputs, current, request).await?;
                 let note = format!("Updated input {} to stream name {}", made.id, request.target.describe());
                 self.event("UpdatedInput", note).await;
                 observed.inputs.insert(what.role, made);
@@ -320,7 +319,7 @@ impl Run<'_> {
                 let (current, settings) = (want(observed.channel.as_ref())?, want(desired.channel.as_ref())?);
                 self.recording_bucket(desired).await?;
                 let made = self
-                    .update(&fleets.channels, current, settings)
+                    .update(&cache.channels, current, settings)
                     .await
                     .map_err(|e| with_role_hint(e, settings))?;
                 self.event(
@@ -349,28 +348,28 @@ impl Run<'_> {
             return Ok(());
         };
         let delete = aws::Input::delete(&self.ctx.aws, &input.id);
-        Box::pin(self.ctx.fleets.inputs.change(&self.uid, what.role, delete)).await?;
+        Box::pin(self.ctx.cache.inputs.change(&self.uid, what.role, delete)).await?;
         let role = what.role.as_str();
         let note = format!("Deleting {role} input {}: the spec no longer asks for it", input.id);
         self.event("DeletingInput", note).await;
         Ok(())
     }
 
-    async fn create<K: Managed>(&self, fleet: &Fleet<K>, desired: &K::Desired, role: Role) -> Result<K> {
+    async fn create<K: Managed>(&self, cache: &KindCache<K>, desired: &K::Desired, role: Role) -> Result<K> {
         let owner = Owner {
             uid: &self.uid,
             tags: &self.tags,
             role,
         };
-        let made = Box::pin(fleet.change(&self.uid, role, K::create(&self.ctx.aws, desired, &owner))).await?;
-        fleet.seen(&self.uid, &made);
+        let made = Box::pin(cache.change(&self.uid, role, K::create(&self.ctx.aws, desired, &owner))).await?;
+        cache.seen(&self.uid, &made);
         Ok(made)
     }
 
-    async fn update<K: Managed>(&self, fleet: &Fleet<K>, current: &K, desired: &K::Desired) -> Result<K> {
+    async fn update<K: Managed>(&self, cache: &KindCache<K>, current: &K, desired: &K::Desired) -> Result<K> {
         let made =
-            Box::pin(fleet.change(&self.uid, current.role(), K::update(&self.ctx.aws, current, desired))).await?;
-        fleet.seen(&self.uid, &made);
+            Box::pin(cache.change(&self.uid, current.role(), K::update(&self.ctx.aws, current, desired))).await?;
+        cache.seen(&self.uid, &made);
         Ok(made)
     }
 

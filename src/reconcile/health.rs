@@ -9,7 +9,8 @@ use aws_sdk_medialive::types::ChannelState;
 use k8s_openapi::{apimachinery::pkg::apis::meta::v1::Time, jiff::Timestamp};
 use kube::runtime::events::EventType;
 
-use super::{Run, observe::Observed, publish};
+use super::{Run, publish};
+use crate::observe::Observed;
 use crate::{
     api::ChannelAlert,
     aws::alerts::{self, Alert},

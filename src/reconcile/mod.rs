@@ -7,12 +7,9 @@
 mod cleanup;
 mod delivery;
 mod execute;
-mod fleet;
 mod health;
 pub mod intent;
-mod observe;
 mod package_v2;
-pub mod placement;
 pub mod plan;
 mod recording;
 mod status;
@@ -33,9 +30,6 @@ use kube::{
 use tracing::info;
 
 pub use cleanup::cleanup;
-pub use fleet::Freshness;
-pub use observe::Fleets;
-pub use placement::Placement;
 
 use crate::{
     api::{CloudFrontStatus, DeliveryMode, LiveStream, LiveStreamStatus, PackagingVersion},
@@ -201,16 +195,16 @@ impl Run<'_> {
         let freshness = self.ctx.settings.freshness();
         let mut observed = self
             .ctx
-            .fleets
+            .cache
             .observe(&self.ctx.aws, freshness, &self.uid, &names, &cached, v2_group)
             .await?;
         // A stream that never had a distribution and does not want one lists none.
         if self.delivery.mode == DeliveryMode::CloudFront || self.status.cloud_front.is_some() {
             let cached = self.status.cloud_front.as_ref().map(|c| c.distribution_id.as_str());
-            let fleets = &self.ctx.fleets;
+            let cache = &self.ctx.cache;
             // Boxed, as every SDK call's future under the pass: inline they add up past a debug build's
             // worker stack.
-            let read = fleets.distribution(&self.ctx.aws, freshness, &self.uid, cached);
+            let read = cache.distribution(&self.ctx.aws, freshness, &self.uid, cached);
             observed.distribution = Box::pin(read).await?;
         }
         // A stop by an operator of before `guardStop` still holds.
@@ -228,7 +222,7 @@ impl Run<'_> {
         let rounds = self.rounds(&mut observed, &names, &role, &target).await;
         // A finished pass knows what v2 holds (its own steps folded in); a failed one may not.
         let v2 = observed.v2.as_ref().filter(|_| rounds.is_ok());
-        self.ctx.fleets.seen_v2(&self.uid, v2);
+        self.ctx.cache.seen_v2(&self.uid, v2);
         // What exists goes into status whether or not the pass finished.
         self.record(&observed, &target);
         if let Err(e) = self.list_recordings().await {
@@ -238,7 +232,7 @@ impl Run<'_> {
     }
 
     /// Status fields that follow from what AWS holds: ids, URLs, the channel's state.
-    fn record(&mut self, observed: &observe::Observed, target: &Result<RtmpTarget>) {
+    fn record(&mut self, observed: &crate::observe::Observed, target: &Result<RtmpTarget>) {
         self.status.aws = Some(observed.ids());
         self.status.packaging_version = Some(self.packaging.version);
         self.status.delivery = Some(self.delivery.mode);
@@ -272,7 +266,7 @@ impl Run<'_> {
     /// RUNNING has no `runningSince` yet: it has run for no time.) A schedule that cannot be read
     /// is reported and changes nothing: the channel stays as it is (the cost guards still apply),
     /// the schedule's status is kept, and the rest of the stream still converges.
-    fn decide(&mut self, observed: &observe::Observed) -> intent::Intent {
+    fn decide(&mut self, observed: &crate::observe::Observed) -> intent::Intent {
         let state = observed.channel.as_ref().map(|c| c.state.clone());
         let channel_running = matches!(state, Some(ChannelState::Running | ChannelState::Starting));
         let mut now = intent::Now {
@@ -323,7 +317,8 @@ pub fn packaging(stream: &LiveStream, status: &LiveStreamStatus, ctx: &Context) 
         (Some(wanted), _) => wanted.clone(),
         (None, Some(owned)) => owned,
         (None, None) => {
-            let group = placement::placed(stream).unwrap_or_else(|| ctx.placement.choose(&settings.channel_group));
+            let group =
+                crate::placement::placed(stream).unwrap_or_else(|| ctx.placement.choose(&settings.channel_group));
             return Ok(plan::Packaging {
                 version,
                 group,

@@ -3,11 +3,9 @@
 
 use super::{
     Run,
-    fleet::Fleet,
-    observe::{Observed, ObservedV2},
-    placement,
     plan::{Desired, EndpointStep},
 };
+use crate::observe::{Observed, ObservedV2, cache::KindCache};
 use crate::{
     aws::{Endpoint, Kind, Managed, PackageChannel, Role, package_v2},
     desired::mediapackagev2::ManifestKind,
@@ -25,12 +23,12 @@ impl Run<'_> {
         }
         // Past the operator's own group, the stream's group is written down before its channel is
         // made there, so a crash after the create finds it again (see `placement`).
-        let annotated = placement::placed(self.stream);
+        let annotated = crate::placement::placed(self.stream);
         if self.packaging.placed
             && want.group != self.ctx.settings.channel_group
             && annotated.as_deref() != Some(want.group.as_str())
         {
-            placement::record(self.ctx, self.stream, Some(&want.group)).await?;
+            crate::placement::record(self.ctx, self.stream, Some(&want.group)).await?;
         }
         let made = match package_v2::create_channel(aws, want, &self.uid, &self.tags).await {
             // Created by an earlier pass that crashed before it saw the answer: adopt it.
@@ -42,7 +40,7 @@ impl Run<'_> {
             Err(e) if e.code() == Some(QUOTA_EXCEEDED) && self.packaging.placed => {
                 self.ctx.placement.mark_full(&want.group);
                 if annotated.is_some() {
-                    placement::record(self.ctx, self.stream, None).await?;
+                    crate::placement::record(self.ctx, self.stream, None).await?;
                 }
                 let next = self.ctx.placement.choose(&self.ctx.settings.channel_group);
                 let note = format!(
@@ -143,11 +141,11 @@ impl Run<'_> {
     /// Deletes the stream's resource of `kind` of the version it left.
     pub(super) async fn retire(&mut self, kind: Kind, observed: &mut Observed) -> Result<()> {
         let aws = &self.ctx.aws;
-        let fleets = &self.ctx.fleets;
+        let cache = &self.ctx.cache;
         let (reason, note) = match kind {
             Kind::Endpoint => {
                 let id = observed.endpoint.take().map(|e| e.id).unwrap_or_default();
-                remove::<Endpoint>(&fleets.endpoints, self, &id).await?;
+                remove::<Endpoint>(&cache.endpoints, self, &id).await?;
                 (
                     "RetiredEndpoint",
                     format!("Deleted MediaPackage v1 endpoint {id}: the stream moved to v2"),
@@ -159,7 +157,7 @@ impl Run<'_> {
                     .as_ref()
                     .map(|c| c.id.clone())
                     .unwrap_or_default();
-                remove::<PackageChannel>(&fleets.package_channels, self, &id).await?;
+                remove::<PackageChannel>(&cache.package_channels, self, &id).await?;
                 observed.package_channel = None;
                 (
                     "RetiredPackageChannel",
@@ -203,9 +201,9 @@ impl Run<'_> {
     }
 }
 
-async fn remove<K: Managed>(fleet: &Fleet<K>, run: &Run<'_>, id: &str) -> Result<()> {
+async fn remove<K: Managed>(cache: &KindCache<K>, run: &Run<'_>, id: &str) -> Result<()> {
     if id.is_empty() {
         return Ok(());
     }
-    Box::pin(fleet.change(&run.uid, Role::Main, K::delete(&run.ctx.aws, id))).await
+    Box::pin(cache.change(&run.uid, Role::Main, K::delete(&run.ctx.aws, id))).await
 }

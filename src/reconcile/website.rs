@@ -3,7 +3,8 @@
 //! distributions (delivery CloudFront; the bucket stays private) or to anyone (Direct) — and
 //! remove both on delete.
 
-use super::{Run, action, observe::Observed};
+use super::{Run, action};
+use crate::observe::Observed;
 use crate::{
     api::{DeliveryMode, LiveStream},
     aws::s3,

@@ -4,7 +4,7 @@
 //! once CloudFront has deployed that, deleted.
 
 use super::{Desired, Step};
-use crate::{api::DeliveryMode, aws::Kind, reconcile::observe::Observed};
+use crate::{api::DeliveryMode, aws::Kind, observe::Observed};
 
 /// How the stream reaches viewers, and the player bucket a distribution fronts.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -21,7 +21,7 @@ pub use delivery::Delivery;
 pub use package_v2::EndpointStep;
 pub use teardown::{Found, TeardownStep, teardown_step};
 
-use super::observe::Observed;
+use crate::observe::Observed;
 use crate::{
     api::{DeliveryMode, LiveStreamSpec, PackagingVersion, UpdatePolicy},
     aws::{EndpointRequest, InputRequest, Kind, Managed, PackageChannelRequest, Ref, Role},

@@ -3,7 +3,7 @@
 //! version the spec asks for, the retirement of the other version's resources.
 
 use super::{Blocker, Desired, Step};
-use crate::{api::PackagingVersion, aws::Kind, reconcile::observe::Observed};
+use crate::{api::PackagingVersion, aws::Kind, observe::Observed};
 
 /// One origin endpoint's step.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use crate::{
         package_v2::{ChannelV2, OriginEndpoint},
     },
     desired::ingest::RtmpTarget,
-    reconcile::observe::ObservedV2,
+    observe::ObservedV2,
 };
 
 pub(super) const UID: &str = "uid-1";

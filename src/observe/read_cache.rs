@@ -1,136 +1,36 @@
-//! Observe: one snapshot of every AWS resource a LiveStream owns, read through the fleet-wide
-//! `Fleets` (see `fleet` for what is read how). Ids in status are only a cache; the owner tags are
-//! the truth, which is how a restarted operator adopts what it created before a crash.
+//! The read cache: what the operator knows of every stream's AWS resources, shared by every
+//! reconcile — one `KindCache` per kind (shared listings, the latest answer about each stream's
+//! resource), and for MediaPackage v2 and CloudFront, which have no account-wide listing of what
+//! a pass needs, each stream's last full read and when.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::HashMap,
     sync::{Arc, Mutex},
     time::Instant,
 };
 
-use super::fleet::{Discovery, Fleet, Freshness, Lookup, SharedListing};
+use super::{
+    Observed, ObservedV2,
+    cache::{Discovery, Freshness, KindCache, Lookup, SharedListing},
+};
 use crate::{
-    api::{AwsResources, DeliveryMode, PackagingVersion},
+    api::AwsResources,
     aws::{
         AwsClients, Channel, Endpoint, Input, Managed, PackageChannel, Role, SecurityGroup,
         cloudfront::{self, Distribution},
-        package_v2::{self, ChannelV2, ListedChannel, OriginEndpoint},
+        package_v2::{self, ListedChannel},
     },
     desired::Names,
-    desired::mediapackagev2::ManifestKind,
     error::Result,
 };
 
-/// What AWS holds of one stream, as of this pass.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Observed {
-    pub package_channel: Option<PackageChannel>,
-    pub endpoint: Option<Endpoint>,
-    pub security_group: Option<SecurityGroup>,
-    /// The stream's inputs by role.
-    pub inputs: BTreeMap<Role, Input>,
-    pub channel: Option<Channel>,
-    /// MediaPackage v2, when the stream uses it or used it (its group is in status).
-    pub v2: Option<ObservedV2>,
-    /// The CloudFront distribution, when the stream uses one or had one (read by the run, not
-    /// the fleets: it is found by id or by the uid in its comment).
-    pub distribution: Option<Distribution>,
-}
-
-/// The stream's MediaPackage v2 channel and endpoints, in `group`.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ObservedV2 {
-    pub group: String,
-    pub channel: Option<ChannelV2>,
-    pub endpoints: Vec<OriginEndpoint>,
-}
-
-/// The playback URLs of the version a stream is packaged with.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Playback {
-    pub hls: Option<String>,
-    pub low_latency_hls: Option<String>,
-    pub dash: Option<String>,
-}
-
-impl Observed {
-    /// The input encoders push to first (its URL is the stream's ingest URL).
-    pub fn primary_input(&self) -> Option<&Input> {
-        self.inputs.get(&Role::Primary)
-    }
-
-    pub fn playback(&self, version: PackagingVersion) -> Playback {
-        match version {
-            PackagingVersion::V1 => Playback {
-                hls: self.endpoint.as_ref().and_then(|e| e.url.clone()),
-                ..Playback::default()
-            },
-            PackagingVersion::V2 => {
-                let url = |kind: ManifestKind| {
-                    let endpoints = self.v2.iter().flat_map(|v2| &v2.endpoints);
-                    endpoints
-                        .filter(|e| e.name == kind.endpoint_name())
-                        .find_map(|e| e.url.clone())
-                };
-                Playback {
-                    hls: url(ManifestKind::Hls),
-                    low_latency_hls: url(ManifestKind::LowLatencyHls),
-                    dash: url(ManifestKind::Dash),
-                }
-            }
-        }
-    }
-
-    /// The URLs viewers use: through the distribution with delivery CloudFront, once there is one.
-    pub fn delivered(&self, version: PackagingVersion, mode: DeliveryMode) -> Playback {
-        let origin = self.playback(version);
-        let Some(d) = self.distribution.as_ref().filter(|_| mode == DeliveryMode::CloudFront) else {
-            return origin;
-        };
-        let through = |url: Option<String>| url.and_then(|u| crate::desired::cloudfront::viewer_url(&u, &d.domain));
-        Playback {
-            hls: through(origin.hls),
-            low_latency_hls: through(origin.low_latency_hls),
-            dash: through(origin.dash),
-        }
-    }
-
-    /// The ids for status.
-    pub fn ids(&self) -> AwsResources {
-        AwsResources {
-            input_security_group_id: self.security_group.as_ref().map(|g| g.id.clone()),
-            input_id: self.primary_input().map(|i| i.id.clone()),
-            channel_id: self.channel.as_ref().map(|c| c.id.clone()),
-            channel_arn: self.channel.as_ref().and_then(|c| c.arn.clone()),
-            media_package_channel_id: self.package_channel.as_ref().map(|c| c.id.clone()),
-            origin_endpoint_id: self.endpoint.as_ref().map(|e| e.id.clone()),
-            channel_group: self
-                .v2
-                .as_ref()
-                .filter(|v2| v2.channel.is_some())
-                .map(|v2| v2.group.clone()),
-            media_package_v2_channel_arn: self
-                .v2
-                .as_ref()
-                .and_then(|v2| v2.channel.as_ref())
-                .map(|c| c.arn.clone()),
-            origin_endpoint_arns: self
-                .v2
-                .iter()
-                .flat_map(|v2| &v2.endpoints)
-                .map(|e| e.arn.clone())
-                .collect(),
-        }
-    }
-}
-
-/// One `Fleet` per kind, shared by every reconcile.
-pub struct Fleets {
-    pub package_channels: Fleet<PackageChannel>,
-    pub endpoints: Fleet<Endpoint>,
-    pub security_groups: Fleet<SecurityGroup>,
-    pub inputs: Fleet<Input>,
-    pub channels: Fleet<Channel>,
+/// One `KindCache` per kind, shared by every reconcile.
+pub struct ReadCache {
+    pub package_channels: KindCache<PackageChannel>,
+    pub endpoints: KindCache<Endpoint>,
+    pub security_groups: KindCache<SecurityGroup>,
+    pub inputs: KindCache<Input>,
+    pub channels: KindCache<Channel>,
     /// CloudFront distributions are read by the id status records; a listing only finds one a
     /// stream made without knowing it.
     pub distributions: Discovery<cloudfront::Listed>,
@@ -145,14 +45,14 @@ pub struct Fleets {
     started: Instant,
 }
 
-impl Default for Fleets {
+impl Default for ReadCache {
     fn default() -> Self {
         Self {
-            package_channels: Fleet::default(),
-            endpoints: Fleet::default(),
-            security_groups: Fleet::default(),
-            inputs: Fleet::default(),
-            channels: Fleet::default(),
+            package_channels: KindCache::default(),
+            endpoints: KindCache::default(),
+            security_groups: KindCache::default(),
+            inputs: KindCache::default(),
+            channels: KindCache::default(),
             distributions: Discovery::default(),
             v2_seen: Mutex::default(),
             v2_listings: Mutex::default(),
@@ -170,7 +70,7 @@ struct SeenV2 {
     v2: ObservedV2,
 }
 
-impl Fleets {
+impl ReadCache {
     /// A deleted stream's bookkeeping goes with it.
     pub fn forget(&self, uid: &str) {
         self.package_channels.forget(uid);
@@ -384,12 +284,12 @@ async fn observe_v2(aws: &AwsClients, group: &str, channel: &str) -> Result<Obse
 }
 
 async fn read<K: Managed>(
-    fleet: &Fleet<K>,
+    cache: &KindCache<K>,
     aws: &AwsClients,
     lookup: Lookup<'_>,
     freshness: Freshness,
 ) -> Result<Option<K>> {
     let list = || Box::pin(K::list(aws));
     let describe = |id: String| Box::pin(async move { K::describe(aws, &id).await });
-    Box::pin(fleet.observe(lookup, freshness, list, describe)).await
+    Box::pin(cache.observe(lookup, freshness, list, describe)).await
 }

@@ -1,5 +1,5 @@
-//! Reading AWS cheaply for a whole fleet of streams. Each kind of resource is read through one
-//! `Fleet`: a List of the whole account shared by every stream (one page holds 1,000), the latest
+//! Reading AWS cheaply for a whole cache of streams. Each kind of resource is read through one
+//! `KindCache`: a List of the whole account shared by every stream (one page holds 1,000), the latest
 //! answer about each stream's own resource (a create, an update, a describe), and when each stream
 //! last changed it. A stream's resource is read, in this order, from:
 //!
@@ -102,14 +102,14 @@ struct Known<K> {
     seen: Option<(Instant, K)>,
 }
 
-pub struct Fleet<K> {
+pub struct KindCache<K> {
     started: Instant,
     listing: SharedListing<K>,
     /// By stream uid and role.
     known: Mutex<HashMap<(String, Role), Known<K>>>,
 }
 
-impl<K> Default for Fleet<K> {
+impl<K> Default for KindCache<K> {
     fn default() -> Self {
         Self {
             started: Instant::now(),
@@ -119,7 +119,7 @@ impl<K> Default for Fleet<K> {
     }
 }
 
-impl<K: Managed> Fleet<K> {
+impl<K: Managed> KindCache<K> {
     /// Sends a mutation of the stream's resource. Only listings begun after its answer serve the
     /// stream afterwards: one begun while the call was on its way may have been answered before
     /// AWS carried it out. The mark before the call covers an answer that never comes.
@@ -398,7 +398,7 @@ mod tests {
 
         async fn observe(
             &self,
-            fleet: &Fleet<Fake<COMPLETE>>,
+            cache: &KindCache<Fake<COMPLETE>>,
             uid: &str,
             cached: Option<&str>,
             max_age: Duration,
@@ -407,22 +407,22 @@ mod tests {
                 listing: max_age,
                 full_read: LONG,
             };
-            self.observe_with(fleet, uid, cached, freshness).await
+            self.observe_with(cache, uid, cached, freshness).await
         }
 
         async fn observe_with(
             &self,
-            fleet: &Fleet<Fake<COMPLETE>>,
+            cache: &KindCache<Fake<COMPLETE>>,
             uid: &str,
             cached: Option<&str>,
             freshness: Freshness,
         ) -> Option<Fake<COMPLETE>> {
-            self.observe_role(fleet, uid, Role::Main, cached, freshness).await
+            self.observe_role(cache, uid, Role::Main, cached, freshness).await
         }
 
         async fn observe_role(
             &self,
-            fleet: &Fleet<Fake<COMPLETE>>,
+            cache: &KindCache<Fake<COMPLETE>>,
             uid: &str,
             role: Role,
             cached: Option<&str>,
@@ -442,7 +442,7 @@ mod tests {
                 self.describes.fetch_add(1, Relaxed);
                 Ok(self.items.lock().unwrap().iter().find(|f| f.id == id).cloned())
             };
-            fleet.observe(lookup, freshness, list, describe).await.unwrap()
+            cache.observe(lookup, freshness, list, describe).await.unwrap()
         }
 
         fn calls(&self) -> (u32, u32) {
@@ -454,13 +454,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_create_whose_answer_was_lost_is_adopted_from_a_listing_begun_after_it() {
-        let (account, fleet) = (Account::<true>::new(), Fleet::<Fake>::default());
-        assert_eq!(account.observe(&fleet, "a", None, LONG).await, None);
+        let (account, cache) = (Account::<true>::new(), KindCache::<Fake>::default());
+        assert_eq!(account.observe(&cache, "a", None, LONG).await, None);
         // The create reaches AWS, its answer is lost (no `seen`, no id in status).
-        fleet.changing("a", Role::Main);
+        cache.changing("a", Role::Main);
         account.add("7", "a");
         // The listing from before the create does not serve "a"; a new one finds its resource.
-        let found = account.observe(&fleet, "a", None, LONG).await;
+        let found = account.observe(&cache, "a", None, LONG).await;
         assert_eq!(found.map(|f| f.id), Some("7".into()));
         assert_eq!(account.calls(), (2, 0));
     }
@@ -469,22 +469,22 @@ mod tests {
     /// and a lost create answer for one is adopted without touching the other's cached answer.
     #[tokio::test]
     async fn a_streams_resources_of_one_kind_are_found_and_cached_by_role() {
-        let (account, fleet) = (Account::<true>::new(), Fleet::<Fake>::default());
+        let (account, cache) = (Account::<true>::new(), KindCache::<Fake>::default());
         let fresh = Freshness {
             listing: LONG,
             full_read: LONG,
         };
         account.add_in_role("p", "a", Role::Primary);
-        let primary = account.observe_role(&fleet, "a", Role::Primary, None, fresh).await;
+        let primary = account.observe_role(&cache, "a", Role::Primary, None, fresh).await;
         assert_eq!(primary.map(|f| f.id), Some("p".into()));
-        assert_eq!(account.observe_role(&fleet, "a", Role::Backup, None, fresh).await, None);
+        assert_eq!(account.observe_role(&cache, "a", Role::Backup, None, fresh).await, None);
         // The backup's create: its answer lost. Only the backup's role reads a new listing.
-        fleet.changing("a", Role::Backup);
+        cache.changing("a", Role::Backup);
         account.add_in_role("b", "a", Role::Backup);
-        let backup = account.observe_role(&fleet, "a", Role::Backup, None, fresh).await;
+        let backup = account.observe_role(&cache, "a", Role::Backup, None, fresh).await;
         assert_eq!(backup.map(|f| f.id), Some("b".into()));
         assert_eq!(account.calls(), (2, 0));
-        let primary = account.observe_role(&fleet, "a", Role::Primary, Some("p"), fresh).await;
+        let primary = account.observe_role(&cache, "a", Role::Primary, Some("p"), fresh).await;
         assert_eq!(primary.map(|f| f.id), Some("p".into()));
         assert_eq!(account.calls(), (2, 0), "the primary's answer still serves");
     }
@@ -493,34 +493,34 @@ mod tests {
     async fn a_restarted_operator_adopts_what_the_last_one_created() {
         let account = Account::<true>::new();
         account.add("7", "a");
-        let found = account.observe(&Fleet::default(), "a", None, LONG).await;
+        let found = account.observe(&KindCache::default(), "a", None, LONG).await;
         assert_eq!(found.map(|f| f.id), Some("7".into()));
     }
 
     #[tokio::test]
     async fn one_listing_serves_every_stream_that_did_not_change_since_it_began() {
-        let (account, fleet) = (Account::<true>::new(), Fleet::<Fake>::default());
+        let (account, cache) = (Account::<true>::new(), KindCache::<Fake>::default());
         for uid in ["a", "b", "c"] {
             account.add(&format!("id-{uid}"), uid);
         }
         for uid in ["a", "b", "c"] {
             assert!(
                 account
-                    .observe(&fleet, uid, Some(&format!("id-{uid}")), LONG)
+                    .observe(&cache, uid, Some(&format!("id-{uid}")), LONG)
                     .await
                     .is_some()
             );
         }
         assert_eq!(account.calls(), (1, 0), "one List for three streams, no Describe");
         // A listing older than the freshness bound serves nobody.
-        assert!(account.observe(&fleet, "a", None, Duration::ZERO).await.is_some());
+        assert!(account.observe(&cache, "a", None, Duration::ZERO).await.is_some());
         assert_eq!(account.calls(), (2, 0));
     }
 
     #[tokio::test]
     async fn a_fresh_settled_answer_is_reused_and_a_settling_one_described_again() {
-        let (account, fleet) = (Account::<true>::new(), Fleet::<Fake>::default());
-        fleet.changing("a", Role::Main);
+        let (account, cache) = (Account::<true>::new(), KindCache::<Fake>::default());
+        cache.changing("a", Role::Main);
         let mut creating = Fake::<true> {
             id: "7".into(),
             owner: "a".into(),
@@ -528,71 +528,71 @@ mod tests {
             settling: true,
         };
         account.items.lock().unwrap().push(creating.clone());
-        fleet.seen("a", &creating);
+        cache.seen("a", &creating);
         // Being created: described (the stream just changed it), not listed.
-        account.observe(&fleet, "a", Some("7"), LONG).await;
+        account.observe(&cache, "a", Some("7"), LONG).await;
         assert_eq!(account.calls(), (0, 1));
         creating.settling = false;
         *account.items.lock().unwrap() = vec![creating];
-        account.observe(&fleet, "a", Some("7"), LONG).await;
+        account.observe(&cache, "a", Some("7"), LONG).await;
         assert_eq!(account.calls(), (0, 2));
         // Settled and fresh: no call at all.
-        let found = account.observe(&fleet, "a", Some("7"), LONG).await;
+        let found = account.observe(&cache, "a", Some("7"), LONG).await;
         assert_eq!(found.map(|f| f.settling), Some(false));
         assert_eq!(account.calls(), (0, 2));
     }
 
     #[tokio::test]
     async fn a_cached_id_missing_from_a_listing_is_described_before_it_counts_as_gone() {
-        let (account, fleet) = (Account::<true>::new(), Fleet::<Fake>::default());
-        assert_eq!(account.observe(&fleet, "a", Some("7"), LONG).await, None);
+        let (account, cache) = (Account::<true>::new(), KindCache::<Fake>::default());
+        assert_eq!(account.observe(&cache, "a", Some("7"), LONG).await, None);
         assert_eq!(account.calls(), (1, 1));
         // Someone else's resource under the cached id is not ours.
         account.add("7", "b");
-        assert_eq!(account.observe(&fleet, "a", Some("7"), Duration::ZERO).await, None);
+        assert_eq!(account.observe(&cache, "a", Some("7"), Duration::ZERO).await, None);
     }
 
     #[tokio::test]
     async fn a_listing_begun_while_a_change_was_on_its_way_does_not_serve_it() {
-        let (account, fleet) = (Account::<true>::new(), Fleet::<Fake>::default());
+        let (account, cache) = (Account::<true>::new(), KindCache::<Fake>::default());
         account.add("7", "a");
-        let delete = fleet.change("a", Role::Main, async {
+        let delete = cache.change("a", Role::Main, async {
             // Another stream's listing begins after the call was sent and is answered before AWS
             // carries the deletion out: it still shows "7".
-            account.observe(&fleet, "b", None, LONG).await;
+            account.observe(&cache, "b", None, LONG).await;
             account.items.lock().unwrap().clear();
             Ok(())
         });
         delete.await.unwrap();
-        assert_eq!(account.observe(&fleet, "a", None, LONG).await, None);
+        assert_eq!(account.observe(&cache, "a", None, LONG).await, None);
         assert_eq!(account.calls(), (2, 0), "a second listing, begun after the answer");
     }
 
     #[tokio::test]
     async fn a_full_answer_serves_until_the_full_read_bound_while_listings_show_it_unchanged() {
-        let (account, fleet) = (Account::<false>::new(), Fleet::<Fake<false>>::default());
+        let (account, cache) = (Account::<false>::new(), KindCache::<Fake<false>>::default());
         account.add("7", "a");
         let every_pass = |full_read| Freshness {
             listing: Duration::ZERO,
             full_read,
         };
         // The first read is in full; then one listing per pass, no Describe.
-        account.observe_with(&fleet, "a", Some("7"), every_pass(LONG)).await;
+        account.observe_with(&cache, "a", Some("7"), every_pass(LONG)).await;
         assert_eq!(account.calls(), (0, 1));
-        account.observe_with(&fleet, "a", Some("7"), every_pass(LONG)).await;
+        account.observe_with(&cache, "a", Some("7"), every_pass(LONG)).await;
         assert_eq!(account.calls(), (1, 1));
         // The listing shows it changed (someone else stopped it): described again.
         account.items.lock().unwrap()[0].settling = true;
-        let found = account.observe_with(&fleet, "a", Some("7"), every_pass(LONG)).await;
+        let found = account.observe_with(&cache, "a", Some("7"), every_pass(LONG)).await;
         assert_eq!(found.map(|f| f.settling), Some(true));
         assert_eq!(account.calls(), (2, 2));
         // Past the full-read bound: described, however unchanged the listing.
         account.items.lock().unwrap()[0].settling = false;
         account
-            .observe_with(&fleet, "a", Some("7"), every_pass(Duration::ZERO))
+            .observe_with(&cache, "a", Some("7"), every_pass(Duration::ZERO))
             .await;
         account
-            .observe_with(&fleet, "a", Some("7"), every_pass(Duration::ZERO))
+            .observe_with(&cache, "a", Some("7"), every_pass(Duration::ZERO))
             .await;
         assert_eq!(account.calls(), (2, 4));
     }
