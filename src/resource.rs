@@ -26,6 +26,10 @@ pub enum Role {
     Main,
     Primary,
     Backup,
+    /// MediaPackage v2 origin endpoints, one per manifest kind.
+    Hls,
+    LowLatencyHls,
+    Dash,
 }
 
 impl Role {
@@ -35,13 +39,23 @@ impl Role {
             Self::Main => "main",
             Self::Primary => "primary",
             Self::Backup => "backup",
+            Self::Hls => "hls",
+            Self::LowLatencyHls => "llhls",
+            Self::Dash => "dash",
         }
     }
 
     pub fn parse(tag: &str) -> Option<Self> {
-        [Self::Main, Self::Primary, Self::Backup]
-            .into_iter()
-            .find(|r| r.as_str() == tag)
+        [
+            Self::Main,
+            Self::Primary,
+            Self::Backup,
+            Self::Hls,
+            Self::LowLatencyHls,
+            Self::Dash,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == tag)
     }
 }
 

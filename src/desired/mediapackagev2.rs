@@ -1,7 +1,10 @@
 //! MediaPackage v2 requests: the stream's channel in its channel group and one origin endpoint per
 //! manifest kind the spec enables, each with one manifest named [`MANIFEST`].
 
-use crate::api::{CmafEndpointSpec, Container, HlsSpec, PackagingSpec};
+use crate::{
+    api::{CmafEndpointSpec, Container, HlsSpec, PackagingSpec},
+    resource::Role,
+};
 
 /// Every endpoint's manifest name: URLs end in `/{endpoint}/index.m3u8` or `/dash/index.mpd`.
 pub const MANIFEST: &str = "index";
@@ -25,6 +28,20 @@ impl ManifestKind {
     }
 
     pub const ALL: [ManifestKind; 3] = [Self::Hls, Self::LowLatencyHls, Self::Dash];
+
+    /// The endpoint's role among the stream's origin endpoints.
+    pub fn role(self) -> Role {
+        match self {
+            Self::Hls => Role::Hls,
+            Self::LowLatencyHls => Role::LowLatencyHls,
+            Self::Dash => Role::Dash,
+        }
+    }
+
+    /// The kind of the endpoint named `name` (endpoint names are the manifest kinds').
+    pub fn named(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.endpoint_name() == name)
+    }
 }
 
 /// One origin endpoint as the spec asks for it, in the terms GetOriginEndpoint answers in.

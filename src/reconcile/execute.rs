@@ -165,10 +165,13 @@ impl Run<'_> {
     ) -> Result<()> {
         let cache = &self.ctx.cache;
         match step {
+            // One endpoint per manifest kind, by role.
+            Step::Create(what) | Step::Update(what) | Step::Delete(what) if what.kind == Kind::OriginEndpoint => {
+                return self.endpoint_v2(step, desired, observed).await;
+            }
             Step::Create(what) => return self.create_kind(*what, desired, observed).await,
             Step::Update(what) => return self.update_kind(*what, desired, observed).await,
             Step::Delete(what) => return self.delete_kind(*what, observed).await,
-            Step::Endpoint(step) => return self.endpoint_v2(step, desired, observed).await,
             Step::Retire(kind) => return self.retire(*kind, observed).await,
             Step::PublishWebsite => {
                 let page = page.ok_or_else(|| Error::Waiting("no player page to publish".into()))?;
@@ -283,7 +286,7 @@ impl Run<'_> {
             }
             Kind::ChannelV2 => return self.create_channel_v2(desired, observed).await,
             Kind::Distribution => return self.create_distribution(desired, observed).await,
-            // Endpoints are created one by one (`Step::Endpoint`).
+            // Origin endpoints go by `endpoint_v2`.
             Kind::OriginEndpoint => {}
         }
         Ok(())
@@ -331,7 +334,7 @@ impl Run<'_> {
             }
             Kind::Distribution => return self.update_distribution(desired, observed).await,
             // Nothing of a MediaPackage channel is managed after creation: the plan never asks;
-            // v2 endpoints are updated one by one (`Step::Endpoint`).
+            // v2 endpoints go by `endpoint_v2`.
             Kind::PackageChannel | Kind::ChannelV2 | Kind::OriginEndpoint => {}
         }
         Ok(())

@@ -3,7 +3,7 @@
 
 use super::{
     Run,
-    plan::{Desired, EndpointStep},
+    plan::{Desired, Step},
 };
 use crate::observe::{Observed, ObservedV2, cache::KindCache};
 use crate::{
@@ -65,12 +65,14 @@ impl Run<'_> {
         Ok(())
     }
 
-    pub(super) async fn endpoint_v2(
-        &mut self,
-        step: &EndpointStep,
-        desired: &Desired,
-        observed: &mut Observed,
-    ) -> Result<()> {
+    /// Creates, updates or deletes (`step`) one of the stream's origin endpoints; its role is its
+    /// manifest kind, and names it.
+    pub(super) async fn endpoint_v2(&mut self, step: &Step, desired: &Desired, observed: &mut Observed) -> Result<()> {
+        let (Step::Create(what) | Step::Update(what) | Step::Delete(what)) = step else {
+            return Ok(());
+        };
+        let kind = ManifestKind::ALL.into_iter().find(|k| k.role() == what.role);
+        let name = kind.map(ManifestKind::endpoint_name).unwrap_or_default();
         let aws = &self.ctx.aws;
         let v2 = observed
             .v2
@@ -85,7 +87,7 @@ impl Run<'_> {
                 .ok_or_else(|| Error::Waiting(format!("endpoint {name} is not in the spec")))
         };
         let (reason, note) = match step {
-            EndpointStep::Create(name) => {
+            Step::Create(_) => {
                 let want = want(name)?;
                 match package_v2::create_endpoint(aws, &channel, want, &self.uid, &self.tags).await {
                     Err(e) if e.code() == Some("ConflictException") => {}
@@ -96,8 +98,8 @@ impl Run<'_> {
                     format!("Created MediaPackage v2 origin endpoint {name} ({:?})", want.kind),
                 )
             }
-            EndpointStep::Update(name) => {
-                let current = (v2.endpoints.iter().find(|e| &e.name == name))
+            Step::Update(_) => {
+                let current = (v2.endpoints.iter().find(|e| e.name == name))
                     .ok_or_else(|| Error::Waiting(format!("endpoint {name} is gone")))?;
                 match package_v2::update_endpoint(aws, &channel, current, want(name)?).await {
                     // Someone changed it since it was read: read it again next round.
@@ -113,7 +115,7 @@ impl Run<'_> {
                     format!("Updated MediaPackage v2 origin endpoint {name} to the spec"),
                 )
             }
-            EndpointStep::Delete(name) => {
+            _ => {
                 package_v2::delete_endpoint(aws, &channel.group, &channel.name, name).await?;
                 (
                     "DeletedOriginEndpoint",
@@ -124,11 +126,8 @@ impl Run<'_> {
         self.event(reason, note).await;
         // The endpoint's answer carries the URL and ETag the next plan and status need; the others
         // are as they were.
-        let name = match step {
-            EndpointStep::Create(name) | EndpointStep::Update(name) | EndpointStep::Delete(name) => name,
-        };
-        v2.endpoints.retain(|e| &e.name != name);
-        if !matches!(step, EndpointStep::Delete(_)) {
+        v2.endpoints.retain(|e| e.name != name);
+        if !matches!(step, Step::Delete(_)) {
             let read = Box::pin(package_v2::get_endpoint(aws, &channel.group, &channel.name, name)).await?;
             v2.endpoints.extend(read);
             // In the order a fresh read gives them (status lists their ARNs).

@@ -18,7 +18,6 @@ use aws_sdk_medialive::types::{ChannelState, InputState};
 
 pub use channel::{ChannelFacts, ChannelStep, InputFacts, InputStep, StopReason, channel_step, input_step};
 pub use delivery::Delivery;
-pub use package_v2::EndpointStep;
 pub use teardown::{Found, TeardownStep, teardown_step};
 
 use crate::observe::Observed;
@@ -186,8 +185,6 @@ pub enum Step {
     StartChannel,
     StopChannel(StopReason),
     PublishWebsite,
-    /// A MediaPackage v2 origin endpoint.
-    Endpoint(EndpointStep),
     /// Delete the stream's resource of this kind of the version it no longer uses.
     Retire(Kind),
 }

@@ -3,15 +3,16 @@
 //! version the spec asks for, the retirement of the other version's resources.
 
 use super::{Blocker, Desired, Step};
-use crate::{api::PackagingVersion, aws::Kind, observe::Observed};
+use crate::{
+    api::PackagingVersion,
+    aws::{Kind, Ref},
+    desired::mediapackagev2::ManifestKind,
+    observe::Observed,
+};
 
-/// One origin endpoint's step.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum EndpointStep {
-    Create(String),
-    Update(String),
-    /// Deleted: the spec turned it off, or its container changed (created again next round).
-    Delete(String),
+/// The origin endpoint named `name`: its role is its manifest kind.
+fn endpoint(name: &str) -> Option<Ref> {
+    ManifestKind::named(name).map(|kind| Kind::OriginEndpoint.role(kind.role()))
 }
 
 fn conflict(what: &'static str, id: String, owner: &Option<String>) -> Blocker {
@@ -36,20 +37,21 @@ pub fn packaging_v2(uid: &str, observed: &Observed, desired: &Desired, steps: &m
     let endpoints = v2.map(|v2| v2.endpoints.as_slice()).unwrap_or_default();
     for want in &desired.v2_endpoints {
         match endpoints.iter().find(|e| e.name == want.name) {
-            None => steps.push(Step::Endpoint(EndpointStep::Create(want.name.clone()))),
+            None => steps.push(Step::Create(Kind::OriginEndpoint.role(want.kind.role()))),
             Some(e) if e.owner.as_deref() != Some(uid) => {
                 let id = format!("{}/{}/{}", channel.group, channel.name, e.name);
                 return Some(conflict("MediaPackage v2 origin endpoint", id, &e.owner_name));
             }
-            Some(e) if e.needs_replacing(want) => steps.push(Step::Endpoint(EndpointStep::Delete(e.name.clone()))),
-            Some(e) if e.differs(want) => steps.push(Step::Endpoint(EndpointStep::Update(e.name.clone()))),
+            // Deleted when its container changed: created again next round.
+            Some(e) if e.needs_replacing(want) => steps.push(Step::Delete(Kind::OriginEndpoint.role(want.kind.role()))),
+            Some(e) if e.differs(want) => steps.push(Step::Update(Kind::OriginEndpoint.role(want.kind.role()))),
             Some(_) => {}
         }
     }
     let turned_off = endpoints
         .iter()
         .filter(|e| e.owner.as_deref() == Some(uid) && !desired.v2_endpoints.iter().any(|w| w.name == e.name));
-    steps.extend(turned_off.map(|e| Step::Endpoint(EndpointStep::Delete(e.name.clone()))));
+    steps.extend(turned_off.filter_map(|e| endpoint(&e.name)).map(Step::Delete));
     None
 }
 

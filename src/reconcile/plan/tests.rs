@@ -11,7 +11,7 @@ use crate::{
         Channel, Endpoint, Input, PackageChannel, SecurityGroup,
         package_v2::{ChannelV2, OriginEndpoint},
     },
-    desired::ingest::RtmpTarget,
+    desired::{ingest::RtmpTarget, mediapackagev2::ManifestKind},
     observe::ObservedV2,
 };
 
@@ -170,16 +170,25 @@ pub(super) fn apply(observed: &mut Observed, desired: &Desired, step: &Step) {
                 endpoints: vec![],
             })
         }
-        Step::Endpoint(step) => {
+        Step::Create(Ref {
+            kind: Kind::OriginEndpoint,
+            role,
+        })
+        | Step::Update(Ref {
+            kind: Kind::OriginEndpoint,
+            role,
+        }) => {
+            let want = desired.v2_endpoints.iter().find(|w| w.kind.role() == *role).unwrap();
             let endpoints = &mut observed.v2.as_mut().unwrap().endpoints;
-            match step {
-                EndpointStep::Create(name) | EndpointStep::Update(name) => {
-                    let want = desired.v2_endpoints.iter().find(|w| &w.name == name).unwrap();
-                    endpoints.retain(|e| &e.name != name);
-                    endpoints.push(v2_endpoint(want));
-                }
-                EndpointStep::Delete(name) => endpoints.retain(|e| &e.name != name),
-            }
+            endpoints.retain(|e| e.name != want.name);
+            endpoints.push(v2_endpoint(want));
+        }
+        Step::Delete(Ref {
+            kind: Kind::OriginEndpoint,
+            role,
+        }) => {
+            let endpoints = &mut observed.v2.as_mut().unwrap().endpoints;
+            endpoints.retain(|e| ManifestKind::named(&e.name).map(ManifestKind::role) != Some(*role));
         }
         Step::Retire(Kind::Endpoint) => observed.endpoint = None,
         Step::Retire(Kind::PackageChannel) => observed.package_channel = None,
@@ -498,7 +507,7 @@ fn v2_spec() -> LiveStreamSpec {
 fn a_v2_stream_gets_its_channel_then_three_endpoints_then_the_medialive_channel() {
     let mut observed = Observed::default();
     let (rounds, last) = converge(&v2_spec(), &mut observed, &flags());
-    let endpoint = |name: &str| Step::Endpoint(EndpointStep::Create(name.into()));
+    let endpoint = |role| Step::Create(Kind::OriginEndpoint.role(role));
     assert_eq!(
         rounds,
         vec![
@@ -507,9 +516,9 @@ fn a_v2_stream_gets_its_channel_then_three_endpoints_then_the_medialive_channel(
                 Step::Create(Kind::SecurityGroup.main())
             ],
             vec![
-                endpoint("hls"),
-                endpoint("llhls"),
-                endpoint("dash"),
+                endpoint(Role::Hls),
+                endpoint(Role::LowLatencyHls),
+                endpoint(Role::Dash),
                 Step::Create(Kind::Input.role(Role::Primary))
             ],
             vec![Step::Create(Kind::Channel.main())],
@@ -537,15 +546,15 @@ fn an_endpoint_turned_off_or_changed_in_the_spec_is_deleted_or_updated() {
     assert_eq!(
         rounds[0],
         [
-            Step::Endpoint(EndpointStep::Update("llhls".into())),
-            Step::Endpoint(EndpointStep::Delete("dash".into()))
+            Step::Update(Kind::OriginEndpoint.role(Role::LowLatencyHls)),
+            Step::Delete(Kind::OriginEndpoint.role(Role::Dash))
         ]
     );
     // A new container is a new endpoint: deleted, then created again.
     edited.packaging.hls_container = crate::api::Container::Cmaf;
     let (rounds, _) = converge(&edited, &mut observed, &flags());
-    assert_eq!(rounds[0], [Step::Endpoint(EndpointStep::Delete("hls".into()))]);
-    assert_eq!(rounds[1], [Step::Endpoint(EndpointStep::Create("hls".into()))]);
+    assert_eq!(rounds[0], [Step::Delete(Kind::OriginEndpoint.role(Role::Hls))]);
+    assert_eq!(rounds[1], [Step::Create(Kind::OriginEndpoint.role(Role::Hls))]);
 }
 
 #[test]
@@ -560,7 +569,7 @@ fn moving_v1_to_v2_builds_v2_points_the_channel_at_it_and_only_then_removes_v1()
             .unwrap_or_else(|| panic!("{step:?} in {flat:?}"))
     };
     let channel_update = at(&Step::Update(Kind::Channel.main()));
-    assert!(at(&Step::Endpoint(EndpointStep::Create("hls".into()))) < channel_update);
+    assert!(at(&Step::Create(Kind::OriginEndpoint.role(Role::Hls))) < channel_update);
     assert!(channel_update < at(&Step::Retire(Kind::Endpoint)));
     assert!(at(&Step::Retire(Kind::Endpoint)) < at(&Step::Retire(Kind::PackageChannel)));
     assert_eq!(last.outcome, Outcome::Steady { update_pending: None });
