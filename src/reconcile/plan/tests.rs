@@ -228,13 +228,7 @@ pub(super) fn apply(observed: &mut Observed, desired: &Desired, step: &Step) {
             kind: Kind::Input,
             role,
         }) => drop(observed.inputs.remove(role)),
-        Step::PublishWebsite
-        | Step::Update(_)
-        | Step::Delete(_)
-        | Step::Create(Ref {
-            kind: Kind::OriginEndpoint,
-            ..
-        }) => {}
+        Step::PublishWebsite | Step::Update(_) | Step::Delete(_) => {}
     }
 }
 
