@@ -78,24 +78,28 @@ fn v2_endpoint(want: &crate::desired::mediapackagev2::EndpointRequest) -> Origin
 
 /// What AWS would answer to each step: the executor's fold, without AWS.
 pub(super) fn apply(observed: &mut Observed, desired: &Desired, step: &Step) {
-    let owner = Some(UID.to_owned());
     match step {
-        Step::Create(Ref {
-            kind: Kind::PackageChannel,
-            ..
-        }) => {
+        Step::Create(what) | Step::Update(what) => made(observed, desired, *what),
+        Step::Delete(what) => deleted(observed, *what),
+        Step::StartChannel => observed.channel.as_mut().unwrap().state = ChannelState::Running,
+        Step::StopChannel(_) => observed.channel.as_mut().unwrap().state = ChannelState::Idle,
+        Step::Retire(kind) => retired(observed, *kind),
+        Step::PublishWebsite => {}
+    }
+}
+
+/// The answer to a create or an update of `what`: the resource as the spec asks for it.
+fn made(observed: &mut Observed, desired: &Desired, what: Ref) {
+    let owner = Some(UID.to_owned());
+    match what.kind {
+        Kind::PackageChannel => {
             observed.package_channel = Some(PackageChannel {
                 id: desired.package_channel.id.clone(),
                 owner,
                 owner_name: None,
             })
         }
-        Step::Create(Ref {
-            kind: Kind::Endpoint, ..
-        })
-        | Step::Update(Ref {
-            kind: Kind::Endpoint, ..
-        }) => {
+        Kind::Endpoint => {
             observed.endpoint = Some(Endpoint {
                 id: desired.endpoint.id.clone(),
                 owner,
@@ -104,45 +108,26 @@ pub(super) fn apply(observed: &mut Observed, desired: &Desired, step: &Step) {
                 hls: Some(desired.endpoint.hls.clone()),
             })
         }
-        Step::Create(Ref {
-            kind: Kind::SecurityGroup,
-            ..
-        })
-        | Step::Update(Ref {
-            kind: Kind::SecurityGroup,
-            ..
-        }) => {
+        Kind::SecurityGroup => {
             observed.security_group = Some(SecurityGroup {
                 id: "1234".into(),
                 owner,
                 cidrs: desired.cidrs.clone(),
             })
         }
-        Step::Create(Ref {
-            kind: Kind::Input,
-            role,
-        })
-        | Step::Update(Ref {
-            kind: Kind::Input,
-            role,
-        }) => {
-            let request = &desired.inputs[role];
+        Kind::Input => {
+            let request = &desired.inputs[&what.role];
             let input = Input {
-                id: format!("5678{}", role.as_str()),
+                id: format!("5678{}", what.role.as_str()),
                 owner,
-                role: *role,
+                role: what.role,
                 state: InputState::Detached,
                 url: Some(format!("rtmp://127.0.0.1:1935/{}", request.target.describe())),
                 security_groups: vec![request.security_group.clone()],
             };
-            observed.inputs.insert(*role, input);
+            observed.inputs.insert(what.role, input);
         }
-        Step::Create(Ref {
-            kind: Kind::Channel, ..
-        })
-        | Step::Update(Ref {
-            kind: Kind::Channel, ..
-        }) => {
+        Kind::Channel => {
             let settings = desired.channel.as_ref().unwrap();
             observed.channel = Some(Channel {
                 id: "9".into(),
@@ -152,11 +137,7 @@ pub(super) fn apply(observed: &mut Observed, desired: &Desired, step: &Step) {
                 settings: Some(crate::aws::channel::ChannelFingerprint::desired(settings)),
             })
         }
-        Step::StartChannel => observed.channel.as_mut().unwrap().state = ChannelState::Running,
-        Step::StopChannel(_) => observed.channel.as_mut().unwrap().state = ChannelState::Idle,
-        Step::Create(Ref {
-            kind: Kind::ChannelV2, ..
-        }) => {
+        Kind::ChannelV2 => {
             observed.v2 = Some(ObservedV2 {
                 group: desired.v2_channel.group.clone(),
                 channel: Some(ChannelV2 {
@@ -170,38 +151,17 @@ pub(super) fn apply(observed: &mut Observed, desired: &Desired, step: &Step) {
                 endpoints: vec![],
             })
         }
-        Step::Create(Ref {
-            kind: Kind::OriginEndpoint,
-            role,
-        })
-        | Step::Update(Ref {
-            kind: Kind::OriginEndpoint,
-            role,
-        }) => {
-            let want = desired.v2_endpoints.iter().find(|w| w.kind.role() == *role).unwrap();
+        Kind::OriginEndpoint => {
+            let want = desired
+                .v2_endpoints
+                .iter()
+                .find(|w| w.kind.role() == what.role)
+                .unwrap();
             let endpoints = &mut observed.v2.as_mut().unwrap().endpoints;
             endpoints.retain(|e| e.name != want.name);
             endpoints.push(v2_endpoint(want));
         }
-        Step::Delete(Ref {
-            kind: Kind::OriginEndpoint,
-            role,
-        }) => {
-            let endpoints = &mut observed.v2.as_mut().unwrap().endpoints;
-            endpoints.retain(|e| ManifestKind::named(&e.name).map(ManifestKind::role) != Some(*role));
-        }
-        Step::Retire(Kind::Endpoint) => observed.endpoint = None,
-        Step::Retire(Kind::PackageChannel) => observed.package_channel = None,
-        Step::Retire(Kind::OriginEndpoint) => observed.v2.as_mut().unwrap().endpoints.clear(),
-        Step::Retire(Kind::ChannelV2) => observed.v2.as_mut().unwrap().channel = None,
-        Step::Create(Ref {
-            kind: Kind::Distribution,
-            ..
-        })
-        | Step::Update(Ref {
-            kind: Kind::Distribution,
-            ..
-        }) => {
+        Kind::Distribution => {
             let want = desired.distribution.as_ref().unwrap();
             observed.distribution = Some(crate::aws::cloudfront::Distribution {
                 id: "E2DIST".into(),
@@ -215,7 +175,28 @@ pub(super) fn apply(observed: &mut Observed, desired: &Desired, step: &Step) {
                 last_modified: None,
             })
         }
-        Step::Retire(Kind::Distribution) => {
+    }
+}
+
+fn deleted(observed: &mut Observed, what: Ref) {
+    match what.kind {
+        Kind::Input => drop(observed.inputs.remove(&what.role)),
+        Kind::OriginEndpoint => {
+            let endpoints = &mut observed.v2.as_mut().unwrap().endpoints;
+            endpoints.retain(|e| ManifestKind::named(&e.name).map(ManifestKind::role) != Some(what.role));
+        }
+        other => panic!("{other:?} is never deleted by role"),
+    }
+}
+
+/// The other version's resource of `kind` goes (a distribution is disabled first).
+fn retired(observed: &mut Observed, kind: Kind) {
+    match kind {
+        Kind::Endpoint => observed.endpoint = None,
+        Kind::PackageChannel => observed.package_channel = None,
+        Kind::OriginEndpoint => observed.v2.as_mut().unwrap().endpoints.clear(),
+        Kind::ChannelV2 => observed.v2.as_mut().unwrap().channel = None,
+        Kind::Distribution => {
             let d = observed.distribution.as_mut().unwrap();
             if d.shape.enabled {
                 (d.shape.enabled, d.status) = (false, "InProgress".into());
@@ -223,12 +204,7 @@ pub(super) fn apply(observed: &mut Observed, desired: &Desired, step: &Step) {
                 observed.distribution = None;
             }
         }
-        Step::Retire(kind) => panic!("{kind:?} is never retired"),
-        Step::Delete(Ref {
-            kind: Kind::Input,
-            role,
-        }) => drop(observed.inputs.remove(role)),
-        Step::PublishWebsite | Step::Update(_) | Step::Delete(_) => {}
+        kind => panic!("{kind:?} is never retired"),
     }
 }
 
