@@ -34,7 +34,6 @@ use std::{
 use serde_json::Value;
 
 pub use api::handle;
-pub use quotas::Quotas;
 
 use crate::{auth::ServiceKey, config::Config};
 

@@ -10,7 +10,7 @@ mod input_kinds;
 mod inputs;
 mod job;
 mod pull;
-mod quotas;
+pub mod quotas;
 mod rules;
 mod security_groups;
 
@@ -27,7 +27,6 @@ use axum::{
 use serde_json::{Value, json};
 
 pub use channels::ChannelState;
-pub use quotas::Quotas;
 
 use crate::{
     config::Config,

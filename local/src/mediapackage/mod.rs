@@ -4,9 +4,7 @@
 //! endpoint). CMAF, DASH and Microsoft Smooth endpoints keep and describe every member as sent and
 //! get AWS's URLs, but serve no media (their URLs answer 404).
 
-mod quotas;
-
-pub use quotas::Quotas;
+pub mod quotas;
 
 use std::{
     collections::BTreeMap,

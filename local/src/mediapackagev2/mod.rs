@@ -31,7 +31,7 @@ mod meta;
 mod origin;
 mod origin_endpoints;
 mod pagination;
-mod quotas;
+pub mod quotas;
 mod rules;
 mod tags;
 #[cfg(test)]
