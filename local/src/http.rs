@@ -3,19 +3,22 @@
 //! player fetching HLS (`/out/v1/...`) or a public S3 object. The admin API (`/_local/...`) is a
 //! service of its own, `livestream-local`: signed, by a key the credentials mark administrator.
 
-use std::{collections::HashMap, sync::Arc};
+use std::sync::Arc;
 
 use axum::{
     Json, Router,
-    body::{Body, Bytes},
     extract::{Request, State},
-    http::{Method, StatusCode, header},
+    http::{Method, header},
     response::{IntoResponse, Response},
     routing::any,
 };
 use serde_json::{Value, json};
 
-use crate::{Cloud, error::ApiError, faults::FaultConfig};
+use crate::{
+    Cloud,
+    faults::FaultConfig,
+    protocol::{ApiError, ApiRequest, Dialect, model_check::model_refusal, percent_decode},
+};
 
 pub fn router(cloud: Arc<Cloud>) -> Router {
     Router::new().fallback(any(dispatch)).with_state(cloud)
@@ -53,7 +56,7 @@ async fn api(
     let response = api_call(cloud, service, req, handle).await;
     match response {
         Ok(response) => response,
-        Err(e) => e.in_dialect_of(service).into_response(),
+        Err(e) => (dialect_of(service).shape)(e).into_response(),
     }
 }
 
@@ -72,7 +75,7 @@ async fn api_call(
     };
     cloud.faults.wait_while_held().await;
     if let Err(e) = cloud.faults.before(operation).await {
-        let e = e.in_dialect_of(service);
+        let e = (dialect_of(service).shape)(e);
         cloud.faults.record(service, operation, e.kind);
         return Err(e);
     }
@@ -99,7 +102,7 @@ async fn api_call(
             Ok(response)
         }
         Err(e) => {
-            let e = e.in_dialect_of(service);
+            let e = (dialect_of(service).shape)(e);
             tracing::info!(service, operation, error = e.kind, message = %e.message, "refused");
             cloud.faults.record(service, operation, e.kind);
             Err(e)
@@ -148,33 +151,15 @@ fn authorized(
 /// The request against the service model; malformed JSON is left to the operation (which
 /// refuses it with the service's own words).
 fn checked_against_model(cloud: &Cloud, service: &str, operation: &str, req: &ApiRequest) -> Option<ApiError> {
-    model_refusal(cloud.models.service(service)?, service, operation, req)
+    model_refusal(cloud.models.service(service)?, dialect_of(service), operation, req)
 }
 
-/// What `model` refuses in a request for `operation` of `service`: body, query string and, for a
-/// strict model, path and headers.
-pub(crate) fn model_refusal(
-    model: &crate::model::ServiceModel,
-    service: &str,
-    operation: &str,
-    req: &ApiRequest,
-) -> Option<ApiError> {
-    if !model.has_operation(operation) {
-        return None;
+fn dialect_of(service: &str) -> Dialect {
+    match service {
+        "medialive" => crate::medialive::DIALECT,
+        "mediapackagev2" => crate::mediapackagev2::DIALECT,
+        _ => crate::mediapackage::DIALECT,
     }
-    let body = if req.body.is_empty() {
-        serde_json::Value::Object(Default::default())
-    } else {
-        serde_json::from_slice(&req.body).ok()?
-    };
-    let labels = model.labels(operation, &req.path());
-    let header = |name: &str| req.header(name).map(str::to_owned);
-    let located = crate::model::Located {
-        query: &req.query,
-        labels: &labels,
-        header: &header,
-    };
-    ApiError::from_violations(service, &model.validate_request(operation, &body, &located))
 }
 
 async fn s3(cloud: &Arc<Cloud>, req: Request) -> Response {
@@ -303,184 +288,4 @@ fn signing_service(req: &Request) -> Option<String> {
             })
         })?;
     scope.split(['/', ',']).nth(3).map(str::to_owned)
-}
-
-/// A REST-JSON request, read whole (bodies are small).
-pub struct ApiRequest {
-    pub method: Method,
-    /// Path segments, percent-decoded (an ARN in `/tags/{arn}` stays one segment).
-    pub segments: Vec<String>,
-    pub query: HashMap<String, Vec<String>>,
-    pub body: Bytes,
-    pub headers: axum::http::HeaderMap,
-    /// Who signed it (set once the signature is verified).
-    pub caller: Option<crate::auth::Caller>,
-}
-
-impl ApiRequest {
-    async fn read(parts: &axum::http::request::Parts, body: Body) -> Result<Self, ApiError> {
-        let body = axum::body::to_bytes(body, 16 << 20)
-            .await
-            .map_err(|e| ApiError::bad_request(format!("cannot read body: {e}")))?;
-        let mut req = Self::new(
-            parts.method.clone(),
-            parts.uri.path(),
-            parts.uri.query().unwrap_or(""),
-            body,
-        );
-        req.headers = parts.headers.clone();
-        Ok(req)
-    }
-
-    pub fn new(method: Method, path: &str, query: &str, body: Bytes) -> Self {
-        let segments = path.split('/').filter(|s| !s.is_empty()).map(percent_decode).collect();
-        Self {
-            method,
-            segments,
-            query: query_params(query),
-            body,
-            headers: Default::default(),
-            caller: None,
-        }
-    }
-
-    /// A request header's value, if it is text.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// Why the verified caller may not hand `role` to `service` (`iam:PassRole`), in IAM's words;
-    /// None when it may.
-    pub fn pass_role_refusal(&self, role: &str, service: &str) -> Option<String> {
-        let caller = self.caller.as_ref()?;
-        if caller.may_pass_role(role, service) {
-            return None;
-        }
-        let asked = crate::iam::actions::pass_role(&caller.scope(), role, service);
-        Some(caller.refusal(&asked).unwrap_or_else(|| {
-            format!(
-                "User: {} is not authorized to perform: iam:PassRole on resource: {role}",
-                caller.key.principal_arn
-            )
-        }))
-    }
-
-    /// Whether the verified caller may hand `role` to `service` (`iam:PassRole`).
-    pub fn may_pass_role(&self, role: &str, service: &str) -> bool {
-        self.caller.as_ref().is_some_and(|c| c.may_pass_role(role, service))
-    }
-
-    pub fn path(&self) -> Vec<&str> {
-        self.segments.iter().map(String::as_str).collect()
-    }
-
-    pub fn query_one(&self, key: &str) -> Option<&str> {
-        self.query.get(key).and_then(|v| v.first()).map(String::as_str)
-    }
-
-    /// `maxResults` / `nextToken` pagination parameters.
-    pub fn page(&self) -> Result<(usize, Option<String>), ApiError> {
-        let max = match self.query_one("maxResults") {
-            Some(v) => v
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=1000).contains(n))
-                .ok_or_else(|| ApiError::bad_request(format!("maxResults must be 1-1000, got {v}")))?,
-            None => 1000,
-        };
-        Ok((max, self.query_one("nextToken").map(str::to_owned)))
-    }
-}
-
-/// One page of `items` (sorted by key) after `token`, and the token of the next page.
-pub(crate) fn paginate<T>(items: Vec<(String, T)>, max: usize, token: Option<&str>) -> (Vec<T>, Option<String>) {
-    let mut rest: Vec<_> = items
-        .into_iter()
-        .filter(|(key, _)| token.is_none_or(|t| key.as_str() > t))
-        .collect();
-    let more = rest.len() > max;
-    rest.truncate(max);
-    let next = if more {
-        rest.last().map(|(key, _)| key.clone())
-    } else {
-        None
-    };
-    (rest.into_iter().map(|(_, item)| item).collect(), next)
-}
-
-/// A 200 list answer: one page of `items` under `field`, with the next page's token.
-pub fn page_response(
-    field: &str,
-    items: Vec<(String, serde_json::Value)>,
-    max: usize,
-    token: Option<&str>,
-) -> Response {
-    let (page, next) = paginate(items, max, token);
-    json_response(StatusCode::OK, json!({ field: page, "nextToken": next }))
-}
-
-/// A query string's parameters, decoded, each name with all its values in order.
-pub fn query_params(query: &str) -> HashMap<String, Vec<String>> {
-    let mut params: HashMap<String, Vec<String>> = HashMap::new();
-    for kv in query.split('&').filter(|kv| !kv.is_empty()) {
-        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-        params.entry(percent_decode(k)).or_default().push(percent_decode(v));
-    }
-    params
-}
-
-pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
-                .ok()
-                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// A JSON response with a status code.
-pub fn json_response(status: StatusCode, value: serde_json::Value) -> Response {
-    (status, Json(value)).into_response()
-}
-
-pub fn empty_response(status: StatusCode) -> Response {
-    (status, Body::empty()).into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decodes_arns_in_paths() {
-        let req = ApiRequest::new(
-            Method::GET,
-            "/prod/tags/arn%3Aaws%3Amedialive%3Aus-east-1%3A1%3Achannel%3A7",
-            "tagKeys=a&tagKeys=b",
-            Bytes::new(),
-        );
-        assert_eq!(req.path(), ["prod", "tags", "arn:aws:medialive:us-east-1:1:channel:7"]);
-        assert_eq!(req.query["tagKeys"], ["a", "b"]);
-    }
-
-    #[test]
-    fn paginates_after_the_token() {
-        let items: Vec<_> = (1..=5).map(|i| (format!("{i}"), i)).collect();
-        let (page, next) = paginate(items.clone(), 2, None);
-        assert_eq!((page, next.as_deref()), (vec![1, 2], Some("2")));
-        let (page, next) = paginate(items, 2, Some("4"));
-        assert_eq!((page, next), (vec![5], None));
-    }
 }

@@ -13,7 +13,6 @@
 mod auth;
 mod cloudfront;
 mod config;
-mod error;
 mod faults;
 #[cfg(test)]
 mod fuzz;
@@ -25,6 +24,7 @@ mod medialive;
 mod mediapackage;
 mod mediapackagev2;
 mod model;
+mod protocol;
 mod quota_flags;
 mod s3;
 mod serve;

@@ -13,7 +13,11 @@ use axum::{
 use serde_json::Value;
 
 use super::{errors, xml};
-use crate::{Cloud, error::ApiError, http::ApiRequest, model::Violation};
+use crate::{
+    Cloud,
+    model::Violation,
+    protocol::{ApiError, ApiRequest},
+};
 
 /// CloudFront signs and authorizes in us-east-1.
 const SIGNING_REGION: &str = "us-east-1";

@@ -30,12 +30,28 @@ pub use channels::ChannelState;
 
 use crate::{
     config::Config,
-    error::{ApiError, ApiResult, parse_body},
-    http::{ApiRequest, empty_response, json_response},
     media::Media,
     mediapackage::MediaPackage,
     mediapackagev2::MediaPackageV2,
+    model::Violation,
+    protocol::{ApiError, ApiResult, Dialect, parse_body},
+    protocol::{ApiRequest, empty_response, json_response},
 };
+
+/// MediaLive's errors are plain REST-JSON, but a model refusal lists every value out of bounds
+/// in `validationErrors`.
+pub const DIALECT: Dialect = Dialect {
+    shape: std::convert::identity,
+    refusal: model_refusal,
+};
+
+fn model_refusal(violations: &[Violation]) -> Option<ApiError> {
+    let mut error = ApiError::from_violations(violations)?;
+    if error.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY {
+        error.validation_errors = violations.iter().map(|v| (v.path.clone(), v.message.clone())).collect();
+    }
+    Some(error)
+}
 
 pub type Tags = BTreeMap<String, String>;
 

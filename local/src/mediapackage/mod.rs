@@ -13,7 +13,7 @@ use std::{
 };
 
 use axum::{
-    http::{Method, StatusCode, header},
+    http::{Method, StatusCode},
     response::{IntoResponse, Response},
 };
 use serde_json::{Value, json};
@@ -21,11 +21,15 @@ use serde_json::{Value, json};
 use crate::{
     Cloud,
     config::Config,
-    error::{ApiError, ApiResult, parse_body},
     faults::Faults,
-    http::{ApiRequest, empty_response, json_response, page_response},
     media::{Media, origin::Packaging, origin::StreamOrder},
+    protocol::hls::{playlist_for, ts_segment, with_cors},
+    protocol::{ApiError, ApiResult, Dialect, parse_body},
+    protocol::{ApiRequest, empty_response, json_response, page_response},
 };
+
+/// MediaPackage (v1) answers in plain REST-JSON.
+pub const DIALECT: Dialect = Dialect::REST_JSON;
 
 type Tags = BTreeMap<String, String>;
 
@@ -509,54 +513,6 @@ pub async fn serve_origin(cloud: &Cloud, rest: &str) -> Response {
         _ => return with_cors((StatusCode::NOT_FOUND, "not found").into_response()),
     };
     with_cors(result.unwrap_or_else(|e| (StatusCode::NOT_FOUND, e.to_string()).into_response()))
-}
-
-/// Players on other origins (the S3-hosted page) must be able to read every answer, 404s included.
-pub(crate) fn with_cors(mut response: Response) -> Response {
-    response.headers_mut().insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        header::HeaderValue::from_static("*"),
-    );
-    response
-}
-
-/// How long MediaPackage lets a CDN keep a segment (TS, CMAF, init): 14 days (AWS's "CDN
-/// caching" guidance for MediaPackage origins).
-pub(crate) const SEGMENT_CACHE_CONTROL: &str = "max-age=1209600";
-
-/// An MPEG-TS segment: immutable once written, cached long.
-pub(crate) fn ts_segment(bytes: bytes::Bytes) -> Response {
-    let headers = [
-        (header::CONTENT_TYPE, "video/mp2t"),
-        (header::CACHE_CONTROL, SEGMENT_CACHE_CONTROL),
-    ];
-    (headers, bytes).into_response()
-}
-
-/// A live HLS playlist (multivariant or media) of segments of `segment_seconds`: cached half a
-/// segment (at least a second), as MediaPackage tells CDNs.
-pub(crate) fn playlist_for(text: String, segment_seconds: f64) -> Response {
-    let max_age = ((segment_seconds / 2.0).floor() as u64).max(1);
-    (
-        [
-            (header::CONTENT_TYPE, "application/vnd.apple.mpegurl".to_owned()),
-            (header::CACHE_CONTROL, format!("max-age={max_age}")),
-        ],
-        text,
-    )
-        .into_response()
-}
-
-/// A live playlist cached a second (a low-latency HLS media playlist, as MediaPackage tells CDNs).
-pub(crate) fn playlist(text: String) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "application/vnd.apple.mpegurl"),
-            (header::CACHE_CONTROL, "max-age=1"),
-        ],
-        text,
-    )
-        .into_response()
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ use crate::{
     },
     media::layout::{self, Ladder, LadderRendition},
     media::origin::{Packaging, render_master, select_renditions},
-    mediapackage::{playlist, playlist_for, with_cors},
+    protocol::hls::{playlist, playlist_for, with_cors},
 };
 
 /// Everything a CMAF manifest's requests need.
@@ -355,7 +355,7 @@ fn player_timing(manifest: &serde_json::Value) -> dash::PlayerTiming {
 fn mp4(bytes: bytes::Bytes) -> Response {
     let headers = [
         (header::CONTENT_TYPE, "video/mp4"),
-        (header::CACHE_CONTROL, crate::mediapackage::SEGMENT_CACHE_CONTROL),
+        (header::CACHE_CONTROL, crate::protocol::hls::SEGMENT_CACHE_CONTROL),
     ];
     (headers, bytes).into_response()
 }

@@ -48,15 +48,16 @@ use axum::{
 };
 use serde_json::Value;
 
+pub use errors::DIALECT;
 pub use harvest_jobs::HarvestSink;
 pub use manifests::{ManifestKind, serve_origin};
 pub use quotas::Quotas;
 
 use crate::{
     config::Config,
-    error::{ApiError, ApiResult, parse_body},
-    http::{ApiRequest, json_response},
     model::ServiceModel,
+    protocol::{ApiError, ApiResult, parse_body},
+    protocol::{ApiRequest, json_response},
 };
 use channel_groups::{Group, group};
 use channels::channel;

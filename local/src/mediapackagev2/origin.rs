@@ -17,7 +17,7 @@ use super::manifests::{ManifestKind, ManifestSettings};
 use crate::{
     Cloud,
     media::{Packaging, StreamOrder, layout},
-    mediapackage::{playlist_for, ts_segment, with_cors},
+    protocol::hls::{playlist_for, ts_segment, with_cors},
 };
 
 /// The answer to `file` (the path after the endpoint) of endpoint g/c/e.
