@@ -16,17 +16,24 @@ mod security_groups;
 
 use std::{
     collections::BTreeMap,
+    pin::Pin,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
 use axum::{
+    extract::Request,
     http::{Method, StatusCode},
     response::Response,
 };
 use serde_json::{Value, json};
 
 pub use channels::ChannelState;
+
+use crate::{
+    chain::{self, Handled, RestJson},
+    services::{Answer, Service, Shared},
+};
 
 use crate::{
     config::Config,
@@ -260,5 +267,34 @@ fn tags_member(body: &Value) -> ApiResult<Tags> {
     match &body["tags"] {
         Value::Null => Ok(Tags::new()),
         tags => serde_json::from_value(tags.clone()).map_err(|e| ApiError::bad_request(format!("tags: {e}"))),
+    }
+}
+
+/// MediaLive: REST-JSON, signed `medialive`.
+impl Service for MediaLive {
+    fn signing_name(&self) -> &'static str {
+        "medialive"
+    }
+
+    fn call<'a>(&'a self, shared: &'a Shared, req: Request) -> Answer<'a> {
+        Box::pin(chain::rest_json(shared, self, req))
+    }
+    fn reset(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        MediaLive::reset(self);
+        Box::pin(std::future::ready(()))
+    }
+}
+
+impl RestJson for MediaLive {
+    fn operation_name(&self, req: &ApiRequest) -> &'static str {
+        operation_name(req)
+    }
+
+    fn dialect(&self) -> Dialect {
+        DIALECT
+    }
+
+    fn handle(&self, req: ApiRequest) -> Handled<'_> {
+        Box::pin(MediaLive::handle(self, req))
     }
 }
