@@ -4,7 +4,12 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Parser, ValueEnum};
 
-use crate::{faults::FaultConfig, medialive::Quotas as MediaLiveQuotas, mediapackagev2::Quotas};
+// Each service's quotas from its own leaf `quotas` module: config holds plain data and reaches
+// no service's state (services import config, so anything more would close a circle).
+use crate::{
+    cloudfront::quotas::Quotas as CloudFrontQuotas, faults::FaultConfig, medialive::quotas::Quotas as MediaLiveQuotas,
+    mediapackage::quotas::Quotas as MediaPackageQuotas, mediapackagev2::quotas::Quotas as MediaPackageV2Quotas,
+};
 
 #[derive(Parser, Clone, Debug)]
 #[command(
@@ -83,10 +88,10 @@ pub struct Config {
     #[arg(
         long,
         env = "LIVESTREAM_LOCAL_MEDIAPACKAGEV2_QUOTAS",
-        default_value_t = Quotas::default(),
-        value_parser = Quotas::parse
+        default_value_t = MediaPackageV2Quotas::default(),
+        value_parser = MediaPackageV2Quotas::parse
     )]
-    pub mediapackagev2_quotas: Quotas,
+    pub mediapackagev2_quotas: MediaPackageV2Quotas,
 
     /// MediaLive's soft quotas per account and Region, AWS's defaults unless raised (as one asks
     /// AWS to): channels, push inputs (outside and in a VPC), pull inputs and input security groups
@@ -105,20 +110,20 @@ pub struct Config {
     #[arg(
         long,
         env = "LIVESTREAM_LOCAL_CLOUDFRONT_QUOTAS",
-        default_value_t = crate::cloudfront::Quotas::default(),
-        value_parser = crate::cloudfront::Quotas::parse
+        default_value_t = CloudFrontQuotas::default(),
+        value_parser = CloudFrontQuotas::parse
     )]
-    pub cloudfront_quotas: crate::cloudfront::Quotas,
+    pub cloudfront_quotas: CloudFrontQuotas,
 
     /// MediaPackage (v1)'s soft quotas, AWS's defaults unless raised: channels per account and
     /// origin endpoints per channel.
     #[arg(
         long,
         env = "LIVESTREAM_LOCAL_MEDIAPACKAGE_QUOTAS",
-        default_value_t = crate::mediapackage::Quotas::default(),
-        value_parser = crate::mediapackage::Quotas::parse
+        default_value_t = MediaPackageQuotas::default(),
+        value_parser = MediaPackageQuotas::parse
     )]
-    pub mediapackage_quotas: crate::mediapackage::Quotas,
+    pub mediapackage_quotas: MediaPackageQuotas,
 
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -12,7 +12,7 @@ use std::{
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::protocol::ApiError;
 
 /// What to inject; also the JSON body of `PUT /_local/faults`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]

@@ -69,7 +69,7 @@ proptest! {
     fn json_depth(depth in 1usize..20_000, array in any::<bool>()) {
         let (open, close) = if array { ("[", "]") } else { ("{\"a\":", "}") };
         let body = format!("{}1{}", open.repeat(depth), close.repeat(depth));
-        let parsed = crate::error::parse_body::<serde_json::Value>(body.as_bytes());
+        let parsed = crate::protocol::parse_body::<serde_json::Value>(body.as_bytes());
         if depth <= 100 {
             prop_assert!(parsed.is_ok());
         } else if depth > 200 {

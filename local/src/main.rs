@@ -6,14 +6,18 @@
 //! - [`medialive`], [`mediapackage`], [`mediapackagev2`], [`s3`], [`cloudfront`]: the APIs, each
 //!   owning its state (CloudFront's distributions each with a real caching edge on its own port).
 //! - [`media`]: RTMP ingest, transcoding and HLS packaging.
-//! - [`http`]: one endpoint that routes requests by their SigV4 service; the admin API.
+//! - [`services`]: the [`services::Service`] each API registers (its signing name, calls, unsigned
+//!   paths, reset and metrics) and what they share; [`chain`]: the REST-JSON chain (faults,
+//!   signature and IAM, model) a REST-JSON service's calls run through; [`protocol`]: the toolkit.
+//! - [`http`]: one endpoint that routes requests by their SigV4 service through the registry; the
+//!   admin API.
 //! - [`serve`]: the HTTP listeners' connection cap and header deadline.
 //! - [`faults`]: throttling, error and latency injection, call counters.
 
 mod auth;
+mod chain;
 mod cloudfront;
 mod config;
-mod error;
 mod faults;
 #[cfg(test)]
 mod fuzz;
@@ -25,9 +29,11 @@ mod medialive;
 mod mediapackage;
 mod mediapackagev2;
 mod model;
+mod protocol;
 mod quota_flags;
 mod s3;
 mod serve;
+mod services;
 
 use std::sync::Arc;
 
@@ -36,84 +42,82 @@ use clap::Parser;
 use tracing::info;
 
 use crate::{
-    config::Config, faults::Faults, media::Media, medialive::MediaLive, mediapackage::MediaPackage,
-    mediapackagev2::MediaPackageV2, s3::S3,
+    config::Config,
+    faults::Faults,
+    media::Media,
+    medialive::MediaLive,
+    mediapackage::MediaPackage,
+    mediapackagev2::MediaPackageV2,
+    s3::S3,
+    services::{Registry, Shared},
 };
 
-/// Everything the local cloud serves.
+/// Everything the local cloud serves: the registered services and what they share.
 pub struct Cloud {
-    pub cloudfront: cloudfront::CloudFront,
-    pub faults: Arc<Faults>,
-    pub media: Media,
-    pub medialive: MediaLive,
-    pub mediapackage: MediaPackage,
-    pub mediapackagev2: MediaPackageV2,
-    pub s3: S3,
-    /// AWS's service models: every MediaLive and MediaPackage request is checked against them.
-    pub models: model::Models,
-    /// The access keys whose signatures are accepted, with their IAM policies.
-    pub keys: Arc<auth::Keys>,
-    pub region: String,
-    pub account_id: String,
+    pub shared: Shared,
+    pub services: Registry,
+}
+
+/// The cloud, and MediaLive by name for what only `main` does with it (the alert watch, stopping
+/// encoders at shutdown).
+fn build(config: &Config) -> anyhow::Result<(Cloud, MediaLive)> {
+    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let faults = Arc::new(Faults::new(config.faults()));
+    let media = Media::new(config.data_dir.clone(), config.ffmpeg.clone());
+    let mediapackage = MediaPackage::new(config.clone(), faults.clone(), media.clone());
+    let models = model::Models::load(config.models.as_deref())?;
+    let mediapackagev2 = MediaPackageV2::new(
+        config.clone(),
+        models.shared("mediapackagev2").context("the mediapackagev2 model")?,
+    );
+    let medialive = MediaLive::new(
+        config.clone(),
+        media.clone(),
+        mediapackage.clone(),
+        mediapackagev2.clone(),
+    );
+    let keys = Arc::new(auth::Keys::load(config.credentials.as_deref(), &config.account_id)?);
+    let identity = s3::Identity {
+        region: config.region.clone(),
+        account_id: config.account_id.clone(),
+        keys: keys.clone(),
+        model: models.shared("s3"),
+    };
+    let s3 = S3::new(config.data_dir.join("s3"), identity)?;
+    let cloudfront = cloudfront::CloudFront::new(config.clone(), keys.cloudfront());
+    media.set_object_store(Arc::new(s3.clone()));
+    mediapackagev2.attach_harvest_sink(mediapackagev2::HarvestSink {
+        media: media.clone(),
+        store: Arc::new(s3.clone()),
+    });
+    tracing::info!(operations = models.operations(), "service models loaded");
+    // The order unsigned requests are offered in: v2's origin endpoints before v1's (which
+    // answers every other `/out/v1/` path), S3's public objects last (it takes the rest).
+    let services = Registry::new(vec![
+        Arc::new(medialive.clone()),
+        Arc::new(mediapackagev2),
+        Arc::new(mediapackage),
+        Arc::new(cloudfront),
+        Arc::new(s3),
+    ]);
+    let shared = Shared {
+        faults,
+        keys,
+        models,
+        media,
+        region: config.region.clone(),
+        account_id: config.account_id.clone(),
+    };
+    Ok((Cloud { shared, services }, medialive))
 }
 
 impl Cloud {
-    fn new(config: Config) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
-        let faults = Arc::new(Faults::new(config.faults()));
-        let media = Media::new(config.data_dir.clone(), config.ffmpeg.clone());
-        let mediapackage = MediaPackage::new(config.clone(), faults.clone(), media.clone());
-        let models = model::Models::load(config.models.as_deref())?;
-        let mediapackagev2 = MediaPackageV2::new(
-            config.clone(),
-            models.shared("mediapackagev2").context("the mediapackagev2 model")?,
-        );
-        let medialive = MediaLive::new(
-            config.clone(),
-            media.clone(),
-            mediapackage.clone(),
-            mediapackagev2.clone(),
-        );
-        let keys = Arc::new(auth::Keys::load(config.credentials.as_deref(), &config.account_id)?);
-        let identity = s3::Identity {
-            region: config.region.clone(),
-            account_id: config.account_id.clone(),
-            keys: keys.clone(),
-            model: models.shared("s3"),
-        };
-        let s3 = S3::new(config.data_dir.join("s3"), identity)?;
-        let cloudfront = cloudfront::CloudFront::new(config.clone(), keys.cloudfront());
-        media.set_object_store(Arc::new(s3.clone()));
-        mediapackagev2.attach_harvest_sink(mediapackagev2::HarvestSink {
-            media: media.clone(),
-            store: Arc::new(s3.clone()),
-        });
-        tracing::info!(operations = models.operations(), "service models loaded");
-        Ok(Self {
-            cloudfront,
-            keys,
-            region: config.region.clone(),
-            account_id: config.account_id.clone(),
-            models,
-            faults,
-            media,
-            medialive,
-            mediapackage,
-            mediapackagev2,
-            s3,
-        })
-    }
-
     /// Forgets every resource and fault (the admin API's reset), stopping media processes.
     pub async fn reset(&self) {
-        self.medialive.reset();
-        self.mediapackage.reset();
-        self.mediapackagev2.reset();
-        self.cloudfront.reset();
-        self.faults.reset();
-        if let Err(e) = self.s3.reset().await {
-            tracing::warn!(error = %e, "S3 reset failed");
+        for service in self.services.iter() {
+            service.reset().await;
         }
+        self.shared.faults.reset();
     }
 }
 
@@ -137,8 +141,9 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", config.listen))?;
     // With port 0 the URLs handed out must carry the port actually bound.
     config.listen = listener.local_addr()?;
-    let cloud = Arc::new(Cloud::new(config.clone())?);
-    cloud.medialive.spawn_alert_watch();
+    let (cloud, medialive) = build(&config)?;
+    let cloud = Arc::new(cloud);
+    medialive.spawn_alert_watch();
     info!(endpoint = %config.public_url(), data_dir = %config.data_dir.display(), "livestream-local ready");
     // A line on stdout that scripts and tests wait for.
     println!("livestream-local listening on {}", config.public_url());
@@ -152,7 +157,7 @@ async fn main() -> anyhow::Result<()> {
     })
     .await;
     // Stop encoders and close RTMP ports; S3 objects and HLS files stay on disk.
-    cloud.medialive.reset();
+    medialive.reset();
     info!("livestream-local stopped");
     Ok(())
 }

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use sha2::{Digest, Sha256};
 
 use super::{Key, Keys, Session};
-use crate::error::ApiError;
+use crate::protocol::ApiError;
 
 /// How far a request's `X-Amz-Date` may be from the server's clock.
 const SKEW_SECONDS: i64 = 300;

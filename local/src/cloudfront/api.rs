@@ -3,8 +3,6 @@
 //! for), the XML payload read by the model, IAM, the model's validation, the operation, and the
 //! answer in XML with its `ETag` / `Location` headers.
 
-use std::sync::Arc;
-
 use axum::{
     extract::Request,
     http::{HeaderValue, Method, StatusCode},
@@ -12,8 +10,12 @@ use axum::{
 };
 use serde_json::Value;
 
-use super::{errors, xml};
-use crate::{Cloud, error::ApiError, http::ApiRequest, model::Violation};
+use super::{CloudFront, errors, xml};
+use crate::{
+    model::Violation,
+    protocol::{ApiError, ApiRequest},
+    services::Shared,
+};
 
 /// CloudFront signs and authorizes in us-east-1.
 const SIGNING_REGION: &str = "us-east-1";
@@ -51,7 +53,7 @@ impl Reply {
     }
 }
 
-pub async fn handle(cloud: &Arc<Cloud>, req: Request) -> Response {
+pub(super) async fn handle(cloudfront: &CloudFront, shared: &Shared, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let body = match axum::body::to_bytes(body, 1 << 20).await {
         Ok(body) => body,
@@ -65,28 +67,29 @@ pub async fn handle(cloud: &Arc<Cloud>, req: Request) -> Response {
     );
     req.headers = parts.headers.clone();
     let operation = operation_name(&req);
-    let outcome = run(cloud, operation, &parts, req).await;
+    let outcome = run(cloudfront, shared, operation, &parts, req).await;
     match outcome {
         Ok(response) => {
-            cloud.faults.record("cloudfront", operation, "ok");
+            shared.faults.record("cloudfront", operation, "ok");
             response
         }
         Err(e) => {
             tracing::info!(service = "cloudfront", operation, error = e.kind, message = %e.message, "refused");
-            cloud.faults.record("cloudfront", operation, e.kind);
+            shared.faults.record("cloudfront", operation, e.kind);
             errors::response(&e)
         }
     }
 }
 
 async fn run(
-    cloud: &Arc<Cloud>,
+    cloudfront: &CloudFront,
+    shared: &Shared,
     operation: &'static str,
     parts: &axum::http::request::Parts,
     mut req: ApiRequest,
 ) -> Result<Response, ApiError> {
-    cloud.faults.wait_while_held().await;
-    cloud.faults.before(operation).await?;
+    shared.faults.wait_while_held().await;
+    shared.faults.before(operation).await?;
     let arrived = crate::auth::sigv4::Arrived {
         method: parts.method.as_str(),
         path: parts.uri.path(),
@@ -94,13 +97,13 @@ async fn run(
         headers: &parts.headers,
         body: &req.body,
     };
-    let key = crate::auth::sigv4::verify(&cloud.keys, SIGNING_REGION, &arrived, jiff::Timestamp::now())?;
+    let key = crate::auth::sigv4::verify(&shared.keys, SIGNING_REGION, &arrived, jiff::Timestamp::now())?;
     let caller = crate::auth::Caller {
         key,
         region: SIGNING_REGION.to_owned(),
-        account: cloud.account_id.clone(),
+        account: shared.account_id.clone(),
     };
-    let model = cloud
+    let model = shared
         .models
         .service("cloudfront")
         .expect("the cloudfront model is loaded");
@@ -158,8 +161,8 @@ async fn run(
     if let Some(refused) = refused {
         return Err(refused);
     }
-    let reply = cloud.cloudfront.call(operation, &req, &body)?;
-    cloud.faults.after_mutation(operation).await;
+    let reply = cloudfront.call(operation, &req, &body)?;
+    shared.faults.after_mutation(operation).await;
     Ok(respond(model, operation, reply))
 }
 

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::{errors::error, quotas::Quotas};
-use crate::error::ApiError;
+use crate::protocol::ApiError;
 
 fn items(value: &Value) -> impl Iterator<Item = &Value> {
     value["Items"].as_array().into_iter().flatten()

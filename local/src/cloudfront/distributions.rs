@@ -11,7 +11,7 @@ use super::{
     CloudFront, Distribution, api::Reply, cache::Cache, checks, edge, errors, errors::error, new_id, rules, tags_from,
     tags_json,
 };
-use crate::{error::ApiError, http::ApiRequest};
+use crate::protocol::{ApiError, ApiRequest};
 
 impl CloudFront {
     /// One validated operation; `body` is its payload as JSON (`{"DistributionConfig": …}`).

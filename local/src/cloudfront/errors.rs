@@ -8,7 +8,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::error::ApiError;
+use crate::protocol::ApiError;
 
 pub fn error(status: u16, code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::with_status(

@@ -31,12 +31,14 @@ use std::{
     time::{Duration, Instant},
 };
 
+use axum::extract::Request;
 use serde_json::Value;
 
-pub use api::handle;
-pub use quotas::Quotas;
-
-use crate::{auth::ServiceKey, config::Config};
+use crate::{
+    auth::ServiceKey,
+    config::Config,
+    services::{Answer, Service, Shared},
+};
 
 type HttpClient =
     hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, axum::body::Body>;
@@ -217,3 +219,24 @@ fn tags_from(tags: &Value) -> Vec<(String, String)> {
 
 #[cfg(test)]
 mod tests;
+
+/// CloudFront: REST-XML, signed `cloudfront`, with its own chain ([`api`]); its edges listen on
+/// ports of their own.
+impl Service for CloudFront {
+    fn signing_name(&self) -> &'static str {
+        "cloudfront"
+    }
+
+    fn call<'a>(&'a self, shared: &'a Shared, req: Request) -> Answer<'a> {
+        Box::pin(api::handle(self, shared, req))
+    }
+
+    fn reset(&self) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        CloudFront::reset(self);
+        Box::pin(std::future::ready(()))
+    }
+
+    fn metrics_text(&self) -> String {
+        CloudFront::metrics_text(self)
+    }
+}

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::{CloudFront, Oac, api::Reply, distributions::max_items, errors, errors::error, new_id};
-use crate::error::ApiError;
+use crate::protocol::ApiError;
 
 // AWS's words in https://github.com/winglang/wing/issues/3748 (409, names unique in the account).
 fn already_exists() -> ApiError {
@@ -102,7 +102,7 @@ impl CloudFront {
         }
     }
 
-    pub(super) fn list_oac_page(&self, req: &crate::http::ApiRequest) -> Result<Reply, ApiError> {
+    pub(super) fn list_oac_page(&self, req: &crate::protocol::ApiRequest) -> Result<Reply, ApiError> {
         let max = max_items(req)?;
         let marker = req.query_one("Marker").unwrap_or_default();
         let state = self.inner.state.lock().unwrap();

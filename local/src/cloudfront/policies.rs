@@ -22,7 +22,7 @@ impl Query {
             Query::All => pairs.collect::<Vec<_>>().join("&"),
             Query::Only(names) => pairs
                 .filter(|p| {
-                    let name = crate::http::percent_decode(p.split('=').next().unwrap_or_default());
+                    let name = crate::protocol::percent_decode(p.split('=').next().unwrap_or_default());
                     names.contains(&name)
                 })
                 .collect::<Vec<_>>()

@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use serde_json::{Value, json};
 
 use super::{errors::error, errors::invalid_argument, policies};
-use crate::error::ApiError;
+use crate::protocol::ApiError;
 
 /// Where an origin is: an S3 bucket (REST endpoint domain) or a custom HTTP origin.
 #[derive(Clone, Debug, PartialEq)]

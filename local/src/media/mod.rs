@@ -28,8 +28,13 @@
 //! - `GET /out/v1/{endpointId}/{rendition}/{sequence}.ts` → [`Media::segment`] (MPEG-TS bytes).
 
 pub mod cmaf;
+// The CMAF path end to end through `Media`, beside `cmaf` rather than in it: it drives the whole
+// pipeline, which `cmaf` is one part of.
+#[cfg(test)]
+mod cmaf_e2e;
 pub mod flv;
 pub mod h264;
+pub mod job;
 pub mod layout;
 pub mod origin;
 pub mod pull;
@@ -55,108 +60,9 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 // The origin types are part of the interface; callers may name them either way.
+pub use job::{AudioRendition, InputGate, TranscodeJob, VideoRendition};
 #[allow(unused_imports)]
 pub use origin::{OriginError, Packaging, StreamOrder};
-
-/// Implemented by the MediaLive state; called by the RTMP front door.
-pub trait InputGate: Send + Sync {
-    /// On TCP accept, before the RTMP handshake. Err(reason) closes the socket immediately.
-    fn admit(&self, input_id: &str, peer: std::net::IpAddr) -> Result<(), String>;
-    /// On RTMP publish(app, stream name). Err(reason) refuses the publish.
-    fn publish(&self, input_id: &str, app: &str, stream: &str) -> Result<TranscodeJob, String>;
-}
-
-/// What a publish turns into: the ladder a MediaLive channel encodes into a MediaPackage channel.
-#[derive(Clone, Debug)]
-pub struct TranscodeJob {
-    /// MediaLive channel id.
-    pub channel_id: String,
-    /// MediaPackage channel to write HLS into, if the channel has a MediaPackage output group.
-    pub package_channel_id: Option<String>,
-    /// Every rendition any output group uses (one encode shared by all the outputs naming it).
-    pub renditions: Vec<VideoRendition>,
-    /// HLS and Archive output groups writing to S3.
-    pub s3_groups: Vec<recorder::S3Group>,
-    pub audio: AudioRendition,
-    /// Input segment length = GOP (keyframe) interval, e.g. 1.0 or 2.0.
-    pub gop_seconds: f64,
-    /// `thumbnailConfiguration.state` AUTO: the input is also written as a JPEG thumbnail.
-    pub thumbnails: bool,
-    /// How long input segments are kept on disk ([`layout::retention_for`]: at least the longest
-    /// startover window of the MediaPackage v2 endpoints, which harvest jobs cut from).
-    pub retention_seconds: f64,
-}
-
-impl TranscodeJob {
-    /// Checks what ffmpeg and the origin rely on; Err is a reason to refuse the publish.
-    pub fn validate(&self) -> Result<(), String> {
-        let job = self;
-        if let Some(id) = job.package_channel_id.as_deref().filter(|id| !layout::is_safe_name(id)) {
-            return Err(format!("invalid MediaPackage channel id {id:?}"));
-        }
-        if !layout::is_safe_name(&job.channel_id) {
-            return Err(format!("invalid channel id {:?}", job.channel_id));
-        }
-        if job.renditions.is_empty() {
-            return Err("the channel has no video renditions".into());
-        }
-        if !(job.gop_seconds.is_finite() && job.gop_seconds > 0.0) {
-            return Err(format!("invalid GOP length {}", job.gop_seconds));
-        }
-        for (i, r) in job.renditions.iter().enumerate() {
-            // var_stream_map and the file layout need plain names; yuv420p needs even sizes.
-            if !layout::is_safe_name(&r.name) || job.renditions[..i].iter().any(|o| o.name == r.name) {
-                return Err(format!("invalid or duplicate rendition name {:?}", r.name));
-            }
-            if r.width == 0 || r.height == 0 || r.width % 2 == 1 || r.height % 2 == 1 {
-                return Err(format!(
-                    "rendition {} has an odd or zero size {}x{}",
-                    r.name, r.width, r.height
-                ));
-            }
-            if r.bitrate == 0 || r.framerate_numerator == 0 || r.framerate_denominator == 0 {
-                return Err(format!("rendition {} has a zero bitrate or frame rate", r.name));
-            }
-        }
-        Ok(())
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct VideoRendition {
-    pub name: String,
-    pub width: u32,
-    pub height: u32,
-    pub bitrate: u64,
-    pub framerate_numerator: u32,
-    pub framerate_denominator: u32,
-    /// Served by the MediaPackage channel (used by its output group), not only recorded.
-    pub packaged: bool,
-    pub h264: h264::H264,
-}
-
-#[cfg(test)]
-impl VideoRendition {
-    /// A 30 fps rendition, as the tests' ladders use.
-    pub fn at_30fps(name: &str, width: u32, height: u32, bitrate: u64) -> Self {
-        Self {
-            name: name.into(),
-            width,
-            height,
-            bitrate,
-            framerate_numerator: 30,
-            framerate_denominator: 1,
-            packaged: true,
-            h264: h264::H264::default(),
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct AudioRendition {
-    pub bitrate: u64,
-    pub sample_rate: u32,
-}
 
 /// Counters for the admin/metrics view.
 #[derive(Clone, Debug, Default, Serialize)]

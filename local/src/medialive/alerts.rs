@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 
 use super::{ChannelState, MediaLive};
 use crate::{
-    error::{ApiError, ApiResult},
-    http::{ApiRequest, json_response, page_response},
     media::Ingest,
+    protocol::{ApiError, ApiResult},
+    protocol::{ApiRequest, json_response, page_response},
 };
 
 /// 5305: nothing has published to the input since the channel started.

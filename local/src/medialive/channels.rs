@@ -11,9 +11,9 @@ use serde_json::{Map, Value, json};
 use super::{DELETED_RETENTION, MediaLive, State, Tags, tags_member};
 use crate::{
     config::Delays,
-    error::{ApiError, ApiResult, parse_body},
-    http::{ApiRequest, json_response, page_response},
     lifecycle::Lifecycle,
+    protocol::{ApiError, ApiResult, parse_body},
+    protocol::{ApiRequest, json_response, page_response},
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -10,33 +10,55 @@ mod input_kinds;
 mod inputs;
 mod job;
 mod pull;
-mod quotas;
+pub mod quotas;
 mod rules;
 mod security_groups;
 
 use std::{
     collections::BTreeMap,
+    pin::Pin,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
 use axum::{
+    extract::Request,
     http::{Method, StatusCode},
     response::Response,
 };
 use serde_json::{Value, json};
 
 pub use channels::ChannelState;
-pub use quotas::Quotas;
+
+use crate::{
+    chain::{self, Handled, RestJson},
+    services::{Answer, Service, Shared},
+};
 
 use crate::{
     config::Config,
-    error::{ApiError, ApiResult, parse_body},
-    http::{ApiRequest, empty_response, json_response},
     media::Media,
     mediapackage::MediaPackage,
     mediapackagev2::MediaPackageV2,
+    model::Violation,
+    protocol::{ApiError, ApiResult, Dialect, parse_body},
+    protocol::{ApiRequest, empty_response, json_response},
 };
+
+/// MediaLive's errors are plain REST-JSON, but a model refusal lists every value out of bounds
+/// in `validationErrors`.
+pub const DIALECT: Dialect = Dialect {
+    shape: std::convert::identity,
+    refusal: model_refusal,
+};
+
+fn model_refusal(violations: &[Violation]) -> Option<ApiError> {
+    let mut error = ApiError::from_violations(violations)?;
+    if error.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY {
+        error.validation_errors = violations.iter().map(|v| (v.path.clone(), v.message.clone())).collect();
+    }
+    Some(error)
+}
 
 pub type Tags = BTreeMap<String, String>;
 
@@ -245,5 +267,34 @@ fn tags_member(body: &Value) -> ApiResult<Tags> {
     match &body["tags"] {
         Value::Null => Ok(Tags::new()),
         tags => serde_json::from_value(tags.clone()).map_err(|e| ApiError::bad_request(format!("tags: {e}"))),
+    }
+}
+
+/// MediaLive: REST-JSON, signed `medialive`.
+impl Service for MediaLive {
+    fn signing_name(&self) -> &'static str {
+        "medialive"
+    }
+
+    fn call<'a>(&'a self, shared: &'a Shared, req: Request) -> Answer<'a> {
+        Box::pin(chain::rest_json(shared, self, req))
+    }
+    fn reset(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        MediaLive::reset(self);
+        Box::pin(std::future::ready(()))
+    }
+}
+
+impl RestJson for MediaLive {
+    fn operation_name(&self, req: &ApiRequest) -> &'static str {
+        operation_name(req)
+    }
+
+    fn dialect(&self) -> Dialect {
+        DIALECT
+    }
+
+    fn handle(&self, req: ApiRequest) -> Handled<'_> {
+        Box::pin(MediaLive::handle(self, req))
     }
 }

@@ -1,6 +1,6 @@
 //! MediaLive's quotas, AWS's defaults unless `--medialive-quotas` raises them.
 
-use crate::error::ApiError;
+use crate::protocol::ApiError;
 
 crate::quota_flags::quotas! {
     /// MediaLive's default quotas per account and Region ("Quotas in AWS Elemental MediaLive",

@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 
 use super::{MediaLive, State, Tags, tags_member};
 use crate::{
-    error::{ApiError, ApiResult, parse_body},
-    http::{ApiRequest, json_response, page_response},
+    protocol::{ApiError, ApiResult, parse_body},
+    protocol::{ApiRequest, json_response, page_response},
 };
 
 pub struct SecurityGroup {

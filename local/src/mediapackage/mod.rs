@@ -4,30 +4,38 @@
 //! endpoint). CMAF, DASH and Microsoft Smooth endpoints keep and describe every member as sent and
 //! get AWS's URLs, but serve no media (their URLs answer 404).
 
-mod quotas;
-
-pub use quotas::Quotas;
+pub mod quotas;
 
 use std::{
     collections::BTreeMap,
+    pin::Pin,
     sync::{Arc, Mutex},
     time::Instant,
 };
 
 use axum::{
-    http::{Method, StatusCode, header},
+    extract::Request,
+    http::{Method, StatusCode},
     response::{IntoResponse, Response},
 };
 use serde_json::{Value, json};
 
 use crate::{
-    Cloud,
-    config::Config,
-    error::{ApiError, ApiResult, parse_body},
-    faults::Faults,
-    http::{ApiRequest, empty_response, json_response, page_response},
-    media::{Media, origin::Packaging, origin::StreamOrder},
+    chain::{self, Handled, RestJson},
+    services::{Answer, Service, Shared},
 };
+
+use crate::{
+    config::Config,
+    faults::Faults,
+    media::{Media, origin::Packaging, origin::StreamOrder},
+    protocol::hls::{playlist_for, ts_segment, with_cors},
+    protocol::{ApiError, ApiResult, Dialect, parse_body},
+    protocol::{ApiRequest, empty_response, json_response, page_response},
+};
+
+/// MediaPackage (v1) answers in plain REST-JSON.
+pub const DIALECT: Dialect = Dialect::REST_JSON;
 
 type Tags = BTreeMap<String, String>;
 
@@ -105,6 +113,30 @@ impl MediaPackage {
             .channels
             .get(id)
             .is_some_and(|c| c.created.elapsed() >= delay)
+    }
+
+    /// `GET /out/v1/{endpoint}/{manifest}.m3u8`, `/out/v1/{endpoint}/{rendition}/index.m3u8` and
+    /// `/out/v1/{endpoint}/{rendition}/{sequence}.ts`: what players fetch, unsigned.
+    async fn serve_origin(&self, rest: &str) -> Response {
+        let parts: Vec<&str> = rest.split('/').collect();
+        let Some((channel, manifest, packaging)) = self.packaging(parts[0]) else {
+            return with_cors((StatusCode::NOT_FOUND, "no such origin endpoint").into_response());
+        };
+        let media = &self.inner.media;
+        let result = match parts.as_slice() {
+            [_, file] if *file == format!("{manifest}.m3u8") => media
+                .master_playlist(&channel, &packaging)
+                .map(|text| playlist_for(text, f64::from(packaging.segment_duration_seconds))),
+            [_, rendition, "index.m3u8"] => media
+                .media_playlist(&channel, rendition, &packaging)
+                .map(|text| playlist_for(text, f64::from(packaging.segment_duration_seconds))),
+            [_, rendition, segment] => match segment.strip_suffix(".ts").and_then(|s| s.parse::<u64>().ok()) {
+                Some(sequence) => media.segment(&channel, rendition, sequence, &packaging).map(ts_segment),
+                None => return with_cors((StatusCode::NOT_FOUND, "not a segment").into_response()),
+            },
+            _ => return with_cors((StatusCode::NOT_FOUND, "not found").into_response()),
+        };
+        with_cors(result.unwrap_or_else(|e| (StatusCode::NOT_FOUND, e.to_string()).into_response()))
     }
 
     pub fn reset(&self) {
@@ -489,76 +521,42 @@ pub fn operation_name(req: &ApiRequest) -> &'static str {
     }
 }
 
-/// `GET /out/v1/{endpoint}/{manifest}.m3u8`, `/out/v1/{endpoint}/{rendition}/index.m3u8` and
-/// `/out/v1/{endpoint}/{rendition}/{sequence}.ts`: what players fetch, unsigned.
-pub async fn serve_origin(cloud: &Cloud, rest: &str) -> Response {
-    let parts: Vec<&str> = rest.split('/').collect();
-    let Some((channel, manifest, packaging)) = cloud.mediapackage.packaging(parts[0]) else {
-        return with_cors((StatusCode::NOT_FOUND, "no such origin endpoint").into_response());
-    };
-    let media = &cloud.media;
-    let result = match parts.as_slice() {
-        [_, file] if *file == format!("{manifest}.m3u8") => media
-            .master_playlist(&channel, &packaging)
-            .map(|text| playlist_for(text, f64::from(packaging.segment_duration_seconds))),
-        [_, rendition, "index.m3u8"] => media
-            .media_playlist(&channel, rendition, &packaging)
-            .map(|text| playlist_for(text, f64::from(packaging.segment_duration_seconds))),
-        [_, rendition, segment] => match segment.strip_suffix(".ts").and_then(|s| s.parse::<u64>().ok()) {
-            Some(sequence) => media.segment(&channel, rendition, sequence, &packaging).map(ts_segment),
-            None => return with_cors((StatusCode::NOT_FOUND, "not a segment").into_response()),
-        },
-        _ => return with_cors((StatusCode::NOT_FOUND, "not found").into_response()),
-    };
-    with_cors(result.unwrap_or_else(|e| (StatusCode::NOT_FOUND, e.to_string()).into_response()))
+/// MediaPackage (v1): REST-JSON, signed `mediapackage`; every other `/out/v1/{endpoint}/...` unsigned.
+impl Service for MediaPackage {
+    fn signing_name(&self) -> &'static str {
+        "mediapackage"
+    }
+
+    fn call<'a>(&'a self, shared: &'a Shared, req: Request) -> Answer<'a> {
+        Box::pin(chain::rest_json(shared, self, req))
+    }
+
+    fn unsigned<'a>(&'a self, _shared: &'a Shared, req: Request) -> Result<Answer<'a>, Box<Request>> {
+        let Some(rest) = req.uri().path().strip_prefix("/out/v1/") else {
+            return Err(Box::new(req));
+        };
+        let rest = rest.to_owned();
+        Ok(Box::pin(async move { self.serve_origin(&rest).await }))
+    }
+
+    fn reset(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        MediaPackage::reset(self);
+        Box::pin(std::future::ready(()))
+    }
 }
 
-/// Players on other origins (the S3-hosted page) must be able to read every answer, 404s included.
-pub(crate) fn with_cors(mut response: Response) -> Response {
-    response.headers_mut().insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        header::HeaderValue::from_static("*"),
-    );
-    response
-}
+impl RestJson for MediaPackage {
+    fn operation_name(&self, req: &ApiRequest) -> &'static str {
+        operation_name(req)
+    }
 
-/// How long MediaPackage lets a CDN keep a segment (TS, CMAF, init): 14 days (AWS's "CDN
-/// caching" guidance for MediaPackage origins).
-pub(crate) const SEGMENT_CACHE_CONTROL: &str = "max-age=1209600";
+    fn dialect(&self) -> Dialect {
+        DIALECT
+    }
 
-/// An MPEG-TS segment: immutable once written, cached long.
-pub(crate) fn ts_segment(bytes: bytes::Bytes) -> Response {
-    let headers = [
-        (header::CONTENT_TYPE, "video/mp2t"),
-        (header::CACHE_CONTROL, SEGMENT_CACHE_CONTROL),
-    ];
-    (headers, bytes).into_response()
-}
-
-/// A live HLS playlist (multivariant or media) of segments of `segment_seconds`: cached half a
-/// segment (at least a second), as MediaPackage tells CDNs.
-pub(crate) fn playlist_for(text: String, segment_seconds: f64) -> Response {
-    let max_age = ((segment_seconds / 2.0).floor() as u64).max(1);
-    (
-        [
-            (header::CONTENT_TYPE, "application/vnd.apple.mpegurl".to_owned()),
-            (header::CACHE_CONTROL, format!("max-age={max_age}")),
-        ],
-        text,
-    )
-        .into_response()
-}
-
-/// A live playlist cached a second (a low-latency HLS media playlist, as MediaPackage tells CDNs).
-pub(crate) fn playlist(text: String) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "application/vnd.apple.mpegurl"),
-            (header::CACHE_CONTROL, "max-age=1"),
-        ],
-        text,
-    )
-        .into_response()
+    fn handle(&self, req: ApiRequest) -> Handled<'_> {
+        Box::pin(MediaPackage::handle(self, req))
+    }
 }
 
 #[cfg(test)]

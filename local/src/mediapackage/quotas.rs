@@ -5,7 +5,7 @@
 //! UnprocessableEntityException is the only client error CreateChannel / CreateOriginEndpoint
 //! model for a request that is well formed.
 
-use crate::error::ApiError;
+use crate::protocol::ApiError;
 
 crate::quota_flags::quotas! {
     pub struct Quotas {

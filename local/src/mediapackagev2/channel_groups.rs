@@ -14,7 +14,7 @@ use super::{
     meta::{Meta, meta_json, new_meta, next_etag, updated},
     tags::tags_of,
 };
-use crate::{error::ApiResult, http::ApiRequest};
+use crate::protocol::{ApiRequest, ApiResult};
 
 pub(super) struct Group {
     pub(super) name: String,

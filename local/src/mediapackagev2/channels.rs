@@ -17,7 +17,7 @@ use super::{
     present, rules,
     tags::tags_of,
 };
-use crate::{error::ApiResult, http::ApiRequest};
+use crate::protocol::{ApiRequest, ApiResult};
 
 pub(super) struct Channel {
     pub(super) name: String,

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::{State, errors::conflict};
-use crate::{error::ApiResult, http::ApiRequest};
+use crate::protocol::{ApiRequest, ApiResult};
 
 /// Whether this create repeats an earlier one with the same client token and request (true:
 /// answer with what it made); the same token with another request is

@@ -21,7 +21,7 @@ use tokio::time::Instant;
 use super::manifests::{ManifestKind, ManifestSettings};
 use super::origin::{not_found, packaging, under};
 use crate::{
-    Cloud,
+    media::Media,
     media::cmaf::{
         CmafChannel, dash,
         hls::{self, PartState, PlaylistOptions, Reload, Resource},
@@ -31,7 +31,7 @@ use crate::{
     },
     media::layout::{self, Ladder, LadderRendition},
     media::origin::{Packaging, render_master, select_renditions},
-    mediapackage::{playlist, playlist_for, with_cors},
+    protocol::hls::{playlist, playlist_for, with_cors},
 };
 
 /// Everything a CMAF manifest's requests need.
@@ -71,13 +71,13 @@ impl Endpoint {
 /// The answer to `file` of a CMAF endpoint of the channel whose media key is `key`; `manifest`
 /// is the one named `name` by the first path element.
 pub(super) async fn serve(
-    cloud: &Cloud,
+    pipeline: &Media,
     key: &str,
     (manifest, name): (ManifestSettings, &str),
     file: &[&str],
     query: Option<&str>,
 ) -> Response {
-    let (Some(channel), Some((dir, ladder))) = (cloud.media.cmaf(key), cloud.media.package_ladder(key)) else {
+    let (Some(channel), Some((dir, ladder))) = (pipeline.cmaf(key), pipeline.package_ladder(key)) else {
         return not_found("the channel has not produced CMAF media yet");
     };
     let codecs = std::fs::read_to_string(dir.join(layout::FFMPEG_MASTER))
@@ -355,7 +355,7 @@ fn player_timing(manifest: &serde_json::Value) -> dash::PlayerTiming {
 fn mp4(bytes: bytes::Bytes) -> Response {
     let headers = [
         (header::CONTENT_TYPE, "video/mp4"),
-        (header::CACHE_CONTROL, crate::mediapackage::SEGMENT_CACHE_CONTROL),
+        (header::CACHE_CONTROL, crate::protocol::hls::SEGMENT_CACHE_CONTROL),
     ];
     (headers, bytes).into_response()
 }

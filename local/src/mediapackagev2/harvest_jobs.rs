@@ -42,12 +42,11 @@ use super::{
     tags::tags_of,
 };
 use crate::{
-    error::{ApiError, ApiResult, parse_body},
-    http::ApiRequest,
     media::{
         Media, layout,
         recorder::{ObjectStore, PutObject, ServiceGrant},
     },
+    protocol::{ApiError, ApiRequest, ApiResult, parse_body},
 };
 
 /// The service principal that writes harvested assets.

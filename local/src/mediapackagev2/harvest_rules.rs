@@ -15,8 +15,8 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use super::{ManifestKind, errors::validation};
-use crate::error::ApiResult;
 use crate::media::origin::Group;
+use crate::protocol::ApiResult;
 
 /// The longest harvest: 24 hours.
 pub(super) const MAX_DURATION_SECONDS: f64 = 24.0 * 3600.0;

@@ -2,11 +2,9 @@
 //! port, the lookup the media step uses ([`MediaPackageV2::manifest`]) and the origin's entry
 //! point ([`serve_origin`]).
 
-use axum::response::Response;
 use serde_json::Value;
 
 use super::{MediaPackageV2, origin_endpoints::endpoint_of};
-use crate::Cloud;
 
 /// The kinds of manifest an origin endpoint serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,16 +86,17 @@ impl MediaPackageV2 {
     }
 }
 
-/// `GET /out/v1/{group}/{channel}/{endpoint}/...` of an origin endpoint MediaPackage v2 has
-/// (None otherwise: the path may be MediaPackage v1's); see [`super::origin`]. `query`: the
-/// request's query string (low-latency HLS's delivery directives).
-pub async fn serve_origin(cloud: &Cloud, rest: &str, query: Option<&str>) -> Option<Response> {
+/// The endpoint and the file of `GET /out/v1/{group}/{channel}/{endpoint}/...` (`rest` is the
+/// path after `/out/v1/`) when it is an origin endpoint MediaPackage v2 has (None otherwise: the
+/// path may be MediaPackage v1's); [`super::origin::serve`] answers it.
+pub(super) fn origin_file(v2: &MediaPackageV2, rest: &str) -> Option<((String, String, String), Vec<String>)> {
     let parts: Vec<&str> = rest.split('/').collect();
     let [g, c, e, file @ ..] = parts.as_slice() else {
         return None;
     };
-    if file.is_empty() || !cloud.mediapackagev2.has_endpoint(g, c, e) {
+    if file.is_empty() || !v2.has_endpoint(g, c, e) {
         return None;
     }
-    Some(super::origin::serve(cloud, (g, c, e), file, query).await)
+    let file = file.iter().map(|s| (*s).to_owned()).collect();
+    Some((((*g).to_owned(), (*c).to_owned(), (*e).to_owned()), file))
 }

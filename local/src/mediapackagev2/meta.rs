@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use sha2::Digest;
 
 use super::{State, Tags, errors::conflict};
-use crate::{error::ApiResult, http::ApiRequest};
+use crate::protocol::{ApiRequest, ApiResult};
 
 /// What every resource has.
 pub(super) struct Meta {

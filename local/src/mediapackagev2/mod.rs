@@ -31,7 +31,7 @@ mod meta;
 mod origin;
 mod origin_endpoints;
 mod pagination;
-mod quotas;
+pub mod quotas;
 mod rules;
 mod tags;
 #[cfg(test)]
@@ -39,24 +39,32 @@ mod tests;
 
 use std::{
     collections::{BTreeMap, HashMap},
+    pin::Pin,
     sync::{Arc, Mutex},
 };
 
 use axum::{
+    extract::Request,
     http::{Method, StatusCode},
     response::Response,
 };
 use serde_json::Value;
 
+pub use errors::DIALECT;
 pub use harvest_jobs::HarvestSink;
-pub use manifests::{ManifestKind, serve_origin};
+pub use manifests::ManifestKind;
 pub use quotas::Quotas;
 
 use crate::{
+    chain::{self, Handled, RestJson},
+    services::{Answer, Service, Shared},
+};
+
+use crate::{
     config::Config,
-    error::{ApiError, ApiResult, parse_body},
-    http::{ApiRequest, json_response},
     model::ServiceModel,
+    protocol::{ApiError, ApiResult, parse_body},
+    protocol::{ApiRequest, json_response},
 };
 use channel_groups::{Group, group};
 use channels::channel;
@@ -233,5 +241,49 @@ pub fn operation_name(req: &ApiRequest) -> &'static str {
         ["tags", _] if m == Method::POST => "TagResource",
         ["tags", _] if m == Method::DELETE => "UntagResource",
         _ => "Unknown",
+    }
+}
+
+/// MediaPackage v2: REST-JSON, signed `mediapackagev2`; its origin endpoints' `/out/v1/{group}/{channel}/{endpoint}/...` unsigned.
+impl Service for MediaPackageV2 {
+    fn signing_name(&self) -> &'static str {
+        "mediapackagev2"
+    }
+
+    fn call<'a>(&'a self, shared: &'a Shared, req: Request) -> Answer<'a> {
+        Box::pin(chain::rest_json(shared, self, req))
+    }
+
+    fn unsigned<'a>(&'a self, shared: &'a Shared, req: Request) -> Result<Answer<'a>, Box<Request>> {
+        let Some(rest) = req.uri().path().strip_prefix("/out/v1/") else {
+            return Err(Box::new(req));
+        };
+        let Some(((g, c, e), file)) = manifests::origin_file(self, rest) else {
+            return Err(Box::new(req));
+        };
+        let query = req.uri().query().map(str::to_owned);
+        Ok(Box::pin(async move {
+            let file: Vec<&str> = file.iter().map(String::as_str).collect();
+            origin::serve(self, &shared.media, (&g, &c, &e), &file, query.as_deref()).await
+        }))
+    }
+
+    fn reset(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        MediaPackageV2::reset(self);
+        Box::pin(std::future::ready(()))
+    }
+}
+
+impl RestJson for MediaPackageV2 {
+    fn operation_name(&self, req: &ApiRequest) -> &'static str {
+        operation_name(req)
+    }
+
+    fn dialect(&self) -> crate::protocol::Dialect {
+        DIALECT
+    }
+
+    fn handle(&self, req: ApiRequest) -> Handled<'_> {
+        Box::pin(MediaPackageV2::handle(self, req))
     }
 }

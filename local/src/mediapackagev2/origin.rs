@@ -13,21 +13,21 @@ use axum::{
 };
 use serde_json::Value;
 
+use super::MediaPackageV2;
 use super::manifests::{ManifestKind, ManifestSettings};
 use crate::{
-    Cloud,
-    media::{Packaging, StreamOrder, layout},
-    mediapackage::{playlist_for, ts_segment, with_cors},
+    media::{Media, Packaging, StreamOrder, layout},
+    protocol::hls::{playlist_for, ts_segment, with_cors},
 };
 
 /// The answer to `file` (the path after the endpoint) of endpoint g/c/e.
 pub(super) async fn serve(
-    cloud: &Cloud,
+    v2: &MediaPackageV2,
+    media: &Media,
     (g, c, e): (&str, &str, &str),
     file: &[&str],
     query: Option<&str>,
 ) -> Response {
-    let v2 = &cloud.mediapackagev2;
     let key = layout::v2_channel_key(g, c);
     // The first path element names the manifest: `{name}.m3u8`, `{name}.mpd` or `{name}/...`.
     let manifest = match file {
@@ -43,9 +43,9 @@ pub(super) async fn serve(
     };
     match (manifest.endpoint["ContainerType"].as_str(), manifest.kind) {
         (Some("CMAF"), ManifestKind::Hls | ManifestKind::LowLatencyHls | ManifestKind::Dash) => {
-            super::cmaf::serve(cloud, &key, (manifest, name), file, query).await
+            super::cmaf::serve(media, &key, (manifest, name), file, query).await
         }
-        (Some("TS"), ManifestKind::Hls) => serve_ts(cloud, &key, &manifest, name, file),
+        (Some("TS"), ManifestKind::Hls) => serve_ts(media, &key, &manifest, name, file),
         (Some("TS"), ManifestKind::LowLatencyHls) => {
             not_found("livestream-local packages low-latency HLS on CMAF endpoints only: no media here")
         }
@@ -54,8 +54,7 @@ pub(super) async fn serve(
 }
 
 /// HLS over MPEG-TS: the master, a rendition's media playlist, a segment.
-fn serve_ts(cloud: &Cloud, key: &str, manifest: &ManifestSettings, name: &str, file: &[&str]) -> Response {
-    let media = &cloud.media;
+fn serve_ts(media: &Media, key: &str, manifest: &ManifestSettings, name: &str, file: &[&str]) -> Response {
     let p = packaging(manifest);
     let result = match file {
         [_] => (media.master_playlist(key, &p))

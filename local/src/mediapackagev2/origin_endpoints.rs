@@ -16,8 +16,8 @@ use super::{
     tags::tags_of,
 };
 use crate::{
-    error::{ApiError, ApiResult},
-    http::ApiRequest,
+    protocol::ApiRequest,
+    protocol::{ApiError, ApiResult},
 };
 
 pub(super) struct Endpoint {

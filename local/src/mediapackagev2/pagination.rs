@@ -4,7 +4,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use super::errors::validation;
-use crate::{error::ApiResult, http::ApiRequest};
+use crate::protocol::{ApiRequest, ApiResult};
 
 /// One page of a listing (sorted by name) after `nextToken`, at most `maxResults` (1–100 by the
 /// model; 100 when absent), with the opaque token of the next page.
@@ -19,7 +19,7 @@ pub(super) fn page(items: Vec<(String, Value)>, req: &ApiRequest) -> ApiResult<V
             )
         })?),
     };
-    let (items, next) = crate::http::paginate(items, max, after.as_deref());
+    let (items, next) = crate::protocol::paginate(items, max, after.as_deref());
     Ok(json!({ "Items": items, "NextToken": next.map(|n| encode_token(&n)) }))
 }
 

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use serde_json::Value;
 
 use super::{ManifestKind, errors::validation};
-use crate::error::{ApiError, ApiResult};
+use crate::protocol::{ApiError, ApiResult};
 
 fn refuse(kind: &'static str, message: impl Into<String>) -> ApiResult<()> {
     Err(validation(kind, message))

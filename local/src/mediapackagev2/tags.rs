@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 
 use super::{MediaPackageV2, State, Tags, channels::channel_mut, errors::validation};
 use crate::{
-    error::{ApiError, ApiResult},
-    http::{ApiRequest, empty_response, json_response},
+    protocol::{ApiError, ApiResult},
+    protocol::{ApiRequest, empty_response, json_response},
 };
 
 impl MediaPackageV2 {

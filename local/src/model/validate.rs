@@ -28,6 +28,13 @@ pub struct Violation {
     pub kind: Kind,
 }
 
+impl Violation {
+    /// The path and the message, as the services' refusals word it.
+    pub fn text(&self) -> String {
+        format!("{} {}", self.path, self.message)
+    }
+}
+
 /// The model constraint a [`Violation`] breaks (MediaPackage v2 names each in its
 /// `ValidationExceptionType`: `MEMBER_MISSING`, `MEMBER_MIN_VALUE` ...).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -64,7 +64,7 @@ impl S3Access for Access {
         }
         let key = self.keys.get(&credentials.access_key).ok_or_else(unknown_key)?;
         let header = |name: &str| cx.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let query = crate::http::query_params(cx.uri().query().unwrap_or(""));
+        let query = crate::protocol::query_params(cx.uri().query().unwrap_or(""));
         let token = header("x-amz-security-token").or_else(|| query.get("X-Amz-Security-Token")?.first().cloned());
         match key.check_session(token.as_deref(), jiff::Timestamp::now()) {
             Ok(()) => {}

@@ -24,6 +24,7 @@ use s3s::service::{S3Service, S3ServiceBuilder};
 use self::store::Store;
 use crate::auth::Keys;
 use crate::model::ServiceModel;
+use crate::services::{Answer, Service, Shared};
 
 #[derive(Clone)]
 pub struct S3 {
@@ -188,4 +189,50 @@ fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>"
     );
     (status, [(header::CONTENT_TYPE, "application/xml")], body).into_response()
+}
+
+/// S3: signed `s3`, and every unsigned request no one else serves (public objects); s3s checks
+/// the signature and the policies ([`access`]).
+impl Service for S3 {
+    fn signing_name(&self) -> &'static str {
+        "s3"
+    }
+
+    fn call<'a>(&'a self, shared: &'a Shared, req: Request) -> Answer<'a> {
+        Box::pin(async move {
+            let operation = operation(req.method());
+            if let Err(e) = shared.faults.before(operation).await {
+                shared.faults.record("s3", operation, e.kind);
+                return e.into_response();
+            }
+            let response = self.handle(req).await;
+            let outcome = if response.status().is_success() { "ok" } else { "error" };
+            shared.faults.record("s3", operation, outcome);
+            response
+        })
+    }
+
+    fn unsigned<'a>(&'a self, shared: &'a Shared, req: Request) -> Result<Answer<'a>, Box<Request>> {
+        Ok(self.call(shared, req))
+    }
+
+    fn reset(&self) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            if let Err(e) = S3::reset(self).await {
+                tracing::warn!(error = %e, "S3 reset failed");
+            }
+        })
+    }
+}
+
+/// The name S3 calls are throttled and counted under: by method (s3s routes the rest).
+fn operation(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "S3Get",
+        Method::HEAD => "S3Head",
+        Method::PUT => "S3Put",
+        Method::POST => "S3Post",
+        Method::DELETE => "S3Delete",
+        _ => "S3Other",
+    }
 }

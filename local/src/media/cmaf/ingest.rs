@@ -13,7 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 use super::boxes::{self, VideoFragment, VideoTrack};
 use super::index::{Part, RunStart, Track};
 use super::{CmafChannel, CmafStore};
-use crate::media::{TranscodeJob, VideoRendition};
+use crate::media::job::{TranscodeJob, VideoRendition};
 
 /// A part is about this long (LL-HLS's PART-TARGET is its exact frame count).
 const PART_SECONDS: f64 = 1.0 / 3.0;
@@ -215,7 +215,7 @@ impl StreamOf {
 mod tests {
     use super::*;
     use crate::media::transcoder::{FfmpegRun, ffmpeg_args};
-    use crate::media::{AudioRendition, layout::Run};
+    use crate::media::{job::AudioRendition, layout::Run};
 
     #[test]
     fn a_v2_channel_sends_each_packaged_rendition_as_fragmented_mp4_too() {

@@ -8,8 +8,6 @@
 
 pub mod boxes;
 pub mod dash;
-#[cfg(test)]
-mod e2e;
 pub mod hls;
 pub mod index;
 pub mod ingest;

@@ -92,13 +92,13 @@ fn call(mp: &MediaPackageV2, method: Method, target: &str, headers: &[(&str, &st
     }
     let operation = operation_name(&req);
     let model = MODELS.service("mediapackagev2").unwrap();
-    let result = match crate::http::model_refusal(model, "mediapackagev2", operation, &req) {
+    let result = match crate::protocol::model_check::model_refusal(model, super::DIALECT, operation, &req) {
         Some(refused) => Err(refused),
         None => mp.call(operation, &req),
     };
     let response = match result {
         Ok(response) => response,
-        Err(e) => e.in_dialect_of("mediapackagev2").into_response(),
+        Err(e) => (super::DIALECT.shape)(e).into_response(),
     };
     let status = response.status();
     let error_type = response

@@ -117,17 +117,17 @@ fn errors_use_the_service_wire_format() {
         answer.body
     );
     // Faults and unreadable requests in the service's own names.
-    let throttled = ApiError::too_many_requests("Rate exceeded").in_dialect_of("mediapackagev2");
+    let throttled = (crate::mediapackagev2::DIALECT.shape)(ApiError::too_many_requests("Rate exceeded"));
     assert_eq!(
         (throttled.kind, throttled.message_key),
         ("ThrottlingException", "Message")
     );
-    let fault = ApiError::internal("boom").in_dialect_of("mediapackagev2");
+    let fault = (crate::mediapackagev2::DIALECT.shape)(ApiError::internal("boom"));
     assert_eq!((fault.kind, fault.status.as_u16()), ("InternalServerException", 500));
     let unreadable = call(&mp, Method::POST, "/channelGroup", &[], json!("not an object"));
     assert_eq!(unreadable.refused().1, "ValidationException");
     assert_eq!(
-        ApiError::too_many_requests("x").in_dialect_of("mediapackage").kind,
+        (crate::mediapackage::DIALECT.shape)(ApiError::too_many_requests("x")).kind,
         "TooManyRequestsException",
         "v1 keeps its own"
     );

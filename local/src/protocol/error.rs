@@ -1,7 +1,7 @@
 //! AWS REST-JSON errors: the status code, an `x-amzn-ErrorType` header and a `{"message": ...}` body,
 //! which is what the AWS SDKs and the AWS CLI parse into typed exceptions. Services whose error
-//! shapes spell the member `Message` (MediaPackage v2) get it so, with the shape's other members
-//! (`ValidationExceptionType` ...) beside it.
+//! shapes spell the member `Message` get it so, with the shape's other members
+//! (`ValidationExceptionType` ...) beside it; each service says how through its [`Dialect`].
 
 use axum::{
     Json,
@@ -9,6 +9,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde_json::json;
+
+use crate::model::Violation;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -51,74 +53,13 @@ impl ApiError {
     }
 
     /// The request breaks the service model: a 400 when it does not have the model's shape,
-    /// otherwise a 422 listing every value out of bounds, as MediaLive and MediaPackage answer.
-    pub fn from_violations(service: &str, violations: &[crate::model::Violation]) -> Option<Self> {
+    /// otherwise a 422 for the first value out of bounds, as MediaLive and MediaPackage answer.
+    pub fn from_violations(violations: &[Violation]) -> Option<Self> {
         let first = violations.first()?;
-        let text = |v: &crate::model::Violation| format!("{} {}", v.path, v.message);
-        if service == "mediapackagev2" {
-            return Some(Self::validation_v2(first.kind, &first.path, text(first)));
-        }
         if let Some(malformed) = violations.iter().find(|v| v.malformed) {
-            return Some(Self::bad_request(text(malformed)));
+            return Some(Self::bad_request(malformed.text()));
         }
-        let mut error = Self::unprocessable(text(first));
-        if service == "medialive" {
-            error.validation_errors = violations.iter().map(|v| (v.path.clone(), v.message.clone())).collect();
-        }
-        Some(error)
-    }
-    /// MediaPackage v2's 400 `ValidationException` for a value the model refuses, typed with the
-    /// `ValidationExceptionType` of the constraint (`maxResults` has its own type).
-    fn validation_v2(kind: crate::model::Kind, path: &str, message: String) -> Self {
-        use crate::model::Kind;
-        let kind = match kind {
-            Kind::MinValue | Kind::MaxValue if path == "maxResults" => "INVALID_PAGINATION_MAX_RESULTS",
-            Kind::Missing => "MEMBER_MISSING",
-            Kind::WrongType => "MEMBER_INVALID",
-            Kind::MinValue => "MEMBER_MIN_VALUE",
-            Kind::MaxValue => "MEMBER_MAX_VALUE",
-            Kind::MinLength => "MEMBER_MIN_LENGTH",
-            Kind::MaxLength => "MEMBER_MAX_LENGTH",
-            Kind::Enum => "MEMBER_INVALID_ENUM_VALUE",
-            Kind::Pattern => "MEMBER_DOES_NOT_MATCH_PATTERN",
-        };
-        Self::shaped(
-            StatusCode::BAD_REQUEST,
-            "ValidationException",
-            message,
-            &[("ValidationExceptionType", kind)],
-        )
-    }
-
-    /// The error as `service` names and shapes it: MediaPackage v2 answers throttling with
-    /// `ThrottlingException`, server faults with `InternalServerException`, an unreadable request
-    /// with `ValidationException`, and spells the message of its modeled errors `Message`.
-    pub fn in_dialect_of(mut self, service: &str) -> Self {
-        if service != "mediapackagev2" {
-            return self;
-        }
-        self.kind = match self.kind {
-            "TooManyRequestsException" => "ThrottlingException",
-            "InternalServerErrorException" | "ServiceUnavailableException" => "InternalServerException",
-            "BadRequestException" => "ValidationException",
-            other => other,
-        };
-        if self.kind == "InternalServerException" {
-            self.status = StatusCode::INTERNAL_SERVER_ERROR;
-        }
-        let modeled = [
-            "AccessDeniedException",
-            "ConflictException",
-            "InternalServerException",
-            "ResourceNotFoundException",
-            "ServiceQuotaExceededException",
-            "ThrottlingException",
-            "ValidationException",
-        ];
-        if modeled.contains(&self.kind) {
-            self.message_key = "Message";
-        }
-        self
+        Some(Self::unprocessable(first.text()))
     }
 
     /// IAM refused the action: the message names the principal, the action and the resource.
@@ -154,6 +95,26 @@ impl ApiError {
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::with_status(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailableException", message)
     }
+}
+
+/// How a service words the errors every service can answer (throttling, faults, a request its
+/// model refuses): registered by the service, applied by the dispatcher, so the toolkit needs to
+/// know no service.
+#[derive(Clone, Copy)]
+pub struct Dialect {
+    /// Applied to every error the service answers (its names for the shared kinds, its message
+    /// member).
+    pub shape: fn(ApiError) -> ApiError,
+    /// The error for a request the service model refuses (`violations` is never empty).
+    pub refusal: fn(&[Violation]) -> Option<ApiError>,
+}
+
+impl Dialect {
+    /// Plain REST-JSON: errors as raised, model refusals a 400 or a 422.
+    pub const REST_JSON: Self = Self {
+        shape: std::convert::identity,
+        refusal: ApiError::from_violations,
+    };
 }
 
 impl IntoResponse for ApiError {

@@ -9,13 +9,14 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
-use crate::media::e2e::{FFMPEG, Gate, job, test_pattern, wait_until};
-use crate::media::{Media, TranscodeJob};
+use super::e2e::{FFMPEG, Gate, job, test_pattern, wait_until};
+use super::{Media, TranscodeJob};
+use crate::media::cmaf::index::RenditionMedia;
 
 const KEY: &str = "v2.live.main";
 
 fn complete_segments(media: &Media, rendition: &str) -> usize {
-    let segments = |m: &super::index::RenditionMedia| m.segments(2).iter().filter(|s| s.complete).count();
+    let segments = |m: &RenditionMedia| m.segments(2).iter().filter(|s| s.complete).count();
     media
         .cmaf(KEY)
         .and_then(|c| c.with_rendition(rendition, segments))
@@ -59,7 +60,7 @@ async fn a_v2_channel_writes_parts_of_whole_frames_that_decode() {
     println!("publish -> first complete CMAF segment in both renditions: {first:?}");
     assert!(publisher.wait().await.unwrap().success());
     let channel = media.cmaf(KEY).unwrap();
-    let ended = |r: &super::index::RenditionMedia| r.runs.iter().all(|run| run.ended);
+    let ended = |r: &RenditionMedia| r.runs.iter().all(|run| run.ended);
     wait_until("the end of the run", Duration::from_secs(15), || {
         channel.with_rendition("360p", ended) == Some(true)
     })

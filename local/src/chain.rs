@@ -1,0 +1,135 @@
+//! The REST-JSON chain every REST-JSON service's calls run through: fault injection, the SigV4
+//! signature and IAM, the service model, then the operation; each call accounted for. A service
+//! joins it by implementing [`RestJson`].
+
+use std::pin::Pin;
+
+use axum::{
+    extract::Request,
+    response::{IntoResponse, Response},
+};
+use serde_json::Value;
+
+use crate::{
+    protocol::{ApiError, ApiRequest, Dialect, model_check::model_refusal},
+    services::{Service, Shared},
+};
+
+/// An operation's answer on its way, with the operation's name (for accounting).
+pub type Handled<'a> = Pin<Box<dyn Future<Output = (&'static str, Result<Response, ApiError>)> + Send + 'a>>;
+
+/// A REST-JSON service as the chain runs it; its signing name is IAM's action prefix, its model's
+/// name and its calls' label in the accounting.
+pub trait RestJson: Service {
+    /// The operation a request asks for (`Unknown` when none).
+    fn operation_name(&self, req: &ApiRequest) -> &'static str;
+    /// How it words the errors every service answers.
+    fn dialect(&self) -> Dialect;
+    /// Runs the operation; called once the chain has let the request through.
+    fn handle(&self, req: ApiRequest) -> Handled<'_>;
+}
+
+/// Runs one call of `service`: fault injection, signature and IAM, the model, the operation; and
+/// accounts for it.
+pub async fn rest_json(shared: &Shared, service: &dyn RestJson, req: Request) -> Response {
+    match call(shared, service, req).await {
+        Ok(response) => response,
+        Err(e) => (service.dialect().shape)(e).into_response(),
+    }
+}
+
+async fn call(shared: &Shared, rest_json: &dyn RestJson, req: Request) -> Result<Response, ApiError> {
+    let service = rest_json.signing_name();
+    let (parts, body) = req.into_parts();
+    let mut req = ApiRequest::read(&parts, body).await?;
+    let operation = rest_json.operation_name(&req);
+    shared.faults.wait_while_held().await;
+    if let Err(e) = shared.faults.before(operation).await {
+        let e = (rest_json.dialect().shape)(e);
+        shared.faults.record(service, operation, e.kind);
+        return Err(e);
+    }
+    match authorized(shared, service, operation, &parts, &req) {
+        Ok(caller) => req.caller = Some(caller),
+        Err(refused) => {
+            tracing::info!(service, operation, error = refused.kind, message = %refused.message, "refused");
+            shared.faults.record(service, operation, refused.kind);
+            return Err(refused);
+        }
+    }
+    if let Some(refused) = checked_against_model(shared, rest_json, operation, &req) {
+        tracing::info!(service, operation, error = refused.kind, message = %refused.message, "refused by the model");
+        shared.faults.record(service, operation, refused.kind);
+        return Err(refused);
+    }
+    let (operation, result) = rest_json.handle(req).await;
+    if result.is_ok() {
+        shared.faults.after_mutation(operation).await;
+    }
+    match result {
+        Ok(response) => {
+            shared.faults.record(service, operation, "ok");
+            Ok(response)
+        }
+        Err(e) => {
+            let e = (rest_json.dialect().shape)(e);
+            tracing::info!(service, operation, error = e.kind, message = %e.message, "refused");
+            shared.faults.record(service, operation, e.kind);
+            Err(e)
+        }
+    }
+}
+
+/// Who signed the request (SigV4), and whether their policy allows the action.
+fn authorized(
+    shared: &Shared,
+    service: &str,
+    operation: &str,
+    parts: &axum::http::request::Parts,
+    req: &ApiRequest,
+) -> Result<crate::auth::Caller, ApiError> {
+    let arrived = crate::auth::sigv4::Arrived {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers: &parts.headers,
+        body: &req.body,
+    };
+    let key = crate::auth::sigv4::verify(&shared.keys, &shared.region, &arrived, jiff::Timestamp::now())?;
+    let caller = crate::auth::Caller {
+        key,
+        region: shared.region.clone(),
+        account: shared.account_id.clone(),
+    };
+    // Authorized by what the URL asks before the body is parsed, as AWS does.
+    let by_url = crate::iam::actions::rest_json(&caller.scope(), service, operation, &req.path(), &Value::Null);
+    if let Some(message) = caller.refusal_before_body(&by_url) {
+        return Err(ApiError::access_denied(message));
+    }
+    let body = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+    let asked = crate::iam::actions::rest_json(&caller.scope(), service, operation, &req.path(), &body);
+    // Tags given at creation need the tagging action too (a dependent action in IAM's terms).
+    let tagging = crate::iam::actions::tag_on_create(service, operation, &asked);
+    for asked in std::iter::once(&asked).chain(tagging.as_ref()) {
+        if let Some(message) = caller.refusal(asked) {
+            return Err(ApiError::access_denied(message));
+        }
+    }
+    Ok(caller)
+}
+
+/// The request against the service model; malformed JSON is left to the operation (which
+/// refuses it with the service's own words).
+fn checked_against_model(
+    shared: &Shared,
+    service: &dyn RestJson,
+    operation: &str,
+    req: &ApiRequest,
+) -> Option<ApiError> {
+    model_refusal(
+        shared.models.service(service.signing_name())?,
+        service.dialect(),
+        operation,
+        req,
+    )
+}
