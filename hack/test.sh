@@ -17,6 +17,8 @@ step "format and lint"
 cargo fmt --all -- --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
 hadolint Dockerfile
+# Modules import one way: no cycle in either crate (cargo-cycles).
+hack/cycles.sh >/dev/null || { hack/cycles.sh; exit 1; }
 
 step "build the player page; the committed website/dist must be what the sources build"
 website/build.sh
