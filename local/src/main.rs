@@ -18,6 +18,7 @@ mod auth;
 mod chain;
 mod cloudfront;
 mod config;
+mod destinations;
 mod faults;
 #[cfg(test)]
 mod fuzz;
@@ -73,8 +74,8 @@ fn build(config: &Config) -> anyhow::Result<(Cloud, MediaLive)> {
     let medialive = MediaLive::new(
         config.clone(),
         media.clone(),
-        mediapackage.clone(),
-        mediapackagev2.clone(),
+        Arc::new(mediapackage.clone()),
+        Arc::new(mediapackagev2.clone()),
     );
     let keys = Arc::new(auth::Keys::load(config.credentials.as_deref(), &config.account_id)?);
     let identity = s3::Identity {

@@ -37,9 +37,8 @@ use crate::{
 
 use crate::{
     config::Config,
+    destinations::{PackageV1, PackageV2},
     media::Media,
-    mediapackage::MediaPackage,
-    mediapackagev2::MediaPackageV2,
     model::Violation,
     protocol::{ApiError, ApiResult, Dialect, parse_body},
     protocol::{ApiRequest, empty_response, json_response},
@@ -74,9 +73,9 @@ struct Inner {
     config: Config,
     state: Mutex<State>,
     media: Media,
-    packages: MediaPackage,
+    packages: Arc<dyn PackageV1>,
     /// MediaPackage v2, for output groups that name a channel group and channel.
-    packages_v2: MediaPackageV2,
+    packages_v2: Arc<dyn PackageV2>,
 }
 
 #[derive(Default)]
@@ -116,7 +115,7 @@ impl State {
 }
 
 impl MediaLive {
-    pub fn new(config: Config, media: Media, packages: MediaPackage, packages_v2: MediaPackageV2) -> Self {
+    pub fn new(config: Config, media: Media, packages: Arc<dyn PackageV1>, packages_v2: Arc<dyn PackageV2>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 config,

@@ -559,5 +559,11 @@ impl RestJson for MediaPackage {
     }
 }
 
+impl crate::destinations::PackageV1 for MediaPackage {
+    fn channel_visible(&self, id: &str) -> bool {
+        MediaPackage::channel_visible(self, id)
+    }
+}
+
 #[cfg(test)]
 mod tests;

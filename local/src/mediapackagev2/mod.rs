@@ -287,3 +287,13 @@ impl RestJson for MediaPackageV2 {
         Box::pin(MediaPackageV2::handle(self, req))
     }
 }
+
+impl crate::destinations::PackageV2 for MediaPackageV2 {
+    fn channel_exists(&self, group: &str, channel: &str) -> bool {
+        MediaPackageV2::channel_exists(self, group, channel)
+    }
+
+    fn longest_startover_window(&self, group: &str, channel: &str) -> Option<f64> {
+        MediaPackageV2::longest_startover_window(self, group, channel)
+    }
+}
