@@ -11,6 +11,7 @@ use axum::{
 use serde_json::Value;
 
 use crate::{
+    iam::naming::RestJsonIam,
     protocol::{ApiError, ApiRequest, Dialect, model_check::model_refusal},
     services::{Service, Shared},
 };
@@ -27,6 +28,8 @@ pub trait RestJson: Service {
     fn dialect(&self) -> Dialect;
     /// Runs the operation; called once the chain has let the request through.
     fn handle(&self, req: ApiRequest) -> Handled<'_>;
+    /// How it names the IAM resources of its requests.
+    fn iam(&self) -> RestJsonIam;
 }
 
 /// Runs one call of `service`: fault injection, signature and IAM, the model, the operation; and
@@ -49,7 +52,7 @@ async fn call(shared: &Shared, rest_json: &dyn RestJson, req: Request) -> Result
         shared.faults.record(service, operation, e.kind);
         return Err(e);
     }
-    match authorized(shared, service, operation, &parts, &req) {
+    match authorized(shared, &rest_json.iam(), operation, &parts, &req) {
         Ok(caller) => req.caller = Some(caller),
         Err(refused) => {
             tracing::info!(service, operation, error = refused.kind, message = %refused.message, "refused");
@@ -83,7 +86,7 @@ async fn call(shared: &Shared, rest_json: &dyn RestJson, req: Request) -> Result
 /// Who signed the request (SigV4), and whether their policy allows the action.
 fn authorized(
     shared: &Shared,
-    service: &str,
+    iam: &RestJsonIam,
     operation: &str,
     parts: &axum::http::request::Parts,
     req: &ApiRequest,
@@ -102,14 +105,14 @@ fn authorized(
         account: shared.account_id.clone(),
     };
     // Authorized by what the URL asks before the body is parsed, as AWS does.
-    let by_url = crate::iam::actions::rest_json(&caller.scope(), service, operation, &req.path(), &Value::Null);
+    let by_url = crate::iam::actions::rest_json(&caller.scope(), iam, operation, &req.path(), &Value::Null);
     if let Some(message) = caller.refusal_before_body(&by_url) {
         return Err(ApiError::access_denied(message));
     }
     let body = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
-    let asked = crate::iam::actions::rest_json(&caller.scope(), service, operation, &req.path(), &body);
+    let asked = crate::iam::actions::rest_json(&caller.scope(), iam, operation, &req.path(), &body);
     // Tags given at creation need the tagging action too (a dependent action in IAM's terms).
-    let tagging = crate::iam::actions::tag_on_create(service, operation, &asked);
+    let tagging = crate::iam::actions::tag_on_create(iam, operation, &asked);
     for asked in std::iter::once(&asked).chain(tagging.as_ref()) {
         if let Some(message) = caller.refusal(asked) {
             return Err(ApiError::access_denied(message));

@@ -6,6 +6,7 @@
 mod alerts;
 mod channels;
 mod gate;
+pub mod iam;
 mod input_kinds;
 mod inputs;
 mod job;
@@ -32,6 +33,7 @@ pub use channels::ChannelState;
 
 use crate::{
     chain::{self, Handled, RestJson},
+    iam::naming::RestJsonIam,
     services::{Answer, Service, Shared},
 };
 
@@ -295,5 +297,9 @@ impl RestJson for MediaLive {
 
     fn handle(&self, req: ApiRequest) -> Handled<'_> {
         Box::pin(MediaLive::handle(self, req))
+    }
+
+    fn iam(&self) -> RestJsonIam {
+        iam::IAM
     }
 }

@@ -4,6 +4,7 @@
 //! endpoint). CMAF, DASH and Microsoft Smooth endpoints keep and describe every member as sent and
 //! get AWS's URLs, but serve no media (their URLs answer 404).
 
+pub mod iam;
 pub mod quotas;
 
 use std::{
@@ -22,6 +23,7 @@ use serde_json::{Value, json};
 
 use crate::{
     chain::{self, Handled, RestJson},
+    iam::naming::RestJsonIam,
     services::{Answer, Service, Shared},
 };
 
@@ -556,6 +558,10 @@ impl RestJson for MediaPackage {
 
     fn handle(&self, req: ApiRequest) -> Handled<'_> {
         Box::pin(MediaPackage::handle(self, req))
+    }
+
+    fn iam(&self) -> RestJsonIam {
+        iam::IAM
     }
 }
 

@@ -26,6 +26,7 @@ mod errors;
 mod harvest_cut;
 mod harvest_jobs;
 mod harvest_rules;
+pub mod iam;
 mod manifests;
 mod meta;
 mod origin;
@@ -57,6 +58,7 @@ pub use quotas::Quotas;
 
 use crate::{
     chain::{self, Handled, RestJson},
+    iam::naming::RestJsonIam,
     services::{Answer, Service, Shared},
 };
 
@@ -285,6 +287,10 @@ impl RestJson for MediaPackageV2 {
 
     fn handle(&self, req: ApiRequest) -> Handled<'_> {
         Box::pin(MediaPackageV2::handle(self, req))
+    }
+
+    fn iam(&self) -> RestJsonIam {
+        iam::IAM
     }
 }
 
