@@ -66,7 +66,14 @@ fn build(config: &Config) -> anyhow::Result<(Cloud, MediaLive)> {
     let faults = Arc::new(Faults::new(config.faults()));
     let media = Media::new(config.data_dir.clone(), config.ffmpeg.clone());
     let mediapackage = MediaPackage::new(config.clone(), faults.clone(), media.clone());
-    let models = model::Models::load(config.models.as_deref())?;
+    let specs = [
+        cloudfront::MODEL,
+        medialive::MODEL,
+        mediapackage::MODEL,
+        mediapackagev2::MODEL,
+        s3::MODEL,
+    ];
+    let models = model::Models::load(config.models.as_deref(), &specs)?;
     let mediapackagev2 = MediaPackageV2::new(
         config.clone(),
         models.shared("mediapackagev2").context("the mediapackagev2 model")?,

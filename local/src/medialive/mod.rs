@@ -33,17 +33,20 @@ pub use channels::ChannelState;
 
 use crate::{
     chain::{self, Handled, RestJson},
+    config::Config,
+    destinations::{PackageV1, PackageV2},
     iam::naming::RestJsonIam,
+    media::Media,
+    model::{ModelSpec, Violation},
+    protocol::{ApiError, ApiRequest, ApiResult, Dialect, empty_response, json_response, parse_body},
     services::{Answer, Service, Shared},
 };
 
-use crate::{
-    config::Config,
-    destinations::{PackageV1, PackageV2},
-    media::Media,
-    model::Violation,
-    protocol::{ApiError, ApiResult, Dialect, parse_body},
-    protocol::{ApiRequest, empty_response, json_response},
+/// The AWS model its requests are checked against (botocore's folder and API version).
+pub const MODEL: ModelSpec = ModelSpec {
+    service: "medialive",
+    version: "2017-10-14",
+    strict: false,
 };
 
 /// MediaLive's errors are plain REST-JSON, but a model refusal lists every value out of bounds

@@ -23,17 +23,21 @@ use serde_json::{Value, json};
 
 use crate::{
     chain::{self, Handled, RestJson},
+    config::Config,
+    faults::Faults,
     iam::naming::RestJsonIam,
+    media::{Media, origin::Packaging, origin::StreamOrder},
+    model::ModelSpec,
+    protocol::hls::{playlist_for, ts_segment, with_cors},
+    protocol::{ApiError, ApiRequest, ApiResult, Dialect, empty_response, json_response, page_response, parse_body},
     services::{Answer, Service, Shared},
 };
 
-use crate::{
-    config::Config,
-    faults::Faults,
-    media::{Media, origin::Packaging, origin::StreamOrder},
-    protocol::hls::{playlist_for, ts_segment, with_cors},
-    protocol::{ApiError, ApiResult, Dialect, parse_body},
-    protocol::{ApiRequest, empty_response, json_response, page_response},
+/// The AWS model its requests are checked against (botocore's folder and API version).
+pub const MODEL: ModelSpec = ModelSpec {
+    service: "mediapackage",
+    version: "2017-10-12",
+    strict: false,
 };
 
 /// MediaPackage (v1) answers in plain REST-JSON.

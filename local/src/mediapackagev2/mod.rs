@@ -58,20 +58,24 @@ pub use quotas::Quotas;
 
 use crate::{
     chain::{self, Handled, RestJson},
+    config::Config,
     iam::naming::RestJsonIam,
+    model::{ModelSpec, ServiceModel},
+    protocol::{ApiError, ApiRequest, ApiResult, json_response, parse_body},
     services::{Answer, Service, Shared},
 };
 
-use crate::{
-    config::Config,
-    model::ServiceModel,
-    protocol::{ApiError, ApiResult, parse_body},
-    protocol::{ApiRequest, json_response},
-};
 use channel_groups::{Group, group};
 use channels::channel;
 use origin_endpoints::endpoint;
 use pagination::page;
+
+/// The AWS model its requests are checked against (botocore's folder and API version).
+pub const MODEL: ModelSpec = ModelSpec {
+    service: "mediapackagev2",
+    version: "2022-12-25",
+    strict: true,
+};
 
 type Tags = BTreeMap<String, String>;
 

@@ -23,8 +23,15 @@ use s3s::service::{S3Service, S3ServiceBuilder};
 
 use self::store::Store;
 use crate::auth::Keys;
-use crate::model::ServiceModel;
+use crate::model::{ModelSpec, ServiceModel};
 use crate::services::{Answer, Service, Shared};
+
+/// The AWS model its requests are checked against (botocore's folder and API version).
+pub const MODEL: ModelSpec = ModelSpec {
+    service: "s3",
+    version: "2006-03-01",
+    strict: false,
+};
 
 #[derive(Clone)]
 pub struct S3 {
