@@ -1,16 +1,20 @@
 //! The REST-JSON chain every REST-JSON service's calls run through: fault injection, the SigV4
 //! signature and IAM, the service model, then the operation; each call accounted for. A service
-//! joins it by implementing [`RestJson`].
+//! joins it by implementing [`RestJson`]. The signature and IAM stages ([`signed_caller`],
+//! [`iam_refusal`]) are CloudFront's REST-XML chain's too.
 
 use std::pin::Pin;
 
 use axum::{
     extract::Request,
+    http::request::Parts,
     response::{IntoResponse, Response},
 };
 use serde_json::Value;
 
 use crate::{
+    auth::Caller,
+    iam::actions::Asked,
     iam::naming::RestJsonIam,
     protocol::{ApiError, ApiRequest, Dialect, model_check::model_refusal},
     services::{Service, Shared},
@@ -88,22 +92,10 @@ fn authorized(
     shared: &Shared,
     iam: &RestJsonIam,
     operation: &str,
-    parts: &axum::http::request::Parts,
+    parts: &Parts,
     req: &ApiRequest,
-) -> Result<crate::auth::Caller, ApiError> {
-    let arrived = crate::auth::sigv4::Arrived {
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        query: parts.uri.query().unwrap_or(""),
-        headers: &parts.headers,
-        body: &req.body,
-    };
-    let key = crate::auth::sigv4::verify(&shared.keys, &shared.region, &arrived, jiff::Timestamp::now())?;
-    let caller = crate::auth::Caller {
-        key,
-        region: shared.region.clone(),
-        account: shared.account_id.clone(),
-    };
+) -> Result<Caller, ApiError> {
+    let caller = signed_caller(shared, &shared.region, parts, &req.body)?;
     // Authorized by what the URL asks before the body is parsed, as AWS does.
     let by_url = crate::iam::actions::rest_json(&caller.scope(), iam, operation, &req.path(), &Value::Null);
     if let Some(message) = caller.refusal_before_body(&by_url) {
@@ -111,14 +103,37 @@ fn authorized(
     }
     let body = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
     let asked = crate::iam::actions::rest_json(&caller.scope(), iam, operation, &req.path(), &body);
-    // Tags given at creation need the tagging action too (a dependent action in IAM's terms).
     let tagging = crate::iam::actions::tag_on_create(iam, operation, &asked);
-    for asked in std::iter::once(&asked).chain(tagging.as_ref()) {
-        if let Some(message) = caller.refusal(asked) {
-            return Err(ApiError::access_denied(message));
-        }
+    match iam_refusal(&caller, &asked, tagging.as_ref()) {
+        Some(message) => Err(ApiError::access_denied(message)),
+        None => Ok(caller),
     }
-    Ok(caller)
+}
+
+/// The signature stage, shared by every protocol whose calls livestream-local verifies itself:
+/// the key that signed the request with SigV4 for `region`, as a caller in the cloud's account.
+pub fn signed_caller(shared: &Shared, region: &str, parts: &Parts, body: &[u8]) -> Result<Caller, ApiError> {
+    let arrived = crate::auth::sigv4::Arrived {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers: &parts.headers,
+        body,
+    };
+    let key = crate::auth::sigv4::verify(&shared.keys, region, &arrived, jiff::Timestamp::now())?;
+    Ok(Caller {
+        key,
+        region: region.to_owned(),
+        account: shared.account_id.clone(),
+    })
+}
+
+/// The IAM stage once the body is read, shared likewise: why the caller may not do `asked`, or
+/// the action a create's tags also need (`dependent`, in IAM's terms); None when it may do both.
+pub fn iam_refusal(caller: &Caller, asked: &Asked, dependent: Option<&Asked>) -> Option<String> {
+    std::iter::once(asked)
+        .chain(dependent)
+        .find_map(|asked| caller.refusal(asked))
 }
 
 /// The request against the service model; malformed JSON is left to the operation (which

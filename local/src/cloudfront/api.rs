@@ -90,19 +90,7 @@ async fn run(
 ) -> Result<Response, ApiError> {
     shared.faults.wait_while_held().await;
     shared.faults.before(operation).await?;
-    let arrived = crate::auth::sigv4::Arrived {
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        query: parts.uri.query().unwrap_or(""),
-        headers: &parts.headers,
-        body: &req.body,
-    };
-    let key = crate::auth::sigv4::verify(&shared.keys, SIGNING_REGION, &arrived, jiff::Timestamp::now())?;
-    let caller = crate::auth::Caller {
-        key,
-        region: SIGNING_REGION.to_owned(),
-        account: shared.account_id.clone(),
-    };
+    let caller = crate::chain::signed_caller(shared, SIGNING_REGION, parts, &req.body)?;
     let model = shared
         .models
         .service("cloudfront")
@@ -127,10 +115,8 @@ async fn run(
         body.as_ref().unwrap_or(&Value::Null),
     );
     let tagging = crate::iam::actions::cloudfront_tagging(operation, &asked);
-    for asked in std::iter::once(&asked).chain(tagging.as_ref()) {
-        if let Some(message) = caller.refusal(asked) {
-            return Err(errors::error(403, "AccessDenied", message));
-        }
+    if let Some(message) = crate::chain::iam_refusal(&caller, &asked, tagging.as_ref()) {
+        return Err(errors::error(403, "AccessDenied", message));
     }
     req.caller = Some(caller);
     if operation == "Unknown" {
