@@ -1,7 +1,8 @@
-//! The REST-JSON chain every REST-JSON service's calls run through: fault injection, the SigV4
-//! signature and IAM, the service model, then the operation; each call accounted for. A service
-//! joins it by implementing [`RestJson`]. The signature and IAM stages ([`signed_caller`],
-//! [`iam_refusal`]) are CloudFront's REST-XML chain's too.
+//! The middleware chain of a call: accounting and fault injection ([`accounted`], every
+//! protocol's first stage: REST-JSON, CloudFront's REST-XML, S3), the SigV4 signature and IAM
+//! ([`signed_caller`], [`iam_refusal`]: REST-JSON's and CloudFront's; s3s checks S3's), the
+//! service model, then the operation. [`rest_json`] is the whole chain for the REST-JSON
+//! services, which join it by implementing [`RestJson`].
 
 use std::pin::Pin;
 
@@ -20,7 +21,7 @@ use crate::{
     services::{Service, Shared},
 };
 
-/// An operation's answer on its way, with the operation's name (for accounting).
+/// An operation's answer on its way, with the operation's name.
 pub type Handled<'a> = Pin<Box<dyn Future<Output = (&'static str, Result<Response, ApiError>)> + Send + 'a>>;
 
 /// A REST-JSON service as the chain runs it; its signing name is IAM's action prefix, its model's
@@ -36,6 +37,55 @@ pub trait RestJson: Service {
     fn iam(&self) -> RestJsonIam;
 }
 
+/// How a protocol's calls are accounted for by [`accounted`].
+pub struct Accounting {
+    /// Whether a call waits while the admin API holds mutations, and counts as a mutation once
+    /// it succeeds (S3's object traffic does neither).
+    pub held: bool,
+    /// The error in the service's words, as it is recorded and answered.
+    pub shape: fn(ApiError) -> ApiError,
+    /// What a successful response counts as (S3 answers its errors as responses).
+    pub outcome: fn(&Response) -> &'static str,
+}
+
+impl Accounting {
+    /// Held, counted as mutations, every response `ok`: the API protocols.
+    pub const API: Self = Self {
+        held: true,
+        shape: std::convert::identity,
+        outcome: |_| "ok",
+    };
+}
+
+/// The first stage of every protocol's chain: the admin hold, fault injection (throttling, errors,
+/// latency), then the rest of the chain (`call`); the outcome counted per service and operation.
+pub async fn accounted(
+    shared: &Shared,
+    service: &str,
+    operation: &'static str,
+    accounting: &Accounting,
+    call: impl Future<Output = Result<Response, ApiError>>,
+) -> Result<Response, ApiError> {
+    if accounting.held {
+        shared.faults.wait_while_held().await;
+    }
+    if let Err(e) = shared.faults.before(operation).await {
+        let e = (accounting.shape)(e);
+        shared.faults.record(service, operation, e.kind);
+        return Err(e);
+    }
+    let result = call.await.map_err(accounting.shape);
+    if result.is_ok() && accounting.held {
+        shared.faults.after_mutation(operation).await;
+    }
+    let outcome = match &result {
+        Ok(response) => (accounting.outcome)(response),
+        Err(e) => e.kind,
+    };
+    shared.faults.record(service, operation, outcome);
+    result
+}
+
 /// Runs one call of `service`: fault injection, signature and IAM, the model, the operation; and
 /// accounts for it.
 pub async fn rest_json(shared: &Shared, service: &dyn RestJson, req: Request) -> Response {
@@ -48,43 +98,33 @@ pub async fn rest_json(shared: &Shared, service: &dyn RestJson, req: Request) ->
 async fn call(shared: &Shared, rest_json: &dyn RestJson, req: Request) -> Result<Response, ApiError> {
     let service = rest_json.signing_name();
     let (parts, body) = req.into_parts();
+    // An unreadable request is refused before it counts as a call.
     let mut req = ApiRequest::read(&parts, body).await?;
     let operation = rest_json.operation_name(&req);
-    shared.faults.wait_while_held().await;
-    if let Err(e) = shared.faults.before(operation).await {
-        let e = (rest_json.dialect().shape)(e);
-        shared.faults.record(service, operation, e.kind);
-        return Err(e);
-    }
-    match authorized(shared, &rest_json.iam(), operation, &parts, &req) {
-        Ok(caller) => req.caller = Some(caller),
-        Err(refused) => {
-            tracing::info!(service, operation, error = refused.kind, message = %refused.message, "refused");
-            shared.faults.record(service, operation, refused.kind);
+    let accounting = Accounting {
+        shape: rest_json.dialect().shape,
+        ..Accounting::API
+    };
+    accounted(shared, service, operation, &accounting, async {
+        match authorized(shared, &rest_json.iam(), operation, &parts, &req) {
+            Ok(caller) => req.caller = Some(caller),
+            Err(refused) => {
+                tracing::info!(service, operation, error = refused.kind, message = %refused.message, "refused");
+                return Err(refused);
+            }
+        }
+        if let Some(refused) = checked_against_model(shared, rest_json, operation, &req) {
+            tracing::info!(service, operation, error = refused.kind, message = %refused.message, "refused by the model");
             return Err(refused);
         }
-    }
-    if let Some(refused) = checked_against_model(shared, rest_json, operation, &req) {
-        tracing::info!(service, operation, error = refused.kind, message = %refused.message, "refused by the model");
-        shared.faults.record(service, operation, refused.kind);
-        return Err(refused);
-    }
-    let (operation, result) = rest_json.handle(req).await;
-    if result.is_ok() {
-        shared.faults.after_mutation(operation).await;
-    }
-    match result {
-        Ok(response) => {
-            shared.faults.record(service, operation, "ok");
-            Ok(response)
-        }
-        Err(e) => {
-            let e = (rest_json.dialect().shape)(e);
+        let (_, result) = rest_json.handle(req).await;
+        result.map_err(|e| {
+            let e = (accounting.shape)(e);
             tracing::info!(service, operation, error = e.kind, message = %e.message, "refused");
-            shared.faults.record(service, operation, e.kind);
-            Err(e)
-        }
-    }
+            e
+        })
+    })
+    .await
 }
 
 /// Who signed the request (SigV4), and whether their policy allows the action.

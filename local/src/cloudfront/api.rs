@@ -67,18 +67,18 @@ pub(super) async fn handle(cloudfront: &CloudFront, shared: &Shared, req: Reques
     );
     req.headers = parts.headers.clone();
     let operation = operation_name(&req);
-    let outcome = run(cloudfront, shared, operation, &parts, req).await;
-    match outcome {
-        Ok(response) => {
-            shared.faults.record("cloudfront", operation, "ok");
-            response
-        }
-        Err(e) => {
-            tracing::info!(service = "cloudfront", operation, error = e.kind, message = %e.message, "refused");
-            shared.faults.record("cloudfront", operation, e.kind);
-            errors::response(&e)
-        }
-    }
+    let outcome = crate::chain::accounted(
+        shared,
+        "cloudfront",
+        operation,
+        &crate::chain::Accounting::API,
+        run(cloudfront, shared, operation, &parts, req),
+    )
+    .await;
+    outcome.unwrap_or_else(|e| {
+        tracing::info!(service = "cloudfront", operation, error = e.kind, message = %e.message, "refused");
+        errors::response(&e)
+    })
 }
 
 async fn run(
@@ -88,8 +88,6 @@ async fn run(
     parts: &axum::http::request::Parts,
     mut req: ApiRequest,
 ) -> Result<Response, ApiError> {
-    shared.faults.wait_while_held().await;
-    shared.faults.before(operation).await?;
     let caller = crate::chain::signed_caller(shared, SIGNING_REGION, parts, &req.body)?;
     let model = shared
         .models
@@ -148,7 +146,6 @@ async fn run(
         return Err(refused);
     }
     let reply = cloudfront.call(operation, &req, &body)?;
-    shared.faults.after_mutation(operation).await;
     Ok(respond(model, operation, reply))
 }
 
