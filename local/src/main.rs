@@ -18,6 +18,7 @@ mod auth;
 mod chain;
 mod cloudfront;
 mod config;
+mod destinations;
 mod faults;
 #[cfg(test)]
 mod fuzz;
@@ -65,7 +66,14 @@ fn build(config: &Config) -> anyhow::Result<(Cloud, MediaLive)> {
     let faults = Arc::new(Faults::new(config.faults()));
     let media = Media::new(config.data_dir.clone(), config.ffmpeg.clone());
     let mediapackage = MediaPackage::new(config.clone(), faults.clone(), media.clone());
-    let models = model::Models::load(config.models.as_deref())?;
+    let specs = [
+        cloudfront::MODEL,
+        medialive::MODEL,
+        mediapackage::MODEL,
+        mediapackagev2::MODEL,
+        s3::MODEL,
+    ];
+    let models = model::Models::load(config.models.as_deref(), &specs)?;
     let mediapackagev2 = MediaPackageV2::new(
         config.clone(),
         models.shared("mediapackagev2").context("the mediapackagev2 model")?,
@@ -73,8 +81,8 @@ fn build(config: &Config) -> anyhow::Result<(Cloud, MediaLive)> {
     let medialive = MediaLive::new(
         config.clone(),
         media.clone(),
-        mediapackage.clone(),
-        mediapackagev2.clone(),
+        Arc::new(mediapackage.clone()),
+        Arc::new(mediapackagev2.clone()),
     );
     let keys = Arc::new(auth::Keys::load(config.credentials.as_deref(), &config.account_id)?);
     let identity = s3::Identity {

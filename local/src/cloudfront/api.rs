@@ -67,18 +67,18 @@ pub(super) async fn handle(cloudfront: &CloudFront, shared: &Shared, req: Reques
     );
     req.headers = parts.headers.clone();
     let operation = operation_name(&req);
-    let outcome = run(cloudfront, shared, operation, &parts, req).await;
-    match outcome {
-        Ok(response) => {
-            shared.faults.record("cloudfront", operation, "ok");
-            response
-        }
-        Err(e) => {
-            tracing::info!(service = "cloudfront", operation, error = e.kind, message = %e.message, "refused");
-            shared.faults.record("cloudfront", operation, e.kind);
-            errors::response(&e)
-        }
-    }
+    let outcome = crate::chain::accounted(
+        shared,
+        "cloudfront",
+        operation,
+        &crate::chain::Accounting::API,
+        run(cloudfront, shared, operation, &parts, req),
+    )
+    .await;
+    outcome.unwrap_or_else(|e| {
+        tracing::info!(service = "cloudfront", operation, error = e.kind, message = %e.message, "refused");
+        errors::response(&e)
+    })
 }
 
 async fn run(
@@ -88,21 +88,7 @@ async fn run(
     parts: &axum::http::request::Parts,
     mut req: ApiRequest,
 ) -> Result<Response, ApiError> {
-    shared.faults.wait_while_held().await;
-    shared.faults.before(operation).await?;
-    let arrived = crate::auth::sigv4::Arrived {
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        query: parts.uri.query().unwrap_or(""),
-        headers: &parts.headers,
-        body: &req.body,
-    };
-    let key = crate::auth::sigv4::verify(&shared.keys, SIGNING_REGION, &arrived, jiff::Timestamp::now())?;
-    let caller = crate::auth::Caller {
-        key,
-        region: SIGNING_REGION.to_owned(),
-        account: shared.account_id.clone(),
-    };
+    let caller = crate::chain::signed_caller(shared, SIGNING_REGION, parts, &req.body)?;
     let model = shared
         .models
         .service("cloudfront")
@@ -127,10 +113,8 @@ async fn run(
         body.as_ref().unwrap_or(&Value::Null),
     );
     let tagging = crate::iam::actions::cloudfront_tagging(operation, &asked);
-    for asked in std::iter::once(&asked).chain(tagging.as_ref()) {
-        if let Some(message) = caller.refusal(asked) {
-            return Err(errors::error(403, "AccessDenied", message));
-        }
+    if let Some(message) = crate::chain::iam_refusal(&caller, &asked, tagging.as_ref()) {
+        return Err(errors::error(403, "AccessDenied", message));
     }
     req.caller = Some(caller);
     if operation == "Unknown" {
@@ -162,7 +146,6 @@ async fn run(
         return Err(refused);
     }
     let reply = cloudfront.call(operation, &req, &body)?;
-    shared.faults.after_mutation(operation).await;
     Ok(respond(model, operation, reply))
 }
 

@@ -37,7 +37,15 @@ use serde_json::Value;
 use crate::{
     auth::ServiceKey,
     config::Config,
+    model::ModelSpec,
     services::{Answer, Service, Shared},
+};
+
+/// The AWS model its requests are checked against (botocore's folder and API version).
+pub const MODEL: ModelSpec = ModelSpec {
+    service: "cloudfront",
+    version: "2020-05-31",
+    strict: true,
 };
 
 type HttpClient =

@@ -8,7 +8,7 @@ use super::xml;
 use crate::model::Models;
 
 static MODELS: LazyLock<Models> =
-    LazyLock::new(|| Models::load(None).expect("botocore's models (hack/setup.sh installs them)"));
+    LazyLock::new(|| Models::load(None, &[super::MODEL]).expect("botocore's models (hack/setup.sh installs them)"));
 
 const CREATE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <DistributionConfigWithTags xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><DistributionConfig>

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::{Decision, Policy, Request};
+use super::{Decision, Policy, Request, naming::RestJsonIam};
 
 /// What a request asks of IAM.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,37 +38,14 @@ impl Scope<'_> {
     }
 }
 
-/// A MediaLive or MediaPackage request: `operation` as the service model names it, the path's
-/// decoded segments and the JSON body.
-pub fn rest_json(scope: &Scope, service: &str, operation: &str, segments: &[&str], body: &Value) -> Asked {
+/// A REST-JSON request: `operation` as the service model names it, the path's decoded segments
+/// and the JSON body; `iam` is how the service names its resources.
+pub fn rest_json(scope: &Scope, iam: &RestJsonIam, operation: &str, segments: &[&str], body: &Value) -> Asked {
+    let service = iam.service;
     let arn = |resource: &str| format!("arn:aws:{service}:{}:{}:{resource}", scope.region, scope.account);
-    let resource = match (service, segments) {
-        (_, [.., "tags", tagged]) => (*tagged).to_owned(),
-        ("medialive", ["prod", kind, rest @ ..]) => {
-            let kind = match *kind {
-                "channels" => "channel",
-                "inputs" => "input",
-                "inputSecurityGroups" => "inputSecurityGroup",
-                "multiplexes" => "multiplex",
-                _ => "*",
-            };
-            match (kind, rest.first()) {
-                ("*", _) => "*".to_owned(),
-                (kind, Some(id)) => arn(&format!("{kind}:{id}")),
-                (kind, None) => arn(&format!("{kind}:*")),
-            }
-        }
-        ("mediapackage", [kind @ ("channels" | "origin_endpoints" | "harvest_jobs"), rest @ ..]) => {
-            match rest.first() {
-                Some(id) => arn(&format!("{kind}/{id}")),
-                None => arn(&format!("{kind}/*")),
-            }
-        }
-        ("mediapackagev2", ["channelGroup", rest @ ..]) => match mediapackagev2_resource(rest, body) {
-            Some(resource) => arn(&resource),
-            None => "*".to_owned(),
-        },
-        _ => "*".to_owned(),
+    let resource = match segments {
+        [.., "tags", tagged] => (*tagged).to_owned(),
+        _ => (iam.resource)(segments, body).map_or_else(|| "*".to_owned(), |resource| arn(&resource)),
     };
     let mut context = scope.base_context();
     let tags = body.get("tags").or_else(|| body.get("Tags")).and_then(Value::as_object);
@@ -86,51 +63,12 @@ pub fn rest_json(scope: &Scope, service: &str, operation: &str, segments: &[&str
     }
 }
 
-/// The MediaPackage v2 resource a `/channelGroup/...` path names (`channelGroup/G`,
-/// `channelGroup/G/channel/C`, `channelGroup/G/channel/C/originEndpoint/E`): a create names the
-/// new resource by its body's name; a listing is authorized on the parent (None: every channel
-/// group, `*`).
-fn mediapackagev2_resource(rest: &[&str], body: &Value) -> Option<String> {
-    let named = |member: &str| body.get(member).and_then(Value::as_str).unwrap_or("*").to_owned();
-    let group = |g: &str| format!("channelGroup/{g}");
-    let channel = |g: &str, c: &str| format!("channelGroup/{g}/channel/{c}");
-    Some(match rest {
-        [] if body.get("ChannelGroupName").is_some() => group(&named("ChannelGroupName")),
-        [] => return None,
-        [g] => group(g),
-        [g, "channel"] if body.get("ChannelName").is_some() => channel(g, &named("ChannelName")),
-        [g, "channel"] => group(g),
-        [g, "channel", c] => channel(g, c),
-        [g, "channel", c, "originEndpoint"] if body.get("OriginEndpointName").is_some() => {
-            format!("{}/originEndpoint/{}", channel(g, c), named("OriginEndpointName"))
-        }
-        [g, "channel", c, "originEndpoint"] => channel(g, c),
-        [g, "channel", c, "originEndpoint", e, "harvestJob"] => format!(
-            "{}/originEndpoint/{e}/harvestJob/{}",
-            channel(g, c),
-            named("HarvestJobName")
-        ),
-        [g, "channel", c, "originEndpoint", e, "harvestJob", n, ..] => {
-            format!("{}/originEndpoint/{e}/harvestJob/{n}", channel(g, c))
-        }
-        [g, "channel", c, "originEndpoint", e, ..] => format!("{}/originEndpoint/{e}", channel(g, c)),
-        [g, "channel", c, ..] => channel(g, c),
-        [g, ..] => group(g),
-    })
-}
-
 /// A create that carries tags also asks for the service's tagging action on the new resource
-/// (`medialive:CreateTags`, `mediapackage:TagResource`, `mediapackagev2:TagResource`), as IAM's
-/// dependent actions say.
-pub fn tag_on_create(service: &str, operation: &str, create: &Asked) -> Option<Asked> {
-    let tagging = match service {
-        "medialive" => "CreateTags",
-        "mediapackage" | "mediapackagev2" => "TagResource",
-        _ => return None,
-    };
+/// (`medialive:CreateTags`, `mediapackage:TagResource` ...), as IAM's dependent actions say.
+pub fn tag_on_create(iam: &RestJsonIam, operation: &str, create: &Asked) -> Option<Asked> {
     let tagged = create.context.get("aws:tagkeys").is_some_and(|keys| !keys.is_empty());
     (operation.starts_with("Create") && tagged).then(|| Asked {
-        action: format!("{service}:{tagging}"),
+        action: format!("{}:{}", iam.service, iam.tagging),
         ..create.clone()
     })
 }
@@ -259,6 +197,23 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// The mapping each service registers, by name, with the calls' old shape.
+    fn iam(service: &str) -> RestJsonIam {
+        match service {
+            "medialive" => crate::medialive::iam::IAM,
+            "mediapackage" => crate::mediapackage::iam::IAM,
+            _ => crate::mediapackagev2::iam::IAM,
+        }
+    }
+
+    fn rest_json(scope: &Scope, service: &str, operation: &str, segments: &[&str], body: &Value) -> Asked {
+        super::rest_json(scope, &iam(service), operation, segments, body)
+    }
+
+    fn tag_on_create(service: &str, operation: &str, create: &Asked) -> Option<Asked> {
+        super::tag_on_create(&iam(service), operation, create)
+    }
 
     const SCOPE: Scope = Scope {
         region: "us-east-1",

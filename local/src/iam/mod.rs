@@ -6,6 +6,7 @@
 //! policy with another operator (Numeric, Date, IpAddress …) is refused when the keys are loaded.
 
 pub mod actions;
+pub mod naming;
 
 use std::collections::HashMap;
 

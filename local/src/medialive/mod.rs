@@ -6,6 +6,7 @@
 mod alerts;
 mod channels;
 mod gate;
+pub mod iam;
 mod input_kinds;
 mod inputs;
 mod job;
@@ -32,17 +33,20 @@ pub use channels::ChannelState;
 
 use crate::{
     chain::{self, Handled, RestJson},
+    config::Config,
+    destinations::{PackageV1, PackageV2},
+    iam::naming::RestJsonIam,
+    media::Media,
+    model::{ModelSpec, Violation},
+    protocol::{ApiError, ApiRequest, ApiResult, Dialect, empty_response, json_response, parse_body},
     services::{Answer, Service, Shared},
 };
 
-use crate::{
-    config::Config,
-    media::Media,
-    mediapackage::MediaPackage,
-    mediapackagev2::MediaPackageV2,
-    model::Violation,
-    protocol::{ApiError, ApiResult, Dialect, parse_body},
-    protocol::{ApiRequest, empty_response, json_response},
+/// The AWS model its requests are checked against (botocore's folder and API version).
+pub const MODEL: ModelSpec = ModelSpec {
+    service: "medialive",
+    version: "2017-10-14",
+    strict: false,
 };
 
 /// MediaLive's errors are plain REST-JSON, but a model refusal lists every value out of bounds
@@ -74,9 +78,9 @@ struct Inner {
     config: Config,
     state: Mutex<State>,
     media: Media,
-    packages: MediaPackage,
+    packages: Arc<dyn PackageV1>,
     /// MediaPackage v2, for output groups that name a channel group and channel.
-    packages_v2: MediaPackageV2,
+    packages_v2: Arc<dyn PackageV2>,
 }
 
 #[derive(Default)]
@@ -116,7 +120,7 @@ impl State {
 }
 
 impl MediaLive {
-    pub fn new(config: Config, media: Media, packages: MediaPackage, packages_v2: MediaPackageV2) -> Self {
+    pub fn new(config: Config, media: Media, packages: Arc<dyn PackageV1>, packages_v2: Arc<dyn PackageV2>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 config,
@@ -296,5 +300,9 @@ impl RestJson for MediaLive {
 
     fn handle(&self, req: ApiRequest) -> Handled<'_> {
         Box::pin(MediaLive::handle(self, req))
+    }
+
+    fn iam(&self) -> RestJsonIam {
+        iam::IAM
     }
 }

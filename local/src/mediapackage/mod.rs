@@ -4,6 +4,7 @@
 //! endpoint). CMAF, DASH and Microsoft Smooth endpoints keep and describe every member as sent and
 //! get AWS's URLs, but serve no media (their URLs answer 404).
 
+pub mod iam;
 pub mod quotas;
 
 use std::{
@@ -22,16 +23,21 @@ use serde_json::{Value, json};
 
 use crate::{
     chain::{self, Handled, RestJson},
+    config::Config,
+    faults::Faults,
+    iam::naming::RestJsonIam,
+    media::{Media, origin::Packaging, origin::StreamOrder},
+    model::ModelSpec,
+    protocol::hls::{playlist_for, ts_segment, with_cors},
+    protocol::{ApiError, ApiRequest, ApiResult, Dialect, empty_response, json_response, page_response, parse_body},
     services::{Answer, Service, Shared},
 };
 
-use crate::{
-    config::Config,
-    faults::Faults,
-    media::{Media, origin::Packaging, origin::StreamOrder},
-    protocol::hls::{playlist_for, ts_segment, with_cors},
-    protocol::{ApiError, ApiResult, Dialect, parse_body},
-    protocol::{ApiRequest, empty_response, json_response, page_response},
+/// The AWS model its requests are checked against (botocore's folder and API version).
+pub const MODEL: ModelSpec = ModelSpec {
+    service: "mediapackage",
+    version: "2017-10-12",
+    strict: false,
 };
 
 /// MediaPackage (v1) answers in plain REST-JSON.
@@ -556,6 +562,16 @@ impl RestJson for MediaPackage {
 
     fn handle(&self, req: ApiRequest) -> Handled<'_> {
         Box::pin(MediaPackage::handle(self, req))
+    }
+
+    fn iam(&self) -> RestJsonIam {
+        iam::IAM
+    }
+}
+
+impl crate::destinations::PackageV1 for MediaPackage {
+    fn channel_visible(&self, id: &str) -> bool {
+        MediaPackage::channel_visible(self, id)
     }
 }
 

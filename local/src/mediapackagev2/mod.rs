@@ -26,6 +26,7 @@ mod errors;
 mod harvest_cut;
 mod harvest_jobs;
 mod harvest_rules;
+pub mod iam;
 mod manifests;
 mod meta;
 mod origin;
@@ -57,19 +58,24 @@ pub use quotas::Quotas;
 
 use crate::{
     chain::{self, Handled, RestJson},
+    config::Config,
+    iam::naming::RestJsonIam,
+    model::{ModelSpec, ServiceModel},
+    protocol::{ApiError, ApiRequest, ApiResult, json_response, parse_body},
     services::{Answer, Service, Shared},
 };
 
-use crate::{
-    config::Config,
-    model::ServiceModel,
-    protocol::{ApiError, ApiResult, parse_body},
-    protocol::{ApiRequest, json_response},
-};
 use channel_groups::{Group, group};
 use channels::channel;
 use origin_endpoints::endpoint;
 use pagination::page;
+
+/// The AWS model its requests are checked against (botocore's folder and API version).
+pub const MODEL: ModelSpec = ModelSpec {
+    service: "mediapackagev2",
+    version: "2022-12-25",
+    strict: true,
+};
 
 type Tags = BTreeMap<String, String>;
 
@@ -285,5 +291,19 @@ impl RestJson for MediaPackageV2 {
 
     fn handle(&self, req: ApiRequest) -> Handled<'_> {
         Box::pin(MediaPackageV2::handle(self, req))
+    }
+
+    fn iam(&self) -> RestJsonIam {
+        iam::IAM
+    }
+}
+
+impl crate::destinations::PackageV2 for MediaPackageV2 {
+    fn channel_exists(&self, group: &str, channel: &str) -> bool {
+        MediaPackageV2::channel_exists(self, group, channel)
+    }
+
+    fn longest_startover_window(&self, group: &str, channel: &str) -> Option<f64> {
+        MediaPackageV2::longest_startover_window(self, group, channel)
     }
 }

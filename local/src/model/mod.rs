@@ -19,19 +19,16 @@ use serde_json::Value;
 
 pub use validate::{Kind, Located, Violation};
 
-/// The services livestream-local serves through the models, and the API version it speaks.
-pub const SERVICES: [(&str, &str); 5] = [
-    ("cloudfront", "2020-05-31"),
-    ("medialive", "2017-10-14"),
-    ("mediapackage", "2017-10-12"),
-    ("mediapackagev2", "2022-12-25"),
-    ("s3", "2006-03-01"),
-];
-
-/// Services whose requests are also checked for string patterns and for their path, header and
-/// required query-string members (the older ones keep the checks their refusal catalogue was
+/// A model a service registers: botocore's folder for it, the API version the service speaks,
+/// and whether requests are also checked for string patterns and for their path, header and
+/// required query-string members (the older services keep the checks their refusal catalogue was
 /// written against; MediaLive's and MediaPackage v1's models carry no patterns anyway).
-const STRICT: [&str; 2] = ["mediapackagev2", "cloudfront"];
+#[derive(Clone, Copy, Debug)]
+pub struct ModelSpec {
+    pub service: &'static str,
+    pub version: &'static str,
+    pub strict: bool,
+}
 
 /// One service's operations and shapes.
 pub struct ServiceModel {
@@ -48,16 +45,22 @@ pub struct Models {
 }
 
 impl Models {
-    /// Reads the models from `dir` (botocore's `data` folder), or from the botocore python3 finds.
-    pub fn load(dir: Option<&Path>) -> anyhow::Result<Self> {
+    /// Reads the models of `specs` from `dir` (botocore's `data` folder), or from the botocore
+    /// python3 finds.
+    pub fn load(dir: Option<&Path>, specs: &[ModelSpec]) -> anyhow::Result<Self> {
         let dir = match dir {
             Some(dir) => dir.to_owned(),
             None => botocore_data()?,
         };
         let mut services = HashMap::new();
-        for (service, version) in SERVICES {
+        for &ModelSpec {
+            service,
+            version,
+            strict,
+        } in specs
+        {
             let folder = dir.join(service).join(version);
-            let model = read_model(service, &folder, STRICT.contains(&service))
+            let model = read_model(service, &folder, strict)
                 .with_context(|| format!("reading the {service} {version} service model in {}", folder.display()))?;
             services.insert(service, Arc::new(model));
         }

@@ -23,8 +23,16 @@ use s3s::service::{S3Service, S3ServiceBuilder};
 
 use self::store::Store;
 use crate::auth::Keys;
-use crate::model::ServiceModel;
+use crate::chain::Accounting;
+use crate::model::{ModelSpec, ServiceModel};
 use crate::services::{Answer, Service, Shared};
+
+/// The AWS model its requests are checked against (botocore's folder and API version).
+pub const MODEL: ModelSpec = ModelSpec {
+    service: "s3",
+    version: "2006-03-01",
+    strict: false,
+};
 
 #[derive(Clone)]
 pub struct S3 {
@@ -199,16 +207,12 @@ impl Service for S3 {
     }
 
     fn call<'a>(&'a self, shared: &'a Shared, req: Request) -> Answer<'a> {
+        let operation = operation(req.method());
         Box::pin(async move {
-            let operation = operation(req.method());
-            if let Err(e) = shared.faults.before(operation).await {
-                shared.faults.record("s3", operation, e.kind);
-                return e.into_response();
-            }
-            let response = self.handle(req).await;
-            let outcome = if response.status().is_success() { "ok" } else { "error" };
-            shared.faults.record("s3", operation, outcome);
-            response
+            let call = async { Ok(self.handle(req).await) };
+            crate::chain::accounted(shared, "s3", operation, &ACCOUNTING, call)
+                .await
+                .unwrap_or_else(IntoResponse::into_response)
         })
     }
 
@@ -224,6 +228,13 @@ impl Service for S3 {
         })
     }
 }
+
+/// S3's object traffic is neither held nor counted as mutations, and answers its errors itself.
+const ACCOUNTING: Accounting = Accounting {
+    held: false,
+    shape: std::convert::identity,
+    outcome: |response| if response.status().is_success() { "ok" } else { "error" },
+};
 
 /// The name S3 calls are throttled and counted under: by method (s3s routes the rest).
 fn operation(method: &Method) -> &'static str {

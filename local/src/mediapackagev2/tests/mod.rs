@@ -25,7 +25,7 @@ use super::*;
 use crate::model::Models;
 
 static MODELS: LazyLock<Models> =
-    LazyLock::new(|| Models::load(None).expect("botocore's models (hack/setup.sh installs them)"));
+    LazyLock::new(|| Models::load(None, &[super::MODEL]).expect("botocore's models (hack/setup.sh installs them)"));
 
 const BASE: &str = "http://127.0.0.1:4580";
 const ARN: &str = "arn:aws:mediapackagev2:us-east-1:123456789012";
