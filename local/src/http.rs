@@ -64,20 +64,8 @@ async fn admin(cloud: &Arc<Cloud>, req: Request) -> Response {
     let Ok(body) = axum::body::to_bytes(body, 1 << 20).await else {
         return ApiError::bad_request("the body is larger than 1 MiB").into_response();
     };
-    let arrived = crate::auth::sigv4::Arrived {
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        query: parts.uri.query().unwrap_or(""),
-        headers: &parts.headers,
-        body: &body,
-    };
-    let key = match crate::auth::sigv4::verify(
-        &cloud.shared.keys,
-        &cloud.shared.region,
-        &arrived,
-        jiff::Timestamp::now(),
-    ) {
-        Ok(key) => key,
+    let key = match crate::chain::signed_caller(&cloud.shared, &cloud.shared.region, &parts, &body) {
+        Ok(caller) => caller.key,
         Err(refused) => return refused.into_response(),
     };
     if !key.administrator {

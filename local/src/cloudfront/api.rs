@@ -129,19 +129,9 @@ async fn run(
         ));
     }
     let body = body?;
-    let refused = {
-        let labels = model.labels(operation, &req.path());
-        let header = |name: &str| req.header(name).map(str::to_owned);
-        let located = crate::model::Located {
-            query: &req.query,
-            labels: &labels,
-            header: &header,
-        };
-        model
-            .validate_request(operation, &body, &located)
-            .first()
-            .map(violation)
-    };
+    let refused = crate::protocol::model_check::violations(model, operation, &body, &req)
+        .first()
+        .map(violation);
     if let Some(refused) = refused {
         return Err(refused);
     }
