@@ -79,3 +79,16 @@ impl Kind {
         Ref { kind: self, role }
     }
 }
+
+/// What must happen next to a resource that has to go (the stream deleted, a role or a version
+/// it no longer uses): each kind says, from the state AWS describes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Teardown {
+    /// AWS refuses to delete it as it is: stop it first (a running channel stops, an enabled
+    /// distribution is disabled), then wait for that.
+    Stop,
+    /// Delete it. `settles`: AWS deletes it over time, so look again before what depends on it.
+    Delete { settles: bool },
+    /// It is moving (starting, stopping, being created or deleted, still attached): look again.
+    Wait(String),
+}

@@ -6,7 +6,7 @@ use aws_sdk_medialive::{
     types::{ChannelState, ChannelSummary, EncoderSettings, InputAttachment, OutputDestination},
 };
 
-use super::{AwsClients, Kind, Managed, Owner, PAGE, owner_of};
+use super::{AwsClients, Kind, Listed, Managed, Owner, PAGE, Teardown, owner_of};
 use crate::{
     desired::medialive::ChannelSettings,
     error::{Error, Result, found},
@@ -71,7 +71,6 @@ impl From<ChannelSummary> for Channel {
 
 impl Managed for Channel {
     const KIND: Kind = Kind::Channel;
-    const LISTING_IS_COMPLETE: bool = false;
     type Desired = ChannelSettings;
 
     fn id(&self) -> &str {
@@ -82,35 +81,27 @@ impl Managed for Channel {
         self.owner.as_deref()
     }
 
-    fn settling(&self) -> bool {
-        !matches!(self.state, ChannelState::Idle | ChannelState::Running)
-    }
-
-    /// A summary carries the state and tags, not the encoder settings: those are read again at
-    /// the full-read bound.
-    fn summary_agrees(&self, summary: &Self) -> bool {
-        self.id == summary.id && self.state == summary.state && self.owner == summary.owner
-    }
-
     fn differs(&self, desired: &ChannelSettings) -> bool {
         self.settings.as_ref() != Some(&ChannelFingerprint::desired(desired))
     }
 
-    async fn describe(aws: &AwsClients, id: &str) -> Result<Option<Self>> {
-        let described = aws.medialive.describe_channel().channel_id(id).send().await;
-        let channel = found(described.map_err(|e| Error::aws("DescribeChannel", e)))?;
-        Ok(channel.map(Self::from).filter(|c| c.state != ChannelState::Deleted))
+    /// AWS deletes only a channel that is not running: a running one stops first.
+    fn teardown(&self) -> Teardown {
+        match &self.state {
+            ChannelState::Running | ChannelState::Starting | ChannelState::Recovering => Teardown::Stop,
+            ChannelState::Idle | ChannelState::CreateFailed | ChannelState::UpdateFailed => {
+                Teardown::Delete { settles: true }
+            }
+            other => Teardown::Wait(format!("the channel is {other}")),
+        }
     }
 
-    async fn list(aws: &AwsClients) -> Result<Vec<Self>> {
-        let mut all = Vec::new();
-        let mut pages = aws.medialive.list_channels().max_results(PAGE).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| Error::aws("ListChannels", e))?;
-            let channels = page.channels.unwrap_or_default().into_iter().map(Self::from);
-            all.extend(channels.filter(|c| c.state != ChannelState::Deleted));
-        }
-        Ok(all)
+    async fn stop(aws: &AwsClients, current: &Self) -> Result<Self> {
+        stop(aws, &current.id).await?;
+        Ok(Self {
+            state: ChannelState::Stopping,
+            ..current.clone()
+        })
     }
 
     async fn create(aws: &AwsClients, desired: &ChannelSettings, owner: &Owner<'_>) -> Result<Self> {
@@ -128,7 +119,7 @@ impl Managed for Channel {
             .set_tags(Some(owner.tags.clone()))
             .send()
             .await
-            .map_err(|e| Error::aws("CreateChannel", e))?;
+            .map_err(|e| with_role_hint(Error::aws("CreateChannel", e), desired))?;
         let channel = created
             .channel
             .ok_or_else(|| Error::Waiting("CreateChannel returned no channel".into()))?;
@@ -148,7 +139,7 @@ impl Managed for Channel {
             .role_arn(&desired.role_arn)
             .send()
             .await
-            .map_err(|e| Error::aws("UpdateChannel", e))?;
+            .map_err(|e| with_role_hint(Error::aws("UpdateChannel", e), desired))?;
         Ok(updated.channel.map_or_else(
             || Self {
                 state: ChannelState::Updating,
@@ -158,9 +149,60 @@ impl Managed for Channel {
         ))
     }
 
-    async fn delete(aws: &AwsClients, id: &str) -> Result<()> {
-        let deleted = aws.medialive.delete_channel().channel_id(id).send().await;
+    async fn delete(aws: &AwsClients, current: &Self) -> Result<()> {
+        let deleted = aws.medialive.delete_channel().channel_id(&current.id).send().await;
         found(deleted.map_err(|e| Error::aws("DeleteChannel", e))).map(drop)
+    }
+}
+
+impl Listed for Channel {
+    const LISTING_IS_COMPLETE: bool = false;
+
+    fn settling(&self) -> bool {
+        !matches!(self.state, ChannelState::Idle | ChannelState::Running)
+    }
+
+    /// A summary carries the state and tags, not the encoder settings: those are read again at
+    /// the full-read bound.
+    fn summary_agrees(&self, summary: &Self) -> bool {
+        self.id == summary.id && self.state == summary.state && self.owner == summary.owner
+    }
+
+    async fn describe(aws: &AwsClients, id: &str) -> Result<Option<Self>> {
+        let described = aws.medialive.describe_channel().channel_id(id).send().await;
+        let channel = found(described.map_err(|e| Error::aws("DescribeChannel", e)))?;
+        Ok(channel.map(Self::from).filter(|c| c.state != ChannelState::Deleted))
+    }
+
+    async fn list(aws: &AwsClients) -> Result<Vec<Self>> {
+        let mut all = Vec::new();
+        let mut pages = aws.medialive.list_channels().max_results(PAGE).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| Error::aws("ListChannels", e))?;
+            let channels = page.channels.unwrap_or_default().into_iter().map(Self::from);
+            all.extend(channels.filter(|c| c.state != ChannelState::Deleted));
+        }
+        Ok(all)
+    }
+}
+
+/// MediaLive refuses a channel whose role the caller may not pass with a 422 like any other
+/// validation failure; the condition names the role and what to grant, whatever the cause.
+fn with_role_hint(error: Error, settings: &ChannelSettings) -> Error {
+    match error {
+        Error::Aws {
+            operation,
+            code,
+            message,
+        } if code == "UnprocessableEntityException" => Error::Aws {
+            operation,
+            code,
+            message: format!(
+                "{message} (the channel's role is {role}: if the refusal is about iam:PassRole, the operator's IAM policy must allow iam:PassRole on {role} with iam:PassedToService medialive.amazonaws.com, as deploy/iam-policy.json does for spec.roleArn / --medialive-role-arn)",
+                role = settings.role_arn
+            ),
+        },
+        other => other,
     }
 }
 

@@ -14,14 +14,16 @@ use std::collections::HashMap;
 use aws_sdk_cloudfront::types::{
     AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CookiePreference, CustomOriginConfig,
     DefaultCacheBehavior, DistributionConfig, DistributionConfigWithTags, ForwardedValues, HttpVersion, ItemSelection,
-    Method, Origin, OriginAccessControlConfig, OriginAccessControlOriginTypes, OriginAccessControlSigningBehaviors,
-    OriginAccessControlSigningProtocols, OriginProtocolPolicy, Origins, PriceClass, QueryStringCacheKeys,
-    S3OriginConfig, Tag, Tags, ViewerProtocolPolicy,
+    Method, Origin, OriginProtocolPolicy, Origins, PriceClass, QueryStringCacheKeys, S3OriginConfig, Tag, Tags,
+    ViewerProtocolPolicy,
 };
 
 use aws_sdk_cloudfront::primitives::DateTime;
 
-use super::AwsClients;
+use super::{
+    AwsClients, Kind, Managed, Owner, Teardown,
+    access_control::{oac_for, retire_oac},
+};
 use crate::{
     desired::cloudfront::{self, Behavior, DistributionRequest, OriginAccess, Shape},
     error::{Error, Result},
@@ -55,17 +57,13 @@ impl Distribution {
         self.status == "Deployed"
     }
 
-    pub fn differs(&self, want: &DistributionRequest) -> bool {
-        self.shape != want.shape
-    }
-
     /// The account id, from the ARN (`arn:aws:cloudfront::<account>:distribution/<id>`).
     pub fn account(&self) -> Option<&str> {
         self.arn.split(':').nth(4).filter(|a| !a.is_empty())
     }
 }
 
-fn not_found(e: &Error) -> bool {
+pub(super) fn not_found(e: &Error) -> bool {
     matches!(e.code(), Some("NoSuchDistribution" | "NoSuchOriginAccessControl"))
 }
 
@@ -215,92 +213,6 @@ pub async fn delete(aws: &AwsClients, current: &Distribution) -> Result<()> {
     match deleted {
         Err(e) if not_found(&e) => Ok(()),
         other => other.map(drop),
-    }
-}
-
-/// The id of the shared origin access control `name`, created if missing.
-pub async fn ensure_oac(aws: &AwsClients, name: &str) -> Result<String> {
-    if let Some(id) = find_oac(aws, name).await? {
-        return Ok(id);
-    }
-    let config = OriginAccessControlConfig::builder()
-        .name(name)
-        .description(OAC_DESCRIPTION)
-        .signing_protocol(OriginAccessControlSigningProtocols::Sigv4)
-        .signing_behavior(OriginAccessControlSigningBehaviors::Always)
-        .origin_access_control_origin_type(OriginAccessControlOriginTypes::S3)
-        .build()
-        .map_err(|e| Error::Invalid(format!("origin access control {name}: {e}")))?;
-    let created = (aws.cloudfront.create_origin_access_control())
-        .origin_access_control_config(config)
-        .send()
-        .await
-        .map_err(|e| Error::aws("CreateOriginAccessControl", e));
-    match created {
-        Ok(out) => Ok(out.origin_access_control.map(|o| o.id).unwrap_or_default()),
-        // Another stream created it a moment ago.
-        Err(e) if e.code() == Some("OriginAccessControlAlreadyExists") => find_oac(aws, name)
-            .await?
-            .ok_or_else(|| Error::Waiting(format!("origin access control {name}: {e}"))),
-        Err(e) => Err(e),
-    }
-}
-
-/// What marks an origin access control as the operator's (shared, deleted with its last user).
-pub const OAC_DESCRIPTION: &str = "livestream-operator: player pages of LiveStreams";
-
-async fn find_oac(aws: &AwsClients, name: &str) -> Result<Option<String>> {
-    let mut marker: Option<String> = None;
-    loop {
-        let page = (aws.cloudfront.list_origin_access_controls())
-            .set_marker(marker.clone())
-            .max_items(100)
-            .send()
-            .await
-            .map_err(|e| Error::aws("ListOriginAccessControls", e))?;
-        let Some(list) = page.origin_access_control_list else {
-            return Ok(None);
-        };
-        if let Some(found) = list.items.iter().flatten().find(|o| o.name == name) {
-            return Ok(Some(found.id.clone()));
-        }
-        match list.next_marker.filter(|_| list.is_truncated) {
-            Some(next) => marker = Some(next),
-            None => return Ok(None),
-        }
-    }
-}
-
-/// Deletes the operator's origin access control `name` unless a distribution still uses it;
-/// true when it is gone.
-pub async fn retire_oac(aws: &AwsClients, name: &str) -> Result<bool> {
-    let Some(id) = find_oac(aws, name).await? else {
-        return Ok(true);
-    };
-    let got = aws.cloudfront.get_origin_access_control().id(&id).send().await;
-    let got = match got.map_err(|e| Error::aws("GetOriginAccessControl", e)) {
-        Ok(got) => got,
-        Err(e) if not_found(&e) => return Ok(true),
-        Err(e) => return Err(e),
-    };
-    let ours = (got.origin_access_control.as_ref())
-        .and_then(|o| o.origin_access_control_config.as_ref())
-        .is_some_and(|c| c.description.as_deref() == Some(OAC_DESCRIPTION));
-    if !ours {
-        return Ok(false);
-    }
-    let deleted = (aws.cloudfront.delete_origin_access_control())
-        .id(&id)
-        .set_if_match(got.e_tag)
-        .send()
-        .await
-        .map_err(|e| Error::aws("DeleteOriginAccessControl", e));
-    match deleted {
-        Ok(_) => Ok(true),
-        Err(e) if not_found(&e) => Ok(true),
-        // Another stream's distribution uses it (or changed it meanwhile): it stays.
-        Err(e) if matches!(e.code(), Some("OriginAccessControlInUse" | "PreconditionFailed")) => Ok(false),
-        Err(e) => Err(e),
     }
 }
 
@@ -503,6 +415,87 @@ fn shape_of(c: &DistributionConfig) -> Shape {
                 )
             })
             .collect(),
+    }
+}
+
+impl Managed for Distribution {
+    const KIND: Kind = Kind::Distribution;
+    /// Disabled, it refers to nothing AWS checks: the rest goes while CloudFront deploys that.
+    const HOLDS_TEARDOWN: bool = false;
+    type Desired = DistributionRequest;
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// ListDistributions carries no tags: the stream's uid ends the comment, `… (<uid>)`.
+    fn owner(&self) -> Option<&str> {
+        let comment = self.shape.comment.strip_suffix(')')?;
+        comment.rsplit_once(" (").map(|(_, uid)| uid)
+    }
+
+    fn differs(&self, want: &DistributionRequest) -> bool {
+        self.shape != want.shape
+    }
+
+    /// Disabled first; deleted once CloudFront has deployed that.
+    fn teardown(&self) -> Teardown {
+        if self.enabled() {
+            Teardown::Stop
+        } else if self.deployed() {
+            Teardown::Delete { settles: false }
+        } else {
+            Teardown::Wait(format!("CloudFront is deploying the disabled distribution {}", self.id))
+        }
+    }
+
+    /// With the shared origin access control its bucket origin signs with (created if missing).
+    async fn create(aws: &AwsClients, want: &DistributionRequest, owner: &Owner<'_>) -> Result<Self> {
+        let oac = oac_for(aws, want, owner.uid).await?;
+        match create(aws, want, &oac, owner.tags).await {
+            // The caller reference was used by a pass that crashed before status named the
+            // distribution (and the config has changed since): adopt that one.
+            Err(e) if e.code() == Some("DistributionAlreadyExists") => {
+                let listed = async { list(aws).await.map(std::sync::Arc::new) };
+                Box::pin(find(aws, None, owner.uid, listed))
+                    .await?
+                    .ok_or_else(|| Error::Waiting(format!("CloudFront distribution of this stream: {e}")))
+            }
+            other => other,
+        }
+    }
+
+    async fn update(aws: &AwsClients, current: &Self, want: &DistributionRequest) -> Result<Self> {
+        let uid = current.owner().unwrap_or_default();
+        let oac = oac_for(aws, want, uid).await?;
+        match update(aws, current, &want.shape, &oac).await {
+            // Changed since it was read: read it again next pass.
+            Err(e) if e.code() == Some("PreconditionFailed") => Err(Error::Waiting(format!(
+                "CloudFront distribution {} changed meanwhile: {e}",
+                current.id
+            ))),
+            other => other,
+        }
+    }
+
+    /// Disables it (deleting waits for CloudFront to deploy that).
+    async fn stop(aws: &AwsClients, current: &Self) -> Result<Self> {
+        let mut off = current.shape.clone();
+        off.enabled = false;
+        let oac = current.oac_id.clone().unwrap_or_default();
+        update(aws, current, &off, &oac).await
+    }
+
+    /// Then its origin access control, unless another distribution uses it.
+    async fn delete(aws: &AwsClients, current: &Self) -> Result<()> {
+        match delete(aws, current).await {
+            Err(e) if e.code() == Some("DistributionNotDisabled") => {
+                return Err(Error::Waiting(format!("CloudFront distribution {}: {e}", current.id)));
+            }
+            other => other?,
+        }
+        let uid = current.owner().unwrap_or_default();
+        retire_oac(aws, &cloudfront::oac_name(uid)).await.map(drop)
     }
 }
 

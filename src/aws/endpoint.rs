@@ -3,7 +3,7 @@
 
 use aws_sdk_mediapackage::{operation::describe_origin_endpoint::DescribeOriginEndpointOutput, types::HlsPackage};
 
-use super::{AwsClients, Kind, Managed, Owner, PAGE, owner_name, owner_of};
+use super::{AwsClients, Kind, Listed, Managed, Owner, PAGE, owner_name, owner_of};
 use crate::error::{Error, Result, found};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -75,22 +75,6 @@ impl Managed for Endpoint {
         hls_differs(self.hls.as_ref(), &desired.hls)
     }
 
-    async fn describe(aws: &AwsClients, id: &str) -> Result<Option<Self>> {
-        let described = aws.mediapackage.describe_origin_endpoint().id(id).send().await;
-        Ok(found(described.map_err(|e| Error::aws("DescribeOriginEndpoint", e)))?.map(Self::from))
-    }
-
-    async fn list(aws: &AwsClients) -> Result<Vec<Self>> {
-        let mut all = Vec::new();
-        let list = aws.mediapackage.list_origin_endpoints().max_results(PAGE);
-        let mut pages = list.into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| Error::aws("ListOriginEndpoints", e))?;
-            all.extend(page.origin_endpoints.unwrap_or_default().into_iter().map(Self::from));
-        }
-        Ok(all)
-    }
-
     async fn create(aws: &AwsClients, desired: &EndpointRequest, owner: &Owner<'_>) -> Result<Self> {
         let created = aws
             .mediapackage
@@ -128,9 +112,27 @@ impl Managed for Endpoint {
         })
     }
 
-    async fn delete(aws: &AwsClients, id: &str) -> Result<()> {
-        let deleted = aws.mediapackage.delete_origin_endpoint().id(id).send().await;
+    async fn delete(aws: &AwsClients, current: &Self) -> Result<()> {
+        let deleted = aws.mediapackage.delete_origin_endpoint().id(&current.id).send().await;
         found(deleted.map_err(|e| Error::aws("DeleteOriginEndpoint", e))).map(drop)
+    }
+}
+
+impl Listed for Endpoint {
+    async fn describe(aws: &AwsClients, id: &str) -> Result<Option<Self>> {
+        let described = aws.mediapackage.describe_origin_endpoint().id(id).send().await;
+        Ok(found(described.map_err(|e| Error::aws("DescribeOriginEndpoint", e)))?.map(Self::from))
+    }
+
+    async fn list(aws: &AwsClients) -> Result<Vec<Self>> {
+        let mut all = Vec::new();
+        let list = aws.mediapackage.list_origin_endpoints().max_results(PAGE);
+        let mut pages = list.into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| Error::aws("ListOriginEndpoints", e))?;
+            all.extend(page.origin_endpoints.unwrap_or_default().into_iter().map(Self::from));
+        }
+        Ok(all)
     }
 }
 

@@ -6,7 +6,7 @@ use aws_sdk_medialive::{
     types::{InputDestination, InputState, InputType},
 };
 
-use super::{AwsClients, Kind, Managed, Owner, PAGE, Role, owner_of};
+use super::{AwsClients, Kind, Listed, Managed, Owner, PAGE, Role, Teardown, owner_of};
 use crate::{
     desired::{ingest::RtmpTarget, tag},
     error::{Error, Result, found},
@@ -81,30 +81,17 @@ impl Managed for Input {
         self.role
     }
 
-    fn settling(&self) -> bool {
-        matches!(self.state, InputState::Creating | InputState::Deleting)
-    }
-
     fn differs(&self, desired: &InputRequest) -> bool {
         !self.url.as_deref().is_some_and(|u| desired.target.matches(u))
             || self.security_groups != [desired.security_group.clone()]
     }
 
-    async fn describe(aws: &AwsClients, id: &str) -> Result<Option<Self>> {
-        let described = aws.medialive.describe_input().input_id(id).send().await;
-        let input = found(described.map_err(|e| Error::aws("DescribeInput", e)))?;
-        Ok(input.map(Self::from).filter(|i| i.state != InputState::Deleted))
-    }
-
-    async fn list(aws: &AwsClients) -> Result<Vec<Self>> {
-        let mut all = Vec::new();
-        let mut pages = aws.medialive.list_inputs().max_results(PAGE).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| Error::aws("ListInputs", e))?;
-            let inputs = page.inputs.unwrap_or_default().into_iter().map(Self::from);
-            all.extend(inputs.filter(|i| i.state != InputState::Deleted));
+    /// AWS deletes only a detached input: the channel that holds it goes first.
+    fn teardown(&self) -> Teardown {
+        match &self.state {
+            InputState::Detached => Teardown::Delete { settles: true },
+            other => Teardown::Wait(format!("the input is {other}")),
         }
-        Ok(all)
     }
 
     async fn create(aws: &AwsClients, desired: &InputRequest, owner: &Owner<'_>) -> Result<Self> {
@@ -140,9 +127,32 @@ impl Managed for Input {
         Ok(updated.input.map_or_else(|| current.clone(), Self::from))
     }
 
-    async fn delete(aws: &AwsClients, id: &str) -> Result<()> {
-        let deleted = aws.medialive.delete_input().input_id(id).send().await;
+    async fn delete(aws: &AwsClients, current: &Self) -> Result<()> {
+        let deleted = aws.medialive.delete_input().input_id(&current.id).send().await;
         found(deleted.map_err(|e| Error::aws("DeleteInput", e))).map(drop)
+    }
+}
+
+impl Listed for Input {
+    fn settling(&self) -> bool {
+        matches!(self.state, InputState::Creating | InputState::Deleting)
+    }
+
+    async fn describe(aws: &AwsClients, id: &str) -> Result<Option<Self>> {
+        let described = aws.medialive.describe_input().input_id(id).send().await;
+        let input = found(described.map_err(|e| Error::aws("DescribeInput", e)))?;
+        Ok(input.map(Self::from).filter(|i| i.state != InputState::Deleted))
+    }
+
+    async fn list(aws: &AwsClients) -> Result<Vec<Self>> {
+        let mut all = Vec::new();
+        let mut pages = aws.medialive.list_inputs().max_results(PAGE).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| Error::aws("ListInputs", e))?;
+            let inputs = page.inputs.unwrap_or_default().into_iter().map(Self::from);
+            all.extend(inputs.filter(|i| i.state != InputState::Deleted));
+        }
+        Ok(all)
     }
 }
 

@@ -4,6 +4,7 @@
 //! list, create, update, delete, and the pure comparison with what the spec wants. Adding a kind is
 //! adding a module here, a `Kind` variant and its place in the plan.
 
+pub mod access_control;
 pub mod alerts;
 pub mod channel;
 pub mod cloudfront;
@@ -11,6 +12,7 @@ mod endpoint;
 pub mod harvest;
 pub mod health;
 mod input;
+pub mod origin_endpoint;
 mod package_channel;
 pub mod package_v2;
 pub mod s3;
@@ -28,12 +30,14 @@ pub use input::{Input, InputRequest};
 pub use package_channel::{PackageChannel, PackageChannelRequest};
 pub use security_group::SecurityGroup;
 
-pub use crate::resource::{Kind, Ref, Role};
+pub use crate::resource::{Kind, Ref, Role, Teardown};
 use crate::{desired::tag, error::Result};
 
-/// The only order AWS lets them be deleted in: a channel holds its input, an input its security
-/// group, an endpoint its MediaPackage channel (v1 and v2). Creation goes the other way.
-pub const TEARDOWN_ORDER: [Kind; 7] = [
+/// The only order AWS lets them be deleted in: a distribution fronts the origin, a channel holds
+/// its input, an input its security group, an endpoint its MediaPackage channel (v1 and v2).
+/// Creation goes the other way.
+pub const TEARDOWN_ORDER: [Kind; 8] = [
+    Kind::Distribution,
     Kind::Channel,
     Kind::Input,
     Kind::SecurityGroup,
@@ -65,14 +69,15 @@ impl Owner<'_> {
 /// Create / Update / Delete): what AWS describes, condensed to what the operator decides on.
 pub trait Managed: Clone + Send + Sync + 'static {
     const KIND: Kind;
-    /// A List answer holds everything the plan needs (MediaLive's channel summaries lack the
-    /// encoder settings, so a channel is always described).
-    const LISTING_IS_COMPLETE: bool = true;
     /// The roles a stream's resources of this kind can have (one, `Main`, for most kinds).
     const ROLES: &'static [Role] = &[Role::Main];
+    /// Teardown waits for it before the kinds after it; `false` for one that refers to nothing
+    /// AWS checks once it is stepped down (a disabled distribution), so the rest goes meanwhile.
+    const HOLDS_TEARDOWN: bool = true;
     /// What the spec asks for.
     type Desired: Send + Sync;
 
+    /// Its id, as events and status name it.
     fn id(&self) -> &str;
     /// The `livestream.io/uid` tag.
     fn owner(&self) -> Option<&str>;
@@ -80,6 +85,31 @@ pub trait Managed: Clone + Send + Sync + 'static {
     fn role(&self) -> Role {
         Role::Main
     }
+    /// It differs from the spec in something the operator owns (AWS's own defaults are not drift).
+    fn differs(&self, desired: &Self::Desired) -> bool;
+    /// What must happen before it can go: most kinds are deleted at once.
+    fn teardown(&self) -> Teardown {
+        Teardown::Delete { settles: false }
+    }
+
+    fn create(aws: &AwsClients, desired: &Self::Desired, owner: &Owner) -> impl Future<Output = Result<Self>> + Send;
+    fn update(aws: &AwsClients, current: &Self, desired: &Self::Desired) -> impl Future<Output = Result<Self>> + Send;
+    /// Stops it ahead of its deletion; only asked when `teardown` says `Stop`.
+    fn stop(aws: &AwsClients, current: &Self) -> impl Future<Output = Result<Self>> + Send {
+        let _ = aws;
+        let unchanged = current.clone();
+        async move { Ok(unchanged) }
+    }
+    /// "Already gone" is success; one AWS still sees in use is waited for.
+    fn delete(aws: &AwsClients, current: &Self) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// The faces of a kind the operator-wide read cache reads by account-wide listings (MediaLive and
+/// MediaPackage v1): a listing shows every stream's resources at once.
+pub trait Listed: Managed {
+    /// A List answer holds everything the plan needs (MediaLive's channel summaries lack the
+    /// encoder settings, so a channel is always described).
+    const LISTING_IS_COMPLETE: bool = true;
     /// AWS is still moving it (creating, deleting…): an answer about it holds for one pass only.
     fn settling(&self) -> bool {
         false
@@ -89,17 +119,10 @@ pub trait Managed: Clone + Send + Sync + 'static {
     fn summary_agrees(&self, _summary: &Self) -> bool {
         false
     }
-    /// It differs from the spec in something the operator owns (AWS's own defaults are not drift).
-    fn differs(&self, desired: &Self::Desired) -> bool;
-
     /// `None`: not found (or deleted).
     fn describe(aws: &AwsClients, id: &str) -> impl Future<Output = Result<Option<Self>>> + Send;
     /// Every one in the account (all pages, 1,000 a page).
     fn list(aws: &AwsClients) -> impl Future<Output = Result<Vec<Self>>> + Send;
-    fn create(aws: &AwsClients, desired: &Self::Desired, owner: &Owner) -> impl Future<Output = Result<Self>> + Send;
-    fn update(aws: &AwsClients, current: &Self, desired: &Self::Desired) -> impl Future<Output = Result<Self>> + Send;
-    /// "Already gone" is success.
-    fn delete(aws: &AwsClients, id: &str) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// The owner uid in a resource's tags.
@@ -240,6 +263,66 @@ impl aws_sdk_medialive::config::Intercept for CountCalls {
 #[cfg(test)]
 mod tests {
     use std::path::{Path, PathBuf};
+
+    use super::{Channel, Input, Kind, Managed, Role, TEARDOWN_ORDER, Teardown};
+    use aws_sdk_medialive::types::{ChannelState, InputState};
+
+    #[test]
+    fn teardown_stops_a_running_channel_then_deletes_in_dependency_order() {
+        assert_eq!(
+            TEARDOWN_ORDER,
+            [
+                Kind::Distribution,
+                Kind::Channel,
+                Kind::Input,
+                Kind::SecurityGroup,
+                Kind::Endpoint,
+                Kind::PackageChannel,
+                Kind::OriginEndpoint,
+                Kind::ChannelV2
+            ]
+        );
+        let channel = |state| Channel {
+            id: "9".into(),
+            arn: None,
+            owner: None,
+            state,
+            settings: None,
+        };
+        for state in [ChannelState::Running, ChannelState::Starting, ChannelState::Recovering] {
+            assert_eq!(channel(state).teardown(), Teardown::Stop);
+        }
+        for state in [
+            ChannelState::Idle,
+            ChannelState::CreateFailed,
+            ChannelState::UpdateFailed,
+        ] {
+            assert_eq!(channel(state).teardown(), Teardown::Delete { settles: true });
+        }
+        for state in [
+            ChannelState::Creating,
+            ChannelState::Stopping,
+            ChannelState::Updating,
+            ChannelState::Deleting,
+        ] {
+            assert!(matches!(channel(state).teardown(), Teardown::Wait(_)));
+        }
+        let input = |state| Input {
+            id: "5".into(),
+            owner: None,
+            role: Role::Primary,
+            state,
+            url: None,
+            security_groups: Vec::new(),
+        };
+        assert_eq!(
+            input(InputState::Detached).teardown(),
+            Teardown::Delete { settles: true }
+        );
+        for state in [InputState::Attached, InputState::Creating, InputState::Deleting] {
+            assert!(matches!(input(state).teardown(), Teardown::Wait(_)));
+        }
+    }
 
     fn sources(dir: &Path, found: &mut Vec<PathBuf>) {
         for entry in std::fs::read_dir(dir).unwrap().flatten() {

@@ -3,7 +3,7 @@
 
 use aws_sdk_mediapackage::operation::describe_channel::DescribeChannelOutput;
 
-use super::{AwsClients, Kind, Managed, Owner, PAGE, owner_name, owner_of};
+use super::{AwsClients, Kind, Listed, Managed, Owner, PAGE, owner_name, owner_of};
 use crate::error::{Error, Result, found};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -52,26 +52,6 @@ impl Managed for PackageChannel {
         false
     }
 
-    async fn describe(aws: &AwsClients, id: &str) -> Result<Option<Self>> {
-        let described = aws.mediapackage.describe_channel().id(id).send().await;
-        Ok(found(described.map_err(|e| Error::aws("DescribeChannel", e)))?.map(Self::from))
-    }
-
-    async fn list(aws: &AwsClients) -> Result<Vec<Self>> {
-        let mut all = Vec::new();
-        let mut pages = aws
-            .mediapackage
-            .list_channels()
-            .max_results(PAGE)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| Error::aws("ListChannels", e))?;
-            all.extend(page.channels.unwrap_or_default().into_iter().map(Self::from));
-        }
-        Ok(all)
-    }
-
     async fn create(aws: &AwsClients, desired: &PackageChannelRequest, owner: &Owner<'_>) -> Result<Self> {
         let created = aws
             .mediapackage
@@ -93,14 +73,36 @@ impl Managed for PackageChannel {
         Ok(current.clone())
     }
 
-    async fn delete(aws: &AwsClients, id: &str) -> Result<()> {
-        let deleted = aws.mediapackage.delete_channel().id(id).send().await;
+    async fn delete(aws: &AwsClients, current: &Self) -> Result<()> {
+        let deleted = aws.mediapackage.delete_channel().id(&current.id).send().await;
         match found(deleted.map_err(|e| Error::aws("DeleteChannel", e))) {
             // Its endpoint is still being deleted.
             Err(e) if e.code() == Some("UnprocessableEntityException") => {
-                Err(Error::Waiting(format!("MediaPackage channel {id}: {e}")))
+                Err(Error::Waiting(format!("MediaPackage channel {}: {e}", current.id)))
             }
             other => other.map(drop),
         }
+    }
+}
+
+impl Listed for PackageChannel {
+    async fn describe(aws: &AwsClients, id: &str) -> Result<Option<Self>> {
+        let described = aws.mediapackage.describe_channel().id(id).send().await;
+        Ok(found(described.map_err(|e| Error::aws("DescribeChannel", e)))?.map(Self::from))
+    }
+
+    async fn list(aws: &AwsClients) -> Result<Vec<Self>> {
+        let mut all = Vec::new();
+        let mut pages = aws
+            .mediapackage
+            .list_channels()
+            .max_results(PAGE)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| Error::aws("ListChannels", e))?;
+            all.extend(page.channels.unwrap_or_default().into_iter().map(Self::from));
+        }
+        Ok(all)
     }
 }

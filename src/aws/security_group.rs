@@ -5,7 +5,7 @@ use aws_sdk_medialive::{
     types::{InputSecurityGroup, InputWhitelistRule, InputWhitelistRuleCidr},
 };
 
-use super::{AwsClients, Kind, Managed, Owner, PAGE, owner_of};
+use super::{AwsClients, Kind, Listed, Managed, Owner, PAGE, owner_of};
 use crate::error::{Error, Result, found};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -73,32 +73,6 @@ impl Managed for SecurityGroup {
         cidrs_differ(&self.cidrs, desired)
     }
 
-    async fn describe(aws: &AwsClients, id: &str) -> Result<Option<Self>> {
-        let described = aws
-            .medialive
-            .describe_input_security_group()
-            .input_security_group_id(id)
-            .send()
-            .await;
-        Ok(found(described.map_err(|e| Error::aws("DescribeInputSecurityGroup", e)))?.map(Self::from))
-    }
-
-    async fn list(aws: &AwsClients) -> Result<Vec<Self>> {
-        let mut all = Vec::new();
-        let list = aws.medialive.list_input_security_groups().max_results(PAGE);
-        let mut pages = list.into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| Error::aws("ListInputSecurityGroups", e))?;
-            all.extend(
-                page.input_security_groups
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(Self::from),
-            );
-        }
-        Ok(all)
-    }
-
     async fn create(aws: &AwsClients, desired: &Vec<String>, owner: &Owner<'_>) -> Result<Self> {
         let created = aws
             .medialive
@@ -132,20 +106,48 @@ impl Managed for SecurityGroup {
         ))
     }
 
-    async fn delete(aws: &AwsClients, id: &str) -> Result<()> {
+    async fn delete(aws: &AwsClients, current: &Self) -> Result<()> {
         let deleted = aws
             .medialive
             .delete_input_security_group()
-            .input_security_group_id(id)
+            .input_security_group_id(&current.id)
             .send()
             .await;
         match found(deleted.map_err(|e| Error::aws("DeleteInputSecurityGroup", e))) {
             // Still referenced by an input that is being deleted.
             Err(e) if e.code() == Some("BadRequestException") => {
-                Err(Error::Waiting(format!("security group {id} is in use")))
+                Err(Error::Waiting(format!("security group {} is in use", current.id)))
             }
             other => other.map(drop),
         }
+    }
+}
+
+impl Listed for SecurityGroup {
+    async fn describe(aws: &AwsClients, id: &str) -> Result<Option<Self>> {
+        let described = aws
+            .medialive
+            .describe_input_security_group()
+            .input_security_group_id(id)
+            .send()
+            .await;
+        Ok(found(described.map_err(|e| Error::aws("DescribeInputSecurityGroup", e)))?.map(Self::from))
+    }
+
+    async fn list(aws: &AwsClients) -> Result<Vec<Self>> {
+        let mut all = Vec::new();
+        let list = aws.medialive.list_input_security_groups().max_results(PAGE);
+        let mut pages = list.into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| Error::aws("ListInputSecurityGroups", e))?;
+            all.extend(
+                page.input_security_groups
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Self::from),
+            );
+        }
+        Ok(all)
     }
 }
 

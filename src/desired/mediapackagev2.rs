@@ -47,6 +47,9 @@ impl ManifestKind {
 /// One origin endpoint as the spec asks for it, in the terms GetOriginEndpoint answers in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EndpointRequest {
+    /// The channel group and the channel it belongs to.
+    pub group: String,
+    pub channel: String,
     pub name: String,
     pub kind: ManifestKind,
     pub container: Container,
@@ -65,10 +68,13 @@ pub struct ChannelRequest {
     pub description: String,
 }
 
-/// The endpoints the spec enables: HLS always, low-latency HLS and DASH unless turned off.
-pub fn endpoints(packaging: &PackagingSpec) -> Vec<EndpointRequest> {
+/// The endpoints the spec enables on `channel`: HLS always, low-latency HLS and DASH unless
+/// turned off.
+pub fn endpoints(packaging: &PackagingSpec, channel: &ChannelRequest) -> Vec<EndpointRequest> {
     let startover = packaging.startover_window_seconds;
     let hls = |h: &HlsSpec| EndpointRequest {
+        group: channel.group.clone(),
+        channel: channel.name.clone(),
         name: ManifestKind::Hls.endpoint_name().into(),
         kind: ManifestKind::Hls,
         container: packaging.hls_container,
@@ -79,6 +85,8 @@ pub fn endpoints(packaging: &PackagingSpec) -> Vec<EndpointRequest> {
     };
     let cmaf = |kind: ManifestKind, c: &CmafEndpointSpec| {
         c.enabled.then(|| EndpointRequest {
+            group: channel.group.clone(),
+            channel: channel.name.clone(),
             name: kind.endpoint_name().into(),
             kind,
             container: Container::Cmaf,
@@ -103,6 +111,14 @@ fn bitrate_filter(min: i32, max: i32) -> Option<String> {
 mod tests {
     use serde_json::json;
 
+    fn channel() -> ChannelRequest {
+        ChannelRequest {
+            group: "live".into(),
+            name: "a".into(),
+            description: String::new(),
+        }
+    }
+
     use super::*;
 
     fn packaging(value: serde_json::Value) -> PackagingSpec {
@@ -111,7 +127,7 @@ mod tests {
 
     #[test]
     fn a_default_stream_gets_hls_low_latency_hls_and_dash() {
-        let all = endpoints(&packaging(json!({})));
+        let all = endpoints(&packaging(json!({})), &channel());
         let summary: Vec<_> = all
             .iter()
             .map(|e| {
@@ -139,13 +155,16 @@ mod tests {
 
     #[test]
     fn carries_bitrate_bounds_startover_and_turned_off_kinds() {
-        let all = endpoints(&packaging(json!({
-            "hlsContainer": "CMAF",
-            "startoverWindowSeconds": 3600,
-            "hls": {"minVideoBitsPerSecond": 1000000, "maxVideoBitsPerSecond": 4000000},
-            "lowLatencyHls": {"enabled": false},
-            "dash": {"segmentDurationSeconds": 4, "maxVideoBitsPerSecond": 3000000}
-        })));
+        let all = endpoints(
+            &packaging(json!({
+                "hlsContainer": "CMAF",
+                "startoverWindowSeconds": 3600,
+                "hls": {"minVideoBitsPerSecond": 1000000, "maxVideoBitsPerSecond": 4000000},
+                "lowLatencyHls": {"enabled": false},
+                "dash": {"segmentDurationSeconds": 4, "maxVideoBitsPerSecond": 3000000}
+            })),
+            &channel(),
+        );
         assert_eq!(all.len(), 2);
         assert_eq!(all[0].container, Container::Cmaf);
         assert_eq!(all[0].manifest_filter.as_deref(), Some("video_bitrate:1000000-4000000"));

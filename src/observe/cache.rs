@@ -20,7 +20,7 @@ use std::{
 };
 
 use crate::{
-    aws::{Managed, Role},
+    aws::{Listed, Managed, Role},
     error::Result,
 };
 
@@ -154,7 +154,9 @@ impl<K: Managed> KindCache<K> {
     pub fn forget(&self, uid: &str) {
         self.known.lock().unwrap().retain(|(owner, _), _| owner != uid);
     }
+}
 
+impl<K: Listed> KindCache<K> {
     /// The stream's resource of this kind (`None`: there is none), read as cheaply as the
     /// freshness bounds allow. `list` and `describe` are the kind's AWS calls.
     pub async fn observe<L, LF, D, DF>(

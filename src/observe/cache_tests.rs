@@ -17,7 +17,6 @@ struct Fake<const COMPLETE: bool = true> {
 
 impl<const COMPLETE: bool> Managed for Fake<COMPLETE> {
     const KIND: Kind = Kind::Input;
-    const LISTING_IS_COMPLETE: bool = COMPLETE;
     type Desired = ();
     fn id(&self) -> &str {
         &self.id
@@ -28,20 +27,8 @@ impl<const COMPLETE: bool> Managed for Fake<COMPLETE> {
     fn role(&self) -> Role {
         self.role
     }
-    fn settling(&self) -> bool {
-        self.settling
-    }
-    fn summary_agrees(&self, summary: &Self) -> bool {
-        self == summary
-    }
     fn differs(&self, _: &()) -> bool {
         false
-    }
-    async fn describe(_: &AwsClients, _: &str) -> Result<Option<Self>> {
-        unreachable!("the tests pass their own calls")
-    }
-    async fn list(_: &AwsClients) -> Result<Vec<Self>> {
-        unreachable!()
     }
     async fn create(_: &AwsClients, _: &(), _: &Owner<'_>) -> Result<Self> {
         unreachable!()
@@ -49,7 +36,23 @@ impl<const COMPLETE: bool> Managed for Fake<COMPLETE> {
     async fn update(_: &AwsClients, _: &Self, _: &()) -> Result<Self> {
         unreachable!()
     }
-    async fn delete(_: &AwsClients, _: &str) -> Result<()> {
+    async fn delete(_: &AwsClients, _: &Self) -> Result<()> {
+        unreachable!()
+    }
+}
+
+impl<const COMPLETE: bool> Listed for Fake<COMPLETE> {
+    const LISTING_IS_COMPLETE: bool = COMPLETE;
+    fn settling(&self) -> bool {
+        self.settling
+    }
+    fn summary_agrees(&self, summary: &Self) -> bool {
+        self == summary
+    }
+    async fn describe(_: &AwsClients, _: &str) -> Result<Option<Self>> {
+        unreachable!("the tests pass their own calls")
+    }
+    async fn list(_: &AwsClients) -> Result<Vec<Self>> {
         unreachable!()
     }
 }

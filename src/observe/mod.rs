@@ -14,9 +14,8 @@ pub use read_cache::ReadCache;
 use crate::{
     api::{AwsResources, DeliveryMode, PackagingVersion},
     aws::{
-        Channel, Endpoint, Input, PackageChannel, Role, SecurityGroup,
-        cloudfront::Distribution,
-        package_v2::{ChannelV2, OriginEndpoint},
+        Channel, Endpoint, Input, PackageChannel, Role, SecurityGroup, cloudfront::Distribution,
+        origin_endpoint::OriginEndpoint, package_v2::ChannelV2,
     },
     desired::mediapackagev2::ManifestKind,
 };

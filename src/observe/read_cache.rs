@@ -16,7 +16,7 @@ use super::{
 use crate::{
     api::AwsResources,
     aws::{
-        AwsClients, Channel, Endpoint, Input, Managed, PackageChannel, Role, SecurityGroup,
+        AwsClients, Channel, Endpoint, Input, Listed, Managed, PackageChannel, Role, SecurityGroup,
         cloudfront::{self, Distribution},
         package_v2::{self, ListedChannel},
     },
@@ -273,7 +273,7 @@ impl ReadCache {
 async fn observe_v2(aws: &AwsClients, group: &str, channel: &str) -> Result<ObservedV2> {
     let found = package_v2::get_channel(aws, group, channel).await?;
     let endpoints = match &found {
-        Some(_) => package_v2::get_endpoints(aws, group, channel).await?,
+        Some(_) => crate::aws::origin_endpoint::get_endpoints(aws, group, channel).await?,
         None => Vec::new(),
     };
     Ok(ObservedV2 {
@@ -283,7 +283,7 @@ async fn observe_v2(aws: &AwsClients, group: &str, channel: &str) -> Result<Obse
     })
 }
 
-async fn read<K: Managed>(
+async fn read<K: Listed>(
     cache: &KindCache<K>,
     aws: &AwsClients,
     lookup: Lookup<'_>,

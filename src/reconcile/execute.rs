@@ -7,44 +7,20 @@ use k8s_openapi::{apimachinery::pkg::apis::meta::v1::Time, jiff::Timestamp};
 use kube::{Resource, ResourceExt, runtime::events::EventType};
 use tracing::info;
 
+use super::held::each_kind;
 use super::{
     Progress, Run,
     intent::{Guard, Source},
     plan::{self, Blocker, Desired, Flags, Outcome, Step, StopReason},
     publish,
 };
-use crate::observe::{Observed, cache::KindCache};
+use crate::observe::Observed;
 use crate::{
     api::GuardStop,
-    aws::{self, Kind, Managed, Owner, Ref, Role},
+    aws::{self, Kind, Role},
     desired::{Names, ingest::RtmpTarget},
     error::{Error, Result},
 };
-
-/// A step's dependency, which the plan only asks for once it exists.
-fn want<T>(dependency: Option<&T>) -> Result<&T> {
-    dependency.ok_or_else(|| Error::Waiting("a dependency is not there yet".into()))
-}
-
-/// MediaLive refuses a channel whose role the caller may not pass with a 422 like any other
-/// validation failure; the condition names the role and what to grant, whatever the cause.
-fn with_role_hint(error: Error, settings: &crate::desired::medialive::ChannelSettings) -> Error {
-    match error {
-        Error::Aws {
-            operation,
-            code,
-            message,
-        } if code == "UnprocessableEntityException" => Error::Aws {
-            operation,
-            code,
-            message: format!(
-                "{message} (the channel's role is {role}: if the refusal is about iam:PassRole, the operator's IAM policy must allow iam:PassRole on {role} with iam:PassedToService medialive.amazonaws.com, as deploy/iam-policy.json does for spec.roleArn / --medialive-role-arn)",
-                role = settings.role_arn
-            ),
-        },
-        other => other,
-    }
-}
 
 /// More rounds than the longest chain of creates (MediaPackage channel and security group →
 /// endpoint and input → channel) can need; a plan that keeps asking is a bug, not a loop.
@@ -165,14 +141,18 @@ impl Run<'_> {
     ) -> Result<()> {
         let cache = &self.ctx.cache;
         match step {
-            // One endpoint per manifest kind, by role.
-            Step::Create(what) | Step::Update(what) | Step::Delete(what) if what.kind == Kind::OriginEndpoint => {
-                return self.endpoint_v2(step, desired, observed).await;
+            Step::Create(what) => {
+                let role = what.role;
+                return each_kind!(what.kind, |K| self.create_one::<K>(role, desired, observed).await);
             }
-            Step::Create(what) => return self.create_kind(*what, desired, observed).await,
-            Step::Update(what) => return self.update_kind(*what, desired, observed).await,
-            Step::Delete(what) => return self.delete_kind(*what, observed).await,
-            Step::Retire(kind) => return self.retire(*kind, observed).await,
+            Step::Update(what) => {
+                let role = what.role;
+                return each_kind!(what.kind, |K| self.update_one::<K>(role, desired, observed).await);
+            }
+            Step::Delete(what) => {
+                let role = what.role;
+                return each_kind!(what.kind, |K| self.delete_one::<K>(role, observed).await);
+            }
             Step::PublishWebsite => {
                 let page = page.ok_or_else(|| Error::Waiting("no player page to publish".into()))?;
                 self.publish_page(page).await?;
@@ -214,166 +194,6 @@ impl Run<'_> {
             }
         }
         Ok(())
-    }
-
-    /// Creates the stream's resource `what` and puts AWS's answer into the snapshot.
-    async fn create_kind(&mut self, what: Ref, desired: &Desired, observed: &mut Observed) -> Result<()> {
-        let cache = &self.ctx.cache;
-        let role = what.role;
-        match what.kind {
-            Kind::PackageChannel => {
-                let made = self
-                    .create(&cache.package_channels, &desired.package_channel, role)
-                    .await?;
-                self.event(
-                    "CreatedPackageChannel",
-                    format!("Created MediaPackage channel {}", made.id),
-                )
-                .await;
-                observed.package_channel = Some(made);
-            }
-            Kind::Endpoint => {
-                let made = match self.create(&cache.endpoints, &desired.endpoint, role).await {
-                    // Eventual consistency: the channel created a moment ago may not be visible yet.
-                    Err(e) if e.is_not_found() => {
-                        let channel = &desired.endpoint.channel_id;
-                        return Err(Error::Waiting(format!(
-                            "MediaPackage channel {channel} is not visible yet"
-                        )));
-                    }
-                    other => other?,
-                };
-                self.event(
-                    "CreatedEndpoint",
-                    format!("Created MediaPackage HLS endpoint {}", made.id),
-                )
-                .await;
-                observed.endpoint = Some(made);
-            }
-            Kind::SecurityGroup => {
-                let made = self.create(&cache.security_groups, &desired.cidrs, role).await?;
-                let note = format!(
-                    "Created input security group {} for {}",
-                    made.id,
-                    desired.cidrs.join(", ")
-                );
-                self.event("CreatedSecurityGroup", note).await;
-                observed.security_group = Some(made);
-            }
-            Kind::Input => {
-                let request = want(desired.inputs.get(&role))?;
-                let made = self.create(&cache.inputs, request, role).await?;
-                // The primary's note reads as before roles: users and their alerts match on it.
-                let which = match role {
-                    Role::Primary => String::new(),
-                    other => format!("{} ", other.as_str()),
-                };
-                let note = format!("Created {which}RTMP input {} ({})", made.id, request.target.describe());
-                self.event("CreatedInput", note).await;
-                observed.inputs.insert(role, made);
-            }
-            Kind::Channel => {
-                let settings = want(desired.channel.as_ref())?;
-                self.recording_bucket(desired).await?;
-                let made = self
-                    .create(&cache.channels, settings, role)
-                    .await
-                    .map_err(|e| with_role_hint(e, settings))?;
-                let renditions = self.stream.spec.encoding.renditions.len();
-                let note = format!("Created MediaLive channel {} ({renditions} renditions)", made.id);
-                self.event("CreatedChannel", note).await;
-                observed.channel = Some(made);
-            }
-            Kind::ChannelV2 => return self.create_channel_v2(desired, observed).await,
-            Kind::Distribution => return self.create_distribution(desired, observed).await,
-            // Origin endpoints go by `endpoint_v2`.
-            Kind::OriginEndpoint => {}
-        }
-        Ok(())
-    }
-
-    /// Brings the stream's resource `what` to the spec and puts AWS's answer into the snapshot.
-    async fn update_kind(&mut self, what: Ref, desired: &Desired, observed: &mut Observed) -> Result<()> {
-        let cache = &self.ctx.cache;
-        match what.kind {
-            Kind::Endpoint => {
-                let current = want(observed.endpoint.as_ref())?;
-                let made = self.update(&cache.endpoints, current, &desired.endpoint).await?;
-                let note = format!("Updated the HLS settings of MediaPackage endpoint {}", made.id);
-                self.event("UpdatedEndpoint", note).await;
-                observed.endpoint = Some(made);
-            }
-            Kind::SecurityGroup => {
-                let current = want(observed.security_group.as_ref())?;
-                let made = self.update(&cache.security_groups, current, &desired.cidrs).await?;
-                let note = format!("Set input security group {} to {}", made.id, desired.cidrs.join(", "));
-                self.event("UpdatedSecurityGroup", note).await;
-                observed.security_group = Some(made);
-            }
-            Kind::Input => {
-                let current = want(observed.inputs.get(&what.role))?;
-                let request = want(desired.inputs.get(&what.role))?;
-                let made = self.update(&cache.inputs, current, request).await?;
-                let note = format!("Updated input {} to stream name {}", made.id, request.target.describe());
-                self.event("UpdatedInput", note).await;
-                observed.inputs.insert(what.role, made);
-            }
-            Kind::Channel => {
-                let (current, settings) = (want(observed.channel.as_ref())?, want(desired.channel.as_ref())?);
-                self.recording_bucket(desired).await?;
-                let made = self
-                    .update(&cache.channels, current, settings)
-                    .await
-                    .map_err(|e| with_role_hint(e, settings))?;
-                self.event(
-                    "UpdatedChannel",
-                    format!("Updated MediaLive channel {} to the spec", made.id),
-                )
-                .await;
-                observed.channel = Some(made);
-            }
-            Kind::Distribution => return self.update_distribution(desired, observed).await,
-            // Nothing of a MediaPackage channel is managed after creation: the plan never asks;
-            // v2 endpoints go by `endpoint_v2`.
-            Kind::PackageChannel | Kind::ChannelV2 | Kind::OriginEndpoint => {}
-        }
-        Ok(())
-    }
-
-    /// Deletes the stream's resource `what` (one the spec no longer asks for) and takes it out of
-    /// the snapshot.
-    async fn delete_kind(&mut self, what: Ref, observed: &mut Observed) -> Result<()> {
-        // The plan deletes only inputs by role: retired versions go by `Step::Retire`.
-        if what.kind != Kind::Input {
-            return Ok(());
-        }
-        let Some(input) = observed.inputs.remove(&what.role) else {
-            return Ok(());
-        };
-        let delete = aws::Input::delete(&self.ctx.aws, &input.id);
-        Box::pin(self.ctx.cache.inputs.change(&self.uid, what.role, delete)).await?;
-        let role = what.role.as_str();
-        let note = format!("Deleting {role} input {}: the spec no longer asks for it", input.id);
-        self.event("DeletingInput", note).await;
-        Ok(())
-    }
-
-    async fn create<K: Managed>(&self, cache: &KindCache<K>, desired: &K::Desired, role: Role) -> Result<K> {
-        let owner = Owner {
-            uid: &self.uid,
-            tags: &self.tags,
-            role,
-        };
-        let made = Box::pin(cache.change(&self.uid, role, K::create(&self.ctx.aws, desired, &owner))).await?;
-        cache.seen(&self.uid, &made);
-        Ok(made)
-    }
-
-    async fn update<K: Managed>(&self, cache: &KindCache<K>, current: &K, desired: &K::Desired) -> Result<K> {
-        let made =
-            Box::pin(cache.change(&self.uid, current.role(), K::update(&self.ctx.aws, current, desired))).await?;
-        cache.seen(&self.uid, &made);
-        Ok(made)
     }
 
     /// The event for a stop: asked for, the cost guard, or to apply an update.

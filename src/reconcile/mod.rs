@@ -4,12 +4,13 @@
 //! idempotent, so a crash anywhere is repaired by the next pass: deterministic names and MediaLive
 //! request ids prevent duplicates, owner tags let a restarted operator adopt what it had created.
 
+mod act;
 mod cleanup;
 mod delivery;
 mod execute;
 mod health;
+mod held;
 pub mod intent;
-mod package_v2;
 pub mod plan;
 mod recording;
 mod status;

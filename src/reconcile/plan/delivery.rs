@@ -4,7 +4,11 @@
 //! once CloudFront has deployed that, deleted.
 
 use super::{Desired, Step};
-use crate::{api::DeliveryMode, aws::Kind, observe::Observed};
+use crate::{
+    api::DeliveryMode,
+    aws::{Kind, Managed},
+    observe::Observed,
+};
 
 /// How the stream reaches viewers, and the player bucket a distribution fronts.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,7 +48,7 @@ pub fn retire(observed: &Observed, desired: &Desired) -> Result<Option<Step>, St
         return Ok(None);
     }
     if d.enabled() || d.deployed() {
-        Ok(Some(Step::Retire(Kind::Distribution)))
+        Ok(Some(Step::Delete(Kind::Distribution.main())))
     } else {
         Err(format!("CloudFront is deploying the disabled distribution {}", d.id))
     }

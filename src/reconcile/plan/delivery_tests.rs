@@ -118,7 +118,7 @@ fn moving_to_direct_disables_then_deletes_the_distribution_once_deployed() {
     converge(&spec(), &mut observed, &flags(), DeliveryMode::CloudFront);
     deployed(&mut observed);
     let (rounds, _) = converge(&spec(), &mut observed, &flags(), DeliveryMode::Direct);
-    assert_eq!(rounds, vec![vec![Step::Retire(Kind::Distribution)]]);
+    assert_eq!(rounds, vec![vec![Step::Delete(Kind::Distribution.main())]]);
     let d = observed.distribution.as_ref().unwrap();
     assert!(!d.enabled() && !d.deployed(), "disabled, deploying");
     // Nothing to do while CloudFront deploys the disable; the stream is Ready on its direct URLs.
@@ -127,7 +127,7 @@ fn moving_to_direct_disables_then_deletes_the_distribution_once_deployed() {
     assert_eq!(last.outcome, Outcome::Steady { update_pending: None });
     deployed(&mut observed);
     let (rounds, _) = converge(&spec(), &mut observed, &flags(), DeliveryMode::Direct);
-    assert_eq!(rounds, vec![vec![Step::Retire(Kind::Distribution)]]);
+    assert_eq!(rounds, vec![vec![Step::Delete(Kind::Distribution.main())]]);
     assert!(observed.distribution.is_none());
 }
 

@@ -10,7 +10,6 @@
 mod channel;
 mod delivery;
 mod package_v2;
-mod teardown;
 
 use std::collections::BTreeMap;
 
@@ -18,7 +17,6 @@ use aws_sdk_medialive::types::{ChannelState, InputState};
 
 pub use channel::{ChannelFacts, ChannelStep, InputFacts, InputStep, StopReason, channel_step, input_step};
 pub use delivery::Delivery;
-pub use teardown::{Found, TeardownStep, teardown_step};
 
 use crate::observe::Observed;
 use crate::{
@@ -125,6 +123,11 @@ impl Desired {
         let attached: Option<Vec<_>> = (input_roles.iter())
             .map(|role| observed.inputs.get(role).map(|i| (*role, i.id.as_str())))
             .collect();
+        let v2_channel = ChannelRequest {
+            group: packaging.group.clone(),
+            name: names.channel.clone(),
+            description: description.clone(),
+        };
         Self {
             delivery: Delivery {
                 mode: DeliveryMode::Direct,
@@ -134,12 +137,8 @@ impl Desired {
             distribution: None,
             recording: None,
             version: packaging.version,
-            v2_channel: ChannelRequest {
-                group: packaging.group.clone(),
-                name: names.channel.clone(),
-                description: description.clone(),
-            },
-            v2_endpoints: mediapackagev2::endpoints(&spec.packaging),
+            v2_endpoints: mediapackagev2::endpoints(&spec.packaging, &v2_channel),
+            v2_channel,
             package_channel: PackageChannelRequest {
                 id: names.channel.clone(),
                 description,
@@ -185,8 +184,6 @@ pub enum Step {
     StartChannel,
     StopChannel(StopReason),
     PublishWebsite,
-    /// Delete the stream's resource of this kind of the version it no longer uses.
-    Retire(Kind),
 }
 
 /// Where the stream stands once there is nothing left to do this pass.
@@ -268,9 +265,10 @@ pub fn plan(uid: &str, observed: &Observed, desired: &Desired, flags: &Flags) ->
             .channel
             .as_ref()
             .is_none_or(|c| desired.channel.as_ref().is_some_and(|w| !c.differs(w)));
-    let (steps, outcome) = match retired.then(|| package_v2::retire(uid, observed, desired)).flatten() {
-        Some(step) => (
-            vec![step],
+    let retiring = retired.then(|| package_v2::retire(uid, observed, desired));
+    let (steps, outcome) = match retiring.filter(|steps| !steps.is_empty()) {
+        Some(steps) => (
+            steps,
             Outcome::Transition(format!(
                 "removing the MediaPackage resources the stream used before it moved to {}",
                 desired.version.as_str()

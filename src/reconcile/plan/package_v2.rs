@@ -5,7 +5,7 @@
 use super::{Blocker, Desired, Step};
 use crate::{
     api::PackagingVersion,
-    aws::{Kind, Ref},
+    aws::{Kind, Managed, Ref},
     desired::mediapackagev2::ManifestKind,
     observe::Observed,
 };
@@ -58,26 +58,35 @@ pub fn packaging_v2(uid: &str, observed: &Observed, desired: &Desired, steps: &m
 /// Once nothing else is left to do, the other version's resources go, endpoints first. Only then:
 /// the MediaLive channel has converged on the new destination (or there is none), so nothing
 /// still writes to or plays from them.
-pub fn retire(uid: &str, observed: &Observed, desired: &Desired) -> Option<Step> {
+pub fn retire(uid: &str, observed: &Observed, desired: &Desired) -> Vec<Step> {
     let mine = |owner: Option<&str>| owner == Some(uid);
     match desired.version {
         PackagingVersion::V2 => {
             if observed.endpoint.as_ref().is_some_and(|e| mine(e.owner.as_deref())) {
-                return Some(Step::Retire(Kind::Endpoint));
+                return vec![Step::Delete(Kind::Endpoint.main())];
             }
             let v1 = observed
                 .package_channel
                 .as_ref()
                 .is_some_and(|c| mine(c.owner.as_deref()));
-            v1.then_some(Step::Retire(Kind::PackageChannel))
+            v1.then_some(Step::Delete(Kind::PackageChannel.main()))
+                .into_iter()
+                .collect()
         }
         PackagingVersion::V1 => {
-            let v2 = observed.v2.as_ref()?;
-            if v2.endpoints.iter().any(|e| mine(e.owner.as_deref())) {
-                return Some(Step::Retire(Kind::OriginEndpoint));
+            let Some(v2) = observed.v2.as_ref() else {
+                return Vec::new();
+            };
+            let owned = v2.endpoints.iter().filter(|e| mine(e.owner.as_deref()));
+            let endpoints: Vec<Step> = owned.filter_map(|e| endpoint(&e.name)).map(Step::Delete).collect();
+            if !endpoints.is_empty() {
+                return endpoints;
             }
             let channel = v2.channel.as_ref().is_some_and(|c| mine(c.owner.as_deref()));
-            channel.then_some(Step::Retire(Kind::ChannelV2))
+            channel
+                .then_some(Step::Delete(Kind::ChannelV2.main()))
+                .into_iter()
+                .collect()
         }
     }
 }

@@ -7,12 +7,12 @@ use serde_json::json;
 use super::*;
 use crate::{
     api::LiveStreamSpec,
+    aws::cloudfront::Distribution,
     aws::{
-        Channel, Endpoint, Input, PackageChannel, SecurityGroup,
-        package_v2::{ChannelV2, OriginEndpoint},
+        Channel, Endpoint, Input, PackageChannel, SecurityGroup, origin_endpoint::OriginEndpoint, package_v2::ChannelV2,
     },
-    desired::{ingest::RtmpTarget, mediapackagev2::ManifestKind},
-    observe::ObservedV2,
+    desired::ingest::RtmpTarget,
+    reconcile::held::{Held, each_kind},
 };
 
 pub(super) const UID: &str = "uid-1";
@@ -63,6 +63,8 @@ fn desired(spec: &LiveStreamSpec, observed: &Observed, key_known: bool) -> Desir
 
 fn v2_endpoint(want: &crate::desired::mediapackagev2::EndpointRequest) -> OriginEndpoint {
     OriginEndpoint {
+        group: want.group.clone(),
+        channel: want.channel.clone(),
         name: want.name.clone(),
         arn: format!(
             "arn:aws:mediapackagev2:us-east-1:1:channelGroup/live/channel/a/originEndpoint/{}",
@@ -76,45 +78,72 @@ fn v2_endpoint(want: &crate::desired::mediapackagev2::EndpointRequest) -> Origin
     }
 }
 
-/// What AWS would answer to each step: the executor's fold, without AWS.
+/// What AWS would answer to each step, folded into the snapshot by the executor's own fold
+/// (`Held::fold`).
 pub(super) fn apply(observed: &mut Observed, desired: &Desired, step: &Step) {
     match step {
         Step::Create(what) | Step::Update(what) => made(observed, desired, *what),
-        Step::Delete(what) => deleted(observed, *what),
+        Step::Delete(what) => down(observed, *what),
         Step::StartChannel => observed.channel.as_mut().unwrap().state = ChannelState::Running,
         Step::StopChannel(_) => observed.channel.as_mut().unwrap().state = ChannelState::Idle,
-        Step::Retire(kind) => retired(observed, *kind),
         Step::PublishWebsite => {}
     }
+}
+
+/// One step down, as the kind's teardown says: an enabled distribution is disabled (CloudFront
+/// then deploys that), anything else deleted.
+fn down(observed: &mut Observed, what: Ref) {
+    if let Some(d) = observed
+        .distribution
+        .as_ref()
+        .filter(|d| what.kind == Kind::Distribution && d.enabled())
+    {
+        let mut disabled = d.clone();
+        (disabled.shape.enabled, disabled.status) = (false, "InProgress".into());
+        return Distribution::fold(observed, what.role, Some(disabled));
+    }
+    each_kind!(what.kind, |K| {
+        assert!(
+            K::observed(observed, what.role).is_some(),
+            "{what:?} is there to delete"
+        );
+        K::fold(observed, what.role, None)
+    })
 }
 
 /// The answer to a create or an update of `what`: the resource as the spec asks for it.
 fn made(observed: &mut Observed, desired: &Desired, what: Ref) {
     let owner = Some(UID.to_owned());
     match what.kind {
-        Kind::PackageChannel => {
-            observed.package_channel = Some(PackageChannel {
+        Kind::PackageChannel => PackageChannel::fold(
+            observed,
+            what.role,
+            Some(PackageChannel {
                 id: desired.package_channel.id.clone(),
                 owner,
                 owner_name: None,
-            })
-        }
-        Kind::Endpoint => {
-            observed.endpoint = Some(Endpoint {
+            }),
+        ),
+        Kind::Endpoint => Endpoint::fold(
+            observed,
+            what.role,
+            Some(Endpoint {
                 id: desired.endpoint.id.clone(),
                 owner,
                 owner_name: None,
                 url: Some("http://origin/out/v1/a/index.m3u8".into()),
                 hls: Some(desired.endpoint.hls.clone()),
-            })
-        }
-        Kind::SecurityGroup => {
-            observed.security_group = Some(SecurityGroup {
+            }),
+        ),
+        Kind::SecurityGroup => SecurityGroup::fold(
+            observed,
+            what.role,
+            Some(SecurityGroup {
                 id: "1234".into(),
                 owner,
                 cidrs: desired.cidrs.clone(),
-            })
-        }
+            }),
+        ),
         Kind::Input => {
             let request = &desired.inputs[&what.role];
             let input = Input {
@@ -125,31 +154,32 @@ fn made(observed: &mut Observed, desired: &Desired, what: Ref) {
                 url: Some(format!("rtmp://127.0.0.1:1935/{}", request.target.describe())),
                 security_groups: vec![request.security_group.clone()],
             };
-            observed.inputs.insert(what.role, input);
+            Input::fold(observed, what.role, Some(input));
         }
         Kind::Channel => {
             let settings = desired.channel.as_ref().unwrap();
-            observed.channel = Some(Channel {
-                id: "9".into(),
-                arn: None,
-                owner,
-                state: ChannelState::Idle,
-                settings: Some(crate::aws::channel::ChannelFingerprint::desired(settings)),
-            })
+            Channel::fold(
+                observed,
+                what.role,
+                Some(Channel {
+                    id: "9".into(),
+                    arn: None,
+                    owner,
+                    state: ChannelState::Idle,
+                    settings: Some(crate::aws::channel::ChannelFingerprint::desired(settings)),
+                }),
+            )
         }
         Kind::ChannelV2 => {
-            observed.v2 = Some(ObservedV2 {
+            let channel = ChannelV2 {
+                modified_at: None,
                 group: desired.v2_channel.group.clone(),
-                channel: Some(ChannelV2 {
-                    modified_at: None,
-                    group: desired.v2_channel.group.clone(),
-                    name: desired.v2_channel.name.clone(),
-                    arn: "arn:aws:mediapackagev2:us-east-1:1:channelGroup/live/channel/a".into(),
-                    owner,
-                    owner_name: None,
-                }),
-                endpoints: vec![],
-            })
+                name: desired.v2_channel.name.clone(),
+                arn: "arn:aws:mediapackagev2:us-east-1:1:channelGroup/live/channel/a".into(),
+                owner,
+                owner_name: None,
+            };
+            ChannelV2::fold(observed, what.role, Some(channel))
         }
         Kind::OriginEndpoint => {
             let want = desired
@@ -157,13 +187,11 @@ fn made(observed: &mut Observed, desired: &Desired, what: Ref) {
                 .iter()
                 .find(|w| w.kind.role() == what.role)
                 .unwrap();
-            let endpoints = &mut observed.v2.as_mut().unwrap().endpoints;
-            endpoints.retain(|e| e.name != want.name);
-            endpoints.push(v2_endpoint(want));
+            OriginEndpoint::fold(observed, what.role, Some(v2_endpoint(want)));
         }
         Kind::Distribution => {
             let want = desired.distribution.as_ref().unwrap();
-            observed.distribution = Some(crate::aws::cloudfront::Distribution {
+            let made = Distribution {
                 id: "E2DIST".into(),
                 arn: "arn:aws:cloudfront::123456789012:distribution/E2DIST".into(),
                 domain: "d1.cloudfront.net".into(),
@@ -173,38 +201,9 @@ fn made(observed: &mut Observed, desired: &Desired, what: Ref) {
                 caller_reference: want.caller_reference.clone(),
                 oac_id: Some("EOAC".into()),
                 last_modified: None,
-            })
+            };
+            Distribution::fold(observed, what.role, Some(made))
         }
-    }
-}
-
-fn deleted(observed: &mut Observed, what: Ref) {
-    match what.kind {
-        Kind::Input => drop(observed.inputs.remove(&what.role)),
-        Kind::OriginEndpoint => {
-            let endpoints = &mut observed.v2.as_mut().unwrap().endpoints;
-            endpoints.retain(|e| ManifestKind::named(&e.name).map(ManifestKind::role) != Some(what.role));
-        }
-        other => panic!("{other:?} is never deleted by role"),
-    }
-}
-
-/// The other version's resource of `kind` goes (a distribution is disabled first).
-fn retired(observed: &mut Observed, kind: Kind) {
-    match kind {
-        Kind::Endpoint => observed.endpoint = None,
-        Kind::PackageChannel => observed.package_channel = None,
-        Kind::OriginEndpoint => observed.v2.as_mut().unwrap().endpoints.clear(),
-        Kind::ChannelV2 => observed.v2.as_mut().unwrap().channel = None,
-        Kind::Distribution => {
-            let d = observed.distribution.as_mut().unwrap();
-            if d.shape.enabled {
-                (d.shape.enabled, d.status) = (false, "InProgress".into());
-            } else {
-                observed.distribution = None;
-            }
-        }
-        kind => panic!("{kind:?} is never retired"),
     }
 }
 
@@ -540,16 +539,23 @@ fn moving_v1_to_v2_builds_v2_points_the_channel_at_it_and_only_then_removes_v1()
     };
     let channel_update = at(&Step::Update(Kind::Channel.main()));
     assert!(at(&Step::Create(Kind::OriginEndpoint.role(Role::Hls))) < channel_update);
-    assert!(channel_update < at(&Step::Retire(Kind::Endpoint)));
-    assert!(at(&Step::Retire(Kind::Endpoint)) < at(&Step::Retire(Kind::PackageChannel)));
+    let retire = |kind: Kind| at(&Step::Delete(kind.main()));
+    assert!(channel_update < retire(Kind::Endpoint));
+    assert!(retire(Kind::Endpoint) < retire(Kind::PackageChannel));
     assert_eq!(last.outcome, Outcome::Steady { update_pending: None });
     assert!(observed.endpoint.is_none() && observed.package_channel.is_none());
     // And back: v2 goes only after the channel writes to v1 again.
     let (rounds, _) = converge(&spec(), &mut observed, &flags());
     let flat: Vec<&Step> = rounds.iter().flatten().collect();
     let at = |step: &Step| flat.iter().position(|s| *s == step).unwrap();
-    assert!(at(&Step::Update(Kind::Channel.main())) < at(&Step::Retire(Kind::OriginEndpoint)));
-    assert!(at(&Step::Retire(Kind::OriginEndpoint)) < at(&Step::Retire(Kind::ChannelV2)));
+    // Every endpoint (in one round), then the channel.
+    let endpoints = [Role::Hls, Role::LowLatencyHls, Role::Dash].map(|r| Step::Delete(Kind::OriginEndpoint.role(r)));
+    let retired = rounds
+        .iter()
+        .position(|round| *round == endpoints)
+        .expect("one round retires the endpoints");
+    assert!(at(&Step::Update(Kind::Channel.main())) < at(&endpoints[0]));
+    assert_eq!(rounds[retired + 1], [Step::Delete(Kind::ChannelV2.main())]);
 }
 
 #[test]
@@ -563,7 +569,7 @@ fn a_running_channel_under_manual_keeps_v1_serving_until_it_is_stopped() {
     let (rounds, last) = converge(&v2_spec(), &mut observed, &running);
     assert!(rounds.iter().flatten().all(|s| !matches!(
         s,
-        Step::Retire(_)
+        Step::Delete(_)
             | Step::Update(Ref {
                 kind: Kind::Channel,
                 ..
