@@ -8,8 +8,8 @@ use kube::{Resource, ResourceExt, runtime::events::EventType};
 use tracing::info;
 
 use super::{
-    Progress, Run,
-    intent::{Guard, Source},
+    Run,
+    intent::Source,
     plan::{self, Blocker, Desired, Flags, Outcome, Step, StopReason},
     publish,
 };
@@ -43,6 +43,16 @@ fn with_role_hint(error: Error, settings: &crate::desired::medialive::ChannelSet
             ),
         },
         other => other,
+    }
+}
+
+/// A plan's outcome as the pass's: `Blocked` becomes its failure, the stream key's being why the
+/// key cannot be read.
+fn progress(outcome: Outcome, key_problem: Option<Error>) -> Result<Outcome> {
+    match (outcome, key_problem) {
+        (Outcome::Blocked(Blocker::StreamKey), Some(problem)) => Err(problem),
+        (Outcome::Blocked(blocker), _) => Err(blocker.error()),
+        (outcome, _) => Ok(outcome),
     }
 }
 
@@ -84,10 +94,7 @@ impl Run<'_> {
                 key_known: target.is_ok(),
                 running: self.intent.running,
                 guarded: self.intent.guard_stop.is_some(),
-                fires: self.intent.fires.map(|guard| match guard {
-                    Guard::MaxRunDuration => StopReason::MaxRunDuration,
-                    Guard::InputLoss => StopReason::InputLoss,
-                }),
+                fires: self.intent.fires,
                 update_policy: spec.update_policy,
                 website_stale: !page_refused && page.as_ref().is_some_and(|p| self.page_stale(p)),
                 input_update_refused: refused,
@@ -119,41 +126,16 @@ impl Run<'_> {
         Err(Error::Waiting("the plan did not settle this pass".into()))
     }
 
-    /// The outcome of the last plan as the pass's result.
-    pub(super) fn conclude(&mut self, plan: plan::Plan, target: Result<RtmpTarget>) -> Result<Progress> {
+    /// The outcome of the last plan as the pass's result: a blocked plan is the failure it reports.
+    pub(super) fn conclude(&mut self, plan: plan::Plan, target: Result<RtmpTarget>) -> Result<Outcome> {
         let key_problem = target.err();
         if plan.report_stream_key {
             if let Some(problem) = key_problem {
                 self.deferred = Some(problem);
             }
-            return self.progress(plan.outcome, None);
+            return progress(plan.outcome, None);
         }
-        self.progress(plan.outcome, key_problem)
-    }
-
-    fn progress(&mut self, outcome: Outcome, key_problem: Option<Error>) -> Result<Progress> {
-        match outcome {
-            Outcome::Steady { update_pending } => {
-                self.update_pending = update_pending;
-                Ok(Progress::Steady)
-            }
-            Outcome::Transition(what) => Ok(Progress::Transition(what)),
-            Outcome::Blocked(Blocker::StreamKey) => {
-                Err(key_problem.unwrap_or_else(|| Error::Waiting("the stream key is being read".into())))
-            }
-            Outcome::Blocked(Blocker::NameConflict { what, id, owner }) => {
-                let owner = owner.map_or_else(
-                    || "something other than livestream-operator".to_owned(),
-                    |o| format!("LiveStream {o}"),
-                );
-                Err(Error::Conflict(format!(
-                    "{what} {id} already exists and belongs to {owner}; choose another spec.channelId"
-                )))
-            }
-            Outcome::Blocked(Blocker::ChannelFailed { id, state }) => Err(Error::Invalid(format!(
-                "MediaLive channel {id} is {state}: check the channel in the MediaLive console and fix the spec"
-            ))),
-        }
+        progress(plan.outcome, key_problem)
     }
 
     async fn execute(
@@ -378,13 +360,6 @@ impl Run<'_> {
 
     /// The event for a stop: asked for, the cost guard, or to apply an update.
     async fn stopped(&mut self, id: &str, why: StopReason) {
-        let guard = |reason: &str| {
-            Some(GuardStop {
-                reason: reason.into(),
-                generation: self.stream.meta().generation.unwrap_or_default(),
-                at: Time(Timestamp::now()),
-            })
-        };
         let (event, kind, note) = match why {
             StopReason::NotRunning if self.intent.guard_stop.is_some() => (
                 "StoppingChannel",
@@ -401,20 +376,16 @@ impl Run<'_> {
                 EventType::Normal,
                 format!("Stopping MediaLive channel {id} (spec.running is false)"),
             ),
-            StopReason::MaxRunDuration => {
-                self.status.guard_stop = guard(Guard::MaxRunDuration.reason());
+            StopReason::Guard(guard) => {
+                self.status.guard_stop = Some(GuardStop {
+                    reason: guard.reason().into(),
+                    generation: self.stream.meta().generation.unwrap_or_default(),
+                    at: Time(Timestamp::now()),
+                });
                 (
-                    Guard::MaxRunDuration.reason(),
+                    guard.reason(),
                     EventType::Warning,
-                    format!("Stopping MediaLive channel {id}: it ran longer than spec.maxRunDuration"),
-                )
-            }
-            StopReason::InputLoss => {
-                self.status.guard_stop = guard(Guard::InputLoss.reason());
-                (
-                    Guard::InputLoss.reason(),
-                    EventType::Warning,
-                    format!("Stopping MediaLive channel {id}: no input for spec.stopAfterInputLoss"),
+                    format!("Stopping MediaLive channel {id}: {}", guard.why()),
                 )
             }
             StopReason::Restart => (

@@ -31,11 +31,28 @@ pub enum Guard {
 }
 
 impl Guard {
-    /// Its reason in status, conditions and events.
+    /// Its reason in status (`guardStop.reason`), conditions and events.
     pub fn reason(self) -> &'static str {
         match self {
             Guard::MaxRunDuration => "MaxRunDurationExceeded",
             Guard::InputLoss => "InputLoss",
+        }
+    }
+
+    /// Why it stopped the channel, for the stop's event.
+    pub fn why(self) -> &'static str {
+        match self {
+            Guard::MaxRunDuration => "it ran longer than spec.maxRunDuration",
+            Guard::InputLoss => "no input for spec.stopAfterInputLoss",
+        }
+    }
+
+    /// The guard a `guardStop.reason` names (any reason but InputLoss's is maxRunDuration's, as
+    /// an operator of before `guardStop` recorded only that one).
+    pub fn of_reason(reason: &str) -> Guard {
+        match reason {
+            r if r == Guard::InputLoss.reason() => Guard::InputLoss,
+            _ => Guard::MaxRunDuration,
         }
     }
 }

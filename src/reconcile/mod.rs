@@ -45,15 +45,6 @@ use crate::{
 /// Consecutive transient AWS failures (throttling, 5xx) before they are reported in status.
 const REPORT_TRANSIENT_AFTER: u32 = 5;
 
-/// Where a successful pass left the stream.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Progress {
-    /// Everything matches the spec; nothing is moving.
-    Steady,
-    /// AWS is carrying out a change (creating, updating, starting, stopping).
-    Transition(String),
-}
-
 /// One reconcile of one LiveStream.
 pub struct Run<'a> {
     stream: &'a LiveStream,
@@ -61,8 +52,6 @@ pub struct Run<'a> {
     uid: String,
     tags: HashMap<String, String>,
     status: LiveStreamStatus,
-    /// A change that waits for the user to stop the channel (updatePolicy: Manual).
-    update_pending: Option<String>,
     /// A failure that did not stop the pass (an unreadable stream-key Secret for an existing
     /// input): the rest converged, and this is reported as the outcome.
     deferred: Option<Error>,
@@ -83,7 +72,6 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
         uid: stream.uid().unwrap_or_default(),
         tags: owner_tags(&stream),
         status: stream.status.clone().unwrap_or_default(),
-        update_pending: None,
         deferred: None,
         input: health::InputHealth::NotRunning,
         intent: intent::Intent {
@@ -118,7 +106,6 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
         && ctx.consecutive_failures(&stream) < REPORT_TRANSIENT_AFTER;
     if !passing {
         let facts = status::Facts {
-            update_pending: run.update_pending.as_deref(),
             input: &run.input,
             source: run.intent.source,
         };
@@ -139,8 +126,8 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
     };
     let mut action = match progress {
         // ±10 % so that many streams created together do not resync in lockstep.
-        Progress::Steady => ctx.settings.resync.mul_f64(0.9 + rand::random::<f64>() * 0.2),
-        Progress::Transition(_) => ctx.settings.transition_requeue,
+        plan::Outcome::Steady { .. } => ctx.settings.resync.mul_f64(0.9 + rand::random::<f64>() * 0.2),
+        plan::Outcome::Transition(_) | plan::Outcome::Blocked(_) => ctx.settings.transition_requeue,
     };
     // Wake up when a cost guard or the schedule is due, and watch a running channel's health.
     if let Some(wake) = run.intent.wake {
@@ -173,7 +160,7 @@ impl Run<'_> {
         action(self.ctx, self.stream, reason, note).await;
     }
 
-    async fn converge(&mut self) -> Result<Progress> {
+    async fn converge(&mut self) -> Result<plan::Outcome> {
         let spec = &self.stream.spec;
         let role = spec
             .role_arn

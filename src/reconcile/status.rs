@@ -11,7 +11,11 @@ use kube::{
 };
 use serde_json::json;
 
-use super::{Progress, health::InputHealth, intent::Source};
+use super::{
+    health::InputHealth,
+    intent::{Guard, Source},
+    plan::Outcome,
+};
 use crate::{
     api::{LiveStream, LiveStreamStatus, condition_type, set_condition},
     context::{Context, FIELD_MANAGER},
@@ -20,8 +24,6 @@ use crate::{
 
 /// What a pass learnt besides its outcome.
 pub struct Facts<'a> {
-    /// A change waits for the user to stop the channel.
-    pub update_pending: Option<&'a str>,
     pub input: &'a InputHealth,
     /// Who decided whether the channel runs.
     pub source: Source,
@@ -31,10 +33,13 @@ pub struct Facts<'a> {
 pub fn conditions(
     mut status: LiveStreamStatus,
     generation: Option<i64>,
-    outcome: &Result<Progress>,
+    outcome: &Result<Outcome>,
     facts: &Facts,
 ) -> LiveStreamStatus {
-    let update_pending = facts.update_pending;
+    // A blocked plan reads as the failure it is (the pass turns it into one before it gets here).
+    if let Ok(Outcome::Blocked(blocker)) = outcome {
+        return conditions(status, generation, &Err(blocker.clone().error()), facts);
+    }
     let now = Time(Timestamp::now());
     let make_tri = |type_: &str, value: &str, reason: &str, message: String| Condition {
         type_: type_.into(),
@@ -53,7 +58,7 @@ pub fn conditions(
         last_transition_time: now.clone(),
     };
     let (ready, progressing, degraded) = match outcome {
-        Ok(Progress::Steady) => match update_pending {
+        Ok(Outcome::Steady { update_pending }) => match update_pending {
             Some(pending) => (
                 (false, "UpdatePending", pending.to_owned()),
                 (false, "Idle", String::new()),
@@ -65,7 +70,7 @@ pub fn conditions(
                 (false, "AsExpected", String::new()),
             ),
         },
-        Ok(Progress::Transition(what)) => (
+        Ok(Outcome::Transition(what)) => (
             (false, "InProgress", what.clone()),
             (true, "InProgress", what.clone()),
             (false, "AsExpected", String::new()),
@@ -75,6 +80,7 @@ pub fn conditions(
             (true, "Waiting", what.clone()),
             (false, "AsExpected", String::new()),
         ),
+        Ok(Outcome::Blocked(_)) => unreachable!("turned into its error above"),
         Err(e) => {
             let reason = e.reason();
             (
@@ -147,11 +153,7 @@ fn stopped(status: &LiveStreamStatus, running: bool, source: Source) -> (&'stati
     let schedule = status.schedule.as_ref();
     match (running, &status.guard_stop, source) {
         (false, Some(guard), _) => {
-            let reason = if guard.reason == "InputLoss" {
-                "InputLoss"
-            } else {
-                "MaxRunDurationExceeded"
-            };
+            let reason = Guard::of_reason(&guard.reason).reason();
             let message = format!(
                 "stopped by a cost guard ({}) at {}; it starts again when the spec changes (set running to false and back to true){}",
                 guard.reason,
@@ -213,11 +215,27 @@ fn input_connected(status: &LiveStreamStatus, input: &InputHealth) -> (&'static 
     }
 }
 
+/// Reports a failure that is a pass's whole outcome (a teardown's): the stream's status as it
+/// was, with the failure's conditions.
+pub async fn write_failure(stream: &LiveStream, ctx: &Context, error: Error) -> Result<Error> {
+    let status = stream.status.clone().unwrap_or_default();
+    let facts = Facts {
+        input: &InputHealth::NotRunning,
+        source: Source::Spec,
+    };
+    let outcome = Err(error);
+    write(stream, ctx, status, &outcome, &facts).await?;
+    let Err(error) = outcome else {
+        unreachable!("built as an error above")
+    };
+    Ok(error)
+}
+
 pub async fn write(
     stream: &LiveStream,
     ctx: &Context,
     status: LiveStreamStatus,
-    outcome: &Result<Progress>,
+    outcome: &Result<Outcome>,
     facts: &Facts<'_>,
 ) -> Result<()> {
     let status = conditions(status, stream.metadata.generation, outcome, facts);
@@ -254,11 +272,16 @@ pub async fn write(
 mod tests {
     use super::*;
 
-    fn facts(update_pending: Option<&str>) -> Facts<'_> {
+    fn facts() -> Facts<'static> {
         Facts {
-            update_pending,
             input: &InputHealth::NotRunning,
             source: Source::Spec,
+        }
+    }
+
+    fn steady(update_pending: Option<&str>) -> Outcome {
+        Outcome::Steady {
+            update_pending: update_pending.map(str::to_owned),
         }
     }
 
@@ -272,7 +295,7 @@ mod tests {
             state: Some("IDLE".into()),
             ..Default::default()
         };
-        let status = conditions(status, Some(3), &Ok(Progress::Steady), &facts(None));
+        let status = conditions(status, Some(3), &Ok(steady(None)), &facts());
         assert_eq!(find(&status, "Ready").status, "True");
         assert_eq!(find(&status, "Stopped").status, "True");
         assert_eq!(find(&status, "Degraded").status, "False");
@@ -286,7 +309,7 @@ mod tests {
             code: "BadRequestException".into(),
             message: "role not found".into(),
         };
-        let status = conditions(LiveStreamStatus::default(), Some(1), &Err(error), &facts(None));
+        let status = conditions(LiveStreamStatus::default(), Some(1), &Err(error), &facts());
         let degraded = find(&status, "Degraded");
         assert_eq!(
             (degraded.status.as_str(), degraded.reason.as_str()),
@@ -305,8 +328,8 @@ mod tests {
         let status = conditions(
             status,
             Some(2),
-            &Ok(Progress::Steady),
-            &facts(Some("stop the channel to apply")),
+            &Ok(steady(Some("stop the channel to apply"))),
+            &facts(),
         );
         let ready = find(&status, "Ready");
         assert_eq!(

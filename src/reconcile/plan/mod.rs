@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_medialive::types::{ChannelState, InputState};
 
-pub use channel::{ChannelFacts, ChannelStep, InputFacts, InputStep, StopReason, channel_step, input_step};
+pub use channel::{ChannelFacts, ChannelStep, Guard, InputFacts, InputStep, StopReason, channel_step, input_step};
 pub use delivery::Delivery;
 pub use teardown::{Found, TeardownStep, teardown_step};
 
@@ -32,6 +32,7 @@ use crate::{
         mediapackage::hls_package,
         mediapackagev2::{self, ChannelRequest},
     },
+    error::Error,
 };
 
 /// What the spec asks of each kind, given the ids of what exists so far.
@@ -166,7 +167,7 @@ pub struct Flags {
     /// The cost guard stopped the channel at this generation.
     pub guarded: bool,
     /// A cost guard fires now: the running channel must stop.
-    pub fires: Option<StopReason>,
+    pub fires: Option<Guard>,
     pub update_policy: UpdatePolicy,
     /// The player page published is not the one this spec and endpoint give.
     pub website_stale: bool,
@@ -189,7 +190,8 @@ pub enum Step {
     Retire(Kind),
 }
 
-/// Where the stream stands once there is nothing left to do this pass.
+/// Where the stream stands once there is nothing left to do this pass: the last plan's outcome,
+/// and the pass's (which turns `Blocked` into the failure it reports).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Converged; `update_pending`: a change waits for the user to stop the channel.
@@ -212,6 +214,28 @@ pub enum Blocker {
     StreamKey,
     /// CREATE_FAILED / UPDATE_FAILED.
     ChannelFailed { id: String, state: String },
+}
+
+impl Blocker {
+    /// The failure the user reads (a stream key that cannot be read is the reading's own error,
+    /// which the pass has; without one, the key is still being read).
+    pub fn error(self) -> Error {
+        match self {
+            Blocker::StreamKey => Error::Waiting("the stream key is being read".into()),
+            Blocker::NameConflict { what, id, owner } => {
+                let owner = owner.map_or_else(
+                    || "something other than livestream-operator".to_owned(),
+                    |o| format!("LiveStream {o}"),
+                );
+                Error::Conflict(format!(
+                    "{what} {id} already exists and belongs to {owner}; choose another spec.channelId"
+                ))
+            }
+            Blocker::ChannelFailed { id, state } => Error::Invalid(format!(
+                "MediaLive channel {id} is {state}: check the channel in the MediaLive console and fix the spec"
+            )),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
