@@ -4,7 +4,7 @@
 
 use aws_sdk_medialive::types::ChannelState;
 use k8s_openapi::{apimachinery::pkg::apis::meta::v1::Time, jiff::Timestamp};
-use kube::{Resource, ResourceExt, runtime::events::EventType};
+use kube::{Resource, runtime::events::EventType};
 use tracing::info;
 
 use super::{
@@ -17,7 +17,7 @@ use crate::observe::{Observed, cache::KindCache};
 use crate::{
     api::GuardStop,
     aws::{self, Kind, Managed, Owner, Ref, Role},
-    desired::{Names, ingest::RtmpTarget},
+    desired::ingest::RtmpTarget,
     error::{Error, Result},
 };
 
@@ -46,6 +46,20 @@ fn with_role_hint(error: Error, settings: &crate::desired::medialive::ChannelSet
     }
 }
 
+/// The outcome of the last plan as the pass's result: a blocked plan is the failure it reports. A
+/// stream key that cannot be read while an input exists is reported (`deferred`) after a pass that
+/// went on.
+pub(super) fn conclude(plan: plan::Plan, target: Result<RtmpTarget>, deferred: &mut Option<Error>) -> Result<Outcome> {
+    let key_problem = target.err();
+    if plan.report_stream_key {
+        if let Some(problem) = key_problem {
+            *deferred = Some(problem);
+        }
+        return progress(plan.outcome, None);
+    }
+    progress(plan.outcome, key_problem)
+}
+
 /// A plan's outcome as the pass's: `Blocked` becomes its failure, the stream key's being why the
 /// key cannot be read.
 fn progress(outcome: Outcome, key_problem: Option<Error>) -> Result<Outcome> {
@@ -62,40 +76,29 @@ const MAX_ROUNDS: usize = 6;
 
 impl Run<'_> {
     /// Plans and executes until nothing is left to do this pass; `observed` ends as AWS was left.
-    pub(super) async fn rounds(
-        &mut self,
-        observed: &mut Observed,
-        names: &Names,
-        role: &str,
-        target: &Result<RtmpTarget>,
-    ) -> Result<plan::Plan> {
-        let description = format!(
-            "LiveStream {}/{}",
-            self.stream.namespace().unwrap_or_default(),
-            self.stream.name_any()
-        );
+    pub(super) async fn rounds(&mut self, observed: &mut Observed) -> Result<plan::Plan> {
         let mut refused = false;
         let mut page_refused = false;
         for _ in 0..MAX_ROUNDS {
-            let spec = &self.stream.spec;
+            let want = &self.want;
             let desired = Desired::of(
-                spec,
-                names,
-                description.clone(),
-                role,
-                target.as_ref().ok(),
+                &want.asks,
+                &want.names,
+                want.description.clone(),
+                &want.role,
+                want.target.as_ref().ok(),
                 observed,
-                &self.packaging,
+                &want.packaging,
             )
-            .with_delivery(self.delivery.clone(), self.distribution_request(observed))
-            .with_recording(self.recording(), spec);
+            .with_delivery(want.delivery.clone(), self.distribution_request(observed))
+            .with_recording(want.recording.clone(), &want.asks);
             let page = self.page(observed);
             let flags = Flags {
-                key_known: target.is_ok(),
+                key_known: self.want.target.is_ok(),
                 running: self.intent.running,
                 guarded: self.intent.guard_stop.is_some(),
                 fires: self.intent.fires,
-                update_policy: spec.update_policy,
+                update_policy: self.want.update_policy,
                 website_stale: !page_refused && page.as_ref().is_some_and(|p| self.page_stale(p)),
                 input_update_refused: refused,
                 distribution_deployed_before: (self.status.cloud_front.as_ref())
@@ -124,18 +127,6 @@ impl Run<'_> {
             }
         }
         Err(Error::Waiting("the plan did not settle this pass".into()))
-    }
-
-    /// The outcome of the last plan as the pass's result: a blocked plan is the failure it reports.
-    pub(super) fn conclude(&mut self, plan: plan::Plan, target: Result<RtmpTarget>) -> Result<Outcome> {
-        let key_problem = target.err();
-        if plan.report_stream_key {
-            if let Some(problem) = key_problem {
-                self.deferred = Some(problem);
-            }
-            return progress(plan.outcome, None);
-        }
-        progress(plan.outcome, key_problem)
     }
 
     async fn execute(
@@ -261,7 +252,7 @@ impl Run<'_> {
                     .create(&cache.channels, settings, role)
                     .await
                     .map_err(|e| with_role_hint(e, settings))?;
-                let renditions = self.stream.spec.encoding.renditions.len();
+                let renditions = self.want.asks.encoding.renditions.len();
                 let note = format!("Created MediaLive channel {} ({renditions} renditions)", made.id);
                 self.event("CreatedChannel", note).await;
                 observed.channel = Some(made);

@@ -1,6 +1,6 @@
-//! The reconcile pipeline for one LiveStream: validate → observe (one snapshot of what AWS holds,
-//! `observe`) → plan (pure: `plan`) → execute (`execute`), looping plan and execute until nothing is
-//! left to do → status from the outcome (`status`). Every pass starts from AWS and every step is
+//! The reconcile pipeline for one LiveStream: resolve (the spec settled once, `resolve`) → observe
+//! (one snapshot of what AWS holds, `observe`) → plan (pure: `plan`) → execute (`execute`), looping
+//! plan and execute until nothing is left to do → status from the outcome (`status`). Every pass starts from AWS and every step is
 //! idempotent, so a crash anywhere is repaired by the next pass: deterministic names and MediaLive
 //! request ids prevent duplicates, owner tags let a restarted operator adopt what it had created.
 
@@ -12,6 +12,7 @@ pub mod intent;
 mod package_v2;
 pub mod plan;
 mod recording;
+mod resolve;
 mod status;
 mod stream_key;
 pub mod website;
@@ -34,69 +35,61 @@ pub use cleanup::cleanup;
 use crate::{
     api::{CloudFrontStatus, DeliveryMode, LiveStream, LiveStreamStatus, PackagingVersion},
     context::Context,
-    desired::{
-        Names,
-        ingest::{RtmpTarget, server_part},
-        owner_tags,
-    },
+    desired::{ingest::server_part, owner_tags},
     error::{Error, Result},
 };
+use resolve::Resolved;
 
 /// Consecutive transient AWS failures (throttling, 5xx) before they are reported in status.
 const REPORT_TRANSIENT_AFTER: u32 = 5;
 
-/// One reconcile of one LiveStream.
+/// The executing stage of a pass: the resolved spec and the intent, and what the steps record.
 pub struct Run<'a> {
     stream: &'a LiveStream,
     ctx: &'a Context,
     uid: String,
     tags: HashMap<String, String>,
+    /// What the spec asks, resolved once (see `resolve`).
+    want: Resolved,
+    /// Whether the channel should run now, and who says so.
+    intent: intent::Intent,
     status: LiveStreamStatus,
     /// A failure that did not stop the pass (an unreadable stream-key Secret for an existing
     /// input): the rest converged, and this is reported as the outcome.
     deferred: Option<Error>,
+}
+
+/// What a pass learnt besides its outcome, however far it got: for status and the requeue.
+struct Learnt {
+    status: LiveStreamStatus,
     /// What the running channel's alerts say of its input.
     input: health::InputHealth,
-    /// Whether the channel should run now, and who says so.
-    intent: intent::Intent,
-    /// Which MediaPackage packages the stream.
-    packaging: plan::Packaging,
-    /// How viewers reach it.
-    delivery: plan::Delivery,
+    /// Who decided whether the channel runs.
+    source: intent::Source,
+    /// When a cost guard or the schedule is due.
+    wake: Option<Duration>,
+    /// See `Run::deferred`.
+    deferred: Option<Error>,
+    /// `spec.maxRunDuration`, for the metrics.
+    max_run_seconds: Option<f64>,
 }
 
 pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
-    let mut run = Run {
-        stream: &stream,
-        ctx,
-        uid: stream.uid().unwrap_or_default(),
-        tags: owner_tags(&stream),
+    let mut learnt = Learnt {
         status: stream.status.clone().unwrap_or_default(),
-        deferred: None,
         input: health::InputHealth::NotRunning,
-        intent: intent::Intent {
-            running: stream.spec.running,
-            source: intent::Source::Spec,
-            fires: None,
-            guard_stop: None,
-            schedule: None,
-            next_stop: None,
-            wake: None,
-        },
-        packaging: plan::Packaging {
-            version: ctx.settings.packaging_version,
-            group: ctx.settings.channel_group.clone(),
-            placed: false,
-        },
-        delivery: delivery(&stream, &stream.status.clone().unwrap_or_default(), ctx),
+        source: intent::Source::Spec,
+        wake: None,
+        deferred: None,
+        max_run_seconds: resolve::max_run_seconds(&stream),
     };
     // Boxed: the pass's future holds every SDK call's and would overflow a worker's stack in debug
     // builds.
-    let converged = Box::pin(run.converge()).await;
+    let converged = Box::pin(converge(&stream, ctx, &mut learnt)).await;
     // A deferred failure is what status and events report, but the pass itself went through: it
     // is requeued by its progress (a starting channel, the cost guard), within 30 s, and does not
     // count as a failure.
-    let (outcome, deferred) = match (converged, run.deferred.take()) {
+    let (outcome, deferred) = match (converged, learnt.deferred.take()) {
         (Ok(progress), Some(deferred)) => (Err(deferred), Some(progress)),
         (outcome, _) => (outcome, None),
     };
@@ -106,10 +99,11 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
         && ctx.consecutive_failures(&stream) < REPORT_TRANSIENT_AFTER;
     if !passing {
         let facts = status::Facts {
-            input: &run.input,
-            source: run.intent.source,
+            input: &learnt.input,
+            source: learnt.source,
+            max_run_seconds: learnt.max_run_seconds,
         };
-        status::write(&stream, ctx, run.status, &outcome, &facts).await?;
+        status::write(&stream, ctx, learnt.status, &outcome, &facts).await?;
         // A failure the user can act on is also an event (repeats are aggregated by the recorder).
         if let Err(e) = &outcome
             && !matches!(e, Error::Waiting(_))
@@ -130,16 +124,88 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
         plan::Outcome::Transition(_) | plan::Outcome::Blocked(_) => ctx.settings.transition_requeue,
     };
     // Wake up when a cost guard or the schedule is due, and watch a running channel's health.
-    if let Some(wake) = run.intent.wake {
+    if let Some(wake) = learnt.wake {
         action = action.min(wake);
     }
-    if run.input != health::InputHealth::NotRunning {
+    if learnt.input != health::InputHealth::NotRunning {
         action = action.min(ctx.settings.health_interval);
     }
     if retry_deferred {
         action = action.min(Duration::from_secs(30));
     }
     Ok(Action::requeue(action))
+}
+
+/// One pass: resolve → observe → health and intent → plan and execute → status fields from what
+/// exists. `learnt` keeps what it learnt, however far it got.
+async fn converge(stream: &LiveStream, ctx: &Context, learnt: &mut Learnt) -> Result<plan::Outcome> {
+    let want = resolve::resolve(stream, ctx, &learnt.status).await?;
+    let uid = stream.uid().unwrap_or_default();
+    let cached = learnt.status.aws.clone().unwrap_or_default();
+    let v2_group = match want.packaging.version {
+        PackagingVersion::V2 => Some(want.packaging.group.as_str()),
+        PackagingVersion::V1 => cached.channel_group.as_deref(),
+    };
+    let freshness = ctx.settings.freshness();
+    let names = &want.names;
+    let mut observed = (ctx.cache)
+        .observe(&ctx.aws, freshness, &uid, names, &cached, v2_group)
+        .await?;
+    // A stream that never had a distribution and does not want one lists none.
+    if want.delivery.mode == DeliveryMode::CloudFront || learnt.status.cloud_front.is_some() {
+        let cached = learnt.status.cloud_front.as_ref().map(|c| c.distribution_id.as_str());
+        // Boxed, as every SDK call's future under the pass: inline they add up past a debug build's
+        // worker stack.
+        let read = ctx.cache.distribution(&ctx.aws, freshness, &uid, cached);
+        observed.distribution = Box::pin(read).await?;
+    }
+    let status = &mut learnt.status;
+    // A stop by an operator of before `guardStop` still holds.
+    if let Some(generation) = status.max_run_duration_stopped_generation.take() {
+        status.guard_stop.get_or_insert_with(|| crate::api::GuardStop {
+            reason: intent::Guard::MaxRunDuration.reason().into(),
+            generation,
+            at: Time(Timestamp::now()),
+        });
+    }
+    let (input, refused) = health::watch(ctx, stream, &want, &observed, status).await;
+    learnt.input = input;
+    if let Some(refused) = refused {
+        learnt.deferred.get_or_insert(refused);
+    }
+    let intent = decide(stream, &want, &learnt.status, &observed, &mut learnt.deferred);
+    learnt.source = intent.source;
+    learnt.wake = intent.wake;
+    learnt.status.guard_stop = intent.guard_stop.clone();
+    learnt.status.schedule = intent.schedule.clone();
+    // Enabled without any bucket: the channel goes on without recording.
+    if let Some(problem) = &want.recording_problem {
+        learnt.deferred.get_or_insert(Error::Invalid(problem.clone()));
+    }
+    let mut run = Run {
+        stream,
+        ctx,
+        uid,
+        tags: owner_tags(stream),
+        want,
+        intent,
+        status: std::mem::take(&mut learnt.status),
+        deferred: learnt.deferred.take(),
+    };
+    let rounds = run.rounds(&mut observed).await;
+    // A finished pass knows what v2 holds (its own steps folded in); a failed one may not.
+    let v2 = observed.v2.as_ref().filter(|_| rounds.is_ok());
+    ctx.cache.seen_v2(&run.uid, v2);
+    // What exists goes into status whether or not the pass finished.
+    run.record(&observed);
+    if let Err(e) = run.list_recordings().await {
+        run.deferred.get_or_insert(e);
+    }
+    let Run {
+        status, deferred, want, ..
+    } = run;
+    (learnt.status, learnt.deferred) = (status, deferred);
+    execute::conclude(rounds?, want.target, &mut learnt.deferred)
 }
 
 #[cfg(test)]
@@ -160,69 +226,11 @@ impl Run<'_> {
         action(self.ctx, self.stream, reason, note).await;
     }
 
-    async fn converge(&mut self) -> Result<plan::Outcome> {
-        let spec = &self.stream.spec;
-        let role = spec
-            .role_arn
-            .clone()
-            .or_else(|| self.ctx.settings.role_arn.clone())
-            .ok_or_else(|| {
-                Error::Invalid(
-                    "no IAM role for MediaLive: set spec.roleArn or the operator's --medialive-role-arn".into(),
-                )
-            })?;
-        let names = Names::of(self.stream);
-        let target = self.rtmp_target().await;
-        let cached = self.status.aws.clone().unwrap_or_default();
-        self.packaging = packaging(self.stream, &self.status, self.ctx)?;
-        let v2_group = match self.packaging.version {
-            PackagingVersion::V2 => Some(self.packaging.group.as_str()),
-            PackagingVersion::V1 => cached.channel_group.as_deref(),
-        };
-        let freshness = self.ctx.settings.freshness();
-        let mut observed = self
-            .ctx
-            .cache
-            .observe(&self.ctx.aws, freshness, &self.uid, &names, &cached, v2_group)
-            .await?;
-        // A stream that never had a distribution and does not want one lists none.
-        if self.delivery.mode == DeliveryMode::CloudFront || self.status.cloud_front.is_some() {
-            let cached = self.status.cloud_front.as_ref().map(|c| c.distribution_id.as_str());
-            let cache = &self.ctx.cache;
-            // Boxed, as every SDK call's future under the pass: inline they add up past a debug build's
-            // worker stack.
-            let read = cache.distribution(&self.ctx.aws, freshness, &self.uid, cached);
-            observed.distribution = Box::pin(read).await?;
-        }
-        // A stop by an operator of before `guardStop` still holds.
-        if let Some(generation) = self.status.max_run_duration_stopped_generation.take() {
-            self.status.guard_stop.get_or_insert_with(|| crate::api::GuardStop {
-                reason: intent::Guard::MaxRunDuration.reason().into(),
-                generation,
-                at: Time(Timestamp::now()),
-            });
-        }
-        self.watch_health(&observed, target.as_ref().ok()).await;
-        self.intent = self.decide(&observed);
-        self.status.guard_stop = self.intent.guard_stop.clone();
-        self.status.schedule = self.intent.schedule.clone();
-        let rounds = self.rounds(&mut observed, &names, &role, &target).await;
-        // A finished pass knows what v2 holds (its own steps folded in); a failed one may not.
-        let v2 = observed.v2.as_ref().filter(|_| rounds.is_ok());
-        self.ctx.cache.seen_v2(&self.uid, v2);
-        // What exists goes into status whether or not the pass finished.
-        self.record(&observed, &target);
-        if let Err(e) = self.list_recordings().await {
-            self.deferred.get_or_insert(e);
-        }
-        self.conclude(rounds?, target)
-    }
-
     /// Status fields that follow from what AWS holds: ids, URLs, the channel's state.
-    fn record(&mut self, observed: &crate::observe::Observed, target: &Result<RtmpTarget>) {
+    fn record(&mut self, observed: &crate::observe::Observed) {
         self.status.aws = Some(observed.ids());
-        self.status.packaging_version = Some(self.packaging.version);
-        self.status.delivery = Some(self.delivery.mode);
+        self.status.packaging_version = Some(self.want.packaging.version);
+        self.status.delivery = Some(self.want.delivery.mode);
         self.status.cloud_front = observed.distribution.as_ref().map(|d| CloudFrontStatus {
             distribution_id: d.id.clone(),
             arn: d.arn.clone(),
@@ -230,12 +238,12 @@ impl Run<'_> {
             status: d.status.clone(),
             enabled: d.enabled(),
         });
-        let urls = observed.delivered(self.packaging.version, self.delivery.mode);
+        let urls = observed.delivered(self.want.packaging.version, self.want.delivery.mode);
         self.status.playback_url = urls.hls;
         self.status.low_latency_playback_url = urls.low_latency_hls;
         self.status.dash_playback_url = urls.dash;
         let url = observed.primary_input().and_then(|i| i.url.as_deref());
-        self.status.ingest_url = match target {
+        self.status.ingest_url = match &self.want.target {
             Ok(target) => url.and_then(|u| target.status_url(u)),
             Err(_) => url.and_then(server_part),
         };
@@ -248,36 +256,43 @@ impl Run<'_> {
         }
         self.status.state = state.map(|s| s.as_str().to_owned());
     }
+}
 
-    /// Whether the channel should run now: spec, schedule and cost guards. (A channel first seen
-    /// RUNNING has no `runningSince` yet: it has run for no time.) A schedule that cannot be read
-    /// is reported and changes nothing: the channel stays as it is (the cost guards still apply),
-    /// the schedule's status is kept, and the rest of the stream still converges.
-    fn decide(&mut self, observed: &crate::observe::Observed) -> intent::Intent {
-        let state = observed.channel.as_ref().map(|c| c.state.clone());
-        let channel_running = matches!(state, Some(ChannelState::Running | ChannelState::Starting));
-        let mut now = intent::Now {
-            at: Timestamp::now(),
-            generation: self.stream.meta().generation,
-            channel_running,
-            schedule: None,
-        };
-        let parsed = (self.stream.spec.schedule.as_ref()).map(crate::desired::schedule::Schedule::parse);
-        match parsed {
-            Some(Err(problem)) => {
-                self.deferred.get_or_insert(Error::Invalid(problem));
-                let mut as_it_is = self.stream.spec.clone();
-                as_it_is.running = channel_running;
-                let mut kept = intent::intent(&as_it_is, &self.status, &now);
-                kept.schedule = self.status.schedule.clone();
-                kept
-            }
-            Some(Ok(schedule)) => {
-                now.schedule = Some(&schedule);
-                intent::intent(&self.stream.spec, &self.status, &now)
-            }
-            None => intent::intent(&self.stream.spec, &self.status, &now),
+/// Whether the channel should run now: spec, schedule and cost guards. (A channel first seen
+/// RUNNING has no `runningSince` yet: it has run for no time.) A schedule that cannot be read
+/// is reported and changes nothing: the channel stays as it is (the cost guards still apply),
+/// the schedule's status is kept, and the rest of the stream still converges.
+fn decide(
+    stream: &LiveStream,
+    want: &Resolved,
+    status: &LiveStreamStatus,
+    observed: &crate::observe::Observed,
+    deferred: &mut Option<Error>,
+) -> intent::Intent {
+    let state = observed.channel.as_ref().map(|c| c.state.clone());
+    let channel_running = matches!(state, Some(ChannelState::Running | ChannelState::Starting));
+    let mut now = intent::Now {
+        at: Timestamp::now(),
+        generation: stream.meta().generation,
+        channel_running,
+        schedule: None,
+    };
+    match &want.schedule {
+        Some(Err(problem)) => {
+            deferred.get_or_insert(Error::Invalid(problem.clone()));
+            let as_it_is = intent::Asked {
+                running: channel_running,
+                ..want.asked
+            };
+            let mut kept = intent::intent(&as_it_is, status, &now);
+            kept.schedule = status.schedule.clone();
+            kept
         }
+        Some(Ok(schedule)) => {
+            now.schedule = Some(schedule);
+            intent::intent(&want.asked, status, &now)
+        }
+        None => intent::intent(&want.asked, status, &now),
     }
 }
 

@@ -24,7 +24,7 @@ impl Run<'_> {
         // Past the operator's own group, the stream's group is written down before its channel is
         // made there, so a crash after the create finds it again (see `placement`).
         let annotated = crate::placement::placed(self.stream);
-        if self.packaging.placed
+        if self.want.packaging.placed
             && want.group != self.ctx.settings.channel_group
             && annotated.as_deref() != Some(want.group.as_str())
         {
@@ -37,7 +37,7 @@ impl Run<'_> {
                 .ok_or_else(|| Error::Waiting(format!("MediaPackage v2 channel {}: {e}", want.name)))?,
             // The group holds as many channels as the account allows: the next pass tries the
             // next group (a group the stream named or already uses is not changed for it).
-            Err(e) if e.code() == Some(QUOTA_EXCEEDED) && self.packaging.placed => {
+            Err(e) if e.code() == Some(QUOTA_EXCEEDED) && self.want.packaging.placed => {
                 self.ctx.placement.mark_full(&want.group);
                 if annotated.is_some() {
                     crate::placement::record(self.ctx, self.stream, None).await?;

@@ -27,6 +27,8 @@ pub struct Facts<'a> {
     pub input: &'a InputHealth,
     /// Who decided whether the channel runs.
     pub source: Source,
+    /// `spec.maxRunDuration`, for the metrics.
+    pub max_run_seconds: Option<f64>,
 }
 
 /// The conditions for an outcome (pure).
@@ -222,6 +224,7 @@ pub async fn write_failure(stream: &LiveStream, ctx: &Context, error: Error) -> 
     let facts = Facts {
         input: &InputHealth::NotRunning,
         source: Source::Spec,
+        max_run_seconds: super::resolve::max_run_seconds(stream),
     };
     let outcome = Err(error);
     write(stream, ctx, status, &outcome, &facts).await?;
@@ -246,7 +249,7 @@ pub async fn write(
             _ => None,
         },
         alerts: status.alerts.len(),
-        max_run_seconds: (stream.spec.max_run_duration.as_ref()).map(|d| std::time::Duration::from(*d).as_secs_f64()),
+        max_run_seconds: facts.max_run_seconds,
     };
     crate::metrics::set_health(
         &stream.namespace().unwrap_or_default(),
@@ -276,6 +279,7 @@ mod tests {
         Facts {
             input: &InputHealth::NotRunning,
             source: Source::Spec,
+            max_run_seconds: None,
         }
     }
 

@@ -22,13 +22,13 @@ pub use teardown::{Found, TeardownStep, teardown_step};
 
 use crate::observe::Observed;
 use crate::{
-    api::{DeliveryMode, LiveStreamSpec, PackagingVersion, UpdatePolicy},
+    api::{DeliveryMode, EncodingSpec, LiveStreamSpec, PackagingSpec, PackagingVersion, UpdatePolicy},
     aws::{EndpointRequest, InputRequest, Kind, Managed, PackageChannelRequest, Ref, Role},
     desired::{
         Names,
         cloudfront::DistributionRequest,
         ingest::RtmpTarget,
-        medialive::{PackageTarget, channel_settings},
+        medialive::{PackageTarget, channel_settings_of},
         mediapackage::hls_package,
         mediapackagev2::{self, ChannelRequest},
     },
@@ -69,14 +69,10 @@ impl Desired {
 }
 
 impl Desired {
-    /// The channel records to `recording` too.
-    pub fn with_recording(
-        mut self,
-        recording: Option<crate::desired::recording::Recording>,
-        spec: &LiveStreamSpec,
-    ) -> Self {
+    /// The channel records to `recording` too (its top rendition of `asks`).
+    pub fn with_recording(mut self, recording: Option<crate::desired::recording::Recording>, asks: &Asks) -> Self {
         if let (Some(channel), Some(r)) = (self.channel.as_mut(), recording.as_ref()) {
-            crate::desired::recording::add_archive(channel, &spec.encoding.renditions, r);
+            crate::desired::recording::add_archive(channel, &asks.encoding.renditions, r);
         }
         self.recording = recording;
         self
@@ -93,9 +89,28 @@ pub struct Packaging {
     pub placed: bool,
 }
 
+/// The parts of the spec the requests carry as they are (the ladder, the packaging's endpoints
+/// and segments, the ingest CIDRs); what the pass decides from the spec is resolved elsewhere.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Asks {
+    pub encoding: EncodingSpec,
+    pub packaging: PackagingSpec,
+    pub allowed_cidrs: Vec<String>,
+}
+
+impl Asks {
+    pub fn of(spec: &LiveStreamSpec) -> Self {
+        Self {
+            encoding: spec.encoding.clone(),
+            packaging: spec.packaging.clone(),
+            allowed_cidrs: spec.input.allowed_cidrs.clone(),
+        }
+    }
+}
+
 impl Desired {
     pub fn of(
-        spec: &LiveStreamSpec,
+        asks: &Asks,
         names: &Names,
         description: String,
         role: &str,
@@ -140,7 +155,7 @@ impl Desired {
                 name: names.channel.clone(),
                 description: description.clone(),
             },
-            v2_endpoints: mediapackagev2::endpoints(&spec.packaging),
+            v2_endpoints: mediapackagev2::endpoints(&asks.packaging),
             package_channel: PackageChannelRequest {
                 id: names.channel.clone(),
                 description,
@@ -148,11 +163,13 @@ impl Desired {
             endpoint: EndpointRequest {
                 id: names.endpoint.clone(),
                 channel_id: names.channel.clone(),
-                hls: hls_package(&spec.packaging.hls),
+                hls: hls_package(&asks.packaging.hls),
             },
-            cidrs: spec.input.allowed_cidrs.clone(),
+            cidrs: asks.allowed_cidrs.clone(),
             inputs,
-            channel: attached.map(|inputs| channel_settings(spec, names, &inputs, role, package_target)),
+            channel: attached.map(|inputs| {
+                channel_settings_of(&asks.encoding, &asks.packaging, names, &inputs, role, package_target)
+            }),
             input_roles,
         }
     }
