@@ -3,8 +3,7 @@
 //! has nothing left to do.
 
 use aws_sdk_medialive::types::ChannelState;
-use k8s_openapi::{apimachinery::pkg::apis::meta::v1::Time, jiff::Timestamp};
-use kube::{Resource, runtime::events::EventType};
+use kube::runtime::events::EventType;
 use tracing::info;
 
 use super::{
@@ -15,7 +14,6 @@ use super::{
 };
 use crate::observe::{Observed, cache::KindCache};
 use crate::{
-    api::GuardStop,
     aws::{self, Kind, Managed, Owner, Ref, Role},
     desired::ingest::RtmpTarget,
     error::{Error, Result},
@@ -368,11 +366,7 @@ impl Run<'_> {
                 format!("Stopping MediaLive channel {id} (spec.running is false)"),
             ),
             StopReason::Guard(guard) => {
-                self.status.guard_stop = Some(GuardStop {
-                    reason: guard.reason().into(),
-                    generation: self.stream.meta().generation.unwrap_or_default(),
-                    at: Time(Timestamp::now()),
-                });
+                self.fired = Some(guard);
                 (
                     guard.reason(),
                     EventType::Warning,

@@ -33,9 +33,9 @@ use tracing::info;
 pub use cleanup::cleanup;
 
 use crate::{
-    api::{CloudFrontStatus, DeliveryMode, LiveStream, LiveStreamStatus, PackagingVersion},
+    api::{DeliveryMode, LiveStream, LiveStreamStatus, PackagingVersion},
     context::Context,
-    desired::{ingest::server_part, owner_tags},
+    desired::owner_tags,
     error::{Error, Result},
 };
 use resolve::Resolved;
@@ -53,14 +53,19 @@ pub struct Run<'a> {
     want: Resolved,
     /// Whether the channel should run now, and who says so.
     intent: intent::Intent,
+    /// The status the pass started from, with what the steps read into it (the player page).
     status: LiveStreamStatus,
     /// A failure that did not stop the pass (an unreadable stream-key Secret for an existing
     /// input): the rest converged, and this is reported as the outcome.
     deferred: Option<Error>,
+    /// A cost guard stopped the channel.
+    fired: Option<intent::Guard>,
 }
 
 /// What a pass learnt besides its outcome, however far it got: for status and the requeue.
 struct Learnt {
+    /// The status the pass started from, with what it read into it on the way (a guard stop of
+    /// before `guardStop`, the channel's alerts, the player page).
     status: LiveStreamStatus,
     /// What the running channel's alerts say of its input.
     input: health::InputHealth,
@@ -72,6 +77,11 @@ struct Learnt {
     deferred: Option<Error>,
     /// `spec.maxRunDuration`, for the metrics.
     max_run_seconds: Option<f64>,
+    intent: Option<intent::Intent>,
+    fired: Option<intent::Guard>,
+    recordings: Option<Vec<String>>,
+    /// What AWS holds once the steps are done.
+    seen: Option<status::Seen>,
 }
 
 pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
@@ -82,6 +92,10 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
         wake: None,
         deferred: None,
         max_run_seconds: resolve::max_run_seconds(&stream),
+        intent: None,
+        fired: None,
+        recordings: None,
+        seen: None,
     };
     // Boxed: the pass's future holds every SDK call's and would overflow a worker's stack in debug
     // builds.
@@ -101,9 +115,14 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
         let facts = status::Facts {
             input: &learnt.input,
             source: learnt.source,
-            max_run_seconds: learnt.max_run_seconds,
+            intent: learnt.intent.as_ref(),
+            fired: learnt.fired,
+            recordings: learnt.recordings.as_deref(),
         };
-        status::write(&stream, ctx, learnt.status, &outcome, &facts).await?;
+        let generation = stream.metadata.generation;
+        let now = Timestamp::now();
+        let status = status::of(&learnt.status, learnt.seen.as_ref(), &facts, &outcome, generation, now);
+        status::write(&stream, ctx, status, &learnt.input, learnt.max_run_seconds).await?;
         // A failure the user can act on is also an event (repeats are aggregated by the recorder).
         if let Err(e) = &outcome
             && !matches!(e, Error::Waiting(_))
@@ -176,8 +195,6 @@ async fn converge(stream: &LiveStream, ctx: &Context, learnt: &mut Learnt) -> Re
     let intent = decide(stream, &want, &learnt.status, &observed, &mut learnt.deferred);
     learnt.source = intent.source;
     learnt.wake = intent.wake;
-    learnt.status.guard_stop = intent.guard_stop.clone();
-    learnt.status.schedule = intent.schedule.clone();
     // Enabled without any bucket: the channel goes on without recording.
     if let Some(problem) = &want.recording_problem {
         learnt.deferred.get_or_insert(Error::Invalid(problem.clone()));
@@ -191,20 +208,36 @@ async fn converge(stream: &LiveStream, ctx: &Context, learnt: &mut Learnt) -> Re
         intent,
         status: std::mem::take(&mut learnt.status),
         deferred: learnt.deferred.take(),
+        fired: None,
     };
     let rounds = run.rounds(&mut observed).await;
     // A finished pass knows what v2 holds (its own steps folded in); a failed one may not.
     let v2 = observed.v2.as_ref().filter(|_| rounds.is_ok());
     ctx.cache.seen_v2(&run.uid, v2);
-    // What exists goes into status whether or not the pass finished.
-    run.record(&observed);
-    if let Err(e) = run.list_recordings().await {
-        run.deferred.get_or_insert(e);
-    }
+    let recordings = match run.list_recordings().await {
+        Ok(recordings) => recordings,
+        Err(e) => {
+            run.deferred.get_or_insert(e);
+            None
+        }
+    };
     let Run {
-        status, deferred, want, ..
+        status,
+        deferred,
+        want,
+        intent,
+        fired,
+        ..
     } = run;
     (learnt.status, learnt.deferred) = (status, deferred);
+    (learnt.intent, learnt.fired, learnt.recordings) = (Some(intent), fired, recordings);
+    // What exists goes into status whether or not the pass finished.
+    learnt.seen = Some(status::Seen {
+        observed,
+        packaging: want.packaging.version,
+        delivery: want.delivery.mode,
+        target: want.target.as_ref().ok().cloned(),
+    });
     execute::conclude(rounds?, want.target, &mut learnt.deferred)
 }
 
@@ -224,37 +257,6 @@ fn elapsed(since: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time) -> Dura
 impl Run<'_> {
     async fn event(&self, reason: &str, note: String) {
         action(self.ctx, self.stream, reason, note).await;
-    }
-
-    /// Status fields that follow from what AWS holds: ids, URLs, the channel's state.
-    fn record(&mut self, observed: &crate::observe::Observed) {
-        self.status.aws = Some(observed.ids());
-        self.status.packaging_version = Some(self.want.packaging.version);
-        self.status.delivery = Some(self.want.delivery.mode);
-        self.status.cloud_front = observed.distribution.as_ref().map(|d| CloudFrontStatus {
-            distribution_id: d.id.clone(),
-            arn: d.arn.clone(),
-            domain_name: d.domain.clone(),
-            status: d.status.clone(),
-            enabled: d.enabled(),
-        });
-        let urls = observed.delivered(self.want.packaging.version, self.want.delivery.mode);
-        self.status.playback_url = urls.hls;
-        self.status.low_latency_playback_url = urls.low_latency_hls;
-        self.status.dash_playback_url = urls.dash;
-        let url = observed.primary_input().and_then(|i| i.url.as_deref());
-        self.status.ingest_url = match &self.want.target {
-            Ok(target) => url.and_then(|u| target.status_url(u)),
-            Err(_) => url.and_then(server_part),
-        };
-        let state = observed.channel.as_ref().map(|c| c.state.clone());
-        if state == Some(ChannelState::Running) {
-            self.status.running_since.get_or_insert_with(|| Time(Timestamp::now()));
-        } else if let Some(since) = self.status.running_since.take() {
-            let ran = elapsed(&since).as_secs() as i64;
-            *self.status.billed_seconds.get_or_insert(0) += ran;
-        }
-        self.status.state = state.map(|s| s.as_str().to_owned());
     }
 }
 

@@ -13,17 +13,17 @@ impl Run<'_> {
         }
     }
 
-    /// `status.recordings`: the run prefixes under the stream's prefix, oldest first.
-    pub(super) async fn list_recordings(&mut self) -> Result<()> {
+    /// `status.recordings`: the run prefixes under the stream's prefix, oldest first (None: no
+    /// recording, or nothing under its prefix).
+    pub(super) async fn list_recordings(&self) -> Result<Option<Vec<String>>> {
         let Some(r) = &self.want.recording else {
-            return Ok(());
+            return Ok(None);
         };
         let Some(folders) = s3::folders(&self.ctx.aws, &r.bucket, &r.prefix).await? else {
-            return Ok(());
+            return Ok(None);
         };
         let mut runs: Vec<String> = folders.iter().map(|p| format!("s3://{}/{p}", r.bucket)).collect();
         runs.sort();
-        self.status.recordings = runs;
-        Ok(())
+        Ok(Some(runs))
     }
 }
