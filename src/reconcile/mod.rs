@@ -100,10 +100,16 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
     // Boxed: the pass's future holds every SDK call's and would overflow a worker's stack in debug
     // builds.
     let converged = Box::pin(converge(&stream, ctx, &mut learnt)).await;
+    // Waiting is not failing: the pass's outcome, whichever step found that it must wait.
+    let converged = match converged {
+        Err(Error::Waiting(what)) => Ok(plan::Outcome::Waiting(what)),
+        other => other,
+    };
     // A deferred failure is what status and events report, but the pass itself went through: it
     // is requeued by its progress (a starting channel, the cost guard), within 30 s, and does not
-    // count as a failure.
+    // count as a failure. (A pass that waits reports that it waits.)
     let (outcome, deferred) = match (converged, learnt.deferred.take()) {
+        (Ok(plan::Outcome::Waiting(what)), _) => (Ok(plan::Outcome::Waiting(what)), None),
         (Ok(progress), Some(deferred)) => (Err(deferred), Some(progress)),
         (outcome, _) => (outcome, None),
     };
@@ -140,6 +146,9 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
     let mut action = match progress {
         // ±10 % so that many streams created together do not resync in lockstep.
         plan::Outcome::Steady { .. } => ctx.settings.resync.mul_f64(0.9 + rand::random::<f64>() * 0.2),
+        // The controller logs a wait, counts it as `waiting` (not a failure, not `ok`) and looks
+        // again after the transition requeue: handed over as it expects it.
+        plan::Outcome::Waiting(what) => return Err(Error::Waiting(what)),
         plan::Outcome::Transition(_) | plan::Outcome::Blocked(_) => ctx.settings.transition_requeue,
     };
     // Wake up when a cost guard or the schedule is due, and watch a running channel's health.

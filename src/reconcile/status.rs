@@ -163,7 +163,7 @@ fn conditions(
             (true, "InProgress", what.clone()),
             (false, "AsExpected", String::new()),
         ),
-        Err(Error::Waiting(what)) => (
+        Ok(Outcome::Waiting(what)) | Err(Error::Waiting(what)) => (
             (false, "InProgress", what.clone()),
             (true, "Waiting", what.clone()),
             (false, "AsExpected", String::new()),
@@ -542,5 +542,35 @@ mod tests {
             (previous.running_since.clone(), Some(60), None)
         );
         assert_eq!(failed.state.as_deref(), Some("Pending"));
+    }
+
+    #[test]
+    fn waiting_is_an_outcome_that_reads_as_progress_not_as_a_failure() {
+        let now = Timestamp::now();
+        let what = "MediaPackage channel a is not visible yet";
+        let waiting = of(
+            &LiveStreamStatus::default(),
+            None,
+            &facts(),
+            &Ok(Outcome::Waiting(what.into())),
+            Some(1),
+            now,
+        );
+        let progressing = find(&waiting, "Progressing");
+        assert_eq!(
+            (
+                progressing.status.as_str(),
+                progressing.reason.as_str(),
+                progressing.message.as_str()
+            ),
+            ("True", "Waiting", what)
+        );
+        assert_eq!(find(&waiting, "Ready").reason, "InProgress");
+        assert_eq!(find(&waiting, "Degraded").status, "False");
+        let as_error = Err(Error::Waiting(what.into()));
+        assert_eq!(
+            waiting,
+            of(&LiveStreamStatus::default(), None, &facts(), &as_error, Some(1), now)
+        );
     }
 }

@@ -215,6 +215,9 @@ pub enum Outcome {
     Steady { update_pending: Option<String> },
     /// AWS is carrying out a change.
     Transition(String),
+    /// Not a failure: something the pass needs is not there yet (a resource AWS is still creating,
+    /// the stream key being read); look again shortly. Only a pass's outcome: a plan never waits.
+    Waiting(String),
     /// Only the user can unblock it.
     Blocked(Blocker),
 }
