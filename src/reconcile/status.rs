@@ -420,6 +420,7 @@ mod tests {
             operation: "CreateChannel",
             code: "BadRequestException".into(),
             message: "role not found".into(),
+            source: None,
         };
         let status = conditions(LiveStreamStatus::default(), Some(1), &Err(error), &facts());
         let degraded = find(&status, "Degraded");
