@@ -15,6 +15,9 @@ pub enum Error {
         operation: &'static str,
         code: String,
         message: String,
+        /// The SDK's error, for `source()` (its text is the message's; never shown to the user).
+        #[source]
+        source: Option<BoxedSource>,
     },
 
     /// Not a failure: a transition is under way (a channel starting, an input being created, a new
@@ -45,12 +48,15 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// An error behind an `Error::Aws`: the SDK's, with its own chain (HTTP, dispatch, credentials).
+pub type BoxedSource = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 impl Error {
     /// Wraps an SDK error with the operation it came from.
     pub fn aws<E, R>(operation: &'static str, err: SdkError<E, R>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: Debug,
+        R: Debug + Send + Sync + 'static,
     {
         // No credentials at all fail inside the SDK, before any request: named by the SDK's type.
         let code = if lacks_credentials(std::error::Error::source(&err)) {
@@ -67,20 +73,24 @@ impl Error {
             operation,
             code,
             message,
+            source: Some(Box::new(err)),
         }
     }
 
-    /// The same error with a stream key taken out of the service's message.
+    /// The same error with a stream key taken out of the service's message. The SDK's error goes
+    /// too: its text holds the message as AWS sent it.
     pub fn redacted(self, target: &crate::desired::ingest::RtmpTarget) -> Self {
         match self {
             Error::Aws {
                 operation,
                 code,
                 message,
+                ..
             } => Error::Aws {
                 operation,
                 code,
                 message: target.redact(&message),
+                source: None,
             },
             other => other,
         }
@@ -111,7 +121,7 @@ impl Error {
 
     /// An account quota refused a create: raised, or made room for, outside the operator.
     pub fn is_quota(&self) -> bool {
-        matches!(self, Error::Aws { operation, code, message } if quota(operation, code, message).is_some())
+        matches!(self, Error::Aws { operation, code, message, .. } if quota(operation, code, message).is_some())
     }
 
     /// AWS refused the credentials themselves (or there are none): nothing works until fixed.
@@ -379,6 +389,7 @@ mod tests {
             operation: "CreateChannel",
             code: code.into(),
             message: "m".into(),
+            source: None,
         }
     }
 
@@ -419,6 +430,7 @@ mod tests {
             operation: "DeleteChannel",
             code: "AccessDeniedException".into(),
             message: "User: arn:aws:iam::1:user/op is not authorized to perform: medialive:DeleteChannel on resource: arn:aws:medialive:us-east-1:1:channel:7 because no identity-based policy allows the medialive:DeleteChannel action".into(),
+            source: None,
         };
         let text = denied.to_string();
         assert!(
@@ -443,6 +455,7 @@ mod tests {
             operation: "CreateChannel",
             code: QUOTA_EXCEEDED.into(),
             message: "You've reached the quota of 10 channels in channel group livestream".into(),
+            source: None,
         };
         let text = full.to_string();
         for part in [
@@ -457,6 +470,7 @@ mod tests {
             operation: "CreateChannelGroup",
             code: QUOTA_EXCEEDED.into(),
             message: "m".into(),
+            source: None,
         };
         assert!(groups.to_string().contains("channel groups per account"), "{groups}");
         assert!(!aws("ConflictException").to_string().contains("service-quotas"));
@@ -465,9 +479,42 @@ mod tests {
             operation: "CreateInput",
             code: "TooManyRequestsException".into(),
             message: "Limit exceeded: this account already has the maximum of 5 push inputs".into(),
+            source: None,
         };
         assert_eq!((inputs.reason(), inputs.is_transient()), ("AwsQuotaExceeded", false));
         assert!(inputs.to_string().contains("--service-code medialive"), "{inputs}");
         assert_eq!(aws("TooManyRequestsException").reason(), "AwsThrottled");
+    }
+
+    #[test]
+    fn an_aws_error_keeps_the_sdk_error_as_its_source_and_reads_as_before() {
+        use aws_sdk_medialive::operation::create_channel::CreateChannelError;
+        use aws_smithy_runtime_api::http::{Response, StatusCode};
+        use aws_smithy_types::{body::SdkBody, error::ErrorMetadata};
+        let service = CreateChannelError::generic(
+            ErrorMetadata::builder()
+                .code("BadRequestException")
+                .message("role not found")
+                .build(),
+        );
+        let raw = Response::new(StatusCode::try_from(400).unwrap(), SdkBody::empty());
+        let error = Error::aws("CreateChannel", SdkError::service_error(service, raw));
+        assert_eq!(error.to_string(), "CreateChannel: BadRequestException: role not found");
+        assert_eq!(
+            (error.code(), error.reason()),
+            (Some("BadRequestException"), "AwsError")
+        );
+        // source() walks to the SDK's error, and on to the service's.
+        let sdk = std::error::Error::source(&error).expect("the SDK error");
+        assert!(sdk.downcast_ref::<SdkError<CreateChannelError, Response>>().is_some());
+        let chain: Vec<String> = std::iter::successors(Some(sdk), |e| e.source())
+            .map(|e| e.to_string())
+            .collect();
+        assert!(chain.iter().any(|e| e.contains("role not found")), "{chain:?}");
+        // A message with a stream key in it loses the SDK's error with its copy of the key.
+        let target = crate::desired::ingest::RtmpTarget::public(
+            &serde_json::from_value(serde_json::json!({ "streamName": "live/secret" })).unwrap(),
+        );
+        assert!(std::error::Error::source(&error.redacted(&target)).is_none());
     }
 }

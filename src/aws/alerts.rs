@@ -79,6 +79,7 @@ pub async fn thumbnail(aws: &AwsClients, channel_id: &str) -> Result<Option<(Vec
         operation: "DescribeThumbnails",
         code: "InvalidThumbnail".into(),
         message: format!("the thumbnail body is not base64: {e}"),
+        source: Some(Box::new(e)),
     })?;
     Ok(Some((jpeg, at.and_then(|t| t.fmt(Format::DateTime).ok()))))
 }

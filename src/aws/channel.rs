@@ -194,9 +194,11 @@ fn with_role_hint(error: Error, settings: &ChannelSettings) -> Error {
             operation,
             code,
             message,
+            source,
         } if code == "UnprocessableEntityException" => Error::Aws {
             operation,
             code,
+            source,
             message: format!(
                 "{message} (the channel's role is {role}: if the refusal is about iam:PassRole, the operator's IAM policy must allow iam:PassRole on {role} with iam:PassedToService medialive.amazonaws.com, as deploy/iam-policy.json does for spec.roleArn / --medialive-role-arn)",
                 role = settings.role_arn

@@ -86,7 +86,14 @@ impl Managed for Endpoint {
             .set_tags(Some(owner.tags.clone()))
             .send()
             .await
-            .map_err(|e| Error::aws("CreateOriginEndpoint", e))?;
+            .map_err(|e| match Error::aws("CreateOriginEndpoint", e) {
+                // Eventual consistency: the channel created a moment ago may not be visible yet.
+                e if e.is_not_found() => Error::Waiting(format!(
+                    "MediaPackage channel {} is not visible yet",
+                    desired.channel_id
+                )),
+                e => e,
+            })?;
         Ok(Self {
             id: created.id.unwrap_or_else(|| desired.id.clone()),
             owner: owner_of(created.tags.as_ref()).or_else(|| Some(owner.uid.to_owned())),

@@ -34,6 +34,7 @@ fn head_refused(bucket: &str, e: SdkError<HeadBucketError, HttpResponse>) -> Err
         message: format!(
             "S3 answered 403 without a body for s3://{bucket}: the operator is not authorized to perform: s3:ListBucket on resource: arn:aws:s3:::{bucket} (or the bucket belongs to another account)"
         ),
+        source: Some(Box::new(e)),
     }
 }
 

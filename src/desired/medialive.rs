@@ -13,7 +13,7 @@ use aws_sdk_medialive::types::{
 };
 
 use super::names::Names;
-use crate::api::{EncodingSpec, InputSpec, LiveStreamSpec, PackagingVersion, Rendition};
+use crate::api::{EncodingSpec, InputSpec, LiveStreamSpec, PackagingSpec, PackagingVersion, Rendition};
 use crate::resource::Role;
 
 const DESTINATION: &str = "mediapackage";
@@ -59,6 +59,19 @@ pub fn channel_settings(
     role_arn: &str,
     target: PackageTarget,
 ) -> ChannelSettings {
+    channel_settings_of(&spec.encoding, &spec.packaging, names, inputs, role_arn, target)
+}
+
+/// The channel for a ladder (`spec.encoding`) and its packaging (`spec.packaging`, for the
+/// segment durations the keyframes follow).
+pub fn channel_settings_of(
+    encoding: &EncodingSpec,
+    packaging: &PackagingSpec,
+    names: &Names,
+    inputs: &[(Role, &str)],
+    role_arn: &str,
+    target: PackageTarget,
+) -> ChannelSettings {
     let (destination, version) = match target {
         PackageTarget::V1 => (
             MediaPackageOutputDestinationSettings::builder()
@@ -74,7 +87,7 @@ pub fn channel_settings(
             PackagingVersion::V2,
         ),
     };
-    let segments = spec.packaging.segment_durations(version);
+    let segments = packaging.segment_durations(version);
     ChannelSettings {
         name: names.channel.clone(),
         channel_class: ChannelClass::SinglePipeline,
@@ -103,7 +116,7 @@ pub fn channel_settings(
                 .media_package_settings(destination)
                 .build(),
         ],
-        encoder_settings: encoder_settings(&spec.encoding, &segments),
+        encoder_settings: encoder_settings(encoding, &segments),
         role_arn: role_arn.to_owned(),
     }
 }

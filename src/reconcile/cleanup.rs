@@ -33,17 +33,7 @@ pub async fn cleanup(stream: &LiveStream, ctx: &Context) -> Result<Action> {
     if quiet {
         return Err(error);
     }
-    let outcome: Result<super::Progress> = Err(error);
-    let status = stream.status.clone().unwrap_or_default();
-    let facts = super::status::Facts {
-        update_pending: None,
-        input: &super::health::InputHealth::NotRunning,
-        source: super::intent::Source::Spec,
-    };
-    super::status::write(stream, ctx, status, &outcome, &facts).await?;
-    let Err(error) = outcome else {
-        unreachable!("built as an error above")
-    };
+    let error = super::status::write_failure(stream, ctx, error).await?;
     super::publish(ctx, stream, EventType::Warning, error.reason(), error.to_string()).await;
     Err(error)
 }

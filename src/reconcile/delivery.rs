@@ -14,12 +14,13 @@ use crate::{
 impl Run<'_> {
     /// The distribution the spec asks for, once the origin has an HLS URL to front.
     pub(super) fn distribution_request(&self, observed: &Observed) -> Option<DistributionRequest> {
-        let origin = observed.playback(self.packaging.version).hls;
-        let player = (self.delivery.bucket.as_deref()).map(|bucket| PlayerBucket {
+        let want = &self.want;
+        let origin = observed.playback(want.packaging.version).hls;
+        let player = (want.delivery.bucket.as_deref()).map(|bucket| PlayerBucket {
             bucket,
-            region: &self.delivery.region,
+            region: &want.delivery.region,
         });
-        let price = self.stream.spec.delivery.price_class;
+        let price = want.price_class;
         want::distribution(self.stream, origin.as_deref(), player, price)
     }
 }

@@ -3,24 +3,46 @@
 //! has nothing left to do.
 
 use aws_sdk_medialive::types::ChannelState;
-use k8s_openapi::{apimachinery::pkg::apis::meta::v1::Time, jiff::Timestamp};
-use kube::{Resource, ResourceExt, runtime::events::EventType};
+use kube::runtime::events::EventType;
 use tracing::info;
 
 use super::held::each_kind;
 use super::{
-    Progress, Run,
-    intent::{Guard, Source},
+    Run,
+    intent::Source,
     plan::{self, Blocker, Desired, Flags, Outcome, Step, StopReason},
     publish,
 };
 use crate::observe::Observed;
 use crate::{
-    api::GuardStop,
     aws::{self, Kind, Role},
-    desired::{Names, ingest::RtmpTarget},
+    desired::ingest::RtmpTarget,
     error::{Error, Result},
 };
+
+/// The outcome of the last plan as the pass's result: a blocked plan is the failure it reports. A
+/// stream key that cannot be read while an input exists is reported (`deferred`) after a pass that
+/// went on.
+pub(super) fn conclude(plan: plan::Plan, target: Result<RtmpTarget>, deferred: &mut Option<Error>) -> Result<Outcome> {
+    let key_problem = target.err();
+    if plan.report_stream_key {
+        if let Some(problem) = key_problem {
+            *deferred = Some(problem);
+        }
+        return progress(plan.outcome, None);
+    }
+    progress(plan.outcome, key_problem)
+}
+
+/// A plan's outcome as the pass's: `Blocked` becomes its failure, the stream key's being why the
+/// key cannot be read.
+fn progress(outcome: Outcome, key_problem: Option<Error>) -> Result<Outcome> {
+    match (outcome, key_problem) {
+        (Outcome::Blocked(Blocker::StreamKey), Some(problem)) => Err(problem),
+        (Outcome::Blocked(blocker), _) => Err(blocker.error()),
+        (outcome, _) => Ok(outcome),
+    }
+}
 
 /// More rounds than the longest chain of creates (MediaPackage channel and security group →
 /// endpoint and input → channel) can need; a plan that keeps asking is a bug, not a loop.
@@ -28,43 +50,29 @@ const MAX_ROUNDS: usize = 6;
 
 impl Run<'_> {
     /// Plans and executes until nothing is left to do this pass; `observed` ends as AWS was left.
-    pub(super) async fn rounds(
-        &mut self,
-        observed: &mut Observed,
-        names: &Names,
-        role: &str,
-        target: &Result<RtmpTarget>,
-    ) -> Result<plan::Plan> {
-        let description = format!(
-            "LiveStream {}/{}",
-            self.stream.namespace().unwrap_or_default(),
-            self.stream.name_any()
-        );
+    pub(super) async fn rounds(&mut self, observed: &mut Observed) -> Result<plan::Plan> {
         let mut refused = false;
         let mut page_refused = false;
         for _ in 0..MAX_ROUNDS {
-            let spec = &self.stream.spec;
+            let want = &self.want;
             let desired = Desired::of(
-                spec,
-                names,
-                description.clone(),
-                role,
-                target.as_ref().ok(),
+                &want.asks,
+                &want.names,
+                want.description.clone(),
+                &want.role,
+                want.target.as_ref().ok(),
                 observed,
-                &self.packaging,
+                &want.packaging,
             )
-            .with_delivery(self.delivery.clone(), self.distribution_request(observed))
-            .with_recording(self.recording(), spec);
+            .with_delivery(want.delivery.clone(), self.distribution_request(observed))
+            .with_recording(want.recording.clone(), &want.asks);
             let page = self.page(observed);
             let flags = Flags {
-                key_known: target.is_ok(),
+                key_known: self.want.target.is_ok(),
                 running: self.intent.running,
                 guarded: self.intent.guard_stop.is_some(),
-                fires: self.intent.fires.map(|guard| match guard {
-                    Guard::MaxRunDuration => StopReason::MaxRunDuration,
-                    Guard::InputLoss => StopReason::InputLoss,
-                }),
-                update_policy: spec.update_policy,
+                fires: self.intent.fires,
+                update_policy: self.want.update_policy,
                 website_stale: !page_refused && page.as_ref().is_some_and(|p| self.page_stale(p)),
                 input_update_refused: refused,
                 distribution_deployed_before: (self.status.cloud_front.as_ref())
@@ -93,43 +101,6 @@ impl Run<'_> {
             }
         }
         Err(Error::Waiting("the plan did not settle this pass".into()))
-    }
-
-    /// The outcome of the last plan as the pass's result.
-    pub(super) fn conclude(&mut self, plan: plan::Plan, target: Result<RtmpTarget>) -> Result<Progress> {
-        let key_problem = target.err();
-        if plan.report_stream_key {
-            if let Some(problem) = key_problem {
-                self.deferred = Some(problem);
-            }
-            return self.progress(plan.outcome, None);
-        }
-        self.progress(plan.outcome, key_problem)
-    }
-
-    fn progress(&mut self, outcome: Outcome, key_problem: Option<Error>) -> Result<Progress> {
-        match outcome {
-            Outcome::Steady { update_pending } => {
-                self.update_pending = update_pending;
-                Ok(Progress::Steady)
-            }
-            Outcome::Transition(what) => Ok(Progress::Transition(what)),
-            Outcome::Blocked(Blocker::StreamKey) => {
-                Err(key_problem.unwrap_or_else(|| Error::Waiting("the stream key is being read".into())))
-            }
-            Outcome::Blocked(Blocker::NameConflict { what, id, owner }) => {
-                let owner = owner.map_or_else(
-                    || "something other than livestream-operator".to_owned(),
-                    |o| format!("LiveStream {o}"),
-                );
-                Err(Error::Conflict(format!(
-                    "{what} {id} already exists and belongs to {owner}; choose another spec.channelId"
-                )))
-            }
-            Outcome::Blocked(Blocker::ChannelFailed { id, state }) => Err(Error::Invalid(format!(
-                "MediaLive channel {id} is {state}: check the channel in the MediaLive console and fix the spec"
-            ))),
-        }
     }
 
     async fn execute(
@@ -198,13 +169,6 @@ impl Run<'_> {
 
     /// The event for a stop: asked for, the cost guard, or to apply an update.
     async fn stopped(&mut self, id: &str, why: StopReason) {
-        let guard = |reason: &str| {
-            Some(GuardStop {
-                reason: reason.into(),
-                generation: self.stream.meta().generation.unwrap_or_default(),
-                at: Time(Timestamp::now()),
-            })
-        };
         let (event, kind, note) = match why {
             StopReason::NotRunning if self.intent.guard_stop.is_some() => (
                 "StoppingChannel",
@@ -221,20 +185,12 @@ impl Run<'_> {
                 EventType::Normal,
                 format!("Stopping MediaLive channel {id} (spec.running is false)"),
             ),
-            StopReason::MaxRunDuration => {
-                self.status.guard_stop = guard(Guard::MaxRunDuration.reason());
+            StopReason::Guard(guard) => {
+                self.fired = Some(guard);
                 (
-                    Guard::MaxRunDuration.reason(),
+                    guard.reason(),
                     EventType::Warning,
-                    format!("Stopping MediaLive channel {id}: it ran longer than spec.maxRunDuration"),
-                )
-            }
-            StopReason::InputLoss => {
-                self.status.guard_stop = guard(Guard::InputLoss.reason());
-                (
-                    Guard::InputLoss.reason(),
-                    EventType::Warning,
-                    format!("Stopping MediaLive channel {id}: no input for spec.stopAfterInputLoss"),
+                    format!("Stopping MediaLive channel {id}: {}", guard.why()),
                 )
             }
             StopReason::Restart => (

@@ -9,12 +9,14 @@ use aws_sdk_medialive::types::ChannelState;
 use k8s_openapi::{apimachinery::pkg::apis::meta::v1::Time, jiff::Timestamp};
 use kube::runtime::events::EventType;
 
-use super::{Run, publish};
+use super::{publish, resolve::Resolved};
 use crate::observe::Observed;
 use crate::{
-    api::ChannelAlert,
+    api::{ChannelAlert, LiveStream, LiveStreamStatus},
     aws::alerts::{self, Alert},
+    context::Context,
     desired::ingest::RtmpTarget,
+    error::Error,
 };
 
 /// After a start, MediaLive needs a moment to probe the input: no alert yet does not mean input.
@@ -35,98 +37,98 @@ pub enum InputHealth {
     Unknown(String),
 }
 
-impl Run<'_> {
-    /// Reads the running channel's alerts into status and tells what changed.
-    pub(super) async fn watch_health(&mut self, observed: &Observed, target: Option<&RtmpTarget>) {
-        let running = observed.channel.as_ref().filter(|c| c.state == ChannelState::Running);
-        let Some(channel) = running else {
-            self.status.alerts.clear();
-            self.status.input_lost_since = None;
-            self.input = InputHealth::NotRunning;
-            return;
-        };
-        let id = channel.id.clone();
-        let alerts = match alerts::active(&self.ctx.aws, &id).await {
-            Ok(alerts) => alerts,
-            // A throttled or failed read keeps what the last one learnt (no flapping while the
-            // account is busy); a refusal (IAM, a wrong region) is reported after the pass.
-            Err(e) if e.is_transient() => {
-                self.input = match self.status.input_lost_since {
-                    Some(_) => InputHealth::Lost,
-                    None if self.status.alerts.is_empty() => InputHealth::Receiving,
-                    None => InputHealth::Unknown(format!("cannot read the channel's alerts: {e}")),
-                };
-                return;
-            }
-            Err(e) => {
-                self.input = InputHealth::Unknown(format!("cannot read the channel's alerts: {e}"));
-                self.deferred.get_or_insert(e);
-                return;
-            }
-        };
-        // MediaLive may quote the stream name, which can be a key from a Secret: never shown.
-        let input = &self.stream.spec.input;
-        let (app, public) = input.stream_name.split_once('/').unwrap_or_default();
-        let on_input = observed
-            .primary_input()
-            .and_then(|i| i.url.as_deref())
-            .and_then(|u| u.rsplit_once('/'))
-            .map(|(_, key)| key.to_owned());
-        // The input may still carry a key from a Secret the spec no longer names.
-        let keyed = input.stream_key_secret_ref.is_some() || on_input.as_deref().is_some_and(|k| k != public);
-        let alerts: Vec<Alert> = match keyed {
-            false => alerts,
-            true => (alerts.into_iter())
-                .map(|a| Alert {
-                    message: redact(&a.message, app, target, on_input.as_deref()),
-                    ..a
-                })
-                .collect(),
-        };
-        let lost = alerts.iter().any(Alert::is_input_loss);
-        let before = std::mem::take(&mut self.status.alerts);
-        self.status.alerts = alerts.iter().map(to_status).collect();
-        for (alert, set) in changes(&before, &self.status.alerts) {
-            let (kind, reason, verb) = match set {
-                true => (EventType::Warning, "AlertSet", "raised"),
-                false => (EventType::Normal, "AlertCleared", "cleared"),
+/// Reads the running channel's alerts into `status` and tells what changed: the input's health,
+/// and a refused read to report after the pass.
+pub(super) async fn watch(
+    ctx: &Context,
+    stream: &LiveStream,
+    want: &Resolved,
+    observed: &Observed,
+    status: &mut LiveStreamStatus,
+) -> (InputHealth, Option<Error>) {
+    let running = observed.channel.as_ref().filter(|c| c.state == ChannelState::Running);
+    let Some(channel) = running else {
+        status.alerts.clear();
+        status.input_lost_since = None;
+        return (InputHealth::NotRunning, None);
+    };
+    let id = channel.id.clone();
+    let alerts = match alerts::active(&ctx.aws, &id).await {
+        Ok(alerts) => alerts,
+        // A throttled or failed read keeps what the last one learnt (no flapping while the
+        // account is busy); a refusal (IAM, a wrong region) is reported after the pass.
+        Err(e) if e.is_transient() => {
+            let input = match status.input_lost_since {
+                Some(_) => InputHealth::Lost,
+                None if status.alerts.is_empty() => InputHealth::Receiving,
+                None => InputHealth::Unknown(format!("cannot read the channel's alerts: {e}")),
             };
-            let note = format!(
-                "MediaLive {verb} \"{}\" on channel {id}: {}",
-                alert.type_, alert.message
-            );
-            publish(self.ctx, self.stream, kind, reason, note).await;
+            return (input, None);
         }
-        let was_lost = self.status.input_lost_since.is_some();
-        match (lost, was_lost) {
-            (true, false) => {
-                // Since the first input-loss alert was raised (or now, if MediaLive gave no time).
-                let since = (alerts.iter().filter(|a| a.is_input_loss()))
-                    .filter_map(|a| a.set_at.as_deref()?.parse::<Timestamp>().ok())
-                    .min()
-                    .unwrap_or_else(Timestamp::now);
-                self.status.input_lost_since = Some(Time(since));
-                let note = format!("No input on MediaLive channel {id}: no encoder is pushing to it");
-                publish(self.ctx, self.stream, EventType::Warning, "InputLost", note).await;
-            }
-            (false, true) => {
-                self.status.input_lost_since = None;
-                let note = format!("An encoder is pushing to MediaLive channel {id} again");
-                publish(self.ctx, self.stream, EventType::Normal, "InputConnected", note).await;
-            }
-            _ => {}
+        Err(e) => {
+            let input = InputHealth::Unknown(format!("cannot read the channel's alerts: {e}"));
+            return (input, Some(e));
         }
-        let young = self
-            .status
-            .running_since
-            .as_ref()
-            .is_none_or(|since| super::elapsed(since) < PROBE_GRACE);
-        self.input = match (lost, alerts.is_empty() && young) {
-            (true, _) => InputHealth::Lost,
-            (false, true) => InputHealth::Probing,
-            (false, false) => InputHealth::Receiving,
+    };
+    // MediaLive may quote the stream name, which can be a key from a Secret: never shown.
+    let (app, public) = want.stream_name.split_once('/').unwrap_or_default();
+    let on_input = observed
+        .primary_input()
+        .and_then(|i| i.url.as_deref())
+        .and_then(|u| u.rsplit_once('/'))
+        .map(|(_, key)| key.to_owned());
+    // The input may still carry a key from a Secret the spec no longer names.
+    let keyed = want.key_from_secret || on_input.as_deref().is_some_and(|k| k != public);
+    let target = want.target.as_ref().ok();
+    let alerts: Vec<Alert> = match keyed {
+        false => alerts,
+        true => (alerts.into_iter())
+            .map(|a| Alert {
+                message: redact(&a.message, app, target, on_input.as_deref()),
+                ..a
+            })
+            .collect(),
+    };
+    let lost = alerts.iter().any(Alert::is_input_loss);
+    let before = std::mem::take(&mut status.alerts);
+    status.alerts = alerts.iter().map(to_status).collect();
+    for (alert, set) in changes(&before, &status.alerts) {
+        let (kind, reason, verb) = match set {
+            true => (EventType::Warning, "AlertSet", "raised"),
+            false => (EventType::Normal, "AlertCleared", "cleared"),
         };
+        let note = format!(
+            "MediaLive {verb} \"{}\" on channel {id}: {}",
+            alert.type_, alert.message
+        );
+        publish(ctx, stream, kind, reason, note).await;
     }
+    let was_lost = status.input_lost_since.is_some();
+    match (lost, was_lost) {
+        (true, false) => {
+            // Since the first input-loss alert was raised (or now, if MediaLive gave no time).
+            let since = (alerts.iter().filter(|a| a.is_input_loss()))
+                .filter_map(|a| a.set_at.as_deref()?.parse::<Timestamp>().ok())
+                .min()
+                .unwrap_or_else(Timestamp::now);
+            status.input_lost_since = Some(Time(since));
+            let note = format!("No input on MediaLive channel {id}: no encoder is pushing to it");
+            publish(ctx, stream, EventType::Warning, "InputLost", note).await;
+        }
+        (false, true) => {
+            status.input_lost_since = None;
+            let note = format!("An encoder is pushing to MediaLive channel {id} again");
+            publish(ctx, stream, EventType::Normal, "InputConnected", note).await;
+        }
+        _ => {}
+    }
+    let young = (status.running_since.as_ref()).is_none_or(|since| super::elapsed(since) < PROBE_GRACE);
+    let input = match (lost, alerts.is_empty() && young) {
+        (true, _) => InputHealth::Lost,
+        (false, true) => InputHealth::Probing,
+        (false, false) => InputHealth::Receiving,
+    };
+    (input, None)
 }
 
 /// `text` without the stream key: the key the spec gives, the one on the input, and whatever

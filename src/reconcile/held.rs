@@ -375,7 +375,7 @@ impl Held for ChannelV2 {
             run.event("CreatedChannelGroup", note).await;
         }
         let annotated = crate::placement::placed(run.stream);
-        if run.packaging.placed
+        if run.want.packaging.placed
             && want.group != run.ctx.settings.channel_group
             && annotated.as_deref() != Some(want.group.as_str())
         {
@@ -387,7 +387,7 @@ impl Held for ChannelV2 {
     /// The group holds as many channels as the account allows: the next pass tries the next group
     /// (a group the stream named or already uses is not changed for it).
     async fn refused(run: &Run<'_>, want: &Self::Desired, error: Error) -> Error {
-        if error.code() != Some(QUOTA_EXCEEDED) || !run.packaging.placed {
+        if error.code() != Some(QUOTA_EXCEEDED) || !run.want.packaging.placed {
             return error;
         }
         run.ctx.placement.mark_full(&want.group);

@@ -12,6 +12,24 @@ use crate::{
     desired::schedule::Schedule,
 };
 
+/// What the spec asks of the channel's running: `spec.running` and the cost guards' limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Asked {
+    pub running: bool,
+    pub max_run_duration: Option<Duration>,
+    pub stop_after_input_loss: Option<Duration>,
+}
+
+impl Asked {
+    pub fn of(spec: &LiveStreamSpec) -> Self {
+        Self {
+            running: spec.running,
+            max_run_duration: spec.max_run_duration.map(Duration::from),
+            stop_after_input_loss: spec.stop_after_input_loss.map(Duration::from),
+        }
+    }
+}
+
 /// Who decides that the channel runs or not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Source {
@@ -31,11 +49,28 @@ pub enum Guard {
 }
 
 impl Guard {
-    /// Its reason in status, conditions and events.
+    /// Its reason in status (`guardStop.reason`), conditions and events.
     pub fn reason(self) -> &'static str {
         match self {
             Guard::MaxRunDuration => "MaxRunDurationExceeded",
             Guard::InputLoss => "InputLoss",
+        }
+    }
+
+    /// Why it stopped the channel, for the stop's event.
+    pub fn why(self) -> &'static str {
+        match self {
+            Guard::MaxRunDuration => "it ran longer than spec.maxRunDuration",
+            Guard::InputLoss => "no input for spec.stopAfterInputLoss",
+        }
+    }
+
+    /// The guard a `guardStop.reason` names (any reason but InputLoss's is maxRunDuration's, as
+    /// an operator of before `guardStop` recorded only that one).
+    pub fn of_reason(reason: &str) -> Guard {
+        match reason {
+            r if r == Guard::InputLoss.reason() => Guard::InputLoss,
+            _ => Guard::MaxRunDuration,
         }
     }
 }
@@ -66,7 +101,7 @@ pub struct Now<'a> {
     pub schedule: Option<&'a Schedule>,
 }
 
-pub fn intent(spec: &LiveStreamSpec, status: &LiveStreamStatus, now: &Now) -> Intent {
+pub fn intent(spec: &Asked, status: &LiveStreamStatus, now: &Now) -> Intent {
     let mut wake: Option<Duration> = None;
     let mut due = |at: Timestamp| {
         let secs = (at.as_second() - now.at.as_second()).max(1) as u64;
@@ -142,7 +177,7 @@ pub fn intent(spec: &LiveStreamSpec, status: &LiveStreamStatus, now: &Now) -> In
                 (Guard::InputLoss, Source::Schedule, Some(start)) if start > since.0 => &Time(start),
                 _ => since,
             };
-            let limit = jiff::SignedDuration::try_from(Duration::from(limit)).unwrap_or(jiff::SignedDuration::MAX);
+            let limit = jiff::SignedDuration::try_from(limit).unwrap_or(jiff::SignedDuration::MAX);
             match since.0.checked_add(limit) {
                 Ok(at) if at <= now.at => fires = fires.or(Some(guard)),
                 Ok(at) => due(at),
@@ -193,8 +228,9 @@ mod tests {
         }
     }
 
-    fn spec(running: bool) -> LiveStreamSpec {
-        serde_json::from_value(serde_json::json!({ "running": running })).unwrap()
+    fn spec(running: bool) -> Asked {
+        let spec: LiveStreamSpec = serde_json::from_value(serde_json::json!({ "running": running })).unwrap();
+        Asked::of(&spec)
     }
 
     #[test]
@@ -263,7 +299,7 @@ mod tests {
     #[test]
     fn input_loss_fires_after_its_limit_and_then_holds_until_the_spec_changes() {
         let mut s = spec(true);
-        s.stop_after_input_loss = Some(Duration::from_secs(900).into());
+        s.stop_after_input_loss = Some(Duration::from_secs(900));
         let lost = LiveStreamStatus {
             input_lost_since: Some(Time(at("2026-12-24T12:00:00Z"))),
             ..Default::default()
@@ -324,7 +360,7 @@ mod tests {
     fn input_loss_counts_from_the_window_start_not_from_the_lead_time() {
         let s = schedule();
         let mut guarded = spec(false);
-        guarded.stop_after_input_loss = Some(Duration::from_secs(300).into());
+        guarded.stop_after_input_loss = Some(Duration::from_secs(300));
         let lost = LiveStreamStatus {
             input_lost_since: Some(Time(at("2026-12-24T17:52:00Z"))),
             ..Default::default()

@@ -1,6 +1,6 @@
-//! The reconcile pipeline for one LiveStream: validate → observe (one snapshot of what AWS holds,
-//! `observe`) → plan (pure: `plan`) → execute (`execute`), looping plan and execute until nothing is
-//! left to do → status from the outcome (`status`). Every pass starts from AWS and every step is
+//! The reconcile pipeline for one LiveStream: resolve (the spec settled once, `resolve`) → observe
+//! (one snapshot of what AWS holds, `observe`) → plan (pure: `plan`) → execute (`execute`), looping
+//! plan and execute until nothing is left to do → status from the outcome (`status`). Every pass starts from AWS and every step is
 //! idempotent, so a crash anywhere is repaired by the next pass: deterministic names and MediaLive
 //! request ids prevent duplicates, owner tags let a restarted operator adopt what it had created.
 
@@ -13,6 +13,7 @@ mod held;
 pub mod intent;
 pub mod plan;
 mod recording;
+mod resolve;
 mod status;
 mod stream_key;
 pub mod website;
@@ -33,83 +34,83 @@ use tracing::info;
 pub use cleanup::cleanup;
 
 use crate::{
-    api::{CloudFrontStatus, DeliveryMode, LiveStream, LiveStreamStatus, PackagingVersion},
+    api::{DeliveryMode, LiveStream, LiveStreamStatus, PackagingVersion},
     context::Context,
-    desired::{
-        Names,
-        ingest::{RtmpTarget, server_part},
-        owner_tags,
-    },
+    desired::owner_tags,
     error::{Error, Result},
 };
+use resolve::Resolved;
 
 /// Consecutive transient AWS failures (throttling, 5xx) before they are reported in status.
 const REPORT_TRANSIENT_AFTER: u32 = 5;
 
-/// Where a successful pass left the stream.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Progress {
-    /// Everything matches the spec; nothing is moving.
-    Steady,
-    /// AWS is carrying out a change (creating, updating, starting, stopping).
-    Transition(String),
-}
-
-/// One reconcile of one LiveStream.
+/// The executing stage of a pass: the resolved spec and the intent, and what the steps record.
 pub struct Run<'a> {
     stream: &'a LiveStream,
     ctx: &'a Context,
     uid: String,
     tags: HashMap<String, String>,
+    /// What the spec asks, resolved once (see `resolve`).
+    want: Resolved,
+    /// Whether the channel should run now, and who says so.
+    intent: intent::Intent,
+    /// The status the pass started from, with what the steps read into it (the player page).
     status: LiveStreamStatus,
-    /// A change that waits for the user to stop the channel (updatePolicy: Manual).
-    update_pending: Option<String>,
     /// A failure that did not stop the pass (an unreadable stream-key Secret for an existing
     /// input): the rest converged, and this is reported as the outcome.
     deferred: Option<Error>,
+    /// A cost guard stopped the channel.
+    fired: Option<intent::Guard>,
+}
+
+/// What a pass learnt besides its outcome, however far it got: for status and the requeue.
+struct Learnt {
+    /// The status the pass started from, with what it read into it on the way (a guard stop of
+    /// before `guardStop`, the channel's alerts, the player page).
+    status: LiveStreamStatus,
     /// What the running channel's alerts say of its input.
     input: health::InputHealth,
-    /// Whether the channel should run now, and who says so.
-    intent: intent::Intent,
-    /// Which MediaPackage packages the stream.
-    packaging: plan::Packaging,
-    /// How viewers reach it.
-    delivery: plan::Delivery,
+    /// Who decided whether the channel runs.
+    source: intent::Source,
+    /// When a cost guard or the schedule is due.
+    wake: Option<Duration>,
+    /// See `Run::deferred`.
+    deferred: Option<Error>,
+    /// `spec.maxRunDuration`, for the metrics.
+    max_run_seconds: Option<f64>,
+    intent: Option<intent::Intent>,
+    fired: Option<intent::Guard>,
+    recordings: Option<Vec<String>>,
+    /// What AWS holds once the steps are done.
+    seen: Option<status::Seen>,
 }
 
 pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
-    let mut run = Run {
-        stream: &stream,
-        ctx,
-        uid: stream.uid().unwrap_or_default(),
-        tags: owner_tags(&stream),
+    let mut learnt = Learnt {
         status: stream.status.clone().unwrap_or_default(),
-        update_pending: None,
-        deferred: None,
         input: health::InputHealth::NotRunning,
-        intent: intent::Intent {
-            running: stream.spec.running,
-            source: intent::Source::Spec,
-            fires: None,
-            guard_stop: None,
-            schedule: None,
-            next_stop: None,
-            wake: None,
-        },
-        packaging: plan::Packaging {
-            version: ctx.settings.packaging_version,
-            group: ctx.settings.channel_group.clone(),
-            placed: false,
-        },
-        delivery: delivery(&stream, &stream.status.clone().unwrap_or_default(), ctx),
+        source: intent::Source::Spec,
+        wake: None,
+        deferred: None,
+        max_run_seconds: resolve::max_run_seconds(&stream),
+        intent: None,
+        fired: None,
+        recordings: None,
+        seen: None,
     };
     // Boxed: the pass's future holds every SDK call's and would overflow a worker's stack in debug
     // builds.
-    let converged = Box::pin(run.converge()).await;
+    let converged = Box::pin(converge(&stream, ctx, &mut learnt)).await;
+    // Waiting is not failing: the pass's outcome, whichever step found that it must wait.
+    let converged = match converged {
+        Err(Error::Waiting(what)) => Ok(plan::Outcome::Waiting(what)),
+        other => other,
+    };
     // A deferred failure is what status and events report, but the pass itself went through: it
     // is requeued by its progress (a starting channel, the cost guard), within 30 s, and does not
-    // count as a failure.
-    let (outcome, deferred) = match (converged, run.deferred.take()) {
+    // count as a failure. (A pass that waits reports that it waits.)
+    let (outcome, deferred) = match (converged, learnt.deferred.take()) {
+        (Ok(plan::Outcome::Waiting(what)), _) => (Ok(plan::Outcome::Waiting(what)), None),
         (Ok(progress), Some(deferred)) => (Err(deferred), Some(progress)),
         (outcome, _) => (outcome, None),
     };
@@ -119,11 +120,16 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
         && ctx.consecutive_failures(&stream) < REPORT_TRANSIENT_AFTER;
     if !passing {
         let facts = status::Facts {
-            update_pending: run.update_pending.as_deref(),
-            input: &run.input,
-            source: run.intent.source,
+            input: &learnt.input,
+            source: learnt.source,
+            intent: learnt.intent.as_ref(),
+            fired: learnt.fired,
+            recordings: learnt.recordings.as_deref(),
         };
-        status::write(&stream, ctx, run.status, &outcome, &facts).await?;
+        let generation = stream.metadata.generation;
+        let now = Timestamp::now();
+        let status = status::of(&learnt.status, learnt.seen.as_ref(), &facts, &outcome, generation, now);
+        status::write(&stream, ctx, status, &learnt.input, learnt.max_run_seconds).await?;
         // A failure the user can act on is also an event (repeats are aggregated by the recorder).
         if let Err(e) = &outcome
             && !matches!(e, Error::Waiting(_))
@@ -140,20 +146,109 @@ pub async fn apply(stream: Arc<LiveStream>, ctx: &Context) -> Result<Action> {
     };
     let mut action = match progress {
         // ±10 % so that many streams created together do not resync in lockstep.
-        Progress::Steady => ctx.settings.resync.mul_f64(0.9 + rand::random::<f64>() * 0.2),
-        Progress::Transition(_) => ctx.settings.transition_requeue,
+        plan::Outcome::Steady { .. } => ctx.settings.resync.mul_f64(0.9 + rand::random::<f64>() * 0.2),
+        // The controller logs a wait, counts it as `waiting` (not a failure, not `ok`) and looks
+        // again after the transition requeue: handed over as it expects it.
+        plan::Outcome::Waiting(what) => return Err(Error::Waiting(what)),
+        plan::Outcome::Transition(_) | plan::Outcome::Blocked(_) => ctx.settings.transition_requeue,
     };
     // Wake up when a cost guard or the schedule is due, and watch a running channel's health.
-    if let Some(wake) = run.intent.wake {
+    if let Some(wake) = learnt.wake {
         action = action.min(wake);
     }
-    if run.input != health::InputHealth::NotRunning {
+    if learnt.input != health::InputHealth::NotRunning {
         action = action.min(ctx.settings.health_interval);
     }
     if retry_deferred {
         action = action.min(Duration::from_secs(30));
     }
     Ok(Action::requeue(action))
+}
+
+/// One pass: resolve → observe → health and intent → plan and execute → status fields from what
+/// exists. `learnt` keeps what it learnt, however far it got.
+async fn converge(stream: &LiveStream, ctx: &Context, learnt: &mut Learnt) -> Result<plan::Outcome> {
+    let want = resolve::resolve(stream, ctx, &learnt.status).await?;
+    let uid = stream.uid().unwrap_or_default();
+    let cached = learnt.status.aws.clone().unwrap_or_default();
+    let v2_group = match want.packaging.version {
+        PackagingVersion::V2 => Some(want.packaging.group.as_str()),
+        PackagingVersion::V1 => cached.channel_group.as_deref(),
+    };
+    let freshness = ctx.settings.freshness();
+    let names = &want.names;
+    let mut observed = (ctx.cache)
+        .observe(&ctx.aws, freshness, &uid, names, &cached, v2_group)
+        .await?;
+    // A stream that never had a distribution and does not want one lists none.
+    if want.delivery.mode == DeliveryMode::CloudFront || learnt.status.cloud_front.is_some() {
+        let cached = learnt.status.cloud_front.as_ref().map(|c| c.distribution_id.as_str());
+        // Boxed, as every SDK call's future under the pass: inline they add up past a debug build's
+        // worker stack.
+        let read = ctx.cache.distribution(&ctx.aws, freshness, &uid, cached);
+        observed.distribution = Box::pin(read).await?;
+    }
+    let status = &mut learnt.status;
+    // A stop by an operator of before `guardStop` still holds.
+    if let Some(generation) = status.max_run_duration_stopped_generation.take() {
+        status.guard_stop.get_or_insert_with(|| crate::api::GuardStop {
+            reason: intent::Guard::MaxRunDuration.reason().into(),
+            generation,
+            at: Time(Timestamp::now()),
+        });
+    }
+    let (input, refused) = health::watch(ctx, stream, &want, &observed, status).await;
+    learnt.input = input;
+    if let Some(refused) = refused {
+        learnt.deferred.get_or_insert(refused);
+    }
+    let intent = decide(stream, &want, &learnt.status, &observed, &mut learnt.deferred);
+    learnt.source = intent.source;
+    learnt.wake = intent.wake;
+    // Enabled without any bucket: the channel goes on without recording.
+    if let Some(problem) = &want.recording_problem {
+        learnt.deferred.get_or_insert(Error::Invalid(problem.clone()));
+    }
+    let mut run = Run {
+        stream,
+        ctx,
+        uid,
+        tags: owner_tags(stream),
+        want,
+        intent,
+        status: std::mem::take(&mut learnt.status),
+        deferred: learnt.deferred.take(),
+        fired: None,
+    };
+    let rounds = run.rounds(&mut observed).await;
+    // A finished pass knows what v2 holds (its own steps folded in); a failed one may not.
+    let v2 = observed.v2.as_ref().filter(|_| rounds.is_ok());
+    ctx.cache.seen_v2(&run.uid, v2);
+    let recordings = match run.list_recordings().await {
+        Ok(recordings) => recordings,
+        Err(e) => {
+            run.deferred.get_or_insert(e);
+            None
+        }
+    };
+    let Run {
+        status,
+        deferred,
+        want,
+        intent,
+        fired,
+        ..
+    } = run;
+    (learnt.status, learnt.deferred) = (status, deferred);
+    (learnt.intent, learnt.fired, learnt.recordings) = (Some(intent), fired, recordings);
+    // What exists goes into status whether or not the pass finished.
+    learnt.seen = Some(status::Seen {
+        observed,
+        packaging: want.packaging.version,
+        delivery: want.delivery.mode,
+        target: want.target.as_ref().ok().cloned(),
+    });
+    execute::conclude(rounds?, want.target, &mut learnt.deferred)
 }
 
 #[cfg(test)]
@@ -173,125 +268,43 @@ impl Run<'_> {
     async fn event(&self, reason: &str, note: String) {
         action(self.ctx, self.stream, reason, note).await;
     }
+}
 
-    async fn converge(&mut self) -> Result<Progress> {
-        let spec = &self.stream.spec;
-        let role = spec
-            .role_arn
-            .clone()
-            .or_else(|| self.ctx.settings.role_arn.clone())
-            .ok_or_else(|| {
-                Error::Invalid(
-                    "no IAM role for MediaLive: set spec.roleArn or the operator's --medialive-role-arn".into(),
-                )
-            })?;
-        let names = Names::of(self.stream);
-        let target = self.rtmp_target().await;
-        let cached = self.status.aws.clone().unwrap_or_default();
-        self.packaging = packaging(self.stream, &self.status, self.ctx)?;
-        let v2_group = match self.packaging.version {
-            PackagingVersion::V2 => Some(self.packaging.group.as_str()),
-            PackagingVersion::V1 => cached.channel_group.as_deref(),
-        };
-        let freshness = self.ctx.settings.freshness();
-        let mut observed = self
-            .ctx
-            .cache
-            .observe(&self.ctx.aws, freshness, &self.uid, &names, &cached, v2_group)
-            .await?;
-        // A stream that never had a distribution and does not want one lists none.
-        if self.delivery.mode == DeliveryMode::CloudFront || self.status.cloud_front.is_some() {
-            let cached = self.status.cloud_front.as_ref().map(|c| c.distribution_id.as_str());
-            let cache = &self.ctx.cache;
-            // Boxed, as every SDK call's future under the pass: inline they add up past a debug build's
-            // worker stack.
-            let read = cache.distribution(&self.ctx.aws, freshness, &self.uid, cached);
-            observed.distribution = Box::pin(read).await?;
+/// Whether the channel should run now: spec, schedule and cost guards. (A channel first seen
+/// RUNNING has no `runningSince` yet: it has run for no time.) A schedule that cannot be read
+/// is reported and changes nothing: the channel stays as it is (the cost guards still apply),
+/// the schedule's status is kept, and the rest of the stream still converges.
+fn decide(
+    stream: &LiveStream,
+    want: &Resolved,
+    status: &LiveStreamStatus,
+    observed: &crate::observe::Observed,
+    deferred: &mut Option<Error>,
+) -> intent::Intent {
+    let state = observed.channel.as_ref().map(|c| c.state.clone());
+    let channel_running = matches!(state, Some(ChannelState::Running | ChannelState::Starting));
+    let mut now = intent::Now {
+        at: Timestamp::now(),
+        generation: stream.meta().generation,
+        channel_running,
+        schedule: None,
+    };
+    match &want.schedule {
+        Some(Err(problem)) => {
+            deferred.get_or_insert(Error::Invalid(problem.clone()));
+            let as_it_is = intent::Asked {
+                running: channel_running,
+                ..want.asked
+            };
+            let mut kept = intent::intent(&as_it_is, status, &now);
+            kept.schedule = status.schedule.clone();
+            kept
         }
-        // A stop by an operator of before `guardStop` still holds.
-        if let Some(generation) = self.status.max_run_duration_stopped_generation.take() {
-            self.status.guard_stop.get_or_insert_with(|| crate::api::GuardStop {
-                reason: intent::Guard::MaxRunDuration.reason().into(),
-                generation,
-                at: Time(Timestamp::now()),
-            });
+        Some(Ok(schedule)) => {
+            now.schedule = Some(schedule);
+            intent::intent(&want.asked, status, &now)
         }
-        self.watch_health(&observed, target.as_ref().ok()).await;
-        self.intent = self.decide(&observed);
-        self.status.guard_stop = self.intent.guard_stop.clone();
-        self.status.schedule = self.intent.schedule.clone();
-        let rounds = self.rounds(&mut observed, &names, &role, &target).await;
-        // A finished pass knows what v2 holds (its own steps folded in); a failed one may not.
-        let v2 = observed.v2.as_ref().filter(|_| rounds.is_ok());
-        self.ctx.cache.seen_v2(&self.uid, v2);
-        // What exists goes into status whether or not the pass finished.
-        self.record(&observed, &target);
-        if let Err(e) = self.list_recordings().await {
-            self.deferred.get_or_insert(e);
-        }
-        self.conclude(rounds?, target)
-    }
-
-    /// Status fields that follow from what AWS holds: ids, URLs, the channel's state.
-    fn record(&mut self, observed: &crate::observe::Observed, target: &Result<RtmpTarget>) {
-        self.status.aws = Some(observed.ids());
-        self.status.packaging_version = Some(self.packaging.version);
-        self.status.delivery = Some(self.delivery.mode);
-        self.status.cloud_front = observed.distribution.as_ref().map(|d| CloudFrontStatus {
-            distribution_id: d.id.clone(),
-            arn: d.arn.clone(),
-            domain_name: d.domain.clone(),
-            status: d.status.clone(),
-            enabled: d.enabled(),
-        });
-        let urls = observed.delivered(self.packaging.version, self.delivery.mode);
-        self.status.playback_url = urls.hls;
-        self.status.low_latency_playback_url = urls.low_latency_hls;
-        self.status.dash_playback_url = urls.dash;
-        let url = observed.primary_input().and_then(|i| i.url.as_deref());
-        self.status.ingest_url = match target {
-            Ok(target) => url.and_then(|u| target.status_url(u)),
-            Err(_) => url.and_then(server_part),
-        };
-        let state = observed.channel.as_ref().map(|c| c.state.clone());
-        if state == Some(ChannelState::Running) {
-            self.status.running_since.get_or_insert_with(|| Time(Timestamp::now()));
-        } else if let Some(since) = self.status.running_since.take() {
-            let ran = elapsed(&since).as_secs() as i64;
-            *self.status.billed_seconds.get_or_insert(0) += ran;
-        }
-        self.status.state = state.map(|s| s.as_str().to_owned());
-    }
-
-    /// Whether the channel should run now: spec, schedule and cost guards. (A channel first seen
-    /// RUNNING has no `runningSince` yet: it has run for no time.) A schedule that cannot be read
-    /// is reported and changes nothing: the channel stays as it is (the cost guards still apply),
-    /// the schedule's status is kept, and the rest of the stream still converges.
-    fn decide(&mut self, observed: &crate::observe::Observed) -> intent::Intent {
-        let state = observed.channel.as_ref().map(|c| c.state.clone());
-        let channel_running = matches!(state, Some(ChannelState::Running | ChannelState::Starting));
-        let mut now = intent::Now {
-            at: Timestamp::now(),
-            generation: self.stream.meta().generation,
-            channel_running,
-            schedule: None,
-        };
-        let parsed = (self.stream.spec.schedule.as_ref()).map(crate::desired::schedule::Schedule::parse);
-        match parsed {
-            Some(Err(problem)) => {
-                self.deferred.get_or_insert(Error::Invalid(problem));
-                let mut as_it_is = self.stream.spec.clone();
-                as_it_is.running = channel_running;
-                let mut kept = intent::intent(&as_it_is, &self.status, &now);
-                kept.schedule = self.status.schedule.clone();
-                kept
-            }
-            Some(Ok(schedule)) => {
-                now.schedule = Some(&schedule);
-                intent::intent(&self.stream.spec, &self.status, &now)
-            }
-            None => intent::intent(&self.stream.spec, &self.status, &now),
-        }
+        None => intent::intent(&want.asked, status, &now),
     }
 }
 

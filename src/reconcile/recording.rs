@@ -2,25 +2,9 @@
 //! lists the runs recorded so far (one `<prefix><start>/` each; they outlive the LiveStream).
 
 use super::{Run, plan::Desired};
-use crate::{
-    aws::s3,
-    desired::recording::{self, Recording},
-    error::{Error, Result},
-};
+use crate::{aws::s3, error::Result};
 
 impl Run<'_> {
-    /// What `spec.recording` asks for; enabled without any bucket is reported, and the channel
-    /// goes on without recording.
-    pub(super) fn recording(&mut self) -> Option<Recording> {
-        let wanted = recording::of(self.stream, self.ctx.settings.recording_bucket.as_deref());
-        if wanted.is_none() && self.stream.spec.recording.enabled {
-            self.deferred.get_or_insert(Error::Invalid(
-                "spec.recording.enabled: no bucket to record to: set spec.recording.bucket or the operator's --recording-bucket".into(),
-            ));
-        }
-        wanted
-    }
-
     /// Creates the recording bucket if missing, before the channel that writes to it.
     pub(super) async fn recording_bucket(&self, desired: &Desired) -> Result<()> {
         match &desired.recording {
@@ -29,17 +13,17 @@ impl Run<'_> {
         }
     }
 
-    /// `status.recordings`: the run prefixes under the stream's prefix, oldest first.
-    pub(super) async fn list_recordings(&mut self) -> Result<()> {
-        let Some(r) = recording::of(self.stream, self.ctx.settings.recording_bucket.as_deref()) else {
-            return Ok(());
+    /// `status.recordings`: the run prefixes under the stream's prefix, oldest first (None: no
+    /// recording, or nothing under its prefix).
+    pub(super) async fn list_recordings(&self) -> Result<Option<Vec<String>>> {
+        let Some(r) = &self.want.recording else {
+            return Ok(None);
         };
         let Some(folders) = s3::folders(&self.ctx.aws, &r.bucket, &r.prefix).await? else {
-            return Ok(());
+            return Ok(None);
         };
         let mut runs: Vec<String> = folders.iter().map(|p| format!("s3://{}/{p}", r.bucket)).collect();
         runs.sort();
-        self.status.recordings = runs;
-        Ok(())
+        Ok(Some(runs))
     }
 }

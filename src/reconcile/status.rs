@@ -1,5 +1,6 @@
-//! Status: the observed state, URLs, AWS ids and the four conditions, written with server-side apply
-//! on the status subresource (the operator owns every status field).
+//! Status: the observed state, URLs, AWS ids and the conditions, as one pure function of what the
+//! pass learnt and its outcome (`of`), written with server-side apply on the status subresource (the
+//! operator owns every status field).
 
 use k8s_openapi::{
     apimachinery::pkg::apis::meta::v1::{Condition, Time},
@@ -11,31 +12,123 @@ use kube::{
 };
 use serde_json::json;
 
-use super::{Progress, health::InputHealth, intent::Source};
+use aws_sdk_medialive::types::ChannelState;
+
+use super::{
+    health::InputHealth,
+    intent::{Guard, Intent, Source},
+    plan::Outcome,
+};
 use crate::{
-    api::{LiveStream, LiveStreamStatus, condition_type, set_condition},
+    api::{
+        CloudFrontStatus, DeliveryMode, GuardStop, LiveStream, LiveStreamStatus, PackagingVersion, condition_type,
+        set_condition,
+    },
     context::{Context, FIELD_MANAGER},
+    desired::ingest::{RtmpTarget, server_part},
     error::{Error, Result},
+    observe::Observed,
 };
 
-/// What a pass learnt besides its outcome.
+/// What a pass learnt besides its outcome and what AWS holds; each part once the pass got there.
 pub struct Facts<'a> {
-    /// A change waits for the user to stop the channel.
-    pub update_pending: Option<&'a str>,
     pub input: &'a InputHealth,
     /// Who decided whether the channel runs.
     pub source: Source,
+    /// Whether the channel should run, once decided: the guard stop that holds, the schedule.
+    pub intent: Option<&'a Intent>,
+    /// A cost guard stopped the channel this pass.
+    pub fired: Option<Guard>,
+    /// The recorded runs, once listed.
+    pub recordings: Option<&'a [String]>,
+}
+
+/// What AWS holds once the pass's steps are done, and how the stream uses it.
+pub struct Seen {
+    pub observed: Observed,
+    pub packaging: PackagingVersion,
+    pub delivery: DeliveryMode,
+    /// The RTMP target, when the stream key is known.
+    pub target: Option<RtmpTarget>,
+}
+
+/// The stream's status after a pass (pure): `previous` is the status the pass started from, with
+/// what it read into it on the way (the channel's alerts, the player page); `seen` is there once
+/// the pass executed.
+pub fn of(
+    previous: &LiveStreamStatus,
+    seen: Option<&Seen>,
+    facts: &Facts,
+    outcome: &Result<Outcome>,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> LiveStreamStatus {
+    let mut status = previous.clone();
+    if let Some(intent) = facts.intent {
+        status.guard_stop = intent.guard_stop.clone();
+        status.schedule = intent.schedule.clone();
+    }
+    if let Some(guard) = facts.fired {
+        status.guard_stop = Some(GuardStop {
+            reason: guard.reason().into(),
+            generation: generation.unwrap_or_default(),
+            at: Time(now),
+        });
+    }
+    if let Some(seen) = seen {
+        record(&mut status, seen, now);
+    }
+    if let Some(recordings) = facts.recordings {
+        status.recordings = recordings.to_vec();
+    }
+    conditions(status, generation, outcome, facts, now)
+}
+
+/// Status fields that follow from what AWS holds: ids, URLs, the channel's state.
+fn record(status: &mut LiveStreamStatus, seen: &Seen, now: Timestamp) {
+    let observed = &seen.observed;
+    status.aws = Some(observed.ids());
+    status.packaging_version = Some(seen.packaging);
+    status.delivery = Some(seen.delivery);
+    status.cloud_front = observed.distribution.as_ref().map(|d| CloudFrontStatus {
+        distribution_id: d.id.clone(),
+        arn: d.arn.clone(),
+        domain_name: d.domain.clone(),
+        status: d.status.clone(),
+        enabled: d.enabled(),
+    });
+    let urls = observed.delivered(seen.packaging, seen.delivery);
+    status.playback_url = urls.hls;
+    status.low_latency_playback_url = urls.low_latency_hls;
+    status.dash_playback_url = urls.dash;
+    let url = observed.primary_input().and_then(|i| i.url.as_deref());
+    status.ingest_url = match &seen.target {
+        Some(target) => url.and_then(|u| target.status_url(u)),
+        None => url.and_then(server_part),
+    };
+    let state = observed.channel.as_ref().map(|c| c.state.clone());
+    if state == Some(ChannelState::Running) {
+        status.running_since.get_or_insert(Time(now));
+    } else if let Some(since) = status.running_since.take() {
+        let ran = (now.as_second() - since.0.as_second()).max(0);
+        *status.billed_seconds.get_or_insert(0) += ran;
+    }
+    status.state = state.map(|s| s.as_str().to_owned());
 }
 
 /// The conditions for an outcome (pure).
-pub fn conditions(
+fn conditions(
     mut status: LiveStreamStatus,
     generation: Option<i64>,
-    outcome: &Result<Progress>,
+    outcome: &Result<Outcome>,
     facts: &Facts,
+    now: Timestamp,
 ) -> LiveStreamStatus {
-    let update_pending = facts.update_pending;
-    let now = Time(Timestamp::now());
+    // A blocked plan reads as the failure it is (the pass turns it into one before it gets here).
+    if let Ok(Outcome::Blocked(blocker)) = outcome {
+        return conditions(status, generation, &Err(blocker.clone().error()), facts, now);
+    }
+    let now = Time(now);
     let make_tri = |type_: &str, value: &str, reason: &str, message: String| Condition {
         type_: type_.into(),
         status: value.into(),
@@ -53,7 +146,7 @@ pub fn conditions(
         last_transition_time: now.clone(),
     };
     let (ready, progressing, degraded) = match outcome {
-        Ok(Progress::Steady) => match update_pending {
+        Ok(Outcome::Steady { update_pending }) => match update_pending {
             Some(pending) => (
                 (false, "UpdatePending", pending.to_owned()),
                 (false, "Idle", String::new()),
@@ -65,16 +158,17 @@ pub fn conditions(
                 (false, "AsExpected", String::new()),
             ),
         },
-        Ok(Progress::Transition(what)) => (
+        Ok(Outcome::Transition(what)) => (
             (false, "InProgress", what.clone()),
             (true, "InProgress", what.clone()),
             (false, "AsExpected", String::new()),
         ),
-        Err(Error::Waiting(what)) => (
+        Ok(Outcome::Waiting(what)) | Err(Error::Waiting(what)) => (
             (false, "InProgress", what.clone()),
             (true, "Waiting", what.clone()),
             (false, "AsExpected", String::new()),
         ),
+        Ok(Outcome::Blocked(_)) => unreachable!("turned into its error above"),
         Err(e) => {
             let reason = e.reason();
             (
@@ -147,11 +241,7 @@ fn stopped(status: &LiveStreamStatus, running: bool, source: Source) -> (&'stati
     let schedule = status.schedule.as_ref();
     match (running, &status.guard_stop, source) {
         (false, Some(guard), _) => {
-            let reason = if guard.reason == "InputLoss" {
-                "InputLoss"
-            } else {
-                "MaxRunDurationExceeded"
-            };
+            let reason = Guard::of_reason(&guard.reason).reason();
             let message = format!(
                 "stopped by a cost guard ({}) at {}; it starts again when the spec changes (set running to false and back to true){}",
                 guard.reason,
@@ -213,22 +303,50 @@ fn input_connected(status: &LiveStreamStatus, input: &InputHealth) -> (&'static 
     }
 }
 
+/// Reports a failure that is a pass's whole outcome (a teardown's): the stream's status as it
+/// was, with the failure's conditions.
+pub async fn write_failure(stream: &LiveStream, ctx: &Context, error: Error) -> Result<Error> {
+    let previous = stream.status.clone().unwrap_or_default();
+    let facts = Facts {
+        input: &InputHealth::NotRunning,
+        source: Source::Spec,
+        intent: None,
+        fired: None,
+        recordings: None,
+    };
+    let outcome = Err(error);
+    let status = of(
+        &previous,
+        None,
+        &facts,
+        &outcome,
+        stream.metadata.generation,
+        Timestamp::now(),
+    );
+    let max_run_seconds = super::resolve::max_run_seconds(stream);
+    write(stream, ctx, status, &InputHealth::NotRunning, max_run_seconds).await?;
+    let Err(error) = outcome else {
+        unreachable!("built as an error above")
+    };
+    Ok(error)
+}
+
+/// Writes `status` (unless the stream has it already) and the stream's health metrics.
 pub async fn write(
     stream: &LiveStream,
     ctx: &Context,
     status: LiveStreamStatus,
-    outcome: &Result<Progress>,
-    facts: &Facts<'_>,
+    input: &InputHealth,
+    max_run_seconds: Option<f64>,
 ) -> Result<()> {
-    let status = conditions(status, stream.metadata.generation, outcome, facts);
     let health = crate::metrics::Health {
-        input_connected: match facts.input {
+        input_connected: match input {
             InputHealth::Receiving => Some(true),
             InputHealth::Lost => Some(false),
             _ => None,
         },
         alerts: status.alerts.len(),
-        max_run_seconds: (stream.spec.max_run_duration.as_ref()).map(|d| std::time::Duration::from(*d).as_secs_f64()),
+        max_run_seconds,
     };
     crate::metrics::set_health(
         &stream.namespace().unwrap_or_default(),
@@ -254,11 +372,28 @@ pub async fn write(
 mod tests {
     use super::*;
 
-    fn facts(update_pending: Option<&str>) -> Facts<'_> {
+    fn facts() -> Facts<'static> {
         Facts {
-            update_pending,
             input: &InputHealth::NotRunning,
             source: Source::Spec,
+            intent: None,
+            fired: None,
+            recordings: None,
+        }
+    }
+
+    fn conditions(
+        status: LiveStreamStatus,
+        generation: Option<i64>,
+        outcome: &Result<Outcome>,
+        facts: &Facts,
+    ) -> LiveStreamStatus {
+        super::conditions(status, generation, outcome, facts, Timestamp::now())
+    }
+
+    fn steady(update_pending: Option<&str>) -> Outcome {
+        Outcome::Steady {
+            update_pending: update_pending.map(str::to_owned),
         }
     }
 
@@ -272,7 +407,7 @@ mod tests {
             state: Some("IDLE".into()),
             ..Default::default()
         };
-        let status = conditions(status, Some(3), &Ok(Progress::Steady), &facts(None));
+        let status = conditions(status, Some(3), &Ok(steady(None)), &facts());
         assert_eq!(find(&status, "Ready").status, "True");
         assert_eq!(find(&status, "Stopped").status, "True");
         assert_eq!(find(&status, "Degraded").status, "False");
@@ -285,8 +420,9 @@ mod tests {
             operation: "CreateChannel",
             code: "BadRequestException".into(),
             message: "role not found".into(),
+            source: None,
         };
-        let status = conditions(LiveStreamStatus::default(), Some(1), &Err(error), &facts(None));
+        let status = conditions(LiveStreamStatus::default(), Some(1), &Err(error), &facts());
         let degraded = find(&status, "Degraded");
         assert_eq!(
             (degraded.status.as_str(), degraded.reason.as_str()),
@@ -305,8 +441,8 @@ mod tests {
         let status = conditions(
             status,
             Some(2),
-            &Ok(Progress::Steady),
-            &facts(Some("stop the channel to apply")),
+            &Ok(steady(Some("stop the channel to apply"))),
+            &facts(),
         );
         let ready = find(&status, "Ready");
         assert_eq!(
@@ -314,5 +450,128 @@ mod tests {
             ("False", "UpdatePending")
         );
         assert_eq!(find(&status, "Stopped").status, "False");
+    }
+
+    fn seen(state: ChannelState) -> Seen {
+        let observed = Observed {
+            channel: Some(crate::aws::Channel {
+                id: "9".into(),
+                arn: None,
+                owner: Some("uid".into()),
+                state,
+                settings: None,
+            }),
+            ..Default::default()
+        };
+        Seen {
+            observed,
+            packaging: PackagingVersion::V2,
+            delivery: DeliveryMode::CloudFront,
+            target: None,
+        }
+    }
+
+    #[test]
+    fn status_is_one_function_of_the_previous_status_what_the_pass_learnt_and_its_outcome() {
+        let at = |text: &str| text.parse::<Timestamp>().unwrap();
+        let previous = LiveStreamStatus {
+            running_since: Some(Time(at("2026-12-24T12:00:00Z"))),
+            billed_seconds: Some(60),
+            ..Default::default()
+        };
+        // A cost guard stopped the channel: its stop is recorded at this generation, the channel's
+        // run is billed, and the Stopped condition names the guard.
+        let learnt = Facts {
+            fired: Some(Guard::InputLoss),
+            recordings: Some(&["s3://b/r/1/".to_owned()]),
+            ..facts()
+        };
+        let now = at("2026-12-24T12:10:00Z");
+        let outcome = Ok(Outcome::Transition("stopping".into()));
+        let status = of(
+            &previous,
+            Some(&seen(ChannelState::Stopping)),
+            &learnt,
+            &outcome,
+            Some(4),
+            now,
+        );
+        let guard = status.guard_stop.as_ref().unwrap();
+        assert_eq!(
+            (guard.reason.as_str(), guard.generation, guard.at.0),
+            ("InputLoss", 4, now)
+        );
+        assert_eq!(
+            (status.running_since.as_ref(), status.billed_seconds),
+            (None, Some(660))
+        );
+        assert_eq!(status.state.as_deref(), Some("STOPPING"));
+        assert_eq!(
+            (status.packaging_version, status.delivery),
+            (Some(PackagingVersion::V2), Some(DeliveryMode::CloudFront))
+        );
+        assert_eq!(status.recordings, ["s3://b/r/1/"]);
+        let stopped = find(&status, "Stopped");
+        assert_eq!(
+            (stopped.status.as_str(), stopped.reason.as_str()),
+            ("True", "InputLoss")
+        );
+        assert_eq!(find(&status, "Progressing").message, "stopping");
+        assert!(status.conditions.iter().all(|c| c.last_transition_time.0 == now));
+        // The same inputs give the same status; a pass that observed nothing keeps what it had.
+        assert_eq!(
+            status,
+            of(
+                &previous,
+                Some(&seen(ChannelState::Stopping)),
+                &learnt,
+                &outcome,
+                Some(4),
+                now
+            )
+        );
+        let failed = of(
+            &previous,
+            None,
+            &facts(),
+            &Err(Error::Invalid("x".into())),
+            Some(4),
+            now,
+        );
+        assert_eq!(
+            (failed.running_since, failed.billed_seconds, failed.guard_stop),
+            (previous.running_since.clone(), Some(60), None)
+        );
+        assert_eq!(failed.state.as_deref(), Some("Pending"));
+    }
+
+    #[test]
+    fn waiting_is_an_outcome_that_reads_as_progress_not_as_a_failure() {
+        let now = Timestamp::now();
+        let what = "MediaPackage channel a is not visible yet";
+        let waiting = of(
+            &LiveStreamStatus::default(),
+            None,
+            &facts(),
+            &Ok(Outcome::Waiting(what.into())),
+            Some(1),
+            now,
+        );
+        let progressing = find(&waiting, "Progressing");
+        assert_eq!(
+            (
+                progressing.status.as_str(),
+                progressing.reason.as_str(),
+                progressing.message.as_str()
+            ),
+            ("True", "Waiting", what)
+        );
+        assert_eq!(find(&waiting, "Ready").reason, "InProgress");
+        assert_eq!(find(&waiting, "Degraded").status, "False");
+        let as_error = Err(Error::Waiting(what.into()));
+        assert_eq!(
+            waiting,
+            of(&LiveStreamStatus::default(), None, &facts(), &as_error, Some(1), now)
+        );
     }
 }

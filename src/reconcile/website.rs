@@ -47,8 +47,8 @@ impl Run<'_> {
             .bucket
             .clone()
             .or_else(|| self.ctx.settings.website_bucket.clone())?;
-        let origin_url = observed.playback(self.packaging.version).hls?;
-        let via = match self.delivery.mode {
+        let origin_url = observed.playback(self.want.packaging.version).hls?;
+        let via = match self.want.delivery.mode {
             DeliveryMode::Direct => None,
             DeliveryMode::CloudFront => {
                 let d = observed.distribution.as_ref()?;
@@ -59,7 +59,7 @@ impl Run<'_> {
                 })
             }
         };
-        let urls = observed.delivered(self.packaging.version, self.delivery.mode);
+        let urls = observed.delivered(self.want.packaging.version, self.want.delivery.mode);
         let playback = urls.hls.as_deref()?;
         if !spec.enabled {
             return None;

@@ -3,6 +3,7 @@
 use aws_sdk_medialive::types::ChannelState;
 
 use crate::api::UpdatePolicy;
+pub use crate::reconcile::intent::Guard;
 
 /// What the MediaLive channel looks like this pass, next to the spec.
 #[derive(Clone, Debug)]
@@ -18,7 +19,7 @@ pub struct ChannelFacts {
     /// The cost guard stopped it at this generation: it stays stopped until the spec changes.
     pub guarded: bool,
     /// A cost guard fires now (maxRunDuration, stopAfterInputLoss).
-    pub fires: Option<StopReason>,
+    pub fires: Option<Guard>,
     pub update_policy: UpdatePolicy,
 }
 
@@ -27,10 +28,9 @@ pub struct ChannelFacts {
 pub enum StopReason {
     /// `spec.running` is false (or the cost guard holds it stopped).
     NotRunning,
-    /// It ran longer than `spec.maxRunDuration`.
-    MaxRunDuration,
-    /// It had no input for `spec.stopAfterInputLoss`.
-    InputLoss,
+    /// A cost guard fires: it ran longer than `spec.maxRunDuration`, or had no input for
+    /// `spec.stopAfterInputLoss`.
+    Guard(Guard),
     /// A spec change under `updatePolicy: Restart`.
     Restart,
 }
@@ -70,8 +70,8 @@ pub fn channel_step(f: &ChannelFacts) -> ChannelStep {
         ChannelState::Running | ChannelState::Starting => {
             if !want_running {
                 ChannelStep::Stop(StopReason::NotRunning)
-            } else if let Some(why) = f.fires {
-                ChannelStep::Stop(why)
+            } else if let Some(guard) = f.fires {
+                ChannelStep::Stop(StopReason::Guard(guard))
             } else if differs && f.update_policy == UpdatePolicy::Restart {
                 ChannelStep::Stop(StopReason::Restart)
             } else if *state == ChannelState::Running {
@@ -173,7 +173,7 @@ mod tests {
                         UpdatePolicy::Manual
                     },
                     guarded: bit(3),
-                    fires: bit(4).then_some(StopReason::InputLoss),
+                    fires: bit(4).then_some(Guard::InputLoss),
                     ..facts(state.clone())
                 });
             }
@@ -208,8 +208,8 @@ mod tests {
             let step = channel_step(&f);
             if !f.running || f.guarded {
                 assert_eq!(step, ChannelStep::Stop(StopReason::NotRunning), "{f:?}");
-            } else if let Some(why) = f.fires {
-                assert_eq!(step, ChannelStep::Stop(why), "{f:?}");
+            } else if let Some(guard) = f.fires {
+                assert_eq!(step, ChannelStep::Stop(StopReason::Guard(guard)), "{f:?}");
             } else if f.differs && f.update_policy == UpdatePolicy::Restart {
                 assert_eq!(step, ChannelStep::Stop(StopReason::Restart), "{f:?}");
             } else {

@@ -36,8 +36,16 @@ fn desired(spec: &LiveStreamSpec, observed: &Observed, mode: DeliveryMode) -> De
         bucket: Some("pages".into()),
         region: "us-east-1".into(),
     };
-    Desired::of(spec, &names(), "d".into(), ROLE, Some(&target), observed, &packaging)
-        .with_delivery(delivery, distribution)
+    Desired::of(
+        &super::Asks::of(spec),
+        &names(),
+        "d".into(),
+        ROLE,
+        Some(&target),
+        observed,
+        &packaging,
+    )
+    .with_delivery(delivery, distribution)
 }
 
 /// Plans and applies until the plan is empty; every round's steps and the last plan.

@@ -15,21 +15,22 @@ use std::collections::BTreeMap;
 
 use aws_sdk_medialive::types::{ChannelState, InputState};
 
-pub use channel::{ChannelFacts, ChannelStep, InputFacts, InputStep, StopReason, channel_step, input_step};
+pub use channel::{ChannelFacts, ChannelStep, Guard, InputFacts, InputStep, StopReason, channel_step, input_step};
 pub use delivery::Delivery;
 
 use crate::observe::Observed;
 use crate::{
-    api::{DeliveryMode, LiveStreamSpec, PackagingVersion, UpdatePolicy},
+    api::{DeliveryMode, EncodingSpec, LiveStreamSpec, PackagingSpec, PackagingVersion, UpdatePolicy},
     aws::{EndpointRequest, InputRequest, Kind, Managed, PackageChannelRequest, Ref, Role},
     desired::{
         Names,
         cloudfront::DistributionRequest,
         ingest::RtmpTarget,
-        medialive::{PackageTarget, channel_settings},
+        medialive::{PackageTarget, channel_settings_of},
         mediapackage::hls_package,
         mediapackagev2::{self, ChannelRequest},
     },
+    error::Error,
 };
 
 /// What the spec asks of each kind, given the ids of what exists so far.
@@ -66,14 +67,10 @@ impl Desired {
 }
 
 impl Desired {
-    /// The channel records to `recording` too.
-    pub fn with_recording(
-        mut self,
-        recording: Option<crate::desired::recording::Recording>,
-        spec: &LiveStreamSpec,
-    ) -> Self {
+    /// The channel records to `recording` too (its top rendition of `asks`).
+    pub fn with_recording(mut self, recording: Option<crate::desired::recording::Recording>, asks: &Asks) -> Self {
         if let (Some(channel), Some(r)) = (self.channel.as_mut(), recording.as_ref()) {
-            crate::desired::recording::add_archive(channel, &spec.encoding.renditions, r);
+            crate::desired::recording::add_archive(channel, &asks.encoding.renditions, r);
         }
         self.recording = recording;
         self
@@ -90,9 +87,28 @@ pub struct Packaging {
     pub placed: bool,
 }
 
+/// The parts of the spec the requests carry as they are (the ladder, the packaging's endpoints
+/// and segments, the ingest CIDRs); what the pass decides from the spec is resolved elsewhere.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Asks {
+    pub encoding: EncodingSpec,
+    pub packaging: PackagingSpec,
+    pub allowed_cidrs: Vec<String>,
+}
+
+impl Asks {
+    pub fn of(spec: &LiveStreamSpec) -> Self {
+        Self {
+            encoding: spec.encoding.clone(),
+            packaging: spec.packaging.clone(),
+            allowed_cidrs: spec.input.allowed_cidrs.clone(),
+        }
+    }
+}
+
 impl Desired {
     pub fn of(
-        spec: &LiveStreamSpec,
+        asks: &Asks,
         names: &Names,
         description: String,
         role: &str,
@@ -137,7 +153,7 @@ impl Desired {
             distribution: None,
             recording: None,
             version: packaging.version,
-            v2_endpoints: mediapackagev2::endpoints(&spec.packaging, &v2_channel),
+            v2_endpoints: mediapackagev2::endpoints(&asks.packaging, &v2_channel),
             v2_channel,
             package_channel: PackageChannelRequest {
                 id: names.channel.clone(),
@@ -146,11 +162,13 @@ impl Desired {
             endpoint: EndpointRequest {
                 id: names.endpoint.clone(),
                 channel_id: names.channel.clone(),
-                hls: hls_package(&spec.packaging.hls),
+                hls: hls_package(&asks.packaging.hls),
             },
-            cidrs: spec.input.allowed_cidrs.clone(),
+            cidrs: asks.allowed_cidrs.clone(),
             inputs,
-            channel: attached.map(|inputs| channel_settings(spec, names, &inputs, role, package_target)),
+            channel: attached.map(|inputs| {
+                channel_settings_of(&asks.encoding, &asks.packaging, names, &inputs, role, package_target)
+            }),
             input_roles,
         }
     }
@@ -165,7 +183,7 @@ pub struct Flags {
     /// The cost guard stopped the channel at this generation.
     pub guarded: bool,
     /// A cost guard fires now: the running channel must stop.
-    pub fires: Option<StopReason>,
+    pub fires: Option<Guard>,
     pub update_policy: UpdatePolicy,
     /// The player page published is not the one this spec and endpoint give.
     pub website_stale: bool,
@@ -186,13 +204,17 @@ pub enum Step {
     PublishWebsite,
 }
 
-/// Where the stream stands once there is nothing left to do this pass.
+/// Where the stream stands once there is nothing left to do this pass: the last plan's outcome,
+/// and the pass's (which turns `Blocked` into the failure it reports).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Converged; `update_pending`: a change waits for the user to stop the channel.
     Steady { update_pending: Option<String> },
     /// AWS is carrying out a change.
     Transition(String),
+    /// Not a failure: something the pass needs is not there yet (a resource AWS is still creating,
+    /// the stream key being read); look again shortly. Only a pass's outcome: a plan never waits.
+    Waiting(String),
     /// Only the user can unblock it.
     Blocked(Blocker),
 }
@@ -209,6 +231,28 @@ pub enum Blocker {
     StreamKey,
     /// CREATE_FAILED / UPDATE_FAILED.
     ChannelFailed { id: String, state: String },
+}
+
+impl Blocker {
+    /// The failure the user reads (a stream key that cannot be read is the reading's own error,
+    /// which the pass has; without one, the key is still being read).
+    pub fn error(self) -> Error {
+        match self {
+            Blocker::StreamKey => Error::Waiting("the stream key is being read".into()),
+            Blocker::NameConflict { what, id, owner } => {
+                let owner = owner.map_or_else(
+                    || "something other than livestream-operator".to_owned(),
+                    |o| format!("LiveStream {o}"),
+                );
+                Error::Conflict(format!(
+                    "{what} {id} already exists and belongs to {owner}; choose another spec.channelId"
+                ))
+            }
+            Blocker::ChannelFailed { id, state } => Error::Invalid(format!(
+                "MediaLive channel {id} is {state}: check the channel in the MediaLive console and fix the spec"
+            )),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

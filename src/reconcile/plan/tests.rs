@@ -51,7 +51,7 @@ fn desired(spec: &LiveStreamSpec, observed: &Observed, key_known: bool) -> Desir
         placed: false,
     };
     Desired::of(
-        spec,
+        &super::Asks::of(spec),
         &names(),
         "d".into(),
         ROLE,
