@@ -49,7 +49,7 @@ impl Run<'_> {
             role,
         };
         let cache = &self.ctx.cache;
-        let create = K::through(cache, &self.uid, role, Box::pin(K::create(&self.ctx.aws, want, &owner)));
+        let create = K::creating(cache, &self.uid, role, Box::pin(K::create(&self.ctx.aws, want, &owner)));
         let made = match create.await {
             Ok(made) => made,
             Err(e) => return Err(K::refused(self, want, e).await),

@@ -46,6 +46,15 @@ pub trait Held: Managed {
     ) -> BoxFuture<'a, Result<T>> {
         call
     }
+    /// A create, sent like any change unless the kind's read cache must know of creates.
+    fn creating<'a, T: Send + 'a>(
+        cache: &'a ReadCache,
+        uid: &'a str,
+        role: Role,
+        call: BoxFuture<'a, Result<T>>,
+    ) -> BoxFuture<'a, Result<T>> {
+        Self::through(cache, uid, role, call)
+    }
     /// AWS's answer after a create or an update, for the read cache.
     fn answered(_cache: &ReadCache, _uid: &str, _answer: &Self) {}
 
@@ -497,8 +506,8 @@ impl Held for Distribution {
         desired.distribution.as_ref()
     }
 
-    /// A listing begun before the create does not show it.
-    fn through<'a, T: Send + 'a>(
+    /// A listing begun before the create does not show it: the stream's next find lists again.
+    fn creating<'a, T: Send + 'a>(
         cache: &'a ReadCache,
         uid: &'a str,
         _: Role,
