@@ -108,10 +108,12 @@ fn build(config: &Config) -> anyhow::Result<(Cloud, MediaLive)> {
         Arc::new(cloudfront),
         Arc::new(s3),
     ]);
+    let routing = services.routing(&models);
     let shared = Shared {
         faults,
         keys,
         models,
+        routing,
         media,
         region: config.region.clone(),
         account_id: config.account_id.clone(),

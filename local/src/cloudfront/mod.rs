@@ -48,6 +48,27 @@ pub const MODEL: ModelSpec = ModelSpec {
     strict: true,
 };
 
+/// The operations it serves, routed by the model's `requestUri`s (`/2020-05-31/distribution?WithTags`,
+/// `/2020-05-31/tagging?Operation=Tag` ...).
+pub const OPERATIONS: &[&str] = &[
+    "CreateDistributionWithTags",
+    "CreateDistribution",
+    "ListDistributions",
+    "GetDistribution",
+    "DeleteDistribution",
+    "GetDistributionConfig",
+    "UpdateDistribution",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
+    "CreateOriginAccessControl",
+    "ListOriginAccessControls",
+    "GetOriginAccessControl",
+    "DeleteOriginAccessControl",
+    "GetOriginAccessControlConfig",
+    "UpdateOriginAccessControl",
+];
+
 type HttpClient =
     hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, axum::body::Body>;
 
@@ -233,6 +254,10 @@ mod tests;
 impl Service for CloudFront {
     fn signing_name(&self) -> &'static str {
         "cloudfront"
+    }
+
+    fn operations(&self) -> &'static [&'static str] {
+        OPERATIONS
     }
 
     fn call<'a>(&'a self, shared: &'a Shared, req: Request) -> Answer<'a> {

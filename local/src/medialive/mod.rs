@@ -22,11 +22,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use axum::{
-    extract::Request,
-    http::{Method, StatusCode},
-    response::Response,
-};
+use axum::{extract::Request, http::StatusCode, response::Response};
 use serde_json::{Value, json};
 
 pub use channels::ChannelState;
@@ -163,9 +159,9 @@ impl MediaLive {
         }
     }
 
-    pub async fn handle(&self, req: ApiRequest) -> (&'static str, ApiResult<Response>) {
-        let operation = operation_name(&req);
-        let result = match operation {
+    /// Runs `operation` (one of [`OPERATIONS`]; any other is not found).
+    pub async fn handle(&self, operation: &str, req: ApiRequest) -> ApiResult<Response> {
+        match operation {
             "CreateInputSecurityGroup" => self.create_security_group(&req),
             "ListInputSecurityGroups" => self.list_security_groups(&req),
             "DescribeInputSecurityGroup" => self.describe_security_group(&req.segments[2]),
@@ -193,8 +189,7 @@ impl MediaLive {
                 req.method,
                 req.segments.join("/")
             ))),
-        };
-        (operation, result)
+        }
     }
 
     fn list_tags(&self, arn: &str) -> ApiResult<Response> {
@@ -236,35 +231,31 @@ fn tags_of<'a>(state: &'a mut State, arn: &str) -> ApiResult<&'a mut Tags> {
     Err(ApiError::not_found(format!("Resource {arn} not found")))
 }
 
-/// The operation a request addresses, named as in the service model.
-pub fn operation_name(req: &ApiRequest) -> &'static str {
-    let path = req.path();
-    match (&req.method, path.as_slice()) {
-        (&Method::POST, ["prod", "inputSecurityGroups"]) => "CreateInputSecurityGroup",
-        (&Method::GET, ["prod", "inputSecurityGroups"]) => "ListInputSecurityGroups",
-        (&Method::GET, ["prod", "inputSecurityGroups", _]) => "DescribeInputSecurityGroup",
-        (&Method::PUT, ["prod", "inputSecurityGroups", _]) => "UpdateInputSecurityGroup",
-        (&Method::DELETE, ["prod", "inputSecurityGroups", _]) => "DeleteInputSecurityGroup",
-        (&Method::POST, ["prod", "inputs"]) => "CreateInput",
-        (&Method::GET, ["prod", "inputs"]) => "ListInputs",
-        (&Method::GET, ["prod", "inputs", _]) => "DescribeInput",
-        (&Method::PUT, ["prod", "inputs", _]) => "UpdateInput",
-        (&Method::DELETE, ["prod", "inputs", _]) => "DeleteInput",
-        (&Method::POST, ["prod", "channels"]) => "CreateChannel",
-        (&Method::GET, ["prod", "channels"]) => "ListChannels",
-        (&Method::GET, ["prod", "channels", _]) => "DescribeChannel",
-        (&Method::PUT, ["prod", "channels", _]) => "UpdateChannel",
-        (&Method::DELETE, ["prod", "channels", _]) => "DeleteChannel",
-        (&Method::POST, ["prod", "channels", _, "start"]) => "StartChannel",
-        (&Method::POST, ["prod", "channels", _, "stop"]) => "StopChannel",
-        (&Method::GET, ["prod", "channels", _, "alerts"]) => "ListAlerts",
-        (&Method::GET, ["prod", "channels", _, "thumbnails"]) => "DescribeThumbnails",
-        (&Method::GET, ["prod", "tags", _]) => "ListTagsForResource",
-        (&Method::POST, ["prod", "tags", _]) => "CreateTags",
-        (&Method::DELETE, ["prod", "tags", _]) => "DeleteTags",
-        _ => "Unknown",
-    }
-}
+/// The operations it serves, routed by the model's `requestUri`s (`/prod/channels/{channelId}/start` ...).
+pub const OPERATIONS: &[&str] = &[
+    "CreateInputSecurityGroup",
+    "ListInputSecurityGroups",
+    "DescribeInputSecurityGroup",
+    "UpdateInputSecurityGroup",
+    "DeleteInputSecurityGroup",
+    "CreateInput",
+    "ListInputs",
+    "DescribeInput",
+    "UpdateInput",
+    "DeleteInput",
+    "CreateChannel",
+    "ListChannels",
+    "DescribeChannel",
+    "UpdateChannel",
+    "DeleteChannel",
+    "StartChannel",
+    "StopChannel",
+    "ListAlerts",
+    "DescribeThumbnails",
+    "ListTagsForResource",
+    "CreateTags",
+    "DeleteTags",
+];
 
 /// Reads an optional string-to-string `tags` member.
 fn tags_member(body: &Value) -> ApiResult<Tags> {
@@ -280,6 +271,10 @@ impl Service for MediaLive {
         "medialive"
     }
 
+    fn operations(&self) -> &'static [&'static str] {
+        OPERATIONS
+    }
+
     fn call<'a>(&'a self, shared: &'a Shared, req: Request) -> Answer<'a> {
         Box::pin(chain::rest_json(shared, self, req))
     }
@@ -290,16 +285,12 @@ impl Service for MediaLive {
 }
 
 impl RestJson for MediaLive {
-    fn operation_name(&self, req: &ApiRequest) -> &'static str {
-        operation_name(req)
-    }
-
     fn dialect(&self) -> Dialect {
         DIALECT
     }
 
-    fn handle(&self, req: ApiRequest) -> Handled<'_> {
-        Box::pin(MediaLive::handle(self, req))
+    fn handle(&self, operation: &'static str, req: ApiRequest) -> Handled<'_> {
+        Box::pin(MediaLive::handle(self, operation, req))
     }
 
     fn iam(&self) -> RestJsonIam {

@@ -170,31 +170,37 @@ fn read_model(service: &str, folder: &Path, strict: bool) -> anyhow::Result<Serv
     } else {
         bail!("neither service-2.json.gz nor service-2.json is there");
     };
-    let model: Value = serde_json::from_str(&text)?;
-    let map = |key: &str| -> anyhow::Result<HashMap<String, Value>> {
-        let object = model[key]
-            .as_object()
-            .with_context(|| format!("the model has no {key}"))?;
-        Ok(object.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-    };
-    let mut shapes = map("shapes")?;
-    amendments::amend(service, &mut shapes);
-    let mut patterns = HashMap::new();
-    if strict {
-        for (name, shape) in &shapes {
-            if let Some(pattern) = shape["pattern"].as_str() {
-                let anchored = regex::Regex::new(&format!("^(?:{pattern})$"))
-                    .with_context(|| format!("the pattern of shape {name}: {pattern}"))?;
-                patterns.insert(name.clone(), anchored);
+    ServiceModel::from_json(service, &serde_json::from_str(&text)?, strict)
+}
+
+impl ServiceModel {
+    /// A model from botocore's JSON (`operations`, `shapes`), with `service`'s amendments.
+    pub(crate) fn from_json(service: &str, model: &Value, strict: bool) -> anyhow::Result<Self> {
+        let map = |key: &str| -> anyhow::Result<HashMap<String, Value>> {
+            let object = model[key]
+                .as_object()
+                .with_context(|| format!("the model has no {key}"))?;
+            Ok(object.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        };
+        let mut shapes = map("shapes")?;
+        amendments::amend(service, &mut shapes);
+        let mut patterns = HashMap::new();
+        if strict {
+            for (name, shape) in &shapes {
+                if let Some(pattern) = shape["pattern"].as_str() {
+                    let anchored = regex::Regex::new(&format!("^(?:{pattern})$"))
+                        .with_context(|| format!("the pattern of shape {name}: {pattern}"))?;
+                    patterns.insert(name.clone(), anchored);
+                }
             }
         }
+        Ok(ServiceModel {
+            operations: map("operations")?,
+            shapes,
+            strict,
+            patterns,
+        })
     }
-    Ok(ServiceModel {
-        operations: map("operations")?,
-        shapes,
-        strict,
-        patterns,
-    })
 }
 
 /// botocore's `data` folder, as the python3 on PATH imports it.
