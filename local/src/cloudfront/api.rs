@@ -94,7 +94,7 @@ async fn run(
         .service("cloudfront")
         .expect("the cloudfront model is loaded");
     // Authorized by what the URL asks before the body is parsed, as AWS does.
-    let by_url = crate::iam::actions::cloudfront(
+    let by_url = super::iam::asked(
         &caller.scope(),
         operation,
         &req.path(),
@@ -105,14 +105,14 @@ async fn run(
         return Err(errors::error(403, "AccessDenied", message));
     }
     let body = read_payload(model, operation, &req.body);
-    let asked = crate::iam::actions::cloudfront(
+    let asked = super::iam::asked(
         &caller.scope(),
         operation,
         &req.path(),
         req.query_one("Resource"),
         body.as_ref().unwrap_or(&Value::Null),
     );
-    let tagging = crate::iam::actions::cloudfront_tagging(operation, &asked);
+    let tagging = super::iam::tagging(operation, &asked);
     if let Some(message) = crate::chain::iam_refusal(&caller, &asked, tagging.as_ref()) {
         return Err(errors::error(403, "AccessDenied", message));
     }

@@ -19,6 +19,7 @@ mod checks;
 mod distributions;
 mod edge;
 mod errors;
+mod iam;
 mod oac;
 mod policies;
 pub mod quotas;
@@ -37,7 +38,7 @@ use serde_json::Value;
 use crate::{
     auth::ServiceKey,
     config::Config,
-    model::ModelSpec,
+    model::{Amendment, ModelSpec},
     services::{Answer, Service, Shared},
 };
 
@@ -46,6 +47,13 @@ pub const MODEL: ModelSpec = ModelSpec {
     service: "cloudfront",
     version: "2020-05-31",
     strict: true,
+    amendments: &[Amendment {
+        shape: "OriginAccessControlSigningProtocols",
+        values: &["sigv4a"],
+        evidence: "hashicorp/terraform-provider-aws internal/service/cloudfront/origin_access_control_test.go \
+                   @077d7ac061ecf91eb4ae36b3a4e00701c9078f3f: an acceptance test (run against AWS) creates an \
+                   OAC with signing_protocol = \"sigv4a\" and reads it back",
+    }],
 };
 
 /// The operations it serves, routed by the model's `requestUri`s (`/2020-05-31/distribution?WithTags`,

@@ -108,3 +108,11 @@ fn routes_by_method_path_and_query() {
     );
     assert_eq!(op(Method::GET, "/2019-03-26/distribution", ""), "Unknown");
 }
+
+#[test]
+fn the_model_takes_the_signing_protocol_aws_took() {
+    let model = MODELS.service("cloudfront").unwrap();
+    let shape = model.shape_def("OriginAccessControlSigningProtocols").unwrap();
+    let values = shape["enum"].as_array().unwrap();
+    assert!(values.iter().any(|v| v == "sigv4") && values.iter().any(|v| v == "sigv4a"));
+}

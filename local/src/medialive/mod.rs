@@ -43,6 +43,7 @@ pub const MODEL: ModelSpec = ModelSpec {
     service: "medialive",
     version: "2017-10-14",
     strict: false,
+    amendments: &[],
 };
 
 /// MediaLive's errors are plain REST-JSON, but a model refusal lists every value out of bounds

@@ -38,6 +38,7 @@ pub const MODEL: ModelSpec = ModelSpec {
     service: "mediapackage",
     version: "2017-10-12",
     strict: false,
+    amendments: &[],
 };
 
 /// MediaPackage (v1) answers in plain REST-JSON.

@@ -71,6 +71,7 @@ pub const MODEL: ModelSpec = ModelSpec {
     service: "mediapackagev2",
     version: "2022-12-25",
     strict: true,
+    amendments: &[],
 };
 
 type Tags = BTreeMap<String, String>;

@@ -149,12 +149,7 @@ mod tests {
     use super::*;
 
     fn model(operations: serde_json::Value) -> ServiceModel {
-        ServiceModel::from_json(
-            "test",
-            &serde_json::json!({"operations": operations, "shapes": {}}),
-            false,
-        )
-        .unwrap()
+        ServiceModel::from_json(&serde_json::json!({"operations": operations, "shapes": {}}), false, &[]).unwrap()
     }
 
     fn route(routes: &Routes, method: Method, path: &str, query: &str) -> Option<&'static str> {
