@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use axum::http::Method;
 
-use crate::{model::ServiceModel, protocol::ApiRequest};
+use crate::{model::ServiceModel, protocol::request::ApiRequest};
 
 /// The operation a request reaches, and the values of its template's labels.
 #[derive(Debug, Clone, PartialEq, Eq)]
