@@ -1,6 +1,7 @@
 //! The middleware chain of a call: accounting and fault injection ([`accounted`], every
 //! protocol's first stage: REST-JSON, CloudFront's REST-XML, S3), the SigV4 signature and IAM
-//! ([`signed_caller`], [`iam_refusal`]: REST-JSON's and CloudFront's; s3s checks S3's), the
+//! ([`signed_caller`], [`iam_refusal`]: REST-JSON's and CloudFront's; S3's IAM stage is
+//! [`iam_refusal`] too, its signature s3s's verifier, which checks streamed aws-chunked bodies), the
 //! service model, then the operation. [`rest_json`] is the whole chain for the REST-JSON
 //! services, which join it by implementing [`RestJson`].
 

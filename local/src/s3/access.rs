@@ -107,7 +107,9 @@ impl S3Access for Access {
             path.get_bucket_name(),
             path.get_object_key(),
         );
-        match caller.refusal(&asked) {
+        // The chain's IAM stage, as for every protocol; the signature stage is s3s's verifier
+        // (aws-chunked bodies are verified chunk by chunk as they stream), fed the same keys.
+        match crate::chain::iam_refusal(&caller, &asked, None) {
             Some(message) => Err(s3_error!(AccessDenied, "{message}")),
             None => Ok(()),
         }
