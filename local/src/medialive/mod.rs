@@ -298,3 +298,44 @@ impl RestJson for MediaLive {
         iam::IAM
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::http::Method;
+
+    use super::*;
+    use crate::protocol::Routes;
+
+    #[test]
+    fn operations_are_routed_by_the_model() {
+        let models =
+            crate::model::Models::load(None, &[MODEL]).expect("botocore's models (hack/setup.sh installs them)");
+        let routes = Routes::new(models.service("medialive").unwrap(), OPERATIONS);
+        let op = |method: Method, path: &str| {
+            routes
+                .route(&ApiRequest::new(method, path, "", Default::default()))
+                .map(|r| r.operation)
+        };
+        assert_eq!(op(Method::POST, "/prod/channels/42/start"), Some("StartChannel"));
+        assert_eq!(op(Method::GET, "/prod/channels/42/start"), None);
+        assert_eq!(op(Method::GET, "/prod/channels/42"), Some("DescribeChannel"));
+        assert_eq!(op(Method::GET, "/prod/channels"), Some("ListChannels"));
+        assert_eq!(
+            op(Method::DELETE, "/prod/inputSecurityGroups/7"),
+            Some("DeleteInputSecurityGroup")
+        );
+        assert_eq!(
+            op(
+                Method::POST,
+                "/prod/tags/arn%3Aaws%3Amedialive%3Aus-east-1%3A1%3Achannel%3A7"
+            ),
+            Some("CreateTags")
+        );
+        assert_eq!(
+            op(Method::GET, "/prod/multiplexes"),
+            None,
+            "served by the model, not by livestream-local"
+        );
+        assert_eq!(op(Method::GET, "/channels"), None);
+    }
+}
