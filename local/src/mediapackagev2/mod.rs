@@ -137,9 +137,14 @@ impl MediaPackageV2 {
 
     fn call(&self, operation: &str, req: &ApiRequest) -> ApiResult<Response> {
         let body: Value = parse_body(&req.body)?;
-        let path = req.path();
-        let at = |i: usize| path.get(i).copied().unwrap_or_default();
-        let (g, c, e, n) = (at(1), at(3), at(5), at(7));
+        // The labels of the operation's requestUri, as routing found them.
+        let label = |name: &str| req.labels.get(name).map_or("", String::as_str);
+        let (g, c, e, n) = (
+            label("ChannelGroupName"),
+            label("ChannelName"),
+            label("OriginEndpointName"),
+            label("HarvestJobName"),
+        );
         let value = match operation {
             "CreateChannelGroup" => self.create_group(req, &body)?,
             "GetChannelGroup" => self.read(|s| Ok(self.group_json(group(s, g)?)))?,
@@ -173,7 +178,7 @@ impl MediaPackageV2 {
             "ListHarvestJobs" => self.list_harvest_jobs(req, g)?,
             "CancelHarvestJob" => self.cancel_harvest_job(req, g, c, e, n)?,
             "TagResource" | "UntagResource" | "ListTagsForResource" => {
-                return self.tags(operation, req, &body, at(1));
+                return self.tags(operation, req, &body, label("ResourceArn"));
             }
             _ => {
                 return Err(ApiError::with_status(
