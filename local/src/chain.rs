@@ -1,6 +1,7 @@
 //! The middleware chain of a call: accounting and fault injection ([`accounted`], every
 //! protocol's first stage: REST-JSON, CloudFront's REST-XML, S3), the SigV4 signature and IAM
-//! ([`signed_caller`], [`iam_refusal`]: REST-JSON's and CloudFront's; s3s checks S3's), the
+//! ([`signed_caller`], [`iam_refusal`]: REST-JSON's and CloudFront's; S3's IAM stage is
+//! [`iam_refusal`] too, its signature s3s's verifier, which checks streamed aws-chunked bodies), the
 //! service model, then the operation. [`rest_json`] is the whole chain for the REST-JSON
 //! services, which join it by implementing [`RestJson`].
 
@@ -21,18 +22,33 @@ use crate::{
     services::{Service, Shared},
 };
 
-/// An operation's answer on its way, with the operation's name.
-pub type Handled<'a> = Pin<Box<dyn Future<Output = (&'static str, Result<Response, ApiError>)> + Send + 'a>>;
+/// An operation's answer on its way.
+pub type Handled<'a> = Pin<Box<dyn Future<Output = Result<Response, ApiError>> + Send + 'a>>;
+
+/// What a call routed to none of a service's operations is named in the accounting and IAM.
+pub const UNKNOWN: &str = "Unknown";
+
+/// The operation of `service` that `req` reaches by its model's routes ([`UNKNOWN`] when none),
+/// its labels kept in `req`.
+pub fn routed(shared: &Shared, service: &str, req: &mut ApiRequest) -> &'static str {
+    match shared.routing.route(service, req) {
+        Some(routed) => {
+            req.labels = routed.labels;
+            routed.operation
+        }
+        None => UNKNOWN,
+    }
+}
 
 /// A REST-JSON service as the chain runs it; its signing name is IAM's action prefix, its model's
-/// name and its calls' label in the accounting.
+/// name and its calls' label in the accounting. Its calls are routed by the operations it
+/// registers ([`Service::operations`]).
 pub trait RestJson: Service {
-    /// The operation a request asks for (`Unknown` when none).
-    fn operation_name(&self, req: &ApiRequest) -> &'static str;
     /// How it words the errors every service answers.
     fn dialect(&self) -> Dialect;
-    /// Runs the operation; called once the chain has let the request through.
-    fn handle(&self, req: ApiRequest) -> Handled<'_>;
+    /// Runs `operation` (one it registered, or [`UNKNOWN`]); called once the chain has let the
+    /// request through.
+    fn handle(&self, operation: &'static str, req: ApiRequest) -> Handled<'_>;
     /// How it names the IAM resources of its requests.
     fn iam(&self) -> RestJsonIam;
 }
@@ -100,7 +116,7 @@ async fn call(shared: &Shared, rest_json: &dyn RestJson, req: Request) -> Result
     let (parts, body) = req.into_parts();
     // An unreadable request is refused before it counts as a call.
     let mut req = ApiRequest::read(&parts, body).await?;
-    let operation = rest_json.operation_name(&req);
+    let operation = routed(shared, service, &mut req);
     let accounting = Accounting {
         shape: rest_json.dialect().shape,
         ..Accounting::API
@@ -117,8 +133,7 @@ async fn call(shared: &Shared, rest_json: &dyn RestJson, req: Request) -> Result
             tracing::info!(service, operation, error = refused.kind, message = %refused.message, "refused by the model");
             return Err(refused);
         }
-        let (_, result) = rest_json.handle(req).await;
-        result.map_err(|e| {
+        rest_json.handle(operation, req).await.map_err(|e| {
             let e = (accounting.shape)(e);
             tracing::info!(service, operation, error = e.kind, message = %e.message, "refused");
             e

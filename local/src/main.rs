@@ -92,7 +92,7 @@ fn build(config: &Config) -> anyhow::Result<(Cloud, MediaLive)> {
         model: models.shared("s3"),
     };
     let s3 = S3::new(config.data_dir.join("s3"), identity)?;
-    let cloudfront = cloudfront::CloudFront::new(config.clone(), keys.cloudfront());
+    let cloudfront = cloudfront::CloudFront::new(config.clone(), keys.service_principal());
     media.set_object_store(Arc::new(s3.clone()));
     mediapackagev2.attach_harvest_sink(mediapackagev2::HarvestSink {
         media: media.clone(),
@@ -108,10 +108,12 @@ fn build(config: &Config) -> anyhow::Result<(Cloud, MediaLive)> {
         Arc::new(cloudfront),
         Arc::new(s3),
     ]);
+    let routing = services.routing(&models);
     let shared = Shared {
         faults,
         keys,
         models,
+        routing,
         media,
         region: config.region.clone(),
         account_id: config.account_id.clone(),

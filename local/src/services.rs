@@ -2,11 +2,17 @@
 //! own behind [`Service`], and what they all share ([`Shared`]). Routing, `/metrics` and reset
 //! iterate the [`Registry`]; nothing here names a service.
 
-use std::{pin::Pin, sync::Arc};
+use std::{collections::HashMap, pin::Pin, sync::Arc};
 
 use axum::{extract::Request, response::Response};
 
-use crate::{auth::Keys, faults::Faults, media::Media, model::Models};
+use crate::{
+    auth::Keys,
+    faults::Faults,
+    media::Media,
+    model::Models,
+    protocol::{ApiRequest, Routed, Routes},
+};
 
 /// A response on its way.
 pub type Answer<'a> = Pin<Box<dyn Future<Output = Response> + Send + 'a>>;
@@ -19,6 +25,8 @@ pub struct Shared {
     pub keys: Arc<Keys>,
     /// AWS's service models: requests are checked against them.
     pub models: Models,
+    /// Each service's operations, routed by its model.
+    pub routing: Routing,
     pub media: Media,
     pub region: String,
     pub account_id: String,
@@ -29,6 +37,12 @@ pub struct Shared {
 pub trait Service: Send + Sync {
     /// The SigV4 service name of the requests it answers.
     fn signing_name(&self) -> &'static str;
+
+    /// The operations of its AWS model it serves (named as the model names them): its calls are
+    /// routed to them by the model's `http.method` and `http.requestUri` ([`Routing`]).
+    fn operations(&self) -> &'static [&'static str] {
+        &[]
+    }
 
     /// Answers a request signed (or claiming to be) for [`Self::signing_name`].
     fn call<'a>(&'a self, shared: &'a Shared, req: Request) -> Answer<'a>;
@@ -71,5 +85,29 @@ impl Registry {
 
     pub fn iter(&self) -> impl Iterator<Item = &dyn Service> {
         self.0.iter().map(|s| &**s)
+    }
+
+    /// Each service's routes, from its model and the operations it registers. Panics on a
+    /// service registering operations without a model, or operations its model lacks.
+    pub fn routing(&self, models: &Models) -> Routing {
+        let routes = self.iter().filter(|s| !s.operations().is_empty()).map(|service| {
+            let name = service.signing_name();
+            let model = models
+                .service(name)
+                .unwrap_or_else(|| panic!("{name} registers operations but no model"));
+            (name, Routes::new(model, service.operations()))
+        });
+        Routing(routes.collect())
+    }
+}
+
+/// The routes of every registered service, by signing name.
+#[derive(Default)]
+pub struct Routing(HashMap<&'static str, Routes>);
+
+impl Routing {
+    /// The operation of `service` that `req` reaches, if any.
+    pub fn route(&self, service: &str, req: &ApiRequest) -> Option<Routed> {
+        self.0.get(service)?.route(req)
     }
 }

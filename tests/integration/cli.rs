@@ -145,8 +145,8 @@ async fn demo_obs_settings_publish_through_librtmp() {
         .map(str::to_owned);
     let played = async {
         let (server, key) = settings.clone()?;
-        let mut obs = crate::encoders::push(
-            crate::encoders::Encoder::GstLibrtmp,
+        let mut obs = crate::support::tools::push(
+            crate::support::tools::Encoder::GstLibrtmp,
             &format!("{server} playpath={key} live=1"),
         );
         let playback = playback.clone()?;

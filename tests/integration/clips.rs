@@ -10,11 +10,11 @@ use std::time::Duration;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 
 use crate::{
-    local_media::ffprobe,
     packaging_v2::{first_variant, variant_url},
     support::cloud::{LocalCloud, eventually, http_get, shipped_policy},
     support::cluster::{kubectl_apply, kubectl_apply_refused, kubectl_ok, namespace},
     support::operator::{Operator, go_live, kubectl_wait, patch, status},
+    support::tools::ffprobe,
     website::BUCKET,
 };
 

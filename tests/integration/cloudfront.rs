@@ -11,11 +11,11 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::{
-    aws_cli::Cli,
-    local_media::probe_streams,
     support::cloud::{LocalCloud, eventually, http_get, shipped_policy},
     support::cluster::{kubectl_apply, kubectl_ok, namespace},
     support::operator::{Operator, go_live, kubectl_wait, patch, status},
+    support::tools::Cli,
+    support::tools::probe_streams,
     website::{BUCKET, check_player},
 };
 

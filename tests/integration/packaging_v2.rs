@@ -9,11 +9,11 @@ use serde_json::Value;
 use tokio::process::Command;
 
 use crate::{
-    aws_cli::Cli,
-    local_media::probe_streams,
     support::cloud::{LocalCloud, eventually, http_get, shipped_policy},
     support::cluster::{kubectl_apply, kubectl_ok, namespace, repo_root},
     support::operator::{Operator, go_live, kubectl_wait, patch, status},
+    support::tools::Cli,
+    support::tools::probe_streams,
     website::{BUCKET, allow_public_pages, check_player},
 };
 

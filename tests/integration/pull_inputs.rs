@@ -8,14 +8,12 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::process::Command;
 
-use crate::aws_cli::Cli;
-use crate::fidelity::raw;
-use crate::local_media::ffprobe;
 use crate::support::cloud::{LocalCloud, eventually, http_get};
+use crate::support::tools::{Cli, ffprobe, raw};
 
 /// The catalogue's valid channel (tests/fixtures/aws-refusals.json) on `input`, looping its file.
 fn channel(name: &str, input: &str, package: &str) -> Value {
-    let fixture = crate::support::cluster::read("tests/fixtures/aws-refusals.json")
+    let fixture = crate::support::files::read("tests/fixtures/aws-refusals.json")
         .replace("{input}", input)
         .replace("{packageChannel}", package);
     let fixture: Value = serde_json::from_str(&fixture).unwrap();

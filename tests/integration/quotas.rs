@@ -8,10 +8,10 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::{
-    aws_cli::Cli,
     support::cloud::{LocalCloud, eventually, shipped_policy},
     support::cluster::{kubectl_apply, kubectl_ok, namespace},
     support::operator::{Operator, kubectl_wait, status},
+    support::tools::Cli,
 };
 
 const PLACED: &str = "media.livestream.io/channel-group";

@@ -9,12 +9,12 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::{
-    aws_cli::Cli,
-    local_media::ffprobe,
     support::clock,
     support::cloud::{LocalCloud, eventually, shipped_policy},
     support::cluster::{kubectl_apply, kubectl_ok, namespace},
     support::operator::{Operator, kubectl_wait, patch, status},
+    support::tools::Cli,
+    support::tools::ffprobe,
 };
 
 /// The recordings bucket deploy/iam-policy.json and deploy/medialive-role.json name.

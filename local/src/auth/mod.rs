@@ -97,7 +97,7 @@ pub struct Key {
 pub struct Keys {
     keys: RwLock<HashMap<String, Arc<Key>>>,
     account_id: String,
-    cloudfront: Arc<ServiceKey>,
+    service_principal: Arc<ServiceKey>,
 }
 
 /// The key a service principal signs its requests to S3 with (CloudFront's edge, through an
@@ -138,13 +138,13 @@ impl Keys {
         Ok(Self {
             keys: RwLock::new(keys),
             account_id: account_id.to_owned(),
-            cloudfront: Arc::new(ServiceKey::generate("ASIACLOUDFRONT")),
+            service_principal: Arc::new(ServiceKey::generate("ASIASERVICE")),
         })
     }
 
-    /// The key of the `cloudfront.amazonaws.com` service principal.
-    pub fn cloudfront(&self) -> Arc<ServiceKey> {
-        self.cloudfront.clone()
+    /// The key a service principal signs with (see [`ServiceKey`]).
+    pub fn service_principal(&self) -> Arc<ServiceKey> {
+        self.service_principal.clone()
     }
 
     /// Replaces every key (policy files relative to the working directory).

@@ -5,7 +5,7 @@
 
 use axum::{
     extract::Request,
-    http::{HeaderValue, Method, StatusCode},
+    http::{HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
 use serde_json::Value;
@@ -66,7 +66,7 @@ pub(super) async fn handle(cloudfront: &CloudFront, shared: &Shared, req: Reques
         body,
     );
     req.headers = parts.headers.clone();
-    let operation = operation_name(&req);
+    let operation = crate::chain::routed(shared, "cloudfront", &mut req);
     let outcome = crate::chain::accounted(
         shared,
         "cloudfront",
@@ -94,7 +94,7 @@ async fn run(
         .service("cloudfront")
         .expect("the cloudfront model is loaded");
     // Authorized by what the URL asks before the body is parsed, as AWS does.
-    let by_url = crate::iam::actions::cloudfront(
+    let by_url = super::iam::asked(
         &caller.scope(),
         operation,
         &req.path(),
@@ -105,19 +105,19 @@ async fn run(
         return Err(errors::error(403, "AccessDenied", message));
     }
     let body = read_payload(model, operation, &req.body);
-    let asked = crate::iam::actions::cloudfront(
+    let asked = super::iam::asked(
         &caller.scope(),
         operation,
         &req.path(),
         req.query_one("Resource"),
         body.as_ref().unwrap_or(&Value::Null),
     );
-    let tagging = crate::iam::actions::cloudfront_tagging(operation, &asked);
+    let tagging = super::iam::tagging(operation, &asked);
     if let Some(message) = crate::chain::iam_refusal(&caller, &asked, tagging.as_ref()) {
         return Err(errors::error(403, "AccessDenied", message));
     }
     req.caller = Some(caller);
-    if operation == "Unknown" {
+    if operation == crate::chain::UNKNOWN {
         return Err(errors::error(
             400,
             "InvalidAction",
@@ -228,33 +228,6 @@ fn respond(model: &crate::model::ServiceModel, operation: &str, reply: Reply) ->
     response
 }
 
-/// The operation a request names by its method, path and query (`?WithTags`, `?Operation=Tag`).
-pub fn operation_name(req: &ApiRequest) -> &'static str {
-    let path = req.path();
-    let m = &req.method;
-    let has = |key: &str| req.query.contains_key(key);
-    let tagging = req.query_one("Operation");
-    match path.as_slice() {
-        ["2020-05-31", "distribution"] if m == Method::POST && has("WithTags") => "CreateDistributionWithTags",
-        ["2020-05-31", "distribution"] if m == Method::POST => "CreateDistribution",
-        ["2020-05-31", "distribution"] if m == Method::GET => "ListDistributions",
-        ["2020-05-31", "distribution", _] if m == Method::GET => "GetDistribution",
-        ["2020-05-31", "distribution", _] if m == Method::DELETE => "DeleteDistribution",
-        ["2020-05-31", "distribution", _, "config"] if m == Method::GET => "GetDistributionConfig",
-        ["2020-05-31", "distribution", _, "config"] if m == Method::PUT => "UpdateDistribution",
-        ["2020-05-31", "tagging"] if m == Method::POST && tagging == Some("Tag") => "TagResource",
-        ["2020-05-31", "tagging"] if m == Method::POST && tagging == Some("Untag") => "UntagResource",
-        ["2020-05-31", "tagging"] if m == Method::GET => "ListTagsForResource",
-        ["2020-05-31", "origin-access-control"] if m == Method::POST => "CreateOriginAccessControl",
-        ["2020-05-31", "origin-access-control"] if m == Method::GET => "ListOriginAccessControls",
-        ["2020-05-31", "origin-access-control", _] if m == Method::GET => "GetOriginAccessControl",
-        ["2020-05-31", "origin-access-control", _] if m == Method::DELETE => "DeleteOriginAccessControl",
-        ["2020-05-31", "origin-access-control", _, "config"] if m == Method::GET => "GetOriginAccessControlConfig",
-        ["2020-05-31", "origin-access-control", _, "config"] if m == Method::PUT => "UpdateOriginAccessControl",
-        _ => "Unknown",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,30 +239,5 @@ mod tests {
             "distributionConfig.origins.items.1.member.domainName"
         );
         assert_eq!(framework_path("Resource"), "resource");
-    }
-
-    #[test]
-    fn routes_by_method_path_and_query() {
-        let op = |method: Method, path: &str, query: &str| {
-            operation_name(&ApiRequest::new(method, path, query, Default::default()))
-        };
-        assert_eq!(
-            op(Method::POST, "/2020-05-31/distribution", "WithTags"),
-            "CreateDistributionWithTags"
-        );
-        assert_eq!(op(Method::POST, "/2020-05-31/distribution", ""), "CreateDistribution");
-        assert_eq!(
-            op(Method::PUT, "/2020-05-31/distribution/E1/config", ""),
-            "UpdateDistribution"
-        );
-        assert_eq!(
-            op(Method::POST, "/2020-05-31/tagging", "Operation=Untag&Resource=x"),
-            "UntagResource"
-        );
-        assert_eq!(
-            op(Method::DELETE, "/2020-05-31/origin-access-control/E2", ""),
-            "DeleteOriginAccessControl"
-        );
-        assert_eq!(op(Method::GET, "/2019-03-26/distribution", ""), "Unknown");
     }
 }

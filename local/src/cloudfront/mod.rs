@@ -19,6 +19,7 @@ mod checks;
 mod distributions;
 mod edge;
 mod errors;
+mod iam;
 mod oac;
 mod policies;
 pub mod quotas;
@@ -37,7 +38,7 @@ use serde_json::Value;
 use crate::{
     auth::ServiceKey,
     config::Config,
-    model::ModelSpec,
+    model::{Amendment, ModelSpec},
     services::{Answer, Service, Shared},
 };
 
@@ -46,7 +47,35 @@ pub const MODEL: ModelSpec = ModelSpec {
     service: "cloudfront",
     version: "2020-05-31",
     strict: true,
+    amendments: &[Amendment {
+        shape: "OriginAccessControlSigningProtocols",
+        values: &["sigv4a"],
+        evidence: "hashicorp/terraform-provider-aws internal/service/cloudfront/origin_access_control_test.go \
+                   @077d7ac061ecf91eb4ae36b3a4e00701c9078f3f: an acceptance test (run against AWS) creates an \
+                   OAC with signing_protocol = \"sigv4a\" and reads it back",
+    }],
 };
+
+/// The operations it serves, routed by the model's `requestUri`s (`/2020-05-31/distribution?WithTags`,
+/// `/2020-05-31/tagging?Operation=Tag` ...).
+pub const OPERATIONS: &[&str] = &[
+    "CreateDistributionWithTags",
+    "CreateDistribution",
+    "ListDistributions",
+    "GetDistribution",
+    "DeleteDistribution",
+    "GetDistributionConfig",
+    "UpdateDistribution",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
+    "CreateOriginAccessControl",
+    "ListOriginAccessControls",
+    "GetOriginAccessControl",
+    "DeleteOriginAccessControl",
+    "GetOriginAccessControlConfig",
+    "UpdateOriginAccessControl",
+];
 
 type HttpClient =
     hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, axum::body::Body>;
@@ -233,6 +262,10 @@ mod tests;
 impl Service for CloudFront {
     fn signing_name(&self) -> &'static str {
         "cloudfront"
+    }
+
+    fn operations(&self) -> &'static [&'static str] {
+        OPERATIONS
     }
 
     fn call<'a>(&'a self, shared: &'a Shared, req: Request) -> Answer<'a> {

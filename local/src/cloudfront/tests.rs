@@ -76,3 +76,43 @@ fn requests_read_by_the_model_and_answers_written_back() {
     assert!(doc.contains("<Id>mp</Id>") && doc.contains("<Id>E1</Id>"), "{doc}");
     assert!(doc.contains("<HTTPPort>4580</HTTPPort>"), "{doc}");
 }
+
+#[test]
+fn routes_by_method_path_and_query() {
+    use axum::http::Method;
+
+    use crate::protocol::{ApiRequest, Routes};
+
+    let routes = Routes::new(MODELS.service("cloudfront").unwrap(), super::OPERATIONS);
+    let op = |method: Method, path: &str, query: &str| {
+        routes
+            .route(&ApiRequest::new(method, path, query, Default::default()))
+            .map_or("Unknown", |r| r.operation)
+    };
+    assert_eq!(
+        op(Method::POST, "/2020-05-31/distribution", "WithTags"),
+        "CreateDistributionWithTags"
+    );
+    assert_eq!(op(Method::POST, "/2020-05-31/distribution", ""), "CreateDistribution");
+    assert_eq!(
+        op(Method::PUT, "/2020-05-31/distribution/E1/config", ""),
+        "UpdateDistribution"
+    );
+    assert_eq!(
+        op(Method::POST, "/2020-05-31/tagging", "Operation=Untag&Resource=x"),
+        "UntagResource"
+    );
+    assert_eq!(
+        op(Method::DELETE, "/2020-05-31/origin-access-control/E2", ""),
+        "DeleteOriginAccessControl"
+    );
+    assert_eq!(op(Method::GET, "/2019-03-26/distribution", ""), "Unknown");
+}
+
+#[test]
+fn the_model_takes_the_signing_protocol_aws_took() {
+    let model = MODELS.service("cloudfront").unwrap();
+    let shape = model.shape_def("OriginAccessControlSigningProtocols").unwrap();
+    let values = shape["enum"].as_array().unwrap();
+    assert!(values.iter().any(|v| v == "sigv4") && values.iter().any(|v| v == "sigv4a"));
+}

@@ -22,11 +22,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use axum::{
-    extract::Request,
-    http::{Method, StatusCode},
-    response::Response,
-};
+use axum::{extract::Request, http::StatusCode, response::Response};
 use serde_json::{Value, json};
 
 pub use channels::ChannelState;
@@ -47,6 +43,7 @@ pub const MODEL: ModelSpec = ModelSpec {
     service: "medialive",
     version: "2017-10-14",
     strict: false,
+    amendments: &[],
 };
 
 /// MediaLive's errors are plain REST-JSON, but a model refusal lists every value out of bounds
@@ -163,9 +160,9 @@ impl MediaLive {
         }
     }
 
-    pub async fn handle(&self, req: ApiRequest) -> (&'static str, ApiResult<Response>) {
-        let operation = operation_name(&req);
-        let result = match operation {
+    /// Runs `operation` (one of [`OPERATIONS`]; any other is not found).
+    pub async fn handle(&self, operation: &str, req: ApiRequest) -> ApiResult<Response> {
+        match operation {
             "CreateInputSecurityGroup" => self.create_security_group(&req),
             "ListInputSecurityGroups" => self.list_security_groups(&req),
             "DescribeInputSecurityGroup" => self.describe_security_group(&req.segments[2]),
@@ -193,8 +190,7 @@ impl MediaLive {
                 req.method,
                 req.segments.join("/")
             ))),
-        };
-        (operation, result)
+        }
     }
 
     fn list_tags(&self, arn: &str) -> ApiResult<Response> {
@@ -236,35 +232,31 @@ fn tags_of<'a>(state: &'a mut State, arn: &str) -> ApiResult<&'a mut Tags> {
     Err(ApiError::not_found(format!("Resource {arn} not found")))
 }
 
-/// The operation a request addresses, named as in the service model.
-pub fn operation_name(req: &ApiRequest) -> &'static str {
-    let path = req.path();
-    match (&req.method, path.as_slice()) {
-        (&Method::POST, ["prod", "inputSecurityGroups"]) => "CreateInputSecurityGroup",
-        (&Method::GET, ["prod", "inputSecurityGroups"]) => "ListInputSecurityGroups",
-        (&Method::GET, ["prod", "inputSecurityGroups", _]) => "DescribeInputSecurityGroup",
-        (&Method::PUT, ["prod", "inputSecurityGroups", _]) => "UpdateInputSecurityGroup",
-        (&Method::DELETE, ["prod", "inputSecurityGroups", _]) => "DeleteInputSecurityGroup",
-        (&Method::POST, ["prod", "inputs"]) => "CreateInput",
-        (&Method::GET, ["prod", "inputs"]) => "ListInputs",
-        (&Method::GET, ["prod", "inputs", _]) => "DescribeInput",
-        (&Method::PUT, ["prod", "inputs", _]) => "UpdateInput",
-        (&Method::DELETE, ["prod", "inputs", _]) => "DeleteInput",
-        (&Method::POST, ["prod", "channels"]) => "CreateChannel",
-        (&Method::GET, ["prod", "channels"]) => "ListChannels",
-        (&Method::GET, ["prod", "channels", _]) => "DescribeChannel",
-        (&Method::PUT, ["prod", "channels", _]) => "UpdateChannel",
-        (&Method::DELETE, ["prod", "channels", _]) => "DeleteChannel",
-        (&Method::POST, ["prod", "channels", _, "start"]) => "StartChannel",
-        (&Method::POST, ["prod", "channels", _, "stop"]) => "StopChannel",
-        (&Method::GET, ["prod", "channels", _, "alerts"]) => "ListAlerts",
-        (&Method::GET, ["prod", "channels", _, "thumbnails"]) => "DescribeThumbnails",
-        (&Method::GET, ["prod", "tags", _]) => "ListTagsForResource",
-        (&Method::POST, ["prod", "tags", _]) => "CreateTags",
-        (&Method::DELETE, ["prod", "tags", _]) => "DeleteTags",
-        _ => "Unknown",
-    }
-}
+/// The operations it serves, routed by the model's `requestUri`s (`/prod/channels/{channelId}/start` ...).
+pub const OPERATIONS: &[&str] = &[
+    "CreateInputSecurityGroup",
+    "ListInputSecurityGroups",
+    "DescribeInputSecurityGroup",
+    "UpdateInputSecurityGroup",
+    "DeleteInputSecurityGroup",
+    "CreateInput",
+    "ListInputs",
+    "DescribeInput",
+    "UpdateInput",
+    "DeleteInput",
+    "CreateChannel",
+    "ListChannels",
+    "DescribeChannel",
+    "UpdateChannel",
+    "DeleteChannel",
+    "StartChannel",
+    "StopChannel",
+    "ListAlerts",
+    "DescribeThumbnails",
+    "ListTagsForResource",
+    "CreateTags",
+    "DeleteTags",
+];
 
 /// Reads an optional string-to-string `tags` member.
 fn tags_member(body: &Value) -> ApiResult<Tags> {
@@ -280,6 +272,10 @@ impl Service for MediaLive {
         "medialive"
     }
 
+    fn operations(&self) -> &'static [&'static str] {
+        OPERATIONS
+    }
+
     fn call<'a>(&'a self, shared: &'a Shared, req: Request) -> Answer<'a> {
         Box::pin(chain::rest_json(shared, self, req))
     }
@@ -290,19 +286,56 @@ impl Service for MediaLive {
 }
 
 impl RestJson for MediaLive {
-    fn operation_name(&self, req: &ApiRequest) -> &'static str {
-        operation_name(req)
-    }
-
     fn dialect(&self) -> Dialect {
         DIALECT
     }
 
-    fn handle(&self, req: ApiRequest) -> Handled<'_> {
-        Box::pin(MediaLive::handle(self, req))
+    fn handle(&self, operation: &'static str, req: ApiRequest) -> Handled<'_> {
+        Box::pin(MediaLive::handle(self, operation, req))
     }
 
     fn iam(&self) -> RestJsonIam {
         iam::IAM
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::Method;
+
+    use super::*;
+    use crate::protocol::Routes;
+
+    #[test]
+    fn operations_are_routed_by_the_model() {
+        let models =
+            crate::model::Models::load(None, &[MODEL]).expect("botocore's models (hack/setup.sh installs them)");
+        let routes = Routes::new(models.service("medialive").unwrap(), OPERATIONS);
+        let op = |method: Method, path: &str| {
+            routes
+                .route(&ApiRequest::new(method, path, "", Default::default()))
+                .map(|r| r.operation)
+        };
+        assert_eq!(op(Method::POST, "/prod/channels/42/start"), Some("StartChannel"));
+        assert_eq!(op(Method::GET, "/prod/channels/42/start"), None);
+        assert_eq!(op(Method::GET, "/prod/channels/42"), Some("DescribeChannel"));
+        assert_eq!(op(Method::GET, "/prod/channels"), Some("ListChannels"));
+        assert_eq!(
+            op(Method::DELETE, "/prod/inputSecurityGroups/7"),
+            Some("DeleteInputSecurityGroup")
+        );
+        assert_eq!(
+            op(
+                Method::POST,
+                "/prod/tags/arn%3Aaws%3Amedialive%3Aus-east-1%3A1%3Achannel%3A7"
+            ),
+            Some("CreateTags")
+        );
+        assert_eq!(
+            op(Method::GET, "/prod/multiplexes"),
+            None,
+            "served by the model, not by livestream-local"
+        );
+        assert_eq!(op(Method::GET, "/channels"), None);
     }
 }

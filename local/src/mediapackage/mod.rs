@@ -16,7 +16,7 @@ use std::{
 
 use axum::{
     extract::Request,
-    http::{Method, StatusCode},
+    http::StatusCode,
     response::{IntoResponse, Response},
 };
 use serde_json::{Value, json};
@@ -38,6 +38,7 @@ pub const MODEL: ModelSpec = ModelSpec {
     service: "mediapackage",
     version: "2017-10-12",
     strict: false,
+    amendments: &[],
 };
 
 /// MediaPackage (v1) answers in plain REST-JSON.
@@ -152,10 +153,10 @@ impl MediaPackage {
         }
     }
 
-    pub async fn handle(&self, req: ApiRequest) -> (&'static str, ApiResult<Response>) {
-        let operation = operation_name(&req);
+    /// Runs `operation` (one of [`OPERATIONS`]; any other is not found).
+    pub async fn handle(&self, operation: &str, req: ApiRequest) -> ApiResult<Response> {
         let id = req.segments.get(1).cloned().unwrap_or_default();
-        let result = match operation {
+        match operation {
             "CreateChannel" => self.create_channel(&req),
             "ListChannels" => self.list_channels(&req),
             "DescribeChannel" => self.with_channel(&id, |c, _| Ok(json_response(StatusCode::OK, self.channel_json(c)))),
@@ -172,8 +173,7 @@ impl MediaPackage {
                 req.method,
                 req.segments.join("/")
             ))),
-        };
-        (operation, result)
+        }
     }
 
     fn channel_json(&self, c: &Channel) -> Value {
@@ -507,30 +507,31 @@ fn now_iso() -> String {
     jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
 
-pub fn operation_name(req: &ApiRequest) -> &'static str {
-    let path = req.path();
-    match (&req.method, path.as_slice()) {
-        (&Method::POST, ["channels"]) => "CreateChannel",
-        (&Method::GET, ["channels"]) => "ListChannels",
-        (&Method::GET, ["channels", _]) => "DescribeChannel",
-        (&Method::PUT, ["channels", _]) => "UpdateChannel",
-        (&Method::DELETE, ["channels", _]) => "DeleteChannel",
-        (&Method::POST, ["origin_endpoints"]) => "CreateOriginEndpoint",
-        (&Method::GET, ["origin_endpoints"]) => "ListOriginEndpoints",
-        (&Method::GET, ["origin_endpoints", _]) => "DescribeOriginEndpoint",
-        (&Method::PUT, ["origin_endpoints", _]) => "UpdateOriginEndpoint",
-        (&Method::DELETE, ["origin_endpoints", _]) => "DeleteOriginEndpoint",
-        (&Method::GET, ["tags", _]) => "ListTagsForResource",
-        (&Method::POST, ["tags", _]) => "TagResource",
-        (&Method::DELETE, ["tags", _]) => "UntagResource",
-        _ => "Unknown",
-    }
-}
+/// The operations it serves, routed by the model's `requestUri`s (`/origin_endpoints/{id}` ...).
+pub const OPERATIONS: &[&str] = &[
+    "CreateChannel",
+    "ListChannels",
+    "DescribeChannel",
+    "UpdateChannel",
+    "DeleteChannel",
+    "CreateOriginEndpoint",
+    "ListOriginEndpoints",
+    "DescribeOriginEndpoint",
+    "UpdateOriginEndpoint",
+    "DeleteOriginEndpoint",
+    "ListTagsForResource",
+    "TagResource",
+    "UntagResource",
+];
 
 /// MediaPackage (v1): REST-JSON, signed `mediapackage`; every other `/out/v1/{endpoint}/...` unsigned.
 impl Service for MediaPackage {
     fn signing_name(&self) -> &'static str {
         "mediapackage"
+    }
+
+    fn operations(&self) -> &'static [&'static str] {
+        OPERATIONS
     }
 
     fn call<'a>(&'a self, shared: &'a Shared, req: Request) -> Answer<'a> {
@@ -552,16 +553,12 @@ impl Service for MediaPackage {
 }
 
 impl RestJson for MediaPackage {
-    fn operation_name(&self, req: &ApiRequest) -> &'static str {
-        operation_name(req)
-    }
-
     fn dialect(&self) -> Dialect {
         DIALECT
     }
 
-    fn handle(&self, req: ApiRequest) -> Handled<'_> {
-        Box::pin(MediaPackage::handle(self, req))
+    fn handle(&self, operation: &'static str, req: ApiRequest) -> Handled<'_> {
+        Box::pin(MediaPackage::handle(self, operation, req))
     }
 
     fn iam(&self) -> RestJsonIam {

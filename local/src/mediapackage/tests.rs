@@ -7,6 +7,11 @@ use serde_json::{Value, json};
 use super::*;
 use crate::faults::Faults;
 
+static ROUTES: std::sync::LazyLock<crate::protocol::Routes> = std::sync::LazyLock::new(|| {
+    let models = crate::model::Models::load(None, &[MODEL]).expect("botocore's models (hack/setup.sh installs them)");
+    crate::protocol::Routes::new(models.service("mediapackage").unwrap(), OPERATIONS)
+});
+
 fn service(quotas: &str) -> MediaPackage {
     let config = Config::try_parse_from(["livestream-local", "--mediapackage-quotas", quotas]).unwrap();
     let faults = Arc::new(Faults::new(config.faults()));
@@ -15,15 +20,9 @@ fn service(quotas: &str) -> MediaPackage {
 }
 
 async fn call(mp: &MediaPackage, method: Method, path: &str, body: Value) -> (StatusCode, Value) {
-    let req = ApiRequest {
-        method,
-        segments: path.trim_matches('/').split('/').map(str::to_owned).collect(),
-        query: Default::default(),
-        body: body.to_string().into(),
-        headers: Default::default(),
-        caller: None,
-    };
-    let (_, result) = mp.handle(req).await;
+    let req = ApiRequest::new(method, path, "", body.to_string().into());
+    let operation = ROUTES.route(&req).map_or(crate::chain::UNKNOWN, |r| r.operation);
+    let result = mp.handle(operation, req).await;
     let response = match result {
         Ok(r) => r,
         Err(e) => return (e.status, json!({"type": e.kind, "message": e.message})),

@@ -49,3 +49,115 @@ fn channel_group_resource(rest: &[&str], body: &Value) -> Option<String> {
         [g, ..] => group(g),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::iam::actions::{Asked, EXAMPLE_SCOPE as SCOPE};
+
+    fn rest_json(operation: &str, segments: &[&str], body: &Value) -> Asked {
+        crate::iam::actions::rest_json(&SCOPE, &IAM, operation, segments, body)
+    }
+
+    fn tag_on_create(operation: &str, create: &Asked) -> Option<Asked> {
+        crate::iam::actions::tag_on_create(&IAM, operation, create)
+    }
+
+    #[test]
+    fn mediapackagev2_requests_name_their_resource() {
+        let v2 = |operation: &str, path: &[&str], body: Value| rest_json(operation, path, &body);
+        let base = "arn:aws:mediapackagev2:us-east-1:123456789012";
+        let create = v2(
+            "CreateChannelGroup",
+            &["channelGroup"],
+            json!({"ChannelGroupName": "live"}),
+        );
+        assert_eq!(
+            (create.action.as_str(), create.resource.as_str()),
+            (
+                "mediapackagev2:CreateChannelGroup",
+                &*format!("{base}:channelGroup/live")
+            )
+        );
+        assert_eq!(v2("ListChannelGroups", &["channelGroup"], json!({})).resource, "*");
+        assert_eq!(
+            v2("ListChannels", &["channelGroup", "live", "channel"], json!({})).resource,
+            format!("{base}:channelGroup/live")
+        );
+        assert_eq!(
+            v2(
+                "CreateChannel",
+                &["channelGroup", "live", "channel"],
+                json!({"ChannelName": "c"})
+            )
+            .resource,
+            format!("{base}:channelGroup/live/channel/c")
+        );
+        let endpoint = v2(
+            "CreateOriginEndpoint",
+            &["channelGroup", "live", "channel", "c", "originEndpoint"],
+            json!({"OriginEndpointName": "e", "Tags": {"team": "video"}}),
+        );
+        assert_eq!(
+            endpoint.resource,
+            format!("{base}:channelGroup/live/channel/c/originEndpoint/e")
+        );
+        let harvest = [
+            "channelGroup",
+            "live",
+            "channel",
+            "c",
+            "originEndpoint",
+            "e",
+            "harvestJob",
+        ];
+        let create = v2("CreateHarvestJob", &harvest, json!({"HarvestJobName": "h"}));
+        assert_eq!(
+            (create.action.as_str(), create.resource.as_str()),
+            (
+                "mediapackagev2:CreateHarvestJob",
+                &*format!("{base}:channelGroup/live/channel/c/originEndpoint/e/harvestJob/h")
+            )
+        );
+        let cancel = v2("CancelHarvestJob", &[&harvest[..], &["h"]].concat(), json!({}));
+        assert_eq!(
+            cancel.resource,
+            format!("{base}:channelGroup/live/channel/c/originEndpoint/e/harvestJob/h")
+        );
+        assert_eq!(
+            v2("ListHarvestJobs", &["channelGroup", "live", "harvestJob"], json!({})).resource,
+            format!("{base}:channelGroup/live")
+        );
+        let tagging = tag_on_create("CreateOriginEndpoint", &endpoint).unwrap();
+        assert_eq!(
+            (tagging.action.as_str(), tagging.resource.as_str()),
+            ("mediapackagev2:TagResource", endpoint.resource.as_str())
+        );
+        assert_eq!(
+            v2(
+                "ListOriginEndpoints",
+                &["channelGroup", "live", "channel", "c", "originEndpoint"],
+                json!({})
+            )
+            .resource,
+            format!("{base}:channelGroup/live/channel/c")
+        );
+        assert_eq!(
+            v2(
+                "DeleteOriginEndpoint",
+                &["channelGroup", "live", "channel", "c", "originEndpoint", "e"],
+                json!({})
+            )
+            .resource,
+            format!("{base}:channelGroup/live/channel/c/originEndpoint/e")
+        );
+        let untagged = v2(
+            "CreateChannel",
+            &["channelGroup", "live", "channel"],
+            json!({"ChannelName": "c"}),
+        );
+        assert!(tag_on_create("CreateChannel", &untagged).is_none());
+    }
+}

@@ -44,11 +44,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use axum::{
-    extract::Request,
-    http::{Method, StatusCode},
-    response::Response,
-};
+use axum::{extract::Request, http::StatusCode, response::Response};
 use serde_json::Value;
 
 pub use errors::DIALECT;
@@ -75,6 +71,7 @@ pub const MODEL: ModelSpec = ModelSpec {
     service: "mediapackagev2",
     version: "2022-12-25",
     strict: true,
+    amendments: &[],
 };
 
 type Tags = BTreeMap<String, String>;
@@ -127,23 +124,27 @@ impl MediaPackageV2 {
         self.inner.config.mediapackagev2_quotas
     }
 
-    pub async fn handle(&self, req: ApiRequest) -> (&'static str, ApiResult<Response>) {
-        let operation = operation_name(&req);
+    /// Runs `operation` (one of [`OPERATIONS`]; any other is unknown).
+    pub async fn handle(&self, operation: &str, req: ApiRequest) -> ApiResult<Response> {
         if operation == "CreateHarvestJob" {
-            let result = self
+            return self
                 .create_harvest_job(&req)
                 .await
                 .map(|value| json_response(StatusCode::OK, self.inner.model.output(operation, &value)));
-            return (operation, result);
         }
-        (operation, self.call(operation, &req))
+        self.call(operation, &req)
     }
 
-    fn call(&self, operation: &'static str, req: &ApiRequest) -> ApiResult<Response> {
+    fn call(&self, operation: &str, req: &ApiRequest) -> ApiResult<Response> {
         let body: Value = parse_body(&req.body)?;
-        let path = req.path();
-        let at = |i: usize| path.get(i).copied().unwrap_or_default();
-        let (g, c, e, n) = (at(1), at(3), at(5), at(7));
+        // The labels of the operation's requestUri, as routing found them.
+        let label = |name: &str| req.labels.get(name).map_or("", String::as_str);
+        let (g, c, e, n) = (
+            label("ChannelGroupName"),
+            label("ChannelName"),
+            label("OriginEndpointName"),
+            label("HarvestJobName"),
+        );
         let value = match operation {
             "CreateChannelGroup" => self.create_group(req, &body)?,
             "GetChannelGroup" => self.read(|s| Ok(self.group_json(group(s, g)?)))?,
@@ -177,7 +178,7 @@ impl MediaPackageV2 {
             "ListHarvestJobs" => self.list_harvest_jobs(req, g)?,
             "CancelHarvestJob" => self.cancel_harvest_job(req, g, c, e, n)?,
             "TagResource" | "UntagResource" | "ListTagsForResource" => {
-                return self.tags(operation, req, &body, at(1));
+                return self.tags(operation, req, &body, label("ResourceArn"));
             }
             _ => {
                 return Err(ApiError::with_status(
@@ -218,42 +219,41 @@ fn present(body: &Value, member: &str) -> Option<Value> {
     body.get(member).filter(|v| !v.is_null()).cloned()
 }
 
-pub fn operation_name(req: &ApiRequest) -> &'static str {
-    let path = req.path();
-    let m = &req.method;
-    match path.as_slice() {
-        ["channelGroup"] if m == Method::POST => "CreateChannelGroup",
-        ["channelGroup"] if m == Method::GET => "ListChannelGroups",
-        ["channelGroup", _] if m == Method::GET => "GetChannelGroup",
-        ["channelGroup", _] if m == Method::PUT => "UpdateChannelGroup",
-        ["channelGroup", _] if m == Method::DELETE => "DeleteChannelGroup",
-        ["channelGroup", _, "channel"] if m == Method::POST => "CreateChannel",
-        ["channelGroup", _, "channel"] if m == Method::GET => "ListChannels",
-        ["channelGroup", _, "channel", _] if m == Method::GET => "GetChannel",
-        ["channelGroup", _, "channel", _] if m == Method::PUT => "UpdateChannel",
-        ["channelGroup", _, "channel", _] if m == Method::DELETE => "DeleteChannel",
-        ["channelGroup", _, "channel", _, "originEndpoint"] if m == Method::POST => "CreateOriginEndpoint",
-        ["channelGroup", _, "channel", _, "originEndpoint"] if m == Method::GET => "ListOriginEndpoints",
-        ["channelGroup", _, "channel", _, "originEndpoint", _] if m == Method::GET => "GetOriginEndpoint",
-        ["channelGroup", _, "channel", _, "originEndpoint", _] if m == Method::PUT => "UpdateOriginEndpoint",
-        ["channelGroup", _, "channel", _, "originEndpoint", _] if m == Method::DELETE => "DeleteOriginEndpoint",
-        ["channelGroup", _, "channel", _, "originEndpoint", _, "harvestJob"] if m == Method::POST => "CreateHarvestJob",
-        ["channelGroup", _, "channel", _, "originEndpoint", _, "harvestJob", _] if m == Method::GET => "GetHarvestJob",
-        ["channelGroup", _, "channel", _, "originEndpoint", _, "harvestJob", _] if m == Method::PUT => {
-            "CancelHarvestJob"
-        }
-        ["channelGroup", _, "harvestJob"] if m == Method::GET => "ListHarvestJobs",
-        ["tags", _] if m == Method::GET => "ListTagsForResource",
-        ["tags", _] if m == Method::POST => "TagResource",
-        ["tags", _] if m == Method::DELETE => "UntagResource",
-        _ => "Unknown",
-    }
-}
+/// The operations it serves, routed by the model's `requestUri`s
+/// (`/channelGroup/{ChannelGroupName}/channel/{ChannelName}/` ...).
+pub const OPERATIONS: &[&str] = &[
+    "CreateChannelGroup",
+    "ListChannelGroups",
+    "GetChannelGroup",
+    "UpdateChannelGroup",
+    "DeleteChannelGroup",
+    "CreateChannel",
+    "ListChannels",
+    "GetChannel",
+    "UpdateChannel",
+    "DeleteChannel",
+    "CreateOriginEndpoint",
+    "ListOriginEndpoints",
+    "GetOriginEndpoint",
+    "UpdateOriginEndpoint",
+    "DeleteOriginEndpoint",
+    "CreateHarvestJob",
+    "GetHarvestJob",
+    "CancelHarvestJob",
+    "ListHarvestJobs",
+    "ListTagsForResource",
+    "TagResource",
+    "UntagResource",
+];
 
 /// MediaPackage v2: REST-JSON, signed `mediapackagev2`; its origin endpoints' `/out/v1/{group}/{channel}/{endpoint}/...` unsigned.
 impl Service for MediaPackageV2 {
     fn signing_name(&self) -> &'static str {
         "mediapackagev2"
+    }
+
+    fn operations(&self) -> &'static [&'static str] {
+        OPERATIONS
     }
 
     fn call<'a>(&'a self, shared: &'a Shared, req: Request) -> Answer<'a> {
@@ -281,16 +281,12 @@ impl Service for MediaPackageV2 {
 }
 
 impl RestJson for MediaPackageV2 {
-    fn operation_name(&self, req: &ApiRequest) -> &'static str {
-        operation_name(req)
-    }
-
     fn dialect(&self) -> crate::protocol::Dialect {
         DIALECT
     }
 
-    fn handle(&self, req: ApiRequest) -> Handled<'_> {
-        Box::pin(MediaPackageV2::handle(self, req))
+    fn handle(&self, operation: &'static str, req: ApiRequest) -> Handled<'_> {
+        Box::pin(MediaPackageV2::handle(self, operation, req))
     }
 
     fn iam(&self) -> RestJsonIam {

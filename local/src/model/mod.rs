@@ -17,6 +17,7 @@ use std::{
 use anyhow::{Context, bail};
 use serde_json::Value;
 
+pub use amendments::Amendment;
 pub use validate::{Kind, Located, Violation};
 
 /// A model a service registers: botocore's folder for it, the API version the service speaks,
@@ -28,6 +29,8 @@ pub struct ModelSpec {
     pub service: &'static str,
     pub version: &'static str,
     pub strict: bool,
+    /// Values AWS accepts that the model does not list yet.
+    pub amendments: &'static [Amendment],
 }
 
 /// One service's operations and shapes.
@@ -57,10 +60,11 @@ impl Models {
             service,
             version,
             strict,
+            amendments,
         } in specs
         {
             let folder = dir.join(service).join(version);
-            let model = read_model(service, &folder, strict)
+            let model = read_model(&folder, strict, amendments)
                 .with_context(|| format!("reading the {service} {version} service model in {}", folder.display()))?;
             services.insert(service, Arc::new(model));
         }
@@ -158,7 +162,7 @@ impl ServiceModel {
     }
 }
 
-fn read_model(service: &str, folder: &Path, strict: bool) -> anyhow::Result<ServiceModel> {
+fn read_model(folder: &Path, strict: bool, amendments: &[Amendment]) -> anyhow::Result<ServiceModel> {
     let gz = folder.join("service-2.json.gz");
     let plain = folder.join("service-2.json");
     let text = if gz.exists() {
@@ -170,31 +174,37 @@ fn read_model(service: &str, folder: &Path, strict: bool) -> anyhow::Result<Serv
     } else {
         bail!("neither service-2.json.gz nor service-2.json is there");
     };
-    let model: Value = serde_json::from_str(&text)?;
-    let map = |key: &str| -> anyhow::Result<HashMap<String, Value>> {
-        let object = model[key]
-            .as_object()
-            .with_context(|| format!("the model has no {key}"))?;
-        Ok(object.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-    };
-    let mut shapes = map("shapes")?;
-    amendments::amend(service, &mut shapes);
-    let mut patterns = HashMap::new();
-    if strict {
-        for (name, shape) in &shapes {
-            if let Some(pattern) = shape["pattern"].as_str() {
-                let anchored = regex::Regex::new(&format!("^(?:{pattern})$"))
-                    .with_context(|| format!("the pattern of shape {name}: {pattern}"))?;
-                patterns.insert(name.clone(), anchored);
+    ServiceModel::from_json(&serde_json::from_str(&text)?, strict, amendments)
+}
+
+impl ServiceModel {
+    /// A model from botocore's JSON (`operations`, `shapes`), with `amendments` laid over it.
+    pub(crate) fn from_json(model: &Value, strict: bool, amendments: &[Amendment]) -> anyhow::Result<Self> {
+        let map = |key: &str| -> anyhow::Result<HashMap<String, Value>> {
+            let object = model[key]
+                .as_object()
+                .with_context(|| format!("the model has no {key}"))?;
+            Ok(object.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        };
+        let mut shapes = map("shapes")?;
+        amendments::amend(amendments, &mut shapes);
+        let mut patterns = HashMap::new();
+        if strict {
+            for (name, shape) in &shapes {
+                if let Some(pattern) = shape["pattern"].as_str() {
+                    let anchored = regex::Regex::new(&format!("^(?:{pattern})$"))
+                        .with_context(|| format!("the pattern of shape {name}: {pattern}"))?;
+                    patterns.insert(name.clone(), anchored);
+                }
             }
         }
+        Ok(ServiceModel {
+            operations: map("operations")?,
+            shapes,
+            strict,
+            patterns,
+        })
     }
-    Ok(ServiceModel {
-        operations: map("operations")?,
-        shapes,
-        strict,
-        patterns,
-    })
 }
 
 /// botocore's `data` folder, as the python3 on PATH imports it.

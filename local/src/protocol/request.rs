@@ -16,6 +16,8 @@ pub struct ApiRequest {
     /// Path segments, percent-decoded (an ARN in `/tags/{arn}` stays one segment).
     pub segments: Vec<String>,
     pub query: HashMap<String, Vec<String>>,
+    /// The values of the labels of the routed operation's `requestUri` (set once it is routed).
+    pub labels: HashMap<String, String>,
     pub body: Bytes,
     pub headers: axum::http::HeaderMap,
     /// Who signed it (set once the signature is verified).
@@ -43,6 +45,7 @@ impl ApiRequest {
             method,
             segments,
             query: query_params(query),
+            labels: HashMap::new(),
             body,
             headers: Default::default(),
             caller: None,

@@ -18,7 +18,6 @@ use s3s::{S3Result, s3_error};
 use super::policy::{allows_anonymous_get, allows_service_get};
 use super::store::Store;
 use crate::auth::{Caller, Keys, Session};
-use crate::iam::actions;
 use crate::model::ServiceModel;
 
 fn unknown_key() -> s3s::S3Error {
@@ -34,7 +33,7 @@ pub(super) struct KeyAuth(pub Arc<Keys>);
 #[async_trait::async_trait]
 impl S3Auth for KeyAuth {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
-        let cloudfront = self.0.cloudfront();
+        let cloudfront = self.0.service_principal();
         if access_key == cloudfront.access_key_id {
             return Ok(SecretKey::from(cloudfront.secret_access_key.as_str()));
         }
@@ -59,7 +58,7 @@ impl S3Access for Access {
         let Some(credentials) = cx.credentials() else {
             return self.anonymous(cx).await;
         };
-        if credentials.access_key == self.keys.cloudfront().access_key_id {
+        if credentials.access_key == self.keys.service_principal().access_key_id {
             return self.cloudfront(cx).await;
         }
         let key = self.keys.get(&credentials.access_key).ok_or_else(unknown_key)?;
@@ -102,13 +101,15 @@ impl S3Access for Access {
             account: self.account.clone(),
         };
         let path = cx.s3_path();
-        let asked = actions::s3(
+        let asked = super::iam::asked(
             &caller.scope(),
             operation,
             path.get_bucket_name(),
             path.get_object_key(),
         );
-        match caller.refusal(&asked) {
+        // The chain's IAM stage, as for every protocol; the signature stage is s3s's verifier
+        // (aws-chunked bodies are verified chunk by chunk as they stream), fed the same keys.
+        match crate::chain::iam_refusal(&caller, &asked, None) {
             Some(message) => Err(s3_error!(AccessDenied, "{message}")),
             None => Ok(()),
         }

@@ -4,6 +4,7 @@
 
 mod access;
 mod grammar;
+mod iam;
 pub(crate) mod keys;
 mod messages;
 mod policy;
@@ -32,6 +33,7 @@ pub const MODEL: ModelSpec = ModelSpec {
     service: "s3",
     version: "2006-03-01",
     strict: false,
+    amendments: &[],
 };
 
 #[derive(Clone)]

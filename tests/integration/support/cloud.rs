@@ -19,11 +19,13 @@ use livestream_operator::{
     },
 };
 
-use crate::support::operator::ROLE;
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
     process::{Child, Command},
 };
+
+/// The MediaLive role the stories' channels are created with.
+pub const ROLE: &str = "arn:aws:iam::123456789012:role/MediaLiveAccessRole";
 
 pub struct LocalCloud {
     pub endpoint: String,
@@ -66,7 +68,7 @@ pub fn key_file(policy: &serde_json::Value, more: &[serde_json::Value]) -> serde
 
 /// The shipped least-privilege policy of the operator.
 pub fn shipped_policy() -> serde_json::Value {
-    serde_json::from_str(&crate::support::cluster::read("deploy/iam-policy.json")).unwrap()
+    serde_json::from_str(&crate::support::files::read("deploy/iam-policy.json")).unwrap()
 }
 
 impl LocalCloud {

@@ -1,7 +1,7 @@
 //! Shared test plumbing: the control plane's kubeconfig, kubectl, namespaces, the installed CRD.
 
 use std::{
-    path::{Path, PathBuf},
+    path::PathBuf,
     process::{Command, Output},
     sync::{
         Once,
@@ -16,11 +16,9 @@ use kube::{
     runtime::wait::{await_condition, conditions},
 };
 
-pub const CRD_NAME: &str = "livestreams.media.livestream.io";
+pub use super::files::{read, repo_root};
 
-pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+pub const CRD_NAME: &str = "livestreams.media.livestream.io";
 
 /// The admin kubeconfig written by `hack/control-plane.sh up`.
 pub fn admin_kubeconfig() -> PathBuf {
@@ -118,9 +116,4 @@ pub async fn install_crd() {
     .await
     .expect("CRD established within 30 s")
     .expect("watching the CRD");
-}
-
-/// A manifest file's text, relative to the repository root.
-pub fn read(path: impl AsRef<Path>) -> String {
-    std::fs::read_to_string(repo_root().join(path)).unwrap()
 }

@@ -13,7 +13,7 @@ use crate::support::{
 };
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_livestream-operator");
-pub const ROLE: &str = "arn:aws:iam::123456789012:role/MediaLiveAccessRole";
+pub use super::cloud::ROLE;
 
 pub struct Operator {
     process: Child,

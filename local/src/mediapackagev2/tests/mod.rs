@@ -1,5 +1,5 @@
-//! Every rule of the service, through the same path a request takes (the model check of http.rs,
-//! then the handler), with AWS's error types on the wire.
+//! Every rule of the service, through the same path a request takes (routing by the model, the
+//! model check of the chain, then the handler), with AWS's error types on the wire.
 //!
 //! The harness is here (a service on 127.0.0.1:4580 with botocore's model, a call through the
 //! model check and the handler, the answer as a client sees it); the tests are by concern:
@@ -26,6 +26,9 @@ use crate::model::Models;
 
 static MODELS: LazyLock<Models> =
     LazyLock::new(|| Models::load(None, &[super::MODEL]).expect("botocore's models (hack/setup.sh installs them)"));
+
+static ROUTES: LazyLock<crate::protocol::Routes> =
+    LazyLock::new(|| crate::protocol::Routes::new(MODELS.service("mediapackagev2").unwrap(), super::OPERATIONS));
 
 const BASE: &str = "http://127.0.0.1:4580";
 const ARN: &str = "arn:aws:mediapackagev2:us-east-1:123456789012";
@@ -90,8 +93,10 @@ fn call(mp: &MediaPackageV2, method: Method, target: &str, headers: &[(&str, &st
         let name = axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap();
         req.headers.insert(name, HeaderValue::from_str(value).unwrap());
     }
-    let operation = operation_name(&req);
     let model = MODELS.service("mediapackagev2").unwrap();
+    let routed = ROUTES.route(&req);
+    let operation = routed.as_ref().map_or(crate::chain::UNKNOWN, |r| r.operation);
+    req.labels = routed.map(|r| r.labels).unwrap_or_default();
     let result = match crate::protocol::model_check::model_refusal(model, super::DIALECT, operation, &req) {
         Some(refused) => Err(refused),
         None => mp.call(operation, &req),

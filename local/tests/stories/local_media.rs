@@ -6,40 +6,11 @@ use std::time::Duration;
 
 use aws_sdk_medialive::types::{ChannelState, InputWhitelistRuleCidr};
 use livestream_operator::{api::LiveStreamSpec, desired::Names};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::process::Command;
 
 use crate::support::cloud::{LocalCloud, eventually, http_get, publish};
-
-/// ffprobe's JSON about `args`, failing the test with its stderr.
-pub async fn ffprobe(args: &[&str]) -> Value {
-    let out = Command::new("ffprobe")
-        .args(["-v", "error", "-of", "json"])
-        .args(args)
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "ffprobe {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// The distinct streams ffprobe finds behind a master playlist, as `codec WIDTHxHEIGHT`, sorted.
-pub async fn probe_streams(playback: &str) -> Vec<String> {
-    let probe = ffprobe(&["-show_entries", "stream=codec_name,width,height", playback]).await;
-    let mut streams: Vec<String> = probe["streams"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no streams: {probe}"))
-        .iter()
-        .map(|s| format!("{} {}x{}", s["codec_name"].as_str().unwrap(), s["width"], s["height"]))
-        .collect();
-    streams.sort();
-    streams.dedup();
-    streams
-}
+use crate::support::tools::{ffprobe, probe_streams};
 
 /// Attribute `name` of an `#EXT-X-STREAM-INF` line.
 fn attribute<'a>(line: &'a str, name: &str) -> &'a str {

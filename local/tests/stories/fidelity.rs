@@ -4,43 +4,9 @@
 //! described back as sent (over-strictness is a defect too).
 
 use serde_json::{Value, json};
-use tokio::process::Command;
 
-use crate::aws_cli::Cli;
-use crate::local_media::ffprobe;
-use crate::support::cloud::{ADMIN_KEY, LocalCloud, eventually, publish};
-
-/// Sends one request as an unchecked client would; (status, x-amzn-ErrorType, JSON body).
-pub(crate) async fn raw(
-    cloud: &LocalCloud,
-    service: &str,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-) -> (u16, String, Value) {
-    // curl signs with its own SigV4 implementation: a signer no one here wrote.
-    let sigv4 = format!("aws:amz:us-east-1:{service}");
-    let user = format!("{}:{}", ADMIN_KEY.0, ADMIN_KEY.1);
-    let mut curl = Command::new("curl");
-    curl.args(["-s", "-i", "-X", method, "--aws-sigv4", &sigv4, "--user", &user]);
-    curl.args(["-H", "Content-Type: application/json"]);
-    if let Some(body) = body {
-        curl.args(["--data-binary", &body.to_string()]);
-    }
-    let out = curl.arg(format!("{}{path}", cloud.endpoint)).output().await.unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let kind = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .starts_with("x-amzn-errortype:")
-                .then(|| l[17..].trim().to_owned())
-        })
-        .unwrap_or_default();
-    (status, kind, serde_json::from_str(body).unwrap_or(Value::Null))
-}
+use crate::support::cloud::{LocalCloud, eventually, publish};
+use crate::support::tools::{Cli, ffprobe, raw};
 
 /// `set` (JSON pointer → value; an index one past the end appends) and `remove` applied to `base`.
 fn altered(mut body: Value, case: &Value) -> Value {
@@ -93,7 +59,7 @@ async fn livestream_local_refuses_what_aws_refuses_with_aws_words_and_accepts_th
         .await
         .unwrap();
     let group = group.security_group.unwrap().id.unwrap();
-    let fixture = crate::support::cluster::read("tests/fixtures/aws-refusals.json");
+    let fixture = crate::support::files::read("tests/fixtures/aws-refusals.json");
     let input = {
         let (status, _, answer) = raw(
             &cloud,
@@ -229,7 +195,7 @@ async fn hls_and_archive_groups_record_into_s3_what_the_aws_cli_downloads_and_ff
     );
     aws.ok(&["mediapackage", "create-channel", "--id", "recorded-mp"]).await;
     // The catalogue's accepted channel: MediaPackage, HLS to S3 and Archive to S3 from one encode.
-    let fixture = crate::support::cluster::read("tests/fixtures/aws-refusals.json")
+    let fixture = crate::support::files::read("tests/fixtures/aws-refusals.json")
         .replace("{input}", input_id)
         .replace("{packageChannel}", "recorded-mp");
     let fixture: Value = serde_json::from_str(&fixture).unwrap();

@@ -3,64 +3,15 @@
 //! RTMP client), each read back from the MediaPackage endpoint with ffprobe as two-rendition HLS.
 //! The refusals (a wrong stream key, a peer outside the security group) hold for them too.
 
-use std::{process::Stdio, time::Duration};
+use std::time::Duration;
 
 use aws_sdk_medialive::types::{ChannelState, InputWhitelistRuleCidr};
 use livestream_operator::{api::LiveStreamSpec, desired::Names};
 use serde_json::json;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
-use crate::local_media::probe_streams;
-use crate::support::cloud::{LocalCloud, eventually, http_get, publish};
-
-/// The RTMP publishers a user may have, by name.
-#[derive(Clone, Copy, Debug)]
-pub enum Encoder {
-    Ffmpeg,
-    /// GStreamer `rtmpsink`: librtmp. `url` may carry librtmp options (`playpath=KEY live=1`).
-    GstLibrtmp,
-    GstRtmp2,
-}
-
-/// A 720p30 test pattern with AAC audio pushed by `encoder` to `url` until killed.
-pub fn push(encoder: Encoder, url: &str) -> Child {
-    let sink = match encoder {
-        Encoder::Ffmpeg => return publish(url, 600),
-        Encoder::GstLibrtmp if url.contains(' ') => format!("rtmpsink location=\"{url}\""),
-        Encoder::GstLibrtmp => format!("rtmpsink location=\"{url} live=1\""),
-        Encoder::GstRtmp2 => format!("rtmp2sink location={url}"),
-    };
-    let pipeline = format!(
-        "videotestsrc is-live=true pattern=smpte ! video/x-raw,width=1280,height=720,framerate=30/1 \
-         ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 ! h264parse \
-         ! flvmux name=m streamable=true ! {sink} \
-         audiotestsrc is-live=true ! audioconvert ! audioresample ! audio/x-raw,rate=48000 \
-         ! avenc_aac ! aacparse ! m."
-    );
-    Command::new("gst-launch-1.0")
-        .arg("-q")
-        .args(shell_words(&pipeline))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("gst-launch-1.0 starts (hack/setup.sh installs GStreamer)")
-}
-
-/// gst-launch takes the pipeline as words; a quoted location stays one word.
-fn shell_words(pipeline: &str) -> Vec<String> {
-    let mut words = vec![String::new()];
-    let mut quoted = false;
-    for c in pipeline.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            ' ' if !quoted => words.push(String::new()),
-            c => words.last_mut().unwrap().push(c),
-        }
-    }
-    words.retain(|w| !w.is_empty());
-    words
-}
+use crate::support::cloud::{LocalCloud, eventually, http_get};
+use crate::support::tools::{Encoder, probe_streams, push};
 
 /// The number of the newest segment of the endpoint's first rendition (0 before any).
 async fn newest_segment(media_playlist: &str) -> u64 {

@@ -22,7 +22,7 @@ use serde_json::json;
 
 use crate::support::cloud::{LocalCloud, eventually};
 
-use crate::support::operator::ROLE;
+use crate::support::cloud::ROLE;
 const WAIT: Duration = Duration::from_secs(10);
 
 fn spec() -> LiveStreamSpec {

@@ -4,58 +4,12 @@
 use std::path::Path;
 
 use serde_json::Value;
-use tokio::process::Command;
 
-use crate::{
-    support::cloud::{ADMIN_KEY, LocalCloud, http_get},
-    support::cluster,
+use crate::support::{
+    cloud::{LocalCloud, http_get},
+    files,
+    tools::Cli,
 };
-
-/// The AWS CLI against one livestream-local.
-pub struct Cli<'a> {
-    pub cloud: &'a LocalCloud,
-}
-
-impl Cli<'_> {
-    pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new("aws");
-        command
-            .args([
-                "--endpoint-url",
-                &self.cloud.endpoint,
-                "--region",
-                "us-east-1",
-                "--output",
-                "json",
-            ])
-            .args(args)
-            .env("AWS_ACCESS_KEY_ID", ADMIN_KEY.0)
-            .env("AWS_SECRET_ACCESS_KEY", ADMIN_KEY.1)
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("AWS_PAGER", "");
-        command
-    }
-
-    /// Runs `aws ARGS`, which must succeed; returns its JSON output (Null when it prints nothing).
-    pub async fn ok(&self, args: &[&str]) -> Value {
-        let out = self.command(args).output().await.expect("aws CLI runs");
-        assert!(
-            out.status.success(),
-            "aws {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
-    }
-
-    /// Runs `aws ARGS`, which must fail; returns its error output.
-    pub async fn fails(&self, args: &[&str]) -> String {
-        let out = self.command(args).output().await.expect("aws CLI runs");
-        assert!(!out.status.success(), "aws {} unexpectedly succeeded", args.join(" "));
-        String::from_utf8_lossy(&out.stderr).into_owned()
-    }
-}
 
 fn text(value: &Value) -> String {
     value
@@ -118,7 +72,7 @@ async fn aws_cli_drives_the_whole_lifecycle() {
     assert!(text(&endpoint["Url"]).ends_with("/out/v1/cli-hls/index.m3u8"));
 
     // The channel request as a CLI user writes it (PascalCase, --cli-input-json).
-    let request = cluster::read("tests/fixtures/aws-cli/create-channel.json")
+    let request = files::read("tests/fixtures/aws-cli/create-channel.json")
         .replace("INPUT_ID", &input_id)
         .replace("PACKAGE_CHANNEL_ID", "cli-channel");
     let file = cloud.data_dir.join("create-channel.json");
