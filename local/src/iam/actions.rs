@@ -111,3 +111,9 @@ pub const EXAMPLE_SCOPE: Scope<'static> = Scope {
     account: "123456789012",
     principal_arn: "arn:aws:iam::123456789012:user/operator",
 };
+
+/// What a service's request asks of IAM in [`EXAMPLE_SCOPE`], for the services' IAM tests.
+#[cfg(test)]
+pub fn example(iam: &RestJsonIam) -> impl Fn(&str, &[&str], &Value) -> Asked + '_ {
+    move |operation, segments, body| rest_json(&EXAMPLE_SCOPE, iam, operation, segments, body)
+}

@@ -29,38 +29,30 @@ fn resource(segments: &[&str], _body: &Value) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     use super::*;
-    use crate::iam::actions::{Asked, EXAMPLE_SCOPE as SCOPE};
-
-    fn rest_json(operation: &str, segments: &[&str], body: &Value) -> Asked {
-        crate::iam::actions::rest_json(&SCOPE, &IAM, operation, segments, body)
-    }
-
-    fn tag_on_create(operation: &str, create: &Asked) -> Option<Asked> {
-        crate::iam::actions::tag_on_create(&IAM, operation, create)
-    }
+    use crate::iam::actions::{example, tag_on_create};
 
     #[test]
     fn requests_name_their_action_and_resource() {
-        let start = rest_json("StartChannel", &["prod", "channels", "42", "start"], &json!({}));
+        let start = example(&IAM)("StartChannel", &["prod", "channels", "42", "start"], &json!({}));
         assert_eq!(start.action, "medialive:StartChannel");
         assert_eq!(start.resource, "arn:aws:medialive:us-east-1:123456789012:channel:42");
-        let list = rest_json("ListInputs", &["prod", "inputs"], &json!({}));
+        let list = example(&IAM)("ListInputs", &["prod", "inputs"], &json!({}));
         assert_eq!(list.resource, "arn:aws:medialive:us-east-1:123456789012:input:*");
     }
 
     #[test]
     fn tags_at_creation_need_the_tagging_action() {
         let tagged = json!({"tags": {"owner": "x"}});
-        let create = rest_json("CreateInput", &["prod", "inputs"], &tagged);
-        let tagging = tag_on_create("CreateInput", &create).unwrap();
+        let create = example(&IAM)("CreateInput", &["prod", "inputs"], &tagged);
+        let tagging = tag_on_create(&IAM, "CreateInput", &create).unwrap();
         assert_eq!(
             (tagging.action.as_str(), tagging.resource.as_str()),
             ("medialive:CreateTags", create.resource.as_str())
         );
-        let listed = rest_json("ListInputs", &["prod", "inputs"], &tagged);
-        assert!(tag_on_create("ListInputs", &listed).is_none());
+        let listed = example(&IAM)("ListInputs", &["prod", "inputs"], &tagged);
+        assert!(tag_on_create(&IAM, "ListInputs", &listed).is_none());
     }
 }

@@ -55,19 +55,11 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::iam::actions::{Asked, EXAMPLE_SCOPE as SCOPE};
-
-    fn rest_json(operation: &str, segments: &[&str], body: &Value) -> Asked {
-        crate::iam::actions::rest_json(&SCOPE, &IAM, operation, segments, body)
-    }
-
-    fn tag_on_create(operation: &str, create: &Asked) -> Option<Asked> {
-        crate::iam::actions::tag_on_create(&IAM, operation, create)
-    }
+    use crate::iam::actions::{example, tag_on_create};
 
     #[test]
     fn mediapackagev2_requests_name_their_resource() {
-        let v2 = |operation: &str, path: &[&str], body: Value| rest_json(operation, path, &body);
+        let v2 = |operation: &str, path: &[&str], body: Value| example(&IAM)(operation, path, &body);
         let base = "arn:aws:mediapackagev2:us-east-1:123456789012";
         let create = v2(
             "CreateChannelGroup",
@@ -130,7 +122,7 @@ mod tests {
             v2("ListHarvestJobs", &["channelGroup", "live", "harvestJob"], json!({})).resource,
             format!("{base}:channelGroup/live")
         );
-        let tagging = tag_on_create("CreateOriginEndpoint", &endpoint).unwrap();
+        let tagging = tag_on_create(&IAM, "CreateOriginEndpoint", &endpoint).unwrap();
         assert_eq!(
             (tagging.action.as_str(), tagging.resource.as_str()),
             ("mediapackagev2:TagResource", endpoint.resource.as_str())
@@ -158,6 +150,6 @@ mod tests {
             &["channelGroup", "live", "channel"],
             json!({"ChannelName": "c"}),
         );
-        assert!(tag_on_create("CreateChannel", &untagged).is_none());
+        assert!(tag_on_create(&IAM, "CreateChannel", &untagged).is_none());
     }
 }
