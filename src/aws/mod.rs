@@ -47,6 +47,49 @@ pub const TEARDOWN_ORDER: [Kind; 8] = [
     Kind::ChannelV2,
 ];
 
+/// Runs `$body` with `$k` the type of the kind `$kind`: the one place a kind is named by value.
+macro_rules! each_kind {
+    ($kind:expr, |$k:ident| $body:expr) => {{
+        use $crate::aws::Kind;
+        match $kind {
+            Kind::PackageChannel => {
+                type $k = $crate::aws::PackageChannel;
+                $body
+            }
+            Kind::Endpoint => {
+                type $k = $crate::aws::Endpoint;
+                $body
+            }
+            Kind::SecurityGroup => {
+                type $k = $crate::aws::SecurityGroup;
+                $body
+            }
+            Kind::Input => {
+                type $k = $crate::aws::Input;
+                $body
+            }
+            Kind::Channel => {
+                type $k = $crate::aws::Channel;
+                $body
+            }
+            Kind::ChannelV2 => {
+                type $k = $crate::aws::package_v2::ChannelV2;
+                $body
+            }
+            Kind::OriginEndpoint => {
+                type $k = $crate::aws::origin_endpoint::OriginEndpoint;
+                $body
+            }
+            Kind::Distribution => {
+                type $k = $crate::aws::cloudfront::Distribution;
+                $body
+            }
+        }
+    }};
+}
+
+pub(crate) use each_kind;
+
 /// Who a create is for: the owner tags every resource carries, and the stream's uid, from which
 /// MediaLive request ids (idempotency tokens) are derived.
 pub struct Owner<'a> {

@@ -5,11 +5,13 @@
 
 pub mod cache;
 mod read_cache;
+mod slot;
 
 use std::collections::BTreeMap;
 
 pub use cache::Freshness;
 pub use read_cache::ReadCache;
+pub use slot::Slot;
 
 use crate::{
     api::{AwsResources, DeliveryMode, PackagingVersion},

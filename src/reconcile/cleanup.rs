@@ -11,7 +11,8 @@ use kube::{
     runtime::{controller::Action, events::EventType},
 };
 
-use super::{act::take_down_all, held::each_kind};
+use super::act::take_down_all;
+use crate::aws::each_kind;
 use crate::{
     api::{DeliveryMode, LiveStream},
     aws::{self, Kind, Managed, TEARDOWN_ORDER},

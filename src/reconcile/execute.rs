@@ -6,13 +6,13 @@ use aws_sdk_medialive::types::ChannelState;
 use kube::runtime::events::EventType;
 use tracing::info;
 
-use super::held::each_kind;
 use super::{
     Run,
     intent::Source,
     plan::{self, Blocker, Desired, Flags, Outcome, Step, StopReason},
     publish,
 };
+use crate::aws::each_kind;
 use crate::observe::Observed;
 use crate::{
     aws::{self, Kind, Role},

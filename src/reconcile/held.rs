@@ -1,7 +1,7 @@
-//! Where each kind lives in a pass: its place in the snapshot and in the desired state, the read
-//! cache its changes go through, the words of its events, and the few things a kind does around a
-//! create. The executor and teardown reach every kind through this one face (`Held`); `each_kind!`
-//! is the one table that names them all.
+//! What a pass does with each kind beyond its place in the snapshot (`observe::Slot`): where the
+//! spec's request for it is in `Desired`, the read cache its changes go through, the words of its
+//! events, and the few things a kind does around a create. The executor and teardown reach every
+//! kind through this one face (`Held`), by `aws::each_kind!`.
 
 use futures::future::BoxFuture;
 
@@ -9,13 +9,12 @@ use super::{Run, plan::Desired};
 use crate::{
     api::LiveStream,
     aws::{
-        Channel, Endpoint, Input, Managed, PackageChannel, Role, SecurityGroup, cloudfront::Distribution,
+        Channel, Endpoint, Input, PackageChannel, Role, SecurityGroup, cloudfront::Distribution,
         origin_endpoint::OriginEndpoint, package_v2::ChannelV2,
     },
     context::Context,
-    desired::mediapackagev2::ManifestKind,
     error::{Error, QUOTA_EXCEEDED, Result},
-    observe::{Observed, ObservedV2, ReadCache},
+    observe::{ReadCache, Slot},
 };
 
 /// Why a resource goes.
@@ -27,12 +26,8 @@ pub enum Why {
     NotAsked,
 }
 
-/// A kind as a pass holds it.
-pub trait Held: Managed {
-    /// The stream's resource of the kind with `role`, in the snapshot.
-    fn observed(observed: &Observed, role: Role) -> Option<&Self>;
-    /// Puts AWS's answer about it into the snapshot (`None`: it is gone).
-    fn fold(observed: &mut Observed, role: Role, answer: Option<Self>);
+/// A kind as a pass holds it: its place in the snapshot (`Slot`) and what follows here.
+pub trait Held: Slot {
     /// What the spec asks of it this round (`None`: not yet known, e.g. before its dependencies).
     fn wanted(desired: &Desired, role: Role) -> Option<&Self::Desired>;
 
@@ -88,48 +83,6 @@ pub trait Held: Managed {
     }
 }
 
-/// Runs `$body` with `$k` the type of the kind `$kind`: the one place a kind is named by value.
-macro_rules! each_kind {
-    ($kind:expr, |$k:ident| $body:expr) => {{
-        use $crate::aws::Kind;
-        match $kind {
-            Kind::PackageChannel => {
-                type $k = $crate::aws::PackageChannel;
-                $body
-            }
-            Kind::Endpoint => {
-                type $k = $crate::aws::Endpoint;
-                $body
-            }
-            Kind::SecurityGroup => {
-                type $k = $crate::aws::SecurityGroup;
-                $body
-            }
-            Kind::Input => {
-                type $k = $crate::aws::Input;
-                $body
-            }
-            Kind::Channel => {
-                type $k = $crate::aws::Channel;
-                $body
-            }
-            Kind::ChannelV2 => {
-                type $k = $crate::aws::package_v2::ChannelV2;
-                $body
-            }
-            Kind::OriginEndpoint => {
-                type $k = $crate::aws::origin_endpoint::OriginEndpoint;
-                $body
-            }
-            Kind::Distribution => {
-                type $k = $crate::aws::cloudfront::Distribution;
-                $body
-            }
-        }
-    }};
-}
-pub(crate) use each_kind;
-
 /// The kinds the read cache keeps by (stream, role): their changes and answers go through it.
 macro_rules! cached_in {
     ($field:ident) => {
@@ -150,14 +103,6 @@ macro_rules! cached_in {
 
 impl Held for PackageChannel {
     cached_in!(package_channels);
-
-    fn observed(observed: &Observed, _: Role) -> Option<&Self> {
-        observed.package_channel.as_ref()
-    }
-
-    fn fold(observed: &mut Observed, _: Role, answer: Option<Self>) {
-        observed.package_channel = answer;
-    }
 
     fn wanted(desired: &Desired, _: Role) -> Option<&Self::Desired> {
         Some(&desired.package_channel)
@@ -194,14 +139,6 @@ impl Held for PackageChannel {
 impl Held for Endpoint {
     cached_in!(endpoints);
 
-    fn observed(observed: &Observed, _: Role) -> Option<&Self> {
-        observed.endpoint.as_ref()
-    }
-
-    fn fold(observed: &mut Observed, _: Role, answer: Option<Self>) {
-        observed.endpoint = answer;
-    }
-
     fn wanted(desired: &Desired, _: Role) -> Option<&Self::Desired> {
         Some(&desired.endpoint)
     }
@@ -232,14 +169,6 @@ impl Held for Endpoint {
 impl Held for SecurityGroup {
     cached_in!(security_groups);
 
-    fn observed(observed: &Observed, _: Role) -> Option<&Self> {
-        observed.security_group.as_ref()
-    }
-
-    fn fold(observed: &mut Observed, _: Role, answer: Option<Self>) {
-        observed.security_group = answer;
-    }
-
     fn wanted(desired: &Desired, _: Role) -> Option<&Self::Desired> {
         Some(&desired.cidrs)
     }
@@ -264,17 +193,6 @@ impl Held for SecurityGroup {
 
 impl Held for Input {
     cached_in!(inputs);
-
-    fn observed(observed: &Observed, role: Role) -> Option<&Self> {
-        observed.inputs.get(&role)
-    }
-
-    fn fold(observed: &mut Observed, role: Role, answer: Option<Self>) {
-        match answer {
-            Some(input) => observed.inputs.insert(role, input),
-            None => observed.inputs.remove(&role),
-        };
-    }
 
     fn wanted(desired: &Desired, role: Role) -> Option<&Self::Desired> {
         desired.inputs.get(&role)
@@ -311,14 +229,6 @@ impl Held for Input {
 impl Held for Channel {
     cached_in!(channels);
 
-    fn observed(observed: &Observed, _: Role) -> Option<&Self> {
-        observed.channel.as_ref()
-    }
-
-    fn fold(observed: &mut Observed, _: Role, answer: Option<Self>) {
-        observed.channel = answer;
-    }
-
     fn wanted(desired: &Desired, _: Role) -> Option<&Self::Desired> {
         desired.channel.as_ref()
     }
@@ -352,25 +262,6 @@ impl Held for Channel {
 }
 
 impl Held for ChannelV2 {
-    fn observed(observed: &Observed, _: Role) -> Option<&Self> {
-        observed.v2.as_ref()?.channel.as_ref()
-    }
-
-    fn fold(observed: &mut Observed, _: Role, answer: Option<Self>) {
-        match (observed.v2.as_mut(), answer) {
-            (Some(v2), Some(channel)) if v2.group == channel.group => v2.channel = Some(channel),
-            (_, Some(channel)) => {
-                observed.v2 = Some(ObservedV2 {
-                    group: channel.group.clone(),
-                    channel: Some(channel),
-                    endpoints: Vec::new(),
-                })
-            }
-            (Some(v2), None) => v2.channel = None,
-            (None, None) => {}
-        }
-    }
-
     fn wanted(desired: &Desired, _: Role) -> Option<&Self::Desired> {
         Some(&desired.v2_channel)
     }
@@ -449,24 +340,6 @@ impl Held for ChannelV2 {
 }
 
 impl Held for OriginEndpoint {
-    fn observed(observed: &Observed, role: Role) -> Option<&Self> {
-        let v2 = observed.v2.as_ref()?;
-        v2.endpoints.iter().find(|e| e.role() == role)
-    }
-
-    fn fold(observed: &mut Observed, role: Role, answer: Option<Self>) {
-        let v2 = observed.v2.get_or_insert_with(|| ObservedV2 {
-            group: answer.as_ref().map(|e| e.group.clone()).unwrap_or_default(),
-            channel: None,
-            endpoints: Vec::new(),
-        });
-        v2.endpoints.retain(|e| e.role() != role);
-        v2.endpoints.extend(answer);
-        // In the order a fresh read gives them (status lists their ARNs).
-        v2.endpoints
-            .sort_by_key(|e| ManifestKind::ALL.iter().position(|k| k.endpoint_name() == e.name));
-    }
-
     fn wanted(desired: &Desired, role: Role) -> Option<&Self::Desired> {
         desired.v2_endpoints.iter().find(|w| w.kind.role() == role)
     }
@@ -494,14 +367,6 @@ impl Held for OriginEndpoint {
 }
 
 impl Held for Distribution {
-    fn observed(observed: &Observed, _: Role) -> Option<&Self> {
-        observed.distribution.as_ref()
-    }
-
-    fn fold(observed: &mut Observed, _: Role, answer: Option<Self>) {
-        observed.distribution = answer;
-    }
-
     fn wanted(desired: &Desired, _: Role) -> Option<&Self::Desired> {
         desired.distribution.as_ref()
     }

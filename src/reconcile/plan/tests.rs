@@ -8,11 +8,12 @@ use super::*;
 use crate::{
     api::LiveStreamSpec,
     aws::cloudfront::Distribution,
+    aws::each_kind,
     aws::{
         Channel, Endpoint, Input, PackageChannel, SecurityGroup, origin_endpoint::OriginEndpoint, package_v2::ChannelV2,
     },
     desired::ingest::RtmpTarget,
-    reconcile::held::{Held, each_kind},
+    observe::Slot,
 };
 
 pub(super) const UID: &str = "uid-1";
