@@ -49,45 +49,27 @@ pub const TEARDOWN_ORDER: [Kind; 8] = [
 
 /// Runs `$body` with `$k` the type of the kind `$kind`: the one place a kind is named by value.
 macro_rules! each_kind {
-    ($kind:expr, |$k:ident| $body:expr) => {{
-        use $crate::aws::Kind;
+    ($kind:expr, |$k:ident| $body:expr) => {
+        $crate::aws::each_kind!(@match $kind, $k, $body;
+            PackageChannel = $crate::aws::PackageChannel,
+            Endpoint = $crate::aws::Endpoint,
+            SecurityGroup = $crate::aws::SecurityGroup,
+            Input = $crate::aws::Input,
+            Channel = $crate::aws::Channel,
+            ChannelV2 = $crate::aws::package_v2::ChannelV2,
+            OriginEndpoint = $crate::aws::origin_endpoint::OriginEndpoint,
+            Distribution = $crate::aws::cloudfront::Distribution
+        )
+    };
+    (@match $kind:expr, $k:ident, $body:expr; $($variant:ident = $type:ty),+) => {
         match $kind {
-            Kind::PackageChannel => {
-                type $k = $crate::aws::PackageChannel;
+            $($crate::aws::Kind::$variant => {
+                type $k = $type;
                 $body
-            }
-            Kind::Endpoint => {
-                type $k = $crate::aws::Endpoint;
-                $body
-            }
-            Kind::SecurityGroup => {
-                type $k = $crate::aws::SecurityGroup;
-                $body
-            }
-            Kind::Input => {
-                type $k = $crate::aws::Input;
-                $body
-            }
-            Kind::Channel => {
-                type $k = $crate::aws::Channel;
-                $body
-            }
-            Kind::ChannelV2 => {
-                type $k = $crate::aws::package_v2::ChannelV2;
-                $body
-            }
-            Kind::OriginEndpoint => {
-                type $k = $crate::aws::origin_endpoint::OriginEndpoint;
-                $body
-            }
-            Kind::Distribution => {
-                type $k = $crate::aws::cloudfront::Distribution;
-                $body
-            }
+            })+
         }
-    }};
+    };
 }
-
 pub(crate) use each_kind;
 
 /// Who a create is for: the owner tags every resource carries, and the stream's uid, from which
