@@ -65,9 +65,13 @@ async fn teardown(stream: &LiveStream, ctx: &Context) -> Result<Action> {
     // What a kind that does not hold the others up (a distribution CloudFront is deploying) is
     // still waiting for.
     let mut pending = None;
+    // The v2 channel this pass found: its deletion retires the group (`Held::gone`).
+    let mut found_v2_channel = false;
     for kind in TEARDOWN_ORDER {
         if kind == Kind::OriginEndpoint {
-            observed.v2 = Some(Box::pin(ctx.cache.read_v2(&ctx.aws, &uid, &group, &names.channel)).await?);
+            let v2 = Box::pin(ctx.cache.read_v2(&ctx.aws, &uid, &group, &names.channel)).await?;
+            found_v2_channel = v2.channel.is_some();
+            observed.v2 = Some(v2);
         }
         let (holds, left) = each_kind!(kind, |K| (
             K::HOLDS_TEARDOWN,
@@ -83,7 +87,9 @@ async fn teardown(stream: &LiveStream, ctx: &Context) -> Result<Action> {
         return Err(Error::Waiting(what));
     }
     // The shared group goes with its last channel (a crash may have come between the two).
-    aws::package_v2::retire_group(&ctx.aws, &group).await?;
+    if !found_v2_channel {
+        aws::package_v2::retire_group(&ctx.aws, &group).await?;
+    }
     super::website::remove(stream, ctx).await?;
     tracing::info!("every AWS resource is gone; removing the finalizer");
     Ok(Action::await_change())
