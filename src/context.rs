@@ -69,8 +69,6 @@ pub struct Context {
     pub settings: Settings,
     /// Consecutive failures per stream (by uid), for backoff.
     failures: Mutex<HashMap<String, Failures>>,
-    /// Bucket policies are read-modify-write and shared by streams: one update at a time.
-    pub bucket_policy_lock: tokio::sync::Mutex<()>,
     /// What the operator knows of each kind of AWS resource across the fleet (shared listings,
     /// the latest answers): how one snapshot per pass stays cheap at 1,000 streams.
     pub cache: crate::observe::ReadCache,
@@ -92,7 +90,6 @@ impl Context {
             reporter,
             settings,
             failures: Mutex::default(),
-            bucket_policy_lock: Default::default(),
             cache: Default::default(),
             placement: Default::default(),
         }

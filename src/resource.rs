@@ -16,6 +16,8 @@ pub enum Kind {
     OriginEndpoint,
     /// The CloudFront distribution in front of the origin and the player bucket.
     Distribution,
+    /// The player page's objects in the (shared) player bucket.
+    Page,
 }
 
 /// Which of a stream's resources of one kind: most kinds hold one per stream (`Main`); some hold a

@@ -15,6 +15,7 @@ mod input;
 pub mod origin_endpoint;
 mod package_channel;
 pub mod package_v2;
+pub mod page;
 pub mod s3;
 mod security_group;
 
@@ -34,9 +35,9 @@ pub use crate::resource::{Kind, Ref, Role, Teardown};
 use crate::{desired::tag, error::Result};
 
 /// The only order AWS lets them be deleted in: a distribution fronts the origin, a channel holds
-/// its input, an input its security group, an endpoint its MediaPackage channel (v1 and v2).
-/// Creation goes the other way.
-pub const TEARDOWN_ORDER: [Kind; 8] = [
+/// its input, an input its security group, an endpoint its MediaPackage channel (v1 and v2); the
+/// player page, which links to all that, goes last. Creation goes the other way.
+pub const TEARDOWN_ORDER: [Kind; 9] = [
     Kind::Distribution,
     Kind::Channel,
     Kind::Input,
@@ -45,6 +46,7 @@ pub const TEARDOWN_ORDER: [Kind; 8] = [
     Kind::PackageChannel,
     Kind::OriginEndpoint,
     Kind::ChannelV2,
+    Kind::Page,
 ];
 
 /// Runs `$body` with `$k` the type of the kind `$kind`: the one place a kind is named by value.
@@ -58,7 +60,8 @@ macro_rules! each_kind {
             Channel = $crate::aws::Channel,
             ChannelV2 = $crate::aws::package_v2::ChannelV2,
             OriginEndpoint = $crate::aws::origin_endpoint::OriginEndpoint,
-            Distribution = $crate::aws::cloudfront::Distribution
+            Distribution = $crate::aws::cloudfront::Distribution,
+            Page = $crate::aws::page::Page
         )
     };
     (@match $kind:expr, $k:ident, $body:expr; $($variant:ident = $type:ty),+) => {
@@ -304,7 +307,8 @@ mod tests {
                 Kind::Endpoint,
                 Kind::PackageChannel,
                 Kind::OriginEndpoint,
-                Kind::ChannelV2
+                Kind::ChannelV2,
+                Kind::Page
             ]
         );
         let channel = |state| Channel {

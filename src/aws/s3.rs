@@ -11,7 +11,13 @@ use aws_sdk_s3::{
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use super::AwsClients;
-use crate::error::{Error, Result};
+use crate::{
+    desired::website::{Grant, has_grant, policy_with, policy_without},
+    error::{Error, Result},
+};
+
+/// Every stream of a bucket shares its statements: their read-modify-write is one at a time.
+static POLICY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// One object to put.
 pub struct Put<'a> {
@@ -143,4 +149,37 @@ pub async fn set_bucket_policy(aws: &AwsClients, bucket: &str, policy: Option<St
             deleted.map_err(|e| Error::aws("DeleteBucketPolicy", e)).map(drop)
         }
     }
+}
+
+/// Adds (or replaces) `grant`'s statement in the bucket's policy.
+pub async fn grant(aws: &AwsClients, bucket: &str, grant: &Grant) -> Result<()> {
+    let _serialized = POLICY.lock().await;
+    let existing = bucket_policy(aws, bucket).await?;
+    let policy = policy_with(existing.as_deref(), grant);
+    if existing.as_deref() == Some(policy.as_str()) {
+        return Ok(());
+    }
+    set_bucket_policy(aws, bucket, Some(policy)).await
+}
+
+/// Whether `bucket` holds one of `grants` but no object under `prefix` any more: the statements
+/// serve every page in the bucket and go with the last one.
+pub async fn grant_unused(aws: &AwsClients, bucket: &str, grants: &[Grant], prefix: &str) -> Result<bool> {
+    let existing = bucket_policy(aws, bucket).await?;
+    let mine = grants.iter().any(|g| has_grant(existing.as_deref(), g));
+    Ok(mine && !any_under(aws, bucket, prefix).await?)
+}
+
+/// Removes `grants`' statements once no object under `prefix` is left.
+pub async fn revoke_unused(aws: &AwsClients, bucket: &str, grants: &[Grant], prefix: &str) -> Result<()> {
+    let _serialized = POLICY.lock().await;
+    let existing = bucket_policy(aws, bucket).await?;
+    let mine = grants.iter().any(|g| has_grant(existing.as_deref(), g));
+    if !mine || any_under(aws, bucket, prefix).await? {
+        return Ok(());
+    }
+    let without = grants
+        .iter()
+        .fold(existing, |policy, g| policy_without(policy.as_deref(), g));
+    set_bucket_policy(aws, bucket, without).await
 }

@@ -30,7 +30,6 @@ use crate::{
     context::{Context, FIELD_MANAGER},
     desired::{clip, mediapackagev2::ManifestKind, owner_tags, website::Grant},
     error::{Error, Result},
-    reconcile::website::put_grant,
 };
 
 const FINALIZER: &str = "media.livestream.io/harvest-job";
@@ -160,7 +159,7 @@ async fn step(clip: &LiveStreamClip, ctx: &Context, status: &mut LiveStreamClipS
             Error::Invalid("spec.bucket: no bucket for the VOD: set it, or give the stream a player-page bucket".into())
         })?;
         s3::ensure_bucket(&ctx.aws, &bucket).await?;
-        put_grant(ctx, &bucket, &Grant::harvest(&bucket, &target.account)).await?;
+        s3::grant(&ctx.aws, &bucket, &Grant::harvest(&bucket, &target.account)).await?;
         let path = clip::destination_path(clip);
         let request = JobRequest {
             group: &target.group,

@@ -206,10 +206,10 @@ pub fn viewer_url(origin_url: &str, domain: &str) -> Option<String> {
 }
 
 /// The player page through the distribution.
-pub fn website_url(origin_url: &str, domain: &str, stream: &LiveStream) -> Option<String> {
+pub fn website_url(origin_url: &str, domain: &str, prefix: &str) -> Option<String> {
     let https = parse_url(origin_url)?.https;
     let scheme = if https { "https" } else { "http" };
-    Some(format!("{scheme}://{domain}/{}index.html", website::prefix(stream)))
+    Some(format!("{scheme}://{domain}/{prefix}index.html"))
 }
 
 #[cfg(test)]
@@ -296,7 +296,7 @@ mod tests {
             Some("https://d111111abcdef8.cloudfront.net/out/v1/9f2e/index.m3u8")
         );
         assert_eq!(
-            website_url(V1, "d1.cloudfront.net", &stream()).as_deref(),
+            website_url(V1, "d1.cloudfront.net", &website::prefix(&stream())).as_deref(),
             Some("https://d1.cloudfront.net/livestreams/events/launch/index.html")
         );
     }

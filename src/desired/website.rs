@@ -9,11 +9,51 @@ use sha2::{Digest, Sha256};
 use crate::api::LiveStream;
 
 /// One object to upload under the stream's prefix.
+#[derive(Clone, Debug)]
 pub struct Object {
     pub name: &'static str,
     pub body: Vec<u8>,
     pub content_type: &'static str,
     pub cache_control: &'static str,
+}
+
+/// Where the stream's page goes, settled once a pass (`None` there: the page is disabled or no
+/// bucket is configured).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Site {
+    pub bucket: String,
+    /// The stream's prefix (`prefix`).
+    pub prefix: String,
+    /// The page's title: the stream's name.
+    pub title: String,
+    /// The page's URL straight from the bucket (delivery Direct).
+    pub direct_url: String,
+}
+
+impl Site {
+    pub fn of(stream: &LiveStream, bucket: String, endpoint: Option<&str>, region: &str) -> Self {
+        let prefix = prefix(stream);
+        Self {
+            direct_url: url(endpoint, region, &bucket, &prefix),
+            title: stream.name_any(),
+            bucket,
+            prefix,
+        }
+    }
+}
+
+/// The player page as the spec asks for it this round: what goes under the prefix, who may read
+/// it, and where viewers find it.
+#[derive(Clone, Debug)]
+pub struct PageRequest {
+    pub bucket: String,
+    pub prefix: String,
+    pub objects: Vec<Object>,
+    /// `digest(objects)`: what a published page is compared by.
+    pub digest: String,
+    pub grant: Grant,
+    /// The page's URL for viewers (through the distribution with delivery CloudFront).
+    pub url: Option<String>,
 }
 
 /// Where every player page of a bucket lives.
@@ -34,6 +74,7 @@ pub fn prefix(stream: &LiveStream) -> String {
 /// distributions only (delivery CloudFront; the bucket keeps Block Public Access on). The second is
 /// scoped by `AWS:SourceAccount`, not by each distribution's `AWS:SourceArn`: 1,000 ARNs (about
 /// 60 bytes each) would not fit in 20 KB, and a page served by one distribution is public anyway.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Grant {
     pub resource: String,
     pub grantee: Grantee,
@@ -143,9 +184,9 @@ impl Grant {
 
 /// The page, its script and style, and the stream's config. The page is public: nothing of the
 /// ingest side (the stream name is the publishing key) goes into it.
-pub fn objects(stream: &LiveStream, playback_url: &str, low_latency_url: Option<&str>) -> Vec<Object> {
+pub fn objects(title: &str, playback_url: &str, low_latency_url: Option<&str>) -> Vec<Object> {
     let mut config = json!({
-        "title": stream.name_any(),
+        "title": title,
         "playbackUrl": playback_url,
     });
     // MediaPackage v2's low-latency HLS: the page plays it with hls.js's low-latency mode.
@@ -303,7 +344,7 @@ mod tests {
 
     #[test]
     fn the_digest_is_sha256_stable_across_releases() {
-        let objects = objects(&stream(), "http://x/out/v1/a/index.m3u8", None);
+        let objects = objects("launch-event", "http://x/out/v1/a/index.m3u8", None);
         let config = &objects[3];
         let one = [Object {
             name: config.name,
@@ -327,8 +368,8 @@ mod tests {
 
     #[test]
     fn config_carries_the_playback_url_and_changes_the_digest() {
-        let a = objects(&stream(), "http://x/out/v1/a/index.m3u8", None);
-        let b = objects(&stream(), "http://x/out/v1/b/index.m3u8", None);
+        let a = objects("launch-event", "http://x/out/v1/a/index.m3u8", None);
+        let b = objects("launch-event", "http://x/out/v1/b/index.m3u8", None);
         let config: Value = serde_json::from_slice(&a[3].body).unwrap();
         assert_eq!(config["playbackUrl"], "http://x/out/v1/a/index.m3u8");
         assert_eq!(
@@ -339,9 +380,13 @@ mod tests {
         assert_ne!(digest(&a), digest(&b));
         assert_eq!(
             digest(&a),
-            digest(&objects(&stream(), "http://x/out/v1/a/index.m3u8", None))
+            digest(&objects("launch-event", "http://x/out/v1/a/index.m3u8", None))
         );
-        let low = objects(&stream(), "http://x/hls/index.m3u8", Some("http://x/llhls/index.m3u8"));
+        let low = objects(
+            "launch-event",
+            "http://x/hls/index.m3u8",
+            Some("http://x/llhls/index.m3u8"),
+        );
         let config: Value = serde_json::from_slice(&low[3].body).unwrap();
         assert_eq!(config["lowLatencyUrl"], "http://x/llhls/index.m3u8");
     }

@@ -17,7 +17,7 @@ use crate::{
     api::{AwsResources, DeliveryMode, PackagingVersion},
     aws::{
         Channel, Endpoint, Input, PackageChannel, Role, SecurityGroup, cloudfront::Distribution,
-        origin_endpoint::OriginEndpoint, package_v2::ChannelV2,
+        origin_endpoint::OriginEndpoint, package_v2::ChannelV2, page::Page,
     },
     desired::mediapackagev2::ManifestKind,
 };
@@ -36,6 +36,8 @@ pub struct Observed {
     /// The CloudFront distribution, when the stream uses one or had one (read by the run, not
     /// the fleets: it is found by id or by the uid in its comment).
     pub distribution: Option<Distribution>,
+    /// The player page, as status recorded it (see `aws::page`).
+    pub page: Option<Page>,
 }
 
 /// The stream's MediaPackage v2 channel and endpoints, in `group`.

@@ -265,6 +265,7 @@ impl ReadCache {
             channel,
             v2,
             distribution: None,
+            page: None,
         })
     }
 }

@@ -6,7 +6,7 @@ use super::{Observed, ObservedV2};
 use crate::{
     aws::{
         Channel, Endpoint, Input, Managed, PackageChannel, Role, SecurityGroup, cloudfront::Distribution,
-        origin_endpoint::OriginEndpoint, package_v2::ChannelV2,
+        origin_endpoint::OriginEndpoint, package_v2::ChannelV2, page::Page,
     },
     desired::mediapackagev2::ManifestKind,
 };
@@ -120,5 +120,15 @@ impl Slot for Distribution {
 
     fn fold(observed: &mut Observed, _: Role, answer: Option<Self>) {
         observed.distribution = answer;
+    }
+}
+
+impl Slot for Page {
+    fn observed(observed: &Observed, _: Role) -> Option<&Self> {
+        observed.page.as_ref()
+    }
+
+    fn fold(observed: &mut Observed, _: Role, answer: Option<Self>) {
+        observed.page = answer;
     }
 }

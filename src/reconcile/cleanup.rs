@@ -68,6 +68,9 @@ async fn teardown(stream: &LiveStream, ctx: &Context) -> Result<Action> {
     // The v2 channel this pass found: its deletion retires the group (`Held::gone`).
     let mut found_v2_channel = false;
     for kind in TEARDOWN_ORDER {
+        if kind == Kind::Page {
+            observed.page = super::website::find_for_teardown(stream, ctx, &uid).await?;
+        }
         if kind == Kind::OriginEndpoint {
             let v2 = Box::pin(ctx.cache.read_v2(&ctx.aws, &uid, &group, &names.channel)).await?;
             found_v2_channel = v2.channel.is_some();
@@ -90,7 +93,6 @@ async fn teardown(stream: &LiveStream, ctx: &Context) -> Result<Action> {
     if !found_v2_channel {
         aws::package_v2::retire_group(&ctx.aws, &group).await?;
     }
-    super::website::remove(stream, ctx).await?;
     tracing::info!("every AWS resource is gone; removing the finalizer");
     Ok(Action::await_change())
 }

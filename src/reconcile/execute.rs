@@ -65,26 +65,26 @@ impl Run<'_> {
                 &want.packaging,
             )
             .with_delivery(want.delivery.clone(), self.distribution_request(observed))
-            .with_recording(want.recording.clone(), &want.asks);
-            let page = self.page(observed);
+            .with_recording(want.recording.clone(), &want.asks)
+            .with_page(want.website.as_ref(), observed);
             let flags = Flags {
                 key_known: self.want.target.is_ok(),
                 running: self.intent.running,
                 guarded: self.intent.guard_stop.is_some(),
                 fires: self.intent.fires,
                 update_policy: self.want.update_policy,
-                website_stale: !page_refused && page.as_ref().is_some_and(|p| self.page_stale(p)),
+                page_refused,
                 input_update_refused: refused,
                 distribution_deployed_before: (self.status.cloud_front.as_ref())
                     .is_some_and(|c| c.status == "Deployed"),
             };
             let plan = plan::plan(&self.uid, observed, &desired, &flags);
             if plan.steps.is_empty() {
-                self.record_page(page.as_ref());
+                self.status.website_url = desired.page.and_then(|p| p.url);
                 return Ok(plan);
             }
             for step in plan.steps {
-                match Box::pin(self.execute(&step, &desired, observed, page.as_ref())).await {
+                match Box::pin(self.execute(&step, &desired, observed)).await {
                     Err(e)
                         if matches!(step, Step::Update(r) if r.kind == Kind::Input)
                             && e.code() == Some("ConflictException") =>
@@ -103,13 +103,7 @@ impl Run<'_> {
         Err(Error::Waiting("the plan did not settle this pass".into()))
     }
 
-    async fn execute(
-        &mut self,
-        step: &Step,
-        desired: &Desired,
-        observed: &mut Observed,
-        page: Option<&super::website::Page>,
-    ) -> Result<()> {
+    async fn execute(&mut self, step: &Step, desired: &Desired, observed: &mut Observed) -> Result<()> {
         let cache = &self.ctx.cache;
         match step {
             Step::Create(what) => {
@@ -123,10 +117,6 @@ impl Run<'_> {
             Step::Delete(what) => {
                 let role = what.role;
                 return each_kind!(what.kind, |K| self.delete_one::<K>(role, observed).await);
-            }
-            Step::PublishWebsite => {
-                let page = page.ok_or_else(|| Error::Waiting("no player page to publish".into()))?;
-                self.publish_page(page).await?;
             }
             Step::StartChannel => {
                 let channel = observed

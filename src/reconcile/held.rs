@@ -10,7 +10,7 @@ use crate::{
     api::LiveStream,
     aws::{
         Channel, Endpoint, Input, PackageChannel, Role, SecurityGroup, cloudfront::Distribution,
-        origin_endpoint::OriginEndpoint, package_v2::ChannelV2,
+        origin_endpoint::OriginEndpoint, package_v2::ChannelV2, page::Page,
     },
     context::Context,
     error::{Error, QUOTA_EXCEEDED, Result},
@@ -409,5 +409,27 @@ impl Held for Distribution {
             self.id
         );
         ("DisablingDistribution", note)
+    }
+}
+
+impl Held for Page {
+    fn wanted(desired: &Desired, _: Role) -> Option<&Self::Desired> {
+        desired.page.as_ref()
+    }
+
+    fn created(&self, _: &Self::Desired) -> (&'static str, String) {
+        let note = format!("Published the player page to {}", self.location);
+        ("PublishedWebsite", note)
+    }
+
+    fn updated(&self, want: &Self::Desired) -> (&'static str, String) {
+        self.created(want)
+    }
+
+    fn deleted(&self, _: Why) -> (&'static str, String) {
+        let buckets = std::iter::once(&self.bucket).chain(&self.also_in);
+        let from = buckets.map(|b| format!("s3://{b}/{}", self.prefix)).collect::<Vec<_>>();
+        let note = format!("Deleted the player page from {}", from.join(" and "));
+        ("DeletedWebsite", note)
     }
 }

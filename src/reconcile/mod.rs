@@ -188,6 +188,7 @@ async fn converge(stream: &LiveStream, ctx: &Context, learnt: &mut Learnt) -> Re
         let read = ctx.cache.distribution(&ctx.aws, freshness, &uid, cached);
         observed.distribution = Box::pin(read).await?;
     }
+    observed.page = website::recorded(stream, &learnt.status);
     let status = &mut learnt.status;
     // A stop by an operator of before `guardStop` still holds.
     if let Some(generation) = status.max_run_duration_stopped_generation.take() {
@@ -240,6 +241,7 @@ async fn converge(stream: &LiveStream, ctx: &Context, learnt: &mut Learnt) -> Re
         ..
     } = run;
     (learnt.status, learnt.deferred) = (status, deferred);
+    website::record(&mut learnt.status, observed.page.as_ref());
     (learnt.intent, learnt.fired, learnt.recordings) = (Some(intent), fired, recordings);
     // What exists goes into status whether or not the pass finished.
     learnt.seen = Some(status::Seen {

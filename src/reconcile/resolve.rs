@@ -1,8 +1,8 @@
 //! Resolve: the first stage of a pass. Everything the pass needs from the spec is settled here, once,
 //! against the previous status and the operator's settings — names, the MediaLive role, the
 //! packaging and delivery a stream keeps, the recording, the RTMP target (the one Secret read), the
-//! schedule, what the channel's running asks. The stages after it read these, not `stream.spec`
-//! (but for the player page's and the distribution's request builders, which take the stream).
+//! schedule, the player page's site, what the channel's running asks. The stages after it read
+//! these, not `stream.spec` (the distribution's request builder takes the stream's identity).
 
 use kube::ResourceExt;
 
@@ -10,7 +10,7 @@ use super::{intent, plan, stream_key};
 use crate::{
     api::{LiveStream, LiveStreamStatus, PriceClass, UpdatePolicy},
     context::Context,
-    desired::{Names, ingest::RtmpTarget, recording::Recording, schedule::Schedule},
+    desired::{Names, ingest::RtmpTarget, recording::Recording, schedule::Schedule, website::Site},
     error::{Error, Result},
 };
 
@@ -30,6 +30,8 @@ pub struct Resolved {
     pub price_class: PriceClass,
     /// What the channel records, if anything.
     pub recording: Option<Recording>,
+    /// Where the player page goes; `None`: disabled, or no bucket.
+    pub website: Option<Site>,
     /// `spec.recording.enabled` without any bucket: reported, and the channel goes on without.
     pub recording_problem: Option<String>,
     /// `spec.schedule`, read; the error says what is wrong with it.
@@ -67,7 +69,12 @@ pub async fn resolve(stream: &LiveStream, ctx: &Context, status: &LiveStreamStat
         "spec.recording.enabled: no bucket to record to: set spec.recording.bucket or the operator's --recording-bucket"
             .to_owned()
     });
+    let website = (spec.website.bucket.clone())
+        .or_else(|| settings.website_bucket.clone())
+        .filter(|_| spec.website.enabled)
+        .map(|bucket| Site::of(stream, bucket, ctx.aws.endpoint_url.as_deref(), &ctx.aws.region));
     Ok(Resolved {
+        website,
         names: Names::of(stream),
         role,
         description: format!(

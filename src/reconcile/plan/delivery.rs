@@ -7,6 +7,10 @@ use super::{Desired, Step};
 use crate::{
     api::DeliveryMode,
     aws::{Kind, Managed},
+    desired::{
+        cloudfront,
+        website::{self, Grant, PageRequest, Site},
+    },
     observe::Observed,
 };
 
@@ -32,10 +36,47 @@ pub fn distribution(observed: &Observed, desired: &Desired) -> Result<Option<Ste
     }
 }
 
-/// Whether the player page may be published: with CloudFront it links to the distribution, so it
-/// waits for one.
-pub fn page_ready(observed: &Observed, desired: &Desired) -> bool {
-    desired.delivery.mode == DeliveryMode::Direct || observed.distribution.is_some()
+/// The player page's step, once everything it links to is there. A page the spec no longer asks
+/// for (disabled, no bucket) stays until the LiveStream is deleted.
+pub fn page(observed: &Observed, desired: &Desired) -> Option<Step> {
+    let want = desired.page.as_ref()?;
+    match &observed.page {
+        None => Some(Step::Create(Kind::Page.main())),
+        Some(page) if page.differs(want) => Some(Step::Update(Kind::Page.main())),
+        Some(_) => None,
+    }
+}
+
+impl Desired {
+    /// The player page of `site`, linking to the playback URLs the snapshot has; with delivery
+    /// CloudFront through the distribution, which it waits for.
+    pub fn with_page(mut self, site: Option<&Site>, observed: &Observed) -> Self {
+        self.page = site.and_then(|site| self.page_of(site, observed));
+        self
+    }
+
+    fn page_of(&self, site: &Site, observed: &Observed) -> Option<PageRequest> {
+        let origin = observed.playback(self.version).hls?;
+        let (grant, url) = match self.delivery.mode {
+            DeliveryMode::Direct => (Grant::new(&site.bucket), Some(site.direct_url.clone())),
+            DeliveryMode::CloudFront => {
+                let d = observed.distribution.as_ref()?;
+                let account = d.account().unwrap_or_default();
+                let url = cloudfront::website_url(&origin, &d.domain, &site.prefix);
+                (Grant::cloudfront(&site.bucket, account), url)
+            }
+        };
+        let urls = observed.delivered(self.version, self.delivery.mode);
+        let objects = website::objects(&site.title, urls.hls.as_deref()?, urls.low_latency_hls.as_deref());
+        Some(PageRequest {
+            bucket: site.bucket.clone(),
+            prefix: site.prefix.clone(),
+            digest: website::digest(&objects),
+            objects,
+            grant,
+            url,
+        })
+    }
 }
 
 /// With delivery Direct, the distribution the stream no longer uses: disable it, then delete it

@@ -46,27 +46,25 @@ fn desired(spec: &LiveStreamSpec, observed: &Observed, mode: DeliveryMode) -> De
         &packaging,
     )
     .with_delivery(delivery, distribution)
+    .with_page(Some(&super::tests::site()), observed)
 }
 
 /// Plans and applies until the plan is empty; every round's steps and the last plan.
-/// (A published page is no longer stale.)
 fn converge(
     spec: &LiveStreamSpec,
     observed: &mut Observed,
     flags: &Flags,
     mode: DeliveryMode,
 ) -> (Vec<Vec<Step>>, Plan) {
-    let mut flags = flags.clone();
     let mut rounds = Vec::new();
     for _ in 0..8 {
         let desired = desired(spec, observed, mode);
-        let plan = plan(UID, observed, &desired, &flags);
+        let plan = plan(UID, observed, &desired, flags);
         if plan.steps.is_empty() {
             return (rounds, plan);
         }
         for step in &plan.steps {
             apply(observed, &desired, step);
-            flags.website_stale &= *step != Step::PublishWebsite;
         }
         rounds.push(plan.steps);
     }
@@ -79,16 +77,12 @@ fn deployed(observed: &mut Observed) {
 
 #[test]
 fn the_distribution_follows_the_endpoint_and_the_page_follows_the_distribution() {
-    let stale = Flags {
-        website_stale: true,
-        ..flags()
-    };
     let mut observed = Observed::default();
-    let (rounds, last) = converge(&spec(), &mut observed, &stale, DeliveryMode::CloudFront);
+    let (rounds, last) = converge(&spec(), &mut observed, &flags(), DeliveryMode::CloudFront);
     let at = |step: &Step| rounds.iter().position(|r| r.contains(step));
     let endpoint = at(&Step::Create(Kind::Endpoint.main())).unwrap();
     let distribution = at(&Step::Create(Kind::Distribution.main())).unwrap();
-    let page = at(&Step::PublishWebsite).unwrap();
+    let page = at(&Step::Create(Kind::Page.main())).unwrap();
     assert!(endpoint < distribution && distribution < page, "{rounds:?}");
     // Not Ready while CloudFront deploys the new distribution; the channel is created meanwhile.
     assert!(at(&Step::Create(Kind::Channel.main())).is_some());
@@ -126,7 +120,14 @@ fn moving_to_direct_disables_then_deletes_the_distribution_once_deployed() {
     converge(&spec(), &mut observed, &flags(), DeliveryMode::CloudFront);
     deployed(&mut observed);
     let (rounds, _) = converge(&spec(), &mut observed, &flags(), DeliveryMode::Direct);
-    assert_eq!(rounds, vec![vec![Step::Delete(Kind::Distribution.main())]]);
+    // The page links to the direct URLs before the distribution goes.
+    assert_eq!(
+        rounds,
+        vec![
+            vec![Step::Update(Kind::Page.main())],
+            vec![Step::Delete(Kind::Distribution.main())]
+        ]
+    );
     let d = observed.distribution.as_ref().unwrap();
     assert!(!d.enabled() && !d.deployed(), "disabled, deploying");
     // Nothing to do while CloudFront deploys the disable; the stream is Ready on its direct URLs.

@@ -29,6 +29,7 @@ use crate::{
         medialive::{PackageTarget, channel_settings_of},
         mediapackage::hls_package,
         mediapackagev2::{self, ChannelRequest},
+        website::PageRequest,
     },
     error::Error,
 };
@@ -54,6 +55,8 @@ pub struct Desired {
     pub distribution: Option<DistributionRequest>,
     /// The channel also records (an Archive output group).
     pub recording: Option<crate::desired::recording::Recording>,
+    /// The player page, once there is a playback URL (and, with CloudFront, a distribution).
+    pub page: Option<PageRequest>,
 }
 
 impl Desired {
@@ -152,6 +155,7 @@ impl Desired {
             },
             distribution: None,
             recording: None,
+            page: None,
             version: packaging.version,
             v2_endpoints: mediapackagev2::endpoints(&asks.packaging, &v2_channel),
             v2_channel,
@@ -185,8 +189,8 @@ pub struct Flags {
     /// A cost guard fires now: the running channel must stop.
     pub fires: Option<Guard>,
     pub update_policy: UpdatePolicy,
-    /// The player page published is not the one this spec and endpoint give.
-    pub website_stale: bool,
+    /// S3 refused the player page's public grant this pass: it is not asked again.
+    pub page_refused: bool,
     /// AWS refused to update the input because its channel runs.
     pub input_update_refused: bool,
     /// Status saw the distribution Deployed once: a later deployment (an update) keeps the
@@ -201,7 +205,6 @@ pub enum Step {
     Delete(Ref),
     StartChannel,
     StopChannel(StopReason),
-    PublishWebsite,
 }
 
 /// Where the stream stands once there is nothing left to do this pass: the last plan's outcome,
@@ -287,8 +290,8 @@ pub fn plan(uid: &str, observed: &Observed, desired: &Desired, flags: &Flags) ->
         Ok(step) => steps.extend(step),
         Err(what) => deploying = Some(what),
     }
-    if steps.is_empty() && flags.website_stale && delivery::page_ready(observed, desired) {
-        steps.push(Step::PublishWebsite);
+    if steps.is_empty() && !flags.page_refused {
+        steps.extend(delivery::page(observed, desired));
     }
     let ingest = match ingest(observed, desired, flags, &mut steps) {
         Ok(ingest) => ingest,

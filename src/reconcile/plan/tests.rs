@@ -10,7 +10,8 @@ use crate::{
     aws::cloudfront::Distribution,
     aws::each_kind,
     aws::{
-        Channel, Endpoint, Input, PackageChannel, SecurityGroup, origin_endpoint::OriginEndpoint, package_v2::ChannelV2,
+        Channel, Endpoint, Input, PackageChannel, SecurityGroup, origin_endpoint::OriginEndpoint,
+        package_v2::ChannelV2, page::Page,
     },
     desired::ingest::RtmpTarget,
     observe::Slot,
@@ -37,7 +38,7 @@ pub(super) fn flags() -> Flags {
         guarded: false,
         fires: None,
         update_policy: UpdatePolicy::Manual,
-        website_stale: false,
+        page_refused: false,
         input_update_refused: false,
         distribution_deployed_before: false,
     }
@@ -87,7 +88,6 @@ pub(super) fn apply(observed: &mut Observed, desired: &Desired, step: &Step) {
         Step::Delete(what) => down(observed, *what),
         Step::StartChannel => observed.channel.as_mut().unwrap().state = ChannelState::Running,
         Step::StopChannel(_) => observed.channel.as_mut().unwrap().state = ChannelState::Idle,
-        Step::PublishWebsite => {}
     }
 }
 
@@ -204,6 +204,11 @@ fn made(observed: &mut Observed, desired: &Desired, what: Ref) {
                 last_modified: None,
             };
             Distribution::fold(observed, what.role, Some(made))
+        }
+        Kind::Page => {
+            let want = desired.page.as_ref().unwrap();
+            let page = Page::recorded(Some(&want.bucket), Some(&want.digest), &want.prefix, UID);
+            Page::fold(observed, what.role, page)
         }
     }
 }
@@ -323,8 +328,8 @@ fn adopted_resources_are_never_created_again() {
             }
             Kind::Endpoint => partial.endpoint = None,
             Kind::PackageChannel => (partial.package_channel, partial.endpoint) = (None, None),
-            Kind::ChannelV2 | Kind::OriginEndpoint | Kind::Distribution => {
-                unreachable!("a v1 stream without CloudFront")
+            Kind::ChannelV2 | Kind::OriginEndpoint | Kind::Distribution | Kind::Page => {
+                unreachable!("a v1 stream without CloudFront or a page")
             }
         }
         let present = |o: &Observed, kind| match kind {
@@ -335,6 +340,7 @@ fn adopted_resources_are_never_created_again() {
             Kind::PackageChannel => o.package_channel.is_some(),
             Kind::ChannelV2 | Kind::OriginEndpoint => o.v2.is_some(),
             Kind::Distribution => o.distribution.is_some(),
+            Kind::Page => o.page.is_some(),
         };
         let before = partial.clone();
         let (rounds, last) = converge(&spec(), &mut partial, &flags());
@@ -441,19 +447,37 @@ fn spec_edits_become_updates_of_the_kind_they_touch() {
     );
 }
 
+pub(super) fn site() -> crate::desired::website::Site {
+    crate::desired::website::Site {
+        bucket: "pages".into(),
+        prefix: "livestreams/events/a/".into(),
+        title: "a".into(),
+        direct_url: "http://s3/pages/livestreams/events/a/index.html".into(),
+    }
+}
+
 #[test]
-fn a_stale_player_page_is_published_once_the_endpoint_exists() {
-    let stale = Flags {
-        website_stale: true,
-        ..flags()
-    };
+fn the_player_page_is_published_once_the_endpoint_exists_and_again_when_it_changes() {
+    let with_page = |observed: &Observed| desired(&spec(), observed, true).with_page(Some(&site()), observed);
     let empty = Observed::default();
-    let plan_empty = plan(UID, &empty, &desired(&spec(), &empty, true), &stale);
-    assert!(!plan_empty.steps.contains(&Step::PublishWebsite));
+    let plan_empty = plan(UID, &empty, &with_page(&empty), &flags());
+    assert!(!plan_empty.steps.contains(&Step::Create(Kind::Page.main())));
     let mut observed = Observed::default();
     converge(&spec(), &mut observed, &flags());
-    let plan = plan(UID, &observed, &desired(&spec(), &observed, true), &stale);
-    assert_eq!(plan.steps, vec![Step::PublishWebsite]);
+    let publish = plan(UID, &observed, &with_page(&observed), &flags());
+    assert_eq!(publish.steps, vec![Step::Create(Kind::Page.main())]);
+    let asked = with_page(&observed);
+    apply(&mut observed, &asked, &publish.steps[0]);
+    assert!(plan(UID, &observed, &with_page(&observed), &flags()).steps.is_empty());
+    let refused = Flags {
+        page_refused: true,
+        ..flags()
+    };
+    // A new playback URL is a new page; refused by S3 this pass, it is not asked again.
+    observed.endpoint.as_mut().unwrap().url = Some("http://origin/out/v1/b/index.m3u8".into());
+    let republish = plan(UID, &observed, &with_page(&observed), &flags());
+    assert_eq!(republish.steps, vec![Step::Update(Kind::Page.main())]);
+    assert!(plan(UID, &observed, &with_page(&observed), &refused).steps.is_empty());
 }
 
 #[test]
