@@ -97,9 +97,20 @@ impl Managed for Channel {
     }
 
     async fn stop(aws: &AwsClients, current: &Self) -> Result<Self> {
-        stop(aws, &current.id).await?;
+        let stopped = aws.medialive.stop_channel().channel_id(&current.id).send().await;
+        stopped.map_err(|e| Error::aws("StopChannel", e))?;
         Ok(Self {
             state: ChannelState::Stopping,
+            ..current.clone()
+        })
+    }
+
+    /// Billing starts.
+    async fn start(aws: &AwsClients, current: &Self) -> Result<Self> {
+        let started = aws.medialive.start_channel().channel_id(&current.id).send().await;
+        started.map_err(|e| Error::aws("StartChannel", e))?;
+        Ok(Self {
+            state: ChannelState::Starting,
             ..current.clone()
         })
     }
@@ -206,18 +217,6 @@ fn with_role_hint(error: Error, settings: &ChannelSettings) -> Error {
         },
         other => other,
     }
-}
-
-/// Starts an IDLE channel (billing starts).
-pub async fn start(aws: &AwsClients, id: &str) -> Result<()> {
-    let started = aws.medialive.start_channel().channel_id(id).send().await;
-    started.map(drop).map_err(|e| Error::aws("StartChannel", e))
-}
-
-/// Stops a running or starting channel.
-pub async fn stop(aws: &AwsClients, id: &str) -> Result<()> {
-    let stopped = aws.medialive.stop_channel().channel_id(id).send().await;
-    stopped.map(drop).map_err(|e| Error::aws("StopChannel", e))
 }
 
 /// Name, width, height, bitrate, frame rate and GOP of one video description.

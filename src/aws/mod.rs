@@ -122,8 +122,14 @@ pub trait Managed: Clone + Send + Sync + 'static {
 
     fn create(aws: &AwsClients, desired: &Self::Desired, owner: &Owner) -> impl Future<Output = Result<Self>> + Send;
     fn update(aws: &AwsClients, current: &Self, desired: &Self::Desired) -> impl Future<Output = Result<Self>> + Send;
-    /// Stops it ahead of its deletion; only asked when `teardown` says `Stop`.
+    /// Stops it: ahead of its deletion when `teardown` says `Stop`, and a plan's stop step.
     fn stop(aws: &AwsClients, current: &Self) -> impl Future<Output = Result<Self>> + Send {
+        let _ = aws;
+        let unchanged = current.clone();
+        async move { Ok(unchanged) }
+    }
+    /// Starts it (a plan's start step; only kinds that run, i.e. a MediaLive channel, are asked).
+    fn start(aws: &AwsClients, current: &Self) -> impl Future<Output = Result<Self>> + Send {
         let _ = aws;
         let unchanged = current.clone();
         async move { Ok(unchanged) }

@@ -85,6 +85,26 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Starts the stream's resource of kind `K` and role `role`; its id, for the event.
+    pub(super) async fn start_one<K: Held>(&self, role: Role, observed: &mut Observed) -> Result<String> {
+        let current = want(K::observed(observed, role))?;
+        let start = K::start(&self.ctx.aws, current);
+        let started = K::through(&self.ctx.cache, &self.uid, role, Box::pin(start)).await?;
+        let id = started.id().to_owned();
+        K::fold(observed, role, Some(started));
+        Ok(id)
+    }
+
+    /// Stops the stream's resource of kind `K` and role `role`; its id, for the event.
+    pub(super) async fn stop_one<K: Held>(&self, role: Role, observed: &mut Observed) -> Result<String> {
+        let current = want(K::observed(observed, role))?;
+        let stop = K::stop(&self.ctx.aws, current);
+        let stopped = K::through(&self.ctx.cache, &self.uid, role, Box::pin(stop)).await?;
+        let id = stopped.id().to_owned();
+        K::fold(observed, role, Some(stopped));
+        Ok(id)
+    }
+
     /// One step down for a resource the spec no longer asks for; waiting is the pass's to report.
     pub(super) async fn delete_one<K: Held>(&self, role: Role, observed: &mut Observed) -> Result<()> {
         match take_down::<K>(self.ctx, self.stream, &self.uid, role, Why::NotAsked, observed).await? {

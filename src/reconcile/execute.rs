@@ -2,7 +2,6 @@
 //! snapshot so the next plan sees it. `Run::converge` loops observe → plan → execute until a plan
 //! has nothing left to do.
 
-use aws_sdk_medialive::types::ChannelState;
 use kube::runtime::events::EventType;
 use tracing::info;
 
@@ -15,7 +14,7 @@ use super::{
 use crate::aws::each_kind;
 use crate::observe::Observed;
 use crate::{
-    aws::{self, Kind, Role},
+    aws::Kind,
     desired::ingest::RtmpTarget,
     error::{Error, Result},
 };
@@ -104,7 +103,6 @@ impl Run<'_> {
     }
 
     async fn execute(&mut self, step: &Step, desired: &Desired, observed: &mut Observed) -> Result<()> {
-        let cache = &self.ctx.cache;
         match step {
             Step::Create(what) => {
                 let role = what.role;
@@ -118,39 +116,27 @@ impl Run<'_> {
                 let role = what.role;
                 return each_kind!(what.kind, |K| self.delete_one::<K>(role, observed).await);
             }
-            Step::StartChannel => {
-                let channel = observed
-                    .channel
-                    .as_mut()
-                    .ok_or_else(|| Error::Waiting("no channel".into()))?;
-                let start = aws::channel::start(&self.ctx.aws, &channel.id);
-                cache.channels.change(&self.uid, Role::Main, start).await?;
-                channel.state = ChannelState::Starting;
+            Step::Start(what) => {
+                let role = what.role;
+                let id = each_kind!(what.kind, |K| self.start_one::<K>(role, observed).await)?;
                 let (reason, note) = match (self.intent.source, self.intent.next_stop) {
                     (Source::Schedule, until) => (
                         "ScheduledStart",
                         format!(
-                            "Starting MediaLive channel {} for the scheduled window{} (billing starts)",
-                            channel.id,
+                            "Starting MediaLive channel {id} for the scheduled window{} (billing starts)",
                             until.map(|t| format!(" until {t}")).unwrap_or_default()
                         ),
                     ),
                     _ => (
                         "StartingChannel",
-                        format!("Starting MediaLive channel {} (billing starts)", channel.id),
+                        format!("Starting MediaLive channel {id} (billing starts)"),
                     ),
                 };
                 self.event(reason, note).await;
             }
-            Step::StopChannel(why) => {
-                let channel = observed
-                    .channel
-                    .as_mut()
-                    .ok_or_else(|| Error::Waiting("no channel".into()))?;
-                let stop = aws::channel::stop(&self.ctx.aws, &channel.id);
-                cache.channels.change(&self.uid, Role::Main, stop).await?;
-                channel.state = ChannelState::Stopping;
-                let id = channel.id.clone();
+            Step::Stop(what, why) => {
+                let role = what.role;
+                let id = each_kind!(what.kind, |K| self.stop_one::<K>(role, observed).await)?;
                 self.stopped(&id, *why).await;
             }
         }

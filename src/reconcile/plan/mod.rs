@@ -203,8 +203,9 @@ pub enum Step {
     Create(Ref),
     Update(Ref),
     Delete(Ref),
-    StartChannel,
-    StopChannel(StopReason),
+    /// A resource that runs (the MediaLive channel): billing starts.
+    Start(Ref),
+    Stop(Ref, StopReason),
 }
 
 /// Where the stream stands once there is nothing left to do this pass: the last plan's outcome,
@@ -459,8 +460,8 @@ fn channel(
     match step {
         ChannelStep::Create => transition(Step::Create(Kind::Channel.main()), "creating"),
         ChannelStep::Update => transition(Step::Update(Kind::Channel.main()), "updating"),
-        ChannelStep::Start => transition(Step::StartChannel, "starting"),
-        ChannelStep::Stop(why) => transition(Step::StopChannel(why), "stopping"),
+        ChannelStep::Start => transition(Step::Start(Kind::Channel.main()), "starting"),
+        ChannelStep::Stop(why) => transition(Step::Stop(Kind::Channel.main(), why), "stopping"),
         ChannelStep::Steady { update_pending } => {
             let update_pending = update_pending.then(|| input_pending.unwrap_or(MANUAL_UPDATE.into()));
             (vec![], Outcome::Steady { update_pending })

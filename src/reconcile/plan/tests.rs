@@ -86,8 +86,8 @@ pub(super) fn apply(observed: &mut Observed, desired: &Desired, step: &Step) {
     match step {
         Step::Create(what) | Step::Update(what) => made(observed, desired, *what),
         Step::Delete(what) => down(observed, *what),
-        Step::StartChannel => observed.channel.as_mut().unwrap().state = ChannelState::Running,
-        Step::StopChannel(_) => observed.channel.as_mut().unwrap().state = ChannelState::Idle,
+        Step::Start(_) => observed.channel.as_mut().unwrap().state = ChannelState::Running,
+        Step::Stop(..) => observed.channel.as_mut().unwrap().state = ChannelState::Idle,
     }
 }
 
@@ -296,9 +296,12 @@ fn running_true_starts_the_idle_channel_and_false_stops_it() {
         ..flags()
     };
     let (rounds, _) = converge(&spec(), &mut observed, &running);
-    assert_eq!(rounds, vec![vec![Step::StartChannel]]);
+    assert_eq!(rounds, vec![vec![Step::Start(Kind::Channel.main())]]);
     let (rounds, _) = converge(&spec(), &mut observed, &flags());
-    assert_eq!(rounds, vec![vec![Step::StopChannel(StopReason::NotRunning)]]);
+    assert_eq!(
+        rounds,
+        vec![vec![Step::Stop(Kind::Channel.main(), StopReason::NotRunning)]]
+    );
 }
 
 #[test]
@@ -400,7 +403,7 @@ fn the_stream_key_states_never_create_or_change_an_input_they_cannot_read() {
             ..unknown
         },
     );
-    assert_eq!(rounds, vec![vec![Step::StartChannel]]);
+    assert_eq!(rounds, vec![vec![Step::Start(Kind::Channel.main())]]);
     assert!(last.report_stream_key);
 }
 
@@ -423,7 +426,7 @@ fn a_new_stream_name_waits_for_a_running_channel_to_stop_under_manual_and_restar
     };
     let desired = desired(&renamed, &observed, true);
     let plan = plan(UID, &observed, &desired, &restart);
-    assert_eq!(plan.steps, vec![Step::StopChannel(StopReason::Restart)]);
+    assert_eq!(plan.steps, vec![Step::Stop(Kind::Channel.main(), StopReason::Restart)]);
 }
 
 #[test]
