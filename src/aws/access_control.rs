@@ -6,17 +6,31 @@ use aws_sdk_cloudfront::types::{
     OriginAccessControlSigningProtocols,
 };
 
-use super::{AwsClients, cloudfront::not_found};
+use super::{AwsClients, Ensured, Shared, cloudfront::not_found};
 use crate::{
     desired::cloudfront::{self, DistributionRequest, OriginAccess},
     error::{Error, Result},
 };
 
-/// The id of the shared origin access control `name`, created if missing.
-pub async fn ensure_oac(aws: &AwsClients, name: &str) -> Result<String> {
-    if let Some(id) = find_oac(aws, name).await? {
-        return Ok(id);
+/// A CloudFront origin access control: the distributions of a shard of streams share it.
+pub struct OriginAccessControl;
+
+impl Shared for OriginAccessControl {
+    async fn ensure(aws: &AwsClients, name: &str) -> Result<Ensured> {
+        if let Some(id) = find_oac(aws, name).await? {
+            return Ok(Ensured { id, created: false });
+        }
+        let id = create_oac(aws, name).await?;
+        Ok(Ensured { id, created: true })
     }
+
+    /// Unless a distribution still uses it.
+    async fn retire(aws: &AwsClients, name: &str) -> Result<bool> {
+        retire_oac(aws, name).await
+    }
+}
+
+async fn create_oac(aws: &AwsClients, name: &str) -> Result<String> {
     let config = OriginAccessControlConfig::builder()
         .name(name)
         .description(OAC_DESCRIPTION)
@@ -65,9 +79,7 @@ async fn find_oac(aws: &AwsClients, name: &str) -> Result<Option<String>> {
     }
 }
 
-/// Deletes the operator's origin access control `name` unless a distribution still uses it;
-/// true when it is gone.
-pub async fn retire_oac(aws: &AwsClients, name: &str) -> Result<bool> {
+async fn retire_oac(aws: &AwsClients, name: &str) -> Result<bool> {
     let Some(id) = find_oac(aws, name).await? else {
         return Ok(true);
     };
@@ -104,5 +116,5 @@ pub(super) async fn oac_for(aws: &AwsClients, request: &DistributionRequest, uid
     if !signs {
         return Ok(String::new());
     }
-    ensure_oac(aws, &cloudfront::oac_name(uid)).await
+    Ok(OriginAccessControl::ensure(aws, &cloudfront::oac_name(uid)).await?.id)
 }

@@ -21,8 +21,8 @@ use aws_sdk_cloudfront::types::{
 use aws_sdk_cloudfront::primitives::DateTime;
 
 use super::{
-    AwsClients, Kind, Managed, Owner, Teardown,
-    access_control::{oac_for, retire_oac},
+    AwsClients, Kind, Managed, Owner, Shared, Teardown,
+    access_control::{OriginAccessControl, oac_for},
 };
 use crate::{
     desired::cloudfront::{self, Behavior, DistributionRequest, OriginAccess, Shape},
@@ -495,7 +495,9 @@ impl Managed for Distribution {
             other => other?,
         }
         let uid = current.owner().unwrap_or_default();
-        retire_oac(aws, &cloudfront::oac_name(uid)).await.map(drop)
+        OriginAccessControl::retire(aws, &cloudfront::oac_name(uid))
+            .await
+            .map(drop)
     }
 }
 

@@ -138,6 +138,25 @@ pub trait Managed: Clone + Send + Sync + 'static {
     fn delete(aws: &AwsClients, current: &Self) -> impl Future<Output = Result<()>> + Send;
 }
 
+/// A resource streams share (a MediaPackage v2 channel group, a CloudFront origin access control,
+/// a bucket): named, not owned — it carries the operator's mark, never a stream's owner tags —
+/// made by the first stream that needs it and deleted with the last, if ever.
+pub trait Shared {
+    /// Creates it unless it exists.
+    fn ensure(aws: &AwsClients, name: &str) -> impl Future<Output = Result<Ensured>> + Send;
+    /// Deletes it if the operator made it and nothing uses it any more; `true` when it is gone.
+    fn retire(aws: &AwsClients, name: &str) -> impl Future<Output = Result<bool>> + Send;
+}
+
+/// A shared resource that is there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ensured {
+    /// Its id (its name, for kinds AWS names by name).
+    pub id: String,
+    /// This call created it.
+    pub created: bool,
+}
+
 /// The faces of a kind the operator-wide read cache reads by account-wide listings (MediaLive and
 /// MediaPackage v1): a listing shows every stream's resources at once.
 pub trait Listed: Managed {

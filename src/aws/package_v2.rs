@@ -5,7 +5,7 @@
 
 use aws_sdk_mediapackagev2::{primitives::DateTime, types::InputType};
 
-use super::{AwsClients, Kind, Managed, Owner, owner_name, owner_of};
+use super::{AwsClients, Ensured, Kind, Managed, Owner, Shared, owner_name, owner_of};
 use crate::{
     desired::{mediapackagev2::ChannelRequest, tag},
     error::{Error, Result, found},
@@ -60,9 +60,26 @@ pub(super) fn client_token(uid: &str, what: &str) -> String {
     token
 }
 
-/// Whether the group exists; creates it (tagged as the operator's, not a stream's: it is shared)
-/// when it does not.
-pub async fn ensure_group(aws: &AwsClients, group: &str) -> Result<bool> {
+/// A MediaPackage v2 channel group: the streams' channels share it.
+pub struct ChannelGroup;
+
+impl Shared for ChannelGroup {
+    /// Tagged as the operator's, not a stream's.
+    async fn ensure(aws: &AwsClients, group: &str) -> Result<Ensured> {
+        let created = ensure_group(aws, group).await?;
+        Ok(Ensured {
+            id: group.to_owned(),
+            created,
+        })
+    }
+
+    /// Once no channel is left in it, if the operator made it.
+    async fn retire(aws: &AwsClients, group: &str) -> Result<bool> {
+        retire_group(aws, group).await
+    }
+}
+
+async fn ensure_group(aws: &AwsClients, group: &str) -> Result<bool> {
     let got = aws
         .mediapackagev2
         .get_channel_group()
@@ -88,9 +105,8 @@ pub async fn ensure_group(aws: &AwsClients, group: &str) -> Result<bool> {
     }
 }
 
-/// Deletes the group when the operator created it and no channel is left in it; a channel that
-/// joins meanwhile makes MediaPackage refuse (ConflictException), which leaves it. Ok(true): gone.
-pub async fn retire_group(aws: &AwsClients, group: &str) -> Result<bool> {
+/// A channel that joins meanwhile makes MediaPackage refuse (ConflictException), which leaves it.
+async fn retire_group(aws: &AwsClients, group: &str) -> Result<bool> {
     let got = aws
         .mediapackagev2
         .get_channel_group()

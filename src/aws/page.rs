@@ -8,7 +8,7 @@
 //! no S3 call. Teardown looks in S3 itself (`find`): a crash may have come before status was
 //! written.
 
-use super::{AwsClients, Kind, Managed, Owner, s3};
+use super::{AwsClients, Kind, Managed, Owner, Shared, s3};
 use crate::{
     desired::website::{self, Grant, PageRequest},
     error::{Error, Result},
@@ -120,7 +120,7 @@ pub async fn find(aws: &AwsClients, buckets: &[String], prefix: &str, owner: &st
 /// Uploads the objects under the prefix, then grants read of the pages.
 async fn publish(aws: &AwsClients, want: &PageRequest) -> Result<()> {
     let (bucket, prefix) = (&want.bucket, &want.prefix);
-    s3::ensure_bucket(aws, bucket).await?;
+    s3::Bucket::ensure(aws, bucket).await?;
     for object in &want.objects {
         let put = s3::Put {
             key: format!("{prefix}{}", object.name),

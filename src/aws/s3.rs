@@ -10,7 +10,7 @@ use aws_sdk_s3::{
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
-use super::AwsClients;
+use super::{AwsClients, Ensured, Shared};
 use crate::{
     desired::website::{Grant, has_grant, policy_with, policy_without},
     error::{Error, Result},
@@ -44,11 +44,28 @@ fn head_refused(bucket: &str, e: SdkError<HeadBucketError, HttpResponse>) -> Err
     }
 }
 
-/// Creates the bucket when it does not exist yet (it is shared and never deleted by the operator).
-pub async fn ensure_bucket(aws: &AwsClients, bucket: &str) -> Result<()> {
+/// A bucket the operator writes to (player pages, recordings, clips): shared by the streams.
+pub struct Bucket;
+
+impl Shared for Bucket {
+    async fn ensure(aws: &AwsClients, bucket: &str) -> Result<Ensured> {
+        let created = ensure_bucket(aws, bucket).await?;
+        Ok(Ensured {
+            id: bucket.to_owned(),
+            created,
+        })
+    }
+
+    /// Never: a bucket holds what users keep (recordings, clips), and other pages.
+    async fn retire(_: &AwsClients, _: &str) -> Result<bool> {
+        Ok(false)
+    }
+}
+
+async fn ensure_bucket(aws: &AwsClients, bucket: &str) -> Result<bool> {
     let head = aws.s3.head_bucket().bucket(bucket).send().await;
     match head.map_err(|e| head_refused(bucket, e)) {
-        Ok(_) => Ok(()),
+        Ok(_) => Ok(false),
         Err(e) if matches!(e.code(), Some("NotFound" | "NoSuchBucket")) => {
             let mut create = aws.s3.create_bucket().bucket(bucket);
             // Outside us-east-1, S3 wants the region named (IllegalLocationConstraintException).
@@ -60,7 +77,7 @@ pub async fn ensure_bucket(aws: &AwsClients, bucket: &str) -> Result<()> {
                 create = create.create_bucket_configuration(configuration);
             }
             create.send().await.map_err(|e| Error::aws("CreateBucket", e))?;
-            Ok(())
+            Ok(true)
         }
         Err(e) => Err(e),
     }

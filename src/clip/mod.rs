@@ -24,6 +24,7 @@ use tracing::{Instrument, info_span, warn};
 use crate::{
     api::{LiveStream, LiveStreamClip, LiveStreamClipStatus, set_condition},
     aws::{
+        Shared,
         harvest::{self, JobRequest},
         s3,
     },
@@ -158,7 +159,7 @@ async fn step(clip: &LiveStreamClip, ctx: &Context, status: &mut LiveStreamClipS
         let bucket = bucket(clip, &stream, ctx).ok_or_else(|| {
             Error::Invalid("spec.bucket: no bucket for the VOD: set it, or give the stream a player-page bucket".into())
         })?;
-        s3::ensure_bucket(&ctx.aws, &bucket).await?;
+        s3::Bucket::ensure(&ctx.aws, &bucket).await?;
         s3::grant(&ctx.aws, &bucket, &Grant::harvest(&bucket, &target.account)).await?;
         let path = clip::destination_path(clip);
         let request = JobRequest {

@@ -264,8 +264,8 @@ impl ReadCache {
             inputs: inputs.into_iter().flatten().collect(),
             channel,
             v2,
-            distribution: None,
-            page: None,
+            // Read by the pass, not the read cache.
+            ..Observed::default()
         })
     }
 }

@@ -15,7 +15,7 @@ use super::act::take_down_all;
 use crate::aws::each_kind;
 use crate::{
     api::{DeliveryMode, LiveStream},
-    aws::{self, Kind, Managed, TEARDOWN_ORDER},
+    aws::{self, Kind, Managed, Shared, TEARDOWN_ORDER},
     context::Context,
     desired::Names,
     error::{Error, Result},
@@ -59,7 +59,8 @@ async fn teardown(stream: &LiveStream, ctx: &Context) -> Result<Action> {
         observed.distribution = super::delivery::find_for_teardown(stream, ctx, &uid).await?;
         if observed.distribution.is_none() {
             // A crash may have come between deleting the distribution and its access control.
-            aws::access_control::retire_oac(&ctx.aws, &crate::desired::cloudfront::oac_name(&uid)).await?;
+            let oac = crate::desired::cloudfront::oac_name(&uid);
+            aws::access_control::OriginAccessControl::retire(&ctx.aws, &oac).await?;
         }
     }
     // What a kind that does not hold the others up (a distribution CloudFront is deploying) is
@@ -91,7 +92,7 @@ async fn teardown(stream: &LiveStream, ctx: &Context) -> Result<Action> {
     }
     // The shared group goes with its last channel (a crash may have come between the two).
     if !found_v2_channel {
-        aws::package_v2::retire_group(&ctx.aws, &group).await?;
+        aws::package_v2::ChannelGroup::retire(&ctx.aws, &group).await?;
     }
     tracing::info!("every AWS resource is gone; removing the finalizer");
     Ok(Action::await_change())

@@ -9,8 +9,11 @@ use super::{Run, plan::Desired};
 use crate::{
     api::LiveStream,
     aws::{
-        Channel, Endpoint, Input, PackageChannel, Role, SecurityGroup, cloudfront::Distribution,
-        origin_endpoint::OriginEndpoint, package_v2::ChannelV2, page::Page,
+        Channel, Endpoint, Input, PackageChannel, Role, SecurityGroup, Shared,
+        cloudfront::Distribution,
+        origin_endpoint::OriginEndpoint,
+        package_v2::{ChannelGroup, ChannelV2},
+        page::Page,
     },
     context::Context,
     error::{Error, QUOTA_EXCEEDED, Result},
@@ -270,7 +273,7 @@ impl Held for ChannelV2 {
     /// the stream's group is written down before its channel is made there, so a crash after the
     /// create finds it again (see `placement`).
     async fn prepare(run: &Run<'_>, _: &Desired, want: &Self::Desired) -> Result<()> {
-        if crate::aws::package_v2::ensure_group(&run.ctx.aws, &want.group).await? {
+        if ChannelGroup::ensure(&run.ctx.aws, &want.group).await?.created {
             let note = format!("Created MediaPackage v2 channel group {}", want.group);
             run.event("CreatedChannelGroup", note).await;
         }
@@ -307,7 +310,7 @@ impl Held for ChannelV2 {
 
     /// The shared group goes with its last channel, if the operator made it.
     async fn gone(ctx: &Context, stream: &LiveStream, deleted: &Self) -> Result<()> {
-        if crate::aws::package_v2::retire_group(&ctx.aws, &deleted.group).await? {
+        if ChannelGroup::retire(&ctx.aws, &deleted.group).await? {
             let note = format!(
                 "Deleted MediaPackage v2 channel group {}: no channel is left in it",
                 deleted.group

@@ -2,13 +2,16 @@
 //! lists the runs recorded so far (one `<prefix><start>/` each; they outlive the LiveStream).
 
 use super::{Run, plan::Desired};
-use crate::{aws::s3, error::Result};
+use crate::{
+    aws::{Shared, s3},
+    error::Result,
+};
 
 impl Run<'_> {
     /// Creates the recording bucket if missing, before the channel that writes to it.
     pub(super) async fn recording_bucket(&self, desired: &Desired) -> Result<()> {
         match &desired.recording {
-            Some(r) => s3::ensure_bucket(&self.ctx.aws, &r.bucket).await,
+            Some(r) => s3::Bucket::ensure(&self.ctx.aws, &r.bucket).await.map(drop),
             None => Ok(()),
         }
     }
