@@ -189,14 +189,16 @@ fn parse_delivery(value: &str) -> Result<DeliveryMode, String> {
 
 /// glibc's allocator, tuned for a process that parses large AWS listings now and then: a fixed
 /// mmap threshold (glibc raises it after each freed large buffer, after which megabyte answers
-/// land in the heap and stay resident) and two arenas. At 1,000 streams the operator's peak RSS
-/// went from 86 to 63 MiB with this and CloudFront listings in pages of 100 (hack/bench-scale.sh).
+/// land in the heap and stay resident) and one arena (the operator uses a tenth of a core: lock
+/// contention costs nothing, a second heap's high-water mark does). At 1,000 streams the peak RSS
+/// went from 86 to 63 MiB with a fixed threshold, two arenas and CloudFront listings in pages of
+/// 100 (hack/bench-scale.sh).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn tune_allocator() {
     // SAFETY: mallopt only sets allocator parameters; called before any other thread exists.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
-        libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_ARENA_MAX, 1);
     }
 }
 
