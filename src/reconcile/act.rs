@@ -2,6 +2,8 @@
 //! AWS's answer folded into the snapshot so the next plan sees it. The executor and teardown both
 //! act through here; nothing here names a kind.
 
+use futures::future::BoxFuture;
+
 use super::{
     Run, action,
     held::{Held, Why},
@@ -85,23 +87,17 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Starts the stream's resource of kind `K` and role `role`; its id, for the event.
-    pub(super) async fn start_one<K: Held>(&self, role: Role, observed: &mut Observed) -> Result<String> {
-        let current = want(K::observed(observed, role))?;
-        let start = K::start(&self.ctx.aws, current);
-        let started = K::through(&self.ctx.cache, &self.uid, role, Box::pin(start)).await?;
-        let id = started.id().to_owned();
-        K::fold(observed, role, Some(started));
-        Ok(id)
-    }
-
-    /// Stops the stream's resource of kind `K` and role `role`; its id, for the event.
-    pub(super) async fn stop_one<K: Held>(&self, role: Role, observed: &mut Observed) -> Result<String> {
-        let current = want(K::observed(observed, role))?;
-        let stop = K::stop(&self.ctx.aws, current);
-        let stopped = K::through(&self.ctx.cache, &self.uid, role, Box::pin(stop)).await?;
-        let id = stopped.id().to_owned();
-        K::fold(observed, role, Some(stopped));
+    /// Starts (`start`) or stops the stream's resource of kind `K` and role `role`; its id, for
+    /// the event (whose words say why, which the caller knows).
+    pub(super) async fn switch_one<K: Held>(&self, role: Role, start: bool, observed: &mut Observed) -> Result<String> {
+        let (aws, current) = (&self.ctx.aws, want(K::observed(observed, role))?);
+        let call: BoxFuture<'_, Result<K>> = match start {
+            true => Box::pin(K::start(aws, current)),
+            false => Box::pin(K::stop(aws, current)),
+        };
+        let switched = K::through(&self.ctx.cache, &self.uid, role, call).await?;
+        let id = switched.id().to_owned();
+        K::fold(observed, role, Some(switched));
         Ok(id)
     }
 

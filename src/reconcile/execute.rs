@@ -118,7 +118,7 @@ impl Run<'_> {
             }
             Step::Start(what) => {
                 let role = what.role;
-                let id = each_kind!(what.kind, |K| self.start_one::<K>(role, observed).await)?;
+                let id = each_kind!(what.kind, |K| self.switch_one::<K>(role, true, observed).await)?;
                 let (reason, note) = match (self.intent.source, self.intent.next_stop) {
                     (Source::Schedule, until) => (
                         "ScheduledStart",
@@ -136,7 +136,7 @@ impl Run<'_> {
             }
             Step::Stop(what, why) => {
                 let role = what.role;
-                let id = each_kind!(what.kind, |K| self.stop_one::<K>(role, observed).await)?;
+                let id = each_kind!(what.kind, |K| self.switch_one::<K>(role, false, observed).await)?;
                 self.stopped(&id, *why).await;
             }
         }
