@@ -68,35 +68,19 @@ async fn get_endpoint(aws: &AwsClients, group: &str, channel: &str, name: &str) 
         _ => None,
     };
     let filter = |f: Option<&FilterConfiguration>| f.and_then(|f| f.manifest_filter.clone());
-    let hls = e.hls_manifests.iter().flatten().map(|m| {
-        (
-            ManifestKind::Hls,
-            &m.manifest_name,
-            m.manifest_window_seconds,
-            filter(m.filter_configuration.as_ref()),
-            &m.url,
-        )
-    });
-    let low = e.low_latency_hls_manifests.iter().flatten().map(|m| {
-        let f = filter(m.filter_configuration.as_ref());
-        (
-            ManifestKind::LowLatencyHls,
-            &m.manifest_name,
-            m.manifest_window_seconds,
-            f,
-            &m.url,
-        )
-    });
-    let dash = e.dash_manifests.iter().flatten().map(|m| {
-        (
-            ManifestKind::Dash,
-            &m.manifest_name,
-            m.manifest_window_seconds,
-            filter(m.filter_configuration.as_ref()),
-            &m.url,
-        )
-    });
-    let manifests: Vec<_> = hls.chain(low).chain(dash).collect();
+    // The three manifest types are different SDK types with the same members.
+    macro_rules! manifests {
+        ($list:expr, $kind:expr) => {
+            $list.iter().flatten().map(|m| {
+                let f = filter(m.filter_configuration.as_ref());
+                ($kind, &m.manifest_name, m.manifest_window_seconds, f, &m.url)
+            })
+        };
+    }
+    let manifests: Vec<_> = manifests!(e.hls_manifests, ManifestKind::Hls)
+        .chain(manifests!(e.low_latency_hls_manifests, ManifestKind::LowLatencyHls))
+        .chain(manifests!(e.dash_manifests, ManifestKind::Dash))
+        .collect();
     // The operator's endpoints carry exactly one manifest, named MANIFEST; anything else is drift.
     let settings = match (manifests.as_slice(), container) {
         ([(kind, manifest, window, filter, _)], Some(container)) if *manifest == MANIFEST => Some(EndpointRequest {

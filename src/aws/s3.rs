@@ -179,24 +179,28 @@ pub async fn grant(aws: &AwsClients, bucket: &str, grant: &Grant) -> Result<()> 
     set_bucket_policy(aws, bucket, Some(policy)).await
 }
 
-/// Whether `bucket` holds one of `grants` but no object under `prefix` any more: the statements
-/// serve every page in the bucket and go with the last one.
+/// The bucket's policy when it holds one of `grants` but no object under `prefix` is left: the
+/// statements serve every page in the bucket and go with the last one.
+async fn outlived(aws: &AwsClients, bucket: &str, grants: &[Grant], prefix: &str) -> Result<Option<String>> {
+    let Some(existing) = bucket_policy(aws, bucket).await? else {
+        return Ok(None);
+    };
+    let mine = grants.iter().any(|g| has_grant(Some(&existing), g));
+    Ok((mine && !any_under(aws, bucket, prefix).await?).then_some(existing))
+}
+
+/// Whether one of `grants` outlived the last object under `prefix`.
 pub async fn grant_unused(aws: &AwsClients, bucket: &str, grants: &[Grant], prefix: &str) -> Result<bool> {
-    let existing = bucket_policy(aws, bucket).await?;
-    let mine = grants.iter().any(|g| has_grant(existing.as_deref(), g));
-    Ok(mine && !any_under(aws, bucket, prefix).await?)
+    Ok(outlived(aws, bucket, grants, prefix).await?.is_some())
 }
 
 /// Removes `grants`' statements once no object under `prefix` is left.
 pub async fn revoke_unused(aws: &AwsClients, bucket: &str, grants: &[Grant], prefix: &str) -> Result<()> {
     let _serialized = POLICY.lock().await;
-    let existing = bucket_policy(aws, bucket).await?;
-    let mine = grants.iter().any(|g| has_grant(existing.as_deref(), g));
-    if !mine || any_under(aws, bucket, prefix).await? {
+    let Some(existing) = outlived(aws, bucket, grants, prefix).await? else {
         return Ok(());
-    }
-    let without = grants
-        .iter()
-        .fold(existing, |policy, g| policy_without(policy.as_deref(), g));
+    };
+    // None once no statement is left: the policy is deleted.
+    let without = (grants.iter()).try_fold(existing, |policy, g| policy_without(Some(&policy), g));
     set_bucket_policy(aws, bucket, without).await
 }

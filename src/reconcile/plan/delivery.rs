@@ -56,18 +56,19 @@ impl Desired {
     }
 
     fn page_of(&self, site: &Site, observed: &Observed) -> Option<PageRequest> {
-        let origin = observed.playback(self.version).hls?;
+        let urls = observed.delivered(self.version, self.delivery.mode);
+        let playback = urls.hls.as_deref()?;
         let (grant, url) = match self.delivery.mode {
             DeliveryMode::Direct => (Grant::new(&site.bucket), Some(site.direct_url.clone())),
             DeliveryMode::CloudFront => {
+                // The viewer URL keeps the origin's scheme, which the page's URL takes too.
                 let d = observed.distribution.as_ref()?;
                 let account = d.account().unwrap_or_default();
-                let url = cloudfront::website_url(&origin, &d.domain, &site.prefix);
+                let url = cloudfront::website_url(playback, &d.domain, &site.prefix);
                 (Grant::cloudfront(&site.bucket, account), url)
             }
         };
-        let urls = observed.delivered(self.version, self.delivery.mode);
-        let objects = website::objects(&site.title, urls.hls.as_deref()?, urls.low_latency_hls.as_deref());
+        let objects = website::objects(&site.title, playback, urls.low_latency_hls.as_deref());
         Some(PageRequest {
             bucket: site.bucket.clone(),
             prefix: site.prefix.clone(),
