@@ -119,6 +119,9 @@ pub struct Health {
     pub input_connected: Option<bool>,
     /// Active MediaLive alerts.
     pub alerts: usize,
+    /// While a stream with more than one leg runs: whether every leg is up (the Redundant
+    /// condition; None: a single leg, or not known).
+    pub redundant: Option<bool>,
     /// `spec.maxRunDuration` in seconds.
     pub max_run_seconds: Option<f64>,
 }
@@ -146,7 +149,7 @@ impl Collector for RunningClocks {
             }
         }
         // Gauges per stream, for alerting rules (deploy/monitoring/alerts.yaml).
-        let gauges: [(&str, &str, GaugeValue); 4] = [
+        let gauges: [(&str, &str, GaugeValue); 5] = [
             (
                 "channel_run_seconds",
                 "Seconds the current run of the channel has lasted",
@@ -156,6 +159,11 @@ impl Collector for RunningClocks {
                 "channel_input_connected",
                 "1 while an encoder pushes to the running channel, 0 while none does",
                 |c, _| c.since.and(c.health.input_connected).map(|on| f64::from(u8::from(on))),
+            ),
+            (
+                "channel_redundant",
+                "1 while every pipeline of a running stream with two pipelines or a backup input ingests from the primary, 0 while it runs on one leg",
+                |c, _| c.since.and(c.health.redundant).map(|on| f64::from(u8::from(on))),
             ),
             (
                 "channel_alerts",
@@ -275,6 +283,7 @@ mod tests {
             Health {
                 input_connected: Some(false),
                 alerts: 2,
+                redundant: Some(false),
                 max_run_seconds: Some(3600.0),
             },
         );
@@ -282,6 +291,7 @@ mod tests {
         for line in [
             r#"livestream_operator_channel_input_connected{namespace="unit",name="clock"} 0"#,
             r#"livestream_operator_channel_alerts{namespace="unit",name="clock"} 2"#,
+            r#"livestream_operator_channel_redundant{namespace="unit",name="clock"} 0"#,
             r#"livestream_operator_channel_max_run_duration_seconds{namespace="unit",name="clock"} 3600"#,
         ] {
             assert!(text.contains(line), "{line} not in\n{text}");

@@ -4,10 +4,12 @@ mod clip;
 mod delivery;
 mod packaging;
 mod recording;
+mod redundancy;
 mod spec;
 mod status;
 
 pub use clip::*;
+pub use redundancy::*;
 pub use spec::*;
 pub use status::*;
 

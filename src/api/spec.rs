@@ -75,6 +75,13 @@ pub struct LiveStreamSpec {
     #[serde(default)]
     pub encoding: EncodingSpec,
 
+    /// Single (default): one encoding pipeline. Standard: two pipelines in two availability zones,
+    /// each fed by its own push (status.ingest lists both URLs); the stream stays on air when one
+    /// encoder, its uplink or a pipeline fails. Standard bills both pipelines. A change applies to
+    /// a stopped channel (see updatePolicy).
+    #[serde(default)]
+    pub redundancy: super::Redundancy,
+
     /// The player web page published to S3.
     #[serde(default)]
     pub website: WebsiteSpec,
@@ -209,6 +216,12 @@ pub struct InputSpec {
     /// grants it (a Role with `resourceNames`; the condition message gives the commands).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream_key_secret_ref: Option<SecretKeyRef>,
+
+    /// A second input for a backup encoder, with automatic input failover: MediaLive switches to
+    /// it when the primary goes silent. Same stream name and allowed CIDRs; its URLs are in
+    /// status.ingest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<super::BackupInputSpec>,
 }
 
 /// One key of one Secret in the LiveStream's namespace.
@@ -439,6 +452,7 @@ impl Default for InputSpec {
             allowed_cidrs: default_allowed_cidrs(),
             stream_name: default_stream_name(),
             stream_key_secret_ref: None,
+            backup: None,
         }
     }
 }

@@ -20,6 +20,10 @@ pub mod condition_type {
     pub const INPUT_CONNECTED: &str = "InputConnected";
     /// MediaLive reports active alerts on the channel (listed in `status.alerts`).
     pub const ALERTING: &str = "Alerting";
+    /// With redundancy Standard or a backup input: every pipeline ingests, from the primary
+    /// input. False while the stream runs on one leg (PipelineDown) or on the backup input
+    /// (OnBackupInput): degraded, still on air.
+    pub const REDUNDANT: &str = "Redundant";
     /// kstatus (Flux, `kubectl wait`-style tools): the operator is still converging the spec.
     pub const RECONCILING: &str = "Reconciling";
     /// kstatus: the operator cannot make progress without the user.
@@ -43,6 +47,15 @@ pub struct LiveStreamStatus {
     /// (rtmp://host:1935/app/instance).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ingest_url: Option<String>,
+
+    /// Every URL encoders push to: each input (primary, backup) on each pipeline, and which one
+    /// the running channel ingests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ingest: Vec<crate::api::IngestPoint>,
+
+    /// The running channel's pipelines: the input each ingests, and whether it has input.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pipelines: Vec<crate::api::PipelineStatus>,
 
     /// HLS master playlist URL: the CloudFront distribution's, or the MediaPackage origin
     /// endpoint's with delivery Direct.

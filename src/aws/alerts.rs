@@ -57,6 +57,19 @@ pub async fn active(aws: &AwsClients, channel_id: &str) -> Result<Vec<Alert>> {
     Ok(alerts)
 }
 
+/// Each running pipeline's id and the input attachment it ingests now (DescribeChannel's
+/// PipelineDetails): which input is live after a failover.
+pub async fn active_inputs(aws: &AwsClients, channel_id: &str) -> Result<Vec<(String, Option<String>)>> {
+    let described = aws.medialive.describe_channel().channel_id(channel_id).send().await;
+    let channel = described.map_err(|e| Error::aws("DescribeChannel", e))?;
+    Ok((channel.pipeline_details().iter())
+        .map(|p| {
+            let id = p.pipeline_id().unwrap_or("0").to_owned();
+            (id, p.active_input_attachment_name().map(str::to_owned))
+        })
+        .collect())
+}
+
 /// The latest JPEG thumbnail of the channel's active input on pipeline 0, and when it was taken
 /// (RFC 3339); None when MediaLive has none (the channel has not received video yet).
 pub async fn thumbnail(aws: &AwsClients, channel_id: &str) -> Result<Option<(Vec<u8>, Option<String>)>> {

@@ -3,7 +3,10 @@
 
 use aws_sdk_medialive::{
     operation::describe_channel::DescribeChannelOutput,
-    types::{ChannelState, ChannelSummary, EncoderSettings, InputAttachment, OutputDestination},
+    types::{
+        AutomaticInputFailoverSettings, ChannelClass, ChannelState, ChannelSummary, EncoderSettings, InputAttachment,
+        OutputDestination,
+    },
 };
 
 use super::{AwsClients, Kind, Listed, Managed, Owner, PAGE, Teardown, owner_of};
@@ -55,6 +58,7 @@ macro_rules! channel_from {
                     c.destinations(),
                     c.input_attachments(),
                     c.role_arn.as_deref(),
+                    c.channel_class.as_ref(),
                 );
                 Self::new(c.id, c.arn, c.tags.as_ref(), c.state, Some(settings))
             }
@@ -137,7 +141,28 @@ impl Managed for Channel {
         Ok(Self::from(channel))
     }
 
+    /// A class change (redundancy Single ⇄ Standard) is its own call, made first: UpdateChannel
+    /// has no class member, and the destinations must suit the new class.
     async fn update(aws: &AwsClients, current: &Self, desired: &ChannelSettings) -> Result<Self> {
+        if current.settings.as_ref().is_some_and(|s| s.class_differs(desired)) {
+            let changed = aws
+                .medialive
+                .update_channel_class()
+                .channel_id(&current.id)
+                .channel_class(desired.channel_class.clone())
+                .set_destinations(Some(desired.destinations.clone()))
+                .send()
+                .await
+                .map_err(|e| Error::aws("UpdateChannelClass", e))?;
+            // The channel is UPDATING until the class is changed: the rest waits for the next round.
+            return Ok(changed.channel.map_or_else(
+                || Self {
+                    state: ChannelState::Updating,
+                    ..current.clone()
+                },
+                Self::from,
+            ));
+        }
         let updated = aws
             .medialive
             .update_channel()
@@ -237,6 +262,10 @@ pub struct ChannelFingerprint {
     outputs: Vec<Option<String>>,
     package_channels: Vec<String>,
     inputs: Vec<String>,
+    /// Each attachment's failover to the backup input.
+    failover: Vec<Option<AutomaticInputFailoverSettings>>,
+    /// STANDARD or SINGLE_PIPELINE; MediaLive describes STANDARD when the create named none.
+    class: ChannelClass,
     role_arn: Option<String>,
     thumbnails: Option<String>,
     /// S3 destinations (the recording's) and the Archive groups' rollover intervals.
@@ -250,6 +279,7 @@ impl ChannelFingerprint {
         destinations: &[OutputDestination],
         inputs: &[InputAttachment],
         role_arn: Option<&str>,
+        class: Option<&ChannelClass>,
     ) -> Self {
         let renditions = encoder
             .and_then(|e| e.video_descriptions.as_ref())
@@ -286,6 +316,10 @@ impl ChannelFingerprint {
             .flat_map(|d| d.media_package_settings.iter().flatten())
             .filter_map(|m| m.channel_id.clone())
             .collect();
+        let failover = inputs
+            .iter()
+            .map(|a| a.automatic_input_failover_settings.clone())
+            .collect();
         let inputs = inputs.iter().filter_map(|a| a.input_id.clone()).collect();
         let s3_destinations = (destinations.iter().flat_map(|d| d.settings.iter().flatten()))
             .filter_map(|s| s.url.clone())
@@ -304,6 +338,8 @@ impl ChannelFingerprint {
             outputs,
             package_channels,
             inputs,
+            failover,
+            class: class.cloned().unwrap_or(ChannelClass::Standard),
             role_arn: role_arn.map(str::to_owned),
             thumbnails,
             s3_destinations,
@@ -317,7 +353,13 @@ impl ChannelFingerprint {
             &settings.destinations,
             &settings.input_attachments,
             Some(&settings.role_arn),
+            Some(&settings.channel_class),
         )
+    }
+
+    /// The class differs: MediaLive changes it with UpdateChannelClass, not UpdateChannel.
+    fn class_differs(&self, desired: &ChannelSettings) -> bool {
+        self.class != desired.channel_class
     }
 }
 

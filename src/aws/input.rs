@@ -19,8 +19,11 @@ pub struct Input {
     /// Untagged (made before roles): the primary.
     pub role: Role,
     pub state: InputState,
-    /// The destination URL `rtmp://host:port/app/instance` (may hold a secret key: never shown).
+    /// The first destination's URL `rtmp://host:port/app/instance` (may hold a secret key: never
+    /// shown): pipeline 0's.
     pub url: Option<String>,
+    /// Every destination's URL, one per pipeline (two: a standard-class input).
+    pub urls: Vec<String>,
     pub security_groups: Vec<String>,
 }
 
@@ -28,10 +31,16 @@ pub struct InputRequest {
     pub name: String,
     pub security_group: String,
     pub target: RtmpTarget,
+    /// Destinations: one per pipeline of the channel.
+    pub pipelines: usize,
 }
 
-fn url(destinations: Option<&[InputDestination]>) -> Option<String> {
-    destinations?.first()?.url.clone()
+fn urls(destinations: Option<&[InputDestination]>) -> Vec<String> {
+    destinations
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d.url.clone())
+        .collect()
 }
 
 /// The List item and the Describe answer carry the same fields.
@@ -46,7 +55,8 @@ macro_rules! input_from {
                         .and_then(|r| Role::parse(r))
                         .unwrap_or(Role::Primary),
                     state: i.state.unwrap_or(InputState::Creating),
-                    url: url(i.destinations.as_deref()),
+                    url: urls(i.destinations.as_deref()).into_iter().next(),
+                    urls: urls(i.destinations.as_deref()),
                     security_groups: i.security_groups.unwrap_or_default(),
                 }
             }
@@ -81,8 +91,11 @@ impl Managed for Input {
         self.role
     }
 
+    /// A standard-class input serves a single-pipeline channel too (MediaLive ingests its first
+    /// destination): only too few destinations differ.
     fn differs(&self, desired: &InputRequest) -> bool {
-        !self.url.as_deref().is_some_and(|u| desired.target.matches(u))
+        self.urls.len() < desired.pipelines
+            || !self.urls.iter().all(|u| desired.target.matches(u))
             || self.security_groups != [desired.security_group.clone()]
     }
 
@@ -101,7 +114,7 @@ impl Managed for Input {
             .name(&desired.name)
             .r#type(InputType::RtmpPush)
             .input_security_groups(&desired.security_group)
-            .set_destinations(Some(desired.target.destinations()))
+            .set_destinations(Some(desired.target.destinations(desired.pipelines)))
             .request_id(request_id(owner))
             .set_tags(Some(owner.tags_with_role()))
             .send()
@@ -113,14 +126,17 @@ impl Managed for Input {
         Ok(Self::from(input))
     }
 
-    /// AWS refuses (ConflictException) while a running channel uses the input.
+    /// AWS refuses (ConflictException) while a running channel uses the input. The input keeps
+    /// its second destination when the spec goes back to one pipeline: the channel may still be
+    /// STANDARD until its own update, and MediaLive ignores it on a single-pipeline channel.
     async fn update(aws: &AwsClients, current: &Self, desired: &InputRequest) -> Result<Self> {
+        let pipelines = desired.pipelines.max(current.urls.len());
         let updated = aws
             .medialive
             .update_input()
             .input_id(&current.id)
             .input_security_groups(&desired.security_group)
-            .set_destinations(Some(desired.target.destinations()))
+            .set_destinations(Some(desired.target.destinations(pipelines)))
             .send()
             .await
             .map_err(|e| Error::aws("UpdateInput", e).redacted(&desired.target))?;

@@ -367,6 +367,7 @@ mod tests {
             role: Role::Primary,
             state,
             url: None,
+            urls: Vec::new(),
             security_groups: Vec::new(),
         };
         assert_eq!(

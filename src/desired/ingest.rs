@@ -84,13 +84,13 @@ impl RtmpTarget {
         }
     }
 
-    /// CreateInput / UpdateInput destinations: the single `app/instance`.
-    pub fn destinations(&self) -> Vec<InputDestinationRequest> {
-        vec![
-            InputDestinationRequest::builder()
-                .stream_name(self.stream_name())
-                .build(),
-        ]
+    /// CreateInput / UpdateInput destinations: `app/instance` once per pipeline (two make a
+    /// standard-class input).
+    pub fn destinations(&self, pipelines: usize) -> Vec<InputDestinationRequest> {
+        let destination = InputDestinationRequest::builder()
+            .stream_name(self.stream_name())
+            .build();
+        vec![destination; pipelines]
     }
 
     /// Whether an input destination URL (`rtmp://host:port/app/instance`) already publishes here.
@@ -131,12 +131,6 @@ impl fmt::Debug for RtmpTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.describe())
     }
-}
-
-/// The roles of the inputs a stream's channel reads from, in attachment order: one primary RTMP
-/// push input today.
-pub fn input_roles() -> Vec<crate::resource::Role> {
-    vec![crate::resource::Role::Primary]
 }
 
 /// `rtmp://host:port/app/instance` → `rtmp://host:port/app` (what OBS calls the Server); `None` for
@@ -181,7 +175,7 @@ mod tests {
     #[test]
     fn a_spec_stream_name_is_sent_and_shown_as_is() {
         let target = RtmpTarget::public(&input());
-        assert_eq!(target.destinations()[0].stream_name(), Some("live/launch-event"));
+        assert_eq!(target.destinations(1)[0].stream_name(), Some("live/launch-event"));
         let url = "rtmp://10.0.0.1:1935/live/launch-event";
         assert!(target.matches(url));
         assert!(!target.matches("rtmp://10.0.0.1:1935/live/xlaunch-event"));
@@ -196,7 +190,7 @@ mod tests {
     fn a_secret_key_is_sent_but_never_shown() {
         let target = secret_target();
         assert_eq!(
-            target.destinations()[0].stream_name().map(str::to_owned),
+            target.destinations(1)[0].stream_name().map(str::to_owned),
             Some(format!("live/{KEY}")),
             "the trailing newline is dropped"
         );

@@ -13,12 +13,12 @@ use aws_sdk_medialive::types::{
 };
 
 use super::names::Names;
+use super::redundancy::{AUDIO_SELECTOR, Resilience};
 use crate::api::{EncodingSpec, InputSpec, LiveStreamSpec, PackagingSpec, PackagingVersion, Rendition};
 use crate::resource::Role;
 
 const DESTINATION: &str = "mediapackage";
 pub(super) const AUDIO: &str = "audio_aac";
-const AUDIO_SELECTOR: &str = "default";
 
 /// The security group's allow-list, one rule per CIDR.
 pub fn whitelist_rules(input: &InputSpec) -> Vec<InputWhitelistRuleCidr> {
@@ -59,7 +59,16 @@ pub fn channel_settings(
     role_arn: &str,
     target: PackageTarget,
 ) -> ChannelSettings {
-    channel_settings_of(&spec.encoding, &spec.packaging, names, inputs, role_arn, target)
+    let resilience = Resilience::of(spec);
+    channel_settings_of(
+        &spec.encoding,
+        &spec.packaging,
+        &resilience,
+        names,
+        inputs,
+        role_arn,
+        target,
+    )
 }
 
 /// The channel for a ladder (`spec.encoding`) and its packaging (`spec.packaging`, for the
@@ -67,6 +76,7 @@ pub fn channel_settings(
 pub fn channel_settings_of(
     encoding: &EncodingSpec,
     packaging: &PackagingSpec,
+    resilience: &Resilience,
     names: &Names,
     inputs: &[(Role, &str)],
     role_arn: &str,
@@ -88,9 +98,12 @@ pub fn channel_settings_of(
         ),
     };
     let segments = packaging.segment_durations(version);
+    // The primary fails over to the backup, when the spec has one.
+    let backup = inputs.iter().find(|(role, _)| *role == Role::Backup);
+    let failover = backup.and_then(|(_, id)| resilience.failover(id));
     ChannelSettings {
         name: names.channel.clone(),
-        channel_class: ChannelClass::SinglePipeline,
+        channel_class: resilience.channel_class(),
         input_specification: InputSpecification::builder()
             .codec(InputCodec::Avc)
             .maximum_bitrate(InputMaximumBitrate::Max20Mbps)
@@ -101,6 +114,7 @@ pub fn channel_settings_of(
                 InputAttachment::builder()
                     .input_id(id)
                     .input_attachment_name(names.input(role))
+                    .set_automatic_input_failover_settings(failover.clone().filter(|_| role == Role::Primary))
                     .input_settings(
                         InputSettings::builder()
                             .source_end_behavior(InputSourceEndBehavior::Continue)

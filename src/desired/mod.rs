@@ -9,6 +9,7 @@ pub mod mediapackage;
 pub mod mediapackagev2;
 pub mod names;
 pub mod recording;
+pub mod redundancy;
 pub mod schedule;
 pub mod website;
 

@@ -198,7 +198,8 @@ async fn set_running(streams: &Api<LiveStream>, name: &str, running: bool) -> an
     Ok(())
 }
 
-/// OBS's two fields: Server (`rtmp://host:1935/app`) and Stream Key.
+/// OBS's two fields: Server (`rtmp://host:1935/app`) and Stream Key; for a stream with several
+/// legs (two pipelines, a backup input), the two fields of each encoder's push.
 async fn obs(stream: &LiveStream, secrets: &Api<Secret>) -> anyhow::Result<String> {
     let status = stream.status.clone().unwrap_or_default();
     let url = status
@@ -226,5 +227,21 @@ async fn obs(stream: &LiveStream, secrets: &Api<Secret>) -> anyhow::Result<Strin
             (url, String::from_utf8_lossy(&value.0).trim().to_owned())
         }
     };
-    Ok(format!("Server:     {server}\nStream Key: {key}\n"))
+    if status.ingest.len() <= 1 {
+        return Ok(format!("Server:     {server}\nStream Key: {key}\n"));
+    }
+    // Every push has the same key; the server differs per input and pipeline.
+    let mut out = String::new();
+    for point in &status.ingest {
+        let server = server_part(&point.url).unwrap_or_else(|| point.url.clone());
+        let live = match point.active {
+            Some(true) => " (live)",
+            _ => "",
+        };
+        out += &format!(
+            "{} input, pipeline {}{live}:\n  Server:     {server}\n  Stream Key: {key}\n",
+            point.input, point.pipeline
+        );
+    }
+    Ok(out)
 }

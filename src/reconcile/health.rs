@@ -9,7 +9,7 @@ use aws_sdk_medialive::types::ChannelState;
 use k8s_openapi::{apimachinery::pkg::apis::meta::v1::Time, jiff::Timestamp};
 use kube::runtime::events::EventType;
 
-use super::{publish, resolve::Resolved};
+use super::{legs, publish, resolve::Resolved};
 use crate::observe::Observed;
 use crate::{
     api::{ChannelAlert, LiveStream, LiveStreamStatus},
@@ -50,6 +50,7 @@ pub(super) async fn watch(
     let Some(channel) = running else {
         status.alerts.clear();
         status.input_lost_since = None;
+        status.pipelines.clear();
         return (InputHealth::NotRunning, None);
     };
     let id = channel.id.clone();
@@ -89,7 +90,13 @@ pub(super) async fn watch(
             })
             .collect(),
     };
-    let lost = alerts.iter().any(Alert::is_input_loss);
+    // The input is lost when every pipeline has lost it; one leg down is the Redundant condition's.
+    let pipelines = legs::pipelines(ctx, want, &id, &alerts, &status.pipelines).await;
+    let lost = pipelines.iter().all(|p| p.input_lost);
+    for note in legs::changes(&status.pipelines, &pipelines, &id) {
+        publish(ctx, stream, note.kind, note.reason, note.message).await;
+    }
+    status.pipelines = pipelines;
     let before = std::mem::take(&mut status.alerts);
     status.alerts = alerts.iter().map(to_status).collect();
     for (alert, set) in changes(&before, &status.alerts) {

@@ -11,6 +11,7 @@ mod execute;
 mod health;
 mod held;
 pub mod intent;
+mod legs;
 pub mod plan;
 mod recording;
 mod resolve;
@@ -249,6 +250,7 @@ async fn converge(stream: &LiveStream, ctx: &Context, learnt: &mut Learnt) -> Re
         packaging: want.packaging.version,
         delivery: want.delivery.mode,
         target: want.target.as_ref().ok().cloned(),
+        resilience: want.asks.resilience.clone(),
     });
     execute::conclude(rounds?, want.target, &mut learnt.deferred)
 }

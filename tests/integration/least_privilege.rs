@@ -32,6 +32,7 @@ fn stage(action: &str) -> Stage {
         "medialive:UpdateInputSecurityGroup" => Stage::Update(r#"{"input":{"allowedCidrs":["10.0.0.0/8"]}}"#),
         "medialive:UpdateInput" => Stage::Update(r#"{"input":{"streamName":"live/renamed"}}"#),
         "medialive:UpdateChannel" => Stage::Update(r#"{"encoding":{"audio":{"bitsPerSecond":128000}}}"#),
+        "medialive:UpdateChannelClass" => Stage::Update(r#"{"redundancy":"Standard"}"#),
         "mediapackage:UpdateOriginEndpoint" => Stage::Update(r#"{"packaging":{"hls":{"playlistWindowSeconds":30}}}"#),
         a if a.contains(":Delete") => Stage::Delete,
         _ => Stage::Create,

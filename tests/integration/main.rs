@@ -22,6 +22,7 @@ mod pull_inputs;
 mod quotas;
 mod reconcile;
 mod recording;
+mod redundancy;
 mod resilience;
 mod stream_key;
 mod website;

@@ -97,7 +97,7 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
         .name(names.input(Role::Primary))
         .r#type(InputType::RtmpPush)
         .input_security_groups(&sg_id)
-        .set_destinations(Some(RtmpTarget::public(&spec.input).destinations()))
+        .set_destinations(Some(RtmpTarget::public(&spec.input).destinations(1)))
         .send()
         .await
         .unwrap()

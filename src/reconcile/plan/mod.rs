@@ -29,6 +29,7 @@ use crate::{
         medialive::{PackageTarget, channel_settings_of},
         mediapackage::hls_package,
         mediapackagev2::{self, ChannelRequest},
+        redundancy::Resilience,
         website::PageRequest,
     },
     error::Error,
@@ -97,6 +98,8 @@ pub struct Asks {
     pub encoding: EncodingSpec,
     pub packaging: PackagingSpec,
     pub allowed_cidrs: Vec<String>,
+    /// Pipelines and the backup input.
+    pub resilience: Resilience,
 }
 
 impl Asks {
@@ -105,6 +108,7 @@ impl Asks {
             encoding: spec.encoding.clone(),
             packaging: spec.packaging.clone(),
             allowed_cidrs: spec.input.allowed_cidrs.clone(),
+            resilience: Resilience::of(spec),
         }
     }
 }
@@ -125,7 +129,7 @@ impl Desired {
                 group: &packaging.group,
             },
         };
-        let input_roles = crate::desired::ingest::input_roles();
+        let input_roles = asks.resilience.input_roles();
         let inputs = observed
             .security_group
             .as_ref()
@@ -135,6 +139,7 @@ impl Desired {
                     name: names.input(role),
                     security_group: group.id.clone(),
                     target: target.clone(),
+                    pipelines: asks.resilience.pipelines(),
                 };
                 input_roles.iter().map(|&role| (role, request(role))).collect()
             })
@@ -171,7 +176,16 @@ impl Desired {
             cidrs: asks.allowed_cidrs.clone(),
             inputs,
             channel: attached.map(|inputs| {
-                channel_settings_of(&asks.encoding, &asks.packaging, names, &inputs, role, package_target)
+                let resilience = &asks.resilience;
+                channel_settings_of(
+                    &asks.encoding,
+                    &asks.packaging,
+                    resilience,
+                    names,
+                    &inputs,
+                    role,
+                    package_target,
+                )
             }),
             input_roles,
         }
@@ -476,5 +490,7 @@ fn channel(
 
 #[cfg(test)]
 mod delivery_tests;
+#[cfg(test)]
+mod redundancy_tests;
 #[cfg(test)]
 mod tests;

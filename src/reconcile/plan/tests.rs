@@ -45,7 +45,7 @@ pub(super) fn flags() -> Flags {
 }
 
 /// The spec's packaging version; unset here means v1, the version of the older tests.
-fn desired(spec: &LiveStreamSpec, observed: &Observed, key_known: bool) -> Desired {
+pub(super) fn desired(spec: &LiveStreamSpec, observed: &Observed, key_known: bool) -> Desired {
     let target = RtmpTarget::public(&spec.input);
     let packaging = Packaging {
         version: spec.packaging.version.unwrap_or(PackagingVersion::V1),
@@ -147,12 +147,16 @@ fn made(observed: &mut Observed, desired: &Desired, what: Ref) {
         ),
         Kind::Input => {
             let request = &desired.inputs[&what.role];
+            let urls: Vec<String> = (0..request.pipelines)
+                .map(|p| format!("rtmp://127.0.0.{}:1935/{}", p + 1, request.target.describe()))
+                .collect();
             let input = Input {
                 id: format!("5678{}", what.role.as_str()),
                 owner,
                 role: what.role,
                 state: InputState::Detached,
-                url: Some(format!("rtmp://127.0.0.1:1935/{}", request.target.describe())),
+                url: urls.first().cloned(),
+                urls,
                 security_groups: vec![request.security_group.clone()],
             };
             Input::fold(observed, what.role, Some(input));
@@ -214,7 +218,7 @@ fn made(observed: &mut Observed, desired: &Desired, what: Ref) {
 }
 
 /// Plans and applies until the plan is empty; every round's steps.
-fn converge(spec: &LiveStreamSpec, observed: &mut Observed, flags: &Flags) -> (Vec<Vec<Step>>, Plan) {
+pub(super) fn converge(spec: &LiveStreamSpec, observed: &mut Observed, flags: &Flags) -> (Vec<Vec<Step>>, Plan) {
     let mut rounds = Vec::new();
     for _ in 0..6 {
         let desired = desired(spec, observed, flags.key_known);

@@ -318,7 +318,7 @@ impl LocalCloud {
             .create_input()
             .r#type(InputType::RtmpPush)
             .input_security_groups(&security_group_id)
-            .set_destinations(Some(RtmpTarget::public(&spec.input).destinations()))
+            .set_destinations(Some(RtmpTarget::public(&spec.input).destinations(1)))
             .send()
             .await
             .unwrap()

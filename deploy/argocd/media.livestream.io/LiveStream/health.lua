@@ -4,6 +4,7 @@
 --   Progressing=True (AWS creating, starting, stopping, updating)      -> Progressing, its message
 --   Ready=True and Stopped=True (the channel is not running, as asked) -> Suspended
 --   Ready=True, running, InputConnected=False (billed, no encoder)      -> Degraded, its message
+--   Ready=True, running, Redundant=False (on one leg, still on air)    -> Degraded, its message
 --   Ready=True and the channel running                                 -> Healthy
 local hs = { status = "Progressing", message = "Waiting for the operator to observe this LiveStream" }
 if obj.metadata ~= nil and obj.metadata.deletionTimestamp ~= nil then
@@ -42,6 +43,9 @@ elseif holds("Ready") and holds("Stopped") then
 elseif holds("Ready") and conditions["InputConnected"] ~= nil and conditions["InputConnected"].status == "False" then
   hs.status = "Degraded"
   hs.message = "No input: " .. said("InputConnected", "no encoder is pushing to the running channel")
+elseif holds("Ready") and conditions["Redundant"] ~= nil and conditions["Redundant"].status == "False" then
+  hs.status = "Degraded"
+  hs.message = "On air on one leg: " .. said("Redundant", "a pipeline or the primary input is down")
 elseif holds("Ready") then
   hs.status = "Healthy"
   hs.message = said("Ready", "Live")

@@ -1,0 +1,77 @@
+//! Resilience as a plan: a backup input beside the primary, both inputs with a destination per
+//! pipeline, and a change of class that waits for the inputs and a stopped channel.
+
+use aws_sdk_medialive::types::{ChannelClass, ChannelState};
+use serde_json::json;
+
+use super::tests::{UID, converge, desired, flags, spec};
+use super::*;
+
+fn resilient(redundancy: &str) -> LiveStreamSpec {
+    let mut spec = spec();
+    spec.redundancy = serde_json::from_value(json!(redundancy)).unwrap();
+    spec.input.backup = Some(serde_json::from_value(json!({"inputLossThresholdMsec": 500})).unwrap());
+    spec
+}
+
+#[test]
+fn a_backup_input_is_created_beside_the_primary_and_the_channel_fails_over_to_it() {
+    let mut observed = Observed::default();
+    let (rounds, last) = converge(&resilient("Standard"), &mut observed, &flags());
+    assert_eq!(
+        rounds[1],
+        vec![
+            Step::Create(Kind::Endpoint.main()),
+            Step::Create(Kind::Input.role(Role::Primary)),
+            Step::Create(Kind::Input.role(Role::Backup)),
+        ]
+    );
+    assert_eq!(last.outcome, Outcome::Steady { update_pending: None });
+    for input in observed.inputs.values() {
+        assert_eq!(input.urls.len(), 2, "a destination per pipeline: {input:?}");
+    }
+    let want = desired(&resilient("Standard"), &observed, true);
+    let channel = want.channel.unwrap();
+    assert_eq!(channel.channel_class, ChannelClass::Standard);
+    let [primary, backup] = &channel.input_attachments[..] else {
+        panic!("{:?}", channel.input_attachments)
+    };
+    let failover = primary.automatic_input_failover_settings().unwrap();
+    assert_eq!(failover.secondary_input_id(), backup.input_id());
+    assert_eq!(backup.automatic_input_failover_settings(), None);
+}
+
+#[test]
+fn going_standard_updates_the_inputs_then_the_stopped_channel_and_waits_while_it_runs() {
+    let mut observed = Observed::default();
+    converge(&spec(), &mut observed, &flags());
+    // Running under Manual: the inputs and the channel wait for a stop, and it is reported.
+    observed.channel.as_mut().unwrap().state = ChannelState::Running;
+    let running = Flags {
+        running: true,
+        ..flags()
+    };
+    let mut standard = spec();
+    standard.redundancy = crate::api::Redundancy::Standard;
+    let pass = plan(UID, &observed, &desired(&standard, &observed, true), &running);
+    assert!(pass.steps.is_empty(), "{:?}", pass.steps);
+    assert!(
+        matches!(&pass.outcome, Outcome::Steady { update_pending: Some(why) } if why.contains("stream name") || why.contains("stop")),
+        "{:?}",
+        pass.outcome
+    );
+    // Stopped: the input gets its second destination, then the channel its class.
+    observed.channel.as_mut().unwrap().state = ChannelState::Idle;
+    let (rounds, last) = converge(&standard, &mut observed, &flags());
+    assert_eq!(
+        rounds,
+        vec![
+            vec![Step::Update(Kind::Input.role(Role::Primary))],
+            vec![Step::Update(Kind::Channel.main())],
+        ]
+    );
+    assert_eq!(last.outcome, Outcome::Steady { update_pending: None });
+    // Back to Single: only the channel changes; the input keeps its second destination.
+    let (rounds, _) = converge(&spec(), &mut observed, &flags());
+    assert_eq!(rounds, vec![vec![Step::Update(Kind::Channel.main())]]);
+}
