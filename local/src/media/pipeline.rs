@@ -15,7 +15,7 @@
 //! the gap is the old run's flush plus the new ffmpeg's first segment (about a GOP, measured
 //! 1-2 s at a 1 s GOP), where AWS's two encoders are already in sync.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -35,6 +35,8 @@ const TICK: Duration = Duration::from_millis(100);
 const FEED_CAPACITY: usize = 1024;
 /// A GOP longer than this many tags is not cached (a source without key frames).
 const MAX_GOP_TAGS: usize = 4096;
+/// Tags a run may fall behind (about 30 s of a stream) before it is restarted.
+const MAX_BACKLOG: usize = 2400;
 /// The standby pipeline's scratch folder keeps a minute of segments.
 const SCRATCH_RETENTION_SECONDS: f64 = 60.0;
 
@@ -235,6 +237,26 @@ struct Current {
     conn: u64,
     served: bool,
     feed: mpsc::Sender<Tag>,
+    /// Tags the run has not taken yet. The pipeline never waits on ffmpeg: a publisher held
+    /// back by a busy encoder would look silent and fail over.
+    backlog: VecDeque<Tag>,
+}
+
+impl Current {
+    /// Hands the run what it can take now; false when the run is gone or hopelessly behind.
+    fn drain(&mut self) -> bool {
+        while let Some(tag) = self.backlog.pop_front() {
+            match self.feed.try_send(tag) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(tag)) => {
+                    self.backlog.push_front(tag);
+                    return self.backlog.len() < MAX_BACKLOG;
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => return false,
+            }
+        }
+        true
+    }
 }
 
 struct Task {
@@ -257,7 +279,7 @@ impl Task {
                 () = stopped(&mut kicked) => break,
                 message = rx.recv() => {
                     let Some((source, conn, tag)) = message else { break };
-                    self.media_in(source, conn, tag).await;
+                    self.media_in(source, conn, tag);
                 }
                 _ = tick.tick() => self.evaluate(),
             }
@@ -268,17 +290,20 @@ impl Task {
         }
     }
 
-    async fn media_in(&mut self, source: usize, conn: u64, tag: Tag) {
+    fn media_in(&mut self, source: usize, conn: u64, tag: Tag) {
         let Some(cache) = self.caches.get_mut(source) else {
             return;
         };
         cache.observe(conn, &tag);
-        let Some(current) = self.current.as_ref().filter(|c| c.source == source && c.conn == conn) else {
+        let Some(current) = self.current.as_mut().filter(|c| c.source == source && c.conn == conn) else {
             // Not the active source: read and dropped.
             return;
         };
-        if current.feed.send(tag).await.is_err() {
-            // The transcoder gave up (ffmpeg cannot start); a new run is tried on the next tick.
+        current.backlog.push_back(tag);
+        if !current.drain() {
+            // The transcoder gave up (ffmpeg cannot start) or cannot keep up: a new run is tried
+            // on the next tick.
+            tracing::warn!(channel_id = self.route.job.channel_id, "the pipeline's run is gone or too far behind");
             self.current = None;
         }
     }
@@ -286,6 +311,9 @@ impl Task {
     /// Looks at the sources' clocks: failover, MediaPackage's choice of pipeline, runs.
     fn evaluate(&mut self) {
         let me = self.pipeline.index;
+        if self.current.as_mut().is_some_and(|c| !c.drain()) {
+            self.current = None;
+        }
         let (seen, conns): (Vec<Seen>, Vec<Option<u64>>) = {
             let sources = self.pipeline.sources.lock().unwrap();
             sources
@@ -306,7 +334,7 @@ impl Task {
         };
         // A reconnect of the active source: its new connection starts a new run.
         if let Some(c) = &self.current
-            && conns[c.source] != Some(c.conn)
+            && conns[c.source].is_some_and(|conn| conn != c.conn)
         {
             self.current = None;
             self.decider.active = None;
@@ -380,9 +408,7 @@ impl Task {
     fn start_run(&mut self, source: usize, conn: u64, served: bool) {
         let media = &self.media;
         let (feed, rx) = mpsc::channel(FEED_CAPACITY);
-        for tag in self.caches[source].replay() {
-            let _ = feed.try_send(tag.clone());
-        }
+        let backlog = self.caches[source].replay().cloned().collect();
         let mut job = self.route.job.clone();
         let (lock, dir) = if served {
             (self.channel.served_lock.clone(), layout::work_dir(&media.inner.data_dir, &job))
@@ -420,7 +446,11 @@ impl Task {
             conn,
             served,
             feed,
+            backlog,
         });
+        if let Some(current) = self.current.as_mut() {
+            current.drain();
+        }
     }
 }
 

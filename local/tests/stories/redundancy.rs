@@ -225,10 +225,14 @@ async fn a_standard_channel_keeps_serving_from_the_other_pipeline_when_one_encod
     })
     .await;
     // The standby pipeline really encodes, into a folder MediaPackage does not serve.
-    let scratch = cloud.data_dir.join(format!("medialive/{}/pipeline-1/sd", channel.channel_id));
+    let scratch = cloud.data_dir.join(format!("medialive/{}/pipeline-1", channel.channel_id));
     eventually("the standby pipeline's segments", Duration::from_secs(20), || async {
-        let n = std::fs::read_dir(&scratch).ok()?.filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "ts"))).count();
-        (n > 0).then_some(())
+        let renditions = std::fs::read_dir(&scratch).ok()?.flatten().filter(|e| e.path().is_dir());
+        let segments = renditions
+            .flat_map(|r| std::fs::read_dir(r.path()).into_iter().flatten().flatten())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "ts"))
+            .count();
+        (segments > 0).then_some(())
     })
     .await;
     assert_eq!(transcoders(&cloud).await, 2, "one ffmpeg per pipeline");
