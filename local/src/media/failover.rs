@@ -69,9 +69,8 @@ impl Decider {
             }
         }
         let clear = policy.map_or(Duration::ZERO, |p| p.error_clear).as_millis() as u64;
-        let recovered = |i: usize| {
-            healthy(&sources[i]) && self.unhealthy_at[i].is_none_or(|t| now_ms.saturating_sub(t) >= clear)
-        };
+        let recovered =
+            |i: usize| healthy(&sources[i]) && self.unhealthy_at[i].is_none_or(|t| now_ms.saturating_sub(t) >= clear);
         let first_healthy = |skip: Option<usize>| (0..sources.len()).find(|&i| Some(i) != skip && healthy(&sources[i]));
         let next = match self.active {
             // Start on the primary (the first attachment) when it sends, else on whoever does.
@@ -127,7 +126,11 @@ mod tests {
     fn starts_on_the_primary_and_fails_over_after_the_loss_threshold() {
         let mut d = Decider::default();
         assert_eq!(d.step(0, &[live(), live()], Some(&POLICY)), Some(Some(0)));
-        assert_eq!(d.step(100, &[silent(900), live()], Some(&POLICY)), None, "under the threshold");
+        assert_eq!(
+            d.step(100, &[silent(900), live()], Some(&POLICY)),
+            None,
+            "under the threshold"
+        );
         assert_eq!(d.step(200, &[silent(1000), live()], Some(&POLICY)), Some(Some(1)));
         assert_eq!(d.active, Some(1));
     }
@@ -153,9 +156,17 @@ mod tests {
     #[test]
     fn a_lost_input_with_nothing_to_fail_over_to_stays_until_its_publisher_leaves() {
         let mut d = Decider::default();
-        assert_eq!(d.step(0, &[GONE, live()], Some(&POLICY)), Some(Some(1)), "starts on whoever sends");
+        assert_eq!(
+            d.step(0, &[GONE, live()], Some(&POLICY)),
+            Some(Some(1)),
+            "starts on whoever sends"
+        );
         assert_eq!(d.step(100, &[GONE, silent(5000)], Some(&POLICY)), None);
-        assert_eq!(d.step(200, &[GONE, GONE], Some(&POLICY)), Some(None), "nothing to encode");
+        assert_eq!(
+            d.step(200, &[GONE, GONE], Some(&POLICY)),
+            Some(None),
+            "nothing to encode"
+        );
         assert_eq!(d.step(300, &[live(), GONE], Some(&POLICY)), Some(Some(0)));
     }
 
@@ -169,6 +180,10 @@ mod tests {
             has_video: false,
             ..live()
         };
-        assert_eq!(d.step(60_200, &[publishing_no_video], None), None, "a run starts with video");
+        assert_eq!(
+            d.step(60_200, &[publishing_no_video], None),
+            None,
+            "a run starts with video"
+        );
     }
 }

@@ -288,7 +288,10 @@ impl Media {
             active.kick.send_replace(true);
         }
         if let Some(pipelines) = self.inner.pipelines.lock().unwrap().remove(channel_id) {
-            tracing::info!(channel_id, "stopping channel: disconnecting publishers, killing every pipeline's ffmpeg");
+            tracing::info!(
+                channel_id,
+                "stopping channel: disconnecting publishers, killing every pipeline's ffmpeg"
+            );
             pipelines.stop();
         }
     }

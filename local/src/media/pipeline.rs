@@ -271,7 +271,9 @@ struct Task {
 
 impl Task {
     async fn run(mut self, mut rx: mpsc::Receiver<(usize, u64, Tag)>, mut kicked: watch::Receiver<bool>) {
-        self.caches = (0..self.route.redundancy.sources.len()).map(|_| GopCache::default()).collect();
+        self.caches = (0..self.route.redundancy.sources.len())
+            .map(|_| GopCache::default())
+            .collect();
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -303,7 +305,10 @@ impl Task {
         if !current.drain() {
             // The transcoder gave up (ffmpeg cannot start) or cannot keep up: a new run is tried
             // on the next tick.
-            tracing::warn!(channel_id = self.route.job.channel_id, "the pipeline's run is gone or too far behind");
+            tracing::warn!(
+                channel_id = self.route.job.channel_id,
+                "the pipeline's run is gone or too far behind"
+            );
             self.current = None;
         }
     }
@@ -347,7 +352,13 @@ impl Task {
             view.active = now;
             match (before, now, policy) {
                 (Some(from), Some(to), Some(_)) => {
-                    tracing::info!(channel_id = self.route.job.channel_id, pipeline = me, from, to, "input failed over");
+                    tracing::info!(
+                        channel_id = self.route.job.channel_id,
+                        pipeline = me,
+                        from,
+                        to,
+                        "input failed over"
+                    );
                     view.failed_over = (to != 0).then_some(Failover {
                         at: SystemTime::now(),
                         from,
@@ -411,7 +422,10 @@ impl Task {
         let backlog = self.caches[source].replay().cloned().collect();
         let mut job = self.route.job.clone();
         let (lock, dir) = if served {
-            (self.channel.served_lock.clone(), layout::work_dir(&media.inner.data_dir, &job))
+            (
+                self.channel.served_lock.clone(),
+                layout::work_dir(&media.inner.data_dir, &job),
+            )
         } else {
             let channel = &job.channel_id;
             let dir = (layout::is_safe_name(channel))

@@ -15,8 +15,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 
 use super::flv::{Tag, TagKind};
-use super::rtmp_guard::{self, Meter, Metered};
 use super::pipeline::{Pipeline, SourceConn};
+use super::rtmp_guard::{self, Meter, Metered};
 use super::{IngestClock, InputGate, InputHandle, Media};
 
 /// A connection that sends nothing for this long is closed (a vanished encoder, a half-open TCP).
@@ -240,7 +240,10 @@ impl Handler {
         }
         let route = self.gate.route(&self.input_id, self.leg, app, stream)?;
         route.job.validate()?;
-        let pipeline = self.media.channel_pipelines(&route.job.channel_id).pipeline(&self.media, &route);
+        let pipeline = self
+            .media
+            .channel_pipelines(&route.job.channel_id)
+            .pipeline(&self.media, &route);
         let id = self.media.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let channel_id = route.job.channel_id.clone();
         {

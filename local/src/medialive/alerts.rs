@@ -219,7 +219,8 @@ impl MediaLive {
                         let source = view.and_then(|v| v.active).unwrap_or(0);
                         let ingest = view.and_then(|v| v.sources.get(source).copied().flatten());
                         let input = input_ids.get(source).and_then(|i| inputs.get(i));
-                        let stream = (input.and_then(|i| i.stream_names.get(usize::from(p)).cloned())).unwrap_or_default();
+                        let stream =
+                            (input.and_then(|i| i.stream_names.get(usize::from(p)).cloned())).unwrap_or_default();
                         let had = channel.alerts.had_publisher(p) || ingest.is_some();
                         let mut want = wanted(ingest, had, running_for, &stream);
                         if let Some(failover) = view.and_then(|v| v.failed_over.as_ref()) {

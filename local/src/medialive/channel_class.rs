@@ -22,7 +22,10 @@ impl MediaLive {
         if now != ChannelState::Idle {
             return Err(ApiError::conflict(format!(
                 "Channel {id} is {}; its class can only be changed while IDLE (stop it first)",
-                serde_json::to_value(now).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+                serde_json::to_value(now)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
             )));
         }
         // Required by the model (checked before this), its enum too.

@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use super::job::transcode_job;
 use super::{ChannelState, MediaLive, State};
-use crate::media::recorder::resolve_identifiers;
 use crate::media::pipeline::Route;
+use crate::media::recorder::resolve_identifiers;
 use crate::media::{InputGate, TranscodeJob, layout};
 
 impl MediaLive {

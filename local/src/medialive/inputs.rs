@@ -293,7 +293,14 @@ impl MediaLive {
         let (had, wanted) = {
             let state = self.state();
             let input = &state.inputs[&id];
-            (input.ports.len(), if input.input_type == "RTMP_PUSH" { input.stream_names.len() } else { 0 })
+            (
+                input.ports.len(),
+                if input.input_type == "RTMP_PUSH" {
+                    input.stream_names.len()
+                } else {
+                    0
+                },
+            )
         };
         if wanted > had {
             let more = self.open_legs(&id, had, wanted).await?;

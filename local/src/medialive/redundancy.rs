@@ -38,7 +38,10 @@ pub fn pipelines(settings: &Map<String, Value>) -> u8 {
 }
 
 /// The failover rules, as `(elementPath, errorMessage)`.
-pub fn channel_errors(settings: &Map<String, Value>, facts: impl Fn(&str) -> Option<InputFacts>) -> Vec<(String, String)> {
+pub fn channel_errors(
+    settings: &Map<String, Value>,
+    facts: impl Fn(&str) -> Option<InputFacts>,
+) -> Vec<(String, String)> {
     let mut errors = Vec::new();
     let attachments = attachments(settings);
     let ids: Vec<&str> = attachments.iter().filter_map(|a| a["inputId"].as_str()).collect();
@@ -110,7 +113,9 @@ pub fn redundancy(settings: &Map<String, Value>) -> (Redundancy, Vec<String>) {
     let mut order: Vec<usize> = (0..attachments.len()).collect();
     let pair = attachments.iter().enumerate().find_map(|(n, a)| {
         let secondary = a["automaticInputFailoverSettings"]["secondaryInputId"].as_str()?;
-        let m = attachments.iter().position(|b| b["inputId"].as_str() == Some(secondary))?;
+        let m = attachments
+            .iter()
+            .position(|b| b["inputId"].as_str() == Some(secondary))?;
         Some((n, m, &a["automaticInputFailoverSettings"]))
     });
     let failover = pair.map(|(n, m, settings)| {

@@ -11,9 +11,9 @@ use aws_sdk_medialive::types::{
     InputDestinationRequest, InputLossFailoverSettings, InputPreference, InputType, InputWhitelistRuleCidr,
 };
 use livestream_operator::aws::Role;
-use livestream_operator::{api::LiveStreamSpec, desired::Names};
 use livestream_operator::desired::medialive::{ChannelSettings, PackageTarget, channel_settings};
 use livestream_operator::desired::mediapackage::hls_package;
+use livestream_operator::{api::LiveStreamSpec, desired::Names};
 use serde_json::json;
 use tokio::process::{Child, Command};
 
@@ -28,7 +28,16 @@ fn colour_publisher(url: &str, colour: u32) -> Child {
         .args(["-hide_banner", "-loglevel", "error", "-re"])
         .args(["-f", "lavfi", "-i", &format!("color=c=0x{colour:06X}:s=640x360:r=30")])
         .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
-        .args(["-c:v", "libx264", "-preset", "ultrafast", "-g", "30", "-pix_fmt", "yuv420p"])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "30",
+            "-pix_fmt",
+            "yuv420p",
+        ])
         .args(["-c:a", "aac", "-b:a", "64k", "-f", "flv", url])
         .kill_on_drop(true)
         .spawn()
@@ -56,7 +65,10 @@ async fn newest(playback: &str) -> Option<(String, String, u64)> {
     if status != 200 {
         return None;
     }
-    let variant = master.lines().find(|l| !l.starts_with('#') && !l.is_empty())?.to_owned();
+    let variant = master
+        .lines()
+        .find(|l| !l.starts_with('#') && !l.is_empty())?
+        .to_owned();
     let (_, media) = http_get(&format!("{base}{variant}")).await;
     let first: u64 = media
         .lines()
@@ -125,7 +137,11 @@ async fn set_alerts(cloud: &LocalCloud, channel_id: &str) -> Vec<(String, String
 /// A security group, `destinations` RTMP push inputs (each with that many destinations of the
 /// same stream name), a MediaPackage channel with an HLS endpoint; returns the inputs' ids and
 /// destination URLs, the playback URL and the channel's desired settings.
-async fn setup(cloud: &LocalCloud, names: &Names, destinations: &[usize]) -> (String, Vec<(String, Vec<String>)>, String, ChannelSettings) {
+async fn setup(
+    cloud: &LocalCloud,
+    names: &Names,
+    destinations: &[usize],
+) -> (String, Vec<(String, Vec<String>)>, String, ChannelSettings) {
     let (ml, mp) = (&cloud.aws.medialive, &cloud.aws.mediapackage);
     let spec = spec();
     let sg = ml
@@ -137,7 +153,9 @@ async fn setup(cloud: &LocalCloud, names: &Names, destinations: &[usize]) -> (St
     let sg = sg.security_group.unwrap().id.unwrap();
     let mut inputs = Vec::new();
     for (n, count) in destinations.iter().enumerate() {
-        let destination = InputDestinationRequest::builder().stream_name(format!("live/colour{n}")).build();
+        let destination = InputDestinationRequest::builder()
+            .stream_name(format!("live/colour{n}"))
+            .build();
         let input = ml
             .create_input()
             .r#type(InputType::RtmpPush)
@@ -148,7 +166,9 @@ async fn setup(cloud: &LocalCloud, names: &Names, destinations: &[usize]) -> (St
             .unwrap()
             .input
             .unwrap();
-        let urls = (input.destinations.unwrap().into_iter()).map(|d| d.url.unwrap()).collect();
+        let urls = (input.destinations.unwrap().into_iter())
+            .map(|d| d.url.unwrap())
+            .collect();
         inputs.push((input.id.unwrap(), urls));
     }
     mp.create_channel().id(&names.channel).send().await.unwrap();
@@ -163,13 +183,23 @@ async fn setup(cloud: &LocalCloud, names: &Names, destinations: &[usize]) -> (St
         .url
         .unwrap();
     let roles = [Role::Primary, Role::Backup];
-    let attached: Vec<(Role, &str)> = (inputs.iter().zip(roles)).map(|((id, _), role)| (role, id.as_str())).collect();
+    let attached: Vec<(Role, &str)> = (inputs.iter().zip(roles))
+        .map(|((id, _), role)| (role, id.as_str()))
+        .collect();
     let settings = channel_settings(&spec, names, &attached, ROLE, PackageTarget::V1);
     (sg, inputs, playback, settings)
 }
 
 async fn create(cloud: &LocalCloud, settings: ChannelSettings, sg: &str, playback: &str) -> TestChannel {
-    let channel_id = cloud.create_channel(settings).send().await.unwrap().channel.unwrap().id.unwrap();
+    let channel_id = cloud
+        .create_channel(settings)
+        .send()
+        .await
+        .unwrap()
+        .channel
+        .unwrap()
+        .id
+        .unwrap();
     let channel = TestChannel {
         security_group_id: sg.to_owned(),
         channel_id,
@@ -207,7 +237,11 @@ async fn a_standard_channel_keeps_serving_from_the_other_pipeline_when_one_encod
     let (sg, inputs, playback, mut settings) = setup(&cloud, &names, &[2]).await;
     let urls = &inputs[0].1;
     let port = |url: &str| url.split(':').nth(2).unwrap().split('/').next().unwrap().to_owned();
-    assert_ne!(port(&urls[0]), port(&urls[1]), "each destination has its own listener: {urls:?}");
+    assert_ne!(
+        port(&urls[0]),
+        port(&urls[1]),
+        "each destination has its own listener: {urls:?}"
+    );
     settings.channel_class = ChannelClass::Standard;
     let channel = create(&cloud, settings, &sg, &playback).await;
     let ml = &cloud.aws.medialive;
@@ -225,9 +259,14 @@ async fn a_standard_channel_keeps_serving_from_the_other_pipeline_when_one_encod
     })
     .await;
     // The standby pipeline really encodes, into a folder MediaPackage does not serve.
-    let scratch = cloud.data_dir.join(format!("medialive/{}/pipeline-1", channel.channel_id));
+    let scratch = cloud
+        .data_dir
+        .join(format!("medialive/{}/pipeline-1", channel.channel_id));
     eventually("the standby pipeline's segments", Duration::from_secs(20), || async {
-        let renditions = std::fs::read_dir(&scratch).ok()?.flatten().filter(|e| e.path().is_dir());
+        let renditions = std::fs::read_dir(&scratch)
+            .ok()?
+            .flatten()
+            .filter(|e| e.path().is_dir());
         let segments = renditions
             .flat_map(|r| std::fs::read_dir(r.path()).into_iter().flatten().flatten())
             .filter(|e| e.path().extension().is_some_and(|x| x == "ts"))
@@ -284,7 +323,11 @@ async fn automatic_input_failover_goes_to_the_backup_and_back_to_the_preferred_p
             FailoverCondition::builder()
                 .failover_condition_settings(
                     FailoverConditionSettings::builder()
-                        .input_loss_settings(InputLossFailoverSettings::builder().input_loss_threshold_msec(1000).build())
+                        .input_loss_settings(
+                            InputLossFailoverSettings::builder()
+                                .input_loss_threshold_msec(1000)
+                                .build(),
+                        )
                         .build(),
                 )
                 .build(),
@@ -316,7 +359,10 @@ async fn automatic_input_failover_goes_to_the_backup_and_back_to_the_preferred_p
     on_air(&playback, BLUE, Duration::from_secs(20)).await;
     assert_eq!(active().await, Some(names.input(Role::Backup)));
     let alerts = set_alerts(&cloud, &channel.channel_id).await;
-    assert!(alerts.iter().any(|(p, t)| p == "0" && t == "Input Failed Over"), "{alerts:?}");
+    assert!(
+        alerts.iter().any(|(p, t)| p == "0" && t == "Input Failed Over"),
+        "{alerts:?}"
+    );
 
     // The primary is back: after the clear time (3 s) the channel returns to it.
     let red = colour_publisher(&inputs[0].1[0], RED);
@@ -360,7 +406,9 @@ async fn redundancy_refusals_carry_aws_error_types() {
     let mut not_attached = settings.clone();
     not_attached.input_attachments.truncate(1);
     not_attached.input_attachments[0].automatic_input_failover_settings = Some(
-        AutomaticInputFailoverSettings::builder().secondary_input_id(&stray).build(),
+        AutomaticInputFailoverSettings::builder()
+            .secondary_input_id(&stray)
+            .build(),
     );
     let err = cloud.create_channel(not_attached).send().await.unwrap_err();
     assert_eq!(code(&err), "UnprocessableEntityException", "{err:?}");
@@ -375,7 +423,11 @@ async fn redundancy_refusals_carry_aws_error_types() {
                 FailoverCondition::builder()
                     .failover_condition_settings(
                         FailoverConditionSettings::builder()
-                            .input_loss_settings(InputLossFailoverSettings::builder().input_loss_threshold_msec(50).build())
+                            .input_loss_settings(
+                                InputLossFailoverSettings::builder()
+                                    .input_loss_threshold_msec(50)
+                                    .build(),
+                            )
                             .build(),
                     )
                     .build(),
