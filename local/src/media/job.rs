@@ -1,7 +1,7 @@
 //! What a publish asks of the media pipeline: the job (the ladder a MediaLive channel encodes) and
 //! the gate MediaLive answers publishes with. A leaf the pipeline's modules and its callers share.
 
-use crate::media::{h264::H264, layout, recorder::S3Group};
+use crate::media::{h264::H264, layout, pipeline, recorder::S3Group};
 
 /// Implemented by the MediaLive state; called by the RTMP front door.
 pub trait InputGate: Send + Sync {
@@ -9,6 +9,23 @@ pub trait InputGate: Send + Sync {
     fn admit(&self, input_id: &str, peer: std::net::IpAddr) -> Result<(), String>;
     /// On RTMP publish(app, stream name). Err(reason) refuses the publish.
     fn publish(&self, input_id: &str, app: &str, stream: &str) -> Result<TranscodeJob, String>;
+    /// On RTMP publish to destination `leg` of the input: the job, and the pipeline and source
+    /// (input attachment) it feeds. By default: a single pipeline's only source.
+    fn route(&self, input_id: &str, leg: usize, app: &str, stream: &str) -> Result<pipeline::Route, String> {
+        if leg != 0 {
+            return Err(format!("input {input_id} has no destination {leg}"));
+        }
+        Ok(pipeline::Route {
+            job: self.publish(input_id, app, stream)?,
+            pipeline: 0,
+            source: 0,
+            redundancy: pipeline::Redundancy {
+                pipelines: 1,
+                sources: vec![String::new()],
+                failover: None,
+            },
+        })
+    }
 }
 
 /// What a publish turns into: the ladder a MediaLive channel encodes into a MediaPackage channel.

@@ -28,6 +28,7 @@
 //! - `GET /out/v1/{endpointId}/{rendition}/{sequence}.ts` → [`Media::segment`] (MPEG-TS bytes).
 
 pub mod cmaf;
+pub mod failover;
 // The CMAF path end to end through `Media`, beside `cmaf` rather than in it: it drives the whole
 // pipeline, which `cmaf` is one part of.
 #[cfg(test)]
@@ -37,6 +38,7 @@ pub mod h264;
 pub mod job;
 pub mod layout;
 pub mod origin;
+pub mod pipeline;
 pub mod pull;
 pub mod recorder;
 pub mod rtmp;
@@ -91,7 +93,8 @@ struct Counters {
     recording_errors: AtomicU64,
 }
 
-/// An open RTMP listener; dropping `closed` (or sending true) ends it and its connections.
+/// An input's open RTMP listeners, one per destination; dropping `closed` (or sending true) ends
+/// them and their connections.
 struct InputHandle {
     closed: watch::Sender<bool>,
 }
@@ -101,16 +104,13 @@ struct InputHandle {
 struct ChannelSlot {
     /// Held by a transcoder for its whole life so a reconnecting publisher's ffmpeg starts only
     /// after the previous one has flushed its last segment.
-    run_lock: tokio::sync::Mutex<()>,
+    run_lock: Arc<tokio::sync::Mutex<()>>,
     active: Mutex<Option<ActivePublisher>>,
 }
 
 struct ActivePublisher {
-    id: u64,
-    /// stop_channel sends true: the connection drops and ffmpeg is killed.
+    /// stop_channel sends true: the reader and ffmpeg are ended.
     kick: Arc<watch::Sender<bool>>,
-    /// A newer publisher sends true: only the connection drops (see rtmp::STALE_PUBLISHER).
-    replace: Arc<watch::Sender<bool>>,
     /// When this publisher last sent audio and video.
     clock: Arc<IngestClock>,
 }
@@ -122,6 +122,17 @@ pub struct IngestClock {
     started: u64,
     video: AtomicU64,
     audio: AtomicU64,
+}
+
+impl Ingest {
+    /// Since the last audio or video (or since the publish, before any).
+    pub fn silent_for(&self) -> std::time::Duration {
+        match (self.since_video, self.since_audio) {
+            (Some(v), Some(a)) => v.min(a),
+            (Some(t), None) | (None, Some(t)) => t,
+            (None, None) => self.publishing_for,
+        }
+    }
 }
 
 impl IngestClock {
@@ -178,8 +189,11 @@ struct Inner {
     data_dir: PathBuf,
     ffmpeg: PathBuf,
     x264_preset: String,
-    inputs: Mutex<HashMap<String, InputHandle>>,
+    /// Keyed by input id and destination index.
+    inputs: Mutex<HashMap<(String, usize), InputHandle>>,
     channels: Mutex<HashMap<String, Arc<ChannelSlot>>>,
+    /// RTMP push channels' pipelines ([`pipeline`]).
+    pipelines: Mutex<HashMap<String, Arc<pipeline::ChannelPipelines>>>,
     next_id: AtomicU64,
     counters: Counters,
     object_store: OnceLock<Arc<dyn recorder::ObjectStore>>,
@@ -210,6 +224,7 @@ impl Media {
                 x264_preset,
                 inputs: Mutex::default(),
                 channels: Mutex::default(),
+                pipelines: Mutex::default(),
                 next_id: AtomicU64::new(1),
                 counters: Counters::default(),
                 object_store: OnceLock::new(),
@@ -229,18 +244,40 @@ impl Media {
         &self.inner.x264_preset
     }
 
-    /// Open the RTMP listener of a MediaLive input on 127.0.0.1:`port` (0 = any free port; if
-    /// `port` is taken, try port+1.. up to +100). Returns the bound port. The listener lives until
-    /// close_input.
+    /// Open the RTMP listener of a MediaLive input's first destination on 127.0.0.1:`port` (0 =
+    /// any free port; if `port` is taken, try port+1.. up to +100). Returns the bound port. The
+    /// listener lives until close_input.
     pub async fn open_input(&self, input_id: &str, port: u16, gate: Arc<dyn InputGate>) -> std::io::Result<u16> {
-        rtmp::open_input(self, input_id, port, gate).await
+        rtmp::open_input(self, input_id, 0, port, gate).await
     }
 
-    /// Closes the listener and every connection it accepted.
+    /// [`Media::open_input`] for destination `leg` (each destination has its own port, as each
+    /// has its own IP address on AWS).
+    pub async fn open_input_leg(
+        &self,
+        input_id: &str,
+        leg: usize,
+        port: u16,
+        gate: Arc<dyn InputGate>,
+    ) -> std::io::Result<u16> {
+        rtmp::open_input(self, input_id, leg, port, gate).await
+    }
+
+    /// Closes the listeners of destinations `from..` and every connection they accepted.
+    pub fn close_input_legs(&self, input_id: &str, from: usize) {
+        let mut inputs = self.inner.inputs.lock().unwrap();
+        inputs.retain(|(id, leg), handle| {
+            let close = id == input_id && *leg >= from;
+            if close {
+                handle.closed.send_replace(true);
+            }
+            !close
+        });
+    }
+
+    /// Closes the listeners and every connection they accepted.
     pub fn close_input(&self, input_id: &str) {
-        if let Some(handle) = self.inner.inputs.lock().unwrap().remove(input_id) {
-            handle.closed.send_replace(true);
-        }
+        self.close_input_legs(input_id, 0);
     }
 
     /// Channel STOP (or delete): end the channel's ffmpeg and disconnect its publisher.
@@ -250,13 +287,36 @@ impl Media {
             tracing::info!(channel_id, "stopping channel: disconnecting publisher, killing ffmpeg");
             active.kick.send_replace(true);
         }
+        if let Some(pipelines) = self.inner.pipelines.lock().unwrap().remove(channel_id) {
+            tracing::info!(
+                channel_id,
+                "stopping channel: disconnecting publishers, killing every pipeline's ffmpeg"
+            );
+            pipelines.stop();
+        }
     }
 
-    /// What the channel's publisher sends; None while no one publishes.
+    /// What the channel's publisher sends (pipeline 0's active source, or a pull input's reader);
+    /// None while no one publishes.
     pub fn ingest(&self, channel_id: &str) -> Option<Ingest> {
+        if let Some(view) = self.pipelines(channel_id).into_iter().find(|v| v.pipeline == 0) {
+            let active = view.active.unwrap_or(0);
+            return view.sources.get(active).copied().flatten();
+        }
         let slot = self.inner.channels.lock().unwrap().get(channel_id).cloned()?;
         let active = slot.active.lock().unwrap();
         active.as_ref().map(|a| a.clock.health())
+    }
+
+    /// The pipelines of a running RTMP push channel that have seen a publisher.
+    pub fn pipelines(&self, channel_id: &str) -> Vec<pipeline::PipelineView> {
+        let pipelines = self.inner.pipelines.lock().unwrap().get(channel_id).cloned();
+        pipelines.map(|p| p.views()).unwrap_or_default()
+    }
+
+    fn channel_pipelines(&self, channel_id: &str) -> Arc<pipeline::ChannelPipelines> {
+        let mut all = self.inner.pipelines.lock().unwrap();
+        all.entry(channel_id.to_owned()).or_default().clone()
     }
 
     /// The latest thumbnail of the channel's input (JPEG) and when it was written, while its

@@ -65,9 +65,7 @@ impl Media {
                 return false;
             }
             *active = Some(ActivePublisher {
-                id: self.inner.next_id.fetch_add(1, Ordering::Relaxed),
                 kick: kick.clone(),
-                replace: Arc::new(watch::channel(false).0),
                 clock: clock.clone(),
             });
         }

@@ -15,12 +15,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 
 use super::flv::{Tag, TagKind};
+use super::pipeline::{Pipeline, SourceConn};
 use super::rtmp_guard::{self, Meter, Metered};
-use super::{ActivePublisher, ChannelSlot, IngestClock, InputGate, InputHandle, Media, transcoder};
-
-/// Tags buffered between the RTMP session and ffmpeg's stdin (a few seconds of a stream); when
-/// full, the publisher is slowed down by TCP backpressure.
-const FEED_CAPACITY: usize = 1024;
+use super::{IngestClock, InputGate, InputHandle, Media};
 
 /// A connection that sends nothing for this long is closed (a vanished encoder, a half-open TCP).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -36,7 +33,13 @@ pub(super) fn now_ms() -> u64 {
     START.elapsed().as_millis() as u64
 }
 
-pub(super) async fn open_input(media: &Media, input_id: &str, port: u16, gate: Arc<dyn InputGate>) -> io::Result<u16> {
+pub(super) async fn open_input(
+    media: &Media,
+    input_id: &str,
+    leg: usize,
+    port: u16,
+    gate: Arc<dyn InputGate>,
+) -> io::Result<u16> {
     let listener = bind(port).await?;
     let bound = listener.local_addr()?.port();
     let (closed, closed_rx) = watch::channel(false);
@@ -45,14 +48,15 @@ pub(super) async fn open_input(media: &Media, input_id: &str, port: u16, gate: A
         .inputs
         .lock()
         .unwrap()
-        .insert(input_id.to_owned(), InputHandle { closed });
+        .insert((input_id.to_owned(), leg), InputHandle { closed });
     if let Some(previous) = previous {
         previous.closed.send_replace(true);
     }
-    tracing::info!(input_id, port = bound, "RTMP listener open");
+    tracing::info!(input_id, leg, port = bound, "RTMP listener open");
     tokio::spawn(accept_loop(
         media.clone(),
         input_id.to_owned(),
+        leg,
         listener,
         gate,
         closed_rx,
@@ -83,6 +87,7 @@ async fn signaled(flag: &mut watch::Receiver<bool>) {
 async fn accept_loop(
     media: Media,
     input_id: String,
+    leg: usize,
     listener: TcpListener,
     gate: Arc<dyn InputGate>,
     mut closed: watch::Receiver<bool>,
@@ -116,7 +121,7 @@ async fn accept_loop(
         tracing::info!(input_id, %peer, "RTMP connection admitted");
         let (media, input_id, gate, closed) = (media.clone(), input_id.clone(), gate.clone(), closed.clone());
         tokio::spawn(async move {
-            serve(media, input_id, gate, stream, peer, closed).await;
+            serve(media, input_id, leg, gate, stream, peer, closed).await;
             drop(permits);
         });
     }
@@ -126,6 +131,7 @@ async fn accept_loop(
 async fn serve(
     media: Media,
     input_id: String,
+    leg: usize,
     gate: Arc<dyn InputGate>,
     stream: TcpStream,
     peer: SocketAddr,
@@ -140,6 +146,7 @@ async fn serve(
     let handler = Handler {
         media,
         input_id: input_id.clone(),
+        leg,
         gate,
         peer,
         kick,
@@ -184,6 +191,8 @@ fn session_outcome(result: &Result<bool, RtmpError>) -> String {
 struct Handler {
     media: Media,
     input_id: String,
+    /// Which destination of the input this listener is.
+    leg: usize,
     gate: Arc<dyn InputGate>,
     peer: SocketAddr,
     /// Shared with the channel slot (stop_channel) and the transcoder.
@@ -201,21 +210,25 @@ struct Handler {
 struct Publishing {
     stream_id: u32,
     channel_id: String,
-    feed: mpsc::Sender<Tag>,
-    _slot: SlotGuard,
+    feed: mpsc::Sender<(usize, u64, Tag)>,
+    source: usize,
+    _slot: SourceGuard,
 }
 
-/// Frees the channel for the next publisher when this one unpublishes or disconnects.
-struct SlotGuard {
-    slot: Arc<ChannelSlot>,
+/// Frees the pipeline's source for the next publisher when this one unpublishes or disconnects.
+struct SourceGuard {
+    pipeline: Arc<Pipeline>,
+    source: usize,
     id: u64,
 }
 
-impl Drop for SlotGuard {
+impl Drop for SourceGuard {
     fn drop(&mut self) {
-        let mut active = self.slot.active.lock().unwrap();
-        if active.as_ref().is_some_and(|a| a.id == self.id) {
-            *active = None;
+        let mut sources = self.pipeline.sources.lock().unwrap();
+        if let Some(slot) = sources.get_mut(self.source)
+            && slot.as_ref().is_some_and(|a| a.id == self.id)
+        {
+            *slot = None;
         }
     }
 }
@@ -225,21 +238,26 @@ impl Handler {
         if self.publishing.is_some() {
             return Err("this connection is already publishing".into());
         }
-        let job = self.gate.publish(&self.input_id, app, stream)?;
-        job.validate()?;
-        let slot = self.media.slot(&job.channel_id);
+        let route = self.gate.route(&self.input_id, self.leg, app, stream)?;
+        route.job.validate()?;
+        let pipeline = self
+            .media
+            .channel_pipelines(&route.job.channel_id)
+            .pipeline(&self.media, &route);
         let id = self.media.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let channel_id = route.job.channel_id.clone();
         {
-            let mut active = slot.active.lock().unwrap();
-            if let Some(current) = active.as_ref() {
+            let mut sources = pipeline.sources.lock().unwrap();
+            let slot = sources.get_mut(route.source).ok_or("no such source")?;
+            if let Some(current) = slot.as_ref() {
                 let silent = current.clock.silent_for();
                 if silent < STALE_PUBLISHER {
-                    return Err(format!("channel {} already has an active publisher", job.channel_id));
+                    return Err(format!("channel {channel_id} already has an active publisher"));
                 }
                 tracing::info!(
                     input_id = self.input_id,
                     peer = %self.peer,
-                    channel_id = job.channel_id,
+                    channel_id,
                     silent_ms = silent.as_millis() as u64,
                     "taking over from a publisher that stopped sending"
                 );
@@ -247,30 +265,26 @@ impl Handler {
             }
             // This connection's clock starts at its publish.
             self.clock = Arc::new(IngestClock::new());
-            *active = Some(ActivePublisher {
+            *slot = Some(SourceConn {
                 id,
                 kick: self.kick.clone(),
                 replace: self.replace.clone(),
                 clock: self.clock.clone(),
             });
         }
-        let guard = SlotGuard { slot: slot.clone(), id };
-        let (feed, rx) = mpsc::channel(FEED_CAPACITY);
-        let channel_id = job.channel_id.clone();
-        tokio::spawn(transcoder::supervise(
-            self.media.clone(),
-            slot,
-            job,
-            rx,
-            self.kick.subscribe(),
-        ));
+        let guard = SourceGuard {
+            pipeline: pipeline.clone(),
+            source: route.source,
+            id,
+        };
         self.media.inner.counters.publishes.fetch_add(1, Ordering::Relaxed);
         self.meter.published();
-        tracing::info!(input_id = self.input_id, peer = %self.peer, channel_id, app, stream, "RTMP publish accepted");
+        tracing::info!(input_id = self.input_id, peer = %self.peer, channel_id, pipeline = route.pipeline, source = route.source, app, stream, "RTMP publish accepted");
         self.publishing = Some(Publishing {
             stream_id,
             channel_id,
-            feed,
+            feed: pipeline.tx.clone(),
+            source: route.source,
             _slot: guard,
         });
         Ok(())
@@ -319,8 +333,9 @@ impl SessionHandler for Handler {
             TagKind::Audio => self.clock.saw_audio(),
             TagKind::Script => {}
         }
-        if p.feed.send(tag).await.is_err() {
-            // The transcoder gave up (ffmpeg cannot start): drop the publisher rather than
+        let id = p._slot.id;
+        if p.feed.send((p.source, id, tag)).await.is_err() {
+            // The pipeline is gone (the channel stopped): drop the publisher rather than
             // accept a stream that goes nowhere.
             tracing::warn!(
                 input_id = self.input_id,

@@ -232,13 +232,25 @@ pub(super) async fn supervise(
     rx: mpsc::Receiver<Tag>,
     kick: watch::Receiver<bool>,
 ) {
-    let inner = &media.inner;
-    let channel_id = job.channel_id.as_str();
-    // The previous publisher's ffmpeg must have flushed before this one numbers its run.
-    let _run_guard = slot.run_lock.lock().await;
-    let Some(dir) = layout::work_dir(&inner.data_dir, &job) else {
+    let Some(dir) = layout::work_dir(&media.inner.data_dir, &job) else {
         return;
     };
+    supervise_into(media, slot.run_lock.clone(), dir, job, rx, kick).await;
+}
+
+/// [`supervise`] into `dir`, one run at a time under `run_lock` (a pipeline's runs: the package
+/// folder's lock, or its scratch folder's).
+pub(super) async fn supervise_into(
+    media: Media,
+    run_lock: Arc<tokio::sync::Mutex<()>>,
+    dir: std::path::PathBuf,
+    job: TranscodeJob,
+    rx: mpsc::Receiver<Tag>,
+    kick: watch::Receiver<bool>,
+) {
+    let channel_id = job.channel_id.as_str();
+    // The previous run's ffmpeg must have flushed before this one numbers its run.
+    let _run_guard = run_lock.lock().await;
     let names: Vec<String> = job.renditions.iter().map(|r| r.name.clone()).collect();
     let prepared = names
         .iter()

@@ -25,13 +25,18 @@ pub const INITIAL_PROBE: &str = "Initial Probe is Taking Longer Than Expected";
 /// 5201 and 5101: the input carries no video, or no audio.
 pub const VIDEO_NOT_DETECTED: &str = "Video Not Detected";
 pub const AUDIO_NOT_DETECTED: &str = "Audio Not Detected";
+/// 5601 (the wording NOTES.md took from the MediaLive user guide's alert list; the public pages
+/// found in this session did not show the list again): automatic input failover switched the
+/// pipeline to the other input of the pair. Set while the pipeline runs on the input it failed
+/// over to; cleared when it is back on the primary (when it clears on AWS is not documented).
+pub const INPUT_FAILED_OVER: &str = "Input Failed Over";
 /// An input type livestream-local accepts but cannot receive media from (RTP, MediaConnect, SRT,
 /// Link devices…): the channel runs without input. Not an AWS alert type: ours, to say so.
 pub const UNSUPPORTED_INPUT: &str = "Input Type Not Streamed Locally";
 
 /// How long media may pause before its alert is raised (MediaLive reacts within a few frames;
 /// a little slack keeps a hiccup of the local encoder from flapping it).
-const MEDIA_GAP: Duration = Duration::from_secs(3);
+pub const MEDIA_GAP: Duration = Duration::from_secs(3);
 /// How long after the start the initial probe is considered slow.
 pub const PROBE_SLOW: Duration = Duration::from_secs(10);
 /// Cleared alerts are listed this long ("approximately 5 minutes").
@@ -39,6 +44,8 @@ const CLEARED_RETENTION: Duration = Duration::from_secs(300);
 
 struct Alert {
     id: String,
+    /// "0" or "1": input loss is raised per pipeline.
+    pipeline: u8,
     alert_type: &'static str,
     message: String,
     set_at: SystemTime,
@@ -51,8 +58,8 @@ pub struct Alerts {
     list: Vec<Alert>,
     /// Alerts set since the channel started: the id series.
     count: u64,
-    /// A publisher was seen since the channel started.
-    had_publisher: bool,
+    /// A publisher was seen on each pipeline since the channel started.
+    had_publisher: [bool; 2],
 }
 
 /// The alerts a running channel has now, from what its publisher sends.
@@ -91,19 +98,29 @@ pub fn wanted(
 
 impl Alerts {
     /// Sets what is wanted and not set, clears what is set and no longer wanted.
-    pub fn update(&mut self, channel_id: &str, want: &[(&'static str, String)], ingest_seen: bool, now: SystemTime) {
-        self.had_publisher |= ingest_seen;
-        for alert in self.list.iter_mut().filter(|a| a.cleared_at.is_none()) {
+    pub fn update(
+        &mut self,
+        channel_id: &str,
+        pipeline: u8,
+        want: &[(&'static str, String)],
+        ingest_seen: bool,
+        now: SystemTime,
+    ) {
+        self.had_publisher[usize::from(pipeline.min(1))] |= ingest_seen;
+        let mine = |a: &&mut Alert| a.pipeline == pipeline && a.cleared_at.is_none();
+        for alert in self.list.iter_mut().filter(mine) {
             if !want.iter().any(|(t, _)| *t == alert.alert_type) {
                 alert.cleared_at = Some(now);
             }
         }
         for (alert_type, message) in want {
-            let set = (self.list.iter()).any(|a| a.cleared_at.is_none() && a.alert_type == *alert_type);
+            let set = (self.list.iter())
+                .any(|a| a.pipeline == pipeline && a.cleared_at.is_none() && a.alert_type == *alert_type);
             if !set {
                 self.count += 1;
                 self.list.push(Alert {
                     id: alert_id(channel_id, self.count),
+                    pipeline,
                     alert_type,
                     message: message.clone(),
                     set_at: now,
@@ -120,12 +137,12 @@ impl Alerts {
             alert.cleared_at = Some(now);
         }
         self.count = 0;
-        self.had_publisher = false;
+        self.had_publisher = [false; 2];
         self.expire(now);
     }
 
-    pub fn had_publisher(&self) -> bool {
-        self.had_publisher
+    pub fn had_publisher(&self, pipeline: u8) -> bool {
+        self.had_publisher[usize::from(pipeline.min(1))]
     }
 
     fn expire(&mut self, now: SystemTime) {
@@ -147,7 +164,7 @@ impl Alerts {
                     "alertType": a.alert_type,
                     "id": a.id,
                     "message": a.message,
-                    "pipelineId": "0",
+                    "pipelineId": a.pipeline.to_string(),
                     "setTimestamp": iso8601(a.set_at),
                     "state": if a.cleared_at.is_some() { "CLEARED" } else { "SET" },
                 });
@@ -186,20 +203,41 @@ impl MediaLive {
                 continue;
             }
             let running_for = (channel.lifecycle_entered(instant)).map_or(Duration::ZERO, |t| instant - t);
-            let ingest = self.inner.media.ingest(&channel.id);
-            let input = channel.input_ids().first().and_then(|i| inputs.get(i));
-            let want = match input {
+            let (redundancy, input_ids) = super::redundancy::redundancy(&channel.settings);
+            let id = channel.id.clone();
+            match input_ids.first().and_then(|i| inputs.get(i)) {
                 Some(input) if input.input_type != "RTMP_PUSH" => {
-                    Self::pull_alerts(&self.inner, channel, input, ingest, running_for)
+                    let ingest = self.inner.media.ingest(&channel.id);
+                    let want = Self::pull_alerts(&self.inner, channel, input, ingest, running_for);
+                    channel.alerts.update(&id, 0, &want, ingest.is_some(), now);
                 }
                 _ => {
-                    let stream = input.and_then(|i| i.stream_names.first().cloned()).unwrap_or_default();
-                    let had = channel.alerts.had_publisher() || ingest.is_some();
-                    wanted(ingest, had, running_for, &stream)
+                    let views = self.inner.media.pipelines(&channel.id);
+                    for p in 0..redundancy.pipelines {
+                        let view = views.iter().find(|v| v.pipeline == p);
+                        // The input the pipeline ingests now (its primary before any).
+                        let source = view.and_then(|v| v.active).unwrap_or(0);
+                        let ingest = view.and_then(|v| v.sources.get(source).copied().flatten());
+                        let input = input_ids.get(source).and_then(|i| inputs.get(i));
+                        let stream =
+                            (input.and_then(|i| i.stream_names.get(usize::from(p)).cloned())).unwrap_or_default();
+                        let had = channel.alerts.had_publisher(p) || ingest.is_some();
+                        let mut want = wanted(ingest, had, running_for, &stream);
+                        if let Some(failover) = view.and_then(|v| v.failed_over.as_ref()) {
+                            let name = |i: usize| redundancy.sources.get(i).cloned().unwrap_or_default();
+                            want.push((
+                                INPUT_FAILED_OVER,
+                                format!(
+                                    "Input failed over from [{}] to [{}]",
+                                    name(failover.from),
+                                    name(failover.to)
+                                ),
+                            ));
+                        }
+                        channel.alerts.update(&id, p, &want, ingest.is_some(), now);
+                    }
                 }
-            };
-            let id = channel.id.clone();
-            channel.alerts.update(&id, &want, ingest.is_some(), now);
+            }
         }
     }
 
@@ -318,20 +356,20 @@ mod tests {
         let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         let mut alerts = Alerts::default();
         let lost = wanted(None, false, Duration::ZERO, "live/key");
-        alerts.update("1", &lost, false, t0);
-        alerts.update("1", &lost, false, t0 + Duration::from_secs(1));
+        alerts.update("1", 0, &lost, false, t0);
+        alerts.update("1", 0, &lost, false, t0 + Duration::from_secs(1));
         assert_eq!(alerts.listed("SET").len(), 1, "set once, however often it is seen");
         let first_id = alerts.listed("ALL")[0].1["id"].clone();
-        alerts.update("1", &[], true, t0 + Duration::from_secs(2));
+        alerts.update("1", 0, &[], true, t0 + Duration::from_secs(2));
         let cleared = alerts.listed("CLEARED");
         assert_eq!(cleared.len(), 1);
         assert_eq!(cleared[0].1["state"], "CLEARED");
         assert!(cleared[0].1["clearedTimestamp"].is_string());
-        assert!(alerts.had_publisher());
-        alerts.update("1", &[], true, t0 + Duration::from_secs(303));
+        assert!(alerts.had_publisher(0));
+        alerts.update("1", 0, &[], true, t0 + Duration::from_secs(303));
         assert!(alerts.listed("ALL").is_empty(), "gone 5 minutes after clearing");
         alerts.stopped(t0 + Duration::from_secs(304));
-        alerts.update("1", &lost, false, t0 + Duration::from_secs(400));
+        alerts.update("1", 0, &lost, false, t0 + Duration::from_secs(400));
         assert_eq!(
             alerts.listed("SET")[0].1["id"],
             first_id,

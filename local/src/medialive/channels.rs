@@ -60,7 +60,7 @@ pub struct Channel {
     pub arn: String,
     pub settings: Map<String, Value>,
     pub tags: Tags,
-    lifecycle: Lifecycle<ChannelState>,
+    pub(super) lifecycle: Lifecycle<ChannelState>,
     pub alerts: super::alerts::Alerts,
     /// When the last StartChannel was accepted: what `$dt$`, `$d$` and `$t$` in S3 destinations
     /// resolve to.
@@ -89,21 +89,17 @@ impl Channel {
         self.lifecycle.entered_at(at)
     }
 
-    fn to_json(&self) -> Value {
+    pub(super) fn to_json(&self) -> Value {
         let state = self.state();
         let mut value = Value::Object(self.settings.clone());
-        let running = u8::from(state == ChannelState::Running);
+        let running = u8::from(state == ChannelState::Running) * super::redundancy::pipelines(&self.settings);
         value["arn"] = json!(self.arn);
         value["id"] = json!(self.id);
         value["state"] = state.name();
         value["tags"] = json!(self.tags);
         value["pipelinesRunningCount"] = json!(running);
         value["egressEndpoints"] = json!([{ "sourceIp": "127.0.0.1" }]);
-        value["pipelineDetails"] = if running == 1 {
-            json!([{ "pipelineId": "0" }])
-        } else {
-            json!([])
-        };
+        value["pipelineDetails"] = (0..running).map(|p| json!({ "pipelineId": p.to_string() })).collect();
         value
             .as_object_mut()
             .unwrap()
@@ -131,7 +127,7 @@ fn settings_of(body: &Value) -> Map<String, Value> {
 
 impl MediaLive {
     /// What would make the channel unusable, as the service's 422 validation errors.
-    fn validate(
+    pub(super) fn validate(
         &self,
         state: &mut State,
         settings: &Map<String, Value>,
@@ -193,6 +189,12 @@ impl MediaLive {
         }
         errors.extend(super::rules::channel_errors(settings, |id| {
             state.inputs.get(id).map(|i| i.input_class().to_owned())
+        }));
+        errors.extend(super::redundancy::channel_errors(settings, |id| {
+            state.inputs.get(id).map(|i| super::redundancy::InputFacts {
+                input_type: i.input_type.clone(),
+                input_class: i.input_class().to_owned(),
+            })
         }));
         if !errors.is_empty() {
             // MediaLive's message lists every error, `path message; path message`.
@@ -269,13 +271,14 @@ impl MediaLive {
 
     pub(super) fn list_channels(&self, req: &ApiRequest) -> ApiResult<Response> {
         let (max, token) = req.page()?;
-        let mut state = self.state();
+        let state = self.state();
         let all = state
             .channels
-            .iter_mut()
+            .iter()
             .filter_map(|(id, c)| {
                 let mut summary = c.to_json();
                 (c.state() != ChannelState::Deleted).then(|| {
+                    self.pipeline_details(c, &state.inputs, &mut summary);
                     // Summaries leave out the (large) encoder settings, as the service does.
                     summary.as_object_mut().unwrap().remove("encoderSettings");
                     (id.clone(), summary)
@@ -286,9 +289,46 @@ impl MediaLive {
     }
 
     pub(super) fn describe_channel(&self, id: &str) -> ApiResult<Response> {
-        let mut state = self.state();
-        let channel = state.channels.get_mut(id).ok_or_else(|| not_found(id))?;
-        Ok(json_response(StatusCode::OK, channel.to_json()))
+        let state = self.state();
+        let channel = state.channels.get(id).ok_or_else(|| not_found(id))?;
+        let mut value = channel.to_json();
+        self.pipeline_details(channel, &state.inputs, &mut value);
+        Ok(json_response(StatusCode::OK, value))
+    }
+
+    /// A running RTMP push channel's pipelines as the media path runs them: the attachment each
+    /// pipeline ingests now, and how many are healthy (the model's `pipelinesRunningCount`: "the
+    /// number of currently healthy pipelines"; here a pipeline whose active input sends media).
+    fn pipeline_details(
+        &self,
+        channel: &Channel,
+        inputs: &std::collections::BTreeMap<String, super::inputs::Input>,
+        value: &mut Value,
+    ) {
+        if channel.state() != ChannelState::Running {
+            return;
+        }
+        let (redundancy, input_ids) = super::redundancy::redundancy(&channel.settings);
+        let rtmp = (input_ids.first().and_then(|i| inputs.get(i))).is_some_and(|i| i.input_type == "RTMP_PUSH");
+        if !rtmp {
+            return;
+        }
+        let views = self.inner.media.pipelines(&channel.id);
+        let mut healthy = 0;
+        let details: Vec<Value> = (0..redundancy.pipelines)
+            .map(|p| {
+                let mut detail = json!({ "pipelineId": p.to_string() });
+                let view = views.iter().find(|v| v.pipeline == p);
+                if let Some(active) = view.and_then(|v| v.active) {
+                    detail["activeInputAttachmentName"] = json!(redundancy.sources[active]);
+                    let ingest = view.and_then(|v| v.sources.get(active).copied().flatten());
+                    healthy += u8::from(ingest.is_some_and(|i| i.silent_for() < super::alerts::MEDIA_GAP));
+                }
+                detail
+            })
+            .collect();
+        value["pipelineDetails"] = json!(details);
+        value["pipelinesRunningCount"] = json!(healthy);
     }
 
     pub(super) fn update_channel(&self, req: &ApiRequest) -> ApiResult<Response> {
@@ -392,7 +432,7 @@ impl MediaLive {
         Ok(json_response(StatusCode::OK, value))
     }
 
-    fn delay(&self, pick: impl Fn(&crate::config::Delays) -> u64) -> Duration {
+    pub(super) fn delay(&self, pick: impl Fn(&crate::config::Delays) -> u64) -> Duration {
         Delays::of(pick(&self.inner.config.delays))
     }
 }

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::job::transcode_job;
 use super::{ChannelState, MediaLive, State};
+use crate::media::pipeline::Route;
 use crate::media::recorder::resolve_identifiers;
 use crate::media::{InputGate, TranscodeJob, layout};
 
@@ -66,6 +67,10 @@ impl InputGate for MediaLive {
     }
 
     fn publish(&self, input_id: &str, app: &str, stream: &str) -> Result<TranscodeJob, String> {
+        self.route(input_id, 0, app, stream).map(|r| r.job)
+    }
+
+    fn route(&self, input_id: &str, leg: usize, app: &str, stream: &str) -> Result<Route, String> {
         let mut state = self.state();
         // A destination without an application part is published as the application alone.
         let name = if stream.is_empty() {
@@ -74,7 +79,8 @@ impl InputGate for MediaLive {
             format!("{app}/{stream}")
         };
         let input = state.inputs.get(input_id).ok_or("input deleted")?;
-        if !input.stream_names.contains(&name) {
+        // Each destination is its own listener (its own IP address on AWS): it takes its own name.
+        if input.stream_names.get(leg) != Some(&name) {
             return Err(format!("stream {name:?} is not a destination of input {input_id}"));
         }
         // The peer was admitted at accept; the channel must still be running at publish.
@@ -86,7 +92,20 @@ impl InputGate for MediaLive {
         if channel.state() != ChannelState::Running {
             return Err(format!("channel {channel_id} is not RUNNING"));
         }
-        Self::channel_job(&self.inner, channel)
+        let (redundancy, inputs) = super::redundancy::redundancy(&channel.settings);
+        // A SINGLE_PIPELINE channel ingests a standard-class input's first destination only.
+        if leg >= usize::from(redundancy.pipelines) {
+            return Err(format!(
+                "channel {channel_id} is SINGLE_PIPELINE: it ingests destination 0 of input {input_id} only"
+            ));
+        }
+        let source = (inputs.iter().position(|i| i == input_id)).ok_or("input is not attached to the channel")?;
+        Ok(Route {
+            job: Self::channel_job(&self.inner, channel)?,
+            pipeline: leg as u8,
+            source,
+            redundancy,
+        })
     }
 }
 

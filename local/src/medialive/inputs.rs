@@ -31,8 +31,9 @@ pub struct Input {
     pub name: String,
     /// The model's `InputType`, as sent.
     pub input_type: String,
-    /// The RTMP listener of an RTMP push input.
-    pub port: Option<u16>,
+    /// The RTMP listeners of an RTMP push input, one per destination (on AWS each destination
+    /// has its own IP address, one per pipeline; here each has its own port on the loopback).
+    pub ports: Vec<u16>,
     /// `app/instance` stream names, one per destination (RTMP push).
     pub stream_names: Vec<String>,
     /// RTP / UDP push: how many destinations (pipelines) the input offers.
@@ -124,14 +125,14 @@ impl MediaLive {
             Phase::Deleting => "DELETING",
             Phase::Deleted => "DELETED",
         };
-        let destinations: Vec<Value> = match input.port {
-            Some(port) => (input.stream_names.iter())
+        let destinations: Vec<Value> = match input.ports.is_empty() {
+            false => (input.stream_names.iter().zip(&input.ports))
                 .map(
-                    |name| json!({"ip": host, "port": port.to_string(), "url": format!("rtmp://{host}:{port}/{name}")}),
+                    |(name, port)| json!({"ip": host, "port": port.to_string(), "url": format!("rtmp://{host}:{port}/{name}")}),
                 )
                 .collect(),
             // RTP / UDP push: described, not listened on (a channel with one raises an alert).
-            None => {
+            true => {
                 let scheme = if input.input_type == "UDP_PUSH" { "udp" } else { "rtp" };
                 (0..input.push_legs)
                     .map(|n| {
@@ -196,23 +197,15 @@ impl MediaLive {
             self.check_input_quota(&state, &input_type, &body)?;
             (state.new_id(), groups)
         };
-        // The listener is bound before the input is visible, so its URL is real from the start.
-        let port = if rtmp_push {
-            let port = (self.inner.media)
-                .open_input(&id, self.inner.config.rtmp_port, std::sync::Arc::new(self.clone()))
-                .await
-                .map_err(|e| ApiError::internal(format!("cannot open an RTMP port: {e}")))?;
-            Some(port)
-        } else {
-            None
-        };
+        // The listeners are bound before the input is visible, so its URLs are real from the start.
+        let ports = self.open_legs(&id, 0, names.len()).await?;
         let mut state = self.state();
         let input = Input {
             id: id.clone(),
             arn: self.inner.config.arn("medialive", "input", &id),
             name: body["name"].as_str().unwrap_or_default().to_owned(),
             input_type,
-            port,
+            ports,
             stream_names: names,
             push_legs,
             vpc: !body["vpc"].is_null(),
@@ -276,9 +269,61 @@ impl MediaLive {
         Ok(json_response(StatusCode::OK, self.input_json(&mut state, id)))
     }
 
-    pub(super) fn update_input(&self, req: &ApiRequest) -> ApiResult<Response> {
+    /// Opens the RTMP listeners of destinations `from..to` of an input.
+    async fn open_legs(&self, id: &str, from: usize, to: usize) -> ApiResult<Vec<u16>> {
+        let mut ports = Vec::new();
+        for leg in from..to {
+            let gate = std::sync::Arc::new(self.clone());
+            let port = (self.inner.media)
+                .open_input_leg(id, leg, self.inner.config.rtmp_port, gate)
+                .await
+                .map_err(|e| ApiError::internal(format!("cannot open an RTMP port: {e}")))?;
+            ports.push(port);
+        }
+        Ok(ports)
+    }
+
+    /// UpdateInput: the number of an RTMP push input's destinations may change (its class follows
+    /// the count: neither CreateInput nor UpdateInput has an InputClass member); listeners are
+    /// opened for new destinations and closed for removed ones.
+    pub(super) async fn update_input(&self, req: &ApiRequest) -> ApiResult<Response> {
         let id = req.segments[2].clone();
         let body: Value = parse_body(&req.body)?;
+        let response = self.update_input_state(&id, &body)?;
+        let (had, wanted) = {
+            let state = self.state();
+            let input = &state.inputs[&id];
+            (
+                input.ports.len(),
+                if input.input_type == "RTMP_PUSH" {
+                    input.stream_names.len()
+                } else {
+                    0
+                },
+            )
+        };
+        if wanted > had {
+            let more = self.open_legs(&id, had, wanted).await?;
+            if let Some(input) = self.state().inputs.get_mut(&id) {
+                input.ports.extend(more);
+            }
+        } else if wanted < had {
+            self.inner.media.close_input_legs(&id, wanted);
+            if let Some(input) = self.state().inputs.get_mut(&id) {
+                input.ports.truncate(wanted);
+            }
+        } else {
+            return Ok(response);
+        }
+        let mut state = self.state();
+        Ok(json_response(
+            StatusCode::OK,
+            json!({ "input": self.input_json(&mut state, &id) }),
+        ))
+    }
+
+    fn update_input_state(&self, id: &str, body: &Value) -> ApiResult<Response> {
+        let id = id.to_owned();
         let mut state = self.state();
         if !state.inputs.contains_key(&id) {
             return Err(not_found(&id));
@@ -297,14 +342,14 @@ impl MediaLive {
         let names = if body["destinations"].is_null() || input_type != "RTMP_PUSH" {
             None
         } else {
-            Some(stream_names(&body)?)
+            Some(stream_names(body)?)
         };
         let groups = if body["inputSecurityGroups"].is_null() {
             None
         } else {
-            Some(security_group_ids(&state, &body, &input_type)?)
+            Some(security_group_ids(&state, body, &input_type)?)
         };
-        let members = input_kinds::as_sent(&body);
+        let members = input_kinds::as_sent(body);
         let mut merged = state.inputs[&id].members.clone();
         merged.extend(members);
         if let Some(message) = input_kinds::source_url_error(&input_type, &merged) {

@@ -4,6 +4,7 @@
 //! follow the service model the AWS SDKs are generated from.
 
 mod alerts;
+mod channel_class;
 mod channels;
 mod gate;
 pub mod iam;
@@ -12,6 +13,7 @@ mod inputs;
 mod job;
 mod pull;
 pub mod quotas;
+mod redundancy;
 mod rules;
 mod security_groups;
 
@@ -171,12 +173,13 @@ impl MediaLive {
             "CreateInput" => self.create_input(&req).await,
             "ListInputs" => self.list_inputs(&req),
             "DescribeInput" => self.describe_input(&req.segments[2]),
-            "UpdateInput" => self.update_input(&req),
+            "UpdateInput" => self.update_input(&req).await,
             "DeleteInput" => self.delete_input(&req.segments[2]),
             "CreateChannel" => self.create_channel(&req),
             "ListChannels" => self.list_channels(&req),
             "DescribeChannel" => self.describe_channel(&req.segments[2]),
             "UpdateChannel" => self.update_channel(&req),
+            "UpdateChannelClass" => self.update_channel_class(&req),
             "DeleteChannel" => self.delete_channel(&req.segments[2]),
             "StartChannel" => self.start_channel(&req.segments[2]),
             "StopChannel" => self.stop_channel(&req.segments[2]),
@@ -248,6 +251,7 @@ pub const OPERATIONS: &[&str] = &[
     "ListChannels",
     "DescribeChannel",
     "UpdateChannel",
+    "UpdateChannelClass",
     "DeleteChannel",
     "StartChannel",
     "StopChannel",

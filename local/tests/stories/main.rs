@@ -7,6 +7,7 @@
 //! - [`fidelity`]: the catalogue of wrong requests refused in AWS's words; recordings into S3.
 //! - [`local_api`]: MediaLive and MediaPackage through the SDK, every refusal, throttling and faults.
 //! - [`local_media`]: a pushed test pattern plays as two-rendition HLS; intruders are refused.
+//! - [`redundancy`]: STANDARD pipelines and automatic input failover, read back by colour.
 //! - [`encoders`]: ffmpeg, GStreamer's librtmp and rtmp2 sinks each publish a stream that plays.
 
 mod support;
@@ -16,3 +17,4 @@ mod encoders;
 mod fidelity;
 mod local_api;
 mod local_media;
+mod redundancy;
