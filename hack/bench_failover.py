@@ -94,15 +94,16 @@ class Playlist:
             self.colours[sequence] = colour
         return sequence, self.colours[sequence]
 
-    def wait_for(self, colour, timeout, since_sequence=None):
-        """Monotonic time and sequence of the first newest segment of `colour`."""
+    def wait_for(self, colours, timeout, since_sequence=None):
+        """(monotonic time, sequence, colour) of the first newest segment of one of `colours`."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             seen = self.newest()
-            if seen and seen[1] == colour and (since_sequence is None or seen[0] > since_sequence):
-                return time.monotonic(), seen[0]
+            if seen and seen[1] in colours and (since_sequence is None or seen[0] > since_sequence):
+                return time.monotonic(), seen[0], seen[1]
             time.sleep(0.1)
-        raise media.RunFailed(f"0x{colour:06X} not on air within {timeout:.0f} s")
+        names = ", ".join(f"0x{c:06X}" for c in colours)
+        raise media.RunFailed(f"{names} not on air within {timeout:.0f} s")
 
 
 def ladder_request(name, attachments, channel_class):
@@ -177,22 +178,26 @@ def gap_run(binary, workdir, case):
     channel = Channel(binary, workdir, case)
     log_path = workdir / f"encoders-{case}.log"
     try:
-        first = encoder(channel.urls[0], RED, log_path)
-        second = encoder(channel.urls[1], BLUE, log_path) if len(channel.urls) > 1 else None
+        encoders = {RED: encoder(channel.urls[0], RED, log_path)}
+        if len(channel.urls) > 1:
+            encoders[BLUE] = encoder(channel.urls[1], BLUE, log_path)
         playlist = Playlist(channel.playback)
-        # Steady first: a few segments of the primary on air.
-        _, on_air_since = playlist.wait_for(RED, CASE_TIMEOUT)
-        _, last_red = playlist.wait_for(RED, CASE_TIMEOUT, since_sequence=on_air_since + 2)
+        # Steady first: a few segments on air. With failover the primary (red) is; on a STANDARD
+        # channel whichever pipeline produced first is, and its encoder is the one killed.
+        wanted = [RED] if case != "standard" else [RED, BLUE]
+        _, since, on_air = playlist.wait_for(wanted, CASE_TIMEOUT)
+        _, last, _ = playlist.wait_for([on_air], CASE_TIMEOUT, since_sequence=since + 2)
         killed_at = time.monotonic()
-        media.stop(first, grace=0)
-        survivor = BLUE
-        if second is None:
+        media.stop(encoders[on_air], grace=0)
+        if len(encoders) == 1:
             # Today's answer to a dead encoder: start it again (a fresh colour marks the new run).
             encoder(channel.urls[0], GREEN, log_path)
             survivor = GREEN
-        seen_at, sequence = playlist.wait_for(survivor, CASE_TIMEOUT, since_sequence=last_red)
-        red = [s for s, c in playlist.colours.items() if c == RED]
-        return seen_at - killed_at, sequence - max(red) - 1
+        else:
+            survivor = BLUE if on_air == RED else RED
+        seen_at, sequence, _ = playlist.wait_for([survivor], CASE_TIMEOUT, since_sequence=last)
+        old = [s for s, c in playlist.colours.items() if c == on_air]
+        return seen_at - killed_at, sequence - max(old) - 1
     finally:
         channel.close()
 
@@ -204,7 +209,7 @@ def cpu_run(binary, workdir, case):
     try:
         for url, colour in zip(channel.urls, (RED, BLUE)):
             encoder(url, colour, log_path)
-        Playlist(channel.playback).wait_for(RED, CASE_TIMEOUT)
+        Playlist(channel.playback).wait_for([RED, BLUE], CASE_TIMEOUT)
         time.sleep(4)  # both pipelines past their first segments
 
         def ticks():

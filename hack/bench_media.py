@@ -159,7 +159,7 @@ class Local:
         session = botocore.session.get_session()
         client = lambda service: session.create_client(  # noqa: E731
             service, endpoint_url=self.url, region_name="us-east-1",
-            aws_access_key_id="bench", aws_secret_access_key="bench",
+            aws_access_key_id="local", aws_secret_access_key="local",
             config=Config(retries={"max_attempts": 1}),
         )  # fmt: skip
         self.ml, self.mp = client("medialive"), client("mediapackage")

@@ -194,6 +194,10 @@ struct GopCache {
     video_config: Option<Tag>,
     audio_config: Option<Tag>,
     gop: Vec<Tag>,
+    /// When the source last sent audio or video (`rtmp::now_ms`; 0: never), kept after its
+    /// publisher leaves: a failover waits out the input-loss threshold whether the encoder went
+    /// silent or dropped the connection (MediaLive sees no input either way).
+    last_media_ms: u64,
 }
 
 impl GopCache {
@@ -203,6 +207,9 @@ impl GopCache {
                 conn,
                 ..Default::default()
             };
+        }
+        if tag.kind != TagKind::Script {
+            self.last_media_ms = rtmp::now_ms();
         }
         if tag.is_metadata() {
             self.metadata = Some(tag.clone());
@@ -337,6 +344,20 @@ impl Task {
                 })
                 .unzip()
         };
+        // With failover settings, a source whose publisher left is lost only once it has been
+        // silent for the threshold, as a silent one is.
+        let policy = self.route.redundancy.failover;
+        let now = rtmp::now_ms();
+        let seen: Vec<Seen> = (seen.into_iter().enumerate())
+            .map(|(i, seen)| match (&policy, self.caches.get(i)) {
+                (Some(_), Some(cache)) if conns[i].is_none() && cache.last_media_ms > 0 => Seen {
+                    connected: true,
+                    has_video: true,
+                    silent_for: std::time::Duration::from_millis(now.saturating_sub(cache.last_media_ms)),
+                },
+                _ => seen,
+            })
+            .collect();
         // A reconnect of the active source: its new connection starts a new run.
         if let Some(c) = &self.current
             && conns[c.source].is_some_and(|conn| conn != c.conn)
@@ -345,8 +366,7 @@ impl Task {
             self.decider.active = None;
         }
         let before = self.decider.active;
-        let policy = self.route.redundancy.failover;
-        if let Some(now) = self.decider.step(rtmp::now_ms(), &seen, policy.as_ref()) {
+        if let Some(now) = self.decider.step(now, &seen, policy.as_ref()) {
             self.current = None;
             let mut view = self.pipeline.view.lock().unwrap();
             view.active = now;
