@@ -164,7 +164,7 @@ async fn a_standard_stream_stays_on_air_when_one_of_its_two_encoders_dies() {
     // Two URLs, one per pipeline: two encoders (or one pushing twice).
     let urls = [ingest_url(&ns, name, "primary", 0), ingest_url(&ns, name, "primary", 1)];
     assert_ne!(urls[0], urls[1], "each pipeline has its own URL");
-    let mut encoders = vec![encoder(RED, &urls[0]), encoder(BLUE, &urls[1])];
+    let mut encoders = [encoder(RED, &urls[0]), encoder(BLUE, &urls[1])];
     redundant(&ns, name, "True", "AllLegsUp", Duration::from_secs(60)).await;
     let playback = status(&ns, name)["playbackUrl"].as_str().unwrap().to_owned();
     // MediaPackage serves one pipeline's ingest: whichever produced first.

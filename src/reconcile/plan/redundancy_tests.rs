@@ -5,6 +5,7 @@ use aws_sdk_medialive::types::{ChannelClass, ChannelState};
 use serde_json::json;
 
 use super::tests::{UID, converge, desired, flags, spec};
+use crate::aws::Input;
 use super::*;
 
 fn resilient(redundancy: &str) -> LiveStreamSpec {
@@ -74,4 +75,37 @@ fn going_standard_updates_the_inputs_then_the_stopped_channel_and_waits_while_it
     // Back to Single: only the channel changes; the input keeps its second destination.
     let (rounds, _) = converge(&spec(), &mut observed, &flags());
     assert_eq!(rounds, vec![vec![Step::Update(Kind::Channel.main())]]);
+}
+
+/// The stream's inputs are a set by role: one the spec does not ask for (a backup of a spec that
+/// was Standard) is deleted, but only once the channel no longer reads from it.
+#[test]
+fn an_input_of_a_role_the_spec_does_not_ask_for_goes_once_the_channel_lets_go_of_it() {
+    let mut observed = Observed::default();
+    converge(&spec(), &mut observed, &flags());
+    let mut backup = observed.inputs[&Role::Primary].clone();
+    (backup.id, backup.role) = ("4321".into(), Role::Backup);
+    observed.inputs.insert(Role::Backup, backup);
+    let (rounds, last) = converge(&spec(), &mut observed, &flags());
+    assert_eq!(rounds, vec![vec![Step::Delete(Kind::Input.role(Role::Backup))]]);
+    assert_eq!(last.outcome, Outcome::Steady { update_pending: None });
+    assert_eq!(observed.inputs.keys().collect::<Vec<_>>(), [&Role::Primary]);
+
+    // A channel known to read from it (a summary without settings is assumed to): not yet.
+    let mut attached = observed.clone();
+    attached.inputs.insert(
+        Role::Backup,
+        Input {
+            id: "4321".into(),
+            role: Role::Backup,
+            ..attached.inputs[&Role::Primary].clone()
+        },
+    );
+    attached.channel.as_mut().unwrap().settings = None;
+    let plan = plan(UID, &attached, &desired(&spec(), &attached, true), &flags());
+    assert!(
+        !plan.steps.contains(&Step::Delete(Kind::Input.role(Role::Backup))),
+        "{:?}",
+        plan.steps
+    );
 }
