@@ -5,8 +5,8 @@ use aws_sdk_medialive::types::{ChannelClass, ChannelState};
 use serde_json::json;
 
 use super::tests::{UID, converge, desired, flags, spec};
-use crate::aws::Input;
 use super::*;
+use crate::aws::Input;
 
 fn resilient(redundancy: &str) -> LiveStreamSpec {
     let mut spec = spec();
