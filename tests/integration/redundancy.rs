@@ -5,37 +5,15 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::process::{Child, Command};
 
 use crate::support::checks::assert_exactly_one_each;
 use crate::support::cloud::{LocalCloud, eventually, http_get};
 use crate::support::cluster::{kubectl, kubectl_apply, kubectl_ok, namespace};
 use crate::support::operator::{Operator, kubectl_wait, status};
+use crate::support::tools::{colour_encoder, colour_of};
 
 const RED: u32 = 0xFF0000;
 const BLUE: u32 = 0x0000FF;
-
-/// An encoder pushing a solid `colour` (and a tone) at 360p to `url` until killed.
-fn encoder(colour: u32, url: &str) -> Child {
-    Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-re"])
-        .args(["-f", "lavfi", "-i", &format!("color=c=0x{colour:06X}:s=640x360:r=30")])
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-g",
-            "30",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .args(["-c:a", "aac", "-b:a", "64k", "-f", "flv", url])
-        .kill_on_drop(true)
-        .spawn()
-        .expect("ffmpeg starts")
-}
 
 /// The manifest of a stream `name` in `ns` with `extra` spec lines: one 360p rendition, 2 s
 /// segments, viewers straight at the origin.
@@ -105,34 +83,10 @@ fn join(base: &str, relative: &str) -> String {
     format!("{}/{relative}", &base[..base.rfind('/').unwrap()])
 }
 
-/// The colour of a segment's first frame, as the nearest of the encoders' colours.
-async fn colour(segment: &str) -> Option<u32> {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-i", segment])
-        .args([
-            "-frames:v",
-            "1",
-            "-vf",
-            "scale=1:1",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "rgb24",
-            "-",
-        ])
-        .output()
-        .await
-        .ok()?;
-    let [r, _, b] = out.stdout.get(..3)? else {
-        return None;
-    };
-    Some(if r > b { RED } else { BLUE })
-}
-
 /// What viewers see now: the colour of the newest segment, with its sequence number.
 async fn on_air(playback: &str) -> Option<(u32, u64, bool)> {
     let (segment, sequence, discontinuity) = newest_segment(playback).await?;
-    Some((colour(&segment).await?, sequence, discontinuity))
+    Some((colour_of(&segment, &[RED, BLUE]).await?, sequence, discontinuity))
 }
 
 async fn shows(playback: &str, want: u32, within: Duration) -> (u64, bool) {
@@ -164,7 +118,7 @@ async fn a_standard_stream_stays_on_air_when_one_of_its_two_encoders_dies() {
     // Two URLs, one per pipeline: two encoders (or one pushing twice).
     let urls = [ingest_url(&ns, name, "primary", 0), ingest_url(&ns, name, "primary", 1)];
     assert_ne!(urls[0], urls[1], "each pipeline has its own URL");
-    let mut encoders = [encoder(RED, &urls[0]), encoder(BLUE, &urls[1])];
+    let mut encoders = [colour_encoder(&urls[0], RED), colour_encoder(&urls[1], BLUE)];
     redundant(&ns, name, "True", "AllLegsUp", Duration::from_secs(60)).await;
     let playback = status(&ns, name)["playbackUrl"].as_str().unwrap().to_owned();
     // MediaPackage serves one pipeline's ingest: whichever produced first.
@@ -191,7 +145,7 @@ async fn a_standard_stream_stays_on_air_when_one_of_its_two_encoders_dies() {
     assert_eq!(condition(&ns, name, "Ready")["status"], "True");
 
     // The encoder comes back: both legs up again.
-    encoders[down] = encoder(on_air, &urls[down]);
+    encoders[down] = colour_encoder(&urls[down], on_air);
     redundant(&ns, name, "True", "AllLegsUp", Duration::from_secs(60)).await;
     delete_and_check_nothing_left(&cloud, &ns, name).await;
 }
@@ -210,8 +164,8 @@ async fn a_backup_encoder_takes_over_when_the_primary_dies_and_hands_back_when_i
     kubectl_wait(&ns, "jsonpath={.status.state}=RUNNING", name, Duration::from_secs(60));
     let (primary, backup) = (ingest_url(&ns, name, "primary", 0), ingest_url(&ns, name, "backup", 0));
     assert_ne!(primary, backup);
-    let mut red = encoder(RED, &primary);
-    let _blue = encoder(BLUE, &backup);
+    let mut red = colour_encoder(&primary, RED);
+    let _blue = colour_encoder(&backup, BLUE);
     let playback = status(&ns, name)["playbackUrl"].as_str().unwrap().to_owned();
     shows(&playback, RED, Duration::from_secs(60)).await;
     redundant(&ns, name, "True", "AllLegsUp", Duration::from_secs(30)).await;
@@ -226,7 +180,7 @@ async fn a_backup_encoder_takes_over_when_the_primary_dies_and_hands_back_when_i
     assert_eq!(condition(&ns, name, "InputConnected")["status"], "True");
 
     // The primary returns: after the error clear time the stream is back on it.
-    let _red = encoder(RED, &primary);
+    let _red = colour_encoder(&primary, RED);
     shows(&playback, RED, Duration::from_secs(40)).await;
     redundant(&ns, name, "True", "AllLegsUp", Duration::from_secs(30)).await;
     let events = kubectl_ok(&["get", "events", "-n", &ns, "-o", "jsonpath={.items[*].reason}"]);

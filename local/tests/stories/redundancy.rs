@@ -18,31 +18,10 @@ use serde_json::json;
 use tokio::process::{Child, Command};
 
 use crate::support::cloud::{LocalCloud, ROLE, TestChannel, eventually, http_get};
+use crate::support::tools::{colour_encoder, colour_of};
 
 const RED: u32 = 0xFF0000;
 const BLUE: u32 = 0x0000FF;
-
-/// ffmpeg pushing a solid `colour` (640x360, 30 fps, a key frame a second) with a tone, until killed.
-fn colour_publisher(url: &str, colour: u32) -> Child {
-    Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-re"])
-        .args(["-f", "lavfi", "-i", &format!("color=c=0x{colour:06X}:s=640x360:r=30")])
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-g",
-            "30",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .args(["-c:a", "aac", "-b:a", "64k", "-f", "flv", url])
-        .kill_on_drop(true)
-        .spawn()
-        .expect("ffmpeg starts")
-}
 
 async fn stop(mut child: Child) {
     let _ = child.kill().await;
@@ -79,27 +58,11 @@ async fn newest(playback: &str) -> Option<(String, String, u64)> {
     Some((media.clone(), format!("{base}{dir}/{segment}"), first + count))
 }
 
-/// The colour of the middle pixel of a segment's first frame, as ffmpeg decodes it.
-async fn colour_of(segment_url: &str) -> Option<u32> {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-i", segment_url])
-        .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"])
-        .output()
-        .await
-        .ok()?;
-    let pixel = (180 * 640 + 320) * 3;
-    let rgb = out.stdout.get(pixel..pixel + 3)?;
-    let near = |have: u8, want: u32| (i32::from(have) - want as i32).abs() < 60;
-    [RED, BLUE]
-        .into_iter()
-        .find(|c| near(rgb[0], c >> 16) && near(rgb[1], (c >> 8) & 0xFF) && near(rgb[2], c & 0xFF))
-}
-
 /// Waits until the newest segment shows `colour`; returns the media playlist then.
 async fn on_air(playback: &str, colour: u32, within: Duration) -> (String, u64) {
     eventually(&format!("colour {colour:06X} on air"), within, || async {
         let (media, url, next) = newest(playback).await?;
-        (colour_of(&url).await? == colour).then_some((media, next))
+        (colour_of(&url, &[RED, BLUE]).await? == colour).then_some((media, next))
     })
     .await
 }
@@ -248,9 +211,9 @@ async fn a_standard_channel_keeps_serving_from_the_other_pipeline_when_one_encod
     ml.start_channel().channel_id(&channel.channel_id).send().await.unwrap();
     cloud.channel_state(&channel, ChannelState::Running).await;
 
-    let red = colour_publisher(&urls[0], RED);
+    let red = colour_encoder(&urls[0], RED);
     on_air(&playback, RED, Duration::from_secs(40)).await;
-    let mut blue = colour_publisher(&urls[1], BLUE);
+    let mut blue = colour_encoder(&urls[1], BLUE);
     let attachment = names.input(Role::Primary);
     eventually("both pipelines healthy", Duration::from_secs(20), || async {
         let described = describe(&cloud, &channel.channel_id).await;
@@ -292,7 +255,7 @@ async fn a_standard_channel_keeps_serving_from_the_other_pipeline_when_one_encod
     .await;
 
     // The encoder comes back: both pipelines healthy, the alert cleared, the endpoint stays.
-    let red = colour_publisher(&urls[0], RED);
+    let red = colour_encoder(&urls[0], RED);
     eventually("pipeline 0 back", Duration::from_secs(20), || async {
         let described = describe(&cloud, &channel.channel_id).await;
         let alerts = set_alerts(&cloud, &channel.channel_id).await;
@@ -350,8 +313,8 @@ async fn automatic_input_failover_goes_to_the_backup_and_back_to_the_preferred_p
         active_inputs(&described).first().cloned().flatten()
     };
 
-    let red = colour_publisher(&inputs[0].1[0], RED);
-    let mut blue = colour_publisher(&inputs[1].1[0], BLUE);
+    let red = colour_encoder(&inputs[0].1[0], RED);
+    let mut blue = colour_encoder(&inputs[1].1[0], BLUE);
     on_air(&playback, RED, Duration::from_secs(40)).await;
     assert_eq!(active().await, Some(names.input(Role::Primary)));
 
@@ -365,7 +328,7 @@ async fn automatic_input_failover_goes_to_the_backup_and_back_to_the_preferred_p
     );
 
     // The primary is back: after the clear time (3 s) the channel returns to it.
-    let red = colour_publisher(&inputs[0].1[0], RED);
+    let red = colour_encoder(&inputs[0].1[0], RED);
     on_air(&playback, RED, Duration::from_secs(30)).await;
     assert_eq!(active().await, Some(names.input(Role::Primary)));
     eventually("the failover alert cleared", Duration::from_secs(5), || async {

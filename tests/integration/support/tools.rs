@@ -166,3 +166,53 @@ fn shell_words(pipeline: &str) -> Vec<String> {
     words.retain(|w| !w.is_empty());
     words
 }
+
+/// ffmpeg pushing a solid `colour` (640x360, 30 fps, a key frame a second) with a tone to `url`
+/// until killed: an encoder whose picture says which one is on air.
+pub fn colour_encoder(url: &str, colour: u32) -> Child {
+    Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-re"])
+        .args(["-f", "lavfi", "-i", &format!("color=c=0x{colour:06X}:s=640x360:r=30")])
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "30",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .args(["-c:a", "aac", "-b:a", "64k", "-f", "flv", url])
+        .kill_on_drop(true)
+        .spawn()
+        .expect("ffmpeg starts")
+}
+
+/// Which of `colours` the first frame of a segment shows (its average colour, nearest by
+/// distance), as ffmpeg decodes it.
+pub async fn colour_of(segment_url: &str, colours: &[u32]) -> Option<u32> {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-i", segment_url])
+        .args([
+            "-frames:v",
+            "1",
+            "-vf",
+            "scale=1:1",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ])
+        .output()
+        .await
+        .ok()?;
+    let rgb = out.stdout.get(..3)?;
+    let distance = |c: u32| {
+        let channel = |n: usize, shift: u32| (i32::from(rgb[n]) - ((c >> shift) & 0xFF) as i32).pow(2);
+        channel(0, 16) + channel(1, 8) + channel(2, 0)
+    };
+    colours.iter().copied().min_by_key(|c| distance(*c))
+}
