@@ -6,42 +6,22 @@
 //! The model lists ConflictException "The channel class cannot be updated due to an issue with
 //! channel resources": a channel that is not IDLE is refused with it (the wording is ours).
 
-use axum::{http::StatusCode, response::Response};
-use serde_json::{Value, json};
+use axum::response::Response;
+use serde_json::Value;
 
-use super::{ChannelState, MediaLive};
-use crate::protocol::{ApiError, ApiRequest, ApiResult, json_response, parse_body};
+use super::MediaLive;
+use crate::protocol::{ApiRequest, ApiResult, parse_body};
 
 impl MediaLive {
     pub(super) fn update_channel_class(&self, req: &ApiRequest) -> ApiResult<Response> {
         let id = req.segments[2].clone();
         let body: Value = parse_body(&req.body)?;
-        let mut state = self.state();
-        let channel = (state.channels.get(&id)).ok_or_else(|| super::channels::not_found(&id))?;
-        let now = channel.state();
-        if now != ChannelState::Idle {
-            return Err(ApiError::conflict(format!(
-                "Channel {id} is {}; its class can only be changed while IDLE (stop it first)",
-                serde_json::to_value(now)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-            )));
-        }
-        // Required by the model (checked before this), its enum too.
-        let class = body["channelClass"].clone();
-        let mut settings = channel.settings.clone();
-        settings.insert("channelClass".into(), class);
-        if let Some(destinations) = body.get("destinations").filter(|d| !d.is_null()) {
-            settings.insert("destinations".into(), destinations.clone());
-        }
-        self.validate(&mut state, &settings, Some(&id), req)?;
-        let delay = self.delay(|d| d.channel_update_ms);
-        let channel = state.channels.get_mut(&id).expect("checked");
-        channel.settings = settings;
-        channel
-            .lifecycle
-            .begin(ChannelState::Updating, ChannelState::Idle, delay);
-        Ok(json_response(StatusCode::OK, json!({ "channel": channel.to_json() })))
+        self.update_idle(req, &id, "changed to another class", |settings| {
+            // Required by the model (checked before this), its enum too.
+            settings.insert("channelClass".into(), body["channelClass"].clone());
+            if let Some(destinations) = body.get("destinations").filter(|d| !d.is_null()) {
+                settings.insert("destinations".into(), destinations.clone());
+            }
+        })
     }
 }

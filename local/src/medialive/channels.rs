@@ -334,22 +334,35 @@ impl MediaLive {
     pub(super) fn update_channel(&self, req: &ApiRequest) -> ApiResult<Response> {
         let id = req.segments[2].clone();
         let body: Value = parse_body(&req.body)?;
-        let mut state = self.state();
-        let channel = state.channels.get_mut(&id).ok_or_else(|| not_found(&id))?;
-        let current = channel.state();
         // A running channel is not updated: Terraform's provider stops it first for that reason
         // (hashicorp/terraform-provider-aws, `aws_medialive_channel` update).
+        self.update_idle(req, &id, "updated", |settings| settings.extend(settings_of(&body)))
+    }
+
+    /// Changes an IDLE channel's settings with `change`: validated as a whole, then UPDATING and
+    /// IDLE again (UpdateChannel, UpdateChannelClass). Any other state is a ConflictException
+    /// saying the channel can only be `what` while IDLE.
+    pub(super) fn update_idle(
+        &self,
+        req: &ApiRequest,
+        id: &str,
+        what: &str,
+        change: impl FnOnce(&mut Map<String, Value>),
+    ) -> ApiResult<Response> {
+        let mut state = self.state();
+        let channel = state.channels.get_mut(id).ok_or_else(|| not_found(id))?;
+        let current = channel.state();
         if current != ChannelState::Idle {
             return Err(ApiError::conflict(format!(
-                "Channel {id} is {}; a channel can only be updated while IDLE (stop it first)",
+                "Channel {id} is {}; it can only be {what} while IDLE (stop it first)",
                 current.name().as_str().unwrap_or_default()
             )));
         }
         let mut settings = channel.settings.clone();
-        settings.extend(settings_of(&body));
-        self.validate(&mut state, &settings, Some(&id), req)?;
+        change(&mut settings);
+        self.validate(&mut state, &settings, Some(id), req)?;
         let delay = self.delay(|d| d.channel_update_ms);
-        let channel = state.channels.get_mut(&id).expect("checked");
+        let channel = state.channels.get_mut(id).expect("checked");
         channel.settings = settings;
         channel
             .lifecycle
