@@ -6,11 +6,9 @@ use std::path::PathBuf;
 use std::process::Output;
 use std::time::Duration;
 
-use serde_json::Value;
-
 use crate::support::cloud::{LocalCloud, eventually, publish};
 use crate::support::cluster::{admin_kubeconfig, kubectl_ok, namespace};
-use crate::support::operator::{BINARY, Operator, kubectl_wait, patch, status};
+use crate::support::operator::{BINARY, Operator, condition, kubectl_wait, patch, status};
 
 /// A directory holding `kubectl-livestream`, a symlink to the operator binary, as a user installs it.
 fn plugin_dir() -> PathBuf {
@@ -49,14 +47,6 @@ fn plugin_ok(args: &[&str], env: &[(&str, &str)]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
-}
-
-fn condition(ns: &str, name: &str, kind: &str) -> Value {
-    let conditions = status(ns, name)["conditions"].clone();
-    (conditions.as_array().into_iter().flatten())
-        .find(|c| c["type"] == kind)
-        .cloned()
-        .unwrap_or(Value::Null)
 }
 
 fn alert_types(ns: &str, name: &str) -> Vec<String> {

@@ -4,12 +4,10 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
-
 use crate::support::checks::assert_exactly_one_each;
 use crate::support::cloud::{LocalCloud, eventually, http_get};
 use crate::support::cluster::{kubectl, kubectl_apply, kubectl_ok, namespace};
-use crate::support::operator::{Operator, kubectl_wait, status};
+use crate::support::operator::{Operator, condition, kubectl_wait, status};
 use crate::support::tools::{colour_encoder, colour_of};
 
 const RED: u32 = 0xFF0000;
@@ -30,14 +28,6 @@ fn ingest_url(ns: &str, name: &str, input: &str, pipeline: i64) -> String {
     let url = point.and_then(|p| p["url"].as_str());
     url.unwrap_or_else(|| panic!("no {input} URL for pipeline {pipeline} in {points:?}"))
         .to_owned()
-}
-
-fn condition(ns: &str, name: &str, kind: &str) -> Value {
-    let conditions = status(ns, name)["conditions"].clone();
-    (conditions.as_array().into_iter().flatten())
-        .find(|c| c["type"] == kind)
-        .cloned()
-        .unwrap_or(Value::Null)
 }
 
 async fn redundant(ns: &str, name: &str, value: &str, reason: &str, within: Duration) {

@@ -12,7 +12,6 @@ use aws_sdk_medialive::types::{
 };
 use livestream_operator::aws::Role;
 use livestream_operator::desired::medialive::{ChannelSettings, PackageTarget, channel_settings};
-use livestream_operator::desired::mediapackage::hls_package;
 use livestream_operator::{api::LiveStreamSpec, desired::Names};
 use serde_json::json;
 use tokio::process::{Child, Command};
@@ -105,7 +104,7 @@ async fn setup(
     names: &Names,
     destinations: &[usize],
 ) -> (String, Vec<(String, Vec<String>)>, String, ChannelSettings) {
-    let (ml, mp) = (&cloud.aws.medialive, &cloud.aws.mediapackage);
+    let ml = &cloud.aws.medialive;
     let spec = spec();
     let sg = ml
         .create_input_security_group()
@@ -134,17 +133,7 @@ async fn setup(
             .collect();
         inputs.push((input.id.unwrap(), urls));
     }
-    mp.create_channel().id(&names.channel).send().await.unwrap();
-    let playback = mp
-        .create_origin_endpoint()
-        .channel_id(&names.channel)
-        .id(&names.endpoint)
-        .hls_package(hls_package(&spec.packaging.hls))
-        .send()
-        .await
-        .unwrap()
-        .url
-        .unwrap();
+    let playback = cloud.hls_endpoint(&spec, names).await;
     let roles = [Role::Primary, Role::Backup];
     let attached: Vec<(Role, &str)> = (inputs.iter().zip(roles))
         .map(|((id, _), role)| (role, id.as_str()))

@@ -306,7 +306,7 @@ pub struct TestChannel {
 
 impl LocalCloud {
     pub async fn test_channel(&self, spec: &LiveStreamSpec, names: &Names) -> TestChannel {
-        let (ml, mp) = (&self.aws.medialive, &self.aws.mediapackage);
+        let ml = &self.aws.medialive;
         let sg = ml
             .create_input_security_group()
             .set_whitelist_rules(Some(whitelist_rules(&spec.input)))
@@ -325,17 +325,7 @@ impl LocalCloud {
             .input
             .unwrap();
         let (input_id, ingest) = (input.id.unwrap(), input.destinations.unwrap()[0].url.clone().unwrap());
-        mp.create_channel().id(&names.channel).send().await.unwrap();
-        let playback = mp
-            .create_origin_endpoint()
-            .channel_id(&names.channel)
-            .id(&names.endpoint)
-            .hls_package(hls_package(&spec.packaging.hls))
-            .send()
-            .await
-            .unwrap()
-            .url
-            .unwrap();
+        let playback = self.hls_endpoint(spec, names).await;
         let channel_id = self
             .create_channel(channel_settings(
                 spec,
@@ -359,6 +349,21 @@ impl LocalCloud {
         };
         self.channel_state(&channel, ChannelState::Idle).await;
         channel
+    }
+
+    /// A MediaPackage v1 channel and its HLS endpoint for `spec`'s packaging; the playback URL.
+    pub async fn hls_endpoint(&self, spec: &LiveStreamSpec, names: &Names) -> String {
+        let mp = &self.aws.mediapackage;
+        mp.create_channel().id(&names.channel).send().await.unwrap();
+        let endpoint = mp
+            .create_origin_endpoint()
+            .channel_id(&names.channel)
+            .id(&names.endpoint)
+            .hls_package(hls_package(&spec.packaging.hls))
+            .send()
+            .await
+            .unwrap();
+        endpoint.url.unwrap()
     }
 
     /// Waits (10 s at most) until the channel is in state `want`.

@@ -155,6 +155,15 @@ pub fn status(namespace: &str, name: &str) -> serde_json::Value {
     object["status"].clone()
 }
 
+/// The condition `kind` of a LiveStream's status; null when it has none.
+pub fn condition(namespace: &str, name: &str, kind: &str) -> serde_json::Value {
+    let conditions = status(namespace, name)["conditions"].clone();
+    (conditions.as_array().into_iter().flatten())
+        .find(|c| c["type"] == kind)
+        .cloned()
+        .unwrap_or(serde_json::Value::Null)
+}
+
 /// `kubectl patch lvs NAME --type merge -p '{"spec":SPEC}'`.
 pub fn patch(namespace: &str, name: &str, spec: &str) {
     cluster::kubectl_ok(&[
