@@ -79,7 +79,7 @@ impl Error {
 
     /// The same error with a stream key taken out of the service's message. The SDK's error goes
     /// too: its text holds the message as AWS sent it.
-    pub fn redacted(self, target: &crate::desired::ingest::RtmpTarget) -> Self {
+    pub fn redacted(self, target: &crate::desired::ingest::IngestTarget) -> Self {
         match self {
             Error::Aws {
                 operation,
@@ -512,7 +512,7 @@ mod tests {
             .collect();
         assert!(chain.iter().any(|e| e.contains("role not found")), "{chain:?}");
         // A message with a stream key in it loses the SDK's error with its copy of the key.
-        let target = crate::desired::ingest::RtmpTarget::public(
+        let target = crate::desired::ingest::IngestTarget::public(
             &serde_json::from_value(serde_json::json!({ "streamName": "live/secret" })).unwrap(),
         );
         assert!(std::error::Error::source(&error.redacted(&target)).is_none());

@@ -9,6 +9,8 @@ pub enum Kind {
     Endpoint,
     SecurityGroup,
     Input,
+    /// The Secrets Manager secret that holds an SRT input's passphrase.
+    Secret,
     Channel,
     /// MediaPackage v2: the stream's channel (its shared group is created with it).
     ChannelV2,

@@ -6,11 +6,13 @@ mod packaging;
 mod recording;
 mod redundancy;
 mod spec;
+mod srt;
 mod status;
 
 pub use clip::*;
 pub use redundancy::*;
 pub use spec::*;
+pub use srt::*;
 pub use status::*;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;

@@ -45,6 +45,9 @@ pub const CHANNEL_ID_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9_-]{0,49}$";
     printcolumn(name = "Next Start", type_ = "string", json_path = ".status.schedule.nextStart", priority = 1, description = "When the schedule next starts the channel")
 )]
 #[x_kube(
+    validation = Rule::new("!has(self.input.srt) || self.input.srt.mode != 'Caller' || self.redundancy != 'Standard'")
+        .message("redundancy Standard needs one SRT source per pipeline; an SRT input in mode Caller pulls from one: use redundancy Single")
+        .field_path(".redundancy"),
     validation = Rule::new("has(self.channelId) == has(oldSelf.channelId)")
         .message("spec.channelId cannot be added or removed after creation: it names the AWS resources")
         .field_path(".channelId")
@@ -194,10 +197,36 @@ pub enum UpdatePolicy {
     Restart,
 }
 
-/// The RTMP push input and who may publish to it.
+/// The input the encoder publishes to (RTMP push, or SRT) and who may publish to it.
 #[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[x_kube(
+    validation = Rule::new("self.protocol == 'SRT' ? has(self.srt) : !has(self.srt)")
+        .message("spec.input.srt is required with protocol SRT, and only then")
+        .field_path(".srt"),
+    validation = Rule::new("self.protocol != 'SRT' || !has(self.streamKeySecretRef)")
+        .message("spec.input.streamKeySecretRef is for RTMP: an SRT input is secured by spec.input.srt.passphraseSecretRef")
+        .field_path(".streamKeySecretRef"),
+    validation = Rule::new("!has(self.srt) || self.srt.mode != 'Caller' || !has(self.backup)")
+        .message("spec.input.backup needs push inputs (MediaLive fails over between push inputs only): an SRT input in mode Caller cannot have one")
+        .field_path(".backup"),
+    validation = Rule::new("self.protocol == oldSelf.protocol")
+        .message("spec.input.protocol is immutable: another protocol is another MediaLive input type; create a new LiveStream")
+        .field_path(".protocol"),
+    validation = Rule::new("!has(self.srt) || !has(oldSelf.srt) || self.srt.mode == oldSelf.srt.mode")
+        .message("spec.input.srt.mode is immutable: Listener and Caller are different MediaLive input types; create a new LiveStream")
+        .field_path(".srt.mode")
+)]
 #[serde(rename_all = "camelCase")]
 pub struct InputSpec {
+    /// RTMP (default): an RTMP push input. SRT: an encrypted SRT input, set up in spec.input.srt.
+    /// Immutable.
+    #[serde(default)]
+    pub protocol: super::IngestProtocol,
+
+    /// The SRT input, with protocol SRT.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub srt: Option<super::SrtSpec>,
+
     /// CIDR blocks (IPv4 or IPv6) allowed to push to the input; they form the MediaLive input
     /// security group. Defaults to everyone, 0.0.0.0/0.
     #[serde(default = "default_allowed_cidrs")]
@@ -453,6 +482,8 @@ impl Default for InputSpec {
             stream_name: default_stream_name(),
             stream_key_secret_ref: None,
             backup: None,
+            protocol: super::IngestProtocol::default(),
+            srt: None,
         }
     }
 }

@@ -223,6 +223,9 @@ pub struct AwsResources {
     /// MediaLive input id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_id: Option<String>,
+    /// The AWS Secrets Manager secret that holds the SRT passphrase (its ARN; never its value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub srt_passphrase_secret_arn: Option<String>,
     /// MediaLive channel id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_id: Option<String>,

@@ -378,6 +378,8 @@ mod tests {
 
     fn names() -> Names {
         Names {
+            protocol: "rtmp",
+            passphrase_secret: String::new(),
             channel: "c".into(),
             endpoint: "c-hls".into(),
         }

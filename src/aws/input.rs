@@ -1,14 +1,15 @@
-//! The MediaLive RTMP push input: its stream name (`app/instance`, the instance possibly a key from
-//! a Secret) and its security group.
+//! The MediaLive input: an RTMP push input (its stream name `app/instance`, the instance possibly a
+//! key from a Secret) or an SRT input (listener or caller, decrypting with the passphrase secret),
+//! and its security group (push inputs only).
 
 use aws_sdk_medialive::{
     operation::describe_input::DescribeInputOutput,
-    types::{InputDestination, InputState, InputType},
+    types::{InputDestination, InputState, InputType, SrtSettings, SrtSettingsRequest},
 };
 
 use super::{AwsClients, Kind, Listed, Managed, Owner, PAGE, Role, Teardown, owner_of};
 use crate::{
-    desired::{ingest::RtmpTarget, tag},
+    desired::{ingest::IngestTarget, tag},
     error::{Error, Result, found},
 };
 
@@ -25,15 +26,78 @@ pub struct Input {
     /// Every destination's URL, one per pipeline (two: a standard-class input).
     pub urls: Vec<String>,
     pub security_groups: Vec<String>,
+    pub input_type: Option<InputType>,
+    /// The SRT settings as `srt_fingerprint` condenses them (none for RTMP).
+    pub srt: Option<String>,
 }
 
 pub struct InputRequest {
     pub name: String,
     pub security_group: String,
-    pub target: RtmpTarget,
+    pub target: IngestTarget,
     /// Destinations: one per pipeline of the channel.
     pub pipelines: usize,
+    /// The Secrets Manager secret an SRT input decrypts with.
+    pub secret_arn: Option<String>,
 }
+
+impl InputRequest {
+    fn input_type(&self) -> InputType {
+        match self.target.srt() {
+            None => InputType::RtmpPush,
+            Some(srt) if srt.mode == crate::api::SrtMode::Caller => InputType::SrtCaller,
+            Some(_) => InputType::SrtListener,
+        }
+    }
+
+    fn srt_settings(&self) -> Option<SrtSettingsRequest> {
+        Some(self.target.srt()?.settings(self.secret_arn.as_deref()?))
+    }
+
+    /// The SRT settings as `Input::srt` holds them once AWS has them.
+    pub fn srt_fingerprint(&self) -> Option<String> {
+        self.srt_settings().as_ref().and_then(srt_request_fingerprint)
+    }
+
+    /// A push input has a security group; MediaLive pulls from a caller input's source.
+    fn security_groups(&self) -> Vec<String> {
+        match self.input_type() {
+            InputType::SrtCaller => Vec::new(),
+            _ => vec![self.security_group.clone()],
+        }
+    }
+}
+
+/// What the operator owns of an input's SRT settings, as one comparable string: AWS's answer
+/// (`SrtSettings`) and the request (`SrtSettingsRequest`) have the same members in different types.
+macro_rules! srt_fingerprint {
+    ($name:ident, $settings:ty) => {
+        fn $name(s: &$settings) -> Option<String> {
+            if let Some(l) = s.srt_listener_settings() {
+                let d = l.decryption();
+                let (algorithm, arn) = (
+                    d.and_then(|d| d.algorithm()),
+                    d.and_then(|d| d.passphrase_secret_arn()),
+                );
+                let (latency, id) = (l.minimum_latency(), l.stream_id());
+                return Some(format!("listener|{latency:?}|{id:?}|{algorithm:?}|{arn:?}"));
+            }
+            let c = s.srt_caller_sources().first()?;
+            let d = c.decryption();
+            let (algorithm, arn) = (
+                d.and_then(|d| d.algorithm()),
+                d.and_then(|d| d.passphrase_secret_arn()),
+            );
+            let (latency, id) = (c.minimum_latency(), c.stream_id());
+            let (address, port) = (c.srt_listener_address(), c.srt_listener_port());
+            Some(format!(
+                "caller|{latency:?}|{id:?}|{algorithm:?}|{arn:?}|{address:?}|{port:?}"
+            ))
+        }
+    };
+}
+srt_fingerprint!(srt_fingerprint, SrtSettings);
+srt_fingerprint!(srt_request_fingerprint, SrtSettingsRequest);
 
 fn urls(destinations: Option<&[InputDestination]>) -> Vec<String> {
     destinations
@@ -58,6 +122,8 @@ macro_rules! input_from {
                     url: urls(i.destinations.as_deref()).into_iter().next(),
                     urls: urls(i.destinations.as_deref()),
                     security_groups: i.security_groups.unwrap_or_default(),
+                    input_type: i.r#type,
+                    srt: i.srt_settings.as_ref().and_then(srt_fingerprint),
                 }
             }
         }
@@ -94,9 +160,11 @@ impl Managed for Input {
     /// A standard-class input serves a single-pipeline channel too (MediaLive ingests its first
     /// destination): only too few destinations differ.
     fn differs(&self, desired: &InputRequest) -> bool {
-        self.urls.len() < desired.pipelines
+        let pushes = desired.input_type() != InputType::SrtCaller;
+        (pushes && self.urls.len() < desired.pipelines)
             || !self.urls.iter().all(|u| desired.target.matches(u))
-            || self.security_groups != [desired.security_group.clone()]
+            || self.security_groups != desired.security_groups()
+            || self.srt != desired.srt_fingerprint()
     }
 
     /// AWS deletes only a detached input: the channel that holds it goes first.
@@ -112,9 +180,10 @@ impl Managed for Input {
             .medialive
             .create_input()
             .name(&desired.name)
-            .r#type(InputType::RtmpPush)
-            .input_security_groups(&desired.security_group)
-            .set_destinations(Some(desired.target.destinations(desired.pipelines)))
+            .r#type(desired.input_type())
+            .set_input_security_groups(Some(desired.security_groups()).filter(|g| !g.is_empty()))
+            .set_destinations(Some(desired.target.destinations(desired.pipelines)).filter(|d| !d.is_empty()))
+            .set_srt_settings(desired.srt_settings())
             .request_id(request_id(owner))
             .set_tags(Some(owner.tags_with_role()))
             .send()
@@ -135,8 +204,9 @@ impl Managed for Input {
             .medialive
             .update_input()
             .input_id(&current.id)
-            .input_security_groups(&desired.security_group)
-            .set_destinations(Some(desired.target.destinations(pipelines)))
+            .set_input_security_groups(Some(desired.security_groups()).filter(|g| !g.is_empty()))
+            .set_destinations(Some(desired.target.destinations(pipelines)).filter(|d| !d.is_empty()))
+            .set_srt_settings(desired.srt_settings())
             .send()
             .await
             .map_err(|e| Error::aws("UpdateInput", e).redacted(&desired.target))?;

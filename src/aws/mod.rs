@@ -17,6 +17,7 @@ mod package_channel;
 pub mod package_v2;
 pub mod page;
 pub mod s3;
+pub mod secret;
 mod security_group;
 
 use std::collections::HashMap;
@@ -35,12 +36,13 @@ pub use crate::resource::{Kind, Ref, Role, Teardown};
 use crate::{desired::tag, error::Result};
 
 /// The only order AWS lets them be deleted in: a distribution fronts the origin, a channel holds
-/// its input, an input its security group, an endpoint its MediaPackage channel (v1 and v2); the
+/// its input, an input its security group and the secret it decrypts with, an endpoint its MediaPackage channel (v1 and v2); the
 /// player page, which links to all that, goes last. Creation goes the other way.
-pub const TEARDOWN_ORDER: [Kind; 9] = [
+pub const TEARDOWN_ORDER: [Kind; 10] = [
     Kind::Distribution,
     Kind::Channel,
     Kind::Input,
+    Kind::Secret,
     Kind::SecurityGroup,
     Kind::Endpoint,
     Kind::PackageChannel,
@@ -57,6 +59,7 @@ macro_rules! each_kind {
             Endpoint = $crate::aws::Endpoint,
             SecurityGroup = $crate::aws::SecurityGroup,
             Input = $crate::aws::Input,
+            Secret = $crate::aws::secret::Secret,
             Channel = $crate::aws::Channel,
             ChannelV2 = $crate::aws::package_v2::ChannelV2,
             OriginEndpoint = $crate::aws::origin_endpoint::OriginEndpoint,
@@ -211,6 +214,7 @@ pub struct AwsClients {
     pub mediapackagev2: aws_sdk_mediapackagev2::Client,
     pub cloudfront: aws_sdk_cloudfront::Client,
     pub s3: aws_sdk_s3::Client,
+    pub secretsmanager: aws_sdk_secretsmanager::Client,
 }
 
 impl AwsClients {
@@ -259,6 +263,9 @@ impl AwsClients {
         let mediapackagev2 = aws_sdk_mediapackagev2::config::Builder::from(&config)
             .interceptor(CountCalls("mediapackagev2"))
             .build();
+        let secretsmanager = aws_sdk_secretsmanager::config::Builder::from(&config)
+            .interceptor(CountCalls("secretsmanager"))
+            .build();
         // CloudFront is global: its API is signed for us-east-1 whatever the stream's region.
         let cloudfront = aws_sdk_cloudfront::config::Builder::from(&config)
             .region(Region::new("us-east-1"))
@@ -274,6 +281,7 @@ impl AwsClients {
             mediapackagev2: aws_sdk_mediapackagev2::Client::from_conf(mediapackagev2),
             cloudfront: aws_sdk_cloudfront::Client::from_conf(cloudfront),
             s3: aws_sdk_s3::Client::from_conf(s3),
+            secretsmanager: aws_sdk_secretsmanager::Client::from_conf(secretsmanager),
         }
     }
 }
@@ -328,6 +336,7 @@ mod tests {
                 Kind::Distribution,
                 Kind::Channel,
                 Kind::Input,
+                Kind::Secret,
                 Kind::SecurityGroup,
                 Kind::Endpoint,
                 Kind::PackageChannel,
@@ -362,6 +371,8 @@ mod tests {
             assert!(matches!(channel(state).teardown(), Teardown::Wait(_)));
         }
         let input = |state| Input {
+            input_type: None,
+            srt: None,
             id: "5".into(),
             owner: None,
             role: Role::Primary,

@@ -1,12 +1,83 @@
 //! Where the encoder publishes: the RTMP input's `app/instance`, either spelled out in the spec or
-//! with the instance (the stream key) taken from a Secret. The key is wrapped so that no Debug or
-//! Display of it can reach a log, an event or status by accident.
+//! with the instance (the stream key) taken from a Secret — or an SRT input (`srt`). The key is
+//! wrapped so that no Debug or Display of it can reach a log, an event or status by accident.
 
 use std::fmt;
 
 use aws_sdk_medialive::types::InputDestinationRequest;
 
+use super::srt::SrtTarget;
 use crate::api::{InputSpec, SecretKeyRef};
+
+/// The input the spec asks for: RTMP push or SRT.
+#[derive(Clone, PartialEq, Debug)]
+pub enum IngestTarget {
+    Rtmp(RtmpTarget),
+    Srt(SrtTarget),
+}
+
+impl IngestTarget {
+    /// The spec's `app/instance`.
+    pub fn public(input: &InputSpec) -> Self {
+        Self::Rtmp(RtmpTarget::public(input))
+    }
+
+    /// The spec's app with the key from `secret`.
+    pub fn with_secret_key(input: &InputSpec, secret: &SecretKeyRef, key: StreamKey) -> Self {
+        Self::Rtmp(RtmpTarget::with_secret_key(input, secret, key))
+    }
+
+    pub fn srt(&self) -> Option<&SrtTarget> {
+        match self {
+            Self::Srt(srt) => Some(srt),
+            Self::Rtmp(_) => None,
+        }
+    }
+
+    /// CreateInput / UpdateInput destinations, one per pipeline: RTMP's carry the stream name;
+    /// an SRT listener's are empty (MediaLive assigns address and port); a caller has none.
+    pub fn destinations(&self, pipelines: usize) -> Vec<InputDestinationRequest> {
+        match self {
+            Self::Rtmp(rtmp) => rtmp.destinations(pipelines),
+            Self::Srt(srt) if srt.mode == crate::api::SrtMode::Listener => {
+                vec![InputDestinationRequest::builder().build(); pipelines]
+            }
+            Self::Srt(_) => Vec::new(),
+        }
+    }
+
+    /// Whether an input destination URL already serves this target.
+    pub fn matches(&self, url: &str) -> bool {
+        match self {
+            Self::Rtmp(rtmp) => rtmp.matches(url),
+            Self::Srt(_) => url.starts_with("srt://"),
+        }
+    }
+
+    /// The URL for status (see `RtmpTarget::status_url`, `SrtTarget::status_url`).
+    pub fn status_url(&self, url: &str) -> Option<String> {
+        match self {
+            Self::Rtmp(rtmp) => rtmp.status_url(url),
+            Self::Srt(srt) => Some(srt.status_url(url)),
+        }
+    }
+
+    /// Text from AWS about a request that carried a secret, with it replaced.
+    pub fn redact(&self, text: &str) -> String {
+        match self {
+            Self::Rtmp(rtmp) => rtmp.redact(text),
+            Self::Srt(srt) => srt.redact(text),
+        }
+    }
+
+    /// For events and conditions.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Rtmp(rtmp) => rtmp.describe(),
+            Self::Srt(srt) => srt.describe(),
+        }
+    }
+}
 
 /// A stream key read from a Secret. Debug and Display print a placeholder.
 #[derive(Clone, PartialEq, Eq)]

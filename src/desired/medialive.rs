@@ -270,6 +270,8 @@ mod tests {
     #[test]
     fn default_ladder_is_two_hd_renditions_into_mediapackage() {
         let names = Names {
+            protocol: "rtmp",
+            passphrase_secret: String::new(),
             channel: "launch".into(),
             endpoint: "launch-hls".into(),
         };
@@ -340,6 +342,8 @@ mod tests {
     #[test]
     fn a_v2_stream_writes_to_its_channel_in_the_group() {
         let names = Names {
+            protocol: "rtmp",
+            passphrase_secret: String::new(),
             channel: "launch".into(),
             endpoint: "launch-hls".into(),
         };

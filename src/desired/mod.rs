@@ -11,6 +11,7 @@ pub mod names;
 pub mod recording;
 pub mod redundancy;
 pub mod schedule;
+pub mod srt;
 pub mod website;
 
 pub use names::{Names, owner_tags, tag};

@@ -37,13 +37,30 @@ pub struct Names {
     pub channel: String,
     /// MediaPackage HLS origin endpoint id.
     pub endpoint: String,
+    /// The protocol in the inputs' names (`rtmp`, `srt`).
+    pub protocol: &'static str,
+    /// The Secrets Manager secret that holds the SRT passphrase: the stream's uid in it, so a
+    /// stream made again under the same name is not refused by a predecessor's secret still in
+    /// its recovery window.
+    pub passphrase_secret: String,
 }
 
 impl Names {
     pub fn of(stream: &LiveStream) -> Self {
         let channel = stream.channel_id();
+        let protocol = match stream.spec.input.protocol {
+            crate::api::IngestProtocol::Rtmp => "rtmp",
+            crate::api::IngestProtocol::Srt => "srt",
+        };
         Self {
             endpoint: format!("{channel}-hls"),
+            passphrase_secret: format!(
+                "livestream/{}/{}/{}/srt-passphrase",
+                stream.namespace().unwrap_or_default(),
+                stream.name_any(),
+                stream.uid().unwrap_or_default()
+            ),
+            protocol,
             channel,
         }
     }
@@ -51,8 +68,8 @@ impl Names {
     /// The name of the stream's input in `role` (also its attachment's name in the channel).
     pub fn input(&self, role: Role) -> String {
         match role {
-            Role::Main | Role::Primary => format!("{}-rtmp", self.channel),
-            other => format!("{}-rtmp-{}", self.channel, other.as_str()),
+            Role::Main | Role::Primary => format!("{}-{}", self.channel, self.protocol),
+            other => format!("{}-{}-{}", self.channel, self.protocol, other.as_str()),
         }
     }
 }

@@ -30,6 +30,8 @@ pub struct Observed {
     pub security_group: Option<SecurityGroup>,
     /// The stream's inputs by role.
     pub inputs: BTreeMap<Role, Input>,
+    /// The Secrets Manager secret of an SRT input's passphrase (read by the pass, by name).
+    pub secret: Option<crate::aws::secret::Secret>,
     pub channel: Option<Channel>,
     /// MediaPackage v2, when the stream uses it or used it (its group is in status).
     pub v2: Option<ObservedV2>,
@@ -103,6 +105,7 @@ impl Observed {
         AwsResources {
             input_security_group_id: self.security_group.as_ref().map(|g| g.id.clone()),
             input_id: self.primary_input().map(|i| i.id.clone()),
+            srt_passphrase_secret_arn: self.secret.as_ref().map(|s| s.arn.clone()),
             channel_id: self.channel.as_ref().map(|c| c.id.clone()),
             channel_arn: self.channel.as_ref().and_then(|c| c.arn.clone()),
             media_package_channel_id: self.package_channel.as_ref().map(|c| c.id.clone()),

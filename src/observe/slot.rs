@@ -62,6 +62,16 @@ impl Slot for Input {
     }
 }
 
+impl Slot for crate::aws::secret::Secret {
+    fn observed(observed: &Observed, _: Role) -> Option<&Self> {
+        observed.secret.as_ref()
+    }
+
+    fn fold(observed: &mut Observed, _: Role, answer: Option<Self>) {
+        observed.secret = answer;
+    }
+}
+
 impl Slot for Channel {
     fn observed(observed: &Observed, _: Role) -> Option<&Self> {
         observed.channel.as_ref()

@@ -54,6 +54,9 @@ async fn teardown(stream: &LiveStream, ctx: &Context) -> Result<Action> {
         .cache
         .observe(&ctx.aws, ctx.settings.freshness(), &uid, &names, &cached, None);
     let mut observed = Box::pin(observe).await?;
+    if super::uses_srt(stream) {
+        observed.secret = Box::pin(aws::secret::find(&ctx.aws, &names.passphrase_secret)).await?;
+    }
     let cdn = used_cloudfront(stream, ctx);
     if cdn {
         observed.distribution = super::delivery::find_for_teardown(stream, ctx, &uid).await?;

@@ -15,14 +15,18 @@ use crate::aws::each_kind;
 use crate::observe::Observed;
 use crate::{
     aws::Kind,
-    desired::ingest::RtmpTarget,
+    desired::ingest::IngestTarget,
     error::{Error, Result},
 };
 
 /// The outcome of the last plan as the pass's result: a blocked plan is the failure it reports. A
 /// stream key that cannot be read while an input exists is reported (`deferred`) after a pass that
 /// went on.
-pub(super) fn conclude(plan: plan::Plan, target: Result<RtmpTarget>, deferred: &mut Option<Error>) -> Result<Outcome> {
+pub(super) fn conclude(
+    plan: plan::Plan,
+    target: Result<IngestTarget>,
+    deferred: &mut Option<Error>,
+) -> Result<Outcome> {
     let key_problem = target.err();
     if plan.report_stream_key {
         if let Some(problem) = key_problem {

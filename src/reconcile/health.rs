@@ -15,7 +15,7 @@ use crate::{
     api::{ChannelAlert, LiveStream, LiveStreamStatus},
     aws::alerts::{self, Alert},
     context::Context,
-    desired::ingest::RtmpTarget,
+    desired::ingest::IngestTarget,
     error::Error,
 };
 
@@ -140,7 +140,7 @@ pub(super) async fn watch(
 
 /// `text` without the stream key: the key the spec gives, the one on the input, and whatever
 /// follows `{app}/` (a key of before a rotation).
-fn redact(text: &str, app: &str, target: Option<&RtmpTarget>, on_input: Option<&str>) -> String {
+fn redact(text: &str, app: &str, target: Option<&IngestTarget>, on_input: Option<&str>) -> String {
     let mut text = target.map_or_else(|| text.to_owned(), |t| t.redact(text));
     if let Some(key) = on_input.filter(|k| !k.is_empty()) {
         text = text.replace(key, "<redacted>");

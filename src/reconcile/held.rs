@@ -169,6 +169,37 @@ impl Held for Endpoint {
     }
 }
 
+impl Held for crate::aws::secret::Secret {
+    fn wanted(desired: &Desired, _: Role) -> Option<&Self::Desired> {
+        desired.secret.as_ref()
+    }
+
+    fn created(&self, _: &Self::Desired) -> (&'static str, String) {
+        (
+            "CreatedSecret",
+            format!("Created Secrets Manager secret {} for the SRT passphrase", self.name),
+        )
+    }
+
+    fn updated(&self, _: &Self::Desired) -> (&'static str, String) {
+        (
+            "RotatedPassphrase",
+            format!(
+                "The SRT passphrase Secret changed: put its new value into Secrets Manager secret {}",
+                self.name
+            ),
+        )
+    }
+
+    fn deleted(&self, _: Why) -> (&'static str, String) {
+        let how = match self.recovery_window_days {
+            Some(days) => format!("scheduled for deletion after a {days}-day recovery window"),
+            None => "deleted without recovery".to_owned(),
+        };
+        ("DeletedSecret", format!("Secrets Manager secret {} {how}", self.name))
+    }
+}
+
 impl Held for SecurityGroup {
     cached_in!(security_groups);
 
@@ -207,12 +238,20 @@ impl Held for Input {
             Role::Primary => String::new(),
             other => format!("{} ", other.as_str()),
         };
-        let note = format!("Created {which}RTMP input {} ({})", self.id, want.target.describe());
+        let protocol = if want.target.srt().is_some() { "SRT" } else { "RTMP" };
+        let note = format!(
+            "Created {which}{protocol} input {} ({})",
+            self.id,
+            want.target.describe()
+        );
         ("CreatedInput", note)
     }
 
     fn updated(&self, want: &Self::Desired) -> (&'static str, String) {
-        let note = format!("Updated input {} to stream name {}", self.id, want.target.describe());
+        let note = match want.target.srt() {
+            Some(srt) => format!("Updated input {} to {}", self.id, srt.describe()),
+            None => format!("Updated input {} to stream name {}", self.id, want.target.describe()),
+        };
         ("UpdatedInput", note)
     }
 

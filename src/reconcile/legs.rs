@@ -10,7 +10,7 @@ use crate::{
     api::{IngestPoint, PipelineStatus},
     aws::{Role, alerts::Alert},
     context::Context,
-    desired::{Names, ingest::RtmpTarget, ingest::server_part, redundancy::Resilience},
+    desired::{Names, ingest::IngestTarget, ingest::server_part, redundancy::Resilience},
     observe::Observed,
 };
 
@@ -130,7 +130,7 @@ pub(super) fn changes(before: &[PipelineStatus], after: &[PipelineStatus], chann
 /// server part).
 pub(super) fn ingest_points(
     observed: &Observed,
-    target: Option<&RtmpTarget>,
+    target: Option<&IngestTarget>,
     pipelines: usize,
     running: &[PipelineStatus],
 ) -> Vec<IngestPoint> {
@@ -290,6 +290,8 @@ mod tests {
     #[test]
     fn attachment_names_read_as_the_input_roles() {
         let names = Names {
+            protocol: "rtmp",
+            passphrase_secret: String::new(),
             channel: "launch".into(),
             endpoint: "launch-hls".into(),
         };

@@ -190,6 +190,9 @@ async fn converge(stream: &LiveStream, ctx: &Context, learnt: &mut Learnt) -> Re
         observed.distribution = Box::pin(read).await?;
     }
     observed.page = website::recorded(stream, &learnt.status);
+    if uses_srt(stream) {
+        observed.secret = Box::pin(crate::aws::secret::find(&ctx.aws, &names.passphrase_secret)).await?;
+    }
     let status = &mut learnt.status;
     // A stop by an operator of before `guardStop` still holds.
     if let Some(generation) = status.max_run_duration_stopped_generation.take() {
@@ -253,6 +256,14 @@ async fn converge(stream: &LiveStream, ctx: &Context, learnt: &mut Learnt) -> Re
         resilience: want.asks.resilience.clone(),
     });
     execute::conclude(rounds?, want.target, &mut learnt.deferred)
+}
+
+/// The stream has (or may have) an SRT passphrase secret: it asks for SRT (the protocol is
+/// immutable) or status names one. A stream that never used SRT makes no Secrets Manager call.
+pub(super) fn uses_srt(stream: &LiveStream) -> bool {
+    let recorded =
+        (stream.status.as_ref().and_then(|s| s.aws.as_ref())).is_some_and(|a| a.srt_passphrase_secret_arn.is_some());
+    recorded || stream.spec.input.protocol == crate::api::IngestProtocol::Srt
 }
 
 #[cfg(test)]

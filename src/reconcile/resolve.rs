@@ -10,7 +10,7 @@ use super::{intent, plan, stream_key};
 use crate::{
     api::{LiveStream, LiveStreamStatus, PriceClass, UpdatePolicy},
     context::Context,
-    desired::{Names, ingest::RtmpTarget, recording::Recording, schedule::Schedule, website::Site},
+    desired::{Names, ingest::IngestTarget, recording::Recording, schedule::Schedule, website::Site},
     error::{Error, Result},
 };
 
@@ -22,7 +22,7 @@ pub struct Resolved {
     /// The description MediaPackage resources carry.
     pub description: String,
     /// Where the input publishes; an error when the stream-key Secret cannot be used.
-    pub target: Result<RtmpTarget>,
+    pub target: Result<IngestTarget>,
     /// The MediaPackage version and group the stream uses (see `packaging`).
     pub packaging: plan::Packaging,
     /// How viewers reach it (see `delivery`).
@@ -62,7 +62,7 @@ pub async fn resolve(stream: &LiveStream, ctx: &Context, status: &LiveStreamStat
     let role = (spec.role_arn.clone())
         .or_else(|| settings.role_arn.clone())
         .ok_or_else(|| Error::Invalid(NO_ROLE.into()))?;
-    let target = stream_key::rtmp_target(stream, ctx).await;
+    let target = stream_key::ingest_target(stream, ctx).await;
     let packaging = super::packaging(stream, status, ctx)?;
     let recording = crate::desired::recording::of(stream, settings.recording_bucket.as_deref());
     let recording_problem = (recording.is_none() && spec.recording.enabled).then(|| {

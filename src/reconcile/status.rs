@@ -26,7 +26,7 @@ use crate::{
     },
     context::{Context, FIELD_MANAGER},
     desired::{
-        ingest::{RtmpTarget, server_part},
+        ingest::{IngestTarget, server_part},
         redundancy::Resilience,
     },
     error::{Error, Result},
@@ -52,7 +52,7 @@ pub struct Seen {
     pub packaging: PackagingVersion,
     pub delivery: DeliveryMode,
     /// The RTMP target, when the stream key is known.
-    pub target: Option<RtmpTarget>,
+    pub target: Option<IngestTarget>,
     /// Pipelines and the backup input, as the spec asks.
     pub resilience: Resilience,
 }

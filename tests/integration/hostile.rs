@@ -121,6 +121,8 @@ async fn an_attacker_leaks_nothing_changes_nothing_and_the_stream_plays_on() {
     }))
     .unwrap();
     let names = Names {
+        protocol: "rtmp",
+        passphrase_secret: String::new(),
         channel: "hostile".into(),
         endpoint: "hostile-hls".into(),
     };

@@ -7,7 +7,7 @@ use super::{
 };
 use crate::{
     api::{LiveStream, PriceClass},
-    desired::{cloudfront, ingest::RtmpTarget},
+    desired::{cloudfront, ingest::IngestTarget},
 };
 
 fn stream(spec: &LiveStreamSpec) -> LiveStream {
@@ -18,7 +18,7 @@ fn stream(spec: &LiveStreamSpec) -> LiveStream {
 }
 
 fn desired(spec: &LiveStreamSpec, observed: &Observed, mode: DeliveryMode) -> Desired {
-    let target = RtmpTarget::public(&spec.input);
+    let target = IngestTarget::public(&spec.input);
     let packaging = Packaging {
         version: PackagingVersion::V1,
         group: "live".into(),

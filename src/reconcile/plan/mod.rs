@@ -25,7 +25,7 @@ use crate::{
     desired::{
         Names,
         cloudfront::DistributionRequest,
-        ingest::RtmpTarget,
+        ingest::IngestTarget,
         medialive::{PackageTarget, channel_settings_of},
         mediapackage::hls_package,
         mediapackagev2::{self, ChannelRequest},
@@ -47,6 +47,8 @@ pub struct Desired {
     /// Each input's request: none until the security group exists, or while the stream key
     /// cannot be read.
     pub inputs: BTreeMap<Role, InputRequest>,
+    /// The Secrets Manager secret of an SRT input's passphrase.
+    pub secret: Option<crate::desired::srt::SecretRequest>,
     /// None until every input exists.
     pub channel: Option<crate::desired::medialive::ChannelSettings>,
     pub v2_channel: ChannelRequest,
@@ -119,7 +121,7 @@ impl Desired {
         names: &Names,
         description: String,
         role: &str,
-        target: Option<&RtmpTarget>,
+        target: Option<&IngestTarget>,
         observed: &Observed,
         packaging: &Packaging,
     ) -> Self {
@@ -130,6 +132,11 @@ impl Desired {
             },
         };
         let input_roles = asks.resilience.input_roles();
+        let srt = target.and_then(IngestTarget::srt);
+        let secret = srt.map(|t| crate::desired::srt::SecretRequest::of(&names.passphrase_secret, t));
+        let secret_arn = observed.secret.as_ref().map(|s| s.arn.clone());
+        // An SRT input decrypts with the secret: it is asked for once the secret exists.
+        let target = target.filter(|_| srt.is_none() || secret_arn.is_some());
         let inputs = observed
             .security_group
             .as_ref()
@@ -140,6 +147,7 @@ impl Desired {
                     security_group: group.id.clone(),
                     target: target.clone(),
                     pipelines: asks.resilience.pipelines(),
+                    secret_arn: secret_arn.clone(),
                 };
                 input_roles.iter().map(|&role| (role, request(role))).collect()
             })
@@ -175,6 +183,7 @@ impl Desired {
             },
             cidrs: asks.allowed_cidrs.clone(),
             inputs,
+            secret,
             channel: attached.map(|inputs| {
                 let resilience = &asks.resilience;
                 channel_settings_of(
@@ -401,6 +410,16 @@ fn ingest(observed: &Observed, desired: &Desired, flags: &Flags, steps: &mut Vec
         Some(_) => {}
     }
     if observed.security_group.is_none() {
+        return Ok(ingest);
+    }
+    // The SRT passphrase's secret before the input that decrypts with it; a rotated passphrase
+    // is a new version of it (the input keeps its ARN).
+    match (&desired.secret, &observed.secret) {
+        (Some(_), None) => steps.push(Step::Create(Kind::Secret.main())),
+        (Some(want), Some(secret)) if secret.differs(want) => steps.push(Step::Update(Kind::Secret.main())),
+        _ => {}
+    }
+    if desired.secret.is_some() && observed.secret.is_none() {
         return Ok(ingest);
     }
     let channel_busy = observed.channel.as_ref().is_some_and(|c| {

@@ -13,7 +13,7 @@ use crate::{
         Channel, Endpoint, Input, PackageChannel, SecurityGroup, origin_endpoint::OriginEndpoint,
         package_v2::ChannelV2, page::Page,
     },
-    desired::ingest::RtmpTarget,
+    desired::ingest::IngestTarget,
     observe::Slot,
 };
 
@@ -26,6 +26,8 @@ pub(super) fn spec() -> LiveStreamSpec {
 
 pub(super) fn names() -> Names {
     Names {
+        protocol: "rtmp",
+        passphrase_secret: String::new(),
         channel: "a".into(),
         endpoint: "a-hls".into(),
     }
@@ -46,7 +48,7 @@ pub(super) fn flags() -> Flags {
 
 /// The spec's packaging version; unset here means v1, the version of the older tests.
 pub(super) fn desired(spec: &LiveStreamSpec, observed: &Observed, key_known: bool) -> Desired {
-    let target = RtmpTarget::public(&spec.input);
+    let target = IngestTarget::public(&spec.input);
     let packaging = Packaging {
         version: spec.packaging.version.unwrap_or(PackagingVersion::V1),
         group: "live".into(),
@@ -148,9 +150,14 @@ fn made(observed: &mut Observed, desired: &Desired, what: Ref) {
         Kind::Input => {
             let request = &desired.inputs[&what.role];
             let urls: Vec<String> = (0..request.pipelines)
-                .map(|p| format!("rtmp://127.0.0.{}:1935/{}", p + 1, request.target.describe()))
+                .map(|p| match request.target.srt() {
+                    Some(_) => format!("srt://127.0.0.{}:5000", p + 1),
+                    None => format!("rtmp://127.0.0.{}:1935/{}", p + 1, request.target.describe()),
+                })
                 .collect();
             let input = Input {
+                input_type: None,
+                srt: request.srt_fingerprint(),
                 id: format!("5678{}", what.role.as_str()),
                 owner,
                 role: what.role,
@@ -208,6 +215,17 @@ fn made(observed: &mut Observed, desired: &Desired, what: Ref) {
                 last_modified: None,
             };
             Distribution::fold(observed, what.role, Some(made))
+        }
+        Kind::Secret => {
+            let want = desired.secret.as_ref().unwrap();
+            let secret = crate::aws::secret::Secret {
+                arn: format!("arn:aws:secretsmanager:us-east-1:1:secret:{}-AbCdEf", want.name),
+                name: want.name.clone(),
+                owner,
+                version: Some(want.version.clone()),
+                recovery_window_days: None,
+            };
+            crate::aws::secret::Secret::fold(observed, what.role, Some(secret))
         }
         Kind::Page => {
             let want = desired.page.as_ref().unwrap();
@@ -302,8 +320,8 @@ fn adopted_resources_are_never_created_again() {
             }
             Kind::Endpoint => partial.endpoint = None,
             Kind::PackageChannel => (partial.package_channel, partial.endpoint) = (None, None),
-            Kind::ChannelV2 | Kind::OriginEndpoint | Kind::Distribution | Kind::Page => {
-                unreachable!("a v1 stream without CloudFront or a page")
+            Kind::ChannelV2 | Kind::OriginEndpoint | Kind::Distribution | Kind::Page | Kind::Secret => {
+                unreachable!("a v1 RTMP stream without CloudFront or a page")
             }
         }
         let present = |o: &Observed, kind| match kind {
@@ -315,6 +333,7 @@ fn adopted_resources_are_never_created_again() {
             Kind::ChannelV2 | Kind::OriginEndpoint => o.v2.is_some(),
             Kind::Distribution => o.distribution.is_some(),
             Kind::Page => o.page.is_some(),
+            Kind::Secret => o.secret.is_some(),
         };
         let before = partial.clone();
         let (rounds, last) = converge(&spec(), &mut partial, &flags());

@@ -13,7 +13,7 @@ use livestream_operator::{
     aws::{AwsClients, AwsSettings, Role},
     desired::{
         Names,
-        ingest::RtmpTarget,
+        ingest::IngestTarget,
         medialive::{PackageTarget, channel_settings, whitelist_rules},
         mediapackage::hls_package,
     },
@@ -318,7 +318,7 @@ impl LocalCloud {
             .create_input()
             .r#type(InputType::RtmpPush)
             .input_security_groups(&security_group_id)
-            .set_destinations(Some(RtmpTarget::public(&spec.input).destinations(1)))
+            .set_destinations(Some(IngestTarget::public(&spec.input).destinations(1)))
             .send()
             .await
             .unwrap()
