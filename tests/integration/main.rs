@@ -24,5 +24,6 @@ mod reconcile;
 mod recording;
 mod redundancy;
 mod resilience;
+mod srt;
 mod stream_key;
 mod website;

@@ -512,4 +512,6 @@ mod delivery_tests;
 #[cfg(test)]
 mod redundancy_tests;
 #[cfg(test)]
+mod srt_tests;
+#[cfg(test)]
 mod tests;

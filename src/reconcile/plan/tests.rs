@@ -48,7 +48,11 @@ pub(super) fn flags() -> Flags {
 
 /// The spec's packaging version; unset here means v1, the version of the older tests.
 pub(super) fn desired(spec: &LiveStreamSpec, observed: &Observed, key_known: bool) -> Desired {
-    let target = IngestTarget::public(&spec.input);
+    desired_for(spec, observed, key_known.then_some(&IngestTarget::public(&spec.input)))
+}
+
+/// The same, for the input `target` (an SRT input with its passphrase, say).
+pub(super) fn desired_for(spec: &LiveStreamSpec, observed: &Observed, target: Option<&IngestTarget>) -> Desired {
     let packaging = Packaging {
         version: spec.packaging.version.unwrap_or(PackagingVersion::V1),
         group: "live".into(),
@@ -59,7 +63,7 @@ pub(super) fn desired(spec: &LiveStreamSpec, observed: &Observed, key_known: boo
         &names(),
         "d".into(),
         ROLE,
-        key_known.then_some(&target),
+        target,
         observed,
         &packaging,
     )
