@@ -21,6 +21,8 @@ enum Stage {
     Stop,
     /// A spec change, as a merge patch of the spec.
     Update(&'static str),
+    /// The SRT passphrase's Secret gets a new value.
+    Rotate,
     Delete,
 }
 
@@ -34,6 +36,7 @@ fn stage(action: &str) -> Stage {
         "medialive:UpdateChannel" => Stage::Update(r#"{"encoding":{"audio":{"bitsPerSecond":128000}}}"#),
         "medialive:UpdateChannelClass" => Stage::Update(r#"{"redundancy":"Standard"}"#),
         "mediapackage:UpdateOriginEndpoint" => Stage::Update(r#"{"packaging":{"hls":{"playlistWindowSeconds":30}}}"#),
+        "secretsmanager:PutSecretValue" => Stage::Rotate,
         a if a.contains(":Delete") => Stage::Delete,
         _ => Stage::Create,
     }
@@ -78,6 +81,13 @@ const RARE: [&str; 4] = [
     "mediapackage:DescribeChannel",
     "mediapackage:DescribeOriginEndpoint",
 ];
+
+/// The SRT stories' passphrase Secret, set to `value`.
+fn passphrase(ns: &str, value: &str) {
+    kubectl_apply(&format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: srt-passphrase\n  namespace: {ns}\nstringData:\n  passphrase: {value}\n"
+    ));
+}
 
 /// The Degraded condition that carries AWS's refusal, if the stage meets one within `wait` (the
 /// stream converged, or is gone, without it: None).
@@ -153,8 +163,16 @@ async fn each_action_the_policy_lacks_is_reported_with_the_grant_to_make() {
             left.trim().is_empty().then_some(())
         })
         .await;
+        // The Secrets Manager actions are an SRT stream's: its passphrase lives there.
+        let srt = action.starts_with("secretsmanager:");
+        let input = if srt {
+            passphrase(&ns, "least-privilege-1");
+            "  input: {protocol: SRT, srt: {passphraseSecretRef: {name: srt-passphrase}}}\n"
+        } else {
+            ""
+        };
         let manifest = format!(
-            "apiVersion: media.livestream.io/v1alpha1\nkind: LiveStream\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  running: false\n"
+            "apiVersion: media.livestream.io/v1alpha1\nkind: LiveStream\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  running: false\n{input}"
         );
         if !matches!(stage, Stage::Create) {
             kubectl_apply(&manifest);
@@ -173,6 +191,7 @@ async fn each_action_the_policy_lacks_is_reported_with_the_grant_to_make() {
             Stage::Start => patch(&ns, &name, r#"{"running":true}"#),
             Stage::Stop => patch(&ns, &name, r#"{"running":false}"#),
             Stage::Update(spec) => patch(&ns, &name, spec),
+            Stage::Rotate => passphrase(&ns, "least-privilege-2"),
             Stage::Delete => {
                 kubectl_ok(&["delete", "lvs", &name, "-n", &ns, "--wait=false"]);
             }
