@@ -16,3 +16,22 @@ pub trait PackageV2: Send + Sync {
     /// segments must be kept for harvest jobs); None without one.
     fn longest_startover_window(&self, group: &str, channel: &str) -> Option<f64>;
 }
+
+/// Secrets Manager as a running channel reads it: an SRT input's passphrase, fetched with the
+/// channel's role (`secretsmanager:GetSecretValue` on the secret), as MediaLive does at run time
+/// (MediaLive user guide, "Requirements for Secrets Manager secrets":
+/// https://docs.aws.amazon.com/medialive/latest/ug/requirements-for-secrets.html).
+pub trait SecretsRead: Send + Sync {
+    /// The current `SecretString` of `secret_arn`, as `role` reads it; Err says why not (never
+    /// the value).
+    fn secret_string_as(&self, role: Option<&str>, secret_arn: &str) -> Result<String, SecretRefusal>;
+}
+
+/// Why a role could not read a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretRefusal {
+    /// The role (or no role at all) is not allowed `secretsmanager:GetSecretValue` on it.
+    AccessDenied(String),
+    /// No such secret, or it is scheduled for deletion, or it has no string value.
+    Unreadable(String),
+}

@@ -3,7 +3,8 @@
 //! stream: an RTMP front door per input, a supervised ffmpeg ladder per channel and an HLS origin
 //! per endpoint.
 //!
-//! - [`medialive`], [`mediapackage`], [`mediapackagev2`], [`s3`], [`cloudfront`]: the APIs, each
+//! - [`medialive`], [`mediapackage`], [`mediapackagev2`], [`s3`], [`cloudfront`],
+//!   [`secretsmanager`]: the APIs, each
 //!   owning its state (CloudFront's distributions each with a real caching edge on its own port).
 //! - [`media`]: RTMP ingest, transcoding and HLS packaging.
 //! - [`services`]: the [`services::Service`] each API registers (its signing name, calls, unsigned
@@ -33,6 +34,7 @@ mod model;
 mod protocol;
 mod quota_flags;
 mod s3;
+mod secretsmanager;
 mod serve;
 mod services;
 
@@ -72,19 +74,22 @@ fn build(config: &Config) -> anyhow::Result<(Cloud, MediaLive)> {
         mediapackage::MODEL,
         mediapackagev2::MODEL,
         s3::MODEL,
+        secretsmanager::MODEL,
     ];
     let models = model::Models::load(config.models.as_deref(), &specs)?;
     let mediapackagev2 = MediaPackageV2::new(
         config.clone(),
         models.shared("mediapackagev2").context("the mediapackagev2 model")?,
     );
+    let keys = Arc::new(auth::Keys::load(config.credentials.as_deref(), &config.account_id)?);
+    let secrets = secretsmanager::SecretsManager::new(config.clone(), keys.clone());
     let medialive = MediaLive::new(
         config.clone(),
         media.clone(),
         Arc::new(mediapackage.clone()),
         Arc::new(mediapackagev2.clone()),
+        Arc::new(secrets.clone()),
     );
-    let keys = Arc::new(auth::Keys::load(config.credentials.as_deref(), &config.account_id)?);
     let identity = s3::Identity {
         region: config.region.clone(),
         account_id: config.account_id.clone(),
@@ -106,6 +111,7 @@ fn build(config: &Config) -> anyhow::Result<(Cloud, MediaLive)> {
         Arc::new(mediapackagev2),
         Arc::new(mediapackage),
         Arc::new(cloudfront),
+        Arc::new(secrets),
         Arc::new(s3),
     ]);
     let routing = services.routing(&models);

@@ -28,6 +28,17 @@ use crate::iam::{
 #[serde(deny_unknown_fields)]
 pub struct KeyFile {
     pub keys: Vec<KeyEntry>,
+    /// The identity policies of IAM roles services act with (a MediaLive channel's `roleArn`).
+    #[serde(default)]
+    pub roles: Vec<RoleEntry>,
+}
+
+/// A role and its identity policy: `{"name": "MediaLiveAccessRole", "policy": {...}}`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RoleEntry {
+    pub name: String,
+    pub policy: serde_json::Value,
 }
 
 #[derive(Deserialize)]
@@ -65,6 +76,7 @@ impl KeyFile {
                 policy_file: None,
                 administrator: true,
             }],
+            roles: Vec::new(),
         }
     }
 }
@@ -96,6 +108,8 @@ pub struct Key {
 /// `PUT /_local/credentials`, as an administrator edits IAM).
 pub struct Keys {
     keys: RwLock<HashMap<String, Arc<Key>>>,
+    /// Declared roles' policies, by role ARN.
+    roles: RwLock<HashMap<String, Arc<Policy>>>,
     account_id: String,
     service_principal: Arc<ServiceKey>,
 }
@@ -133,10 +147,12 @@ impl Keys {
             }
             None => (KeyFile::default_key(), Path::new(".")),
         };
+        let roles = read_roles(&file.roles, account_id)?;
         let keys = read_keys(file, dir, account_id)?;
         anyhow::ensure!(!keys.is_empty(), "the credentials hold no keys");
         Ok(Self {
             keys: RwLock::new(keys),
+            roles: RwLock::new(roles),
             account_id: account_id.to_owned(),
             service_principal: Arc::new(ServiceKey::generate("ASIASERVICE")),
         })
@@ -149,15 +165,47 @@ impl Keys {
 
     /// Replaces every key (policy files relative to the working directory).
     pub fn replace(&self, file: KeyFile) -> anyhow::Result<()> {
+        let roles = read_roles(&file.roles, &self.account_id)?;
         let keys = read_keys(file, Path::new("."), &self.account_id)?;
         anyhow::ensure!(!keys.is_empty(), "no keys");
         *self.keys.write().unwrap() = keys;
+        *self.roles.write().unwrap() = roles;
         Ok(())
+    }
+
+    /// Whether a service acting with `role` (an ARN of this account) may do `action` on
+    /// `resource`. A role the credentials declare is held to its policy; an undeclared role of the
+    /// account is unrestricted, as every role was before roles could be declared (MediaLive's
+    /// writes to S3 and MediaPackage are not checked against any role policy).
+    pub fn role_allows(&self, role: &str, action: &str, resource: &str) -> bool {
+        let prefix = format!("arn:aws:iam::{}:role/", self.account_id);
+        if !role.strip_prefix(&prefix).is_some_and(|name| !name.is_empty()) {
+            return false;
+        }
+        let Some(policy) = self.roles.read().unwrap().get(role).cloned() else {
+            return true;
+        };
+        let context = HashMap::from([("aws:principalarn".to_owned(), vec![role.to_owned()])]);
+        let request = crate::iam::Request {
+            action,
+            resource,
+            context: &context,
+        };
+        policy.evaluate(&request) == crate::iam::Decision::Allow
     }
 
     pub fn get(&self, access_key_id: &str) -> Option<Arc<Key>> {
         self.keys.read().unwrap().get(access_key_id).cloned()
     }
+}
+
+fn read_roles(roles: &[RoleEntry], account_id: &str) -> anyhow::Result<HashMap<String, Arc<Policy>>> {
+    (roles.iter())
+        .map(|role| {
+            let policy = Policy::parse(&role.policy).with_context(|| format!("the policy of role {}", role.name))?;
+            Ok((format!("arn:aws:iam::{account_id}:role/{}", role.name), Arc::new(policy)))
+        })
+        .collect()
 }
 
 fn read_keys(file: KeyFile, dir: &Path, account_id: &str) -> anyhow::Result<HashMap<String, Arc<Key>>> {

@@ -43,6 +43,7 @@ pub mod pull;
 pub mod recorder;
 pub mod rtmp;
 mod rtmp_guard;
+pub mod srt;
 pub mod tee;
 pub mod transcoder;
 

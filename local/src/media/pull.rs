@@ -162,7 +162,7 @@ async fn read(media: &Media, channel_id: &str, source: &PullSource, feed: mpsc::
 }
 
 /// One FLV tag (header, body, previous-tag-size trailer); None at the end or on a short read.
-async fn next_tag(reader: &mut (impl AsyncRead + Unpin)) -> Option<Tag> {
+pub(super) async fn next_tag(reader: &mut (impl AsyncRead + Unpin)) -> Option<Tag> {
     loop {
         let mut head = [0u8; 11];
         reader.read_exact(&mut head).await.ok()?;

@@ -47,9 +47,11 @@ pub fn ffmpeg_pulls(input_type: &str) -> bool {
 /// Push types that need an input security group (RTMP push has its own listener here; RTP and
 /// UDP push are described but not listened on). A VPC input is reached through the VPC instead.
 /// Source: "When you create a push input, you must attach an input security group" (user guide,
-/// https://docs.aws.amazon.com/medialive/latest/ug/create-input-security-groups.html).
+/// https://docs.aws.amazon.com/medialive/latest/ug/create-input-security-groups.html); "You must
+/// use an input security group with an SRT Listener input" (user guide,
+/// https://docs.aws.amazon.com/medialive/latest/ug/input-listener-srt.html).
 pub fn needs_security_group(input_type: &str, body: &Value) -> bool {
-    matches!(input_type, "RTMP_PUSH" | "RTP_PUSH" | "UDP_PUSH") && body["vpc"].is_null()
+    matches!(input_type, "RTMP_PUSH" | "RTP_PUSH" | "UDP_PUSH" | "SRT_LISTENER") && body["vpc"].is_null()
 }
 
 /// The sources of the input, one per pipeline: what decides its class.
@@ -73,7 +75,7 @@ fn legs(input_type: &str, members: &Map<String, Value>) -> usize {
 /// "STANDARD - MediaLive expects two sources to be connected to this input").
 pub fn input_class(input_type: &str, members: &Map<String, Value>, push_destinations: usize) -> &'static str {
     let legs = match input_type {
-        "RTMP_PUSH" | "RTP_PUSH" | "UDP_PUSH" => push_destinations,
+        "RTMP_PUSH" | "RTP_PUSH" | "UDP_PUSH" | "SRT_LISTENER" => push_destinations,
         other => legs(other, members),
     };
     if legs == 2 { "STANDARD" } else { "SINGLE_PIPELINE" }

@@ -36,8 +36,10 @@ pub struct Input {
     pub ports: Vec<u16>,
     /// `app/instance` stream names, one per destination (RTMP push).
     pub stream_names: Vec<String>,
-    /// RTP / UDP push: how many destinations (pipelines) the input offers.
+    /// RTP / UDP / SRT listener push: how many destinations (pipelines) the input offers.
     pub push_legs: usize,
+    /// SRT listener: a loopback UDP port per destination, kept for the input's life.
+    pub srt_ports: Vec<u16>,
     /// Created with `vpc` (counted by the VPC push inputs quota).
     pub vpc: bool,
     /// Sources, flows, devices, SRT and multicast settings… described back as sent.
@@ -97,6 +99,11 @@ fn stream_names(body: &Value) -> ApiResult<Vec<String>> {
         .collect()
 }
 
+/// The number of `destinations` sent (one per pipeline, at most two), if any were.
+fn srt_legs(body: &Value) -> Option<usize> {
+    body["destinations"].as_array().map(|d| d.len().clamp(1, 2))
+}
+
 fn security_group_ids(state: &State, body: &Value, input_type: &str) -> ApiResult<Vec<String>> {
     let ids: Vec<String> = serde_json::from_value(body["inputSecurityGroups"].clone()).unwrap_or_default();
     if ids.is_empty() && input_kinds::needs_security_group(input_type, body) {
@@ -125,7 +132,11 @@ impl MediaLive {
             Phase::Deleting => "DELETING",
             Phase::Deleted => "DELETED",
         };
+        let srt = input.srt_ports.iter().map(|port| {
+            json!({"ip": "127.0.0.1", "port": port.to_string(), "url": format!("srt://127.0.0.1:{port}")})
+        });
         let destinations: Vec<Value> = match input.ports.is_empty() {
+            true if input.input_type == "SRT_LISTENER" => srt.collect(),
             false => (input.stream_names.iter().zip(&input.ports))
                 .map(
                     |(name, port)| json!({"ip": host, "port": port.to_string(), "url": format!("rtmp://{host}:{port}/{name}")}),
@@ -177,8 +188,13 @@ impl MediaLive {
         if let Some(message) = input_kinds::source_url_error(&input_type, &members) {
             return Err(ApiError::bad_request(message));
         }
+        if let Some(refused) = super::srt::refusal(&input_type, &members) {
+            return Err(refused);
+        }
         let push_legs = match input_type.as_str() {
             "RTP_PUSH" | "UDP_PUSH" => body["destinations"].as_array().map_or(2, |d| d.len().clamp(1, 2)),
+            // One destination per pipeline, as sent; none sent: one (a single-pipeline input).
+            "SRT_LISTENER" => srt_legs(&body).unwrap_or(1),
             _ => 0,
         };
         let tags = tags_member(&body)?;
@@ -199,6 +215,10 @@ impl MediaLive {
         };
         // The listeners are bound before the input is visible, so its URLs are real from the start.
         let ports = self.open_legs(&id, 0, names.len()).await?;
+        let srt_ports = match input_type.as_str() {
+            "SRT_LISTENER" => super::srt::free_ports(push_legs)?,
+            _ => Vec::new(),
+        };
         let mut state = self.state();
         let input = Input {
             id: id.clone(),
@@ -208,6 +228,7 @@ impl MediaLive {
             ports,
             stream_names: names,
             push_legs,
+            srt_ports,
             vpc: !body["vpc"].is_null(),
             members,
             security_groups: groups,
@@ -355,9 +376,18 @@ impl MediaLive {
         if let Some(message) = input_kinds::source_url_error(&input_type, &merged) {
             return Err(ApiError::bad_request(message));
         }
+        if let Some(refused) = super::srt::refusal(&input_type, &merged) {
+            return Err(refused);
+        }
         let input = state.inputs.get_mut(&id).expect("checked");
         if !input.is_live() {
             return Err(ApiError::conflict(format!("Input {id} is being deleted")));
+        }
+        if let Some(legs) = srt_legs(body).filter(|_| input_type == "SRT_LISTENER") {
+            let kept = input.srt_ports.len().min(legs);
+            input.srt_ports.truncate(kept);
+            input.srt_ports.extend(super::srt::free_ports(legs - kept)?);
+            input.push_legs = legs;
         }
         if let Some(names) = names {
             input.stream_names = names;

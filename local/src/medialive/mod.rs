@@ -16,6 +16,7 @@ pub mod quotas;
 mod redundancy;
 mod rules;
 mod security_groups;
+mod srt;
 
 use std::{
     collections::BTreeMap,
@@ -32,7 +33,7 @@ pub use channels::ChannelState;
 use crate::{
     chain::{self, Handled, RestJson},
     config::Config,
-    destinations::{PackageV1, PackageV2},
+    destinations::{PackageV1, PackageV2, SecretsRead},
     iam::naming::RestJsonIam,
     media::Media,
     model::{ModelSpec, Violation},
@@ -80,6 +81,10 @@ struct Inner {
     packages: Arc<dyn PackageV1>,
     /// MediaPackage v2, for output groups that name a channel group and channel.
     packages_v2: Arc<dyn PackageV2>,
+    /// Secrets Manager, for SRT inputs' passphrases.
+    secrets: Arc<dyn SecretsRead>,
+    /// Running channels' SRT readers, by channel id.
+    srt: Mutex<std::collections::HashMap<String, Arc<crate::media::srt::SrtStatus>>>,
 }
 
 #[derive(Default)]
@@ -119,7 +124,13 @@ impl State {
 }
 
 impl MediaLive {
-    pub fn new(config: Config, media: Media, packages: Arc<dyn PackageV1>, packages_v2: Arc<dyn PackageV2>) -> Self {
+    pub fn new(
+        config: Config,
+        media: Media,
+        packages: Arc<dyn PackageV1>,
+        packages_v2: Arc<dyn PackageV2>,
+        secrets: Arc<dyn SecretsRead>,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 config,
@@ -127,6 +138,8 @@ impl MediaLive {
                 media,
                 packages,
                 packages_v2,
+                secrets,
+                srt: Mutex::default(),
             }),
         }
     }

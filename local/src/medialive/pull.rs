@@ -19,6 +19,9 @@ impl MediaLive {
         ingest: Option<Ingest>,
         running_for: Duration,
     ) -> Vec<(&'static str, String)> {
+        if input.input_type.starts_with("SRT_") {
+            return Self::srt_alerts(inner, channel, input, running_for);
+        }
         let Some(url) = input.pull_url() else {
             let message = format!(
                 "livestream-local cannot receive {} inputs: the channel runs without input",
