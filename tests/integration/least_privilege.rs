@@ -82,8 +82,31 @@ const RARE: [&str; 4] = [
     "mediapackage:DescribeOriginEndpoint",
 ];
 
-/// The SRT stories' passphrase Secret, set to `value`.
+/// The SRT stories' passphrase Secret, set to `value`, which the operator may read.
 fn passphrase(ns: &str, value: &str) {
+    let role = "livestream-srt-srt-passphrase";
+    let grant = [
+        vec![
+            "create",
+            "role",
+            role,
+            "--verb=get",
+            "--resource=secrets",
+            "--resource-name=srt-passphrase",
+        ],
+        vec![
+            "create",
+            "rolebinding",
+            role,
+            "--role",
+            role,
+            "--serviceaccount=livestream-system:livestream-operator",
+        ],
+    ];
+    for command in grant {
+        // Made once per namespace; later stories find it there.
+        let _ = kubectl(&[&["-n", ns][..], &command].concat());
+    }
     kubectl_apply(&format!(
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: srt-passphrase\n  namespace: {ns}\nstringData:\n  passphrase: {value}\n"
     ));

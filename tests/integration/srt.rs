@@ -94,6 +94,15 @@ async fn plays_past(playback: &str, after: u64, within: Duration) -> u64 {
     .await
 }
 
+async fn degraded_with(ns: &str, name: &str, reason: &str) -> String {
+    eventually(&format!("Degraded={reason}"), Duration::from_secs(30), || async {
+        let degraded = condition(ns, name, "Degraded");
+        (degraded["status"] == "True" && degraded["reason"] == reason)
+            .then(|| degraded["message"].as_str().unwrap_or_default().to_owned())
+    })
+    .await
+}
+
 /// Every AWS secret, scheduled for deletion or not (ListSecrets with IncludePlannedDeletion).
 async fn secrets(cloud: &LocalCloud) -> Vec<Value> {
     let cli = Cli { cloud };
@@ -109,8 +118,15 @@ async fn an_srt_push_with_the_secrets_passphrase_plays_and_a_rotated_secret_lock
     let ns = namespace("srt");
     let operator = Operator::start(&cloud, &ns).await;
     let name = "stage";
-    set_passphrase(&ns, FIRST);
+    // The operator may read no Secret until the namespace lets it read this one: the condition
+    // gives the commands. Then the Secret is missing: the condition says how to make it.
     kubectl_apply(&manifest(&ns, name));
+    let forbidden = degraded_with(&ns, name, "PassphraseForbidden").await;
+    assert_eq!(crate::stream_key::run_quoted_commands(&forbidden, ""), 2);
+    let missing = degraded_with(&ns, name, "PassphraseSecretNotFound").await;
+    assert!(missing.contains("create secret generic srt-passphrase"), "{missing}");
+    assert!(secrets(&cloud).await.is_empty(), "no AWS secret without the passphrase");
+    set_passphrase(&ns, FIRST);
     kubectl_wait(&ns, "jsonpath={.status.state}=RUNNING", name, Duration::from_secs(90));
 
     // The ingest URL is SRT, with the stream id and without the passphrase.
@@ -133,7 +149,8 @@ async fn an_srt_push_with_the_secrets_passphrase_plays_and_a_rotated_secret_lock
     })
     .await;
     let played = plays_past(&playback, first, Duration::from_secs(30)).await;
-    assert!(probe_streams(&playback).await.contains(&"h264".to_owned()));
+    let streams = probe_streams(&playback).await;
+    assert!(streams.contains(&"h264 640x360".to_owned()), "{streams:?}");
     eventually("InputConnected", Duration::from_secs(30), || async {
         (condition(&ns, name, "InputConnected")["status"] == "True").then_some(())
     })

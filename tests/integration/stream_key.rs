@@ -52,7 +52,7 @@ async fn degraded_with(ns: &str, reason: &str) -> String {
 }
 
 /// The shell commands a condition message quotes between backticks, run as the namespace admin.
-fn run_quoted_commands(message: &str, key: &str) -> usize {
+pub(crate) fn run_quoted_commands(message: &str, key: &str) -> usize {
     let commands: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
     for command in &commands {
         let command = command.replace("<stream key>", key);
