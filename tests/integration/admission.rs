@@ -57,7 +57,7 @@ async fn minimal_manifest_gets_the_pattern_defaults_from_the_api_server() {
     assert_eq!(spec["running"], json!(false));
     assert_eq!(
         spec["input"],
-        json!({"allowedCidrs": ["0.0.0.0/0"], "streamName": "test/channel"})
+        json!({"allowedCidrs": ["0.0.0.0/0"], "protocol": "RTMP", "streamName": "test/channel"})
     );
     assert_eq!(
         spec["packaging"]["hls"],
