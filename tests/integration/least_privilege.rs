@@ -83,7 +83,7 @@ const RARE: [&str; 4] = [
 ];
 
 /// The SRT stories' passphrase Secret, set to `value`, which the operator may read.
-fn passphrase(ns: &str, value: &str) {
+pub(crate) fn passphrase(ns: &str, value: &str) {
     let role = "livestream-srt-srt-passphrase";
     let grant = [
         vec![

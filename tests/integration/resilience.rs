@@ -27,6 +27,10 @@ const DELETE_MUTATIONS_V2: u64 = 9;
 /// origin access control besides the six.
 const APPLY_MUTATIONS_CDN: u64 = 8;
 const DELETE_MUTATIONS_CDN: u64 = 9;
+/// v1 with an SRT input: the passphrase's secret besides the six, created before the input and
+/// deleted after it.
+const APPLY_MUTATIONS_SRT: u64 = 7;
+const DELETE_MUTATIONS_SRT: u64 = 7;
 
 async fn faults(cloud: &LocalCloud, body: serde_json::Value) {
     let (status, answer) = cloud.admin("PUT", "/_local/faults", &body).await;
@@ -52,13 +56,20 @@ async fn create(api: &Api<LiveStream>, name: &str, running: bool) -> String {
 
 /// `version` v1, v2, or cdn: v1 delivered through CloudFront.
 async fn create_packaged(api: &Api<LiveStream>, name: &str, running: bool, version: &str) -> String {
+    let srt = version == "srt";
     let (version, delivery) = match version {
         "cdn" => ("v1", "CloudFront"),
+        "srt" => ("v1", "Direct"),
         other => (other, "Direct"),
     };
+    let mut input = json!({"allowedCidrs": ["127.0.0.0/8"]});
+    if srt {
+        input["protocol"] = json!("SRT");
+        input["srt"] = json!({"passphraseSecretRef": {"name": "srt-passphrase"}});
+    }
     let spec: LiveStreamSpec = serde_json::from_value(json!({
         "running": running,
-        "input": {"allowedCidrs": ["127.0.0.0/8"]},
+        "input": input,
         "packaging": {"version": version},
         "delivery": {"mode": delivery}
     }))
@@ -75,6 +86,7 @@ async fn assert_one_each(cloud: &LocalCloud, version: &str, uids: &[String]) {
     match version {
         "v2" => assert_exactly_one_each_v2(&cloud.aws, uids).await,
         "cdn" => assert_exactly_one_each_cloudfront(&cloud.aws, uids).await,
+        "srt" => crate::support::checks::assert_exactly_one_each_srt(&cloud.aws, uids).await,
         _ => assert_exactly_one_each(&cloud.aws, uids).await,
     }
 }
@@ -90,6 +102,9 @@ async fn crash_after_each_call(cloud: &LocalCloud, ns: &str, version: &str, appl
         &[]
     };
     let start = || Operator::start_with(cloud, ns, extra);
+    if version == "srt" {
+        crate::least_privilege::passphrase(ns, "crash-passphrase-1");
+    }
     for n in 1..=apply {
         let name = format!("apply-crash-{n}");
         faults(cloud, json!({"holdAfterMutations": n})).await;
@@ -139,6 +154,13 @@ async fn a_crash_after_any_cloudfront_call_leaves_no_duplicate_and_no_orphan() {
     let cloud = LocalCloud::start(&["--cloudfront-deploy-seconds", "1"]).await;
     let ns = namespace("crash-cdn");
     crash_after_each_call(&cloud, &ns, "cdn", APPLY_MUTATIONS_CDN, DELETE_MUTATIONS_CDN).await;
+}
+
+#[tokio::test]
+async fn a_crash_after_any_srt_stream_call_leaves_no_duplicate_and_no_orphan_secret() {
+    let cloud = LocalCloud::start(&[]).await;
+    let ns = namespace("crash-srt");
+    crash_after_each_call(&cloud, &ns, "srt", APPLY_MUTATIONS_SRT, DELETE_MUTATIONS_SRT).await;
 }
 
 #[tokio::test]

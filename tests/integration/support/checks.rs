@@ -70,6 +70,25 @@ pub async fn inventory(aws: &AwsClients) -> HashMap<&'static str, Vec<String>> {
     );
     inventory_v2(aws, &mut all, uid).await;
     inventory_cloudfront(aws, &mut all).await;
+    // Secrets scheduled for deletion count: a recovery window keeps the passphrase.
+    let secrets = aws
+        .secretsmanager
+        .list_secrets()
+        .include_planned_deletion(true)
+        .send()
+        .await
+        .unwrap();
+    let owner = |tags: &[aws_sdk_secretsmanager::types::Tag]| {
+        (tags
+            .iter()
+            .find(|t| t.key() == Some(livestream_operator::desired::tag::UID)))
+        .and_then(|t| t.value().map(str::to_owned))
+        .unwrap_or_default()
+    };
+    all.insert(
+        "secrets",
+        secrets.secret_list().iter().map(|s| owner(s.tags())).collect(),
+    );
     all
 }
 
@@ -159,23 +178,30 @@ const V2_KINDS: [&str; 4] = [
 ];
 const V1_KINDS: [&str; 2] = ["package channels", "endpoints"];
 const CLOUDFRONT_KINDS: [&str; 2] = ["distributions", "origin access controls"];
+/// An SRT stream's passphrase secret.
+const SRT_KINDS: [&str; 1] = ["secrets"];
 
 /// Asserts that each kind of a v1 stream holds exactly one resource per uid in `uids`, and that
 /// nothing else exists (no v2 resources either).
 pub async fn assert_exactly_one_each(aws: &AwsClients, uids: &[String]) {
+    assert_each(aws, uids, &[&V2_KINDS[..], &CLOUDFRONT_KINDS, &SRT_KINDS].concat()).await;
+}
+
+/// The same for v1 SRT streams: one passphrase secret each besides.
+pub async fn assert_exactly_one_each_srt(aws: &AwsClients, uids: &[String]) {
     assert_each(aws, uids, &[&V2_KINDS[..], &CLOUDFRONT_KINDS].concat()).await;
 }
 
 /// The same for v1 streams delivered through CloudFront with a player page: one distribution
 /// each, and the shared origin access controls their uids spread over.
 pub async fn assert_exactly_one_each_cloudfront(aws: &AwsClients, uids: &[String]) {
-    assert_each(aws, uids, &V2_KINDS).await;
+    assert_each(aws, uids, &[&V2_KINDS[..], &SRT_KINDS].concat()).await;
 }
 
 /// The same for v2 streams: no MediaPackage v1 resources, one v2 channel and one endpoint of each
 /// manifest kind per stream.
 pub async fn assert_exactly_one_each_v2(aws: &AwsClients, uids: &[String]) {
-    assert_each(aws, uids, &[&V1_KINDS[..], &CLOUDFRONT_KINDS].concat()).await;
+    assert_each(aws, uids, &[&V1_KINDS[..], &CLOUDFRONT_KINDS, &SRT_KINDS].concat()).await;
 }
 
 async fn assert_each(aws: &AwsClients, uids: &[String], absent: &[&str]) {
