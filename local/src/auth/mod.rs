@@ -203,7 +203,10 @@ fn read_roles(roles: &[RoleEntry], account_id: &str) -> anyhow::Result<HashMap<S
     (roles.iter())
         .map(|role| {
             let policy = Policy::parse(&role.policy).with_context(|| format!("the policy of role {}", role.name))?;
-            Ok((format!("arn:aws:iam::{account_id}:role/{}", role.name), Arc::new(policy)))
+            Ok((
+                format!("arn:aws:iam::{account_id}:role/{}", role.name),
+                Arc::new(policy),
+            ))
         })
         .collect()
 }

@@ -132,9 +132,10 @@ impl MediaLive {
             Phase::Deleting => "DELETING",
             Phase::Deleted => "DELETED",
         };
-        let srt = input.srt_ports.iter().map(|port| {
-            json!({"ip": "127.0.0.1", "port": port.to_string(), "url": format!("srt://127.0.0.1:{port}")})
-        });
+        let srt = input
+            .srt_ports
+            .iter()
+            .map(|port| json!({"ip": "127.0.0.1", "port": port.to_string(), "url": format!("srt://127.0.0.1:{port}")}));
         let destinations: Vec<Value> = match input.ports.is_empty() {
             true if input.input_type == "SRT_LISTENER" => srt.collect(),
             false => (input.stream_names.iter().zip(&input.ports))

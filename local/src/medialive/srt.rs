@@ -69,7 +69,8 @@ pub fn refusal(input_type: &str, members: &Map<String, Value>) -> Option<ApiErro
                 ));
             }
             let decryption = &listener["decryption"];
-            if decryption["passphraseSecretArn"].as_str().is_none_or(str::is_empty) || decryption["algorithm"].is_null() {
+            if decryption["passphraseSecretArn"].as_str().is_none_or(str::is_empty) || decryption["algorithm"].is_null()
+            {
                 return Some(invalid(
                     "srtSettings.srtListenerSettings.decryption",
                     "is required: encryption is required for SRT Listener inputs",
@@ -111,7 +112,10 @@ pub fn free_ports(count: usize) -> Result<Vec<u16>, ApiError> {
         .map(|_| {
             let socket = std::net::UdpSocket::bind("127.0.0.1:0")
                 .map_err(|e| ApiError::internal(format!("cannot find a UDP port: {e}")))?;
-            Ok(socket.local_addr().map_err(|e| ApiError::internal(e.to_string()))?.port())
+            Ok(socket
+                .local_addr()
+                .map_err(|e| ApiError::internal(e.to_string()))?
+                .port())
         })
         .collect()
 }
@@ -127,7 +131,9 @@ fn key_length(algorithm: &str) -> &'static str {
 
 /// A URL query value, percent-encoded (ffmpeg's libsrt decodes `passphrase` and `streamid`).
 fn encoded(value: &str) -> String {
-    form_urlencoded::byte_serialize(value.as_bytes()).collect::<String>().replace('+', "%20")
+    form_urlencoded::byte_serialize(value.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
 }
 
 /// What a running channel's reader dials or listens with, read from the input.
@@ -152,7 +158,10 @@ fn plan(input: &Input) -> Option<Plan> {
         }
         "SRT_CALLER" => {
             let source = &settings["srtCallerSources"][0];
-            let (host, port) = (source["srtListenerAddress"].as_str()?, source["srtListenerPort"].as_str()?);
+            let (host, port) = (
+                source["srtListenerAddress"].as_str()?,
+                source["srtListenerPort"].as_str()?,
+            );
             let latency = source["minimumLatency"].as_i64().unwrap_or(120) * 1000;
             let mut base = format!("srt://{host}:{port}?mode=caller&latency={latency}");
             if let Some(id) = source["streamId"].as_str().filter(|s| !s.is_empty()) {
@@ -162,8 +171,12 @@ fn plan(input: &Input) -> Option<Plan> {
         }
         _ => return None,
     };
-    let secret = (decryption["passphraseSecretArn"].as_str())
-        .map(|arn| (arn.to_owned(), key_length(decryption["algorithm"].as_str().unwrap_or("AES128"))));
+    let secret = (decryption["passphraseSecretArn"].as_str()).map(|arn| {
+        (
+            arn.to_owned(),
+            key_length(decryption["algorithm"].as_str().unwrap_or("AES128")),
+        )
+    });
     Some(Plan { base, secret })
 }
 
@@ -178,7 +191,11 @@ fn arm_url(secrets: &dyn SecretsRead, role: Option<&str>, plan: &Plan) -> Result
             "the passphrase in {arn} is not 10 to 79 characters long"
         )));
     }
-    Ok(format!("{}&passphrase={}&pbkeylen={key_length}", plan.base, encoded(&passphrase)))
+    Ok(format!(
+        "{}&passphrase={}&pbkeylen={key_length}",
+        plan.base,
+        encoded(&passphrase)
+    ))
 }
 
 fn why(refusal: SecretRefusal) -> String {
@@ -227,7 +244,11 @@ impl MediaLive {
 }
 
 /// The alerts an SRT reader's status calls for.
-fn wanted(status: &Arc<SrtStatus>, ingest: Option<crate::media::Ingest>, running_for: Duration) -> Vec<(&'static str, String)> {
+fn wanted(
+    status: &Arc<SrtStatus>,
+    ingest: Option<crate::media::Ingest>,
+    running_for: Duration,
+) -> Vec<(&'static str, String)> {
     let mut want = Vec::new();
     if let Some(why) = status.arm_error() {
         want.push((SECRET_NOT_ACCESSIBLE, why));
@@ -265,16 +286,26 @@ mod tests {
 
     #[test]
     fn listener_inputs_need_decryption_and_a_latency_in_range() {
-        let decryption = json!({"algorithm": "AES128", "passphraseSecretArn": "arn:aws:secretsmanager:us-east-1:1:secret:p-AbCdEf"});
+        let decryption =
+            json!({"algorithm": "AES128", "passphraseSecretArn": "arn:aws:secretsmanager:us-east-1:1:secret:p-AbCdEf"});
         assert!(listener(json!({"srtListenerSettings": {"decryption": decryption, "minimumLatency": 120}})).is_none());
         let low = listener(json!({"srtListenerSettings": {"decryption": decryption, "minimumLatency": 119}})).unwrap();
         assert_eq!(low.kind, "UnprocessableEntityException");
-        assert_eq!(low.validation_errors[0].0, "srtSettings.srtListenerSettings.minimumLatency");
+        assert_eq!(
+            low.validation_errors[0].0,
+            "srtSettings.srtListenerSettings.minimumLatency"
+        );
         let high = listener(json!({"srtListenerSettings": {"decryption": decryption, "minimumLatency": 15001}}));
         assert!(high.is_some());
         assert!(listener(json!({"srtListenerSettings": {"minimumLatency": 200}})).is_some());
         assert!(listener(Value::Null).is_some());
-        assert!(refusal("SRT_CALLER", &as_sent(&json!({"srtSettings": {"srtCallerSources": []}}))).is_some());
+        assert!(
+            refusal(
+                "SRT_CALLER",
+                &as_sent(&json!({"srtSettings": {"srtCallerSources": []}}))
+            )
+            .is_some()
+        );
     }
 
     #[test]

@@ -53,7 +53,11 @@ fn described(secret: &Secret) -> Value {
 fn matches(secret: &Secret, filters: &[Value]) -> bool {
     filters.iter().all(|filter| {
         let key = filter["Key"].as_str().unwrap_or_default();
-        let values = filter["Values"].as_array().into_iter().flatten().filter_map(Value::as_str);
+        let values = filter["Values"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str);
         let candidates: Vec<String> = match key {
             "name" => vec![secret.name.clone()],
             "description" => secret.description.iter().map(|d| d.to_lowercase()).collect(),
@@ -71,7 +75,11 @@ fn matches(secret: &Secret, filters: &[Value]) -> bool {
                 Some(rest) => (true, rest),
                 None => (false, value),
             };
-            let prefix = if key == "description" { prefix.to_lowercase() } else { prefix.to_owned() };
+            let prefix = if key == "description" {
+                prefix.to_lowercase()
+            } else {
+                prefix.to_owned()
+            };
             candidates.iter().any(|c| c.starts_with(&prefix)) != negated
         })
     })
@@ -116,7 +124,8 @@ impl SecretsManager {
                         // ResourceNotFoundException.
                         store::error(
                             "ResourceNotFoundException",
-                            "Secrets Manager can't find the specified secret value for staging label: ".to_owned() + stage,
+                            "Secrets Manager can't find the specified secret value for staging label: ".to_owned()
+                                + stage,
                         )
                     })?;
                 json!({
@@ -128,7 +137,9 @@ impl SecretsManager {
             "PutSecretValue" => {
                 let Some(write) = write() else {
                     // API reference, PutSecretValue: "You must include SecretBinary or SecretString".
-                    return Err(invalid_parameter("You must provide either SecretString or SecretBinary."));
+                    return Err(invalid_parameter(
+                        "You must provide either SecretString or SecretBinary.",
+                    ));
                 };
                 let mut store = self.store();
                 let (secret, version) = store.put(id, write, now)?;

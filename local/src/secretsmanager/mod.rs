@@ -86,7 +86,9 @@ impl SecretsManager {
     fn new_arn(&self, name: &str) -> String {
         use rand::distr::{Alphanumeric, SampleString};
         let suffix = Alphanumeric.sample_string(&mut rand::rng(), 6);
-        self.inner.config.arn("secretsmanager", "secret", &format!("{name}-{suffix}"))
+        self.inner
+            .config
+            .arn("secretsmanager", "secret", &format!("{name}-{suffix}"))
     }
 
     async fn answer(&self, shared: &Shared, req: Request) -> Response {
@@ -101,8 +103,12 @@ impl SecretsManager {
             let caller = chain::signed_caller(shared, &shared.region, &parts, &req.body)?;
             let body: Value = match req.body.is_empty() {
                 true => json!({}),
-                false => serde_json::from_slice(&req.body)
-                    .map_err(|_| store::error("SerializationException", "Start of structure or map found where not expected."))?,
+                false => serde_json::from_slice(&req.body).map_err(|_| {
+                    store::error(
+                        "SerializationException",
+                        "Start of structure or map found where not expected.",
+                    )
+                })?,
             };
             if operation == UNKNOWN {
                 return Err(store::error("UnknownOperationException", ""));
@@ -114,7 +120,12 @@ impl SecretsManager {
             };
             if let Some(message) = chain::iam_refusal(&caller, &asked, None) {
                 tracing::info!(operation, "refused by IAM");
-                return Err(ApiError::shaped(StatusCode::BAD_REQUEST, "AccessDeniedException", message, &[]));
+                return Err(ApiError::shaped(
+                    StatusCode::BAD_REQUEST,
+                    "AccessDeniedException",
+                    message,
+                    &[],
+                ));
             }
             if let Some(model) = shared.models.service("secretsmanager") {
                 let found = violations(model, operation, &body, &req);
@@ -123,7 +134,8 @@ impl SecretsManager {
                     return Err(refused);
                 }
             }
-            self.handle(operation, &body).inspect_err(|e| tracing::info!(operation, error = e.kind, "refused"))
+            self.handle(operation, &body)
+                .inspect_err(|e| tracing::info!(operation, error = e.kind, "refused"))
         })
         .await;
         match result {
@@ -149,7 +161,9 @@ impl SecretsManager {
 
 /// The operation `X-Amz-Target` names (`secretsmanager.CreateSecret`), or [`UNKNOWN`].
 fn target(req: &ApiRequest) -> &'static str {
-    let named = req.header("x-amz-target").and_then(|t| t.strip_prefix("secretsmanager."));
+    let named = req
+        .header("x-amz-target")
+        .and_then(|t| t.strip_prefix("secretsmanager."));
     (OPERATIONS.iter())
         .find(|op| Some(**op) == named)
         .copied()
@@ -218,7 +232,9 @@ impl SecretsRead for SecretsManager {
             )));
         }
         let store = self.store();
-        let secret = store.live(secret_arn).map_err(|e| SecretRefusal::Unreadable(e.message))?;
+        let secret = store
+            .live(secret_arn)
+            .map_err(|e| SecretRefusal::Unreadable(e.message))?;
         (secret.current())
             .map(|v| v.value.clone())
             .ok_or_else(|| SecretRefusal::Unreadable(format!("{secret_arn} has no value")))

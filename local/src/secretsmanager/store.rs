@@ -45,7 +45,10 @@ pub const PREVIOUS: &str = "AWSPREVIOUS";
 /// `ResourceNotFoundException`: the words AWS answers (e.g. ibm-mas/cli pull request #937,
 /// "Secrets Manager can't find the specified secret").
 pub fn not_found() -> ApiError {
-    error("ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
+    error(
+        "ResourceNotFoundException",
+        "Secrets Manager can't find the specified secret.",
+    )
 }
 
 /// A secret waiting out its recovery window refuses every change and read but restore and
@@ -179,7 +182,12 @@ impl Store {
     }
 
     /// DeleteSecret: scheduled `window` days ahead, or gone at once (`window` None).
-    pub fn delete(&mut self, id: &str, window: Option<i64>, now: Timestamp) -> Result<(String, String, Timestamp), ApiError> {
+    pub fn delete(
+        &mut self,
+        id: &str,
+        window: Option<i64>,
+        now: Timestamp,
+    ) -> Result<(String, String, Timestamp), ApiError> {
         let secret = self.find_mut(id).ok_or_else(not_found)?;
         let (arn, name) = (secret.arn.clone(), secret.name.clone());
         match window {
@@ -241,7 +249,9 @@ fn add_version(secret: &mut Secret, write: Write, now: Timestamp) -> String {
             *stage = PREVIOUS;
         }
     }
-    let id = write.token.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+    let id = write
+        .token
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
     secret.versions.push(Version {
         id: id.clone(),
         value: write.value.to_owned(),
@@ -269,24 +279,52 @@ mod tests {
         let now = Timestamp::now();
         let mut store = Store::default();
         let token = "a".repeat(32);
-        store.create("arn:x-AbCdEf".into(), "x", write("one", &token), None, vec![], now).unwrap();
-        let (_, again) = store.create("arn:x-AbCdEf".into(), "x", write("one", &token), None, vec![], now).unwrap();
+        store
+            .create("arn:x-AbCdEf".into(), "x", write("one", &token), None, vec![], now)
+            .unwrap();
+        let (_, again) = store
+            .create("arn:x-AbCdEf".into(), "x", write("one", &token), None, vec![], now)
+            .unwrap();
         assert_eq!(again.as_deref(), Some(token.as_str()));
         let other = store.create("arn:x-AbCdEf".into(), "x", write("two", &token), None, vec![], now);
         assert_eq!(other.err().unwrap().kind, "ResourceExistsException");
-        let (_, second) = store.put("arn:x", Write { value: "two", token: None }, now).unwrap();
+        let (_, second) = store
+            .put(
+                "arn:x",
+                Write {
+                    value: "two",
+                    token: None,
+                },
+                now,
+            )
+            .unwrap();
         let secret = store.find("x").unwrap();
         assert_eq!(secret.current().unwrap().id, second);
         assert_eq!(secret.versions[0].stages, [PREVIOUS]);
-        store.put("x", Write { value: "three", token: None }, now).unwrap();
-        assert_eq!(store.find("x").unwrap().versions.len(), 2, "a version without a label goes");
+        store
+            .put(
+                "x",
+                Write {
+                    value: "three",
+                    token: None,
+                },
+                now,
+            )
+            .unwrap();
+        assert_eq!(
+            store.find("x").unwrap().versions.len(),
+            2,
+            "a version without a label goes"
+        );
     }
 
     #[test]
     fn a_secret_scheduled_for_deletion_blocks_its_name_until_the_window_passes() {
         let now = Timestamp::now();
         let mut store = Store::default();
-        store.create("arn:s-AbCdEf".into(), "s", None, None, vec![], now).unwrap();
+        store
+            .create("arn:s-AbCdEf".into(), "s", None, None, vec![], now)
+            .unwrap();
         store.delete("s", Some(7), now).unwrap();
         assert_eq!(store.live("s").err().unwrap().kind, "InvalidRequestException");
         let again = store.create("arn:s-XyZxYz".into(), "s", None, None, vec![], now);
