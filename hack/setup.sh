@@ -8,9 +8,11 @@ LOG_NAME=setup
 
 # Debian packages: openssl (test certificates), curl (readiness probes, HTTP checks), python3 (free
 # ports), ffmpeg/ffprobe (livestream-local's encoder; test publishers and probes), lua5.4 (runs the
-# Argo CD health check in the tests), graphviz (dot renders the docs site's diagrams).
+# Argo CD health check in the tests), graphviz (dot renders the docs site's diagrams), srt-tools
+# (srt-live-transmit: an SRT publisher and listener livestream-local's SRT stories drive).
 need_apt=()
-for tool in openssl:openssl curl:curl python3:python3 ffmpeg:ffmpeg ffprobe:ffmpeg lua5.4:lua5.4 dot:graphviz; do
+for tool in openssl:openssl curl:curl python3:python3 ffmpeg:ffmpeg ffprobe:ffmpeg lua5.4:lua5.4 dot:graphviz \
+  srt-live-transmit:srt-tools; do
   command -v "${tool%%:*}" >/dev/null || need_apt+=("${tool#*:}")
 done
 mapfile -t need_apt < <(printf '%s\n' "${need_apt[@]}" | sort -u | sed '/^$/d')
@@ -20,8 +22,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 # GStreamer: two RTMP publishers no one here wrote, rtmpsink (librtmp, OBS Studio's lineage) and
-# rtmp2sink, with the x264 and AAC encoders their test pipelines use.
+# rtmp2sink, an SRT publisher (srtsink, plugins-bad), with the x264 and AAC encoders their test
+# pipelines use.
 if ! gst-inspect-1.0 rtmpsink >/dev/null 2>&1 || ! gst-inspect-1.0 rtmp2sink >/dev/null 2>&1 \
+  || ! gst-inspect-1.0 srtsink >/dev/null 2>&1 \
   || ! gst-inspect-1.0 x264enc >/dev/null 2>&1 || ! gst-inspect-1.0 avenc_aac >/dev/null 2>&1; then
   log "installing GStreamer"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gstreamer1.0-tools \

@@ -179,7 +179,7 @@ impl Keys {
     /// writes to S3 and MediaPackage are not checked against any role policy).
     pub fn role_allows(&self, role: &str, action: &str, resource: &str) -> bool {
         let prefix = format!("arn:aws:iam::{}:role/", self.account_id);
-        if !role.strip_prefix(&prefix).is_some_and(|name| !name.is_empty()) {
+        if role.strip_prefix(&prefix).is_none_or(|name| name.is_empty()) {
             return false;
         }
         let Some(policy) = self.roles.read().unwrap().get(role).cloned() else {

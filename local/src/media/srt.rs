@@ -113,7 +113,9 @@ impl Media {
     /// One arm: ffmpeg waits (listener) or dials (caller); a connection feeds one transcoder run.
     async fn srt_session(&self, job: &TranscodeJob, url: &ArmUrl, status: &SrtStatus, kick: &Arc<watch::Sender<bool>>) {
         let channel_id = job.channel_id.as_str();
-        let url = match url() {
+        let armed = url();
+        let url_now = |now: &str| url().is_ok_and(|u| u == now);
+        let url = match armed {
             Ok(url) => {
                 *status.arm_error.lock().unwrap() = None;
                 url
@@ -149,7 +151,7 @@ impl Media {
                 }
             });
         }
-        self.srt_feed(job, &mut child, status, kick).await;
+        self.srt_feed(job, &mut child, status, kick, || url_now(&url)).await;
         status.connected.store(false, Ordering::Relaxed);
         let _ = child.kill().await;
     }
@@ -161,13 +163,26 @@ impl Media {
         child: &mut tokio::process::Child,
         status: &SrtStatus,
         kick: &Arc<watch::Sender<bool>>,
+        armed_with: impl Fn() -> bool,
     ) {
         let Some(mut stdout) = child.stdout.take() else {
             return;
         };
         let mut header = [0u8; 13];
-        if stdout.read_exact(&mut header).await.is_err() || &header[..3] != b"FLV" {
-            return;
+        // While no one is connected, a rotated passphrase re-arms the reader at once, so the next
+        // publisher needs the new one.
+        let rotated = async {
+            while armed_with() {
+                tokio::time::sleep(RETRY).await;
+            }
+        };
+        tokio::select! {
+            read = stdout.read_exact(&mut header) => {
+                if read.is_err() || &header[..3] != b"FLV" {
+                    return;
+                }
+            }
+            () = rotated => return,
         }
         status.connected.store(true, Ordering::Relaxed);
         status.sessions.fetch_add(1, Ordering::Relaxed);

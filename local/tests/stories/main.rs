@@ -9,6 +9,7 @@
 //! - [`local_media`]: a pushed test pattern plays as two-rendition HLS; intruders are refused.
 //! - [`redundancy`]: STANDARD pipelines and automatic input failover, read back by colour.
 //! - [`encoders`]: ffmpeg, GStreamer's librtmp and rtmp2 sinks each publish a stream that plays.
+//! - [`srt`]: SRT listener and caller inputs, the passphrase in Secrets Manager; its refusals.
 
 mod support;
 
@@ -18,3 +19,4 @@ mod fidelity;
 mod local_api;
 mod local_media;
 mod redundancy;
+mod srt;
