@@ -43,6 +43,8 @@ async fn ffmpeg_librtmp_and_gstreamer_each_publish_a_stream_that_plays() {
     }))
     .unwrap();
     let names = Names {
+        protocol: "rtmp",
+        passphrase_secret: String::new(),
         channel: "encoders".into(),
         endpoint: "encoders-hls".into(),
     };

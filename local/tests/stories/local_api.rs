@@ -66,6 +66,8 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
     let (ml, mp) = (&cloud.aws.medialive, &cloud.aws.mediapackage);
     let spec = spec();
     let names = Names {
+        protocol: "rtmp",
+        passphrase_secret: String::new(),
         channel: "launch".into(),
         endpoint: "launch-hls".into(),
     };

@@ -37,6 +37,8 @@ async fn a_pushed_test_pattern_plays_as_two_rendition_hls_and_intruders_are_refu
     }))
     .unwrap();
     let names = Names {
+        protocol: "rtmp",
+        passphrase_secret: String::new(),
         channel: "media".into(),
         endpoint: "media-hls".into(),
     };

@@ -183,6 +183,8 @@ async fn stop_channel(cloud: &LocalCloud, channel: &TestChannel) {
 async fn a_standard_channel_keeps_serving_from_the_other_pipeline_when_one_encoder_dies() {
     let cloud = LocalCloud::start(&[]).await;
     let names = Names {
+        protocol: "rtmp",
+        passphrase_secret: String::new(),
         channel: "standard".into(),
         endpoint: "standard-hls".into(),
     };
@@ -263,6 +265,8 @@ async fn a_standard_channel_keeps_serving_from_the_other_pipeline_when_one_encod
 async fn automatic_input_failover_goes_to_the_backup_and_back_to_the_preferred_primary() {
     let cloud = LocalCloud::start(&[]).await;
     let names = Names {
+        protocol: "rtmp",
+        passphrase_secret: String::new(),
         channel: "failover".into(),
         endpoint: "failover-hls".into(),
     };
@@ -335,6 +339,8 @@ async fn automatic_input_failover_goes_to_the_backup_and_back_to_the_preferred_p
 async fn redundancy_refusals_carry_aws_error_types() {
     let cloud = LocalCloud::start(&[]).await;
     let names = Names {
+        protocol: "rtmp",
+        passphrase_secret: String::new(),
         channel: "refusals".into(),
         endpoint: "refusals-hls".into(),
     };

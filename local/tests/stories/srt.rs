@@ -48,6 +48,8 @@ fn spec() -> LiveStreamSpec {
 /// An IDLE channel of the operator's settings on `input_id`, with its HLS endpoint.
 async fn channel(cloud: &LocalCloud, input_id: &str, name: &str, role: &str) -> TestChannel {
     let names = Names {
+        protocol: "rtmp",
+        passphrase_secret: String::new(),
         channel: name.into(),
         endpoint: format!("{name}-hls"),
     };
