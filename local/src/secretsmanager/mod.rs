@@ -118,7 +118,16 @@ impl SecretsManager {
                 resource: self.resource(operation, &body),
                 context: caller.scope().base_context(),
             };
-            if let Some(message) = chain::iam_refusal(&caller, &asked, None) {
+            // "If you include tags in the secret, you also need secretsmanager:TagResource"
+            // (CreateSecret, API reference: Required permissions).
+            let tagged = operation == "CreateSecret" && body["Tags"].as_array().is_some_and(|t| !t.is_empty());
+            let tagging = tagged.then(|| Asked {
+                action: "secretsmanager:TagResource".into(),
+                ..asked.clone()
+            });
+            let refused = chain::iam_refusal(&caller, &asked, None)
+                .or_else(|| tagging.and_then(|tagging| chain::iam_refusal(&caller, &tagging, None)));
+            if let Some(message) = refused {
                 tracing::info!(operation, "refused by IAM");
                 return Err(ApiError::shaped(
                     StatusCode::BAD_REQUEST,
