@@ -52,16 +52,7 @@ fn srt_encoder(ingest: &str, passphrase: &str, seconds: u32) -> Child {
         .args(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30"])
         .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
         .args(["-t", &seconds.to_string()])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-g",
-            "30",
-            "-pix_fmt",
-            "yuv420p",
-        ])
+        .args(crate::support::cloud::X264)
         .args(["-c:a", "aac", "-b:a", "64k", "-f", "mpegts", &url])
         .kill_on_drop(true)
         .spawn()

@@ -265,6 +265,18 @@ pub fn publish(url: &str, seconds: u32) -> Child {
     publish_through(url, seconds, None)
 }
 
+/// ffmpeg's video encoding for every test encoder: x264 as fast as it goes, a key frame a second.
+pub const X264: [&str; 8] = [
+    "-c:v",
+    "libx264",
+    "-preset",
+    "ultrafast",
+    "-g",
+    "30",
+    "-pix_fmt",
+    "yuv420p",
+];
+
 /// [`publish`], the picture first drawn on by the video filter `filter`.
 pub fn publish_through(url: &str, seconds: u32, filter: Option<&str>) -> Child {
     let mut ffmpeg = Command::new("ffmpeg");
@@ -277,16 +289,7 @@ pub fn publish_through(url: &str, seconds: u32, filter: Option<&str>) -> Child {
         ffmpeg.args(["-vf", filter]);
     }
     ffmpeg
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-g",
-            "30",
-            "-pix_fmt",
-            "yuv420p",
-        ])
+        .args(X264)
         .args(["-c:a", "aac", "-b:a", "128k", "-f", "flv", url])
         .kill_on_drop(true)
         .spawn()

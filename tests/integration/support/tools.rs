@@ -174,16 +174,7 @@ pub fn colour_encoder(url: &str, colour: u32) -> Child {
         .args(["-hide_banner", "-loglevel", "error", "-re"])
         .args(["-f", "lavfi", "-i", &format!("color=c=0x{colour:06X}:s=640x360:r=30")])
         .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-g",
-            "30",
-            "-pix_fmt",
-            "yuv420p",
-        ])
+        .args(super::cloud::X264)
         .args(["-c:a", "aac", "-b:a", "64k", "-f", "flv", url])
         .kill_on_drop(true)
         .spawn()
