@@ -6,7 +6,7 @@
 
 use aws_sdk_secretsmanager::{operation::describe_secret::DescribeSecretOutput, types::Tag};
 
-use super::{AwsClients, Kind, Managed, Owner, Role, owner_of};
+use super::{AwsClients, Kind, Managed, Owner, owner_of};
 use crate::{
     desired::srt::SecretRequest,
     error::{Error, Result, found},
@@ -65,11 +65,7 @@ impl Managed for Secret {
         self.owner.as_deref()
     }
 
-    fn role(&self) -> Role {
-        Role::Main
-    }
-
-    /// The passphrase was rotated (or the window changed, which only a tag keeps).
+    /// The passphrase was rotated: the current version is not this passphrase's token.
     fn differs(&self, desired: &SecretRequest) -> bool {
         self.version.as_deref() != Some(desired.version.as_str())
     }

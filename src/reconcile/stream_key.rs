@@ -22,7 +22,7 @@ pub(super) async fn ingest_target(stream: &LiveStream, ctx: &Context) -> Result<
             name: srt.passphrase_secret_ref.name.clone(),
             key: srt.passphrase_secret_ref.key.clone(),
         };
-        let (secret, value) = read(stream, ctx, &secret_ref, "Passphrase", "the SRT passphrase").await?;
+        let (secret, value) = read(stream, ctx, &secret_ref, &PASSPHRASE).await?;
         let passphrase = Passphrase::parse(&value).map_err(|why| Error::StreamKey {
             reason: "PassphraseInvalid",
             message: format!(
@@ -36,7 +36,7 @@ pub(super) async fn ingest_target(stream: &LiveStream, ctx: &Context) -> Result<
     let Some(secret_ref) = &input.stream_key_secret_ref else {
         return Ok(IngestTarget::public(input));
     };
-    let (_, value) = read(stream, ctx, secret_ref, "StreamKey", "the stream key").await?;
+    let (_, value) = read(stream, ctx, secret_ref, &STREAM_KEY).await?;
     let key = StreamKey::parse(&value).map_err(|why| Error::StreamKey {
         reason: "StreamKeyInvalid",
         message: format!(
@@ -47,46 +47,67 @@ pub(super) async fn ingest_target(stream: &LiveStream, ctx: &Context) -> Result<
     Ok(IngestTarget::with_secret_key(input, secret_ref, key))
 }
 
-/// The Secret and the value of its key; `what` names the value in messages, `prefix` the reasons
-/// (`StreamKeyMissing`, `PassphraseForbidden`…).
+/// What one kind of credential in a Secret is called in conditions and messages.
+struct Credential {
+    /// Placeholder for the value in the quoted `kubectl create secret` command.
+    placeholder: &'static str,
+    /// The spec field that names the key.
+    key_field: &'static str,
+    /// What the value is, in a sentence.
+    what: &'static str,
+    /// The Role the forbidden message proposes is `livestream-<role>-<secret>`.
+    role: &'static str,
+    missing: &'static str,
+    not_found: &'static str,
+    forbidden: &'static str,
+}
+
+const STREAM_KEY: Credential = Credential {
+    placeholder: "<stream key>",
+    key_field: "spec.input.streamKeySecretRef.key",
+    what: "the stream key",
+    role: "stream-key",
+    missing: "StreamKeyMissing",
+    not_found: "StreamKeySecretNotFound",
+    forbidden: "StreamKeyForbidden",
+};
+
+const PASSPHRASE: Credential = Credential {
+    placeholder: "<passphrase>",
+    key_field: "spec.input.srt.passphraseSecretRef.key",
+    what: "the SRT passphrase",
+    role: "srt",
+    missing: "PassphraseMissing",
+    not_found: "PassphraseSecretNotFound",
+    forbidden: "PassphraseForbidden",
+};
+
+/// The Secret and the value of its key.
 async fn read(
     stream: &LiveStream,
     ctx: &Context,
     secret_ref: &SecretKeyRef,
-    prefix: &'static str,
-    what: &str,
+    credential: &Credential,
 ) -> Result<(Secret, Vec<u8>)> {
     let namespace = stream.namespace().unwrap_or_default();
     let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
     let secret = secrets
         .get(&secret_ref.name)
         .await
-        .map_err(|e| unreadable(ctx, &namespace, secret_ref, e, prefix, what))?;
+        .map_err(|e| unreadable(ctx, &namespace, secret_ref, e, credential))?;
     let value = secret
         .data
         .as_ref()
         .and_then(|data| data.get(&secret_ref.key))
         .ok_or_else(|| Error::StreamKey {
-            reason: reason(prefix, "Missing"),
+            reason: credential.missing,
             message: format!(
-                "Secret {} has no key {:?} (set the secret reference's key to the key that holds {what})",
-                secret_ref.name, secret_ref.key
+                "Secret {} has no key {:?} (set {} to the key that holds {})",
+                secret_ref.name, secret_ref.key, credential.key_field, credential.what
             ),
         })?;
     let value = value.0.clone();
     Ok((secret, value))
-}
-
-/// `StreamKey` + `Missing`: the reasons are few and fixed, so they are leaked once each.
-fn reason(prefix: &'static str, what: &'static str) -> &'static str {
-    match (prefix, what) {
-        ("Passphrase", "Missing") => "PassphraseMissing",
-        ("Passphrase", "SecretNotFound") => "PassphraseSecretNotFound",
-        ("Passphrase", _) => "PassphraseForbidden",
-        (_, "Missing") => "StreamKeyMissing",
-        (_, "SecretNotFound") => "StreamKeySecretNotFound",
-        _ => "StreamKeyForbidden",
-    }
 }
 
 fn unreadable(
@@ -94,25 +115,21 @@ fn unreadable(
     namespace: &str,
     secret_ref: &SecretKeyRef,
     error: kube::Error,
-    prefix: &'static str,
-    what: &str,
+    credential: &Credential,
 ) -> Error {
     let name = &secret_ref.name;
     match &error {
         kube::Error::Api(status) if status.code == 404 => Error::StreamKey {
-            reason: reason(prefix, "SecretNotFound"),
+            reason: credential.not_found,
             message: format!(
-                "Secret {name} does not exist in namespace {namespace}: `kubectl -n {namespace} create secret generic {name} --from-literal={}=<{what}>`",
-                secret_ref.key
+                "Secret {name} does not exist in namespace {namespace}: `kubectl -n {namespace} create secret generic {name} --from-literal={}={}`",
+                secret_ref.key, credential.placeholder
             ),
         },
         kube::Error::Api(status) if status.code == 403 => {
-            let role = format!(
-                "livestream-{}-{name}",
-                if prefix == "Passphrase" { "srt" } else { "stream-key" }
-            );
+            let role = format!("livestream-{}-{name}", credential.role);
             Error::StreamKey {
-                reason: reason(prefix, "Forbidden"),
+                reason: credential.forbidden,
                 message: format!(
                     "the operator may not read Secret {name}; let it read just that Secret: `kubectl -n {namespace} create role {role} --verb=get --resource=secrets --resource-name={name}` and `kubectl -n {namespace} create rolebinding {role} --role={role} --serviceaccount={}`",
                     ctx.settings.service_account
