@@ -48,6 +48,9 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The suffix of an operation sent as a dry run (MediaLive's `DryRun`).
+pub const DRY_RUN: &str = "(dry run)";
+
 /// An error behind an `Error::Aws`: the SDK's, with its own chain (HTTP, dispatch, credentials).
 pub type BoxedSource = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -156,6 +159,8 @@ impl Error {
             Error::Aws { .. } if self.is_access_denied() => "AwsAccessDenied",
             Error::Aws { .. } if self.is_credentials() => "AwsCredentials",
             Error::Aws { .. } if self.is_transient() => "AwsUnavailable",
+            // MediaLive's dry run refused the channel's request: nothing was changed.
+            Error::Aws { operation, .. } if operation.ends_with(DRY_RUN) => "ChangeRefused",
             Error::Aws { .. } => "AwsError",
             Error::Invalid(_) => "InvalidSpec",
             Error::Conflict(_) => "NameConflict",
@@ -171,7 +176,8 @@ impl Error {
     /// (MediaLive not seeing a new MediaPackage channel yet answers 422), judged by operation and
     /// error code alone. Retried quietly like a transient error; reported if it persists.
     pub fn may_be_eventual_consistency(&self) -> bool {
-        matches!(self, Error::Aws { operation: "CreateChannel", code, .. } if code == "UnprocessableEntityException")
+        matches!(self, Error::Aws { operation, code, .. }
+            if operation.starts_with("CreateChannel") && code == "UnprocessableEntityException")
     }
 
     /// Label for the reconciles metric: the reason in snake_case, stream-key reasons folded into
@@ -399,6 +405,16 @@ mod tests {
             (aws("TooManyRequestsException"), "AwsThrottled", "aws_throttled"),
             (aws("InternalServerErrorException"), "AwsUnavailable", "aws_unavailable"),
             (aws("BadRequestException"), "AwsError", "aws_error"),
+            (
+                Error::Aws {
+                    operation: "UpdateChannel (dry run)",
+                    code: "UnprocessableEntityException".into(),
+                    message: "m".into(),
+                    source: None,
+                },
+                "ChangeRefused",
+                "change_refused",
+            ),
             (aws("AccessDeniedException"), "AwsAccessDenied", "aws_access_denied"),
             (aws("SignatureDoesNotMatch"), "AwsCredentials", "aws_credentials"),
             (aws(QUOTA_EXCEEDED), "AwsQuotaExceeded", "aws_quota_exceeded"),

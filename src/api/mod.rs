@@ -2,6 +2,7 @@
 
 mod clip;
 mod delivery;
+mod overrides;
 mod packaging;
 mod recording;
 mod redundancy;
@@ -10,6 +11,7 @@ mod srt;
 mod status;
 
 pub use clip::*;
+pub use overrides::*;
 pub use redundancy::*;
 pub use spec::*;
 pub use srt::*;

@@ -127,6 +127,13 @@ pub struct LiveStreamSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$"))]
     pub role_arn: Option<String>,
+
+    /// The MediaLive channel engine version to run (`ChannelEngineVersion`), as `aws medialive
+    /// list-versions` lists them. Unset: MediaLive's default. status.channel shows the version the
+    /// channel runs and when it expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 128))]
+    pub engine_version: Option<String>,
 }
 
 /// When the channel runs: one-off windows and recurring ones, in one time zone.
@@ -333,6 +340,13 @@ pub struct EncodingSpec {
     /// The audio track added to every rendition.
     #[serde(default)]
     pub audio: AudioSpec,
+
+    /// The rest of the MediaLive channel, in AWS's own member names, patched onto the request the
+    /// fields above render (H.265 or QVBR renditions, captions, more audio, SCTE-35, input-loss
+    /// slates…). Where both speak, the overrides win. AWS validates the result (a dry run) before
+    /// it is applied, and before a running channel is stopped to apply it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overrides: Option<super::ChannelOverrides>,
 }
 
 /// One H.264 video rendition of the ladder.
@@ -505,6 +519,7 @@ impl Default for EncodingSpec {
         Self {
             renditions: default_renditions(),
             audio: AudioSpec::default(),
+            overrides: None,
         }
     }
 }

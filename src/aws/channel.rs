@@ -1,19 +1,35 @@
-//! The MediaLive channel: the encoding ladder into MediaPackage, reading the RTMP input, started
-//! and stopped from spec.running.
+//! The MediaLive channel: its request as a document (the ladder, the overrides), validated by a
+//! dry run before every create and update, read back as the document AWS describes for drift;
+//! started and stopped from spec.running.
 
 use aws_sdk_medialive::{
-    operation::describe_channel::DescribeChannelOutput,
-    types::{
-        AutomaticInputFailoverSettings, ChannelClass, ChannelState, ChannelSummary, EncoderSettings, InputAttachment,
-        OutputDestination,
-    },
+    operation::{create_channel::CreateChannelError, update_channel::UpdateChannelError},
+    types::{ChannelClass, ChannelState, ChannelSummary},
 };
+use serde_json::{Value, json};
 
+use super::channel_wire::{Answer, body, refusal, validation_errors};
 use super::{AwsClients, Kind, Listed, Managed, Owner, PAGE, Teardown, owner_of};
 use crate::{
-    desired::medialive::ChannelSettings,
+    desired::{
+        medialive::ChannelSettings,
+        overlay::{drift, from_wire, to_wire},
+    },
     error::{Error, Result, found},
 };
+
+/// The request members a channel's answer describes back, in the request's names.
+const DESCRIBED: [&str; 9] = [
+    "Name",
+    "ChannelClass",
+    "InputSpecification",
+    "InputAttachments",
+    "Destinations",
+    "EncoderSettings",
+    "RoleArn",
+    "ChannelEngineVersion",
+    "LogLevel",
+];
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Channel {
@@ -21,14 +37,41 @@ pub struct Channel {
     pub arn: Option<String>,
     pub owner: Option<String>,
     pub state: ChannelState,
-    /// The settings the operator owns; `None` in a List summary, which lacks the encoder settings.
-    pub settings: Option<ChannelFingerprint>,
+    /// The request's members as AWS describes them (`DESCRIBED`); `None` in a List summary, which
+    /// lacks the encoder settings.
+    pub settings: Option<Value>,
+    /// After an update: the first member it changed (a JSON pointer), for the event.
+    pub corrected: Option<String>,
 }
 
 impl Channel {
     /// It attaches the input `id` (an answer without settings, a List summary, may: assumed so).
     pub fn reads_from(&self, id: &str) -> bool {
-        self.settings.as_ref().is_none_or(|s| s.inputs.iter().any(|i| i == id))
+        self.settings.as_ref().is_none_or(|s| {
+            (s["InputAttachments"].as_array().into_iter().flatten()).any(|a| a["InputId"].as_str() == Some(id))
+        })
+    }
+
+    /// The engine version it runs and when that expires (ISO 8601), as described.
+    pub fn engine_version(&self) -> Option<(String, Option<String>)> {
+        let engine = &self.settings.as_ref()?["ChannelEngineVersion"];
+        let version = engine["Version"].as_str()?.to_owned();
+        Some((version, engine["ExpirationDate"].as_str().map(str::to_owned)))
+    }
+
+    /// Where it differs from `desired` first, a JSON pointer into the request.
+    pub fn drift(&self, desired: &ChannelSettings) -> Option<String> {
+        let Some(described) = &self.settings else {
+            return Some("/".into());
+        };
+        let mut asked = desired.request.clone();
+        // DEFAULT resets the pin: the channel then runs whatever version AWS names.
+        if asked["ChannelEngineVersion"]["Version"] == "DEFAULT"
+            && let Some(members) = asked.as_object_mut()
+        {
+            members.remove("ChannelEngineVersion");
+        }
+        drift(&asked, described)
     }
 
     fn new(
@@ -36,41 +79,89 @@ impl Channel {
         arn: Option<String>,
         tags: Option<&std::collections::HashMap<String, String>>,
         state: Option<ChannelState>,
-        settings: Option<ChannelFingerprint>,
+        answer: Option<&Value>,
     ) -> Self {
+        let settings = answer.map(|wire| {
+            let members = (DESCRIBED.iter())
+                .filter_map(|name| {
+                    let wire_name = to_wire(&json!({ *name: null }));
+                    let key = wire_name.as_object()?.keys().next()?.clone();
+                    Some(((*name).to_owned(), from_wire(wire.get(&key)?)))
+                })
+                .collect();
+            Value::Object(members)
+        });
         Self {
             id: id.unwrap_or_default(),
             arn,
             owner: owner_of(tags),
             state: state.unwrap_or(ChannelState::Creating),
             settings,
+            corrected: None,
+        }
+    }
+
+    /// A create, update or describe answer: the typed fields, and the document (`answer`, the
+    /// channel's JSON in wire names).
+    fn answered(typed: Option<aws_sdk_medialive::types::Channel>, answer: Option<Value>, fallback: &Self) -> Self {
+        match typed {
+            Some(c) => Self::new(c.id, c.arn, c.tags.as_ref(), c.state, answer.as_ref()),
+            None => Self {
+                state: ChannelState::Updating,
+                ..fallback.clone()
+            },
         }
     }
 }
-
-/// A create or update answer and a Describe answer carry the same fields.
-macro_rules! channel_from {
-    ($($answer:ty),+) => {$(
-        impl From<$answer> for Channel {
-            fn from(c: $answer) -> Self {
-                let settings = ChannelFingerprint::of(
-                    c.encoder_settings.as_ref(),
-                    c.destinations(),
-                    c.input_attachments(),
-                    c.role_arn.as_deref(),
-                    c.channel_class.as_ref(),
-                );
-                Self::new(c.id, c.arn, c.tags.as_ref(), c.state, Some(settings))
-            }
-        }
-    )+};
-}
-channel_from!(aws_sdk_medialive::types::Channel, DescribeChannelOutput);
 
 impl From<ChannelSummary> for Channel {
     fn from(c: ChannelSummary) -> Self {
         Self::new(c.id, c.arn, c.tags.as_ref(), c.state, None)
     }
+}
+
+/// The request's wire body for UpdateChannel (which has no class member).
+fn update_body(desired: &ChannelSettings) -> Value {
+    let mut wire = to_wire(&desired.request);
+    if let Some(members) = wire.as_object_mut() {
+        members.remove("channelClass");
+    }
+    wire
+}
+
+fn dry(mut wire: Value) -> Value {
+    wire["dryRun"] = json!(true);
+    wire
+}
+
+fn create_refusal<'a>(operation: &'static str, settings: &'a ChannelSettings) -> impl Fn(CreateError) -> Error + 'a {
+    move |e| {
+        let errors = match e.as_service_error() {
+            Some(CreateChannelError::UnprocessableEntityException(u)) => validation_errors(u.validation_errors()),
+            _ => Vec::new(),
+        };
+        with_role_hint(refusal(operation, e, errors), settings)
+    }
+}
+
+fn update_refusal<'a>(operation: &'static str, settings: &'a ChannelSettings) -> impl Fn(UpdateError) -> Error + 'a {
+    move |e| {
+        let errors = match e.as_service_error() {
+            Some(UpdateChannelError::UnprocessableEntityException(u)) => validation_errors(u.validation_errors()),
+            _ => Vec::new(),
+        };
+        with_role_hint(refusal(operation, e, errors), settings)
+    }
+}
+
+type CreateError = aws_sdk_medialive::error::SdkError<CreateChannelError, aws_smithy_runtime_api::http::Response>;
+type UpdateError = aws_sdk_medialive::error::SdkError<UpdateChannelError, aws_smithy_runtime_api::http::Response>;
+
+/// Asks MediaLive whether it would take `desired` as an update of channel `id`, changing nothing.
+async fn dry_run_update(aws: &AwsClients, id: &str, desired: &ChannelSettings) -> Result<()> {
+    let call = aws.medialive.update_channel().channel_id(id).customize();
+    let sent = call.mutate_request(body(&dry(update_body(desired)))).send().await;
+    sent.map_err(update_refusal("UpdateChannel (dry run)", desired)).map(drop)
 }
 
 impl Managed for Channel {
@@ -85,8 +176,9 @@ impl Managed for Channel {
         self.owner.as_deref()
     }
 
+    /// Only what the request asks is compared: members AWS fills with its defaults are no drift.
     fn differs(&self, desired: &ChannelSettings) -> bool {
-        self.settings.as_ref() != Some(&ChannelFingerprint::desired(desired))
+        self.drift(desired).is_some()
     }
 
     /// AWS deletes only a channel that is not running: a running one stops first.
@@ -119,75 +211,75 @@ impl Managed for Channel {
         })
     }
 
+    /// A dry run first: a request AWS refuses is reported with its validation errors and nothing
+    /// is made.
     async fn create(aws: &AwsClients, desired: &ChannelSettings, owner: &Owner<'_>) -> Result<Self> {
-        let created = aws
-            .medialive
-            .create_channel()
-            .name(&desired.name)
-            .channel_class(desired.channel_class.clone())
-            .input_specification(desired.input_specification.clone())
-            .set_input_attachments(Some(desired.input_attachments.clone()))
-            .set_destinations(Some(desired.destinations.clone()))
-            .encoder_settings(desired.encoder_settings.clone())
-            .role_arn(&desired.role_arn)
-            .request_id(format!("{}-channel", owner.uid))
-            .set_tags(Some(owner.tags.clone()))
-            .send()
-            .await
-            .map_err(|e| with_role_hint(Error::aws("CreateChannel", e), desired))?;
-        let channel = created
+        let mut wire = to_wire(&desired.request);
+        wire["tags"] = json!(owner.tags);
+        let checked = aws.medialive.create_channel().customize();
+        let checked = checked.mutate_request(body(&dry(wire.clone()))).send().await;
+        checked.map_err(create_refusal("CreateChannel (dry run)", desired))?;
+        wire["requestId"] = json!(format!("{}-channel", owner.uid));
+        let answer = Answer::default();
+        let call = aws.medialive.create_channel().customize();
+        let created = (call.interceptor(answer.clone()).mutate_request(body(&wire)).send().await)
+            .map_err(create_refusal("CreateChannel", desired))?;
+        let typed = created
             .channel
             .ok_or_else(|| Error::Waiting("CreateChannel returned no channel".into()))?;
-        Ok(Self::from(channel))
+        let document = answer.take().map(|mut a| a["channel"].take());
+        Ok(Self::answered(Some(typed), document, &Self::new(None, None, None, None, None)))
     }
 
     /// A class change (redundancy Single ⇄ Standard) is its own call, made first: UpdateChannel
-    /// has no class member, and the destinations must suit the new class.
+    /// has no class member, and the destinations must suit the new class. Every other change is
+    /// dry-run first.
     async fn update(aws: &AwsClients, current: &Self, desired: &ChannelSettings) -> Result<Self> {
-        if current.settings.as_ref().is_some_and(|s| s.class_differs(desired)) {
-            let changed = aws
-                .medialive
-                .update_channel_class()
-                .channel_id(&current.id)
-                .channel_class(desired.channel_class.clone())
-                .set_destinations(Some(desired.destinations.clone()))
-                .send()
-                .await
+        let answer = Answer::default();
+        if current.class_differs(desired) {
+            let wire = to_wire(&json!({
+                "ChannelClass": desired.channel_class.as_str(),
+                "Destinations": desired.request["Destinations"],
+            }));
+            let call = aws.medialive.update_channel_class().channel_id(&current.id).customize();
+            let changed = (call.interceptor(answer.clone()).mutate_request(body(&wire)).send().await)
                 .map_err(|e| Error::aws("UpdateChannelClass", e))?;
             // The channel is UPDATING until the class is changed: the rest waits for the next round.
-            return Ok(changed.channel.map_or_else(
-                || Self {
-                    state: ChannelState::Updating,
-                    ..current.clone()
-                },
-                Self::from,
-            ));
+            let document = answer.take().map(|mut a| a["channel"].take());
+            return Ok(Self::answered(changed.channel, document, current));
         }
-        let updated = aws
-            .medialive
-            .update_channel()
-            .channel_id(&current.id)
-            .name(&desired.name)
-            .input_specification(desired.input_specification.clone())
-            .set_input_attachments(Some(desired.input_attachments.clone()))
-            .set_destinations(Some(desired.destinations.clone()))
-            .encoder_settings(desired.encoder_settings.clone())
-            .role_arn(&desired.role_arn)
-            .send()
-            .await
-            .map_err(|e| with_role_hint(Error::aws("UpdateChannel", e), desired))?;
-        Ok(updated.channel.map_or_else(
-            || Self {
-                state: ChannelState::Updating,
-                ..current.clone()
-            },
-            Self::from,
-        ))
+        dry_run_update(aws, &current.id, desired).await?;
+        let call = aws.medialive.update_channel().channel_id(&current.id).customize();
+        let updated = (call.interceptor(answer.clone()).mutate_request(body(&update_body(desired))).send().await)
+            .map_err(update_refusal("UpdateChannel", desired))?;
+        let document = answer.take().map(|mut a| a["channel"].take());
+        Ok(Self {
+            corrected: current.drift(desired),
+            ..Self::answered(updated.channel, document, current)
+        })
+    }
+
+    /// Before a running channel is stopped to apply a change: AWS would take it (a dry run). A
+    /// class change has no dry run; it is checked when it is made.
+    async fn validate_update(aws: &AwsClients, current: &Self, desired: &ChannelSettings) -> Result<()> {
+        if current.class_differs(desired) {
+            return Ok(());
+        }
+        dry_run_update(aws, &current.id, desired).await
     }
 
     async fn delete(aws: &AwsClients, current: &Self) -> Result<()> {
         let deleted = aws.medialive.delete_channel().channel_id(&current.id).send().await;
         found(deleted.map_err(|e| Error::aws("DeleteChannel", e))).map(drop)
+    }
+}
+
+impl Channel {
+    /// The class differs: MediaLive changes it with UpdateChannelClass, not UpdateChannel.
+    fn class_differs(&self, desired: &ChannelSettings) -> bool {
+        let described = self.settings.as_ref().and_then(|s| s["ChannelClass"].as_str());
+        // MediaLive describes STANDARD when the create named none.
+        ChannelClass::from(described.unwrap_or("STANDARD")) != desired.channel_class
     }
 }
 
@@ -205,9 +297,13 @@ impl Listed for Channel {
     }
 
     async fn describe(aws: &AwsClients, id: &str) -> Result<Option<Self>> {
-        let described = aws.medialive.describe_channel().channel_id(id).send().await;
+        let answer = Answer::default();
+        let call = aws.medialive.describe_channel().channel_id(id).customize();
+        let described = call.interceptor(answer.clone()).send().await;
         let channel = found(described.map_err(|e| Error::aws("DescribeChannel", e)))?;
-        Ok(channel.map(Self::from).filter(|c| c.state != ChannelState::Deleted))
+        let document = answer.take();
+        let channel = channel.map(|c| Self::new(c.id, c.arn, c.tags.as_ref(), c.state, document.as_ref()));
+        Ok(channel.filter(|c| c.state != ChannelState::Deleted))
     }
 
     async fn list(aws: &AwsClients) -> Result<Vec<Self>> {
@@ -222,6 +318,20 @@ impl Listed for Channel {
     }
 }
 
+/// The engine versions MediaLive offers this account (ListVersions): (version, expires).
+pub async fn engine_versions(aws: &AwsClients) -> Result<Vec<(String, Option<String>)>> {
+    let listed = aws.medialive.list_versions().send().await;
+    let listed = listed.map_err(|e| Error::aws("ListVersions", e))?;
+    Ok((listed.versions.unwrap_or_default().into_iter())
+        .filter_map(|v| {
+            let expires = v.expiration_date.and_then(|d| {
+                d.fmt(aws_smithy_types::date_time::Format::DateTime).ok()
+            });
+            Some((v.version?, expires))
+        })
+        .collect())
+}
+
 /// MediaLive refuses a channel whose role the caller may not pass with a 422 like any other
 /// validation failure; the condition names the role and what to grant, whatever the cause.
 fn with_role_hint(error: Error, settings: &ChannelSettings) -> Error {
@@ -231,135 +341,16 @@ fn with_role_hint(error: Error, settings: &ChannelSettings) -> Error {
             code,
             message,
             source,
-        } if code == "UnprocessableEntityException" => Error::Aws {
+        } if code == "UnprocessableEntityException" && message.contains("PassRole") => Error::Aws {
             operation,
             code,
             source,
             message: format!(
-                "{message} (the channel's role is {role}: if the refusal is about iam:PassRole, the operator's IAM policy must allow iam:PassRole on {role} with iam:PassedToService medialive.amazonaws.com, as deploy/iam-policy.json does for spec.roleArn / --medialive-role-arn)",
-                role = settings.role_arn
+                "{message} (the channel's role is {role}: the operator's IAM policy must allow iam:PassRole on {role} with iam:PassedToService medialive.amazonaws.com, as deploy/iam-policy.json does for spec.roleArn / --medialive-role-arn)",
+                role = settings.role_arn()
             ),
         },
         other => other,
-    }
-}
-
-/// Name, width, height, bitrate, frame rate and GOP of one video description.
-type RenditionFingerprint = (
-    Option<String>,
-    Option<i32>,
-    Option<i32>,
-    Option<i32>,
-    Option<i32>,
-    Option<f64>,
-);
-
-/// The parts of a channel the operator sets: the ladder, audio, destination, input and role.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ChannelFingerprint {
-    renditions: Vec<RenditionFingerprint>,
-    audio: Vec<(Option<f64>, Option<f64>)>,
-    outputs: Vec<Option<String>>,
-    package_channels: Vec<String>,
-    inputs: Vec<String>,
-    /// Each attachment's failover to the backup input.
-    failover: Vec<Option<AutomaticInputFailoverSettings>>,
-    /// STANDARD or SINGLE_PIPELINE; MediaLive describes STANDARD when the create named none.
-    class: ChannelClass,
-    role_arn: Option<String>,
-    thumbnails: Option<String>,
-    /// S3 destinations (the recording's) and the Archive groups' rollover intervals.
-    s3_destinations: Vec<String>,
-    rollovers: Vec<Option<i32>>,
-}
-
-impl ChannelFingerprint {
-    pub fn of(
-        encoder: Option<&EncoderSettings>,
-        destinations: &[OutputDestination],
-        inputs: &[InputAttachment],
-        role_arn: Option<&str>,
-        class: Option<&ChannelClass>,
-    ) -> Self {
-        let renditions = encoder
-            .and_then(|e| e.video_descriptions.as_ref())
-            .into_iter()
-            .flatten()
-            .map(|v| {
-                let h264 = v.codec_settings.as_ref().and_then(|c| c.h264_settings.as_ref());
-                (
-                    v.name.clone(),
-                    v.width,
-                    v.height,
-                    h264.and_then(|h| h.bitrate),
-                    h264.and_then(|h| h.framerate_numerator),
-                    h264.and_then(|h| h.gop_size),
-                )
-            })
-            .collect();
-        let audio = encoder
-            .and_then(|e| e.audio_descriptions.as_ref())
-            .into_iter()
-            .flatten()
-            .filter_map(|a| a.codec_settings.as_ref()?.aac_settings.as_ref())
-            .map(|aac| (aac.bitrate, aac.sample_rate))
-            .collect();
-        let outputs = encoder
-            .and_then(|e| e.output_groups.as_ref())
-            .into_iter()
-            .flatten()
-            .flat_map(|g| g.outputs.iter().flatten())
-            .map(|o| o.video_description_name.clone())
-            .collect();
-        let package_channels = destinations
-            .iter()
-            .flat_map(|d| d.media_package_settings.iter().flatten())
-            .filter_map(|m| m.channel_id.clone())
-            .collect();
-        let failover = inputs
-            .iter()
-            .map(|a| a.automatic_input_failover_settings.clone())
-            .collect();
-        let inputs = inputs.iter().filter_map(|a| a.input_id.clone()).collect();
-        let s3_destinations = (destinations.iter().flat_map(|d| d.settings.iter().flatten()))
-            .filter_map(|s| s.url.clone())
-            .collect();
-        let rollovers = (encoder.and_then(|e| e.output_groups.as_ref()).into_iter().flatten())
-            .filter_map(|g| g.output_group_settings.as_ref()?.archive_group_settings.as_ref())
-            .map(|a| a.rollover_interval)
-            .collect();
-        let thumbnails = encoder
-            .and_then(|e| e.thumbnail_configuration.as_ref())
-            .and_then(|t| t.state.as_ref())
-            .map(|s| s.as_str().to_owned());
-        Self {
-            renditions,
-            audio,
-            outputs,
-            package_channels,
-            inputs,
-            failover,
-            class: class.cloned().unwrap_or(ChannelClass::Standard),
-            role_arn: role_arn.map(str::to_owned),
-            thumbnails,
-            s3_destinations,
-            rollovers,
-        }
-    }
-
-    pub fn desired(settings: &ChannelSettings) -> Self {
-        Self::of(
-            Some(&settings.encoder_settings),
-            &settings.destinations,
-            &settings.input_attachments,
-            Some(&settings.role_arn),
-            Some(&settings.channel_class),
-        )
-    }
-
-    /// The class differs: MediaLive changes it with UpdateChannelClass, not UpdateChannel.
-    fn class_differs(&self, desired: &ChannelSettings) -> bool {
-        self.class != desired.channel_class
     }
 }
 
@@ -404,13 +395,24 @@ mod tests {
             "arn:aws:iam::1:role/r",
             PackageTarget::V1,
         );
+        let described = |settings: &ChannelSettings| Channel {
+            id: "1".into(),
+            arn: None,
+            owner: None,
+            state: ChannelState::Idle,
+            settings: Some(settings.request.clone()),
+            corrected: None,
+        };
+        assert!(!described(&base).differs(&base));
         assert_eq!(
-            ChannelFingerprint::desired(&base),
-            ChannelFingerprint::desired(&base.clone())
+            described(&base).drift(&changed).as_deref(),
+            Some("/EncoderSettings/VideoDescriptions/1/CodecSettings/H264Settings/Bitrate")
         );
-        assert_ne!(
-            ChannelFingerprint::desired(&base),
-            ChannelFingerprint::desired(&changed)
-        );
+        let mut reset = base.clone();
+        reset.request["ChannelEngineVersion"] = json!({"Version": "DEFAULT"});
+        assert!(!described(&base).differs(&reset), "DEFAULT pins nothing");
+        let summary = Channel { settings: None, ..described(&base) };
+        assert!(summary.differs(&base) && summary.reads_from("any"), "a summary says nothing of settings");
+        assert!(described(&base).reads_from("1") && !described(&base).reads_from("2"));
     }
 }

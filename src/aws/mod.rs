@@ -7,6 +7,7 @@
 pub mod access_control;
 pub mod alerts;
 pub mod channel;
+mod channel_wire;
 pub mod cloudfront;
 mod endpoint;
 pub mod harvest;
@@ -136,6 +137,16 @@ pub trait Managed: Clone + Send + Sync + 'static {
         let _ = aws;
         let unchanged = current.clone();
         async move { Ok(unchanged) }
+    }
+    /// Before it is stopped to apply a change (`updatePolicy: Restart`): AWS would take `desired`
+    /// as an update, asked without changing anything (a dry run). Kinds without one accept.
+    fn validate_update(
+        aws: &AwsClients,
+        current: &Self,
+        desired: &Self::Desired,
+    ) -> impl Future<Output = Result<()>> + Send {
+        let _ = (aws, current, desired);
+        async { Ok(()) }
     }
     /// "Already gone" is success; one AWS still sees in use is waited for.
     fn delete(aws: &AwsClients, current: &Self) -> impl Future<Output = Result<()>> + Send;
@@ -351,6 +362,7 @@ mod tests {
             owner: None,
             state,
             settings: None,
+            corrected: None,
         };
         for state in [ChannelState::Running, ChannelState::Starting, ChannelState::Recovering] {
             assert_eq!(channel(state).teardown(), Teardown::Stop);

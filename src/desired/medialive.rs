@@ -1,24 +1,16 @@
-//! MediaLive requests: the input security group's rules, the RTMP input, and the channel (a
-//! single-pipeline H.264 ladder + AAC into a MediaPackage output group).
+//! MediaLive requests: the input security group's rules, and the channel — the CreateChannel
+//! request in AWS's member names (as `aws medialive create-channel --cli-input-json` takes it), a
+//! ladder into a MediaPackage output group reading the stream's inputs, to which the recording
+//! and `spec.encoding.overrides` are added (see `recording`, `overlay`).
 
-use aws_sdk_medialive::types::{
-    AacCodingMode, AacInputType, AacProfile, AacRateControlMode, AacRawFormat, AacSettings, AacSpec,
-    AudioCodecSettings, AudioDescription, AudioDescriptionAudioTypeControl, AudioDescriptionLanguageCodeControl,
-    AudioSelector, ChannelClass, EncoderSettings, H264FramerateControl, H264GopSizeUnits, H264Level, H264ParControl,
-    H264Profile, H264RateControlMode, H264ScanType, H264Settings, InputAttachment, InputCodec, InputMaximumBitrate,
-    InputResolution, InputSettings, InputSourceEndBehavior, InputSpecification, InputWhitelistRuleCidr,
-    MediaPackageGroupSettings, MediaPackageOutputDestinationSettings, MediaPackageOutputSettings, Output,
-    OutputDestination, OutputGroup, OutputGroupSettings, OutputLocationRef, OutputSettings, ThumbnailConfiguration,
-    ThumbnailState, TimecodeConfig, TimecodeConfigSource, VideoCodecSettings, VideoDescription,
-};
+use aws_sdk_medialive::types::{ChannelClass, InputWhitelistRuleCidr};
+use serde_json::{Value, json};
 
+use super::encoder::{DESTINATION, encoder_settings};
 use super::names::Names;
 use super::redundancy::{AUDIO_SELECTOR, Resilience};
-use crate::api::{EncodingSpec, InputSpec, LiveStreamSpec, PackagingSpec, PackagingVersion, Rendition};
+use crate::api::{EncodingSpec, InputSpec, LiveStreamSpec, PackagingSpec, PackagingVersion};
 use crate::resource::Role;
-
-const DESTINATION: &str = "mediapackage";
-pub(super) const AUDIO: &str = "audio_aac";
 
 /// The security group's allow-list, one rule per CIDR.
 pub fn whitelist_rules(input: &InputSpec) -> Vec<InputWhitelistRuleCidr> {
@@ -29,16 +21,35 @@ pub fn whitelist_rules(input: &InputSpec) -> Vec<InputWhitelistRuleCidr> {
         .collect()
 }
 
-/// Everything CreateChannel and UpdateChannel send, except tags.
+/// The channel as CreateChannel and UpdateChannel send it, except tags and the request id.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChannelSettings {
     pub name: String,
     pub channel_class: ChannelClass,
-    pub input_specification: InputSpecification,
-    pub input_attachments: Vec<InputAttachment>,
-    pub destinations: Vec<OutputDestination>,
-    pub encoder_settings: EncoderSettings,
-    pub role_arn: String,
+    /// The request's members in AWS's names: `Name`, `ChannelClass`, `InputSpecification`,
+    /// `InputAttachments`, `Destinations`, `EncoderSettings`, `RoleArn`, and
+    /// `ChannelEngineVersion` / `LogLevel` when asked.
+    pub request: Value,
+}
+
+impl ChannelSettings {
+    /// The ids of the inputs it attaches, in attachment order.
+    pub fn input_ids(&self) -> Vec<&str> {
+        (self.request["InputAttachments"].as_array().into_iter().flatten())
+            .filter_map(|a| a["InputId"].as_str())
+            .collect()
+    }
+
+    /// How many video descriptions it encodes.
+    pub fn video_descriptions(&self) -> usize {
+        self.request["EncoderSettings"]["VideoDescriptions"]
+            .as_array()
+            .map_or(0, Vec::len)
+    }
+
+    pub fn role_arn(&self) -> &str {
+        self.request["RoleArn"].as_str().unwrap_or_default()
+    }
 }
 
 /// The MediaPackage channel the MediaPackage output group writes to.
@@ -51,7 +62,7 @@ pub enum PackageTarget<'a> {
 }
 
 /// The channel for `spec`, reading from `inputs` (by role, in attachment order) and writing to the
-/// MediaPackage channel.
+/// MediaPackage channel (without the recording and the overrides).
 pub fn channel_settings(
     spec: &LiveStreamSpec,
     names: &Names,
@@ -60,7 +71,7 @@ pub fn channel_settings(
     target: PackageTarget,
 ) -> ChannelSettings {
     let resilience = Resilience::of(spec);
-    channel_settings_of(
+    let mut channel = channel_settings_of(
         &spec.encoding,
         &spec.packaging,
         &resilience,
@@ -68,7 +79,16 @@ pub fn channel_settings(
         inputs,
         role_arn,
         target,
-    )
+    );
+    with_engine_version(&mut channel, spec.engine_version.as_deref());
+    channel
+}
+
+/// `ChannelEngineVersion`, when the spec pins one.
+pub fn with_engine_version(channel: &mut ChannelSettings, version: Option<&str>) {
+    if let Some(version) = version {
+        channel.request["ChannelEngineVersion"] = json!({"Version": version});
+    }
 }
 
 /// The channel for a ladder (`spec.encoding`) and its packaging (`spec.packaging`, for the
@@ -83,17 +103,9 @@ pub fn channel_settings_of(
     target: PackageTarget,
 ) -> ChannelSettings {
     let (destination, version) = match target {
-        PackageTarget::V1 => (
-            MediaPackageOutputDestinationSettings::builder()
-                .channel_id(&names.channel)
-                .build(),
-            PackagingVersion::V1,
-        ),
+        PackageTarget::V1 => (json!({"ChannelId": names.channel}), PackagingVersion::V1),
         PackageTarget::V2 { group } => (
-            MediaPackageOutputDestinationSettings::builder()
-                .channel_group(group)
-                .channel_name(&names.channel)
-                .build(),
+            json!({"ChannelGroup": group, "ChannelName": names.channel}),
             PackagingVersion::V2,
         ),
     };
@@ -101,151 +113,36 @@ pub fn channel_settings_of(
     // The primary fails over to the backup, when the spec has one.
     let backup = inputs.iter().find(|(role, _)| *role == Role::Backup);
     let failover = backup.and_then(|(_, id)| resilience.failover(id));
+    let attachments: Vec<Value> = (inputs.iter())
+        .map(|&(role, id)| {
+            let mut attachment = json!({
+                "InputId": id,
+                "InputAttachmentName": names.input(role),
+                "InputSettings": {
+                    "SourceEndBehavior": "CONTINUE",
+                    "AudioSelectors": [{"Name": AUDIO_SELECTOR}],
+                },
+            });
+            if let Some(failover) = failover.clone().filter(|_| role == Role::Primary) {
+                attachment["AutomaticInputFailoverSettings"] = failover;
+            }
+            attachment
+        })
+        .collect();
+    let channel_class = resilience.channel_class();
     ChannelSettings {
         name: names.channel.clone(),
-        channel_class: resilience.channel_class(),
-        input_specification: InputSpecification::builder()
-            .codec(InputCodec::Avc)
-            .maximum_bitrate(InputMaximumBitrate::Max20Mbps)
-            .resolution(InputResolution::Hd)
-            .build(),
-        input_attachments: (inputs.iter())
-            .map(|&(role, id)| {
-                InputAttachment::builder()
-                    .input_id(id)
-                    .input_attachment_name(names.input(role))
-                    .set_automatic_input_failover_settings(failover.clone().filter(|_| role == Role::Primary))
-                    .input_settings(
-                        InputSettings::builder()
-                            .source_end_behavior(InputSourceEndBehavior::Continue)
-                            .audio_selectors(AudioSelector::builder().name(AUDIO_SELECTOR).build())
-                            .build(),
-                    )
-                    .build()
-            })
-            .collect(),
-        destinations: vec![
-            OutputDestination::builder()
-                .id(DESTINATION)
-                .media_package_settings(destination)
-                .build(),
-        ],
-        encoder_settings: encoder_settings(encoding, &segments),
-        role_arn: role_arn.to_owned(),
+        request: json!({
+            "Name": names.channel,
+            "ChannelClass": channel_class.as_str(),
+            "InputSpecification": {"Codec": "AVC", "MaximumBitrate": "MAX_20_MBPS", "Resolution": "HD"},
+            "InputAttachments": attachments,
+            "Destinations": [{"Id": DESTINATION, "MediaPackageSettings": [destination]}],
+            "EncoderSettings": encoder_settings(encoding, &segments),
+            "RoleArn": role_arn,
+        }),
+        channel_class,
     }
-}
-
-/// Keyframe interval: every segment of every endpoint must start on one, so it divides each
-/// segment duration.
-pub fn gop_seconds(segment_durations: &[i32]) -> f64 {
-    if segment_durations.iter().all(|d| d % 2 == 0) {
-        2.0
-    } else {
-        1.0
-    }
-}
-
-/// The ladder: one video description and one output per rendition, all sharing the AAC track.
-pub fn encoder_settings(encoding: &EncodingSpec, segment_durations: &[i32]) -> EncoderSettings {
-    let gop = gop_seconds(segment_durations);
-    EncoderSettings::builder()
-        // Thumbnails of the input, for `kubectl livestream thumbnail` (DescribeThumbnails).
-        .thumbnail_configuration(ThumbnailConfiguration::builder().state(ThumbnailState::Auto).build())
-        .set_video_descriptions(Some(
-            encoding.renditions.iter().map(|r| video_description(r, gop)).collect(),
-        ))
-        .audio_descriptions(
-            AudioDescription::builder()
-                .name(AUDIO)
-                .audio_selector_name(AUDIO_SELECTOR)
-                .audio_type_control(AudioDescriptionAudioTypeControl::FollowInput)
-                .language_code_control(AudioDescriptionLanguageCodeControl::FollowInput)
-                .codec_settings(
-                    AudioCodecSettings::builder()
-                        .aac_settings(
-                            AacSettings::builder()
-                                .bitrate(f64::from(encoding.audio.bits_per_second))
-                                .sample_rate(f64::from(encoding.audio.sample_rate))
-                                .coding_mode(AacCodingMode::CodingMode20)
-                                .profile(AacProfile::Lc)
-                                .rate_control_mode(AacRateControlMode::Cbr)
-                                .raw_format(AacRawFormat::None)
-                                .spec(AacSpec::Mpeg4)
-                                .input_type(AacInputType::Normal)
-                                .build(),
-                        )
-                        .build(),
-                )
-                .build(),
-        )
-        .output_groups(
-            OutputGroup::builder()
-                .name("hls")
-                .output_group_settings(
-                    OutputGroupSettings::builder()
-                        .media_package_group_settings(
-                            MediaPackageGroupSettings::builder()
-                                .destination(OutputLocationRef::builder().destination_ref_id(DESTINATION).build())
-                                .build(),
-                        )
-                        .build(),
-                )
-                .set_outputs(Some(encoding.renditions.iter().map(output).collect()))
-                .build(),
-        )
-        .timecode_config(
-            TimecodeConfig::builder()
-                .source(TimecodeConfigSource::Systemclock)
-                .build(),
-        )
-        .build()
-}
-
-pub(super) fn video_description_name(rendition: &Rendition) -> String {
-    format!("video_{}", rendition.name)
-}
-
-fn video_description(rendition: &Rendition, gop_seconds: f64) -> VideoDescription {
-    VideoDescription::builder()
-        .name(video_description_name(rendition))
-        .width(rendition.width)
-        .height(rendition.height)
-        .codec_settings(
-            VideoCodecSettings::builder()
-                .h264_settings(
-                    H264Settings::builder()
-                        .bitrate(rendition.bits_per_second)
-                        .buf_size(rendition.bits_per_second.saturating_mul(2))
-                        .rate_control_mode(H264RateControlMode::Cbr)
-                        .framerate_control(H264FramerateControl::Specified)
-                        .framerate_numerator(rendition.frames_per_second)
-                        .framerate_denominator(1)
-                        .gop_size(gop_seconds)
-                        .gop_size_units(H264GopSizeUnits::Seconds)
-                        .par_control(H264ParControl::Specified)
-                        .par_numerator(1)
-                        .par_denominator(1)
-                        .profile(H264Profile::High)
-                        .level(H264Level::H264LevelAuto)
-                        .scan_type(H264ScanType::Progressive)
-                        .build(),
-                )
-                .build(),
-        )
-        .build()
-}
-
-fn output(rendition: &Rendition) -> Output {
-    Output::builder()
-        .output_name(&rendition.name)
-        .video_description_name(video_description_name(rendition))
-        .audio_description_names(AUDIO)
-        .output_settings(
-            OutputSettings::builder()
-                .media_package_output_settings(MediaPackageOutputSettings::builder().build())
-                .build(),
-        )
-        .build()
 }
 
 #[cfg(test)]
@@ -256,6 +153,15 @@ mod tests {
 
     fn spec() -> LiveStreamSpec {
         serde_json::from_value(json!({"input": {"allowedCidrs": ["203.0.113.0/24", "2001:db8::/32"]}})).unwrap()
+    }
+
+    fn names() -> Names {
+        Names {
+            protocol: "rtmp",
+            passphrase_secret: String::new(),
+            channel: "launch".into(),
+            endpoint: "launch-hls".into(),
+        }
     }
 
     #[test]
@@ -269,105 +175,28 @@ mod tests {
 
     #[test]
     fn default_ladder_is_two_hd_renditions_into_mediapackage() {
-        let names = Names {
-            protocol: "rtmp",
-            passphrase_secret: String::new(),
-            channel: "launch".into(),
-            endpoint: "launch-hls".into(),
-        };
-        let settings = channel_settings(
-            &spec(),
-            &names,
-            &[(Role::Primary, "1234567")],
-            "arn:aws:iam::123456789012:role/MediaLiveAccessRole",
-            PackageTarget::V1,
-        );
-        assert_eq!(settings.channel_class, ChannelClass::SinglePipeline);
-        assert_eq!(settings.input_attachments[0].input_id.as_deref(), Some("1234567"));
-        assert_eq!(
-            settings.destinations[0].media_package_settings.as_ref().unwrap()[0]
-                .channel_id
-                .as_deref(),
-            Some("launch")
-        );
-        let encoder = &settings.encoder_settings;
-        let ladder: Vec<_> = encoder
-            .video_descriptions
-            .as_ref()
-            .unwrap()
-            .iter()
-            .map(|v| {
-                let h264 = v.codec_settings.as_ref().unwrap().h264_settings.as_ref().unwrap();
-                (
-                    v.width.unwrap(),
-                    v.height.unwrap(),
-                    h264.bitrate.unwrap(),
-                    h264.framerate_numerator.unwrap(),
-                    h264.gop_size.unwrap(),
-                )
-            })
-            .collect();
-        assert_eq!(
-            ladder,
-            [(1920, 1080, 5_000_000, 30, 1.0), (1280, 720, 3_000_000, 30, 1.0)]
-        );
-        let aac = encoder.audio_descriptions.as_ref().unwrap()[0]
-            .codec_settings
-            .as_ref()
-            .unwrap()
-            .aac_settings
-            .clone()
-            .unwrap();
-        assert_eq!((aac.bitrate, aac.sample_rate), (Some(192_000.0), Some(48_000.0)));
-        let group = &encoder.output_groups.as_ref().unwrap()[0];
-        let outputs: Vec<_> = group
-            .outputs
-            .as_ref()
-            .unwrap()
-            .iter()
-            .map(|o| o.video_description_name.clone().unwrap())
-            .collect();
-        assert_eq!(outputs, ["video_1080p", "video_720p"]);
-    }
-
-    #[test]
-    fn keyframes_divide_the_segment() {
-        for segment in 1..=30 {
-            assert_eq!(f64::from(segment) % gop_seconds(&[segment]), 0.0, "segment {segment}");
-        }
-        assert_eq!(gop_seconds(&[6, 2, 4]), 2.0);
-        assert_eq!(gop_seconds(&[5, 2, 2]), 1.0, "5 s HLS beside 2 s low-latency segments");
-    }
-
-    #[test]
-    fn a_v2_stream_writes_to_its_channel_in_the_group() {
-        let names = Names {
-            protocol: "rtmp",
-            passphrase_secret: String::new(),
-            channel: "launch".into(),
-            endpoint: "launch-hls".into(),
-        };
         let role = "arn:aws:iam::123456789012:role/MediaLiveAccessRole";
-        let settings = channel_settings(
-            &spec(),
-            &names,
-            &[(Role::Primary, "1")],
-            role,
-            PackageTarget::V2 { group: "live" },
-        );
-        let destination = &settings.destinations[0].media_package_settings.as_ref().unwrap()[0];
-        assert_eq!(destination.channel_id, None);
-        assert_eq!(destination.channel_group.as_deref(), Some("live"));
-        assert_eq!(destination.channel_name.as_deref(), Some("launch"));
-        let video = &settings.encoder_settings.video_descriptions.as_ref().unwrap()[0];
-        let gop = video
-            .codec_settings
-            .as_ref()
-            .unwrap()
-            .h264_settings
-            .as_ref()
-            .unwrap()
-            .gop_size;
-        assert_eq!(gop, Some(1.0), "keyframes every second serve 5 s and 2 s segments");
+        let settings = channel_settings(&spec(), &names(), &[(Role::Primary, "1234567")], role, PackageTarget::V1);
+        assert_eq!(settings.channel_class, ChannelClass::SinglePipeline);
+        assert_eq!(settings.request["ChannelClass"], "SINGLE_PIPELINE");
+        assert_eq!(settings.input_ids(), ["1234567"]);
+        assert_eq!(settings.request["Destinations"][0]["MediaPackageSettings"][0]["ChannelId"], "launch");
+        assert_eq!(settings.video_descriptions(), 2);
+        assert_eq!(settings.role_arn(), role);
+        assert!(settings.request.get("ChannelEngineVersion").is_none(), "MediaLive's default");
+        let gop = &settings.request["EncoderSettings"]["VideoDescriptions"][0]["CodecSettings"]["H264Settings"]["GopSize"];
+        assert_eq!(gop, &json!(1.0), "keyframes every second serve 5 s and 2 s segments");
+    }
+
+    #[test]
+    fn a_v2_stream_writes_to_its_channel_in_the_group_and_a_pinned_engine_is_asked_for() {
+        let mut spec = spec();
+        spec.engine_version = Some("2.1.0".into());
+        let role = "arn:aws:iam::123456789012:role/MediaLiveAccessRole";
+        let target = PackageTarget::V2 { group: "live" };
+        let settings = channel_settings(&spec, &names(), &[(Role::Primary, "1")], role, target);
+        let destination = &settings.request["Destinations"][0]["MediaPackageSettings"][0];
+        assert_eq!(destination, &json!({"ChannelGroup": "live", "ChannelName": "launch"}));
+        assert_eq!(settings.request["ChannelEngineVersion"], json!({"Version": "2.1.0"}));
     }
 }

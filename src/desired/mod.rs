@@ -3,11 +3,13 @@
 
 pub mod clip;
 pub mod cloudfront;
+pub mod encoder;
 pub mod ingest;
 pub mod medialive;
 pub mod mediapackage;
 pub mod mediapackagev2;
 pub mod names;
+pub mod overlay;
 pub mod recording;
 pub mod redundancy;
 pub mod schedule;

@@ -3,13 +3,11 @@
 //! second encode) and the AAC track as MPEG-TS files to S3, one per rollover interval, each run
 //! under MediaLive's `$dt$` (the channel's start, `YYYYMMDDTHHMMSS` UTC).
 
-use aws_sdk_medialive::types::{
-    ArchiveContainerSettings, ArchiveGroupSettings, ArchiveOutputSettings, M2tsSettings, Output, OutputDestination,
-    OutputDestinationSettings, OutputGroup, OutputGroupSettings, OutputLocationRef, OutputSettings,
-};
 use kube::ResourceExt;
+use serde_json::json;
 
-use super::medialive::{AUDIO, ChannelSettings, video_description_name};
+use super::encoder::{AUDIO, video_description_name};
+use super::medialive::ChannelSettings;
 use crate::api::{LiveStream, Rendition};
 
 const DESTINATION: &str = "recording";
@@ -60,52 +58,30 @@ pub fn add_archive(channel: &mut ChannelSettings, renditions: &[Rendition], reco
     let Some(top) = top(renditions) else {
         return;
     };
-    channel.destinations.push(
-        OutputDestination::builder()
-            .id(DESTINATION)
-            .settings(
-                OutputDestinationSettings::builder()
-                    .url(destination_url(recording))
-                    .build(),
-            )
-            .build(),
-    );
-    let output = Output::builder()
-        .output_name(format!("recording_{}", top.name))
-        .video_description_name(video_description_name(top))
-        .audio_description_names(AUDIO)
-        .output_settings(
-            OutputSettings::builder()
-                .archive_output_settings(
-                    ArchiveOutputSettings::builder()
-                        .name_modifier(format!("_{}", top.name))
-                        .extension("ts")
-                        .container_settings(
-                            ArchiveContainerSettings::builder()
-                                .m2ts_settings(M2tsSettings::builder().build())
-                                .build(),
-                        )
-                        .build(),
-                )
-                .build(),
-        )
-        .build();
-    let group = OutputGroup::builder()
-        .name("recording")
-        .output_group_settings(
-            OutputGroupSettings::builder()
-                .archive_group_settings(
-                    ArchiveGroupSettings::builder()
-                        .destination(OutputLocationRef::builder().destination_ref_id(DESTINATION).build())
-                        .rollover_interval(recording.rollover_seconds)
-                        .build(),
-                )
-                .build(),
-        )
-        .outputs(output)
-        .build();
-    let groups = channel.encoder_settings.output_groups.get_or_insert_with(Vec::new);
-    groups.push(group);
+    let request = &mut channel.request;
+    if let Some(destinations) = request["Destinations"].as_array_mut() {
+        destinations.push(json!({"Id": DESTINATION, "Settings": [{"Url": destination_url(recording)}]}));
+    }
+    let group = json!({
+        "Name": "recording",
+        "OutputGroupSettings": {"ArchiveGroupSettings": {
+            "Destination": {"DestinationRefId": DESTINATION},
+            "RolloverInterval": recording.rollover_seconds,
+        }},
+        "Outputs": [{
+            "OutputName": format!("recording_{}", top.name),
+            "VideoDescriptionName": video_description_name(top),
+            "AudioDescriptionNames": [AUDIO],
+            "OutputSettings": {"ArchiveOutputSettings": {
+                "NameModifier": format!("_{}", top.name),
+                "Extension": "ts",
+                "ContainerSettings": {"M2tsSettings": {}},
+            }},
+        }],
+    });
+    if let Some(groups) = request["EncoderSettings"]["OutputGroups"].as_array_mut() {
+        groups.push(group);
+    }
 }
 
 #[cfg(test)]
@@ -139,22 +115,11 @@ mod tests {
             medialive::PackageTarget::V1,
         );
         add_archive(&mut channel, &stream.spec.encoding.renditions, &recording);
-        let groups = channel.encoder_settings.output_groups.as_ref().unwrap();
-        let archive = groups[1]
-            .output_group_settings
-            .as_ref()
-            .unwrap()
-            .archive_group_settings
-            .as_ref()
-            .unwrap();
-        assert_eq!(archive.rollover_interval, Some(60));
-        let output = &groups[1].outputs.as_ref().unwrap()[0];
-        assert_eq!(
-            output.video_description_name.as_deref(),
-            Some("video_1080p"),
-            "shares the top encode"
-        );
-        assert_eq!(channel.destinations.len(), 2);
+        let groups = &channel.request["EncoderSettings"]["OutputGroups"];
+        assert_eq!(groups[1]["OutputGroupSettings"]["ArchiveGroupSettings"]["RolloverInterval"], 60);
+        let output = &groups[1]["Outputs"][0];
+        assert_eq!(output["VideoDescriptionName"], "video_1080p", "shares the top encode");
+        assert_eq!(channel.request["Destinations"].as_array().unwrap().len(), 2);
         let off = LiveStream::new("off", serde_json::from_value(json!({})).unwrap());
         assert_eq!(of(&off, Some("archive")), None);
     }

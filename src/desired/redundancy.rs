@@ -2,10 +2,8 @@
 //! primary), how many destinations each input has, and the failover settings on the primary's
 //! attachment.
 
-use aws_sdk_medialive::types::{
-    AudioSilenceFailoverSettings, AutomaticInputFailoverSettings, ChannelClass, FailoverCondition,
-    FailoverConditionSettings, InputLossFailoverSettings, InputPreference as AwsPreference, VideoBlackFailoverSettings,
-};
+use aws_sdk_medialive::types::ChannelClass;
+use serde_json::{Value, json};
 
 use crate::api::{BackupInputSpec, InputPreference, LiveStreamSpec, Redundancy};
 use crate::resource::Role;
@@ -51,53 +49,39 @@ impl Resilience {
         self.redundancy == Redundancy::Standard || self.backup.is_some()
     }
 
-    /// The primary attachment's failover to `secondary` (the backup input's id), if the spec has
-    /// a backup.
-    pub fn failover(&self, secondary: &str) -> Option<AutomaticInputFailoverSettings> {
+    /// The primary attachment's `AutomaticInputFailoverSettings` to `secondary` (the backup
+    /// input's id), if the spec has a backup.
+    pub fn failover(&self, secondary: &str) -> Option<Value> {
         let backup = self.backup.as_ref()?;
-        let condition = |settings: FailoverConditionSettings| {
-            FailoverCondition::builder()
-                .failover_condition_settings(settings)
-                .build()
-        };
-        let input_loss = FailoverConditionSettings::builder()
-            .input_loss_settings(
-                InputLossFailoverSettings::builder()
-                    .input_loss_threshold_msec(backup.input_loss_threshold_msec)
-                    .build(),
-            )
-            .build();
+        let input_loss = json!({"InputLossSettings": {"InputLossThresholdMsec": backup.input_loss_threshold_msec}});
         let black = backup.video_black.as_ref().map(|b| {
-            let settings = VideoBlackFailoverSettings::builder()
-                .black_detect_threshold(b.black_level)
-                .video_black_threshold_msec(b.threshold_msec)
-                .build();
-            FailoverConditionSettings::builder()
-                .video_black_settings(settings)
-                .build()
+            json!({"VideoBlackSettings": {
+                "BlackDetectThreshold": b.black_level,
+                "VideoBlackThresholdMsec": b.threshold_msec,
+            }})
         });
         let silence = backup.audio_silence.as_ref().map(|s| {
-            let settings = AudioSilenceFailoverSettings::builder()
-                .audio_selector_name(AUDIO_SELECTOR)
-                .audio_silence_threshold_msec(s.threshold_msec)
-                .build();
-            FailoverConditionSettings::builder()
-                .audio_silence_settings(settings)
-                .build()
+            json!({"AudioSilenceSettings": {
+                "AudioSelectorName": AUDIO_SELECTOR,
+                "AudioSilenceThresholdMsec": s.threshold_msec,
+            }})
         });
-        let conditions = [input_loss].into_iter().chain(black).chain(silence).map(condition);
+        let conditions: Vec<Value> = [input_loss]
+            .into_iter()
+            .chain(black)
+            .chain(silence)
+            .map(|settings| json!({"FailoverConditionSettings": settings}))
+            .collect();
         let preference = match backup.input_preference {
-            InputPreference::PrimaryPreferred => AwsPreference::PrimaryInputPreferred,
-            InputPreference::Equal => AwsPreference::EqualInputPreference,
+            InputPreference::PrimaryPreferred => "PRIMARY_INPUT_PREFERRED",
+            InputPreference::Equal => "EQUAL_INPUT_PREFERENCE",
         };
-        Some(
-            AutomaticInputFailoverSettings::builder()
-                .secondary_input_id(secondary)
-                .input_preference(preference)
-                .set_failover_conditions(Some(conditions.collect()))
-                .error_clear_time_msec(backup.error_clear_time_msec)
-                .build(),
-        )
+        Some(json!({
+            "SecondaryInputId": secondary,
+            "InputPreference": preference,
+            "FailoverConditions": conditions,
+            "ErrorClearTimeMsec": backup.error_clear_time_msec,
+        }))
     }
 }
 
@@ -129,19 +113,15 @@ mod tests {
         assert_eq!((both.pipelines(), both.asked()), (2, true));
         assert_eq!(both.channel_class(), ChannelClass::Standard);
         let failover = both.failover("4321").unwrap();
-        assert_eq!(failover.secondary_input_id(), Some("4321"));
-        assert_eq!(failover.input_preference(), Some(&AwsPreference::EqualInputPreference));
-        assert_eq!(failover.error_clear_time_msec(), Some(30_000));
-        let conditions: Vec<_> = (failover.failover_conditions().iter())
-            .filter_map(|c| c.failover_condition_settings())
-            .collect();
+        assert_eq!(failover["SecondaryInputId"], "4321");
+        assert_eq!(failover["InputPreference"], "EQUAL_INPUT_PREFERENCE");
+        assert_eq!(failover["ErrorClearTimeMsec"], 30_000);
+        let conditions = failover["FailoverConditions"].as_array().unwrap();
         assert_eq!(conditions.len(), 2, "{conditions:?}");
-        let loss = conditions[0].input_loss_settings().unwrap();
-        assert_eq!(loss.input_loss_threshold_msec(), Some(500));
-        let silence = conditions[1].audio_silence_settings().unwrap();
-        assert_eq!(
-            (silence.audio_selector_name(), silence.audio_silence_threshold_msec()),
-            (Some(AUDIO_SELECTOR), Some(2000))
-        );
+        let loss = &conditions[0]["FailoverConditionSettings"]["InputLossSettings"];
+        assert_eq!(loss["InputLossThresholdMsec"], 500);
+        let silence = &conditions[1]["FailoverConditionSettings"]["AudioSilenceSettings"];
+        assert_eq!(silence["AudioSelectorName"], AUDIO_SELECTOR);
+        assert_eq!(silence["AudioSilenceThresholdMsec"], 2000);
     }
 }

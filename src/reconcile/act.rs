@@ -87,6 +87,13 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// AWS would take the spec as an update of the stream's resource of kind `K` (see
+    /// `Managed::validate_update`).
+    pub(super) async fn validate_one<K: Held>(&self, role: Role, desired: &Desired, observed: &Observed) -> Result<()> {
+        let (current, want) = (want(K::observed(observed, role))?, want(K::wanted(desired, role))?);
+        K::validate_update(&self.ctx.aws, current, want).await
+    }
+
     /// Starts (`start`) or stops the stream's resource of kind `K` and role `role`; its id, for
     /// the event (whose words say why, which the caller knows).
     pub(super) async fn switch_one<K: Held>(&self, role: Role, start: bool, observed: &mut Observed) -> Result<String> {

@@ -47,6 +47,26 @@ fn progress(outcome: Outcome, key_problem: Option<Error>) -> Result<Outcome> {
     }
 }
 
+/// A refused change, saying the channel was left running.
+fn kept_running(error: Error) -> Error {
+    match error {
+        Error::Aws {
+            operation,
+            code,
+            message,
+            source,
+        } => Error::Aws {
+            operation,
+            code,
+            source,
+            message: format!(
+                "{message} — the channel was not stopped and runs on with its current settings; fix spec.encoding and the change is tried again"
+            ),
+        },
+        other => other,
+    }
+}
+
 /// More rounds than the longest chain of creates (MediaPackage channel and security group →
 /// endpoint and input → channel) can need; a plan that keeps asking is a bug, not a loop.
 const MAX_ROUNDS: usize = 6;
@@ -69,6 +89,7 @@ impl Run<'_> {
             )
             .with_delivery(want.delivery.clone(), self.distribution_request(observed))
             .with_recording(want.recording.clone(), &want.asks)
+            .with_overrides(&want.asks)
             .with_page(want.website.as_ref(), observed);
             let flags = Flags {
                 key_known: self.want.target.is_ok(),
@@ -140,6 +161,11 @@ impl Run<'_> {
             }
             Step::Stop(what, why) => {
                 let role = what.role;
+                // A change AWS would refuse does not stop the event: the channel runs on as it is.
+                if *why == StopReason::Restart {
+                    let checked = each_kind!(what.kind, |K| self.validate_one::<K>(role, desired, observed).await);
+                    checked.map_err(kept_running)?;
+                }
                 let id = each_kind!(what.kind, |K| self.switch_one::<K>(role, false, observed).await)?;
                 self.stopped(&id, *why).await;
             }

@@ -281,16 +281,14 @@ impl Held for Channel {
     }
 
     fn created(&self, want: &Self::Desired) -> (&'static str, String) {
-        let renditions = want.encoder_settings.video_descriptions.as_ref().map_or(0, Vec::len);
+        let renditions = want.video_descriptions();
         let note = format!("Created MediaLive channel {} ({renditions} renditions)", self.id);
         ("CreatedChannel", note)
     }
 
     fn updated(&self, _: &Self::Desired) -> (&'static str, String) {
-        (
-            "UpdatedChannel",
-            format!("Updated MediaLive channel {} to the spec", self.id),
-        )
+        let what = (self.corrected.as_deref()).map_or_else(String::new, |at| format!(" (it differed first at {at})"));
+        ("UpdatedChannel", format!("Updated MediaLive channel {} to the spec{what}", self.id))
     }
 
     fn deleted(&self, _: Why) -> (&'static str, String) {

@@ -73,9 +73,13 @@ pub async fn resolve(stream: &LiveStream, ctx: &Context, status: &LiveStreamStat
         .or_else(|| settings.website_bucket.clone())
         .filter(|_| spec.website.enabled)
         .map(|bucket| Site::of(stream, bucket, ctx.aws.endpoint_url.as_deref(), &ctx.aws.region));
+    let names = Names::of(stream);
+    // Overrides that do not apply stop the pass before anything is asked of AWS.
+    let asks = plan::Asks::of(spec).map_err(Error::Invalid)?;
+    (asks.check_overrides(&names, &role, recording.as_ref())).map_err(Error::Invalid)?;
     Ok(Resolved {
         website,
-        names: Names::of(stream),
+        names,
         role,
         description: format!(
             "LiveStream {}/{}",
@@ -91,7 +95,7 @@ pub async fn resolve(stream: &LiveStream, ctx: &Context, status: &LiveStreamStat
         schedule: spec.schedule.as_ref().map(Schedule::parse),
         asked: intent::Asked::of(spec),
         update_policy: spec.update_policy,
-        asks: plan::Asks::of(spec),
+        asks,
         stream_name: spec.input.stream_name.clone(),
         key_from_secret: spec.input.stream_key_secret_ref.is_some(),
     })

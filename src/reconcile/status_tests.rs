@@ -89,6 +89,7 @@ fn seen(state: ChannelState) -> Seen {
             owner: Some("uid".into()),
             state,
             settings: None,
+            corrected: None,
         }),
         ..Default::default()
     };

@@ -37,7 +37,7 @@ fn desired(spec: &LiveStreamSpec, observed: &Observed, mode: DeliveryMode) -> De
         region: "us-east-1".into(),
     };
     Desired::of(
-        &super::Asks::of(spec),
+        &super::Asks::of(spec).unwrap(),
         &names(),
         "d".into(),
         ROLE,

@@ -26,7 +26,8 @@ use crate::{
         Names,
         cloudfront::DistributionRequest,
         ingest::IngestTarget,
-        medialive::{PackageTarget, channel_settings_of},
+        medialive::{PackageTarget, channel_settings_of, with_engine_version},
+        overlay::Overlay,
         mediapackage::hls_package,
         mediapackagev2::{self, ChannelRequest},
         redundancy::Resilience,
@@ -81,6 +82,18 @@ impl Desired {
         self.recording = recording;
         self
     }
+
+    /// The channel's request with `spec.encoding.overrides` applied, last (they see the recording's
+    /// output group too). Resolve checked that they apply to this stream's request: should they not,
+    /// no channel is asked for rather than one without them.
+    pub fn with_overrides(mut self, asks: &Asks) -> Self {
+        if let Some(channel) = self.channel.as_mut()
+            && asks.overlay.apply(&mut channel.request).is_err()
+        {
+            self.channel = None;
+        }
+        self
+    }
 }
 
 /// Which MediaPackage, and for v2 which channel group.
@@ -102,16 +115,44 @@ pub struct Asks {
     pub allowed_cidrs: Vec<String>,
     /// Pipelines and the backup input.
     pub resilience: Resilience,
+    /// `spec.encoding.overrides`.
+    pub overlay: Overlay,
+    /// `spec.engineVersion`.
+    pub engine_version: Option<String>,
 }
 
 impl Asks {
-    pub fn of(spec: &LiveStreamSpec) -> Self {
-        Self {
+    /// Fails (naming the field) when the overrides cannot be read.
+    pub fn of(spec: &LiveStreamSpec) -> Result<Self, String> {
+        Ok(Self {
             encoding: spec.encoding.clone(),
             packaging: spec.packaging.clone(),
             allowed_cidrs: spec.input.allowed_cidrs.clone(),
             resilience: Resilience::of(spec),
+            overlay: Overlay::of(spec.encoding.overrides.as_ref())?,
+            engine_version: spec.engine_version.clone(),
+        })
+    }
+
+    /// The overrides apply to this stream's channel request (the request has the same members
+    /// whatever the ids of what it reads from and writes to): the error names the operation that
+    /// does not.
+    pub fn check_overrides(
+        &self,
+        names: &Names,
+        role: &str,
+        recording: Option<&crate::desired::recording::Recording>,
+    ) -> Result<(), String> {
+        let inputs: Vec<(Role, &str)> = (self.resilience.input_roles().into_iter())
+            .map(|role| (role, "input"))
+            .collect();
+        let (packaging, resilience) = (&self.packaging, &self.resilience);
+        let target = PackageTarget::V1;
+        let mut channel = channel_settings_of(&self.encoding, packaging, resilience, names, &inputs, role, target);
+        if let Some(recording) = recording {
+            crate::desired::recording::add_archive(&mut channel, &self.encoding.renditions, recording);
         }
+        self.overlay.apply(&mut channel.request)
     }
 }
 
@@ -186,7 +227,7 @@ impl Desired {
             secret,
             channel: attached.map(|inputs| {
                 let resilience = &asks.resilience;
-                channel_settings_of(
+                let mut channel = channel_settings_of(
                     &asks.encoding,
                     &asks.packaging,
                     resilience,
@@ -194,7 +235,9 @@ impl Desired {
                     &inputs,
                     role,
                     package_target,
-                )
+                );
+                with_engine_version(&mut channel, asks.engine_version.as_deref());
+                channel
             }),
             input_roles,
         }

@@ -34,12 +34,13 @@ fn a_backup_input_is_created_beside_the_primary_and_the_channel_fails_over_to_it
     let want = desired(&resilient("Standard"), &observed, true);
     let channel = want.channel.unwrap();
     assert_eq!(channel.channel_class, ChannelClass::Standard);
-    let [primary, backup] = &channel.input_attachments[..] else {
-        panic!("{:?}", channel.input_attachments)
+    let attachments = channel.request["InputAttachments"].as_array().unwrap();
+    let [primary, backup] = &attachments[..] else {
+        panic!("{attachments:?}")
     };
-    let failover = primary.automatic_input_failover_settings().unwrap();
-    assert_eq!(failover.secondary_input_id(), backup.input_id());
-    assert_eq!(backup.automatic_input_failover_settings(), None);
+    let failover = &primary["AutomaticInputFailoverSettings"];
+    assert_eq!(failover["SecondaryInputId"], backup["InputId"]);
+    assert!(backup.get("AutomaticInputFailoverSettings").is_none());
 }
 
 #[test]

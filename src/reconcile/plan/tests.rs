@@ -59,7 +59,7 @@ pub(super) fn desired_for(spec: &LiveStreamSpec, observed: &Observed, target: Op
         placed: false,
     };
     Desired::of(
-        &super::Asks::of(spec),
+        &super::Asks::of(spec).unwrap(),
         &names(),
         "d".into(),
         ROLE,
@@ -182,7 +182,8 @@ fn made(observed: &mut Observed, desired: &Desired, what: Ref) {
                     arn: None,
                     owner,
                     state: ChannelState::Idle,
-                    settings: Some(crate::aws::channel::ChannelFingerprint::desired(settings)),
+                    settings: Some(settings.request.clone()),
+                    corrected: None,
                 }),
             )
         }

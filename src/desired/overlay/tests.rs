@@ -1,0 +1,106 @@
+use serde_json::json;
+
+use super::*;
+use crate::api::ChannelOverrides;
+
+fn overlay(overrides: serde_json::Value) -> Overlay {
+    let overrides: ChannelOverrides = serde_json::from_value(overrides).unwrap();
+    Overlay::of(Some(&overrides)).unwrap()
+}
+
+fn request() -> Value {
+    json!({
+        "Name": "launch",
+        "InputAttachments": [{"InputId": "1", "InputSettings": {"AudioSelectors": [{"Name": "default"}]}}],
+        "EncoderSettings": {
+            "VideoDescriptions": [{"Name": "video_720p", "Width": 1280}],
+            "OutputGroups": [{"Name": "hls", "Outputs": [{"OutputName": "720p", "VideoDescriptionName": "video_720p"}]}],
+        },
+    })
+}
+
+#[test]
+fn merge_then_patch_adds_a_rendition_an_output_and_a_slate() {
+    let overlay = overlay(json!({
+        "merge": {"EncoderSettings": {"GlobalConfiguration": {"InputLossBehavior": {"InputLossImageType": "COLOR", "InputLossImageColor": "000000"}}}},
+        "patch": [
+            {"op": "add", "path": "/EncoderSettings/VideoDescriptions/-", "value": {"Name": "video_hevc", "CodecSettings": {"H265Settings": {"RateControlMode": "QVBR"}}}},
+            {"op": "add", "path": "/EncoderSettings/OutputGroups/0/Outputs/-", "value": {"OutputName": "hevc", "VideoDescriptionName": "video_hevc"}},
+            {"op": "add", "path": "/InputAttachments/0/InputSettings/CaptionSelectors", "value": [{"Name": "cc", "SelectorSettings": {"EmbeddedSourceSettings": {}}}]},
+        ],
+    }));
+    let mut request = request();
+    overlay.apply(&mut request).unwrap();
+    let encoder = &request["EncoderSettings"];
+    assert_eq!(encoder["VideoDescriptions"][1]["Name"], "video_hevc");
+    assert_eq!(encoder["VideoDescriptions"][0]["Width"], 1280, "the ladder stays");
+    assert_eq!(encoder["OutputGroups"][0]["Outputs"][1]["VideoDescriptionName"], "video_hevc");
+    assert_eq!(encoder["GlobalConfiguration"]["InputLossBehavior"]["InputLossImageType"], "COLOR");
+    assert_eq!(request["InputAttachments"][0]["InputSettings"]["CaptionSelectors"][0]["Name"], "cc");
+    assert_eq!(request["InputAttachments"][0]["InputId"], "1", "the operator's members stay");
+}
+
+#[test]
+fn the_overrides_win_where_both_speak_and_null_removes() {
+    let overlay = overlay(json!({"merge": {"EncoderSettings": {"TimecodeConfig": {"Source": "EMBEDDED"}, "VideoDescriptions": null}}}));
+    let mut request = request();
+    request["EncoderSettings"]["TimecodeConfig"] = json!({"Source": "SYSTEMCLOCK"});
+    overlay.apply(&mut request).unwrap();
+    assert_eq!(request["EncoderSettings"]["TimecodeConfig"]["Source"], "EMBEDDED");
+    assert!(request["EncoderSettings"].get("VideoDescriptions").is_none());
+}
+
+#[test]
+fn an_operation_that_does_not_apply_is_named_and_changes_nothing() {
+    let overlay = overlay(json!({"patch": [
+        {"op": "replace", "path": "/EncoderSettings/VideoDescriptions/0/Width", "value": 1920},
+        {"op": "replace", "path": "/EncoderSettings/VideoDescriptions/5/Width", "value": 640},
+    ]}));
+    let mut request = request();
+    let error = overlay.apply(&mut request).unwrap_err();
+    assert!(error.starts_with("spec.encoding.overrides.patch[1] does not apply"), "{error}");
+    assert_eq!(request, self::request(), "unchanged");
+    let failed_test = self::overlay(json!({"patch": [{"op": "test", "path": "/EncoderSettings/VideoDescriptions/0/Width", "value": 1920}]}));
+    assert!(failed_test.apply(&mut request).unwrap_err().contains("patch[0]"));
+}
+
+#[test]
+fn the_wire_spells_every_member_with_a_small_first_letter_and_back() {
+    let wire = to_wire(&request());
+    assert_eq!(wire["encoderSettings"]["videoDescriptions"][0]["name"], "video_720p");
+    assert_eq!(wire["inputAttachments"][0]["inputSettings"]["audioSelectors"][0]["name"], "default");
+    assert_eq!(from_wire(&wire), request());
+}
+
+#[test]
+fn drift_is_what_was_asked_and_is_not_held_and_never_a_default_aws_adds() {
+    let asked = request();
+    let mut described = asked.clone();
+    described["EncoderSettings"]["VideoDescriptions"][0]["ScalingBehavior"] = json!("DEFAULT");
+    described["EncoderSettings"]["VideoDescriptions"][0]["Sharpness"] = json!(50);
+    described["LogLevel"] = json!("DISABLED");
+    assert_eq!(drift(&asked, &described), None, "AWS's defaults");
+    described["EncoderSettings"]["VideoDescriptions"][0]["Width"] = json!(1280.0);
+    assert_eq!(drift(&asked, &described), None, "the same number");
+    described["EncoderSettings"]["VideoDescriptions"][0]["Width"] = json!(640);
+    assert_eq!(
+        drift(&asked, &described).as_deref(),
+        Some("/EncoderSettings/VideoDescriptions/0/Width"),
+        "a console edit"
+    );
+    let mut one_more = asked.clone();
+    one_more["EncoderSettings"]["OutputGroups"][0]["Outputs"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"OutputName": "extra"}));
+    assert_eq!(
+        drift(&asked, &one_more).as_deref(),
+        Some("/EncoderSettings/OutputGroups/0/Outputs"),
+        "an output added behind the operator's back"
+    );
+    let mut gone = asked.clone();
+    gone["EncoderSettings"].as_object_mut().unwrap().remove("VideoDescriptions");
+    assert_eq!(drift(&asked, &gone).as_deref(), Some("/EncoderSettings/VideoDescriptions"));
+    let empty = json!({"OutputSettings": {"MediaPackageOutputSettings": {}}});
+    assert_eq!(drift(&empty, &json!({"OutputSettings": {}})), None, "an empty member left out");
+}
