@@ -28,6 +28,8 @@ pub mod condition_type {
     pub const RECONCILING: &str = "Reconciling";
     /// kstatus: the operator cannot make progress without the user.
     pub const STALLED: &str = "Stalled";
+    /// The channel's engine version expires within four weeks (or has expired).
+    pub const ENGINE_EXPIRING: &str = "EngineExpiring";
 }
 
 /// Observed state of a LiveStream.
@@ -135,6 +137,10 @@ pub struct LiveStreamStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website_bucket: Option<String>,
 
+    /// The MediaLive channel as AWS describes it: its engine version and what it encodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<ChannelStatus>,
+
     /// Ids and ARNs of the AWS resources that belong to this LiveStream.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aws: Option<AwsResources>,
@@ -144,6 +150,24 @@ pub struct LiveStreamStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["type".into()]))]
     pub conditions: Vec<Condition>,
+}
+
+/// The MediaLive channel as AWS describes it.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ChannelStatus {
+    /// The channel engine version it runs (see spec.engineVersion).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_version: Option<String>,
+
+    /// When that version expires: MediaLive then moves the channel to a newer one. The
+    /// EngineExpiring condition turns True four weeks before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_expires_at: Option<Time>,
+
+    /// Each video description it encodes, `name: CODEC WIDTHxHEIGHT`, the overrides' included.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub video: Vec<String>,
 }
 
 /// A cost guard's stop: why, at which generation, when.

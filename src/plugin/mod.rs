@@ -2,6 +2,7 @@
 //! symlink on PATH is enough for kubectl's plugin discovery). It reads and patches LiveStreams with
 //! the user's kubeconfig and, for thumbnails, calls MediaLive with the user's AWS credentials.
 
+mod render;
 mod screen;
 
 use std::{path::PathBuf, time::Duration};
@@ -63,6 +64,18 @@ enum Command {
         /// AWS region; default: the SDK's chain.
         #[arg(long, env = "AWS_REGION")]
         aws_region: Option<String>,
+    },
+    /// Print the CreateChannel request the operator sends for the stream (the ladder,
+    /// the recording and spec.encoding.overrides applied), as `aws medialive create-channel
+    /// --cli-input-json` takes it.
+    Render {
+        name: String,
+        /// The operator's --medialive-role-arn, for a stream without spec.roleArn.
+        #[arg(long)]
+        role_arn: Option<String>,
+        /// The operator's --recording-bucket, for a recording without spec.recording.bucket.
+        #[arg(long)]
+        recording_bucket: Option<String>,
     },
     /// Wait until the stream reaches a phase.
     Wait {
@@ -129,6 +142,18 @@ pub async fn main(args: impl IntoIterator<Item = String>) -> anyhow::Result<()> 
             let stream = get(name).await?;
             let secrets: Api<Secret> = Api::namespaced(client, &namespace);
             print!("{}", obs(&stream, &secrets).await?);
+        }
+        Command::Render {
+            name,
+            role_arn,
+            recording_bucket,
+        } => {
+            let defaults = render::Defaults {
+                role_arn: role_arn.as_deref(),
+                recording_bucket: recording_bucket.as_deref(),
+            };
+            let request = render::request(&get(name).await?, &defaults).map_err(|e| anyhow!(e))?;
+            println!("{}", serde_json::to_string_pretty(&request)?);
         }
         Command::Start { name } => set_running(&streams, &name, true).await?,
         Command::Stop { name } => set_running(&streams, &name, false).await?,

@@ -7,6 +7,7 @@
 mod act;
 mod cleanup;
 mod delivery;
+mod engine;
 mod execute;
 mod health;
 mod held;
@@ -228,6 +229,10 @@ async fn converge(stream: &LiveStream, ctx: &Context, learnt: &mut Learnt) -> Re
     let rounds = run.rounds(&mut observed).await;
     // A finished pass knows what v2 holds (its own steps folded in); a failed one may not.
     let v2 = observed.v2.as_ref().filter(|_| rounds.is_ok());
+    let engine = match &observed.channel {
+        Some(channel) => Box::pin(engine::of(&ctx.aws, channel, Timestamp::now())).await,
+        None => None,
+    };
     ctx.cache.seen_v2(&run.uid, v2);
     let recordings = match run.list_recordings().await {
         Ok(recordings) => recordings,
@@ -254,6 +259,7 @@ async fn converge(stream: &LiveStream, ctx: &Context, learnt: &mut Learnt) -> Re
         delivery: want.delivery.mode,
         target: want.target.as_ref().ok().cloned(),
         resilience: want.asks.resilience.clone(),
+        engine,
     });
     execute::conclude(rounds?, want.target, &mut learnt.deferred)
 }

@@ -55,6 +55,8 @@ pub struct Seen {
     pub target: Option<IngestTarget>,
     /// Pipelines and the backup input, as the spec asks.
     pub resilience: Resilience,
+    /// The channel's engine version.
+    pub engine: Option<super::engine::Engine>,
 }
 
 /// The stream's status after a pass (pure): `previous` is the status the pass started from, with
@@ -89,6 +91,10 @@ pub fn of(
     let mut status = conditions(status, generation, outcome, facts, now);
     if let Some(seen) = seen {
         redundant(&mut status, &seen.resilience, generation, now);
+        match &seen.engine {
+            Some(engine) => set_condition(&mut status.conditions, super::engine::condition(engine, now, generation)),
+            None => status.conditions.retain(|c| c.type_ != condition_type::ENGINE_EXPIRING),
+        }
     }
     status
 }
@@ -142,6 +148,8 @@ fn record(status: &mut LiveStreamStatus, seen: &Seen, now: Timestamp) {
         *status.billed_seconds.get_or_insert(0) += ran;
     }
     status.state = state.map(|s| s.as_str().to_owned());
+    let described = observed.channel.as_ref().filter(|c| c.settings.is_some());
+    status.channel = described.map(|c| super::engine::status(c, seen.engine.as_ref()));
 }
 
 /// The conditions for an outcome (pure).

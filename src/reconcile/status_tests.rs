@@ -99,6 +99,7 @@ fn seen(state: ChannelState) -> Seen {
         delivery: DeliveryMode::CloudFront,
         target: None,
         resilience: Resilience::default(),
+        engine: None,
     }
 }
 

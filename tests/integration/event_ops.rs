@@ -38,7 +38,7 @@ fn plugin(args: &[&str], env: &[(&str, &str)]) -> Output {
     kubectl_with_plugin(&[&["livestream"], args].concat(), env)
 }
 
-fn plugin_ok(args: &[&str], env: &[(&str, &str)]) -> String {
+pub(crate) fn plugin_ok(args: &[&str], env: &[(&str, &str)]) -> String {
     let out = plugin(args, env);
     assert!(
         out.status.success(),

@@ -16,6 +16,7 @@ mod gitops;
 mod hostile;
 mod kubectl_ux;
 mod leader;
+mod overrides;
 mod least_privilege;
 mod packaging_v2;
 mod pull_inputs;

@@ -144,32 +144,14 @@ impl LocalCloud {
         }
     }
 
-    /// `aws ARGS` (the AWS CLI, an independent client) against livestream-local, with the
-    /// administrator's key; its JSON answer, or its error output.
-    pub fn aws_cli(&self, args: &[&str]) -> Result<serde_json::Value, String> {
-        let out = std::process::Command::new("aws")
-            .args(["--endpoint-url", &self.endpoint, "--region", "us-east-1", "--output", "json"])
-            .args(args)
-            .env("AWS_ACCESS_KEY_ID", "local")
-            .env("AWS_SECRET_ACCESS_KEY", "local")
-            .env_remove("AWS_PROFILE")
-            .output()
-            .expect("the AWS CLI runs (hack/setup.sh installs it)");
-        if !out.status.success() {
-            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-        }
-        let text = String::from_utf8_lossy(&out.stdout);
-        Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
-    }
-
     /// The operator's CreateChannel request, sent by the AWS CLI (`--cli-input-json`, the form
     /// `kubectl livestream render` prints); the new channel's id.
-    pub fn create_channel(&self, s: &livestream_operator::desired::medialive::ChannelSettings) -> String {
+    pub async fn create_channel(&self, s: &livestream_operator::desired::medialive::ChannelSettings) -> String {
         let file = self.data_dir.with_extension(format!("channel-{}.json", unique()));
         std::fs::write(&file, s.request.to_string()).unwrap();
         let input = format!("file://{}", file.display());
-        let created = self.aws_cli(&["medialive", "create-channel", "--cli-input-json", &input]);
-        let created = created.unwrap_or_else(|e| panic!("create-channel: {e}"));
+        let cli = super::tools::Cli { cloud: self };
+        let created = cli.ok(&["medialive", "create-channel", "--cli-input-json", &input]).await;
         created["Channel"]["Id"].as_str().expect("a channel id").to_owned()
     }
 
@@ -342,7 +324,7 @@ impl LocalCloud {
         let (input_id, ingest) = (input.id.unwrap(), input.destinations.unwrap()[0].url.clone().unwrap());
         let playback = self.hls_endpoint(spec, names).await;
         let inputs = [(Role::Primary, input_id.as_str())];
-        let channel_id = self.create_channel(&channel_settings(spec, names, &inputs, ROLE, PackageTarget::V1));
+        let channel_id = (self.create_channel(&channel_settings(spec, names, &inputs, ROLE, PackageTarget::V1))).await;
         let channel = TestChannel {
             security_group_id,
             channel_id,
