@@ -64,6 +64,7 @@ pub struct ChannelMerge {
         .field_path(".from")
 )]
 pub struct PatchOperation {
+    /// add, remove, replace, move, copy or test.
     pub op: PatchOp,
 
     /// A JSON pointer into the request, e.g. `/EncoderSettings/VideoDescriptions/-`.
