@@ -260,9 +260,10 @@ pub fn ffmpeg_codecs(text: &str) -> HashMap<String, String> {
     out
 }
 
-/// The CODECS string x264 will signal for the rendition's profile and level ([`super::h264`]).
-pub fn derive_codecs(h264: &super::h264::H264, width: u32, height: u32, fps: f64, bitrate: u64) -> String {
-    format!("{},mp4a.40.2", h264.codecs(width, height, fps, bitrate))
+/// The CODECS string x264 or x265 will signal for the rendition's profile and level
+/// ([`super::h264`], [`super::h265`]).
+pub fn derive_codecs(codec: &super::codec::VideoCodec, width: u32, height: u32, fps: f64, bitrate: u64) -> String {
+    format!("{},mp4a.40.2", codec.codecs(width, height, fps, bitrate))
 }
 
 #[cfg(test)]
@@ -301,19 +302,23 @@ mod tests {
 
     #[test]
     fn derives_codecs_like_x264() {
+        use crate::media::codec::VideoCodec;
         use crate::media::h264::{H264, Profile};
-        let high = H264 {
+        let high = VideoCodec::H264(H264 {
             profile: Profile::High,
             level: None,
-        };
+        });
         assert_eq!(
             derive_codecs(&high, 1280, 720, 30.0, 3_000_000),
             "avc1.64001f,mp4a.40.2"
         );
         assert_eq!(
-            derive_codecs(&H264::default(), 640, 360, 30.0, 1_000_000),
+            derive_codecs(&VideoCodec::default(), 640, 360, 30.0, 1_000_000),
             "avc1.4d401e,mp4a.40.2"
         );
+        let hevc = VideoCodec::from_settings(&serde_json::json!({"h265Settings": {
+            "framerateNumerator": 30, "framerateDenominator": 1, "bitrate": 800000}}));
+        assert_eq!(derive_codecs(&hevc, 640, 360, 30.0, 800_000), "hvc1.1.6.L63.90,mp4a.40.2");
     }
 
     #[test]
