@@ -38,6 +38,16 @@ fn camel(value: &Value) -> Value {
     }
 }
 
+/// `value` with every number a float: the CLI prints a `__double` member as `128000.0`.
+fn floats(value: &Value) -> Value {
+    match value {
+        Value::Number(n) => json!(n.as_f64()),
+        Value::Array(items) => Value::Array(items.iter().map(floats).collect()),
+        Value::Object(members) => Value::Object(members.iter().map(|(k, v)| (k.clone(), floats(v))).collect()),
+        other => other.clone(),
+    }
+}
+
 /// Owned arguments as the CLI helpers take them.
 fn run(args: &[String]) -> Vec<&str> {
     args.iter().map(String::as_str).collect()
@@ -100,7 +110,7 @@ async fn a_dry_run_is_checked_as_the_real_call_and_changes_nothing() {
         assert_eq!(channel["State"], "CREATING");
         assert_eq!(channel["Name"], "cli-channel");
         assert_eq!(channel["ChannelEngineVersion"]["Version"], newest, "no version asked: the newest");
-        assert_eq!(channel["EncoderSettings"], request["EncoderSettings"]);
+        assert_eq!(floats(&channel["EncoderSettings"]), floats(&request["EncoderSettings"]));
     }
     assert_eq!(aws.ok(&["medialive", "list-channels"]).await["Channels"], json!([]));
 
@@ -143,9 +153,17 @@ async fn a_dry_run_is_checked_as_the_real_call_and_changes_nothing() {
     let created = aws.ok(&run(&create(&pinned))).await;
     let id = created["Channel"]["Id"].as_str().unwrap().to_owned();
     assert_eq!(created["Channel"]["ChannelEngineVersion"], versions[0]);
-    // (The CLI retries a 429; once is enough here.)
+    // Over the quota (with an input of its own: an input feeds one channel) a dry run is refused
+    // as the real call is. (The CLI retries a 429; once is enough here.)
+    let other = aws
+        .ok(&["medialive", "create-input", "--name", "other", "--type", "RTMP_PUSH", "--input-security-groups", &sg,
+            "--destinations", "StreamName=live/other"])
+        .await;
+    let mut second = request.clone();
+    second["InputAttachments"][0]["InputId"] = other["Input"]["Id"].clone();
+    let second = request_file(&cloud, "second.json", &second);
     let once = [("AWS_MAX_ATTEMPTS", "1"), ("AWS_RETRY_MODE", "standard")];
-    let over = fails_with(&aws, &run(&with(create(&valid), &["--dry-run"])), &once).await;
+    let over = fails_with(&aws, &run(&with(create(&second), &["--dry-run"])), &once).await;
     assert!(over.contains("TooManyRequestsException"), "a dry run over the quota is refused: {over}");
     aws.ok(&["medialive", "wait", "channel-created", "--channel-id", &id]).await;
 
