@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::support::cloud::{LocalCloud, ROLE, eventually, http_get, publish};
+use crate::support::files;
 use crate::support::tools::{Cli, ffprobe, probe_streams, raw};
 
 /// The channel request, camelCase as on the wire.
@@ -32,7 +33,7 @@ fn channel(input: &str, version: &str) -> Value {
             "sourceEndBehavior": "CONTINUE",
             "audioSelectors": [
                 {"name": "main"},
-                {"name": "commentary", "selectorSettings": {"trackSelection": {"tracks": [{"track": 2}]}}}
+                {"name": "commentary", "selectorSettings": {"audioTrackSelection": {"tracks": [{"track": 2}]}}}
             ],
             "captionSelectors": [{"name": "cc", "languageCode": "eng", "selectorSettings": {"embeddedSourceSettings": {
                 "convert608To708": "DISABLED", "scte20Detection": "OFF", "source608ChannelNumber": 1}}}]
@@ -165,4 +166,42 @@ async fn an_h265_rendition_streams_hevc_beside_h264_and_every_member_is_describe
     assert_eq!(described["pipelineDetails"][0]["channelEngineVersion"], older);
     aws.ok(&["medialive", "stop-channel", "--channel-id", &id]).await;
     let _ = publisher.kill().await;
+}
+
+/// Public configurations that ran on AWS (terraform-provider-aws's acceptance tests: an H.265
+/// MAIN_10BIT high-tier encode with tiles, HDR10 and timecode burn-in; teletext and embedded
+/// caption selectors with DVB-Sub and teletext caption descriptions) are accepted, dry or not,
+/// and described back exactly as sent.
+#[tokio::test]
+async fn public_configurations_that_ran_on_aws_are_accepted_and_described_back() {
+    let cloud = LocalCloud::start(&[]).await;
+    let fixture: Value = serde_json::from_str(&files::read("local/tests/fixtures/terraform-accepted.json")).unwrap();
+    let (_, _, group) = raw(&cloud, "medialive", "POST", "/prod/inputSecurityGroups",
+        Some(&json!({"whitelistRules": [{"cidr": "10.0.0.8/32"}]}))).await;
+    let group = group["securityGroup"]["id"].clone();
+    for case in ["h265", "captions"] {
+        let (status, _, input) = raw(&cloud, "medialive", "POST", "/prod/inputs", Some(&json!({"name": case,
+            "type": "RTMP_PUSH", "inputSecurityGroups": [group], "destinations": [{"streamName": format!("live/{case}")}]}))).await;
+        assert_eq!(status, 201, "{input}");
+        let mut sent = json!({
+            "name": case, "channelClass": "SINGLE_PIPELINE", "roleArn": ROLE,
+            "inputSpecification": {"codec": "AVC", "maximumBitrate": "MAX_20_MBPS", "resolution": "HD"},
+            "inputAttachments": [{"inputId": input["input"]["id"], "inputAttachmentName": "example-input1",
+                "inputSettings": fixture[case]["inputSettings"]}],
+            "destinations": [{"id": "archive", "settings": [{"url": "s3://tf-test-1/test1"}]}],
+            "encoderSettings": fixture[case]["encoderSettings"]
+        });
+        sent["dryRun"] = json!(true);
+        let (status, _, dry) = raw(&cloud, "medialive", "POST", "/prod/channels", Some(&sent)).await;
+        assert_eq!(status, 201, "{case} dry run: {dry}");
+        assert_eq!(dry["channel"]["encoderSettings"], sent["encoderSettings"], "{case}");
+        sent.as_object_mut().unwrap().remove("dryRun");
+        let (status, _, created) = raw(&cloud, "medialive", "POST", "/prod/channels", Some(&sent)).await;
+        assert_eq!(status, 201, "{case}: {created}");
+        let id = created["channel"]["id"].as_str().unwrap();
+        let (_, _, described) = raw(&cloud, "medialive", "GET", &format!("/prod/channels/{id}"), None).await;
+        for member in ["encoderSettings", "inputAttachments", "destinations"] {
+            assert_eq!(described[member], sent[member], "{case}: {member}");
+        }
+    }
 }
