@@ -7,7 +7,10 @@ use clap::{Parser, ValueEnum};
 // Each service's quotas from its own leaf `quotas` module: config holds plain data and reaches
 // no service's state (services import config, so anything more would close a circle).
 use crate::{
-    cloudfront::quotas::Quotas as CloudFrontQuotas, faults::FaultConfig, medialive::quotas::Quotas as MediaLiveQuotas,
+    cloudfront::quotas::Quotas as CloudFrontQuotas,
+    faults::FaultConfig,
+    medialive::quotas::Quotas as MediaLiveQuotas,
+    medialive::versions::{self as engine_versions, EngineVersions},
     mediapackage::quotas::Quotas as MediaPackageQuotas, mediapackagev2::quotas::Quotas as MediaPackageV2Quotas,
 };
 
@@ -103,6 +106,17 @@ pub struct Config {
         value_parser = MediaLiveQuotas::parse
     )]
     pub medialive_quotas: MediaLiveQuotas,
+
+    /// MediaLive's channel engine versions, as ListVersions lists them:
+    /// `VERSION=EXPIRY[,...]`, EXPIRY an RFC 3339 time or `+Nd` (midnight UTC N days after start).
+    /// A channel that names no version runs the one that expires last.
+    #[arg(
+        long,
+        env = "LIVESTREAM_LOCAL_MEDIALIVE_ENGINE_VERSIONS",
+        default_value = engine_versions::DEFAULT,
+        value_parser = EngineVersions::parse
+    )]
+    pub medialive_engine_versions: EngineVersions,
 
     /// CloudFront's soft quotas, AWS's defaults unless raised: distributions and origin access
     /// controls per account, distributions per origin access control, and the origin read and

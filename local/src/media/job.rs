@@ -1,7 +1,7 @@
 //! What a publish asks of the media pipeline: the job (the ladder a MediaLive channel encodes) and
 //! the gate MediaLive answers publishes with. A leaf the pipeline's modules and its callers share.
 
-use crate::media::{h264::H264, layout, pipeline, recorder::S3Group};
+use crate::media::{codec::VideoCodec, layout, pipeline, recorder::S3Group};
 
 /// Implemented by the MediaLive state; called by the RTMP front door.
 pub trait InputGate: Send + Sync {
@@ -94,7 +94,8 @@ pub struct VideoRendition {
     pub framerate_denominator: u32,
     /// Served by the MediaPackage channel (used by its output group), not only recorded.
     pub packaged: bool,
-    pub h264: H264,
+    /// H.264 or H.265, and their settings.
+    pub codec: VideoCodec,
 }
 
 #[cfg(test)]
@@ -109,7 +110,7 @@ impl VideoRendition {
             framerate_numerator: 30,
             framerate_denominator: 1,
             packaged: true,
-            h264: H264::default(),
+            codec: VideoCodec::default(),
         }
     }
 }

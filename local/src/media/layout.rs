@@ -260,9 +260,21 @@ pub fn ffmpeg_codecs(text: &str) -> HashMap<String, String> {
     out
 }
 
-/// The CODECS string x264 will signal for the rendition's profile and level ([`super::h264`]).
-pub fn derive_codecs(h264: &super::h264::H264, width: u32, height: u32, fps: f64, bitrate: u64) -> String {
-    format!("{},mp4a.40.2", h264.codecs(width, height, fps, bitrate))
+/// The CODECS a rendition is served with: what ffmpeg reported (`ffmpeg`, from its master
+/// playlist) unless the rendition is H.265, whose attribute ffmpeg 5.1's HLS muxer writes with a
+/// fixed compatibility field and constraint bytes (`hvc1.1.4.L63.B01` for a stream x265 wrote as
+/// `hvc1.1.6.L63.90`): the ladder's own string, derived as x265 signals, is exact.
+pub fn served_codecs<'a>(rendition: &'a LadderRendition, ffmpeg: &'a HashMap<String, String>) -> &'a str {
+    match ffmpeg.get(&rendition.name) {
+        Some(reported) if !rendition.codecs.starts_with("hvc1") => reported,
+        _ => &rendition.codecs,
+    }
+}
+
+/// The CODECS string x264 or x265 will signal for the rendition's profile and level
+/// ([`super::h264`], [`super::h265`]).
+pub fn derive_codecs(codec: &super::codec::VideoCodec, width: u32, height: u32, fps: f64, bitrate: u64) -> String {
+    format!("{},mp4a.40.2", codec.codecs(width, height, fps, bitrate))
 }
 
 #[cfg(test)]
@@ -297,23 +309,42 @@ mod tests {
         let codecs = ffmpeg_codecs(text);
         assert_eq!(codecs.get("hi").map(String::as_str), Some("avc1.42c01f,mp4a.40.2"));
         assert!(!codecs.contains_key("lo"));
+        let rendition = |name: &str, codecs: &str| LadderRendition {
+            name: name.into(),
+            width: 1280,
+            height: 720,
+            video_bitrate: 1,
+            audio_bitrate: 1,
+            framerate_numerator: 30,
+            framerate_denominator: 1,
+            codecs: codecs.into(),
+        };
+        assert_eq!(served_codecs(&rendition("hi", "avc1.4d401f,mp4a.40.2"), &codecs), "avc1.42c01f,mp4a.40.2");
+        assert_eq!(served_codecs(&rendition("lo", "avc1.4d401e,mp4a.40.2"), &codecs), "avc1.4d401e,mp4a.40.2");
+        // ffmpeg's HEVC attribute is not what x265 wrote: the derived one is served.
+        let hevc = HashMap::from([("hi".to_owned(), "hvc1.1.4.L93.B01,mp4a.40.2".to_owned())]);
+        assert_eq!(served_codecs(&rendition("hi", "hvc1.1.6.L93.90,mp4a.40.2"), &hevc), "hvc1.1.6.L93.90,mp4a.40.2");
     }
 
     #[test]
     fn derives_codecs_like_x264() {
+        use crate::media::codec::VideoCodec;
         use crate::media::h264::{H264, Profile};
-        let high = H264 {
+        let high = VideoCodec::H264(H264 {
             profile: Profile::High,
             level: None,
-        };
+        });
         assert_eq!(
             derive_codecs(&high, 1280, 720, 30.0, 3_000_000),
             "avc1.64001f,mp4a.40.2"
         );
         assert_eq!(
-            derive_codecs(&H264::default(), 640, 360, 30.0, 1_000_000),
+            derive_codecs(&VideoCodec::default(), 640, 360, 30.0, 1_000_000),
             "avc1.4d401e,mp4a.40.2"
         );
+        let hevc = VideoCodec::from_settings(&serde_json::json!({"h265Settings": {
+            "framerateNumerator": 30, "framerateDenominator": 1, "bitrate": 800000}}));
+        assert_eq!(derive_codecs(&hevc, 640, 360, 30.0, 800_000), "hvc1.1.6.L63.90,mp4a.40.2");
     }
 
     #[test]

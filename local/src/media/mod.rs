@@ -28,6 +28,7 @@
 //! - `GET /out/v1/{endpointId}/{rendition}/{sequence}.ts` → [`Media::segment`] (MPEG-TS bytes).
 
 pub mod cmaf;
+pub mod codec;
 pub mod failover;
 // The CMAF path end to end through `Media`, beside `cmaf` rather than in it: it drives the whole
 // pipeline, which `cmaf` is one part of.
@@ -35,6 +36,7 @@ pub mod failover;
 mod cmaf_e2e;
 pub mod flv;
 pub mod h264;
+pub mod h265;
 pub mod job;
 pub mod layout;
 pub mod origin;

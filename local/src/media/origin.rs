@@ -179,7 +179,7 @@ pub fn render_master(renditions: &[&LadderRendition], codecs: &HashMap<String, S
     for r in renditions {
         let average = r.video_bitrate + r.audio_bitrate;
         let peak = (average as f64 * 1.1).round() as u64;
-        let codecs = codecs.get(&r.name).unwrap_or(&r.codecs);
+        let codecs = layout::served_codecs(r, codecs);
         let fps = f64::from(r.framerate_numerator) / f64::from(r.framerate_denominator.max(1));
         let _ = writeln!(
             out,

@@ -44,7 +44,7 @@ pub fn ladder(job: &TranscodeJob, packaged_only: bool) -> Ladder {
             audio_bitrate: job.audio.bitrate,
             framerate_numerator: r.framerate_numerator,
             framerate_denominator: r.framerate_denominator,
-            codecs: layout::derive_codecs(&r.h264, r.width, r.height, fps(r), r.bitrate),
+            codecs: layout::derive_codecs(&r.codec, r.width, r.height, fps(r), r.bitrate),
         })
         .collect();
     Ladder {
@@ -104,13 +104,9 @@ pub fn ffmpeg_args(r: &FfmpegRun) -> Vec<String> {
     words(format!("-c:v libx264 -preset {preset} {X264_TUNE} -sc_threshold 0"));
     words(format!("-force_key_frames expr:gte(t,n_forced*{gop})"));
     for (i, v) in job.renditions.iter().enumerate() {
-        let frames = (fps(v) * gop).round().max(1.0);
-        let (bitrate, buffer) = (v.bitrate, v.bitrate * 2);
-        words(format!("-b:v:{i} {bitrate} -maxrate:v:{i} {bitrate}"));
-        words(format!(
-            "-bufsize:v:{i} {buffer} -g:v:{i} {frames} {}",
-            v.h264.x264_args(i)
-        ));
+        let frames = (fps(v) * gop).round().max(1.0) as u64;
+        // Per stream after the ladder's defaults: an H.265 rendition names its own encoder.
+        words(v.codec.encoder_args(i, v.bitrate, frames));
     }
     let (ab, ar) = (job.audio.bitrate, job.audio.sample_rate);
     words(format!("-c:a aac -b:a {ab} -ar {ar} -ac 2"));
@@ -121,7 +117,7 @@ pub fn ffmpeg_args(r: &FfmpegRun) -> Vec<String> {
     }
     for (i, v) in job.renditions.iter().enumerate() {
         let (num, den) = (v.framerate_numerator, v.framerate_denominator);
-        let (w, h, pix_fmt) = (v.width, v.height, v.h264.profile.pix_fmt());
+        let (w, h, pix_fmt) = (v.width, v.height, v.codec.pix_fmt());
         graph += &format!(";[s{i}]fps={num}/{den},scale={w}:{h},format={pix_fmt}[v{i}]");
     }
     if r.thumbnail.is_some() {

@@ -29,8 +29,9 @@ fn value<'a>(args: &'a [String], flag: &str) -> &'a str {
 #[test]
 fn builds_the_ladder_command() {
     let mut job = job();
-    job.renditions[0].h264 =
-        crate::media::h264::H264::from_settings(&serde_json::json!({"profile": "HIGH", "level": "H264_LEVEL_4"}));
+    job.renditions[0].codec = crate::media::codec::VideoCodec::from_settings(
+        &serde_json::json!({"h264Settings": {"profile": "HIGH", "level": "H264_LEVEL_4"}}),
+    );
     let run = Run { id: 4, start_seq: 17 };
     let args = ffmpeg_args(&FfmpegRun {
         job: &job,

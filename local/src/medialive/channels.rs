@@ -8,6 +8,7 @@ use axum::{http::StatusCode, response::Response};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use super::versions::EngineVersion;
 use super::{DELETED_RETENTION, MediaLive, State, Tags, tags_member};
 use crate::{
     config::Delays,
@@ -65,6 +66,9 @@ pub struct Channel {
     /// When the last StartChannel was accepted: what `$dt$`, `$d$` and `$t$` in S3 destinations
     /// resolve to.
     pub started_at: Option<jiff::Timestamp>,
+    /// The engine version it runs, resolved from its `channelEngineVersion` when it was created or
+    /// last updated (see [`super::versions`]).
+    pub engine: Option<EngineVersion>,
 }
 
 impl Channel {
@@ -90,9 +94,15 @@ impl Channel {
     }
 
     pub(super) fn to_json(&self) -> Value {
+        self.describe(&self.settings, self.engine.as_ref())
+    }
+
+    /// The channel as it would be with `settings` and `engine` (a dry run describes an update
+    /// that does not happen).
+    pub(super) fn describe(&self, settings: &Map<String, Value>, engine: Option<&EngineVersion>) -> Value {
         let state = self.state();
-        let mut value = Value::Object(self.settings.clone());
-        let running = u8::from(state == ChannelState::Running) * super::redundancy::pipelines(&self.settings);
+        let mut value = Value::Object(settings.clone());
+        let running = u8::from(state == ChannelState::Running) * super::redundancy::pipelines(settings);
         value["arn"] = json!(self.arn);
         value["id"] = json!(self.id);
         value["state"] = state.name();
@@ -100,12 +110,24 @@ impl Channel {
         value["pipelinesRunningCount"] = json!(running);
         value["egressEndpoints"] = json!([{ "sourceIp": "127.0.0.1" }]);
         value["pipelineDetails"] = (0..running).map(|p| json!({ "pipelineId": p.to_string() })).collect();
+        let object = value.as_object_mut().unwrap();
+        object.entry("channelClass").or_insert(json!("STANDARD"));
+        // What was asked ({version}) is described as the version run, with its expiry.
+        match engine {
+            Some(engine) => object.insert("channelEngineVersion".into(), engine.to_json()),
+            None => object.remove("channelEngineVersion"),
+        };
+        with_engine(&mut value, engine);
         value
-            .as_object_mut()
-            .unwrap()
-            .entry("channelClass")
-            .or_insert(json!("STANDARD"));
-        value
+    }
+}
+
+/// Each running pipeline's `channelEngineVersion` (the model's PipelineDetail: "current engine
+/// version of the encoder for this pipeline"): the channel's, as it cannot change while running.
+fn with_engine(value: &mut Value, engine: Option<&EngineVersion>) {
+    let Some(engine) = engine else { return };
+    for detail in value["pipelineDetails"].as_array_mut().into_iter().flatten() {
+        detail["channelEngineVersion"] = engine.to_json();
     }
 }
 
@@ -135,6 +157,9 @@ impl MediaLive {
         req: &ApiRequest,
     ) -> ApiResult<()> {
         let mut errors: Vec<(String, String)> = Vec::new();
+        if let Err(message) = self.resolve_engine(settings) {
+            errors.push(("channelEngineVersion.version".into(), message));
+        }
         let inputs = input_ids(settings);
         // No public AWS answer found either way (kept: a channel here encodes its first input).
         if inputs.is_empty() {
@@ -223,11 +248,19 @@ impl MediaLive {
         Ok(())
     }
 
+    /// The engine version `settings` ask for, resolved against the served versions now.
+    pub(super) fn resolve_engine(&self, settings: &Map<String, Value>) -> Result<Option<EngineVersion>, String> {
+        let versions = &self.inner.config.medialive_engine_versions;
+        versions.resolve(settings.get("channelEngineVersion"), jiff::Timestamp::now())
+    }
+
     pub(super) fn create_channel(&self, req: &ApiRequest) -> ApiResult<Response> {
         let body: Value = parse_body(&req.body)?;
         let settings = settings_of(&body);
         let tags = tags_member(&body)?;
-        let request = body["requestId"].as_str().map(str::to_owned);
+        let dry_run = super::dry_run::asked(&body);
+        // A dry run neither answers for nor remembers a request id (see `dry_run`).
+        let request = (body["requestId"].as_str().map(str::to_owned)).filter(|_| !dry_run);
         let mut state = self.state();
         if let Some(existing) = request.as_ref().and_then(|r| state.requests.get(r))
             && let Some(channel) = state.channels.get(existing)
@@ -247,10 +280,10 @@ impl MediaLive {
         if channels >= quota {
             return Err(super::quotas::exceeded("channels", quota));
         }
-        let id = state.new_id();
-        let channel = Channel {
+        let engine = self.resolve_engine(&settings).ok().flatten();
+        let new = |id: String| Channel {
             arn: self.inner.config.arn("medialive", "channel", &id),
-            id: id.clone(),
+            id,
             settings,
             tags,
             lifecycle: Lifecycle::transition(
@@ -260,7 +293,13 @@ impl MediaLive {
             ),
             alerts: Default::default(),
             started_at: None,
+            engine,
         };
+        if dry_run {
+            return Ok(super::dry_run::created(&new(String::new())));
+        }
+        let id = state.new_id();
+        let channel = new(id.clone());
         let value = channel.to_json();
         if let Some(request) = request {
             state.requests.insert(request, id.clone());
@@ -281,6 +320,11 @@ impl MediaLive {
                     self.pipeline_details(c, &state.inputs, &mut summary);
                     // Summaries leave out the (large) encoder settings, as the service does.
                     summary.as_object_mut().unwrap().remove("encoderSettings");
+                    // The model's ChannelSummary: "the engine version that the running pipelines
+                    // are using".
+                    if let (ChannelState::Running, Some(engine)) = (c.state(), &c.engine) {
+                        summary["usedChannelEngineVersions"] = json!([engine.to_json()]);
+                    }
                     (id.clone(), summary)
                 })
             })
@@ -329,14 +373,19 @@ impl MediaLive {
             .collect();
         value["pipelineDetails"] = json!(details);
         value["pipelinesRunningCount"] = json!(healthy);
+        with_engine(value, channel.engine.as_ref());
     }
 
     pub(super) fn update_channel(&self, req: &ApiRequest) -> ApiResult<Response> {
         let id = req.segments[2].clone();
         let body: Value = parse_body(&req.body)?;
+        let change = |settings: &mut Map<String, Value>| settings.extend(settings_of(&body));
+        if super::dry_run::asked(&body) {
+            return self.dry_run_update(req, &id, change);
+        }
         // A running channel is not updated: Terraform's provider stops it first for that reason
         // (hashicorp/terraform-provider-aws, `aws_medialive_channel` update).
-        self.update_idle(req, &id, "updated", |settings| settings.extend(settings_of(&body)))
+        self.update_idle(req, &id, "updated", change)
     }
 
     /// Changes an IDLE channel's settings with `change`: validated as a whole, then UPDATING and
@@ -353,17 +402,16 @@ impl MediaLive {
         let channel = state.channels.get_mut(id).ok_or_else(|| not_found(id))?;
         let current = channel.state();
         if current != ChannelState::Idle {
-            return Err(ApiError::conflict(format!(
-                "Channel {id} is {}; it can only be {what} while IDLE (stop it first)",
-                current.name().as_str().unwrap_or_default()
-            )));
+            return Err(not_idle(id, current, what));
         }
         let mut settings = channel.settings.clone();
         change(&mut settings);
         self.validate(&mut state, &settings, Some(id), req)?;
         let delay = self.delay(|d| d.channel_update_ms);
+        let engine = self.resolve_engine(&settings).ok().flatten();
         let channel = state.channels.get_mut(id).expect("checked");
         channel.settings = settings;
+        channel.engine = engine;
         channel
             .lifecycle
             .begin(ChannelState::Updating, ChannelState::Idle, delay);
@@ -448,6 +496,14 @@ impl MediaLive {
     pub(super) fn delay(&self, pick: impl Fn(&crate::config::Delays) -> u64) -> Duration {
         Delays::of(pick(&self.inner.config.delays))
     }
+}
+
+/// UpdateChannel / UpdateChannelClass on a channel that is not IDLE.
+pub(super) fn not_idle(id: &str, current: ChannelState, what: &str) -> ApiError {
+    ApiError::conflict(format!(
+        "Channel {id} is {}; it can only be {what} while IDLE (stop it first)",
+        current.name().as_str().unwrap_or_default()
+    ))
 }
 
 pub(super) fn not_found(id: &str) -> ApiError {

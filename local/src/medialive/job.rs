@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::media::recorder::{S3Group, S3GroupKind, S3Output, parse_s3_url};
-use crate::media::{AudioRendition, TranscodeJob, VideoRendition, layout};
+use crate::media::{AudioRendition, TranscodeJob, VideoRendition, codec::VideoCodec, layout};
 
 /// MediaLive's defaults (`hlsGroupSettings.indexNSegments`, `archiveGroupSettings.rolloverInterval`,
 /// `hlsGroupSettings.segmentLength`).
@@ -160,26 +160,35 @@ fn read_outputs(job: &mut TranscodeJob, encoder: &Value, group: &Value, packaged
             known.packaged |= packaged;
             continue;
         }
-        let h264 = &video["codecSettings"]["h264Settings"];
-        let numerator = h264["framerateNumerator"].as_u64().unwrap_or(30) as u32;
-        let denominator = h264["framerateDenominator"].as_u64().unwrap_or(1).max(1) as u32;
-        if let Some(size) = h264["gopSize"].as_f64()
+        let codec = VideoCodec::from_settings(&video["codecSettings"]);
+        // The frame rate and GOP members are named alike in h264Settings and h265Settings.
+        let settings = match codec {
+            VideoCodec::H265(_) => &video["codecSettings"]["h265Settings"],
+            VideoCodec::H264(_) => &video["codecSettings"]["h264Settings"],
+        };
+        let numerator = settings["framerateNumerator"].as_u64().unwrap_or(30) as u32;
+        let denominator = settings["framerateDenominator"].as_u64().unwrap_or(1).max(1) as u32;
+        if let Some(size) = settings["gopSize"].as_f64()
             && (packaged || job.renditions.is_empty())
         {
-            job.gop_seconds = match h264["gopSizeUnits"].as_str() {
+            job.gop_seconds = match settings["gopSizeUnits"].as_str() {
                 Some("SECONDS") => size,
                 _ => size * f64::from(denominator) / f64::from(numerator.max(1)),
             };
         }
+        let bitrate = match codec {
+            VideoCodec::H265(h265) => h265.peak_bitrate(),
+            VideoCodec::H264(_) => settings["bitrate"].as_u64().unwrap_or(3_000_000),
+        };
         job.renditions.push(VideoRendition {
             name,
             width: video["width"].as_u64().unwrap_or(1280) as u32,
             height: video["height"].as_u64().unwrap_or(720) as u32,
-            bitrate: h264["bitrate"].as_u64().unwrap_or(3_000_000),
+            bitrate,
             framerate_numerator: numerator,
             framerate_denominator: denominator,
             packaged,
-            h264: crate::media::h264::H264::from_settings(h264),
+            codec,
         });
     }
 }

@@ -6,6 +6,7 @@
 mod alerts;
 mod channel_class;
 mod channels;
+mod dry_run;
 mod gate;
 pub mod iam;
 mod input_kinds;
@@ -17,6 +18,7 @@ mod redundancy;
 mod rules;
 mod security_groups;
 mod srt;
+pub mod versions;
 
 use std::{
     collections::BTreeMap,
@@ -198,6 +200,7 @@ impl MediaLive {
             "StopChannel" => self.stop_channel(&req.segments[2]),
             "ListAlerts" => self.list_alerts(&req),
             "DescribeThumbnails" => self.describe_thumbnails(&req),
+            "ListVersions" => Ok(self.list_versions()),
             "ListTagsForResource" => self.list_tags(&req.segments[2]),
             "CreateTags" => self.create_tags(&req),
             "DeleteTags" => self.delete_tags(&req),
@@ -207,6 +210,13 @@ impl MediaLive {
                 req.segments.join("/")
             ))),
         }
+    }
+
+    /// ListVersions: the engine versions not expired yet, as configured (see [`versions`]).
+    fn list_versions(&self) -> Response {
+        let versions = self.inner.config.medialive_engine_versions.available(jiff::Timestamp::now());
+        let versions: Vec<Value> = versions.iter().map(|v| v.to_json()).collect();
+        json_response(StatusCode::OK, json!({ "versions": versions }))
     }
 
     fn list_tags(&self, arn: &str) -> ApiResult<Response> {
@@ -270,6 +280,7 @@ pub const OPERATIONS: &[&str] = &[
     "StopChannel",
     "ListAlerts",
     "DescribeThumbnails",
+    "ListVersions",
     "ListTagsForResource",
     "CreateTags",
     "DeleteTags",
@@ -337,6 +348,7 @@ mod tests {
         assert_eq!(op(Method::GET, "/prod/channels/42/start"), None);
         assert_eq!(op(Method::GET, "/prod/channels/42"), Some("DescribeChannel"));
         assert_eq!(op(Method::GET, "/prod/channels"), Some("ListChannels"));
+        assert_eq!(op(Method::GET, "/prod/versions"), Some("ListVersions"));
         assert_eq!(
             op(Method::DELETE, "/prod/inputSecurityGroups/7"),
             Some("DeleteInputSecurityGroup")

@@ -312,7 +312,7 @@ fn mpd(e: &Endpoint) -> Response {
             .filter_map(|r| {
                 Some(dash::Representation {
                     rendition: r,
-                    codecs: e.codecs.get(&r.name).unwrap_or(&r.codecs),
+                    codecs: layout::served_codecs(r, &e.codecs),
                     segments: all.get(&r.name)?.segments(k),
                 })
             })

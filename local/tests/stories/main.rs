@@ -10,12 +10,16 @@
 //! - [`redundancy`]: STANDARD pipelines and automatic input failover, read back by colour.
 //! - [`encoders`]: ffmpeg, GStreamer's librtmp and rtmp2 sinks each publish a stream that plays.
 //! - [`srt`]: SRT listener and caller inputs, the passphrase in Secrets Manager; its refusals.
+//! - [`dry_run`]: DryRun and engine versions through the AWS CLI: checked as the real call, no effect.
+//! - [`hevc`]: an H.265 rendition beside an H.264 one streams HEVC; every member described back.
 
 mod support;
 
 mod aws_cli;
+mod dry_run;
 mod encoders;
 mod fidelity;
+mod hevc;
 mod local_api;
 mod local_media;
 mod redundancy;
