@@ -141,6 +141,10 @@ fn read_outputs(job: &mut TranscodeJob, encoder: &Value, group: &Value, packaged
             .cloned()
     };
     for output in group["outputs"].as_array().into_iter().flatten() {
+        // One AAC track per rendition: an output's first audio description sets it. Further
+        // audio descriptions (a second selector's), caption descriptions, avail and input-loss
+        // settings are kept and described back but encode nothing here: an RTMP input carries one
+        // audio track and no captions, and the origin serves muxed renditions.
         if let Some(audio_name) = output["audioDescriptionNames"][0].as_str()
             && let Some(aac) =
                 description("audioDescriptions", audio_name).map(|a| a["codecSettings"]["aacSettings"].clone())
