@@ -309,6 +309,28 @@ mod tests {
     }
 
     #[test]
+    fn an_h265_description_is_an_hevc_rendition_beside_the_h264_ones() {
+        let mut encoder = encoder();
+        encoder["videoDescriptions"][1]["codecSettings"] = json!({"h265Settings": {"rateControlMode": "QVBR",
+            "qvbrQualityLevel": 8, "maxBitrate": 2_000_000, "framerateNumerator": 25, "framerateDenominator": 1,
+            "gopSize": 50, "gopSizeUnits": "FRAMES"}});
+        let destinations = json!([{"id": "mp", "mediaPackageSettings": [{"channelId": "launch"}]}]);
+        let job = transcode_job("42", &encoder, &destinations).unwrap();
+        let [avc, hevc] = &job.renditions[..] else {
+            panic!("{:?}", job.renditions)
+        };
+        assert!(matches!(hevc.codec, VideoCodec::H265(_)) && matches!(avc.codec, VideoCodec::H264(_)));
+        assert_eq!(
+            (hevc.bitrate, hevc.framerate_numerator),
+            (2_000_000, 25),
+            "the QVBR cap is its bitrate"
+        );
+        // Its GOP (50 frames at 25 fps), the last packaged description's, is the ladder's.
+        assert_eq!(job.gop_seconds, 2.0);
+        assert_eq!(avc.bitrate, 5_000_000);
+    }
+
+    #[test]
     fn a_channel_that_only_records_to_s3_is_served() {
         let mut encoder = encoder();
         encoder["outputGroups"] = json!([{"outputGroupSettings": {"archiveGroupSettings": {
