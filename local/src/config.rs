@@ -11,7 +11,8 @@ use crate::{
     faults::FaultConfig,
     medialive::quotas::Quotas as MediaLiveQuotas,
     medialive::versions::{self as engine_versions, EngineVersions},
-    mediapackage::quotas::Quotas as MediaPackageQuotas, mediapackagev2::quotas::Quotas as MediaPackageV2Quotas,
+    mediapackage::quotas::Quotas as MediaPackageQuotas,
+    mediapackagev2::quotas::Quotas as MediaPackageV2Quotas,
 };
 
 #[derive(Parser, Clone, Debug)]

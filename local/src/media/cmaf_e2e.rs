@@ -54,7 +54,9 @@ async fn publish_v2(job: TranscodeJob) -> (std::path::PathBuf, Media) {
     let channel = media.cmaf(KEY).unwrap();
     let ended = |r: &RenditionMedia| r.runs.iter().all(|run| run.ended);
     wait_until("the end of the run", Duration::from_secs(15), || {
-        ["360p", "180p"].iter().all(|r| channel.with_rendition(r, ended) == Some(true))
+        ["360p", "180p"]
+            .iter()
+            .all(|r| channel.with_rendition(r, ended) == Some(true))
     })
     .await;
     (data, media)

@@ -56,8 +56,7 @@ impl H265 {
         let bitrate = h265["bitrate"].as_u64().unwrap_or(DEFAULT_BITRATE);
         let rate = match h265["rateControlMode"].as_str() {
             Some("QVBR") => RateControl::Qvbr {
-                quality: (h265["qvbrQualityLevel"].as_u64())
-                    .map_or(DEFAULT_QUALITY, |q| q.clamp(1, 10) as u8),
+                quality: (h265["qvbrQualityLevel"].as_u64()).map_or(DEFAULT_QUALITY, |q| q.clamp(1, 10) as u8),
                 max_bitrate: h265["maxBitrate"].as_u64().unwrap_or(bitrate),
             },
             _ => RateControl::Cbr { bitrate },
@@ -181,10 +180,8 @@ fn auto_level(width: u32, height: u32, fps: f64, kbps: u64, cpb: u64, allow_high
         .iter()
         .find_map(|&(idc, max_samples, max_rate, _, _)| {
             let side = (max_samples as f64 * 8.0).sqrt();
-            let fits = samples <= max_samples
-                && rate <= max_rate
-                && f64::from(width) <= side
-                && f64::from(height) <= side;
+            let fits =
+                samples <= max_samples && rate <= max_rate && f64::from(width) <= side && f64::from(height) <= side;
             match fits.then(|| tier_at(idc, kbps, cpb)).flatten() {
                 Some(true) if !allow_high => None,
                 other => other.map(|high| (idc, high)),

@@ -35,7 +35,10 @@ fn medialive_settings_map_to_x265_options() {
         args.contains("-b:v:0 5400000 -maxrate:v:0 5400000 -bufsize:v:0 20000000"),
         "{args}"
     );
-    assert!(args.contains("-profile:v:0 main10") && args.ends_with("high-tier=1"), "{args}");
+    assert!(
+        args.contains("-profile:v:0 main10") && args.ends_with("high-tier=1"),
+        "{args}"
+    );
     let leveled = H265::from_settings(&json!({"level": "H265_LEVEL_4_1", "bitrate": 1_000_000}));
     assert_eq!(leveled.level, Some(123));
     assert!(leveled.x265_args(0, 30).ends_with(":level-idc=4.1"));
@@ -104,7 +107,10 @@ fn x265_writes_the_derived_codecs_string() {
     let cases = [
         ((320, 180), json!({"bitrate": 300_000})),
         ((640, 360), json!({"bitrate": 800_000})),
-        ((320, 180), json!({"profile": "MAIN_10BIT", "rateControlMode": "QVBR", "qvbrQualityLevel": 6, "maxBitrate": 400_000})),
+        (
+            (320, 180),
+            json!({"profile": "MAIN_10BIT", "rateControlMode": "QVBR", "qvbrQualityLevel": 6, "maxBitrate": 400_000}),
+        ),
         ((320, 180), json!({"bitrate": 15_000_000, "tier": "HIGH"})),
         ((320, 180), json!({"bitrate": 15_000_000, "tier": "MAIN"})),
         ((320, 180), json!({"bitrate": 500_000, "level": "H265_LEVEL_4_1"})),

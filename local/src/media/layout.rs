@@ -319,11 +319,20 @@ mod tests {
             framerate_denominator: 1,
             codecs: codecs.into(),
         };
-        assert_eq!(served_codecs(&rendition("hi", "avc1.4d401f,mp4a.40.2"), &codecs), "avc1.42c01f,mp4a.40.2");
-        assert_eq!(served_codecs(&rendition("lo", "avc1.4d401e,mp4a.40.2"), &codecs), "avc1.4d401e,mp4a.40.2");
+        assert_eq!(
+            served_codecs(&rendition("hi", "avc1.4d401f,mp4a.40.2"), &codecs),
+            "avc1.42c01f,mp4a.40.2"
+        );
+        assert_eq!(
+            served_codecs(&rendition("lo", "avc1.4d401e,mp4a.40.2"), &codecs),
+            "avc1.4d401e,mp4a.40.2"
+        );
         // ffmpeg's HEVC attribute is not what x265 wrote: the derived one is served.
         let hevc = HashMap::from([("hi".to_owned(), "hvc1.1.4.L93.B01,mp4a.40.2".to_owned())]);
-        assert_eq!(served_codecs(&rendition("hi", "hvc1.1.6.L93.90,mp4a.40.2"), &hevc), "hvc1.1.6.L93.90,mp4a.40.2");
+        assert_eq!(
+            served_codecs(&rendition("hi", "hvc1.1.6.L93.90,mp4a.40.2"), &hevc),
+            "hvc1.1.6.L93.90,mp4a.40.2"
+        );
     }
 
     #[test]
@@ -344,7 +353,10 @@ mod tests {
         );
         let hevc = VideoCodec::from_settings(&serde_json::json!({"h265Settings": {
             "framerateNumerator": 30, "framerateDenominator": 1, "bitrate": 800000}}));
-        assert_eq!(derive_codecs(&hevc, 640, 360, 30.0, 800_000), "hvc1.1.6.L63.90,mp4a.40.2");
+        assert_eq!(
+            derive_codecs(&hevc, 640, 360, 30.0, 800_000),
+            "hvc1.1.6.L63.90,mp4a.40.2"
+        );
     }
 
     #[test]

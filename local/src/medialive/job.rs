@@ -141,6 +141,10 @@ fn read_outputs(job: &mut TranscodeJob, encoder: &Value, group: &Value, packaged
             .cloned()
     };
     for output in group["outputs"].as_array().into_iter().flatten() {
+        // One AAC track per rendition: an output's first audio description sets it. Further
+        // audio descriptions (a second selector's), caption descriptions, avail and input-loss
+        // settings are kept and described back but encode nothing here: an RTMP input carries one
+        // audio track and no captions, and the origin serves muxed renditions.
         if let Some(audio_name) = output["audioDescriptionNames"][0].as_str()
             && let Some(aac) =
                 description("audioDescriptions", audio_name).map(|a| a["codecSettings"]["aacSettings"].clone())
@@ -302,6 +306,28 @@ mod tests {
             }
         );
         assert_eq!(archive.outputs[0].extension, "ts");
+    }
+
+    #[test]
+    fn an_h265_description_is_an_hevc_rendition_beside_the_h264_ones() {
+        let mut encoder = encoder();
+        encoder["videoDescriptions"][1]["codecSettings"] = json!({"h265Settings": {"rateControlMode": "QVBR",
+            "qvbrQualityLevel": 8, "maxBitrate": 2_000_000, "framerateNumerator": 25, "framerateDenominator": 1,
+            "gopSize": 50, "gopSizeUnits": "FRAMES"}});
+        let destinations = json!([{"id": "mp", "mediaPackageSettings": [{"channelId": "launch"}]}]);
+        let job = transcode_job("42", &encoder, &destinations).unwrap();
+        let [avc, hevc] = &job.renditions[..] else {
+            panic!("{:?}", job.renditions)
+        };
+        assert!(matches!(hevc.codec, VideoCodec::H265(_)) && matches!(avc.codec, VideoCodec::H264(_)));
+        assert_eq!(
+            (hevc.bitrate, hevc.framerate_numerator),
+            (2_000_000, 25),
+            "the QVBR cap is its bitrate"
+        );
+        // Its GOP (50 frames at 25 fps), the last packaged description's, is the ladder's.
+        assert_eq!(job.gop_seconds, 2.0);
+        assert_eq!(avc.bitrate, 5_000_000);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! AWS Elemental MediaLive (REST-JSON, `/prod/...`): input security groups, inputs of every type
 //! (RTMP push listened on, pull inputs read by ffmpeg, the rest described as sent), quotas,
-//! channels with time-driven states, and tags. Paths, member names, status codes and error types
-//! follow the service model the AWS SDKs are generated from.
+//! channels with time-driven states (dry runs of their creates and updates: [`dry_run`]; engine
+//! versions: [`versions`]), and tags. Paths, member names, status codes and error types follow
+//! the service model the AWS SDKs are generated from.
 
 mod alerts;
 mod channel_class;
@@ -214,7 +215,11 @@ impl MediaLive {
 
     /// ListVersions: the engine versions not expired yet, as configured (see [`versions`]).
     fn list_versions(&self) -> Response {
-        let versions = self.inner.config.medialive_engine_versions.available(jiff::Timestamp::now());
+        let versions = self
+            .inner
+            .config
+            .medialive_engine_versions
+            .available(jiff::Timestamp::now());
         let versions: Vec<Value> = versions.iter().map(|v| v.to_json()).collect();
         json_response(StatusCode::OK, json!({ "versions": versions }))
     }

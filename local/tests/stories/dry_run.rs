@@ -75,18 +75,45 @@ async fn a_dry_run_is_checked_as_the_real_call_and_changes_nothing() {
     let versions = aws.ok(&["medialive", "list-versions"]).await;
     let versions = versions["Versions"].as_array().unwrap().clone();
     assert_eq!(versions.len(), 2, "{versions:?}");
-    let expires = |v: &Value| v["ExpirationDate"].as_str().unwrap().parse::<jiff::Timestamp>().unwrap();
+    let expires = |v: &Value| {
+        v["ExpirationDate"]
+            .as_str()
+            .unwrap()
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+    };
     let soon = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 15);
-    assert!(expires(&versions[0]) < soon && expires(&versions[1]) > soon, "{versions:?}");
-    let (older, newest) = (versions[0]["Version"].as_str().unwrap(), versions[1]["Version"].as_str().unwrap());
+    assert!(
+        expires(&versions[0]) < soon && expires(&versions[1]) > soon,
+        "{versions:?}"
+    );
+    let (older, newest) = (
+        versions[0]["Version"].as_str().unwrap(),
+        versions[1]["Version"].as_str().unwrap(),
+    );
 
     let sg = aws
-        .ok(&["medialive", "create-input-security-group", "--whitelist-rules", "Cidr=127.0.0.0/8"])
+        .ok(&[
+            "medialive",
+            "create-input-security-group",
+            "--whitelist-rules",
+            "Cidr=127.0.0.0/8",
+        ])
         .await;
     let sg = sg["SecurityGroup"]["Id"].as_str().unwrap().to_owned();
     let input = aws
-        .ok(&["medialive", "create-input", "--name", "dry", "--type", "RTMP_PUSH", "--input-security-groups", &sg,
-            "--destinations", "StreamName=live/dry"])
+        .ok(&[
+            "medialive",
+            "create-input",
+            "--name",
+            "dry",
+            "--type",
+            "RTMP_PUSH",
+            "--input-security-groups",
+            &sg,
+            "--destinations",
+            "StreamName=live/dry",
+        ])
         .await;
     let input = input["Input"]["Id"].as_str().unwrap().to_owned();
     aws.ok(&["mediapackage", "create-channel", "--id", "dry-mp"]).await;
@@ -95,7 +122,11 @@ async fn a_dry_run_is_checked_as_the_real_call_and_changes_nothing() {
         .replace("PACKAGE_CHANNEL_ID", "dry-mp");
     let mut request: Value = serde_json::from_str(&request).unwrap();
     request["RequestId"] = json!("dry-run-request");
-    let create = |file: &str| ["medialive", "create-channel", "--cli-input-json", file].map(str::to_owned).to_vec();
+    let create = |file: &str| {
+        ["medialive", "create-channel", "--cli-input-json", file]
+            .map(str::to_owned)
+            .to_vec()
+    };
     let with = |mut args: Vec<String>, more: &[&str]| {
         args.extend(more.iter().map(|s| (*s).to_owned()));
         args
@@ -109,7 +140,10 @@ async fn a_dry_run_is_checked_as_the_real_call_and_changes_nothing() {
         assert!(channel.get("Id").is_none() && channel.get("Arn").is_none(), "{dry}");
         assert_eq!(channel["State"], "CREATING");
         assert_eq!(channel["Name"], "cli-channel");
-        assert_eq!(channel["ChannelEngineVersion"]["Version"], newest, "no version asked: the newest");
+        assert_eq!(
+            channel["ChannelEngineVersion"]["Version"], newest,
+            "no version asked: the newest"
+        );
         assert_eq!(floats(&channel["EncoderSettings"]), floats(&request["EncoderSettings"]));
     }
     assert_eq!(aws.ok(&["medialive", "list-channels"]).await["Channels"], json!([]));
@@ -121,7 +155,10 @@ async fn a_dry_run_is_checked_as_the_real_call_and_changes_nothing() {
     let dry_refusal = aws.fails(&run(&with(create(&invalid_file), &["--dry-run"]))).await;
     let real_refusal = aws.fails(&run(&create(&invalid_file))).await;
     assert_eq!(dry_refusal, real_refusal);
-    assert!(dry_refusal.contains("UnprocessableEntityException") && dry_refusal.contains("is not referenced"), "{dry_refusal}");
+    assert!(
+        dry_refusal.contains("UnprocessableEntityException") && dry_refusal.contains("is not referenced"),
+        "{dry_refusal}"
+    );
     let mut wire = camel(&invalid);
     let real = raw(&cloud, "medialive", "POST", "/prod/channels", Some(&wire)).await;
     wire["dryRun"] = json!(true);
@@ -136,11 +173,17 @@ async fn a_dry_run_is_checked_as_the_real_call_and_changes_nothing() {
     unknown["ChannelEngineVersion"] = json!({"Version": "0.0.1"});
     let unknown = request_file(&cloud, "unknown.json", &unknown);
     let refused = aws.fails(&run(&with(create(&unknown), &["--dry-run"]))).await;
-    assert!(refused.contains("UnprocessableEntityException") && refused.contains("0.0.1"), "{refused}");
+    assert!(
+        refused.contains("UnprocessableEntityException") && refused.contains("0.0.1"),
+        "{refused}"
+    );
     // IAM: a caller that may not pass the role is refused, dry or not, in AWS's words.
     for dry in [true, false] {
         let args = with(create(&valid), if dry { &["--dry-run"] } else { &[] });
-        let key = [("AWS_ACCESS_KEY_ID", NO_PASS_ROLE.0), ("AWS_SECRET_ACCESS_KEY", NO_PASS_ROLE.1)];
+        let key = [
+            ("AWS_ACCESS_KEY_ID", NO_PASS_ROLE.0),
+            ("AWS_SECRET_ACCESS_KEY", NO_PASS_ROLE.1),
+        ];
         let refused = fails_with(&aws, &run(&args), &key).await;
         assert!(refused.contains("\"iam:PassRole\""), "{refused}");
     }
@@ -156,16 +199,30 @@ async fn a_dry_run_is_checked_as_the_real_call_and_changes_nothing() {
     // Over the quota (with an input of its own: an input feeds one channel) a dry run is refused
     // as the real call is. (The CLI retries a 429; once is enough here.)
     let other = aws
-        .ok(&["medialive", "create-input", "--name", "other", "--type", "RTMP_PUSH", "--input-security-groups", &sg,
-            "--destinations", "StreamName=live/other"])
+        .ok(&[
+            "medialive",
+            "create-input",
+            "--name",
+            "other",
+            "--type",
+            "RTMP_PUSH",
+            "--input-security-groups",
+            &sg,
+            "--destinations",
+            "StreamName=live/other",
+        ])
         .await;
     let mut second = request.clone();
     second["InputAttachments"][0]["InputId"] = other["Input"]["Id"].clone();
     let second = request_file(&cloud, "second.json", &second);
     let once = [("AWS_MAX_ATTEMPTS", "1"), ("AWS_RETRY_MODE", "standard")];
     let over = fails_with(&aws, &run(&with(create(&second), &["--dry-run"])), &once).await;
-    assert!(over.contains("TooManyRequestsException"), "a dry run over the quota is refused: {over}");
-    aws.ok(&["medialive", "wait", "channel-created", "--channel-id", &id]).await;
+    assert!(
+        over.contains("TooManyRequestsException"),
+        "a dry run over the quota is refused: {over}"
+    );
+    aws.ok(&["medialive", "wait", "channel-created", "--channel-id", &id])
+        .await;
 
     // A dry-run update answers the channel as it would be and leaves it as it is.
     let before = aws.ok(&["medialive", "describe-channel", "--channel-id", &id]).await;
@@ -176,7 +233,13 @@ async fn a_dry_run_is_checked_as_the_real_call_and_changes_nothing() {
     };
     let engine = r#"{"Version": "DEFAULT"}"#;
     let renamed = aws
-        .ok(&run(&update(&["--name", "renamed", "--channel-engine-version", engine, "--dry-run"])))
+        .ok(&run(&update(&[
+            "--name",
+            "renamed",
+            "--channel-engine-version",
+            engine,
+            "--dry-run",
+        ])))
         .await;
     assert_eq!(renamed["Channel"]["Name"], "renamed");
     assert_eq!(renamed["Channel"]["ChannelEngineVersion"]["Version"], newest);
@@ -186,19 +249,31 @@ async fn a_dry_run_is_checked_as_the_real_call_and_changes_nothing() {
 
     // On a RUNNING channel: a real update is refused, a dry run still checks the settings.
     aws.ok(&["medialive", "start-channel", "--channel-id", &id]).await;
-    aws.ok(&["medialive", "wait", "channel-running", "--channel-id", &id]).await;
+    aws.ok(&["medialive", "wait", "channel-running", "--channel-id", &id])
+        .await;
     let running = aws.ok(&run(&update(&["--name", "renamed", "--dry-run"]))).await;
-    assert_eq!((&running["Channel"]["Name"], &running["Channel"]["State"]), (&json!("renamed"), &json!("RUNNING")));
+    assert_eq!(
+        (&running["Channel"]["Name"], &running["Channel"]["State"]),
+        (&json!("renamed"), &json!("RUNNING"))
+    );
     let no_audio = r#"[{"Name": "audio_aac", "AudioSelectorName": "default"}, {"Name": "orphan", "AudioSelectorName": "default"}]"#;
     let mut settings = request["EncoderSettings"].clone();
     settings["AudioDescriptions"] = serde_json::from_str(no_audio).unwrap();
     let settings = settings.to_string();
-    let refused = aws.fails(&run(&update(&["--encoder-settings", &settings, "--dry-run"]))).await;
-    assert!(refused.contains("UnprocessableEntityException") && refused.contains("\"orphan\""), "{refused}");
+    let refused = aws
+        .fails(&run(&update(&["--encoder-settings", &settings, "--dry-run"])))
+        .await;
+    assert!(
+        refused.contains("UnprocessableEntityException") && refused.contains("\"orphan\""),
+        "{refused}"
+    );
     let refused = aws.fails(&run(&update(&["--name", "renamed"]))).await;
     assert!(refused.contains("ConflictException"), "{refused}");
     let described = aws.ok(&["medialive", "describe-channel", "--channel-id", &id]).await;
-    assert_eq!((&described["Name"], &described["State"]), (&json!("cli-channel"), &json!("RUNNING")));
+    assert_eq!(
+        (&described["Name"], &described["State"]),
+        (&json!("cli-channel"), &json!("RUNNING"))
+    );
     // Each running pipeline reports the version it runs.
     assert_eq!(described["PipelineDetails"][0]["ChannelEngineVersion"], versions[0]);
     let listed = aws.ok(&["medialive", "list-channels"]).await;

@@ -81,12 +81,27 @@ async fn an_h265_rendition_streams_hevc_beside_h264_and_every_member_is_describe
     let cloud = LocalCloud::start(&[]).await;
     let aws = Cli { cloud: &cloud };
     let sg = aws
-        .ok(&["medialive", "create-input-security-group", "--whitelist-rules", "Cidr=127.0.0.0/8"])
+        .ok(&[
+            "medialive",
+            "create-input-security-group",
+            "--whitelist-rules",
+            "Cidr=127.0.0.0/8",
+        ])
         .await;
     let sg = sg["SecurityGroup"]["Id"].as_str().unwrap().to_owned();
     let input = aws
-        .ok(&["medialive", "create-input", "--name", "hevc", "--type", "RTMP_PUSH", "--input-security-groups", &sg,
-            "--destinations", "StreamName=live/hevc"])
+        .ok(&[
+            "medialive",
+            "create-input",
+            "--name",
+            "hevc",
+            "--type",
+            "RTMP_PUSH",
+            "--input-security-groups",
+            &sg,
+            "--destinations",
+            "StreamName=live/hevc",
+        ])
         .await;
     let (input, ingest) = (
         input["Input"]["Id"].as_str().unwrap().to_owned(),
@@ -94,8 +109,16 @@ async fn an_h265_rendition_streams_hevc_beside_h264_and_every_member_is_describe
     );
     aws.ok(&["mediapackage", "create-channel", "--id", "hevc-mp"]).await;
     let endpoint = aws
-        .ok(&["mediapackage", "create-origin-endpoint", "--channel-id", "hevc-mp", "--id", "hevc-hls", "--hls-package",
-            "SegmentDurationSeconds=2,PlaylistWindowSeconds=12"])
+        .ok(&[
+            "mediapackage",
+            "create-origin-endpoint",
+            "--channel-id",
+            "hevc-mp",
+            "--id",
+            "hevc-hls",
+            "--hls-package",
+            "SegmentDurationSeconds=2,PlaylistWindowSeconds=12",
+        ])
         .await;
     let playback = endpoint["Url"].as_str().unwrap().to_owned();
 
@@ -112,13 +135,24 @@ async fn an_h265_rendition_streams_hevc_beside_h264_and_every_member_is_describe
         described
     };
     let described = describe().await;
-    for member in ["encoderSettings", "inputAttachments", "destinations", "inputSpecification", "roleArn", "name"] {
+    for member in [
+        "encoderSettings",
+        "inputAttachments",
+        "destinations",
+        "inputSpecification",
+        "roleArn",
+        "name",
+    ] {
         assert_eq!(described[member], sent[member], "{member} described back as sent");
     }
-    assert_eq!(described["channelEngineVersion"], older, "the version asked for, with its expiry");
+    assert_eq!(
+        described["channelEngineVersion"], older,
+        "the version asked for, with its expiry"
+    );
 
     aws.ok(&["medialive", "start-channel", "--channel-id", &id]).await;
-    aws.ok(&["medialive", "wait", "channel-running", "--channel-id", &id]).await;
+    aws.ok(&["medialive", "wait", "channel-running", "--channel-id", &id])
+        .await;
     let mut publisher = publish(&ingest, 40);
     let media_url = playback.replace("index.m3u8", "");
     let master = eventually("both renditions with segments", Duration::from_secs(60), || async {
@@ -144,19 +178,36 @@ async fn an_h265_rendition_streams_hevc_beside_h264_and_every_member_is_describe
         let (_, media) = http_get(&format!("{media_url}{}", pair[1])).await;
         let segment = media.lines().rfind(|l| l.ends_with(".ts")).unwrap();
         let dir = pair[1].rsplit_once('/').unwrap().0;
-        let probe = ffprobe(&["-select_streams", "v:0", "-show_entries", "stream=codec_name,codec_tag_string,width",
-            &format!("{media_url}{dir}/{segment}")])
+        let probe = ffprobe(&[
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=codec_name,codec_tag_string,width",
+            &format!("{media_url}{dir}/{segment}"),
+        ])
         .await;
         let stream = &probe["streams"][0];
-        codecs.push((attribute(pair[0], "CODECS").to_owned(), stream["codec_name"].as_str().unwrap().to_owned()));
+        codecs.push((
+            attribute(pair[0], "CODECS").to_owned(),
+            stream["codec_name"].as_str().unwrap().to_owned(),
+        ));
         assert_eq!(stream["width"], 640);
     }
     codecs.sort();
-    let [(avc, h264), (hvc, hevc)] = &codecs[..] else { panic!("{codecs:?}") };
+    let [(avc, h264), (hvc, hevc)] = &codecs[..] else {
+        panic!("{codecs:?}")
+    };
     assert!(avc.starts_with("avc1.") && h264 == "h264", "{master}");
     // 640x360 at 30 fps fits level 2.1, Main profile, main tier.
-    assert_eq!((hvc.as_str(), hevc.as_str()), ("hvc1.1.6.L63.90,mp4a.40.2", "hevc"), "{master}");
-    assert_eq!(probe_streams(&playback).await, ["aac nullxnull", "h264 640x360", "hevc 640x360"]);
+    assert_eq!(
+        (hvc.as_str(), hevc.as_str()),
+        ("hvc1.1.6.L63.90,mp4a.40.2", "hevc"),
+        "{master}"
+    );
+    assert_eq!(
+        probe_streams(&playback).await,
+        ["aac nullxnull", "h264 640x360", "hevc 640x360"]
+    );
 
     // Running: still every member as sent, and each pipeline's engine version.
     let described = describe().await;
@@ -176,8 +227,14 @@ async fn an_h265_rendition_streams_hevc_beside_h264_and_every_member_is_describe
 async fn public_configurations_that_ran_on_aws_are_accepted_and_described_back() {
     let cloud = LocalCloud::start(&[]).await;
     let fixture: Value = serde_json::from_str(&files::read("local/tests/fixtures/terraform-accepted.json")).unwrap();
-    let (_, _, group) = raw(&cloud, "medialive", "POST", "/prod/inputSecurityGroups",
-        Some(&json!({"whitelistRules": [{"cidr": "10.0.0.8/32"}]}))).await;
+    let (_, _, group) = raw(
+        &cloud,
+        "medialive",
+        "POST",
+        "/prod/inputSecurityGroups",
+        Some(&json!({"whitelistRules": [{"cidr": "10.0.0.8/32"}]})),
+    )
+    .await;
     let group = group["securityGroup"]["id"].clone();
     for case in ["h265", "captions"] {
         let (status, _, input) = raw(&cloud, "medialive", "POST", "/prod/inputs", Some(&json!({"name": case,
