@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::event_ops::plugin_ok;
 use crate::support::checks::assert_exactly_one_each;
-use crate::support::cloud::{LocalCloud, eventually, publish};
+use crate::support::cloud::{LocalCloud, eventually, http_get, publish};
 use crate::support::cluster::{kubectl, kubectl_apply, kubectl_ok, namespace};
 use crate::support::operator::{Operator, condition, kubectl_wait, patch, status};
 use crate::support::tools::{Cli, probe_streams};
@@ -100,7 +100,9 @@ async fn overrides_add_an_hevc_rendition_that_plays_a_refused_change_keeps_the_e
 {
     let cloud = LocalCloud::start(&[]).await;
     let ns = namespace("overrides");
-    let _operator = Operator::start(&cloud, &ns).await;
+    // Encoder settings are read in full (DescribeChannel) at this bound, every resync here: how
+    // soon a console edit is seen (default one hour; account-wide listings catch the rest).
+    let _operator = Operator::start_with(&cloud, &ns, &["--full-read-seconds", "3"]).await;
     let name = "keynote";
     kubectl_apply(&manifest(&ns, name));
     kubectl_wait(&ns, "jsonpath={.status.state}=RUNNING", name, Duration::from_secs(90));
@@ -110,11 +112,12 @@ async fn overrides_add_an_hevc_rendition_that_plays_a_refused_change_keeps_the_e
     let ingest = status(&ns, name)["ingestUrl"].as_str().unwrap().to_owned();
     let _encoder = publish(&ingest, 600);
     let playback = status(&ns, name)["playbackUrl"].as_str().unwrap().to_owned();
-    let streams = eventually("both renditions play", Duration::from_secs(60), || async {
-        let streams = probe_streams(&playback).await;
-        streams.contains(&"hevc 640x360".to_owned()).then_some(streams)
+    eventually("the playlist", Duration::from_secs(60), || async {
+        (http_get(&playback).await.0 == 200).then_some(())
     })
     .await;
+    let streams = probe_streams(&playback).await;
+    assert!(streams.contains(&"hevc 640x360".to_owned()), "{streams:?}");
     assert!(streams.contains(&"h264 640x360".to_owned()), "{streams:?}");
     assert_eq!(
         status(&ns, name)["channel"]["video"],
