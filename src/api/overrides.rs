@@ -67,12 +67,16 @@ pub struct PatchOperation {
     pub op: PatchOp,
 
     /// A JSON pointer into the request, e.g. `/EncoderSettings/VideoDescriptions/-`.
-    #[schemars(regex(pattern = "^/(EncoderSettings|InputSpecification|LogLevel)(/.*)?$|^/InputAttachments/[0-9]+/(InputSettings|AutomaticInputFailoverSettings)(/.*)?$"))]
+    #[schemars(regex(
+        pattern = "^/(EncoderSettings|InputSpecification|LogLevel)(/.*)?$|^/InputAttachments/[0-9]+/(InputSettings|AutomaticInputFailoverSettings)(/.*)?$"
+    ))]
     pub path: String,
 
     /// The source pointer of `move` and `copy` (the same places as `path`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = "^/(EncoderSettings|InputSpecification|LogLevel)(/.*)?$|^/InputAttachments/[0-9]+/(InputSettings|AutomaticInputFailoverSettings)(/.*)?$"))]
+    #[schemars(regex(
+        pattern = "^/(EncoderSettings|InputSpecification|LogLevel)(/.*)?$|^/InputAttachments/[0-9]+/(InputSettings|AutomaticInputFailoverSettings)(/.*)?$"
+    ))]
     pub from: Option<String>,
 
     /// The value of `add`, `replace` and `test`: any JSON.

@@ -161,7 +161,8 @@ type UpdateError = aws_sdk_medialive::error::SdkError<UpdateChannelError, aws_sm
 async fn dry_run_update(aws: &AwsClients, id: &str, desired: &ChannelSettings) -> Result<()> {
     let call = aws.medialive.update_channel().channel_id(id).customize();
     let sent = call.mutate_request(body(&dry(update_body(desired)))).send().await;
-    sent.map_err(update_refusal("UpdateChannel (dry run)", desired)).map(drop)
+    sent.map_err(update_refusal("UpdateChannel (dry run)", desired))
+        .map(drop)
 }
 
 impl Managed for Channel {
@@ -222,13 +223,21 @@ impl Managed for Channel {
         wire["requestId"] = json!(format!("{}-channel", owner.uid));
         let answer = Answer::default();
         let call = aws.medialive.create_channel().customize();
-        let created = (call.interceptor(answer.clone()).mutate_request(body(&wire)).send().await)
+        let created = (call
+            .interceptor(answer.clone())
+            .mutate_request(body(&wire))
+            .send()
+            .await)
             .map_err(create_refusal("CreateChannel", desired))?;
         let typed = created
             .channel
             .ok_or_else(|| Error::Waiting("CreateChannel returned no channel".into()))?;
         let document = answer.take().map(|mut a| a["channel"].take());
-        Ok(Self::answered(Some(typed), document, &Self::new(None, None, None, None, None)))
+        Ok(Self::answered(
+            Some(typed),
+            document,
+            &Self::new(None, None, None, None, None),
+        ))
     }
 
     /// A class change (redundancy Single ⇄ Standard) is its own call, made first: UpdateChannel
@@ -242,7 +251,11 @@ impl Managed for Channel {
                 "Destinations": desired.request["Destinations"],
             }));
             let call = aws.medialive.update_channel_class().channel_id(&current.id).customize();
-            let changed = (call.interceptor(answer.clone()).mutate_request(body(&wire)).send().await)
+            let changed = (call
+                .interceptor(answer.clone())
+                .mutate_request(body(&wire))
+                .send()
+                .await)
                 .map_err(|e| Error::aws("UpdateChannelClass", e))?;
             // The channel is UPDATING until the class is changed: the rest waits for the next round.
             let document = answer.take().map(|mut a| a["channel"].take());
@@ -250,7 +263,11 @@ impl Managed for Channel {
         }
         dry_run_update(aws, &current.id, desired).await?;
         let call = aws.medialive.update_channel().channel_id(&current.id).customize();
-        let updated = (call.interceptor(answer.clone()).mutate_request(body(&update_body(desired))).send().await)
+        let updated = (call
+            .interceptor(answer.clone())
+            .mutate_request(body(&update_body(desired)))
+            .send()
+            .await)
             .map_err(update_refusal("UpdateChannel", desired))?;
         let document = answer.take().map(|mut a| a["channel"].take());
         Ok(Self {
@@ -324,9 +341,9 @@ pub async fn engine_versions(aws: &AwsClients) -> Result<Vec<(String, Option<Str
     let listed = listed.map_err(|e| Error::aws("ListVersions", e))?;
     Ok((listed.versions.unwrap_or_default().into_iter())
         .filter_map(|v| {
-            let expires = v.expiration_date.and_then(|d| {
-                d.fmt(aws_smithy_types::date_time::Format::DateTime).ok()
-            });
+            let expires = v
+                .expiration_date
+                .and_then(|d| d.fmt(aws_smithy_types::date_time::Format::DateTime).ok());
             Some((v.version?, expires))
         })
         .collect())
@@ -411,8 +428,14 @@ mod tests {
         let mut reset = base.clone();
         reset.request["ChannelEngineVersion"] = json!({"Version": "DEFAULT"});
         assert!(!described(&base).differs(&reset), "DEFAULT pins nothing");
-        let summary = Channel { settings: None, ..described(&base) };
-        assert!(summary.differs(&base) && summary.reads_from("any"), "a summary says nothing of settings");
+        let summary = Channel {
+            settings: None,
+            ..described(&base)
+        };
+        assert!(
+            summary.differs(&base) && summary.reads_from("any"),
+            "a summary says nothing of settings"
+        );
         assert!(described(&base).reads_from("1") && !described(&base).reads_from("2"));
     }
 }

@@ -113,7 +113,12 @@ mod tests {
         let ladder: Vec<_> = (encoder["VideoDescriptions"].as_array().unwrap().iter())
             .map(|v| {
                 let h264 = &v["CodecSettings"]["H264Settings"];
-                (v["Width"].clone(), v["Height"].clone(), h264["Bitrate"].clone(), h264["GopSize"].clone())
+                (
+                    v["Width"].clone(),
+                    v["Height"].clone(),
+                    h264["Bitrate"].clone(),
+                    h264["GopSize"].clone(),
+                )
             })
             .collect();
         assert_eq!(
@@ -124,7 +129,10 @@ mod tests {
             ]
         );
         let aac = &encoder["AudioDescriptions"][0]["CodecSettings"]["AacSettings"];
-        assert_eq!((aac["Bitrate"].as_f64(), aac["SampleRate"].as_f64()), (Some(192_000.0), Some(48_000.0)));
+        assert_eq!(
+            (aac["Bitrate"].as_f64(), aac["SampleRate"].as_f64()),
+            (Some(192_000.0), Some(48_000.0))
+        );
         let outputs = &encoder["OutputGroups"][0]["Outputs"];
         assert_eq!(outputs[1]["VideoDescriptionName"], "video_720p");
         assert_eq!(outputs[1]["AudioDescriptionNames"], json!([AUDIO]));

@@ -176,15 +176,28 @@ mod tests {
     #[test]
     fn default_ladder_is_two_hd_renditions_into_mediapackage() {
         let role = "arn:aws:iam::123456789012:role/MediaLiveAccessRole";
-        let settings = channel_settings(&spec(), &names(), &[(Role::Primary, "1234567")], role, PackageTarget::V1);
+        let settings = channel_settings(
+            &spec(),
+            &names(),
+            &[(Role::Primary, "1234567")],
+            role,
+            PackageTarget::V1,
+        );
         assert_eq!(settings.channel_class, ChannelClass::SinglePipeline);
         assert_eq!(settings.request["ChannelClass"], "SINGLE_PIPELINE");
         assert_eq!(settings.input_ids(), ["1234567"]);
-        assert_eq!(settings.request["Destinations"][0]["MediaPackageSettings"][0]["ChannelId"], "launch");
+        assert_eq!(
+            settings.request["Destinations"][0]["MediaPackageSettings"][0]["ChannelId"],
+            "launch"
+        );
         assert_eq!(settings.video_descriptions(), 2);
         assert_eq!(settings.role_arn(), role);
-        assert!(settings.request.get("ChannelEngineVersion").is_none(), "MediaLive's default");
-        let gop = &settings.request["EncoderSettings"]["VideoDescriptions"][0]["CodecSettings"]["H264Settings"]["GopSize"];
+        assert!(
+            settings.request.get("ChannelEngineVersion").is_none(),
+            "MediaLive's default"
+        );
+        let gop =
+            &settings.request["EncoderSettings"]["VideoDescriptions"][0]["CodecSettings"]["H264Settings"]["GopSize"];
         assert_eq!(gop, &json!(1.0), "keyframes every second serve 5 s and 2 s segments");
     }
 

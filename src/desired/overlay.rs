@@ -49,8 +49,9 @@ impl Overlay {
             json_patch::merge(&mut patched, merge);
         }
         for (n, op) in self.patch.iter().enumerate() {
-            json_patch::patch(&mut patched, std::slice::from_ref(op))
-                .map_err(|e| format!("spec.encoding.overrides.patch[{n}] does not apply to the channel's request: {e}"))?;
+            json_patch::patch(&mut patched, std::slice::from_ref(op)).map_err(|e| {
+                format!("spec.encoding.overrides.patch[{n}] does not apply to the channel's request: {e}")
+            })?;
         }
         *request = patched;
         Ok(())

@@ -116,7 +116,10 @@ mod tests {
         );
         add_archive(&mut channel, &stream.spec.encoding.renditions, &recording);
         let groups = &channel.request["EncoderSettings"]["OutputGroups"];
-        assert_eq!(groups[1]["OutputGroupSettings"]["ArchiveGroupSettings"]["RolloverInterval"], 60);
+        assert_eq!(
+            groups[1]["OutputGroupSettings"]["ArchiveGroupSettings"]["RolloverInterval"],
+            60
+        );
         let output = &groups[1]["Outputs"][0];
         assert_eq!(output["VideoDescriptionName"], "video_1080p", "shares the top encode");
         assert_eq!(channel.request["Destinations"].as_array().unwrap().len(), 2);

@@ -56,7 +56,10 @@ pub fn request(stream: &LiveStream, defaults: &Defaults) -> Result<Value, String
     asks.overlay.apply(&mut channel.request)?;
     let mut request = channel.request;
     request["Tags"] = json!(owner_tags(stream));
-    request["RequestId"] = json!(format!("{}-channel", kube::ResourceExt::uid(stream).unwrap_or_default()));
+    request["RequestId"] = json!(format!(
+        "{}-channel",
+        kube::ResourceExt::uid(stream).unwrap_or_default()
+    ));
     Ok(request)
 }
 
@@ -82,7 +85,10 @@ mod tests {
         };
         let request = request(&stream, &defaults).unwrap();
         assert_eq!(request["InputAttachments"][0]["InputId"], "7");
-        assert_eq!(request["EncoderSettings"]["OutputGroups"][0]["Outputs"][2]["OutputName"], "extra");
+        assert_eq!(
+            request["EncoderSettings"]["OutputGroups"][0]["Outputs"][2]["OutputName"],
+            "extra"
+        );
         assert_eq!(request["RequestId"], "u-1-channel");
         assert_eq!(request["Tags"]["livestream.io/uid"], "u-1");
     }

@@ -145,9 +145,15 @@ mod tests {
     fn weeks_before_the_expiry_the_condition_names_the_version_to_move_to() {
         let now: Timestamp = "2027-01-01T00:00:00Z".parse().unwrap();
         let far = condition(&engine("2027-06-01T00:00:00Z", None), now, Some(3));
-        assert_eq!((far.status.as_str(), far.reason.as_str()), ("False", "EngineVersionCurrent"));
+        assert_eq!(
+            (far.status.as_str(), far.reason.as_str()),
+            ("False", "EngineVersionCurrent")
+        );
         let soon = condition(&engine("2027-01-15T00:00:00Z", Some("2.0")), now, Some(3));
-        assert_eq!((soon.status.as_str(), soon.reason.as_str()), ("True", "EngineVersionExpiring"));
+        assert_eq!(
+            (soon.status.as_str(), soon.reason.as_str()),
+            ("True", "EngineVersionExpiring")
+        );
         assert!(soon.message.contains("spec.engineVersion: 2.0"), "{}", soon.message);
         let gone = condition(&engine("2026-12-01T00:00:00Z", None), now, Some(3));
         assert_eq!(gone.reason, "EngineVersionExpired");

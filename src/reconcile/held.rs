@@ -288,7 +288,10 @@ impl Held for Channel {
 
     fn updated(&self, _: &Self::Desired) -> (&'static str, String) {
         let what = (self.corrected.as_deref()).map_or_else(String::new, |at| format!(" (it differed first at {at})"));
-        ("UpdatedChannel", format!("Updated MediaLive channel {} to the spec{what}", self.id))
+        (
+            "UpdatedChannel",
+            format!("Updated MediaLive channel {} to the spec{what}", self.id),
+        )
     }
 
     fn deleted(&self, _: Why) -> (&'static str, String) {

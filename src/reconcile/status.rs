@@ -92,7 +92,10 @@ pub fn of(
     if let Some(seen) = seen {
         redundant(&mut status, &seen.resilience, generation, now);
         match &seen.engine {
-            Some(engine) => set_condition(&mut status.conditions, super::engine::condition(engine, now, generation)),
+            Some(engine) => set_condition(
+                &mut status.conditions,
+                super::engine::condition(engine, now, generation),
+            ),
             None => status.conditions.retain(|c| c.type_ != condition_type::ENGINE_EXPIRING),
         }
     }

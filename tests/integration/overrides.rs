@@ -76,7 +76,9 @@ fn count(calls: &HashMap<String, u64>, operation: &str) -> u64 {
 
 /// The channel as the AWS CLI describes it.
 async fn describe(cloud: &LocalCloud, id: &str) -> Value {
-    Cli { cloud }.ok(&["medialive", "describe-channel", "--channel-id", id]).await
+    Cli { cloud }
+        .ok(&["medialive", "describe-channel", "--channel-id", id])
+        .await
 }
 
 /// A console edit: UpdateChannel with the encoder settings as `edit` leaves them.
@@ -96,8 +98,7 @@ fn events(ns: &str) -> String {
 }
 
 #[tokio::test]
-async fn overrides_add_an_hevc_rendition_that_plays_a_refused_change_keeps_the_event_running_and_drift_is_corrected()
-{
+async fn overrides_add_an_hevc_rendition_that_plays_a_refused_change_keeps_the_event_running_and_drift_is_corrected() {
     let cloud = LocalCloud::start(&[]).await;
     let ns = namespace("overrides");
     // Encoder settings are read in full (DescribeChannel) at this bound, every resync here: how
@@ -127,7 +128,12 @@ async fn overrides_add_an_hevc_rendition_that_plays_a_refused_change_keeps_the_e
     // `kubectl livestream render` prints what MediaLive holds: the AWS CLI describes it back.
     let rendered: Value = serde_json::from_str(&plugin_ok(&["render", name, "-n", &ns], &[])).unwrap();
     let described = describe(&cloud, &channel).await;
-    for member in ["EncoderSettings", "InputAttachments", "Destinations", "InputSpecification"] {
+    for member in [
+        "EncoderSettings",
+        "InputAttachments",
+        "Destinations",
+        "InputSpecification",
+    ] {
         let drift = livestream_operator::desired::overlay::drift(&rendered[member], &described[member]);
         assert_eq!(drift, None, "{member} as rendered is what MediaLive holds");
     }
@@ -142,7 +148,17 @@ async fn overrides_add_an_hevc_rendition_that_plays_a_refused_change_keeps_the_e
     let refused = json!([{"op": "add", "path": "/spec/encoding/overrides/patch/-", "value":
         {"op": "add", "path": "/EncoderSettings/AudioDescriptions/-", "value":
             {"Name": "audio_fr", "AudioSelectorName": "default", "CodecSettings": {"AacSettings": {"Bitrate": 96000}}}}}]);
-    kubectl_ok(&["patch", "lvs", name, "-n", &ns, "--type", "json", "-p", &refused.to_string()]);
+    kubectl_ok(&[
+        "patch",
+        "lvs",
+        name,
+        "-n",
+        &ns,
+        "--type",
+        "json",
+        "-p",
+        &refused.to_string(),
+    ]);
     let message = eventually("the dry run's refusal", Duration::from_secs(30), || async {
         let degraded = condition(&ns, name, "Degraded");
         (degraded["reason"] == "ChangeRefused").then(|| degraded["message"].as_str().unwrap().to_owned())
@@ -156,7 +172,11 @@ async fn overrides_add_an_hevc_rendition_that_plays_a_refused_change_keeps_the_e
     tokio::time::sleep(Duration::from_secs(4)).await;
     assert_eq!(status(&ns, name)["state"], "RUNNING", "the event runs on");
     let after = calls(&cloud).await;
-    assert_eq!(count(&after, "StopChannel"), count(&before, "StopChannel"), "never stopped");
+    assert_eq!(
+        count(&after, "StopChannel"),
+        count(&before, "StopChannel"),
+        "never stopped"
+    );
     assert!(
         probe_streams(&playback).await.contains(&"hevc 640x360".to_owned()),
         "it still plays as before"
@@ -164,7 +184,17 @@ async fn overrides_add_an_hevc_rendition_that_plays_a_refused_change_keeps_the_e
 
     // The user takes the bad operation out: the stream is Ready again, never having stopped.
     let fixed = json!([{"op": "remove", "path": "/spec/encoding/overrides/patch/3"}]);
-    kubectl_ok(&["patch", "lvs", name, "-n", &ns, "--type", "json", "-p", &fixed.to_string()]);
+    kubectl_ok(&[
+        "patch",
+        "lvs",
+        name,
+        "-n",
+        &ns,
+        "--type",
+        "json",
+        "-p",
+        &fixed.to_string(),
+    ]);
     kubectl_wait(&ns, "condition=Ready", name, Duration::from_secs(30));
 
     // Stopped, the channel is edited in the console. Members AWS fills with its defaults are no
@@ -187,7 +217,10 @@ async fn overrides_add_an_hevc_rendition_that_plays_a_refused_change_keeps_the_e
         count(&before, "UpdateChannel"),
         "a default is not drift"
     );
-    assert!(count(&after, "DescribeChannel") > count(&before, "DescribeChannel"), "it looked");
+    assert!(
+        count(&after, "DescribeChannel") > count(&before, "DescribeChannel"),
+        "it looked"
+    );
 
     // A console edit of what the overrides set is corrected on the next resync, and the event
     // names the member that differed.
@@ -207,5 +240,31 @@ async fn overrides_add_an_hevc_rendition_that_plays_a_refused_change_keeps_the_e
     // Deleted, nothing is left.
     kubectl_ok(&["delete", "lvs", name, "-n", &ns, "--timeout", "90s"]);
     assert!(!kubectl(&["get", "lvs", name, "-n", &ns]).status.success());
+    assert_exactly_one_each(&cloud.aws, &[]).await;
+}
+
+#[tokio::test]
+async fn a_pinned_engine_version_shows_in_status_and_weeks_before_it_expires_the_newer_one_is_named() {
+    // livestream-local offers 2.4.0, expiring in 14 days, and 2.5.0, in 194.
+    let cloud = LocalCloud::start(&[]).await;
+    let ns = namespace("engine");
+    let _operator = Operator::start(&cloud, &ns).await;
+    let name = "rehearsal";
+    kubectl_apply(&format!(
+        "apiVersion: media.livestream.io/v1alpha1\nkind: LiveStream\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  engineVersion: 2.4.0\n  delivery: {{mode: Direct}}\n  website: {{enabled: false}}\n"
+    ));
+    kubectl_wait(&ns, "condition=EngineExpiring", name, Duration::from_secs(60));
+    assert_eq!(status(&ns, name)["channel"]["engineVersion"], "2.4.0");
+    assert!(status(&ns, name)["channel"]["engineExpiresAt"].is_string());
+    let expiring = condition(&ns, name, "EngineExpiring");
+    assert_eq!(expiring["reason"], "EngineVersionExpiring");
+    let message = expiring["message"].as_str().unwrap();
+    assert!(message.contains("spec.engineVersion: 2.5.0"), "{message}");
+
+    // The user moves to the version named: the channel is updated, and the condition clears.
+    patch(&ns, name, r#"{"engineVersion":"2.5.0"}"#);
+    kubectl_wait(&ns, "condition=EngineExpiring=False", name, Duration::from_secs(30));
+    assert_eq!(status(&ns, name)["channel"]["engineVersion"], "2.5.0");
+    kubectl_ok(&["delete", "lvs", name, "-n", &ns, "--timeout", "60s"]);
     assert_exactly_one_each(&cloud.aws, &[]).await;
 }

@@ -34,15 +34,29 @@ fn merge_then_patch_adds_a_rendition_an_output_and_a_slate() {
     let encoder = &request["EncoderSettings"];
     assert_eq!(encoder["VideoDescriptions"][1]["Name"], "video_hevc");
     assert_eq!(encoder["VideoDescriptions"][0]["Width"], 1280, "the ladder stays");
-    assert_eq!(encoder["OutputGroups"][0]["Outputs"][1]["VideoDescriptionName"], "video_hevc");
-    assert_eq!(encoder["GlobalConfiguration"]["InputLossBehavior"]["InputLossImageType"], "COLOR");
-    assert_eq!(request["InputAttachments"][0]["InputSettings"]["CaptionSelectors"][0]["Name"], "cc");
-    assert_eq!(request["InputAttachments"][0]["InputId"], "1", "the operator's members stay");
+    assert_eq!(
+        encoder["OutputGroups"][0]["Outputs"][1]["VideoDescriptionName"],
+        "video_hevc"
+    );
+    assert_eq!(
+        encoder["GlobalConfiguration"]["InputLossBehavior"]["InputLossImageType"],
+        "COLOR"
+    );
+    assert_eq!(
+        request["InputAttachments"][0]["InputSettings"]["CaptionSelectors"][0]["Name"],
+        "cc"
+    );
+    assert_eq!(
+        request["InputAttachments"][0]["InputId"], "1",
+        "the operator's members stay"
+    );
 }
 
 #[test]
 fn the_overrides_win_where_both_speak_and_null_removes() {
-    let overlay = overlay(json!({"merge": {"EncoderSettings": {"TimecodeConfig": {"Source": "EMBEDDED"}, "VideoDescriptions": null}}}));
+    let overlay = overlay(
+        json!({"merge": {"EncoderSettings": {"TimecodeConfig": {"Source": "EMBEDDED"}, "VideoDescriptions": null}}}),
+    );
     let mut request = request();
     request["EncoderSettings"]["TimecodeConfig"] = json!({"Source": "SYSTEMCLOCK"});
     overlay.apply(&mut request).unwrap();
@@ -58,9 +72,14 @@ fn an_operation_that_does_not_apply_is_named_and_changes_nothing() {
     ]}));
     let mut request = request();
     let error = overlay.apply(&mut request).unwrap_err();
-    assert!(error.starts_with("spec.encoding.overrides.patch[1] does not apply"), "{error}");
+    assert!(
+        error.starts_with("spec.encoding.overrides.patch[1] does not apply"),
+        "{error}"
+    );
     assert_eq!(request, self::request(), "unchanged");
-    let failed_test = self::overlay(json!({"patch": [{"op": "test", "path": "/EncoderSettings/VideoDescriptions/0/Width", "value": 1920}]}));
+    let failed_test = self::overlay(
+        json!({"patch": [{"op": "test", "path": "/EncoderSettings/VideoDescriptions/0/Width", "value": 1920}]}),
+    );
     assert!(failed_test.apply(&mut request).unwrap_err().contains("patch[0]"));
 }
 
@@ -68,7 +87,10 @@ fn an_operation_that_does_not_apply_is_named_and_changes_nothing() {
 fn the_wire_spells_every_member_with_a_small_first_letter_and_back() {
     let wire = to_wire(&request());
     assert_eq!(wire["encoderSettings"]["videoDescriptions"][0]["name"], "video_720p");
-    assert_eq!(wire["inputAttachments"][0]["inputSettings"]["audioSelectors"][0]["name"], "default");
+    assert_eq!(
+        wire["inputAttachments"][0]["inputSettings"]["audioSelectors"][0]["name"],
+        "default"
+    );
     assert_eq!(from_wire(&wire), request());
 }
 
@@ -99,8 +121,18 @@ fn drift_is_what_was_asked_and_is_not_held_and_never_a_default_aws_adds() {
         "an output added behind the operator's back"
     );
     let mut gone = asked.clone();
-    gone["EncoderSettings"].as_object_mut().unwrap().remove("VideoDescriptions");
-    assert_eq!(drift(&asked, &gone).as_deref(), Some("/EncoderSettings/VideoDescriptions"));
+    gone["EncoderSettings"]
+        .as_object_mut()
+        .unwrap()
+        .remove("VideoDescriptions");
+    assert_eq!(
+        drift(&asked, &gone).as_deref(),
+        Some("/EncoderSettings/VideoDescriptions")
+    );
     let empty = json!({"OutputSettings": {"MediaPackageOutputSettings": {}}});
-    assert_eq!(drift(&empty, &json!({"OutputSettings": {}})), None, "an empty member left out");
+    assert_eq!(
+        drift(&empty, &json!({"OutputSettings": {}})),
+        None,
+        "an empty member left out"
+    );
 }

@@ -151,7 +151,9 @@ impl LocalCloud {
         std::fs::write(&file, s.request.to_string()).unwrap();
         let input = format!("file://{}", file.display());
         let cli = super::tools::Cli { cloud: self };
-        let created = cli.ok(&["medialive", "create-channel", "--cli-input-json", &input]).await;
+        let created = cli
+            .ok(&["medialive", "create-channel", "--cli-input-json", &input])
+            .await;
         created["Channel"]["Id"].as_str().expect("a channel id").to_owned()
     }
 
