@@ -15,21 +15,22 @@ use crate::{
     support::operator::{Operator, kubectl_wait, streams},
 };
 
-/// The mutating calls of one stream's life: create five resources and start; stop and delete five.
-const APPLY_MUTATIONS: u64 = 6;
+/// The mutating calls of one stream's life: create five resources (the channel after a dry run of
+/// its create, which livestream-local counts like any CreateChannel) and start; stop and delete five.
+const APPLY_MUTATIONS: u64 = 7;
 const DELETE_MUTATIONS: u64 = 6;
 /// With MediaPackage v2: the group, the channel, three endpoints, the security group, input and
-/// channel, and start; stop, delete the channel, input, group, three endpoints, v2 channel, group.
-const APPLY_MUTATIONS_V2: u64 = 9;
+/// channel (and its dry run), and start; stop, delete the channel, input, group, three endpoints, v2 channel, group.
+const APPLY_MUTATIONS_V2: u64 = 10;
 const DELETE_MUTATIONS_V2: u64 = 9;
 /// v1 through CloudFront with a player page: the origin access control and the distribution
-/// besides the six; on delete, disable the distribution, then (once deployed) delete it and the
+/// besides the v1 calls; on delete, disable the distribution, then (once deployed) delete it and the
 /// origin access control besides the six.
-const APPLY_MUTATIONS_CDN: u64 = 8;
+const APPLY_MUTATIONS_CDN: u64 = 9;
 const DELETE_MUTATIONS_CDN: u64 = 9;
-/// v1 with an SRT input: the passphrase's secret besides the six, created before the input and
+/// v1 with an SRT input: the passphrase's secret besides the v1 calls, created before the input and
 /// deleted after it.
-const APPLY_MUTATIONS_SRT: u64 = 7;
+const APPLY_MUTATIONS_SRT: u64 = 8;
 const DELETE_MUTATIONS_SRT: u64 = 7;
 
 async fn faults(cloud: &LocalCloud, body: serde_json::Value) {
