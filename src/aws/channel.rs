@@ -335,6 +335,25 @@ impl Listed for Channel {
     }
 }
 
+/// CreateChannel with `request` (in AWS's names, `Tags` included) as it is, without a dry run:
+/// AWS's answer in wire names. For tests and tools that send a channel request themselves.
+pub async fn create_as_is(aws: &AwsClients, request: &Value) -> Result<Value> {
+    let mut wire = to_wire(request);
+    if let Some(tags) = request.get("Tags") {
+        wire["tags"] = tags.clone();
+    }
+    let answer = Answer::default();
+    let call = aws.medialive.create_channel().customize().interceptor(answer.clone());
+    call.mutate_request(body(&wire)).send().await.map_err(|e| {
+        let errors = match e.as_service_error() {
+            Some(CreateChannelError::UnprocessableEntityException(u)) => validation_errors(u.validation_errors()),
+            _ => Vec::new(),
+        };
+        refusal("CreateChannel", e, errors)
+    })?;
+    Ok(answer.take().unwrap_or_default())
+}
+
 /// The engine versions MediaLive offers this account (ListVersions): (version, expires).
 pub async fn engine_versions(aws: &AwsClients) -> Result<Vec<(String, Option<String>)>> {
     let listed = aws.medialive.list_versions().send().await;

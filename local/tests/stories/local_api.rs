@@ -150,8 +150,9 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
         &[(Role::Primary, input_id.as_str())],
         ROLE,
         PackageTarget::V1,
-    );
-    dangling.destinations = channel_settings(
+    )
+    .request;
+    dangling["Destinations"] = channel_settings(
         &spec,
         &Names {
             channel: "nope".into(),
@@ -161,34 +162,29 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
         ROLE,
         PackageTarget::V1,
     )
-    .destinations;
-    let refused = cloud.create_channel(dangling).send().await.unwrap_err();
-    assert_eq!(refused.code(), Some("UnprocessableEntityException"));
+    .request["Destinations"]
+        .clone();
+    let refused = cloud.send_channel(&dangling).await.unwrap_err();
+    assert!(refused.contains("UnprocessableEntityException"), "{refused}");
     assert!(
-        refused
-            .message()
-            .unwrap()
-            .contains("MediaPackage channel nope does not exist")
+        refused.contains("MediaPackage channel nope does not exist"),
+        "{refused}"
     );
 
     // The channel: CREATING (cannot start yet), then IDLE; the input is ATTACHED, the group IN_USE.
-    let channel = cloud
-        .create_channel(channel_settings(
-            &spec,
-            &names,
-            &[(Role::Primary, input_id.as_str())],
-            ROLE,
-            PackageTarget::V1,
-        ))
-        .tags("livestream.io/name", "launch")
-        .send()
-        .await
-        .unwrap()
-        .channel
-        .unwrap();
-    let channel_id = channel.id.clone().unwrap();
-    let channel_arn = channel.arn.clone().unwrap();
-    assert_eq!(channel.state, Some(ChannelState::Creating));
+    let mut request = channel_settings(
+        &spec,
+        &names,
+        &[(Role::Primary, input_id.as_str())],
+        ROLE,
+        PackageTarget::V1,
+    )
+    .request;
+    request["Tags"] = json!({"livestream.io/name": "launch"});
+    let channel = cloud.send_channel(&request).await.unwrap()["channel"].clone();
+    let channel_id = channel["id"].as_str().unwrap().to_owned();
+    let channel_arn = channel["arn"].as_str().unwrap().to_owned();
+    assert_eq!(channel["state"], "CREATING");
     let early = ml.start_channel().channel_id(&channel_id).send().await.unwrap_err();
     assert_eq!(early.code(), Some("BadRequestException"));
     wait_channel(&cloud, &channel_id, ChannelState::Idle).await;
@@ -242,25 +238,26 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
     wait_channel(&cloud, &channel_id, ChannelState::Idle).await;
     let mut smaller = spec.clone();
     smaller.encoding.renditions.truncate(1);
-    let updated = ml
-        .update_channel()
-        .channel_id(&channel_id)
-        .encoder_settings(
-            channel_settings(
-                &smaller,
-                &names,
-                &[(Role::Primary, input_id.as_str())],
-                ROLE,
-                PackageTarget::V1,
-            )
-            .encoder_settings,
-        )
-        .send()
-        .await
-        .unwrap()
-        .channel
-        .unwrap();
-    assert_eq!(updated.state, Some(ChannelState::Updating));
+    let encoder = channel_settings(
+        &smaller,
+        &names,
+        &[(Role::Primary, input_id.as_str())],
+        ROLE,
+        PackageTarget::V1,
+    )
+    .request["EncoderSettings"]
+        .to_string();
+    let cli = crate::support::tools::Cli { cloud: &cloud };
+    let updated = (cli.ok(&[
+        "medialive",
+        "update-channel",
+        "--channel-id",
+        &channel_id,
+        "--encoder-settings",
+        &encoder,
+    ]))
+    .await;
+    assert_eq!(updated["Channel"]["State"], "UPDATING");
     wait_channel(&cloud, &channel_id, ChannelState::Idle).await;
     let described = ml.describe_channel().channel_id(&channel_id).send().await.unwrap();
     assert_eq!(described.encoder_settings.unwrap().video_descriptions.unwrap().len(), 1);

@@ -143,15 +143,7 @@ async fn setup(
 }
 
 async fn create(cloud: &LocalCloud, settings: ChannelSettings, sg: &str, playback: &str) -> TestChannel {
-    let channel_id = cloud
-        .create_channel(settings)
-        .send()
-        .await
-        .unwrap()
-        .channel
-        .unwrap()
-        .id
-        .unwrap();
+    let channel_id = cloud.create_channel(&settings).await;
     let channel = TestChannel {
         security_group_id: sg.to_owned(),
         channel_id,
@@ -289,7 +281,12 @@ async fn automatic_input_failover_goes_to_the_backup_and_back_to_the_preferred_p
                 .build(),
         )
         .build();
-    settings.input_attachments[0].automatic_input_failover_settings = Some(failover.clone());
+    settings.request["InputAttachments"][0]["AutomaticInputFailoverSettings"] = json!({
+        "SecondaryInputId": inputs[1].0,
+        "InputPreference": "PRIMARY_INPUT_PREFERRED",
+        "ErrorClearTimeMsec": 3000,
+        "FailoverConditions": [{"FailoverConditionSettings": {"InputLossSettings": {"InputLossThresholdMsec": 1000}}}],
+    });
     let channel = create(&cloud, settings, &sg, &playback).await;
     let described = describe(&cloud, &channel.channel_id).await;
     let attachments = described.input_attachments.unwrap_or_default();
@@ -361,45 +358,27 @@ async fn redundancy_refusals_carry_aws_error_types() {
         .unwrap()
         .id
         .unwrap();
-    let mut not_attached = settings.clone();
-    not_attached.input_attachments.truncate(1);
-    not_attached.input_attachments[0].automatic_input_failover_settings = Some(
-        AutomaticInputFailoverSettings::builder()
-            .secondary_input_id(&stray)
-            .build(),
-    );
-    let err = cloud.create_channel(not_attached).send().await.unwrap_err();
-    assert_eq!(code(&err), "UnprocessableEntityException", "{err:?}");
-    assert!(format!("{err:?}").contains("not attached to this channel"), "{err:?}");
+    let mut not_attached = settings.request.clone();
+    not_attached["InputAttachments"].as_array_mut().unwrap().truncate(1);
+    not_attached["InputAttachments"][0]["AutomaticInputFailoverSettings"] = json!({"SecondaryInputId": stray});
+    let err = cloud.send_channel(&not_attached).await.unwrap_err();
+    assert!(err.contains("UnprocessableEntityException"), "{err}");
+    assert!(err.contains("not attached to this channel"), "{err}");
 
     // A threshold under the model's minimum (`__integerMin100`).
-    let mut too_short = settings.clone();
-    too_short.input_attachments[0].automatic_input_failover_settings = Some(
-        AutomaticInputFailoverSettings::builder()
-            .secondary_input_id(&inputs[1].0)
-            .failover_conditions(
-                FailoverCondition::builder()
-                    .failover_condition_settings(
-                        FailoverConditionSettings::builder()
-                            .input_loss_settings(
-                                InputLossFailoverSettings::builder()
-                                    .input_loss_threshold_msec(50)
-                                    .build(),
-                            )
-                            .build(),
-                    )
-                    .build(),
-            )
-            .build(),
-    );
-    let err = cloud.create_channel(too_short).send().await.unwrap_err();
-    assert_eq!(code(&err), "UnprocessableEntityException", "{err:?}");
+    let mut too_short = settings.request.clone();
+    too_short["InputAttachments"][0]["AutomaticInputFailoverSettings"] = json!({
+        "SecondaryInputId": inputs[1].0,
+        "FailoverConditions": [{"FailoverConditionSettings": {"InputLossSettings": {"InputLossThresholdMsec": 50}}}],
+    });
+    let err = cloud.send_channel(&too_short).await.unwrap_err();
+    assert!(err.contains("UnprocessableEntityException"), "{err}");
 
     // A STANDARD channel on single-pipeline inputs.
-    let mut standard = settings.clone();
-    standard.channel_class = ChannelClass::Standard;
-    let err = cloud.create_channel(standard).send().await.unwrap_err();
-    assert_eq!(code(&err), "UnprocessableEntityException", "{err:?}");
+    let mut standard = settings.request.clone();
+    standard["ChannelClass"] = json!("STANDARD");
+    let err = cloud.send_channel(&standard).await.unwrap_err();
+    assert!(err.contains("UnprocessableEntityException"), "{err}");
 
     // UpdateChannelClass: to STANDARD refused (single-pipeline inputs), refused while running.
     let channel = create(&cloud, settings, &sg, &playback).await;

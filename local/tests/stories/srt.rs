@@ -55,10 +55,9 @@ async fn channel(cloud: &LocalCloud, input_id: &str, name: &str, role: &str) -> 
     };
     let playback = cloud.hls_endpoint(&spec(), &names).await;
     let settings = channel_settings(&spec(), &names, &[(Role::Primary, input_id)], role, PackageTarget::V1);
-    let created = cloud.create_channel(settings).send().await.unwrap();
     let channel = TestChannel {
         security_group_id: String::new(),
-        channel_id: created.channel.unwrap().id.unwrap(),
+        channel_id: cloud.create_channel(&settings).await,
         ingest: String::new(),
         playback,
     };

@@ -136,3 +136,54 @@ fn drift_is_what_was_asked_and_is_not_held_and_never_a_default_aws_adds() {
         "an empty member left out"
     );
 }
+
+/// What DescribeChannel answers for a MediaPackage rendition, in the shape of public answers of
+/// real channels (console exports in github.com/scunning1987/medialive_multi_channel_controller
+/// and github.com/Couchtour-tv/couchtourtv-api): the members asked for among a dozen AWS fills.
+fn described_rendition() -> Value {
+    json!({
+        "Name": "video_540p", "Width": 960, "Height": 540,
+        "RespondToAfd": "NONE", "Sharpness": 50, "ScalingBehavior": "DEFAULT",
+        "CodecSettings": {"H264Settings": {
+            "AfdSignaling": "NONE", "ColorMetadata": "IGNORE", "AdaptiveQuantization": "MEDIUM",
+            "Bitrate": 1800000, "EntropyEncoding": "CABAC", "FlickerAq": "ENABLED",
+            "ForceFieldPictures": "DISABLED", "FramerateControl": "SPECIFIED",
+            "FramerateNumerator": 30, "FramerateDenominator": 1, "GopBReference": "DISABLED",
+            "GopClosedCadence": 1, "GopNumBFrames": 2, "GopSize": 2.0, "GopSizeUnits": "SECONDS",
+            "SubgopLength": "FIXED", "ScanType": "PROGRESSIVE", "Level": "H264_LEVEL_AUTO",
+            "LookAheadRateControl": "MEDIUM", "NumRefFrames": 1, "ParControl": "SPECIFIED",
+            "Profile": "HIGH", "RateControlMode": "CBR", "Syntax": "DEFAULT", "SceneChangeDetect": "ENABLED",
+            "SpatialAq": "ENABLED", "TemporalAq": "ENABLED", "TimecodeInsertion": "DISABLED",
+        }},
+    })
+}
+
+#[test]
+fn a_real_answer_full_of_defaults_holds_the_rendition_asked_for() {
+    let asked = json!({
+        "Name": "video_540p", "Width": 960, "Height": 540,
+        "CodecSettings": {"H264Settings": {
+            "Bitrate": 1800000, "RateControlMode": "CBR", "FramerateControl": "SPECIFIED",
+            "FramerateNumerator": 30, "FramerateDenominator": 1, "GopSize": 2, "GopSizeUnits": "SECONDS",
+            "Profile": "HIGH", "Level": "H264_LEVEL_AUTO", "ScanType": "PROGRESSIVE",
+        }},
+    });
+    assert_eq!(drift(&asked, &described_rendition()), None);
+    // An output as answered: the caption list AWS adds is no drift; the destination's empty lists
+    // beside the MediaPackage settings neither.
+    let output = json!({"OutputName": "540p", "VideoDescriptionName": "video_540p",
+        "AudioDescriptionNames": ["audio_aac"], "OutputSettings": {"MediaPackageOutputSettings": {}}});
+    let mut answered = output.clone();
+    answered["CaptionDescriptionNames"] = json!([]);
+    assert_eq!(drift(&output, &answered), None);
+    let destination = json!({"Id": "mediapackage", "MediaPackageSettings": [{"ChannelId": "launch"}]});
+    let answered = json!({"Id": "mediapackage", "Settings": [], "MediaPackageSettings": [{"ChannelId": "launch"}]});
+    assert_eq!(drift(&destination, &answered), None);
+    // A console edit of a member asked for is drift, named.
+    let mut edited = described_rendition();
+    edited["CodecSettings"]["H264Settings"]["Bitrate"] = json!(1500000);
+    assert_eq!(
+        drift(&asked, &edited).as_deref(),
+        Some("/CodecSettings/H264Settings/Bitrate")
+    );
+}

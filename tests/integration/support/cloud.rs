@@ -144,6 +144,14 @@ impl LocalCloud {
         }
     }
 
+    /// A CreateChannel request in AWS's names (`Tags` included) sent as it is by the SDK, which
+    /// checks nothing itself: the answer in wire names (`channel.id`), or AWS's refusal.
+    pub async fn send_channel(&self, request: &serde_json::Value) -> Result<serde_json::Value, String> {
+        livestream_operator::aws::channel::create_as_is(&self.aws, request)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     /// The operator's CreateChannel request, sent by the AWS CLI (`--cli-input-json`, the form
     /// `kubectl livestream render` prints); the new channel's id.
     pub async fn create_channel(&self, s: &livestream_operator::desired::medialive::ChannelSettings) -> String {
