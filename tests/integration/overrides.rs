@@ -93,6 +93,11 @@ async fn console_edit(cloud: &LocalCloud, id: &str, edit: impl Fn(&mut Value)) {
         .await;
 }
 
+/// `kubectl patch --type json`, as a user edits a list in place.
+fn json_patch(ns: &str, name: &str, ops: &Value) {
+    kubectl_ok(&["patch", "lvs", name, "-n", ns, "--type", "json", "-p", &ops.to_string()]);
+}
+
 fn events(ns: &str) -> String {
     kubectl_ok(&["get", "events", "-n", ns, "-o", "json"])
 }
@@ -148,17 +153,7 @@ async fn overrides_add_an_hevc_rendition_that_plays_a_refused_change_keeps_the_e
     let refused = json!([{"op": "add", "path": "/spec/encoding/overrides/patch/-", "value":
         {"op": "add", "path": "/EncoderSettings/AudioDescriptions/-", "value":
             {"Name": "audio_fr", "AudioSelectorName": "default", "CodecSettings": {"AacSettings": {"Bitrate": 96000}}}}}]);
-    kubectl_ok(&[
-        "patch",
-        "lvs",
-        name,
-        "-n",
-        &ns,
-        "--type",
-        "json",
-        "-p",
-        &refused.to_string(),
-    ]);
+    json_patch(&ns, name, &refused);
     let message = eventually("the dry run's refusal", Duration::from_secs(30), || async {
         let degraded = condition(&ns, name, "Degraded");
         (degraded["reason"] == "ChangeRefused").then(|| degraded["message"].as_str().unwrap().to_owned())
@@ -184,17 +179,7 @@ async fn overrides_add_an_hevc_rendition_that_plays_a_refused_change_keeps_the_e
 
     // The user takes the bad operation out: the stream is Ready again, never having stopped.
     let fixed = json!([{"op": "remove", "path": "/spec/encoding/overrides/patch/3"}]);
-    kubectl_ok(&[
-        "patch",
-        "lvs",
-        name,
-        "-n",
-        &ns,
-        "--type",
-        "json",
-        "-p",
-        &fixed.to_string(),
-    ]);
+    json_patch(&ns, name, &fixed);
     kubectl_wait(&ns, "condition=Ready", name, Duration::from_secs(30));
 
     // Stopped, the channel is edited in the console. Members AWS fills with its defaults are no
