@@ -188,7 +188,7 @@ async fn a_standard_channel_keeps_serving_from_the_other_pipeline_when_one_encod
         port(&urls[1]),
         "each destination has its own listener: {urls:?}"
     );
-    settings.channel_class = ChannelClass::Standard;
+    settings.request["ChannelClass"] = json!("STANDARD");
     let channel = create(&cloud, settings, &sg, &playback).await;
     let ml = &cloud.aws.medialive;
     ml.start_channel().channel_id(&channel.channel_id).send().await.unwrap();
