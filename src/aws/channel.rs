@@ -13,7 +13,7 @@ use super::{AwsClients, Kind, Listed, Managed, Owner, PAGE, Teardown, owner_of};
 use crate::{
     desired::{
         medialive::ChannelSettings,
-        overlay::{drift, from_wire, to_wire},
+        overlay::{drift, from_wire, to_wire, wire_name},
     },
     error::{Error, Result, found},
 };
@@ -83,11 +83,7 @@ impl Channel {
     ) -> Self {
         let settings = answer.map(|wire| {
             let members = (DESCRIBED.iter())
-                .filter_map(|name| {
-                    let wire_name = to_wire(&json!({ *name: null }));
-                    let key = wire_name.as_object()?.keys().next()?.clone();
-                    Some(((*name).to_owned(), from_wire(wire.get(&key)?)))
-                })
+                .filter_map(|name| Some(((*name).to_owned(), from_wire(wire.get(wire_name(name))?))))
                 .collect();
             Value::Object(members)
         });
@@ -101,14 +97,14 @@ impl Channel {
         }
     }
 
-    /// A create, update or describe answer: the typed fields, and the document (`answer`, the
-    /// channel's JSON in wire names).
-    fn answered(typed: Option<aws_sdk_medialive::types::Channel>, answer: Option<Value>, fallback: &Self) -> Self {
+    /// An update's answer: the typed fields and the document (`answer`, the channel's JSON in
+    /// wire names); without a channel in it, `current` as UPDATING.
+    fn updated(typed: Option<aws_sdk_medialive::types::Channel>, answer: Option<Value>, current: &Self) -> Self {
         match typed {
             Some(c) => Self::new(c.id, c.arn, c.tags.as_ref(), c.state, answer.as_ref()),
             None => Self {
                 state: ChannelState::Updating,
-                ..fallback.clone()
+                ..current.clone()
             },
         }
     }
@@ -229,15 +225,9 @@ impl Managed for Channel {
             .send()
             .await)
             .map_err(create_refusal("CreateChannel", desired))?;
-        let typed = created
-            .channel
-            .ok_or_else(|| Error::Waiting("CreateChannel returned no channel".into()))?;
+        let c = (created.channel).ok_or_else(|| Error::Waiting("CreateChannel returned no channel".into()))?;
         let document = answer.take().map(|mut a| a["channel"].take());
-        Ok(Self::answered(
-            Some(typed),
-            document,
-            &Self::new(None, None, None, None, None),
-        ))
+        Ok(Self::new(c.id, c.arn, c.tags.as_ref(), c.state, document.as_ref()))
     }
 
     /// A class change (redundancy Single ⇄ Standard) is its own call, made first: UpdateChannel
@@ -259,7 +249,7 @@ impl Managed for Channel {
                 .map_err(|e| Error::aws("UpdateChannelClass", e))?;
             // The channel is UPDATING until the class is changed: the rest waits for the next round.
             let document = answer.take().map(|mut a| a["channel"].take());
-            return Ok(Self::answered(changed.channel, document, current));
+            return Ok(Self::updated(changed.channel, document, current));
         }
         dry_run_update(aws, &current.id, desired).await?;
         let call = aws.medialive.update_channel().channel_id(&current.id).customize();
@@ -272,7 +262,7 @@ impl Managed for Channel {
         let document = answer.take().map(|mut a| a["channel"].take());
         Ok(Self {
             corrected: current.drift(desired),
-            ..Self::answered(updated.channel, document, current)
+            ..Self::updated(updated.channel, document, current)
         })
     }
 

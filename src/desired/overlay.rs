@@ -68,16 +68,21 @@ pub fn from_wire(answer: &Value) -> Value {
     rename_keys(answer, |first| first.to_ascii_uppercase())
 }
 
+/// A request member's name on the wire (`EncoderSettings` → `encoderSettings`).
+pub fn wire_name(member: &str) -> String {
+    with_first(member, |c| c.to_ascii_lowercase())
+}
+
+fn with_first(name: &str, first: fn(char) -> char) -> String {
+    let mut chars = name.chars();
+    chars.next().map(first).into_iter().chain(chars).collect()
+}
+
 fn rename_keys(value: &Value, first: fn(char) -> char) -> Value {
     match value {
         Value::Object(members) => Value::Object(
-            members
-                .iter()
-                .map(|(k, v)| {
-                    let mut chars = k.chars();
-                    let renamed = chars.next().map(first).into_iter().chain(chars).collect();
-                    (renamed, rename_keys(v, first))
-                })
+            (members.iter())
+                .map(|(k, v)| (with_first(k, first), rename_keys(v, first)))
                 .collect::<Map<_, _>>(),
         ),
         Value::Array(items) => Value::Array(items.iter().map(|v| rename_keys(v, first)).collect()),

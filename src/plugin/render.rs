@@ -7,12 +7,7 @@ use serde_json::{Value, json};
 
 use crate::{
     api::{LiveStream, PackagingVersion},
-    desired::{
-        Names,
-        medialive::{PackageTarget, channel_settings_of, with_engine_version},
-        names::owner_tags,
-        recording,
-    },
+    desired::{Names, medialive::PackageTarget, names::owner_tags, recording},
     reconcile::plan::Asks,
     resource::Role,
 };
@@ -47,14 +42,8 @@ pub fn request(stream: &LiveStream, defaults: &Defaults) -> Result<Value, String
         (Some(PackagingVersion::V2), Some(group)) => PackageTarget::V2 { group },
         _ => PackageTarget::V1,
     };
-    let (encoding, packaging, resilience) = (&asks.encoding, &asks.packaging, &asks.resilience);
-    let mut channel = channel_settings_of(encoding, packaging, resilience, &names, &inputs, role, target);
-    with_engine_version(&mut channel, asks.engine_version.as_deref());
-    if let Some(recording) = recording::of(stream, defaults.recording_bucket) {
-        recording::add_archive(&mut channel, &encoding.renditions, &recording);
-    }
-    asks.overlay.apply(&mut channel.request)?;
-    let mut request = channel.request;
+    let recording = recording::of(stream, defaults.recording_bucket);
+    let mut request = asks.channel(&names, &inputs, role, target, recording.as_ref())?.request;
     request["Tags"] = json!(owner_tags(stream));
     request["RequestId"] = json!(format!(
         "{}-channel",

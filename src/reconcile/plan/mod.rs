@@ -26,7 +26,7 @@ use crate::{
         Names,
         cloudfront::DistributionRequest,
         ingest::IngestTarget,
-        medialive::{PackageTarget, channel_settings_of, with_engine_version},
+        medialive::{ChannelSettings, PackageTarget, channel_settings_of, with_engine_version},
         mediapackage::hls_package,
         mediapackagev2::{self, ChannelRequest},
         overlay::Overlay,
@@ -134,6 +134,33 @@ impl Asks {
         })
     }
 
+    /// The channel's request from the ladder, the engine version and the pipelines (`Desired`
+    /// adds the recording and the overrides once it knows them, in `channel`'s order).
+    fn ladder(&self, names: &Names, inputs: &[(Role, &str)], role: &str, target: PackageTarget) -> ChannelSettings {
+        let (encoding, packaging, resilience) = (&self.encoding, &self.packaging, &self.resilience);
+        let mut channel = channel_settings_of(encoding, packaging, resilience, names, inputs, role, target);
+        with_engine_version(&mut channel, self.engine_version.as_deref());
+        channel
+    }
+
+    /// The whole request: the ladder, the recording's group, then the overrides; the error names
+    /// the override that does not apply.
+    pub fn channel(
+        &self,
+        names: &Names,
+        inputs: &[(Role, &str)],
+        role: &str,
+        target: PackageTarget,
+        recording: Option<&crate::desired::recording::Recording>,
+    ) -> Result<ChannelSettings, String> {
+        let mut channel = self.ladder(names, inputs, role, target);
+        if let Some(recording) = recording {
+            crate::desired::recording::add_archive(&mut channel, &self.encoding.renditions, recording);
+        }
+        self.overlay.apply(&mut channel.request)?;
+        Ok(channel)
+    }
+
     /// The overrides apply to this stream's channel request (the request has the same members
     /// whatever the ids of what it reads from and writes to): the error names the operation that
     /// does not.
@@ -146,13 +173,8 @@ impl Asks {
         let inputs: Vec<(Role, &str)> = (self.resilience.input_roles().into_iter())
             .map(|role| (role, "input"))
             .collect();
-        let (packaging, resilience) = (&self.packaging, &self.resilience);
-        let target = PackageTarget::V1;
-        let mut channel = channel_settings_of(&self.encoding, packaging, resilience, names, &inputs, role, target);
-        if let Some(recording) = recording {
-            crate::desired::recording::add_archive(&mut channel, &self.encoding.renditions, recording);
-        }
-        self.overlay.apply(&mut channel.request)
+        self.channel(names, &inputs, role, PackageTarget::V1, recording)
+            .map(drop)
     }
 }
 
@@ -225,20 +247,7 @@ impl Desired {
             cidrs: asks.allowed_cidrs.clone(),
             inputs,
             secret,
-            channel: attached.map(|inputs| {
-                let resilience = &asks.resilience;
-                let mut channel = channel_settings_of(
-                    &asks.encoding,
-                    &asks.packaging,
-                    resilience,
-                    names,
-                    &inputs,
-                    role,
-                    package_target,
-                );
-                with_engine_version(&mut channel, asks.engine_version.as_deref());
-                channel
-            }),
+            channel: attached.map(|inputs| asks.ladder(names, &inputs, role, package_target)),
             input_roles,
         }
     }
