@@ -92,30 +92,7 @@ async fn a_dry_run_is_checked_as_the_real_call_and_changes_nothing() {
         versions[1]["Version"].as_str().unwrap(),
     );
 
-    let sg = aws
-        .ok(&[
-            "medialive",
-            "create-input-security-group",
-            "--whitelist-rules",
-            "Cidr=127.0.0.0/8",
-        ])
-        .await;
-    let sg = sg["SecurityGroup"]["Id"].as_str().unwrap().to_owned();
-    let input = aws
-        .ok(&[
-            "medialive",
-            "create-input",
-            "--name",
-            "dry",
-            "--type",
-            "RTMP_PUSH",
-            "--input-security-groups",
-            &sg,
-            "--destinations",
-            "StreamName=live/dry",
-        ])
-        .await;
-    let input = input["Input"]["Id"].as_str().unwrap().to_owned();
+    let (sg, input, _) = aws.rtmp_input("dry").await;
     aws.ok(&["mediapackage", "create-channel", "--id", "dry-mp"]).await;
     let request = files::read("tests/fixtures/aws-cli/create-channel.json")
         .replace("INPUT_ID", &input)

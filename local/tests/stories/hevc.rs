@@ -80,33 +80,7 @@ fn attribute<'a>(line: &'a str, name: &str) -> &'a str {
 async fn an_h265_rendition_streams_hevc_beside_h264_and_every_member_is_described_back() {
     let cloud = LocalCloud::start(&[]).await;
     let aws = Cli { cloud: &cloud };
-    let sg = aws
-        .ok(&[
-            "medialive",
-            "create-input-security-group",
-            "--whitelist-rules",
-            "Cidr=127.0.0.0/8",
-        ])
-        .await;
-    let sg = sg["SecurityGroup"]["Id"].as_str().unwrap().to_owned();
-    let input = aws
-        .ok(&[
-            "medialive",
-            "create-input",
-            "--name",
-            "hevc",
-            "--type",
-            "RTMP_PUSH",
-            "--input-security-groups",
-            &sg,
-            "--destinations",
-            "StreamName=live/hevc",
-        ])
-        .await;
-    let (input, ingest) = (
-        input["Input"]["Id"].as_str().unwrap().to_owned(),
-        input["Input"]["Destinations"][0]["Url"].as_str().unwrap().to_owned(),
-    );
+    let (_, input, ingest) = aws.rtmp_input("hevc").await;
     aws.ok(&["mediapackage", "create-channel", "--id", "hevc-mp"]).await;
     let endpoint = aws
         .ok(&[

@@ -48,6 +48,39 @@ impl Cli<'_> {
         serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
     }
 
+    /// An RTMP push input `name` (stream `live/NAME`) in a new security group open to loopback:
+    /// (security group id, input id, the input's first URL).
+    pub async fn rtmp_input(&self, name: &str) -> (String, String, String) {
+        let rules = [
+            "medialive",
+            "create-input-security-group",
+            "--whitelist-rules",
+            "Cidr=127.0.0.0/8",
+        ];
+        let sg = self.ok(&rules).await["SecurityGroup"]["Id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let stream = format!("StreamName=live/{name}");
+        let input = self
+            .ok(&[
+                "medialive",
+                "create-input",
+                "--name",
+                name,
+                "--type",
+                "RTMP_PUSH",
+                "--input-security-groups",
+                &sg,
+                "--destinations",
+                &stream,
+            ])
+            .await;
+        let input = &input["Input"];
+        let url = input["Destinations"][0]["Url"].as_str().unwrap().to_owned();
+        (sg, input["Id"].as_str().unwrap().to_owned(), url)
+    }
+
     /// Runs `aws ARGS`, which must fail; returns its error output.
     pub async fn fails(&self, args: &[&str]) -> String {
         let out = self.command(args).output().await.expect("aws CLI runs");
