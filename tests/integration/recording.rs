@@ -70,6 +70,15 @@ async fn a_run_is_recorded_to_s3_plays_and_lasts_as_long_as_the_push() {
     let prefix = format!("s3://{RECORDINGS}/recordings/{ns}/show/");
     let started = run.strip_prefix(&prefix).unwrap_or_else(|| panic!("{run}"));
     assert_eq!(started.len(), "20261203T071500/".len(), "MediaLive's $dt$: {run}");
+    // The last, partial file is written when the channel stops: it may land after status lists
+    // the run.
+    let expected = (PUSH as usize).div_ceil(ROLLOVER as usize);
+    eventually("the run's last file", Duration::from_secs(20), || async {
+        let listed = cli.command(&["s3", "ls", "--recursive", &run]).output().await.ok()?;
+        let files = String::from_utf8_lossy(&listed.stdout).lines().count();
+        (files >= expected).then_some(())
+    })
+    .await;
     let dir = tempfile_dir(&ns);
     cli.ok(&["s3", "cp", "--recursive", &run, dir.to_str().unwrap()]).await;
     let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
