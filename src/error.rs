@@ -42,14 +42,18 @@ pub enum Error {
     #[error("{0}")]
     WebsiteNotPublic(String),
 
+    /// AWS refused (in a dry run) a change that a running channel would have been stopped for:
+    /// it was not stopped.
+    #[error(
+        "{0} — the channel was not stopped and runs on with its current settings; fix spec.encoding and the change is tried again"
+    )]
+    ChangeRefused(Box<Error>),
+
     #[error("finalizer: {0}")]
     Finalizer(#[source] Box<kube::runtime::finalizer::Error<Error>>),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// The suffix of an operation sent as a dry run (MediaLive's `DryRun`).
-pub const DRY_RUN: &str = "(dry run)";
 
 /// An error behind an `Error::Aws`: the SDK's, with its own chain (HTTP, dispatch, credentials).
 pub type BoxedSource = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -159,9 +163,8 @@ impl Error {
             Error::Aws { .. } if self.is_access_denied() => "AwsAccessDenied",
             Error::Aws { .. } if self.is_credentials() => "AwsCredentials",
             Error::Aws { .. } if self.is_transient() => "AwsUnavailable",
-            // MediaLive's dry run refused the channel's request: nothing was changed.
-            Error::Aws { operation, .. } if operation.ends_with(DRY_RUN) => "ChangeRefused",
             Error::Aws { .. } => "AwsError",
+            Error::ChangeRefused(_) => "ChangeRefused",
             Error::Invalid(_) => "InvalidSpec",
             Error::Conflict(_) => "NameConflict",
             Error::StreamKey { reason, .. } => reason,
@@ -406,12 +409,7 @@ mod tests {
             (aws("InternalServerErrorException"), "AwsUnavailable", "aws_unavailable"),
             (aws("BadRequestException"), "AwsError", "aws_error"),
             (
-                Error::Aws {
-                    operation: "UpdateChannel (dry run)",
-                    code: "UnprocessableEntityException".into(),
-                    message: "m".into(),
-                    source: None,
-                },
+                Error::ChangeRefused(Box::new(aws("UnprocessableEntityException"))),
                 "ChangeRefused",
                 "change_refused",
             ),

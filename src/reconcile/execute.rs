@@ -47,22 +47,10 @@ fn progress(outcome: Outcome, key_problem: Option<Error>) -> Result<Outcome> {
     }
 }
 
-/// A refused change, saying the channel was left running.
+/// An AWS refusal of the change, as one that left the channel running.
 fn kept_running(error: Error) -> Error {
     match error {
-        Error::Aws {
-            operation,
-            code,
-            message,
-            source,
-        } => Error::Aws {
-            operation,
-            code,
-            source,
-            message: format!(
-                "{message} — the channel was not stopped and runs on with its current settings; fix spec.encoding and the change is tried again"
-            ),
-        },
+        e @ Error::Aws { .. } => Error::ChangeRefused(Box::new(e)),
         other => other,
     }
 }
