@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::{
     apimachinery::pkg::apis::meta::v1::{Condition, Time},
-    jiff::Timestamp,
+    jiff::{SignedDuration, Timestamp},
 };
 
 use crate::{
@@ -16,7 +16,7 @@ use crate::{
 };
 
 /// How long before its expiry a version is reported.
-pub const WARN_BEFORE: Duration = Duration::from_secs(28 * 24 * 3600);
+pub const WARN_BEFORE: SignedDuration = SignedDuration::from_secs(28 * 24 * 3600);
 /// ListVersions changes when AWS releases a version: asked at most this often.
 const LISTED_FOR: Duration = Duration::from_secs(3600);
 
@@ -25,7 +25,7 @@ const LISTED_FOR: Duration = Duration::from_secs(3600);
 pub struct Engine {
     pub version: String,
     pub expires: Option<Timestamp>,
-    /// The newest version offered, when it is not this one.
+    /// The version offered that expires last, when it is not this one (named near the expiry).
     pub newer: Option<String>,
 }
 
@@ -38,7 +38,8 @@ static LISTED: Mutex<Option<Listed>> = Mutex::new(None);
 pub async fn of(aws: &AwsClients, channel: &Channel, now: Timestamp) -> Option<Engine> {
     let (version, described) = channel.engine_version()?;
     let mut expires = described.as_deref().and_then(|d| d.parse::<Timestamp>().ok());
-    let soon = |e: &Option<Timestamp>| e.is_none_or(|e| e.duration_since(now).unsigned_abs() < WARN_BEFORE);
+    // Unknown, expired, or expiring within the warning: worth naming the version to move to.
+    let soon = |e: &Option<Timestamp>| e.is_none_or(|e| e.duration_since(now) < WARN_BEFORE);
     let mut newer = None;
     if soon(&expires) {
         let listed = listed(aws).await;
@@ -111,7 +112,7 @@ pub fn condition(engine: &Engine, now: Timestamp, generation: Option<i64>) -> Co
             "EngineVersionExpired",
             format!("MediaLive channel engine {version} expired on {at}{advice}"),
         ),
-        Some(at) if at.duration_since(now).unsigned_abs() < WARN_BEFORE => (
+        Some(at) if at.duration_since(now) < WARN_BEFORE => (
             "True",
             "EngineVersionExpiring",
             format!("MediaLive channel engine {version} expires on {at}{advice}"),

@@ -116,7 +116,7 @@ async fn overrides_add_an_hevc_rendition_that_plays_a_refused_change_keeps_the_e
 
     // The encoder pushes: the HLS ladder carries the H.265 rendition beside the H.264 one.
     let ingest = status(&ns, name)["ingestUrl"].as_str().unwrap().to_owned();
-    let _encoder = publish(&ingest, 600);
+    let mut encoder = publish(&ingest, 600);
     let playback = status(&ns, name)["playbackUrl"].as_str().unwrap().to_owned();
     eventually("the playlist", Duration::from_secs(60), || async {
         (http_get(&playback).await.0 == 200).then_some(())
@@ -176,6 +176,9 @@ async fn overrides_add_an_hevc_rendition_that_plays_a_refused_change_keeps_the_e
         probe_streams(&playback).await.contains(&"hevc 640x360".to_owned()),
         "it still plays as before"
     );
+    // The rest needs no media: the encoder stops, and with it two encodes (x265's is heavy) that
+    // would slow the stories running beside this one.
+    encoder.kill().await.unwrap();
 
     // The user takes the bad operation out: the stream is Ready again, never having stopped.
     let fixed = json!([{"op": "remove", "path": "/spec/encoding/overrides/patch/3"}]);
