@@ -19,6 +19,7 @@ mod leader;
 mod least_privilege;
 mod overrides;
 mod packaging_v2;
+mod pods;
 mod pull_inputs;
 mod quotas;
 mod reconcile;
