@@ -18,8 +18,9 @@
 #   localhost/livestream-rust:1.95-KEY  rust:1.95-bookworm's layout (debootstrap minbase + gcc, the
 #     host's toolchain in /usr/local/rustup, cargo on PATH from /usr/local/cargo/bin); KEY covers
 #     the toolchain and the bookworm release the host's apt lists hold.
-# Dockerfile layers are cached in buildah's storage (--layers): a source change recompiles only the
-# operator crate. The archive is $LIVESTREAM_CACHE/image/livestream-operator-TAG.tar.
+# Dockerfile layers are cached in buildah's storage (--layers), keyed on the copied files' content
+# and mode (not their mtime: a touch rebuilds nothing): a source change recompiles only the operator
+# crate. The archive is $LIVESTREAM_CACHE/image/livestream-operator-TAG.tar.
 set -euo pipefail
 
 HACK=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -268,7 +269,7 @@ build() {
   bases
   local t=$SECONDS
   log "building $IMAGE from $ROOT/Dockerfile"
-  buildah build --layers --pull=never --network host \
+  buildah build --layers --force-rm --pull=never --network host \
     --build-arg "RUST_IMAGE=$RUST_IMAGE" --build-arg "RUNTIME_IMAGE=$RUNTIME_IMAGE" \
     -f "$ROOT/Dockerfile" -t "$IMAGE" "$ROOT" >&2
   log "built $IMAGE in $((SECONDS - t)) s"
