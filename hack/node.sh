@@ -356,23 +356,19 @@ expose() {
 
 # --- down --------------------------------------------------------------------------------------
 
-# k8s_containers: stops every container of DIR's containerd and unmounts the Pods' network namespaces.
-k8s_containers() {
-  local c=(ctr -a "$SOCK" -n k8s.io) id netns=() ns
-  for id in $("${c[@]}" containers ls -q 2>/dev/null); do
-    ns=$("${c[@]}" containers info "$id" 2>/dev/null |
-      jq -r '.Spec.linux.namespaces[]? | select(.type == "network") | .path // empty') || true
-    [ -z "$ns" ] || netns+=("$ns")
-    "${c[@]}" tasks kill -s SIGKILL "$id" >/dev/null 2>&1 || true
-  done
-  for id in $("${c[@]}" tasks ls -q 2>/dev/null); do
-    for _ in $(seq 1 50); do
-      "${c[@]}" tasks delete "$id" >/dev/null 2>&1 && break
-      sleep 0.1
-    done
-  done
-  for ns in $(printf '%s\n' "${netns[@]}" | sort -u); do
-    case $ns in /var/run/netns/cni-* | /run/netns/cni-*) umount "$ns" 2>/dev/null || true; rm -f "$ns" ;; esac
+# pod_pids: the processes in DIR's cgroup tree (the Pods' containers, whoever started them).
+pod_pids() {
+  find /sys/fs/cgroup/"$CGROUP" /sys/fs/cgroup/*/"$CGROUP" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u
+}
+
+# pod_netns: the network namespaces containerd mounted for DIR's Pods (under /run/netns), found by
+# the namespace their processes are in, so that a containerd that died first leaves none behind.
+pod_netns() {
+  local pid ns inodes=" "
+  for pid in $(pod_pids); do inodes+="$(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null) "; done
+  for ns in /run/netns/cni-*; do
+    [ -e "$ns" ] || continue
+    case $inodes in *" $(stat -c %i "$ns") "*) echo "$ns" ;; esac
   done
 }
 
@@ -380,16 +376,21 @@ k8s_containers() {
 stop_node() {
   names
   alive "$DIR/kubelet.pid" && stop_pidfile "$DIR/kubelet.pid"
+  local netns ns id pid name c=(ctr -a "$SOCK" -n k8s.io)
+  netns=$(pod_netns)
   if alive "$DIR/containerd.pid"; then
-    k8s_containers
+    for id in $("${c[@]}" tasks ls -q 2>/dev/null); do "${c[@]}" tasks kill -s SIGKILL "$id" >/dev/null 2>&1 || true; done
+    for id in $("${c[@]}" tasks ls -q 2>/dev/null); do
+      for _ in $(seq 1 50); do "${c[@]}" tasks delete "$id" >/dev/null 2>&1 && break; sleep 0.1; done
+    done
     stop_pidfile "$DIR/containerd.pid"
   fi
-  # Shims left by a containerd that died first: found by the containerd socket they serve.
-  local p cmdline name
-  for p in /proc/[0-9]*; do
-    cmdline=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
-    case $cmdline in *containerd-shim*" -address $SOCK "*) stop_pid "${p#/proc/}" 2 ;; esac
+  # What a containerd that died first left: containers (by cgroup) and shims (by the socket).
+  for pid in $(pod_pids); do kill -KILL "$pid" 2>/dev/null || true; done
+  for pid in $(pgrep -f -- "containerd-shim.* -address ${SOCK//./\\.}( |\$)" || true); do
+    stop_pid "$pid" 2
   done
+  for ns in $netns; do umount "$ns" 2>/dev/null || umount -l "$ns"; rm -f "$ns"; done
   for name in kube-scheduler kube-controller-manager; do
     alive "$DIR/$name.pid" && stop_pidfile "$DIR/$name.pid"
   done
