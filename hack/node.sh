@@ -376,12 +376,20 @@ pod_netns() {
 stop_node() {
   names
   alive "$DIR/kubelet.pid" && stop_pidfile "$DIR/kubelet.pid"
-  local netns ns id pid name c=(ctr -a "$SOCK" -n k8s.io)
+  local netns ns ids id pid name c=(ctr -a "$SOCK" -n k8s.io)
+  # The scheduler and controller manager take ~2 s each to stop: in the background meanwhile.
+  for name in kube-scheduler kube-controller-manager; do
+    if alive "$DIR/$name.pid"; then stop_pidfile "$DIR/$name.pid" & fi
+  done
   netns=$(pod_netns)
   if alive "$DIR/containerd.pid"; then
+    # SIGKILL every task; containerd's CRI deletes a task once it has exited (or we do).
     for id in $("${c[@]}" tasks ls -q 2>/dev/null); do "${c[@]}" tasks kill -s SIGKILL "$id" >/dev/null 2>&1 || true; done
-    for id in $("${c[@]}" tasks ls -q 2>/dev/null); do
-      for _ in $(seq 1 50); do "${c[@]}" tasks delete "$id" >/dev/null 2>&1 && break; sleep 0.1; done
+    for _ in $(seq 1 50); do
+      ids=$("${c[@]}" tasks ls -q 2>/dev/null) || break
+      [ -n "$ids" ] || break
+      for id in $ids; do "${c[@]}" tasks delete "$id" >/dev/null 2>&1 || true; done
+      sleep 0.1
     done
     stop_pidfile "$DIR/containerd.pid"
   fi
@@ -391,9 +399,7 @@ stop_node() {
     stop_pid "$pid" 2
   done
   for ns in $netns; do umount "$ns" 2>/dev/null || umount -l "$ns"; rm -f "$ns"; done
-  for name in kube-scheduler kube-controller-manager; do
-    alive "$DIR/$name.pid" && stop_pidfile "$DIR/$name.pid"
-  done
+  wait
   # Mounts under DIR (Pods' volumes, sandboxes' /dev/shm, overlay roots, the kubelet's rshared
   # bind of its root), deepest first.
   local m
