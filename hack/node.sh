@@ -383,6 +383,12 @@ stop_node() {
   done
   netns=$(pod_netns)
   if alive "$DIR/containerd.pid"; then
+    # Sandboxes whose processes are gone keep their network namespace until containerd is asked to
+    # stop them: their paths from the sandbox containers' specs.
+    for id in $("${c[@]}" containers ls -q 'labels."io.cri-containerd.kind"==sandbox' 2>/dev/null); do
+      netns+=" $("${c[@]}" containers info "$id" 2>/dev/null |
+        jq -r '.Spec.linux.namespaces[]? | select(.type == "network") | .path // empty' || true)"
+    done
     # SIGKILL every task; containerd's CRI deletes a task once it has exited (or we do).
     for id in $("${c[@]}" tasks ls -q 2>/dev/null); do "${c[@]}" tasks kill -s SIGKILL "$id" >/dev/null 2>&1 || true; done
     for _ in $(seq 1 50); do
@@ -398,7 +404,10 @@ stop_node() {
   for pid in $(pgrep -f -- "containerd-shim.* -address ${SOCK//./\\.}( |\$)" || true); do
     stop_pid "$pid" 2
   done
-  for ns in $netns; do umount "$ns" 2>/dev/null || umount -l "$ns"; rm -f "$ns"; done
+  for ns in $(echo "$netns" | tr ' ' '\n' | sort -u); do
+    case $ns in /run/netns/cni-* | /var/run/netns/cni-*) ;; *) continue ;; esac
+    [ ! -e "$ns" ] || { umount "$ns" 2>/dev/null || umount -l "$ns"; rm -f "$ns"; }
+  done
   wait
   # Mounts under DIR (Pods' volumes, sandboxes' /dev/shm, overlay roots, the kubelet's rshared
   # bind of its root), deepest first.
