@@ -17,6 +17,10 @@
 # gives Pods host servers. The pause image (localhost/livestream-pause) is compiled from the pinned
 # Kubernetes module's build/pause and imported into containerd's k8s.io namespace; import test
 # images the same way: `ctr -a "$LIVESTREAM_NODE_CONTAINERD" -n k8s.io images import IMAGE.tar`.
+# containerd's root (content store, snapshots, metadata) lives in DIR, not in the cache: one
+# containerd per DIR (its database is locked) and `rm -rf DIR` leaves nothing; the import costs
+# well under a second for the pause image and seconds for a test image. DIR defaults to
+# $LIVESTREAM_NODE_DIR or $LIVESTREAM_CACHE/node; it must not contain spaces.
 set -euo pipefail
 
 HACK=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -465,5 +469,5 @@ case $cmd in
   env) env_lines ;;
   expose) expose "${ARGS[@]}" ;;
   down) down ;;
-  *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
