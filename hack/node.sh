@@ -285,7 +285,7 @@ serializeImagePulls: false
 EOF
   start kubelet "$BIN/kubelet-$KUBE_VERSION" --config "$k/config.yaml" --kubeconfig "$DIR/node.kubeconfig" \
     --root-dir "$k/root" --cert-dir "$k/pki" --hostname-override "$NODE_NAME" --node-ip "$GATEWAY" \
-    --pod-infra-container-image "$PAUSE_IMAGE" --v 1
+    --v 1
 }
 
 components_up() {
