@@ -274,7 +274,6 @@ failSwapOn: false
 oomScoreAdj: $OOM_SCORE_ADJ
 failCgroupV1: false
 podLogsDir: $k/pod-logs
-volumePluginDir: $k/volume-plugins
 staticPodPath: ""
 registerNode: true
 # A busy disk or a full page cache must not evict test Pods; nor may image GC drop the pause image.
@@ -284,7 +283,7 @@ imageGCLowThresholdPercent: 99
 serializeImagePulls: false
 EOF
   start kubelet "$BIN/kubelet-$KUBE_VERSION" --config "$k/config.yaml" --kubeconfig "$DIR/node.kubeconfig" \
-    --root-dir "$k/root" --cert-dir "$k/pki" --hostname-override "$NODE_NAME" --node-ip "$GATEWAY" \
+    --root-dir "$k/root" --cert-dir "$k/pki" --volume-plugin-dir "$k/volume-plugins" --hostname-override "$NODE_NAME" --node-ip "$GATEWAY" \
     --v 1
 }
 
@@ -295,7 +294,8 @@ components_up() {
     --bind-address 127.0.0.1 --secure-port "$(free_port)" --leader-elect=false \
     --service-account-private-key-file "$DIR/pki/sa.key" --root-ca-file "$DIR/pki/ca.crt" \
     --use-service-account-credentials=false --service-cluster-ip-range 10.96.0.0/24 \
-    --cluster-signing-cert-file "$DIR/pki/ca.crt" --cluster-signing-key-file "$DIR/pki/ca.key" --v 1
+    --cluster-signing-cert-file "$DIR/pki/ca.crt" --cluster-signing-key-file "$DIR/pki/ca.key" \
+    --flex-volume-plugin-dir "$DIR/node/flex-volume-plugins" --v 1
   start kube-scheduler "$BIN/kube-scheduler-$KUBE_VERSION" --kubeconfig "$kc" \
     --authentication-kubeconfig "$kc" --authorization-kubeconfig "$kc" \
     --bind-address 127.0.0.1 --secure-port "$(free_port)" --leader-elect=false --v 1
@@ -426,6 +426,13 @@ stop_node() {
     if [ -d "$h$CGROUP" ]; then find "$h$CGROUP" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
   done
   find /var/log/containers -maxdepth 1 -lname "$DIR/*" -delete 2>/dev/null || true
+  # Two paths every kubelet 1.33 uses whatever its root dir: its device-plugin socket (and dir) and
+  # /var/log/containers. Removed once no kubelet listens on that socket (no other node runs).
+  local dp=/var/lib/kubelet/device-plugins
+  if ! ss -xlH 2>/dev/null | grep -qF " $dp/kubelet.sock "; then
+    rm -f "$dp/kubelet.sock"
+    rmdir "$dp" /var/lib/kubelet /var/log/containers 2>/dev/null || true
+  fi
   rm -f "$DIR"/{containerd,kubelet,kube-scheduler,kube-controller-manager}.pid
 }
 
