@@ -283,8 +283,8 @@ imageGCLowThresholdPercent: 99
 serializeImagePulls: false
 EOF
   start kubelet "$BIN/kubelet-$KUBE_VERSION" --config "$k/config.yaml" --kubeconfig "$DIR/node.kubeconfig" \
-    --root-dir "$k/root" --cert-dir "$k/pki" --volume-plugin-dir "$k/volume-plugins" --hostname-override "$NODE_NAME" --node-ip "$GATEWAY" \
-    --v 1
+    --root-dir "$k/root" --cert-dir "$k/pki" --volume-plugin-dir "$k/volume-plugins" \
+    --hostname-override "$NODE_NAME" --node-ip "$GATEWAY" --v 1
 }
 
 components_up() {
@@ -301,11 +301,12 @@ components_up() {
     --bind-address 127.0.0.1 --secure-port "$(free_port)" --leader-elect=false --v 1
 }
 
-# wait_node: until the Node is Ready and Pods can be admitted (the default ServiceAccount exists).
+# wait_node: until the Node is Ready without taints (the controller manager lifts not-ready's) and
+# Pods can be admitted (the default ServiceAccount exists).
 wait_node() {
   local deadline=$((SECONDS + 180)) name
   until [ "$("$KUBECTL" --kubeconfig "$DIR/admin.kubeconfig" get node "$NODE_NAME" \
-    -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ] &&
+    -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}/{.spec.taints}' 2>/dev/null)" = True/ ] &&
     "$KUBECTL" --kubeconfig "$DIR/admin.kubeconfig" -n default get serviceaccount default >/dev/null 2>&1; do
     for name in containerd kube-controller-manager kube-scheduler kubelet; do
       alive "$DIR/$name.pid" || { tail -20 "$DIR/$name.log" >&2; die "$name exited"; }
@@ -322,6 +323,7 @@ running() {
 
 up() {
   case $DIR in *[!A-Za-z0-9/._-]*) die "DIR must be made of letters, digits and / . _ - only: $DIR" ;; esac
+  [ ${#DIR} -le 80 ] || die "DIR is too long for containerd's socket path (80 characters at most): $DIR"
   preflight
   build
   names
@@ -426,6 +428,15 @@ stop_node() {
     if [ -d "$h$CGROUP" ]; then find "$h$CGROUP" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
   done
   find /var/log/containers -maxdepth 1 -lname "$DIR/*" -delete 2>/dev/null || true
+  # libcni's result cache (always /var/lib/cni): this network's entries, and the loopback ones of
+  # the same sandboxes; without a CNI DEL nobody else removes them.
+  local f
+  for f in /var/lib/cni/results/"$BRIDGE"-*-eth0; do
+    [ -e "$f" ] || continue
+    id=${f#/var/lib/cni/results/"$BRIDGE"-}
+    rm -f "$f" "/var/lib/cni/results/cni-loopback-${id%-eth0}-lo"
+  done
+  rmdir /var/lib/cni/results /var/lib/cni 2>/dev/null || true
   # Two paths every kubelet 1.33 uses whatever its root dir: its device-plugin socket (and dir) and
   # /var/log/containers. Removed once no kubelet listens on that socket (no other node runs).
   local dp=/var/lib/kubelet/device-plugins
