@@ -447,8 +447,8 @@ stop_node() {
   rm -f "$DIR"/{containerd,kubelet,kube-scheduler,kube-controller-manager}.pid
 }
 
+# down: also with DIR gone (removed by hand), the bridge, rules and cgroups named after it go.
 down() {
-  [ -d "$DIR" ] || return 0
   stop_node
   "$HACK/control-plane.sh" down --dir "$DIR"
 }
