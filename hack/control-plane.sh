@@ -2,10 +2,14 @@
 # A real Kubernetes control plane (etcd + kube-apiserver) on 127.0.0.1, for tests and the local demo.
 #
 #   hack/control-plane.sh build                 build (or reuse) the pinned binaries in the cache
+#   hack/control-plane.sh build-node            the same for kube-scheduler, kube-controller-manager, kubelet
 #   hack/control-plane.sh build-helm            the same for the Helm CLI (the tests render deploy/helm)
 #   hack/control-plane.sh build-kstatus         the same for hack/kstatus (kstatus of a live object, as JSON)
 #   hack/control-plane.sh build-promtool        the same for promtool (checks deploy/monitoring's rules)
 #   hack/control-plane.sh up   [--dir DIR]      start etcd + kube-apiserver; idempotent
+#        [--node NAME]                           for a cluster with a kubelet NAME (hack/node.sh): also
+#                                                ServiceAccount admission, Node authorization, a kubelet
+#                                                client certificate, NAME's token, 10.96.0.1 in the cert
 #   hack/control-plane.sh env  [--dir DIR]      print `export KUBECONFIG=...` lines for the shell
 #   hack/control-plane.sh down [--dir DIR]      stop what `up` started (by process id) and remove DIR
 #
@@ -59,6 +63,15 @@ build() {
   fi
 }
 
+# build_node: the node's components (hack/node.sh), from the same wrapper module as the API server,
+# one after the other (each is a heavy build on 2 cores).
+build_node() {
+  local c
+  for c in kube-scheduler kube-controller-manager kubelet; do
+    go_build "$c" "$KUBE_VERSION" "$HACK/kubernetes" "./cmd/$c" "$(kube_ldflags)"
+  done
+}
+
 build_helm() {
   go_build helm "$HELM_VERSION" "$HACK/helm" helm.sh/helm/v3/cmd/helm \
     "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
@@ -91,11 +104,21 @@ certs() {
   openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=livestream-test-ca \
     -keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
   openssl req -newkey rsa:2048 -nodes -subj /CN=kube-apiserver -keyout "$d/apiserver.key" -out "$d/apiserver.csr" 2>/dev/null
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\n' >"$d/san.ext"
+  if [ -n "$NODE" ]; then # pods reach the API server as the `kubernetes` Service, 10.96.0.1:443
+    printf 'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n' >"$d/san.ext"
+  else
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\n' >"$d/san.ext"
+  fi
   openssl x509 -req -in "$d/apiserver.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -days 3650 \
     -extfile "$d/san.ext" -out "$d/apiserver.crt" 2>/dev/null
   openssl genrsa -out "$d/sa.key" 2048 2>/dev/null
   openssl rsa -in "$d/sa.key" -pubout -out "$d/sa.pub" 2>/dev/null
+  [ -n "$NODE" ] || return 0
+  # The API server's client certificate towards kubelets (logs, exec, port-forward, proxy).
+  openssl req -newkey rsa:2048 -nodes -subj /O=system:masters/CN=kube-apiserver-kubelet-client \
+    -keyout "$d/apiserver-kubelet-client.key" -out "$d/apiserver-kubelet-client.csr" 2>/dev/null
+  openssl x509 -req -in "$d/apiserver-kubelet-client.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+    -days 3650 -out "$d/apiserver-kubelet-client.crt" 2>/dev/null
 }
 
 # kubeconfig FILE USER TOKEN
@@ -145,7 +168,8 @@ up() {
   etcd_port=$(free_port); peer_port=$(free_port); api_port=$(free_port)
   echo "$api_port" >"$DIR/apiserver.port"
   [ -f "$DIR/admin.token" ] || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DIR/admin.token"
-  for who in operator unprivileged; do
+  local who node_token=
+  for who in operator unprivileged ${NODE:+node}; do
     [ -f "$DIR/$who.token" ] || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DIR/$who.token"
   done
   cat >"$DIR/tokens.csv" <<EOF
@@ -153,6 +177,18 @@ $(cat "$DIR/admin.token"),admin,admin,"system:masters"
 $(cat "$DIR/operator.token"),$OPERATOR_SA,livestream-operator,"system:serviceaccounts,system:serviceaccounts:livestream-system"
 $(cat "$DIR/unprivileged.token"),unprivileged,unprivileged
 EOF
+  # Node mode: ServiceAccount admission (a controller manager runs), the Node authorizer for the
+  # kubelet's identity, and the API server's way to the kubelet (its InternalIP, a CA-signed cert).
+  local authz=(--authorization-mode RBAC) admission=(--disable-admission-plugins ServiceAccount)
+  if [ -n "$NODE" ]; then
+    node_token=$(cat "$DIR/node.token")
+    echo "$node_token,system:node:$NODE,$NODE,\"system:nodes\"" >>"$DIR/tokens.csv"
+    authz=(--authorization-mode "Node,RBAC")
+    admission=(--enable-admission-plugins NodeRestriction --allow-privileged=true
+      --kubelet-client-certificate "$DIR/pki/apiserver-kubelet-client.crt"
+      --kubelet-client-key "$DIR/pki/apiserver-kubelet-client.key"
+      --kubelet-certificate-authority "$DIR/pki/ca.crt" --kubelet-preferred-address-types InternalIP)
+  fi
   start etcd "$BIN/etcd-$ETCD_VERSION" --name livestream-test --data-dir "$DIR/etcd-data" \
     --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
     --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
@@ -162,16 +198,17 @@ EOF
     --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
     --tls-cert-file "$DIR/pki/apiserver.crt" --tls-private-key-file "$DIR/pki/apiserver.key" \
     --client-ca-file "$DIR/pki/ca.crt" --token-auth-file "$DIR/tokens.csv" \
-    --authorization-mode RBAC \
+    "${authz[@]}" \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$DIR/pki/sa.pub" --service-account-signing-key-file "$DIR/pki/sa.key" \
     --service-cluster-ip-range 10.96.0.0/24 \
-    --disable-admission-plugins ServiceAccount \
+    "${admission[@]}" \
     --enable-priority-and-fairness=false \
     --v 1
   kubeconfig "$DIR/admin.kubeconfig" admin "$(cat "$DIR/admin.token")"
   kubeconfig "$DIR/operator.kubeconfig" livestream-operator "$(cat "$DIR/operator.token")"
   kubeconfig "$DIR/unprivileged.kubeconfig" unprivileged "$(cat "$DIR/unprivileged.token")"
+  [ -z "$NODE" ] || kubeconfig "$DIR/node.kubeconfig" "system:node:$NODE" "$node_token"
   wait_ready
   log "ready: https://127.0.0.1:$api_port (etcd 127.0.0.1:$etcd_port), state in $DIR"
 }
@@ -204,9 +241,11 @@ env_lines() {
 
 cmd=${1:-}; shift || true
 DIR=${LIVESTREAM_CONTROL_PLANE_DIR:-$LIVESTREAM_CACHE/control-plane}
+NODE=
 while [ $# -gt 0 ]; do
   case $1 in
     --dir) DIR=$2; shift 2 ;;
+    --node) NODE=$2; shift 2 ;;
     *) die "unknown argument $1" ;;
   esac
 done
@@ -214,11 +253,12 @@ DIR=$(mkdir -p "$(dirname "$DIR")" && cd "$(dirname "$DIR")" && pwd)/$(basename 
 
 case $cmd in
   build) build ;;
+  build-node) build_node ;;
   build-helm) build_helm ;;
   build-kstatus) build_kstatus ;;
   build-promtool) build_promtool ;;
   up) up ;;
   env) env_lines ;;
   down) down ;;
-  *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
