@@ -397,6 +397,7 @@ import() {
   ctr -a "$address" -n k8s.io images import "$(archive_path)" >&2
   ctr -a "$address" -n k8s.io images ls -q | grep -qx "$IMAGE" || die "$IMAGE is not in containerd at $address"
   log "imported $IMAGE into containerd at $address (namespace k8s.io)"
+  echo "$IMAGE"
 }
 
 # containerd_check: a throwaway containerd (root, state and socket in a temporary directory,
