@@ -13,6 +13,7 @@ use serde_json::Value;
 use crate::{
     event_ops::plugin_ok,
     packaging_v2::first_variant,
+    support::checks::{assert_exactly_one_each_v2, inventory},
     support::cloud::{LocalCloud, OPERATOR_KEY, ROLE, eventually, http_get, publish, shipped_policy},
     support::node::Node,
     support::tools::{Cli, probe_streams},
@@ -202,35 +203,8 @@ async fn helm_installs_two_pods_that_fail_over_roll_and_uninstall_leaving_nothin
         probe_streams(&hls).await,
         ["aac nullxnull", "h264 480x270", "h264 640x360"]
     );
-    let counts = async || {
-        let count = async |args: &[&str], key: &str| cli.ok(args).await[key].as_array().map_or(0, Vec::len);
-        (
-            count(&["medialive", "list-channels"], "Channels").await,
-            count(&["medialive", "list-inputs"], "Inputs").await,
-            count(
-                &["mediapackagev2", "list-channels", "--channel-group-name", "livestream"],
-                "Items",
-            )
-            .await,
-            (cli.ok(&[
-                "mediapackagev2",
-                "list-origin-endpoints",
-                "--channel-group-name",
-                "livestream",
-                "--channel-name",
-                "show",
-            ])
-            .await)["Items"]
-                .as_array()
-                .map_or(0, Vec::len),
-        )
-    };
-    let before = counts().await;
-    assert_eq!(
-        before,
-        (1, 1, 1, 3),
-        "one channel, input, v2 channel and three endpoints"
-    );
+    let uid = node.kubectl_ok(&["get", "lvs", "show", "-n", NS, "-o", "jsonpath={.metadata.uid}"]);
+    assert_exactly_one_each_v2(&cloud.aws, std::slice::from_ref(&uid)).await;
 
     // The leader pod goes (a drain, a node failure); the standby takes over and applies a change
     // made at that moment, within the lease duration.
@@ -255,7 +229,8 @@ async fn helm_installs_two_pods_that_fail_over_roll_and_uninstall_leaving_nothin
         failover < Duration::from_secs(LEASE_SECONDS),
         "failover took {failover:?}"
     );
-    assert_eq!(counts().await, before, "no duplicate AWS resource after the failover");
+    // No duplicate AWS resource: one of each kind, all the stream's.
+    assert_exactly_one_each_v2(&cloud.aws, std::slice::from_ref(&uid)).await;
     assert_eq!(endpoint_updates(&node, "hls"), 1);
 
     // `helm upgrade` to another tag: one pod at a time (the PodDisruptionBudget's one), the stream
@@ -316,7 +291,7 @@ async fn helm_installs_two_pods_that_fail_over_roll_and_uninstall_leaving_nothin
     .await;
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert_eq!(endpoint_updates(&node, "hls"), 2, "each change applied once");
-    assert_eq!(counts().await, before, "no duplicate AWS resource after the rollout");
+    assert_exactly_one_each_v2(&cloud.aws, std::slice::from_ref(&uid)).await;
 
     // `/metrics` through the Service: the leader's reconciles among what the replicas expose.
     let metrics = eventually(
@@ -366,16 +341,11 @@ async fn helm_installs_two_pods_that_fail_over_roll_and_uninstall_leaving_nothin
     node.kubectl_ok(&["delete", "lvs", "--all", "-n", NS, "--wait=true", "--timeout=120s"]);
     node.helm_ok(&["uninstall", "livestream-operator", "-n", SYSTEM, "--wait"]);
     node.kubectl_ok(&["delete", "-f", "crds/livestream.yaml", "--wait=true"]);
-    for (args, key) in [
-        (&["medialive", "list-channels"][..], "Channels"),
-        (&["medialive", "list-inputs"], "Inputs"),
-        (&["medialive", "list-input-security-groups"], "InputSecurityGroups"),
-        (&["mediapackagev2", "list-channel-groups"], "Items"),
-        (&["mediapackage", "list-channels"], "Channels"),
-    ] {
-        let listed = cli.ok(args).await;
-        assert_eq!(listed[key].as_array().map_or(0, Vec::len), 0, "{args:?} left: {listed}");
+    for (kind, owners) in inventory(&cloud.aws).await {
+        assert!(owners.is_empty(), "{kind} left in AWS: {owners:?}");
     }
+    let groups = cli.ok(&["mediapackagev2", "list-channel-groups"]).await;
+    assert_eq!(groups["Items"].as_array().map_or(0, Vec::len), 0, "{groups}");
     eventually("no operator pod left", Duration::from_secs(60), || async {
         pods(&node).is_empty().then_some(())
     })
