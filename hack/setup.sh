@@ -21,6 +21,22 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+# Containers: buildah builds the operator image from the Dockerfile (hack/image.sh: runc runs its
+# RUN steps, debootstrap makes the build base, jq writes the checks' runtime spec); containerd,
+# runc, the CNI plugins, iptables and conntrack run the one-node cluster of the pods story
+# (hack/node.sh).
+need_containers=()
+for tool in buildah:buildah runc:runc containerd:containerd ctr:containerd debootstrap:debootstrap jq:jq \
+  iptables:iptables conntrack:conntrack; do
+  command -v "${tool%%:*}" >/dev/null || need_containers+=("${tool#*:}")
+done
+[ -x /usr/lib/cni/bridge ] || need_containers+=(containernetworking-plugins)
+mapfile -t need_containers < <(printf '%s\n' "${need_containers[@]}" | sort -u | sed '/^$/d')
+if [ ${#need_containers[@]} -gt 0 ]; then
+  log "installing ${need_containers[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_containers[@]}" >/dev/null
+fi
+
 # GStreamer: two RTMP publishers no one here wrote, rtmpsink (librtmp, OBS Studio's lineage) and
 # rtmp2sink, an SRT publisher (srtsink, plugins-bad), with the x264 and AAC encoders their test
 # pipelines use.

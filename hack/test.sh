@@ -27,15 +27,11 @@ git diff --exit-code --stat -- website/dist || { echo "website/dist is stale: ru
 step "build the docs site; a broken internal link or anchor fails it"
 docs/build.sh
 
-step "release build: the command the Dockerfile's build stage runs, and a smoke check of its binary"
-cargo build --release --locked -p livestream-operator
-release="$CARGO_TARGET_DIR/release/livestream-operator"
-"$release" --version
-"$release" crd | diff -q - crds/livestream.yaml
-"$release" run --help >/dev/null
+step "the image: the Dockerfile built with buildah on local bases (its build stage is the release build), then its binary checked as the Deployment runs it"
+hack/image.sh build
 
-step "build the control plane binaries and the Go-built checkers (cached after the first run)"
-hack/control-plane.sh build
+step "build the control plane and node binaries and the Go-built checkers (cached after the first run)"
+hack/node.sh build
 hack/control-plane.sh build-helm
 hack/control-plane.sh build-kstatus
 

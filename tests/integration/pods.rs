@@ -175,6 +175,13 @@ async fn helm_installs_two_pods_that_fail_over_roll_and_uninstall_leaving_nothin
         ready.iter().any(|p| p.0 == leader),
         "the lease is held by one of {ready:?}: {leader}"
     );
+    let standby = ready.iter().find(|p| p.0 != leader).unwrap().0.clone();
+    let standby_log = node.kubectl_ok(&["logs", "-n", SYSTEM, &standby]);
+    assert!(
+        standby_log.contains("standing by until this replica holds the lease")
+            && !standby_log.contains("holding the lease: reconciling"),
+        "only the lease holder reconciles: {standby_log}"
+    );
 
     // A stream converges, starts and plays.
     node.kubectl_ok(&["create", "namespace", NS]);
