@@ -22,7 +22,21 @@ const GROUP: &str = "livestream";
 /// The stream the players watch asks for a light two-rung ladder: five players in headless
 /// Chromium decode it on 2 cores beside the encoder and the other stories, and dash.js, which
 /// plays at the wall clock, stalls as soon as a 1080p+720p encode falls behind real time.
-const LIGHT_LADDER: &str = "\n  encoding:\n    renditions:\n    - {name: 360p, width: 640, height: 360, bitsPerSecond: 800000}\n    - {name: 270p, width: 480, height: 270, bitsPerSecond: 400000}";
+pub const LIGHT_LADDER: &str = "\n  encoding:\n    renditions:\n    - {name: 360p, width: 640, height: 360, bitsPerSecond: 800000}\n    - {name: 270p, width: 480, height: 270, bitsPerSecond: 400000}";
+
+/// Waits up to `within` for the master playlist at `hls` to list both rungs of [`LIGHT_LADDER`],
+/// then has ffprobe read them.
+pub async fn serves_the_light_ladder(hls: &str, within: Duration) {
+    eventually("the HLS URL to serve both renditions", within, || async {
+        let (code, body) = http_get(hls).await;
+        (code == 200 && body.matches("#EXT-X-STREAM-INF").count() == 2).then_some(())
+    })
+    .await;
+    assert_eq!(
+        probe_streams(hls).await,
+        ["aac nullxnull", "h264 480x270", "h264 640x360"]
+    );
+}
 
 fn stream(ns: &str, name: &str, version: Option<&str>, extra: &str) -> String {
     let packaging = version.map_or(String::new(), |v| format!("\n  packaging:\n    version: {v}"));
@@ -169,19 +183,7 @@ async fn a_v2_stream_plays_hls_low_latency_hls_and_dash_beside_a_v1_stream_that_
     // Start it and push: every URL plays.
     // Long enough for the player matrix below (killed once it is done).
     let mut publisher = go_live(&ns, "show", 300);
-    eventually(
-        "the HLS URL to serve both renditions",
-        Duration::from_secs(40),
-        || async {
-            let (code, body) = http_get(&hls).await;
-            (code == 200 && body.matches("#EXT-X-STREAM-INF").count() == 2).then_some(())
-        },
-    )
-    .await;
-    assert_eq!(
-        probe_streams(&hls).await,
-        ["aac nullxnull", "h264 480x270", "h264 640x360"]
-    );
+    serves_the_light_ladder(&hls, Duration::from_secs(40)).await;
     let parts = eventually("low-latency HLS parts", Duration::from_secs(30), || async {
         let (code, body) = http_get(&first_variant(&low_latency).await).await;
         (code == 200 && body.contains("#EXT-X-PART:") && body.contains("#EXT-X-PRELOAD-HINT")).then_some(body)

@@ -12,11 +12,11 @@ use serde_json::Value;
 
 use crate::{
     event_ops::plugin_ok,
-    packaging_v2::first_variant,
+    packaging_v2::{LIGHT_LADDER, first_variant, serves_the_light_ladder},
     support::checks::{assert_exactly_one_each_v2, inventory},
     support::cloud::{LocalCloud, OPERATOR_KEY, ROLE, eventually, http_get, publish, shipped_policy},
     support::node::Node,
-    support::tools::{Cli, probe_streams},
+    support::tools::Cli,
 };
 
 const SYSTEM: &str = "livestream-system";
@@ -26,7 +26,7 @@ const LEASE_SECONDS: u64 = 15;
 
 fn show(window: u32) -> String {
     format!(
-        "apiVersion: media.livestream.io/v1alpha1\nkind: LiveStream\nmetadata:\n  name: show\n  namespace: {NS}\nspec:\n  running: true\n  website: {{enabled: false}}\n  encoding:\n    renditions:\n    - {{name: 360p, width: 640, height: 360, bitsPerSecond: 800000}}\n    - {{name: 270p, width: 480, height: 270, bitsPerSecond: 400000}}\n  packaging:\n    hls: {{segmentDurationSeconds: 2, playlistWindowSeconds: {window}}}\n  input:\n    streamName: live/show\n"
+        "apiVersion: media.livestream.io/v1alpha1\nkind: LiveStream\nmetadata:\n  name: show\n  namespace: {NS}\nspec:\n  running: true\n  website: {{enabled: false}}{LIGHT_LADDER}\n  packaging:\n    hls: {{segmentDurationSeconds: 2, playlistWindowSeconds: {window}}}\n  input:\n    streamName: live/show\n"
     )
 }
 
@@ -197,19 +197,7 @@ async fn helm_installs_two_pods_that_fail_over_roll_and_uninstall_leaving_nothin
     .await;
     let mut encoder = publish(&ingest, 900);
     let hls = status(&node)["playbackUrl"].as_str().unwrap().to_owned();
-    eventually(
-        "the HLS URL to serve both renditions",
-        Duration::from_secs(60),
-        || async {
-            let (code, body) = http_get(&hls).await;
-            (code == 200 && body.matches("#EXT-X-STREAM-INF").count() == 2).then_some(())
-        },
-    )
-    .await;
-    assert_eq!(
-        probe_streams(&hls).await,
-        ["aac nullxnull", "h264 480x270", "h264 640x360"]
-    );
+    serves_the_light_ladder(&hls, Duration::from_secs(60)).await;
     let uid = node.kubectl_ok(&["get", "lvs", "show", "-n", NS, "-o", "jsonpath={.metadata.uid}"]);
     assert_exactly_one_each_v2(&cloud.aws, std::slice::from_ref(&uid)).await;
 
@@ -265,7 +253,10 @@ async fn helm_installs_two_pods_that_fail_over_roll_and_uninstall_leaving_nothin
         let pods = pods(&node);
         let ready = pods.iter().filter(|p| p.1).count();
         // One pod at a time: at most one surge pod, at most one not Ready, never none Ready.
-        assert!(ready >= 1 && pods.len() - ready <= 1 && pods.len() <= 3, "one pod at a time: {pods:?}");
+        assert!(
+            ready >= 1 && pods.len() - ready <= 1 && pods.len() <= 3,
+            "one pod at a time: {pods:?}"
+        );
         let upgraded = pods.iter().filter(|p| p.2.ends_with(":next")).count();
         if upgraded >= 1 && !changed {
             node.apply(&show(50));
