@@ -10,7 +10,8 @@
 #   hack/image.sh containerd-check [--tag T]    import into a throwaway containerd and run it there
 #   hack/image.sh name [--tag T]                print the image's name
 #
-# The default tag is the crate version and the short commit (…-dirty with uncommitted changes).
+# The default tag is the crate version and the short commit (…-dirty with uncommitted changes to
+# the Dockerfile or the build context).
 # Bases, both tagged by a content key, so a new key builds new ones and the old stay usable:
 #   localhost/livestream-runtime-base:bookworm-KEY  distroless cc-debian12:nonroot's equivalent
 #     (glibc, libgcc, the CA bundle, netbase, tzdata, os-release, nonroot 65532, no shell), from the
@@ -257,7 +258,11 @@ default_tag() {
   local version commit dirty=
   version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -1)
   commit=$(git -C "$ROOT" rev-parse --short HEAD)
-  git -C "$ROOT" diff --quiet HEAD -- || dirty=-dirty
+  # Dirty only when what the image is built from changed: the Dockerfile and the build context
+  # (the paths .dockerignore lets through).
+  local context
+  mapfile -t context < <(sed -n 's/^!//p' "$ROOT/.dockerignore")
+  git -C "$ROOT" diff --quiet HEAD -- Dockerfile "${context[@]}" || dirty=-dirty
   echo "$version-$commit$dirty"
 }
 
