@@ -1,7 +1,7 @@
 //! Shared test plumbing: the control plane's kubeconfig, kubectl, namespaces, the installed CRD.
 
 use std::{
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{Command, Output},
     sync::{
         Once,
@@ -32,19 +32,28 @@ pub fn admin_kubeconfig() -> PathBuf {
 
 /// Runs kubectl as the cluster admin, the way a user at a terminal would.
 pub fn kubectl(args: &[&str]) -> Output {
+    kubectl_in(&admin_kubeconfig(), args)
+}
+
+/// Runs kubectl against the cluster of `kubeconfig` (the pods story's node has its own).
+pub fn kubectl_in(kubeconfig: &Path, args: &[&str]) -> Output {
     Command::new("kubectl")
         .args(args)
-        .env("KUBECONFIG", admin_kubeconfig())
+        .env("KUBECONFIG", kubeconfig)
         .output()
         .expect("kubectl runs")
 }
 
 /// Runs kubectl and returns stdout, failing the test with kubectl's stderr when it fails.
 pub fn kubectl_ok(args: &[&str]) -> String {
-    let out = kubectl(args);
+    succeeded("kubectl", args, kubectl(args))
+}
+
+/// The stdout of `program args`, which must have succeeded (the test fails with its stderr).
+pub fn succeeded(program: &str, args: &[&str], out: Output) -> String {
     assert!(
         out.status.success(),
-        "kubectl {} failed: {}",
+        "{program} {} failed: {}",
         args.join(" "),
         String::from_utf8_lossy(&out.stderr)
     );
@@ -53,9 +62,14 @@ pub fn kubectl_ok(args: &[&str]) -> String {
 
 /// `kubectl apply -f -` of a manifest written in the test.
 fn apply(manifest: &str) -> Output {
+    apply_in(&admin_kubeconfig(), manifest)
+}
+
+/// [`apply`] against the cluster of `kubeconfig`.
+pub fn apply_in(kubeconfig: &Path, manifest: &str) -> Output {
     let mut apply = Command::new("kubectl")
         .args(["apply", "-f", "-"])
-        .env("KUBECONFIG", admin_kubeconfig())
+        .env("KUBECONFIG", kubeconfig)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

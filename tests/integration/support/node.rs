@@ -4,11 +4,14 @@
 
 use std::{
     collections::HashMap,
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{Command, Output, Stdio},
 };
 
-use super::files::repo_root;
+use super::{
+    cluster::{apply_in, kubectl_in, succeeded},
+    files::repo_root,
+};
 
 pub struct Node {
     dir: PathBuf,
@@ -117,30 +120,16 @@ impl Node {
     }
 
     pub fn kubectl(&self, args: &[&str]) -> Output {
-        Command::new("kubectl")
-            .args(args)
-            .env("KUBECONFIG", self.kubeconfig())
-            .output()
-            .expect("kubectl runs")
+        kubectl_in(Path::new(self.kubeconfig()), args)
     }
 
     pub fn kubectl_ok(&self, args: &[&str]) -> String {
-        ok("kubectl", args, self.kubectl(args))
+        succeeded("kubectl", args, self.kubectl(args))
     }
 
-    /// `kubectl apply -f -` of a manifest written in the story.
+    /// `kubectl apply -f -` of a manifest written in the story, which must be accepted.
     pub fn apply(&self, manifest: &str) {
-        use std::io::Write;
-        let mut apply = Command::new("kubectl")
-            .args(["apply", "-f", "-"])
-            .env("KUBECONFIG", self.kubeconfig())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("kubectl runs");
-        apply.stdin.take().unwrap().write_all(manifest.as_bytes()).unwrap();
-        ok("kubectl", &["apply"], apply.wait_with_output().unwrap());
+        succeeded("kubectl", &["apply"], apply_in(Path::new(self.kubeconfig()), manifest));
     }
 
     /// The Helm CLI the suite builds (`HELM`, from hack/control-plane.sh env) against this node.
@@ -152,18 +141,8 @@ impl Node {
             .current_dir(repo_root())
             .output()
             .expect("helm runs");
-        ok("helm", args, out)
+        succeeded("helm", args, out)
     }
-}
-
-fn ok(program: &str, args: &[&str], out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "{program} {} failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 impl Drop for Node {
