@@ -10,6 +10,9 @@ use serde_json::{Map, Value};
 
 use crate::api::ChannelOverrides;
 
+mod members;
+pub use members::unknown_member;
+
 /// `spec.encoding.overrides`, ready to apply.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Overlay {
@@ -42,7 +45,8 @@ impl Overlay {
     }
 
     /// Applies the merge patch, then each operation in turn; the error names the operation that
-    /// does not apply (a path to nothing, a failed `test`) and leaves `request` unchanged.
+    /// does not apply (a path to nothing, a failed `test`), or a member MediaLive's model does not
+    /// have, and leaves `request` unchanged.
     pub fn apply(&self, request: &mut Value) -> Result<(), String> {
         let mut patched = request.clone();
         if let Some(merge) = &self.merge {
@@ -52,6 +56,9 @@ impl Overlay {
             json_patch::patch(&mut patched, std::slice::from_ref(op)).map_err(|e| {
                 format!("spec.encoding.overrides.patch[{n}] does not apply to the channel's request: {e}")
             })?;
+        }
+        if let Some(unknown) = (!self.is_empty()).then(|| members::unknown_member(&patched)).flatten() {
+            return Err(format!("spec.encoding.overrides: {unknown}"));
         }
         *request = patched;
         Ok(())

@@ -81,4 +81,73 @@ mod tests {
         assert_eq!(request["RequestId"], "u-1-channel");
         assert_eq!(request["Tags"]["livestream.io/uid"], "u-1");
     }
+
+    /// The typed fields build only members MediaLive's model has: an unknown member in a request
+    /// with overrides is theirs, and the error says so.
+    #[test]
+    fn every_example_and_every_option_renders_in_medialives_names() {
+        let examples = [
+            "livestream",
+            "livestream-v2",
+            "minimal",
+            "private-ladder",
+            "srt",
+            "stream-key",
+        ];
+        let mut specs: Vec<serde_json::Value> = (examples.iter())
+            .map(|name| {
+                let path = format!("{}/examples/{name}.yaml", env!("CARGO_MANIFEST_DIR"));
+                let text = std::fs::read_to_string(&path).unwrap();
+                let documents: Vec<serde_json::Value> = serde_saphyr::from_str_multiple(&text).unwrap();
+                let stream = documents.into_iter().find(|d| d["kind"] == "LiveStream");
+                stream.expect("the example has a LiveStream")["spec"].clone()
+            })
+            .collect();
+        specs.push(json!({
+            "redundancy": "Standard",
+            "engineVersion": "2.5.0",
+            "input": {"backup": {"inputPreference": "Equal", "videoBlack": {"thresholdMsec": 2000}}},
+            "recording": {"enabled": true, "bucket": "recordings"},
+        }));
+        let defaults = Defaults {
+            role_arn: Some("arn:aws:iam::123456789012:role/MediaLiveAccessRole"),
+            recording_bucket: None,
+        };
+        for spec in specs {
+            let stream = LiveStream::new("launch", serde_json::from_value(spec.clone()).unwrap());
+            let request = request(&stream, &defaults).unwrap();
+            let unknown = crate::desired::overlay::unknown_member(&request);
+            assert_eq!(unknown, None, "{spec}");
+        }
+    }
+
+    /// The guide's overrides apply to a default stream, in MediaLive's names (its yaml blocks that
+    /// hold `patch:` or `merge:`, as pasted under `spec.encoding.overrides`).
+    #[test]
+    fn the_guides_overrides_apply_and_speak_medialives_names() {
+        let guide = include_str!("../../docs/src/guides/encoder-overrides.md");
+        let blocks: Vec<&str> = (guide.split("```yaml\n").skip(1))
+            .filter_map(|rest| rest.split("```").next())
+            .filter(|block| block.contains("patch:") || block.contains("merge:"))
+            .collect();
+        assert_eq!(blocks.len(), 5, "the guide's five overrides");
+        let defaults = Defaults {
+            role_arn: None,
+            recording_bucket: None,
+        };
+        for block in blocks {
+            let indent = block.lines().map(|l| l.len() - l.trim_start().len()).min().unwrap_or(0);
+            let dedented: String = block.lines().map(|l| format!("{}\n", &l[indent..])).collect();
+            let parsed: serde_json::Value = serde_saphyr::from_str(&dedented).unwrap();
+            let overrides = match parsed.get("spec") {
+                Some(spec) => spec["encoding"]["overrides"].clone(),
+                None => parsed,
+            };
+            let spec = json!({"encoding": {"overrides": overrides}});
+            let stream = LiveStream::new("launch", serde_json::from_value(spec).unwrap());
+            if let Err(e) = request(&stream, &defaults) {
+                panic!("{e}\n{block}");
+            }
+        }
+    }
 }

@@ -185,6 +185,30 @@ async fn overrides_add_an_hevc_rendition_that_plays_a_refused_change_keeps_the_e
     json_patch(&ns, name, &fixed);
     kubectl_wait(&ns, "condition=Ready", name, Duration::from_secs(30));
 
+    // A misspelt member (MediaLive would not hold it, so drift would ask for it forever) is
+    // refused before any call, named with the member meant; the event runs on.
+    let before = calls(&cloud).await;
+    let misspelt = json!([{"op": "add", "path": "/spec/encoding/overrides/merge/EncoderSettings/GlobalConfiguration/InputLossBehavior/RepeatFrameMs", "value": 1000}]);
+    json_patch(&ns, name, &misspelt);
+    let message = eventually("the misspelt member named", Duration::from_secs(30), || async {
+        let degraded = condition(&ns, name, "Degraded");
+        (degraded["reason"] == "InvalidSpec").then(|| degraded["message"].as_str().unwrap().to_owned())
+    })
+    .await;
+    assert!(
+        message.contains("EncoderSettings.GlobalConfiguration.InputLossBehavior: \"RepeatFrameMs\"")
+            && message.contains("did you mean \"RepeatFrameMsec\"?"),
+        "{message}"
+    );
+    assert_eq!(status(&ns, name)["state"], "RUNNING", "the event runs on");
+    let after = calls(&cloud).await;
+    for operation in ["UpdateChannel", "StopChannel"] {
+        assert_eq!(count(&after, operation), count(&before, operation), "no {operation}");
+    }
+    let fixed = json!([{"op": "remove", "path": "/spec/encoding/overrides/merge/EncoderSettings/GlobalConfiguration/InputLossBehavior/RepeatFrameMs"}]);
+    json_patch(&ns, name, &fixed);
+    kubectl_wait(&ns, "condition=Ready", name, Duration::from_secs(30));
+
     // Stopped, the channel is edited in the console. Members AWS fills with its defaults are no
     // drift: three resyncs make no update call, dry or real.
     patch(&ns, name, r#"{"running":false}"#);

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Writes (or, with --check, compares) the member table the operator checks a channel's request
+against: every shape a CreateChannel request can hold, from botocore's MediaLive model (the one
+the pinned AWS CLI of hack/setup.sh brings), reduced to what the check needs — a structure's
+member names and shapes, a list's or map's item shape, and a scalar's type.
+
+    hack/medialive-members.py            # rewrite src/desired/overlay/medialive_members.json
+    hack/medialive-members.py --check    # fail if the committed table is not what botocore gives
+
+Why: `spec.encoding.overrides` is pasted in AWS's names, and a misspelt member would otherwise be
+sent; the operator refuses it, naming it, before any AWS call.
+"""
+import argparse
+import gzip
+import json
+import os
+import sys
+
+import botocore
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "src", "desired", "overlay", "medialive_members.json")
+ROOT = "CreateChannelRequest"
+
+
+def load_model():
+    folder = os.path.join(os.path.dirname(botocore.__file__), "data", "medialive")
+    version = sorted(os.listdir(folder))[-1]
+    path = os.path.join(folder, version, "service-2.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            return version, json.load(f)
+    with gzip.open(path + ".gz") as f:
+        return version, json.load(f)
+
+
+def table(model):
+    shapes = model["shapes"]
+    out = {}
+
+    def walk(name):
+        if name in out:
+            return
+        shape = shapes[name]
+        kind = shape["type"]
+        if kind == "structure":
+            out[name] = {"members": {member: spec["shape"] for member, spec in shape["members"].items()}}
+            for spec in shape["members"].values():
+                walk(spec["shape"])
+        elif kind == "list":
+            out[name] = {"list": shape["member"]["shape"]}
+            walk(shape["member"]["shape"])
+        elif kind == "map":
+            out[name] = {"map": shape["value"]["shape"]}
+            walk(shape["value"]["shape"])
+        else:
+            out[name] = kind
+
+    walk(ROOT)
+    return dict(sorted(out.items()))
+
+
+def render():
+    version, model = load_model()
+    document = {
+        "source": f"botocore {botocore.__version__}, medialive {version}",
+        "root": ROOT,
+        "shapes": table(model),
+    }
+    return json.dumps(document, indent=0, sort_keys=False) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare instead of writing")
+    args = parser.parse_args()
+    text = render()
+    if args.check:
+        with open(OUT) as f:
+            if f.read() != text:
+                sys.exit(f"{OUT} is not what botocore {botocore.__version__} gives: run hack/medialive-members.py and commit")
+        return
+    with open(OUT, "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()
