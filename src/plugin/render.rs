@@ -121,29 +121,33 @@ mod tests {
         }
     }
 
-    /// The guide's overrides apply to a default stream, in MediaLive's names (its yaml blocks that
-    /// hold `patch:` or `merge:`, as pasted under `spec.encoding.overrides`).
+    /// The overrides of the guide (five) and the README (one) apply to a default stream, in
+    /// MediaLive's names: their yaml blocks that hold `patch:` or `merge:`, whole specs or as
+    /// pasted under `spec.encoding.overrides`.
     #[test]
-    fn the_guides_overrides_apply_and_speak_medialives_names() {
+    fn the_documented_overrides_apply_and_speak_medialives_names() {
         let guide = include_str!("../../docs/src/guides/encoder-overrides.md");
-        let blocks: Vec<&str> = (guide.split("```yaml\n").skip(1))
-            .filter_map(|rest| rest.split("```").next())
-            .filter(|block| block.contains("patch:") || block.contains("merge:"))
-            .collect();
-        assert_eq!(blocks.len(), 5, "the guide's five overrides");
+        let readme = include_str!("../../README.md");
+        let blocks_of = |text: &'static str| -> Vec<&'static str> {
+            (text.split("```yaml\n").skip(1))
+                .filter_map(|rest| rest.split("```").next())
+                .filter(|block| block.contains("patch:") || block.contains("merge:"))
+                .collect()
+        };
+        let (in_guide, in_readme) = (blocks_of(guide), blocks_of(readme));
+        assert_eq!((in_guide.len(), in_readme.len()), (5, 1), "the documented overrides");
         let defaults = Defaults {
             role_arn: None,
             recording_bucket: None,
         };
-        for block in blocks {
+        for block in in_guide.into_iter().chain(in_readme) {
             let indent = block.lines().map(|l| l.len() - l.trim_start().len()).min().unwrap_or(0);
             let dedented: String = block.lines().map(|l| format!("{}\n", &l[indent..])).collect();
             let parsed: serde_json::Value = serde_saphyr::from_str(&dedented).unwrap();
-            let overrides = match parsed.get("spec") {
-                Some(spec) => spec["encoding"]["overrides"].clone(),
-                None => parsed,
+            let spec = match parsed.get("spec") {
+                Some(spec) => spec.clone(),
+                None => json!({"encoding": {"overrides": parsed}}),
             };
-            let spec = json!({"encoding": {"overrides": overrides}});
             let stream = LiveStream::new("launch", serde_json::from_value(spec).unwrap());
             if let Err(e) = request(&stream, &defaults) {
                 panic!("{e}\n{block}");
