@@ -98,6 +98,15 @@ fn json_patch(ns: &str, name: &str, ops: &Value) {
     kubectl_ok(&["patch", "lvs", name, "-n", ns, "--type", "json", "-p", &ops.to_string()]);
 }
 
+/// The `Degraded` condition's message, once its reason is `reason`.
+async fn degraded_by(ns: &str, name: &str, reason: &str) -> String {
+    eventually(&format!("Degraded ({reason})"), Duration::from_secs(30), || async {
+        let degraded = condition(ns, name, "Degraded");
+        (degraded["reason"] == reason).then(|| degraded["message"].as_str().unwrap().to_owned())
+    })
+    .await
+}
+
 fn events(ns: &str) -> String {
     kubectl_ok(&["get", "events", "-n", ns, "-o", "json"])
 }
@@ -154,11 +163,7 @@ async fn overrides_add_an_hevc_rendition_that_plays_a_refused_change_keeps_the_e
         {"op": "add", "path": "/EncoderSettings/AudioDescriptions/-", "value":
             {"Name": "audio_fr", "AudioSelectorName": "default", "CodecSettings": {"AacSettings": {"Bitrate": 96000}}}}}]);
     json_patch(&ns, name, &refused);
-    let message = eventually("the dry run's refusal", Duration::from_secs(30), || async {
-        let degraded = condition(&ns, name, "Degraded");
-        (degraded["reason"] == "ChangeRefused").then(|| degraded["message"].as_str().unwrap().to_owned())
-    })
-    .await;
+    let message = degraded_by(&ns, name, "ChangeRefused").await;
     assert!(
         message.contains("is not referenced by any output") && message.contains("audio_fr"),
         "{message}"
@@ -190,11 +195,7 @@ async fn overrides_add_an_hevc_rendition_that_plays_a_refused_change_keeps_the_e
     let before = calls(&cloud).await;
     let misspelt = json!([{"op": "add", "path": "/spec/encoding/overrides/merge/EncoderSettings/GlobalConfiguration/InputLossBehavior/RepeatFrameMs", "value": 1000}]);
     json_patch(&ns, name, &misspelt);
-    let message = eventually("the misspelt member named", Duration::from_secs(30), || async {
-        let degraded = condition(&ns, name, "Degraded");
-        (degraded["reason"] == "InvalidSpec").then(|| degraded["message"].as_str().unwrap().to_owned())
-    })
-    .await;
+    let message = degraded_by(&ns, name, "InvalidSpec").await;
     assert!(
         message.contains("EncoderSettings.GlobalConfiguration.InputLossBehavior: \"RepeatFrameMs\"")
             && message.contains("did you mean \"RepeatFrameMsec\"?"),
