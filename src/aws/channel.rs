@@ -13,7 +13,7 @@ use super::{AwsClients, Kind, Listed, Managed, Owner, PAGE, Teardown, owner_of};
 use crate::{
     desired::{
         medialive::ChannelSettings,
-        overlay::{drift, from_wire, to_wire, wire_name},
+        overlay::{drift, from_wire, request_to_wire, to_wire, wire_name},
     },
     error::{Error, Result, found},
 };
@@ -328,10 +328,7 @@ impl Listed for Channel {
 /// CreateChannel with `request` (in AWS's names, `Tags` included) as it is, without a dry run:
 /// AWS's answer in wire names. For tests and tools that send a channel request themselves.
 pub async fn create_as_is(aws: &AwsClients, request: &Value) -> Result<Value> {
-    let mut wire = to_wire(request);
-    if let Some(tags) = request.get("Tags") {
-        wire["tags"] = tags.clone();
-    }
+    let wire = request_to_wire(request);
     let answer = Answer::default();
     let call = aws.medialive.create_channel().customize().interceptor(answer.clone());
     call.mutate_request(body(&wire)).send().await.map_err(|e| {

@@ -70,6 +70,15 @@ pub fn to_wire(request: &Value) -> Value {
     rename_keys(request, |first| first.to_ascii_lowercase())
 }
 
+/// A whole request in wire names, as its HTTP body: `Tags` is a map, so its keys stay as they are.
+pub fn request_to_wire(request: &Value) -> Value {
+    let mut wire = to_wire(request);
+    if let Some(tags) = request.get("Tags") {
+        wire["tags"] = tags.clone();
+    }
+    wire
+}
+
 /// A wire answer in the request's names (for members without maps: not `tags`).
 pub fn from_wire(answer: &Value) -> Value {
     rename_keys(answer, |first| first.to_ascii_uppercase())

@@ -70,6 +70,9 @@ enum Command {
     /// --cli-input-json` takes it.
     Render {
         name: String,
+        /// Print the HTTP body instead (POST /prod/channels), in MediaLive's wire names.
+        #[arg(long)]
+        wire: bool,
         /// The operator's --medialive-role-arn, for a stream without spec.roleArn.
         #[arg(long)]
         role_arn: Option<String>,
@@ -145,6 +148,7 @@ pub async fn main(args: impl IntoIterator<Item = String>) -> anyhow::Result<()> 
         }
         Command::Render {
             name,
+            wire,
             role_arn,
             recording_bucket,
         } => {
@@ -153,6 +157,11 @@ pub async fn main(args: impl IntoIterator<Item = String>) -> anyhow::Result<()> 
                 recording_bucket: recording_bucket.as_deref(),
             };
             let request = render::request(&get(name).await?, &defaults).map_err(|e| anyhow!(e))?;
+            let request = if wire {
+                crate::desired::overlay::request_to_wire(&request)
+            } else {
+                request
+            };
             println!("{}", serde_json::to_string_pretty(&request)?);
         }
         Command::Start { name } => set_running(&streams, &name, true).await?,

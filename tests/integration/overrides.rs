@@ -151,6 +151,10 @@ async fn overrides_add_an_hevc_rendition_that_plays_a_refused_change_keeps_the_e
         let drift = livestream_operator::desired::overlay::drift(&rendered[member], &described[member]);
         assert_eq!(drift, None, "{member} as rendered is what MediaLive holds");
     }
+    // `--wire`: the same request as the HTTP body, in MediaLive's wire names, tag keys as they are.
+    let wire: Value = serde_json::from_str(&plugin_ok(&["render", name, "-n", &ns, "--wire"], &[])).unwrap();
+    assert_eq!(wire["encoderSettings"]["videoDescriptions"][1]["name"], "video_hevc");
+    assert_eq!(wire["tags"]["livestream.io/uid"], rendered["Tags"]["livestream.io/uid"]);
     let selectors = &described["InputAttachments"][0]["InputSettings"]["CaptionSelectors"];
     assert_eq!(selectors[0]["Name"], "captions", "{selectors}");
     let slate = &described["EncoderSettings"]["GlobalConfiguration"]["InputLossBehavior"];

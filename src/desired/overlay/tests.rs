@@ -95,6 +95,16 @@ fn the_wire_spells_every_member_with_a_small_first_letter_and_back() {
 }
 
 #[test]
+fn a_whole_request_on_the_wire_keeps_its_tag_keys() {
+    let mut tagged = request();
+    tagged["Tags"] = json!({"Team": "events", "livestream.io/uid": "u-1"});
+    let wire = request_to_wire(&tagged);
+    assert_eq!(wire["tags"], json!({"Team": "events", "livestream.io/uid": "u-1"}));
+    assert_eq!(wire["encoderSettings"]["videoDescriptions"][0]["width"], 1280);
+    assert!(wire.get("Tags").is_none());
+}
+
+#[test]
 fn drift_is_what_was_asked_and_is_not_held_and_never_a_default_aws_adds() {
     let asked = request();
     let mut described = asked.clone();
