@@ -59,14 +59,16 @@ def table(model):
     return dict(sorted(out.items()))
 
 
+def compact(value):
+    return json.dumps(value, separators=(", ", ": "))
+
+
 def render():
     version, model = load_model()
-    document = {
-        "source": f"botocore {botocore.__version__}, medialive {version}",
-        "root": ROOT,
-        "shapes": table(model),
-    }
-    return json.dumps(document, indent=0, sort_keys=False) + "\n"
+    # A shape a line: a model update reads as the shapes it changed.
+    shapes = ",\n".join(f"{compact(name)}: {compact(shape)}" for name, shape in table(model).items())
+    source = compact(f"botocore {botocore.__version__}, medialive {version}")
+    return f'{{"source": {source},\n"root": {compact(ROOT)},\n"shapes": {{\n{shapes}\n}}}}\n'
 
 
 def main():
