@@ -78,9 +78,14 @@ def main():
     text = render()
     if args.check:
         with open(OUT) as f:
-            if f.read() != text:
-                sys.exit(f"{OUT} is not what botocore {botocore.__version__} gives: run hack/medialive-members.py and commit")
-        return
+            committed = f.read()
+        if committed == text:
+            return
+        written_from = committed.splitlines()[0] if committed else ""
+        if text.splitlines()[0] != written_from:
+            sys.exit(f"{OUT} was written from another botocore ({written_from}); python3 has botocore "
+                     f"{botocore.__version__}: run hack/setup.sh (it pins the AWS CLI), or regenerate and commit")
+        sys.exit(f"{OUT} is not what botocore {botocore.__version__} gives: run hack/medialive-members.py and commit")
     with open(OUT, "w") as f:
         f.write(text)
 
