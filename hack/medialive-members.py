@@ -18,7 +18,7 @@ import sys
 
 import botocore
 
-OUT = os.path.join(os.path.dirname(__file__), "..", "src", "desired", "overlay", "medialive_members.json")
+OUT = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "src", "desired", "overlay", "medialive_members.json"))
 ROOT = "CreateChannelRequest"
 
 
@@ -81,8 +81,11 @@ def main():
             committed = f.read()
         if committed == text:
             return
-        written_from = committed.splitlines()[0] if committed else ""
-        if text.splitlines()[0] != written_from:
+        try:
+            written_from = json.loads(committed)["source"]
+        except (ValueError, KeyError, TypeError):
+            written_from = "unreadable"
+        if not written_from.startswith(f"botocore {botocore.__version__},"):
             sys.exit(f"{OUT} was written from another botocore ({written_from}); python3 has botocore "
                      f"{botocore.__version__}: run hack/setup.sh (it pins the AWS CLI), or regenerate and commit")
         sys.exit(f"{OUT} is not what botocore {botocore.__version__} gives: run hack/medialive-members.py and commit")
