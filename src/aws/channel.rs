@@ -211,8 +211,9 @@ impl Managed for Channel {
     /// A dry run first: a request AWS refuses is reported with its validation errors and nothing
     /// is made.
     async fn create(aws: &AwsClients, desired: &ChannelSettings, owner: &Owner<'_>) -> Result<Self> {
-        let mut wire = to_wire(&desired.request);
-        wire["tags"] = json!(owner.tags);
+        let mut request = desired.request.clone();
+        request["Tags"] = json!(owner.tags);
+        let mut wire = request_to_wire(&request);
         let checked = aws.medialive.create_channel().customize();
         let checked = checked.mutate_request(body(&dry(wire.clone()))).send().await;
         checked.map_err(create_refusal("CreateChannel (dry run)", desired))?;
