@@ -144,25 +144,15 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
     assert_eq!(endpoint.hls_package.unwrap().segment_duration_seconds, Some(5));
 
     // A channel pointing at a MediaPackage channel that does not exist is refused.
-    let mut dangling = channel_settings(
-        &spec,
-        &names,
-        &[(Role::Primary, input_id.as_str())],
-        ROLE,
-        PackageTarget::V1,
-    )
-    .request;
-    dangling["Destinations"] = channel_settings(
-        &spec,
-        &Names {
-            channel: "nope".into(),
-            ..names.clone()
-        },
-        &[(Role::Primary, input_id.as_str())],
-        ROLE,
-        PackageTarget::V1,
-    )
-    .request["Destinations"]
+    let request_for = |names: &Names| {
+        let inputs = [(Role::Primary, input_id.as_str())];
+        channel_settings(&spec, names, &inputs, ROLE, PackageTarget::V1).request
+    };
+    let mut dangling = request_for(&names);
+    dangling["Destinations"] = request_for(&Names {
+        channel: "nope".into(),
+        ..names.clone()
+    })["Destinations"]
         .clone();
     let refused = cloud.send_channel(&dangling).await.unwrap_err();
     assert!(refused.contains("UnprocessableEntityException"), "{refused}");
@@ -172,14 +162,7 @@ async fn medialive_and_mediapackage_lifecycle_with_every_refusal() {
     );
 
     // The channel: CREATING (cannot start yet), then IDLE; the input is ATTACHED, the group IN_USE.
-    let mut request = channel_settings(
-        &spec,
-        &names,
-        &[(Role::Primary, input_id.as_str())],
-        ROLE,
-        PackageTarget::V1,
-    )
-    .request;
+    let mut request = request_for(&names);
     request["Tags"] = json!({"livestream.io/name": "launch"});
     let channel = cloud.send_channel(&request).await.unwrap()["channel"].clone();
     let channel_id = channel["id"].as_str().unwrap().to_owned();
