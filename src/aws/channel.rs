@@ -125,7 +125,11 @@ fn update_body(desired: &ChannelSettings) -> Value {
     wire
 }
 
+/// The body as a dry run: validated, nothing made, and no idempotency token to remember.
 fn dry(mut wire: Value) -> Value {
+    if let Some(members) = wire.as_object_mut() {
+        members.remove("requestId");
+    }
     wire["dryRun"] = json!(true);
     wire
 }
@@ -211,13 +215,10 @@ impl Managed for Channel {
     /// A dry run first: a request AWS refuses is reported with its validation errors and nothing
     /// is made.
     async fn create(aws: &AwsClients, desired: &ChannelSettings, owner: &Owner<'_>) -> Result<Self> {
-        let mut request = desired.request.clone();
-        request["Tags"] = json!(owner.tags);
-        let mut wire = request_to_wire(&request);
+        let wire = request_to_wire(&desired.create_request(owner.tags, owner.uid));
         let checked = aws.medialive.create_channel().customize();
         let checked = checked.mutate_request(body(&dry(wire.clone()))).send().await;
         checked.map_err(create_refusal("CreateChannel (dry run)", desired))?;
-        wire["requestId"] = json!(format!("{}-channel", owner.uid));
         let answer = Answer::default();
         let call = aws.medialive.create_channel().customize();
         let created = (call

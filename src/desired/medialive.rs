@@ -3,6 +3,8 @@
 //! ladder into a MediaPackage output group reading the stream's inputs, to which the recording
 //! and `spec.encoding.overrides` are added (see `recording`, `overlay`).
 
+use std::collections::HashMap;
+
 use aws_sdk_medialive::types::{ChannelClass, InputWhitelistRuleCidr};
 use serde_json::{Value, json};
 
@@ -49,6 +51,15 @@ impl ChannelSettings {
 
     pub fn role_arn(&self) -> &str {
         self.request["RoleArn"].as_str().unwrap_or_default()
+    }
+
+    /// The whole CreateChannel request: these settings, the owner's tags, and the stream's
+    /// idempotency token (a create retried after a lost answer makes no second channel).
+    pub fn create_request(&self, tags: &HashMap<String, String>, uid: &str) -> Value {
+        let mut request = self.request.clone();
+        request["Tags"] = json!(tags);
+        request["RequestId"] = json!(format!("{uid}-channel"));
+        request
     }
 }
 

@@ -3,7 +3,7 @@
 //! the engine version and `spec.encoding.overrides`, in the order the operator applies them, with
 //! the ids the stream's status names.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::{
     api::{LiveStream, PackagingVersion},
@@ -43,18 +43,15 @@ pub fn request(stream: &LiveStream, defaults: &Defaults) -> Result<Value, String
         _ => PackageTarget::V1,
     };
     let recording = recording::of(stream, defaults.recording_bucket);
-    let mut request = asks.channel(&names, &inputs, role, target, recording.as_ref())?.request;
-    request["Tags"] = json!(owner_tags(stream));
-    request["RequestId"] = json!(format!(
-        "{}-channel",
-        kube::ResourceExt::uid(stream).unwrap_or_default()
-    ));
-    Ok(request)
+    let channel = asks.channel(&names, &inputs, role, target, recording.as_ref())?;
+    let uid = kube::ResourceExt::uid(stream).unwrap_or_default();
+    Ok(channel.create_request(&owner_tags(stream), &uid))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn the_render_is_the_ladder_with_the_overrides_and_the_status_ids() {

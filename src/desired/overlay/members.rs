@@ -18,7 +18,7 @@ enum Shape {
     Structure { members: BTreeMap<String, String> },
     List { list: String },
     Map { map: String },
-    Scalar(#[allow(dead_code)] String),
+    Scalar(serde::de::IgnoredAny),
 }
 
 #[derive(Deserialize)]
